@@ -1,0 +1,422 @@
+/* Decoder: a receive buffer -> a flat, bounds-checked row table, one pass.
+ * Every length read from the buffer or the schema is checked here before use. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/netlink.h>
+#include "pnl.h"
+#include "pnl_internal.h"
+
+struct schema {
+    const uint32_t *w;
+    size_t n;
+    uint32_t n_msgs, n_sets, n_sels;
+};
+
+struct entry {
+    uint32_t kind, aflags, size, child, extra;
+};
+
+struct dec {
+    const uint8_t *buf;
+    size_t len;
+    const struct schema *s;
+    struct pnl_rows *r;
+    uint32_t count;
+    uint32_t index_len;
+    uint32_t err_off;
+};
+
+#define SEEN_MAX 8
+struct seen {                       /* string attributes seen so far in one container */
+    uint32_t n;
+    uint32_t type[SEEN_MAX], off[SEEN_MAX], len[SEEN_MAX];
+};
+
+static int schema_open(struct schema *s, const uint32_t *w, size_t n)
+{
+    if (!w || n < 4 || w[0] != PNL_SCHEMA_MAGIC)
+        return -EINVAL;
+    s->w = w;
+    s->n = n;
+    s->n_msgs = w[1];
+    s->n_sets = w[2];
+    s->n_sels = w[3];
+    if ((uint64_t)4 + (uint64_t)s->n_msgs * 4 + s->n_sets + s->n_sels > n)
+        return -EINVAL;
+    return 0;
+}
+
+/* The set's max type, or -1 when the set is missing or malformed. */
+static int64_t set_max(const struct schema *s, uint32_t set, size_t *base)
+{
+    uint64_t off, max;
+
+    if (set >= s->n_sets)
+        return -1;
+    off = s->w[4 + (size_t)s->n_msgs * 4 + set];
+    if (off >= s->n)
+        return -1;
+    max = s->w[off];
+    if (max > 0xffff || off + 1 + 2 * (max + 1) > s->n)
+        return -1;
+    *base = (size_t)off + 1;
+    return (int64_t)max;
+}
+
+static int set_entry(const struct schema *s, uint32_t set, uint32_t type, struct entry *e)
+{
+    size_t base;
+    int64_t max = set_max(s, set, &base);
+    uint32_t w0, w1;
+
+    if (max < 0 || type > (uint64_t)max)
+        return -1;
+    w0 = s->w[base + 2 * (size_t)type];
+    w1 = s->w[base + 2 * (size_t)type + 1];
+    e->kind = w0 & 0xff;
+    e->aflags = (w0 >> 8) & 0xff;
+    e->size = w0 >> 16;
+    e->child = w1 & 0xffff;
+    e->extra = w1 >> 16;
+    return 0;
+}
+
+/* The set a selector maps this string to, or PNL_NO_SET. */
+static uint32_t sel_lookup(const struct schema *s, uint32_t sel, const uint8_t *str, size_t len)
+{
+    size_t p, n;
+
+    while (len && str[len - 1] == 0)
+        len--;
+    if (sel >= s->n_sels)
+        return PNL_NO_SET;
+    p = s->w[4 + (size_t)s->n_msgs * 4 + s->n_sets + sel];
+    if (p >= s->n)
+        return PNL_NO_SET;
+    n = s->w[p++];
+    for (size_t i = 0; i < n; i++) {
+        uint32_t set, nbytes;
+        if (p + 2 > s->n)
+            return PNL_NO_SET;
+        set = s->w[p];
+        nbytes = s->w[p + 1];
+        p += 2;
+        if (nbytes > 0xffff || p + (nbytes + 3) / 4 > s->n)
+            return PNL_NO_SET;
+        if (nbytes == len && memcmp(&s->w[p], str, len) == 0)
+            return set;
+        p += (nbytes + 3) / 4;
+    }
+    return PNL_NO_SET;
+}
+
+static uint32_t add_row(struct dec *d, size_t off, size_t len, uint32_t tf, int32_t parent,
+                        uint32_t set, uint64_t val)
+{
+    uint32_t i = d->count++;
+    struct pnl_rows *r = d->r;
+
+    if (i < r->cap) {
+        r->off[i] = (uint32_t)off;
+        r->len[i] = (uint32_t)len;
+        r->tf[i] = tf;
+        r->parent[i] = parent;
+        r->end[i] = i + 1;
+        r->set[i] = set;
+        r->val[i] = val;
+        r->slot[i] = 0;
+    }
+    return i;
+}
+
+static void row_set(struct dec *d, uint32_t i, uint32_t tf_or, uint64_t val, uint32_t set)
+{
+    if (i < d->r->cap) {
+        d->r->tf[i] |= tf_or;
+        d->r->val[i] = val;
+        d->r->set[i] = set;
+    }
+}
+
+static void row_end(struct dec *d, uint32_t i)
+{
+    if (i < d->r->cap)
+        d->r->end[i] = d->count;
+}
+
+/* A fresh index region for a container whose children belong to `set`; its base + 1, or 0. */
+static uint32_t index_open(struct dec *d, uint32_t row, uint32_t set)
+{
+    size_t base;
+    int64_t max = set_max(d->s, set, &base);
+    uint32_t start = d->index_len;
+
+    if (max < 0)
+        return 0;
+    d->index_len += (uint32_t)max + 1;
+    if (d->index_len <= d->r->index_cap)
+        memset(&d->r->index[start], 0, ((size_t)max + 1) * sizeof(uint32_t));
+    if (row < d->r->cap)
+        d->r->slot[row] = start + 1;
+    return start + 1;
+}
+
+static void index_put(struct dec *d, uint32_t slot, uint32_t type, uint32_t row)
+{
+    size_t base;
+    int64_t max;
+    uint32_t set;
+
+    if (!slot || row >= d->r->cap)
+        return;
+    set = d->r->set[d->r->parent[row]];
+    max = set_max(d->s, set, &base);
+    if (max < 0 || type > max || slot - 1 + (size_t)max + 1 > d->r->index_cap)
+        return;
+    if (d->r->index[slot - 1 + type] == 0)
+        d->r->index[slot - 1 + type] = row + 1;
+}
+
+static uint64_t get_uint(const uint8_t *p, size_t n, int big_endian)
+{
+    uint64_t v = 0;
+
+    for (size_t i = 0; i < n; i++)
+        v |= (uint64_t)p[big_endian ? n - 1 - i : i] << (8 * i);
+    return v;
+}
+
+static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth);
+
+/* One attribute's payload, interpreted by its schema entry. */
+static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_t p, size_t n,
+                       const struct seen *seen, int depth)
+{
+    static const uint8_t sizes[] = { [PNL_K_U8] = 1, [PNL_K_U16] = 2, [PNL_K_U32] = 4,
+                                     [PNL_K_U64] = 4, [PNL_K_S32] = 4 };
+    const uint8_t *b = d->buf + p;
+    int be = (e->aflags & PNL_AF_BE) != 0;
+    int rc = 0;
+
+    switch (e->kind) {
+    case PNL_K_U8: case PNL_K_U16: case PNL_K_U32: case PNL_K_U64: case PNL_K_S32: {
+        size_t need = sizes[e->kind];
+        uint64_t v;
+        if (n < need) {
+            row_set(d, row, PNL_R_BADLEN << 16, 0, PNL_NO_SET);
+            break;
+        }
+        if (e->kind == PNL_K_U64 && n >= 8)
+            need = 8;                       /* u64, or a variable "uint" sent as u32 */
+        v = get_uint(b, need, be);
+        if (e->kind == PNL_K_S32)
+            v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
+        row_set(d, row, 0, v, PNL_NO_SET);
+        break;
+    }
+    case PNL_K_NEST:
+        row_set(d, row, PNL_R_CONT << 16, 0, e->child);
+        rc = parse_attrs(d, p, n, e->child, (int32_t)row, depth + 1);
+        break;
+    case PNL_K_HNEST:
+        if (n < e->extra) {
+            row_set(d, row, PNL_R_BADLEN << 16, 0, PNL_NO_SET);
+            break;
+        }
+        row_set(d, row, PNL_R_CONT << 16, 0, e->child);
+        rc = parse_attrs(d, p + e->extra, n - e->extra, e->child, (int32_t)row, depth + 1);
+        break;
+    case PNL_K_SUB: {
+        uint32_t sub = PNL_NO_SET;
+        for (uint32_t i = 0; i < seen->n && i < SEEN_MAX; i++)
+            if (seen->type[i] == e->extra)
+                sub = sel_lookup(d->s, e->child, d->buf + seen->off[i], seen->len[i]);
+        if (sub == PNL_NO_SET)
+            break;                          /* unknown kind: kept raw */
+        row_set(d, row, PNL_R_CONT << 16, 0, sub);
+        rc = parse_attrs(d, p, n, sub, (int32_t)row, depth + 1);
+        break;
+    }
+    case PNL_K_ARRAY: {
+        size_t q = 0;
+        row_set(d, row, PNL_R_CONT << 16, 0, PNL_NO_SET);
+        if (depth + 1 >= PNL_MAX_DEPTH)
+            return -EBADMSG;
+        while (n - q >= NLA_HDRLEN) {
+            struct nlattr a;
+            uint32_t el;
+            memcpy(&a, b + q, sizeof(a));
+            if (a.nla_len < NLA_HDRLEN || a.nla_len > n - q) {
+                d->err_off = (uint32_t)(p + q);
+                return -EBADMSG;
+            }
+            el = add_row(d, p + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN,
+                         (a.nla_type & NLA_TYPE_MASK) | (PNL_R_CONT << 16), (int32_t)row,
+                         e->child, 0);
+            rc = parse_attrs(d, p + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, e->child,
+                             (int32_t)el, depth + 2);
+            if (rc < 0)
+                return rc;
+            row_end(d, el);
+            q += PNL_ALIGN(a.nla_len);
+            if (q > n)
+                q = n;
+        }
+        break;
+    }
+    case PNL_K_FLAG:
+        if (n >= 1)                         /* "flags" the kernel sends as u8 (bridge port) */
+            row_set(d, row, 0, b[0], PNL_NO_SET);
+        break;
+    default:
+        break;                              /* raw, string: offset and length say it all */
+    }
+    return rc;
+}
+
+static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth)
+{
+    struct seen seen = { .n = 0 };
+    uint32_t slot;
+    size_t q = 0;
+
+    if (depth >= PNL_MAX_DEPTH) {
+        d->err_off = (uint32_t)off;
+        return -EBADMSG;
+    }
+    slot = index_open(d, (uint32_t)parent, set);
+    while (len - q >= NLA_HDRLEN) {
+        struct nlattr a;
+        struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
+        uint32_t type, tf, row;
+        int rc;
+
+        memcpy(&a, d->buf + off + q, sizeof(a));
+        if (a.nla_len < NLA_HDRLEN || a.nla_len > len - q) {
+            d->err_off = (uint32_t)(off + q);
+            return -EBADMSG;
+        }
+        type = a.nla_type & NLA_TYPE_MASK;
+        tf = type;
+        if (a.nla_type & NLA_F_NESTED)
+            tf |= PNL_R_NESTED << 16;
+        if (a.nla_type & NLA_F_NET_BYTEORDER)
+            tf |= PNL_R_NETBYTE << 16;
+        if (set == PNL_NO_SET || set_entry(d->s, set, type, &e) < 0)
+            tf |= PNL_R_UNKNOWN << 16;
+        row = add_row(d, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, tf, parent, PNL_NO_SET, 0);
+        if (e.kind == PNL_K_STR && seen.n < SEEN_MAX) {
+            seen.type[seen.n] = type;
+            seen.off[seen.n] = (uint32_t)(off + q + NLA_HDRLEN);
+            seen.len[seen.n] = a.nla_len - NLA_HDRLEN;
+            seen.n++;
+        }
+        rc = parse_value(d, row, &e, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, &seen, depth);
+        if (rc < 0)
+            return rc;
+        row_end(d, row);
+        index_put(d, slot, type, row);
+        q += PNL_ALIGN(a.nla_len);
+        if (q > len)
+            q = len;
+    }
+    return 0;
+}
+
+/* Fixed header length of a message, or -1 when it does not fit. */
+static int64_t header_len(const struct dec *d, const struct nlmsghdr *h, size_t p, uint32_t hdrlen)
+{
+    size_t payload = h->nlmsg_len - NLMSG_HDRLEN;
+
+    if (h->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsghdr orig;
+        if (payload < sizeof(int) + NLMSG_HDRLEN)
+            return -1;
+        if (h->nlmsg_flags & NLM_F_CAPPED)
+            return sizeof(int) + NLMSG_HDRLEN;
+        memcpy(&orig, d->buf + p + NLMSG_HDRLEN + sizeof(int), sizeof(orig));
+        if (orig.nlmsg_len < NLMSG_HDRLEN || orig.nlmsg_len > payload - sizeof(int))
+            return -1;
+        return (int64_t)(sizeof(int) + PNL_ALIGN(orig.nlmsg_len) < payload
+                         ? sizeof(int) + PNL_ALIGN(orig.nlmsg_len) : payload);
+    }
+    return hdrlen <= payload ? (int64_t)hdrlen : -1;
+}
+
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+int pnl_decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
+               struct pnl_rows *rows)
+{
+    struct schema s;
+    struct dec d = { .buf = buf, .len = len, .s = &s, .r = rows };
+    size_t p = 0;
+    int rc = schema_open(&s, schema, schema_words);
+
+    rows->count = rows->index_len = rows->n_msgs = 0;
+    rows->err_off = 0;
+    if (rc < 0)
+        return rc;
+    if (len > 0xffffffffu)
+        return -EMSGSIZE;
+    while (p < len) {
+        struct nlmsghdr h;
+        uint32_t msg_ix = PNL_NO_SET, set = PNL_NO_SET, hdrlen = 0, row;
+        int64_t hl;
+
+        if (all_zero(buf + p, len - p))
+            break;                          /* trailing padding of a sender's buffer */
+        if (len - p < NLMSG_HDRLEN) {
+            d.err_off = (uint32_t)p;
+            goto bad;
+        }
+        memcpy(&h, buf + p, sizeof(h));
+        if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > len - p) {
+            d.err_off = (uint32_t)p;
+            goto bad;
+        }
+        for (uint32_t i = 0; i < s.n_msgs; i++)
+            if (schema[4 + 4 * i] == h.nlmsg_type) {
+                msg_ix = i;
+                hdrlen = schema[4 + 4 * i + 1];
+                set = schema[4 + 4 * i + 2];
+                break;
+            }
+        row = add_row(&d, p, h.nlmsg_len, h.nlmsg_type | (PNL_R_MSG << 16), -1, PNL_NO_SET,
+                      h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32));
+        rows->n_msgs++;
+        hl = header_len(&d, &h, p, hdrlen);
+        if (msg_ix == PNL_NO_SET || hl < 0) {
+            row_set(&d, row, (msg_ix == PNL_NO_SET ? PNL_R_UNKNOWN : PNL_R_BADLEN) << 16,
+                    h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32), PNL_NO_SET);
+        } else {
+            size_t a = p + NLMSG_HDRLEN + (size_t)hl;
+            size_t end = p + h.nlmsg_len;
+            row_set(&d, row, PNL_R_CONT << 16, h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32), set);
+            if (row < rows->cap)
+                rows->set[row] = set;
+            rc = parse_attrs(&d, a, a <= end ? end - a : 0, set, (int32_t)row, 0);
+            if (rc < 0)
+                goto bad;
+        }
+        row_end(&d, row);
+        p += PNL_ALIGN(h.nlmsg_len);
+    }
+    rows->count = d.count;
+    rows->index_len = d.index_len;
+    if (d.count > rows->cap || d.index_len > rows->index_cap)
+        return -ENOSPC;
+    return 0;
+bad:
+    rows->count = d.count;
+    rows->err_off = d.err_off;
+    return -EBADMSG;
+}

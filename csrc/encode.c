@@ -1,0 +1,251 @@
+/* Encoder: request programs + value records -> netlink messages, one pass. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/netlink.h>
+#include "pnl.h"
+#include "pnl_internal.h"
+
+/* A bounded writer: past the capacity it only counts, so one pass tells the size needed. */
+struct writer {
+    uint8_t *buf;
+    size_t cap;
+    size_t pos;
+};
+
+static void w_bytes(struct writer *w, const void *src, size_t n)
+{
+    if (w->pos + n <= w->cap && n)
+        memcpy(w->buf + w->pos, src, n);
+    w->pos += n;
+}
+
+static void w_zero(struct writer *w, size_t n)
+{
+    if (w->pos + n <= w->cap && n)
+        memset(w->buf + w->pos, 0, n);
+    w->pos += n;
+}
+
+static void w_pad(struct writer *w)
+{
+    w_zero(w, PNL_ALIGN(w->pos) - w->pos);
+}
+
+static void w_patch16(struct writer *w, size_t at, uint16_t v)
+{
+    if (at + 2 <= w->cap)
+        memcpy(w->buf + at, &v, 2);
+}
+
+static void w_patch32(struct writer *w, size_t at, uint32_t v)
+{
+    if (at + 4 <= w->cap)
+        memcpy(w->buf + at, &v, 4);
+}
+
+static void w_attr_head(struct writer *w, uint16_t type, size_t payload)
+{
+    struct nlattr a = { .nla_len = (uint16_t)(NLA_HDRLEN + payload), .nla_type = type };
+    w_bytes(w, &a, sizeof(a));
+}
+
+struct enc_ctx {
+    struct writer w;
+    struct pnl_log *log;
+    uint32_t log_cap;
+    uint32_t n_log;
+};
+
+static void log_field(struct enc_ctx *c, uint32_t msg, size_t msg_start, uint32_t op)
+{
+    if (c->n_log < c->log_cap) {
+        c->log[c->n_log].msg = msg;
+        c->log[c->n_log].off = (uint32_t)(c->w.pos - msg_start);
+        c->log[c->n_log].op = op;
+    }
+    c->n_log++;
+}
+
+/* Encode one entry (one message). Returns 0 or -EINVAL with *bad_op set. */
+static int encode_entry(struct enc_ctx *c, const uint8_t *ops, uint32_t n_ops,
+                        const uint8_t *rec, uint32_t rec_len, uint32_t msg, uint32_t seq,
+                        struct pnl_status *st, uint32_t *bad_op)
+{
+    struct writer *w = &c->w;
+    size_t nests[PNL_MAX_DEPTH];
+    uint32_t depth = 0;
+    size_t start;
+    struct pnl_op head;
+
+    if (n_ops == 0)
+        goto bad_head;
+    memcpy(&head, ops, sizeof(head));   /* the job need not be aligned */
+    if (head.op != PNL_OP_MSG)
+        goto bad_head;
+    w_pad(w);
+    start = w->pos;
+    {
+        struct nlmsghdr h = { .nlmsg_len = 0, .nlmsg_type = head.type,
+                              .nlmsg_flags = head.len, .nlmsg_seq = seq, .nlmsg_pid = 0 };
+        w_bytes(w, &h, sizeof(h));
+    }
+    if (st) {
+        st->error = 0;
+        st->flags = 0;
+        st->req_off = (uint32_t)start;
+        st->ext_offs = 0xffffffffu;
+        st->ext_msg_off = st->ext_msg_len = st->n_data = 0;
+        if (head.flags & PNL_MF_DUMP)
+            st->flags |= PNL_ST_DUMP | PNL_ST_EXPECT;
+        if (head.len & NLM_F_ACK)
+            st->flags |= PNL_ST_ACKREQ | PNL_ST_EXPECT;
+        if (head.flags & PNL_MF_REPLY)
+            st->flags |= PNL_ST_EXPECT;
+    }
+    for (uint32_t i = 1; i < n_ops; i++) {
+        struct pnl_op opv;
+        const struct pnl_op *op = &opv;
+        size_t n;
+
+        memcpy(&opv, ops + (size_t)i * sizeof(opv), sizeof(opv));
+        n = op->len;
+
+        *bad_op = i;
+        switch (op->op) {
+        case PNL_OP_FIXED:
+        case PNL_OP_ATTR:
+            if ((size_t)op->off + n > rec_len || n > 0xffff - NLA_HDRLEN)
+                return -EINVAL;
+            log_field(c, msg, start, i);
+            if (op->op == PNL_OP_ATTR)
+                w_attr_head(w, op->type, n);
+            if ((op->flags & PNL_OPF_BE) && (n == 2 || n == 4 || n == 8)) {
+                uint8_t be[8];
+                for (size_t k = 0; k < n; k++)
+                    be[k] = rec[op->off + n - 1 - k];
+                w_bytes(w, be, n);
+            } else {
+                w_bytes(w, rec + op->off, n);
+            }
+            w_pad(w);
+            break;
+        case PNL_OP_STR: {
+            size_t len;
+            if ((size_t)op->off + n > rec_len || n > 0xffff - NLA_HDRLEN - 1)
+                return -EINVAL;
+            len = strnlen((const char *)rec + op->off, n);
+            log_field(c, msg, start, i);
+            if (op->flags & PNL_OPF_NONUL) {
+                w_attr_head(w, op->type, len);
+                w_bytes(w, rec + op->off, len);
+            } else {
+                w_attr_head(w, op->type, len + 1);
+                w_bytes(w, rec + op->off, len);
+                w_zero(w, 1);
+            }
+            w_pad(w);
+            break;
+        }
+        case PNL_OP_VAR: {
+            uint16_t len;
+            if ((size_t)op->off + 2 > rec_len)
+                return -EINVAL;
+            memcpy(&len, rec + op->off, 2);
+            if (len > n || (size_t)op->off + 2 + len > rec_len || len > 0xffff - NLA_HDRLEN)
+                return -EINVAL;
+            log_field(c, msg, start, i);
+            w_attr_head(w, op->type, len);
+            w_bytes(w, rec + op->off + 2, len);
+            w_pad(w);
+            break;
+        }
+        case PNL_OP_NEST:
+            if (depth == PNL_MAX_DEPTH)
+                return -EINVAL;
+            log_field(c, msg, start, i);
+            nests[depth++] = w->pos;
+            w_attr_head(w, op->type, 0);
+            break;
+        case PNL_OP_END: {
+            size_t len;
+            if (depth == 0)
+                return -EINVAL;
+            depth--;
+            len = w->pos - nests[depth];
+            if (len > 0xffff)
+                return -EINVAL;
+            w_patch16(w, nests[depth], (uint16_t)len);
+            break;
+        }
+        default:
+            return -EINVAL;
+        }
+    }
+    if (depth != 0) {
+        *bad_op = n_ops;
+        return -EINVAL;
+    }
+    if (w->pos - start > 0xffffffffu)
+        return -EINVAL;
+    w_patch32(w, start, (uint32_t)(w->pos - start));
+    if (st)
+        st->req_len = (uint32_t)(w->pos - start);
+    return 0;
+bad_head:
+    *bad_op = 0;
+    return -EINVAL;
+}
+
+int pnl_encode(const uint8_t *job, size_t job_len, uint32_t seq_first,
+               uint8_t *out, size_t out_cap,
+               struct pnl_status *st, uint32_t st_cap,
+               struct pnl_log *log, uint32_t log_cap,
+               struct pnl_enc *res)
+{
+    struct enc_ctx c = { .w = { .buf = out, .cap = out_cap, .pos = 0 },
+                         .log = log, .log_cap = log ? log_cap : 0, .n_log = 0 };
+    size_t p = 0;
+    uint32_t msg = 0;
+
+    memset(res, 0, sizeof(*res));
+    while (p < job_len) {
+        uint32_t n_ops, rec_len, bad_op = 0;
+        const uint8_t *ops;
+        size_t ops_bytes;
+        int rc;
+
+        if (job_len - p < 8)
+            goto bad;
+        memcpy(&n_ops, job + p, 4);
+        memcpy(&rec_len, job + p + 4, 4);
+        p += 8;
+        ops_bytes = (size_t)n_ops * sizeof(struct pnl_op);
+        if (n_ops > 0xffff || ops_bytes > job_len - p || PNL_ALIGN(rec_len) > job_len - p - ops_bytes)
+            goto bad;
+        ops = job + p;
+        p += ops_bytes;
+        if (msg >= st_cap && st)
+            return -ENOSPC;
+        rc = encode_entry(&c, ops, n_ops, job + p, rec_len, msg, seq_first + msg,
+                          st ? &st[msg] : NULL, &bad_op);
+        if (rc < 0) {
+            res->err_entry = msg;
+            res->err_op = bad_op;
+            return rc;
+        }
+        p += PNL_ALIGN(rec_len);
+        msg++;
+    }
+    res->out_len = (uint32_t)c.w.pos;
+    res->n_msgs = msg;
+    res->n_log = c.n_log;
+    if (c.w.pos > out_cap || c.n_log > c.log_cap)
+        return -ENOSPC;
+    return 0;
+bad:
+    res->err_entry = msg;
+    res->err_op = 0xffffffffu;
+    return -EINVAL;
+}

@@ -1,0 +1,155 @@
+/* pynetlink codec: the whole public C API (also the cffi cdef: keep it to plain
+ * declarations and integer #defines).  Every function returns 0 (or a count) on
+ * success and -errno on failure; buffers are owned by the caller. */
+
+/* ---- encoder: one call turns a job of N request programs into N messages ---- */
+#define PNL_OP_MSG    1   /* type = nlmsg_type, len = nlmsg_flags, flags = PNL_MF_* */
+#define PNL_OP_FIXED  2   /* copy len bytes of the record at off (struct header)   */
+#define PNL_OP_ATTR   3   /* attribute type, payload = len bytes of record at off  */
+#define PNL_OP_STR    4   /* attribute type, payload = strnlen(rec+off, len) + NUL */
+#define PNL_OP_VAR    5   /* attribute type, payload = u16 length at off, then bytes (max len) */
+#define PNL_OP_NEST   6   /* open a nest of attribute type (type may carry NLA_F_NESTED) */
+#define PNL_OP_END    7   /* close the innermost nest */
+
+#define PNL_OPF_NONUL 1   /* PNL_OP_STR: no NUL terminator (as iproute2 sends IFLA_INFO_KIND) */
+#define PNL_OPF_BE    2   /* PNL_OP_ATTR of 2, 4 or 8 bytes: write the value big endian */
+
+#define PNL_MF_DUMP   1   /* the message starts a dump: wait for NLMSG_DONE          */
+#define PNL_MF_REPLY  2   /* a reply is expected even without NLM_F_ACK              */
+
+#define PNL_MAX_DEPTH 16
+
+struct pnl_op {
+    uint8_t  op;
+    uint8_t  flags;
+    uint16_t type;
+    uint16_t off;
+    uint16_t len;
+};
+
+/* one entry per attribute (and fixed header) written: for extack offsets */
+struct pnl_log {
+    uint32_t msg;      /* message index in the batch       */
+    uint32_t off;      /* offset from the message's start  */
+    uint32_t op;       /* op index in that entry's program */
+};
+
+/* per request: filled by pnl_encode, completed by pnl_xfer */
+#define PNL_ST_EXPECT    0x01  /* a reply (ack, data or done) is expected */
+#define PNL_ST_DUMP      0x02
+#define PNL_ST_DONE      0x04  /* completed: acked, errored or dump finished */
+#define PNL_ST_ERROR     0x08  /* error != 0 */
+#define PNL_ST_DUMP_INTR 0x10  /* NLM_F_DUMP_INTR seen on a reply */
+#define PNL_ST_TIMEOUT   0x20  /* no reply before the time limit */
+#define PNL_ST_SENT      0x40
+#define PNL_ST_ACKREQ    0x80  /* the request carries NLM_F_ACK */
+
+struct pnl_status {
+    int32_t  error;        /* positive errno, 0 = success            */
+    uint32_t flags;        /* PNL_ST_*                               */
+    uint32_t req_off;      /* request message offset in the send buffer */
+    uint32_t req_len;
+    uint32_t ext_offs;     /* NLMSGERR_ATTR_OFFS, 0xffffffff = none  */
+    uint32_t ext_msg_off;  /* extack text in the data buffer (0 len = none) */
+    uint32_t ext_msg_len;
+    uint32_t n_data;       /* data messages received for this request */
+};
+
+struct pnl_enc {
+    uint32_t out_len;      /* bytes written (or needed, on -ENOSPC) */
+    uint32_t n_msgs;
+    uint32_t n_log;        /* log entries written (or needed)       */
+    uint32_t err_entry;    /* on -EINVAL: the entry and op at fault */
+    uint32_t err_op;
+};
+
+/* job = entries of [u32 n_ops][u32 rec_len][n_ops * struct pnl_op][record, padded to 4] */
+int pnl_encode(const uint8_t *job, size_t job_len, uint32_t seq_first,
+               uint8_t *out, size_t out_cap,
+               struct pnl_status *st, uint32_t st_cap,
+               struct pnl_log *log, uint32_t log_cap,
+               struct pnl_enc *res);
+
+/* ---- transfer: send a batch, collect every reply for its sequence range ---- */
+#define PNL_XF_ONESHOT   1    /* the whole buffer in one sendmsg (nfnetlink transactions) */
+#define PNL_XF_NEED_SPACE 1   /* return value: grow data, call again with the same state  */
+#define PNL_RECV_MIN 65536    /* free data space required before each receive             */
+
+struct pnl_xfer {
+    uint8_t  *data;        /* receive area (caller-owned): kept replies, back to back */
+    uint32_t data_cap;
+    uint32_t data_len;
+    uint32_t chunk_msgs;   /* at most this many requests per sendmsg (0 = 64)   */
+    uint32_t chunk_bytes;  /* at most this many bytes per sendmsg (0 = 65536)  */
+    int32_t  timeout_ms;   /* longest wait for one reply                       */
+    uint32_t flags;        /* PNL_XF_*                                          */
+    /* state, zero before the first call */
+    uint32_t next_req;     /* first request not yet sent */
+    uint32_t first_open;   /* first request sent but maybe not complete */
+    uint32_t n_sendmsg;
+    uint32_t n_recvmsg;
+};
+
+int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
+             struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
+
+/* ---- decoder: one call turns a receive buffer into a flat row table ----
+ * schema (u32 words): magic, n_msgs, n_sets, n_sels;
+ *   n_msgs x {nlmsg_type, fixed header length, root set, 0};
+ *   n_sets x word offset of a set;  n_sels x word offset of a selector;
+ *   set:      max_type, then (max_type + 1) x {kind | aflags << 8 | size << 16, child | extra << 16}
+ *   selector: n, then n x {set, nbytes, string bytes padded to 4}                      */
+#define PNL_SCHEMA_MAGIC 0x534c4e50
+#define PNL_NO_SET 0xffffffff
+#define PNL_K_RAW    0
+#define PNL_K_U8     1
+#define PNL_K_U16    2
+#define PNL_K_U32    3
+#define PNL_K_U64    4
+#define PNL_K_STR    5
+#define PNL_K_NEST   6   /* child = attribute set */
+#define PNL_K_ARRAY  7   /* nested array: each child is a nest of set `child` */
+#define PNL_K_SUB    8   /* sub-message: set chosen by sibling string `extra` via selector `child` */
+#define PNL_K_HNEST  9   /* nest that starts with an `extra`-byte fixed header (VETH_INFO_PEER) */
+#define PNL_K_FLAG   10
+#define PNL_K_S32    11
+
+#define PNL_AF_BE    1   /* scalar is big endian (nftables, ports, ...) */
+
+#define PNL_R_MSG     0x0001  /* row is a netlink message                  */
+#define PNL_R_NESTED  0x0002  /* NLA_F_NESTED was set                      */
+#define PNL_R_BADLEN  0x0004  /* shorter than its type: value not decoded  */
+#define PNL_R_UNKNOWN 0x0008  /* type not in the schema: kept raw          */
+#define PNL_R_CONT    0x0010  /* container: children follow, r_end skips them */
+#define PNL_R_NETBYTE 0x0020  /* NLA_F_NET_BYTEORDER was set               */
+
+/* struct-of-arrays row table; each column has room for cap rows */
+struct pnl_rows {
+    uint32_t *off;      /* payload offset (messages: nlmsghdr offset) */
+    uint32_t *len;      /* payload length (messages: nlmsg_len)       */
+    uint32_t *tf;       /* type | PNL_R_* << 16 (messages: nlmsg_type) */
+    int32_t  *parent;   /* parent row, -1 for messages                 */
+    uint32_t *end;      /* row after this row's subtree                */
+    uint32_t *set;      /* attribute set of a container's children (PNL_NO_SET for leaves) */
+    uint64_t *val;      /* scalar value; messages: seq | nlmsg_flags << 32 */
+    uint32_t *slot;     /* containers: index base + 1 (0 = not indexed) */
+    uint32_t *index;    /* index[slot-1 + type] = first row of that type + 1 */
+    uint32_t cap;
+    uint32_t index_cap;
+    /* results */
+    uint32_t count;     /* rows written (or needed, on -ENOSPC) */
+    uint32_t index_len; /* index entries used (or needed)        */
+    uint32_t n_msgs;
+    uint32_t err_off;   /* on -EBADMSG: byte offset of the fault  */
+};
+
+int pnl_decode(const uint8_t *buf, size_t len,
+               const uint32_t *schema, size_t schema_words,
+               struct pnl_rows *rows);
+
+/* ---- namespaces: the syscalls Python 3.11 lacks ---- */
+int pnl_setns(int fd, int nstype);
+int pnl_unshare(int flags);
+int pnl_mount(const char *source, const char *target, const char *fstype,
+              unsigned long flags, const char *data);
+int pnl_umount2(const char *target, int flags);

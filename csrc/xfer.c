@@ -1,0 +1,258 @@
+/* Transfer: send a batch in chunks, collect every reply of its sequence range.
+ * Resumable: on PNL_XF_NEED_SPACE the caller grows x->data and calls again. */
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <linux/netlink.h>
+#include "pnl.h"
+#include "pnl_internal.h"
+
+#define DEFAULT_CHUNK_MSGS 64
+#define DEFAULT_CHUNK_BYTES 65536
+#define DEFAULT_TIMEOUT_MS 30000
+
+/* Check the request table against the buffer before trusting any offset in it. */
+static int check_requests(const uint8_t *req, size_t req_len, uint32_t seq_first,
+                          const struct pnl_status *st, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        struct nlmsghdr h;
+        if (st[i].req_off > req_len || st[i].req_len < NLMSG_HDRLEN ||
+            st[i].req_len > req_len - st[i].req_off)
+            return -EINVAL;
+        memcpy(&h, req + st[i].req_off, sizeof(h));
+        if (h.nlmsg_len != st[i].req_len || h.nlmsg_seq != seq_first + i)
+            return -EINVAL;
+        if (i + 1 < n && st[i + 1].req_off < st[i].req_off + st[i].req_len)
+            return -EINVAL;
+    }
+    return 0;
+}
+
+static int send_chunk(int fd, const uint8_t *req, struct pnl_status *st, uint32_t n,
+                      struct pnl_xfer *x)
+{
+    struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+    uint32_t max_msgs = x->chunk_msgs ? x->chunk_msgs : DEFAULT_CHUNK_MSGS;
+    uint32_t max_bytes = x->chunk_bytes ? x->chunk_bytes : DEFAULT_CHUNK_BYTES;
+    uint32_t first = x->next_req, last = first;
+    size_t start = st[first].req_off, end = start;
+    ssize_t rc;
+
+    while (last < n) {
+        size_t e = st[last].req_off + st[last].req_len;
+        if (!(x->flags & PNL_XF_ONESHOT) && last > first &&
+            (last - first >= max_msgs || e - start > max_bytes))
+            break;
+        end = e;
+        last++;
+        if (!(x->flags & PNL_XF_ONESHOT) && (st[last - 1].flags & PNL_ST_DUMP))
+            break;                      /* the kernel runs one dump at a time per socket */
+    }
+    do {
+        rc = sendto(fd, req + start, end - start, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0)
+        return -errno;
+    x->n_sendmsg++;
+    for (uint32_t i = first; i < last; i++) {
+        st[i].flags |= PNL_ST_SENT;
+        if (!(st[i].flags & PNL_ST_EXPECT))
+            st[i].flags |= PNL_ST_DONE;
+    }
+    x->next_req = last;
+    return 0;
+}
+
+/* Extended ack TLVs of an error or done message: text and offset. */
+static void parse_extack(const uint8_t *data, size_t tlv, size_t end, struct pnl_status *s)
+{
+    while (end - tlv >= NLA_HDRLEN) {
+        struct nlattr a;
+        memcpy(&a, data + tlv, sizeof(a));
+        if (a.nla_len < NLA_HDRLEN || a.nla_len > end - tlv)
+            return;
+        if (a.nla_type == NLMSGERR_ATTR_MSG) {
+            s->ext_msg_off = (uint32_t)(tlv + NLA_HDRLEN);
+            s->ext_msg_len = (uint32_t)strnlen((const char *)data + tlv + NLA_HDRLEN,
+                                               a.nla_len - NLA_HDRLEN);
+        } else if (a.nla_type == NLMSGERR_ATTR_OFFS && a.nla_len >= NLA_HDRLEN + 4) {
+            memcpy(&s->ext_offs, data + tlv + NLA_HDRLEN, 4);
+        }
+        tlv += PNL_ALIGN(a.nla_len);
+    }
+}
+
+/* Record an error or done reply; returns 1 to keep the message in the data buffer. */
+static int take_status(uint8_t *data, size_t at, const struct nlmsghdr *h, struct pnl_status *s)
+{
+    size_t payload = h->nlmsg_len - NLMSG_HDRLEN, tlv;
+    int32_t err = 0;
+
+    if (payload >= 4)
+        memcpy(&err, data + at + NLMSG_HDRLEN, 4);
+    if (h->nlmsg_type == NLMSG_DONE && !(s->flags & PNL_ST_DUMP))
+        return 1;                        /* not ours to interpret: keep as data */
+    if (h->nlmsg_flags & NLM_F_DUMP_INTR)
+        s->flags |= PNL_ST_DUMP_INTR;
+    s->flags |= PNL_ST_DONE;
+    if (err == 0)
+        return 0;
+    s->flags |= PNL_ST_ERROR;
+    s->error = err < 0 ? -err : err;
+    if (!(h->nlmsg_flags & NLM_F_ACK_TLVS))
+        return 1;
+    tlv = NLMSG_HDRLEN + 4;
+    if (h->nlmsg_type == NLMSG_ERROR) {
+        struct nlmsghdr orig;
+        if (payload < 4 + NLMSG_HDRLEN)
+            return 1;
+        memcpy(&orig, data + at + NLMSG_HDRLEN + 4, sizeof(orig));
+        if (h->nlmsg_flags & NLM_F_CAPPED)
+            tlv += NLMSG_HDRLEN;
+        else if (orig.nlmsg_len >= NLMSG_HDRLEN && orig.nlmsg_len <= payload - 4)
+            tlv += PNL_ALIGN(orig.nlmsg_len);
+        else
+            return 1;
+    }
+    if (tlv < h->nlmsg_len)
+        parse_extack(data, at + tlv, at + h->nlmsg_len, s);
+    return 1;
+}
+
+/* Sort the replies just received (data[from, to)): statuses, and keep only what the caller
+ * needs (data, errors), moved down so the kept messages stay back to back.
+ * Returns 1 when a request that expected no reply (batch framing) got an error. */
+static int take_replies(struct pnl_xfer *x, size_t from, size_t to, uint32_t seq_first,
+                        struct pnl_status *st, uint32_t n)
+{
+    uint8_t *data = x->data;
+    size_t p = from, w = from;
+    int framing_error = 0;
+
+    while (to - p >= NLMSG_HDRLEN) {
+        struct nlmsghdr h;
+        size_t mlen;
+        uint32_t ix;
+        int keep = 0;
+
+        memcpy(&h, data + p, sizeof(h));
+        if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > to - p)
+            return -EBADMSG;
+        mlen = PNL_ALIGN(h.nlmsg_len) <= to - p ? PNL_ALIGN(h.nlmsg_len) : to - p;
+        ix = h.nlmsg_seq - seq_first;
+        if (ix < n && (st[ix].flags & PNL_ST_SENT) && !(st[ix].flags & PNL_ST_ERROR) &&
+            (!(st[ix].flags & PNL_ST_DONE) || !(st[ix].flags & PNL_ST_EXPECT))) {
+            struct pnl_status *s = &st[ix];
+            if (h.nlmsg_type == NLMSG_ERROR || h.nlmsg_type == NLMSG_DONE) {
+                uint32_t before = s->ext_msg_off;
+                keep = take_status(data, p, &h, s);
+                if (s->ext_msg_off != before)          /* text moves with its message */
+                    s->ext_msg_off -= (uint32_t)(p - w);
+                if ((s->flags & PNL_ST_ERROR) && !(s->flags & PNL_ST_EXPECT))
+                    framing_error = 1;
+            } else if (!(s->flags & PNL_ST_EXPECT)) {
+                ;                                      /* unexpected data: dropped */
+            } else {
+                keep = 1;
+                s->n_data++;
+                if (h.nlmsg_flags & NLM_F_DUMP_INTR)
+                    s->flags |= PNL_ST_DUMP_INTR;
+                if (!(s->flags & (PNL_ST_DUMP | PNL_ST_ACKREQ)))
+                    s->flags |= PNL_ST_DONE;           /* a plain reply completes the request */
+            }
+        }
+        if (keep) {
+            if (w != p)
+                memmove(data + w, data + p, mlen);
+            w += mlen;
+        }
+        p += mlen;
+    }
+    x->data_len = (uint32_t)w;
+    return framing_error;
+}
+
+/* Requests still open when the batch framing failed were never executed. */
+static void cancel_open(struct pnl_status *st, uint32_t from, uint32_t to, int err, uint32_t flag)
+{
+    for (uint32_t i = from; i < to; i++)
+        if (!(st[i].flags & PNL_ST_DONE) || !(st[i].flags & PNL_ST_SENT)) {
+            st[i].flags |= PNL_ST_DONE | PNL_ST_ERROR | flag;
+            st[i].error = err;
+        }
+}
+
+int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
+             struct pnl_status *st, uint32_t n, struct pnl_xfer *x)
+{
+    int timeout = x->timeout_ms > 0 ? x->timeout_ms : DEFAULT_TIMEOUT_MS;
+
+    if (x->data_len > x->data_cap || req_len > 0xffffffffu)
+        return -EINVAL;
+    if (x->next_req == 0 && x->n_sendmsg == 0) {
+        int rc = check_requests(req, req_len, seq_first, st, n);
+        if (rc < 0)
+            return rc;
+    }
+    for (;;) {
+        struct sockaddr_nl from;
+        struct iovec iov;
+        struct msghdr mh;
+        struct pollfd pfd = { .fd = fd, .events = POLLIN };
+        size_t space;
+        ssize_t got;
+        int rc;
+
+        while (x->first_open < x->next_req && (st[x->first_open].flags & PNL_ST_DONE))
+            x->first_open++;
+        if (x->first_open == x->next_req) {
+            if (x->next_req >= n)
+                return 0;
+            rc = send_chunk(fd, req, st, n, x);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        space = x->data_cap - x->data_len;
+        if (space < PNL_RECV_MIN)
+            return PNL_XF_NEED_SPACE;
+        rc = poll(&pfd, 1, timeout);
+        if (rc < 0 && errno == EINTR)
+            continue;
+        if (rc < 0)
+            return -errno;
+        if (rc == 0) {
+            cancel_open(st, x->first_open, x->next_req, ETIMEDOUT, PNL_ST_TIMEOUT);
+            return -ETIMEDOUT;
+        }
+        iov.iov_base = x->data + x->data_len;
+        iov.iov_len = space;
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_name = &from;
+        mh.msg_namelen = sizeof(from);
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        got = recvmsg(fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
+        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (got < 0)
+            return -errno;
+        x->n_recvmsg++;
+        if ((size_t)got > space || (mh.msg_flags & MSG_TRUNC))
+            return -EMSGSIZE;                    /* never parse a truncated datagram */
+        if (mh.msg_namelen < sizeof(from) || from.nl_pid != 0)
+            continue;                            /* not from the kernel */
+        rc = take_replies(x, x->data_len, x->data_len + (size_t)got, seq_first, st, n);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {
+            cancel_open(st, x->first_open, n, ECANCELED, 0);
+            x->first_open = x->next_req = n;
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,188 @@
+"""Decoded buffers: a flat row table over the received bytes, read lazily.
+
+``decode()`` makes one C call per buffer. A ``Rows`` keeps the bytes and columns
+(memoryviews over arrays C filled); values are only turned into Python objects when
+someone reads them.
+"""
+from __future__ import annotations
+
+import errno
+import socket
+from array import array
+from typing import Iterator
+
+from .._native import decode_error, ffi, lib
+from .schema import Family
+
+R_MSG, R_BADLEN, R_UNKNOWN, R_CONT = lib.PNL_R_MSG, lib.PNL_R_BADLEN, lib.PNL_R_UNKNOWN, lib.PNL_R_CONT
+NO_SET = lib.PNL_NO_SET
+
+
+class Rows:
+    """The row table of one buffer: messages, their attributes, nested attributes."""
+
+    __slots__ = ("data", "family", "count", "n_msgs", "off", "len", "tf", "parent", "end",
+                 "set", "val", "slot", "index")
+
+    def __init__(self, data: bytes, family: Family, cap: int, index_cap: int) -> None:
+        self.data = data
+        self.family = family
+        self.count = 0
+        self.n_msgs = 0
+        self.off = array("I", bytes(4 * cap))
+        self.len = array("I", bytes(4 * cap))
+        self.tf = array("I", bytes(4 * cap))
+        self.parent = array("i", bytes(4 * cap))
+        self.end = array("I", bytes(4 * cap))
+        self.set = array("I", bytes(4 * cap))
+        self.val = array("Q", bytes(8 * cap))
+        self.slot = array("I", bytes(4 * cap))
+        self.index = array("I", bytes(4 * index_cap))
+
+    # -- structure ---------------------------------------------------------------------
+    def messages(self) -> Iterator[int]:
+        i, end, n = 0, self.end, self.count
+        while i < n:
+            yield i
+            i = end[i]
+
+    def children(self, row: int) -> Iterator[int]:
+        i, stop, end = row + 1, self.end[row], self.end
+        while i < stop:
+            yield i
+            i = end[i]
+
+    def find(self, row: int, attr: int) -> int:
+        """The first child of ``row`` with type ``attr``, or -1 (O(1) through the index)."""
+        slot = self.slot[row]
+        if not slot:
+            for c in self.children(row):
+                if self.tf[c] & 0xFFFF == attr:
+                    return c
+            return -1
+        s = self.set[row]
+        if attr > self.family.set_list[s].max_type:
+            return -1
+        return self.index[slot - 1 + attr] - 1
+
+    def path(self, row: int, *attrs: int) -> int:
+        for a in attrs:
+            if row < 0:
+                return -1
+            row = self.find(row, a)
+        return row
+
+    # -- values ------------------------------------------------------------------------
+    def type(self, row: int) -> int:
+        return self.tf[row] & 0xFFFF
+
+    def flags(self, row: int) -> int:
+        return self.tf[row] >> 16
+
+    def msg_seq(self, row: int) -> int:
+        return self.val[row] & 0xFFFFFFFF
+
+    def msg_flags(self, row: int) -> int:
+        return self.val[row] >> 32
+
+    def payload(self, row: int) -> bytes:
+        o = self.off[row]
+        return self.data[o:o + self.len[row]]
+
+    def header(self, row: int, size: int) -> bytes:
+        """The fixed header of message ``row`` (after its nlmsghdr)."""
+        o = self.off[row] + 16
+        return self.data[o:o + size]
+
+    def u(self, row: int) -> int:
+        return self.val[row]
+
+    def s(self, row: int) -> int:
+        v = self.val[row]
+        return v - (1 << 64) if v >> 63 else v
+
+    def str(self, row: int) -> str:
+        o = self.off[row]
+        b = self.data[o:o + self.len[row]]
+        z = b.find(0)
+        return (b if z < 0 else b[:z]).decode("utf-8", "replace")
+
+    def ip(self, row: int) -> str:
+        b = self.payload(row)
+        return socket.inet_ntop(socket.AF_INET6 if len(b) == 16 else socket.AF_INET, b)
+
+    def mac(self, row: int) -> str:
+        return ":".join(f"{x:02x}" for x in self.payload(row))
+
+    # optional lookups: a value or None when the attribute is absent
+    def get_u(self, row: int, attr: int) -> int | None:
+        r = self.find(row, attr)
+        return None if r < 0 or self.tf[r] >> 16 & R_BADLEN else self.val[r]
+
+    def get_str(self, row: int, attr: int) -> str | None:
+        r = self.find(row, attr)
+        return None if r < 0 else self.str(r)
+
+    def get_bytes(self, row: int, attr: int) -> bytes | None:
+        r = self.find(row, attr)
+        return None if r < 0 else self.payload(r)
+
+    def tree(self, row: int) -> dict[str, object]:
+        """A plain dict of a message or nest (names from the schema, raw bytes for unknowns)."""
+        fam = self.family
+        s = self.set[row]
+        aset = fam.set_list[s] if s != NO_SET else None
+        out: dict[str, object] = {}
+        for c in self.children(row):
+            t = self.tf[c] & 0xFFFF
+            a = aset.by_type.get(t) if aset else None
+            name = a.name if a else f"attr_{t}"
+            if self.tf[c] >> 16 & R_CONT:
+                value: object = self.tree(c)
+            elif a is None or self.tf[c] >> 16 & R_BADLEN:
+                value = self.payload(c)
+            elif a.kind in (lib.PNL_K_U8, lib.PNL_K_U16, lib.PNL_K_U32, lib.PNL_K_U64):
+                value = self.val[c]
+            elif a.kind == lib.PNL_K_S32:
+                value = self.s(c)
+            elif a.kind == lib.PNL_K_STR:
+                value = self.str(c)
+            elif a.kind == lib.PNL_K_FLAG:
+                value = self.val[c] if self.len[c] else True
+            else:
+                value = self.payload(c)
+            if name in out:
+                prev = out[name]
+                out[name] = (prev if isinstance(prev, list) else [prev]) + [value]
+            else:
+                out[name] = value
+        return out
+
+
+def decode(data: bytes, family: Family) -> Rows:
+    """Decode a whole receive buffer in one C call (two if the first guess was too small)."""
+    cap = len(data) // 8 + 16
+    index_cap = cap * 2
+    while True:
+        rows = Rows(data, family, cap, index_cap)
+        c = ffi.new("struct pnl_rows *")
+        c.off = ffi.from_buffer("uint32_t[]", rows.off)
+        c.len = ffi.from_buffer("uint32_t[]", rows.len)
+        c.tf = ffi.from_buffer("uint32_t[]", rows.tf)
+        c.parent = ffi.from_buffer("int32_t[]", rows.parent)
+        c.end = ffi.from_buffer("uint32_t[]", rows.end)
+        c.set = ffi.from_buffer("uint32_t[]", rows.set)
+        c.val = ffi.from_buffer("uint64_t[]", rows.val)
+        c.slot = ffi.from_buffer("uint32_t[]", rows.slot)
+        c.index = ffi.from_buffer("uint32_t[]", rows.index)
+        c.cap = cap
+        c.index_cap = index_cap
+        rc = lib.pnl_decode(ffi.from_buffer(data), len(data), family.cwords, len(family.words), c)
+        if rc == -errno.ENOSPC:
+            cap, index_cap = max(cap, c.count), max(index_cap, c.index_len)
+            continue
+        if rc < 0:
+            raise decode_error(rc, c.err_off)
+        rows.count = c.count
+        rows.n_msgs = c.n_msgs
+        return rows

@@ -1,0 +1,136 @@
+"""Attribute sets and message families, compiled into the decoder's schema words.
+
+Names follow the kernel's YNL specs (shared/specs/kernel-ynl); numbers come from the
+UAPI headers through the compiled codec, never typed in by hand. An attribute whose
+name the installed headers lack may carry an explicit ``number`` from the YNL spec.
+"""
+from __future__ import annotations
+
+from array import array
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from .._native import ffi, lib
+
+RAW, U8, U16, U32, U64, STR = lib.PNL_K_RAW, lib.PNL_K_U8, lib.PNL_K_U16, lib.PNL_K_U32, lib.PNL_K_U64, lib.PNL_K_STR
+NEST, ARRAY, SUB, HNEST, FLAG, S32 = lib.PNL_K_NEST, lib.PNL_K_ARRAY, lib.PNL_K_SUB, lib.PNL_K_HNEST, lib.PNL_K_FLAG, lib.PNL_K_S32
+SCALARS = frozenset({U8, U16, U32, U64, S32})
+SIZES = {U8: 1, U16: 2, U32: 4, U64: 8, S32: 4}
+
+
+@dataclass(frozen=True)
+class Attr:
+    """One attribute of a set: its name, how to read it, and where nests lead."""
+
+    name: str
+    kind: int = RAW
+    child: str = ""            # attribute set (NEST, ARRAY, HNEST) or selector (SUB)
+    extra: Any = 0             # fixed header bytes (HNEST) or selecting attribute name (SUB)
+    be: bool = False           # big endian scalar
+    number: int | None = None  # fixed number (a set the UAPI headers do not name)
+    ynl_number: int | None = None  # YNL's number: used where the headers lack the name
+
+
+def u8(name: str, **kw: Any) -> Attr: return Attr(name, U8, **kw)
+def u16(name: str, **kw: Any) -> Attr: return Attr(name, U16, **kw)
+def u32(name: str, **kw: Any) -> Attr: return Attr(name, U32, **kw)
+def u64(name: str, **kw: Any) -> Attr: return Attr(name, U64, **kw)
+def s32(name: str, **kw: Any) -> Attr: return Attr(name, S32, **kw)
+def string(name: str, **kw: Any) -> Attr: return Attr(name, STR, **kw)
+def raw(name: str, **kw: Any) -> Attr: return Attr(name, RAW, **kw)
+def flag(name: str, **kw: Any) -> Attr: return Attr(name, FLAG, **kw)
+def nest(name: str, child: str, **kw: Any) -> Attr: return Attr(name, NEST, child, **kw)
+def array_of(name: str, child: str, **kw: Any) -> Attr: return Attr(name, ARRAY, child, **kw)
+def hnest(name: str, child: str, header: int, **kw: Any) -> Attr: return Attr(name, HNEST, child, header, **kw)
+def sub(name: str, selector: str, by: str, **kw: Any) -> Attr: return Attr(name, SUB, selector, by, **kw)
+
+
+def c_name(prefix: str, name: str) -> str:
+    return prefix + name.upper().replace("-", "_")
+
+
+class AttrSet:
+    """A set of attributes sharing one number space (IFLA_*, IFLA_BR_*, NFTA_RULE_*...)."""
+
+    def __init__(self, name: str, prefix: str, attrs: Iterable[Attr]) -> None:
+        self.name = name
+        self.prefix = prefix
+        self.attrs: dict[str, Attr] = {}
+        self.types: dict[str, int] = {}
+        self.by_type: dict[int, Attr] = {}
+        for a in attrs:
+            number = a.number if a.number is not None else getattr(lib, c_name(prefix, a.name), a.ynl_number)
+            if number is None or int(number) in self.by_type:
+                continue
+            self.attrs[a.name] = a
+            self.types[a.name] = int(number)
+            self.by_type[int(number)] = a
+        self.max_type = max(self.by_type, default=0)
+
+    def __getitem__(self, name: str) -> int:
+        return self.types[name]
+
+    def __repr__(self) -> str:
+        return f"AttrSet({self.name!r}, {len(self.attrs)} attrs)"
+
+
+@dataclass(frozen=True)
+class MessageKind:
+    msg_type: int
+    header: int                 # fixed header bytes after nlmsghdr
+    root: str                   # attribute set of the top level
+
+
+class Family:
+    """Everything the decoder needs for one netlink protocol (rtnetlink, nf_tables)."""
+
+    def __init__(self, name: str, sets: Iterable[AttrSet], selectors: dict[str, dict[str, str]],
+                 messages: Iterable[MessageKind]) -> None:
+        self.name = name
+        self.sets: dict[str, AttrSet] = {s.name: s for s in sets}
+        self.set_ids: dict[str, int] = {n: i for i, n in enumerate(self.sets)}
+        self.set_list: list[AttrSet] = list(self.sets.values())
+        self.selectors = selectors
+        self.sel_ids: dict[str, int] = {n: i for i, n in enumerate(selectors)}
+        self.messages: dict[int, MessageKind] = {m.msg_type: m for m in messages}
+        self.words = self._compile()
+        self.cwords = ffi.from_buffer("uint32_t[]", self.words)
+
+    def _compile(self) -> array:
+        msgs = list(self.messages.values())
+        head = [lib.PNL_SCHEMA_MAGIC, len(msgs), len(self.set_list), len(self.selectors)]
+        for m in msgs:
+            head += [m.msg_type, m.header, self.set_ids[m.root], 0]
+        body: list[int] = []
+        base = len(head) + len(self.set_list) + len(self.selectors)
+        set_offs, sel_offs = [], []
+        for s in self.set_list:
+            set_offs.append(base + len(body))
+            body.append(s.max_type)
+            for t in range(s.max_type + 1):
+                a = s.by_type.get(t)
+                body += self._entry(s, a) if a else [RAW, 0]
+        for sel in self.selectors.values():
+            sel_offs.append(base + len(body))
+            body.append(len(sel))
+            for key, set_name in sel.items():
+                raw_key = key.encode()
+                padded = raw_key + bytes(-len(raw_key) % 4)
+                body += [self.set_ids[set_name], len(raw_key)]
+                body += list(array("I", padded))
+        return array("I", head + set_offs + sel_offs + body)
+
+    def _entry(self, s: AttrSet, a: Attr) -> list[int]:
+        w0 = a.kind | ((lib.PNL_AF_BE if a.be else 0) << 8) | (SIZES.get(a.kind, 0) << 16)
+        if a.kind in (NEST, ARRAY, HNEST):
+            child = self.set_ids[a.child]
+            extra = int(a.extra)
+        elif a.kind == SUB:
+            child = self.sel_ids[a.child]
+            extra = s.types[a.extra]
+        else:
+            child = extra = 0
+        return [w0, child | (extra << 16)]
+
+    def set_named(self, name: str) -> AttrSet:
+        return self.sets[name]

@@ -1,0 +1,70 @@
+"""rtnetlink (NETLINK_ROUTE): links, addresses, routes, neighbours, netns ids."""
+from __future__ import annotations
+
+from ..._native import lib
+from ..schema import (Attr, AttrSet, Family, MessageKind, array_of, flag, hnest, nest, raw, s32,
+                      string, u8, u16, u32)
+from . import submsgs, ynl_sets
+
+IFINFOMSG, IFADDRMSG, RTMSG, NDMSG, RTGENMSG = 16, 8, 12, 12, 4
+
+# Link kinds YNL does not describe yet (names as in <linux/if_link.h>, <linux/veth.h>)
+_EXTRA_SETS = [
+    AttrSet("linkinfo-veth-attrs", "VETH_INFO_", [hnest("peer", "link-attrs", IFINFOMSG)]),
+    AttrSet("linkinfo-macvlan-attrs", "IFLA_MACVLAN_", [
+        u32("mode"), u16("flags"), u32("macaddr-mode"), raw("macaddr"),
+        nest("macaddr-data", "macvlan-macaddr-list"), u32("macaddr-count"), u32("bc-queue-len"),
+        u32("bc-queue-len-used"), s32("bc-cutoff")]),
+    AttrSet("macvlan-macaddr-list", "IFLA_MACVLAN_", [raw("macaddr")]),
+    AttrSet("linkinfo-ipvlan-attrs", "IFLA_IPVLAN_", [u16("mode"), u16("flags")]),
+    AttrSet("linkinfo-vxlan-attrs", "IFLA_VXLAN_", [
+        u32("id"), raw("group"), u32("link"), raw("local"), u8("ttl"), u8("tos"), u8("learning"),
+        u32("ageing"), u32("limit"), raw("port-range"), u8("proxy"), u8("rsc"), u8("l2miss"),
+        u8("l3miss"), u16("port", be=True), raw("group6"), raw("local6"), u8("udp-csum"),
+        u8("udp-zero-csum6-tx"), u8("udp-zero-csum6-rx"), u8("remcsum-tx"), u8("remcsum-rx"),
+        flag("gbp"), flag("remcsum-nopartial"), u8("collect-metadata"), u32("label", be=True),
+        flag("gpe"), u8("ttl-inherit"), u8("df"), u8("vnifilter")]),
+    AttrSet("netns-attrs", "NETNSA_", [s32("nsid"), u32("pid"), u32("fd"), s32("target-nsid"),
+                                       s32("current-nsid")]),
+    AttrSet("extack-attrs", "NLMSGERR_ATTR_", [string("msg"), u32("offs"), raw("cookie"),
+                                               raw("policy"), u32("miss-type"), u32("miss-nest")]),
+]
+
+_LINKINFO_DATA = dict(submsgs("rt-link")["linkinfo-data-msg"])
+_LINKINFO_DATA.update({"veth": "linkinfo-veth-attrs", "macvlan": "linkinfo-macvlan-attrs",
+                       "macvtap": "linkinfo-macvlan-attrs", "ipvlan": "linkinfo-ipvlan-attrs",
+                       "ipvtap": "linkinfo-ipvlan-attrs", "vxlan": "linkinfo-vxlan-attrs"})
+
+
+def _messages() -> list[MessageKind]:
+    out = []
+    for verb in ("NEW", "DEL", "GET", "SET"):
+        for obj, hdr, root in (("LINK", IFINFOMSG, "link-attrs"), ("ADDR", IFADDRMSG, "addr-attrs"),
+                               ("ROUTE", RTMSG, "route-attrs"), ("NEIGH", NDMSG, "neighbour-attrs"),
+                               ("NSID", RTGENMSG, "netns-attrs")):
+            t = getattr(lib, f"RTM_{verb}{obj}", None)
+            if t is not None:
+                out.append(MessageKind(int(t), hdr, root))
+    out.append(MessageKind(lib.NLMSG_ERROR, 4, "extack-attrs"))   # header computed in C
+    out.append(MessageKind(lib.NLMSG_DONE, 4, "extack-attrs"))
+    return out
+
+
+RTNL = Family(
+    "rtnetlink",
+    [*ynl_sets("rt-link"), *ynl_sets("rt-addr"), *ynl_sets("rt-route"),
+     *ynl_sets("rt-neigh", {"neighbour-attrs"}), *_EXTRA_SETS],
+    {"linkinfo-data-msg": _LINKINFO_DATA,
+     "linkinfo-member-data-msg": submsgs("rt-link")["linkinfo-member-data-msg"]},
+    _messages(),
+)
+
+LINK = RTNL.sets["link-attrs"]
+LINKINFO = RTNL.sets["linkinfo-attrs"]
+ADDR = RTNL.sets["addr-attrs"]
+ROUTE = RTNL.sets["route-attrs"]
+NEIGH = RTNL.sets["neighbour-attrs"]
+NETNS = RTNL.sets["netns-attrs"]
+EXTACK = RTNL.sets["extack-attrs"]
+
+__all__ = ["RTNL", "LINK", "LINKINFO", "ADDR", "ROUTE", "NEIGH", "NETNS", "EXTACK", "Attr"]

@@ -1,0 +1,218 @@
+"""Network namespaces without fork or iproute2: create, open, list, delete, sysctl.
+
+Named namespaces live where ``ip netns`` keeps them (a bind mount under /run/netns), so
+each tool sees the other's. Work inside a namespace runs on a short-lived helper
+thread that enters it with setns() and ends; no thread is left behind in another
+namespace and the caller's own namespace never changes.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Callable, TypeVar
+
+from .._native import ffi, lib
+from ..errors import InvalidArgument
+
+RUN_DIR = "/run/netns"
+CLONE_NEWNET = 0x40000000
+MS_BIND, MS_REC, MS_SHARED = 0x1000, 0x4000, 1 << 20
+MNT_DETACH = 2
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}\Z")
+_SYSCTL_KEY = re.compile(r"[A-Za-z0-9_\-]+([./][A-Za-z0-9_\-]+)*\Z")
+T = TypeVar("T")
+
+
+def _check(rc: int, what: str, path: str = "") -> None:
+    if rc < 0:
+        raise OSError(-rc, f"{what}: {os.strerror(-rc)}", path or None)
+
+
+def check_name(name: str) -> str:
+    """A valid namespace name: letters, digits, '_', '.', '-' (no '/', no '..')."""
+    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
+        raise InvalidArgument(f"invalid namespace name {name!r}: use 1-255 letters, digits, "
+                              "'_', '.', '-', not starting with '.' or '-'")
+    return name
+
+
+def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False) -> T:
+    """Run ``fn`` inside the namespace at ``path`` on a helper thread that ends afterwards.
+
+    ``path=None`` runs ``fn`` here, or on a fresh thread with ``thread=True`` (for unshare).
+    """
+    if path is None and not thread:
+        return fn()
+    box: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            if path is not None:
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                try:
+                    _check(lib.pnl_setns(fd, CLONE_NEWNET), "setns", path)
+                finally:
+                    os.close(fd)
+            box["value"] = fn()
+        except BaseException as exc:  # handed to the caller's thread
+            box["error"] = exc
+
+    t = threading.Thread(target=target, name="pynetlink-netns", daemon=True)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]  # type: ignore[misc]
+    return box["value"]  # type: ignore[return-value]
+
+
+class NetNS:
+    """A network namespace: by name (/run/netns/NAME), path, pid, or fd."""
+
+    __slots__ = ("path", "name")
+
+    def __init__(self, path: str, name: str | None = None) -> None:
+        self.path = path
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"NetNS({self.name or self.path!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, NetNS) and self.inode() == other.inode()
+
+    def __hash__(self) -> int:
+        return hash(self.path)
+
+    # -- finding namespaces -------------------------------------------------------------
+    @classmethod
+    def named(cls, name: str) -> "NetNS":
+        """The named namespace (whether or not it exists yet)."""
+        return cls(os.path.join(RUN_DIR, check_name(name)), name)
+
+    @classmethod
+    def open(cls, ref: "str | int | os.PathLike[str] | NetNS") -> "NetNS":
+        """An existing namespace from a name, a path, a pid (int) or another NetNS."""
+        if isinstance(ref, NetNS):
+            ns = ref
+        elif isinstance(ref, int):
+            ns = cls.from_pid(ref)
+        elif isinstance(ref, os.PathLike) or (isinstance(ref, str) and "/" in ref):
+            ns = cls(os.fspath(ref))
+        else:
+            ns = cls.named(ref)
+        if not os.path.exists(ns.path):
+            raise FileNotFoundError(errno.ENOENT, "no such network namespace", ns.name or ns.path)
+        return ns
+
+    @classmethod
+    def from_pid(cls, pid: int) -> "NetNS":
+        if not isinstance(pid, int) or pid <= 0:
+            raise InvalidArgument(f"invalid pid {pid!r}")
+        return cls(f"/proc/{pid}/ns/net")
+
+    @classmethod
+    def from_fd(cls, fd: int) -> "NetNS":
+        """The namespace an open file descriptor refers to (the fd stays the caller's)."""
+        return cls(f"/proc/{os.getpid()}/fd/{int(fd)}")
+
+    @classmethod
+    def current(cls) -> "NetNS":
+        return cls("/proc/thread-self/ns/net")
+
+    @staticmethod
+    def list() -> list[str]:
+        """Names of the namespaces in /run/netns (ours and ``ip netns``'s)."""
+        try:
+            return sorted(os.listdir(RUN_DIR))
+        except FileNotFoundError:
+            return []
+
+    @staticmethod
+    def exists(name: str) -> bool:
+        return os.path.exists(os.path.join(RUN_DIR, check_name(name)))
+
+    # -- lifecycle ----------------------------------------------------------------------
+    @classmethod
+    def create(cls, name: str) -> "NetNS":
+        """A new named namespace, as ``ip netns add`` makes it."""
+        ns = cls.named(name)
+        _prepare_run_dir()
+        try:
+            os.close(os.open(ns.path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+        except FileExistsError:
+            raise FileExistsError(errno.EEXIST, "network namespace exists", name) from None
+
+        def make() -> None:
+            _check(lib.pnl_unshare(CLONE_NEWNET), "unshare")
+            _check(lib.pnl_mount(b"/proc/thread-self/ns/net", ns.path.encode(), b"none", MS_BIND,
+                                 ffi.NULL), "bind mount", ns.path)
+
+        try:
+            run_in(None, make, thread=True)
+        except BaseException:
+            _remove_mount_point(ns.path)
+            raise
+        return ns
+
+    def delete(self) -> None:
+        """Remove a named namespace (its devices go when the last user leaves)."""
+        if self.name is None:
+            raise InvalidArgument(f"{self.path} is not a named namespace")
+        if not os.path.exists(self.path):
+            raise FileNotFoundError(errno.ENOENT, "no such network namespace", self.name)
+        _remove_mount_point(self.path)
+
+    # -- using it -----------------------------------------------------------------------
+    def run(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` inside this namespace on a helper thread."""
+        return run_in(self.path, fn)
+
+    def inode(self) -> int:
+        return os.stat(self.path).st_ino
+
+    def sysctl(self, key: str) -> str:
+        """Read a net.* sysctl of this namespace, e.g. ``net.ipv4.ip_forward``."""
+        path = _sysctl_path(key)
+        return self.run(lambda: Path(path).read_text().strip())
+
+    def set_sysctl(self, key: str, value: str | int) -> None:
+        """Write a net.* sysctl of this namespace only."""
+        path = _sysctl_path(key)
+        text = str(value)
+
+        def write() -> None:
+            with open(path, "w") as f:
+                f.write(text)
+
+        self.run(write)
+
+
+def _prepare_run_dir() -> None:
+    """/run/netns exists and is a shared mount (so bind mounts propagate), as ip does."""
+    os.makedirs(RUN_DIR, 0o755, exist_ok=True)
+    rc = lib.pnl_mount(b"none", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, ffi.NULL)
+    if rc == -errno.EINVAL:
+        _check(lib.pnl_mount(RUN_DIR.encode(), RUN_DIR.encode(), b"none", MS_BIND | MS_REC, ffi.NULL),
+               "bind mount", RUN_DIR)
+        rc = lib.pnl_mount(b"none", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, ffi.NULL)
+    _check(rc, "make shared", RUN_DIR)
+
+
+def _remove_mount_point(path: str) -> None:
+    rc = lib.pnl_umount2(path.encode(), MNT_DETACH)
+    if rc < 0 and rc not in (-errno.EINVAL, -errno.ENOENT):
+        _check(rc, "umount", path)
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _sysctl_path(key: str) -> str:
+    if not _SYSCTL_KEY.match(key) or not key.startswith("net.") or ".." in key:
+        raise InvalidArgument(f"invalid sysctl {key!r}: expected net.<path>, e.g. net.ipv4.ip_forward")
+    # dots separate levels; '/' stands for a dot inside a name (net.ipv4.conf.eth0/30.forwarding)
+    return "/proc/sys/" + key.translate(str.maketrans("./", "/."))

@@ -1,0 +1,235 @@
+"""NetlinkSocket: one netlink socket, opened in any namespace, that sends whole batches.
+
+A transfer is one C call: the batch goes out in chunks that fit the socket buffers and
+every ack, error and reply of its sequence range is collected, with the GIL released.
+Policies (docs/design.md): every request asks for an ack; dumps run one at a time;
+NLM_F_DUMP_INTR is retried a bounded number of times; MSG_TRUNC is an error.
+"""
+from __future__ import annotations
+
+import errno
+import random
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence, Union
+
+from .._native import ffi, lib
+from ..codec.program import Compiled, Encoded, encode
+from ..codec.rows import Rows, decode
+from ..codec.schema import Family
+from ..errors import DumpInterrupted, NetlinkError
+from .netns import NetNS, run_in
+
+SOL_NETLINK = 270
+SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
+Label = tuple[str, str]
+Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
+DUMP_RETRIES = 5
+
+
+@dataclass
+class Result:
+    """The outcome of one request of a batch."""
+
+    error: NetlinkError | None = None
+    messages: list[int] = field(default_factory=list)   # reply message rows
+    dump_intr: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Reply:
+    """Everything one transfer brought back."""
+
+    rows: Rows
+    results: list[Result]
+    encoded: Encoded
+
+    @property
+    def errors(self) -> list[NetlinkError]:
+        return [r.error for r in self.results if r.error is not None]
+
+    def check(self) -> "Reply":
+        """Raise the first error, if any."""
+        for r in self.results:
+            if r.error is not None:
+                raise r.error
+        return self
+
+
+def _label(labels: Labels, i: int) -> Label:
+    if labels is None:
+        return ("request", "")
+    if callable(labels):
+        return labels(i)
+    if isinstance(labels, tuple) and len(labels) == 2 and isinstance(labels[0], str):
+        return labels  # type: ignore[return-value]
+    return labels[i]  # type: ignore[index]
+
+
+class NetlinkSocket:
+    """A netlink socket of one protocol, opened inside a namespace (default: ours)."""
+
+    def __init__(self, protocol: int, family: Family, netns: NetNS | None = None, *,
+                 timeout: float = 30.0, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20) -> None:
+        self.protocol = protocol
+        self.family = family
+        self.netns = netns
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._seq = random.randrange(1, 1 << 30)
+        self._sock = run_in(netns.path if netns else None, lambda: self._open(rcvbuf, sndbuf))
+        self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        self._data_cap = 256 * 1024
+        self._data = ffi.new("uint8_t[]", self._data_cap)
+
+    def _open(self, rcvbuf: int, sndbuf: int) -> socket.socket:
+        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, self.protocol)
+        try:
+            for opt in (lib.NETLINK_EXT_ACK, lib.NETLINK_CAP_ACK, lib.NETLINK_GET_STRICT_CHK):
+                try:
+                    s.setsockopt(SOL_NETLINK, opt, 1)
+                except OSError:
+                    pass                      # older kernels: plain errors still work
+            for force, plain, size in ((SO_RCVBUFFORCE, socket.SO_RCVBUF, rcvbuf),
+                                       (SO_SNDBUFFORCE, socket.SO_SNDBUF, sndbuf)):
+                try:
+                    s.setsockopt(socket.SOL_SOCKET, force, size)
+                except OSError:
+                    s.setsockopt(socket.SOL_SOCKET, plain, size)
+            s.bind((0, 0))
+        except BaseException:
+            s.close()
+            raise
+        return s
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def fileno(self) -> int:
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        self._sock.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._sock.fileno() < 0
+
+    def __enter__(self) -> "NetlinkSocket":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- transfers ----------------------------------------------------------------------
+    def transact(self, items: Sequence[tuple[Compiled, Sequence[Any]]], *, labels: Labels = None,
+                 atomic: bool = False, chunk: int = 64) -> Reply:
+        """Send every request (one encode, one transfer, one decode); one Result each, in order.
+
+        ``atomic`` sends the whole buffer in one sendmsg (nfnetlink transactions).
+        """
+        with self._lock:
+            seq_first = self._seq
+            enc = encode(items, seq_first)
+            self._seq = (self._seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
+            data = self._transfer(enc, atomic, chunk)
+        rows = decode(data, self.family)
+        results = [Result() for _ in range(enc.n)]
+        if enc.n == 1:
+            results[0].messages = [m for m in rows.messages()
+                                   if rows.type(m) not in (lib.NLMSG_ERROR, lib.NLMSG_DONE)]
+        else:
+            for m in rows.messages():
+                ix = (rows.msg_seq(m) - seq_first) & 0xFFFFFFFF
+                if ix < enc.n and rows.type(m) not in (lib.NLMSG_ERROR, lib.NLMSG_DONE):
+                    results[ix].messages.append(m)
+        st = enc.status
+        for i in range(enc.n):
+            s = st[i]
+            if s.flags & lib.PNL_ST_DUMP_INTR:
+                results[i].dump_intr = True
+            if s.error:
+                results[i].error = self._error(enc, data, i, labels)
+        return Reply(rows, results, enc)
+
+    def _transfer(self, enc: Encoded, atomic: bool, chunk: int) -> bytes:
+        if atomic and enc.length + 4096 > self._sndbuf // 2:
+            want = 2 * enc.length + 65536
+            try:
+                self._sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, want)
+            except OSError:
+                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
+            self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        x = ffi.new("struct pnl_xfer *")
+        x.data = self._data
+        x.data_cap = self._data_cap
+        x.chunk_msgs = chunk
+        x.chunk_bytes = max(16384, min(self._sndbuf // 4, 1 << 20))
+        x.timeout_ms = int(self.timeout * 1000)
+        x.flags = lib.PNL_XF_ONESHOT if atomic else 0
+        fd = self._sock.fileno()
+        while True:
+            rc = lib.pnl_xfer(fd, enc.buf, enc.length, enc.seq_first, enc.status, enc.n, x)
+            if rc == lib.PNL_XF_NEED_SPACE:
+                self._grow(x)
+                continue
+            if rc < 0:
+                raise self._transfer_error(-rc)
+            return bytes(ffi.buffer(x.data, x.data_len))
+
+    def _grow(self, x: Any) -> None:
+        cap = self._data_cap * 2
+        data = ffi.new("uint8_t[]", cap)
+        ffi.memmove(data, x.data, x.data_len)
+        self._data, self._data_cap = data, cap
+        x.data, x.data_cap = data, cap
+
+    def _transfer_error(self, err: int) -> NetlinkError:
+        why = {errno.ENOBUFS: "socket receive buffer overflowed, replies were lost",
+               errno.EMSGSIZE: "a reply did not fit the receive buffer (MSG_TRUNC)",
+               errno.ETIMEDOUT: f"no reply within {self.timeout:g} s"}.get(err, "")
+        return NetlinkError.from_errno(err, "netlink transfer", "", why)
+
+    def _error(self, enc: Encoded, data: bytes, i: int, labels: Labels) -> NetlinkError:
+        s = enc.status[i]
+        op, target = _label(labels, i)
+        text = ""
+        if s.ext_msg_len:
+            text = data[s.ext_msg_off:s.ext_msg_off + s.ext_msg_len].decode("utf-8", "replace")
+        offset = None if s.ext_offs == 0xFFFFFFFF else int(s.ext_offs)
+        fieldname = enc.field_at(i, offset) if offset is not None else ""
+        if s.flags & lib.PNL_ST_TIMEOUT:
+            text = text or f"no reply within {self.timeout:g} s"
+        elif s.error == errno.ECANCELED:
+            text = text or "not executed: the batch failed before this request"
+        return NetlinkError.from_errno(int(s.error), op, target, text, fieldname, offset)
+
+    def request(self, prog: Compiled, values: Sequence[Any], label: Label = ("request", "")) -> Reply:
+        """One request; raises its error."""
+        return self.transact([(prog, values)], labels=label).check()
+
+    def dump(self, prog: Compiled, values: Sequence[Any], label: Label = ("dump", ""),
+             retries: int = DUMP_RETRIES) -> Reply:
+        """A dump, retried while the kernel flags it inconsistent (NLM_F_DUMP_INTR)."""
+        reply = None
+        for _ in range(retries + 1):
+            reply = self.transact([(prog, values)], labels=label).check()
+            if not reply.results[0].dump_intr:
+                return reply
+        raise DumpInterrupted(label[0], retries + 1, reply)
+
+    def __repr__(self) -> str:
+        return f"NetlinkSocket(protocol={self.protocol}, netns={self.netns!r})"
+
+
+def open_in(protocol: int, family: Family, netns: NetNS | str | int | None = None,
+            **kw: Any) -> NetlinkSocket:
+    """A socket inside ``netns`` (a NetNS, name, path or pid)."""
+    ns = None if netns is None else NetNS.open(netns)
+    return NetlinkSocket(protocol, family, ns, **kw)
+
+
+__all__ = ["NetlinkSocket", "Reply", "Result", "open_in"]
