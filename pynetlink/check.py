@@ -1,0 +1,187 @@
+"""What this kernel and these privileges allow: probed, not guessed.
+
+Every probe creates the real object inside one throwaway namespace (deleted afterwards)
+and records the kernel's answer. ``python -m pynetlink check`` prints the report.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import struct
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from ._native import lib
+from .codec import Program
+from .codec.specs.rtnl import LINK, LINKINFO, RTNL
+from .errors import NetlinkError
+from .transport import NetlinkSocket, NetNS
+
+CAP_NET_ADMIN, CAP_SYS_ADMIN = 12, 21
+NETLINK_ROUTE, NETLINK_NETFILTER = 0, 12
+_CREATE = lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
+_IFINFO = "BxHiII"
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One feature: available, or why not."""
+
+    name: str
+    what: str
+    reason: str = ""            # empty when available
+
+    @property
+    def ok(self) -> bool:
+        return not self.reason
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"feature": self.name, "what": self.what, "ok": self.ok, "reason": self.reason}
+
+
+def capabilities() -> dict[str, bool]:
+    """Effective CAP_NET_ADMIN / CAP_SYS_ADMIN of this process."""
+    eff = 0
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("CapEff:"):
+                eff = int(line.split()[1], 16)
+    return {"CAP_NET_ADMIN": bool(eff >> CAP_NET_ADMIN & 1), "CAP_SYS_ADMIN": bool(eff >> CAP_SYS_ADMIN & 1)}
+
+
+def _link(kind: str, data: list[tuple[int, str, int]] = (), parent: bool = False) -> Program:  # type: ignore[assignment]
+    """A NEWLINK program for ``kind`` with fixed-format data attributes (attr, fmt, value)."""
+    p = Program(f"create {kind}", lib.RTM_NEWLINK, _CREATE).fixed("ifinfomsg", _IFINFO)
+    p.string(LINK["ifname"], "name")
+    if parent:
+        p.int(LINK["link"], "parent")
+    p.nest(LINK["linkinfo"], "linkinfo").string(LINKINFO["kind"], "kind")
+    if data:
+        p.nest(LINKINFO["data"], "data")
+        for attr, fmt, _ in data:
+            if fmt.startswith(">"):
+                p.int(attr, f"data.{attr}", struct.calcsize(fmt), big_endian=True)
+            else:
+                p.int(attr, f"data.{attr}", struct.calcsize("=" + fmt))
+        p.end()
+    return p.end()
+
+
+def _veth_pair() -> Program:
+    return (Program("create veth", lib.RTM_NEWLINK, _CREATE).fixed("ifinfomsg", _IFINFO)
+            .string(LINK["ifname"], "name").nest(LINK["linkinfo"], "linkinfo")
+            .string(LINKINFO["kind"], "kind").nest(LINKINFO["data"], "data")
+            .nest(lib.VETH_INFO_PEER, "peer").fixed("peer", _IFINFO)
+            .string(LINK["ifname"], "peer_name").end().end().end())
+
+
+def _run_link(sock: NetlinkSocket, name: str, kind: str, data: list[tuple[int, str, int]],
+              parent: int | None) -> str:
+    prog = _link(kind, data, parent is not None).compile()
+    values: list[Any] = [0, 0, 0, 0, 0, name.encode()]
+    if parent is not None:
+        values.append(parent)
+    values.append(kind.encode())
+    values += [v for _, _, v in data]
+    err = sock.transact([(prog, values)], labels=(f"create {kind}", name)).results[0].error
+    return "" if err is None else _why(err)
+
+
+def _why(err: NetlinkError) -> str:
+    text = f"{errno.errorcode.get(err.errno or 0, err.errno)}"
+    if err.extack:
+        text += f" ({err.extack})"
+    if err.errno == errno.EOPNOTSUPP and not err.extack:
+        text += " (not built into this kernel, or its module cannot be loaded)"
+    return text
+
+
+def _nft_nat(ns: NetNS) -> str:
+    """A nat table, a postrouting nat chain and a masquerade rule, in one transaction."""
+    sub = lib.NFNL_SUBSYS_NFTABLES
+    hdr = "BBH"                                           # nfgenmsg; res_id is big endian
+    batch = lambda t: Program("batch", t, lib.NLM_F_REQUEST).fixed("nfgenmsg", hdr).compile()  # noqa: E731
+    table = (Program("add table", sub << 8 | lib.NFT_MSG_NEWTABLE, _CREATE)
+             .fixed("nfgenmsg", hdr).string(lib.NFTA_TABLE_NAME, "table", 32).compile())
+    chain = (Program("add chain", sub << 8 | lib.NFT_MSG_NEWCHAIN, _CREATE).fixed("nfgenmsg", hdr)
+             .string(lib.NFTA_CHAIN_TABLE, "table", 32).string(lib.NFTA_CHAIN_NAME, "chain", 32)
+             .nest(lib.NFTA_CHAIN_HOOK, "hook").int(lib.NFTA_HOOK_HOOKNUM, "hook.num", big_endian=True)
+             .int(lib.NFTA_HOOK_PRIORITY, "hook.priority", big_endian=True, signed=True).end()
+             .string(lib.NFTA_CHAIN_TYPE, "type", 8).compile())
+    rule = (Program("add rule", sub << 8 | lib.NFT_MSG_NEWRULE,
+                    lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | lib.NLM_F_APPEND)
+            .fixed("nfgenmsg", hdr).string(lib.NFTA_RULE_TABLE, "table", 32)
+            .string(lib.NFTA_RULE_CHAIN, "chain", 32).nest(lib.NFTA_RULE_EXPRESSIONS, "expressions")
+            .nest(lib.NFTA_LIST_ELEM, "expr").string(lib.NFTA_EXPR_NAME, "expr.name", 8).end().end()
+            .compile())
+    ipv4, res = socket.AF_INET, socket.htons(sub)
+    items = [(batch(lib.NFNL_MSG_BATCH_BEGIN), (0, 0, res)), (table, (ipv4, 0, 0, b"probe")),
+             (chain, (ipv4, 0, 0, b"probe", b"post", lib.NF_INET_POST_ROUTING, 100, b"nat")),
+             (rule, (ipv4, 0, 0, b"probe", b"post", b"masq")), (batch(lib.NFNL_MSG_BATCH_END), (0, 0, res))]
+    with NetlinkSocket(NETLINK_NETFILTER, RTNL, ns) as s:
+        reply = s.transact(items, labels=lambda i: (items[i][0].name, "probe"), atomic=True)
+    errs = reply.errors
+    return _why(errs[0]) if errs else ""
+
+
+# feature name -> (what it is, kind, data attributes, needs a parent)
+_LINK_PROBES: dict[str, tuple[str, str, Callable[[], list[tuple[int, str, int]]], bool]] = {
+    "bridge": ("Linux bridge", "bridge", lambda: [], False),
+    "bridge_vlan_filtering": ("bridge VLAN filtering", "bridge",
+                              lambda: [(lib.IFLA_BR_VLAN_FILTERING, "B", 1)], False),
+    "macvlan": ("macvlan (bridge mode)", "macvlan", lambda: [(lib.IFLA_MACVLAN_MODE, "I", lib.MACVLAN_MODE_BRIDGE)], True),
+    "ipvlan": ("ipvlan (l2)", "ipvlan", lambda: [(lib.IFLA_IPVLAN_MODE, "H", lib.IPVLAN_MODE_L2)], True),
+    "vlan": ("802.1Q VLAN", "vlan", lambda: [(lib.IFLA_VLAN_ID, "H", 30)], True),
+    "vlan_8021ad": ("802.1ad (QinQ) VLAN", "vlan",
+                    lambda: [(lib.IFLA_VLAN_ID, "H", 100), (lib.IFLA_VLAN_PROTOCOL, ">H", 0x88A8)], True),
+    "dummy": ("dummy", "dummy", lambda: [], False),
+    "vxlan": ("VXLAN", "vxlan", lambda: [(lib.IFLA_VXLAN_ID, "I", 42), (lib.IFLA_VXLAN_PORT, ">H", 4789)], False),
+}
+
+
+def probe_features() -> dict[str, Probe]:
+    """Probe every feature in one throwaway namespace; returns name -> Probe."""
+    out: dict[str, Probe] = {}
+    caps = capabilities()
+    missing = [c for c, ok in caps.items() if not ok]
+    name = f"pnl-check-{os.getpid()}-{os.urandom(3).hex()}"
+    try:
+        ns = NetNS.create(name)
+    except OSError as exc:
+        why = f"cannot create a network namespace: {exc}" + (f" (missing {', '.join(missing)})" if missing else "")
+        out["netns"] = Probe("netns", "named network namespaces", why)
+        for feat, (what, *_rest) in _LINK_PROBES.items():
+            out[feat] = Probe(feat, what, "no namespace to probe in")
+        out["veth"] = Probe("veth", "veth pair", "no namespace to probe in")
+        out["nft_nat"] = Probe("nft_nat", "nftables NAT (masquerade)", "no namespace to probe in")
+        return out
+    try:
+        out["netns"] = Probe("netns", "named network namespaces")
+        with NetlinkSocket(NETLINK_ROUTE, RTNL, ns) as s:
+            r = s.transact([(_veth_pair().compile(), (0, 0, 0, 0, 0, b"parent0", b"veth", 0, 0, 0, 0, 0, b"parent1"))],
+                           labels=("create veth", "parent0"))
+            err = r.results[0].error
+            out["veth"] = Probe("veth", "veth pair", "" if err is None else _why(err))
+            parent = _ifindex(ns, "parent0") if err is None else None
+            for i, (feat, (what, kind, data, needs_parent)) in enumerate(_LINK_PROBES.items()):
+                if needs_parent and parent is None:
+                    out[feat] = Probe(feat, what, "needs a veth parent, and veth failed")
+                    continue
+                why = _run_link(s, f"probe{i}", kind, data(), parent if needs_parent else None)
+                out[feat] = Probe(feat, what, why)
+        try:
+            out["nft_nat"] = Probe("nft_nat", "nftables NAT (masquerade)", _nft_nat(ns))
+        except OSError as exc:
+            out["nft_nat"] = Probe("nft_nat", "nftables NAT (masquerade)", str(exc))
+    finally:
+        ns.delete()
+    return out
+
+
+def _ifindex(ns: NetNS, name: str) -> int:
+    return ns.run(lambda: socket.if_nametoindex(name))
+
+
+def report() -> tuple[list[Probe], dict[str, bool]]:
+    return list(probe_features().values()), capabilities()

@@ -1,0 +1,82 @@
+"""The layers of docs/design.md: each package imports only the ones below it."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PKG = Path(__file__).resolve().parent.parent / "pynetlink"
+ORDER = ["errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks", "check",
+         "__init__", "cli", "__main__"]
+# what each layer may import (besides itself)
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "_native": {"errors", "_codec"},
+    "codec": {"errors", "_native"},
+    "transport": {"errors", "_native", "codec"},
+    "rtnl": {"errors", "_native", "codec", "transport"},
+    "nft": {"errors", "_native", "codec", "transport"},
+    "api": {"errors", "_native", "codec", "transport", "rtnl", "nft"},
+    "networks": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"},
+    "check": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"},
+    "__init__": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks", "check"},
+    "cli": set(ORDER) - {"__main__"},
+    "__main__": {"cli"},
+}
+
+
+def layer_of(path: Path) -> str:
+    rel = path.relative_to(PKG)
+    return rel.parts[0].removesuffix(".py")
+
+
+def imported_layers(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    rel = path.relative_to(PKG)
+    depth = len(rel.parts) - 1             # package depth of this module inside pynetlink
+    out: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                mod = node.module or ""
+                if mod.startswith("pynetlink."):
+                    out.add(mod.split(".")[1])
+                elif mod == "pynetlink":
+                    out.update(a.name for a in node.names)
+            elif node.level > depth:       # relative import reaching the top of the package
+                if node.module:
+                    out.add(node.module.split(".")[0])
+                else:
+                    out.update(a.name for a in node.names)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.startswith("pynetlink."):
+                    out.add(a.name.split(".")[1])
+    return out
+
+
+MODULES = sorted(p for p in PKG.rglob("*.py") if p.name != "_ynl.py")
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PKG)))
+def test_imports_follow_the_layers(path: Path) -> None:
+    layer = layer_of(path)
+    assert layer in ALLOWED, f"{path}: layer {layer!r} is not in docs/design.md"
+    bad = imported_layers(path) - ALLOWED[layer] - {layer}
+    assert not bad, f"{path.relative_to(PKG)} ({layer}) imports {sorted(bad)}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PKG)))
+def test_library_runs_no_processes(path: Path) -> None:
+    """Ground rule 2: no iproute2, no subprocess in the library."""
+    tree = ast.parse(path.read_text())
+    names = {a.name for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom)) for a in n.names}
+    mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    assert "subprocess" not in names | mods
+    assert "os.system" not in path.read_text() and "os.fork" not in path.read_text()
+
+
+def test_only_native_imports_the_compiled_module() -> None:
+    users = [p for p in MODULES if "_codec" in imported_layers(p) or "from ._codec" in p.read_text()]
+    assert [p.name for p in users] == ["_native.py"]
