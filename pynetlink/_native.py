@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._codec import ffi, lib  # type: ignore[import-not-found]
+from ._codec import ffi, lib
 from .errors import DecodeError
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc"]

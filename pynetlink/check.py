@@ -10,10 +10,10 @@ import os
 import socket
 import struct
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from ._native import lib
-from .codec import Program
+from .codec import Compiled, Program
 from .codec.specs.rtnl import LINK, LINKINFO, RTNL
 from .errors import NetlinkError
 from .transport import NetlinkSocket, NetNS
@@ -50,7 +50,7 @@ def capabilities() -> dict[str, bool]:
     return {"CAP_NET_ADMIN": bool(eff >> CAP_NET_ADMIN & 1), "CAP_SYS_ADMIN": bool(eff >> CAP_SYS_ADMIN & 1)}
 
 
-def _link(kind: str, data: list[tuple[int, str, int]] = (), parent: bool = False) -> Program:  # type: ignore[assignment]
+def _link(kind: str, data: Sequence[tuple[int, str, int]] = (), parent: bool = False) -> Program:
     """A NEWLINK program for ``kind`` with fixed-format data attributes (attr, fmt, value)."""
     p = Program(f"create {kind}", lib.RTM_NEWLINK, _CREATE).fixed("ifinfomsg", _IFINFO)
     p.string(LINK["ifname"], "name")
@@ -101,7 +101,10 @@ def _nft_nat(ns: NetNS) -> str:
     """A nat table, a postrouting nat chain and a masquerade rule, in one transaction."""
     sub = lib.NFNL_SUBSYS_NFTABLES
     hdr = "BBH"                                           # nfgenmsg; res_id is big endian
-    batch = lambda t: Program("batch", t, lib.NLM_F_REQUEST).fixed("nfgenmsg", hdr).compile()  # noqa: E731
+
+    def batch(msg_type: int) -> Compiled:
+        return Program("batch", msg_type, lib.NLM_F_REQUEST).fixed("nfgenmsg", hdr).compile()
+
     table = (Program("add table", sub << 8 | lib.NFT_MSG_NEWTABLE, _CREATE)
              .fixed("nfgenmsg", hdr).string(lib.NFTA_TABLE_NAME, "table", 32).compile())
     chain = (Program("add chain", sub << 8 | lib.NFT_MSG_NEWCHAIN, _CREATE).fixed("nfgenmsg", hdr)

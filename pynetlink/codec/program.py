@@ -6,6 +6,7 @@ batch is then one ``struct.pack`` per message and one C call for all of them.
 """
 from __future__ import annotations
 
+import builtins
 import struct
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
@@ -57,16 +58,16 @@ def _expand_var(values: Sequence[Any], slots: tuple[int, ...]) -> list[Any]:
 class Program:
     """Builder of a message shape; ``compile()`` freezes it."""
 
-    def __init__(self, name: str, msg_type: int, flags: int, *, dump: bool = False,
+    def __init__(self, name: str, msg_type: builtins.int, flags: builtins.int, *, dump: bool = False,
                  reply: bool = False) -> None:
         mflags = (lib.PNL_MF_DUMP if dump else 0) | (lib.PNL_MF_REPLY if reply else 0)
         self.name = name
-        self._ops: list[tuple[int, int, int, int, int]] = [(lib.PNL_OP_MSG, mflags, msg_type, 0, flags)]
+        self._ops: list[tuple[builtins.int, builtins.int, builtins.int, builtins.int, builtins.int]] = [(lib.PNL_OP_MSG, mflags, msg_type, 0, flags)]
         self._fields: list[str] = ["header"]
         self._fmt: list[str] = []
         self._rec = 0
         self._open: list[str] = []
-        self._var: list[int] = []
+        self._var: list[builtins.int] = []
         self._nvalues = 0
         self._max = 16
 
@@ -91,7 +92,7 @@ class Program:
         self._max += _align(size)
         return self
 
-    def int(self, attr: int, name: str, size: int = 4, *, big_endian: bool = False,
+    def int(self, attr: builtins.int, name: str, size: builtins.int = 4, *, big_endian: bool = False,
             signed: bool = False) -> "Program":
         fmt = _INT_FORMATS[size]
         off = self._slot(fmt.lower() if signed else fmt)
@@ -101,7 +102,7 @@ class Program:
         self._max += 4 + _align(size)
         return self
 
-    def bytes(self, attr: int, name: str, size: int) -> "Program":
+    def bytes(self, attr: builtins.int, name: str, size: builtins.int) -> "Program":
         """A fixed-size binary attribute (a MAC, an IPv4/IPv6 address)."""
         off = self._slot(f"{size}s")
         self._nvalues += 1
@@ -110,13 +111,13 @@ class Program:
         self._max += 4 + _align(size)
         return self
 
-    def flag(self, attr: int, name: str) -> "Program":
+    def flag(self, attr: builtins.int, name: str) -> "Program":
         self._ops.append((lib.PNL_OP_ATTR, 0, attr, 0, 0))
         self._fields.append(self._path(name))
         self._max += 4
         return self
 
-    def string(self, attr: int, name: str, size: int = 16, *, nul: bool = True) -> "Program":
+    def string(self, attr: builtins.int, name: str, size: builtins.int = 16, *, nul: bool = True) -> "Program":
         """A string of at most ``size`` bytes (the value is bytes)."""
         off = self._slot(f"{size}s")
         self._nvalues += 1
@@ -125,7 +126,7 @@ class Program:
         self._max += 4 + _align(size + 1)
         return self
 
-    def var(self, attr: int, name: str, max_size: int) -> "Program":
+    def var(self, attr: builtins.int, name: str, max_size: builtins.int) -> "Program":
         """Variable-length bytes, at most ``max_size`` (the value is bytes)."""
         self._var.append(self._nvalues)
         off = self._slot(f"H{max_size}s")
@@ -135,7 +136,7 @@ class Program:
         self._max += 4 + _align(max_size)
         return self
 
-    def nest(self, attr: int, name: str, *, nested_flag: bool = False) -> "Program":
+    def nest(self, attr: builtins.int, name: str, *, nested_flag: bool = False) -> "Program":
         self._ops.append((lib.PNL_OP_NEST, 0, attr | (_NLA_F_NESTED if nested_flag else 0), 0, 0))
         self._fields.append(self._path(name))
         self._open.append(name)
@@ -167,24 +168,24 @@ class Encoded:
     """A batch encoded into one buffer, with its request table and offset log."""
 
     buf: Any                      # uint8_t[] (cffi)
-    length: int
+    length: builtins.int
     status: Any                   # struct pnl_status[]
-    n: int
+    n: builtins.int
     log: Any                      # struct pnl_log[]
-    n_log: int
-    seq_first: int
+    n_log: builtins.int
+    seq_first: builtins.int
     programs: list[Compiled]
 
-    def field_at(self, msg: int, offset: int) -> str:
+    def field_at(self, msg: builtins.int, offset: builtins.int) -> str:
         """The field a kernel extack offset points at, or ''."""
         best = ""
         for i in range(self.n_log):
             e = self.log[i]
             if e.msg == msg and e.off == offset:
-                return self.programs[msg].fields[e.op]
+                return str(self.programs[msg].fields[e.op])
         return best
 
-    def message(self, i: int) -> bytes:
+    def message(self, i: builtins.int) -> bytes:
         st = self.status[i]
         return bytes(ffi.buffer(self.buf + st.req_off, st.req_len))
 
@@ -192,7 +193,7 @@ class Encoded:
         return bytes(ffi.buffer(self.buf, self.length))
 
 
-def encode(items: Iterable[tuple[Compiled, Sequence[Any]]], seq_first: int) -> Encoded:
+def encode(items: Iterable[tuple[Compiled, Sequence[Any]]], seq_first: builtins.int) -> Encoded:
     """Encode every (program, values) into one buffer, sequence numbers from ``seq_first``."""
     programs: list[Compiled] = []
     parts: list[bytes] = []

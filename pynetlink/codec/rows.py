@@ -6,6 +6,7 @@ someone reads them.
 """
 from __future__ import annotations
 
+import builtins
 import errno
 import socket
 from array import array
@@ -107,11 +108,11 @@ class Rows:
         z = b.find(0)
         return (b if z < 0 else b[:z]).decode("utf-8", "replace")
 
-    def ip(self, row: int) -> str:
+    def ip(self, row: int) -> builtins.str:
         b = self.payload(row)
         return socket.inet_ntop(socket.AF_INET6 if len(b) == 16 else socket.AF_INET, b)
 
-    def mac(self, row: int) -> str:
+    def mac(self, row: int) -> builtins.str:
         return ":".join(f"{x:02x}" for x in self.payload(row))
 
     # optional lookups: a value or None when the attribute is absent
@@ -119,7 +120,7 @@ class Rows:
         r = self.find(row, attr)
         return None if r < 0 or self.tf[r] >> 16 & R_BADLEN else self.val[r]
 
-    def get_str(self, row: int, attr: int) -> str | None:
+    def get_str(self, row: int, attr: int) -> builtins.str | None:
         r = self.find(row, attr)
         return None if r < 0 else self.str(r)
 
@@ -127,12 +128,12 @@ class Rows:
         r = self.find(row, attr)
         return None if r < 0 else self.payload(r)
 
-    def tree(self, row: int) -> dict[str, object]:
+    def tree(self, row: int) -> dict[builtins.str, object]:
         """A plain dict of a message or nest (names from the schema, raw bytes for unknowns)."""
         fam = self.family
         s = self.set[row]
         aset = fam.set_list[s] if s != NO_SET else None
-        out: dict[str, object] = {}
+        out: dict[builtins.str, object] = {}
         for c in self.children(row):
             t = self.tf[c] & 0xFFFF
             a = aset.by_type.get(t) if aset else None

@@ -96,7 +96,7 @@ class Family:
         self.words = self._compile()
         self.cwords = ffi.from_buffer("uint32_t[]", self.words)
 
-    def _compile(self) -> array:
+    def _compile(self) -> "array[int]":
         msgs = list(self.messages.values())
         head = [lib.PNL_SCHEMA_MAGIC, len(msgs), len(self.set_list), len(self.selectors)]
         for m in msgs:

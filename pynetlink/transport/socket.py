@@ -67,8 +67,8 @@ def _label(labels: Labels, i: int) -> Label:
     if callable(labels):
         return labels(i)
     if isinstance(labels, tuple) and len(labels) == 2 and isinstance(labels[0], str):
-        return labels  # type: ignore[return-value]
-    return labels[i]  # type: ignore[index]
+        return labels
+    return labels[i]
 
 
 class NetlinkSocket:
