@@ -18,7 +18,7 @@ PREFIXES = (
     "RTNLGRP_", "NDA_", "NUD_", "NTF_", "NFTA_", "NFT_", "NFNL_", "NFNLGRP_", "NLM_F_",
     "NLMSG_", "NLMSGERR_", "NLA_F_", "NETLINK_", "VETH_INFO_", "MACVLAN_", "IPVLAN_",
     "BRIDGE_", "BR_", "IFF_", "ARPHRD_", "ETH_P_", "NETNSA_", "NF_", "NFPROTO_", "NF_NAT_",
-    "IP_CT_", "IPS_", "VXLAN_",
+    "IP_CT_", "IPS_", "VXLAN_", "VLAN_FLAG_", "RTEXT_FILTER_",
 )
 NAME = re.compile(r"^\s*(?:#define\s+)?([A-Z][A-Z0-9_]*)\b(?!\()")
 

@@ -6,6 +6,7 @@
 #include <linux/if_bridge.h>
 #include <linux/if_arp.h>
 #include <linux/if_ether.h>
+#include <linux/if_vlan.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
 #include <linux/veth.h>

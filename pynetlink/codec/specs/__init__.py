@@ -1,7 +1,8 @@
 """Protocol descriptions: the kernel's YNL attribute sets plus what YNL does not cover yet."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from dataclasses import replace
+from typing import Any, Iterable, Mapping
 
 from ..schema import (ARRAY, FLAG, NEST, RAW, S32, STR, SUB, U8, U16, U32, U64, Attr, AttrSet)
 from ._ynl import SETS, SUBMSGS
@@ -10,14 +11,22 @@ _KINDS = {"u8": U8, "u16": U16, "u32": U32, "u64": U64, "uint": U64, "s32": S32,
           "string": STR, "flag": FLAG, "nest": NEST, "indexed-array": ARRAY, "sub-message": SUB}
 
 
-def ynl_sets(spec: str, names: Iterable[str] | None = None, rename: dict[str, str] | None = None) -> list[AttrSet]:
-    """AttrSets of one YNL spec (numbers resolved from the UAPI headers, YNL's as fallback)."""
+def ynl_sets(spec: str, names: Iterable[str] | None = None, rename: dict[str, str] | None = None,
+             fixes: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None) -> list[AttrSet]:
+    """AttrSets of one YNL spec (numbers resolved from the UAPI headers, YNL's as fallback).
+
+    ``fixes[set][attr]`` corrects what the spec gets wrong about the kernel (e.g. a missing
+    big-endian byte order); each fix is documented where it is given.
+    """
     rename = rename or {}
+    fixes = fixes or {}
     out = []
     for set_name, (prefix, rows) in SETS[spec].items():
         if names is not None and set_name not in names:
             continue
+        fix = fixes.get(set_name, {})
         attrs = [_attr(row, rename) for row in rows]
+        attrs = [replace(a, **fix[a.name]) if a.name in fix else a for a in attrs]
         out.append(AttrSet(rename.get(set_name, set_name), prefix, attrs))
     return out
 

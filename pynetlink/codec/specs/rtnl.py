@@ -50,9 +50,15 @@ def _messages() -> list[MessageKind]:
     return out
 
 
+# Where YNL's rt-link.yaml disagrees with what the kernel sends (checked against VM-tier vectors)
+_RT_LINK_FIXES = {
+    # br_fill_info() uses nla_put_be16(IFLA_BR_VLAN_PROTOCOL); the spec says plain u16
+    "linkinfo-bridge-attrs": {"vlan-protocol": {"be": True}},
+}
+
 RTNL = Family(
     "rtnetlink",
-    [*ynl_sets("rt-link"), *ynl_sets("rt-addr"), *ynl_sets("rt-route"),
+    [*ynl_sets("rt-link", fixes=_RT_LINK_FIXES), *ynl_sets("rt-addr"), *ynl_sets("rt-route"),
      *ynl_sets("rt-neigh", {"neighbour-attrs"}), *_EXTRA_SETS],
     {"linkinfo-data-msg": _LINKINFO_DATA,
      "linkinfo-member-data-msg": submsgs("rt-link")["linkinfo-member-data-msg"]},
