@@ -1,0 +1,76 @@
+"""nf_tables over nfnetlink (NETLINK_NETFILTER): tables, chains, rules, sets, generations.
+
+Every message carries a 4-byte ``struct nfgenmsg``; every integer attribute is big endian.
+Expressions (``NFTA_EXPR_DATA``) are sub-messages chosen by their sibling ``NFTA_EXPR_NAME``.
+"""
+from __future__ import annotations
+
+from ..._native import lib
+from ..schema import AttrSet, Family, MessageKind, raw, string, u32, u64
+from . import submsgs, ynl_sets
+
+NFGENMSG = 4
+NETLINK_NETFILTER = 12
+SUBSYS = int(lib.NFNL_SUBSYS_NFTABLES)
+
+# Expressions YNL does not describe yet (names as in <linux/netfilter/nf_tables.h>)
+_EXTRA_SETS = [
+    AttrSet("expr-masq-attrs", "NFTA_MASQ_", [
+        u32("flags", be=True), u32("reg-proto-min", be=True), u32("reg-proto-max", be=True)]),
+    AttrSet("expr-redir-attrs", "NFTA_REDIR_", [
+        u32("reg-proto-min", be=True), u32("reg-proto-max", be=True), u32("flags", be=True)]),
+    # YNL leaves the counters' byte order out: the kernel writes them big endian
+    AttrSet("expr-counter-attrs", "NFTA_COUNTER_", [u64("bytes", be=True), u64("packets", be=True)]),
+    AttrSet("extack-attrs", "NLMSGERR_ATTR_", [string("msg"), u32("offs"), raw("cookie"),
+                                               raw("policy"), u32("miss-type"), u32("miss-nest")]),
+]
+_REPLACED = {s.name for s in _EXTRA_SETS}
+
+_EXPR_OPS = dict(submsgs("nftables")["expr-ops"])
+_EXPR_OPS.update({"masq": "expr-masq-attrs", "redir": "expr-redir-attrs"})
+
+# message kind -> attribute set of its top level
+_ROOTS = {"TABLE": "table-attrs", "CHAIN": "chain-attrs", "RULE": "rule-attrs", "SET": "set-attrs",
+          "SETELEM": "setelem-list-attrs", "GEN": "gen-attrs", "OBJ": "obj-attrs"}
+
+
+def msg_type(name: str) -> int:
+    """The nlmsg_type of an nf_tables message, e.g. ``msg_type("NEWRULE")``."""
+    return SUBSYS << 8 | int(getattr(lib, "NFT_MSG_" + name))
+
+
+def _messages() -> list[MessageKind]:
+    out = []
+    for obj, root in _ROOTS.items():
+        for verb in ("NEW", "GET", "DEL"):
+            if hasattr(lib, f"NFT_MSG_{verb}{obj}"):
+                out.append(MessageKind(msg_type(verb + obj), NFGENMSG, root))
+    out.append(MessageKind(int(lib.NFNL_MSG_BATCH_BEGIN), NFGENMSG, "batch-attrs"))
+    out.append(MessageKind(int(lib.NFNL_MSG_BATCH_END), NFGENMSG, "batch-attrs"))
+    out.append(MessageKind(lib.NLMSG_ERROR, 4, "extack-attrs"))   # header computed in C
+    out.append(MessageKind(lib.NLMSG_DONE, 4, "extack-attrs"))
+    return out
+
+
+NFT = Family(
+    "nf_tables",
+    [s for s in ynl_sets("nftables") if s.name not in _REPLACED] + _EXTRA_SETS,
+    {"expr-ops": _EXPR_OPS, "obj-data": submsgs("nftables")["obj-data"]},
+    _messages(),
+)
+
+TABLE = NFT.sets["table-attrs"]
+CHAIN = NFT.sets["chain-attrs"]
+HOOK = NFT.sets["nft-hook-attrs"]
+RULE = NFT.sets["rule-attrs"]
+EXPR = NFT.sets["expr-attrs"]
+SET = NFT.sets["set-attrs"]
+SETELEM_LIST = NFT.sets["setelem-list-attrs"]
+SETELEM = NFT.sets["setelem-attrs"]
+DATA = NFT.sets["data-attrs"]
+VERDICT = NFT.sets["verdict-attrs"]
+GEN = NFT.sets["gen-attrs"]
+EXTACK = NFT.sets["extack-attrs"]
+
+__all__ = ["NFT", "NFGENMSG", "NETLINK_NETFILTER", "SUBSYS", "msg_type", "TABLE", "CHAIN", "HOOK",
+           "RULE", "EXPR", "SET", "SETELEM_LIST", "SETELEM", "DATA", "VERDICT", "GEN", "EXTACK"]

@@ -1,0 +1,250 @@
+"""What a rule does: counters, NAT (masquerade, snat, dnat, redirect) and verdicts."""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+from .._native import lib
+from ..errors import InvalidArgument
+from . import validate
+from .ops import BE32, DATA_VALUE, VERDICT_CHAIN, VERDICT_CODE, Op, op
+
+PortRange = tuple[int, int]
+RANDOM = int(lib.NF_NAT_RANGE_PROTO_RANDOM)
+FULLY_RANDOM = int(lib.NF_NAT_RANGE_PROTO_RANDOM_FULLY)
+PERSISTENT = int(lib.NF_NAT_RANGE_PERSISTENT)
+# flags the kernel adds by itself when registers are given: ignored when decoding
+IMPLIED = int(lib.NF_NAT_RANGE_MAP_IPS | lib.NF_NAT_RANGE_PROTO_SPECIFIED)
+
+
+def immediate(reg: int, data: bytes) -> Op:
+    return op("immediate", (lib.NFTA_IMMEDIATE_DREG, BE32, reg), (lib.NFTA_IMMEDIATE_DATA, DATA_VALUE, data))
+
+
+def verdict(code: int, chain: str | None = None) -> Op:
+    if chain is None:
+        return op("immediate", (lib.NFTA_IMMEDIATE_DREG, BE32, int(lib.NFT_REG_VERDICT)),
+                  (lib.NFTA_IMMEDIATE_DATA, VERDICT_CODE, code))
+    return op("immediate", (lib.NFTA_IMMEDIATE_DREG, BE32, int(lib.NFT_REG_VERDICT)),
+              (lib.NFTA_IMMEDIATE_DATA, VERDICT_CHAIN, (code, chain)))
+
+
+def _ports(value: Union[int, PortRange, None]) -> Optional[PortRange]:
+    return None if value is None else validate.port_range(value)
+
+
+def _flags(random: bool, fully_random: bool, persistent: bool) -> int:
+    return (RANDOM if random else 0) | (FULLY_RANDOM if fully_random else 0) | (PERSISTENT if persistent else 0)
+
+
+def _flag_text(flags: int) -> str:
+    names = [n for n, f in (("random", RANDOM), ("fully-random", FULLY_RANDOM), ("persistent", PERSISTENT))
+             if flags & f]
+    return (" " + ",".join(names)) if names else ""
+
+
+def _port_text(ports: Optional[PortRange]) -> str:
+    if ports is None:
+        return ""
+    return f":{ports[0]}" if ports[0] == ports[1] else f":{ports[0]}-{ports[1]}"
+
+
+class Statement:
+    """Base of everything a rule does."""
+
+    def ops(self, family: str) -> list[Op]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class Counter(Statement):
+    """Count packets and bytes (the counts are read back, never compared)."""
+
+    packets: int = field(default=0, compare=False)
+    bytes: int = field(default=0, compare=False)
+
+    def ops(self, family: str) -> list[Op]:
+        return [op("counter")]
+
+    def __str__(self) -> str:
+        return "counter"
+
+
+@dataclass(frozen=True)
+class Masquerade(Statement):
+    """Source NAT to the outgoing interface's address, optionally to a port range."""
+
+    ports: Union[int, PortRange, None] = None
+    random: bool = False
+    fully_random: bool = False
+    persistent: bool = False
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ports", _ports(self.ports))
+
+    def ops(self, family: str) -> list[Op]:
+        out: list[Op] = []
+        items: list[tuple[int, str, int]] = []
+        flags = _flags(self.random, self.fully_random, self.persistent)
+        if flags:
+            items.append((lib.NFTA_MASQ_FLAGS, BE32, flags))
+        if isinstance(self.ports, tuple):
+            out += [immediate(lib.NFT_REG_1, self.ports[0].to_bytes(2, "big")),
+                    immediate(lib.NFT_REG_2, self.ports[1].to_bytes(2, "big"))]
+            items += [(lib.NFTA_MASQ_REG_PROTO_MIN, BE32, int(lib.NFT_REG_1)),
+                      (lib.NFTA_MASQ_REG_PROTO_MAX, BE32, int(lib.NFT_REG_2))]
+        return out + [op("masq", *items)]
+
+    def __str__(self) -> str:
+        ports = f" to {_port_text(self.ports)}" if isinstance(self.ports, tuple) else ""
+        return "masquerade" + ports + _flag_text(_flags(self.random, self.fully_random, self.persistent))
+
+
+@dataclass(frozen=True)
+class _Nat(Statement):
+    """snat/dnat to an address and optionally a port (range)."""
+
+    to: str
+    ports: Union[int, PortRange, None] = None
+    random: bool = False
+    fully_random: bool = False
+    persistent: bool = False
+
+    nat_type = 0
+    name = ""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "to", str(validate.address(self.to)))
+        object.__setattr__(self, "ports", _ports(self.ports))
+
+    def ops(self, family: str) -> list[Op]:
+        addr = ipaddress.ip_address(self.to)
+        want = "ip" if addr.version == 4 else "ip6"
+        if family not in (want, "inet"):
+            raise InvalidArgument(f"{self.name} to {self.to}: an IPv{addr.version} address in a table "
+                                  f"of family {family}")
+        nfproto = int(lib.NFPROTO_IPV4 if addr.version == 4 else lib.NFPROTO_IPV6)
+        out = [immediate(lib.NFT_REG_1, addr.packed)]
+        items: list[tuple[int, str, int]] = [(lib.NFTA_NAT_TYPE, BE32, self.nat_type),
+                                             (lib.NFTA_NAT_FAMILY, BE32, nfproto),
+                                             (lib.NFTA_NAT_REG_ADDR_MIN, BE32, int(lib.NFT_REG_1))]
+        flags = _flags(self.random, self.fully_random, self.persistent)
+        if isinstance(self.ports, tuple):
+            lo, hi = self.ports
+            out.append(immediate(lib.NFT_REG_2, lo.to_bytes(2, "big")))
+            items.append((lib.NFTA_NAT_REG_PROTO_MIN, BE32, int(lib.NFT_REG_2)))
+            if hi != lo:
+                out.append(immediate(lib.NFT_REG_3, hi.to_bytes(2, "big")))
+                items.append((lib.NFTA_NAT_REG_PROTO_MAX, BE32, int(lib.NFT_REG_3)))
+            flags |= int(lib.NF_NAT_RANGE_PROTO_SPECIFIED)
+        if flags:
+            items.append((lib.NFTA_NAT_FLAGS, BE32, flags))
+        return out + [op("nat", *items)]
+
+    def __str__(self) -> str:
+        addr = f"[{self.to}]" if ":" in self.to and self.ports else self.to
+        ports = _port_text(self.ports) if isinstance(self.ports, tuple) else ""
+        return f"{self.name} to {addr}{ports}" + _flag_text(_flags(self.random, self.fully_random, self.persistent))
+
+
+@dataclass(frozen=True)
+class Snat(_Nat):
+    """Source NAT to ``to`` (and a port or port range)."""
+
+    nat_type = int(lib.NFT_NAT_SNAT)
+    name = "snat"
+
+
+@dataclass(frozen=True)
+class Dnat(_Nat):
+    """Destination NAT to ``to`` (and a port): port publishing."""
+
+    nat_type = int(lib.NFT_NAT_DNAT)
+    name = "dnat"
+
+
+@dataclass(frozen=True)
+class Redirect(Statement):
+    """Redirect to the local machine, optionally to another port."""
+
+    ports: Union[int, PortRange, None] = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ports", _ports(self.ports))
+
+    def ops(self, family: str) -> list[Op]:
+        if not isinstance(self.ports, tuple):
+            return [op("redir")]
+        lo, hi = self.ports
+        out = [immediate(lib.NFT_REG_1, lo.to_bytes(2, "big"))]
+        items = [(lib.NFTA_REDIR_REG_PROTO_MIN, BE32, int(lib.NFT_REG_1))]
+        if hi != lo:
+            out.append(immediate(lib.NFT_REG_2, hi.to_bytes(2, "big")))
+            items.append((lib.NFTA_REDIR_REG_PROTO_MAX, BE32, int(lib.NFT_REG_2)))
+        return out + [op("redir", *items)]
+
+    def __str__(self) -> str:
+        return "redirect" + (f" to {_port_text(self.ports)}" if isinstance(self.ports, tuple) else "")
+
+
+@dataclass(frozen=True)
+class Verdict(Statement):
+    """accept, drop, return; jump/goto a chain (use the helpers Accept(), Jump("chain")...)."""
+
+    kind: str
+    chain: Optional[str] = None
+
+    CODES = {"accept": int(lib.NF_ACCEPT), "drop": int(lib.NF_DROP), "return": int(lib.NFT_RETURN),
+             "continue": int(lib.NFT_CONTINUE), "jump": int(lib.NFT_JUMP), "goto": int(lib.NFT_GOTO)}
+
+    def __post_init__(self) -> None:
+        if self.kind not in self.CODES:
+            raise InvalidArgument(f"unknown verdict {self.kind!r}: use {', '.join(self.CODES)}")
+        if (self.kind in ("jump", "goto")) != (self.chain is not None):
+            raise InvalidArgument(f"{self.kind}: a chain name is needed for jump and goto only")
+        if self.chain is not None:
+            validate.name(self.chain, "chain name")
+
+    def ops(self, family: str) -> list[Op]:
+        return [verdict(self.CODES[self.kind], self.chain)]
+
+    def __str__(self) -> str:
+        return self.kind if self.chain is None else f"{self.kind} {self.chain}"
+
+
+def Accept() -> Verdict:
+    return Verdict("accept")
+
+
+def Drop() -> Verdict:
+    return Verdict("drop")
+
+
+def Return() -> Verdict:
+    return Verdict("return")
+
+
+def Jump(chain: str) -> Verdict:
+    return Verdict("jump", chain)
+
+
+def Goto(chain: str) -> Verdict:
+    return Verdict("goto", chain)
+
+
+@dataclass(frozen=True)
+class Raw(Statement):
+    """Kernel expressions this library does not model, kept as they came (and re-sent as is)."""
+
+    exprs: tuple[Op, ...]
+
+    def ops(self, family: str) -> list[Op]:
+        return list(self.exprs)
+
+    def __str__(self) -> str:
+        return " ".join(f"[{o.name}]" for o in self.exprs)
+
+
+__all__ = ["Statement", "Counter", "Masquerade", "Snat", "Dnat", "Redirect", "Verdict", "Accept", "Drop",
+           "Return", "Jump", "Goto", "Raw", "immediate", "verdict"]

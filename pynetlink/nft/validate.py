@@ -1,0 +1,84 @@
+"""Input checks, run before anything is sent: names, families, addresses, ports."""
+from __future__ import annotations
+
+import ipaddress
+import re
+from typing import Literal, Union
+
+from .._native import lib
+from ..errors import InvalidArgument
+
+TableFamily = Literal["ip", "ip6", "inet"]
+FAMILIES: dict[str, int] = {"ip": int(lib.NFPROTO_IPV4), "ip6": int(lib.NFPROTO_IPV6),
+                            "inet": int(lib.NFPROTO_INET)}
+FAMILY_NAMES = {v: k for k, v in FAMILIES.items()}
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/]{0,254}\Z")
+_IFNAME = re.compile(r"[^\s/:]{1,15}\Z")
+
+
+def family(value: str) -> TableFamily:
+    """A table family: 'ip', 'ip6' or 'inet'."""
+    if value not in FAMILIES:
+        raise InvalidArgument(f"invalid table family {value!r}: use one of ip, ip6, inet")
+    return value  # type: ignore[return-value]
+
+
+def name(value: str, what: str = "name") -> str:
+    """A table, chain or set name (1-255 characters, starting with a letter or '_')."""
+    if not isinstance(value, str) or not _NAME.match(value):
+        raise InvalidArgument(f"invalid {what} {value!r}: use 1-255 letters, digits, '_', '.', '-', '/', "
+                              "starting with a letter or '_'")
+    return value
+
+
+def ifname(value: str) -> str:
+    """An interface name (1-15 bytes, no whitespace, '/' or ':'); a trailing '*' is a wildcard."""
+    if not isinstance(value, str) or not _IFNAME.match(value) or value == "*" or "*" in value[:-1]:
+        raise InvalidArgument(f"invalid interface name {value!r}: 1-15 characters without spaces, "
+                              "'/' or ':' (a trailing '*' matches a prefix)")
+    return value
+
+
+def network(value: object) -> Network:
+    """A CIDR prefix such as '172.17.0.0/16' (an address alone is a /32 or /128)."""
+    try:
+        net = ipaddress.ip_network(str(value), strict=True)
+    except ValueError as exc:
+        raise InvalidArgument(f"invalid address or prefix {value!r}: {exc}") from None
+    if net.prefixlen == 0:
+        raise InvalidArgument(f"prefix {value!r} matches every address: leave the match out instead")
+    return net
+
+
+def address(value: object) -> Address:
+    """A single IPv4 or IPv6 address (no prefix)."""
+    try:
+        return ipaddress.ip_address(str(value))
+    except ValueError:
+        raise InvalidArgument(f"invalid address {value!r}: expected an IPv4 or IPv6 address "
+                              "without a prefix") from None
+
+
+def port(value: object) -> int:
+    """A TCP/UDP port, 1-65535."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
+        raise InvalidArgument(f"invalid port {value!r}: expected an integer 1-65535")
+    return value
+
+
+def port_range(value: object) -> tuple[int, int]:
+    """A port or (first, last) range, as (first, last)."""
+    if isinstance(value, tuple) and len(value) == 2:
+        lo, hi = port(value[0]), port(value[1])
+        if lo > hi:
+            raise InvalidArgument(f"invalid port range {lo}-{hi}: first port above last")
+        return (lo, hi)
+    p = port(value)
+    return (p, p)
+
+
+__all__ = ["TableFamily", "FAMILIES", "FAMILY_NAMES", "family", "name", "ifname", "network", "address",
+           "port", "port_range"]
