@@ -65,10 +65,9 @@ static int64_t set_max(const struct schema *s, uint32_t set, size_t *base)
     return (int64_t)max;
 }
 
-static int set_entry(const struct schema *s, uint32_t set, uint32_t type, struct entry *e)
+/* The entry of `type` in a set already resolved by set_max() (base, max). */
+static int set_entry(const struct schema *s, size_t base, int64_t max, uint32_t type, struct entry *e)
 {
-    size_t base;
-    int64_t max = set_max(s, set, &base);
     uint32_t w0, w1;
 
     if (max < 0 || type > (uint64_t)max)
@@ -146,11 +145,9 @@ static void row_end(struct dec *d, uint32_t i)
         d->r->end[i] = d->count;
 }
 
-/* A fresh index region for a container whose children belong to `set`; its base + 1, or 0. */
-static uint32_t index_open(struct dec *d, uint32_t row, uint32_t set)
+/* A fresh index region for a container whose set has `max` + 1 types; its base + 1, or 0. */
+static uint32_t index_open(struct dec *d, uint32_t row, int64_t max)
 {
-    size_t base;
-    int64_t max = set_max(d->s, set, &base);
     uint32_t start = d->index_len;
 
     if (max < 0)
@@ -163,17 +160,10 @@ static uint32_t index_open(struct dec *d, uint32_t row, uint32_t set)
     return start + 1;
 }
 
-static void index_put(struct dec *d, uint32_t slot, uint32_t type, uint32_t row)
+static void index_put(struct dec *d, uint32_t slot, int64_t max, uint32_t type, uint32_t row)
 {
-    size_t base;
-    int64_t max;
-    uint32_t set;
-
-    if (!slot || row >= d->r->cap)
-        return;
-    set = d->r->set[d->r->parent[row]];
-    max = set_max(d->s, set, &base);
-    if (max < 0 || type > max || slot - 1 + (size_t)max + 1 > d->r->index_cap)
+    if (!slot || row >= d->r->cap || max < 0 || type > max ||
+        slot - 1 + (size_t)max + 1 > d->r->index_cap)
         return;
     if (d->r->index[slot - 1 + type] == 0)
         d->r->index[slot - 1 + type] = row + 1;
@@ -253,8 +243,10 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
                 return -EBADMSG;
             }
             el = add_row(d, p + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN,
-                         (a.nla_type & NLA_TYPE_MASK) | (PNL_R_CONT << 16), (int32_t)row,
-                         e->child, 0);
+                         (a.nla_type & NLA_TYPE_MASK) | (PNL_R_CONT << 16) |
+                         (a.nla_type & NLA_F_NESTED ? PNL_R_NESTED << 16 : 0) |
+                         (a.nla_type & NLA_F_NET_BYTEORDER ? PNL_R_NETBYTE << 16 : 0),
+                         (int32_t)row, e->child, 0);
             rc = parse_attrs(d, p + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, e->child,
                              (int32_t)el, depth + 2);
             if (rc < 0)
@@ -280,13 +272,14 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
 {
     struct seen seen = { .n = 0 };
     uint32_t slot;
-    size_t q = 0;
+    size_t q = 0, base = 0;
+    int64_t max = set == PNL_NO_SET ? -1 : set_max(d->s, set, &base);
 
     if (depth >= PNL_MAX_DEPTH) {
         d->err_off = (uint32_t)off;
         return -EBADMSG;
     }
-    slot = index_open(d, (uint32_t)parent, set);
+    slot = index_open(d, (uint32_t)parent, max);
     while (len - q >= NLA_HDRLEN) {
         struct nlattr a;
         struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
@@ -304,7 +297,7 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
             tf |= PNL_R_NESTED << 16;
         if (a.nla_type & NLA_F_NET_BYTEORDER)
             tf |= PNL_R_NETBYTE << 16;
-        if (set == PNL_NO_SET || set_entry(d->s, set, type, &e) < 0)
+        if (set_entry(d->s, base, max, type, &e) < 0)
             tf |= PNL_R_UNKNOWN << 16;
         row = add_row(d, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, tf, parent, PNL_NO_SET, 0);
         if (e.kind == PNL_K_STR && seen.n < SEEN_MAX) {
@@ -317,7 +310,7 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
         if (rc < 0)
             return rc;
         row_end(d, row);
-        index_put(d, slot, type, row);
+        index_put(d, slot, max, type, row);
         q += PNL_ALIGN(a.nla_len);
         if (q > len)
             q = len;

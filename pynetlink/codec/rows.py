@@ -30,15 +30,15 @@ class Rows:
         self.family = family
         self.count = 0
         self.n_msgs = 0
-        self.off = array("I", bytes(4 * cap))
-        self.len = array("I", bytes(4 * cap))
-        self.tf = array("I", bytes(4 * cap))
-        self.parent = array("i", bytes(4 * cap))
-        self.end = array("I", bytes(4 * cap))
-        self.set = array("I", bytes(4 * cap))
-        self.val = array("Q", bytes(8 * cap))
-        self.slot = array("I", bytes(4 * cap))
-        self.index = array("I", bytes(4 * index_cap))
+        self.off = _zeros("I", cap)
+        self.len = _zeros("I", cap)
+        self.tf = _zeros("I", cap)
+        self.parent = _zeros("i", cap)
+        self.end = _zeros("I", cap)
+        self.set = _zeros("I", cap)
+        self.val = _zeros("Q", cap)
+        self.slot = _zeros("I", cap)
+        self.index = _zeros("I", index_cap)
 
     # -- structure ---------------------------------------------------------------------
     def messages(self) -> Iterator[int]:
@@ -56,13 +56,11 @@ class Rows:
     def find(self, row: int, attr: int) -> int:
         """The first child of ``row`` with type ``attr``, or -1 (O(1) through the index)."""
         slot = self.slot[row]
-        if not slot:
+        if not slot or attr > self.family.set_list[self.set[row]].max_type:
+            # no index, or a type past the schema's (kept as an unknown row): scan
             for c in self.children(row):
                 if self.tf[c] & 0xFFFF == attr:
                     return c
-            return -1
-        s = self.set[row]
-        if attr > self.family.set_list[s].max_type:
             return -1
         return self.index[slot - 1 + attr] - 1
 
@@ -160,9 +158,13 @@ class Rows:
         return out
 
 
+def _zeros(typecode: str, n: int) -> "array[int]":
+    return array(typecode, [0]) * n
+
+
 def decode(data: bytes, family: Family) -> Rows:
     """Decode a whole receive buffer in one C call (two if the first guess was too small)."""
-    cap = len(data) // 8 + 16
+    cap = len(data) // 20 + 64          # links average ~28 bytes a row, addresses and routes more
     index_cap = cap * 2
     while True:
         rows = Rows(data, family, cap, index_cap)
