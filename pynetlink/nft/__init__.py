@@ -1,0 +1,24 @@
+"""nftables over nfnetlink: tables, chains, rules and NAT, changed in atomic transactions.
+
+```python
+from pynetlink.nft import Nftables, Table, Chain, Rule, Ip, Meta, Tcp, Counter, Masquerade, Dnat
+nat = Table("nat", "ip", [
+    Chain("POSTROUTING", "nat", "postrouting", 100, rules=[
+        Rule([Ip.saddr("172.17.0.0/16"), Meta.oifname != "docker0"], [Counter(), Masquerade()])]),
+    Chain("PREROUTING", "nat", "prerouting", -100, rules=[
+        Rule([Tcp.dport(8080)], [Dnat("172.17.0.2", 80)])])])
+with Nftables("ctr1") as nft:          # a namespace name, path or NetNS; None = ours
+    nft.apply(nat)                     # one transaction
+    assert nft.table("nat") == nat     # listed back into the same objects
+```
+"""
+from .match import Ct, Field, Ip, Ip6, Match, Meta, SetRef, Tcp, Udp
+from .rule import Chain, Rule, Table
+from .ruleset import GenerationChanged, Nftables, Ruleset, Transaction
+from .stmt import (Accept, Counter, Dnat, Drop, Goto, Jump, Masquerade, Raw, Redirect, Return, Snat,
+                   Statement, Verdict)
+
+__all__ = ["Nftables", "Transaction", "Ruleset", "GenerationChanged", "Table", "Chain", "Rule",
+           "Match", "Field", "SetRef", "Ip", "Ip6", "Meta", "Tcp", "Udp", "Ct", "Statement", "Counter",
+           "Masquerade", "Snat", "Dnat", "Redirect", "Verdict", "Accept", "Drop", "Return", "Jump",
+           "Goto", "Raw"]

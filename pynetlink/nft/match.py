@@ -142,10 +142,11 @@ class AddrField(Field):
         return [meta(lib.NFT_META_NFPROTO), cmp(EQ, bytes([proto]))]
 
     def match_ops(self, family: str, opcode: int, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> list[Op]:
-        nbytes = (net.prefixlen + 7) // 8
+        # as nft: a byte-aligned prefix loads only its bytes; any other loads all and masks
+        nbytes = net.prefixlen // 8 if net.prefixlen % 8 == 0 else self.size
         ops = self._dep(family) + [payload(lib.NFT_PAYLOAD_NETWORK_HEADER, self.offset, nbytes)]
         if net.prefixlen % 8:
-            ops.append(bitwise(net.netmask.packed[:nbytes]))
+            ops.append(bitwise(net.netmask.packed))
         return ops + [cmp(opcode, net.network_address.packed[:nbytes])]
 
     def encode(self, value: MatchValue) -> bytes:

@@ -87,6 +87,8 @@ class Masquerade(Statement):
         out: list[Op] = []
         items: list[tuple[int, str, int]] = []
         flags = _flags(self.random, self.fully_random, self.persistent)
+        if isinstance(self.ports, tuple):
+            flags |= int(lib.NF_NAT_RANGE_PROTO_SPECIFIED)
         if flags:
             items.append((lib.NFTA_MASQ_FLAGS, BE32, flags))
         if isinstance(self.ports, tuple):
@@ -182,6 +184,7 @@ class Redirect(Statement):
         if hi != lo:
             out.append(immediate(lib.NFT_REG_2, hi.to_bytes(2, "big")))
             items.append((lib.NFTA_REDIR_REG_PROTO_MAX, BE32, int(lib.NFT_REG_2)))
+        items.append((lib.NFTA_REDIR_FLAGS, BE32, int(lib.NF_NAT_RANGE_PROTO_SPECIFIED)))
         return out + [op("redir", *items)]
 
     def __str__(self) -> str:
