@@ -1,0 +1,171 @@
+"""Address allocation (IPAM) in a small file store, shared by every process on the host.
+
+One JSON file per network under ``STATE_DIR/ipam/`` holds ``address -> owner`` and the last
+address handed out per pool; an exclusive ``flock`` on a sibling lock file serialises
+readers and writers, and each write replaces the file atomically (a SIGKILL mid-write
+leaves the previous version). Like CNI's host-local: allocation goes round-robin through
+the ip-range, starting after the last address given, so a freed address is not reused at
+once. The gateway, aux addresses, and the subnet's network and broadcast addresses are
+never handed out. An owner asking again gets the addresses it already holds.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import ipaddress
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from .errors import AddressInUse, OptionError, PoolExhausted
+from .options import IPAddress, Pool
+
+DEFAULT_STATE_DIR = "/run/pynetlink"
+Request = tuple[str, Mapping[int, IPAddress]]   # owner, {pool index: explicit address}
+
+
+def atomic_write(path: Path, data: Any) -> None:
+    """Write JSON to ``path`` by rename, so readers never see half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+@contextlib.contextmanager
+def flocked(lock_path: Path) -> Iterator[None]:
+    """Hold an exclusive flock on ``lock_path`` (created if missing) for the block."""
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+class IPAM:
+    """The allocations of one network: ``allocate``, ``release``, ``allocations``."""
+
+    def __init__(self, network: str, pools: Sequence[Pool],
+                 state_dir: str | os.PathLike[str] = DEFAULT_STATE_DIR) -> None:
+        self.network = network
+        self.pools = tuple(pools)
+        self.dir = Path(state_dir) / "ipam"
+        self.path = self.dir / f"{network}.json"
+        self.lock_path = self.dir / f"{network}.lock"
+
+    # -- the store ----------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _state(self) -> Iterator[dict[str, Any]]:
+        with flocked(self.lock_path):
+            try:
+                state = json.loads(self.path.read_text())
+            except FileNotFoundError:
+                state = {"network": self.network, "allocations": {}, "last": {}}
+            before = json.dumps(state, sort_keys=True)
+            yield state
+            if json.dumps(state, sort_keys=True) != before:
+                atomic_write(self.path, state)
+
+    def allocations(self) -> dict[IPAddress, str]:
+        """Every allocated address and its owner."""
+        with self._state() as st:
+            return {ipaddress.ip_address(a): o for a, o in st["allocations"].items()}
+
+    def owned(self, owner: str) -> tuple[IPAddress, ...]:
+        """The addresses ``owner`` holds, in pool order."""
+        return tuple(a for a, o in sorted(self.allocations().items(), key=_order) if o == owner)
+
+    # -- allocation -----------------------------------------------------------------------
+    def allocate(self, owner: str, explicit: Mapping[int, IPAddress] | None = None) -> tuple[IPAddress, ...]:
+        """One address per pool for ``owner``: the explicit one, or the next free in ip-range."""
+        return self.allocate_many([(owner, explicit or {})])[0]
+
+    def allocate_many(self, requests: Sequence[Request]) -> list[tuple[IPAddress, ...]]:
+        """Addresses for many owners under one lock: all of them, or none (an error)."""
+        with self._state() as st:
+            alloc: dict[str, str] = dict(st["allocations"])
+            last: dict[str, str] = dict(st["last"])
+            out = [self._one(alloc, last, owner, explicit) for owner, explicit in requests]
+            st["allocations"], st["last"] = alloc, last
+        return out
+
+    def _one(self, alloc: dict[str, str], last: dict[str, str], owner: str,
+             explicit: Mapping[int, IPAddress]) -> tuple[IPAddress, ...]:
+        held = {ipaddress.ip_address(a) for a, o in alloc.items() if o == owner}
+        got: list[IPAddress] = []
+        for i, pool in enumerate(self.pools):
+            mine = [a for a in held if a in pool.subnet]
+            want = explicit.get(i)
+            if want is not None:
+                if want not in pool.subnet:
+                    raise OptionError("--ip", f"{want} is outside the subnet {pool.subnet}")
+                if want in pool.reserved():
+                    raise OptionError("--ip", f"{want} is reserved in {pool.subnet} "
+                                              "(gateway, aux, network or broadcast address)")
+                holder = alloc.get(str(want))
+                if holder is not None and holder != owner:
+                    raise AddressInUse(f"{want} is already allocated to {holder} "
+                                       f"on network {self.network}")
+                for a in mine:
+                    if a != want:
+                        del alloc[str(a)]
+                alloc[str(want)] = owner
+                got.append(want)
+            elif mine:
+                got.append(min(mine))
+            else:
+                ip = self._next_free(pool, alloc, last.get(str(i)))
+                alloc[str(ip)] = owner
+                last[str(i)] = str(ip)
+                got.append(ip)
+        return tuple(got)
+
+    def _next_free(self, pool: Pool, alloc: Mapping[str, str], last: str | None) -> IPAddress:
+        rng = pool.ip_range
+        lo, hi = int(rng.network_address), int(rng.broadcast_address)
+        start = lo
+        if last is not None:
+            prev = int(ipaddress.ip_address(last))
+            if lo <= prev < hi:
+                start = prev + 1
+        reserved = pool.reserved()
+        size = hi - lo + 1
+        cls = type(rng.network_address)
+        for k in range(size):
+            ip = cls(lo + (start - lo + k) % size)
+            if ip not in reserved and str(ip) not in alloc:
+                return ip
+        raise PoolExhausted(f"no free address left in {rng} on network {self.network} "
+                            f"({len(alloc)} allocated)")
+
+    # -- release --------------------------------------------------------------------------
+    def release(self, owner: str) -> tuple[IPAddress, ...]:
+        """Free every address of ``owner``; returns them (none is not an error)."""
+        return self.release_many([owner]).get(owner, ())
+
+    def release_many(self, owners: Sequence[str]) -> dict[str, tuple[IPAddress, ...]]:
+        gone = set(owners)
+        out: dict[str, list[IPAddress]] = {}
+        with self._state() as st:
+            for a, o in list(st["allocations"].items()):
+                if o in gone:
+                    out.setdefault(o, []).append(ipaddress.ip_address(a))
+                    del st["allocations"][a]
+        return {o: tuple(v) for o, v in out.items()}
+
+    def destroy(self) -> None:
+        """Forget the network: remove its store (and lock file)."""
+        with flocked(self.lock_path):
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            self.lock_path.unlink()
+
+
+def _order(item: tuple[IPAddress, str]) -> tuple[int, int]:
+    return (item[0].version, int(item[0]))
