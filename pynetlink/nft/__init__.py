@@ -13,6 +13,7 @@ with Nftables("ctr1") as nft:          # a namespace name, path or NetNS; None =
 ```
 """
 from .match import Ct, Field, Ip, Ip6, Match, Meta, SetRef, Tcp, Udp
+from .nat import DockerNat, Publish, forwarding, set_forwarding
 from .rule import Chain, Rule, Table
 from .ruleset import GenerationChanged, Nftables, Ruleset, Transaction
 from .stmt import (Accept, Counter, Dnat, Drop, Goto, Jump, Masquerade, Raw, Redirect, Return, Snat,
@@ -21,4 +22,4 @@ from .stmt import (Accept, Counter, Dnat, Drop, Goto, Jump, Masquerade, Raw, Red
 __all__ = ["Nftables", "Transaction", "Ruleset", "GenerationChanged", "Table", "Chain", "Rule",
            "Match", "Field", "SetRef", "Ip", "Ip6", "Meta", "Tcp", "Udp", "Ct", "Statement", "Counter",
            "Masquerade", "Snat", "Dnat", "Redirect", "Verdict", "Accept", "Drop", "Return", "Jump",
-           "Goto", "Raw"]
+           "Goto", "Raw", "DockerNat", "Publish", "set_forwarding", "forwarding"]

@@ -62,10 +62,13 @@ class Transaction:
         return self
 
     def add_table(self, table: Table, *, exist_ok: bool = True) -> "Transaction":
-        """The table, then each of its chains and their rules."""
+        """The table, its chains, then their rules (so a rule may jump to any chain of the table)."""
         self._push(msg.add_table(table.family, table.name, exist_ok=exist_ok), "add table", str(table))
         for chain in table.chains:
-            self.add_chain(table.name, chain, family=table.family, exist_ok=exist_ok)
+            self.add_chain(table.name, replace(chain, rules=()), family=table.family, exist_ok=exist_ok)
+        for chain in table.chains:
+            for rule in chain.rules:
+                self.add_rule(table.name, chain.name, rule, family=table.family)
         return self
 
     def add_chain(self, table: str, chain: Chain, *, family: str = "ip", exist_ok: bool = True) -> "Transaction":
@@ -211,9 +214,10 @@ class Nftables:
                 for rule in chain.rules:
                     if rule.handle is not None and where(chain.name, rule):
                         tx.delete_rule(table, chain.name, rule.handle, family=family)
+            count = len(tx)
             try:
                 tx.commit()
-                return len(tx)
+                return count
             except GenerationChanged:
                 if attempt == RETRIES - 1:
                     raise
