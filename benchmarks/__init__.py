@@ -1,0 +1,1 @@
+"""Benchmarks: codec micro-benchmarks (pytest-benchmark) and the side-by-side runner (run.py)."""

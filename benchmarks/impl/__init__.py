@@ -1,0 +1,1 @@
+"""Implementations of the workloads, one module per tool, with a common interface (base.Impl)."""

@@ -1,0 +1,176 @@
+"""pynetlink, written the way its users would write it.
+
+Until the object API (pynetlink.api: Handle, Bridge, Veth, batches) is in the tree this uses
+the codec and transport directly (request programs compiled once, one ``transact`` per batch,
+``NetNS`` for namespaces); ``API`` says which layer was measured and the results record it.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import struct
+from typing import Any
+
+from pynetlink._native import lib
+from pynetlink.codec import Program
+from pynetlink.codec.specs.rtnl import ADDR, LINK, LINKINFO, ROUTE, RTNL
+from pynetlink.transport import NetlinkSocket, NetNS
+
+from .base import (BRIDGE, GATEWAY, ROUTE_GW, ROUTE_TABLE, Case, Ctx, Impl, ctr_ip, route_dst,
+                   veth_name)
+
+API = "codec+transport"
+REQ, ACK = lib.NLM_F_REQUEST, lib.NLM_F_ACK
+NEW = REQ | ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
+IFF_UP = 1
+IFI = "BxHiII"                     # family, type, index, flags, change
+AF_INET, AF_UNSPEC = socket.AF_INET, socket.AF_UNSPEC
+_IFI = struct.Struct("=" + IFI)
+_IFA = struct.Struct("=BBBBI")
+_RTM = struct.Struct("=BBBBBBBBI")
+
+P_BRIDGE = (Program("create bridge", lib.RTM_NEWLINK, NEW).fixed("ifinfomsg", IFI)
+            .string(LINK["ifname"], "name").nest(LINK["linkinfo"], "linkinfo")
+            .string(LINKINFO["kind"], "kind").end().compile())
+P_GETLINK = (Program("get link", lib.RTM_GETLINK, REQ | ACK, reply=True).fixed("ifinfomsg", IFI)
+             .string(LINK["ifname"], "name").compile())
+P_DELLINK = (Program("delete link", lib.RTM_DELLINK, REQ | ACK).fixed("ifinfomsg", IFI)
+             .string(LINK["ifname"], "name").compile())
+P_VETH = (Program("create veth", lib.RTM_NEWLINK, NEW).fixed("ifinfomsg", IFI)
+          .string(LINK["ifname"], "name").int(LINK["master"], "master")
+          .nest(LINK["linkinfo"], "linkinfo").string(LINKINFO["kind"], "kind")
+          .nest(LINKINFO["data"], "data").nest(1, "peer").fixed("peer", IFI)
+          .string(LINK["ifname"], "peer_name").int(LINK["net-ns-fd"], "peer_netns")
+          .end().end().end().compile())
+P_LINKUP = Program("set link", lib.RTM_NEWLINK, REQ | ACK).fixed("ifinfomsg", IFI).compile()
+P_ADDR = (Program("add address", lib.RTM_NEWADDR, NEW).fixed("ifaddrmsg", "BBBBI")
+          .bytes(ADDR["local"], "local", 4).bytes(ADDR["address"], "address", 4).compile())
+P_ROUTE = (Program("add route", lib.RTM_NEWROUTE, NEW).fixed("rtmsg", "BBBBBBBBI")
+           .bytes(ROUTE["gateway"], "gateway", 4).compile())
+P_ROUTE_DST = (Program("add route", lib.RTM_NEWROUTE, NEW).fixed("rtmsg", "BBBBBBBBI")
+               .bytes(ROUTE["dst"], "dst", 4).bytes(ROUTE["gateway"], "gateway", 4).compile())
+P_DUMP = {
+    "W2-links": (Program("dump links", lib.RTM_GETLINK, REQ | lib.NLM_F_DUMP, dump=True)
+                 .fixed("ifinfomsg", IFI).compile(), (AF_UNSPEC, 0, 0, 0, 0)),
+    "W2-addrs": (Program("dump addresses", lib.RTM_GETADDR, REQ | lib.NLM_F_DUMP, dump=True)
+                 .fixed("ifaddrmsg", "BBBBI").compile(), (AF_INET, 0, 0, 0, 0)),
+    "W2-routes": (Program("dump routes", lib.RTM_GETROUTE, REQ | lib.NLM_F_DUMP, dump=True)
+                  .fixed("rtmsg", "BBBBBBBBI").compile(), (AF_INET, 0, 0, 0, 0, 0, 0, 0, 0)),
+}
+RT_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST = 254, 3, 0, 1
+
+
+def _ip(a: str) -> bytes:
+    return socket.inet_aton(a)
+
+
+def veth_values(i: int, master: int, netns_fd: int) -> tuple[Any, ...]:
+    """W1's host message: veth<i> up on the bridge, peer eth0 (ifindex 2) in the container."""
+    return (AF_UNSPEC, 0, 0, IFF_UP, IFF_UP, veth_name(i).encode(), master, b"veth",
+            AF_UNSPEC, 0, 2, 0, 0, b"eth0", netns_fd)
+
+
+def read_links(rows: Any) -> int:
+    """Every link's main fields, as a user reading objects would."""
+    n = 0
+    tkind = LINKINFO["kind"]
+    tname, tmtu, tmaster, toper, taddr, tinfo = (LINK["ifname"], LINK["mtu"], LINK["master"],
+                                                 LINK["operstate"], LINK["address"], LINK["linkinfo"])
+    for m in rows.messages():
+        _f, _t, index, flags, _c = _IFI.unpack(rows.header(m, 16))
+        info = rows.find(m, tinfo)
+        (index, flags, rows.get_str(m, tname), rows.get_u(m, tmtu), rows.get_u(m, tmaster),
+         rows.get_u(m, toper), rows.get_bytes(m, taddr),
+         rows.get_str(info, tkind) if info >= 0 else None)
+        n += 1
+    return n
+
+
+def read_addrs(rows: Any) -> int:
+    n = 0
+    tlocal, taddr, tlabel = ADDR["local"], ADDR["address"], ADDR["label"]
+    for m in rows.messages():
+        fam, plen, flags, scope, index = _IFA.unpack(rows.header(m, 8))
+        r = rows.find(m, tlocal)
+        (fam, plen, scope, index, rows.ip(r) if r >= 0 else None, rows.get_str(m, tlabel),
+         rows.find(m, taddr))
+        n += 1
+    return n
+
+
+def read_routes(rows: Any) -> int:
+    n = 0
+    tdst, tgw, toif, ttable = ROUTE["dst"], ROUTE["gateway"], ROUTE["oif"], ROUTE["table"]
+    for m in rows.messages():
+        fam, dlen, slen, tos, table, proto, scope, rtype, flags = _RTM.unpack(rows.header(m, 12))
+        d, g = rows.find(m, tdst), rows.find(m, tgw)
+        (fam, dlen, proto, scope, rtype, rows.ip(d) if d >= 0 else None,
+         rows.ip(g) if g >= 0 else None, rows.get_u(m, toif), rows.get_u(m, ttable) or table)
+        n += 1
+    return n
+
+
+READERS = {"W2-links": read_links, "W2-addrs": read_addrs, "W2-routes": read_routes}
+
+
+class Pynetlink(Impl):
+    name = "pynetlink"
+    workloads = frozenset({"W1", "NS", "W2-links", "W2-addrs", "W2-routes", "W5"})
+
+    def setup(self, case: Case, ctx: Ctx) -> None:
+        if case.workload != "NS":
+            ctx.state["sock"] = NetlinkSocket(0, RTNL, NetNS.open(ctx.host))
+
+    def close(self, ctx: Ctx) -> None:
+        s = ctx.state.pop("sock", None)
+        if s is not None:
+            s.close()
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any] | None:
+        w = case.workload
+        if w == "NS":
+            ctx.state["ns"] = [NetNS.create(ctx.ctr(i)) for i in range(case.n)]
+            return None
+        host: NetlinkSocket = ctx.state["sock"]
+        if w == "W1":
+            self._attach(host, ctx, case.n)
+            return {"layer": API}
+        if w == "W5":
+            gw = _ip(ROUTE_GW)
+            items = [(P_ROUTE_DST, (AF_INET, 32, 0, 0, ROUTE_TABLE, RTPROT_BOOT, RT_SCOPE_UNIVERSE,
+                                    RTN_UNICAST, 0, _ip(route_dst(i)), gw)) for i in range(case.n)]
+            host.transact(items, labels=("add route", "")).check()
+            return {"layer": API}
+        prog, values = P_DUMP[w]
+        rows = host.dump(prog, values).rows
+        return {"count": READERS[w](rows), "layer": API}
+
+    def _attach(self, host: NetlinkSocket, ctx: Ctx, n: int) -> None:
+        host.transact([(P_BRIDGE, (AF_UNSPEC, 0, 0, IFF_UP, IFF_UP, BRIDGE.encode(), b"bridge"))]).check()
+        reply = host.request(P_GETLINK, (AF_UNSPEC, 0, 0, 0, 0, BRIDGE.encode()))
+        m = reply.results[0].messages[0]
+        br = _IFI.unpack(reply.rows.header(m, 16))[2]
+        gw = _ip(GATEWAY)
+        host.request(P_ADDR, (AF_INET, 16, 0, 0, br, gw, gw))
+        ctrs = [NetNS.create(ctx.ctr(i)) for i in range(n)]
+        fds = [os.open(c.path, os.O_RDONLY | os.O_CLOEXEC) for c in ctrs]
+        try:
+            host.transact([(P_VETH, veth_values(i, br, fds[i])) for i in range(n)]).check()
+        finally:
+            for fd in fds:
+                os.close(fd)
+        route = (AF_INET, 0, 0, 0, RT_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
+        for i, c in enumerate(ctrs):
+            a = _ip(ctr_ip(i))
+            with NetlinkSocket(0, RTNL, c) as s:
+                s.transact([(P_LINKUP, (AF_UNSPEC, 0, 1, IFF_UP, IFF_UP)),
+                            (P_LINKUP, (AF_UNSPEC, 0, 2, IFF_UP, IFF_UP)),
+                            (P_ADDR, (AF_INET, 16, 0, 0, 2, a, a)),
+                            (P_ROUTE, (*route, gw))]).check()
+        ctx.state["ns"] = ctrs
+
+    def teardown(self, case: Case, ctx: Ctx) -> None:
+        for ns in ctx.state.pop("ns"):
+            ns.delete()
+        if case.workload == "W1":
+            ctx.state["sock"].request(P_DELLINK, (AF_UNSPEC, 0, 0, 0, 0, BRIDGE.encode()))
