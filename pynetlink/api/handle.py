@@ -1,0 +1,127 @@
+"""Handle: one rtnetlink socket bound to a namespace, its verbs, and batches."""
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any, Sequence
+
+from ..codec.specs.rtnl import RTNL
+from ..errors import BatchError, NetlinkError
+from ..rtnl.request import Outcome, Request, run, run_one
+from ..transport.netns import NetNS as _NetNS
+from ..transport.socket import NetlinkSocket
+from .verbs import Addresses, Fdb, Links, Neighbours, Routes
+
+NETLINK_ROUTE = 0
+
+
+class Handle:
+    """rtnetlink in one namespace: ``Handle()`` (ours) or ``Handle("ctr1")`` (a NetNS, name,
+    path or pid). The socket is opened inside the namespace; the Handle then works from any
+    thread (requests are serialised on the socket).
+
+    Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``; they run at
+    once, return views or None, and raise NetlinkError (or InvalidArgument before sending).
+    """
+
+    def __init__(self, netns: "_NetNS | str | int | os.PathLike[str] | None" = None, *,
+                 timeout: float = 30.0) -> None:
+        self.netns = None if netns is None else _NetNS.open(netns)
+        self._sock = NetlinkSocket(NETLINK_ROUTE, RTNL, self.netns, timeout=timeout)
+        self.links: Links[Any] = Links(self._run, True)
+        self.addresses: Addresses[Any] = Addresses(self._run, True)
+        self.routes: Routes[Any] = Routes(self._run, True)
+        self.neighbours: Neighbours[Any] = Neighbours(self._run, True)
+        self.fdb: Fdb[Any] = Fdb(self._run, True)
+
+    def _run(self, request: Request) -> Any:
+        return run_one(self._sock, request)
+
+    def batch(self, *, rollback: bool = False, chunk: int = 64) -> "Batch":
+        """Queue requests and send them together on exit (see ``Batch``)."""
+        return Batch(self, rollback=rollback, chunk=chunk)
+
+    def run(self, requests: Sequence[Request]) -> list[Outcome[Any]]:
+        """Execute rtnl Requests (pynetlink.rtnl) directly; one Outcome each."""
+        return run(self._sock, requests)
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def __enter__(self) -> "Handle":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Handle({self.netns!r})"
+
+
+class Batch:
+    """Requests queued by the same verbs (``b.links.create(...)``), sent on ``run()`` or exit.
+
+    Hundreds of requests go out in a few sends (see pynetlink.rtnl.request for phases).
+    Each verb returns its ``Outcome``; ``results`` lists them in order. rtnetlink is not
+    atomic: each request succeeds or fails alone, and on failure ``BatchError`` carries one
+    entry per request. With ``rollback=True`` the creations and additions that succeeded are
+    undone first (in reverse order) and listed in ``BatchError.undone``.
+    """
+
+    def __init__(self, handle: Handle, *, rollback: bool = False, chunk: int = 64) -> None:
+        self.handle = handle
+        self.rollback = rollback
+        self.chunk = chunk
+        self.requests: list[Request] = []
+        self.results: list[Outcome[Any]] = []
+        self.links: Links[Outcome[Any]] = Links(self._queue, False)
+        self.addresses: Addresses[Outcome[Any]] = Addresses(self._queue, False)
+        self.routes: Routes[Outcome[Any]] = Routes(self._queue, False)
+        self.neighbours: Neighbours[Outcome[Any]] = Neighbours(self._queue, False)
+        self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
+
+    def _queue(self, request: Request) -> Outcome[Any]:
+        out: Outcome[Any] = Outcome(request.operation, request.target)
+        self.requests.append(request)
+        self.results.append(out)
+        return out
+
+    def __len__(self) -> int:
+        return len(self.requests)
+
+    def run(self) -> list[Outcome[Any]]:
+        """Send everything queued; raise BatchError if any request failed."""
+        requests, results = self.requests, self.results
+        self.requests, self.results = [], []
+        if not requests:
+            return results
+        run(self.handle._sock, requests, results, chunk=self.chunk)
+        if all(o.ok for o in results):
+            return results
+        undone = self._undo(requests, results) if self.rollback else []
+        raise BatchError([_as_error(o) for o in results], undone,
+                         f"batch of {len(requests)}")
+
+    def _undo(self, requests: list[Request], results: list[Outcome[Any]]) -> list[str]:
+        inverse = [r.undo for r, o in zip(reversed(requests), reversed(results))
+                   if o.ok and r.undo is not None]
+        if not inverse:
+            return []
+        done = run(self.handle._sock, inverse)
+        return [f"{o.operation} {o.target}" for o in done if o.ok]
+
+    def __enter__(self) -> "Batch":
+        return self
+
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.run()
+
+
+def _as_error(o: Outcome[Any]) -> NetlinkError | None:
+    if o.error is None:
+        return None
+    if isinstance(o.error, NetlinkError):
+        return o.error
+    err = getattr(o.error, "errno", None) or errno.EIO
+    return NetlinkError.from_errno(int(err), o.operation, o.target, str(o.error))

@@ -1,0 +1,17 @@
+"""NetNS with ``.handle()``: ``NetNS.create("c1").handle()``."""
+from __future__ import annotations
+
+from typing import Any
+
+from ..transport.netns import NetNS as _NetNS
+from .handle import Handle
+
+
+class NetNS(_NetNS):
+    """A network namespace (see pynetlink.transport.NetNS) that opens Handles inside itself."""
+
+    __slots__ = ()
+
+    def handle(self, **options: Any) -> Handle:
+        """A Handle whose socket lives in this namespace."""
+        return Handle(self, **options)

@@ -1,0 +1,16 @@
+"""rtnetlink operations: link kinds, addresses, routes, neighbours.
+
+Every operation is a ``Request`` (rtnl/request.py) built by a function of ``links``,
+``addresses``, ``routes`` or ``neigh``; ``request.run`` executes any number of them on one
+socket. The object API (pynetlink.api) wraps this in a Handle.
+"""
+from .kinds import (Bridge, BridgeView, Dummy, DummyView, GenericLink, GenericLinkView, Ipvlan,
+                    IpvlanView, Ipvtap, Macvlan, MacvlanView, Macvtap, Veth, VethView, Vlan,
+                    VlanView, Vxlan, VxlanView)
+from .link import BridgePort, BridgePortView, Link, LinkView
+from .request import Outcome, Request, run, run_one
+
+__all__ = ["Bridge", "BridgePort", "BridgePortView", "BridgeView", "Dummy", "DummyView",
+           "GenericLink", "GenericLinkView", "Ipvlan", "IpvlanView", "Ipvtap", "Link", "LinkView",
+           "Macvlan", "MacvlanView", "Macvtap", "Outcome", "Request", "Veth", "VethView", "Vlan",
+           "VlanView", "Vxlan", "VxlanView", "run", "run_one"]

@@ -1,0 +1,255 @@
+"""IPv4/IPv6 addresses: the ``Address`` spec, add/replace/delete/dump requests, ``AddressView``."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+from dataclasses import KW_ONLY, dataclass
+from typing import Any, ClassVar
+
+from .._native import lib
+from ..codec.rows import Rows
+from ..errors import InvalidArgument
+from . import validate as v
+from .link import plain
+from .message import Msg
+from .request import Request, Resolve
+from .validate import LinkRef
+
+SCOPES = {"global": lib.RT_SCOPE_UNIVERSE, "universe": lib.RT_SCOPE_UNIVERSE,
+          "site": lib.RT_SCOPE_SITE, "link": lib.RT_SCOPE_LINK, "host": lib.RT_SCOPE_HOST,
+          "nowhere": lib.RT_SCOPE_NOWHERE}
+SCOPE_NAMES = {lib.RT_SCOPE_UNIVERSE: "global", lib.RT_SCOPE_SITE: "site", lib.RT_SCOPE_LINK: "link",
+               lib.RT_SCOPE_HOST: "host", lib.RT_SCOPE_NOWHERE: "nowhere"}
+FLAGS = {"secondary": lib.IFA_F_SECONDARY, "nodad": lib.IFA_F_NODAD,
+         "optimistic": lib.IFA_F_OPTIMISTIC, "dadfailed": lib.IFA_F_DADFAILED,
+         "home": lib.IFA_F_HOMEADDRESS, "deprecated": lib.IFA_F_DEPRECATED,
+         "tentative": lib.IFA_F_TENTATIVE, "permanent": lib.IFA_F_PERMANENT,
+         "mngtmpaddr": lib.IFA_F_MANAGETEMPADDR, "noprefixroute": lib.IFA_F_NOPREFIXROUTE,
+         "autojoin": lib.IFA_F_MCAUTOJOIN, "stable-privacy": lib.IFA_F_STABLE_PRIVACY}
+SETTABLE = ("nodad", "optimistic", "home", "mngtmpaddr", "noprefixroute", "autojoin")
+FOREVER = 0xFFFFFFFF
+_IFA = struct.Struct("=BBBBi")
+_CACHE = struct.Struct("=IIII")
+
+
+@dataclass(frozen=True)
+class Address:
+    """An address on a link: ``Address("eth0", "172.17.0.2/24")``.
+
+    ``broadcast=True`` computes it from the prefix (``ip addr add ... brd +``); lifetimes
+    are seconds (None: forever); ``flags`` from: nodad, optimistic, home, mngtmpaddr,
+    noprefixroute, autojoin.
+    """
+
+    link: LinkRef
+    address: str
+    _: KW_ONLY
+    peer: str | None = None
+    broadcast: str | bool | None = None
+    label: str | None = None
+    scope: str | int | None = None
+    flags: tuple[str, ...] = ()
+    valid_lft: int | None = None
+    preferred_lft: int | None = None
+
+    def __post_init__(self) -> None:
+        v.link_ref(self.link, "Address.link")
+        ifa = v.interface(self.address, "Address.address")
+        peer = v.ip(self.peer, "Address.peer") if self.peer is not None else None
+        bcast = None
+        if isinstance(self.broadcast, str):
+            bcast = v.ip(self.broadcast, "Address.broadcast")
+        elif self.broadcast is not None:
+            v.boolean(self.broadcast, "Address.broadcast")
+        v.family_of(ifa, peer, bcast)
+        if (bcast is not None or self.broadcast is True or self.label is not None) and ifa.version == 6:
+            raise InvalidArgument("Address: broadcast and label are IPv4 only")
+        if self.label is not None:
+            v.text(self.label, "Address.label", v.IFNAMSIZ - 1)
+        if self.scope is not None:
+            _scope(self.scope)
+        if isinstance(self.flags, str) or not isinstance(self.flags, (tuple, list, frozenset, set)):
+            raise InvalidArgument(f"Address.flags: expected a sequence of names, not {self.flags!r}")
+        for f in self.flags:
+            v.choice(f, "Address.flags", {k: k for k in SETTABLE})
+        for f in ("valid_lft", "preferred_lft"):
+            if getattr(self, f) is not None:
+                v.integer(getattr(self, f), f"Address.{f}", 0, FOREVER)
+        if (self.valid_lft is not None and self.preferred_lft is not None
+                and self.preferred_lft > self.valid_lft):
+            raise InvalidArgument("Address: preferred_lft exceeds valid_lft")
+
+    @property
+    def interface(self) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+        return v.interface(self.address, "Address.address")
+
+    def needs(self) -> tuple[str, ...]:
+        return (self.link,) if isinstance(self.link, str) else ()
+
+
+def _scope(value: str | int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return v.integer(value, "scope", 0, 255)
+    return v.choice(value, "scope", SCOPES)
+
+
+def _msg(a: Address, name: str, msg_type: int, flags: int, resolve: Resolve, full: bool) -> Msg:
+    ifa = a.interface
+    fam = socket.AF_INET if ifa.version == 4 else socket.AF_INET6
+    fl = 0
+    for f in a.flags:
+        fl |= FLAGS[f.lower()]
+    scope = _scope(a.scope) if a.scope is not None else lib.RT_SCOPE_UNIVERSE
+    m = Msg(name, msg_type, flags).fixed("Address.header", "BBBBi", fam, ifa.network.prefixlen,
+                                         fl & 0xFF, scope, resolve(a.link))
+    m.binary(lib.IFA_LOCAL, "Address.address", ifa.ip.packed)
+    if full and a.broadcast is True:
+        m.binary(lib.IFA_BROADCAST, "Address.broadcast", ifa.network.broadcast_address.packed)
+    elif full and isinstance(a.broadcast, str):
+        m.binary(lib.IFA_BROADCAST, "Address.broadcast", v.ip(a.broadcast, "broadcast").packed)
+    if full and a.label is not None:
+        m.string(lib.IFA_LABEL, "Address.label", a.label)
+    peer = v.ip(a.peer, "peer").packed if a.peer is not None else ifa.ip.packed
+    m.binary(lib.IFA_ADDRESS, "Address.peer", peer)
+    if not full:
+        return m
+    if fl > 0xFF:
+        m.u32(lib.IFA_FLAGS, "Address.flags", fl)
+    if a.valid_lft is not None or a.preferred_lft is not None:
+        valid = FOREVER if a.valid_lft is None else a.valid_lft
+        pref = valid if a.preferred_lft is None else a.preferred_lft
+        m.binary(lib.IFA_CACHEINFO, "Address.lifetimes", _CACHE.pack(pref, valid, 0, 0))
+    return m
+
+
+def add(a: Address, *, replace: bool = False) -> Request:
+    """RTM_NEWADDR (CREATE|EXCL, or CREATE|REPLACE with ``replace``)."""
+    if not isinstance(a, Address):
+        raise InvalidArgument(f"expected an Address, not {a!r}")
+    base = lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE
+    flags = base | (lib.NLM_F_REPLACE if replace else lib.NLM_F_EXCL)
+    op = "replace address" if replace else "add address"
+    return Request(op, f"{a.address} on {a.link}",
+                   lambda r: [_msg(a, op, lib.RTM_NEWADDR, flags, r, True)],
+                   needs=a.needs(), undo=None if replace else delete(a))
+
+
+def delete(a: Address) -> Request:
+    if not isinstance(a, Address):
+        raise InvalidArgument(f"expected an Address, not {a!r}")
+    flags = lib.NLM_F_REQUEST | lib.NLM_F_ACK
+    return Request("delete address", f"{a.address} on {a.link}",
+                   lambda r: [_msg(a, "delete address", lib.RTM_DELADDR, flags, r, False)],
+                   needs=a.needs())
+
+
+def dump(*, link: LinkRef | None = None, family: object = None) -> Request:
+    """Addresses, optionally of one link and one family (filtered by the kernel)."""
+    fam = v.family(family)
+    if link is not None:
+        link = v.link_ref(link, "link")
+
+    def build(resolve: Resolve) -> list[Msg]:
+        m = Msg("dump addresses", lib.RTM_GETADDR, lib.NLM_F_REQUEST | lib.NLM_F_DUMP, dump=True)
+        return [m.fixed("Address.header", "BBBBi", fam, 0, 0, 0, 0 if link is None else resolve(link))]
+
+    def parse(rows: Rows, msgs: list[int]) -> list[AddressView]:
+        return [AddressView(rows, m) for m in msgs]
+
+    needs = (link,) if isinstance(link, str) else ()
+    return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
+
+
+class AddressView:
+    """An address as the kernel reported it."""
+
+    __slots__ = ("_rows", "_m")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "family", "address", "prefixlen", "peer", "broadcast", "label", "scope", "flags",
+        "link", "valid_lft", "preferred_lft")
+
+    def __init__(self, rows: Rows, msg: int) -> None:
+        self._rows = rows
+        self._m = msg
+
+    @property
+    def _header(self) -> tuple[int, int, int, int, int]:
+        return _IFA.unpack(self._rows.header(self._m, _IFA.size))  # type: ignore[return-value]
+
+    def _ip(self, attr: int) -> str | None:
+        r = self._rows.find(self._m, attr)
+        return self._rows.ip(r) if r >= 0 else None
+
+    @property
+    def family(self) -> int:
+        """4 or 6."""
+        return 4 if self._header[0] == socket.AF_INET else 6
+
+    @property
+    def address(self) -> str:
+        return self._ip(lib.IFA_LOCAL) or self._ip(lib.IFA_ADDRESS) or ""
+
+    @property
+    def prefixlen(self) -> int:
+        return self._header[1]
+
+    @property
+    def cidr(self) -> str:
+        return f"{self.address}/{self.prefixlen}"
+
+    @property
+    def peer(self) -> str | None:
+        """The peer address of a point-to-point address (None when it equals ``address``)."""
+        if self._rows.find(self._m, lib.IFA_LOCAL) < 0:
+            return None
+        p = self._ip(lib.IFA_ADDRESS)
+        return None if p == self.address else p
+
+    @property
+    def broadcast(self) -> str | None:
+        return self._ip(lib.IFA_BROADCAST)
+
+    @property
+    def label(self) -> str | None:
+        return self._rows.get_str(self._m, lib.IFA_LABEL)
+
+    @property
+    def scope(self) -> str:
+        s = self._header[3]
+        return SCOPE_NAMES.get(s, str(s))
+
+    @property
+    def flags(self) -> frozenset[str]:
+        f = self._rows.get_u(self._m, lib.IFA_FLAGS)
+        f = self._header[2] if f is None else f
+        return frozenset(n for n, bit in FLAGS.items() if f & bit)
+
+    @property
+    def link(self) -> int:
+        """ifindex of the link."""
+        return self._header[4]
+
+    def _cache(self) -> tuple[int, int] | None:
+        raw = self._rows.get_bytes(self._m, lib.IFA_CACHEINFO)
+        if not raw or len(raw) < 8:
+            return None
+        pref, valid, _, _ = _CACHE.unpack(raw[:16])
+        return pref, valid
+
+    @property
+    def valid_lft(self) -> int | None:
+        """Seconds left, None for forever."""
+        c = self._cache()
+        return None if c is None or c[1] == FOREVER else c[1]
+
+    @property
+    def preferred_lft(self) -> int | None:
+        c = self._cache()
+        return None if c is None or c[0] == FOREVER else c[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f: plain(getattr(self, f)) for f in self.FIELDS}
+
+    def __repr__(self) -> str:
+        return f"<AddressView {self.cidr} link={self.link}>"

@@ -1,0 +1,384 @@
+"""What every link has: the spec base (``Link``), bridge-port options, and the read-back view.
+
+Kinds (pynetlink/rtnl/kinds/) subclass ``Link`` with their own fields and ``info_data``,
+and ``LinkView`` with typed properties over ``IFLA_INFO_DATA``.
+"""
+from __future__ import annotations
+
+import dataclasses
+import struct
+from dataclasses import KW_ONLY, dataclass
+from typing import Any, ClassVar, Iterator, Sequence
+
+from .._native import lib
+from ..codec.rows import Rows
+from . import validate as v
+from .message import Msg
+from .request import Resolve
+from .validate import LinkRef, NetnsRef
+
+_IFI = struct.Struct("=BxHiII")
+OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
+_IFF = {"up": lib.IFF_UP, "broadcast": lib.IFF_BROADCAST, "loopback": lib.IFF_LOOPBACK,
+        "pointopoint": lib.IFF_POINTOPOINT, "running": lib.IFF_RUNNING, "noarp": lib.IFF_NOARP,
+        "promisc": lib.IFF_PROMISC, "allmulti": lib.IFF_ALLMULTI, "master": lib.IFF_MASTER,
+        "slave": lib.IFF_SLAVE, "multicast": lib.IFF_MULTICAST, "lower_up": lib.IFF_LOWER_UP,
+        "dormant": lib.IFF_DORMANT}
+
+
+def fmt_mac(raw: bytes) -> str:
+    return ":".join(f"{x:02x}" for x in raw)
+
+
+# -- bridge port options (IFLA_INFO_SLAVE_DATA of a link enslaved to a bridge) ----------------
+@dataclass(frozen=True, kw_only=True)
+class BridgePort:
+    """Options of a link as a bridge port (``ip link set X type bridge_slave ...``)."""
+
+    hairpin: bool | None = None
+    isolated: bool | None = None
+    learning: bool | None = None
+    flood: bool | None = None           # unicast flooding
+    mcast_flood: bool | None = None
+    bcast_flood: bool | None = None
+    cost: int | None = None
+    priority: int | None = None
+
+    def __post_init__(self) -> None:
+        for f in ("hairpin", "isolated", "learning", "flood", "mcast_flood", "bcast_flood"):
+            if getattr(self, f) is not None:
+                v.boolean(getattr(self, f), f"BridgePort.{f}")
+        if self.cost is not None:
+            v.integer(self.cost, "BridgePort.cost", 1, 0xFFFFFFFF)
+        if self.priority is not None:
+            v.integer(self.priority, "BridgePort.priority", 0, 63)
+
+    def encode(self, m: Msg) -> None:
+        for attr, f in _PORT_FLAGS:
+            val = getattr(self, f)
+            if val is not None:
+                m.u8(attr, f"BridgePort.{f}", int(val))
+        if self.cost is not None:
+            m.u32(lib.IFLA_BRPORT_COST, "BridgePort.cost", self.cost)
+        if self.priority is not None:
+            m.u16(lib.IFLA_BRPORT_PRIORITY, "BridgePort.priority", self.priority)
+
+
+_PORT_FLAGS = ((lib.IFLA_BRPORT_MODE, "hairpin"), (lib.IFLA_BRPORT_ISOLATED, "isolated"),
+               (lib.IFLA_BRPORT_LEARNING, "learning"), (lib.IFLA_BRPORT_UNICAST_FLOOD, "flood"),
+               (lib.IFLA_BRPORT_MCAST_FLOOD, "mcast_flood"), (lib.IFLA_BRPORT_BCAST_FLOOD, "bcast_flood"))
+
+
+# -- the spec base ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Link:
+    """Fields every link has; a kind subclasses this (as vishvananda's LinkAttrs).
+
+    ``netns`` creates the link directly inside that namespace (a NetNS, name, path or pid);
+    a ``parent`` is then still looked up here, as the kernel expects. ``port`` applies
+    bridge-port options right after creation (needs ``master``).
+    """
+
+    kind: ClassVar[str] = ""
+    name: str
+    _: KW_ONLY
+    up: bool = False
+    mtu: int | None = None
+    mac: str | None = None
+    master: LinkRef | None = None
+    txqlen: int | None = None
+    alias: str | None = None
+    group: int | None = None
+    netns: NetnsRef | None = None
+    port: BridgePort | None = None
+
+    def __post_init__(self) -> None:
+        t = type(self).__name__
+        v.ifname(self.name, f"{t}.name")
+        v.boolean(self.up, f"{t}.up")
+        check_common(t, mtu=self.mtu, mac=self.mac, master=self.master, txqlen=self.txqlen,
+                     alias=self.alias, group=self.group)
+        if self.netns is not None:
+            v.netns_ref(self.netns, f"{t}.netns")
+            if self.master is not None:
+                raise v.InvalidArgument(f"{t}: master and netns together are not supported "
+                                        "(the master would be looked up in the other namespace)")
+        if self.port is not None:
+            if not isinstance(self.port, BridgePort):
+                raise v.InvalidArgument(f"{t}.port: expected a BridgePort, not {self.port!r}")
+            if self.master is None:
+                raise v.InvalidArgument(f"{t}.port: bridge port options need a master")
+        self.check()
+
+    # -- what kinds override ------------------------------------------------------------
+    def check(self) -> None:
+        """Validate the kind's own fields (raise InvalidArgument)."""
+
+    def info_kind(self) -> str:
+        return self.kind
+
+    def lower(self) -> LinkRef | None:
+        """The link this one sits on (IFLA_LINK), looked up in the current namespace."""
+        return None
+
+    def info_data(self, m: Msg, resolve: Resolve, create: bool) -> None:
+        """Append the kind's IFLA_INFO_DATA attributes (nothing by default)."""
+
+    def created_names(self) -> tuple[str, ...]:
+        """Names of links this spec makes in the current namespace."""
+        return () if self.netns is not None else (self.name,)
+
+    def needs(self) -> tuple[str, ...]:
+        refs = (self.lower(), self.master)
+        return tuple(r for r in refs if isinstance(r, str))
+
+    def replace(self, **changes: Any) -> "Link":
+        return dataclasses.replace(self, **changes)
+
+
+def check_common(t: str, *, mtu: object = None, mac: object = None, master: object = None,
+                 txqlen: object = None, alias: object = None, group: object = None) -> None:
+    if mtu is not None:
+        v.integer(mtu, f"{t}.mtu", 68, 65535)
+    if mac is not None:
+        v.mac(mac, f"{t}.mac")
+    if master is not None:
+        v.link_ref(master, f"{t}.master")
+    if txqlen is not None:
+        v.integer(txqlen, f"{t}.txqlen", 0, 0xFFFFFFFF)
+    if alias is not None:
+        v.text(alias, f"{t}.alias", 255)
+    if group is not None:
+        v.integer(group, f"{t}.group", 0, 0xFFFFFFFF)
+
+
+def put_common(m: Msg, t: str, resolve: Resolve, *, mtu: int | None = None, mac: str | None = None,
+               master: LinkRef | None = None, txqlen: int | None = None, alias: str | None = None,
+               group: int | None = None, netns: NetnsRef | None = None) -> None:
+    """The IFLA_* attributes shared by create and change, in iproute2's order."""
+    if mtu is not None:
+        m.u32(lib.IFLA_MTU, f"{t}.mtu", mtu)
+    if mac is not None:
+        m.binary(lib.IFLA_ADDRESS, f"{t}.mac", v.mac(mac))
+    if master is not None:
+        m.u32(lib.IFLA_MASTER, f"{t}.master", 0 if master == 0 else resolve(master))
+    if txqlen is not None:
+        m.u32(lib.IFLA_TXQLEN, f"{t}.txqlen", txqlen)
+    if alias is not None:
+        m.string(lib.IFLA_IFALIAS, f"{t}.alias", alias, 256)
+    if group is not None:
+        m.u32(lib.IFLA_GROUP, f"{t}.group", group)
+    if netns is not None:
+        put_netns(m, t, netns)
+
+
+def put_netns(m: Msg, t: str, netns: NetnsRef) -> None:
+    """IFLA_NET_NS_PID for a pid, else IFLA_NET_NS_FD of the opened namespace file."""
+    if isinstance(netns, int):
+        m.u32(lib.IFLA_NET_NS_PID, f"{t}.netns", netns)
+    else:
+        m.netns_fd(lib.IFLA_NET_NS_FD, f"{t}.netns", v.netns_path(netns))
+
+
+def put_info(m: Msg, spec: Link, resolve: Resolve, create: bool) -> None:
+    """IFLA_LINKINFO { KIND, DATA {...} }; an empty DATA nest is left out."""
+    t = type(spec).__name__
+    m.nest(lib.IFLA_LINKINFO, f"{t}.linkinfo")
+    m.string(lib.IFLA_INFO_KIND, f"{t}.kind", spec.info_kind())
+    mark = len(m.ops)
+    m.nest(lib.IFLA_INFO_DATA, f"{t}.data")
+    spec.info_data(m, resolve, create)
+    if len(m.ops) == mark + 1:
+        m.ops.pop()
+    else:
+        m.end()
+    m.end()
+
+
+def put_port(m: Msg, port: BridgePort) -> None:
+    m.nest(lib.IFLA_LINKINFO, "BridgePort.linkinfo")
+    m.string(lib.IFLA_INFO_SLAVE_KIND, "BridgePort.kind", "bridge")
+    m.nest(lib.IFLA_INFO_SLAVE_DATA, "BridgePort.data")
+    port.encode(m)
+    m.end().end()
+
+
+# -- the view -----------------------------------------------------------------------------
+class LinkView:
+    """A link as the kernel reported it; attributes are read from the rows on access."""
+
+    __slots__ = ("_rows", "_m", "_info", "_data")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "index", "name", "kind", "up", "operstate", "mtu", "mac", "master", "link", "link_netnsid",
+        "txqlen", "alias", "group", "flags", "port")
+    KIND_FIELDS: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, rows: Rows, msg: int) -> None:
+        self._rows = rows
+        self._m = msg
+        self._info = rows.find(msg, lib.IFLA_LINKINFO)
+        self._data = rows.find(self._info, lib.IFLA_INFO_DATA) if self._info >= 0 else -1
+
+    def _u(self, attr: int) -> int | None:
+        return self._rows.get_u(self._m, attr)
+
+    def _d(self, attr: int) -> int | None:
+        """A scalar of IFLA_INFO_DATA."""
+        return self._rows.get_u(self._data, attr) if self._data >= 0 else None
+
+    def _dbytes(self, attr: int) -> bytes | None:
+        return self._rows.get_bytes(self._data, attr) if self._data >= 0 else None
+
+    @property
+    def _header(self) -> tuple[int, int, int, int, int]:
+        return _IFI.unpack(self._rows.header(self._m, _IFI.size))  # type: ignore[return-value]
+
+    @property
+    def index(self) -> int:
+        return self._header[2]
+
+    @property
+    def name(self) -> str:
+        return self._rows.get_str(self._m, lib.IFLA_IFNAME) or ""
+
+    @property
+    def kind(self) -> str | None:
+        """IFLA_INFO_KIND, or None for links without one (lo, physical NICs)."""
+        return self._rows.get_str(self._info, lib.IFLA_INFO_KIND) if self._info >= 0 else None
+
+    @property
+    def flags(self) -> frozenset[str]:
+        f = self._header[3]
+        return frozenset(n for n, bit in _IFF.items() if f & bit)
+
+    @property
+    def up(self) -> bool:
+        return bool(self._header[3] & lib.IFF_UP)
+
+    @property
+    def operstate(self) -> str:
+        s = self._u(lib.IFLA_OPERSTATE)
+        return OPERSTATES[s] if s is not None and s < len(OPERSTATES) else "unknown"
+
+    @property
+    def mtu(self) -> int | None:
+        return self._u(lib.IFLA_MTU)
+
+    @property
+    def mac(self) -> str | None:
+        raw = self._rows.get_bytes(self._m, lib.IFLA_ADDRESS)
+        return fmt_mac(raw) if raw else None
+
+    @property
+    def master(self) -> int | None:
+        """ifindex of the master (bridge), or None."""
+        return self._u(lib.IFLA_MASTER) or None
+
+    @property
+    def link(self) -> int | None:
+        """IFLA_LINK: the parent (macvlan, vlan...) or veth peer ifindex, maybe in another netns."""
+        return self._u(lib.IFLA_LINK)
+
+    @property
+    def link_netnsid(self) -> int | None:
+        """nsid (as seen from here) of the namespace ``link`` lives in, when not this one."""
+        r = self._rows.find(self._m, lib.IFLA_LINK_NETNSID)
+        return None if r < 0 else self._rows.s(r)
+
+    @property
+    def txqlen(self) -> int | None:
+        return self._u(lib.IFLA_TXQLEN)
+
+    @property
+    def alias(self) -> str | None:
+        return self._rows.get_str(self._m, lib.IFLA_IFALIAS) or None
+
+    @property
+    def group(self) -> int | None:
+        return self._u(lib.IFLA_GROUP)
+
+    @property
+    def port(self) -> "BridgePortView | None":
+        """Bridge-port options when enslaved to a bridge."""
+        if self._info < 0 or self._rows.get_str(self._info, lib.IFLA_INFO_SLAVE_KIND) != "bridge":
+            return None
+        r = self._rows.find(self._info, lib.IFLA_INFO_SLAVE_DATA)
+        return BridgePortView(self._rows, r) if r >= 0 else None
+
+    @property
+    def raw(self) -> dict[str, object]:
+        """Every attribute as a plain dict (names from the kernel's YNL spec)."""
+        return self._rows.tree(self._m)
+
+    def fields(self) -> Iterator[str]:
+        yield from self.FIELDS
+        yield from self.KIND_FIELDS
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values only (JSON-ready)."""
+        return {f: plain(getattr(self, f)) for f in self.fields()}
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.index}: {self.name} kind={self.kind}>"
+
+
+class BridgePortView:
+    """IFLA_BRPORT_* of an enslaved link."""
+
+    __slots__ = ("_rows", "_r")
+    FIELDS = ("state", "hairpin", "isolated", "learning", "flood", "mcast_flood", "bcast_flood",
+              "cost", "priority")
+    STATES = ("disabled", "listening", "learning", "forwarding", "blocking")
+
+    def __init__(self, rows: Rows, row: int) -> None:
+        self._rows = rows
+        self._r = row
+
+    def _flag(self, attr: int) -> bool | None:
+        raw = self._rows.get_bytes(self._r, attr)
+        return bool(raw[0]) if raw else None
+
+    @property
+    def state(self) -> str | None:
+        s = self._rows.get_u(self._r, lib.IFLA_BRPORT_STATE)
+        return None if s is None else (self.STATES[s] if s < len(self.STATES) else str(s))
+
+    hairpin = property(lambda self: self._flag(lib.IFLA_BRPORT_MODE))
+    isolated = property(lambda self: self._flag(lib.IFLA_BRPORT_ISOLATED))
+    learning = property(lambda self: self._flag(lib.IFLA_BRPORT_LEARNING))
+    flood = property(lambda self: self._flag(lib.IFLA_BRPORT_UNICAST_FLOOD))
+    mcast_flood = property(lambda self: self._flag(lib.IFLA_BRPORT_MCAST_FLOOD))
+    bcast_flood = property(lambda self: self._flag(lib.IFLA_BRPORT_BCAST_FLOOD))
+
+    @property
+    def cost(self) -> int | None:
+        return self._rows.get_u(self._r, lib.IFLA_BRPORT_COST)
+
+    @property
+    def priority(self) -> int | None:
+        return self._rows.get_u(self._r, lib.IFLA_BRPORT_PRIORITY)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f: getattr(self, f) for f in self.FIELDS}
+
+    def __repr__(self) -> str:
+        return f"<BridgePortView {self.to_dict()}>"
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready form of a view attribute."""
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    if isinstance(value, (frozenset, set)):
+        return sorted(value)
+    if isinstance(value, (list, tuple)):
+        return [plain(x) for x in value]
+    if isinstance(value, dict):
+        return {str(k): plain(x) for k, x in value.items()}
+    if isinstance(value, bytes):
+        return value.hex()
+    return value
+
+
+def header_fields(rows: Rows, msg: int) -> Sequence[int]:
+    return _IFI.unpack(rows.header(msg, _IFI.size))

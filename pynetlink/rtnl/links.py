@@ -1,0 +1,234 @@
+"""Link operations as Requests: create, change, set, delete (one or a group), get, dump."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .._native import lib
+from ..codec.rows import Rows
+from ..errors import InvalidArgument
+from . import validate as v
+from .kinds import view_of
+from .kinds.macvlan import MAC_ACTIONS, put_macs
+from .link import BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
+from .message import Msg
+from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg
+from .validate import LinkRef, NetnsRef
+
+NEW, ACK = lib.RTM_NEWLINK, lib.NLM_F_REQUEST | lib.NLM_F_ACK
+CREATE = ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
+
+
+def _header(m: Msg, t: str, index: int = 0, up: bool | None = None) -> Msg:
+    flags = lib.IFF_UP if up else 0
+    change = lib.IFF_UP if up is not None else 0
+    return m.fixed(f"{t}.header", "BxHiII", 0, 0, index, flags, change)
+
+
+def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = None,
+            by_index: bool = False) -> Msg:
+    """Address an existing link: by ifindex, or by IFLA_IFNAME (no lookup needed)."""
+    if isinstance(link, int) or by_index:
+        return _header(m, t, resolve(link), up)
+    return _header(m, t, 0, up).string(lib.IFLA_IFNAME, f"{t}.name", link)
+
+
+def _first_view(rows: Rows, msgs: list[int]) -> LinkView | None:
+    return view_of(rows, msgs[-1]) if msgs else None
+
+
+def create(spec: Link, *, fetch: bool = False) -> Request:
+    """RTM_NEWLINK with CREATE|EXCL; ``fetch`` adds a pipelined get of the new link."""
+    if not isinstance(spec, Link):
+        raise InvalidArgument(f"expected a link spec (Bridge, Veth, ...), not {spec!r}")
+    t = type(spec).__name__
+    fetch = fetch and spec.netns is None
+
+    def build(resolve: Resolve) -> list[Msg]:
+        m = _header(Msg(f"create {spec.info_kind()}", NEW, CREATE), t, 0, spec.up or None)
+        lower = spec.lower()
+        if lower is not None:
+            m.u32(lib.IFLA_LINK, f"{t}.parent", resolve(lower))
+        m.string(lib.IFLA_IFNAME, f"{t}.name", spec.name)
+        put_common(m, t, resolve, mtu=spec.mtu, mac=spec.mac, master=spec.master,
+                   txqlen=spec.txqlen, alias=spec.alias, group=spec.group, netns=spec.netns)
+        put_info(m, spec, resolve, True)
+        msgs = [m]
+        if spec.port is not None:
+            msgs.append(put_port_msg(spec.name, spec.port, resolve))
+        if fetch:
+            msgs.append(getlink_msg(spec.name))
+        return msgs
+
+    undo = delete(spec.name) if spec.netns is None else None
+    return Request(f"create {spec.info_kind()}", spec.name, build, needs=spec.needs(),
+                   creates=spec.created_names(), parse=_first_view if fetch else None, undo=undo)
+
+
+def change(spec: Link) -> Request:
+    """Apply a spec's options to the existing link of that name (kind data included)."""
+    if not isinstance(spec, Link):
+        raise InvalidArgument(f"expected a link spec (Bridge, Veth, ...), not {spec!r}")
+    if spec.netns is not None:
+        raise InvalidArgument("change: use set(link, netns=...) to move a link")
+    t = type(spec).__name__
+
+    def build(resolve: Resolve) -> list[Msg]:
+        m = _target(Msg(f"change {spec.info_kind()}", NEW, ACK), t, spec.name, resolve, spec.up)
+        put_common(m, t, resolve, mtu=spec.mtu, mac=spec.mac, master=spec.master,
+                   txqlen=spec.txqlen, alias=spec.alias, group=spec.group)
+        put_info(m, spec, resolve, False)
+        msgs = [m]
+        if spec.port is not None:
+            msgs.append(put_port_msg(spec.name, spec.port, resolve))
+        return msgs
+
+    needs = tuple(n for n in (spec.master,) if isinstance(n, str))
+    return Request(f"change {spec.info_kind()}", spec.name, build, needs=needs)
+
+
+def put_port_msg(link: LinkRef, port: BridgePort, resolve: Resolve) -> Msg:
+    m = _target(Msg("set bridge port", NEW, ACK), "BridgePort", link, resolve)
+    put_port(m, port)
+    return m
+
+
+def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, mac: str | None = None,
+        name: str | None = None, master: LinkRef | None = None, nomaster: bool = False,
+        alias: str | None = None, txqlen: int | None = None, group: int | None = None,
+        netns: NetnsRef | None = None) -> Request:
+    """Change common options of an existing link (``ip link set``)."""
+    link = v.link_ref(link, "link")
+    if up is not None:
+        v.boolean(up, "Link.up")
+    check_common("Link", mtu=mtu, mac=mac, master=master, txqlen=txqlen, alias=alias, group=group)
+    if name is not None:
+        v.ifname(name, "Link.name")
+    if master is not None and nomaster:
+        raise InvalidArgument("set: master and nomaster exclude each other")
+    if netns is not None:
+        netns = v.netns_ref(netns, "Link.netns")
+    rename = name is not None
+    needs = tuple(n for n in (master, link if rename else None) if isinstance(n, str))
+
+    def build(resolve: Resolve) -> list[Msg]:
+        m = _target(Msg("set link", NEW, ACK), "Link", link, resolve, up, by_index=rename)
+        if rename:
+            m.string(lib.IFLA_IFNAME, "Link.name", name or "")
+        put_common(m, "Link", resolve, mtu=mtu, mac=mac, master=0 if nomaster else master,
+                   txqlen=txqlen, alias=alias, group=group, netns=netns)
+        return [m]
+
+    creates = (name,) if name is not None and netns is None else ()
+    return Request("set link", str(link), build, needs=needs, creates=creates)
+
+
+def set_port(link: LinkRef, port: BridgePort) -> Request:
+    """Bridge-port options of an enslaved link."""
+    link = v.link_ref(link, "link")
+    if not isinstance(port, BridgePort):
+        raise InvalidArgument(f"set_port: expected a BridgePort, not {port!r}")
+    return Request("set bridge port", str(link), lambda r: [put_port_msg(link, port, r)])
+
+
+def macvlan_macs(link: LinkRef, action: str, macs: Sequence[str] = (), kind: str = "macvlan") -> Request:
+    """Change the source-mode MAC list: 'set' (replace), 'add', 'del' (one message per MAC), 'flush'."""
+    link = v.link_ref(link, "link")
+    v.choice(action, "action", MAC_ACTIONS)
+    action = action.lower()
+    if isinstance(macs, str):
+        macs = (macs,)
+    for x in macs:
+        v.mac(x, "macs")
+    macs = v.unique(macs, "macs")
+    if action == "flush" and macs:
+        raise InvalidArgument("macvlan_macs: 'flush' takes no addresses")
+    if action in ("add", "del") and not macs:
+        raise InvalidArgument(f"macvlan_macs: '{action}' needs at least one address")
+
+    def one(resolve: Resolve, group: tuple[str, ...]) -> Msg:
+        m = _target(Msg(f"macvlan macs {action}", NEW, ACK), "Macvlan", link, resolve)
+        m.nest(lib.IFLA_LINKINFO, "Macvlan.linkinfo").string(lib.IFLA_INFO_KIND, "Macvlan.kind", kind)
+        m.nest(lib.IFLA_INFO_DATA, "Macvlan.data")
+        put_macs(m, "Macvlan", action, group)
+        return m.end().end()
+
+    def build(resolve: Resolve) -> list[Msg]:
+        if action in ("add", "del"):
+            return [one(resolve, (x,)) for x in macs]
+        return [one(resolve, tuple(macs))]
+
+    return Request(f"macvlan macs {action}", str(link), build)
+
+
+def delete(link: LinkRef) -> Request:
+    link = v.link_ref(link, "link")
+
+    def build(resolve: Resolve) -> list[Msg]:
+        return [_target(Msg("delete link", lib.RTM_DELLINK, ACK), "Link", link, resolve)]
+
+    return Request("delete link", str(link), build)
+
+
+def delete_group(group: int) -> Request:
+    """Delete every link of a group in one request (IFLA_GROUP; group 0 is refused)."""
+    v.integer(group, "group", 1, 0xFFFFFFFF)
+
+    def build(resolve: Resolve) -> list[Msg]:
+        m = _header(Msg("delete link group", lib.RTM_DELLINK, ACK), "Link")
+        return [m.u32(lib.IFLA_GROUP, "Link.group", group)]
+
+    return Request("delete link group", str(group), build)
+
+
+def move(link: LinkRef, netns: NetnsRef, *, name: str | None = None) -> Request:
+    """Move a link to another namespace (by NetNS, name, path or pid), optionally renaming it."""
+    link = v.link_ref(link, "link")
+    netns = v.netns_ref(netns, "netns")
+    if name is not None:
+        v.ifname(name, "Link.name")
+
+    def build(resolve: Resolve) -> list[Msg]:
+        m = _target(Msg("move link", NEW, ACK), "Link", link, resolve, by_index=name is not None)
+        if name is not None:
+            m.string(lib.IFLA_IFNAME, "Link.name", name)
+        put_netns(m, "Link.netns", netns)
+        return [m]
+
+    needs = (link,) if name is not None and isinstance(link, str) else ()
+    return Request("move link", str(link), build, needs=needs)
+
+
+def get(link: LinkRef) -> Request:
+    link = v.link_ref(link, "link")
+
+    def build(resolve: Resolve) -> list[Msg]:
+        if isinstance(link, int):
+            m = _header(Msg("get link", lib.RTM_GETLINK, ACK), "Link", link)
+            return [m.u32(lib.IFLA_EXT_MASK, "Link.ext_mask", RTEXT_FILTER_SKIP_STATS)]
+        return [getlink_msg(link)]
+
+    return Request("get link", str(link), build, parse=_first_view)
+
+
+def dump(*, kind: str | None = None, master: LinkRef | None = None) -> Request:
+    """All links, optionally only one kind or the ports of one master (filtered by the kernel)."""
+    if master is not None:
+        master = v.link_ref(master, "master")
+    if kind is not None and (not isinstance(kind, str) or not kind.isidentifier()):
+        raise InvalidArgument(f"kind: invalid link kind {kind!r}")
+
+    def build(resolve: Resolve) -> list[Msg]:
+        m = _header(Msg("dump links", lib.RTM_GETLINK, lib.NLM_F_REQUEST | lib.NLM_F_DUMP, dump=True),
+                    "Link")
+        m.u32(lib.IFLA_EXT_MASK, "Link.ext_mask", RTEXT_FILTER_SKIP_STATS)
+        if master is not None:
+            m.u32(lib.IFLA_MASTER, "Link.master", resolve(master))
+        if kind is not None:
+            m.nest(lib.IFLA_LINKINFO, "Link.linkinfo").string(lib.IFLA_INFO_KIND, "Link.kind", kind).end()
+        return [m]
+
+    def parse(rows: Rows, msgs: list[int]) -> list[LinkView]:
+        return [view_of(rows, x) for x in msgs]
+
+    needs = (master,) if isinstance(master, str) else ()
+    return Request("dump links", kind or "", build, needs=needs, parse=parse, dump=True)

@@ -1,0 +1,230 @@
+"""Requests and their execution: name resolution, phases, one transfer per phase.
+
+A ``Request`` is one user-level operation (``create veth``): it names the links whose
+ifindex it needs, the links it creates, and builds its message(s) once those are known.
+``run()`` executes any number of them on one socket:
+
+1. every link name needed that no earlier request creates is resolved up front, with one
+   round trip (pipelined RTM_GETLINK by name; a dump when there are many). A name that does
+   not exist is bad input: ``InvalidArgument``, nothing sent;
+2. requests go out in *phases*, one transfer each: a new phase starts only where a request
+   needs a link an earlier request of the same batch creates (``master="br0"`` after
+   ``create br0``); names created by earlier phases are resolved between phases;
+3. each request gets one ``Outcome`` (error or value); dumps run on their own, with the
+   socket's NLM_F_DUMP_INTR retries.
+"""
+from __future__ import annotations
+
+import errno
+import struct
+from dataclasses import dataclass
+from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
+
+from .._native import lib
+from ..codec.rows import Rows
+from ..errors import InvalidArgument, NetlinkError
+from ..transport.socket import NetlinkSocket, Reply
+from .message import Msg, field_name
+from .validate import LinkRef
+
+T = TypeVar("T")
+Resolve = Callable[[LinkRef], int]
+Parse = Callable[[Rows, list[int]], Any]
+RTEXT_FILTER_SKIP_STATS = 1 << 3   # <linux/rtnetlink.h>
+_GETS_LIMIT = 32                   # more names than this: one dump instead of gets
+_IFI = struct.Struct("=BxHiII")
+
+
+@dataclass
+class Request:
+    """One operation: its label, what it needs and creates, and how to build and parse it."""
+
+    operation: str
+    target: str
+    build: Callable[[Resolve], list[Msg]]
+    needs: tuple[str, ...] = ()
+    creates: tuple[str, ...] = ()
+    parse: Parse | None = None
+    dump: bool = False
+    undo: "Request | None" = None      # the inverse, for batches that roll back
+
+
+@dataclass
+class Outcome(Generic[T]):
+    """The result of one request: ``error`` (None on success) and the decoded ``value``."""
+
+    operation: str
+    target: str
+    error: BaseException | None = None
+    value: T | None = None
+    done: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.done and self.error is None
+
+    def result(self) -> T | None:
+        """The value, or raise the error."""
+        if self.error is not None:
+            raise self.error
+        return self.value
+
+    def __repr__(self) -> str:
+        state = "pending" if not self.done else ("ok" if self.error is None else repr(self.error))
+        return f"<Outcome {self.operation} {self.target}: {state}>"
+
+
+def ifindex_of(rows: Rows, msg: int) -> int:
+    """ifi_index of an RTM_NEWLINK message row."""
+    return int(_IFI.unpack(rows.header(msg, _IFI.size))[2])
+
+
+def getlink_msg(name: str) -> Msg:
+    return (Msg("get link", lib.RTM_GETLINK, lib.NLM_F_REQUEST | lib.NLM_F_ACK)
+            .fixed("Link.header", "BxHiII", 0, 0, 0, 0, 0)
+            .string(lib.IFLA_IFNAME, "Link.name", name)
+            .u32(lib.IFLA_EXT_MASK, "Link.ext_mask", RTEXT_FILTER_SKIP_STATS))
+
+
+def dumplink_msg() -> Msg:
+    return (Msg("dump links", lib.RTM_GETLINK, lib.NLM_F_REQUEST | lib.NLM_F_DUMP, dump=True)
+            .fixed("Link.header", "BxHiII", 0, 0, 0, 0, 0)
+            .u32(lib.IFLA_EXT_MASK, "Link.ext_mask", RTEXT_FILTER_SKIP_STATS))
+
+
+def lookup(sock: NetlinkSocket, names: Iterable[str]) -> dict[str, int]:
+    """ifindex of each existing name, in one round trip (missing names are left out)."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return {}
+    out: dict[str, int] = {}
+    if len(wanted) > _GETS_LIMIT:
+        reply = sock.dump(*dumplink_msg().item(), label=("dump links", ""))
+        rows = reply.rows
+        want = set(wanted)
+        for m in reply.results[0].messages:
+            name = rows.get_str(m, lib.IFLA_IFNAME)
+            if name in want:
+                out[name] = ifindex_of(rows, m)
+        return out
+    reply = sock.transact([getlink_msg(n).item() for n in wanted],
+                          labels=[("get link", n) for n in wanted])
+    for name, res in zip(wanted, reply.results):
+        if res.error is None and res.messages:
+            out[name] = ifindex_of(reply.rows, res.messages[0])
+        elif res.error is not None and res.error.errno not in (errno.ENODEV, errno.ENOENT):
+            raise res.error
+    return out
+
+
+def _where(sock: NetlinkSocket) -> str:
+    ns = sock.netns
+    return "" if ns is None else f" in netns {ns.name or ns.path}"
+
+
+def _clean(err: NetlinkError) -> NetlinkError:
+    """The same error with the innermost field name (``Vlan.id``) instead of the full path."""
+    if not err.field:
+        return err
+    return NetlinkError.from_errno(err.errno, err.operation, err.target, err.extack,
+                                   field_name(err.field), err.offset)
+
+
+def run(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]] | None = None,
+        *, chunk: int = 64) -> list[Outcome[Any]]:
+    """Execute requests in order, filling one Outcome each (see the module docstring)."""
+    where = _where(sock)
+    if outcomes is None:
+        outcomes = [Outcome(r.operation, r.target) for r in requests]
+    outcomes = list(outcomes)
+    for o in outcomes:
+        o.target += where
+    made_here: set[str] = set()
+    external: set[str] = set()
+    for r in requests:
+        external.update(n for n in r.needs if n not in made_here)
+        made_here.update(r.creates)
+    index = lookup(sock, external)
+    missing = sorted(external - index.keys())
+    if missing:
+        raise InvalidArgument(f"no such link{'s' if len(missing) > 1 else ''} in this namespace: "
+                              f"{', '.join(missing)}")
+    for phase in _phases(requests):
+        _run_phase(sock, requests, outcomes, phase, index, chunk)
+    return outcomes
+
+
+def _phases(requests: Sequence[Request]) -> list[list[int]]:
+    phases: list[list[int]] = []
+    current: list[int] = []
+    made: set[str] = set()
+    for i, r in enumerate(requests):
+        if current and (r.dump or requests[current[-1]].dump or made.intersection(r.needs)):
+            phases.append(current)
+            current, made = [], set()
+        current.append(i)
+        made.update(r.creates)
+    if current:
+        phases.append(current)
+    return phases
+
+
+def _run_phase(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
+               phase: list[int], index: dict[str, int], chunk: int) -> None:
+    later = {n for i in phase for n in requests[i].needs if n not in index}
+    if later:
+        index.update(lookup(sock, later))
+
+    def resolve(ref: LinkRef) -> int:
+        return ref if isinstance(ref, int) else index[ref]
+
+    items: list[tuple[int, Msg]] = []
+    try:
+        for i in phase:
+            r, out = requests[i], outcomes[i]
+            gone = [n for n in r.needs if n not in index]
+            if gone:
+                out.error = NetlinkError.from_errno(
+                    errno.ENODEV, r.operation, out.target,
+                    f"link {', '.join(gone)} does not exist (an earlier request of the batch failed)")
+                out.done = True
+                continue
+            try:
+                msgs = r.build(resolve)
+            except OSError as exc:          # e.g. a target namespace that vanished
+                out.error, out.done = exc, True
+                continue
+            items.extend((i, m) for m in msgs)
+        if not items:
+            return
+        if len(items) == 1 and requests[items[0][0]].dump:
+            i, m = items[0]
+            reply = sock.dump(*m.item(), label=(requests[i].operation, outcomes[i].target))
+        else:
+            reply = sock.transact([m.item() for _, m in items], chunk=chunk,
+                                  labels=[(requests[i].operation, outcomes[i].target) for i, _ in items])
+        _collect(requests, outcomes, items, reply)
+    finally:
+        for _, m in items:
+            m.close_fds()
+
+
+def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
+             items: list[tuple[int, Msg]], reply: Reply) -> None:
+    msgs: dict[int, list[int]] = {}
+    for (i, _), res in zip(items, reply.results):
+        out = outcomes[i]
+        if res.error is not None and out.error is None:
+            out.error = _clean(res.error)
+        msgs.setdefault(i, []).extend(res.messages)
+    for i, rows_of in msgs.items():
+        out, parse = outcomes[i], requests[i].parse
+        out.done = True
+        if out.error is None and parse is not None:
+            out.value = parse(reply.rows, rows_of)
+
+
+def run_one(sock: NetlinkSocket, request: Request) -> Any:
+    """Execute one request; return its value or raise its error."""
+    return run(sock, [request])[0].result()
+

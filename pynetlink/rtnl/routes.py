@@ -1,0 +1,400 @@
+"""IPv4/IPv6 routes: ``Route`` and ``Nexthop`` specs, add/replace/append/delete/get/dump, ``RouteView``."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+import struct
+from dataclasses import KW_ONLY, dataclass
+from typing import Any, ClassVar, Union
+
+from .._native import lib
+from ..codec.rows import Rows
+from ..errors import InvalidArgument
+from . import validate as v
+from .addresses import SCOPE_NAMES, SCOPES
+from .link import plain
+from .message import Msg
+from .request import Request, Resolve
+from .validate import LinkRef
+
+TABLES = {"main": lib.RT_TABLE_MAIN, "local": lib.RT_TABLE_LOCAL, "default": lib.RT_TABLE_DEFAULT}
+TABLE_NAMES = {n: k for k, n in TABLES.items()}
+TYPES = {"unicast": lib.RTN_UNICAST, "local": lib.RTN_LOCAL, "broadcast": lib.RTN_BROADCAST,
+         "anycast": lib.RTN_ANYCAST, "multicast": lib.RTN_MULTICAST,
+         "blackhole": lib.RTN_BLACKHOLE, "unreachable": lib.RTN_UNREACHABLE,
+         "prohibit": lib.RTN_PROHIBIT, "throw": lib.RTN_THROW}
+TYPE_NAMES = {n: k for k, n in TYPES.items()}
+PROTOCOLS = {"unspec": lib.RTPROT_UNSPEC, "redirect": lib.RTPROT_REDIRECT,
+             "kernel": lib.RTPROT_KERNEL, "boot": lib.RTPROT_BOOT, "static": lib.RTPROT_STATIC,
+             "ra": lib.RTPROT_RA, "dhcp": lib.RTPROT_DHCP, "zebra": lib.RTPROT_ZEBRA,
+             "bird": lib.RTPROT_BIRD, "bgp": lib.RTPROT_BGP, "ospf": lib.RTPROT_OSPF,
+             "keepalived": lib.RTPROT_KEEPALIVED}
+PROTOCOL_NAMES = {n: k for k, n in PROTOCOLS.items()}
+NH_FLAGS = {"dead": lib.RTNH_F_DEAD, "pervasive": lib.RTNH_F_PERVASIVE, "onlink": lib.RTNH_F_ONLINK,
+            "offload": lib.RTNH_F_OFFLOAD, "linkdown": lib.RTNH_F_LINKDOWN}
+_RTM = struct.Struct("=BBBBBBBBI")
+_RTNH = struct.Struct("=HBBi")
+_RTA = struct.Struct("=HH")
+_NOLINK = (lib.RTN_BLACKHOLE, lib.RTN_UNREACHABLE, lib.RTN_PROHIBIT, lib.RTN_THROW)
+Table = Union[int, str]
+
+
+@dataclass(frozen=True)
+class Nexthop:
+    """One path of a multipath route."""
+
+    via: str | None = None
+    dev: LinkRef | None = None
+    weight: int = 1
+    onlink: bool = False
+
+    def __post_init__(self) -> None:
+        if self.via is None and self.dev is None:
+            raise InvalidArgument("Nexthop: needs via or dev")
+        if self.via is not None:
+            v.ip(self.via, "Nexthop.via")
+        if self.dev is not None:
+            v.link_ref(self.dev, "Nexthop.dev")
+        v.integer(self.weight, "Nexthop.weight", 1, 256)
+        v.boolean(self.onlink, "Nexthop.onlink")
+
+
+@dataclass(frozen=True)
+class Route:
+    """A route: ``Route("default", via="172.17.0.1")``, ``Route("10.0.0.0/8", dev="eth0")``,
+    ``Route("203.0.113.0/24", type="blackhole")``, ``Route(..., nexthops=(Nexthop(...), ...))``.
+
+    ``family`` (4 or 6) is only needed where nothing else tells (``Route("default",
+    type="unreachable", family=6)``). Defaults as ``ip route``: table main, protocol boot,
+    scope link for a route through a device without gateway, host for local routes.
+    """
+
+    dst: str = "default"
+    _: KW_ONLY
+    via: str | None = None
+    dev: LinkRef | None = None
+    table: Table | None = None
+    metric: int | None = None
+    scope: str | int | None = None
+    protocol: str | int | None = None
+    src: str | None = None
+    type: str = "unicast"
+    nexthops: tuple[Nexthop, ...] = ()
+    onlink: bool = False
+    family: int | None = None
+
+    def __post_init__(self) -> None:
+        dst = self.network
+        addrs = [dst, v.ip(self.via, "Route.via") if self.via else None,
+                 v.ip(self.src, "Route.src") if self.src else None]
+        addrs += [v.ip(n.via, "Nexthop.via") for n in self.nexthops if n.via]
+        fam = v.family_of(*addrs)
+        if self.family is not None and v.family(self.family) != fam and any(addrs):
+            raise InvalidArgument(f"Route.family: {self.family} does not match the addresses")
+        if self.dev is not None:
+            v.link_ref(self.dev, "Route.dev")
+        if self.table is not None:
+            _table(self.table)
+        if self.metric is not None:
+            v.integer(self.metric, "Route.metric", 0, 0xFFFFFFFF)
+        if self.scope is not None:
+            _named(self.scope, "Route.scope", SCOPES)
+        if self.protocol is not None:
+            _named(self.protocol, "Route.protocol", PROTOCOLS)
+        kind = v.choice(self.type, "Route.type", TYPES)
+        if not isinstance(self.nexthops, tuple) or not all(isinstance(n, Nexthop) for n in self.nexthops):
+            raise InvalidArgument("Route.nexthops: expected a tuple of Nexthop")
+        if self.nexthops and (self.via or self.dev is not None):
+            raise InvalidArgument("Route: nexthops exclude via and dev")
+        if kind in _NOLINK and (self.via or self.dev is not None or self.nexthops):
+            raise InvalidArgument(f"Route: a {self.type} route has no gateway or device")
+        v.boolean(self.onlink, "Route.onlink")
+
+    @property
+    def network(self) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface | None:
+        """The destination (None for default)."""
+        if self.dst == "default":
+            return None
+        net = v.network(self.dst, "Route.dst")
+        if "/" not in self.dst:
+            return net
+        return net
+
+    @property
+    def af(self) -> int:
+        dst = self.network
+        addrs = [dst, v.ip(self.via, "via") if self.via else None,
+                 *(v.ip(n.via, "via") for n in self.nexthops if n.via)]
+        if any(a is not None for a in addrs):
+            return v.family_of(*addrs)
+        return v.family(self.family) if self.family is not None else socket.AF_INET
+
+    def needs(self) -> tuple[str, ...]:
+        refs = [self.dev, *(n.dev for n in self.nexthops)]
+        return tuple(r for r in refs if isinstance(r, str))
+
+
+def _named(value: str | int, field: str, table: dict[str, int]) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return v.integer(value, field, 0, 255)
+    return v.choice(value, field, table)
+
+
+def _table(value: Table) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return v.integer(value, "Route.table", 1, 0xFFFFFFFF)
+    return v.choice(value, "Route.table", TABLES)
+
+
+def _default_scope(r: Route, kind: int) -> int:
+    if kind == lib.RTN_LOCAL:
+        return lib.RT_SCOPE_HOST
+    if kind == lib.RTN_UNICAST and r.via is None and not r.nexthops and r.dev is not None:
+        return lib.RT_SCOPE_LINK
+    return lib.RT_SCOPE_UNIVERSE
+
+
+def _multipath(r: Route, resolve: Resolve) -> bytes:
+    out = []
+    for nh in r.nexthops:
+        attrs = b""
+        if nh.via is not None:
+            gw = ipaddress.ip_address(nh.via).packed
+            attrs = _RTA.pack(4 + len(gw), lib.RTA_GATEWAY) + gw
+        dev = resolve(nh.dev) if nh.dev is not None else 0
+        flags = lib.RTNH_F_ONLINK if nh.onlink else 0
+        out.append(_RTNH.pack(_RTNH.size + len(attrs), flags, nh.weight - 1, dev) + attrs)
+    return b"".join(out)
+
+
+def _msg(r: Route, op: str, msg_type: int, flags: int, resolve: Resolve, delete: bool = False) -> Msg:
+    dst = r.network
+    kind = TYPES[r.type.lower()]
+    table = _table(r.table) if r.table is not None else lib.RT_TABLE_MAIN
+    if delete:
+        proto = _named(r.protocol, "protocol", PROTOCOLS) if r.protocol is not None else 0
+        scope = _named(r.scope, "scope", SCOPES) if r.scope is not None else lib.RT_SCOPE_NOWHERE
+        kind = kind if r.type.lower() != "unicast" else 0
+    else:
+        proto = _named(r.protocol, "protocol", PROTOCOLS) if r.protocol is not None else lib.RTPROT_BOOT
+        scope = _named(r.scope, "scope", SCOPES) if r.scope is not None else _default_scope(r, kind)
+    m = Msg(op, msg_type, flags).fixed(
+        "Route.header", "BBBBBBBBI", r.af, dst.network.prefixlen if dst else 0, 0, 0,
+        table if table < 256 else lib.RT_TABLE_UNSPEC, proto, scope, kind,
+        lib.RTNH_F_ONLINK if r.onlink else 0)
+    if table >= 256:
+        m.u32(lib.RTA_TABLE, "Route.table", table)
+    if dst is not None:
+        m.binary(lib.RTA_DST, "Route.dst", dst.network.network_address.packed)
+    if r.src is not None:
+        m.binary(lib.RTA_PREFSRC, "Route.src", ipaddress.ip_address(r.src).packed)
+    if r.via is not None:
+        m.binary(lib.RTA_GATEWAY, "Route.via", ipaddress.ip_address(r.via).packed)
+    if r.dev is not None:
+        m.u32(lib.RTA_OIF, "Route.dev", resolve(r.dev))
+    if r.metric is not None:
+        m.u32(lib.RTA_PRIORITY, "Route.metric", r.metric)
+    if r.nexthops:
+        m.binary(lib.RTA_MULTIPATH, "Route.nexthops", _multipath(r, resolve))
+    return m
+
+
+def _spec(r: object) -> Route:
+    if not isinstance(r, Route):
+        raise InvalidArgument(f"expected a Route, not {r!r}")
+    return r
+
+
+def add(route: Route, *, how: str = "add") -> Request:
+    """RTM_NEWROUTE: ``how`` is add (EXCL), replace (REPLACE) or append (APPEND: another path)."""
+    r = _spec(route)
+    extra = {"add": lib.NLM_F_EXCL, "replace": lib.NLM_F_REPLACE, "append": lib.NLM_F_APPEND}
+    if how not in extra:
+        raise InvalidArgument(f"how: expected add, replace or append, not {how!r}")
+    flags = lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | extra[how]
+    op = f"{how} route"
+    return Request(op, r.dst, lambda res: [_msg(r, op, lib.RTM_NEWROUTE, flags, res)],
+                   needs=r.needs(), undo=delete(r) if how == "add" else None)
+
+
+def delete(route: Route) -> Request:
+    r = _spec(route)
+    flags = lib.NLM_F_REQUEST | lib.NLM_F_ACK
+    return Request("delete route", r.dst,
+                   lambda res: [_msg(r, "delete route", lib.RTM_DELROUTE, flags, res, delete=True)],
+                   needs=r.needs())
+
+
+def get(dst: str, *, src: str | None = None, dev: LinkRef | None = None,
+        iif: LinkRef | None = None, mark: int | None = None) -> Request:
+    """The route the kernel would use for ``dst`` (``ip route get``)."""
+    addr = v.ip(dst, "dst")
+    srca = v.ip(src, "src") if src is not None else None
+    fam = v.family_of(addr, srca)
+    if dev is not None:
+        v.link_ref(dev, "dev")
+    if iif is not None:
+        v.link_ref(iif, "iif")
+    if mark is not None:
+        v.integer(mark, "mark", 0, 0xFFFFFFFF)
+
+    def build(resolve: Resolve) -> list[Msg]:
+        m = Msg("get route", lib.RTM_GETROUTE, lib.NLM_F_REQUEST | lib.NLM_F_ACK).fixed(
+            "Route.header", "BBBBBBBBI", fam, addr.max_prefixlen, srca.max_prefixlen if srca else 0,
+            0, 0, 0, 0, 0, lib.RTM_F_LOOKUP_TABLE)      # report the table the route came from
+        m.binary(lib.RTA_DST, "Route.dst", addr.packed)
+        if srca is not None:
+            m.binary(lib.RTA_SRC, "Route.src", srca.packed)
+        if iif is not None:
+            m.u32(lib.RTA_IIF, "Route.iif", resolve(iif))
+        if dev is not None:
+            m.u32(lib.RTA_OIF, "Route.dev", resolve(dev))
+        if mark is not None:
+            m.u32(lib.RTA_MARK, "Route.mark", mark)
+        return [m]
+
+    def parse(rows: Rows, msgs: list[int]) -> RouteView | None:
+        return RouteView(rows, msgs[0]) if msgs else None
+
+    needs = tuple(x for x in (dev, iif) if isinstance(x, str))
+    return Request("get route", dst, build, needs=needs, parse=parse)
+
+
+def dump(*, table: Table | None = "main", family: object = None) -> Request:
+    """Routes of one table (default main; ``table=None`` for all), optionally one family."""
+    fam = v.family(family)
+    tid = _table(table) if table is not None else None
+
+    def build(resolve: Resolve) -> list[Msg]:
+        m = Msg("dump routes", lib.RTM_GETROUTE, lib.NLM_F_REQUEST | lib.NLM_F_DUMP, dump=True)
+        m.fixed("Route.header", "BBBBBBBBI", fam, 0, 0, 0, 0, 0, 0, 0, 0)
+        if tid is not None:
+            m.u32(lib.RTA_TABLE, "Route.table", tid)
+        return [m]
+
+    def parse(rows: Rows, msgs: list[int]) -> list[RouteView]:
+        views = [RouteView(rows, m) for m in msgs]
+        return views if tid is None else [r for r in views if r.table == tid]
+
+    return Request("dump routes", str(table or "all"), build, parse=parse, dump=True)
+
+
+class NexthopView:
+    """One path of a multipath route."""
+
+    __slots__ = ("via", "dev", "weight", "flags")
+
+    def __init__(self, via: str | None, dev: int, weight: int, flags: frozenset[str]) -> None:
+        self.via, self.dev, self.weight, self.flags = via, dev, weight, flags
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"via": self.via, "dev": self.dev, "weight": self.weight, "flags": sorted(self.flags)}
+
+    def __repr__(self) -> str:
+        return f"<NexthopView via={self.via} dev={self.dev} weight={self.weight}>"
+
+
+class RouteView:
+    """A route as the kernel reported it."""
+
+    __slots__ = ("_rows", "_m")
+    FIELDS: ClassVar[tuple[str, ...]] = (
+        "family", "dst", "table", "type", "protocol", "scope", "via", "dev", "metric", "src",
+        "nexthops", "flags")
+
+    def __init__(self, rows: Rows, msg: int) -> None:
+        self._rows = rows
+        self._m = msg
+
+    @property
+    def _header(self) -> tuple[int, ...]:
+        return _RTM.unpack(self._rows.header(self._m, _RTM.size))
+
+    def _ip(self, attr: int) -> str | None:
+        r = self._rows.find(self._m, attr)
+        return self._rows.ip(r) if r >= 0 else None
+
+    @property
+    def family(self) -> int:
+        return 4 if self._header[0] == socket.AF_INET else 6
+
+    @property
+    def dst(self) -> str:
+        """"default" or a prefix ("10.0.0.0/8", "198.51.100.7/32")."""
+        plen = self._header[1]
+        addr = self._ip(lib.RTA_DST)
+        if addr is None and plen == 0:
+            return "default"
+        return f"{addr}/{plen}"
+
+    @property
+    def table(self) -> int:
+        t = self._rows.get_u(self._m, lib.RTA_TABLE)
+        return self._header[4] if t is None else t
+
+    @property
+    def protocol(self) -> str:
+        p = self._header[5]
+        return PROTOCOL_NAMES.get(p, str(p))
+
+    @property
+    def scope(self) -> str:
+        s = self._header[6]
+        return SCOPE_NAMES.get(s, str(s))
+
+    @property
+    def type(self) -> str:
+        t = self._header[7]
+        return TYPE_NAMES.get(t, str(t))
+
+    @property
+    def flags(self) -> frozenset[str]:
+        f = self._header[8]
+        return frozenset(n for n, bit in NH_FLAGS.items() if f & bit)
+
+    @property
+    def via(self) -> str | None:
+        return self._ip(lib.RTA_GATEWAY)
+
+    @property
+    def dev(self) -> int | None:
+        """ifindex of the output device."""
+        return self._rows.get_u(self._m, lib.RTA_OIF)
+
+    @property
+    def metric(self) -> int | None:
+        return self._rows.get_u(self._m, lib.RTA_PRIORITY)
+
+    @property
+    def src(self) -> str | None:
+        """The preferred source address (RTA_PREFSRC)."""
+        return self._ip(lib.RTA_PREFSRC)
+
+    @property
+    def nexthops(self) -> list[NexthopView]:
+        raw = self._rows.get_bytes(self._m, lib.RTA_MULTIPATH)
+        out: list[NexthopView] = []
+        pos = 0
+        while raw and pos + _RTNH.size <= len(raw):
+            ln, fl, hops, dev = _RTNH.unpack_from(raw, pos)
+            if ln < _RTNH.size:
+                break
+            via = None
+            apos = pos + _RTNH.size
+            while apos + 4 <= pos + ln:                 # the few attributes of one nexthop
+                alen, atype = _RTA.unpack_from(raw, apos)
+                if alen < 4:
+                    break
+                if atype == lib.RTA_GATEWAY:
+                    via = str(ipaddress.ip_address(raw[apos + 4:apos + alen]))
+                apos += (alen + 3) & ~3
+            out.append(NexthopView(via, dev, hops + 1,
+                                   frozenset(n for n, bit in NH_FLAGS.items() if fl & bit)))
+            pos += (ln + 3) & ~3
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f: plain(getattr(self, f)) for f in self.FIELDS}
+
+    def __repr__(self) -> str:
+        return f"<RouteView {self.dst} via={self.via} dev={self.dev} table={self.table}>"

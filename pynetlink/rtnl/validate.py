@@ -1,0 +1,175 @@
+"""Input checks shared by every request builder: bad input never reaches the kernel.
+
+Each checker returns the normalised value or raises ``InvalidArgument`` naming the field.
+"""
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+from typing import Iterable, Mapping, TypeVar, Union
+
+from ..errors import InvalidArgument
+from ..transport.netns import NetNS
+
+IFNAMSIZ = 16
+_MAC = re.compile(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}\Z")
+T = TypeVar("T")
+IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+IPNetwork = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+LinkRef = Union[str, int]
+NetnsRef = Union[NetNS, str, int, "os.PathLike[str]"]
+
+
+def ifname(value: object, field: str = "name") -> str:
+    """A valid interface name: 1-15 bytes, no '/', ':' or whitespace, not '.' or '..'."""
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{field}: interface name must be a string, not {value!r}")
+    raw = value.encode()
+    if not raw or len(raw) >= IFNAMSIZ:
+        raise InvalidArgument(f"{field}: interface name {value!r} must be 1-{IFNAMSIZ - 1} bytes")
+    if value in (".", "..") or any(c in value for c in "/:") or any(c.isspace() for c in value):
+        raise InvalidArgument(f"{field}: invalid interface name {value!r} (no '/', ':', spaces)")
+    return value
+
+
+def link_ref(value: object, field: str) -> LinkRef:
+    """A link given by name or by ifindex."""
+    if isinstance(value, bool):
+        raise InvalidArgument(f"{field}: expected an interface name or index, not {value!r}")
+    if isinstance(value, int):
+        if value <= 0 or value > 0x7FFFFFFF:
+            raise InvalidArgument(f"{field}: invalid ifindex {value}")
+        return value
+    return ifname(value, field)
+
+
+def integer(value: object, field: str, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidArgument(f"{field}: expected an integer, not {value!r}")
+    if not lo <= value <= hi:
+        raise InvalidArgument(f"{field}: {value} is outside {lo}-{hi}")
+    return value
+
+
+def boolean(value: object, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidArgument(f"{field}: expected True or False, not {value!r}")
+    return value
+
+
+def choice(value: object, field: str, options: Mapping[str, T]) -> T:
+    """A name from ``options`` (case-insensitive); the error lists what exists."""
+    if isinstance(value, str) and value.lower() in options:
+        return options[value.lower()]
+    raise InvalidArgument(f"{field}: unknown value {value!r}; expected one of {', '.join(options)}")
+
+
+def mac(value: object, field: str = "mac") -> bytes:
+    """A 48-bit MAC address ("02:42:ac:11:00:02") as 6 bytes."""
+    if isinstance(value, bytes) and len(value) == 6:
+        return value
+    if not isinstance(value, str) or not _MAC.match(value):
+        raise InvalidArgument(f"{field}: invalid MAC address {value!r}")
+    return bytes.fromhex(value.replace(":", "").replace("-", ""))
+
+
+def text(value: object, field: str, max_len: int) -> str:
+    if not isinstance(value, str) or len(value.encode()) > max_len or "\0" in value:
+        raise InvalidArgument(f"{field}: expected a string of at most {max_len} bytes, not {value!r}")
+    return value
+
+
+def ip(value: object, field: str) -> IPAddress:
+    """A single IPv4 or IPv6 address (no prefix)."""
+    if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
+        return value
+    if not isinstance(value, str) or "/" in value:
+        raise InvalidArgument(f"{field}: expected an IP address without prefix, not {value!r}")
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        raise InvalidArgument(f"{field}: invalid IP address {value!r}") from None
+
+
+def interface(value: object, field: str) -> IPNetwork:
+    """An address with its prefix length ("172.17.0.1/24"); without a prefix: /32 or /128."""
+    if isinstance(value, (ipaddress.IPv4Interface, ipaddress.IPv6Interface)):
+        return value
+    if not isinstance(value, str):
+        raise InvalidArgument(f"{field}: expected an address like '172.17.0.1/24', not {value!r}")
+    addr, _, plen = value.partition("/")
+    a = ip(addr, field)
+    if plen:
+        prefix_len(plen, field, a.max_prefixlen)
+    try:
+        return ipaddress.ip_interface(value)
+    except ValueError:
+        raise InvalidArgument(f"{field}: invalid address {value!r}") from None
+
+
+def network(value: object, field: str) -> IPNetwork:
+    """A destination prefix ("10.0.0.0/8", "default" is handled by the caller); host bits kept."""
+    return interface(value, field)
+
+
+def prefix_len(value: str, field: str, max_len: int) -> int:
+    if not value.isdigit() or int(value) > max_len:
+        raise InvalidArgument(f"{field}: invalid prefix length /{value} (0-{max_len})")
+    return int(value)
+
+
+def family_of(*addrs: IPAddress | IPNetwork | None) -> int:
+    """AF_INET or AF_INET6 of the given addresses; mixing families is refused."""
+    fams = {a.version for a in addrs if a is not None}
+    if len(fams) > 1:
+        raise InvalidArgument("mixed IPv4 and IPv6 addresses in one request")
+    return socket.AF_INET6 if fams == {6} else socket.AF_INET
+
+
+def family(value: object) -> int:
+    """A family filter: 4, 6, 'inet', 'inet6', socket.AF_INET/AF_INET6, or None (both)."""
+    if value is None:
+        return socket.AF_UNSPEC
+    table = {4: socket.AF_INET, 6: socket.AF_INET6, "inet": socket.AF_INET, "inet6": socket.AF_INET6,
+             "ipv4": socket.AF_INET, "ipv6": socket.AF_INET6,
+             int(socket.AF_INET): socket.AF_INET, int(socket.AF_INET6): socket.AF_INET6}
+    try:
+        return int(table[value])  # type: ignore[index]
+    except (KeyError, TypeError):
+        raise InvalidArgument(f"family: expected 4, 6, 'inet' or 'inet6', not {value!r}") from None
+
+
+def netns_ref(value: object, field: str = "netns") -> NetnsRef:
+    """A namespace: a NetNS, a name, a path, or a pid (int)."""
+    if isinstance(value, NetNS):
+        return value
+    if isinstance(value, bool):
+        raise InvalidArgument(f"{field}: expected a namespace, not {value!r}")
+    if isinstance(value, int):
+        if value <= 0:
+            raise InvalidArgument(f"{field}: invalid pid {value}")
+        return value
+    if isinstance(value, os.PathLike) or (isinstance(value, str) and "/" in value):
+        return value  # type: ignore[return-value]
+    if isinstance(value, str):
+        from ..transport.netns import check_name
+        return check_name(value)
+    raise InvalidArgument(f"{field}: expected a NetNS, name, path or pid, not {value!r}")
+
+
+def netns_path(ref: NetnsRef) -> str:
+    """The file to open for a namespace reference that is not a pid."""
+    if isinstance(ref, NetNS):
+        return ref.path
+    if isinstance(ref, os.PathLike) or (isinstance(ref, str) and "/" in ref):
+        return os.fspath(ref)
+    return NetNS.named(str(ref)).path
+
+
+def unique(values: Iterable[T], field: str) -> tuple[T, ...]:
+    out = tuple(values)
+    if len(set(out)) != len(out):
+        raise InvalidArgument(f"{field}: duplicate entries in {out!r}")
+    return out
