@@ -71,7 +71,10 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request:
 
     def build(resolve: Resolve) -> list[Msg]:
         m = Msg("dump neighbours", lib.RTM_GETNEIGH, lib.NLM_F_REQUEST | lib.NLM_F_DUMP, dump=True)
-        return [_head(m, fam, 0 if link is None else resolve(link), 0, 0)]
+        _head(m, fam, 0, 0, 0)                       # strict checking: filters go in attributes
+        if link is not None:
+            m.u32(lib.NDA_IFINDEX, "Neighbour.link", resolve(link))
+        return [m]
 
     def parse(rows: Rows, msgs: list[int]) -> list[NeighbourView]:
         return [NeighbourView(rows, x) for x in msgs]

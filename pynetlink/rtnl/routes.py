@@ -241,7 +241,7 @@ def get(dst: str, *, src: str | None = None, dev: LinkRef | None = None,
     def build(resolve: Resolve) -> list[Msg]:
         m = Msg("get route", lib.RTM_GETROUTE, lib.NLM_F_REQUEST | lib.NLM_F_ACK).fixed(
             "Route.header", "BBBBBBBBI", fam, addr.max_prefixlen, srca.max_prefixlen if srca else 0,
-            0, 0, 0, 0, 0, lib.RTM_F_LOOKUP_TABLE)      # report the table the route came from
+            0, 0, 0, 0, 0, lib.RTM_F_LOOKUP_TABLE if fam == socket.AF_INET else 0)  # v4: report the table
         m.binary(lib.RTA_DST, "Route.dst", addr.packed)
         if srca is not None:
             m.binary(lib.RTA_SRC, "Route.src", srca.packed)
