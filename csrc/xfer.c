@@ -70,7 +70,8 @@ static int send_chunk(int fd, const uint8_t *req, struct pnl_status *st, uint32_
 /* Extended ack TLVs of an error or done message: text and offset. */
 static void parse_extack(const uint8_t *data, size_t tlv, size_t end, struct pnl_status *s)
 {
-    while (end - tlv >= NLA_HDRLEN) {
+    /* tlv may step past an unaligned end by the padding: never let end - tlv wrap */
+    while (tlv <= end && end - tlv >= NLA_HDRLEN) {
         struct nlattr a;
         memcpy(&a, data + tlv, sizeof(a));
         if (a.nla_len < NLA_HDRLEN || a.nla_len > end - tlv)
@@ -140,8 +141,10 @@ static int take_replies(struct pnl_xfer *x, size_t from, size_t to, uint32_t seq
         int keep = 0;
 
         memcpy(&h, data + p, sizeof(h));
-        if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > to - p)
+        if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > to - p) {
+            x->data_len = (uint32_t)w;   /* what was taken so far stays consistent */
             return -EBADMSG;
+        }
         mlen = PNL_ALIGN(h.nlmsg_len) <= to - p ? PNL_ALIGN(h.nlmsg_len) : to - p;
         ix = h.nlmsg_seq - seq_first;
         if (ix < n && (st[ix].flags & PNL_ST_SENT) && !(st[ix].flags & PNL_ST_ERROR) &&

@@ -130,3 +130,16 @@ def annotated() -> dict[str, dict[str, Any]]:
                            "messages": msgs, "attrs": attrs,
                            "family": "nfnetlink" if h.group(1).startswith(("nft.", "err.nft.")) else "rtnetlink"}
     return out
+
+
+def names_match(rows: Rows, row: int, uapi: str) -> bool:
+    """Does attribute ``row`` carry the UAPI name ``uapi`` (as the vectors name it)?
+
+    Our names are YNL's; prefix + YNL name is the UAPI name except where YNL renamed an
+    attribute (nf_tables' "num" is NFTA_HOOK_HOOKNUM): then the UAPI number must agree."""
+    ours = attr_name(rows, row)
+    if ours == uapi:
+        return True
+    if ours and hasattr(lib, ours):
+        return False
+    return getattr(lib, uapi, None) == rows.type(row)
