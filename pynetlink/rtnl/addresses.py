@@ -91,7 +91,7 @@ class Address:
 def _scope(value: str | int) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return v.integer(value, "scope", 0, 255)
-    return v.choice(value, "scope", SCOPES)
+    return int(v.choice(value, "scope", SCOPES))
 
 
 def _msg(a: Address, name: str, msg_type: int, flags: int, resolve: Resolve, full: bool) -> Msg:
@@ -175,7 +175,7 @@ class AddressView:
 
     @property
     def _header(self) -> tuple[int, int, int, int, int]:
-        return _IFA.unpack(self._rows.header(self._m, _IFA.size))  # type: ignore[return-value]
+        return _IFA.unpack(self._rows.header(self._m, _IFA.size))
 
     def _ip(self, attr: int) -> str | None:
         r = self._rows.find(self._m, attr)

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Iterator, Sequence
 
 from .._native import lib
 from ..codec.rows import Rows
+from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
 from .request import Resolve
@@ -101,13 +102,13 @@ class Link:
         if self.netns is not None:
             v.netns_ref(self.netns, f"{t}.netns")
             if self.master is not None:
-                raise v.InvalidArgument(f"{t}: master and netns together are not supported "
+                raise InvalidArgument(f"{t}: master and netns together are not supported "
                                         "(the master would be looked up in the other namespace)")
         if self.port is not None:
             if not isinstance(self.port, BridgePort):
-                raise v.InvalidArgument(f"{t}.port: expected a BridgePort, not {self.port!r}")
+                raise InvalidArgument(f"{t}.port: expected a BridgePort, not {self.port!r}")
             if self.master is None:
-                raise v.InvalidArgument(f"{t}.port: bridge port options need a master")
+                raise InvalidArgument(f"{t}.port: bridge port options need a master")
         self.check()
 
     # -- what kinds override ------------------------------------------------------------
@@ -231,7 +232,7 @@ class LinkView:
 
     @property
     def _header(self) -> tuple[int, int, int, int, int]:
-        return _IFI.unpack(self._rows.header(self._m, _IFI.size))  # type: ignore[return-value]
+        return _IFI.unpack(self._rows.header(self._m, _IFI.size))
 
     @property
     def index(self) -> int:

@@ -160,7 +160,7 @@ class NeighbourView:
 
     @property
     def _header(self) -> tuple[int, int, int, int, int]:
-        return _ND.unpack(self._rows.header(self._m, _ND.size))  # type: ignore[return-value]
+        return _ND.unpack(self._rows.header(self._m, _ND.size))
 
     @property
     def family(self) -> str:

@@ -126,7 +126,7 @@ def _clean(err: NetlinkError) -> NetlinkError:
     """The same error with the innermost field name (``Vlan.id``) instead of the full path."""
     if not err.field:
         return err
-    return NetlinkError.from_errno(err.errno, err.operation, err.target, err.extack,
+    return NetlinkError.from_errno(int(err.errno or errno.EIO), err.operation, err.target, err.extack,
                                    field_name(err.field), err.offset)
 
 
@@ -185,7 +185,7 @@ def _run_phase(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Seque
             gone = [n for n in r.needs if n not in index]
             if gone:
                 out.error = NetlinkError.from_errno(
-                    errno.ENODEV, r.operation, out.target,
+                    int(errno.ENODEV), r.operation, out.target,
                     f"link {', '.join(gone)} does not exist (an earlier request of the batch failed)")
                 out.done = True
                 continue

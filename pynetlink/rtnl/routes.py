@@ -137,21 +137,21 @@ class Route:
 def _named(value: str | int, field: str, table: dict[str, int]) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return v.integer(value, field, 0, 255)
-    return v.choice(value, field, table)
+    return int(v.choice(value, field, table))
 
 
 def _table(value: Table) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         return v.integer(value, "Route.table", 1, 0xFFFFFFFF)
-    return v.choice(value, "Route.table", TABLES)
+    return int(v.choice(value, "Route.table", TABLES))
 
 
 def _default_scope(r: Route, kind: int) -> int:
     if kind == lib.RTN_LOCAL:
-        return lib.RT_SCOPE_HOST
+        return int(lib.RT_SCOPE_HOST)
     if kind == lib.RTN_UNICAST and r.via is None and not r.nexthops and r.dev is not None:
-        return lib.RT_SCOPE_LINK
-    return lib.RT_SCOPE_UNIVERSE
+        return int(lib.RT_SCOPE_LINK)
+    return int(lib.RT_SCOPE_UNIVERSE)
 
 
 def _multipath(r: Route, resolve: Resolve) -> bytes:

@@ -136,7 +136,7 @@ def family(value: object) -> int:
              "ipv4": socket.AF_INET, "ipv6": socket.AF_INET6,
              int(socket.AF_INET): socket.AF_INET, int(socket.AF_INET6): socket.AF_INET6}
     try:
-        return int(table[value])  # type: ignore[index]
+        return int(table[value])
     except (KeyError, TypeError):
         raise InvalidArgument(f"family: expected 4, 6, 'inet' or 'inet6', not {value!r}") from None
 
@@ -152,7 +152,7 @@ def netns_ref(value: object, field: str = "netns") -> NetnsRef:
             raise InvalidArgument(f"{field}: invalid pid {value}")
         return value
     if isinstance(value, os.PathLike) or (isinstance(value, str) and "/" in value):
-        return value  # type: ignore[return-value]
+        return value
     if isinstance(value, str):
         from ..transport.netns import check_name
         return check_name(value)
