@@ -297,7 +297,7 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
             tf |= PNL_R_NESTED << 16;
         if (a.nla_type & NLA_F_NET_BYTEORDER)
             tf |= PNL_R_NETBYTE << 16;
-        if (set_entry(d->s, base, max, type, &e) < 0)
+        if (set_entry(d->s, base, max, type, &e) < 0 || (e.aflags & PNL_AF_UNNAMED))
             tf |= PNL_R_UNKNOWN << 16;
         row = add_row(d, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, tf, parent, PNL_NO_SET, 0);
         if (e.kind == PNL_K_STR && seen.n < SEEN_MAX) {

@@ -115,6 +115,7 @@ int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
 #define PNL_K_S32    11
 
 #define PNL_AF_BE    1   /* scalar is big endian (nftables, ports, ...) */
+#define PNL_AF_UNNAMED 2 /* a gap in the set: no attribute of this number is known */
 
 #define PNL_R_MSG     0x0001  /* row is a netlink message                  */
 #define PNL_R_NESTED  0x0002  /* NLA_F_NESTED was set                      */

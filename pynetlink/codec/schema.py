@@ -109,7 +109,7 @@ class Family:
             body.append(s.max_type)
             for t in range(s.max_type + 1):
                 a = s.by_type.get(t)
-                body += self._entry(s, a) if a else [RAW, 0]
+                body += self._entry(s, a) if a else [RAW | (lib.PNL_AF_UNNAMED << 8), 0]
         for sel in self.selectors.values():
             sel_offs.append(base + len(body))
             body.append(len(sel))
