@@ -1,0 +1,221 @@
+"""Connecting containers (namespaces) to a network, and disconnecting them, in bulk.
+
+The Docker sequence, per container: the link is created directly inside the container
+namespace (the veth peer for bridge networks, macvlan/ipvlan on the parent otherwise),
+with its final name; inside, the per-interface sysctls runtimes set (``arp_notify``,
+IPv6 off without an IPv6 subnet), ``lo`` up, the interface up, its addresses and the
+default route(s). Host-side links for all containers go out in one batch; each container
+gets one batch on a socket opened inside it. A failure undoes everything of the call.
+"""
+from __future__ import annotations
+
+import errno
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+from ..api import Handle, Ipvlan, Link, Macvlan, Route, Veth
+from ..errors import BatchError
+from ..nft import Publish
+from ..transport import NetNS, run_in
+from . import names
+from .context import Ctx, ignore_missing
+from .errors import CapacityError
+from .ipam import IPAM
+from .model import parse_publish, publish_text
+from .options import IPAddress, NetworkConfig
+from .undo import Undo
+
+BRIDGE_MAX_PORTS = 1023      # the kernel numbers bridge ports 1..1023 (BR_MAX_PORTS, EXFULL)
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Want:
+    """One container to connect: where, as what, with which addresses and ports."""
+
+    container: str                       # as the caller named it
+    ns: NetNS
+    ep_id: str
+    ifname: str
+    explicit: dict[int, IPAddress] = field(default_factory=dict)
+    publish: tuple[str, ...] = ()
+
+
+def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
+                progress: Progress | None = None) -> list[dict[str, Any]]:
+    """Connect every container of ``wants``; returns their endpoint records."""
+    cfg = ctx.config
+    if cfg.driver == "bridge":
+        _check_ports(ctx, len(wants))
+    addrs = ipam.allocate_many([(w.ep_id, w.explicit) for w in wants])
+    undo.push(f"release {len(wants)} address sets", lambda: ipam.release_many([w.ep_id for w in wants]))
+    eps: list[dict[str, Any]] = []
+    for w, got in zip(wants, addrs):
+        ifaces = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
+        mac = names.docker_mac(got) if cfg.driver != "ipvlan" else None
+        pubs = [parse_publish(p, str(got[0])) for p in w.publish] if got else []
+        ep: dict[str, Any] = {"id": w.ep_id, "container": w.container, "netns": w.ns.path, "ifname": w.ifname,
+              "host_ifname": names.host_veth(w.ep_id) if cfg.driver == "bridge" else None,
+              "addresses": ifaces, "mac": mac, "publish": [publish_text(p) for p in pubs],
+              "state": "connecting"}
+        ctx.endpoints[w.ep_id] = ep
+        eps.append(ep)
+    ctx.save()
+
+    def forget() -> None:
+        for w in wants:
+            ctx.endpoints.pop(w.ep_id, None)
+        ctx.save()
+    undo.push("forget endpoints", forget)
+    _create_links(ctx, wants, eps, undo)
+    for i, (w, ep) in enumerate(zip(wants, eps)):
+        configure(cfg, w.ns, ep, names.endpoint_mark(ctx.id, w.ep_id))
+        if progress is not None:
+            progress(i + 1, len(wants))
+    pubs = [parse_publish(p, str(ep["addresses"][0]).split("/")[0]) for ep in eps
+            for p in ep["publish"]]
+    if pubs:
+        ctx.nat.publish(*pubs)
+        undo.push("unpublish ports", lambda: _unpublish(ctx, pubs))
+    for ep in eps:
+        ep["state"] = "connected"
+    ctx.save()
+    return eps
+
+
+def _pool_of(cfg: NetworkConfig, a: IPAddress) -> Any:
+    return next(p for p in cfg.pools if a in p.subnet)
+
+
+def _check_ports(ctx: Ctx, adding: int) -> None:
+    bridge = ctx.made["bridge"]
+    have = len(ctx.handle.links.dump(master=bridge))
+    if have + adding > BRIDGE_MAX_PORTS:
+        raise CapacityError(
+            f"bridge {bridge} of network {ctx.config.name} can hold {BRIDGE_MAX_PORTS} ports "
+            f"(a Linux bridge limit, EXFULL) and has {have}: {adding} more do not fit. Connect at "
+            f"most {BRIDGE_MAX_PORTS - have} here and spread the rest over other networks "
+            "(Networks.connect_many(..., spread=[...]) does that for you)")
+
+
+def _link_spec(ctx: Ctx, w: Want, ep: dict[str, Any]) -> Link:
+    cfg = ctx.config
+    if cfg.driver == "bridge":
+        return Veth(ep["host_ifname"], peer=w.ifname, peer_netns=w.ns, master=ctx.made["bridge"],
+                    up=True, group=ctx.group, mtu=cfg.mtu, peer_mtu=cfg.mtu, peer_mac=ep["mac"])
+    assert cfg.parent is not None
+    if cfg.driver == "macvlan":
+        return Macvlan(w.ifname, parent=cfg.parent, mode=cfg.mode, netns=w.ns, mac=ep["mac"],
+                       mtu=cfg.mtu, group=ctx.group)
+    return Ipvlan(w.ifname, parent=cfg.parent, mode=cfg.mode, flag=cfg.flag, netns=w.ns,
+                  mtu=cfg.mtu, group=ctx.group)
+
+
+def _create_links(ctx: Ctx, wants: Sequence[Want], eps: Sequence[dict[str, Any]], undo: Undo) -> None:
+    """One batch on the host: every container's link, created inside its namespace."""
+    outcomes = []
+    try:
+        with ctx.handle.batch() as b:
+            for w, ep in zip(wants, eps):
+                outcomes.append(b.links.create(_link_spec(ctx, w, ep)))
+    except BatchError as exc:
+        made = [ep for ep, o in zip(eps, outcomes) if o.ok]
+        remove_links(ctx, made)
+        first = next(e for e in exc.errors)
+        bad = next(ep for ep, o in zip(eps, outcomes) if o.error is not None)
+        if first.errno == errno.EEXIST:
+            first.add_note(f"container {bad['container']} already has an interface named "
+                           f"{bad['ifname']}: pass another ifname")
+        if first.errno == errno.EXFULL:
+            first.add_note(f"bridge {ctx.made.get('bridge')} is full ({BRIDGE_MAX_PORTS} ports)")
+        raise first from None
+    undo.push(f"delete {len(eps)} links", lambda: remove_links(ctx, eps))
+
+
+def configure(cfg: NetworkConfig, ns: NetNS, ep: dict[str, Any], mark: str) -> None:
+    """Inside the container: sysctls, lo and the interface up, addresses, default routes."""
+    ifname = ep["ifname"]
+    ifaces = [ipaddress.ip_interface(a) for a in ep["addresses"]]
+    has_v6 = any(i.version == 6 for i in ifaces)
+    key = ifname.replace(".", "/")
+
+    def inside() -> None:
+        _write(f"net/ipv4/conf/{key}/arp_notify", "1")
+        _write(f"net/ipv6/conf/{key}/disable_ipv6", "0" if has_v6 else "1")
+        if has_v6:
+            _write(f"net/ipv6/conf/{key}/accept_ra", "0")
+        with Handle() as h, h.batch() as b:
+            b.links.set("lo", up=True)
+            b.links.set(ifname, up=True, alias=mark)
+            for i in ifaces:
+                b.addresses.add(ifname, str(i), flags=("nodad",) if i.version == 6 else ())
+            for i in ifaces:
+                pool = next(p for p in cfg.pools if i.ip in p.subnet)
+                if cfg.driver == "ipvlan" and cfg.mode in ("l3", "l3s"):
+                    b.routes.add(Route("default", dev=ifname, family=i.version))
+                else:
+                    b.routes.add(Route("default", via=str(pool.gateway)))
+
+    run_in(ns.path, inside)
+
+
+def _write(path: str, value: str) -> None:
+    try:
+        with open(f"/proc/sys/{path}", "w") as f:
+            f.write(value)
+    except FileNotFoundError:   # IPv6 disabled in this kernel
+        if "ipv6" not in path:
+            raise
+
+
+def remove_links(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
+    """Delete the endpoints' links: host veths in one group delete, others in their netns."""
+    if ctx.config.driver == "bridge":
+        doomed = names.doomed_group(ctx.id)
+        hosts = [ep["host_ifname"] for ep in eps if ep.get("host_ifname")]
+        if hosts:
+            try:
+                with ctx.handle.batch() as b:
+                    for name in hosts:
+                        b.links.set(name, group=doomed)
+            except BatchError as exc:
+                for e in exc.errors:
+                    if e.errno not in (errno.ENODEV, errno.ENOENT):
+                        raise
+            ignore_missing(lambda: ctx.handle.links.delete_group(doomed))()
+        return
+    for ep in eps:
+        _delete_inside(ep["netns"], ep["ifname"], ctx.group)
+
+
+def _delete_inside(path: str, ifname: str, group: int) -> None:
+    def inside() -> None:
+        with Handle() as h:
+            try:
+                view = h.links.get(ifname)
+            except FileNotFoundError:
+                return
+            if view.group == group:
+                ignore_missing(lambda: h.links.delete(ifname))()
+    try:
+        run_in(path, inside)
+    except FileNotFoundError:      # the namespace is gone, and its links with it
+        pass
+
+
+def _unpublish(ctx: Ctx, pubs: Sequence[Publish]) -> None:
+    for p in pubs:
+        ctx.nat.unpublish(p.host_port, p.proto, p.host_addr)
+
+
+def detach_many(ctx: Ctx, ipam: IPAM, eps: Sequence[dict[str, Any]]) -> None:
+    """Disconnect endpoints: their ports, links and addresses go; records are dropped."""
+    pubs = [parse_publish(p, ep["addresses"][0].split("/")[0]) for ep in eps
+            for p in ep.get("publish", ()) if ep["addresses"]]
+    _unpublish(ctx, pubs)
+    remove_links(ctx, eps)
+    ipam.release_many([ep["id"] for ep in eps])
+    for ep in eps:
+        ctx.endpoints.pop(ep["id"], None)
+    ctx.save()

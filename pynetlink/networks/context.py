@@ -1,0 +1,95 @@
+"""What a change to one network needs at hand: the host, its handles, the record."""
+from __future__ import annotations
+
+import contextlib
+import errno
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
+
+from ..api import Handle
+from ..nft import DockerNat, Nftables
+from ..transport import NetNS
+from . import names
+from .options import NetworkConfig
+from .store import Store
+
+
+@dataclass
+class Ctx:
+    """One network on one host during a change; ``note`` writes the record ahead of the kernel."""
+
+    host: NetNS | None
+    store: Store
+    record: dict[str, Any]
+    handle: Handle
+    _nat: DockerNat | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> NetworkConfig:
+        return NetworkConfig.from_dict(self.record["config"])
+
+    @property
+    def id(self) -> str:
+        return str(self.record["id"])
+
+    @property
+    def group(self) -> int:
+        return names.group(self.id)
+
+    @property
+    def made(self) -> dict[str, Any]:
+        made: dict[str, Any] = self.record.setdefault("made", {})
+        return made
+
+    @property
+    def endpoints(self) -> dict[str, dict[str, Any]]:
+        eps: dict[str, dict[str, Any]] = self.record.setdefault("endpoints", {})
+        return eps
+
+    def note(self, key: str, value: Any) -> None:
+        """Record what is about to be made, before making it (write-ahead)."""
+        self.made[key] = value
+        self.save()
+
+    def save(self) -> None:
+        self.store.save(self.record)
+
+    @property
+    def nat(self) -> DockerNat:
+        if self._nat is None:
+            self._nat = DockerNat(Nftables(self.host))
+        return self._nat
+
+    def sysctl(self, key: str) -> str:
+        return (self.host or NetNS.current()).sysctl(key)
+
+    def set_sysctl(self, key: str, value: str) -> None:
+        (self.host or NetNS.current()).set_sysctl(key, value)
+
+    def where(self) -> str:
+        return f"namespace {self.host.name or self.host.path}" if self.host else "this namespace"
+
+    def close(self) -> None:
+        self.handle.close()
+        if self._nat is not None:
+            self._nat.nft.close()
+
+
+@contextlib.contextmanager
+def opened(host: NetNS | None, store: Store, record: dict[str, Any]) -> Iterator[Ctx]:
+    ctx = Ctx(host, store, record, Handle(host))
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def ignore_missing(fn: Callable[[], object]) -> Callable[[], None]:
+    """``fn`` with 'no such device/address/file' turned into success (for teardown)."""
+    def run() -> None:
+        try:
+            fn()
+        except OSError as exc:
+            if exc.errno not in (errno.ENODEV, errno.ENOENT, errno.EADDRNOTAVAIL, errno.ESRCH):
+                raise
+    return run

@@ -1,0 +1,138 @@
+"""The host side of a network: bridge, gateway addresses, forwarding, masquerade (bridge
+driver) or the parent interface, made on demand when it names a VLAN (macvlan, ipvlan).
+
+``build`` records each step before taking it and pushes its inverse on the undo log;
+``teardown`` removes exactly what the record and the ownership marks say was made:
+host links are deleted by the network's link group in one request.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from ..api import Bridge, LinkView, Vlan
+from ..errors import ExistsError
+from . import names
+from .context import Ctx, ignore_missing
+from .errors import NotFound, NotOwned
+from .undo import Undo
+
+FORWARDING = {4: "net.ipv4.ip_forward", 6: "net.ipv6.conf.all.forwarding"}
+
+
+def get_link(ctx: Ctx, name: str) -> LinkView | None:
+    try:
+        view: LinkView = ctx.handle.links.get(name)
+        return view
+    except FileNotFoundError:
+        return None
+
+
+def build(ctx: Ctx, undo: Undo) -> None:
+    """Make the host side of ``ctx``'s network (idempotent over an earlier partial run)."""
+    if ctx.config.driver == "bridge":
+        _bridge(ctx, undo)
+    else:
+        _parent(ctx, undo)
+
+
+def _bridge(ctx: Ctx, undo: Undo) -> None:
+    cfg, h = ctx.config, ctx.handle
+    name = cfg.bridge_name or names.bridge_name(ctx.id)
+    view = get_link(ctx, name)
+    if view is None:
+        ctx.note("bridge", name)
+        ctx.note("bridge_owned", True)
+        h.links.create(Bridge(name, up=True, mtu=cfg.mtu, group=ctx.group))
+        undo.push(f"delete bridge {name}", ignore_missing(lambda: h.links.delete(name)))
+    elif view.kind != "bridge":
+        raise NotOwned(f"{name} exists in {ctx.where()} and is a {view.kind or 'device'}, "
+                       "not a bridge; choose another -o bridge_name")
+    else:
+        ctx.note("bridge", name)
+        ctx.note("bridge_owned", view.group == ctx.group)
+    owned = bool(ctx.made["bridge_owned"])
+    h.links.set(name, up=True, alias=names.network_mark(ctx.id) if owned else None)
+    addrs = [f"{p.gateway}/{p.subnet.prefixlen}" for p in cfg.pools]
+    ctx.note("addresses", addrs)
+    for pool, addr in zip(cfg.pools, addrs):
+        try:
+            h.addresses.add(name, addr, flags=("nodad",) if pool.version == 6 else ())
+        except ExistsError:
+            pass
+        undo.push(f"delete address {addr}", ignore_missing(partial(h.addresses.delete, name, addr)))
+    _forwarding(ctx, undo, {p.version for p in cfg.pools})
+    if cfg.masquerade:
+        subnets = [str(p.subnet) for p in cfg.pools if p.version == 4]
+        ctx.note("masquerade", subnets)
+        for s in subnets:
+            ctx.nat.unmasquerade(s, name)          # a rule left by an interrupted run
+            ctx.nat.masquerade(s, name)
+            undo.push(f"unmasquerade {s}", partial(ctx.nat.unmasquerade, s, name))
+
+
+def _forwarding(ctx: Ctx, undo: Undo, versions: set[int]) -> None:
+    before: dict[str, str] = dict(ctx.made.get("forwarding", {}))
+    for v in sorted(versions):
+        key = FORWARDING[v]
+        now = ctx.sysctl(key)
+        if now != "1":
+            before.setdefault(key, now)
+            ctx.note("forwarding", before)
+            ctx.set_sysctl(key, "1")
+            undo.push(f"restore {key}={now}", partial(ctx.set_sysctl, key, now))
+
+
+def _parent(ctx: Ctx, undo: Undo) -> None:
+    cfg, h = ctx.config, ctx.handle
+    parent = cfg.parent
+    assert parent is not None
+    view = get_link(ctx, parent)
+    vlan = cfg.vlan
+    if view is not None:
+        if vlan is not None and view.group == ctx.group:
+            ctx.note("vlan_parent", parent)            # ours, from an interrupted run
+            h.links.set(parent, up=True)
+        return
+    if vlan is None:
+        raise NotFound(f"parent interface {parent} does not exist in {ctx.where()} "
+                       f"(links: {_link_names(ctx)})")
+    lower, vid = vlan
+    if get_link(ctx, lower) is None:
+        raise NotFound(f"{lower}, the link under VLAN parent {parent}, does not exist in "
+                       f"{ctx.where()} (links: {_link_names(ctx)})")
+    ctx.note("vlan_parent", parent)
+    h.links.create(Vlan(parent, parent=lower, id=vid, up=True, group=ctx.group))
+    undo.push(f"delete VLAN {parent}", ignore_missing(lambda: h.links.delete(parent)))
+    h.links.set(parent, alias=names.network_mark(ctx.id))
+
+
+def _link_names(ctx: Ctx) -> str:
+    return ", ".join(v.name for v in ctx.handle.links.dump())
+
+
+def teardown(ctx: Ctx, others: list[dict[str, Any]]) -> None:
+    """Remove what the network made on the host; ``others`` are the host's other records."""
+    made, h = ctx.made, ctx.handle
+    bridge = str(made.get("bridge") or "")
+    for s in made.get("masquerade", []):
+        ctx.nat.unmasquerade(s, bridge)
+    if bridge and not made.get("bridge_owned"):
+        for addr in made.get("addresses", []):
+            ignore_missing(partial(h.addresses.delete, bridge, addr))()
+    ignore_missing(lambda: h.links.delete_group(ctx.group))()
+    for view in h.links.dump():          # anything still carrying the mark (none expected)
+        if view.group == ctx.group or (view.alias or "") == names.network_mark(ctx.id):
+            ignore_missing(partial(h.links.delete, view.name))()
+    still_forwarding = any(o.get("made", {}).get("forwarding") is not None
+                           or o.get("config", {}).get("driver") == "bridge" for o in others)
+    if not still_forwarding:
+        for key, value in made.get("forwarding", {}).items():
+            ctx.set_sysctl(key, value)
+    if not any(o.get("made", {}).get("masquerade") or _published(o) for o in others) \
+            and (made.get("masquerade") or _published(ctx.record)):
+        ctx.nat.teardown()
+
+
+def _published(record: dict[str, Any]) -> bool:
+    return any(e.get("publish") for e in record.get("endpoints", {}).values())

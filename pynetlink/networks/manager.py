@@ -1,0 +1,306 @@
+"""``Networks``: Docker-style networks on one host (a namespace), kept in a state directory.
+
+```python
+nets = Networks("h1", state_dir="/tmp/h1")          # host namespace; None = this one
+nets.create("net01", driver="macvlan", options={"parent": "eth0"}, subnet="172.16.0.0/24",
+            gateway="172.16.0.254", aux_addresses={"host1": "172.16.0.1"})
+nets.connect("net01", "web01", ip="172.16.0.3")     # a namespace by name, path or pid
+nets.connect_many("net01", ["c1", "c2", "c3"])      # one batch for the host side
+nets.remove("net01", force=True)                    # everything it made, nothing else
+```
+Every change holds the host's lock, records its intent first and undoes its own steps on
+failure; a run killed half-way is finished (or cleaned) by the next run of the same call.
+"""
+from __future__ import annotations
+
+import builtins
+import ipaddress
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence, Union
+
+from ..transport import NetNS
+from . import attach, host, names
+from .context import Ctx, opened
+from .errors import CapacityError, Exists, InUse, NotFound, OptionError
+from .ipam import IPAM
+from .model import Endpoint, Network, parse_publish
+from .options import NetworkConfig, Pool, container_addresses, make_pools, network_config
+from .store import Store, default_state_dir
+from .undo import Undo
+
+NetnsRef = Union[NetNS, str, int, "os.PathLike[str]"]
+DEFAULT_POOLS = [f"172.{n}.0.0/16" for n in range(17, 32)] + \
+    [f"192.168.{n}.0/20" for n in range(0, 256, 16)]
+
+
+@dataclass(frozen=True)
+class Attach:
+    """A container to connect, with its own options (for ``connect_many``)."""
+
+    container: NetnsRef
+    ip: str | Sequence[str] | None = None
+    ifname: str | None = None
+    publish: Sequence[str] = ()
+
+
+class Networks:
+    """The networks of one host namespace (``host=None``: the caller's own)."""
+
+    def __init__(self, host: NetnsRef | None = None, *,
+                 state_dir: str | os.PathLike[str] | None = None) -> None:
+        self.host = None if host is None else _open_ns(host, "host")
+        self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir(self.host)
+        self.store = Store(self.state_dir)
+
+    def __repr__(self) -> str:
+        return f"Networks({self.host!r}, state_dir={str(self.state_dir)!r})"
+
+    # -- reading ----------------------------------------------------------------------------
+    def get(self, name: str) -> Network:
+        return Network.from_record(self.store.load(name))
+
+    def list(self) -> builtins.list[Network]:
+        return [Network.from_record(r) for r in self.store.all()]
+
+    def _ipam(self, cfg: NetworkConfig) -> IPAM:
+        return IPAM(cfg.name, cfg.pools, self.state_dir)
+
+    # -- create / remove ---------------------------------------------------------------------
+    def create(self, name: str, *, driver: str = "bridge",
+               options: Mapping[str, str] | Sequence[str] | None = None,
+               subnet: str | Sequence[str] | None = None, gateway: str | Sequence[str] | None = None,
+               ip_range: str | Sequence[str] | None = None,
+               aux_addresses: Mapping[str, str] | Sequence[str] | None = None,
+               exist_ok: bool = False) -> Network:
+        """Create a network from Docker's options (see ``network_config``)."""
+        cfg = network_config(name, driver=driver, options=options, subnet=subnet, gateway=gateway,
+                             ip_range=ip_range, aux_addresses=aux_addresses)
+        return self.create_from(cfg, exist_ok=exist_ok)
+
+    def create_from(self, cfg: NetworkConfig, *, exist_ok: bool = False) -> Network:
+        """Create a network from a checked config; an interrupted earlier create is finished."""
+        with self.store.locked():
+            others = [r for r in self.store.all() if r["config"]["name"] != cfg.name]
+            if self.store.exists(cfg.name):
+                rec = self.store.load(cfg.name)
+                if rec["state"] == "ready":
+                    same = _same(NetworkConfig.from_dict(rec["config"]), cfg)
+                    if exist_ok and same:
+                        return Network.from_record(rec)
+                    raise Exists(f"network {cfg.name} exists already"
+                                 + ("" if same else " with other options") + "; remove it first")
+                with opened(self.host, self.store, rec) as ctx:      # interrupted: clean, redo
+                    host.teardown(ctx, others)
+            if not cfg.pools:
+                cfg = cfg.with_pools(self._default_pool(others))
+            self._check_conflicts(cfg, others)
+            rec = {"config": cfg.to_dict(), "id": names.network_id(cfg.name), "state": "creating",
+                   "host": self._host_label(), "made": {}, "endpoints": {}}
+            self.store.save(rec)
+            with opened(self.host, self.store, rec) as ctx, Undo() as undo:
+                undo.push(f"forget network {cfg.name}", lambda: self.store.delete(cfg.name))
+                host.build(ctx, undo)
+                rec["state"] = "ready"
+                ctx.save()
+                undo.commit()
+            return Network.from_record(rec)
+
+    def _host_label(self) -> str:
+        return "" if self.host is None else (self.host.name or self.host.path)
+
+    def _default_pool(self, others: builtins.list[dict[str, Any]]) -> tuple[Pool, ...]:
+        used = [p.subnet for r in others for p in NetworkConfig.from_dict(r["config"]).pools]
+        for cand in DEFAULT_POOLS:
+            net = ipaddress.ip_network(cand)
+            if not any(net.version == u.version and net.overlaps(u) for u in used):
+                return make_pools(cand)
+        raise OptionError("--subnet", "every default pool is in use; give a --subnet")
+
+    def _check_conflicts(self, cfg: NetworkConfig, others: builtins.list[dict[str, Any]]) -> None:
+        for rec in others:
+            other = NetworkConfig.from_dict(rec["config"])
+            for p in cfg.pools:
+                for q in other.pools:
+                    if p.version == q.version and p.subnet.overlaps(q.subnet):
+                        raise OptionError("--subnet", f"{p.subnet} overlaps {q.subnet} of network "
+                                                      f"{other.name}")
+            if cfg.parent and other.parent == cfg.parent:
+                raise Exists(f"network {other.name} already uses parent interface {cfg.parent}")
+            if cfg.driver == "bridge" and other.driver == "bridge" and cfg.bridge_name \
+                    and rec.get("made", {}).get("bridge") == cfg.bridge_name:
+                raise Exists(f"network {other.name} already uses bridge {cfg.bridge_name}")
+
+    def remove(self, name: str, *, force: bool = False) -> None:
+        """Remove a network and everything it made; ``force`` disconnects its containers first."""
+        with self.store.locked():
+            rec = self.store.load(name)
+            if rec.get("endpoints") and not force and rec["state"] == "ready":
+                n = len(rec["endpoints"])
+                raise InUse(f"network {name} has {n} container{'s' * (n != 1)} connected; "
+                            "disconnect them or remove with force")
+            rec["state"] = "removing"
+            self.store.save(rec)
+            others = [r for r in self.store.all() if r["config"]["name"] != name]
+            cfg = NetworkConfig.from_dict(rec["config"])
+            with opened(self.host, self.store, rec) as ctx:
+                ipam = self._ipam(cfg)
+                eps = list(ctx.endpoints.values())
+                if eps:
+                    attach.detach_many(ctx, ipam, eps)
+                host.teardown(ctx, others)
+                ipam.destroy()
+            self.store.delete(name)
+
+    # -- connect / disconnect ------------------------------------------------------------------
+    def connect(self, network: str, container: NetnsRef, *, ip: str | Sequence[str] | None = None,
+                ifname: str | None = None, publish: Sequence[str] = ()) -> Endpoint:
+        """Connect one container (a namespace by NetNS, name, path or pid)."""
+        return self.connect_many(network, [Attach(container, ip, ifname, publish)])[0]
+
+    def connect_many(self, network: str, containers: Iterable[NetnsRef | Attach], *,
+                     progress: attach.Progress | None = None,
+                     spread: Sequence[str] = ()) -> builtins.list[Endpoint]:
+        """Connect many containers in one go: all of them, or (on error) none.
+
+        A bridge holds at most 1023 ports; with ``spread`` (names of other networks) the
+        containers that do not fit on ``network`` go to those, in order.
+        """
+        items = [c if isinstance(c, Attach) else Attach(c) for c in containers]
+        if not spread:
+            return self._connect(network, items, progress)
+        out: builtins.list[Endpoint] = []
+        done = 0
+        for net in [network, *spread]:
+            room = self._room(net)
+            chunk, items = items[:room], items[room:]
+            if chunk:
+                def sub(i: int, n: int, base: int = done) -> None:
+                    if progress is not None:
+                        progress(base + i, base + n + len(items))
+                out += self._connect(net, chunk, sub)
+                done += len(chunk)
+            if not items:
+                return out
+        raise CapacityError(f"{len(items)} containers did not fit on {network} and "
+                            f"{', '.join(spread)} (the first {done} were connected)")
+
+    def _room(self, network: str) -> int:
+        net = self.get(network)
+        if net.driver != "bridge":
+            return 1 << 30
+        with opened(self.host, self.store, self.store.load(network)) as ctx:
+            return max(0, attach.BRIDGE_MAX_PORTS - len(ctx.handle.links.dump(master=net.bridge)))
+
+    def _connect(self, network: str, items: Sequence[Attach],
+                 progress: attach.Progress | None) -> builtins.list[Endpoint]:
+        with self.store.locked():
+            rec = self.store.load(network)
+            if rec["state"] != "ready":
+                raise NotFound(f"network {network} is {rec['state']}, not ready; "
+                               "re-run its create (or remove it)")
+            cfg = NetworkConfig.from_dict(rec["config"])
+            with opened(self.host, self.store, rec) as ctx:
+                wants, stale = self._wants(ctx, cfg, items)
+                if stale:                       # interrupted connects: clean, then redo
+                    attach.remove_links(ctx, stale)
+                with Undo() as undo:
+                    eps = attach.attach_many(ctx, self._ipam(cfg), wants, undo, progress)
+                    undo.commit()
+            return [Endpoint.from_dict(e) for e in eps]
+
+    def _wants(self, ctx: Ctx, cfg: NetworkConfig,
+               items: Sequence[Attach]) -> tuple[builtins.list[attach.Want], builtins.list[dict[str, Any]]]:
+        wants, stale, seen = [], [], set()
+        host_ino = os.stat(self.host.path if self.host else "/proc/self/ns/net").st_ino
+        taken = self._ifnames_in_use(cfg.name)
+        for item in items:
+            ns = _open_ns(item.container, "container")
+            if os.stat(ns.path).st_ino == host_ino:
+                raise OptionError("container", f"{item.container!r} is the host namespace itself")
+            ep_id = names.endpoint_id(ctx.id, ns.path)
+            if ep_id in seen:
+                raise OptionError("container", f"{item.container!r} is listed twice")
+            seen.add(ep_id)
+            old = ctx.endpoints.get(ep_id)
+            if old is not None and old["state"] == "connected":
+                raise Exists(f"container {item.container} is already connected to network "
+                             f"{cfg.name} (as {old['ifname']} {', '.join(old['addresses'])})")
+            if old is not None:
+                stale.append(old)
+            ips = [item.ip] if isinstance(item.ip, str) else list(item.ip or ())
+            explicit = container_addresses(cfg.pools, ips)
+            for p in item.publish:
+                parse_publish(p, "0.0.0.0")             # refuse bad specs before any change
+            if item.publish and cfg.driver != "bridge":
+                raise OptionError("--publish", f"publishing ports needs a bridge network, "
+                                               f"{cfg.name} is {cfg.driver}")
+            ifname = item.ifname or self._next_ifname(taken.get(ns.path, set()))
+            taken.setdefault(ns.path, set()).add(ifname)
+            if item.ifname is not None:
+                from .options import ifname as check_ifname
+                check_ifname(item.ifname, "ifname")
+            wants.append(attach.Want(_label(item.container, ns), ns, ep_id, ifname, explicit,
+                                     tuple(item.publish)))
+        return wants, stale
+
+    def _ifnames_in_use(self, network: str) -> dict[str, set[str]]:
+        """Interface names our other networks gave each container (eth0, eth1, ...)."""
+        out: dict[str, set[str]] = {}
+        for rec in self.store.all():
+            if rec["config"]["name"] == network:
+                continue
+            for ep in rec.get("endpoints", {}).values():
+                out.setdefault(ep["netns"], set()).add(ep["ifname"])
+        return out
+
+    @staticmethod
+    def _next_ifname(used: set[str]) -> str:
+        n = 0
+        while f"eth{n}" in used:
+            n += 1
+        return f"eth{n}"
+
+    def disconnect(self, network: str, container: NetnsRef) -> None:
+        """Disconnect one container (its namespace may already be gone)."""
+        self.disconnect_many(network, [container])
+
+    def disconnect_many(self, network: str, containers: Iterable[NetnsRef]) -> None:
+        with self.store.locked():
+            rec = self.store.load(network)
+            cfg = NetworkConfig.from_dict(rec["config"])
+            with opened(self.host, self.store, rec) as ctx:
+                eps = [self._find(ctx, c) for c in containers]
+                attach.detach_many(ctx, self._ipam(cfg), eps)
+
+    def _find(self, ctx: Ctx, container: NetnsRef) -> dict[str, Any]:
+        label = container if isinstance(container, str) else str(container)
+        try:
+            ns = _open_ns(container, "container")
+            ep = ctx.endpoints.get(names.endpoint_id(ctx.id, ns.path))
+            if ep is not None:
+                return ep
+        except NotFound:
+            pass
+        for ep in ctx.endpoints.values():      # a namespace that is gone: by the name given
+            if label in (ep["container"], ep["netns"]):
+                return ep
+        raise NotFound(f"container {label} is not connected to network {ctx.config.name}")
+
+
+def _open_ns(ref: NetnsRef, what: str) -> NetNS:
+    try:
+        return NetNS.open(ref)
+    except FileNotFoundError:
+        raise NotFound(f"no {what} network namespace {ref!r}") from None
+
+
+def _label(ref: NetnsRef, ns: NetNS) -> str:
+    if isinstance(ref, NetNS):
+        return ref.name or ref.path
+    return os.fspath(ref) if not isinstance(ref, int) else str(ref)
+
+
+def _same(a: NetworkConfig, b: NetworkConfig) -> bool:
+    return a.to_dict() == b.to_dict() or (not b.pools and a.with_pools(()) == b)

@@ -1,0 +1,79 @@
+"""Network records on disk, so a second process (or the command line) sees every network.
+
+``STATE_DIR/networks/NAME.json`` holds the configuration, what the network made in the
+kernel (so removal takes exactly that), and its endpoints. The record is written
+*before* each kernel change with the state ``creating`` / ``connecting`` / ``removing``:
+a run killed half-way leaves a record that says what to look for, and the next run
+converges. One flock (``STATE_DIR/networks.lock``) serialises changes on a host.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Iterator
+
+from ..transport import NetNS
+from .errors import NotFound
+from .ipam import DEFAULT_STATE_DIR, atomic_write, flocked
+
+
+def default_state_dir(host: NetNS | None) -> Path:
+    """/run/pynetlink for this namespace, /run/pynetlink/netns/NAME for a named host one."""
+    base = Path(DEFAULT_STATE_DIR)
+    if host is None:
+        return base
+    if host.name is not None:
+        return base / "netns" / host.name
+    st = os.stat(host.path)
+    return base / "netns" / f"ino-{st.st_dev}-{st.st_ino}"
+
+
+class Store:
+    """The records of every network of one host (one state directory)."""
+
+    def __init__(self, state_dir: str | os.PathLike[str]) -> None:
+        self.dir = Path(state_dir)
+        self.net_dir = self.dir / "networks"
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """The host-wide lock: hold it across a change and its record updates."""
+        with flocked(self.dir / "networks.lock"):
+            yield
+
+    def path(self, name: str) -> Path:
+        return self.net_dir / f"{name}.json"
+
+    def names(self) -> list[str]:
+        try:
+            return sorted(p.stem for p in self.net_dir.glob("*.json"))
+        except FileNotFoundError:
+            return []
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).exists()
+
+    def load(self, name: str) -> dict[str, Any]:
+        try:
+            data: dict[str, Any] = json.loads(self.path(name).read_text())
+        except FileNotFoundError:
+            raise NotFound(f"no network named {name!r} (networks: "
+                           f"{', '.join(self.names()) or 'none'})") from None
+        return data
+
+    def save(self, record: dict[str, Any]) -> None:
+        self.net_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write(self.path(record["config"]["name"]), record)
+
+    def delete(self, name: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.path(name).unlink()
+
+    def all(self) -> list[dict[str, Any]]:
+        out = []
+        for name in self.names():
+            with contextlib.suppress(NotFound, ValueError):
+                out.append(self.load(name))
+        return out
