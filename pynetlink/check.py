@@ -97,6 +97,13 @@ def _why(err: NetlinkError) -> str:
     return text
 
 
+def _veth(sock: NetlinkSocket, name: str) -> str:
+    """Create veth ``name`` (peer ``name``p); '' or why not."""
+    values = (0, 0, 0, 0, 0, name.encode(), b"veth", 0, 0, 0, 0, 0, (name + "p").encode())
+    err = sock.transact([(_veth_pair().compile(), values)], labels=("create veth", name)).results[0].error
+    return "" if err is None else _why(err)
+
+
 def _nft_nat(ns: NetNS) -> str:
     """A nat table, a postrouting nat chain and a masquerade rule, in one transaction."""
     sub = lib.NFNL_SUBSYS_NFTABLES
@@ -162,16 +169,16 @@ def probe_features() -> dict[str, Probe]:
     try:
         out["netns"] = Probe("netns", "named network namespaces")
         with NetlinkSocket(NETLINK_ROUTE, RTNL, ns) as s:
-            r = s.transact([(_veth_pair().compile(), (0, 0, 0, 0, 0, b"parent0", b"veth", 0, 0, 0, 0, 0, b"parent1"))],
-                           labels=("create veth", "parent0"))
-            err = r.results[0].error
-            out["veth"] = Probe("veth", "veth pair", "" if err is None else _why(err))
-            parent = _ifindex(ns, "parent0") if err is None else None
+            veth_ok = _veth(s, "parent0")
+            out["veth"] = Probe("veth", "veth pair", veth_ok)
             for i, (feat, (what, kind, data, needs_parent)) in enumerate(_LINK_PROBES.items()):
-                if needs_parent and parent is None:
-                    out[feat] = Probe(feat, what, "needs a veth parent, and veth failed")
-                    continue
-                why = _run_link(s, f"probe{i}", kind, data(), parent if needs_parent else None)
+                parent = None
+                if needs_parent:              # a parent of its own: macvlan and ipvlan exclude each other
+                    if veth_ok or _veth(s, f"up{i}"):
+                        out[feat] = Probe(feat, what, "needs a veth parent, and veth failed")
+                        continue
+                    parent = _ifindex(ns, f"up{i}")
+                why = _run_link(s, f"probe{i}", kind, data(), parent)
                 out[feat] = Probe(feat, what, why)
         try:
             out["nft_nat"] = Probe("nft_nat", "nftables NAT (masquerade)", _nft_nat(ns))

@@ -129,9 +129,10 @@ def pytest_terminal_summary(terminalreporter: "object", exitstatus: int, config:
     if IN_VM:
         stats = terminalreporter.stats  # type: ignore[attr-defined]
         passed, failed = len(stats.get("passed", [])), len(stats.get("failed", []))
+        errors = len(stats.get("error", []))
         terminalreporter.write_line(  # type: ignore[attr-defined]
-            f"VM tier: {passed + failed} tests ran inside the VM ({passed} passed, {failed} failed), "
-            f"{len(_vm_skipped)} skipped")
+            f"VM tier: {passed + failed + errors} tests ran inside the VM ({passed} passed, {failed} failed, "
+            f"{errors} errors), {len(_vm_skipped)} skipped")
         for nodeid in _vm_skipped:
             terminalreporter.write_line(f"VM tier: SKIPPED (not allowed here): {nodeid}")  # type: ignore[attr-defined]
 
