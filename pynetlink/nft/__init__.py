@@ -12,14 +12,16 @@ with Nftables("ctr1") as nft:          # a namespace name, path or NetNS; None =
     assert nft.table("nat") == nat     # listed back into the same objects
 ```
 """
-from .match import Ct, Field, Ip, Ip6, Match, Meta, SetRef, Tcp, Udp
+from .match import Concat, Ct, Fib, Field, Ip, Ip6, Match, Meta, PortRange, SetRef, Tcp, Th, Udp
 from .nat import DockerNat, Publish, forwarding, set_forwarding
 from .rule import Chain, Rule, Table
 from .ruleset import GenerationChanged, Nftables, Ruleset, Transaction
-from .stmt import (Accept, Counter, Dnat, Drop, Goto, Jump, Masquerade, Raw, Redirect, Return, Snat,
-                   Statement, Verdict)
+from .sets import Map, NamedSet, Set
+from .stmt import (Accept, Counter, Dnat, Drop, Goto, Jump, Masquerade, NatMap, Raw, Redirect, Return, Snat,
+                   Statement, Verdict, Vmap)
 
 __all__ = ["Nftables", "Transaction", "Ruleset", "GenerationChanged", "Table", "Chain", "Rule",
            "Match", "Field", "SetRef", "Ip", "Ip6", "Meta", "Tcp", "Udp", "Ct", "Statement", "Counter",
            "Masquerade", "Snat", "Dnat", "Redirect", "Verdict", "Accept", "Drop", "Return", "Jump",
-           "Goto", "Raw", "DockerNat", "Publish", "set_forwarding", "forwarding"]
+           "Goto", "Raw", "DockerNat", "Publish", "set_forwarding", "forwarding", "Set", "Map", "NamedSet", "Th",
+           "Concat", "PortRange", "NatMap", "Vmap", "Fib"]

@@ -23,7 +23,16 @@ PROTOCOLS = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP, "icmp": socke
              "icmpv6": socket.IPPROTO_ICMPV6, "sctp": 132}
 PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
 CT_STATES = {"invalid": 1, "established": 2, "related": 4, "new": 8, "untracked": 64}
-MatchValue = Union[str, int, ipaddress.IPv4Network, ipaddress.IPv6Network, frozenset[str], "SetRef"]
+
+
+class PortRange(tuple[int, int]):
+    """An inclusive port range (first, last), first < last."""
+
+    def __new__(cls, lo: int, hi: int) -> "PortRange":
+        return super().__new__(cls, (lo, hi))
+
+
+MatchValue = Union[str, int, ipaddress.IPv4Network, ipaddress.IPv6Network, frozenset[str], "SetRef", PortRange]
 
 
 @dataclass(frozen=True)
@@ -37,12 +46,12 @@ class SetRef:
 
 
 # -- kernel expression builders ---------------------------------------------------------------
-def meta(key: int) -> Op:
-    return op("meta", (lib.NFTA_META_KEY, BE32, key), (lib.NFTA_META_DREG, BE32, REG))
+def meta(key: int, reg: int = REG) -> Op:
+    return op("meta", (lib.NFTA_META_KEY, BE32, key), (lib.NFTA_META_DREG, BE32, reg))
 
 
-def payload(base: int, offset: int, length: int) -> Op:
-    return op("payload", (lib.NFTA_PAYLOAD_DREG, BE32, REG), (lib.NFTA_PAYLOAD_BASE, BE32, base),
+def payload(base: int, offset: int, length: int, reg: int = REG) -> Op:
+    return op("payload", (lib.NFTA_PAYLOAD_DREG, BE32, reg), (lib.NFTA_PAYLOAD_BASE, BE32, base),
               (lib.NFTA_PAYLOAD_OFFSET, BE32, offset), (lib.NFTA_PAYLOAD_LEN, BE32, length))
 
 
@@ -57,16 +66,35 @@ def bitwise(mask: bytes) -> Op:
               (lib.NFTA_BITWISE_XOR, DATA_VALUE, bytes(len(mask))))
 
 
-def ct(key: int) -> Op:
-    return op("ct", (lib.NFTA_CT_KEY, BE32, key), (lib.NFTA_CT_DREG, BE32, REG))
+def cmp_range(opcode: str, lo: bytes, hi: bytes) -> list[Op]:
+    """``x == lo-hi`` as nft writes it (cmp gte + cmp lte); ``!=`` is one range expression."""
+    if opcode == "==":
+        return [op("cmp", (lib.NFTA_CMP_SREG, BE32, REG), (lib.NFTA_CMP_OP, BE32, int(lib.NFT_CMP_GTE)),
+                   (lib.NFTA_CMP_DATA, DATA_VALUE, lo)),
+                op("cmp", (lib.NFTA_CMP_SREG, BE32, REG), (lib.NFTA_CMP_OP, BE32, int(lib.NFT_CMP_LTE)),
+                   (lib.NFTA_CMP_DATA, DATA_VALUE, hi))]
+    return [op("range", (lib.NFTA_RANGE_SREG, BE32, REG), (lib.NFTA_RANGE_OP, BE32, int(lib.NFT_RANGE_NEQ)),
+               (lib.NFTA_RANGE_FROM_DATA, DATA_VALUE, lo), (lib.NFTA_RANGE_TO_DATA, DATA_VALUE, hi))]
 
 
-def lookup(set_name: str, inverted: bool = False) -> Op:
-    items: list[tuple[int, str, int | str]] = [(lib.NFTA_LOOKUP_SREG, BE32, REG),
-                                                (lib.NFTA_LOOKUP_SET, STRING, set_name)]
+def ct(key: int, reg: int = REG) -> Op:
+    return op("ct", (lib.NFTA_CT_KEY, BE32, key), (lib.NFTA_CT_DREG, BE32, reg))
+
+
+def lookup(set_name: str, inverted: bool = False, dreg: int | None = None) -> Op:
+    """A set lookup of register 1 (``dreg``: a map's value goes there; 0 = verdict map)."""
+    items: list[tuple[int, str, int | str]] = [(lib.NFTA_LOOKUP_SREG, BE32, REG)]
+    if dreg is not None:
+        items.append((lib.NFTA_LOOKUP_DREG, BE32, dreg))
+    items.append((lib.NFTA_LOOKUP_SET, STRING, set_name))
     if inverted:
         items.append((lib.NFTA_LOOKUP_FLAGS, BE32, int(lib.NFT_LOOKUP_F_INV)))
     return op("lookup", *items)
+
+
+def reg_of(offset: int) -> int:
+    """The register nft uses for a concatenation member ``offset`` bytes in (reg 1, then 32-bit ones)."""
+    return REG if offset == 0 else int(lib.NFT_REG32_00) + offset // 4
 
 
 def ifname_bytes(name: str) -> bytes:
@@ -80,13 +108,22 @@ class Field:
     """Something a packet has (an address, a port, an interface name...)."""
 
     text: str = ""
+    size: int = 4          # bytes the field loads into a register
 
     def parse(self, value: object) -> MatchValue:
         raise NotImplementedError
 
+    def deps(self, family: str) -> list[Op]:
+        """The matches nft puts before this field (``meta l4proto tcp`` before ``tcp dport``)."""
+        return []
+
+    def load_into(self, family: str, reg: int) -> list[Op]:
+        """The one expression that loads this field into ``reg`` (no dependencies)."""
+        raise NotImplementedError
+
     def load(self, family: str) -> list[Op]:
         """The expressions that load this field into register 1 (with dependencies)."""
-        raise NotImplementedError
+        return self.deps(family) + self.load_into(family, REG)
 
     def encode(self, value: MatchValue) -> bytes:
         raise NotImplementedError
@@ -106,6 +143,10 @@ class Field:
 
     def not_in_set(self, set_name: str) -> "Match":
         return Match(self, "not in", SetRef(validate.name(set_name, "set name")))
+
+    def __and__(self, other: "Field") -> "Concat":
+        """``Meta.l4proto & Th.dport`` is nft's ``meta l4proto . th dport`` (a set or map key)."""
+        return Concat(self, other)
 
     __hash__ = object.__hash__
 
@@ -129,8 +170,11 @@ class AddrField(Field):
             raise InvalidArgument(f"{self.text}: {value} is not an IPv{self.version} prefix")
         return net
 
-    def load(self, family: str) -> list[Op]:
-        return self._dep(family) + [payload(lib.NFT_PAYLOAD_NETWORK_HEADER, self.offset, self.size)]
+    def deps(self, family: str) -> list[Op]:
+        return self._dep(family)
+
+    def load_into(self, family: str, reg: int) -> list[Op]:
+        return [payload(lib.NFT_PAYLOAD_NETWORK_HEADER, self.offset, self.size, reg)]
 
     def _dep(self, family: str) -> list[Op]:
         want = "ip" if self.version == 4 else "ip6"
@@ -165,6 +209,7 @@ class MetaField(Field):
 
     def __init__(self, key: int, text: str, kind: str) -> None:
         self.key, self.text, self.kind = key, text, kind
+        self.size = {"ifname": 16, "l4proto": 1, "nfproto": 1}[kind]
 
     def parse(self, value: object) -> MatchValue:
         if self.kind == "ifname":
@@ -175,8 +220,8 @@ class MetaField(Field):
             return str(value)
         raise InvalidArgument(f"{self.text}: expected 'ipv4' or 'ipv6', not {value!r}")
 
-    def load(self, family: str) -> list[Op]:
-        return [meta(self.key)]
+    def load_into(self, family: str, reg: int) -> list[Op]:
+        return [meta(self.key, reg)]
 
     def encode(self, value: MatchValue) -> bytes:
         if self.kind == "ifname":
@@ -194,21 +239,44 @@ class MetaField(Field):
 
 
 class PortField(Field):
-    """A TCP or UDP source/destination port."""
+    """A TCP or UDP source/destination port (``th``: any transport header, no protocol check).
+
+    The value is a port, or a range: ``Tcp.dport((8000, 8100))`` or ``Tcp.dport("8000-8100")``.
+    """
+
+    size = 2
 
     def __init__(self, proto: int, offset: int, text: str) -> None:
         self.proto, self.offset, self.text = proto, offset, text
 
     def parse(self, value: object) -> MatchValue:
+        if isinstance(value, str) and "-" in value:
+            lo, _, hi = value.partition("-")
+            try:
+                value = (int(lo), int(hi))
+            except ValueError:
+                raise InvalidArgument(f"{self.text}: invalid port range {value!r}: write 8000-8100") from None
+        if isinstance(value, tuple):
+            lo_, hi_ = validate.port_range(value)
+            if lo_ == hi_:
+                return lo_
+            if lo_ == 1 and hi_ == 65535:
+                raise InvalidArgument(f"{self.text}: {lo_}-{hi_} matches every port: leave the match out")
+            return PortRange(lo_, hi_)
         return validate.port(value)
 
-    def load(self, family: str) -> list[Op]:
-        return [meta(lib.NFT_META_L4PROTO), cmp(EQ, bytes([self.proto])),
-                payload(lib.NFT_PAYLOAD_TRANSPORT_HEADER, self.offset, 2)]
+    def deps(self, family: str) -> list[Op]:
+        return [meta(lib.NFT_META_L4PROTO), cmp(EQ, bytes([self.proto]))] if self.proto else []
+
+    def load_into(self, family: str, reg: int) -> list[Op]:
+        return [payload(lib.NFT_PAYLOAD_TRANSPORT_HEADER, self.offset, 2, reg)]
 
     def encode(self, value: MatchValue) -> bytes:
         assert isinstance(value, int)
         return value.to_bytes(2, "big")
+
+    def format(self, value: MatchValue) -> str:
+        return f"{value[0]}-{value[1]}" if isinstance(value, PortRange) else str(value)
 
 
 class CtStateField(Field):
@@ -226,8 +294,8 @@ class CtStateField(Field):
     def __call__(self, *states: str) -> "Match":  # type: ignore[override]
         return Match(self, "==", self.parse(states))
 
-    def load(self, family: str) -> list[Op]:
-        return [ct(lib.NFT_CT_STATE)]
+    def load_into(self, family: str, reg: int) -> list[Op]:
+        return [ct(lib.NFT_CT_STATE, reg)]
 
     def encode(self, value: MatchValue) -> bytes:
         assert isinstance(value, frozenset)
@@ -236,6 +304,34 @@ class CtStateField(Field):
     def format(self, value: MatchValue) -> str:
         assert isinstance(value, frozenset)
         return ",".join(sorted(value, key=lambda n: CT_STATES[n]))
+
+
+ADDR_TYPES = {"unicast": 1, "local": 2, "broadcast": 3, "anycast": 4, "multicast": 5, "blackhole": 6,
+              "unreachable": 7, "prohibit": 8}
+
+
+class FibField(Field):
+    """The route type of the packet's destination: ``Fib.daddr_type == "local"`` (nft: ``fib daddr type local``)."""
+
+    text = "fib daddr type"
+
+    def parse(self, value: object) -> MatchValue:
+        if value not in ADDR_TYPES:
+            raise InvalidArgument(f"fib daddr type: unknown type {value!r}: use {', '.join(ADDR_TYPES)}")
+        return str(value)
+
+    def load_into(self, family: str, reg: int) -> list[Op]:
+        return [op("fib", (lib.NFTA_FIB_DREG, BE32, reg), (lib.NFTA_FIB_RESULT, BE32, int(lib.NFT_FIB_RESULT_ADDRTYPE)),
+                   (lib.NFTA_FIB_FLAGS, BE32, int(lib.NFTA_FIB_F_DADDR)))]
+
+    def encode(self, value: MatchValue) -> bytes:
+        return ADDR_TYPES[str(value)].to_bytes(4, "little")
+
+
+class Fib:
+    """Routing lookups."""
+
+    daddr_type = FibField()
 
 
 def _protocol(value: object) -> int:
@@ -256,17 +352,20 @@ class Match:
     value: MatchValue
 
     def __eq__(self, other: object) -> bool:
-        return (isinstance(other, Match) and self.field is other.field and self.op == other.op
+        return (isinstance(other, Match) and same_field(self.field, other.field) and self.op == other.op
                 and self.value == other.value)
 
     def __hash__(self) -> int:
-        return hash((id(self.field), self.op, self.value))
+        return hash((self.field.text, self.op, self.value))
 
     def ops(self, family: str) -> list[Op]:
         """The kernel expressions of this condition in a table of ``family``."""
         f = self.field
         if isinstance(self.value, SetRef):
             return f.load(family) + [lookup(self.value.name, self.op == "not in")]
+        if isinstance(self.value, PortRange):
+            return f.load(family) + cmp_range(self.op, self.value[0].to_bytes(2, "big"),
+                                               self.value[1].to_bytes(2, "big"))
         if isinstance(f, AddrField):
             assert isinstance(self.value, (ipaddress.IPv4Network, ipaddress.IPv6Network))
             return f.match_ops(family, EQ if self.op == "==" else NEQ, self.value)
@@ -322,10 +421,76 @@ class Udp:
     dport = PortField(socket.IPPROTO_UDP, 2, "udp dport")
 
 
+class Th:
+    """Ports of any transport header (TCP, UDP, SCTP...): nft's ``th``; no protocol check."""
+
+    sport = PortField(0, 0, "th sport")
+    dport = PortField(0, 2, "th dport")
+
+
 class Ct:
     """Connection tracking."""
 
     state = CtStateField()
+
+
+class Concat(Field):
+    """Fields joined into one set/map key: ``Meta.l4proto & Th.dport`` (nft: ``meta l4proto . th dport``).
+
+    Dependencies of every member come first, then each member is loaded into its own
+    32-bit register slot, as nft does.
+    """
+
+    fields: tuple[Field, ...]
+
+    def __init__(self, *fields: Field) -> None:
+        flat: list[Field] = []
+        for f in fields:
+            if isinstance(f, Concat):
+                flat += f.fields
+            elif isinstance(f, (Field,)) and not isinstance(f, CtStateField):
+                flat.append(f)
+            else:
+                raise InvalidArgument(f"{f!r} cannot be part of a concatenation")
+        if len(flat) < 2:
+            raise InvalidArgument("a concatenation needs two fields or more")
+        self.fields = tuple(flat)
+        self.text = " . ".join(f.text for f in flat)
+        self.size = sum((f.size + 3) & ~3 for f in flat)
+        if self.size > 64:
+            raise InvalidArgument(f"{self.text}: a key of {self.size} bytes is longer than the 64 registers hold")
+
+    def parse(self, value: object) -> MatchValue:
+        raise InvalidArgument(f"{self.text}: a concatenation is compared with a set: use .in_set(name)")
+
+    def deps(self, family: str) -> list[Op]:
+        out: list[Op] = []
+        for f in self.fields:
+            for d in f.deps(family):
+                if d not in out:
+                    out.append(d)
+        return out
+
+    def load_into(self, family: str, reg: int) -> list[Op]:
+        assert reg == REG
+        out: list[Op] = []
+        offset = 0
+        for f in self.fields:
+            out += f.load_into(family, reg_of(offset))
+            offset += (f.size + 3) & ~3
+        return out
+
+    def __eq__(self, other: object) -> "Match":  # type: ignore[override]
+        if isinstance(other, Concat):
+            return self.fields == other.fields  # type: ignore[return-value]
+        return Field.__eq__(self, other)
+
+    def __hash__(self) -> int:
+        return hash(self.fields)
+
+
+def same_field(a: Field, b: Field) -> bool:
+    return a.fields == b.fields if isinstance(a, Concat) and isinstance(b, Concat) else a is b
 
 
 def port_field(proto: str, which: str) -> PortField:
@@ -338,5 +503,6 @@ def port_field(proto: str, which: str) -> PortField:
     return f
 
 
-__all__ = ["Field", "Match", "SetRef", "Ip", "Ip6", "Meta", "Tcp", "Udp", "Ct", "port_field",
+__all__ = ["Field", "Match", "SetRef", "Ip", "Ip6", "Meta", "Tcp", "Udp", "Th", "Ct", "Concat", "PortRange",
+           "port_field", "reg_of", "lookup", "Fib", "ADDR_TYPES",
            "PROTOCOLS", "CT_STATES"]

@@ -6,6 +6,7 @@ member of a transaction reports its own result; ``ack=False`` gives nft's exact 
 """
 from __future__ import annotations
 
+import struct
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -15,6 +16,7 @@ from ..codec.specs.nft import SUBSYS, msg_type
 from . import ops as _ops
 from .ops import Attr, Op
 from .rule import HOOKS, POLICIES, Chain, Rule
+from .sets import VERDICT_TYPE, Element, Map, NamedSet, type_id, type_len
 from .validate import FAMILIES
 
 Item = tuple[Compiled, Sequence[Any]]
@@ -64,8 +66,9 @@ def _table(verb: str, ack: bool, excl: bool) -> Compiled:
     return p.compile()
 
 
-def add_table(family: str, name: str, *, ack: bool = True, exist_ok: bool = True) -> Item:
-    return _table("add", ack, not exist_ok), _head(family) + [name.encode(), 0]
+def add_table(family: str, name: str, *, ack: bool = True, exist_ok: bool = True, flags: int = 0) -> Item:
+    """NEWTABLE; ``flags``: NFT_TABLE_F_OWNER (the table lives as long as this socket), ..."""
+    return _table("add", ack, not exist_ok), _head(family) + [name.encode(), flags]
 
 
 def delete_table(family: str, name: str, *, ack: bool = True) -> Item:
@@ -112,10 +115,14 @@ def delete_chain(family: str, table: str, chain: str, *, ack: bool = True) -> It
 
 # -- rules --------------------------------------------------------------------------------------
 @lru_cache(maxsize=4096)
-def _rule(shape: tuple[tuple[str, tuple[Attr, ...]], ...], userdata: bool, ack: bool, echo: bool) -> Compiled:
-    p = Program("add rule", msg_type("NEWRULE"), _flags(lib.NLM_F_CREATE | lib.NLM_F_APPEND, ack, echo=echo))
+def _rule(shape: tuple[tuple[str, tuple[Attr, ...]], ...], userdata: bool, ack: bool, echo: bool,
+          append: bool = True, position: bool = False) -> Compiled:
+    p = Program("add rule", msg_type("NEWRULE"),
+                _flags(lib.NLM_F_CREATE | (lib.NLM_F_APPEND if append else 0), ack, echo=echo))
     p.fixed("nfgenmsg", "BB2s").string(lib.NFTA_RULE_TABLE, "table", NAME)
     p.string(lib.NFTA_RULE_CHAIN, "chain", NAME)
+    if position:
+        p.int(lib.NFTA_RULE_POSITION, "position", 8, big_endian=True)
     if userdata:
         p.var(lib.NFTA_RULE_USERDATA, "comment", 256)
     p.nest(lib.NFTA_RULE_EXPRESSIONS, "expressions", nested_flag=True)
@@ -124,12 +131,18 @@ def _rule(shape: tuple[tuple[str, tuple[Attr, ...]], ...], userdata: bool, ack: 
 
 
 def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = True,
-             echo: bool = False) -> Item:
-    """NEWRULE appending ``rule`` to ``table``/``chain`` (program cached per rule shape)."""
+             echo: bool = False, append: bool = True, position: int | None = None) -> Item:
+    """NEWRULE for ``rule`` in ``table``/``chain`` (program cached per rule shape).
+
+    As nft: ``append`` without ``position`` adds at the end, with it after that handle;
+    not ``append``: at the start, or before the ``position`` handle.
+    """
     exprs = rule.ops(family)
     userdata = rule.userdata()
-    prog = _rule(tuple(o.shape for o in exprs), bool(userdata), ack, echo)
+    prog = _rule(tuple(o.shape for o in exprs), bool(userdata), ack, echo, append, position is not None)
     values = _head(family) + [table.encode(), chain.encode()]
+    if position is not None:
+        values.append(position)
     if userdata:
         values.append(userdata)
     return prog, values + _ops.values(exprs)
@@ -156,6 +169,140 @@ def flush(family: str, table: str, chain: str | None = None, *, ack: bool = True
     return _rule_del(chain is not None, False, ack), values
 
 
+# -- sets -----------------------------------------------------------------------------------------
+@lru_cache(maxsize=None)
+def _set(is_map: bool, flags: bool, ack: bool, excl: bool) -> Compiled:
+    p = Program("add set", msg_type("NEWSET"), _flags(lib.NLM_F_CREATE, ack, excl)).fixed("nfgenmsg", "BB2s")
+    p.string(lib.NFTA_SET_TABLE, "table", NAME).string(lib.NFTA_SET_NAME, "name", NAME)
+    if flags:
+        p.int(lib.NFTA_SET_FLAGS, "flags", 4, big_endian=True)
+    p.int(lib.NFTA_SET_KEY_TYPE, "key_type", 4, big_endian=True)
+    p.int(lib.NFTA_SET_KEY_LEN, "key_len", 4, big_endian=True)
+    if is_map:
+        p.int(lib.NFTA_SET_DATA_TYPE, "data_type", 4, big_endian=True)
+        p.int(lib.NFTA_SET_DATA_LEN, "data_len", 4, big_endian=True)
+    p.int(lib.NFTA_SET_ID, "id", 4, big_endian=True)
+    p.var(lib.NFTA_SET_USERDATA, "userdata", 32)
+    return p.compile()
+
+
+_BYTEORDER = {"ifname": 1}          # nft's BYTEORDER_HOST_ENDIAN; every other type: BIG_ENDIAN (2)
+
+
+def _byteorder(names: tuple[str, ...] | None) -> int:
+    if names is None or len(names) > 1:
+        return 0                        # verdicts and concatenations: nft writes 0 too
+    return _BYTEORDER.get(names[0], 2)
+
+
+def set_userdata(s: NamedSet) -> bytes:
+    """nft's set userdata TLVs: key (and data) byte order, so `nft list` prints the elements right."""
+    out = bytes([0, 4]) + struct.pack("=I", _byteorder(s.key_type))
+    if isinstance(s, Map):
+        out += bytes([1, 4]) + struct.pack("=I", _byteorder(s.data_type))
+    return out
+
+
+def add_set(family: str, table: str, s: NamedSet, set_id: int, *, ack: bool = True,
+            exist_ok: bool = True) -> Item:
+    """NEWSET (a map when ``s`` is a Map); elements go in separate NEWSETELEM messages."""
+    flags = s.kernel_flags()
+    values = _head(family) + [table.encode(), s.name.encode()]
+    if flags:
+        values.append(flags)
+    values += [type_id(s.key_type), type_len(s.key_type)]
+    is_map = isinstance(s, Map)
+    if isinstance(s, Map):
+        dt = s.data_type
+        values += [VERDICT_TYPE, 16] if dt is None else [type_id(dt), type_len(dt)]
+    values += [set_id, set_userdata(s)]
+    return _set(is_map, bool(flags), ack, not exist_ok), values
+
+
+@lru_cache(maxsize=None)
+def _set_del(ack: bool) -> Compiled:
+    return (Program("delete set", msg_type("DELSET"), _flags(0, ack)).fixed("nfgenmsg", "BB2s")
+            .string(lib.NFTA_SET_TABLE, "table", NAME).string(lib.NFTA_SET_NAME, "name", NAME).compile())
+
+
+def delete_set(family: str, table: str, name: str, *, ack: bool = True) -> Item:
+    return _set_del(ack), _head(family) + [table.encode(), name.encode()]
+
+
+ElemShape = tuple[int, str, int, bool]        # key size, data kind ('', 'value', 'verdict', 'chain'), data size, flags
+ELEMENTS_PER_MESSAGE = 512
+
+
+@lru_cache(maxsize=256)
+def _elems(verb: str, shapes: tuple[ElemShape, ...], ack: bool, excl: bool) -> Compiled:
+    add = verb == "add"
+    p = Program(f"{verb} elements", msg_type("NEWSETELEM" if add else "DELSETELEM"),
+                _flags(lib.NLM_F_CREATE if add else 0, ack, excl))
+    p.fixed("nfgenmsg", "BB2s")
+    p.string(lib.NFTA_SET_ELEM_LIST_TABLE, "table", NAME).string(lib.NFTA_SET_ELEM_LIST_SET, "set", NAME)
+    if shapes:
+        p.nest(lib.NFTA_SET_ELEM_LIST_ELEMENTS, "elements", nested_flag=True)
+        for i, (ksize, dkind, dsize, flags) in enumerate(shapes):
+            p.nest(lib.NFTA_LIST_ELEM, f"elem{i}", nested_flag=True)
+            p.nest(lib.NFTA_SET_ELEM_KEY, "key", nested_flag=True).bytes(lib.NFTA_DATA_VALUE, "value", ksize).end()
+            if dkind == "value":
+                p.nest(lib.NFTA_SET_ELEM_DATA, "data", nested_flag=True)
+                p.bytes(lib.NFTA_DATA_VALUE, "value", dsize).end()
+            elif dkind:
+                p.nest(lib.NFTA_SET_ELEM_DATA, "data", nested_flag=True)
+                p.nest(lib.NFTA_DATA_VERDICT, "verdict", nested_flag=True)
+                p.int(lib.NFTA_VERDICT_CODE, "code", 4, big_endian=True, signed=True)
+                if dkind == "chain":
+                    p.string(lib.NFTA_VERDICT_CHAIN, "chain", NAME)
+                p.end().end()
+            if flags:
+                p.int(lib.NFTA_SET_ELEM_FLAGS, "flags", 4, big_endian=True)
+            p.end()
+        p.end()
+    return p.compile()
+
+
+def elements(verb: str, family: str, table: str, set_name: str, elems: Sequence[Element], *,
+             ack: bool = True, exist_ok: bool = True) -> list[Item]:
+    """NEWSETELEM (``verb`` 'add') or DELSETELEM ('delete') messages, at most 512 elements each.
+
+    DELSETELEM without elements flushes the set.
+    """
+    out: list[Item] = []
+    chunks = [elems[i:i + ELEMENTS_PER_MESSAGE] for i in range(0, len(elems), ELEMENTS_PER_MESSAGE)] or [[]]
+    for chunk in chunks:
+        shapes: list[ElemShape] = []
+        values: list[Any] = _head(family) + [table.encode(), set_name.encode()]
+        for e in chunk:
+            values.append(e.key)
+            data = e.data if verb == "add" else None
+            if isinstance(data, bytes):
+                shapes.append((len(e.key), "value", len(data), bool(e.flags)))
+                values.append(data)
+            elif isinstance(data, tuple):
+                shapes.append((len(e.key), "verdict" if data[1] is None else "chain", 0, bool(e.flags)))
+                values.append(data[0])
+                if data[1] is not None:
+                    values.append(data[1].encode())
+            else:
+                shapes.append((len(e.key), "", 0, bool(e.flags)))
+            if e.flags:
+                values.append(e.flags)
+        out.append((_elems(verb, tuple(shapes), ack, not exist_ok), values))
+    return out
+
+
+@lru_cache(maxsize=None)
+def _elem_dump() -> Compiled:
+    return (Program("list elements", msg_type("GETSETELEM"), REQ | lib.NLM_F_DUMP, dump=True)
+            .fixed("nfgenmsg", "BB2s").string(lib.NFTA_SET_ELEM_LIST_TABLE, "table", NAME)
+            .string(lib.NFTA_SET_ELEM_LIST_SET, "set", NAME).compile())
+
+
+def dump_elements(family: str, table: str, set_name: str) -> Item:
+    return _elem_dump(), _head(family) + [table.encode(), set_name.encode()]
+
+
 # -- reads --------------------------------------------------------------------------------------
 @lru_cache(maxsize=None)
 def _dump(what: str) -> Compiled:
@@ -164,7 +311,7 @@ def _dump(what: str) -> Compiled:
 
 
 def dump(what: str, family: int = 0) -> Item:
-    """A dump of TABLE, CHAIN or RULE objects (family 0: all families)."""
+    """A dump of TABLE, CHAIN, RULE or SET objects (family 0: all families)."""
     return _dump(what), [family, 0, b"\0\0"]
 
 
@@ -178,4 +325,5 @@ def get_generation() -> Item:
 
 
 __all__ = ["Item", "batch_begin", "batch_end", "add_table", "delete_table", "add_chain", "delete_chain",
-           "add_rule", "delete_rule", "flush", "dump", "get_generation"]
+           "add_rule", "delete_rule", "flush", "dump", "get_generation", "add_set", "delete_set", "elements",
+           "dump_elements"]

@@ -1,9 +1,22 @@
 """The Docker NAT model in a table this library owns: masquerade, port publishing, teardown.
 
 All rules live in one table (``pynetlink`` by default, family ``ip``), so the host's own
-firewall is never touched and ``teardown()`` removes exactly what was made. Each rule
-carries a comment naming what it is for; ``unpublish`` deletes by that comment, pinned to
-the ruleset generation it read. Every call is one transaction.
+firewall is never touched and ``teardown()`` removes exactly what was made.
+
+Published ports are elements of maps, not rules: PREROUTING (and OUTPUT, for the host's own
+connections to a local address) hold a fixed handful of rules such as
+``dnat ip to meta l4proto . th dport map @published_v4``, and publishing or unpublishing a
+port is one element added or deleted in one transaction, whatever the number of ports.
+Maps per IP version (``v4``/``v6``; an ``inet`` table has both):
+
+- ``published_v4``: ``inet_proto . inet_service : ipv4_addr . inet_service`` (any host address);
+- ``published_v4_addr``: ``ipv4_addr . inet_proto . inet_service : ...`` (``host_addr`` given),
+  consulted first;
+- ``remote_only_v4`` / ``remote_only_v4_addr``: keys published with ``local=False`` (OUTPUT
+  skips them).
+
+Masquerade rules carry a comment naming what they are for; ``unmasquerade`` deletes by that
+comment, pinned to the ruleset generation it read.
 """
 from __future__ import annotations
 
@@ -14,14 +27,16 @@ from typing import Optional, Union
 from ..errors import InvalidArgument
 from ..transport import NetNS
 from . import validate
-from .match import Ip, Ip6, Meta, port_field
+from .match import Fib, Ip, Ip6, Meta, Th, port_field
 from .rule import Chain, Rule, Table
-from .ruleset import Nftables, Transaction
-from .stmt import Dnat, Masquerade
+from .ruleset import GenerationChanged, Nftables, Transaction, RETRIES
+from .sets import Map, NamedSet, Set
+from .stmt import Dnat, Masquerade, NatMap
 
 POSTROUTING = Chain("POSTROUTING", "nat", "postrouting", 100)
 PREROUTING = Chain("PREROUTING", "nat", "prerouting", -100)
 OUTPUT = Chain("OUTPUT", "nat", "output", -100)
+_ADDR = {4: "ipv4_addr", 6: "ipv6_addr"}
 
 
 @dataclass(frozen=True)
@@ -42,13 +57,32 @@ class Publish:
         port_field(self.proto, "dport")
         if self.host_addr is not None:
             object.__setattr__(self, "host_addr", str(validate.address(self.host_addr)))
+            if ipaddress.ip_address(self.host_addr).version != self.version:
+                raise InvalidArgument(f"publish {self.host_addr}:{self.host_port} to {self.to}: "
+                                      "host and container addresses of different IP versions")
+
+    @property
+    def version(self) -> int:
+        return ipaddress.ip_address(self.to).version
 
     @property
     def tag(self) -> str:
-        """The comment that names this publication's rules."""
+        """A name of this publication (its host side)."""
         return f"pynetlink publish {self.proto} {self.host_addr or '*'}:{self.host_port}"
 
+    @property
+    def key(self) -> tuple[str | int, ...]:
+        """The map key: (proto, host_port), or (host_addr, proto, host_port)."""
+        if self.host_addr is None:
+            return (self.proto, self.host_port)
+        return (self.host_addr, self.proto, self.host_port)
+
+    @property
+    def value(self) -> tuple[str, int]:
+        return (self.to, self.to_port or self.host_port)
+
     def rule(self) -> Rule:
+        """This publication as one DNAT rule (what a map element replaces)."""
         match = [port_field(self.proto, "dport") == self.host_port]
         if self.host_addr is not None:
             addr = ipaddress.ip_address(self.host_addr)
@@ -63,15 +97,51 @@ class DockerNat:
         self.nft = nft
         self.table = validate.name(table, "table name")
         self.family = validate.family(family)
+        self.versions = {"ip": (4,), "ip6": (6,), "inet": (4, 6)}[self.family]
+
+    # -- structure ----------------------------------------------------------------------------------
+    def maps(self, version: int) -> tuple[Map, Map, Set, Set]:
+        """(published, published_addr, remote_only, remote_only_addr) of one IP version (empty)."""
+        addr = _ADDR[version]
+        key = ("inet_proto", "inet_service")
+        v = f"v{version}"
+        return (Map(f"published_{v}", key, (addr, "inet_service")),
+                Map(f"published_{v}_addr", (addr, *key), (addr, "inet_service")),
+                Set(f"remote_only_{v}", key), Set(f"remote_only_{v}_addr", (addr, *key)))
+
+    def _rules(self, version: int, local: bool) -> list[Rule]:
+        pub, pub_addr, remote, remote_addr = self.maps(version)
+        daddr = Ip.daddr if version == 4 else Ip6.daddr
+        dep = [Meta.nfproto("ipv4" if version == 4 else "ipv6")] if self.family == "inet" else []
+        key, key_addr = Meta.l4proto & Th.dport, daddr & Meta.l4proto & Th.dport
+        gate = [Fib.daddr_type == "local"] if local else []
+        gate_remote = [key.not_in_set(remote.name)] if local else []
+        gate_remote_addr = [key_addr.not_in_set(remote_addr.name)] if local else []
+        where = "local" if local else "in"
+        return [Rule(dep + gate + gate_remote_addr, [NatMap(key_addr, pub_addr.name, version=version)],
+                     comment=f"pynetlink publish {where} v{version} by address"),
+                Rule(dep + gate + gate_remote, [NatMap(key, pub.name, version=version)],
+                     comment=f"pynetlink publish {where} v{version}")]
 
     def _base(self, tx: Transaction) -> Transaction:
-        """Table and base chains (idempotent: adding what exists changes nothing)."""
-        return tx.add_table(Table(self.table, self.family, [POSTROUTING, PREROUTING, OUTPUT]))
+        """Table, chains, maps and the map rules (idempotent: PREROUTING and OUTPUT are ours and
+        rewritten; existing maps and their elements stay)."""
+        tx.add_table(Table(self.table, self.family, [POSTROUTING, PREROUTING, OUTPUT],
+                           [s for v in self.versions for s in self.maps(v)]))
+        tx.flush(self.table, PREROUTING.name, family=self.family)
+        tx.flush(self.table, OUTPUT.name, family=self.family)
+        for v in self.versions:
+            for r in self._rules(v, local=False):
+                tx.add_rule(self.table, PREROUTING.name, r, family=self.family)
+            for r in self._rules(v, local=True):
+                tx.add_rule(self.table, OUTPUT.name, r, family=self.family)
+        return tx
 
     def ensure(self) -> None:
-        """Create the table and its nat chains if missing."""
+        """Create the table, its nat chains, the maps and their rules if missing."""
         self._base(self.nft.transaction()).commit()
 
+    # -- masquerade ---------------------------------------------------------------------------------
     def masquerade(self, subnet: str, bridge: str) -> Rule:
         """Masquerade ``subnet`` leaving by any interface except ``bridge``."""
         net = validate.network(subnet)
@@ -88,39 +158,101 @@ class DockerNat:
         tag = f"pynetlink masquerade {net} !{bridge}"
         return self.nft.delete_rules(self.table, lambda chain, r: r.comment == tag, family=self.family)
 
-    def publish(self, *mappings: Union[Publish, tuple[int, str, int]], local: bool = True) -> None:
-        """Publish ports (``Publish`` or ``(host_port, to, to_port)``), all in one transaction.
+    # -- publishing ---------------------------------------------------------------------------------
+    def _check(self, p: Publish) -> None:
+        if p.version not in self.versions:
+            raise InvalidArgument(f"{p.tag} to {p.to}: IPv{p.version} in a table of family {self.family}")
 
-        With ``local`` the host's own connections to the port are published too (OUTPUT).
+    def publish(self, *mappings: Union[Publish, tuple[int, str, int]], local: bool = True) -> None:
+        """Publish ports (``Publish`` or ``(host_port, to, to_port)``), all in one transaction:
+        one map element each.
+
+        With ``local`` the host's own connections to a local address and the port are
+        published too (OUTPUT); without, the key is also put in ``remote_only``.
+        A host port already published elsewhere fails with ``ExistsError``; nothing changes.
         """
         specs = [m if isinstance(m, Publish) else Publish(*m) for m in mappings]
         tags = [s.tag for s in specs]
         if len(set(tags)) != len(tags):
             raise InvalidArgument("publish: the same host port is given twice")
+        for sp in specs:
+            self._check(sp)
         tx = self._base(self.nft.transaction())
-        for s in specs:
-            tx.add_rule(self.table, PREROUTING.name, s.rule(), family=self.family)
-            if local:
-                tx.add_rule(self.table, OUTPUT.name, s.rule(), family=self.family)
+        for v in self.versions:
+            pub, pub_addr, remote, remote_addr = self.maps(v)
+            mine = [sp for sp in specs if sp.version == v]
+            for m, r, addr in ((pub, remote, False), (pub_addr, remote_addr, True)):
+                group = [sp for sp in mine if (sp.host_addr is not None) == addr]
+                if group:
+                    tx.add_elements(self.table, m, {sp.key: sp.value for sp in group}, family=self.family,
+                                    exist_ok=False)
+                if group and not local:
+                    tx.add_elements(self.table, r, [sp.key for sp in group], family=self.family)
         tx.commit()
 
     def unpublish(self, host_port: int, proto: str = "tcp", host_addr: Optional[str] = None) -> int:
-        """Remove one publication's rules; returns how many rules went (0 if none)."""
-        tag = Publish(host_port, "0.0.0.0", None, proto, host_addr).tag
-        return self.nft.delete_rules(self.table, lambda chain, r: r.comment == tag, family=self.family)
+        """Remove one publication (its map element); returns 1, or 0 if it was not published."""
+        key_spec = Publish(host_port, host_addr or "0.0.0.0", None, proto, host_addr)
+        versions = [key_spec.version] if host_addr else list(self.versions)
+        for attempt in range(RETRIES):
+            try:
+                rs = self.nft.ruleset(self.family)
+            except FileNotFoundError:
+                return 0
+            if (self.family, self.table) not in rs:
+                return 0
+            table = rs.table(self.family, self.table)
+            tx = self.nft.transaction(genid=rs.generation)
+            found = 0
+            for v in versions:
+                pub, pub_addr, remote, remote_addr = self.maps(v)
+                spec = Publish(host_port, host_addr or ("0.0.0.0" if v == 4 else "::"), None, proto, host_addr)
+                m, r = (pub_addr, remote_addr) if host_addr else (pub, remote)
+                for s in (m, r):
+                    listed = _listed(table, s.name)
+                    if listed is not None and spec.key in listed.elements:
+                        tx.delete_elements(self.table, s, [spec.key], family=self.family)
+                        found += s is m
+            if not len(tx):
+                return 0
+            try:
+                tx.commit()
+                return found
+            except GenerationChanged:
+                if attempt == RETRIES - 1:
+                    raise
+        return 0
 
-    def published(self) -> list[Rule]:
-        """The publication rules currently in PREROUTING."""
+    def published(self) -> list[Publish]:
+        """The current publications, read from the maps."""
         try:
             table = self.nft.table(self.table, family=self.family)
         except FileNotFoundError:
             return []
-        return [r for c in table.chains if c.name == PREROUTING.name for r in c.rules
-                if (r.comment or "").startswith("pynetlink publish ")]
+        out: list[Publish] = []
+        for v in self.versions:
+            pub, pub_addr, _, _ = self.maps(v)
+            for m in (pub, pub_addr):
+                listed = _listed(table, m.name)
+                if not isinstance(listed, Map):
+                    continue
+                for key, value in listed.elements.items():
+                    assert isinstance(key, tuple) and isinstance(value, tuple)
+                    host_addr = str(key[0]) if len(key) == 3 else None
+                    proto, port = key[-2], key[-1]
+                    out.append(Publish(int(port), str(value[0]), int(value[1]), str(proto), host_addr))
+        return sorted(out, key=lambda p: (p.proto, p.host_port, p.host_addr or ""))
 
     def teardown(self) -> None:
         """Delete our table and everything in it (nothing else is touched)."""
         self.nft.delete_table(self.table, family=self.family, missing_ok=True)
+
+
+def _listed(table: Table, name: str) -> Optional[NamedSet]:
+    try:
+        return table.set(name)
+    except KeyError:
+        return None
 
 
 def set_forwarding(netns: "NetNS | str", enabled: bool = True, *, ipv6: bool = False) -> None:

@@ -13,9 +13,11 @@ from typing import Optional, Sequence, Union
 from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
-from .match import CT_STATES, EQ, NEQ, AddrField, Ct, Field, Ip, Ip6, Match, Meta, SetRef, Tcp, Udp
+from .match import (ADDR_TYPES, CT_STATES, EQ, Fib, NEQ, AddrField, Concat, Ct, Field, Ip, Ip6, Match, Meta, PortField, PortRange,
+                    SetRef, Tcp, Th, Udp, reg_of)
 from .ops import Op
-from .stmt import (IMPLIED, Counter, Dnat, Masquerade, Raw, Redirect, Snat, Statement, Verdict)
+from .sets import NamedSet
+from .stmt import (IMPLIED, Counter, Dnat, Masquerade, NatMap, Raw, Redirect, Snat, Statement, Verdict, Vmap)
 
 UDATA_COMMENT = 0                     # NFTNL_UDATA_RULE_COMMENT
 HOOKS = {"prerouting": int(lib.NF_INET_PRE_ROUTING), "input": int(lib.NF_INET_LOCAL_IN),
@@ -51,12 +53,22 @@ class Rule:
 
     def ops(self, family: str) -> list[Op]:
         """The kernel expressions of this rule in a table of ``family``."""
+        self._check_transport()
         out: list[Op] = []
         for m in self.match:
             out += m.ops(family)
         for s in self.stmt:
             out += s.ops(family)
         return out
+
+    def _check_transport(self) -> None:
+        """As nft: a NAT port (range) needs a transport protocol match before it."""
+        for st in self.stmt:
+            if isinstance(st, (Masquerade, Snat, Dnat, Redirect)) and st.ports is not None:
+                if not any(_sets_l4proto(m) for m in self.match):
+                    raise InvalidArgument(
+                        f"rule '{self}': {st}: a port mapping is only valid after a transport protocol "
+                        "match (add Meta.l4proto('tcp'), Tcp.dport(...), ...)")
 
     def userdata(self) -> bytes:
         """NFTA_RULE_USERDATA as nft writes it (a comment TLV), or b''."""
@@ -70,6 +82,13 @@ class Rule:
         if self.comment is not None:
             parts.append(f'comment "{self.comment}"')
         return " ".join(parts)
+
+
+def _sets_l4proto(m: Match) -> bool:
+    f = m.field
+    if isinstance(f, PortField):
+        return f.proto != 0
+    return f is Meta.l4proto and m.op == "==" and isinstance(m.value, int)
 
 
 @dataclass(frozen=True)
@@ -127,6 +146,8 @@ class Table:
     name: str
     family: str = "ip"
     chains: Sequence[Chain] = ()
+    sets: Sequence[NamedSet] = ()
+    owner: bool = False
     handle: Optional[int] = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -136,13 +157,33 @@ class Table:
         for c in chains:
             if not isinstance(c, Chain):
                 raise InvalidArgument(f"table {self.name}: {c!r} is not a Chain")
+        sets = tuple(self.sets)
+        for st in sets:
+            if not isinstance(st, NamedSet):
+                raise InvalidArgument(f"table {self.name}: {st!r} is not a Set or Map")
+        names = [x.name for x in sets]
+        if len(set(names)) != len(names):
+            raise InvalidArgument(f"table {self.name}: two sets or maps of the same name")
         object.__setattr__(self, "chains", chains)
+        object.__setattr__(self, "sets", tuple(sorted(sets, key=lambda x: x.name)))
 
     def chain(self, name: str) -> Chain:
         for c in self.chains:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    def set(self, name: str) -> NamedSet:
+        """A set or map of this table by name."""
+        for st in self.sets:
+            if st.name == name:
+                return st
+        raise KeyError(name)
+
+    @property
+    def flags(self) -> int:
+        """NFTA_TABLE_FLAGS."""
+        return int(lib.NFT_TABLE_F_OWNER) if self.owner else 0
 
     def __str__(self) -> str:
         return f"table {self.family} {self.name}"
@@ -185,10 +226,88 @@ class _Reader:
     def _step(self) -> int:
         o = self.ops[self.i]
         try:
+            if o.name in ("meta", "payload", "ct"):
+                n = self._keyed()
+                if n:
+                    return n
             handler = getattr(self, "_" + o.name, None)
             return handler(o) if handler is not None else 0
         except (KeyError, ValueError, InvalidArgument, AssertionError):
             return 0
+
+    def _keyed(self) -> int:
+        """[deps] loads lookup [nat]: a set match, a verdict map or a NAT map (a key of 1+ fields)."""
+        j = self.i
+        nfproto = l4proto = 0
+        while j + 1 < len(self.ops) and self.ops[j].name == "meta" and self.ops[j + 1].name == "cmp":
+            mkey, c = self.ops[j].u32(lib.NFTA_META_KEY), self.ops[j + 1]
+            if c.u32(lib.NFTA_CMP_OP) != EQ or mkey not in (lib.NFT_META_NFPROTO, lib.NFT_META_L4PROTO):
+                break
+            if mkey == lib.NFT_META_NFPROTO:
+                nfproto = c.data(lib.NFTA_CMP_DATA)[0]
+            else:
+                l4proto = c.data(lib.NFTA_CMP_DATA)[0]
+            j += 2
+        fields: list[Field] = []
+        offset = 0
+        while j < len(self.ops) and self.ops[j].name in ("meta", "payload", "ct"):
+            o = self.ops[j]
+            dreg = o.u32(lib.NFTA_META_DREG if o.name == "meta" else
+                         lib.NFTA_PAYLOAD_DREG if o.name == "payload" else lib.NFTA_CT_DREG)
+            if dreg != reg_of(offset):
+                return 0
+            f = self._field(o, nfproto, l4proto)
+            if f is None:
+                return 0
+            fields.append(f)
+            offset += (f.size + 3) & ~3
+            j += 1
+        lk = self.ops[j] if j < len(self.ops) and self.ops[j].name == "lookup" else None
+        if not fields or lk is None or lk.u32(lib.NFTA_LOOKUP_SREG) != lib.NFT_REG_1:
+            return 0
+        key: Field = fields[0] if len(fields) == 1 else Concat(*fields)
+        # the dependencies we skipped must be exactly the ones the key adds again
+        if _dep_sig(key.deps(self.family)) != _dep_sig(self.ops[self.i:j - len(fields)]):
+            return 0
+        name = lk.get(lib.NFTA_LOOKUP_SET)
+        assert isinstance(name, str)
+        dreg_v = lk.get(lib.NFTA_LOOKUP_DREG)
+        if dreg_v is None:
+            inv = lk.u32(lib.NFTA_LOOKUP_FLAGS) & lib.NFT_LOOKUP_F_INV
+            self.matches.append(Match(key, "not in" if inv else "in", SetRef(name)))
+            return j + 1 - self.i
+        dreg = int(dreg_v) if isinstance(dreg_v, int) else -1
+        if dreg == lib.NFT_REG_VERDICT:
+            self.stmts.append(Vmap(key, name))
+            return j + 1 - self.i
+        nat = self.ops[j + 1] if j + 1 < len(self.ops) and self.ops[j + 1].name == "nat" else None
+        if nat is None or dreg != lib.NFT_REG_1 or nat.u32(lib.NFTA_NAT_REG_ADDR_MIN) != dreg or \
+                nat.u32(lib.NFTA_NAT_REG_ADDR_MAX, dreg) != dreg or nat.u32(lib.NFTA_NAT_FLAGS) & ~IMPLIED:
+            return 0
+        version = 4 if nat.u32(lib.NFTA_NAT_FAMILY) == lib.NFPROTO_IPV4 else 6
+        preg = nat.u32(lib.NFTA_NAT_REG_PROTO_MIN)
+        if preg and (preg != reg_of(4 if version == 4 else 16) or nat.u32(lib.NFTA_NAT_REG_PROTO_MAX, preg) != preg):
+            return 0
+        kind = "snat" if nat.u32(lib.NFTA_NAT_TYPE) == lib.NFT_NAT_SNAT else "dnat"
+        self.stmts.append(NatMap(key, name, kind, version, bool(preg)))
+        return j + 2 - self.i
+
+    def _field(self, o: Op, nfproto: int, l4proto: int) -> Optional[Field]:
+        if o.name == "meta":
+            return _META_FIELDS.get(o.u32(lib.NFTA_META_KEY))
+        if o.name == "ct":
+            return None
+        base, off, length = (o.u32(lib.NFTA_PAYLOAD_BASE), o.u32(lib.NFTA_PAYLOAD_OFFSET),
+                             o.u32(lib.NFTA_PAYLOAD_LEN))
+        if base == lib.NFT_PAYLOAD_NETWORK_HEADER:
+            if self.family == "inet" and not nfproto:
+                return None
+            version = 6 if self.family == "ip6" or nfproto == lib.NFPROTO_IPV6 else 4
+            f = _ADDR_FIELDS.get((version, off))
+            return f if f is not None and length == f.size else None
+        if base == lib.NFT_PAYLOAD_TRANSPORT_HEADER and length == 2:
+            return _PORT_FIELDS.get((l4proto, off)) if l4proto else {0: Th.sport, 2: Th.dport}.get(off)
+        return None
 
     def _match(self, f: Field, opcode: int, value: object) -> None:
         self.matches.append(Match(f, "==" if opcode == EQ else "!=", value))  # type: ignore[arg-type]
@@ -226,7 +345,7 @@ class _Reader:
         if self.at(k, "bitwise") is not None:
             mask = self.ops[self.i + k].data(lib.NFTA_BITWISE_MASK)
             k += 1
-        test = self.at(k, "cmp") or self.at(k, "lookup")
+        test = self.at(k, "cmp") or self.at(k, "lookup") or self.at(k, "range")
         if test is None:
             return 0
         if base == lib.NFT_PAYLOAD_NETWORK_HEADER:
@@ -234,10 +353,22 @@ class _Reader:
             if self.family == "inet" and not nfproto:
                 return 0
             f: Field = _ADDR_FIELDS[(version, off)]
-        elif base == lib.NFT_PAYLOAD_TRANSPORT_HEADER and length == 2 and mask is None and l4proto:
-            f = _PORT_FIELDS[(l4proto, off)]
+        elif base == lib.NFT_PAYLOAD_TRANSPORT_HEADER and length == 2 and mask is None:
+            f = _PORT_FIELDS[(l4proto, off)] if l4proto else {0: Th.sport, 2: Th.dport}[off]
         else:
             return 0
+        if test.name == "range":
+            if test.u32(lib.NFTA_RANGE_OP) != lib.NFT_RANGE_NEQ or not isinstance(f, PortField):
+                return 0
+            lo, hi = (int.from_bytes(test.data(a), "big") for a in (lib.NFTA_RANGE_FROM_DATA, lib.NFTA_RANGE_TO_DATA))
+            self.matches.append(Match(f, "!=", PortRange(lo, hi)))
+            return k + 1 - skip
+        hi_cmp = self.at(k + 1, "cmp")
+        if test.name == "cmp" and test.u32(lib.NFTA_CMP_OP) == lib.NFT_CMP_GTE and hi_cmp is not None \
+                and hi_cmp.u32(lib.NFTA_CMP_OP) == lib.NFT_CMP_LTE and isinstance(f, PortField):
+            lo, hi = (int.from_bytes(c.data(lib.NFTA_CMP_DATA), "big") for c in (test, hi_cmp))
+            self.matches.append(Match(f, "==", PortRange(lo, hi)))
+            return k + 2 - skip
         if test.name == "lookup":
             inv = test.u32(lib.NFTA_LOOKUP_FLAGS) & lib.NFT_LOOKUP_F_INV
             name = test.get(lib.NFTA_LOOKUP_SET)
@@ -264,6 +395,16 @@ class _Reader:
             return 0
         self.matches.append(Match(Ct.state, "==" if c.u32(lib.NFTA_CMP_OP) == NEQ else "!=", states))
         return 3
+
+    def _fib(self, o: Op) -> int:
+        c = self.at(1, "cmp")
+        if c is None or o.u32(lib.NFTA_FIB_RESULT) != lib.NFT_FIB_RESULT_ADDRTYPE or \
+                o.u32(lib.NFTA_FIB_FLAGS) != lib.NFTA_FIB_F_DADDR:
+            return 0
+        value = int.from_bytes(c.data(lib.NFTA_CMP_DATA), "little")
+        names = {v: k for k, v in ADDR_TYPES.items()}
+        self._match(Fib.daddr_type, c.u32(lib.NFTA_CMP_OP), names[value])
+        return 2
 
     def _counter(self, o: Op) -> int:
         self.stmts.append(Counter(int.from_bytes(o.data(lib.NFTA_COUNTER_PACKETS), "big"),
@@ -301,9 +442,12 @@ class _Reader:
     def _nat(self, o: Op) -> int:
         flags = o.u32(lib.NFTA_NAT_FLAGS) & ~IMPLIED
         addr_reg = o.u32(lib.NFTA_NAT_REG_ADDR_MIN)
-        if not addr_reg or o.u32(lib.NFTA_NAT_REG_ADDR_MAX, addr_reg) != addr_reg:
+        if not addr_reg or addr_reg not in self.regs:
             return 0
+        max_reg = o.u32(lib.NFTA_NAT_REG_ADDR_MAX, addr_reg)
         addr = str(ipaddress.ip_address(self._reg(addr_reg)))
+        if max_reg != addr_reg:
+            addr += "-" + str(ipaddress.ip_address(self._reg(max_reg)))
         ports = self._ports(o, lib.NFTA_NAT_REG_PROTO_MIN, lib.NFTA_NAT_REG_PROTO_MAX)
         cls = Snat if o.u32(lib.NFTA_NAT_TYPE) == lib.NFT_NAT_SNAT else Dnat
         self.stmts.append(cls(addr, ports, **self._flags(flags)))
@@ -317,6 +461,10 @@ class _Reader:
     def _redir(self, o: Op) -> int:
         self.stmts.append(Redirect(self._ports(o, lib.NFTA_REDIR_REG_PROTO_MIN, lib.NFTA_REDIR_REG_PROTO_MAX)))
         return 1
+
+
+def _dep_sig(ops: Sequence[Op]) -> list[tuple[int, bytes]]:
+    return [(ops[k].u32(lib.NFTA_META_KEY), ops[k + 1].data(lib.NFTA_CMP_DATA)) for k in range(0, len(ops) - 1, 2)]
 
 
 def decompile(ops: Sequence[Op], family: str) -> tuple[list[Match], list[Statement]]:
@@ -338,5 +486,5 @@ def comment_of(userdata: Optional[bytes]) -> Optional[str]:
 
 RuleLike = Union[Rule, Sequence[Union[Match, Statement]]]
 
-__all__ = ["Rule", "Chain", "Table", "decompile", "comment_of", "HOOKS", "HOOK_NAMES", "POLICIES",
+__all__ = ["Rule", "Chain", "Table", "NamedSet", "decompile", "comment_of", "HOOKS", "HOOK_NAMES", "POLICIES",
            "CHAIN_TYPES"]

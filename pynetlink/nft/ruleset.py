@@ -10,20 +10,30 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 
+from .._native import lib
 from ..codec.rows import Rows
-from ..codec.specs.nft import CHAIN, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, TABLE, msg_type
+from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, SET, SETELEM, SETELEM_LIST,
+                               SETELEM_LIST_ELEM, TABLE, VERDICT, msg_type)
 from ..errors import InvalidArgument, NetlinkError
 from ..transport import NetlinkSocket, NetNS
 from . import messages as msg
 from . import validate
 from .ops import decode_ops
 from .rule import HOOK_NAMES, POLICIES, Chain, Rule, Table, comment_of, decompile
+from .sets import (FLAGS, MAP_FLAG, VERDICT_TYPE, Element, Map, NamedSet, Set, decode_elements, map_elements,
+                   set_elements, type_names)
 from .validate import FAMILIES, FAMILY_NAMES
 
 RETRIES = 5
 _POLICY_NAMES = {v: k for k, v in POLICIES.items()}
+
+
+def _handle(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise InvalidArgument(f"invalid rule handle {value!r}")
+    return value
 
 
 class GenerationChanged(NetlinkError):
@@ -62,8 +72,15 @@ class Transaction:
         return self
 
     def add_table(self, table: Table, *, exist_ok: bool = True) -> "Transaction":
-        """The table, its chains, then their rules (so a rule may jump to any chain of the table)."""
-        self._push(msg.add_table(table.family, table.name, exist_ok=exist_ok), "add table", str(table))
+        """The table, its sets (with elements) and chains, then the rules (which may use any of them).
+
+        An ``owner`` table belongs to this Nftables' socket: the kernel deletes it when the
+        socket closes, and no other socket may change it.
+        """
+        self._push(msg.add_table(table.family, table.name, exist_ok=exist_ok, flags=table.flags),
+                   "add table", str(table))
+        for s in table.sets:
+            self.add_set(table.name, s, family=table.family, exist_ok=exist_ok)
         for chain in table.chains:
             self.add_chain(table.name, replace(chain, rules=()), family=table.family, exist_ok=exist_ok)
         for chain in table.chains:
@@ -81,17 +98,88 @@ class Transaction:
             self.add_rule(table, chain.name, rule, family=family)
         return self
 
-    def add_rule(self, table: str, chain: str, rule: Rule, *, family: str = "ip") -> "Transaction":
-        """Append ``rule`` to the chain."""
+    def add_rule(self, table: str, chain: str, rule: Rule, *, family: str = "ip",
+                 after: Optional[int] = None) -> "Transaction":
+        """Append ``rule`` to the chain (or put it right after the rule with handle ``after``)."""
         validate.family(family)
         validate.name(table, "table name")
         validate.name(chain, "chain name")
-        return self._push(msg.add_rule(family, table, chain, rule), "add rule", f"{table}/{chain} '{rule}'")
+        where = "" if after is None else f" after handle {_handle(after)}"
+        return self._push(msg.add_rule(family, table, chain, rule, position=after), "add rule",
+                          f"{table}/{chain}{where} '{rule}'")
+
+    def insert_rule(self, table: str, chain: str, rule: Rule, *, family: str = "ip",
+                    before: Optional[int] = None) -> "Transaction":
+        """Put ``rule`` at the start of the chain (or right before the rule with handle ``before``)."""
+        validate.family(family)
+        validate.name(table, "table name")
+        validate.name(chain, "chain name")
+        where = " at the start" if before is None else f" before handle {_handle(before)}"
+        return self._push(msg.add_rule(family, table, chain, rule, append=False, position=before),
+                          "insert rule", f"{table}/{chain}{where} '{rule}'")
+
+    # -- sets and maps ----------------------------------------------------------------------------
+    def add_set(self, table: str, s: NamedSet, *, family: str = "ip", exist_ok: bool = True) -> "Transaction":
+        """Create a set or map (``Set``/``Map``) and add its elements."""
+        validate.family(family)
+        validate.name(table, "table name")
+        if not isinstance(s, NamedSet):
+            raise InvalidArgument(f"add set: {s!r} is not a Set or Map")
+        self._push(msg.add_set(family, table, s, len(self.items) + 1, exist_ok=exist_ok),
+                   "add " + str(s).split()[0], f"{family} {table}/{s.name}")
+        if s.elements:
+            self.add_elements(table, s, family=family)
+        return self
+
+    def delete_set(self, table: str, name: str, *, family: str = "ip") -> "Transaction":
+        """Delete a set or map (the kernel refuses while a rule uses it: EBUSY)."""
+        validate.family(family)
+        return self._push(msg.delete_set(family, validate.name(table, "table name"),
+                                         validate.name(name, "set name")), "delete set",
+                          f"{family} {table}/{name}")
+
+    def add_elements(self, table: str, s: NamedSet, elements: Any = None, *, family: str = "ip",
+                     exist_ok: bool = True) -> "Transaction":
+        """Add elements to the set or map ``s`` (its definition gives the types; its own elements
+        are used when ``elements`` is None). Sets take an iterable of keys, maps a dict."""
+        validate.family(family)
+        validate.name(table, "table name")
+        elems = self._elements(s, elements)
+        for item in msg.elements("add", family, table, s.name, elems, exist_ok=exist_ok):
+            self._push(item, "add elements", f"{family} {table}/{s.name} ({len(elems)})")
+        return self
+
+    def delete_elements(self, table: str, s: NamedSet, keys: Iterable[Any], *,
+                        family: str = "ip") -> "Transaction":
+        """Delete elements (by key) from the set or map ``s``."""
+        validate.family(family)
+        validate.name(table, "table name")
+        key_list = s.keys(keys) if isinstance(s, Set) else [s.key(k) for k in keys]
+        elems = set_elements(s, key_list)
+        if not elems:
+            return self
+        for item in msg.elements("delete", family, table, s.name, elems):
+            self._push(item, "delete elements", f"{family} {table}/{s.name} ({len(elems)})")
+        return self
+
+    def flush_set(self, table: str, name: str, *, family: str = "ip") -> "Transaction":
+        """Delete every element of a set or map."""
+        validate.family(family)
+        (item,) = msg.elements("delete", family, validate.name(table, "table name"),
+                               validate.name(name, "set name"), [])
+        return self._push(item, "flush set", f"{family} {table}/{name}")
+
+    @staticmethod
+    def _elements(s: NamedSet, elements: Any) -> list[Element]:
+        if isinstance(s, Map):
+            return map_elements(s, s.items(elements))
+        if isinstance(s, Set):
+            return set_elements(s, s.keys(elements))
+        raise InvalidArgument(f"elements: {s!r} is not a Set or Map")
 
     def delete_rule(self, table: str, chain: str, handle: int, *, family: str = "ip") -> "Transaction":
         validate.family(family)
-        if isinstance(handle, bool) or not isinstance(handle, int) or handle <= 0:
-            raise InvalidArgument(f"invalid rule handle {handle!r}")
+        _handle(handle)
         return self._push(msg.delete_rule(family, validate.name(table, "table name"),
                                           validate.name(chain, "chain name"), handle),
                           "delete rule", f"{table}/{chain} handle {handle}")
@@ -199,6 +287,33 @@ class Nftables:
     def flush(self, table: str, chain: Optional[str] = None, *, family: str = "ip") -> None:
         self.transaction().flush(table, chain, family=family).commit()
 
+    def insert_rule(self, table: str, chain: str, rule: Rule, *, family: str = "ip",
+                    before: Optional[int] = None) -> None:
+        self.transaction().insert_rule(table, chain, rule, family=family, before=before).commit()
+
+    def add_set(self, table: str, s: NamedSet, *, family: str = "ip") -> None:
+        self.transaction().add_set(table, s, family=family).commit()
+
+    def delete_set(self, table: str, name: str, *, family: str = "ip") -> None:
+        self.transaction().delete_set(table, name, family=family).commit()
+
+    def add_elements(self, table: str, s: NamedSet, elements: Any, *, family: str = "ip") -> None:
+        self.transaction().add_elements(table, s, elements, family=family).commit()
+
+    def delete_elements(self, table: str, s: NamedSet, keys: Iterable[Any], *, family: str = "ip") -> None:
+        self.transaction().delete_elements(table, s, keys, family=family).commit()
+
+    def flush_set(self, table: str, name: str, *, family: str = "ip") -> None:
+        self.transaction().flush_set(table, name, family=family).commit()
+
+    def set(self, table: str, name: str, *, family: str = "ip") -> NamedSet:
+        """One set or map with its elements, as listed (NotFoundError if absent)."""
+        try:
+            return self.table(table, family=family).set(name)
+        except KeyError:
+            raise NetlinkError.from_errno(errno.ENOENT, "list set", f"{family} {table}/{name}",
+                                          "no such set") from None
+
     def delete_rules(self, table: str, where: Callable[[str, Rule], bool], *, family: str = "ip") -> int:
         """Delete the rules ``where(chain, rule)`` selects (e.g. by comment: their owner).
 
@@ -240,10 +355,38 @@ class Nftables:
         for _ in range(RETRIES):
             gen = self.generation()
             dumps = {what: self.sock.dump(*msg.dump(what, fam), label=(f"list {what.lower()}s", ""))
-                     for what in ("TABLE", "CHAIN", "RULE")}
-            if self.generation() == gen:
-                return Ruleset(_assemble(dumps["TABLE"].rows, dumps["CHAIN"].rows, dumps["RULE"].rows), gen)
+                     for what in ("TABLE", "CHAIN", "RULE", "SET")}
+            sets = self._sets(dumps["SET"].rows)
+            if sets is not None and self.generation() == gen:
+                return Ruleset(_assemble(dumps["TABLE"].rows, dumps["CHAIN"].rows, dumps["RULE"].rows, sets), gen)
         raise NetlinkError(errno.EAGAIN, "list ruleset", "", f"the ruleset kept changing ({RETRIES} tries)")
+
+    def _sets(self, rows: Rows) -> Optional[dict[tuple[str, str], list[NamedSet]]]:
+        """Every listed set with its elements (one GETSETELEM dump each, in one transfer);
+        None if a dump was interrupted (the caller retries)."""
+        defs: list[tuple[str, str, NamedSet]] = []
+        for m in _msgs(rows, "NEWSET"):
+            fam = _family(rows, m)
+            if fam is None:
+                continue
+            s = decode_set(rows, m)
+            if s is not None:
+                defs.append((fam, rows.get_str(m, SET["table"]) or "", s))
+        out: dict[tuple[str, str], list[NamedSet]] = {}
+        if not defs:
+            return out
+        reply = self.sock.transact([msg.dump_elements(f, t, s.name) for f, t, s in defs],
+                                   labels=[("list elements", f"{f} {t}/{s.name}") for f, t, s in defs])
+        for (fam, table, s), res in zip(defs, reply.results):
+            if res.dump_intr:
+                return None
+            if res.error is not None:
+                if res.error.errno == errno.ENOENT:      # deleted meanwhile: the generation check sees it
+                    continue
+                raise res.error
+            elems = [e for m in res.messages for e in decode_elements_msg(reply.rows, m)]
+            out.setdefault((fam, table), []).append(replace(s, elements=decode_elements(s, elems)))  # type: ignore[type-var]
+        return out
 
     def table(self, name: str, *, family: str = "ip") -> Table:
         """One table with its chains and rules (NotFoundError if absent)."""
@@ -290,7 +433,56 @@ def decode_chain(rows: Rows, m: int) -> Chain:
                  _POLICY_NAMES.get(policy if policy is not None else 1, "accept"), handle=handle)
 
 
-def _assemble(tables: Rows, chains: Rows, rules: Rows) -> tuple[Table, ...]:
+def decode_set(rows: Rows, m: int) -> Optional[NamedSet]:
+    """A listed NEWSET as a Set or Map without elements (None for anonymous sets and types we
+    do not model)."""
+    name = rows.get_str(m, SET["name"]) or ""
+    flags = rows.get_u(m, SET["flags"]) or 0
+    if name.startswith("__") or flags & int(lib.NFT_SET_ANONYMOUS):
+        return None
+    key = type_names(rows.get_u(m, SET["key-type"]) or 0, rows.get_u(m, SET["key-len"]) or 0)
+    if key is None:
+        return None
+    names = [n for n, bit in FLAGS.items() if flags & bit]
+    handle = rows.get_u(m, SET["handle"])
+    if not flags & MAP_FLAG:
+        return Set(name, key, (), names, handle=handle)
+    dtype = rows.get_u(m, SET["data-type"]) or 0
+    if dtype == VERDICT_TYPE:
+        return Map(name, key, "verdict", {}, names, handle=handle)
+    data = type_names(dtype, rows.get_u(m, SET["data-len"]) or 0)
+    return None if data is None else Map(name, key, data, {}, names, handle=handle)
+
+
+def decode_elements_msg(rows: Rows, m: int) -> list[Element]:
+    """The elements of one NEWSETELEM message (a dump reply or a request)."""
+    out: list[Element] = []
+    lst = rows.find(m, SETELEM_LIST["elements"])
+    if lst < 0:
+        return out
+    for e in rows.children(lst):
+        k = rows.path(e, SETELEM["key"], DATA["value"])
+        if k < 0:
+            continue
+        raw_flags = rows.get_bytes(e, SETELEM["flags"])
+        flags = int.from_bytes(raw_flags, "big") if raw_flags and len(raw_flags) == 4 else 0
+        d = rows.find(e, SETELEM["data"])
+        data: Any = None
+        if d >= 0:
+            v = rows.find(d, DATA["value"])
+            if v >= 0:
+                data = rows.payload(v)
+            else:
+                vd = rows.find(d, DATA["verdict"])
+                code = rows.get_u(vd, VERDICT["code"]) if vd >= 0 else None
+                code = 0 if code is None else (code - (1 << 32) if code >= 1 << 31 else code)
+                data = (code, rows.get_str(vd, VERDICT["chain"]) if vd >= 0 else None)
+        out.append(Element(rows.payload(k), data, flags))
+    return out
+
+
+def _assemble(tables: Rows, chains: Rows, rules: Rows,
+              sets: Optional[dict[tuple[str, str], list[NamedSet]]] = None) -> tuple[Table, ...]:
     by_chain: dict[tuple[str, str, str], list[Rule]] = {}
     for m in _msgs(rules, "NEWRULE"):
         fam = _family(rules, m)
@@ -313,8 +505,11 @@ def _assemble(tables: Rows, chains: Rows, rules: Rows) -> tuple[Table, ...]:
         if fam is None:
             continue
         name = tables.get_str(m, TABLE["name"]) or ""
-        out.append(Table(name, fam, by_table.get((fam, name), []), handle=tables.get_u(m, TABLE["handle"])))
+        tflags = tables.get_u(m, TABLE["flags"]) or 0
+        out.append(Table(name, fam, by_table.get((fam, name), []), (sets or {}).get((fam, name), []),
+                         owner=bool(tflags & int(lib.NFT_TABLE_F_OWNER)), handle=tables.get_u(m, TABLE["handle"])))
     return tuple(out)
 
 
-__all__ = ["Nftables", "Transaction", "Ruleset", "GenerationChanged", "decode_rule", "decode_chain"]
+__all__ = ["Nftables", "Transaction", "Ruleset", "GenerationChanged", "decode_rule", "decode_chain", "decode_set",
+           "decode_elements_msg"]

@@ -8,6 +8,7 @@ from typing import Optional, Union
 from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
+from .match import Field, lookup, reg_of, same_field
 from .ops import BE32, DATA_VALUE, VERDICT_CHAIN, VERDICT_CODE, Op, op
 
 PortRange = tuple[int, int]
@@ -28,6 +29,21 @@ def verdict(code: int, chain: str | None = None) -> Op:
                   (lib.NFTA_IMMEDIATE_DATA, VERDICT_CODE, code))
     return op("immediate", (lib.NFTA_IMMEDIATE_DREG, BE32, int(lib.NFT_REG_VERDICT)),
               (lib.NFTA_IMMEDIATE_DATA, VERDICT_CHAIN, (code, chain)))
+
+
+def _addr_range(value: object) -> tuple[validate.Address, validate.Address]:
+    """'203.0.113.1', '203.0.113.1-203.0.113.10' or a (first, last) tuple."""
+    if isinstance(value, tuple) and len(value) == 2:
+        lo_v, hi_v = value
+    elif isinstance(value, str) and "-" in value:
+        lo_v, _, hi_v = value.partition("-")
+    else:
+        a = validate.address(value)
+        return a, a
+    lo, hi = validate.address(str(lo_v).strip()), validate.address(str(hi_v).strip())
+    if lo.version != hi.version or int(lo) > int(hi):
+        raise InvalidArgument(f"invalid address range {value!r}: first-last of one IP version, first <= last")
+    return lo, hi
 
 
 def _ports(value: Union[int, PortRange, None]) -> Optional[PortRange]:
@@ -107,7 +123,7 @@ class Masquerade(Statement):
 class _Nat(Statement):
     """snat/dnat to an address and optionally a port (range)."""
 
-    to: str
+    to: Union[str, tuple[str, str]]
     ports: Union[int, PortRange, None] = None
     random: bool = False
     fully_random: bool = False
@@ -117,35 +133,46 @@ class _Nat(Statement):
     name = ""
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "to", str(validate.address(self.to)))
+        lo, hi = _addr_range(self.to)
+        object.__setattr__(self, "to", str(lo) if lo == hi else f"{lo}-{hi}")
         object.__setattr__(self, "ports", _ports(self.ports))
 
+    @property
+    def addresses(self) -> tuple[validate.Address, validate.Address]:
+        """The first and last address NAT may choose (the same for one address)."""
+        return _addr_range(self.to)
+
     def ops(self, family: str) -> list[Op]:
-        addr = ipaddress.ip_address(self.to)
-        want = "ip" if addr.version == 4 else "ip6"
+        lo, hi = self.addresses
+        want = "ip" if lo.version == 4 else "ip6"
         if family not in (want, "inet"):
-            raise InvalidArgument(f"{self.name} to {self.to}: an IPv{addr.version} address in a table "
+            raise InvalidArgument(f"{self.name} to {self.to}: an IPv{lo.version} address in a table "
                                   f"of family {family}")
-        nfproto = int(lib.NFPROTO_IPV4 if addr.version == 4 else lib.NFPROTO_IPV6)
-        out = [immediate(lib.NFT_REG_1, addr.packed)]
+        nfproto = int(lib.NFPROTO_IPV4 if lo.version == 4 else lib.NFPROTO_IPV6)
+        out = [immediate(lib.NFT_REG_1, lo.packed)]
         items: list[tuple[int, str, int]] = [(lib.NFTA_NAT_TYPE, BE32, self.nat_type),
                                              (lib.NFTA_NAT_FAMILY, BE32, nfproto),
                                              (lib.NFTA_NAT_REG_ADDR_MIN, BE32, int(lib.NFT_REG_1))]
+        reg = int(lib.NFT_REG_2)
+        if hi != lo:                      # as nft: the range's end in reg 2, ports after it
+            out.append(immediate(reg, hi.packed))
+            items.append((lib.NFTA_NAT_REG_ADDR_MAX, BE32, reg))
+            reg += 1
         flags = _flags(self.random, self.fully_random, self.persistent)
         if isinstance(self.ports, tuple):
-            lo, hi = self.ports
-            out.append(immediate(lib.NFT_REG_2, lo.to_bytes(2, "big")))
-            items.append((lib.NFTA_NAT_REG_PROTO_MIN, BE32, int(lib.NFT_REG_2)))
-            if hi != lo:
-                out.append(immediate(lib.NFT_REG_3, hi.to_bytes(2, "big")))
-                items.append((lib.NFTA_NAT_REG_PROTO_MAX, BE32, int(lib.NFT_REG_3)))
+            plo, phi = self.ports
+            out.append(immediate(reg, plo.to_bytes(2, "big")))
+            items.append((lib.NFTA_NAT_REG_PROTO_MIN, BE32, reg))
+            if phi != plo:
+                out.append(immediate(reg + 1, phi.to_bytes(2, "big")))
+                items.append((lib.NFTA_NAT_REG_PROTO_MAX, BE32, reg + 1))
             flags |= int(lib.NF_NAT_RANGE_PROTO_SPECIFIED)
         if flags:
             items.append((lib.NFTA_NAT_FLAGS, BE32, flags))
         return out + [op("nat", *items)]
 
     def __str__(self) -> str:
-        addr = f"[{self.to}]" if ":" in self.to and self.ports else self.to
+        addr = f"[{self.to}]" if ":" in self.to and self.ports and "-" not in self.to else self.to
         ports = _port_text(self.ports) if isinstance(self.ports, tuple) else ""
         return f"{self.name} to {addr}{ports}" + _flag_text(_flags(self.random, self.fully_random, self.persistent))
 
@@ -236,6 +263,77 @@ def Goto(chain: str) -> Verdict:
     return Verdict("goto", chain)
 
 
+@dataclass(frozen=True, eq=False)
+class NatMap(Statement):
+    """``dnat ip to <key> map @name``: the address and port come from a map keyed by ``key``.
+
+    The map's data is ``ipv4_addr . inet_service`` (``ipv6_addr . inet_service`` for
+    ``version=6``); with ``ports=False`` only an address. One rule serves every
+    element: publishing a port is one element, not one rule.
+    """
+
+    key: Field
+    map: str
+    kind: str = "dnat"
+    version: int = 4
+    ports: bool = True
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, Field):
+            raise InvalidArgument(f"{self.kind} map: key {self.key!r} is not a field (Th.dport, Meta.l4proto & Th.dport)")
+        validate.name(self.map, "map name")
+        if self.kind not in ("dnat", "snat") or self.version not in (4, 6):
+            raise InvalidArgument(f"nat map: kind dnat/snat and version 4/6, not {self.kind}/{self.version}")
+
+    def ops(self, family: str) -> list[Op]:
+        want = "ip" if self.version == 4 else "ip6"
+        if family not in (want, "inet"):
+            raise InvalidArgument(f"{self}: IPv{self.version} addresses in a table of family {family}")
+        size = 4 if self.version == 4 else 16
+        items: list[tuple[int, str, int]] = [
+            (lib.NFTA_NAT_TYPE, BE32, int(lib.NFT_NAT_DNAT if self.kind == "dnat" else lib.NFT_NAT_SNAT)),
+            (lib.NFTA_NAT_FAMILY, BE32, int(lib.NFPROTO_IPV4 if self.version == 4 else lib.NFPROTO_IPV6)),
+            (lib.NFTA_NAT_REG_ADDR_MIN, BE32, int(lib.NFT_REG_1))]
+        if self.ports:
+            items.append((lib.NFTA_NAT_REG_PROTO_MIN, BE32, reg_of(size)))
+        return self.key.load(family) + [lookup(self.map, dreg=int(lib.NFT_REG_1)), op("nat", *items)]
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, NatMap) and same_field(self.key, other.key) and
+                (self.map, self.kind, self.version, self.ports) == (other.map, other.kind, other.version, other.ports))
+
+    def __hash__(self) -> int:
+        return hash((self.key.text, self.map, self.kind))
+
+    def __str__(self) -> str:
+        return f"{self.kind} {'ip' if self.version == 4 else 'ip6'} to {self.key.text} map @{self.map}"
+
+
+@dataclass(frozen=True, eq=False)
+class Vmap(Statement):
+    """``<key> vmap @name``: the verdict comes from a verdict map."""
+
+    key: Field
+    map: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.key, Field):
+            raise InvalidArgument(f"vmap: key {self.key!r} is not a field")
+        validate.name(self.map, "map name")
+
+    def ops(self, family: str) -> list[Op]:
+        return self.key.load(family) + [lookup(self.map, dreg=int(lib.NFT_REG_VERDICT))]
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Vmap) and same_field(self.key, other.key) and self.map == other.map
+
+    def __hash__(self) -> int:
+        return hash((self.key.text, self.map))
+
+    def __str__(self) -> str:
+        return f"{self.key.text} vmap @{self.map}"
+
+
 @dataclass(frozen=True)
 class Raw(Statement):
     """Kernel expressions this library does not model, kept as they came (and re-sent as is)."""
@@ -250,4 +348,4 @@ class Raw(Statement):
 
 
 __all__ = ["Statement", "Counter", "Masquerade", "Snat", "Dnat", "Redirect", "Verdict", "Accept", "Drop",
-           "Return", "Jump", "Goto", "Raw", "immediate", "verdict"]
+           "Return", "Jump", "Goto", "Raw", "NatMap", "Vmap", "immediate", "verdict"]

@@ -33,10 +33,12 @@ POST = [
                  "right": {"prefix": {"addr": "172.17.0.0", "len": 16}}}},
       {"match": {"op": "!=", "left": {"meta": {"key": "oifname"}}, "right": "docker0"}},
       {"counter": {"packets": 0, "bytes": 0}}, {"masquerade": None}]),
-    (Rule([Ip.daddr("10.1.0.0/20"), Meta.iifname("veth*")], [Masquerade((1000, 2000), fully_random=True)]),
+    (Rule([Ip.daddr("10.1.0.0/20"), Meta.iifname("veth*"), Meta.l4proto("tcp")],
+          [Masquerade((1000, 2000), fully_random=True)]),
      [{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}},
                  "right": {"prefix": {"addr": "10.1.0.0", "len": 20}}}},
       {"match": {"op": "==", "left": {"meta": {"key": "iifname"}}, "right": "veth*"}},
+      {"match": {"op": "==", "left": {"meta": {"key": "l4proto"}}, "right": "tcp"}},
       {"masquerade": {"port": {"range": [1000, 2000]}, "flags": "fully-random"}}]),
     (Rule([Udp.sport(53), Ip.saddr("10.0.0.1")], [Snat("203.0.113.1", (1024, 2048), random=True, persistent=True)]),
      [{"match": {"op": "==", "left": {"payload": {"protocol": "udp", "field": "sport"}}, "right": 53}},
@@ -145,27 +147,74 @@ def test_bad_input_refused_before_sending() -> None:
             bad()
 
 
+def nft_json(ns: NetNS) -> list[dict[str, Any]]:
+    return list(json.loads(nft_cmd(ns, "-j", "list", "ruleset"))["nftables"])
+
+
+def nft_map(ns: NetNS, name: str) -> dict[str, Any]:
+    (m,) = [x.get("map") or x.get("set") for x in nft_json(ns)
+            if (x.get("map") or x.get("set") or {}).get("name") == name]
+    return dict(m)
+
+
 def test_docker_nat_publish_200_atomically_and_unpublish(netns: NetNS) -> None:
     with Nftables(netns) as nft:
         nat = DockerNat(nft, table="pnl")
         nat.masquerade("172.17.0.0/24", "docker0")
+        gen = nft.generation()
         nat.publish(*[Publish(10000 + i, f"172.17.0.{2 + i % 200}", 80) for i in range(200)])
+        assert nft.generation() == gen + 1                          # one transaction
         assert len(nat.published()) == 200
-        rules = nft_rules(netns)
-        assert len([r for r in rules if r["chain"] == "PREROUTING"]) == 200
+        pub = nft_map(netns, "published_v4")                        # nft's view: 200 elements of one map
+        assert pub["type"] == ["inet_proto", "inet_service"] and pub["map"] == "ipv4_addr . inet_service"
+        assert len(pub["elem"]) == 200
+        assert pub["elem"][0] == [{"concat": ["tcp", 10000]}, {"concat": ["172.17.0.2", 80]}] or \
+            [{"concat": ["tcp", 10000]}, {"concat": ["172.17.0.2", 80]}] in pub["elem"]
+        rules = nft_rules(netns)                                    # a fixed handful of rules, not 400
+        assert len([r for r in rules if r["chain"] == "PREROUTING"]) == 2
+        assert len([r for r in rules if r["chain"] == "OUTPUT"]) == 2
         # one bad mapping: nothing of the 200 lands
         gen = nft.generation()
         with pytest.raises(InvalidArgument):
             nat.publish(*[(20000 + i, "172.17.0.2", 80) for i in range(199)], (30000, "172.17.0.2/24", 80))
         assert nft.generation() == gen
-        assert nat.unpublish(10005) == 2                           # PREROUTING and OUTPUT
+        # a port already published elsewhere: refused by the kernel, nothing changes
+        with pytest.raises(FileExistsError):
+            nat.publish((20000, "172.17.0.3", 80), (10001, "172.17.0.9", 80))
+        assert nft.generation() == gen
+        assert nat.unpublish(10005) == 1
         assert len(nat.published()) == 199
+        assert Publish(10005, "172.17.0.7", 80) not in nat.published()
         assert nat.unpublish(10005) == 0
+        assert len(nft_map(netns, "published_v4")["elem"]) == 199
         nft.apply(Table("host", "ip", [Chain("input", "filter", "input", 0)]))   # the host's own
         nat.teardown()
         tables = [x["table"]["name"] for x in json.loads(nft_cmd(netns, "-j", "list", "tables"))["nftables"]
                   if "table" in x]
         assert tables == ["host"]
+
+
+def test_docker_nat_host_addr_and_remote_only(netns: NetNS) -> None:
+    with Nftables(netns) as nft:
+        nat = DockerNat(nft, table="pnl", family="inet")
+        nat.publish(Publish(8080, "172.17.0.2", 80, host_addr="203.0.113.1"),
+                    Publish(53, "172.17.0.3", proto="udp"),
+                    Publish(8443, "2001:db8:1::2", 443))
+        nat.publish((9000, "172.17.0.4", 9001), local=False)
+        assert nat.published() == sorted([
+            Publish(8080, "172.17.0.2", 80, host_addr="203.0.113.1"), Publish(53, "172.17.0.3", 53, "udp"),
+            Publish(8443, "2001:db8:1::2", 443), Publish(9000, "172.17.0.4", 9001)],
+            key=lambda p: (p.proto, p.host_port, p.host_addr or ""))
+        assert nft_map(netns, "published_v4_addr")["elem"] == [
+            [{"concat": ["203.0.113.1", "tcp", 8080]}, {"concat": ["172.17.0.2", 80]}]]
+        assert nft_map(netns, "published_v6")["elem"] == [[{"concat": ["tcp", 8443]}, {"concat": ["2001:db8:1::2", 443]}]]
+        assert nft_map(netns, "remote_only_v4")["elem"] == [{"concat": ["tcp", 9000]}]
+        assert nat.unpublish(9000) == 1
+        assert "elem" not in nft_map(netns, "remote_only_v4")
+        assert nat.unpublish(8080) == 0                             # published for one address only
+        assert nat.unpublish(8080, host_addr="203.0.113.1") == 1
+        with pytest.raises(InvalidArgument):                        # v6 container in an ip table
+            DockerNat(nft, table="pnl4").publish((1, "2001:db8::2", 2))
 
 
 def test_generation_guard(netns: NetNS) -> None:

@@ -6,7 +6,7 @@ Expressions (``NFTA_EXPR_DATA``) are sub-messages chosen by their sibling ``NFTA
 from __future__ import annotations
 
 from ..._native import lib
-from ..schema import AttrSet, Family, MessageKind, raw, string, u32, u64
+from ..schema import AttrSet, Family, MessageKind, nest, raw, string, u32, u64
 from . import submsgs, ynl_sets
 
 NFGENMSG = 4
@@ -19,6 +19,9 @@ _EXTRA_SETS = [
         u32("flags", be=True), u32("reg-proto-min", be=True), u32("reg-proto-max", be=True)]),
     AttrSet("expr-redir-attrs", "NFTA_REDIR_", [
         u32("reg-proto-min", be=True), u32("reg-proto-max", be=True), u32("flags", be=True)]),
+    AttrSet("expr-range-attrs", "NFTA_RANGE_", [
+        u32("sreg", be=True), u32("op", be=True), nest("from-data", "data-attrs"),
+        nest("to-data", "data-attrs")]),
     # YNL leaves the counters' byte order out: the kernel writes them big endian
     AttrSet("expr-counter-attrs", "NFTA_COUNTER_", [u64("bytes", be=True), u64("packets", be=True)]),
     AttrSet("extack-attrs", "NLMSGERR_ATTR_", [string("msg"), u32("offs"), raw("cookie"),
@@ -27,7 +30,7 @@ _EXTRA_SETS = [
 _REPLACED = {s.name for s in _EXTRA_SETS}
 
 _EXPR_OPS = dict(submsgs("nftables")["expr-ops"])
-_EXPR_OPS.update({"masq": "expr-masq-attrs", "redir": "expr-redir-attrs"})
+_EXPR_OPS.update({"masq": "expr-masq-attrs", "redir": "expr-redir-attrs", "range": "expr-range-attrs"})
 
 # message kind -> attribute set of its top level
 _ROOTS = {"TABLE": "table-attrs", "CHAIN": "chain-attrs", "RULE": "rule-attrs", "SET": "set-attrs",
@@ -67,10 +70,12 @@ EXPR = NFT.sets["expr-attrs"]
 SET = NFT.sets["set-attrs"]
 SETELEM_LIST = NFT.sets["setelem-list-attrs"]
 SETELEM = NFT.sets["setelem-attrs"]
+SETELEM_LIST_ELEM = NFT.sets["setelem-list-elem-attrs"]
+SET_DESC = NFT.sets["set-desc-attrs"]
 DATA = NFT.sets["data-attrs"]
 VERDICT = NFT.sets["verdict-attrs"]
 GEN = NFT.sets["gen-attrs"]
 EXTACK = NFT.sets["extack-attrs"]
 
 __all__ = ["NFT", "NFGENMSG", "NETLINK_NETFILTER", "SUBSYS", "msg_type", "TABLE", "CHAIN", "HOOK",
-           "RULE", "EXPR", "SET", "SETELEM_LIST", "SETELEM", "DATA", "VERDICT", "GEN", "EXTACK"]
+           "RULE", "EXPR", "SET", "SETELEM_LIST", "SETELEM", "SETELEM_LIST_ELEM", "SET_DESC", "DATA", "VERDICT", "GEN", "EXTACK"]
