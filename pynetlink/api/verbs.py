@@ -16,7 +16,7 @@ from ..rtnl import routes as rtroute
 from ..rtnl.addresses import Address
 from ..rtnl.link import BridgePort, Link
 from ..rtnl.request import Request
-from ..rtnl.routes import Nexthop, Route, Table
+from ..rtnl.routes import Route, Table
 from ..rtnl.validate import LinkRef, NetnsRef
 
 R = TypeVar("R")
@@ -196,4 +196,4 @@ class Fdb(_Verbs[R]):
         return self._submit(rtneigh.fdb_dump(link=link, master=master))
 
 
-__all__ = ["Addresses", "Fdb", "Links", "Neighbours", "Nexthop", "Routes"]
+__all__ = ["Addresses", "Fdb", "Links", "Neighbours", "Routes"]

@@ -111,12 +111,19 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
     needs = tuple(n for n in (master, link if rename else None) if isinstance(n, str))
 
     def build(resolve: Resolve) -> list[Msg]:
-        m = _target(Msg("set link", NEW, ACK), "Link", link, resolve, up, by_index=rename)
+        msgs = []
+        state = up
+        if rename and up is False:
+            # the kernel renames before it applies flags, and kernels before 6.x refuse to
+            # rename a link that is up (EBUSY): take it down first
+            msgs.append(_target(Msg("set link", NEW, ACK), "Link", link, resolve, False, by_index=True))
+            state = None
+        m = _target(Msg("set link", NEW, ACK), "Link", link, resolve, state, by_index=rename)
         if rename:
             m.string(lib.IFLA_IFNAME, "Link.name", name or "")
         put_common(m, "Link", resolve, mtu=mtu, mac=mac, master=0 if nomaster else master,
                    txqlen=txqlen, alias=alias, group=group, netns=netns)
-        return [m]
+        return msgs + [m]
 
     creates = (name,) if name is not None and netns is None else ()
     return Request("set link", str(link), build, needs=needs, creates=creates)

@@ -115,10 +115,7 @@ class Route:
         """The destination (None for default)."""
         if self.dst == "default":
             return None
-        net = v.network(self.dst, "Route.dst")
-        if "/" not in self.dst:
-            return net
-        return net
+        return v.interface(self.dst, "Route.dst")
 
     @property
     def af(self) -> int:

@@ -109,11 +109,6 @@ def interface(value: object, field: str) -> IPNetwork:
         raise InvalidArgument(f"{field}: invalid address {value!r}") from None
 
 
-def network(value: object, field: str) -> IPNetwork:
-    """A destination prefix ("10.0.0.0/8", "default" is handled by the caller); host bits kept."""
-    return interface(value, field)
-
-
 def prefix_len(value: str, field: str, max_len: int) -> int:
     if not value.isdigit() or int(value) > max_len:
         raise InvalidArgument(f"{field}: invalid prefix length /{value} (0-{max_len})")
