@@ -7,6 +7,7 @@ host links are deleted by the network's link group in one request.
 """
 from __future__ import annotations
 
+import os
 from functools import partial
 from typing import Any
 
@@ -43,7 +44,10 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
     if view is None:
         ctx.note("bridge", name)
         ctx.note("bridge_owned", True)
-        h.links.create(Bridge(name, up=True, mtu=cfg.mtu, group=ctx.group))
+        # a MAC of its own, as Docker gives docker0: else the bridge takes its lowest port's
+        # and changes it whenever ports come and go
+        mac = ":".join(f"{b:02x}" for b in bytes([0x02]) + os.urandom(5))
+        h.links.create(Bridge(name, up=True, mtu=cfg.mtu, group=ctx.group, mac=mac))
         undo.push(f"delete bridge {name}", ignore_missing(lambda: h.links.delete(name)))
     elif view.kind != "bridge":
         raise NotOwned(f"{name} exists in {ctx.where()} and is a {view.kind or 'device'}, "

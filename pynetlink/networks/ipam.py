@@ -77,7 +77,7 @@ class IPAM:
             return {ipaddress.ip_address(a): o for a, o in st["allocations"].items()}
 
     def owned(self, owner: str) -> tuple[IPAddress, ...]:
-        """The addresses ``owner`` holds, in pool order."""
+        """The addresses ``owner`` holds (IPv4 first)."""
         return tuple(a for a, o in sorted(self.allocations().items(), key=_order) if o == owner)
 
     # -- allocation -----------------------------------------------------------------------
@@ -96,34 +96,53 @@ class IPAM:
 
     def _one(self, alloc: dict[str, str], last: dict[str, str], owner: str,
              explicit: Mapping[int, IPAddress]) -> tuple[IPAddress, ...]:
+        """One address per IP version: the explicit one, the one held, or the next free
+        address of the first pool (of that version) that has one."""
         held = {ipaddress.ip_address(a) for a, o in alloc.items() if o == owner}
         got: list[IPAddress] = []
-        for i, pool in enumerate(self.pools):
-            mine = [a for a in held if a in pool.subnet]
-            want = explicit.get(i)
+        for version in sorted({p.version for p in self.pools}):
+            idx = [i for i, p in enumerate(self.pools) if p.version == version]
+            mine = sorted(a for a in held if a.version == version)
+            want = next((explicit[i] for i in idx if i in explicit), None)
             if want is not None:
-                if want not in pool.subnet:
-                    raise OptionError("--ip", f"{want} is outside the subnet {pool.subnet}")
-                if want in pool.reserved():
-                    raise OptionError("--ip", f"{want} is reserved in {pool.subnet} "
-                                              "(gateway, aux, network or broadcast address)")
-                holder = alloc.get(str(want))
-                if holder is not None and holder != owner:
-                    raise AddressInUse(f"{want} is already allocated to {holder} "
-                                       f"on network {self.network}")
+                self._check_explicit(alloc, owner, want)
                 for a in mine:
                     if a != want:
                         del alloc[str(a)]
                 alloc[str(want)] = owner
                 got.append(want)
             elif mine:
-                got.append(min(mine))
+                got.append(mine[0])
             else:
-                ip = self._next_free(pool, alloc, last.get(str(i)))
-                alloc[str(ip)] = owner
-                last[str(i)] = str(ip)
-                got.append(ip)
+                got.append(self._from_pools(alloc, last, owner, idx))
         return tuple(got)
+
+    def _check_explicit(self, alloc: Mapping[str, str], owner: str, want: IPAddress) -> None:
+        pool = next((p for p in self.pools if want in p.subnet), None)
+        if pool is None:
+            raise OptionError("--ip", f"{want} is outside the subnets "
+                                      f"({', '.join(str(p.subnet) for p in self.pools)})")
+        if want in pool.reserved():
+            raise OptionError("--ip", f"{want} is reserved in {pool.subnet} "
+                                      "(gateway, aux, network or broadcast address)")
+        holder = alloc.get(str(want))
+        if holder is not None and holder != owner:
+            raise AddressInUse(f"{want} is already allocated to {holder} on network {self.network}")
+
+    def _from_pools(self, alloc: dict[str, str], last: dict[str, str], owner: str,
+                    idx: list[int]) -> IPAddress:
+        error: PoolExhausted | None = None
+        for i in idx:
+            try:
+                ip = self._next_free(self.pools[i], alloc, last.get(str(i)))
+            except PoolExhausted as exc:
+                error = exc
+                continue
+            alloc[str(ip)] = owner
+            last[str(i)] = str(ip)
+            return ip
+        assert error is not None
+        raise error
 
     def _next_free(self, pool: Pool, alloc: Mapping[str, str], last: str | None) -> IPAddress:
         rng = pool.ip_range

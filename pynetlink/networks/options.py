@@ -364,7 +364,9 @@ def container_addresses(pools: Sequence[Pool], ips: Iterable[str]) -> dict[int, 
             name = next((n for n, a in pool.aux if a == ip), None)
             what = f"aux address {name!r}" if name else f"the network or broadcast address of {pool.subnet}"
             raise OptionError("--ip", f"{ip} is reserved ({what})")
-        if i in out:
-            raise OptionError("--ip", f"two addresses ({out[i]}, {ip}) in {pool.subnet}")
+        other = next((a for a in out.values() if a.version == ip.version), None)
+        if other is not None:
+            raise OptionError("--ip", f"two IPv{ip.version} addresses ({other}, {ip}); "
+                                      "a container gets one per IP version")
         out[i] = ip
     return out
