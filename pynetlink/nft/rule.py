@@ -254,7 +254,7 @@ class _Reader:
             o = self.ops[j]
             dreg = o.u32(lib.NFTA_META_DREG if o.name == "meta" else
                          lib.NFTA_PAYLOAD_DREG if o.name == "payload" else lib.NFTA_CT_DREG)
-            if dreg != reg_of(offset):
+            if _reg32(dreg) != _reg32(reg_of(offset)):
                 return 0
             f = self._field(o, nfproto, l4proto)
             if f is None:
@@ -286,7 +286,8 @@ class _Reader:
             return 0
         version = 4 if nat.u32(lib.NFTA_NAT_FAMILY) == lib.NFPROTO_IPV4 else 6
         preg = nat.u32(lib.NFTA_NAT_REG_PROTO_MIN)
-        if preg and (preg != reg_of(4 if version == 4 else 16) or nat.u32(lib.NFTA_NAT_REG_PROTO_MAX, preg) != preg):
+        if preg and (_reg32(preg) != _reg32(reg_of(4 if version == 4 else 16)) or
+                     nat.u32(lib.NFTA_NAT_REG_PROTO_MAX, preg) != preg):
             return 0
         kind = "snat" if nat.u32(lib.NFTA_NAT_TYPE) == lib.NFT_NAT_SNAT else "dnat"
         self.stmts.append(NatMap(key, name, kind, version, bool(preg)))
@@ -370,6 +371,8 @@ class _Reader:
             self.matches.append(Match(f, "==", PortRange(lo, hi)))
             return k + 2 - skip
         if test.name == "lookup":
+            if test.get(lib.NFTA_LOOKUP_DREG) is not None:
+                return 0                  # a map lookup: _keyed reads it
             inv = test.u32(lib.NFTA_LOOKUP_FLAGS) & lib.NFT_LOOKUP_F_INV
             name = test.get(lib.NFTA_LOOKUP_SET)
             assert isinstance(name, str)
@@ -461,6 +464,11 @@ class _Reader:
     def _redir(self, o: Op) -> int:
         self.stmts.append(Redirect(self._ports(o, lib.NFTA_REDIR_REG_PROTO_MIN, lib.NFTA_REDIR_REG_PROTO_MAX)))
         return 1
+
+
+def _reg32(reg: int) -> int:
+    """A register as a 32-bit slot index (the kernel lists aligned 32-bit registers as 128-bit ones)."""
+    return (reg - int(lib.NFT_REG32_00)) if reg >= lib.NFT_REG32_00 else (reg - 1) * 4
 
 
 def _dep_sig(ops: Sequence[Op]) -> list[tuple[int, bytes]]:

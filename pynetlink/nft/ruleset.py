@@ -80,9 +80,12 @@ class Transaction:
         self._push(msg.add_table(table.family, table.name, exist_ok=exist_ok, flags=table.flags),
                    "add table", str(table))
         for s in table.sets:
-            self.add_set(table.name, s, family=table.family, exist_ok=exist_ok)
+            self.add_set(table.name, s, family=table.family, exist_ok=exist_ok, elements=False)
         for chain in table.chains:
             self.add_chain(table.name, replace(chain, rules=()), family=table.family, exist_ok=exist_ok)
+        for s in table.sets:              # after the chains (verdict maps may jump to them)
+            if s.elements:
+                self.add_elements(table.name, s, family=table.family)
         for chain in table.chains:
             for rule in chain.rules:
                 self.add_rule(table.name, chain.name, rule, family=table.family)
@@ -119,15 +122,16 @@ class Transaction:
                           "insert rule", f"{table}/{chain}{where} '{rule}'")
 
     # -- sets and maps ----------------------------------------------------------------------------
-    def add_set(self, table: str, s: NamedSet, *, family: str = "ip", exist_ok: bool = True) -> "Transaction":
-        """Create a set or map (``Set``/``Map``) and add its elements."""
+    def add_set(self, table: str, s: NamedSet, *, family: str = "ip", exist_ok: bool = True,
+                elements: bool = True) -> "Transaction":
+        """Create a set or map (``Set``/``Map``) and (with ``elements``) add its elements."""
         validate.family(family)
         validate.name(table, "table name")
         if not isinstance(s, NamedSet):
             raise InvalidArgument(f"add set: {s!r} is not a Set or Map")
         self._push(msg.add_set(family, table, s, len(self.items) + 1, exist_ok=exist_ok),
                    "add " + str(s).split()[0], f"{family} {table}/{s.name}")
-        if s.elements:
+        if elements and s.elements:
             self.add_elements(table, s, family=family)
         return self
 
