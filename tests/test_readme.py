@@ -1,0 +1,34 @@
+"""The README's tour runs as written (with unique namespace names)."""
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+from pynetlink.transport import NetNS
+
+from .conftest import unique_name
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+@pytest.mark.root
+def test_readme_tour_runs() -> None:
+    code = re.search(r"## A tour.*?```python\n(.*?)```", README.read_text(), re.S).group(1)  # type: ignore[union-attr]
+    names = {"host1": unique_name("host"), "ctr1": unique_name("ctr")}
+    for old, new in names.items():
+        code = code.replace(f'"{old}"', f'"{new}"')
+    out = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, "README.md", "exec"), {})
+    finally:
+        for name in names.values():
+            if NetNS.exists(name):
+                NetNS.named(name).delete()
+    assert "('eth0', 'veth', 'up')" in out.getvalue()
+    assert "'via': '172.17.0.1'" in out.getvalue()
+    assert not any(NetNS.exists(n) for n in names.values())
