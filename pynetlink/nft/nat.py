@@ -172,7 +172,7 @@ class DockerNat:
         A host port already published elsewhere fails with ``ExistsError``; nothing changes.
         """
         specs = [m if isinstance(m, Publish) else Publish(*m) for m in mappings]
-        tags = [s.tag for s in specs]
+        tags = [(s.version, s.tag) for s in specs]       # one IPv4 and one IPv6 target per port is fine
         if len(set(tags)) != len(tags):
             raise InvalidArgument("publish: the same host port is given twice")
         for sp in specs:

@@ -7,7 +7,8 @@ from typing import Callable
 
 import pytest
 
-from pynetlink.nft import DockerNat, Nftables, Publish, set_forwarding
+from pynetlink.nft import (Chain, DockerNat, Drop, Ip, Meta, Nftables, Publish, Rule, Set, Table, Tcp,
+                           set_forwarding)
 from pynetlink.transport import NetNS, run_in
 
 from .topo import build_s1
@@ -16,21 +17,25 @@ pytestmark = [pytest.mark.root, pytest.mark.kernel("nft_nat", "bridge")]
 TIMEOUT = 3.0
 
 
-def listener(ns: NetNS, port: int) -> socket.socket:
+def listener(ns: NetNS, port: int, family: int = socket.AF_INET) -> socket.socket:
+    """A TCP listener inside ``ns`` (IPv4, or IPv6 only with AF_INET6)."""
     def make() -> socket.socket:
-        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s = socket.socket(family, socket.SOCK_STREAM)
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("0.0.0.0", port))
+        if family == socket.AF_INET6:
+            s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        s.bind(("0.0.0.0" if family == socket.AF_INET else "::", port))
         s.listen(4)
         s.settimeout(TIMEOUT)
         return s
     return run_in(ns.path, make)
 
 
-def connect(ns: NetNS, addr: str, port: int) -> socket.socket:
+def connect(ns: NetNS, addr: str, port: int, timeout: float = TIMEOUT) -> socket.socket:
     """A TCP connection opened from inside ``ns`` (raises OSError if nothing answers)."""
-    s = run_in(ns.path, lambda: socket.socket(socket.AF_INET, socket.SOCK_STREAM))
-    s.settimeout(TIMEOUT)
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = run_in(ns.path, lambda: socket.socket(family, socket.SOCK_STREAM))
+    s.settimeout(timeout)
     try:
         s.connect((addr, port))
     except BaseException:
@@ -42,7 +47,8 @@ def connect(ns: NetNS, addr: str, port: int) -> socket.socket:
 def peer_seen(server: socket.socket, client_ns: NetNS, addr: str, port: int) -> str:
     """Connect to addr:port from client_ns; the source address the server's accept() saw."""
     with connect(client_ns, addr, port) as c:
-        conn, (peer, _) = server.accept()
+        conn, addr_info = server.accept()
+        peer = addr_info[0]
         with conn:
             c.sendall(b"ping")
             assert conn.recv(4) == b"ping"
@@ -89,3 +95,71 @@ def test_failed_publish_leaves_traffic_as_before(s1: dict[str, NetNS]) -> None:
         with pytest.raises(FileNotFoundError):
             tx.commit()
         assert peer_seen(web, o, "203.0.113.1", 8080) == "203.0.113.254"
+
+
+def refused(ns: NetNS, addr: str, port: int) -> bool:
+    """True if a connection from ``ns`` fails (dropped or unanswered within a second)."""
+    try:
+        connect(ns, addr, port, timeout=1.0).close()
+    except OSError:
+        return True
+    return False
+
+
+@pytest.fixture
+def s1_v6(make_netns: Callable[..., NetNS]) -> dict[str, NetNS]:
+    return build_s1(make_netns, ipv6=True)
+
+
+def test_inet_table_masquerades_and_publishes_ipv4_and_ipv6(s1_v6: dict[str, NetNS]) -> None:
+    h, c1, o = s1_v6["h"], s1_v6["c1"], s1_v6["o"]
+    set_forwarding(h, ipv6=True)
+    with Nftables(h) as nft:
+        nat = DockerNat(nft, family="inet")
+        with listener(o, 9000, socket.AF_INET6) as srv6, listener(o, 9000) as srv4:
+            assert refused(c1, "2001:db8:2::254", 9000)              # O has no route back
+            nat.masquerade("2001:db8:1::/64", "docker0")
+            nat.masquerade("172.17.0.0/24", "docker0")
+            assert peer_seen(srv6, c1, "2001:db8:2::254", 9000) == "2001:db8:2::1"
+            assert peer_seen(srv4, c1, "203.0.113.254", 9000) == "203.0.113.1"
+        with listener(c1, 80, socket.AF_INET6) as web6, listener(c1, 80) as web4:
+            assert refused(o, "2001:db8:2::1", 8080)
+            nat.publish(Publish(8080, "2001:db8:1::2", 80), Publish(8080, "172.17.0.2", 80))
+            assert peer_seen(web6, o, "2001:db8:2::1", 8080) == "2001:db8:2::254"
+            assert peer_seen(web4, o, "203.0.113.1", 8080) == "203.0.113.254"
+            assert nat.unpublish(8080) == 2                          # the v4 and the v6 element
+            assert refused(o, "2001:db8:2::1", 8080) and refused(o, "203.0.113.1", 8080)
+        nat.teardown()
+
+
+def test_ip6_table_dnat_by_host_address(s1_v6: dict[str, NetNS]) -> None:
+    h, c1, o = s1_v6["h"], s1_v6["c1"], s1_v6["o"]
+    set_forwarding(h, ipv6=True)
+    with Nftables(h) as nft, listener(c1, 80, socket.AF_INET6) as web:
+        nat = DockerNat(nft, table="pnl6", family="ip6")
+        nat.publish(Publish(8443, "2001:db8:1::2", 80, host_addr="2001:db8:2::1"))
+        assert peer_seen(web, o, "2001:db8:2::1", 8443) == "2001:db8:2::254"
+        assert nat.unpublish(8443, host_addr="2001:db8:2::1") == 1
+        assert refused(o, "2001:db8:2::1", 8443)
+
+
+def test_set_lookups_filter_real_traffic(s1: dict[str, NetNS]) -> None:
+    """``in_set`` / ``not_in_set`` with element changes in transactions, on forwarded TCP."""
+    h, c1, o = s1["h"], s1["c1"], s1["o"]
+    set_forwarding(h)
+    blocked = Set("blocked", ("ipv4_addr", "inet_service"))
+    allowed = Set("allowed", "ipv4_addr", {"172.17.0.2"})
+    with Nftables(h) as nft, listener(o, 9000) as srv:
+        DockerNat(nft).masquerade("172.17.0.0/24", "docker0")
+        nft.apply(Table("filter", "ip", [Chain("forward", "filter", "forward", 0, rules=[
+            Rule([(Ip.daddr & Tcp.dport).in_set("blocked")], [Drop()]),
+            Rule([Meta.iifname("docker0"), Ip.saddr.not_in_set("allowed")], [Drop()])])], [blocked, allowed]))
+        assert peer_seen(srv, c1, "203.0.113.254", 9000) == "203.0.113.1"
+        nft.add_elements("filter", blocked, [("203.0.113.254", 9000)])
+        assert refused(c1, "203.0.113.254", 9000)
+        with nft.transaction() as tx:                                  # unblock, and disallow C1: one change
+            tx.delete_elements("filter", blocked, [("203.0.113.254", 9000)])
+            tx.delete_elements("filter", allowed, ["172.17.0.2"])
+        assert refused(c1, "203.0.113.254", 9000)
+        nft.add_elements("filter", allowed, ["172.17.0.2"])
+        assert peer_seen(srv, c1, "203.0.113.254", 9000) == "203.0.113.1"
