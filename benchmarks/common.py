@@ -24,7 +24,8 @@ from typing import Any, Sequence
 
 HERE = Path(__file__).resolve().parent
 RUN_NETNS = "/run/netns"
-PREFIX = f"pnlb-{os.getpid()}-"
+MAIN_PID = os.getpid()
+PREFIX = f"pnlb-{MAIN_PID}-"
 CLONE_NEWNET = 0x40000000
 MNT_DETACH = 2
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -65,7 +66,9 @@ def ns_list(prefix: str = PREFIX) -> list[str]:
 
 
 def cleanup(prefix: str = PREFIX) -> int:
-    """Delete every namespace with ``prefix``; returns how many."""
+    """Delete every namespace with ``prefix``; returns how many (only in the runner's process)."""
+    if os.getpid() != MAIN_PID:
+        return 0
     names = ns_list(prefix)
     for n in names:
         ns_del(n)
@@ -203,15 +206,22 @@ def netns_alive() -> int:
     return -1
 
 
-def wait_netns_settled(baseline: int, limit: float = 30.0) -> float:
+def wait_netns_settled(baseline: int, limit: float = 5.0) -> float:
     """Seconds until the kernel has destroyed namespaces back to ``baseline`` (bounded).
 
     Namespace cleanup runs later in a kernel worker; waiting keeps one measurement's cleanup
-    out of the next one. Other processes' namespaces may move the count: we stop at the limit.
+    out of the next one. Other processes' namespaces also move the count, so we also stop
+    when it has not gone down for 0.3 s, and at ``limit``.
     """
     t0 = time.perf_counter()
     if baseline < 0:
         return 0.0
-    while netns_alive() > baseline and time.perf_counter() - t0 < limit:
+    last, since = netns_alive(), t0
+    while last > baseline and time.perf_counter() - t0 < limit:
         time.sleep(0.01)
+        now = netns_alive()
+        if now < last:
+            last, since = now, time.perf_counter()
+        elif time.perf_counter() - since > 0.3:
+            break
     return time.perf_counter() - t0

@@ -81,22 +81,3 @@ class PynetlinkNft(Impl):
                 Rule([Tcp.dport(8000 + i)], [Dnat(ctr_ip(i), 80)]) for i in range(case.n)])])
         ctx.state["nft"].apply(table)
         return {"layer": "pynetlink.nft Nftables.apply"}
-
-
-class PynetlinkDockerNat(Impl):
-    """pynetlink.nft.DockerNat: masquerade(), then publish() of all 200 in one call."""
-
-    name = "pynetlink DockerNat"
-    workloads = frozenset({"W4"})
-
-    def setup(self, case: Case, ctx: Ctx) -> None:
-        from pynetlink.nft import Nftables
-        ctx.state["nft"] = Nftables(ctx.host)
-
-    close = PynetlinkNft.close
-
-    def run(self, case: Case, ctx: Ctx) -> None:
-        from pynetlink.nft import DockerNat, Publish
-        nat = DockerNat(ctx.state["nft"], table=TABLE)
-        nat.masquerade(SUBNET, BRIDGE)
-        nat.publish(*[Publish(8000 + i, ctr_ip(i), 80) for i in range(case.n)], local=False)

@@ -1,8 +1,8 @@
-"""pynetlink, written the way its users would write it.
+"""pynetlink one layer down: the codec and transport used directly ("pynetlink codec").
 
-Until the object API (pynetlink.api: Handle, Bridge, Veth, batches) is in the tree this uses
-the codec and transport directly (request programs compiled once, one ``transact`` per batch,
-``NetNS`` for namespaces); ``API`` says which layer was measured and the results record it.
+Request programs compiled once, one ``transact`` per batch, ``NetNS`` for namespaces: what
+the object API (impl/pynetlink_api.py, the "pynetlink" row) costs without its own layer.
+Also the source of W3's encode workload (``P_VETH``, ``veth_values``).
 """
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ READERS = {"W2-links": read_links, "W2-addrs": read_addrs, "W2-routes": read_rou
 
 
 class Pynetlink(Impl):
-    name = "pynetlink"
+    name = "pynetlink codec"
     workloads = frozenset({"W1", "NS", "W2-links", "W2-addrs", "W2-routes", "W5"})
 
     def setup(self, case: Case, ctx: Ctx) -> None:

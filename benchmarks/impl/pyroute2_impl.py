@@ -9,6 +9,7 @@ the C floor do.
 """
 from __future__ import annotations
 
+import os
 import struct
 from typing import Any
 
@@ -146,11 +147,18 @@ class Pyroute2(Impl):
         ipb = IPBatch()
         for start in range(0, n, CHUNK):
             ipb.reset()
-            for i in range(start, min(n, start + CHUNK)):
-                ipb.link("add", ifname=veth_name(i), kind="veth",
-                         peer={"ifname": "eth0", "net_ns_fd": ctx.ctr(i)}, master=br, state="up")
-            ipr.sendto(ipb.batch, (0, 0))
-            _acks(ipr, min(n, start + CHUNK) - start)
+            # IPBatch closes a namespace it opened by name before the batch is sent: pass fds
+            fds = [os.open(f"/run/netns/{ctx.ctr(i)}", os.O_RDONLY)
+                   for i in range(start, min(n, start + CHUNK))]
+            try:
+                for k, i in enumerate(range(start, min(n, start + CHUNK))):
+                    ipb.link("add", ifname=veth_name(i), kind="veth",
+                             peer={"ifname": "eth0", "net_ns_fd": fds[k]}, master=br, state="up")
+                ipr.sendto(ipb.batch, (0, 0))
+                _acks(ipr, min(n, start + CHUNK) - start)
+            finally:
+                for fd in fds:
+                    os.close(fd)
 
     def teardown(self, case: Case, ctx: Ctx) -> None:
         from pyroute2 import netns

@@ -1,0 +1,92 @@
+"""pynetlink through its public API, as users write it (README tour, batches).
+
+``Handle(ns)`` opened once per namespace (in ``setup`` for the host, like pyroute2's IPRoute),
+``NetNS.create`` per container, one ``host.batch()`` for every container's veth, then one
+batch per container (``ctr.handle()``): lo up, eth0 up, address, default route.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from .base import (BRIDGE, GATEWAY, ROUTE_GW, ROUTE_TABLE, Case, Ctx, Impl, ctr_ip, route_dst,
+                   veth_name)
+
+API = "pynetlink API (Handle, batch)"
+
+
+def read_links(views: Any) -> int:
+    n = 0
+    for v in views:
+        (v.index, v.flags, v.name, v.mtu, v.master, v.operstate, v.mac, v.kind)
+        n += 1
+    return n
+
+
+def read_addrs(views: Any) -> int:
+    n = 0
+    for v in views:
+        (v.family, v.prefixlen, v.scope, v.link, v.address, v.label)
+        n += 1
+    return n
+
+
+def read_routes(views: Any) -> int:
+    n = 0
+    for v in views:
+        (v.family, v.dst, v.protocol, v.scope, v.type, v.via, v.dev, v.table)
+        n += 1
+    return n
+
+
+class PynetlinkApi(Impl):
+    name = "pynetlink"
+    workloads = frozenset({"W1", "NS", "W2-links", "W2-addrs", "W2-routes", "W5"})
+
+    def setup(self, case: Case, ctx: Ctx) -> None:
+        from pynetlink import Handle
+        if case.workload != "NS":
+            ctx.state["h"] = Handle(ctx.host)
+
+    def close(self, ctx: Ctx) -> None:
+        h = ctx.state.pop("h", None)
+        if h is not None:
+            h.close()
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
+        from pynetlink import Bridge, NetNS, Veth
+        w, n = case.workload, case.n
+        if w == "NS":
+            ctx.state["ns"] = [NetNS.create(ctx.ctr(i)) for i in range(n)]
+            return {"layer": API}
+        host = ctx.state["h"]
+        if w == "W2-links":
+            return {"count": read_links(host.links.dump()), "layer": API}
+        if w == "W2-addrs":
+            return {"count": read_addrs(host.addresses.dump(family="ipv4")), "layer": API}
+        if w == "W2-routes":
+            return {"count": read_routes(host.routes.dump(table=None, family="ipv4")), "layer": API}
+        if w == "W5":
+            with host.batch() as b:
+                for i in range(n):
+                    b.routes.add(f"{route_dst(i)}/32", via=ROUTE_GW, table=ROUTE_TABLE)
+            return {"layer": API}
+        host.links.create(Bridge(BRIDGE), up=True)
+        host.addresses.add(BRIDGE, f"{GATEWAY}/16")
+        ctrs = [NetNS.create(ctx.ctr(i)) for i in range(n)]
+        ctx.state["ns"] = ctrs
+        with host.batch() as b:
+            for i, c in enumerate(ctrs):
+                b.links.create(Veth(veth_name(i), peer="eth0", peer_netns=c, master=BRIDGE), up=True)
+        for i, c in enumerate(ctrs):
+            with c.handle() as h, h.batch() as b:
+                b.links.set("lo", up=True)
+                b.links.set("eth0", up=True)
+                b.addresses.add("eth0", f"{ctr_ip(i)}/16")
+                b.routes.add("default", via=GATEWAY)
+        return {"layer": API}
+
+    def teardown(self, case: Case, ctx: Ctx) -> None:
+        for ns in ctx.state.pop("ns"):
+            ns.delete()
+        if case.workload == "W1":
+            ctx.state["h"].links.delete(BRIDGE)
