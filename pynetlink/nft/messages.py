@@ -225,6 +225,17 @@ def _set_del(ack: bool) -> Compiled:
             .string(lib.NFTA_SET_TABLE, "table", NAME).string(lib.NFTA_SET_NAME, "name", NAME).compile())
 
 
+@lru_cache(maxsize=None)
+def _set_get() -> Compiled:
+    return (Program("get set", msg_type("GETSET"), REQ | lib.NLM_F_ACK, reply=True).fixed("nfgenmsg", "BB2s")
+            .string(lib.NFTA_SET_TABLE, "table", NAME).string(lib.NFTA_SET_NAME, "name", NAME).compile())
+
+
+def get_set(family: str, table: str, name: str) -> Item:
+    """GETSET of one set (its NEWSET reply, or ENOENT)."""
+    return _set_get(), _head(family) + [table.encode(), name.encode()]
+
+
 def delete_set(family: str, table: str, name: str, *, ack: bool = True) -> Item:
     return _set_del(ack), _head(family) + [table.encode(), name.encode()]
 
@@ -236,8 +247,9 @@ ELEMENTS_PER_MESSAGE = 512
 @lru_cache(maxsize=256)
 def _elems(verb: str, shapes: tuple[ElemShape, ...], ack: bool, excl: bool) -> Compiled:
     add = verb == "add"
-    p = Program(f"{verb} elements", msg_type("NEWSETELEM" if add else "DELSETELEM"),
-                _flags(lib.NLM_F_CREATE if add else 0, ack, excl))
+    kind = {"add": "NEWSETELEM", "delete": "DELSETELEM", "get": "GETSETELEM"}[verb]
+    p = Program(f"{verb} elements", msg_type(kind), _flags(lib.NLM_F_CREATE if add else 0, ack, excl),
+                reply=verb == "get")
     p.fixed("nfgenmsg", "BB2s")
     p.string(lib.NFTA_SET_ELEM_LIST_TABLE, "table", NAME).string(lib.NFTA_SET_ELEM_LIST_SET, "set", NAME)
     if shapes:
@@ -264,13 +276,13 @@ def _elems(verb: str, shapes: tuple[ElemShape, ...], ack: bool, excl: bool) -> C
 
 def elements(verb: str, family: str, table: str, set_name: str, elems: Sequence[Element], *,
              ack: bool = True, exist_ok: bool = True) -> list[Item]:
-    """NEWSETELEM (``verb`` 'add') or DELSETELEM ('delete') messages, at most 512 elements each.
+    """NEWSETELEM (``verb`` 'add'), DELSETELEM ('delete') or GETSETELEM ('get': the kernel answers
+    with the elements it has, ENOENT if one is missing) messages, at most 512 elements each.
 
     DELSETELEM without elements flushes the set.
     """
     out: list[Item] = []
-    chunks = [elems[i:i + ELEMENTS_PER_MESSAGE] for i in range(0, len(elems), ELEMENTS_PER_MESSAGE)] or [[]]
-    for chunk in chunks:
+    for chunk in _chunks(elems):
         shapes: list[ElemShape] = []
         values: list[Any] = _head(family) + [table.encode(), set_name.encode()]
         for e in chunk:
@@ -290,6 +302,23 @@ def elements(verb: str, family: str, table: str, set_name: str, elems: Sequence[
                 values.append(e.flags)
         out.append((_elems(verb, tuple(shapes), ack, not exist_ok), values))
     return out
+
+
+def _chunks(elems: Sequence[Element]) -> list[Sequence[Element]]:
+    """At most 512 elements and ~48 KiB of values per message (a program's record is < 64 KiB)."""
+    out: list[Sequence[Element]] = []
+    start, size = 0, 0
+    for i, e in enumerate(elems):
+        n = len(e.key) + 8 + (len(e.data) if isinstance(e.data, bytes) else 260 if e.data else 0)
+        if i > start and (i - start >= ELEMENTS_PER_MESSAGE or size + n > ELEMENT_BYTES_PER_MESSAGE):
+            out.append(elems[start:i])
+            start, size = i, 0
+        size += n
+    out.append(elems[start:])
+    return out
+
+
+ELEMENT_BYTES_PER_MESSAGE = 48 * 1024
 
 
 @lru_cache(maxsize=None)

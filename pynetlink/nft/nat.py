@@ -195,22 +195,19 @@ class DockerNat:
         key_spec = Publish(host_port, host_addr or "0.0.0.0", None, proto, host_addr)
         versions = [key_spec.version] if host_addr else list(self.versions)
         for attempt in range(RETRIES):
-            try:
-                rs = self.nft.ruleset(self.family)
-            except FileNotFoundError:
-                return 0
-            if (self.family, self.table) not in rs:
-                return 0
-            table = rs.table(self.family, self.table)
-            tx = self.nft.transaction(genid=rs.generation)
+            gen = self.nft.generation()
+            tx = self.nft.transaction(genid=gen)
             found = 0
             for v in versions:
                 pub, pub_addr, remote, remote_addr = self.maps(v)
                 spec = Publish(host_port, host_addr or ("0.0.0.0" if v == 4 else "::"), None, proto, host_addr)
                 m, r = (pub_addr, remote_addr) if host_addr else (pub, remote)
                 for s in (m, r):
-                    listed = _listed(table, s.name)
-                    if listed is not None and spec.key in listed.elements:
+                    try:
+                        present = self.nft.has_element(self.table, s, spec.key, family=self.family)
+                    except FileNotFoundError:
+                        present = False
+                    if present:
                         tx.delete_elements(self.table, s, [spec.key], family=self.family)
                         found += s is m
             if not len(tx):

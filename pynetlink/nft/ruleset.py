@@ -310,6 +310,40 @@ class Nftables:
     def flush_set(self, table: str, name: str, *, family: str = "ip") -> None:
         self.transaction().flush_set(table, name, family=family).commit()
 
+    def elements(self, table: str, s: NamedSet, *, family: str = "ip") -> Any:
+        """The elements of the set or map ``s`` (its definition gives the types): a frozenset of
+        keys, or a dict for a map. One dump of that set only (NotFoundError if absent)."""
+        validate.family(family)
+        reply = self.sock.dump(*msg.dump_elements(family, validate.name(table, "table name"), s.name),
+                               label=("list elements", f"{family} {table}/{s.name}"))
+        elems = [e for m in reply.results[0].messages for e in decode_elements_msg(reply.rows, m)]
+        return decode_elements(s, elems)
+
+    def has_element(self, table: str, s: NamedSet, key: Any, *, family: str = "ip") -> bool:
+        """Whether the set or map ``s`` holds ``key`` (one GETSETELEM: no dump of the set).
+
+        NotFoundError if the set itself is missing."""
+        validate.family(family)
+        validate.name(table, "table name")
+        k = s.key(key)
+        if s.interval:
+            raise InvalidArgument(f"{s}: has_element does not look up intervals; use elements()")
+        (item,) = msg.elements("get", family, table, s.name, set_elements(s, [k]))
+        reply = self.sock.transact([item], labels=("get element", f"{family} {table}/{s.name}"))
+        err = reply.results[0].error
+        if err is None:
+            return True
+        if err.errno == errno.ENOENT and self._set_exists(table, s.name, family):
+            return False
+        raise err
+
+    def _set_exists(self, table: str, name: str, family: str) -> bool:
+        try:
+            self.sock.request(*msg.get_set(family, table, name), label=("get set", f"{family} {table}/{name}"))
+        except FileNotFoundError:
+            return False
+        return True
+
     def set(self, table: str, name: str, *, family: str = "ip") -> NamedSet:
         """One set or map with its elements, as listed (NotFoundError if absent)."""
         try:

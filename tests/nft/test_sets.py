@@ -55,7 +55,7 @@ def sample() -> Table:
 
 def elems(ns: NetNS, name: str) -> list[Any]:
     for x in nft_json(ns):
-        obj = x.get("set") or x.get("map")
+        obj: dict[str, Any] = x.get("set") or x.get("map") or {}
         if obj and obj["name"] == name:
             return list(obj.get("elem", []))
     raise KeyError(name)
@@ -68,8 +68,8 @@ def test_sets_and_maps_round_trip_and_nft_agrees(netns: NetNS) -> None:
         assert listed == sample()
         assert all(s.handle for s in listed.sets)
         assert nft.set("t", "pub", family="inet") == SETS[9]
-    sets = {(x.get("set") or x.get("map"))["name"]: (x.get("set") or x.get("map"))
-            for x in nft_json(netns) if "set" in x or "map" in x}
+    objs: list[dict[str, Any]] = [x.get("set") or x["map"] for x in nft_json(netns) if "set" in x or "map" in x]
+    sets = {o["name"]: o for o in objs}
     assert sets["blocked4"]["type"] == "ipv4_addr" and sorted(sets["blocked4"]["elem"]) == ["10.0.0.1", "10.0.0.2"]
     assert sets["nets"]["flags"] == ["interval"]
     assert sorted(map(str, sets["nets"]["elem"])) == sorted(map(str, [
@@ -156,6 +156,11 @@ def test_elements_change_atomically(netns: NetNS) -> None:
             tx.delete_elements("t", pub, [8080])
         assert nft.set("t", "svc").elements == {("tcp", 443), ("udp", 53)}
         assert nft.set("t", "pub").elements == {8443: ("172.17.0.2", 443)}
+        assert nft.elements("t", pub) == {8443: ("172.17.0.2", 443)}      # one set's dump only
+        assert nft.has_element("t", svc, ("udp", 53)) and not nft.has_element("t", svc, ("udp", 54))
+        assert nft.has_element("t", pub, 8443) and not nft.has_element("t", pub, 8080)
+        with pytest.raises(FileNotFoundError):
+            nft.has_element("t", Set("nosuch", "inet_service"), 80)
         before, gen = nft_cmd(netns, "-j", "list", "ruleset"), nft.generation()
         tx = nft.transaction()
         tx.add_elements("t", svc, [("tcp", 22)])
