@@ -11,7 +11,7 @@ from .._native import lib
 from ..codec.rows import Rows
 from ..errors import InvalidArgument
 from . import validate as v
-from .link import plain
+from .view import MessageView
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -161,25 +161,14 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request:
     return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
 
 
-class AddressView:
+class AddressView(MessageView):
     """An address as the kernel reported it."""
 
-    __slots__ = ("_rows", "_m")
+    __slots__ = ()
+    HEADER = _IFA
     FIELDS: ClassVar[tuple[str, ...]] = (
         "family", "address", "prefixlen", "peer", "broadcast", "label", "scope", "flags",
         "link", "valid_lft", "preferred_lft")
-
-    def __init__(self, rows: Rows, msg: int) -> None:
-        self._rows = rows
-        self._m = msg
-
-    @property
-    def _header(self) -> tuple[int, int, int, int, int]:
-        return _IFA.unpack(self._rows.header(self._m, _IFA.size))
-
-    def _ip(self, attr: int) -> str | None:
-        r = self._rows.find(self._m, attr)
-        return self._rows.ip(r) if r >= 0 else None
 
     @property
     def family(self) -> int:
@@ -247,9 +236,6 @@ class AddressView:
     def preferred_lft(self) -> int | None:
         c = self._cache()
         return None if c is None or c[0] == FOREVER else c[0]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f: plain(getattr(self, f)) for f in self.FIELDS}
 
     def __repr__(self) -> str:
         return f"<AddressView {self.cidr} link={self.link}>"

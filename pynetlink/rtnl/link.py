@@ -16,6 +16,7 @@ from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
 from .request import Resolve
+from .view import MessageView, plain
 from .validate import LinkRef, NetnsRef
 
 _IFI = struct.Struct("=BxHiII")
@@ -205,23 +206,20 @@ def put_port(m: Msg, port: BridgePort) -> None:
 
 
 # -- the view -----------------------------------------------------------------------------
-class LinkView:
+class LinkView(MessageView):
     """A link as the kernel reported it; attributes are read from the rows on access."""
 
-    __slots__ = ("_rows", "_m", "_info", "_data")
+    __slots__ = ("_info", "_data")
+    HEADER = _IFI
     FIELDS: ClassVar[tuple[str, ...]] = (
         "index", "name", "kind", "up", "operstate", "mtu", "mac", "master", "link", "link_netnsid",
         "txqlen", "alias", "group", "flags", "port")
     KIND_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, rows: Rows, msg: int) -> None:
-        self._rows = rows
-        self._m = msg
+        super().__init__(rows, msg)
         self._info = rows.find(msg, lib.IFLA_LINKINFO)
         self._data = rows.find(self._info, lib.IFLA_INFO_DATA) if self._info >= 0 else -1
-
-    def _u(self, attr: int) -> int | None:
-        return self._rows.get_u(self._m, attr)
 
     def _d(self, attr: int) -> int | None:
         """A scalar of IFLA_INFO_DATA."""
@@ -229,10 +227,6 @@ class LinkView:
 
     def _dbytes(self, attr: int) -> bytes | None:
         return self._rows.get_bytes(self._data, attr) if self._data >= 0 else None
-
-    @property
-    def _header(self) -> tuple[int, int, int, int, int]:
-        return _IFI.unpack(self._rows.header(self._m, _IFI.size))
 
     @property
     def index(self) -> int:
@@ -315,10 +309,6 @@ class LinkView:
         yield from self.FIELDS
         yield from self.KIND_FIELDS
 
-    def to_dict(self) -> dict[str, Any]:
-        """Plain values only (JSON-ready)."""
-        return {f: plain(getattr(self, f)) for f in self.fields()}
-
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.index}: {self.name} kind={self.kind}>"
 
@@ -364,21 +354,6 @@ class BridgePortView:
 
     def __repr__(self) -> str:
         return f"<BridgePortView {self.to_dict()}>"
-
-
-def plain(value: Any) -> Any:
-    """A JSON-ready form of a view attribute."""
-    if hasattr(value, "to_dict"):
-        return value.to_dict()
-    if isinstance(value, (frozenset, set)):
-        return sorted(value)
-    if isinstance(value, (list, tuple)):
-        return [plain(x) for x in value]
-    if isinstance(value, dict):
-        return {str(k): plain(x) for k, x in value.items()}
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
 
 
 def header_fields(rows: Rows, msg: int) -> Sequence[int]:

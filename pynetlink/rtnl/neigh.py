@@ -9,7 +9,8 @@ from .._native import lib
 from ..codec.rows import Rows
 from ..errors import InvalidArgument
 from . import validate as v
-from .link import fmt_mac, plain
+from .link import fmt_mac
+from .view import MessageView
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -147,20 +148,13 @@ def fdb_dump(*, link: LinkRef | None = None, master: LinkRef | None = None) -> R
                    parse=parse, dump=True)
 
 
-class NeighbourView:
+class NeighbourView(MessageView):
     """A neighbour or FDB entry as the kernel reported it."""
 
-    __slots__ = ("_rows", "_m")
+    __slots__ = ()
+    HEADER = _ND
     FIELDS: ClassVar[tuple[str, ...]] = ("family", "link", "ip", "lladdr", "state", "flags", "vlan",
                                          "master")
-
-    def __init__(self, rows: Rows, msg: int) -> None:
-        self._rows = rows
-        self._m = msg
-
-    @property
-    def _header(self) -> tuple[int, int, int, int, int]:
-        return _ND.unpack(self._rows.header(self._m, _ND.size))
 
     @property
     def family(self) -> str:
@@ -198,9 +192,6 @@ class NeighbourView:
     @property
     def master(self) -> int | None:
         return self._rows.get_u(self._m, lib.NDA_MASTER)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f: plain(getattr(self, f)) for f in self.FIELDS}
 
     def __repr__(self) -> str:
         return f"<NeighbourView {self.ip or self.lladdr} link={self.link} {sorted(self.state)}>"

@@ -12,7 +12,7 @@ from ..codec.rows import Rows
 from ..errors import InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
-from .link import plain
+from .view import MessageView
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -291,25 +291,14 @@ class NexthopView:
         return f"<NexthopView via={self.via} dev={self.dev} weight={self.weight}>"
 
 
-class RouteView:
+class RouteView(MessageView):
     """A route as the kernel reported it."""
 
-    __slots__ = ("_rows", "_m")
+    __slots__ = ()
+    HEADER = _RTM
     FIELDS: ClassVar[tuple[str, ...]] = (
         "family", "dst", "table", "type", "protocol", "scope", "via", "dev", "metric", "src",
         "nexthops", "flags")
-
-    def __init__(self, rows: Rows, msg: int) -> None:
-        self._rows = rows
-        self._m = msg
-
-    @property
-    def _header(self) -> tuple[int, ...]:
-        return _RTM.unpack(self._rows.header(self._m, _RTM.size))
-
-    def _ip(self, attr: int) -> str | None:
-        r = self._rows.find(self._m, attr)
-        return self._rows.ip(r) if r >= 0 else None
 
     @property
     def family(self) -> int:
@@ -389,9 +378,6 @@ class RouteView:
                                    frozenset(n for n, bit in NH_FLAGS.items() if fl & bit)))
             pos += (ln + 3) & ~3
         return out
-
-    def to_dict(self) -> dict[str, Any]:
-        return {f: plain(getattr(self, f)) for f in self.FIELDS}
 
     def __repr__(self) -> str:
         return f"<RouteView {self.dst} via={self.via} dev={self.dev} table={self.table}>"
