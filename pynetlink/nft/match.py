@@ -376,8 +376,8 @@ class Match:
 
     def __str__(self) -> str:
         op = "" if self.op == "==" else self.op + " "
-        if isinstance(self.value, SetRef):
-            return f"{self.field.text} {op}{self.value}"
+        if isinstance(self.value, SetRef):          # as nft prints it: "ip saddr @s", "ip saddr != @s"
+            return f"{self.field.text} {'!= ' if self.op == 'not in' else ''}{self.value}"
         return f"{self.field.text} {op}{self.field.format(self.value)}"
 
     def __repr__(self) -> str:
