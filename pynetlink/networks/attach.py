@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable, Sequence
 
 from ..api import Handle, Ipvlan, Link, Macvlan, Route, Veth
@@ -20,7 +21,7 @@ from ..nft import Publish
 from ..transport import NetNS, run_in
 from . import names
 from .context import Ctx, ignore_missing
-from .errors import CapacityError
+from .errors import CapacityError, Exists
 from .ipam import IPAM
 from .model import parse_publish, publish_text
 from .options import IPAddress, NetworkConfig
@@ -70,7 +71,8 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
     undo.push("forget endpoints", forget)
     _create_links(ctx, wants, eps, undo)
     for i, (w, ep) in enumerate(zip(wants, eps)):
-        configure(cfg, w.ns, ep, names.endpoint_mark(ctx.id, w.ep_id))
+        if configure(cfg, w.ns, ep, names.temp_ifname(w.ep_id), names.endpoint_mark(ctx.id, w.ep_id)):
+            undo.push(f"lo down in {w.container}", partial(_lo_down, w.ns))
         if progress is not None:
             progress(i + 1, len(wants))
     pubs = [parse_publish(p, str(ep["addresses"][0]).split("/")[0]) for ep in eps
@@ -101,14 +103,15 @@ def _check_ports(ctx: Ctx, adding: int) -> None:
 
 def _link_spec(ctx: Ctx, w: Want, ep: dict[str, Any]) -> Link:
     cfg = ctx.config
+    tmp = names.temp_ifname(w.ep_id)
     if cfg.driver == "bridge":
-        return Veth(ep["host_ifname"], peer=w.ifname, peer_netns=w.ns, master=ctx.made["bridge"],
+        return Veth(ep["host_ifname"], peer=tmp, peer_netns=w.ns, master=ctx.made["bridge"],
                     up=True, group=ctx.group, mtu=cfg.mtu, peer_mtu=cfg.mtu, peer_mac=ep["mac"])
     assert cfg.parent is not None
     if cfg.driver == "macvlan":
-        return Macvlan(w.ifname, parent=cfg.parent, mode=cfg.mode, netns=w.ns, mac=ep["mac"],
+        return Macvlan(tmp, parent=cfg.parent, mode=cfg.mode, netns=w.ns, mac=ep["mac"],
                        mtu=cfg.mtu, group=ctx.group)
-    return Ipvlan(w.ifname, parent=cfg.parent, mode=cfg.mode, flag=cfg.flag, netns=w.ns,
+    return Ipvlan(tmp, parent=cfg.parent, mode=cfg.mode, flag=cfg.flag, netns=w.ns,
                   mtu=cfg.mtu, group=ctx.group)
 
 
@@ -133,31 +136,53 @@ def _create_links(ctx: Ctx, wants: Sequence[Want], eps: Sequence[dict[str, Any]]
     undo.push(f"delete {len(eps)} links", lambda: remove_links(ctx, eps))
 
 
-def configure(cfg: NetworkConfig, ns: NetNS, ep: dict[str, Any], mark: str) -> None:
-    """Inside the container: sysctls, lo and the interface up, addresses, default routes."""
+def configure(cfg: NetworkConfig, ns: NetNS, ep: dict[str, Any], tmp: str, mark: str) -> bool:
+    """Inside the container: sysctls, the rename to the final name, lo and the interface up,
+    addresses, default routes. True when this brought ``lo`` up."""
     ifname = ep["ifname"]
     ifaces = [ipaddress.ip_interface(a) for a in ep["addresses"]]
     has_v6 = any(i.version == 6 for i in ifaces)
-    key = ifname.replace(".", "/")
 
-    def inside() -> None:
-        _write(f"net/ipv4/conf/{key}/arp_notify", "1")
-        _write(f"net/ipv6/conf/{key}/disable_ipv6", "0" if has_v6 else "1")
+    def inside() -> bool:
+        _write(f"net/ipv4/conf/{tmp}/arp_notify", "1")
+        _write(f"net/ipv6/conf/{tmp}/disable_ipv6", "0" if has_v6 else "1")
         if has_v6:
-            _write(f"net/ipv6/conf/{key}/accept_ra", "0")
-        with Handle() as h, h.batch() as b:
-            b.links.set("lo", up=True)
-            b.links.set(ifname, up=True, alias=mark)
-            for i in ifaces:
-                b.addresses.add(ifname, str(i), flags=("nodad",) if i.version == 6 else ())
-            for i in ifaces:
-                pool = next(p for p in cfg.pools if i.ip in p.subnet)
-                if cfg.driver == "ipvlan" and cfg.mode in ("l3", "l3s"):
-                    b.routes.add(Route("default", dev=ifname, family=i.version))
-                else:
-                    b.routes.add(Route("default", via=str(pool.gateway)))
+            _write(f"net/ipv6/conf/{tmp}/accept_ra", "0")
+        with Handle() as h:
+            try:                           # alone first: a clash must not touch the other link
+                h.links.set(tmp, name=ifname, alias=mark)
+            except FileExistsError:
+                raise Exists(f"container {ep['container']} already has an interface named "
+                             f"{ifname}: pass another ifname") from None
+            lo_was_up = bool(h.links.get("lo").up)
+            _inside_batch(h, ifname, ifaces, cfg)
+            return not lo_was_up
 
+    return run_in(ns.path, inside)
+
+
+def _lo_down(ns: NetNS) -> None:
+    """Undo 'lo up' in a fresh namespace: down again, without the 127.0.0.1 it got."""
+    def inside() -> None:
+        with Handle() as h:
+            h.links.set("lo", up=False)
+            ignore_missing(partial(h.addresses.delete, "lo", "127.0.0.1/8"))()
     run_in(ns.path, inside)
+
+
+def _inside_batch(h: Handle, ifname: str, ifaces: list[Any], cfg: NetworkConfig) -> None:
+    """lo and the interface up, its addresses, the default route of each family."""
+    with h.batch() as b:
+        b.links.set("lo", up=True)
+        b.links.set(ifname, up=True)
+        for i in ifaces:
+            b.addresses.add(ifname, str(i), flags=("nodad",) if i.version == 6 else ())
+        for i in ifaces:
+            pool = next(p for p in cfg.pools if i.ip in p.subnet)
+            if cfg.driver == "ipvlan" and cfg.mode in ("l3", "l3s"):
+                b.routes.add(Route("default", dev=ifname, family=i.version))
+            else:
+                b.routes.add(Route("default", via=str(pool.gateway)))
 
 
 def _write(path: str, value: str) -> None:
@@ -186,18 +211,15 @@ def remove_links(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
             ignore_missing(lambda: ctx.handle.links.delete_group(doomed))()
         return
     for ep in eps:
-        _delete_inside(ep["netns"], ep["ifname"], ctx.group)
+        _delete_inside(ep["netns"], (ep["ifname"], names.temp_ifname(ep["id"])), ctx.group)
 
 
-def _delete_inside(path: str, ifname: str, group: int) -> None:
+def _delete_inside(path: str, ifnames: tuple[str, ...], group: int) -> None:
     def inside() -> None:
         with Handle() as h:
-            try:
-                view = h.links.get(ifname)
-            except FileNotFoundError:
-                return
-            if view.group == group:
-                ignore_missing(lambda: h.links.delete(ifname))()
+            for view in h.links.dump():
+                if view.name in ifnames and view.group == group:
+                    ignore_missing(partial(h.links.delete, view.name))()
     try:
         run_in(path, inside)
     except FileNotFoundError:      # the namespace is gone, and its links with it

@@ -47,8 +47,10 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
         # a MAC of its own, as Docker gives docker0: else the bridge takes its lowest port's
         # and changes it whenever ports come and go
         mac = ":".join(f"{b:02x}" for b in bytes([0x02]) + os.urandom(5))
-        h.links.create(Bridge(name, up=True, mtu=cfg.mtu, group=ctx.group, mac=mac))
+        h.links.create(Bridge(name, mtu=cfg.mtu, group=ctx.group, mac=mac))
         undo.push(f"delete bridge {name}", ignore_missing(lambda: h.links.delete(name)))
+        if not any(p.version == 6 for p in cfg.pools):      # as Docker: no IPv6, not even fe80::
+            ctx.set_sysctl(f"net.ipv6.conf.{name.replace('.', '/')}.disable_ipv6", "1")
     elif view.kind != "bridge":
         raise NotOwned(f"{name} exists in {ctx.where()} and is a {view.kind or 'device'}, "
                        "not a bridge; choose another -o bridge_name")

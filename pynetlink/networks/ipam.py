@@ -177,9 +177,13 @@ class IPAM:
                     del st["allocations"][a]
         return {o: tuple(v) for o, v in out.items()}
 
-    def destroy(self) -> None:
-        """Forget the network: remove its store (and lock file)."""
+    def destroy(self, *, only_if_empty: bool = False) -> None:
+        """Forget the network: remove its store (and lock file); with ``only_if_empty`` only
+        when no address is allocated (another host may share the store)."""
         with flocked(self.lock_path):
+            if only_if_empty and self.path.exists() and \
+                    json.loads(self.path.read_text())["allocations"]:
+                return
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
         with contextlib.suppress(FileNotFoundError):

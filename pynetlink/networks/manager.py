@@ -49,9 +49,15 @@ class Networks:
     """The networks of one host namespace (``host=None``: the caller's own)."""
 
     def __init__(self, host: NetnsRef | None = None, *,
-                 state_dir: str | os.PathLike[str] | None = None) -> None:
+                 state_dir: str | os.PathLike[str] | None = None,
+                 ipam_dir: str | os.PathLike[str] | None = None) -> None:
+        """``state_dir`` holds this host's records (default /run/pynetlink, or
+        /run/pynetlink/netns/NAME for a named host namespace); ``ipam_dir`` the address
+        allocations (default: ``state_dir``). Hosts sharing one ``ipam_dir`` never hand out
+        the same address on networks of the same name (a macvlan LAN across hosts)."""
         self.host = None if host is None else _open_ns(host, "host")
         self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir(self.host)
+        self.ipam_dir = Path(ipam_dir) if ipam_dir is not None else self.state_dir
         self.store = Store(self.state_dir)
 
     def __repr__(self) -> str:
@@ -65,7 +71,7 @@ class Networks:
         return [Network.from_record(r) for r in self.store.all()]
 
     def _ipam(self, cfg: NetworkConfig) -> IPAM:
-        return IPAM(cfg.name, cfg.pools, self.state_dir)
+        return IPAM(cfg.name, cfg.pools, self.ipam_dir)
 
     # -- create / remove ---------------------------------------------------------------------
     def create(self, name: str, *, driver: str = "bridge",
@@ -150,7 +156,7 @@ class Networks:
                 if eps:
                     attach.detach_many(ctx, ipam, eps)
                 host.teardown(ctx, others)
-                ipam.destroy()
+                ipam.destroy(only_if_empty=True)
             self.store.delete(name)
 
     # -- connect / disconnect ------------------------------------------------------------------

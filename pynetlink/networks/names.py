@@ -36,6 +36,13 @@ def host_veth(ep_id: str) -> str:
     return f"veth{ep_id[:11]}"
 
 
+def temp_ifname(ep_id: str) -> str:
+    """The name a container's link is created with, renamed inside (as Docker does): a
+    collision with a host link of the final name would otherwise fail the create on older
+    kernels."""
+    return f"pnl{ep_id[:12]}"
+
+
 def group(net_id: str) -> int:
     """The link group of the network's host-side links (non-zero, below 2**31)."""
     return 0x4000_0000 | int(net_id[:7], 16)

@@ -83,9 +83,10 @@ def lan(mk: MakeNS, tmp_path: Path) -> Iterator[Topology]:
     plug(R, "eth0", L, "p-r", master="sw", addr="172.16.0.254/24")
     plug(H1, "eth0", L, "p-h1", master="sw", addr="172.16.0.1/24")
     plug(H2, "eth0", L, "p-h2", master="sw", addr="172.16.0.2/24")
+    shared = tmp_path / "ipam"          # one address space for the LAN, as a cluster store gives
     yield Topology({"L": L, "R": R, "H1": H1, "H2": H2},
-                   {"H1": Networks(H1, state_dir=tmp_path / "H1"),
-                    "H2": Networks(H2, state_dir=tmp_path / "H2")}, mk)
+                   {"H1": Networks(H1, state_dir=tmp_path / "H1", ipam_dir=shared),
+                    "H2": Networks(H2, state_dir=tmp_path / "H2", ipam_dir=shared)}, mk)
 
 
 @pytest.fixture

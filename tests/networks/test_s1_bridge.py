@@ -6,7 +6,7 @@ import pytest
 from pynetlink.networks import CapacityError, Exists, InUse, OptionError
 
 from .conftest import Topology
-from .traffic import ip_j, link, nft_j, reaches, snapshot, tcp
+from .traffic import assert_unchanged, ip_j, link, nft_j, reaches, snapshot, tcp
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
 
@@ -49,7 +49,7 @@ def test_s1_end_to_end(outside: Topology) -> None:
     with pytest.raises(InUse, match="1 container connected"):
         nets.remove("bridge")
     nets.remove("bridge", force=True)
-    assert snapshot(H) == before
+    assert_unchanged(before, snapshot(H))
     assert H.sysctl("net.ipv4.ip_forward") == fwd_before
     assert [l["ifname"] for l in ip_j(c1, "link", "show")] == ["lo"]
     assert nets.list() == []
@@ -82,8 +82,7 @@ def test_failure_undoes_everything(outside: Topology) -> None:
     before = snapshot(outside.H), snapshot(good)
     with pytest.raises(FileExistsError, match="already has an interface named eth0"):
         nets.connect_many("n", [good, bad])
-    after = snapshot(outside.H), snapshot(good)
-    assert after == before
+    assert_unchanged(before, (snapshot(outside.H), snapshot(good)))
     assert nets.get("n").endpoints == ()
     from pynetlink.networks import IPAM
     assert IPAM("n", nets.get("n").config.pools, nets.state_dir).allocations() == {}
@@ -105,7 +104,7 @@ def test_connect_twice_and_bad_input(outside: Topology) -> None:
             nets.connect("n", c2, **kw)  # type: ignore[arg-type]
     with pytest.raises(FileExistsError, match="already allocated"):
         nets.connect("n", c2, ip="172.20.0.9")
-    assert snapshot(outside.H) == before
+    assert_unchanged(before, snapshot(outside.H))
     with pytest.raises(Exists, match="exists already"):
         nets.create("n", subnet="172.20.0.0/24")
     with pytest.raises(OptionError, match="overlaps 172.20.0.0/24 of network n"):

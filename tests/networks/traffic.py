@@ -134,3 +134,28 @@ def snapshot(ns: NetNS) -> dict[str, Any]:
 def link(ns: NetNS, name: str) -> dict[str, Any]:
     (v,) = ip_j(ns, "-d", "link", "show", "dev", name)
     return v  # type: ignore[no-any-return]
+
+
+def differences(a: Any, b: Any, path: str = "") -> list[str]:
+    """Where two snapshots differ, as 'path: before != after' lines."""
+    if type(a) is not type(b):
+        return [f"{path}: {a!r} != {b!r}"]
+    if isinstance(a, dict):
+        out = []
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a or k not in b:
+                out.append(f"{path}/{k}: {a.get(k, '<missing>')!r} != {b.get(k, '<missing>')!r}")
+            else:
+                out += differences(a[k], b[k], f"{path}/{k}")
+        return out
+    if isinstance(a, (list, tuple)):
+        if len(a) != len(b):
+            extra = [x for x in a if x not in b] + [x for x in b if x not in a]
+            return [f"{path}: {len(a)} != {len(b)} entries; differing: {extra!r}"]
+        return [d for i, (x, y) in enumerate(zip(a, b)) for d in differences(x, y, f"{path}[{i}]")]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+def assert_unchanged(before: Any, after: Any) -> None:
+    diff = differences(before, after)
+    assert not diff, "state changed:\n" + "\n".join(diff[:20])
