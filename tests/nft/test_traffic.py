@@ -83,6 +83,24 @@ def test_masquerade_publish_unpublish(s1: dict[str, NetNS]) -> None:
         nat.teardown()
 
 
+def test_host_own_connections_follow_local(s1: dict[str, NetNS]) -> None:
+    """OUTPUT: the host reaches a published port on its own address (``local``), not a remote one."""
+    h, c1, o = s1["h"], s1["c1"], s1["o"]
+    set_forwarding(h)
+    with Nftables(h) as nft, listener(c1, 80) as web, listener(o, 8080) as outside:
+        nat = DockerNat(nft)
+        nat.publish((8080, "172.17.0.2", 80))
+        assert peer_seen(web, h, "203.0.113.1", 8080) == "203.0.113.1"     # source chosen before DNAT
+        # a remote 8080 stays remote (only local destinations are published in OUTPUT)
+        assert peer_seen(outside, h, "203.0.113.254", 8080) == "203.0.113.1"
+        nat.publish((8081, "172.17.0.2", 80), local=False)
+        assert peer_seen(web, o, "203.0.113.1", 8081) == "203.0.113.254"
+        assert refused(h, "203.0.113.1", 8081)                            # not for the host itself
+        assert nat.unpublish(8081) == 1
+        nat.publish((8081, "172.17.0.2", 80))                             # now with local
+        assert peer_seen(web, h, "203.0.113.1", 8081) == "203.0.113.1"
+
+
 def test_failed_publish_leaves_traffic_as_before(s1: dict[str, NetNS]) -> None:
     h, c1, o = s1["h"], s1["c1"], s1["o"]
     set_forwarding(h)
