@@ -7,7 +7,7 @@ from pynetlink.networks import Endpoint
 from pynetlink.transport import NetNS
 
 from .conftest import Topology
-from .traffic import assert_unchanged, ip_j, link, snapshot, tcp
+from .traffic import assert_unchanged, ip_j, link, snapshot, tcp, settled
 
 LAN: dict[str, Any] = dict(subnet="172.16.0.0/24", gateway="172.16.0.254", ip_range="172.16.0.0/24",
                            aux_addresses={"host1": "172.16.0.1", "host2": "172.16.0.2"})
@@ -19,7 +19,7 @@ def lan_scenario(lan: Topology, driver: str, options: dict[str, str],
     """Build net01 on H1 and H2, connect web01/web02 and two automatic ones, prove (``extra``
     adds proofs on web01, web02), remove, and compare the hosts with their state before."""
     n1, n2 = lan.nets["H1"], lan.nets["H2"]
-    before = {h: snapshot(lan.ns[h]) for h in ("H1", "H2")}
+    before = {h: settled(lan.ns[h]) for h in ("H1", "H2")}
     for n in (n1, n2):
         n.create("net01", driver=driver, options={"parent": "eth0", **options}, **LAN)
     web01, web02, a1, a2 = (lan.container(t) for t in ("web01", "web02", "a1", "a2"))

@@ -14,7 +14,7 @@ import pytest
 from pynetlink.networks import Networks
 
 from .conftest import Topology
-from .traffic import assert_unchanged, nft_j, snapshot, tcp
+from .traffic import assert_unchanged, nft_j, snapshot, tcp, settled
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +51,7 @@ CREATE = 'nets.create("n", subnet="172.23.0.0/24")'
                                     "pynetlink.nft.nat:DockerNat.masquerade"])
 def test_interrupted_create_converges(outside: Topology, target: str) -> None:
     nets = outside.nets["H"]
-    before = snapshot(outside.H)
+    before = settled(outside.H)
     killed_during(target, CREATE, nets)
     assert nets.get("n").state == "creating"
     net = nets.create("n", subnet="172.23.0.0/24")                # the re-run finishes the job
@@ -68,7 +68,7 @@ def test_interrupted_create_converges(outside: Topology, target: str) -> None:
 
 def test_interrupted_create_then_remove(outside: Topology) -> None:
     nets = outside.nets["H"]
-    before = snapshot(outside.H)
+    before = settled(outside.H)
     killed_during("pynetlink.nft.nat:DockerNat.masquerade", CREATE, nets)
     nets.remove("n")
     assert_unchanged(before, snapshot(outside.H))
@@ -77,7 +77,7 @@ def test_interrupted_create_then_remove(outside: Topology) -> None:
 
 def test_interrupted_connect_converges(outside: Topology) -> None:
     nets = outside.nets["H"]
-    before = snapshot(outside.H)
+    before = settled(outside.H)
     nets.create("n", subnet="172.23.0.0/24")
     c = outside.container()
     killed_during("pynetlink.networks.attach:_create_links",

@@ -6,7 +6,7 @@ import pytest
 from pynetlink.networks import CapacityError, Exists, InUse, OptionError
 
 from .conftest import Topology
-from .traffic import assert_unchanged, ip_j, link, nft_j, reaches, snapshot, tcp
+from .traffic import assert_unchanged, ip_j, link, nft_j, reaches, snapshot, tcp, settled
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
 
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
 def test_s1_end_to_end(outside: Topology) -> None:
     H, O = outside.H, outside.O
     nets = outside.nets["H"]
-    before = snapshot(H)
+    before = settled(H)
     fwd_before = H.sysctl("net.ipv4.ip_forward")
     net = nets.create("bridge", subnet="172.17.0.0/24", options={"bridge_name": "docker0"})
     assert net.bridge == "docker0" and str(net.config.pools[0].gateway) == "172.17.0.1"
@@ -79,7 +79,7 @@ def test_failure_undoes_everything(outside: Topology) -> None:
     from pynetlink import Handle, Bridge
     with Handle(bad) as h:
         h.links.create(Bridge("eth0"))
-    before = snapshot(outside.H), snapshot(good)
+    before = settled(outside.H), settled(good)
     with pytest.raises(FileExistsError, match="already has an interface named eth0"):
         nets.connect_many("n", [good, bad])
     assert_unchanged(before, (snapshot(outside.H), snapshot(good)))
@@ -96,7 +96,7 @@ def test_connect_twice_and_bad_input(outside: Topology) -> None:
     nets.connect("n", c, ip="172.20.0.9")
     with pytest.raises(Exists, match="already connected"):
         nets.connect("n", c)
-    before = snapshot(outside.H)
+    before = settled(outside.H)
     c2 = outside.container()
     for kw, match in [({"ip": "172.20.0.5"}, "aux address 'r'"), ({"ip": "172.21.0.5"}, "outside"),
                       ({"ip": "172.20.0.1"}, "gateway"), ({"publish": ["80:x"]}, "not a port")]:

@@ -7,7 +7,7 @@ from pynetlink.networks import OptionError
 
 from .conftest import Topology
 from .lan import LAN, lan_scenario
-from .traffic import assert_unchanged, link, snapshot
+from .traffic import assert_unchanged, link, snapshot, settled
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "macvlan")
 
@@ -20,7 +20,7 @@ def test_s2_macvlan_two_hosts(lan: Topology) -> None:
 @pytest.mark.parametrize("mode", ["private", "vepa", "bridge", "passthru", "source"])
 def test_macvlan_modes_read_back(lan: Topology, mode: str) -> None:
     nets = lan.nets["H1"]
-    before = snapshot(lan.H1)
+    before = settled(lan.H1)
     nets.create("m", driver="macvlan", options={"parent": "eth0", "macvlan_mode": mode}, **LAN)
     c = lan.container("m")
     nets.connect("m", c)
@@ -33,7 +33,7 @@ def test_macvlan_modes_read_back(lan: Topology, mode: str) -> None:
 
 def test_seed_mistakes_change_nothing(lan: Topology) -> None:
     nets = lan.nets["H1"]
-    before = snapshot(lan.H1)
+    before = settled(lan.H1)
     bad = [dict(LAN, gateway="172.16.0.254/24"),
            dict(LAN, aux_addresses={"host1": "172.16.0.2", "host2": "172.16.0.2"}),
            dict(LAN, gateway="172.16.1.254"), dict(LAN, ip_range="172.16.1.0/24")]

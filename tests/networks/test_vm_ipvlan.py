@@ -15,7 +15,7 @@ from pynetlink.networks import Networks
 
 from .conftest import MakeNS, Topology, plug
 from .lan import lan_scenario
-from .traffic import assert_unchanged, broadcast, ip_j, link, received, snapshot, tcp, udp_listener
+from .traffic import assert_unchanged, broadcast, ip_j, link, received, snapshot, tcp, udp_listener, settled
 
 
 @pytest.mark.kernel("netns", "veth", "bridge", "ipvlan")
@@ -31,7 +31,7 @@ def test_s3_ipvlan_l2(lan: Topology) -> None:
 def test_s4_ipvlan_8021q_trunk(trunk: Topology) -> None:
     H, R = trunk.H, trunk.R
     nets = trunk.nets["H"]
-    before = snapshot(H)
+    before = settled(H)
     nets.create("net01", driver="ipvlan", options={"parent": "eth0.30"},
                 subnet="192.168.1.0/24", gateway="192.168.1.1")
     nets.create("net02", driver="ipvlan", options={"parent": "eth0.40"},
@@ -62,12 +62,13 @@ def test_vlan_parent_not_ours_is_kept(trunk: Topology) -> None:
     H = trunk.H
     with Handle(H) as h:
         h.links.create(Vlan("eth0.30", parent="eth0", id=30, up=True))
-    before = snapshot(H)
+    before = settled(H)
     nets = trunk.nets["H"]
     nets.create("net01", driver="ipvlan", options={"parent": "eth0.30"}, subnet="192.168.1.0/24",
                 gateway="192.168.1.1")
     c = trunk.container()
-    assert tcp(c, trunk.R, "192.168.1.1", 7022) == nets.get("net01").endpoints[0].ip
+    e = nets.connect("net01", c)
+    assert tcp(c, trunk.R, "192.168.1.1", 7022) == e.ip
     nets.remove("net01", force=True)
     assert_unchanged(before, snapshot(H))
 
@@ -103,7 +104,7 @@ def test_s5_ipvlan_l3(mk: MakeNS, tmp_path: Path, mode: str) -> None:
     H, W = mk("H"), mk("W")
     plug(H, "eth0", W, "wire")
     nets = Networks(H, state_dir=tmp_path / "H")
-    before = snapshot(H)
+    before = settled(H)
     nets.create("l3net", driver="ipvlan", options={"parent": "eth0", "ipvlan_mode": mode},
                 subnet=["192.168.10.0/24", "192.168.20.0/24"])
     c1, c2, c3 = mk("c1"), mk("c2"), mk("c3")

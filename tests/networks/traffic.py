@@ -159,3 +159,18 @@ def differences(a: Any, b: Any, path: str = "") -> list[str]:
 def assert_unchanged(before: Any, after: Any) -> None:
     diff = differences(before, after)
     assert not diff, "state changed:\n" + "\n".join(diff[:20])
+
+
+def settled(ns: NetNS, timeout: float = 5.0) -> dict[str, Any]:
+    """A snapshot once the kernel stopped changing ``ns`` on its own (links that just came up
+    get their IPv6 link-local address a moment later)."""
+    import time
+    deadline = time.monotonic() + timeout
+    prev = snapshot(ns)
+    while time.monotonic() < deadline:
+        time.sleep(0.15)
+        cur = snapshot(ns)
+        if cur == prev:
+            return cur
+        prev = cur
+    return prev
