@@ -77,9 +77,10 @@ def _signals_raise() -> Iterator[None]:
             signal.signal(s, h)
 
 
-def run_demo(containers: int = 3, say: Say = print) -> DemoResult:
+def run_demo(containers: int = 3, say: Say = print, pause: float = 0.0) -> DemoResult:
     """Build S1 (docker0, ``containers`` containers, masquerade, port 8080 -> C1:80), prove it
-    with packets, tear it all down; returns what was measured."""
+    with packets, tear it all down; returns what was measured. ``pause`` seconds are left
+    before the teardown to look around (``ip -n pnldemo-...-host link``)."""
     if containers < 2:
         raise ValueError("the demo needs at least 2 containers")
     prefix = f"pnldemo-{os.getpid()}-"
@@ -94,7 +95,7 @@ def run_demo(containers: int = 3, say: Say = print) -> DemoResult:
     t0 = time.perf_counter()
     with _signals_raise(), tempfile.TemporaryDirectory(prefix="pnldemo-") as state:
         try:
-            _build_and_prove(ns, containers, state, say, res)
+            _build_and_prove(ns, containers, state, say, res, pause)
         finally:
             t = time.perf_counter()
             for n in reversed(made):
@@ -111,7 +112,7 @@ def _ms(res: DemoResult, what: str, t: float) -> None:
 
 
 def _build_and_prove(ns: Callable[[str], NetNS], n: int, state: str, say: Say,
-                     res: DemoResult) -> None:
+                     res: DemoResult, pause: float) -> None:
     t = time.perf_counter()
     host, out = ns("host"), ns("outside")
     ctrs = [ns(f"c{i + 1}") for i in range(n)]
@@ -163,6 +164,10 @@ def _build_and_prove(ns: Callable[[str], NetNS], n: int, state: str, say: Say,
           lambda: _tcp(c1, out, "203.0.113.254", 7001, 7001), "203.0.113.1")
     prove(f"outside -> 203.0.113.1:8080 reaches c1 {ip1}:80 (published port, DNAT)",
           lambda: _tcp(out, c1, "203.0.113.1", 8080, 80), "203.0.113.254")
+    if pause > 0:
+        say(f"pausing {pause:g} s: look around with `ip -n {host.name} link` "
+            f"or `pynetlink -n {host.name} nat show` (Ctrl-C ends it)")
+        time.sleep(pause)
     t = time.perf_counter()
     nets.remove("bridge", force=True)
     _ms(res, "remove network (and disconnect all)", t)
