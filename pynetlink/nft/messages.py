@@ -171,7 +171,7 @@ def flush(family: str, table: str, chain: str | None = None, *, ack: bool = True
 
 # -- sets -----------------------------------------------------------------------------------------
 @lru_cache(maxsize=None)
-def _set(is_map: bool, flags: bool, ack: bool, excl: bool) -> Compiled:
+def _set(is_map: bool, flags: bool, ack: bool, excl: bool, fields: int = 0) -> Compiled:
     p = Program("add set", msg_type("NEWSET"), _flags(lib.NLM_F_CREATE, ack, excl)).fixed("nfgenmsg", "BB2s")
     p.string(lib.NFTA_SET_TABLE, "table", NAME).string(lib.NFTA_SET_NAME, "name", NAME)
     if flags:
@@ -182,6 +182,12 @@ def _set(is_map: bool, flags: bool, ack: bool, excl: bool) -> Compiled:
         p.int(lib.NFTA_SET_DATA_TYPE, "data_type", 4, big_endian=True)
         p.int(lib.NFTA_SET_DATA_LEN, "data_len", 4, big_endian=True)
     p.int(lib.NFTA_SET_ID, "id", 4, big_endian=True)
+    if fields:
+        p.nest(lib.NFTA_SET_DESC, "desc", nested_flag=True).nest(lib.NFTA_SET_DESC_CONCAT, "concat", nested_flag=True)
+        for i in range(fields):
+            p.nest(lib.NFTA_LIST_ELEM, f"field{i}", nested_flag=True)
+            p.int(lib.NFTA_SET_FIELD_LEN, "len", 4, big_endian=True).end()
+        p.end().end()
     p.var(lib.NFTA_SET_USERDATA, "userdata", 32)
     return p.compile()
 
@@ -215,8 +221,9 @@ def add_set(family: str, table: str, s: NamedSet, set_id: int, *, ack: bool = Tr
     if isinstance(s, Map):
         dt = s.data_type
         values += [VERDICT_TYPE, 16] if dt is None else [type_id(dt), type_len(dt)]
-    values += [set_id, set_userdata(s)]
-    return _set(is_map, bool(flags), ack, not exist_ok), values
+    fields = s.field_lengths
+    values += [set_id, *fields, set_userdata(s)]
+    return _set(is_map, bool(flags), ack, not exist_ok, len(fields)), values
 
 
 @lru_cache(maxsize=None)
@@ -240,7 +247,8 @@ def delete_set(family: str, table: str, name: str, *, ack: bool = True) -> Item:
     return _set_del(ack), _head(family) + [table.encode(), name.encode()]
 
 
-ElemShape = tuple[int, str, int, bool]        # key size, data kind ('', 'value', 'verdict', 'chain'), data size, flags
+ElemShape = tuple[int, str, int, bool, int]   # key size, data kind ('', 'value', 'verdict', 'chain'), data size,
+                                              # flags, key_end size
 ELEMENTS_PER_MESSAGE = 512
 
 
@@ -254,9 +262,12 @@ def _elems(verb: str, shapes: tuple[ElemShape, ...], ack: bool, excl: bool) -> C
     p.string(lib.NFTA_SET_ELEM_LIST_TABLE, "table", NAME).string(lib.NFTA_SET_ELEM_LIST_SET, "set", NAME)
     if shapes:
         p.nest(lib.NFTA_SET_ELEM_LIST_ELEMENTS, "elements", nested_flag=True)
-        for i, (ksize, dkind, dsize, flags) in enumerate(shapes):
+        for i, (ksize, dkind, dsize, flags, esize) in enumerate(shapes):
             p.nest(lib.NFTA_LIST_ELEM, f"elem{i}", nested_flag=True)
             p.nest(lib.NFTA_SET_ELEM_KEY, "key", nested_flag=True).bytes(lib.NFTA_DATA_VALUE, "value", ksize).end()
+            if esize:
+                p.nest(lib.NFTA_SET_ELEM_KEY_END, "key_end", nested_flag=True)
+                p.bytes(lib.NFTA_DATA_VALUE, "value", esize).end()
             if dkind == "value":
                 p.nest(lib.NFTA_SET_ELEM_DATA, "data", nested_flag=True)
                 p.bytes(lib.NFTA_DATA_VALUE, "value", dsize).end()
@@ -287,17 +298,20 @@ def elements(verb: str, family: str, table: str, set_name: str, elems: Sequence[
         values: list[Any] = _head(family) + [table.encode(), set_name.encode()]
         for e in chunk:
             values.append(e.key)
+            end = len(e.key_end) if e.key_end is not None else 0
+            if e.key_end is not None:
+                values.append(e.key_end)
             data = e.data if verb == "add" else None
             if isinstance(data, bytes):
-                shapes.append((len(e.key), "value", len(data), bool(e.flags)))
+                shapes.append((len(e.key), "value", len(data), bool(e.flags), end))
                 values.append(data)
             elif isinstance(data, tuple):
-                shapes.append((len(e.key), "verdict" if data[1] is None else "chain", 0, bool(e.flags)))
+                shapes.append((len(e.key), "verdict" if data[1] is None else "chain", 0, bool(e.flags), end))
                 values.append(data[0])
                 if data[1] is not None:
                     values.append(data[1].encode())
             else:
-                shapes.append((len(e.key), "", 0, bool(e.flags)))
+                shapes.append((len(e.key), "", 0, bool(e.flags), end))
             if e.flags:
                 values.append(e.flags)
         out.append((_elems(verb, tuple(shapes), ack, not exist_ok), values))
@@ -309,7 +323,7 @@ def _chunks(elems: Sequence[Element]) -> list[Sequence[Element]]:
     out: list[Sequence[Element]] = []
     start, size = 0, 0
     for i, e in enumerate(elems):
-        n = len(e.key) + 8 + (len(e.data) if isinstance(e.data, bytes) else 260 if e.data else 0)
+        n = 2 * len(e.key) + 8 + (len(e.data) if isinstance(e.data, bytes) else 260 if e.data else 0)
         if i > start and (i - start >= ELEMENTS_PER_MESSAGE or size + n > ELEMENT_BYTES_PER_MESSAGE):
             out.append(elems[start:i])
             start, size = i, 0

@@ -515,7 +515,8 @@ def decode_elements_msg(rows: Rows, m: int) -> list[Element]:
                 code = rows.get_u(vd, VERDICT["code"]) if vd >= 0 else None
                 code = 0 if code is None else (code - (1 << 32) if code >= 1 << 31 else code)
                 data = (code, rows.get_str(vd, VERDICT["chain"]) if vd >= 0 else None)
-        out.append(Element(rows.payload(k), data, flags))
+        ke = rows.path(e, SETELEM["key-end"], DATA["value"])
+        out.append(Element(rows.payload(k), data, flags, rows.payload(ke) if ke >= 0 else None))
     return out
 
 

@@ -12,8 +12,10 @@ Keys and values are plain Python values, normalized on construction (addresses a
 protocols by name, ports as ints) so a set listed back from the kernel compares equal.
 Types are nft's: ``ipv4_addr``, ``ipv6_addr``, ``ether_addr``, ``inet_proto``,
 ``inet_service``, ``ifname``; a tuple of them is a concatenation (each member padded to
-4 bytes). ``interval`` sets (one field) hold prefixes and ranges as nft stores them: a
-start element and an end element (``NFT_SET_ELEM_INTERVAL_END``) one past the last value.
+4 bytes). ``interval`` sets hold prefixes and ranges as nft stores them: one field as a start
+element and an end element (``NFT_SET_ELEM_INTERVAL_END``) one past the last value; a
+concatenation (``NFT_SET_CONCAT``, the kernel's pipapo) as one element with KEY the first and
+KEY_END the last values, members being ranges (addresses, ports) or exact values.
 """
 from __future__ import annotations
 
@@ -35,6 +37,8 @@ TYPES: dict[str, tuple[int, int]] = {
     "inet_service": (13, 2), "ifname": (41, 16)}
 TYPE_NAMES = {v[0]: k for k, v in TYPES.items()}
 FLAGS = {"constant": int(lib.NFT_SET_CONSTANT), "interval": int(lib.NFT_SET_INTERVAL)}
+CONCAT_FLAG = int(lib.NFT_SET_CONCAT)           # an interval set of a concatenation (kernel: pipapo)
+RANGED = ("ipv4_addr", "ipv6_addr", "inet_service")
 MAP_FLAG = int(lib.NFT_SET_MAP)
 INTERVAL_END = int(lib.NFT_SET_ELEM_INTERVAL_END)
 
@@ -188,7 +192,7 @@ def parse_value(names: tuple[str, ...], value: object, interval: bool = False, w
     if not isinstance(value, (tuple, list)) or len(value) != len(names):
         raise InvalidArgument(f"{what} {value!r}: expected a tuple of {len(names)} values "
                               f"({' . '.join(names)})")
-    return tuple(_scalar(n, v, False) for n, v in zip(names, value))
+    return tuple(_scalar(n, v, interval) for n, v in zip(names, value))
 
 
 def encode_value(names: tuple[str, ...], value: Key) -> bytes:
@@ -240,9 +244,7 @@ class NamedSet:
         bad = sorted(f for f in flags if f not in FLAGS)
         if bad:
             raise InvalidArgument(f"{what} {self.name}: unknown flag(s) {bad}: use {', '.join(FLAGS)}")
-        if "interval" in flags and len(self.type) > 1:
-            raise InvalidArgument(f"{what} {self.name}: interval sets of concatenations are not supported yet")
-        if "interval" in flags and self.type[0] not in ("ipv4_addr", "ipv6_addr", "inet_service"):
+        if "interval" in flags and not any(t in RANGED for t in self.type):
             raise InvalidArgument(f"{what} {self.name}: interval sets hold addresses or ports")
         object.__setattr__(self, "flags", flags)
 
@@ -260,7 +262,13 @@ class NamedSet:
         return "interval" in self.flags
 
     def kernel_flags(self) -> int:
-        return sum(FLAGS[f] for f in self.flags)
+        concat = CONCAT_FLAG if self.interval and len(self.key_type) > 1 else 0
+        return sum(FLAGS[f] for f in self.flags) | concat
+
+    @property
+    def field_lengths(self) -> tuple[int, ...]:
+        """NFTA_SET_DESC_CONCAT: each member's length (interval concatenations only)."""
+        return tuple(TYPES[t][1] for t in self.key_type) if self.kernel_flags() & CONCAT_FLAG else ()
 
     def key(self, value: object) -> Key:
         return parse_value(self.key_type, value, self.interval, f"{self}: key")
@@ -343,6 +351,7 @@ class Element:
     key: bytes
     data: Union[bytes, tuple[int, Optional[str]], None] = None    # bytes or (verdict code, chain)
     flags: int = 0
+    key_end: Optional[bytes] = None      # the last key of an interval of a concatenation
 
 
 def interval_elements(s: NamedSet, keys: Iterable[Key]) -> list[Element]:
@@ -359,7 +368,32 @@ def interval_elements(s: NamedSet, keys: Iterable[Key]) -> list[Element]:
     return out
 
 
+def _member_bounds(kind: str, value: Scalar) -> tuple[bytes, bytes]:
+    size = TYPES[kind][1]
+    if kind in RANGED:
+        lo, hi = _bounds(kind, value)
+        return lo.to_bytes(size, "big"), hi.to_bytes(size, "big")
+    raw = _raw(kind, value)
+    return raw, raw
+
+
+def concat_interval_elements(s: NamedSet, keys: Iterable[Key]) -> list[Element]:
+    """Interval concatenations (pipapo) as nft: one element, KEY the firsts, KEY_END the lasts."""
+    out: list[Element] = []
+    for k in keys:
+        assert isinstance(k, tuple)
+        lo = hi = b""
+        for kind, v in zip(s.key_type, k):
+            a, b = _member_bounds(kind, v)
+            pad = bytes(-len(a) % 4)
+            lo, hi = lo + a + pad, hi + b + pad
+        out.append(Element(lo, key_end=hi))
+    return out
+
+
 def set_elements(s: NamedSet, keys: Iterable[Key]) -> list[Element]:
+    if s.interval and len(s.key_type) > 1:
+        return concat_interval_elements(s, keys)
     if s.interval:
         return interval_elements(s, keys)
     return [Element(encode_value(s.key_type, k)) for k in keys]
@@ -391,6 +425,8 @@ def decode_elements(s: NamedSet, elems: Sequence[Element]) -> Union[frozenset[Ke
         return out
     if not s.interval:
         return frozenset(decode_value(s.key_type, e.key) for e in elems)
+    if len(s.key_type) > 1:
+        return frozenset(_concat_interval_key(s.key_type, e.key, e.key_end or e.key) for e in elems)
     kind = s.key_type[0]
     size = TYPES[kind][1]
     top = (1 << (8 * size)) - 1
@@ -403,6 +439,22 @@ def decode_elements(s: NamedSet, elems: Sequence[Element]) -> Union[frozenset[Ke
         hi = nxt[0] - 1 if nxt is not None and nxt[1] else top
         keys.add(_interval_key(kind, v, hi))
     return frozenset(keys)
+
+
+def _concat_interval_key(names: tuple[str, ...], lo: bytes, hi: bytes) -> Key:
+    out: list[Scalar] = []
+    off = 0
+    for n in names:
+        size = TYPES[n][1]
+        a, b = lo[off:off + size], hi[off:off + size]
+        if n in RANGED:
+            k = _interval_key(n, int.from_bytes(a, "big"), int.from_bytes(b, "big"))
+            assert not isinstance(k, tuple)
+            out.append(k)
+        else:
+            out.append(_unraw(n, a))
+        off += (size + 3) & ~3
+    return tuple(out)
 
 
 def _interval_key(kind: str, lo: int, hi: int) -> Key:

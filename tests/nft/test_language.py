@@ -55,6 +55,8 @@ SETS = [
     Set("c", "inet_service", {1, "1000-2000", 65535}, flags={"interval", "constant"}),
     Set("d", ("ipv4_addr", "inet_proto", "inet_service"), {("10.0.0.1", "tcp", 80), ("10.0.0.2", 17, 53)}),
     Set("e", "ifname", {"eth0", "docker0"}),
+    Set("i", ("ipv6_addr", "inet_proto", "inet_service"),
+        {("2001:db8::/32", "tcp", "1-1023"), ("2001:db8:1::1-2001:db8:1::9", "udp", 53)}, flags="interval"),
     Set("f", "ether_addr", {"02:42:AC:11:00:02"}),
     Map("m", ("inet_proto", "inet_service"), ("ipv4_addr", "inet_service"), {("tcp", 8080): ("172.17.0.2", 80)}),
     Map("v", "inet_service", "verdict", {22: "accept", 80: Jump("web"), 81: Drop()}),

@@ -28,6 +28,8 @@ SETS = [
     Set("protos", "inet_proto", {"tcp", "udp", 132}),
     Set("svc", ("inet_proto", "inet_service"), {("tcp", 80), ("udp", 53)}),
     Set("hosts_svc", ("ipv4_addr", "inet_proto", "inet_service"), {("10.0.0.1", "tcp", 22)}),
+    Set("ranges", ("ipv4_addr", "inet_service"), {("10.0.0.0/8", "80-90"), ("172.16.0.1-172.16.0.9", 22)},
+        flags="interval"),
     Map("pub", ("inet_proto", "inet_service"), ("ipv4_addr", "inet_service"),
         {("tcp", 8080): ("172.17.0.2", 80), ("udp", 5353): ("172.17.0.3", 53)}),
     Map("pub6", "inet_service", ("ipv6_addr", "inet_service"), {8080: ("2001:db8:1::2", 80)}),
@@ -49,6 +51,7 @@ def sample() -> Table:
             Rule([(Meta.l4proto & Th.dport).in_set("svc")], [Accept()]),
             Rule([(Ip.saddr & Meta.l4proto & Th.dport).not_in_set("hosts_svc")], [Return()]),
             Rule([Meta.l4proto.in_set("protos"), Udp.dport.in_set("fixed")], [Accept()]),
+            Rule([(Ip.saddr & Tcp.dport).in_set("ranges")], [Drop()]),
             Rule([], [Vmap(Tcp.dport, "vm")])]),
         Chain("web")], SETS)
 
@@ -67,7 +70,7 @@ def test_sets_and_maps_round_trip_and_nft_agrees(netns: NetNS) -> None:
         listed = nft.table("t", family="inet")
         assert listed == sample()
         assert all(s.handle for s in listed.sets)
-        assert nft.set("t", "pub", family="inet") == SETS[9]
+        assert nft.set("t", "pub", family="inet") == next(s for s in SETS if s.name == "pub")
     objs: list[dict[str, Any]] = [x.get("set") or x["map"] for x in nft_json(netns) if "set" in x or "map" in x]
     sets = {o["name"]: o for o in objs}
     assert sets["blocked4"]["type"] == "ipv4_addr" and sorted(sets["blocked4"]["elem"]) == ["10.0.0.1", "10.0.0.2"]
@@ -81,6 +84,10 @@ def test_sets_and_maps_round_trip_and_nft_agrees(netns: NetNS) -> None:
     assert sorted(sets["protos"]["elem"]) == ["sctp", "tcp", "udp"]
     assert sets["svc"]["type"] == ["inet_proto", "inet_service"]
     assert sorted(map(str, sets["svc"]["elem"])) == sorted(map(str, [{"concat": ["tcp", 80]}, {"concat": ["udp", 53]}]))
+    assert sets["ranges"]["flags"] == ["interval"]
+    assert sorted(map(str, sets["ranges"]["elem"])) == sorted(map(str, [
+        {"concat": [{"prefix": {"addr": "10.0.0.0", "len": 8}}, {"range": [80, 90]}]},
+        {"concat": [{"range": ["172.16.0.1", "172.16.0.9"]}, 22]}]))
     assert sets["pub"]["map"] == "ipv4_addr . inet_service"
     assert [{"concat": ["tcp", 8080]}, {"concat": ["172.17.0.2", 80]}] in sets["pub"]["elem"]
     assert sets["pub6"]["elem"] == [[8080, {"concat": ["2001:db8:1::2", 80]}]]
@@ -108,6 +115,7 @@ def test_nft_made_sets_decode_into_the_same_objects(netns: NetNS) -> None:
 table ip nat {
   set blocked { type ipv4_addr; flags interval; elements = { 10.0.0.0/8, 198.51.100.7 } }
   set svc { type inet_proto . inet_service; elements = { tcp . 80, udp . 53 } }
+  set r { type ipv4_addr . inet_proto . inet_service; flags interval; elements = { 10.0.0.0/8 . tcp . 80-90 } }
   map pub { type inet_proto . inet_service : ipv4_addr . inet_service; elements = { tcp . 8080 : 172.17.0.2 . 80 } }
   map vm { type inet_service : verdict; elements = { 22 : accept, 23 : drop } }
   chain PREROUTING { type nat hook prerouting priority -100;
@@ -135,6 +143,7 @@ table ip nat {
             Rule([Fib.daddr_type == "local"], [NatMap(Meta.l4proto & Th.dport, "pub")])])],
         [Set("blocked", "ipv4_addr", {"10.0.0.0/8", "198.51.100.7"}, flags="interval"),
          Set("svc", ("inet_proto", "inet_service"), {("tcp", 80), ("udp", 53)}),
+         Set("r", ("ipv4_addr", "inet_proto", "inet_service"), {("10.0.0.0/8", "tcp", "80-90")}, flags="interval"),
          Map("pub", ("inet_proto", "inet_service"), ("ipv4_addr", "inet_service"), {("tcp", 8080): ("172.17.0.2", 80)}),
          Map("vm", "inet_service", "verdict", {22: "accept", 23: "drop"})])
     with Nftables(netns) as nft:
@@ -194,7 +203,8 @@ def test_bad_sets_refused_before_sending() -> None:
     for bad in (lambda: Set("s", "ipv5_addr"), lambda: Set("s", "ipv4_addr", {"2001:db8::1"}),
                 lambda: Set("s", "ipv4_addr", flags="dynamic"), lambda: Set("s", ("ipv4_addr",), {"10.0.0.0/8"}),
                 lambda: Set("s", ("ipv4_addr", "inet_service"), {"10.0.0.1"}),
-                lambda: Set("s", ("ipv4_addr", "inet_service"), flags="interval"),
+                lambda: Set("s", ("inet_proto", "ifname"), flags="interval"),
+                lambda: Set("s", ("ipv4_addr", "inet_proto"), {("10.0.0.0/8", "tcp-udp")}, flags="interval"),
                 lambda: Set("s", "inet_proto", {"tcp", 256}), lambda: Set("s", "inet_service", {0}),
                 lambda: Map("m", "inet_service", "verdict", {22: "jump"}),
                 lambda: Map("m", "inet_service", ("ipv4_addr", "inet_service"), {22: "10.0.0.1"}),
