@@ -359,6 +359,20 @@ def dump(what: str, family: int = 0) -> Item:
 
 
 @lru_cache(maxsize=None)
+def _rule_dump(chain: bool) -> Compiled:
+    p = (Program("list rules", msg_type("GETRULE"), REQ | lib.NLM_F_DUMP, dump=True).fixed("nfgenmsg", "BB2s")
+         .string(lib.NFTA_RULE_TABLE, "table", NAME))
+    if chain:
+        p.string(lib.NFTA_RULE_CHAIN, "chain", NAME)
+    return p.compile()
+
+
+def dump_rules(family: str, table: str, chain: str | None = None) -> Item:
+    """A dump of one table's (or one chain's) rules only (the kernel filters)."""
+    return _rule_dump(chain is not None), _head(family) + [table.encode()] + ([chain.encode()] if chain else [])
+
+
+@lru_cache(maxsize=None)
 def _getgen() -> Compiled:
     return Program("get generation", msg_type("GETGEN"), REQ, reply=True).fixed("nfgenmsg", "BB2s").compile()
 
@@ -368,5 +382,5 @@ def get_generation() -> Item:
 
 
 __all__ = ["Item", "batch_begin", "batch_end", "add_table", "delete_table", "add_chain", "delete_chain",
-           "add_rule", "delete_rule", "flush", "dump", "get_generation", "add_set", "delete_set", "elements",
+           "add_rule", "delete_rule", "flush", "dump", "get_generation", "add_set", "delete_set", "elements", "get_set", "dump_rules",
            "dump_elements"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Callable, Optional, Union
 
 from ..errors import InvalidArgument
 from ..transport import NetNS
@@ -98,6 +98,7 @@ class DockerNat:
         self.table = validate.name(table, "table name")
         self.family = validate.family(family)
         self.versions = {"ip": (4,), "ip6": (6,), "inet": (4, 6)}[self.family]
+        self._ready = False          # structure seen in place (or made) by this instance
 
     # -- structure ----------------------------------------------------------------------------------
     def maps(self, version: int) -> tuple[Map, Map, Set, Set]:
@@ -124,22 +125,57 @@ class DockerNat:
                      comment=f"pynetlink publish {where} v{version}")]
 
     def _base(self, tx: Transaction) -> Transaction:
-        """Table, chains, maps and the map rules (idempotent: PREROUTING and OUTPUT are ours and
-        rewritten; existing maps and their elements stay)."""
+        """Table, chains, maps and the map rules, unless this DockerNat already saw them in place.
+
+        The first call per instance checks (rules of PREROUTING and OUTPUT, one GETSET per map);
+        if anything is missing or different, the transaction re-creates it idempotently
+        (existing maps and their elements stay; PREROUTING and OUTPUT, which are ours, are
+        flushed and rewritten). Later calls add nothing: a publication is one element.
+        """
+        if self._ready or self._in_place():
+            self._ready = True
+            return tx
         tx.add_table(Table(self.table, self.family, [POSTROUTING, PREROUTING, OUTPUT],
                            [s for v in self.versions for s in self.maps(v)]))
         tx.flush(self.table, PREROUTING.name, family=self.family)
         tx.flush(self.table, OUTPUT.name, family=self.family)
-        for v in self.versions:
-            for r in self._rules(v, local=False):
-                tx.add_rule(self.table, PREROUTING.name, r, family=self.family)
-            for r in self._rules(v, local=True):
-                tx.add_rule(self.table, OUTPUT.name, r, family=self.family)
+        for chain, rules in self._chain_rules().items():
+            for r in rules:
+                tx.add_rule(self.table, chain, r, family=self.family)
         return tx
+
+    def _chain_rules(self) -> dict[str, list[Rule]]:
+        return {PREROUTING.name: [r for v in self.versions for r in self._rules(v, local=False)],
+                OUTPUT.name: [r for v in self.versions for r in self._rules(v, local=True)]}
+
+    def _in_place(self) -> bool:
+        try:
+            for chain, want in self._chain_rules().items():
+                if self.nft.rules(self.table, chain, family=self.family) != want:
+                    return False
+            return all(self.nft.has_set(self.table, s.name, family=self.family)
+                       for v in self.versions for s in self.maps(v))
+        except FileNotFoundError:
+            return False
+
+    def _commit(self, build: Callable[[Transaction], None]) -> None:
+        """``build`` on top of the structure, committed; once more with the structure if it
+        vanished meanwhile (someone deleted our table)."""
+        for attempt in range(2):
+            tx = self._base(self.nft.transaction())
+            build(tx)
+            try:
+                tx.commit()
+                self._ready = True
+                return
+            except FileNotFoundError:
+                if not self._ready or attempt:
+                    raise
+                self._ready = False
 
     def ensure(self) -> None:
         """Create the table, its nat chains, the maps and their rules if missing."""
-        self._base(self.nft.transaction()).commit()
+        self._commit(lambda tx: None)
 
     # -- masquerade ---------------------------------------------------------------------------------
     def masquerade(self, subnet: str, bridge: str) -> Rule:
@@ -148,9 +184,9 @@ class DockerNat:
         field = Ip.saddr if net.version == 4 else Ip6.saddr
         rule = Rule([field == str(net), Meta.oifname != validate.ifname(bridge)], [Masquerade()],
                     comment=f"pynetlink masquerade {net} !{bridge}")
-        tx = self._base(self.nft.transaction())
-        tx.add_rule(self.table, POSTROUTING.name, rule, family=self.family)
-        tx.commit()
+        def build(tx: Transaction) -> None:
+            tx.add_rule(self.table, POSTROUTING.name, rule, family=self.family)
+        self._commit(build)
         return rule
 
     def unmasquerade(self, subnet: str, bridge: str) -> int:
@@ -177,18 +213,18 @@ class DockerNat:
             raise InvalidArgument("publish: the same host port is given twice")
         for sp in specs:
             self._check(sp)
-        tx = self._base(self.nft.transaction())
-        for v in self.versions:
-            pub, pub_addr, remote, remote_addr = self.maps(v)
-            mine = [sp for sp in specs if sp.version == v]
-            for m, r, addr in ((pub, remote, False), (pub_addr, remote_addr, True)):
-                group = [sp for sp in mine if (sp.host_addr is not None) == addr]
-                if group:
-                    tx.add_elements(self.table, m, {sp.key: sp.value for sp in group}, family=self.family,
-                                    exist_ok=False)
-                if group and not local:
-                    tx.add_elements(self.table, r, [sp.key for sp in group], family=self.family)
-        tx.commit()
+        def build(tx: Transaction) -> None:
+            for v in self.versions:
+                pub, pub_addr, remote, remote_addr = self.maps(v)
+                mine = [sp for sp in specs if sp.version == v]
+                for m, r, addr in ((pub, remote, False), (pub_addr, remote_addr, True)):
+                    group = [sp for sp in mine if (sp.host_addr is not None) == addr]
+                    if group:
+                        tx.add_elements(self.table, m, {sp.key: sp.value for sp in group}, family=self.family,
+                                        exist_ok=False)
+                    if group and not local:
+                        tx.add_elements(self.table, r, [sp.key for sp in group], family=self.family)
+        self._commit(build)
 
     def unpublish(self, host_port: int, proto: str = "tcp", host_addr: Optional[str] = None) -> int:
         """Remove one publication (its map element); returns 1, or 0 if it was not published."""
@@ -242,6 +278,7 @@ class DockerNat:
 
     def teardown(self) -> None:
         """Delete our table and everything in it (nothing else is touched)."""
+        self._ready = False
         self.nft.delete_table(self.table, family=self.family, missing_ok=True)
 
 

@@ -333,16 +333,27 @@ class Nftables:
         err = reply.results[0].error
         if err is None:
             return True
-        if err.errno == errno.ENOENT and self._set_exists(table, s.name, family):
+        if err.errno == errno.ENOENT and self.has_set(table, s.name, family=family):
             return False
         raise err
 
-    def _set_exists(self, table: str, name: str, family: str) -> bool:
+    def has_set(self, table: str, name: str, *, family: str = "ip") -> bool:
+        """Whether the table has a set or map of this name (one GETSET)."""
+        validate.family(family)
         try:
             self.sock.request(*msg.get_set(family, table, name), label=("get set", f"{family} {table}/{name}"))
         except FileNotFoundError:
             return False
         return True
+
+    def rules(self, table: str, chain: Optional[str] = None, *, family: str = "ip") -> list[Rule]:
+        """The rules of one table, or of one chain, in order (the kernel filters the dump)."""
+        validate.family(family)
+        reply = self.sock.dump(*msg.dump_rules(family, validate.name(table, "table name"),
+                                               None if chain is None else validate.name(chain, "chain name")),
+                               label=("list rules", f"{family} {table}" + (f"/{chain}" if chain else "")))
+        return [decode_rule(reply.rows, m, family) for m in reply.results[0].messages
+                if reply.rows.type(m) == msg_type("NEWRULE")]
 
     def set(self, table: str, name: str, *, family: str = "ip") -> NamedSet:
         """One set or map with its elements, as listed (NotFoundError if absent)."""

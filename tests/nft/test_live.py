@@ -161,9 +161,11 @@ def test_docker_nat_publish_200_atomically_and_unpublish(netns: NetNS) -> None:
     with Nftables(netns) as nft:
         nat = DockerNat(nft, table="pnl")
         nat.masquerade("172.17.0.0/24", "docker0")
+        handles = [r["handle"] for r in nft_rules(netns)]
         gen = nft.generation()
         nat.publish(*[Publish(10000 + i, f"172.17.0.{2 + i % 200}", 80) for i in range(200)])
         assert nft.generation() == gen + 1                          # one transaction
+        assert [r["handle"] for r in nft_rules(netns)] == handles   # no rule churn: elements only
         assert len(nat.published()) == 200
         pub = nft_map(netns, "published_v4")                        # nft's view: 200 elements of one map
         assert pub["type"] == ["inet_proto", "inet_service"] and pub["map"] == "ipv4_addr . inet_service"
@@ -192,6 +194,23 @@ def test_docker_nat_publish_200_atomically_and_unpublish(netns: NetNS) -> None:
         tables = [x["table"]["name"] for x in json.loads(nft_cmd(netns, "-j", "list", "tables"))["nftables"]
                   if "table" in x]
         assert tables == ["host"]
+
+
+def test_docker_nat_structure_is_made_once(netns: NetNS) -> None:
+    with Nftables(netns) as nft:
+        DockerNat(nft, table="pnl").publish((8080, "172.17.0.2", 80))
+        handles = [r["handle"] for r in nft_rules(netns)]
+        again = DockerNat(nft, table="pnl")                         # a new instance finds it in place
+        again.publish((8081, "172.17.0.2", 81))
+        assert [r["handle"] for r in nft_rules(netns)] == handles
+        nft.delete_table("pnl")                                     # someone removes our table
+        again.publish((8082, "172.17.0.2", 82))                     # made again, then published
+        assert again.published() == [Publish(8082, "172.17.0.2", 82)]
+        nft.flush("pnl", "PREROUTING")                              # someone breaks our rules
+        third = DockerNat(nft, table="pnl")
+        third.ensure()
+        assert len([r for r in nft_rules(netns) if r["chain"] == "PREROUTING"]) == 2
+        assert third.published() == [Publish(8082, "172.17.0.2", 82)]   # elements kept
 
 
 def test_docker_nat_host_addr_and_remote_only(netns: NetNS) -> None:
