@@ -129,9 +129,13 @@ class Field:
         raise NotImplementedError
 
     def __eq__(self, value: object) -> "Match":  # type: ignore[override]
+        if isinstance(value, Field):            # field vs field (containers, pytest): identity
+            return self is value  # type: ignore[return-value]
         return Match(self, "==", self.parse(value))
 
     def __ne__(self, value: object) -> "Match":  # type: ignore[override]
+        if isinstance(value, Field):
+            return self is not value  # type: ignore[return-value]
         return Match(self, "!=", self.parse(value))
 
     def __call__(self, value: object) -> "Match":
@@ -484,6 +488,11 @@ class Concat(Field):
         if isinstance(other, Concat):
             return self.fields == other.fields  # type: ignore[return-value]
         return Field.__eq__(self, other)
+
+    def __ne__(self, other: object) -> "Match":  # type: ignore[override]
+        if isinstance(other, Concat):
+            return self.fields != other.fields  # type: ignore[return-value]
+        return Field.__ne__(self, other)
 
     def __hash__(self) -> int:
         return hash(self.fields)
