@@ -315,8 +315,6 @@ class Map(NamedSet):
             object.__setattr__(self, "data", _type(self.data, f"map {self.name}"))
         if not isinstance(self.elements, Mapping):
             raise InvalidArgument(f"map {self.name}: elements are a dict of key: value")
-        if self.interval:
-            raise InvalidArgument(f"map {self.name}: interval maps are not supported yet")
         object.__setattr__(self, "elements", dict(self.items(self.elements)))
 
     def value(self, v: object) -> Value:
@@ -354,17 +352,34 @@ class Element:
     key_end: Optional[bytes] = None      # the last key of an interval of a concatenation
 
 
-def interval_elements(s: NamedSet, keys: Iterable[Key]) -> list[Element]:
-    """nft's encoding of intervals: a start element, and an end element one past the last value."""
+ElemData = Union[bytes, tuple[int, Optional[str]], None]
+
+
+def key_elements(s: NamedSet, pairs: Iterable[tuple[Key, ElemData]]) -> list[Element]:
+    """Kernel elements for (key, data) pairs, as nft writes them: one element per key; for
+    one-field intervals a start element (with the data) and an end element one past the last
+    value (``INTERVAL_END``, none past the top); for concatenated intervals KEY and KEY_END."""
+    if not s.interval:
+        return [Element(encode_value(s.key_type, k), d) for k, d in pairs]
+    out: list[Element] = []
+    if len(s.key_type) > 1:
+        for k, d in pairs:
+            assert isinstance(k, tuple)
+            lo = hi = b""
+            for kind, v in zip(s.key_type, k):
+                x, y = _member_bounds(kind, v)
+                pad = bytes(-len(x) % 4)
+                lo, hi = lo + x + pad, hi + y + pad
+            out.append(Element(lo, d, key_end=hi))
+        return out
     kind = s.key_type[0]
     size = TYPES[kind][1]
     top = (1 << (8 * size)) - 1
-    out: list[Element] = []
-    for k in sorted(keys, key=lambda k: _bounds(kind, k)):  # type: ignore[arg-type]
-        lo, hi = _bounds(kind, k)  # type: ignore[arg-type]
-        out.append(Element(lo.to_bytes(size, "big")))
-        if hi < top:
-            out.append(Element((hi + 1).to_bytes(size, "big"), None, INTERVAL_END))
+    for k, d in sorted(pairs, key=lambda kd: _bounds(kind, kd[0])):  # type: ignore[arg-type]
+        lo_i, hi_i = _bounds(kind, k)  # type: ignore[arg-type]
+        out.append(Element(lo_i.to_bytes(size, "big"), d))
+        if hi_i < top:
+            out.append(Element((hi_i + 1).to_bytes(size, "big"), None, INTERVAL_END))
     return out
 
 
@@ -377,68 +392,56 @@ def _member_bounds(kind: str, value: Scalar) -> tuple[bytes, bytes]:
     return raw, raw
 
 
-def concat_interval_elements(s: NamedSet, keys: Iterable[Key]) -> list[Element]:
-    """Interval concatenations (pipapo) as nft: one element, KEY the firsts, KEY_END the lasts."""
-    out: list[Element] = []
-    for k in keys:
-        assert isinstance(k, tuple)
-        lo = hi = b""
-        for kind, v in zip(s.key_type, k):
-            a, b = _member_bounds(kind, v)
-            pad = bytes(-len(a) % 4)
-            lo, hi = lo + a + pad, hi + b + pad
-        out.append(Element(lo, key_end=hi))
-    return out
-
-
 def set_elements(s: NamedSet, keys: Iterable[Key]) -> list[Element]:
-    if s.interval and len(s.key_type) > 1:
-        return concat_interval_elements(s, keys)
-    if s.interval:
-        return interval_elements(s, keys)
-    return [Element(encode_value(s.key_type, k)) for k in keys]
+    """Kernel elements of set keys (for a map: keys only, as DELSETELEM takes them)."""
+    return key_elements(s, [(k, None) for k in keys])
 
 
 def map_elements(m: Map, items: Iterable[tuple[Key, Value]]) -> list[Element]:
-    out: list[Element] = []
+    pairs: list[tuple[Key, ElemData]] = []
     for k, v in items:
-        key = encode_value(m.key_type, k)
         if isinstance(v, Verdict):
-            out.append(Element(key, (Verdict.CODES[v.kind], v.chain)))
+            pairs.append((k, (Verdict.CODES[v.kind], v.chain)))
         else:
             assert m.data_type is not None
-            out.append(Element(key, encode_value(m.data_type, v)))
+            pairs.append((k, encode_value(m.data_type, v)))
+    return key_elements(m, pairs)
+
+
+def _key_pairs(s: NamedSet, elems: Sequence[Element]) -> list[tuple[Key, ElemData]]:
+    if not s.interval:
+        return [(decode_value(s.key_type, e.key), e.data) for e in elems]
+    if len(s.key_type) > 1:
+        return [(_concat_interval_key(s.key_type, e.key, e.key_end or e.key), e.data) for e in elems]
+    kind = s.key_type[0]
+    size = TYPES[kind][1]
+    top = (1 << (8 * size)) - 1
+    # ends sort before starts at the same value (adjacent intervals)
+    points = sorted(((int.from_bytes(e.key, "big"), not e.flags & INTERVAL_END, e.data) for e in elems),
+                    key=lambda p: (p[0], p[1]))
+    out: list[tuple[Key, ElemData]] = []
+    for i, (v, start, data) in enumerate(points):
+        if not start:
+            continue
+        nxt = points[i + 1] if i + 1 < len(points) else None
+        hi = nxt[0] - 1 if nxt is not None and not nxt[1] else top
+        out.append((_interval_key(kind, v, hi), data))
     return out
 
 
 def decode_elements(s: NamedSet, elems: Sequence[Element]) -> Union[frozenset[Key], dict[Key, Value]]:
     """Kernel elements back into the set's (or map's) Python elements."""
-    if isinstance(s, Map):
-        codes = {c: k for k, c in Verdict.CODES.items()}
-        out: dict[Key, Value] = {}
-        for e in elems:
-            key = decode_value(s.key_type, e.key)
-            if isinstance(e.data, tuple):
-                out[key] = Verdict(codes[e.data[0]], e.data[1])
-            elif isinstance(e.data, bytes) and s.data_type is not None:
-                out[key] = decode_value(s.data_type, e.data)
-        return out
-    if not s.interval:
-        return frozenset(decode_value(s.key_type, e.key) for e in elems)
-    if len(s.key_type) > 1:
-        return frozenset(_concat_interval_key(s.key_type, e.key, e.key_end or e.key) for e in elems)
-    kind = s.key_type[0]
-    size = TYPES[kind][1]
-    top = (1 << (8 * size)) - 1
-    points = sorted((int.from_bytes(e.key, "big"), bool(e.flags & INTERVAL_END)) for e in elems)
-    keys: set[Key] = set()
-    for i, (v, end) in enumerate(points):
-        if end:
-            continue
-        nxt = points[i + 1] if i + 1 < len(points) else None
-        hi = nxt[0] - 1 if nxt is not None and nxt[1] else top
-        keys.add(_interval_key(kind, v, hi))
-    return frozenset(keys)
+    pairs = _key_pairs(s, elems)
+    if not isinstance(s, Map):
+        return frozenset(k for k, _ in pairs)
+    codes = {c: k for k, c in Verdict.CODES.items()}
+    out: dict[Key, Value] = {}
+    for key, data in pairs:
+        if isinstance(data, tuple):
+            out[key] = Verdict(codes[data[0]], data[1])
+        elif isinstance(data, bytes) and s.data_type is not None:
+            out[key] = decode_value(s.data_type, data)
+    return out
 
 
 def _concat_interval_key(names: tuple[str, ...], lo: bytes, hi: bytes) -> Key:
@@ -465,5 +468,5 @@ def _interval_key(kind: str, lo: int, hi: int) -> Key:
     return _range_text(a, b)
 
 
-__all__ = ["NamedSet", "Set", "Map", "Element", "TYPES", "FLAGS", "type_id", "type_len", "type_names", "set_elements",
+__all__ = ["NamedSet", "Set", "Map", "Element", "key_elements", "TYPES", "FLAGS", "type_id", "type_len", "type_names", "set_elements",
            "map_elements", "decode_elements", "encode_value", "decode_value", "parse_value"]

@@ -60,6 +60,10 @@ SETS = [
     Set("f", "ether_addr", {"02:42:AC:11:00:02"}),
     Map("m", ("inet_proto", "inet_service"), ("ipv4_addr", "inet_service"), {("tcp", 8080): ("172.17.0.2", 80)}),
     Map("v", "inet_service", "verdict", {22: "accept", 80: Jump("web"), 81: Drop()}),
+    Map("w", "ipv6_addr", ("ipv6_addr", "inet_service"),
+        {"2001:db8::/64": ("2001:db8:1::2", 80), "ffff::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff": ("::1", 1)},
+        flags="interval"),
+    Map("x", ("inet_proto", "inet_service"), "verdict", {("tcp", "1-1023"): "drop"}, flags="interval"),
 ]
 
 

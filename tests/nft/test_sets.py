@@ -35,6 +35,10 @@ SETS = [
     Map("pub6", "inet_service", ("ipv6_addr", "inet_service"), {8080: ("2001:db8:1::2", 80)}),
     Map("to_addr", "inet_service", "ipv4_addr", {25: "172.17.0.9"}),
     Map("vm", "inet_service", "verdict", {22: Accept(), 23: Drop(), 80: Jump("web")}),
+    Map("vm_ranges", "inet_service", "verdict", {"8000-8100": Accept(), "8101-8200": Jump("web"), 22: Drop()},
+        flags="interval"),
+    Map("by_net", ("ipv4_addr", "inet_service"), "ipv4_addr", {("10.0.0.0/8", "80-90"): "172.17.0.2"},
+        flags="interval"),
 ]
 
 
@@ -92,6 +96,11 @@ def test_sets_and_maps_round_trip_and_nft_agrees(netns: NetNS) -> None:
     assert [{"concat": ["tcp", 8080]}, {"concat": ["172.17.0.2", 80]}] in sets["pub"]["elem"]
     assert sets["pub6"]["elem"] == [[8080, {"concat": ["2001:db8:1::2", 80]}]]
     assert sets["to_addr"]["elem"] == [[25, "172.17.0.9"]]
+    assert sorted(map(str, sets["vm_ranges"]["elem"])) == sorted(map(str, [
+        [22, {"drop": None}], [{"range": [8000, 8100]}, {"accept": None}],
+        [{"range": [8101, 8200]}, {"jump": {"target": "web"}}]]))
+    assert sets["by_net"]["elem"] == [[{"concat": [{"prefix": {"addr": "10.0.0.0", "len": 8}}, {"range": [80, 90]}]},
+                                       "172.17.0.2"]]
     assert sets["vm"]["map"] == "verdict"
     assert sorted(map(str, sets["vm"]["elem"])) == sorted(map(str, [
         [22, {"accept": None}], [23, {"drop": None}], [80, {"jump": {"target": "web"}}]]))
@@ -180,6 +189,10 @@ def test_elements_change_atomically(netns: NetNS) -> None:
         assert nft_cmd(netns, "-j", "list", "ruleset") == before and nft.generation() == gen
         with pytest.raises(FileExistsError):                    # same key, other value
             nft.add_elements("t", pub, {8443: ("172.17.0.3", 443)})
+        ranges = Map("r", "inet_service", "verdict", {"1000-1999": "accept", "2000-2999": "drop"}, flags="interval")
+        nft.add_set("t", ranges)
+        nft.delete_elements("t", ranges, ["1000-1999"])            # start and end element; 2000's start stays
+        assert nft.set("t", "r").elements == {"2000-2999": Drop()}
         nft.flush_set("t", "svc")
         assert nft.set("t", "svc").elements == frozenset()
         assert elems(netns, "svc") == []
