@@ -161,16 +161,32 @@ def assert_unchanged(before: Any, after: Any) -> None:
     assert not diff, "state changed:\n" + "\n".join(diff[:20])
 
 
+def _links_settled(ns: NetNS) -> bool:
+    """Every link that is up has its carrier state applied and (IPv6 on) its fe80:: address."""
+    addrs = {a["ifname"]: a.get("addr_info", []) for a in ip_j(ns, "addr", "show")}
+    for link in ip_j(ns, "link", "show"):
+        if "UP" not in link["flags"] or link["ifname"] == "lo":
+            continue
+        if "LOWER_UP" in link["flags"] and link.get("operstate") != "UP":
+            return False               # linkwatch has not run yet
+        if link.get("operstate") == "UP" and not any(
+                a["family"] == "inet6" and a["local"].startswith("fe80:") for a in addrs[link["ifname"]]):
+            v6 = f"/proc/sys/net/ipv6/conf/{link['ifname']}/disable_ipv6"
+            if run_in(ns.path, lambda: open(v6).read().strip()) == "0":
+                return False
+    return True
+
+
 def settled(ns: NetNS, timeout: float = 5.0) -> dict[str, Any]:
     """A snapshot once the kernel stopped changing ``ns`` on its own (links that just came up
-    get their IPv6 link-local address a moment later)."""
+    get their operational state, and their IPv6 link-local address, a moment later)."""
     import time
     deadline = time.monotonic() + timeout
     prev = snapshot(ns)
     while time.monotonic() < deadline:
         time.sleep(0.15)
         cur = snapshot(ns)
-        if cur == prev:
+        if cur == prev and _links_settled(ns):
             return cur
         prev = cur
     return prev
