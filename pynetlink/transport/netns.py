@@ -12,7 +12,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Callable, TypeVar
+from typing import Callable, Sequence, TypeVar
 
 from .._native import ffi, lib
 from ..errors import InvalidArgument
@@ -138,24 +138,43 @@ class NetNS:
     @classmethod
     def create(cls, name: str) -> "NetNS":
         """A new named namespace, as ``ip netns add`` makes it."""
-        ns = cls.named(name)
+        return cls.create_many([name])[0]
+
+    @classmethod
+    def create_many(cls, names: Sequence[str]) -> "list[NetNS]":
+        """New named namespaces, made one after the other on a single helper thread.
+
+        All names are checked first; if one cannot be made, those made before it are
+        removed again and the error is raised.
+        """
+        spaces = [cls.named(n) for n in names]
+        if len({ns.path for ns in spaces}) != len(spaces):
+            raise InvalidArgument("create_many: a name is given twice")
         _prepare_run_dir()
-        try:
-            os.close(os.open(ns.path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-        except FileExistsError:
-            raise FileExistsError(errno.EEXIST, "network namespace exists", name) from None
+        made: list[NetNS] = []
 
-        def make() -> None:
-            _check(lib.pnl_unshare(CLONE_NEWNET), "unshare")
-            _check(lib.pnl_mount(b"/proc/thread-self/ns/net", ns.path.encode(), b"none", MS_BIND,
-                                 ffi.NULL), "bind mount", ns.path)
+        def make_all() -> None:
+            for ns in spaces:
+                try:
+                    os.close(os.open(ns.path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+                except FileExistsError:
+                    raise FileExistsError(errno.EEXIST, "network namespace exists", ns.name) from None
+                try:
+                    _check(lib.pnl_unshare(CLONE_NEWNET), "unshare")
+                    _check(lib.pnl_mount(b"/proc/thread-self/ns/net", ns.path.encode(), b"none",
+                                         MS_BIND, ffi.NULL), "bind mount", ns.path)
+                except BaseException:
+                    _remove_mount_point(ns.path)
+                    raise
+                made.append(ns)
 
         try:
-            run_in(None, make, thread=True)
+            run_in(None, make_all, thread=True)
         except BaseException:
-            _remove_mount_point(ns.path)
+            for ns in made:
+                _remove_mount_point(ns.path)
             raise
-        return ns
+        return spaces
 
     def delete(self) -> None:
         """Remove a named namespace (its devices go when the last user leaves)."""
@@ -190,8 +209,25 @@ class NetNS:
         self.run(write)
 
 
+_run_dir_ready = False
+_run_dir_lock = threading.Lock()
+
+
 def _prepare_run_dir() -> None:
-    """/run/netns exists and is a shared mount (so bind mounts propagate), as ip does."""
+    """/run/netns exists and is a shared mount (so bind mounts propagate), as ip does.
+
+    Done once per process: with MS_REC the kernel walks every mount below /run/netns, so
+    repeating it for each new namespace would cost O(n) each time.
+    """
+    global _run_dir_ready
+    with _run_dir_lock:
+        if _run_dir_ready and os.path.isdir(RUN_DIR):
+            return
+        _make_run_dir_shared()
+        _run_dir_ready = True
+
+
+def _make_run_dir_shared() -> None:
     os.makedirs(RUN_DIR, 0o755, exist_ok=True)
     rc = lib.pnl_mount(b"none", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, ffi.NULL)
     if rc == -errno.EINVAL:

@@ -104,3 +104,22 @@ def test_sysctl_is_per_namespace(make_netns) -> None:  # type: ignore[no-untyped
 def test_bad_sysctl_keys_are_refused(netns: NetNS, bad: str) -> None:
     with pytest.raises(InvalidArgument):
         netns.set_sysctl(bad, 1)
+
+
+def test_create_many_all_or_nothing() -> None:
+    names = [unique_name("many") for _ in range(5)]
+    spaces = NetNS.create_many(names)
+    try:
+        assert set(names) <= set(ip("netns", "list").split())
+        assert len({ns.inode() for ns in spaces}) == 5
+        # one name already exists: the ones made before it are removed again
+        fresh = [unique_name("many"), unique_name("many"), names[2]]
+        with pytest.raises(FileExistsError):
+            NetNS.create_many(fresh)
+        assert not NetNS.exists(fresh[0]) and not NetNS.exists(fresh[1])
+        with pytest.raises(InvalidArgument):
+            NetNS.create_many([fresh[0], fresh[0]])
+        assert not NetNS.exists(fresh[0])
+    finally:
+        for ns in spaces:
+            ns.delete()
