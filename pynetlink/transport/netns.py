@@ -7,6 +7,7 @@ namespace and the caller's own namespace never changes.
 """
 from __future__ import annotations
 
+import builtins
 import errno
 import os
 import re
@@ -141,7 +142,7 @@ class NetNS:
         return cls.create_many([name])[0]
 
     @classmethod
-    def create_many(cls, names: Sequence[str]) -> "list[NetNS]":
+    def create_many(cls, names: Sequence[str]) -> "builtins.list[NetNS]":
         """New named namespaces, made one after the other on a single helper thread.
 
         All names are checked first; if one cannot be made, those made before it are
@@ -151,7 +152,7 @@ class NetNS:
         if len({ns.path for ns in spaces}) != len(spaces):
             raise InvalidArgument("create_many: a name is given twice")
         _prepare_run_dir()
-        made: list[NetNS] = []
+        made: builtins.list[NetNS] = []
 
         def make_all() -> None:
             for ns in spaces:
