@@ -15,10 +15,20 @@ import pytest
 from pynetlink.cli import main
 from pynetlink.transport import NetNS
 
-from .conftest import ip_json, unique_name
+from .conftest import ip_json as _ip_json
+from .conftest import unique_name
 
 ROOT = Path(__file__).resolve().parents[1]
 Run = Callable[..., tuple[int, str, str]]
+
+
+def ip_json(ns: str, *args: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = _ip_json(ns, *args)  # type: ignore[assignment]
+    return out
+
+
+def flat(data: list[dict[str, Any]]) -> list[tuple[str, str, int]]:
+    return sorted((x["ifname"], a["local"], a["prefixlen"]) for x in data for a in x["addr_info"])
 
 
 @pytest.fixture
@@ -94,7 +104,6 @@ def test_network_flow_against_oracles(run: Run, make_netns: Callable[..., NetNS]
     assert [(l["ifname"], l.get("master")) for l in ours] == [(l["ifname"], l.get("master")) for l in theirs]
     ours_a = json.loads(run("-n", str(ctrs[0].name), "-j", "addr", "show")[1])
     theirs_a = ip_json(str(ctrs[0].name), "addr", "show")
-    flat = lambda d: sorted((x["ifname"], a["local"], a["prefixlen"]) for x in d for a in x["addr_info"])  # noqa: E731
     assert flat(ours_a) == flat(theirs_a)
     ours_r = json.loads(run("-n", str(ctrs[0].name), "-j", "route", "show")[1])
     theirs_r = ip_json(str(ctrs[0].name), "route", "show")

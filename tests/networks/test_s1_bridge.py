@@ -96,6 +96,8 @@ def test_connect_twice_and_bad_input(outside: Topology) -> None:
     nets.connect("n", c, ip="172.20.0.9")
     with pytest.raises(Exists, match="already connected"):
         nets.connect("n", c)
+    with pytest.raises(Exists, match="already connected"):        # the same namespace by path
+        nets.connect("n", c.path)
     before = settled(outside.H)
     c2 = outside.container()
     for kw, match in [({"ip": "172.20.0.5"}, "aux address 'r'"), ({"ip": "172.21.0.5"}, "outside"),
@@ -122,3 +124,20 @@ def test_bridge_port_limit_is_explained(outside: Topology, monkeypatch: pytest.M
         nets.connect_many("a", ctrs)
     eps = nets.connect_many("a", ctrs, spread=["b"])
     assert [e.ip for e in eps] == ["172.21.0.2", "172.21.0.3", "172.21.0.4", "172.22.0.2", "172.22.0.3"]
+
+
+def test_dual_stack_and_mtu(outside: Topology) -> None:
+    """IPv4 and IPv6 on one bridge network, with an MTU: both families carry traffic."""
+    nets = outside.nets["H"]
+    before = settled(outside.H)
+    nets.create("ds", subnet=["172.24.0.0/24", "fd00:24::/64"], options={"mtu": "1400"})
+    c1, c2 = outside.container(), outside.container()
+    e1, e2 = nets.connect_many("ds", [c1, c2])
+    assert e1.addresses == ("172.24.0.2/24", "fd00:24::2/64")
+    assert link(c1, "eth0")["mtu"] == 1400
+    assert tcp(c1, c2, "fd00:24::3", 7050) == "fd00:24::2"
+    assert tcp(c1, c2, "172.24.0.3", 7051) == "172.24.0.2"
+    assert {r["dst"]: r.get("gateway") for r in ip_j(c1, "-6", "route", "show")}["default"] == "fd00:24::1"
+    assert outside.H.sysctl("net.ipv6.conf.all.forwarding") == "1"
+    nets.remove("ds", force=True)
+    assert_unchanged(before, snapshot(outside.H))

@@ -123,17 +123,20 @@ def _strip(x: Any) -> Any:
 
 def snapshot(ns: NetNS) -> dict[str, Any]:
     """The full link / address / route / rule / nftables state of ``ns`` from ip -j and nft -j."""
-    return _strip({"links": ip_j(ns, "-d", "link", "show"),
-                   "addresses": ip_j(ns, "addr", "show"),
-                   "routes4": ip_j(ns, "route", "show", "table", "all"),
-                   "routes6": ip_j(ns, "-6", "route", "show", "table", "all"),
-                   "rules": ip_j(ns, "rule", "show"),
-                   "nft": nft_j(ns)})
+    snap: dict[str, Any] = _strip({
+        "links": ip_j(ns, "-d", "link", "show"),
+        "addresses": ip_j(ns, "addr", "show"),
+        "routes4": ip_j(ns, "route", "show", "table", "all"),
+        "routes6": ip_j(ns, "-6", "route", "show", "table", "all"),
+        "rules": ip_j(ns, "rule", "show"),
+        "nft": nft_j(ns)})
+    return snap
 
 
 def link(ns: NetNS, name: str) -> dict[str, Any]:
     (v,) = ip_j(ns, "-d", "link", "show", "dev", name)
-    return v  # type: ignore[no-any-return]
+    out: dict[str, Any] = v
+    return out
 
 
 def differences(a: Any, b: Any, path: str = "") -> list[str]:
