@@ -4,7 +4,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Iterable, Mapping
 
-from ..schema import (ARRAY, FLAG, NEST, RAW, S32, STR, SUB, U8, U16, U32, U64, Attr, AttrSet)
+from ..._native import lib
+from ..schema import (ARRAY, FLAG, NEST, RAW, S32, STR, SUB, U8, U16, U32, U64, Attr, AttrSet,
+                      MessageKind, raw, string, u32)
 from ._ynl import SETS, SUBMSGS
 
 _KINDS = {"u8": U8, "u16": U16, "u32": U32, "u64": U64, "uint": U64, "s32": S32, "sint": S32,
@@ -39,6 +41,17 @@ def _attr(row: tuple[Any, ...], rename: dict[str, str]) -> Attr:
     if kind in (NEST, ARRAY, SUB) and not child:
         kind = RAW
     return Attr(name, kind, child, extra, big_endian, ynl_number=number)
+
+
+def extack_set() -> AttrSet:
+    """The extended-ack TLVs of NLMSG_ERROR and NLMSG_DONE (every netlink family has them)."""
+    return AttrSet("extack-attrs", "NLMSGERR_ATTR_", [string("msg"), u32("offs"), raw("cookie"),
+                                                      raw("policy"), u32("miss-type"), u32("miss-nest")])
+
+
+def control_messages() -> list[MessageKind]:
+    """NLMSG_ERROR and NLMSG_DONE, read with extack_set() (the error header is sized in C)."""
+    return [MessageKind(lib.NLMSG_ERROR, 4, "extack-attrs"), MessageKind(lib.NLMSG_DONE, 4, "extack-attrs")]
 
 
 def submsgs(spec: str) -> dict[str, dict[str, str]]:

@@ -6,8 +6,8 @@ Expressions (``NFTA_EXPR_DATA``) are sub-messages chosen by their sibling ``NFTA
 from __future__ import annotations
 
 from ..._native import lib
-from ..schema import AttrSet, Family, MessageKind, nest, raw, string, u32, u64
-from . import submsgs, ynl_sets
+from ..schema import AttrSet, Family, MessageKind, nest, u32, u64
+from . import control_messages, extack_set, submsgs, ynl_sets
 
 NFGENMSG = 4
 NETLINK_NETFILTER = 12
@@ -24,8 +24,7 @@ _EXTRA_SETS = [
         nest("to-data", "data-attrs")]),
     # YNL leaves the counters' byte order out: the kernel writes them big endian
     AttrSet("expr-counter-attrs", "NFTA_COUNTER_", [u64("bytes", be=True), u64("packets", be=True)]),
-    AttrSet("extack-attrs", "NLMSGERR_ATTR_", [string("msg"), u32("offs"), raw("cookie"),
-                                               raw("policy"), u32("miss-type"), u32("miss-nest")]),
+    extack_set(),
 ]
 _REPLACED = {s.name for s in _EXTRA_SETS}
 
@@ -50,9 +49,7 @@ def _messages() -> list[MessageKind]:
                 out.append(MessageKind(msg_type(verb + obj), NFGENMSG, root))
     out.append(MessageKind(int(lib.NFNL_MSG_BATCH_BEGIN), NFGENMSG, "batch-attrs"))
     out.append(MessageKind(int(lib.NFNL_MSG_BATCH_END), NFGENMSG, "batch-attrs"))
-    out.append(MessageKind(lib.NLMSG_ERROR, 4, "extack-attrs"))   # header computed in C
-    out.append(MessageKind(lib.NLMSG_DONE, 4, "extack-attrs"))
-    return out
+    return out + control_messages()
 
 
 NFT = Family(

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..._native import lib
-from ..schema import (Attr, AttrSet, Family, MessageKind, array_of, flag, hnest, nest, raw, s32,
-                      string, u8, u16, u32)
-from . import submsgs, ynl_sets
+from ..schema import (Attr, AttrSet, Family, MessageKind, flag, hnest, nest, raw, s32,
+                      u8, u16, u32)
+from . import control_messages, extack_set, submsgs, ynl_sets
 
 IFINFOMSG, IFADDRMSG, RTMSG, NDMSG, RTGENMSG = 16, 8, 12, 12, 4
 
@@ -26,8 +26,7 @@ _EXTRA_SETS = [
         flag("gpe"), u8("ttl-inherit"), u8("df"), u8("vnifilter")]),
     AttrSet("netns-attrs", "NETNSA_", [s32("nsid"), u32("pid"), u32("fd"), s32("target-nsid"),
                                        s32("current-nsid")]),
-    AttrSet("extack-attrs", "NLMSGERR_ATTR_", [string("msg"), u32("offs"), raw("cookie"),
-                                               raw("policy"), u32("miss-type"), u32("miss-nest")]),
+    extack_set(),
 ]
 
 _LINKINFO_DATA = dict(submsgs("rt-link")["linkinfo-data-msg"])
@@ -45,9 +44,7 @@ def _messages() -> list[MessageKind]:
             t = getattr(lib, f"RTM_{verb}{obj}", None)
             if t is not None:
                 out.append(MessageKind(int(t), hdr, root))
-    out.append(MessageKind(lib.NLMSG_ERROR, 4, "extack-attrs"))   # header computed in C
-    out.append(MessageKind(lib.NLMSG_DONE, 4, "extack-attrs"))
-    return out
+    return out + control_messages()
 
 
 # Where YNL's rt-link.yaml disagrees with what the kernel sends (checked against VM-tier vectors)
