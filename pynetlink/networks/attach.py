@@ -78,6 +78,8 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
     pubs = [parse_publish(p, str(ep["addresses"][0]).split("/")[0]) for ep in eps
             for p in ep["publish"]]
     if pubs:
+        if not ctx.made.get("nat"):
+            ctx.note("nat", True)
         ctx.nat.publish(*pubs)
         undo.push("unpublish ports", lambda: _unpublish(ctx, pubs))
     for ep in eps:
@@ -231,11 +233,20 @@ def _unpublish(ctx: Ctx, pubs: Sequence[Publish]) -> None:
         ctx.nat.unpublish(p.host_port, p.proto, p.host_addr)
 
 
+def _publications(eps: Sequence[dict[str, Any]]) -> list[Publish]:
+    return [parse_publish(p, ep["addresses"][0].split("/")[0]) for ep in eps
+            for p in ep.get("publish", ()) if ep["addresses"]]
+
+
+def clean_stale(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
+    """What interrupted connects left (ports, links); their addresses stay theirs."""
+    _unpublish(ctx, _publications(eps))
+    remove_links(ctx, eps)
+
+
 def detach_many(ctx: Ctx, ipam: IPAM, eps: Sequence[dict[str, Any]]) -> None:
     """Disconnect endpoints: their ports, links and addresses go; records are dropped."""
-    pubs = [parse_publish(p, ep["addresses"][0].split("/")[0]) for ep in eps
-            for p in ep.get("publish", ()) if ep["addresses"]]
-    _unpublish(ctx, pubs)
+    _unpublish(ctx, _publications(eps))
     remove_links(ctx, eps)
     ipam.release_many([ep["id"] for ep in eps])
     for ep in eps:

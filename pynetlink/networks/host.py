@@ -70,6 +70,7 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
     _forwarding(ctx, undo, {p.version for p in cfg.pools})
     if cfg.masquerade:
         subnets = [str(p.subnet) for p in cfg.pools if p.version == 4]
+        ctx.note("nat", True)
         ctx.note("masquerade", subnets)
         for s in subnets:
             ctx.nat.unmasquerade(s, name)          # a rule left by an interrupted run
@@ -130,15 +131,24 @@ def teardown(ctx: Ctx, others: list[dict[str, Any]]) -> None:
     for view in h.links.dump():          # anything still carrying the mark (none expected)
         if view.group == ctx.group or (view.alias or "") == names.network_mark(ctx.id):
             ignore_missing(partial(h.links.delete, view.name))()
-    still_forwarding = any(o.get("made", {}).get("forwarding") is not None
-                           or o.get("config", {}).get("driver") == "bridge" for o in others)
-    if not still_forwarding:
-        for key, value in made.get("forwarding", {}).items():
+    _hand_over_forwarding(ctx, others)
+    if made.get("nat") and not any(o.get("made", {}).get("nat") for o in others):
+        ctx.nat.teardown()                # the last network using the library's table
+
+
+def _hand_over_forwarding(ctx: Ctx, others: list[dict[str, Any]]) -> None:
+    """Restore the forwarding sysctls we changed, unless another bridge network still needs
+    them: then that network inherits the values to restore."""
+    before: dict[str, str] = dict(ctx.made.get("forwarding", {}))
+    if not before:
+        return
+    heir = next((o for o in others if o.get("config", {}).get("driver") == "bridge"), None)
+    if heir is None:
+        for key, value in before.items():
             ctx.set_sysctl(key, value)
-    if not any(o.get("made", {}).get("masquerade") or _published(o) for o in others) \
-            and (made.get("masquerade") or _published(ctx.record)):
-        ctx.nat.teardown()
+        return
+    made = heir.setdefault("made", {})
+    made["forwarding"] = {**before, **made.get("forwarding", {})}
+    ctx.store.save(heir)
 
 
-def _published(record: dict[str, Any]) -> bool:
-    return any(e.get("publish") for e in record.get("endpoints", {}).values())

@@ -210,7 +210,7 @@ class Networks:
             with opened(self.host, self.store, rec) as ctx:
                 wants, stale = self._wants(ctx, cfg, items)
                 if stale:                       # interrupted connects: clean, then redo
-                    attach.remove_links(ctx, stale)
+                    attach.clean_stale(ctx, stale)
                 with Undo() as undo:
                     eps = attach.attach_many(ctx, self._ipam(cfg), wants, undo, progress)
                     undo.commit()

@@ -141,3 +141,17 @@ def test_dual_stack_and_mtu(outside: Topology) -> None:
     assert outside.H.sysctl("net.ipv6.conf.all.forwarding") == "1"
     nets.remove("ds", force=True)
     assert_unchanged(before, snapshot(outside.H))
+
+
+def test_forwarding_and_nat_table_outlive_the_first_network(outside: Topology) -> None:
+    H, nets = outside.H, outside.nets["H"]
+    before = settled(H)
+    nets.create("a", subnet="172.25.0.0/24")
+    nets.create("b", subnet="172.26.0.0/24", options={"masquerade": "false"})
+    nets.connect("b", outside.container(), publish=["9090:90"])
+    nets.remove("a")                                  # b still needs forwarding and the table
+    assert H.sysctl("net.ipv4.ip_forward") == "1"
+    assert any("table" in x for x in nft_j(H))
+    nets.remove("b", force=True)
+    assert H.sysctl("net.ipv4.ip_forward") == "0"
+    assert_unchanged(before, snapshot(H))             # the table went with the last user
