@@ -332,7 +332,8 @@ def _cmd_nat_show(args: argparse.Namespace) -> int:
                               "proto": p.proto, "host_addr": p.host_addr} for p in published]})
     else:
         print(f"table {nat.family} {nat.table}" + ("" if table else " (not present)"))
-        _table([(c.name, str(r)) for c in chains for r in c.rules], ("CHAIN", "RULE"))
+        if table is not None:
+            _table([(c.name, str(r)) for c in chains for r in c.rules], ("CHAIN", "RULE"))
         if published:
             print()
             _table([(f"{p.host_addr or '*'}:{p.host_port}/{p.proto}", f"{p.to}:{p.to_port or p.host_port}")

@@ -183,3 +183,21 @@ def test_demo_interrupted_cleans_up(sig: signal.Signals) -> None:
     proc.send_signal(sig)
     assert proc.wait(timeout=20) == 130
     assert not _demo_namespaces(proc.pid)
+
+
+def test_progress_only_on_a_terminal() -> None:
+    import io
+    from pynetlink.cli import Progress
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    tty, pipe = Tty(), io.StringIO()
+    for stream in (tty, pipe):
+        bar = Progress("connecting", stream)
+        for i in range(1, 5):
+            bar(i, 4)
+    assert tty.getvalue().endswith("connecting 4/4 [" + "#" * 30 + "]\n")
+    assert "\rconnecting 2/4 [" + "#" * 15 + "." * 15 + "]" in tty.getvalue()
+    assert pipe.getvalue() == ""
