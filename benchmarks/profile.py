@@ -14,7 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .common import PREFIX, Timer, cleanup, ns_add
+from .common import PREFIX, Timer, cleanup
 from .impl.base import Case, Ctx
 from .impl.pynetlink_api import PynetlinkApi
 from .run import run_setup

@@ -62,7 +62,8 @@ class Program:
                  reply: bool = False) -> None:
         mflags = (lib.PNL_MF_DUMP if dump else 0) | (lib.PNL_MF_REPLY if reply else 0)
         self.name = name
-        self._ops: list[tuple[builtins.int, builtins.int, builtins.int, builtins.int, builtins.int]] = [(lib.PNL_OP_MSG, mflags, msg_type, 0, flags)]
+        Op = tuple[builtins.int, builtins.int, builtins.int, builtins.int, builtins.int]
+        self._ops: list[Op] = [(lib.PNL_OP_MSG, mflags, msg_type, 0, flags)]
         self._fields: list[str] = ["header"]
         self._fmt: list[str] = []
         self._rec = 0

@@ -12,7 +12,8 @@ from typing import Any, Iterable
 
 from .._native import ffi, lib
 
-RAW, U8, U16, U32, U64, STR = lib.PNL_K_RAW, lib.PNL_K_U8, lib.PNL_K_U16, lib.PNL_K_U32, lib.PNL_K_U64, lib.PNL_K_STR
+RAW, U8, U16, U32 = lib.PNL_K_RAW, lib.PNL_K_U8, lib.PNL_K_U16, lib.PNL_K_U32
+U64, STR = lib.PNL_K_U64, lib.PNL_K_STR
 NEST, ARRAY, SUB, HNEST, FLAG, S32 = lib.PNL_K_NEST, lib.PNL_K_ARRAY, lib.PNL_K_SUB, lib.PNL_K_HNEST, lib.PNL_K_FLAG, lib.PNL_K_S32
 SCALARS = frozenset({U8, U16, U32, U64, S32})
 SIZES = {U8: 1, U16: 2, U32: 4, U64: 8, S32: 4}

@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
 from .._native import lib
 from ..codec.rows import Rows
 from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, SET, SETELEM, SETELEM_LIST,
-                               SETELEM_LIST_ELEM, TABLE, VERDICT, msg_type)
+                               TABLE, VERDICT, msg_type)
 from ..errors import InvalidArgument, NetlinkError
 from ..transport import NetlinkSocket, NetNS
 from . import messages as msg

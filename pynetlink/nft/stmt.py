@@ -1,7 +1,6 @@
 """What a rule does: counters, NAT (masquerade, snat, dnat, redirect) and verdicts."""
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from typing import Optional, Union
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from pynetlink._native import lib
 from pynetlink.codec import Program
 from pynetlink.codec.schema import (AttrSet, Family, MessageKind, array_of, flag, hnest, nest, raw,
                                     s32, string, sub, u8, u16, u32, u64)

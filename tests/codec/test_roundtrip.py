@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pynetlink._native import ffi, lib
 from pynetlink.codec import Program, encode
 from pynetlink.codec.rows import Rows, decode
-from pynetlink.codec.schema import ARRAY, FLAG, HNEST, NEST, S32, SIZES, STR, SUB, U64
+from pynetlink.codec.schema import ARRAY, FLAG, HNEST, NEST, S32, STR, SUB, U64
 from pynetlink.errors import InvalidArgument
 
 from ._strategies import (FAM, HDR, MSG_KNOWN, MSG_UNKNOWN, NLA_F_NET_BYTEORDER, SETS, encode_ref, examples,

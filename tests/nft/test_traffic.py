@@ -1,7 +1,6 @@
 """NAT proven with real TCP between namespaces (scenario S1): masquerade, publish, unpublish."""
 from __future__ import annotations
 
-import shutil
 import socket
 from typing import Callable
 

@@ -75,4 +75,5 @@ GEN = NFT.sets["gen-attrs"]
 EXTACK = NFT.sets["extack-attrs"]
 
 __all__ = ["NFT", "NFGENMSG", "NETLINK_NETFILTER", "SUBSYS", "msg_type", "TABLE", "CHAIN", "HOOK",
-           "RULE", "EXPR", "SET", "SETELEM_LIST", "SETELEM", "SETELEM_LIST_ELEM", "SET_DESC", "DATA", "VERDICT", "GEN", "EXTACK"]
+           "RULE", "EXPR", "SET", "SETELEM_LIST", "SETELEM", "SETELEM_LIST_ELEM", "SET_DESC", "DATA",
+           "VERDICT", "GEN", "EXTACK"]
