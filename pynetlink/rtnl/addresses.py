@@ -5,7 +5,7 @@ import ipaddress
 import socket
 import struct
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple, cast
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -55,16 +55,20 @@ class Address:
 
     def __post_init__(self) -> None:
         v.link_ref(self.link, "Address.link")
-        ifa = v.interface(self.address, "Address.address")
-        peer = v.ip(self.peer, "Address.peer") if self.peer is not None else None
+        local, plen = v.packed_cidr(self.address, "Address.address")
+        peer = v.packed_ip(self.peer, "Address.peer") if self.peer is not None else None
         bcast = None
         if isinstance(self.broadcast, str):
-            bcast = v.ip(self.broadcast, "Address.broadcast")
+            bcast = v.packed_ip(self.broadcast, "Address.broadcast")
         elif self.broadcast is not None:
             v.boolean(self.broadcast, "Address.broadcast")
-        v.family_of(ifa, peer, bcast)
-        if (bcast is not None or self.broadcast is True or self.label is not None) and ifa.version == 6:
+        fam = v.family_of_packed(local, peer, bcast)
+        if (bcast is not None or self.broadcast is True or self.label is not None) and fam == socket.AF_INET6:
             raise InvalidArgument("Address: broadcast and label are IPv4 only")
+        if self.broadcast is True:
+            bcast = v.masked(local, plen)[1]
+        # what building a message needs, parsed once (the spec is frozen)
+        self.__dict__["_packed"] = _Packed(int(fam), plen, local, peer, bcast)
         if self.label is not None:
             v.text(self.label, "Address.label", v.IFNAMSIZ - 1)
         if self.scope is not None:
@@ -87,6 +91,20 @@ class Address:
     def needs(self) -> tuple[str, ...]:
         return (self.link,) if isinstance(self.link, str) else ()
 
+    @property
+    def _pk(self) -> "_Packed":
+        return cast(_Packed, self.__dict__["_packed"])
+
+
+class _Packed(NamedTuple):
+    """An Address's addresses, packed: family, prefix length, local, peer, broadcast."""
+
+    af: int
+    plen: int
+    local: bytes
+    peer: bytes | None
+    broadcast: bytes | None
+
 
 def _scope(value: str | int) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
@@ -95,23 +113,19 @@ def _scope(value: str | int) -> int:
 
 
 def _msg(a: Address, name: str, msg_type: int, flags: int, resolve: Resolve, full: bool) -> Msg:
-    ifa = a.interface
-    fam = socket.AF_INET if ifa.version == 4 else socket.AF_INET6
+    pk = a._pk
     fl = 0
     for f in a.flags:
         fl |= FLAGS[f.lower()]
     scope = _scope(a.scope) if a.scope is not None else lib.RT_SCOPE_UNIVERSE
-    m = Msg(name, msg_type, flags).fixed("Address.header", "BBBBi", fam, ifa.network.prefixlen,
+    m = Msg(name, msg_type, flags).fixed("Address.header", "BBBBi", pk.af, pk.plen,
                                          fl & 0xFF, scope, resolve(a.link))
-    m.binary(lib.IFA_LOCAL, "Address.address", ifa.ip.packed)
-    if full and a.broadcast is True:
-        m.binary(lib.IFA_BROADCAST, "Address.broadcast", ifa.network.broadcast_address.packed)
-    elif full and isinstance(a.broadcast, str):
-        m.binary(lib.IFA_BROADCAST, "Address.broadcast", v.ip(a.broadcast, "broadcast").packed)
+    m.binary(lib.IFA_LOCAL, "Address.address", pk.local)
+    if full and pk.broadcast is not None:
+        m.binary(lib.IFA_BROADCAST, "Address.broadcast", pk.broadcast)
     if full and a.label is not None:
         m.string(lib.IFA_LABEL, "Address.label", a.label)
-    peer = v.ip(a.peer, "peer").packed if a.peer is not None else ifa.ip.packed
-    m.binary(lib.IFA_ADDRESS, "Address.peer", peer)
+    m.binary(lib.IFA_ADDRESS, "Address.peer", pk.local if pk.peer is None else pk.peer)
     if not full:
         return m
     if fl > 0xFF:

@@ -5,7 +5,7 @@ import ipaddress
 import socket
 import struct
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar, NamedTuple, Union, cast
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -51,8 +51,8 @@ class Nexthop:
     def __post_init__(self) -> None:
         if self.via is None and self.dev is None:
             raise InvalidArgument("Nexthop: needs via or dev")
-        if self.via is not None:
-            v.ip(self.via, "Nexthop.via")
+        # the packed gateway, kept so that building messages does not parse again
+        self.__dict__["_via"] = v.packed_ip(self.via, "Nexthop.via") if self.via is not None else None
         if self.dev is not None:
             v.link_ref(self.dev, "Nexthop.dev")
         v.integer(self.weight, "Nexthop.weight", 1, 256)
@@ -84,13 +84,22 @@ class Route:
     family: int | None = None
 
     def __post_init__(self) -> None:
-        dst = self.network
-        addrs = [dst, v.ip(self.via, "Route.via") if self.via else None,
-                 v.ip(self.src, "Route.src") if self.src else None]
-        addrs += [v.ip(n.via, "Nexthop.via") for n in self.nexthops if n.via]
-        fam = v.family_of(*addrs)
+        if not isinstance(self.nexthops, tuple) or not all(isinstance(n, Nexthop) for n in self.nexthops):
+            raise InvalidArgument("Route.nexthops: expected a tuple of Nexthop")
+        dst = plen = None
+        if self.dst != "default":
+            raw, plen = v.packed_cidr(self.dst, "Route.dst")
+            dst = v.masked(raw, plen)[0]
+        via = v.packed_ip(self.via, "Route.via") if self.via is not None else None
+        src = v.packed_ip(self.src, "Route.src") if self.src is not None else None
+        addrs = [dst, via, src, *(n.__dict__["_via"] for n in self.nexthops)]
+        fam = v.family_of_packed(*addrs)
         if self.family is not None and v.family(self.family) != fam and any(addrs):
             raise InvalidArgument(f"Route.family: {self.family} does not match the addresses")
+        if not any(addrs):
+            fam = v.family(self.family) if self.family is not None else socket.AF_INET
+        # what building a message needs, parsed once (the spec is frozen)
+        self.__dict__["_packed"] = _Packed(int(fam), plen or 0, dst, via, src)
         if self.dev is not None:
             v.link_ref(self.dev, "Route.dev")
         if self.table is not None:
@@ -102,8 +111,6 @@ class Route:
         if self.protocol is not None:
             _named(self.protocol, "Route.protocol", PROTOCOLS)
         kind = v.choice(self.type, "Route.type", TYPES)
-        if not isinstance(self.nexthops, tuple) or not all(isinstance(n, Nexthop) for n in self.nexthops):
-            raise InvalidArgument("Route.nexthops: expected a tuple of Nexthop")
         if self.nexthops and (self.via or self.dev is not None):
             raise InvalidArgument("Route: nexthops exclude via and dev")
         if kind in _NOLINK and (self.via or self.dev is not None or self.nexthops):
@@ -119,16 +126,25 @@ class Route:
 
     @property
     def af(self) -> int:
-        dst = self.network
-        addrs = [dst, v.ip(self.via, "via") if self.via else None,
-                 *(v.ip(n.via, "via") for n in self.nexthops if n.via)]
-        if any(a is not None for a in addrs):
-            return v.family_of(*addrs)
-        return v.family(self.family) if self.family is not None else socket.AF_INET
+        return self._pk.af
+
+    @property
+    def _pk(self) -> "_Packed":
+        return cast(_Packed, self.__dict__["_packed"])
 
     def needs(self) -> tuple[str, ...]:
         refs = [self.dev, *(n.dev for n in self.nexthops)]
         return tuple(r for r in refs if isinstance(r, str))
+
+
+class _Packed(NamedTuple):
+    """A Route's addresses, packed: family, prefix length, destination (masked), gateway, source."""
+
+    af: int
+    plen: int
+    dst: bytes | None
+    via: bytes | None
+    src: bytes | None
 
 
 def _named(value: str | int, field: str, table: dict[str, int]) -> int:
@@ -155,8 +171,8 @@ def _multipath(r: Route, resolve: Resolve) -> bytes:
     out = []
     for nh in r.nexthops:
         attrs = b""
-        if nh.via is not None:
-            gw = ipaddress.ip_address(nh.via).packed
+        gw = nh.__dict__["_via"]
+        if gw is not None:
             attrs = _RTA.pack(4 + len(gw), lib.RTA_GATEWAY) + gw
         dev = resolve(nh.dev) if nh.dev is not None else 0
         flags = lib.RTNH_F_ONLINK if nh.onlink else 0
@@ -165,7 +181,7 @@ def _multipath(r: Route, resolve: Resolve) -> bytes:
 
 
 def _msg(r: Route, op: str, msg_type: int, flags: int, resolve: Resolve, delete: bool = False) -> Msg:
-    dst = r.network
+    pk = r._pk
     kind = TYPES[r.type.lower()]
     table = _table(r.table) if r.table is not None else lib.RT_TABLE_MAIN
     if delete:
@@ -176,17 +192,17 @@ def _msg(r: Route, op: str, msg_type: int, flags: int, resolve: Resolve, delete:
         proto = _named(r.protocol, "protocol", PROTOCOLS) if r.protocol is not None else lib.RTPROT_BOOT
         scope = _named(r.scope, "scope", SCOPES) if r.scope is not None else _default_scope(r, kind)
     m = Msg(op, msg_type, flags).fixed(
-        "Route.header", "BBBBBBBBI", r.af, dst.network.prefixlen if dst else 0, 0, 0,
+        "Route.header", "BBBBBBBBI", pk.af, pk.plen, 0, 0,
         table if table < 256 else lib.RT_TABLE_UNSPEC, proto, scope, kind,
         lib.RTNH_F_ONLINK if r.onlink else 0)
     if table >= 256:
         m.u32(lib.RTA_TABLE, "Route.table", table)
-    if dst is not None:
-        m.binary(lib.RTA_DST, "Route.dst", dst.network.network_address.packed)
-    if r.src is not None:
-        m.binary(lib.RTA_PREFSRC, "Route.src", ipaddress.ip_address(r.src).packed)
-    if r.via is not None:
-        m.binary(lib.RTA_GATEWAY, "Route.via", ipaddress.ip_address(r.via).packed)
+    if pk.dst is not None:
+        m.binary(lib.RTA_DST, "Route.dst", pk.dst)
+    if pk.src is not None:
+        m.binary(lib.RTA_PREFSRC, "Route.src", pk.src)
+    if pk.via is not None:
+        m.binary(lib.RTA_GATEWAY, "Route.via", pk.via)
     if r.dev is not None:
         m.u32(lib.RTA_OIF, "Route.dev", resolve(r.dev))
     if r.metric is not None:

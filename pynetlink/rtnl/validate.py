@@ -14,6 +14,7 @@ from ..errors import InvalidArgument
 from ..transport.netns import NetNS
 
 IFNAMSIZ = 16
+_AF4, _AF6 = socket.AF_INET, socket.AF_INET6
 _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}\Z")
 T = TypeVar("T")
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -109,8 +110,59 @@ def interface(value: object, field: str) -> IPNetwork:
         raise InvalidArgument(f"{field}: invalid address {value!r}") from None
 
 
+def packed_ip(value: object, field: str) -> bytes:
+    """``ip()`` as 4 or 16 packed bytes (the length tells the family), without ``ipaddress``.
+
+    ``inet_pton`` accepts exactly the plain addresses ``ipaddress`` accepts; anything it
+    refuses (bad input, IPv6 scope ids, address objects) takes ``ip()``'s path, so the
+    accepted set and the errors are ``ip()``'s.
+    """
+    if type(value) is str and "/" not in value:
+        try:
+            return socket.inet_pton(_AF6 if ":" in value else _AF4, value)
+        except (OSError, ValueError):
+            pass
+    return ip(value, field).packed
+
+
+def packed_cidr(value: object, field: str) -> tuple[bytes, int]:
+    """``interface()`` as (packed address, prefix length), without ``ipaddress``."""
+    if type(value) is str:
+        addr, slash, plen = value.partition("/")
+        if not slash or (plen.isascii() and plen.isdigit()):
+            try:
+                raw = socket.inet_pton(_AF6 if ":" in addr else _AF4, addr)
+            except (OSError, ValueError):
+                pass
+            else:
+                n = int(plen) if slash else 8 * len(raw)
+                if n <= 8 * len(raw):
+                    return raw, n
+    ifa = interface(value, field)
+    return ifa.ip.packed, ifa.network.prefixlen
+
+
+def masked(raw: bytes, plen: int) -> tuple[bytes, bytes]:
+    """(network address, broadcast address) of a packed address and its prefix length."""
+    size = len(raw)
+    host = (1 << (8 * size - plen)) - 1
+    n = int.from_bytes(raw, "big")
+    return (n & ~host).to_bytes(size, "big"), (n | host).to_bytes(size, "big")
+
+
+def family_of_packed(*addrs: bytes | None) -> int:
+    """``family_of()`` for packed addresses (4 or 16 bytes); mixing families is refused."""
+    fam = 0
+    for a in addrs:
+        if a is not None:
+            if fam and fam != len(a):
+                raise InvalidArgument("mixed IPv4 and IPv6 addresses in one request")
+            fam = len(a)
+    return _AF6 if fam == 16 else _AF4
+
+
 def prefix_len(value: str, field: str, max_len: int) -> int:
-    if not value.isdigit() or int(value) > max_len:
+    if not (value.isascii() and value.isdigit()) or int(value) > max_len:
         raise InvalidArgument(f"{field}: invalid prefix length /{value} (0-{max_len})")
     return int(value)
 
