@@ -22,7 +22,9 @@ MakeNS = Callable[..., NetNS]
 
 def plug(a: NetNS, a_if: str, b: NetNS, b_if: str, *, master: str | None = None,
          addr: str | None = None) -> None:
-    """A veth between namespaces a and b (``master`` in b), both ends up; ``addr`` on a's end."""
+    """A veth between namespaces a and b (``master`` in b), both ends up; ``addr`` on a's end.
+    Returns once both ends are operationally up with their IPv6 link-local address, so the
+    kernel changes nothing more on its own afterwards (snapshots stay comparable)."""
     with Handle(b) as hb:
         hb.links.create(Veth(b_if, peer=a_if, peer_netns=a, master=master, up=True))
     with Handle(a) as ha:
@@ -30,6 +32,22 @@ def plug(a: NetNS, a_if: str, b: NetNS, b_if: str, *, master: str | None = None,
         ha.links.set(a_if, up=True)
         if addr:
             ha.addresses.add(a_if, addr)
+    wait_link_local(a, a_if)
+    wait_link_local(b, b_if)
+
+
+def wait_link_local(ns: NetNS, ifname: str, timeout: float = 10.0) -> None:
+    """Until ``ifname`` is operationally up and has its fe80:: address."""
+    import time
+    deadline = time.monotonic() + timeout
+    with Handle(ns) as h:
+        while time.monotonic() < deadline:
+            view = h.links.get(ifname)
+            if view.operstate == "up" and any(
+                    a.address.startswith("fe80:") for a in h.addresses.dump(ifname, family=6)):
+                return
+            time.sleep(0.05)
+    raise TimeoutError(f"{ifname} in {ns.name} did not settle")
 
 
 def quiet(ns: NetNS) -> NetNS:
