@@ -1,10 +1,10 @@
 """Connecting containers (namespaces) to a network, and disconnecting them, in bulk.
 
 The Docker sequence, per container: the link is created directly inside the container
-namespace (the veth peer for bridge networks, macvlan/ipvlan on the parent otherwise),
-with its final name; inside, the per-interface sysctls runtimes set (``arp_notify``,
-IPv6 off without an IPv6 subnet), ``lo`` up, the interface up, its addresses and the
-default route(s). Host-side links for all containers go out in one batch; each container
+namespace (the veth peer for bridge networks, macvlan/ipvlan on the parent otherwise)
+under a temporary name; inside, the per-interface sysctls runtimes set (``arp_notify``,
+IPv6 off without an IPv6 subnet), the rename to ``eth0`` (or the name asked for), ``lo``
+up, the interface up, its addresses and the default route(s). Host-side links for all containers go out in one batch; each container
 gets one batch on a socket opened inside it. A failure undoes everything of the call.
 """
 from __future__ import annotations
