@@ -146,7 +146,7 @@ def add(a: Address, *, replace: bool = False) -> Request:
     op = "replace address" if replace else "add address"
     return Request(op, f"{a.address} on {a.link}",
                    lambda r: [_msg(a, op, lib.RTM_NEWADDR, flags, r, True)],
-                   needs=a.needs(), undo=None if replace else delete(a))
+                   needs=a.needs(), undo=None if replace else (lambda: delete(a)))
 
 
 def delete(a: Address) -> Request:

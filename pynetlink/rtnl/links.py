@@ -59,7 +59,8 @@ def create(spec: Link, *, fetch: bool = False) -> Request:
             msgs.append(getlink_msg(spec.name))
         return msgs
 
-    undo = delete(spec.name) if spec.netns is None else None
+    name = spec.name
+    undo = (lambda: delete(name)) if spec.netns is None else None
     return Request(f"create {spec.info_kind()}", spec.name, build, needs=spec.needs(),
                    creates=spec.created_names(), parse=_first_view if fetch else None, undo=undo)
 

@@ -35,18 +35,40 @@ _GETS_LIMIT = 32                   # more names than this: one dump instead of g
 _IFI = struct.Struct("=BxHiII")
 
 
-@dataclass
 class Request:
-    """One operation: its label, what it needs and creates, and how to build and parse it."""
+    """One operation: its label, what it needs and creates, and how to build and parse it.
 
-    operation: str
-    target: str
-    build: Callable[[Resolve], list[Msg]]
-    needs: tuple[str, ...] = ()
-    creates: tuple[str, ...] = ()
-    parse: Parse | None = None
-    dump: bool = False
-    undo: "Request | None" = None      # the inverse, for batches that roll back
+    ``undo`` is the inverse, for batches that roll back; it may be given as a function that
+    makes it, called on first use (most batches never roll back).
+    """
+
+    __slots__ = ("operation", "target", "build", "needs", "creates", "parse", "dump", "_undo")
+
+    def __init__(self, operation: str, target: str, build: Callable[[Resolve], list[Msg]],
+                 needs: tuple[str, ...] = (), creates: tuple[str, ...] = (), parse: Parse | None = None,
+                 dump: bool = False, undo: "Request | Callable[[], Request] | None" = None) -> None:
+        self.operation = operation
+        self.target = target
+        self.build = build
+        self.needs = needs
+        self.creates = creates
+        self.parse = parse
+        self.dump = dump
+        self._undo = undo
+
+    @property
+    def undo(self) -> "Request | None":
+        u = self._undo
+        if u is not None and not isinstance(u, Request):
+            u = self._undo = u()
+        return u
+
+    @undo.setter
+    def undo(self, value: "Request | Callable[[], Request] | None") -> None:
+        self._undo = value
+
+    def __repr__(self) -> str:
+        return f"Request({self.operation!r}, {self.target!r}, needs={self.needs!r}, creates={self.creates!r})"
 
 
 @dataclass
@@ -137,13 +159,16 @@ def run(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Sequence[Out
     if outcomes is None:
         outcomes = [Outcome(r.operation, r.target) for r in requests]
     outcomes = list(outcomes)
-    for o in outcomes:
-        o.target += where
+    if where:
+        for o in outcomes:
+            o.target += where
     made_here: set[str] = set()
     external: set[str] = set()
     for r in requests:
-        external.update(n for n in r.needs if n not in made_here)
-        made_here.update(r.creates)
+        if r.needs:
+            external.update(n for n in r.needs if n not in made_here)
+        if r.creates:
+            made_here.update(r.creates)
     index = lookup(sock, external)
     missing = sorted(external - index.keys())
     if missing:
@@ -159,11 +184,12 @@ def _phases(requests: Sequence[Request]) -> list[list[int]]:
     current: list[int] = []
     made: set[str] = set()
     for i, r in enumerate(requests):
-        if current and (r.dump or requests[current[-1]].dump or made.intersection(r.needs)):
+        if current and (r.dump or requests[current[-1]].dump or (r.needs and made.intersection(r.needs))):
             phases.append(current)
             current, made = [], set()
         current.append(i)
-        made.update(r.creates)
+        if r.creates:
+            made.update(r.creates)
     if current:
         phases.append(current)
     return phases
@@ -179,34 +205,42 @@ def _run_phase(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Seque
         return ref if isinstance(ref, int) else index[ref]
 
     items: list[tuple[int, Msg]] = []
+    append = items.append
     try:
         for i in phase:
-            r, out = requests[i], outcomes[i]
-            gone = [n for n in r.needs if n not in index]
-            if gone:
-                out.error = NetlinkError.from_errno(
-                    int(errno.ENODEV), r.operation, out.target,
-                    f"link {', '.join(gone)} does not exist (an earlier request of the batch failed)")
-                out.done = True
-                continue
+            r = requests[i]
+            if r.needs:
+                gone = [n for n in r.needs if n not in index]
+                if gone:
+                    out = outcomes[i]
+                    out.error = NetlinkError.from_errno(
+                        int(errno.ENODEV), r.operation, out.target,
+                        f"link {', '.join(gone)} does not exist (an earlier request of the batch failed)")
+                    out.done = True
+                    continue
             try:
                 msgs = r.build(resolve)
             except OSError as exc:          # e.g. a target namespace that vanished
-                out.error, out.done = exc, True
+                outcomes[i].error, outcomes[i].done = exc, True
                 continue
-            items.extend((i, m) for m in msgs)
+            for m in msgs:
+                append((i, m))
         if not items:
             return
         if len(items) == 1 and requests[items[0][0]].dump:
             i, m = items[0]
             reply = sock.dump(*m.item(), label=(requests[i].operation, outcomes[i].target))
         else:
-            reply = sock.transact([m.item() for _, m in items], chunk=chunk,
-                                  labels=[(requests[i].operation, outcomes[i].target) for i, _ in items])
+            def label(k: int) -> tuple[str, str]:     # only asked for failed requests
+                i = items[k][0]
+                return requests[i].operation, outcomes[i].target
+
+            reply = sock.transact([m.item() for _, m in items], chunk=chunk, labels=label)
         _collect(requests, outcomes, items, reply)
     finally:
         for _, m in items:
-            m.close_fds()
+            if m.fds:
+                m.close_fds()
 
 
 def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
@@ -214,12 +248,13 @@ def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
     msgs: dict[int, list[int]] = {}
     for (i, _), res in zip(items, reply.results):
         out = outcomes[i]
+        out.done = True
         if res.error is not None and out.error is None:
             out.error = _clean(res.error)
-        msgs.setdefault(i, []).extend(res.messages)
+        if requests[i].parse is not None:
+            msgs.setdefault(i, []).extend(res.messages)
     for i, rows_of in msgs.items():
         out, parse = outcomes[i], requests[i].parse
-        out.done = True
         if out.error is None and parse is not None:
             out.value = parse(reply.rows, rows_of)
 

@@ -1,6 +1,8 @@
 """IPv4/IPv6 routes: ``Route`` and ``Nexthop`` specs, add/replace/append/delete/get/dump, ``RouteView``."""
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import ipaddress
 import socket
 import struct
@@ -59,7 +61,7 @@ class Nexthop:
         v.boolean(self.onlink, "Nexthop.onlink")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Route:
     """A route: ``Route("default", via="172.17.0.1")``, ``Route("10.0.0.0/8", dev="eth0")``,
     ``Route("203.0.113.0/24", type="blackhole")``, ``Route(..., nexthops=(Nexthop(...), ...))``.
@@ -83,39 +85,61 @@ class Route:
     onlink: bool = False
     family: int | None = None
 
+    def __init__(self, dst: str = "default", *, via: str | None = None, dev: LinkRef | None = None,
+                 table: Table | None = None, metric: int | None = None, scope: str | int | None = None,
+                 protocol: str | int | None = None, src: str | None = None, type: str = "unicast",
+                 nexthops: tuple[Nexthop, ...] = (), onlink: bool = False,
+                 family: int | None = None) -> None:
+        # what the dataclass __init__ would do, without a frozen setattr per field (W5 makes
+        # thousands); _check_init() below keeps this signature equal to the fields
+        d = self.__dict__
+        d["dst"], d["via"], d["dev"], d["table"], d["metric"], d["scope"] = dst, via, dev, table, metric, scope
+        d["protocol"], d["src"], d["type"], d["nexthops"], d["onlink"] = protocol, src, type, nexthops, onlink
+        d["family"] = family
+        self.__post_init__()
+
     def __post_init__(self) -> None:
-        if not isinstance(self.nexthops, tuple) or not all(isinstance(n, Nexthop) for n in self.nexthops):
+        d = self.__dict__
+        nhs, via, dev, family = d["nexthops"], d["via"], d["dev"], d["family"]
+        if not isinstance(nhs, tuple) or (nhs and not all(isinstance(n, Nexthop) for n in nhs)):
             raise InvalidArgument("Route.nexthops: expected a tuple of Nexthop")
         dst = plen = None
-        if self.dst != "default":
-            raw, plen = v.packed_cidr(self.dst, "Route.dst")
-            dst = v.masked(raw, plen)[0]
-        via = v.packed_ip(self.via, "Route.via") if self.via is not None else None
-        src = v.packed_ip(self.src, "Route.src") if self.src is not None else None
-        addrs = [dst, via, src, *(n.__dict__["_via"] for n in self.nexthops)]
+        if d["dst"] != "default":
+            raw, plen = v.packed_cidr(d["dst"], "Route.dst")
+            dst = v.masked(raw, plen)[0] if plen < 8 * len(raw) else raw
+        gw = v.packed_ip(via, "Route.via") if via is not None else None
+        src = v.packed_ip(d["src"], "Route.src") if d["src"] is not None else None
+        addrs = [dst, gw, src, *(n.__dict__["_via"] for n in nhs)] if nhs else [dst, gw, src]
         fam = v.family_of_packed(*addrs)
-        if self.family is not None and v.family(self.family) != fam and any(addrs):
-            raise InvalidArgument(f"Route.family: {self.family} does not match the addresses")
+        if family is not None and v.family(family) != fam and any(addrs):
+            raise InvalidArgument(f"Route.family: {family} does not match the addresses")
         if not any(addrs):
-            fam = v.family(self.family) if self.family is not None else socket.AF_INET
-        # what building a message needs, parsed once (the spec is frozen)
-        self.__dict__["_packed"] = _Packed(int(fam), plen or 0, dst, via, src)
-        if self.dev is not None:
-            v.link_ref(self.dev, "Route.dev")
-        if self.table is not None:
-            _table(self.table)
-        if self.metric is not None:
-            v.integer(self.metric, "Route.metric", 0, 0xFFFFFFFF)
-        if self.scope is not None:
-            _named(self.scope, "Route.scope", SCOPES)
-        if self.protocol is not None:
-            _named(self.protocol, "Route.protocol", PROTOCOLS)
-        kind = v.choice(self.type, "Route.type", TYPES)
-        if self.nexthops and (self.via or self.dev is not None):
+            fam = v.family(family) if family is not None else socket.AF_INET
+        if dev is not None:
+            v.link_ref(dev, "Route.dev")
+        table = _table(d["table"]) if d["table"] is not None else int(lib.RT_TABLE_MAIN)
+        if d["metric"] is not None:
+            v.integer(d["metric"], "Route.metric", 0, 0xFFFFFFFF)
+        if d["scope"] is not None:
+            _named(d["scope"], "Route.scope", SCOPES)
+        if d["protocol"] is not None:
+            _named(d["protocol"], "Route.protocol", PROTOCOLS)
+        rtype = d["type"]
+        kind = TYPES.get(rtype) if type(rtype) is str else None   # the exact name: no lower()
+        if kind is None:
+            kind = v.choice(rtype, "Route.type", TYPES)
+        if nhs and (via or dev is not None):
             raise InvalidArgument("Route: nexthops exclude via and dev")
-        if kind in _NOLINK and (self.via or self.dev is not None or self.nexthops):
-            raise InvalidArgument(f"Route: a {self.type} route has no gateway or device")
-        v.boolean(self.onlink, "Route.onlink")
+        if kind in _NOLINK and (via or dev is not None or nhs):
+            raise InvalidArgument(f"Route: a {rtype} route has no gateway or device")
+        if type(d["onlink"]) is not bool:
+            v.boolean(d["onlink"], "Route.onlink")
+        if nhs:
+            needs = tuple(r for r in (dev, *(n.dev for n in nhs)) if isinstance(r, str))
+        else:
+            needs = (dev,) if isinstance(dev, str) else ()
+        # what building a message needs, parsed once (the spec is frozen)
+        d["_packed"] = _Packed(int(fam), plen or 0, dst, gw, src, int(kind), table, needs)
 
     @property
     def network(self) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface | None:
@@ -133,18 +157,32 @@ class Route:
         return cast(_Packed, self.__dict__["_packed"])
 
     def needs(self) -> tuple[str, ...]:
-        refs = [self.dev, *(n.dev for n in self.nexthops)]
-        return tuple(r for r in refs if isinstance(r, str))
+        return self._pk.needs
+
+
+def _check_init(cls: type) -> None:
+    """The hand-written __init__ takes exactly the dataclass fields, with their defaults."""
+    params = [(p.name, p.default, p.kind == p.KEYWORD_ONLY) for p in inspect.signature(cls).parameters.values()]
+    want = [(f.name, f.default, f.kw_only) for f in dataclasses.fields(cls)]
+    if params != want:  # pragma: no cover - a programming error
+        raise TypeError(f"{cls.__name__}.__init__ does not match its fields: {params} != {want}")
+
+
+_check_init(Route)
 
 
 class _Packed(NamedTuple):
-    """A Route's addresses, packed: family, prefix length, destination (masked), gateway, source."""
+    """What a Route's messages need, checked once: family, prefix length, packed destination
+    (masked), gateway and source, type, table, link names to resolve."""
 
     af: int
     plen: int
     dst: bytes | None
     via: bytes | None
     src: bytes | None
+    kind: int
+    table: int
+    needs: tuple[str, ...]
 
 
 def _named(value: str | int, field: str, table: dict[str, int]) -> int:
@@ -154,6 +192,8 @@ def _named(value: str | int, field: str, table: dict[str, int]) -> int:
 
 
 def _table(value: Table) -> int:
+    if type(value) is int and 0 < value <= 0xFFFFFFFF:
+        return value
     if isinstance(value, int) and not isinstance(value, bool):
         return v.integer(value, "Route.table", 1, 0xFFFFFFFF)
     return int(v.choice(value, "Route.table", TABLES))
@@ -182,12 +222,11 @@ def _multipath(r: Route, resolve: Resolve) -> bytes:
 
 def _msg(r: Route, op: str, msg_type: int, flags: int, resolve: Resolve, delete: bool = False) -> Msg:
     pk = r._pk
-    kind = TYPES[r.type.lower()]
-    table = _table(r.table) if r.table is not None else lib.RT_TABLE_MAIN
+    kind, table = pk.kind, pk.table
     if delete:
         proto = _named(r.protocol, "protocol", PROTOCOLS) if r.protocol is not None else 0
         scope = _named(r.scope, "scope", SCOPES) if r.scope is not None else lib.RT_SCOPE_NOWHERE
-        kind = kind if r.type.lower() != "unicast" else 0
+        kind = kind if kind != lib.RTN_UNICAST else 0
     else:
         proto = _named(r.protocol, "protocol", PROTOCOLS) if r.protocol is not None else lib.RTPROT_BOOT
         scope = _named(r.scope, "scope", SCOPES) if r.scope is not None else _default_scope(r, kind)
@@ -221,13 +260,16 @@ def _spec(r: object) -> Route:
 def add(route: Route, *, how: str = "add") -> Request:
     """RTM_NEWROUTE: ``how`` is add (EXCL), replace (REPLACE) or append (APPEND: another path)."""
     r = _spec(route)
-    extra = {"add": lib.NLM_F_EXCL, "replace": lib.NLM_F_REPLACE, "append": lib.NLM_F_APPEND}
-    if how not in extra:
+    if how not in _HOW:
         raise InvalidArgument(f"how: expected add, replace or append, not {how!r}")
-    flags = lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | extra[how]
-    op = f"{how} route"
+    op, flags = _HOW[how]
     return Request(op, r.dst, lambda res: [_msg(r, op, lib.RTM_NEWROUTE, flags, res)],
-                   needs=r.needs(), undo=delete(r) if how == "add" else None)
+                   needs=r._pk.needs, undo=(lambda: delete(r)) if how == "add" else None)
+
+
+_HOW = {how: (f"{how} route", lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | extra)
+        for how, extra in (("add", lib.NLM_F_EXCL), ("replace", lib.NLM_F_REPLACE),
+                           ("append", lib.NLM_F_APPEND))}
 
 
 def delete(route: Route) -> Request:
