@@ -32,3 +32,29 @@ def test_readme_tour_runs() -> None:
     assert "('eth0', 'veth', 'up')" in out.getvalue()
     assert "'via': '172.17.0.1'" in out.getvalue()
     assert not any(NetNS.exists(n) for n in names.values())
+
+
+@pytest.mark.root
+def test_readme_command_line_runs(tmp_path: Path) -> None:
+    """The README's command-line block, command by command (unique names, own state dir)."""
+    import shlex
+    import subprocess
+    import sys
+    block = re.search(r"## Networks and the command line.*?```sh\n(.*?)```", README.read_text(), re.S)
+    assert block is not None
+    names = {"h1": unique_name("h"), "c1": unique_name("c")}
+    state = ["--state-dir", str(tmp_path / "state"), "--ipam-dir", str(tmp_path / "ipam")]
+    try:
+        for line in block.group(1).splitlines():
+            line = line.split("#")[0].strip()
+            for part in filter(None, (p.strip() for p in line.split("&&"))):
+                argv = [names.get(a, a) for a in shlex.split(part)]
+                assert argv[0] == "pynetlink"
+                cmd = [sys.executable, "-m", "pynetlink", *state, *argv[1:]]
+                out = subprocess.run(cmd, capture_output=True, text=True)
+                assert out.returncode == 0, (part, out.stderr)
+    finally:
+        for name in names.values():
+            if NetNS.exists(name):
+                NetNS.named(name).delete()
+    assert not any(NetNS.exists(n) for n in names.values())
