@@ -16,6 +16,7 @@ ifindex it needs, the links it creates, and builds its message(s) once those are
 from __future__ import annotations
 
 import errno
+import fcntl
 import struct
 from dataclasses import dataclass
 from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
@@ -33,6 +34,10 @@ Parse = Callable[[Rows, list[int]], Any]
 RTEXT_FILTER_SKIP_STATS = 1 << 3   # <linux/rtnetlink.h>
 _GETS_LIMIT = 32                   # more names than this: one dump instead of gets
 _IFI = struct.Struct("=BxHiII")
+_SIOCGIFINDEX = 0x8933             # <linux/sockios.h>
+_IFNAMSIZ = 16
+_IFREQ = struct.Struct("16s24x")   # struct ifreq: ifr_name, then a 24-byte union (ifr_ifindex: int)
+_IFREQ_INDEX = struct.Struct("=i")
 
 
 class Request:
@@ -115,10 +120,37 @@ def dumplink_msg() -> Msg:
 
 
 def lookup(sock: NetlinkSocket, names: Iterable[str]) -> dict[str, int]:
-    """ifindex of each existing name, in one round trip (missing names are left out)."""
+    """ifindex of each existing name (missing names are left out).
+
+    One ``SIOCGIFINDEX`` ioctl per name on the netlink socket itself: the kernel answers
+    it for the socket's namespace (``sock_do_ioctl`` -> ``dev_ioctl(sock_net(sk))``), with
+    no message to build, send, receive or parse. Should the ioctl be refused, one round trip
+    of RTM_GETLINK does it (pipelined gets by name; a dump when there are many).
+    """
     wanted = sorted(set(names))
     if not wanted:
         return {}
+    found = _ioctl_lookup(sock, wanted)
+    if found is not None:
+        return found
+    return _netlink_lookup(sock, wanted)
+
+
+def _ioctl_lookup(sock: NetlinkSocket, wanted: list[str]) -> dict[str, int] | None:
+    fd = sock.fileno()
+    out: dict[str, int] = {}
+    for name in wanted:
+        try:
+            res = fcntl.ioctl(fd, _SIOCGIFINDEX, _IFREQ.pack(name.encode()))
+        except OSError as exc:
+            if exc.errno == errno.ENODEV:
+                continue
+            return None             # not answered here: ask with netlink messages instead
+        out[name] = _IFREQ_INDEX.unpack_from(res, _IFNAMSIZ)[0]
+    return out
+
+
+def _netlink_lookup(sock: NetlinkSocket, wanted: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     if len(wanted) > _GETS_LIMIT:
         reply = sock.dump(*dumplink_msg().item(), label=("dump links", ""))

@@ -36,8 +36,8 @@ def test_hundreds_of_creates_in_few_transfers(h: Handle, netns: Any, monkeypatch
     with h.batch() as b:
         b.links.create(Bridge("br0", up=True))
         outs = [b.links.create(Veth(f"v{i}", peer=f"p{i}", master="br0", up=True)) for i in range(200)]
-    # phase 1: the bridge; then one lookup of br0; phase 2: the 200 veths
-    assert c.calls == [1, 1, 200]
+    # phase 1: the bridge; then br0 is looked up (an ioctl, no transfer); phase 2: the 200 veths
+    assert c.calls == [1, 200]
     assert all(o.ok for o in outs)
     names = {x.name for x in h.links.dump()}
     assert {f"v{i}" for i in range(200)} <= names and len(names) == 402
@@ -53,8 +53,26 @@ def test_names_resolved_once_per_batch(h: Handle, monkeypatch: pytest.MonkeyPatc
         for i in range(50):
             b.addresses.add("eth0", f"198.51.100.{i + 1}/24")
         b.routes.add("203.0.113.0/24", dev="eth0")
-    assert c.calls == [1, 51]                   # one lookup of eth0, one transfer
+    assert c.calls == [51]                      # eth0 looked up by ioctl; one transfer
     assert len(h.addresses.dump("eth0", family=4)) == 50
+
+
+@pytest.mark.kernel("veth", "bridge")
+def test_names_resolved_by_netlink_when_the_ioctl_is_refused(h: Handle,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    from pynetlink.rtnl import request
+    h.links.create(Veth("eth0", peer="eth0p", up=True))
+    monkeypatch.setattr(request, "_ioctl_lookup", lambda sock, names: None)
+    c = Counter(h, monkeypatch)
+    with h.batch() as b:
+        b.links.create(Bridge("br0", up=True))
+        b.links.create(Veth("v0", peer="p0", master="br0"))
+        b.addresses.add("eth0", "198.51.100.1/24")
+    assert c.calls == [1, 1, 1, 2]              # eth0's get, the bridge, br0's get, the rest
+    names = [f"n{i}" for i in range(40)] + ["eth0", "lo"]     # many names: one dump
+    assert request.lookup(h._sock, names) == {"eth0": h.links.get("eth0").index, "lo": 1}
+    with pytest.raises(InvalidArgument):
+        h.addresses.add("missing", "198.51.100.2/24")
 
 
 @pytest.mark.kernel("veth")
