@@ -9,6 +9,7 @@ from __future__ import annotations
 import builtins
 import errno
 import socket
+import weakref
 from array import array
 from typing import Iterator
 
@@ -23,11 +24,12 @@ class Rows:
     """The row table of one buffer: messages, their attributes, nested attributes."""
 
     __slots__ = ("data", "family", "count", "n_msgs", "off", "len", "tf", "parent", "end",
-                 "set", "val", "slot", "index")
+                 "set", "val", "slot", "index", "max_type")
 
     def __init__(self, data: bytes, family: Family, cap: int, index_cap: int) -> None:
         self.data = data
         self.family = family
+        self.max_type = _max_types(family)   # per attribute set: the highest indexed type
         self.count = 0
         self.n_msgs = 0
         self.off = _zeros("I", cap)
@@ -56,7 +58,7 @@ class Rows:
     def find(self, row: int, attr: int) -> int:
         """The first child of ``row`` with type ``attr``, or -1 (O(1) through the index)."""
         slot = self.slot[row]
-        if not slot or attr > self.family.set_list[self.set[row]].max_type:
+        if not slot or attr > self.max_type[self.set[row]]:
             # no index, or a type past the schema's (kept as an unknown row): scan
             for c in self.children(row):
                 if self.tf[c] & 0xFFFF == attr:
@@ -102,9 +104,9 @@ class Rows:
 
     def str(self, row: int) -> str:
         o = self.off[row]
-        b = self.data[o:o + self.len[row]]
-        z = b.find(0)
-        return (b if z < 0 else b[:z]).decode("utf-8", "replace")
+        e = o + self.len[row]
+        z = self.data.find(0, o, e)
+        return self.data[o:e if z < 0 else z].decode("utf-8", "replace")
 
     def ip(self, row: int) -> builtins.str:
         b = self.payload(row)
@@ -113,14 +115,41 @@ class Rows:
     def mac(self, row: int) -> builtins.str:
         return ":".join(f"{x:02x}" for x in self.payload(row))
 
-    # optional lookups: a value or None when the attribute is absent
+    # optional lookups: a value or None when the attribute is absent (find()'s indexed
+    # case inlined: views make millions of these calls)
     def get_u(self, row: int, attr: int) -> int | None:
-        r = self.find(row, attr)
+        slot = self.slot[row]
+        if slot and attr <= self.max_type[self.set[row]]:
+            r = self.index[slot - 1 + attr] - 1
+        else:
+            r = self.find(row, attr)
         return None if r < 0 or self.tf[r] >> 16 & R_BADLEN else self.val[r]
 
     def get_str(self, row: int, attr: int) -> builtins.str | None:
-        r = self.find(row, attr)
-        return None if r < 0 else self.str(r)
+        slot = self.slot[row]
+        if slot and attr <= self.max_type[self.set[row]]:
+            r = self.index[slot - 1 + attr] - 1
+        else:
+            r = self.find(row, attr)
+        if r < 0:
+            return None
+        o = self.off[r]
+        e = o + self.len[r]
+        z = self.data.find(0, o, e)
+        return self.data[o:e if z < 0 else z].decode("utf-8", "replace")
+
+    def get_ip(self, row: int, attr: int) -> builtins.str | None:
+        """An address attribute as text (IPv6 when 16 bytes long, else IPv4), or None."""
+        slot = self.slot[row]
+        if slot and attr <= self.max_type[self.set[row]]:
+            r = self.index[slot - 1 + attr] - 1
+        else:
+            r = self.find(row, attr)
+        if r < 0:
+            return None
+        o = self.off[r]
+        n = self.len[r]
+        return socket.inet_ntop(socket.AF_INET6 if n == 16 else socket.AF_INET, self.data[o:o + n])
 
     def get_bytes(self, row: int, attr: int) -> bytes | None:
         r = self.find(row, attr)
@@ -156,6 +185,16 @@ class Rows:
             else:
                 out[name] = value
         return out
+
+
+_MAX_TYPES: "weakref.WeakKeyDictionary[Family, tuple[int, ...]]" = weakref.WeakKeyDictionary()
+
+
+def _max_types(family: Family) -> tuple[int, ...]:
+    m = _MAX_TYPES.get(family)
+    if m is None:
+        m = _MAX_TYPES[family] = tuple(s.max_type for s in family.set_list)
+    return m
 
 
 def _zeros(typecode: str, n: int) -> "array[int]":

@@ -175,6 +175,15 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request:
     return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
 
 
+# attribute types as plain ints for the view (a cffi lib attribute costs a lookup each time)
+_IFA_LOCAL = int(lib.IFA_LOCAL)
+_IFA_ADDRESS = int(lib.IFA_ADDRESS)
+_IFA_BROADCAST = int(lib.IFA_BROADCAST)
+_IFA_LABEL = int(lib.IFA_LABEL)
+_IFA_FLAGS = int(lib.IFA_FLAGS)
+_IFA_CACHEINFO = int(lib.IFA_CACHEINFO)
+
+
 class AddressView(MessageView):
     """An address as the kernel reported it."""
 
@@ -191,7 +200,7 @@ class AddressView(MessageView):
 
     @property
     def address(self) -> str:
-        return self._ip(lib.IFA_LOCAL) or self._ip(lib.IFA_ADDRESS) or ""
+        return self._rows.get_ip(self._m, _IFA_LOCAL) or self._rows.get_ip(self._m, _IFA_ADDRESS) or ""
 
     @property
     def prefixlen(self) -> int:
@@ -204,18 +213,18 @@ class AddressView(MessageView):
     @property
     def peer(self) -> str | None:
         """The peer address of a point-to-point address (None when it equals ``address``)."""
-        if self._rows.find(self._m, lib.IFA_LOCAL) < 0:
+        if self._rows.find(self._m, _IFA_LOCAL) < 0:
             return None
-        p = self._ip(lib.IFA_ADDRESS)
+        p = self._rows.get_ip(self._m, _IFA_ADDRESS)
         return None if p == self.address else p
 
     @property
     def broadcast(self) -> str | None:
-        return self._ip(lib.IFA_BROADCAST)
+        return self._rows.get_ip(self._m, _IFA_BROADCAST)
 
     @property
     def label(self) -> str | None:
-        return self._rows.get_str(self._m, lib.IFA_LABEL)
+        return self._rows.get_str(self._m, _IFA_LABEL)
 
     @property
     def scope(self) -> str:
@@ -224,7 +233,7 @@ class AddressView(MessageView):
 
     @property
     def flags(self) -> frozenset[str]:
-        f = self._rows.get_u(self._m, lib.IFA_FLAGS)
+        f = self._rows.get_u(self._m, _IFA_FLAGS)
         f = self._header[2] if f is None else f
         return frozenset(n for n, bit in FLAGS.items() if f & bit)
 
@@ -234,7 +243,7 @@ class AddressView(MessageView):
         return self._header[4]
 
     def _cache(self) -> tuple[int, int] | None:
-        raw = self._rows.get_bytes(self._m, lib.IFA_CACHEINFO)
+        raw = self._rows.get_bytes(self._m, _IFA_CACHEINFO)
         if not raw or len(raw) < 8:
             return None
         pref, valid, _, _ = _CACHE.unpack(raw[:16])

@@ -28,8 +28,15 @@ _IFF = {"up": lib.IFF_UP, "broadcast": lib.IFF_BROADCAST, "loopback": lib.IFF_LO
         "dormant": lib.IFF_DORMANT}
 
 
+# attribute types as plain ints, read once (a cffi lib attribute costs a lookup each time)
+_LINKINFO, _INFO_DATA, _INFO_KIND = int(lib.IFLA_LINKINFO), int(lib.IFLA_INFO_DATA), int(lib.IFLA_INFO_KIND)
+_IFNAME, _OPERSTATE, _MTU = int(lib.IFLA_IFNAME), int(lib.IFLA_OPERSTATE), int(lib.IFLA_MTU)
+_ADDRESS, _MASTER, _IFF_UP = int(lib.IFLA_ADDRESS), int(lib.IFLA_MASTER), int(lib.IFF_UP)
+_FLAG_SETS: dict[int, frozenset[str]] = {}
+
+
 def fmt_mac(raw: bytes) -> str:
-    return ":".join(f"{x:02x}" for x in raw)
+    return raw.hex(":")
 
 
 # -- bridge port options (IFLA_INFO_SLAVE_DATA of a link enslaved to a bridge) ----------------
@@ -216,10 +223,13 @@ class LinkView(MessageView):
         "txqlen", "alias", "group", "flags", "port")
     KIND_FIELDS: ClassVar[tuple[str, ...]] = ()
 
-    def __init__(self, rows: Rows, msg: int) -> None:
-        super().__init__(rows, msg)
-        self._info = rows.find(msg, lib.IFLA_LINKINFO)
-        self._data = rows.find(self._info, lib.IFLA_INFO_DATA) if self._info >= 0 else -1
+    def __init__(self, rows: Rows, msg: int, info: int | None = None) -> None:
+        """``info``: the IFLA_LINKINFO row when the caller has found it already (view_of)."""
+        self._rows = rows
+        self._m = msg
+        self._h = None
+        self._info = info = rows.find(msg, _LINKINFO) if info is None else info
+        self._data = rows.find(info, _INFO_DATA) if info >= 0 else -1
 
     def _d(self, attr: int) -> int | None:
         """A scalar of IFLA_INFO_DATA."""
@@ -234,40 +244,45 @@ class LinkView(MessageView):
 
     @property
     def name(self) -> str:
-        return self._rows.get_str(self._m, lib.IFLA_IFNAME) or ""
+        return self._rows.get_str(self._m, _IFNAME) or ""
 
     @property
     def kind(self) -> str | None:
         """IFLA_INFO_KIND, or None for links without one (lo, physical NICs)."""
-        return self._rows.get_str(self._info, lib.IFLA_INFO_KIND) if self._info >= 0 else None
+        return self._rows.get_str(self._info, _INFO_KIND) if self._info >= 0 else None
 
     @property
     def flags(self) -> frozenset[str]:
         f = self._header[3]
-        return frozenset(n for n, bit in _IFF.items() if f & bit)
+        names = _FLAG_SETS.get(f)
+        if names is None:
+            names = frozenset(n for n, bit in _IFF.items() if f & bit)
+            if len(_FLAG_SETS) < 4096:                  # a handful of distinct values in practice
+                _FLAG_SETS[f] = names
+        return names
 
     @property
     def up(self) -> bool:
-        return bool(self._header[3] & lib.IFF_UP)
+        return bool(self._header[3] & _IFF_UP)
 
     @property
     def operstate(self) -> str:
-        s = self._u(lib.IFLA_OPERSTATE)
+        s = self._rows.get_u(self._m, _OPERSTATE)
         return OPERSTATES[s] if s is not None and s < len(OPERSTATES) else "unknown"
 
     @property
     def mtu(self) -> int | None:
-        return self._u(lib.IFLA_MTU)
+        return self._rows.get_u(self._m, _MTU)
 
     @property
     def mac(self) -> str | None:
-        raw = self._rows.get_bytes(self._m, lib.IFLA_ADDRESS)
-        return fmt_mac(raw) if raw else None
+        raw = self._rows.get_bytes(self._m, _ADDRESS)
+        return raw.hex(":") if raw else None
 
     @property
     def master(self) -> int | None:
         """ifindex of the master (bridge), or None."""
-        return self._u(lib.IFLA_MASTER) or None
+        return self._rows.get_u(self._m, _MASTER) or None
 
     @property
     def link(self) -> int | None:

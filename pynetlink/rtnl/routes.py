@@ -349,6 +349,16 @@ class NexthopView:
         return f"<NexthopView via={self.via} dev={self.dev} weight={self.weight}>"
 
 
+# attribute types as plain ints for the view (a cffi lib attribute costs a lookup each time)
+_RTA_DST = int(lib.RTA_DST)
+_RTA_GATEWAY = int(lib.RTA_GATEWAY)
+_RTA_OIF = int(lib.RTA_OIF)
+_RTA_TABLE = int(lib.RTA_TABLE)
+_RTA_PRIORITY = int(lib.RTA_PRIORITY)
+_RTA_PREFSRC = int(lib.RTA_PREFSRC)
+_RTA_MULTIPATH = int(lib.RTA_MULTIPATH)
+
+
 class RouteView(MessageView):
     """A route as the kernel reported it."""
 
@@ -366,14 +376,14 @@ class RouteView(MessageView):
     def dst(self) -> str:
         """"default" or a prefix ("10.0.0.0/8", "198.51.100.7/32")."""
         plen = self._header[1]
-        addr = self._ip(lib.RTA_DST)
+        addr = self._rows.get_ip(self._m, _RTA_DST)
         if addr is None and plen == 0:
             return "default"
         return f"{addr}/{plen}"
 
     @property
     def table(self) -> int:
-        t = self._rows.get_u(self._m, lib.RTA_TABLE)
+        t = self._rows.get_u(self._m, _RTA_TABLE)
         return self._header[4] if t is None else t
 
     @property
@@ -398,25 +408,25 @@ class RouteView(MessageView):
 
     @property
     def via(self) -> str | None:
-        return self._ip(lib.RTA_GATEWAY)
+        return self._rows.get_ip(self._m, _RTA_GATEWAY)
 
     @property
     def dev(self) -> int | None:
         """ifindex of the output device."""
-        return self._rows.get_u(self._m, lib.RTA_OIF)
+        return self._rows.get_u(self._m, _RTA_OIF)
 
     @property
     def metric(self) -> int | None:
-        return self._rows.get_u(self._m, lib.RTA_PRIORITY)
+        return self._rows.get_u(self._m, _RTA_PRIORITY)
 
     @property
     def src(self) -> str | None:
         """The preferred source address (RTA_PREFSRC)."""
-        return self._ip(lib.RTA_PREFSRC)
+        return self._rows.get_ip(self._m, _RTA_PREFSRC)
 
     @property
     def nexthops(self) -> list[NexthopView]:
-        raw = self._rows.get_bytes(self._m, lib.RTA_MULTIPATH)
+        raw = self._rows.get_bytes(self._m, _RTA_MULTIPATH)
         out: list[NexthopView] = []
         pos = 0
         while raw and pos + _RTNH.size <= len(raw):
@@ -429,7 +439,7 @@ class RouteView(MessageView):
                 alen, atype = _RTA.unpack_from(raw, apos)
                 if alen < 4:
                     break
-                if atype == lib.RTA_GATEWAY:
+                if atype == _RTA_GATEWAY:
                     via = str(ipaddress.ip_address(raw[apos + 4:apos + alen]))
                 apos += (alen + 3) & ~3
             out.append(NexthopView(via, dev, hops + 1,

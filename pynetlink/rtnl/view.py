@@ -10,24 +10,33 @@ from ..codec.rows import Rows
 class MessageView:
     """A message of a decoded buffer; subclasses name its fixed ``HEADER`` and ``FIELDS``."""
 
-    __slots__ = ("_rows", "_m")
+    __slots__ = ("_rows", "_m", "_h")
     HEADER: ClassVar[struct.Struct]
     FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, rows: Rows, msg: int) -> None:
         self._rows = rows
         self._m = msg
+        self._h: tuple[int, ...] | None = None
 
     @property
     def _header(self) -> tuple[int, ...]:
-        return self.HEADER.unpack(self._rows.header(self._m, self.HEADER.size))
+        """The fixed header, unpacked once (straight from the buffer, no copy)."""
+        h = self._h
+        if h is None:
+            rows, m, st = self._rows, self._m, self.HEADER
+            if rows.len[m] >= 16 + st.size:
+                h = st.unpack_from(rows.data, rows.off[m] + 16)
+            else:                                   # a short message: the slice raises as before
+                h = st.unpack(rows.header(m, st.size))
+            self._h = h
+        return h
 
     def _u(self, attr: int) -> int | None:
         return self._rows.get_u(self._m, attr)
 
     def _ip(self, attr: int) -> str | None:
-        r = self._rows.find(self._m, attr)
-        return self._rows.ip(r) if r >= 0 else None
+        return self._rows.get_ip(self._m, attr)
 
     def fields(self) -> Iterable[str]:
         return self.FIELDS

@@ -20,12 +20,15 @@ VIEWS: dict[str, type[LinkView]] = {
 }
 
 
+_LINKINFO, _INFO_KIND = int(lib.IFLA_LINKINFO), int(lib.IFLA_INFO_KIND)
+
+
 def view_of(rows: Rows, msg: int) -> LinkView:
     """The view class of the message's IFLA_INFO_KIND (LinkView when it has none)."""
-    info = rows.find(msg, lib.IFLA_LINKINFO)
-    kind = rows.get_str(info, lib.IFLA_INFO_KIND) if info >= 0 else None
+    info = rows.find(msg, _LINKINFO)
+    kind = rows.get_str(info, _INFO_KIND) if info >= 0 else None
     cls = VIEWS.get(kind, GenericLinkView) if kind else LinkView
-    return cls(rows, msg)
+    return cls(rows, msg, info)
 
 
 __all__ = ["Bridge", "BridgeView", "Dummy", "DummyView", "GenericLink", "GenericLinkView", "Ipvlan",
