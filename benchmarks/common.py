@@ -173,7 +173,7 @@ class Timer:
 
 # -- the C floor --------------------------------------------------------------------------
 CFLOOR_SRC = HERE / "cfloor"
-CFLOOR_PROGRAMS = ("w1", "w2", "w3", "w5")
+CFLOOR_PROGRAMS = ("w1", "w2", "w3", "w4", "w5")
 
 
 def build_cfloor(build_dir: Path) -> dict[str, Path]:

@@ -40,7 +40,7 @@ def veth_name(i: int) -> str:
 
 @dataclass(frozen=True)
 class Case:
-    workload: str                 # W1, NS, W2-links, W2-addrs, W2-routes, W4, W5
+    workload: str                 # W1, NS, W2-links, W2-addrs, W2-routes, W4, W4-map, W5
     n: int
 
     @property

@@ -1,9 +1,17 @@
 """W4 (NAT: masquerade for 172.17.0.0/16 plus 200 port publications) with nft and pynetlink.
 
-The ruleset is Docker's: in table ``ip pnlb_nat``, ``ip saddr 172.17.0.0/16 oifname != "br0"
-masquerade`` in a postrouting nat chain and ``tcp dport 8000+i dnat to 172.17.x.y:80`` in a
-prerouting nat chain. Everything runs inside the benchmark's host namespace: nft is exec'd
-there (setns before exec, as a runtime living in that namespace would run it).
+Two ruleset shapes, each compared with the C floor of the same shape (benchmarks/cfloor/w4.c):
+
+- ``W4`` (one rule per port): in table ``ip pnlb_nat``, ``ip saddr 172.17.0.0/16 oifname !=
+  "br0" masquerade`` in a postrouting nat chain and ``tcp dport 8000+i dnat to 172.17.x.y:80``
+  in a prerouting nat chain (``nft -f``, one ``nft`` per rule, pynetlink ``Nftables.apply``);
+- ``W4-map`` (what ``DockerNat`` makes): the same masquerade, the fixed map rules in
+  PREROUTING/OUTPUT and the 200 publications as elements ``tcp . 8000+i : 172.17.x.y . 80`` of
+  the map ``published_v4`` (pynetlink ``DockerNat.masquerade`` + ``publish``; ``nft -f`` and one
+  ``nft add element`` per port with the same objects).
+
+Everything runs inside the benchmark's host namespace: nft is exec'd there (setns before exec,
+as a runtime living in that namespace would run it).
 """
 from __future__ import annotations
 
@@ -25,30 +33,105 @@ def nft_script(n: int) -> list[str]:
     return lines
 
 
-def count_rules(netns: str) -> int:
+def nft_script_map(n: int) -> list[str]:
+    """DockerNat's table (family ip, local=True) as nft commands: the same objects and comments."""
+    pp, app, to = "inet_proto . inet_service", "ipv4_addr . inet_proto . inet_service", "ipv4_addr . inet_service"
+    key, key_addr = "meta l4proto . th dport", "ip daddr . meta l4proto . th dport"
+    t = f"ip {TABLE}"
+    lines = [f"add table {t}",
+             f"add map {t} published_v4 {{ type {pp} : {to} ; }}",
+             f"add map {t} published_v4_addr {{ type {app} : {to} ; }}",
+             f"add set {t} remote_only_v4 {{ type {pp} ; }}",
+             f"add set {t} remote_only_v4_addr {{ type {app} ; }}",
+             f"add chain {t} POSTROUTING {{ type nat hook postrouting priority 100 ; }}",
+             f"add chain {t} PREROUTING {{ type nat hook prerouting priority -100 ; }}",
+             f"add chain {t} OUTPUT {{ type nat hook output priority -100 ; }}",
+             f'add rule {t} PREROUTING dnat ip to {key_addr} map @published_v4_addr '
+             f'comment "pynetlink publish in v4 by address"',
+             f'add rule {t} PREROUTING dnat ip to {key} map @published_v4 comment "pynetlink publish in v4"',
+             f'add rule {t} OUTPUT fib daddr type local {key_addr} != @remote_only_v4_addr '
+             f'dnat ip to {key_addr} map @published_v4_addr comment "pynetlink publish local v4 by address"',
+             f'add rule {t} OUTPUT fib daddr type local {key} != @remote_only_v4 '
+             f'dnat ip to {key} map @published_v4 comment "pynetlink publish local v4"',
+             f'add rule {t} POSTROUTING ip saddr {SUBNET} oifname != "{BRIDGE}" masquerade '
+             f'comment "pynetlink masquerade {SUBNET} !{BRIDGE}"']
+    return lines + [f"add element {t} published_v4 {{ tcp . {8000 + i} : {ctr_ip(i)} . 80 }}" for i in range(n)]
+
+
+def script(case: Case) -> list[str]:
+    return nft_script_map(case.n) if case.workload == "W4-map" else nft_script(case.n)
+
+
+def listed(netns: str) -> list[dict[str, Any]]:
+    """``ip netns exec NETNS nft -j list ruleset`` (what an operator would look at)."""
     import json
-    out = json.loads(sh(["nft", "-j", "list", "table", "ip", TABLE], netns=netns).stdout)
-    return sum(1 for o in out["nftables"] if "rule" in o)
+    out = json.loads(sh(["ip", "netns", "exec", netns, "nft", "-j", "list", "ruleset"]).stdout)
+    return [o for o in out["nftables"] if o.get(next(iter(o)), {}).get("table") == TABLE
+            or o.get("table", {}).get("name") == TABLE]
+
+
+def _rules(objs: list[dict[str, Any]], chain: str) -> list[dict[str, Any]]:
+    return [o["rule"] for o in objs if "rule" in o and o["rule"]["chain"] == chain]
+
+
+def check(case: Case, netns: str) -> dict[str, int]:
+    """The first run of every implementation, checked with nft itself; returns what was counted."""
+    n, objs = case.n, listed(netns)
+    chains = {o["chain"]["name"]: o["chain"] for o in objs if "chain" in o}
+    rules = sum(1 for o in objs if "rule" in o)
+    masq = [r for r in rules_of(objs) if any("masquerade" in e for e in r["expr"])]
+    assert len(masq) == 1, f"{len(masq)} masquerade rules"
+    assert {"op": "!=", "left": {"meta": {"key": "oifname"}}, "right": BRIDGE} in \
+        [e.get("match") for e in masq[0]["expr"]], "masquerade: no oifname != br0"
+    if case.workload == "W4":
+        assert {(c["hook"], c["prio"], c["type"]) for c in chains.values()} == \
+            {("postrouting", 100, "nat"), ("prerouting", -100, "nat")}, f"chains {chains}"
+        pre = _rules(objs, "prerouting")
+        assert rules == n + 1 and len(pre) == n, f"{rules} rules, {len(pre)} in prerouting"
+        for i in {0, n - 1}:
+            e = pre[i]["expr"]
+            assert e[0]["match"]["right"] == 8000 + i and e[1]["dnat"] == {"addr": ctr_ip(i), "port": 80}, \
+                f"rule {i}: {e}"
+        return {"rules": rules}
+    assert {(c["name"], c["hook"], c["prio"]) for c in chains.values()} == \
+        {("POSTROUTING", "postrouting", 100), ("PREROUTING", "prerouting", -100),
+         ("OUTPUT", "output", -100)}, f"chains {chains}"
+    assert rules == 5 and len(_rules(objs, "PREROUTING")) == 2 and len(_rules(objs, "OUTPUT")) == 2, \
+        f"{rules} rules"
+    maps = {o["map"]["name"]: o["map"] for o in objs if "map" in o}
+    elems = maps["published_v4"].get("elem", [])
+    assert len(elems) == n, f"{len(elems)} elements in published_v4"
+    got = {e[0]["concat"][1]: tuple(e[1]["concat"]) for e in elems}
+    for i in {0, n - 1}:
+        assert got.get(8000 + i) == (ctr_ip(i), 80), f"element {8000 + i}: {got.get(8000 + i)}"
+    assert not maps["published_v4_addr"].get("elem"), "published_v4_addr not empty"
+    return {"rules": rules, "elements": len(elems)}
+
+
+def rules_of(objs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [o["rule"] for o in objs if "rule" in o]
 
 
 class NftFile(Impl):
     name = "nft -f"
-    workloads = frozenset({"W4"})
+    workloads = frozenset({"W4", "W4-map"})
 
     def setup(self, case: Case, ctx: Ctx) -> None:
-        ctx.state["text"] = "\n".join(nft_script(case.n)) + "\n"
+        ctx.state["text"] = "\n".join(script(case)) + "\n"
 
     def run(self, case: Case, ctx: Ctx) -> None:
         sh(["nft", "-f", "-"], input=ctx.state["text"], netns=ctx.host)
 
 
 class NftLoop(Impl):
+    """One ``nft`` per command: per rule (W4), per map element (W4-map)."""
+
     name = "nft (one per rule)"
-    workloads = frozenset({"W4"})
+    workloads = frozenset({"W4", "W4-map"})
 
     def setup(self, case: Case, ctx: Ctx) -> None:
         # a script run by `sh` inside the host namespace; braces/quotes passed as one argument
-        lines = ["set -e"] + [f"nft '{x}'" for x in nft_script(case.n)]
+        lines = ["set -e"] + [f"nft '{x}'" for x in script(case)]
         p = ctx.tmp / "nat.sh"
         p.write_text("\n".join(lines) + "\n")
         ctx.state["script"] = str(p)
@@ -81,3 +164,29 @@ class PynetlinkNft(Impl):
                 Rule([Tcp.dport(8000 + i)], [Dnat(ctr_ip(i), 80)]) for i in range(case.n)])])
         ctx.state["nft"].apply(table)
         return {"layer": "pynetlink.nft Nftables.apply"}
+
+
+class PynetlinkDockerNat(Impl):
+    """pynetlink.nft.DockerNat as a runtime uses it: ``masquerade()``, then ``publish()`` of all
+    N ports in one call (``local=True``, the default: one element each in ``published_v4``).
+
+    A fresh ``DockerNat`` (the first call checks the structure: one rule dump, then the table,
+    maps, chains, rules and masquerade in one transaction; ``publish`` is a second transaction
+    with one NEWSETELEM). The ``Nftables`` socket is opened untimed, as for every implementation.
+    """
+
+    name = "pynetlink DockerNat"
+    workloads = frozenset({"W4-map"})
+
+    def setup(self, case: Case, ctx: Ctx) -> None:
+        from pynetlink.nft import Nftables
+        ctx.state["nft"] = Nftables(ctx.host)
+
+    close = PynetlinkNft.close
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
+        from pynetlink.nft import DockerNat, Publish
+        nat = DockerNat(ctx.state["nft"], table=TABLE)
+        nat.masquerade(SUBNET, BRIDGE)
+        nat.publish(*[Publish(8000 + i, ctr_ip(i), 80) for i in range(case.n)])
+        return {"layer": "pynetlink.nft DockerNat masquerade + publish"}
