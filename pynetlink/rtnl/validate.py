@@ -15,6 +15,7 @@ from ..transport.netns import NetNS
 
 IFNAMSIZ = 16
 _AF4, _AF6 = socket.AF_INET, socket.AF_INET6
+_BAD_IFNAME_CHAR = re.compile(r"[/:\s]")     # \s: exactly the characters str.isspace() accepts
 _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}\Z")
 T = TypeVar("T")
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -30,7 +31,7 @@ def ifname(value: object, field: str = "name") -> str:
     raw = value.encode()
     if not raw or len(raw) >= IFNAMSIZ:
         raise InvalidArgument(f"{field}: interface name {value!r} must be 1-{IFNAMSIZ - 1} bytes")
-    if value in (".", "..") or any(c in value for c in "/:") or any(c.isspace() for c in value):
+    if value in (".", "..") or _BAD_IFNAME_CHAR.search(value):
         raise InvalidArgument(f"{field}: invalid interface name {value!r} (no '/', ':', spaces)")
     return value
 
