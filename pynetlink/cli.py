@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import sys
 from typing import Any, Callable, Sequence
@@ -51,6 +52,19 @@ class Progress:
         if done >= total:
             self.stream.write("\n")
         self.stream.flush()
+
+
+class _Stderr(logging.Handler):
+    """The library's warnings (e.g. stale network records dropped) as ``pynetlink: ...``."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(f"pynetlink: {record.getMessage()}", file=sys.stderr)
+
+
+def _log_to_stderr() -> None:
+    logger = logging.getLogger("pynetlink")
+    if not any(isinstance(h, _Stderr) for h in logger.handlers):
+        logger.addHandler(_Stderr(logging.WARNING))
 
 
 # -- check, demo ---------------------------------------------------------------------------------
@@ -302,7 +316,10 @@ def _cmd_netns(args: argparse.Namespace) -> int:
     if args.action == "add":
         NetNS.create(args.name)
     elif args.action == "del":
+        from .networks import forget_namespace
         NetNS.named(args.name).delete()
+        # its networks died with it: their records go (each one logged), addresses are released
+        forget_namespace(args.name, state_dir=args.state_dir, ipam_dir=args.ipam_dir)
     elif args.json:
         _json([{"name": n} for n in NetNS.list()])
     else:
@@ -531,6 +548,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _defaults(args)
+    _log_to_stderr()
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

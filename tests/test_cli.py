@@ -154,6 +154,38 @@ def test_netns_verbs(run: Run) -> None:
     assert name not in run("netns")[1].split()
 
 
+@pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
+def test_netns_del_drops_its_networks(run: Run) -> None:
+    """The default state dir is keyed by the namespace's name: deleting the namespace drops
+    its records, so a new namespace of that name starts clean (also when deleted otherwise)."""
+    import shutil
+    name = unique_name("clist")
+    state = Path("/run/pynetlink/netns") / name
+    net = ["-n", name, "network"]
+    try:
+        assert run("netns", "add", name)[0] == 0
+        assert run(*net, "create", "--subnet", "172.27.0.0/24", "net0")[0] == 0
+        code, _, err = run("netns", "del", name)
+        assert code == 0 and "dropped the stale record of network net0" in err and name in err
+        assert not list((state / "networks").iterdir())
+        assert run("netns", "add", name)[0] == 0
+        assert run(*net, "ls", "-j")[1].strip() == "[]"
+        assert run(*net, "create", "--subnet", "172.27.0.0/24", "net0")[0] == 0
+        # deleted behind the command line's back: the next change notices and says so
+        NetNS.named(name).delete()
+        NetNS.create(name)
+        assert json.loads(run(*net, "ls", "-j")[1]) == []
+        code, _, err = run(*net, "create", "--subnet", "172.27.0.0/24", "net0")
+        assert code == 0 and "dropped the stale record of network net0" in err, err
+        code, out, _ = run(*net, "ls")
+        assert code == 0 and len(out.splitlines()) == 2 and "ready" in out
+        assert run(*net, "rm", "net0")[0] == 0
+    finally:
+        if NetNS.exists(name):
+            NetNS.named(name).delete()
+        shutil.rmtree(state, ignore_errors=True)
+
+
 def _demo_namespaces(pid: int) -> list[str]:
     return [n for n in NetNS.list() if n.startswith(f"pnldemo-{pid}-")]
 

@@ -11,11 +11,12 @@ nets.remove("net01", force=True)                        # everything it made, no
 """
 from .errors import (AddressInUse, CapacityError, Exists, InUse, NetworkError, NotFound, NotOwned,
                      OptionError, PoolExhausted)
-from .ipam import IPAM
-from .manager import Attach, Networks
+from .ipam import IPAM, Allocation
+from .manager import Attach, Networks, forget_namespace
 from .model import Endpoint, Network, parse_publish
 from .options import NetworkConfig, Pool, network_config
 
-__all__ = ["AddressInUse", "Attach", "CapacityError", "Endpoint", "Exists", "IPAM", "InUse",
+__all__ = ["AddressInUse", "Allocation", "Attach", "CapacityError", "Endpoint", "Exists", "IPAM", "InUse",
            "Network", "NetworkConfig", "NetworkError", "Networks", "NotFound", "NotOwned",
-           "OptionError", "Pool", "PoolExhausted", "network_config", "parse_publish"]
+           "OptionError", "Pool", "PoolExhausted", "forget_namespace", "network_config",
+           "parse_publish"]

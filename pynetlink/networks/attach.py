@@ -13,7 +13,7 @@ import errno
 import ipaddress
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Container, Sequence
 
 from ..api import Handle, Ipvlan, Link, Macvlan, Route, Veth
 from ..errors import BatchError
@@ -49,8 +49,9 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
     cfg = ctx.config
     if cfg.driver == "bridge":
         _check_ports(ctx, len(wants))
-    addrs = ipam.allocate_many([(w.ep_id, w.explicit) for w in wants])
-    undo.push(f"release {len(wants)} address sets", lambda: ipam.release_many([w.ep_id for w in wants]))
+    taken = ipam.reserve([(w.ep_id, w.explicit) for w in wants])
+    addrs = taken.addresses
+    undo.push(f"release {len(wants)} address sets", partial(ipam.unreserve, taken))
     eps: list[dict[str, Any]] = []
     for w, got in zip(wants, addrs):
         ifaces = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
@@ -157,7 +158,8 @@ def configure(cfg: NetworkConfig, ns: NetNS, ep: dict[str, Any], tmp: str, mark:
                 raise Exists(f"container {ep['container']} already has an interface named "
                              f"{ifname}: pass another ifname") from None
             lo_was_up = bool(h.links.get("lo").up)
-            _inside_batch(h, ifname, ifaces, cfg)
+            routed = {r.family for r in h.routes.dump() if r.dst == "default"}
+            _inside_batch(h, ifname, ifaces, cfg, routed)
             return not lo_was_up
 
     return run_in(ns.path, inside)
@@ -172,14 +174,19 @@ def _lo_down(ns: NetNS) -> None:
     run_in(ns.path, inside)
 
 
-def _inside_batch(h: Handle, ifname: str, ifaces: list[Any], cfg: NetworkConfig) -> None:
-    """lo and the interface up, its addresses, the default route of each family."""
+def _inside_batch(h: Handle, ifname: str, ifaces: list[Any], cfg: NetworkConfig,
+                  routed: Container[int] = ()) -> None:
+    """lo and the interface up, its addresses, the default route of each family that has
+    none yet (``routed``: a container on several networks keeps the first one's gateway, as
+    Docker gives one network the default route)."""
     with h.batch() as b:
         b.links.set("lo", up=True)
         b.links.set(ifname, up=True)
         for i in ifaces:
             b.addresses.add(ifname, str(i), flags=("nodad",) if i.version == 6 else ())
         for i in ifaces:
+            if i.version in routed:
+                continue
             pool = next(p for p in cfg.pools if i.ip in p.subnet)
             if cfg.driver == "ipvlan" and cfg.mode in ("l3", "l3s"):
                 b.routes.add(Route("default", dev=ifname, family=i.version))
@@ -226,6 +233,35 @@ def _delete_inside(path: str, ifnames: tuple[str, ...], group: int) -> None:
         run_in(path, inside)
     except FileNotFoundError:      # the namespace is gone, and its links with it
         pass
+
+
+def remove_orphan(net_id: str, ep: dict[str, Any]) -> bool:
+    """The container side of an endpoint whose host namespace is gone (its network's record
+    is stale). Usually nothing is left: a veth dies with its host end, a macvlan/ipvlan with
+    its parent. If the old host namespace lives on unnamed (a process holds it), or is still
+    being torn down by the kernel, the link is deleted here, but only if the namespace at
+    ``ep["netns"]`` is the very one connected (its identity gives the endpoint id) and the
+    link carries the endpoint's mark or temporary name. True when a link was deleted."""
+    path = ep.get("netns")
+    try:
+        if not path or names.endpoint_id(net_id, path) != ep.get("id"):
+            return False
+    except OSError:                 # the container namespace is gone too
+        return False
+    mark, tmp = names.endpoint_mark(net_id, ep["id"]), names.temp_ifname(ep["id"])
+
+    def inside() -> bool:
+        deleted = False
+        with Handle() as h:
+            for view in h.links.dump():
+                if view.alias == mark or view.name == tmp:
+                    ignore_missing(partial(h.links.delete, view.name))()
+                    deleted = True
+        return deleted
+    try:
+        return run_in(path, inside)
+    except FileNotFoundError:
+        return False
 
 
 def _unpublish(ctx: Ctx, pubs: Sequence[Publish]) -> None:

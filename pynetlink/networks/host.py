@@ -73,8 +73,7 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
         ctx.note("nat", True)
         ctx.note("masquerade", subnets)
         for s in subnets:
-            ctx.nat.unmasquerade(s, name)          # a rule left by an interrupted run
-            ctx.nat.masquerade(s, name)
+            ctx.nat.masquerade(s, name)            # an ensure: a rule left by an interrupted run stays one
             undo.push(f"unmasquerade {s}", partial(ctx.nat.unmasquerade, s, name))
 
 

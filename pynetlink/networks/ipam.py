@@ -15,6 +15,7 @@ import fcntl
 import ipaddress
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
@@ -23,6 +24,17 @@ from .options import IPAddress, Pool
 
 DEFAULT_STATE_DIR = "/run/pynetlink"
 Request = tuple[str, Mapping[int, IPAddress]]   # owner, {pool index: explicit address}
+
+
+@dataclass(frozen=True)
+class Allocation:
+    """What one ``reserve`` took: the addresses per owner and the round-robin cursor before
+    and after, so ``unreserve`` puts everything back as it was."""
+
+    owners: tuple[str, ...]
+    addresses: tuple[tuple[IPAddress, ...], ...]
+    cursor_before: Mapping[str, str]      # pool index -> last address handed out
+    cursor_after: Mapping[str, str]
 
 
 def atomic_write(path: Path, data: Any) -> None:
@@ -87,12 +99,36 @@ class IPAM:
 
     def allocate_many(self, requests: Sequence[Request]) -> list[tuple[IPAddress, ...]]:
         """Addresses for many owners under one lock: all of them, or none (an error)."""
+        return list(self.reserve(requests).addresses)
+
+    def reserve(self, requests: Sequence[Request]) -> Allocation:
+        """``allocate_many``, returning what ``unreserve`` needs to take it back."""
         with self._state() as st:
             alloc: dict[str, str] = dict(st["allocations"])
-            last: dict[str, str] = dict(st["last"])
+            before: dict[str, str] = dict(st["last"])
+            last = dict(before)
             out = [self._one(alloc, last, owner, explicit) for owner, explicit in requests]
             st["allocations"], st["last"] = alloc, last
-        return out
+        return Allocation(tuple(o for o, _ in requests), tuple(out), before, last)
+
+    def unreserve(self, allocation: Allocation) -> None:
+        """Take back a ``reserve`` (a rolled-back connect): release its owners' addresses and
+        put the round-robin cursor back, so the next automatic address is the one that would
+        have been given. A pool's cursor that moved on since (another allocation in between)
+        is left where it is."""
+        gone = set(allocation.owners)
+        with self._state() as st:
+            for a, o in list(st["allocations"].items()):
+                if o in gone:
+                    del st["allocations"][a]
+            for pool, after in allocation.cursor_after.items():
+                if st["last"].get(pool) != after:
+                    continue
+                prev = allocation.cursor_before.get(pool)
+                if prev is None:
+                    del st["last"][pool]
+                else:
+                    st["last"][pool] = prev
 
     def _one(self, alloc: dict[str, str], last: dict[str, str], owner: str,
              explicit: Mapping[int, IPAddress]) -> tuple[IPAddress, ...]:

@@ -10,15 +10,20 @@ nets.remove("net01", force=True)                    # everything it made, nothin
 ```
 Every change holds the host's lock, records its intent first and undoes its own steps on
 failure; a run killed half-way is finished (or cleaned) by the next run of the same call.
+Records of a host namespace that was deleted (even if a new one has its name now) are stale:
+they are never shown, and the next change (or ``prune()``) drops them and releases their
+addresses; ``forget_namespace(name)`` does it for a namespace just deleted.
 """
 from __future__ import annotations
 
 import builtins
+import contextlib
 import ipaddress
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence, Union
+from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 from ..transport import NetNS
 from . import attach, host, names
@@ -27,10 +32,11 @@ from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
 from .model import Endpoint, Network, parse_publish
 from .options import NetworkConfig, Pool, container_addresses, make_pools, network_config
-from .store import Store, default_state_dir
+from .store import Store, default_state_dir, is_stale, ns_identity
 from .undo import Undo
 
 NetnsRef = Union[NetNS, str, int, "os.PathLike[str]"]
+log = logging.getLogger("pynetlink.networks")
 DEFAULT_POOLS = [f"172.{n}.0.0/16" for n in range(17, 32)] + \
     [f"192.168.{n}.0/20" for n in range(0, 256, 16)]
 
@@ -59,16 +65,55 @@ class Networks:
         self.state_dir = Path(state_dir) if state_dir is not None else default_state_dir(self.host)
         self.ipam_dir = Path(ipam_dir) if ipam_dir is not None else self.state_dir
         self.store = Store(self.state_dir)
+        self.dropped: builtins.list[Network] = []    # stale records this instance dropped
 
     def __repr__(self) -> str:
         return f"Networks({self.host!r}, state_dir={str(self.state_dir)!r})"
 
     # -- reading ----------------------------------------------------------------------------
     def get(self, name: str) -> Network:
-        return Network.from_record(self.store.load(name))
+        rec = self.store.load(name)
+        if self._stale(rec, self._identity()):
+            raise NotFound(f"no network named {name!r}: its record is stale (it belonged to "
+                           f"{self._host_label()} before that namespace was deleted)")
+        return Network.from_record(rec)
 
     def list(self) -> builtins.list[Network]:
-        return [Network.from_record(r) for r in self.store.all()]
+        """The networks of this host (stale records of a deleted namespace are left out)."""
+        ident = self._identity()
+        return [Network.from_record(r) for r in self.store.all() if not self._stale(r, ident)]
+
+    # -- stale records ------------------------------------------------------------------------
+    def _identity(self) -> builtins.list[int] | None:
+        return None if self.host is None else ns_identity(self.host.path)
+
+    def _stale(self, rec: dict[str, Any], ident: builtins.list[int] | None) -> bool:
+        """The caller's own namespace (``host=None``) is never judged: another namespace
+        sharing the state directory does not make its records stale."""
+        return self.host is not None and is_stale(rec, ident)
+
+    def prune(self) -> builtins.list[Network]:
+        """Drop the records of a host namespace that is gone or was replaced by a new one of
+        the same name (see ``forget_namespace``); returns the networks dropped. Every change
+        does this first, so it is only needed to clean up without changing anything."""
+        with self.store.locked():
+            return self._prune()
+
+    def _prune(self) -> builtins.list[Network]:
+        if self.host is None:
+            return []
+        ident = self._identity()
+        out = [_drop(self.store, r, self.ipam_dir, self._host_label())
+               for r in self.store.all() if is_stale(r, ident)]
+        self.dropped += out
+        return out
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """The host's lock, with stale records dropped first."""
+        with self.store.locked():
+            self._prune()
+            yield
 
     def _ipam(self, cfg: NetworkConfig) -> IPAM:
         return IPAM(cfg.name, cfg.pools, self.ipam_dir)
@@ -87,7 +132,7 @@ class Networks:
 
     def create_from(self, cfg: NetworkConfig, *, exist_ok: bool = False) -> Network:
         """Create a network from a checked config; an interrupted earlier create is finished."""
-        with self.store.locked():
+        with self._locked():
             others = [r for r in self.store.all() if r["config"]["name"] != cfg.name]
             if self.store.exists(cfg.name):
                 rec = self.store.load(cfg.name)
@@ -103,7 +148,8 @@ class Networks:
                 cfg = cfg.with_pools(self._default_pool(others))
             self._check_conflicts(cfg, others)
             rec = {"config": cfg.to_dict(), "id": names.network_id(cfg.name), "state": "creating",
-                   "host": self._host_label(), "made": {}, "endpoints": {}}
+                   "host": self._host_label(), "host_ns": self._identity(),
+                   "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {}}
             self.store.save(rec)
             with opened(self.host, self.store, rec) as ctx, Undo() as undo:
                 undo.push(f"forget network {cfg.name}", lambda: self.store.delete(cfg.name))
@@ -140,7 +186,7 @@ class Networks:
 
     def remove(self, name: str, *, force: bool = False) -> None:
         """Remove a network and everything it made; ``force`` disconnects its containers first."""
-        with self.store.locked():
+        with self._locked():
             rec = self.store.load(name)
             if rec.get("endpoints") and not force and rec["state"] == "ready":
                 n = len(rec["endpoints"])
@@ -201,7 +247,7 @@ class Networks:
 
     def _connect(self, network: str, items: Sequence[Attach],
                  progress: attach.Progress | None) -> builtins.list[Endpoint]:
-        with self.store.locked():
+        with self._locked():
             rec = self.store.load(network)
             if rec["state"] != "ready":
                 raise NotFound(f"network {network} is {rec['state']}, not ready; "
@@ -273,7 +319,7 @@ class Networks:
         self.disconnect_many(network, [container])
 
     def disconnect_many(self, network: str, containers: Iterable[NetnsRef]) -> None:
-        with self.store.locked():
+        with self._locked():
             rec = self.store.load(network)
             cfg = NetworkConfig.from_dict(rec["config"])
             with opened(self.host, self.store, rec) as ctx:
@@ -293,6 +339,41 @@ class Networks:
             if label in (ep["container"], ep["netns"]):
                 return ep
         raise NotFound(f"container {label} is not connected to network {ctx.config.name}")
+
+
+def forget_namespace(name: str, *, state_dir: str | os.PathLike[str] | None = None,
+                     ipam_dir: str | os.PathLike[str] | None = None) -> builtins.list[Network]:
+    """Drop the network records of the named host namespace ``name`` after it was deleted
+    (``pynetlink netns del`` does this): its links, addresses, routes, sysctls and nftables
+    rules died with it; the records go, and the addresses they hold are released. If a new
+    namespace has the name already, only records of the old one go. ``state_dir`` defaults
+    to the named host's (/run/pynetlink/netns/NAME). Returns the networks dropped."""
+    ns = NetNS.named(name)
+    store = Store(Path(state_dir) if state_dir is not None else default_state_dir(ns))
+    if not store.dir.is_dir():
+        return []
+    fallback = Path(ipam_dir) if ipam_dir is not None else store.dir
+    with store.locked():
+        ident = ns_identity(ns.path)
+        return [_drop(store, r, fallback, name) for r in store.all() if is_stale(r, ident)]
+
+
+def _drop(store: Store, rec: dict[str, Any], ipam_dir: Path, host: str) -> Network:
+    """Forget a stale record (its host namespace is gone): what it made in the kernel went
+    with the namespace (leftover container links are removed if provably ours); the
+    addresses of its endpoints are released in the store it recorded."""
+    net = Network.from_record(rec)
+    cfg = net.config
+    eps = list(rec.get("endpoints", {}).values())
+    links = sum(attach.remove_orphan(net.id, ep) for ep in eps)
+    ipam = IPAM(cfg.name, cfg.pools, rec.get("ipam_dir") or ipam_dir)
+    released = ipam.release_many([ep["id"] for ep in eps])
+    ipam.destroy(only_if_empty=True)
+    store.delete(cfg.name)
+    log.warning("dropped the stale record of network %s (%s): its host namespace %s was deleted; "
+                "released %d address set(s)%s", cfg.name, net.state, host or "(unnamed)",
+                len(released), f", deleted {links} leftover container link(s)" if links else "")
+    return net
 
 
 def _open_ns(ref: NetnsRef, what: str) -> NetNS:

@@ -1,8 +1,10 @@
 """Network records on disk, so a second process (or the command line) sees every network.
 
 ``STATE_DIR/networks/NAME.json`` holds the configuration, what the network made in the
-kernel (so removal takes exactly that), and its endpoints. The record is written
-*before* each kernel change with the state ``creating`` / ``connecting`` / ``removing``:
+kernel (so removal takes exactly that), and its endpoints. Records of a host namespace carry its
+identity (``host_ns``: device and inode of the namespace file), so records of a namespace
+that was deleted are recognised as stale even when a new one gets the same name. The record
+is written *before* each kernel change with the state ``creating`` / ``connecting`` / ``removing``:
 a run killed half-way leaves a record that says what to look for, and the next run
 converges. One flock (``STATE_DIR/networks.lock``) serialises changes on a host.
 """
@@ -28,6 +30,26 @@ def default_state_dir(host: NetNS | None) -> Path:
         return base / "netns" / host.name
     st = os.stat(host.path)
     return base / "netns" / f"ino-{st.st_dev}-{st.st_ino}"
+
+
+def ns_identity(path: str | os.PathLike[str]) -> list[int] | None:
+    """A namespace's identity as records keep it: ``[st_dev, st_ino]`` of its file (a name
+    can be given to a new namespace; an identity cannot). None when the file is gone."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return [st.st_dev, st.st_ino]
+
+
+def is_stale(record: dict[str, Any], identity: list[int] | None) -> bool:
+    """Whether ``record`` belongs to a host namespace other than the one with ``identity``
+    (None: the host namespace is gone, so every record is stale). Records written before
+    identities were kept are judged only by the namespace being gone."""
+    if identity is None:
+        return True
+    kept = record.get("host_ns")
+    return kept is not None and list(kept) != identity
 
 
 class Store:

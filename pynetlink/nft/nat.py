@@ -124,7 +124,7 @@ class DockerNat:
                 Rule(dep + gate + gate_remote, [NatMap(key, pub.name, version=version)],
                      comment=f"pynetlink publish {where} v{version}")]
 
-    def _base(self, tx: Transaction) -> Transaction:
+    def _base(self, tx: Transaction, *, force: bool = False) -> Transaction:
         """Table, chains, maps and the map rules, unless this DockerNat already saw them in place.
 
         The first call per instance checks (rules of PREROUTING and OUTPUT, one GETSET per map);
@@ -132,7 +132,7 @@ class DockerNat:
         (existing maps and their elements stay; PREROUTING and OUTPUT, which are ours, are
         flushed and rewritten). Later calls add nothing: a publication is one element.
         """
-        if self._ready or self._in_place():
+        if not force and (self._ready or self._in_place()):
             self._ready = True
             return tx
         tx.add_table(Table(self.table, self.family, [POSTROUTING, PREROUTING, OUTPUT],
@@ -178,20 +178,50 @@ class DockerNat:
         self._commit(lambda tx: None)
 
     # -- masquerade ---------------------------------------------------------------------------------
-    def masquerade(self, subnet: str, bridge: str) -> Rule:
-        """Masquerade ``subnet`` leaving by any interface except ``bridge``."""
+    def masquerade_rule(self, subnet: str, bridge: str) -> Rule:
+        """The rule ``masquerade`` ensures: ``subnet`` leaving by any interface but ``bridge``."""
         net = validate.network(subnet)
         field = Ip.saddr if net.version == 4 else Ip6.saddr
-        rule = Rule([field == str(net), Meta.oifname != validate.ifname(bridge)], [Masquerade()],
+        return Rule([field == str(net), Meta.oifname != validate.ifname(bridge)], [Masquerade()],
                     comment=f"pynetlink masquerade {net} !{bridge}")
-        def build(tx: Transaction) -> None:
+
+    def masquerade(self, subnet: str, bridge: str) -> bool:
+        """Ensure ``subnet`` is masqueraded leaving by any interface except ``bridge``:
+        exactly one such rule (found by its comment) in POSTROUTING. Returns whether anything
+        changed (False: the rule was there already; re-running adds no duplicate).
+
+        Read and write are pinned to one ruleset generation: duplicates or a changed rule
+        with the same comment are replaced in the same transaction as the add.
+        """
+        rule = self.masquerade_rule(subnet, bridge)
+        for attempt in range(RETRIES):
+            gen = self.nft.generation()
+            missing = False
+            try:
+                have = [r for r in self.nft.rules(self.table, POSTROUTING.name, family=self.family)
+                        if r.comment == rule.comment]
+            except FileNotFoundError:       # no table (or no POSTROUTING) yet
+                have, missing = [], True
+            if len(have) == 1 and have[0] == rule:
+                return False
+            tx = self._base(self.nft.transaction(genid=gen), force=missing)
+            for old in have:
+                if old.handle is not None:
+                    tx.delete_rule(self.table, POSTROUTING.name, old.handle, family=self.family)
             tx.add_rule(self.table, POSTROUTING.name, rule, family=self.family)
-        self._commit(build)
-        return rule
+            try:
+                tx.commit()
+            except GenerationChanged:
+                if attempt == RETRIES - 1:
+                    raise
+                continue
+            self._ready = True
+            return True
+        return False
 
     def unmasquerade(self, subnet: str, bridge: str) -> int:
-        net = validate.network(subnet)
-        tag = f"pynetlink masquerade {net} !{bridge}"
+        """Delete the rule(s) ``masquerade`` made for ``subnet``/``bridge``; returns how many."""
+        tag = self.masquerade_rule(subnet, bridge).comment
         return self.nft.delete_rules(self.table, lambda chain, r: r.comment == tag, family=self.family)
 
     # -- publishing ---------------------------------------------------------------------------------

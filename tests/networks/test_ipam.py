@@ -97,3 +97,27 @@ def test_destroy(tmp_path: Path) -> None:
     ipam.allocate("a")
     ipam.destroy()
     assert list((tmp_path / "ipam").iterdir()) == []
+
+
+def test_unreserve_restores_the_cursor(tmp_path: Path) -> None:
+    ipam = s2(tmp_path, ip_range="172.16.0.0/28")
+    assert ipam.allocate("a") == (A("172.16.0.3"),)
+    taken = ipam.reserve([("b", {}), ("c", {})])
+    assert taken.addresses == ((A("172.16.0.4"),), (A("172.16.0.5"),))
+    ipam.unreserve(taken)                                  # a rolled-back connect
+    assert set(ipam.allocations().values()) == {"a"}
+    assert ipam.allocate("d") == (A("172.16.0.4"),)        # what b would have got
+    # the cursor moved on since (another allocation in between): left where it is
+    taken = ipam.reserve([("e", {})])
+    assert ipam.allocate("f") == (A("172.16.0.6"),)
+    ipam.unreserve(taken)
+    assert ipam.allocate("g") == (A("172.16.0.7"),)
+    # from a fresh store: no cursor before, none after
+    fresh = s2(tmp_path / "fresh")
+    first = fresh.reserve([("x", {})])
+    fresh.unreserve(first)
+    assert fresh.allocate("y") == (A("172.16.0.3"),)
+    # explicit addresses do not move the cursor; unreserve still frees them
+    taken = fresh.reserve([("z", {0: A("172.16.0.9")})])
+    fresh.unreserve(taken)
+    assert fresh.owned("z") == () and fresh.allocate("w") == (A("172.16.0.4"),)
