@@ -15,7 +15,7 @@ from typing import Union
 from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
-from .ops import BE32, DATA_VALUE, STRING, Op, op
+from .ops import BE32, DATA_VALUE, STRING, Exprs, Op, be32_shape, data_shape, exprs_of, op
 
 REG = int(lib.NFT_REG_1)
 EQ, NEQ = int(lib.NFT_CMP_EQ), int(lib.NFT_CMP_NEQ)
@@ -46,6 +46,17 @@ class SetRef:
 
 
 # -- kernel expression builders ---------------------------------------------------------------
+# shape ids of the expressions the fast paths write (``Match.flat``); the same shapes ``op`` makes
+META_ID = be32_shape("meta", (lib.NFTA_META_KEY, lib.NFTA_META_DREG))
+PAYLOAD_ID = be32_shape("payload", (lib.NFTA_PAYLOAD_DREG, lib.NFTA_PAYLOAD_BASE, lib.NFTA_PAYLOAD_OFFSET,
+                                    lib.NFTA_PAYLOAD_LEN))
+
+
+def cmp_id(size: int) -> int:
+    """The shape id of a cmp of ``size`` data bytes."""
+    return data_shape("cmp", (lib.NFTA_CMP_SREG, lib.NFTA_CMP_OP), lib.NFTA_CMP_DATA, size)
+
+
 def meta(key: int, reg: int = REG) -> Op:
     return op("meta", (lib.NFTA_META_KEY, BE32, key), (lib.NFTA_META_DREG, BE32, reg))
 
@@ -128,6 +139,11 @@ class Field:
     def encode(self, value: MatchValue) -> bytes:
         raise NotImplementedError
 
+    def match_exprs(self, family: str, opname: str, value: MatchValue) -> Exprs | None:
+        """(shape ids, values) of ``self opname value`` written directly, or None (then
+        ``Match.ops`` builds them): the fast path of the common forms."""
+        return None
+
     def __eq__(self, value: object) -> "Match":  # type: ignore[override]
         if isinstance(value, Field):            # field vs field (containers, pytest): identity
             return self is value  # type: ignore[return-value]
@@ -189,6 +205,26 @@ class AddrField(Field):
         proto = lib.NFPROTO_IPV4 if self.version == 4 else lib.NFPROTO_IPV6
         return [meta(lib.NFT_META_NFPROTO), cmp(EQ, bytes([proto]))]
 
+    def match_exprs(self, family: str, opname: str, value: MatchValue) -> Exprs | None:
+        if opname not in ("==", "!=") or not isinstance(value, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+            return None
+        plen = value.prefixlen
+        if plen % 8:
+            return None                   # masked: Op path
+        want = "ip" if self.version == 4 else "ip6"
+        ids: tuple[int, ...] = ()
+        vals: list[object] = []
+        if family != want:
+            if family != "inet":
+                return None               # the Op path raises
+            ids = (META_ID, cmp_id(1))
+            vals = [b"meta", lib.NFT_META_NFPROTO, REG, b"cmp", REG, EQ,
+                    bytes([lib.NFPROTO_IPV4 if self.version == 4 else lib.NFPROTO_IPV6])]
+        n = plen // 8
+        vals += [b"payload", REG, lib.NFT_PAYLOAD_NETWORK_HEADER, self.offset, n,
+                 b"cmp", REG, EQ if opname == "==" else NEQ, value.network_address.packed[:n]]
+        return ids + (PAYLOAD_ID, cmp_id(n)), vals
+
     def match_ops(self, family: str, opcode: int, net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> list[Op]:
         # as nft: a byte-aligned prefix loads only its bytes; any other loads all and masks
         nbytes = net.prefixlen // 8 if net.prefixlen % 8 == 0 else self.size
@@ -227,6 +263,13 @@ class MetaField(Field):
     def load_into(self, family: str, reg: int) -> list[Op]:
         return [meta(self.key, reg)]
 
+    def match_exprs(self, family: str, opname: str, value: MatchValue) -> Exprs | None:
+        if opname not in ("==", "!=") or not isinstance(value, (str, int)):
+            return None
+        data = self.encode(value)
+        return ((META_ID, cmp_id(len(data))),
+                [b"meta", self.key, REG, b"cmp", REG, EQ if opname == "==" else NEQ, data])
+
     def encode(self, value: MatchValue) -> bytes:
         if self.kind == "ifname":
             assert isinstance(value, str)
@@ -252,6 +295,11 @@ class PortField(Field):
 
     def __init__(self, proto: int, offset: int, text: str) -> None:
         self.proto, self.offset, self.text = proto, offset, text
+        # the fast path of "port ==/!= N": shape ids and every value but the port's bytes
+        dep_ids: tuple[int, ...] = (META_ID, cmp_id(1)) if proto else ()
+        dep: list[object] = [b"meta", lib.NFT_META_L4PROTO, REG, b"cmp", REG, EQ, bytes([proto])] if proto else []
+        load = dep + [b"payload", REG, lib.NFT_PAYLOAD_TRANSPORT_HEADER, offset, 2, b"cmp", REG]
+        self._fast = {o: (dep_ids + (PAYLOAD_ID, cmp_id(2)), load + [code]) for o, code in (("==", EQ), ("!=", NEQ))}
 
     def parse(self, value: object) -> MatchValue:
         if isinstance(value, str) and "-" in value:
@@ -271,6 +319,13 @@ class PortField(Field):
 
     def deps(self, family: str) -> list[Op]:
         return [meta(lib.NFT_META_L4PROTO), cmp(EQ, bytes([self.proto]))] if self.proto else []
+
+    def match_exprs(self, family: str, opname: str, value: MatchValue) -> Exprs | None:
+        fast = self._fast.get(opname)
+        if fast is None or value.__class__ is not int:
+            return None
+        assert isinstance(value, int)
+        return fast[0], fast[1] + [value.to_bytes(2, "big")]
 
     def load_into(self, family: str, reg: int) -> list[Op]:
         return [payload(lib.NFT_PAYLOAD_TRANSPORT_HEADER, self.offset, 2, reg)]
@@ -361,6 +416,11 @@ class Match:
 
     def __hash__(self) -> int:
         return hash((self.field.text, self.op, self.value))
+
+    def flat(self, family: str) -> Exprs:
+        """(shape ids, flat values) of this condition: what ``ops`` gives, without Op records."""
+        out = self.field.match_exprs(family, self.op, self.value)
+        return out if out is not None else exprs_of(self.ops(family))
 
     def ops(self, family: str) -> list[Op]:
         """The kernel expressions of this condition in a table of ``family``."""

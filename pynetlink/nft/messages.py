@@ -14,7 +14,7 @@ from .._native import lib
 from ..codec.program import Compiled, Program
 from ..codec.specs.nft import SUBSYS, msg_type
 from . import ops as _ops
-from .ops import Attr, Op
+from .ops import Op
 from .rule import HOOKS, POLICIES, Chain, Rule
 from .sets import VERDICT_TYPE, Element, Map, NamedSet, type_id, type_len
 from .validate import FAMILIES
@@ -115,7 +115,7 @@ def delete_chain(family: str, table: str, chain: str, *, ack: bool = True) -> It
 
 # -- rules --------------------------------------------------------------------------------------
 @lru_cache(maxsize=4096)
-def _rule(shape: tuple[tuple[str, tuple[Attr, ...]], ...], userdata: bool, ack: bool, echo: bool,
+def _rule(shape: tuple[int, ...], userdata: bool, ack: bool, echo: bool,
           append: bool = True, position: bool = False) -> Compiled:
     p = Program("add rule", msg_type("NEWRULE"),
                 _flags(lib.NLM_F_CREATE | (lib.NLM_F_APPEND if append else 0), ack, echo=echo))
@@ -126,7 +126,7 @@ def _rule(shape: tuple[tuple[str, tuple[Attr, ...]], ...], userdata: bool, ack: 
     if userdata:
         p.var(lib.NFTA_RULE_USERDATA, "comment", 256)
     p.nest(lib.NFTA_RULE_EXPRESSIONS, "expressions", nested_flag=True)
-    _ops.emit(p, [Op(name, attrs, ()) for name, attrs in shape])
+    _ops.emit(p, [Op(*_ops.SHAPES[i], ()) for i in shape])
     return p.end().compile()
 
 
@@ -137,15 +137,16 @@ def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = Tru
     As nft: ``append`` without ``position`` adds at the end, with it after that handle;
     not ``append``: at the start, or before the ``position`` handle.
     """
-    exprs = rule.ops(family)
+    ids, exprs = rule.flat(family)
     userdata = rule.userdata()
-    prog = _rule(tuple(o.shape for o in exprs), bool(userdata), ack, echo, append, position is not None)
-    values = _head(family) + [table.encode(), chain.encode()]
+    prog = _rule(ids, bool(userdata), ack, echo, append, position is not None)
+    values = [FAMILIES[family], 0, b"\0\0", table.encode(), chain.encode()]
     if position is not None:
         values.append(position)
     if userdata:
         values.append(userdata)
-    return prog, values + _ops.values(exprs)
+    values += exprs
+    return prog, values
 
 
 @lru_cache(maxsize=None)
@@ -318,6 +319,42 @@ def elements(verb: str, family: str, table: str, set_name: str, elems: Sequence[
     return out
 
 
+@lru_cache(maxsize=256)
+def _uniform_elems(verb: str, shape: ElemShape, n: int, ack: bool, excl: bool) -> Compiled:
+    return _elems(verb, (shape,) * n, ack, excl)
+
+
+def pairs(verb: str, family: str, table: str, set_name: str, elems: Sequence[tuple[bytes, bytes | None]], *,
+          ack: bool = True, exist_ok: bool = True) -> list[Item]:
+    """What ``elements`` gives for plain elements (key bytes, data bytes or None; no flags, no
+    key_end, all of one key size and one data size), without Element records: the program is
+    cached per (shape, count)."""
+    if not elems:
+        return []
+    k0, d0 = elems[0]
+    ksize, dsize = len(k0), (len(d0) if d0 is not None else -1)
+    for k, d in elems:
+        if len(k) != ksize or (len(d) if d is not None else -1) != dsize:
+            return elements(verb, family, table, set_name, [Element(k, d) for k, d in elems], ack=ack,
+                            exist_ok=exist_ok)
+    with_data = dsize >= 0 and verb == "add"
+    shape: ElemShape = (ksize, "value", dsize, False, 0) if with_data else (ksize, "", 0, False, 0)
+    per = 2 * ksize + 8 + max(dsize, 0)
+    step = max(1, min(ELEMENTS_PER_MESSAGE, ELEMENT_BYTES_PER_MESSAGE // per))
+    head = _head(family) + [table.encode(), set_name.encode()]
+    out: list[Item] = []
+    for start in range(0, len(elems), step):
+        chunk = elems[start:start + step]
+        values = list(head)
+        if with_data:
+            for k, d in chunk:
+                values += (k, d)
+        else:
+            values += [k for k, _ in chunk]
+        out.append((_uniform_elems(verb, shape, len(chunk), ack, not exist_ok), values))
+    return out
+
+
 def _chunks(elems: Sequence[Element]) -> list[Sequence[Element]]:
     """At most 512 elements and ~48 KiB of values per message (a program's record is < 64 KiB)."""
     out: list[Sequence[Element]] = []
@@ -382,5 +419,5 @@ def get_generation() -> Item:
 
 
 __all__ = ["Item", "batch_begin", "batch_end", "add_table", "delete_table", "add_chain", "delete_chain",
-           "add_rule", "delete_rule", "flush", "dump", "get_generation", "add_set", "delete_set", "elements", "get_set", "dump_rules",
-           "dump_elements"]
+           "add_rule", "delete_rule", "flush", "dump", "get_generation", "add_set", "delete_set", "elements", "pairs",
+           "get_set", "dump_rules", "dump_elements"]

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from ..errors import InvalidArgument
 from ..transport import NetNS
 from . import validate
-from .match import Fib, Ip, Ip6, Meta, Th, port_field
+from .match import PROTOCOLS, Fib, Ip, Ip6, Meta, Th, port_field
 from .rule import Chain, Rule, Table
 from .ruleset import GenerationChanged, Nftables, Transaction, RETRIES
 from .sets import Map, NamedSet, Set
@@ -37,6 +37,7 @@ POSTROUTING = Chain("POSTROUTING", "nat", "postrouting", 100)
 PREROUTING = Chain("PREROUTING", "nat", "prerouting", -100)
 OUTPUT = Chain("OUTPUT", "nat", "output", -100)
 _ADDR = {4: "ipv4_addr", 6: "ipv6_addr"}
+_PROTO_BYTES = {name: bytes([PROTOCOLS[name], 0, 0, 0]) for name in ("tcp", "udp")}
 
 
 @dataclass(frozen=True)
@@ -51,19 +52,31 @@ class Publish:
 
     def __post_init__(self) -> None:
         validate.port(self.host_port)
-        object.__setattr__(self, "to", str(validate.address(self.to)))
+        version, to_raw, to_text = validate.packed_address(self.to)      # inet_pton, once
+        object.__setattr__(self, "to", to_text)
         if self.to_port is not None:
             validate.port(self.to_port)
-        port_field(self.proto, "dport")
+        if self.proto not in _PROTO_BYTES:
+            port_field(self.proto, "dport")                               # raises
+        host_raw = b""
         if self.host_addr is not None:
-            object.__setattr__(self, "host_addr", str(validate.address(self.host_addr)))
-            if ipaddress.ip_address(self.host_addr).version != self.version:
+            host_version, host_raw, host_text = validate.packed_address(self.host_addr)
+            object.__setattr__(self, "host_addr", host_text)
+            if host_version != version:
                 raise InvalidArgument(f"publish {self.host_addr}:{self.host_port} to {self.to}: "
                                       "host and container addresses of different IP versions")
+        object.__setattr__(self, "_packed", (version, to_raw, host_raw))
 
     @property
     def version(self) -> int:
-        return ipaddress.ip_address(self.to).version
+        return self._packed[0]  # type: ignore[attr-defined,no-any-return]
+
+    def encoded(self) -> tuple[bytes, bytes]:
+        """(key, value) of this publication's map element as the kernel stores them (nft's
+        concatenation: every member padded to 4 bytes)."""
+        _, to_raw, host_raw = self._packed  # type: ignore[attr-defined]
+        key = host_raw + _PROTO_BYTES[self.proto] + self.host_port.to_bytes(2, "big") + b"\0\0"
+        return key, to_raw + (self.to_port or self.host_port).to_bytes(2, "big") + b"\0\0"
 
     @property
     def tag(self) -> str:
@@ -103,6 +116,10 @@ class DockerNat:
     # -- structure ----------------------------------------------------------------------------------
     def maps(self, version: int) -> tuple[Map, Map, Set, Set]:
         """(published, published_addr, remote_only, remote_only_addr) of one IP version (empty)."""
+        return _MAPS[version]
+
+    @staticmethod
+    def _make_maps(version: int) -> tuple[Map, Map, Set, Set]:
         addr = _ADDR[version]
         key = ("inet_proto", "inet_service")
         v = f"v{version}"
@@ -135,6 +152,20 @@ class DockerNat:
         if not force and (self._ready or self._in_place()):
             self._ready = True
             return tx
+        if len(tx):
+            return self._structure(tx)
+        # the same messages every time for one (table, family): built once per process (set ids
+        # are positions in the transaction, so the cached messages go first in an empty one)
+        key = (self.table, self.family)
+        cached = _STRUCTURE.get(key)
+        if cached is None:
+            made = self._structure(Transaction(self.nft))
+            cached = _STRUCTURE[key] = (tuple(made.items), tuple(made.labels))
+        tx.items += cached[0]
+        tx.labels += cached[1]
+        return tx
+
+    def _structure(self, tx: Transaction) -> Transaction:
         tx.add_table(Table(self.table, self.family, [POSTROUTING, PREROUTING, OUTPUT],
                            [s for v in self.versions for s in self.maps(v)]))
         tx.flush(self.table, PREROUTING.name, family=self.family)
@@ -195,13 +226,10 @@ class DockerNat:
         """
         rule = self.masquerade_rule(subnet, bridge)
         for attempt in range(RETRIES):
-            gen = self.nft.generation()
-            missing = False
-            try:
-                have = [r for r in self.nft.rules(self.table, POSTROUTING.name, family=self.family)
-                        if r.comment == rule.comment]
-            except FileNotFoundError:       # no table (or no POSTROUTING) yet
-                have, missing = [], True
+            # the generation and POSTROUTING's rules, read in one transfer
+            gen, listed = self.nft.generation_and_rules(self.table, POSTROUTING.name, family=self.family)
+            missing = listed is None        # no table (or no POSTROUTING) yet
+            have = [r for r in listed or () if r.comment == rule.comment]
             if len(have) == 1 and have[0] == rule:
                 return False
             tx = self._base(self.nft.transaction(genid=gen), force=missing)
@@ -248,12 +276,12 @@ class DockerNat:
                 pub, pub_addr, remote, remote_addr = self.maps(v)
                 mine = [sp for sp in specs if sp.version == v]
                 for m, r, addr in ((pub, remote, False), (pub_addr, remote_addr, True)):
-                    group = [sp for sp in mine if (sp.host_addr is not None) == addr]
+                    # elements packed from the validated Publish values (no second parse)
+                    group = [sp.encoded() for sp in mine if (sp.host_addr is not None) == addr]
                     if group:
-                        tx.add_elements(self.table, m, {sp.key: sp.value for sp in group}, family=self.family,
-                                        exist_ok=False)
+                        tx.add_encoded(self.table, m.name, group, family=self.family, exist_ok=False)
                     if group and not local:
-                        tx.add_elements(self.table, r, [sp.key for sp in group], family=self.family)
+                        tx.add_encoded(self.table, r.name, [(k, None) for k, _ in group], family=self.family)
         self._commit(build)
 
     def unpublish(self, host_port: int, proto: str = "tcp", host_addr: Optional[str] = None) -> int:
@@ -310,6 +338,10 @@ class DockerNat:
         """Delete our table and everything in it (nothing else is touched)."""
         self._ready = False
         self.nft.delete_table(self.table, family=self.family, missing_ok=True)
+
+
+_MAPS = {v: DockerNat._make_maps(v) for v in (4, 6)}
+_STRUCTURE: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
 
 
 def _listed(table: Table, name: str) -> Optional[NamedSet]:

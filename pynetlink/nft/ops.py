@@ -79,6 +79,54 @@ def op(name: str, *items: tuple[int, str, Value] | tuple[int, str, Value, int]) 
     return Op(name, tuple(attrs), tuple(values))
 
 
+# -- shapes as small ints ---------------------------------------------------------------------
+# An expression's shape (name and attributes) is interned to an int once; a rule's program is
+# cached per tuple of these ints, so the per-rule lookup hashes a few small ints. Matches and
+# statements produce (shape ids, flat values) straight away (``flat``); ``Op`` records are
+# only built for the forms without such a fast path (and for decoding).
+Shape = tuple[str, tuple[Attr, ...]]
+SHAPES: list[Shape] = []
+_SHAPE_IDS: dict[Shape, int] = {}
+Exprs = tuple[tuple[int, ...], list[Any]]
+
+
+def shape_id(name: str, attrs: tuple[Attr, ...]) -> int:
+    """The interned id of an expression shape."""
+    key = (name, attrs)
+    i = _SHAPE_IDS.get(key)
+    if i is None:
+        i = _SHAPE_IDS[key] = len(SHAPES)
+        SHAPES.append(key)
+    return i
+
+
+_BE32_IDS: dict[tuple[str, tuple[int, ...]], int] = {}
+_DATA_IDS: dict[tuple[str, tuple[int, ...], int], int] = {}
+
+
+def be32_shape(name: str, attrs: tuple[int, ...]) -> int:
+    """The id of an expression whose attributes are all big-endian u32 (``attrs``: their types)."""
+    key = (name, attrs)
+    i = _BE32_IDS.get(key)
+    if i is None:
+        i = _BE32_IDS[key] = shape_id(name, tuple(Attr(a, BE32) for a in attrs))
+    return i
+
+
+def data_shape(name: str, be32: tuple[int, ...], data: int, size: int) -> int:
+    """The id of an expression of u32 attributes ``be32`` then one data attribute of ``size`` bytes."""
+    key = (name, be32 + (data,), size)
+    i = _DATA_IDS.get(key)
+    if i is None:
+        i = _DATA_IDS[key] = shape_id(name, tuple(Attr(a, BE32) for a in be32) + (Attr(data, DATA_VALUE, size),))
+    return i
+
+
+def exprs_of(ops: tuple[Op, ...] | list[Op]) -> Exprs:
+    """(shape ids, flat values) of Op records (the path for forms without a fast one)."""
+    return tuple(shape_id(o.name, o.attrs) for o in ops), values(ops)
+
+
 # -- encoding ------------------------------------------------------------------------------
 def emit(prog: Program, ops: tuple[Op, ...] | list[Op]) -> None:
     """Append NFTA_RULE_EXPRESSIONS' elements for ``ops`` to an open program."""
@@ -163,5 +211,6 @@ def _decode_data(rows: Rows, row: int, t: int) -> tuple[int, str, Value]:
     return (t, VERDICT_CODE, code)
 
 
-__all__ = ["Attr", "Op", "op", "emit", "values", "decode_ops", "BE32", "DATA_VALUE", "VERDICT_CODE",
+__all__ = ["Attr", "Op", "op", "emit", "values", "shape_id", "be32_shape", "data_shape", "exprs_of", "SHAPES",
+           "Exprs", "decode_ops", "BE32", "DATA_VALUE", "VERDICT_CODE",
            "VERDICT_CHAIN", "STRING"]

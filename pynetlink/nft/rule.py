@@ -15,7 +15,7 @@ from ..errors import InvalidArgument
 from . import validate
 from .match import (ADDR_TYPES, CT_STATES, EQ, Fib, NEQ, AddrField, Concat, Ct, Field, Ip, Ip6, Match, Meta, PortField, PortRange,
                     SetRef, Tcp, Th, Udp, reg_of)
-from .ops import Op
+from .ops import Exprs, Op
 from .sets import NamedSet
 from .stmt import (IMPLIED, Counter, Dnat, Masquerade, NatMap, Raw, Redirect, Snat, Statement, Verdict, Vmap)
 
@@ -61,10 +61,26 @@ class Rule:
             out += s.ops(family)
         return out
 
+    def flat(self, family: str) -> Exprs:
+        """(shape ids, flat values) of ``ops(family)``, written without Op records where a
+        condition or statement has a fast path; the shape ids key the compiled program."""
+        self._check_transport()
+        ids: tuple[int, ...] = ()
+        vals: list[object] = []
+        for m in self.match:
+            i, v = m.flat(family)
+            ids += i
+            vals += v
+        for s in self.stmt:
+            i, v = s.flat(family)
+            ids += i
+            vals += v
+        return ids, vals
+
     def _check_transport(self) -> None:
         """As nft: a NAT port (range) needs a transport protocol match before it."""
         for st in self.stmt:
-            if isinstance(st, (Masquerade, Snat, Dnat, Redirect)) and st.ports is not None:
+            if getattr(st, "ports", None) is not None and isinstance(st, (Masquerade, Snat, Dnat, Redirect)):
                 if not any(_sets_l4proto(m) for m in self.match):
                     raise InvalidArgument(
                         f"rule '{self}': {st}: a port mapping is only valid after a transport protocol "

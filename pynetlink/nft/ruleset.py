@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence
+from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
 
 from .._native import lib
 from ..codec.rows import Rows
 from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, SET, SETELEM, SETELEM_LIST,
                                TABLE, VERDICT, msg_type)
-from ..errors import InvalidArgument, NetlinkError
+from ..errors import DumpInterrupted, InvalidArgument, NetlinkError
 from ..transport import NetlinkSocket, NetNS
+from ..transport.socket import DUMP_RETRIES
 from . import messages as msg
 from . import validate
 from .ops import decode_ops
@@ -27,6 +28,7 @@ from .sets import (FLAGS, MAP_FLAG, VERDICT_TYPE, Element, Map, NamedSet, Set, d
 from .validate import FAMILIES, FAMILY_NAMES
 
 RETRIES = 5
+LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]]]
 _POLICY_NAMES = {v: k for k, v in POLICIES.items()}
 
 
@@ -64,7 +66,7 @@ class Transaction:
         self.nft = nft
         self.genid = genid
         self.items: list[msg.Item] = []
-        self.labels: list[tuple[str, str]] = []
+        self.labels: list[LazyLabel] = []
 
     def _push(self, item: msg.Item, operation: str, target: str) -> "Transaction":
         self.items.append(item)
@@ -108,8 +110,10 @@ class Transaction:
         validate.name(table, "table name")
         validate.name(chain, "chain name")
         where = "" if after is None else f" after handle {_handle(after)}"
-        return self._push(msg.add_rule(family, table, chain, rule, position=after), "add rule",
-                          f"{table}/{chain}{where} '{rule}'")
+        self.items.append(msg.add_rule(family, table, chain, rule, position=after))
+        # the rule's text only when the kernel refuses it (labels are made for failures)
+        self.labels.append(lambda: ("add rule", f"{table}/{chain}{where} '{rule}'"))
+        return self
 
     def insert_rule(self, table: str, chain: str, rule: Rule, *, family: str = "ip",
                     before: Optional[int] = None) -> "Transaction":
@@ -118,8 +122,9 @@ class Transaction:
         validate.name(table, "table name")
         validate.name(chain, "chain name")
         where = " at the start" if before is None else f" before handle {_handle(before)}"
-        return self._push(msg.add_rule(family, table, chain, rule, append=False, position=before),
-                          "insert rule", f"{table}/{chain}{where} '{rule}'")
+        self.items.append(msg.add_rule(family, table, chain, rule, append=False, position=before))
+        self.labels.append(lambda: ("insert rule", f"{table}/{chain}{where} '{rule}'"))
+        return self
 
     # -- sets and maps ----------------------------------------------------------------------------
     def add_set(self, table: str, s: NamedSet, *, family: str = "ip", exist_ok: bool = True,
@@ -151,6 +156,19 @@ class Transaction:
         elems = self._elements(s, elements)
         for item in msg.elements("add", family, table, s.name, elems, exist_ok=exist_ok):
             self._push(item, "add elements", f"{family} {table}/{s.name} ({len(elems)})")
+        return self
+
+    def add_encoded(self, table: str, set_name: str, elements: Sequence[tuple[bytes, Optional[bytes]]], *,
+                    family: str = "ip", exist_ok: bool = True) -> "Transaction":
+        """Add elements already encoded as (key bytes, data bytes or None): for callers that
+        validated and packed their values once (``DockerNat.publish``); the kernel checks the
+        sizes against the set's definition."""
+        validate.family(family)
+        validate.name(table, "table name")
+        validate.name(set_name, "set name")
+        target = f"{family} {table}/{set_name} ({len(elements)})"
+        for item in msg.pairs("add", family, table, set_name, elements, exist_ok=exist_ok):
+            self._push(item, "add elements", target)
         return self
 
     def delete_elements(self, table: str, s: NamedSet, keys: Iterable[Any], *,
@@ -247,12 +265,22 @@ class Nftables:
         """A new transaction; with ``genid`` it only commits if the ruleset is still at that generation."""
         return Transaction(self, genid)
 
-    def commit(self, items: Sequence[msg.Item], labels: Sequence[tuple[str, str]],
+    def commit(self, items: Sequence[msg.Item], labels: Sequence[LazyLabel],
                genid: Optional[int] = None) -> None:
-        """Send ``items`` framed by BATCH_BEGIN/END in one sendmsg; raise if any member failed."""
+        """Send ``items`` framed by BATCH_BEGIN/END in one sendmsg; raise if any member failed.
+
+        ``labels``: (operation, target) per item, or a callable making it (called only for a
+        member that failed)."""
         batch = [msg.batch_begin(genid), *items, msg.batch_end()]
-        names = [("begin transaction", ""), *labels, ("end transaction", "")]
-        reply = self.sock.transact(batch, labels=names, atomic=True)
+
+        def label(i: int) -> tuple[str, str]:
+            if i == 0:
+                return ("begin transaction", "")
+            if i > len(labels):
+                return ("end transaction", "")
+            lb = labels[i - 1]
+            return lb() if callable(lb) else lb
+        reply = self.sock.transact(batch, labels=label, atomic=True)
         errors = [r.error for r in reply.results if r.error is not None]
         if not errors:
             return
@@ -354,6 +382,35 @@ class Nftables:
                                label=("list rules", f"{family} {table}" + (f"/{chain}" if chain else "")))
         return [decode_rule(reply.rows, m, family) for m in reply.results[0].messages
                 if reply.rows.type(m) == msg_type("NEWRULE")]
+
+    def generation_and_rules(self, table: str, chain: Optional[str] = None, *,
+                             family: str = "ip") -> tuple[int, Optional[list[Rule]]]:
+        """The ruleset generation and then the rules of one table (or chain), in one transfer
+        (GETGEN and the filtered dump in one sendmsg); rules None if the table or chain does
+        not exist. Pin a transaction to the generation to act on what was read."""
+        validate.family(family)
+        validate.name(table, "table name")
+        target = f"{family} {table}" + (f"/{validate.name(chain, 'chain name')}" if chain else "")
+        labels = [("get generation", ""), ("list rules", target)]
+        reply = None
+        for _ in range(DUMP_RETRIES + 1):
+            reply = self.sock.transact([msg.get_generation(), msg.dump_rules(family, table, chain)], labels=labels)
+            gen_res, dump_res = reply.results
+            if gen_res.error is not None:
+                raise gen_res.error
+            gen = next((g for g in (reply.rows.get_u(m, GEN["id"]) for m in gen_res.messages) if g is not None),
+                       None)
+            if gen is None:
+                raise NetlinkError(errno.EPROTO, "get generation", "", "no NEWGEN reply")
+            if dump_res.error is not None:
+                if dump_res.error.errno == errno.ENOENT:
+                    return gen, None
+                raise dump_res.error
+            if not dump_res.dump_intr:
+                rows = reply.rows
+                return gen, [decode_rule(rows, m, family) for m in dump_res.messages
+                             if rows.type(m) == msg_type("NEWRULE")]
+        raise DumpInterrupted("list rules", DUMP_RETRIES + 1, reply)
 
     def set(self, table: str, name: str, *, family: str = "ip") -> NamedSet:
         """One set or map with its elements, as listed (NotFoundError if absent)."""

@@ -8,7 +8,8 @@ from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
 from .match import Field, lookup, reg_of, same_field
-from .ops import BE32, DATA_VALUE, VERDICT_CHAIN, VERDICT_CODE, Op, op
+from .ops import BE32, DATA_VALUE, VERDICT_CHAIN, VERDICT_CODE, Attr, Exprs, Op, be32_shape, data_shape, exprs_of, op, \
+    shape_id
 
 PortRange = tuple[int, int]
 RANDOM = int(lib.NF_NAT_RANGE_PROTO_RANDOM)
@@ -28,6 +29,20 @@ def verdict(code: int, chain: str | None = None) -> Op:
                   (lib.NFTA_IMMEDIATE_DATA, VERDICT_CODE, code))
     return op("immediate", (lib.NFTA_IMMEDIATE_DREG, BE32, int(lib.NFT_REG_VERDICT)),
               (lib.NFTA_IMMEDIATE_DATA, VERDICT_CHAIN, (code, chain)))
+
+
+def _imm_id(size: int) -> int:
+    return data_shape("immediate", (lib.NFTA_IMMEDIATE_DREG,), lib.NFTA_IMMEDIATE_DATA, size)
+
+
+COUNTER_ID = shape_id("counter", ())
+MASQ_ID = shape_id("masq", ())
+VERDICT_ID = shape_id("immediate", (Attr(lib.NFTA_IMMEDIATE_DREG, BE32), Attr(lib.NFTA_IMMEDIATE_DATA, VERDICT_CODE)))
+VERDICT_CHAIN_ID = shape_id("immediate", (Attr(lib.NFTA_IMMEDIATE_DREG, BE32),
+                                          Attr(lib.NFTA_IMMEDIATE_DATA, VERDICT_CHAIN, 4)))
+REG_1, REG_2, REG_VERDICT = int(lib.NFT_REG_1), int(lib.NFT_REG_2), int(lib.NFT_REG_VERDICT)
+PROTO_SPECIFIED = int(lib.NF_NAT_RANGE_PROTO_SPECIFIED)
+_NAT_IDS: dict[tuple[int, int, bool], tuple[int, ...]] = {}
 
 
 def _addr_range(value: object) -> tuple[validate.Address, validate.Address]:
@@ -71,6 +86,10 @@ class Statement:
     def ops(self, family: str) -> list[Op]:
         raise NotImplementedError
 
+    def flat(self, family: str) -> Exprs:
+        """(shape ids, flat values) of ``ops`` (statements with a fast path write them directly)."""
+        return exprs_of(self.ops(family))
+
 
 @dataclass(frozen=True)
 class Counter(Statement):
@@ -81,6 +100,9 @@ class Counter(Statement):
 
     def ops(self, family: str) -> list[Op]:
         return [op("counter")]
+
+    def flat(self, family: str) -> Exprs:
+        return (COUNTER_ID,), [b"counter"]
 
     def __str__(self) -> str:
         return "counter"
@@ -113,6 +135,11 @@ class Masquerade(Statement):
                       (lib.NFTA_MASQ_REG_PROTO_MAX, BE32, int(lib.NFT_REG_2))]
         return out + [op("masq", *items)]
 
+    def flat(self, family: str) -> Exprs:
+        if self.ports is None and not (self.random or self.fully_random or self.persistent):
+            return (MASQ_ID,), [b"masq"]
+        return exprs_of(self.ops(family))
+
     def __str__(self) -> str:
         ports = f" to {_port_text(self.ports)}" if isinstance(self.ports, tuple) else ""
         return "masquerade" + ports + _flag_text(_flags(self.random, self.fully_random, self.persistent))
@@ -132,9 +159,17 @@ class _Nat(Statement):
     name = ""
 
     def __post_init__(self) -> None:
-        lo, hi = _addr_range(self.to)
-        object.__setattr__(self, "to", str(lo) if lo == hi else f"{lo}-{hi}")
-        object.__setattr__(self, "ports", _ports(self.ports))
+        to = self.to
+        if to.__class__ is str and "-" not in to:          # one address: packed with inet_pton
+            version, lo_raw, text = validate.packed_address(to)
+            object.__setattr__(self, "to", text)
+            object.__setattr__(self, "_packed", (version, lo_raw, lo_raw))
+        else:
+            lo, hi = _addr_range(to)
+            object.__setattr__(self, "to", str(lo) if lo == hi else f"{lo}-{hi}")
+            object.__setattr__(self, "_packed", (lo.version, lo.packed, hi.packed))
+        ports = self.ports
+        object.__setattr__(self, "ports", None if ports is None else validate.port_range(ports))
 
     @property
     def addresses(self) -> tuple[validate.Address, validate.Address]:
@@ -169,6 +204,61 @@ class _Nat(Statement):
         if flags:
             items.append((lib.NFTA_NAT_FLAGS, BE32, flags))
         return out + [op("nat", *items)]
+
+    def flat(self, family: str) -> Exprs:
+        version, lo, hi = self._packed    # type: ignore[attr-defined]
+        if family != ("ip" if version == 4 else "ip6") and family != "inet":
+            return exprs_of(self.ops(family))           # raises
+        ports = self.ports
+        assert ports is None or isinstance(ports, tuple)
+        if hi is lo and not (self.random or self.fully_random or self.persistent) and \
+                (ports is None or ports[0] == ports[1]):
+            # one address, at most one port, no flags: the shape ids depend on the version only
+            key = (self.nat_type, version, ports is not None)
+            ids = _NAT_IDS.get(key)
+            if ids is None:
+                ids = _NAT_IDS[key] = self._slow_exprs(family)[0]
+            nfproto = lib.NFPROTO_IPV4 if version == 4 else lib.NFPROTO_IPV6
+            if ports is None:
+                return ids, [b"immediate", REG_1, lo, b"nat", self.nat_type, nfproto, REG_1]
+            return ids, [b"immediate", REG_1, lo, b"immediate", REG_2, ports[0].to_bytes(2, "big"),
+                         b"nat", self.nat_type, nfproto, REG_1, REG_2, PROTO_SPECIFIED]
+        return self._slow_exprs(family)
+
+    def _slow_exprs(self, family: str) -> Exprs:
+        version, lo, hi = self._packed    # type: ignore[attr-defined]
+        ports = self.ports
+        assert ports is None or isinstance(ports, tuple)
+        ids = [_imm_id(len(lo))]
+        vals: list[object] = [b"immediate", REG_1, lo]
+        attrs = [lib.NFTA_NAT_TYPE, lib.NFTA_NAT_FAMILY, lib.NFTA_NAT_REG_ADDR_MIN]
+        avals = [self.nat_type, lib.NFPROTO_IPV4 if version == 4 else lib.NFPROTO_IPV6, REG_1]
+        reg = REG_2
+        if hi != lo:
+            ids.append(_imm_id(len(hi)))
+            vals += [b"immediate", reg, hi]
+            attrs.append(lib.NFTA_NAT_REG_ADDR_MAX)
+            avals.append(reg)
+            reg += 1
+        flags = _flags(self.random, self.fully_random, self.persistent)
+        if ports is not None:
+            plo, phi = ports
+            ids.append(_imm_id(2))
+            vals += [b"immediate", reg, plo.to_bytes(2, "big")]
+            attrs.append(lib.NFTA_NAT_REG_PROTO_MIN)
+            avals.append(reg)
+            if phi != plo:
+                ids.append(_imm_id(2))
+                vals += [b"immediate", reg + 1, phi.to_bytes(2, "big")]
+                attrs.append(lib.NFTA_NAT_REG_PROTO_MAX)
+                avals.append(reg + 1)
+            flags |= PROTO_SPECIFIED
+        if flags:
+            attrs.append(lib.NFTA_NAT_FLAGS)
+            avals.append(flags)
+        ids.append(be32_shape("nat", tuple(attrs)))
+        vals.append(b"nat")
+        return tuple(ids), vals + avals
 
     def __str__(self) -> str:
         addr = f"[{self.to}]" if ":" in self.to and self.ports and "-" not in self.to else self.to
@@ -237,6 +327,11 @@ class Verdict(Statement):
 
     def ops(self, family: str) -> list[Op]:
         return [verdict(self.CODES[self.kind], self.chain)]
+
+    def flat(self, family: str) -> Exprs:
+        if self.chain is None:
+            return (VERDICT_ID,), [b"immediate", REG_VERDICT, self.CODES[self.kind]]
+        return (VERDICT_CHAIN_ID,), [b"immediate", REG_VERDICT, self.CODES[self.kind], self.chain.encode()]
 
     def __str__(self) -> str:
         return self.kind if self.chain is None else f"{self.kind} {self.chain}"

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from typing import Literal, Union
 
 from .._native import lib
@@ -26,11 +27,18 @@ def family(value: str) -> TableFamily:
     return value  # type: ignore[return-value]
 
 
+_NAMES_OK: set[str] = set()          # names already checked (a transaction repeats a few names)
+
+
 def name(value: str, what: str = "name") -> str:
     """A table, chain or set name (1-255 characters, starting with a letter or '_')."""
+    if value.__class__ is str and value in _NAMES_OK:
+        return value
     if not isinstance(value, str) or not _NAME.match(value):
         raise InvalidArgument(f"invalid {what} {value!r}: use 1-255 letters, digits, '_', '.', '-', '/', "
                               "starting with a letter or '_'")
+    if value.__class__ is str and len(_NAMES_OK) < 4096:
+        _NAMES_OK.add(value)
     return value
 
 
@@ -62,6 +70,35 @@ def address(value: object) -> Address:
                               "without a prefix") from None
 
 
+_AF4, _AF6 = socket.AF_INET, socket.AF_INET6
+_pton, _ntop = socket.inet_pton, socket.inet_ntop
+
+
+def packed_address(value: object) -> tuple[int, bytes, str]:
+    """(version, packed bytes, text as ``str(ipaddress.ip_address(value))``) of one address.
+
+    ``inet_pton`` packs (one C call, strict: no leading zeros, no trailing junk); text it
+    cannot take, or that ipaddress would print differently (IPv4-mapped IPv6, scopes), goes
+    through ``address`` (the same checks and errors as before).
+    """
+    if isinstance(value, str) and value.__class__ is str:
+        text = value
+        try:
+            if ":" not in text:
+                raw = _pton(_AF4, text)
+                if _ntop(_AF4, raw) == text:
+                    return 4, raw, text
+            elif "." not in text:
+                raw = _pton(_AF6, text)
+                norm = _ntop(_AF6, raw)
+                if "." not in norm:
+                    return 6, raw, norm
+        except (OSError, ValueError):
+            pass
+    a = address(value)
+    return a.version, a.packed, str(a)
+
+
 def port(value: object) -> int:
     """A TCP/UDP port, 1-65535."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
@@ -80,5 +117,5 @@ def port_range(value: object) -> tuple[int, int]:
     return (p, p)
 
 
-__all__ = ["TableFamily", "FAMILIES", "FAMILY_NAMES", "family", "name", "ifname", "network", "address",
+__all__ = ["TableFamily", "FAMILIES", "FAMILY_NAMES", "family", "name", "ifname", "network", "address", "packed_address",
            "port", "port_range"]
