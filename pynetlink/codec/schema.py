@@ -59,8 +59,16 @@ class AttrSet:
         self.attrs: dict[str, Attr] = {}
         self.types: dict[str, int] = {}
         self.by_type: dict[int, Attr] = {}
+        attrs = list(attrs)
+        headers = {a.name: getattr(lib, c_name(prefix, a.name), None) if prefix else None for a in attrs}
+        # YNL's implicit numbering is only trusted where it agrees with every header number of the
+        # set (some spec copies leave out pad attributes, shifting every number after them)
+        self.ynl_trusted = all(h is None or a.ynl_number is None or int(h) == a.ynl_number
+                               for a, h in zip(attrs, headers.values()))
         for a in attrs:
-            number = a.number if a.number is not None else getattr(lib, c_name(prefix, a.name), a.ynl_number)
+            number = a.number if a.number is not None else headers[a.name]
+            if number is None and self.ynl_trusted:
+                number = a.ynl_number
             if number is None or int(number) in self.by_type:
                 continue
             self.attrs[a.name] = a
