@@ -1,0 +1,68 @@
+"""The ``pynetlink`` command (also ``python -m pynetlink``). Never imported by the library.
+
+    pynetlink demo                                  the main job: scenario S1 with real packets
+    pynetlink check                                 what this kernel and these privileges allow
+    pynetlink network create|rm|ls|inspect|connect|disconnect    Docker's option language
+    pynetlink link|addr|route|netns|nat             inspection and quick changes (-j: JSON)
+
+``-n NETNS`` works in that namespace (as ``ip -n``); for ``network`` it is the host.
+Exit status: 0 success, 1 the kernel or the system refused, 2 bad input (nothing changed),
+130 interrupted.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from ..errors import BatchError, InvalidArgument
+from .output import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, Progress, _log_to_stderr
+from .inspect import _cmd_addr_show, _cmd_link_show, _cmd_nat_show, _cmd_netns, _cmd_route_show
+from .parser import build_parser
+
+__all__ = ["Progress", "build_parser", "main"]
+
+
+_DEFAULT_VERB = {"link": _cmd_link_show, "addr": _cmd_addr_show, "route": _cmd_route_show,
+                 "netns": _cmd_netns, "nat": _cmd_nat_show}
+
+
+def _defaults(args: argparse.Namespace) -> None:
+    """Bare ``pynetlink link`` means ``link show`` (as ``ip link``)."""
+    if getattr(args, "func", None) is None:
+        args.func = _DEFAULT_VERB[args.command]
+        for k, v in (("name", None), ("dev", None), ("table", "main"), ("family", None),
+                     ("action", "ls")):
+            if not hasattr(args, k):
+                setattr(args, k, v)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _defaults(args)
+    _log_to_stderr()
+    try:
+        return int(args.func(args))
+    except KeyboardInterrupt:
+        print("pynetlink: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (InvalidArgument, ValueError) as exc:
+        _error(exc)
+        return EXIT_USAGE
+    except BatchError as exc:
+        _error(exc)
+        return EXIT_FAILED
+    except OSError as exc:
+        _error(exc)
+        return EXIT_FAILED
+
+
+def _error(exc: BaseException) -> None:
+    text = str(exc) if not isinstance(exc, OSError) or exc.strerror is None else str(exc.strerror)
+    if isinstance(exc, OSError) and exc.filename and str(exc.filename) not in text:
+        text += f": {exc.filename}"
+    print(f"pynetlink: error: {text}", file=sys.stderr)
+    for note in getattr(exc, "__notes__", ()):
+        print(f"  {note}", file=sys.stderr)
+

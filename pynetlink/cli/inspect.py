@@ -1,0 +1,214 @@
+"""``link``, ``addr``, ``route``, ``netns``, ``nat``: inspection and quick changes."""
+from __future__ import annotations
+
+import argparse
+from typing import Any, Callable
+
+from ..errors import InvalidArgument
+from .output import EXIT_OK, _json, _table
+
+
+# -- link, addr, route ---------------------------------------------------------------------------
+def _handle(args: argparse.Namespace) -> Any:
+    from ..api import Handle
+    return Handle(args.netns)
+
+
+def _names(h: Any) -> dict[int, str]:
+    return {v.index: v.name for v in h.links.dump()}
+
+
+def _ip_link(v: Any, names: dict[int, str]) -> dict[str, Any]:
+    """A link shaped like ``ip -j link`` output."""
+    out: dict[str, Any] = {"ifindex": v.index, "ifname": v.name,
+                           "flags": sorted(f.upper() for f in v.flags), "mtu": v.mtu,
+                           "operstate": v.operstate.upper(), "group": v.group, "txqlen": v.txqlen,
+                           "address": v.mac}
+    if v.master:
+        out["master"] = names.get(v.master, v.master)
+    if v.kind:
+        out["linkinfo"] = {"info_kind": v.kind}
+    if v.alias:
+        out["ifalias"] = v.alias
+    return out
+
+
+def _cmd_link_show(args: argparse.Namespace) -> int:
+    with _handle(args) as h:
+        views = [h.links.get(args.name)] if args.name else h.links.dump()
+        names = _names(h)
+        data = [_ip_link(v, names) for v in views]
+    if args.json:
+        _json(data)
+    else:
+        _table([(d["ifindex"], d["ifname"], d.get("linkinfo", {}).get("info_kind"), d["operstate"],
+                 d["mtu"], d["address"], d.get("master")) for d in data],
+               ("INDEX", "NAME", "KIND", "STATE", "MTU", "MAC", "MASTER"))
+    return EXIT_OK
+
+
+def _cmd_link_add(args: argparse.Namespace) -> int:
+    from .. import api
+    kw: dict[str, Any] = {"mtu": args.mtu, "master": args.master}
+    kinds: dict[str, Callable[[], Any]] = {
+        "bridge": lambda: api.Bridge(args.name, **kw),
+        "veth": lambda: api.Veth(args.name, peer=args.peer, peer_netns=args.peer_netns, **kw),
+        "dummy": lambda: api.Dummy(args.name, **kw),
+        "vlan": lambda: api.Vlan(args.name, parent=_need(args.parent, "--parent"),
+                                 id=int(_need(args.id, "--id")), **kw),
+        "macvlan": lambda: api.Macvlan(args.name, parent=_need(args.parent, "--parent"),
+                                       mode=args.mode, **kw),
+        "ipvlan": lambda: api.Ipvlan(args.name, parent=_need(args.parent, "--parent"),
+                                     mode=args.mode, **kw),
+    }
+    with _handle(args) as h:
+        h.links.create(kinds[args.type](), up=args.up or None)
+    return EXIT_OK
+
+
+def _need(value: Any, option: str) -> Any:
+    if value is None:
+        raise InvalidArgument(f"{option} is needed for this link type")
+    return value
+
+
+def _cmd_link_set(args: argparse.Namespace) -> int:
+    up = {"up": True, "down": False, None: None}[args.state]
+    with _handle(args) as h:
+        h.links.set(args.name, up=up, mtu=args.mtu, name=args.rename, master=args.master,
+                    nomaster=args.nomaster, alias=args.alias)
+    return EXIT_OK
+
+
+def _cmd_link_del(args: argparse.Namespace) -> int:
+    with _handle(args) as h:
+        h.links.delete(args.name)
+    return EXIT_OK
+
+
+def _cmd_addr_show(args: argparse.Namespace) -> int:
+    with _handle(args) as h:
+        names = _names(h)
+        addrs = h.addresses.dump(args.dev) if args.dev else h.addresses.dump()
+        rows = [a.to_dict() for a in addrs]
+    if args.json:
+        by_link: dict[int, dict[str, Any]] = {}
+        for a in rows:
+            entry = by_link.setdefault(a["link"], {"ifindex": a["link"],
+                                                   "ifname": names.get(a["link"]), "addr_info": []})
+            entry["addr_info"].append({"family": "inet6" if a["family"] == 6 else "inet",
+                                       "local": a["address"], "prefixlen": a["prefixlen"],
+                                       "scope": a["scope"], **({"label": a["label"]} if a["label"] else {})})
+        _json(list(by_link.values()))
+    else:
+        _table([(names.get(a["link"], a["link"]), f"{a['address']}/{a['prefixlen']}", a["scope"],
+                 ",".join(a["flags"])) for a in rows], ("DEV", "ADDRESS", "SCOPE", "FLAGS"))
+    return EXIT_OK
+
+
+def _cmd_addr_change(args: argparse.Namespace) -> int:
+    with _handle(args) as h:
+        (h.addresses.add if args.action == "add" else h.addresses.delete)(args.dev, args.address)
+    return EXIT_OK
+
+
+def _cmd_route_show(args: argparse.Namespace) -> int:
+    with _handle(args) as h:
+        names = _names(h)
+        table: str | int | None = None if args.table == "all" else \
+            (int(args.table) if args.table.isdigit() else args.table)
+        routes = [r.to_dict() for r in h.routes.dump(table=table, family=args.family)]
+    data = []
+    for r in routes:
+        d: dict[str, Any] = {"dst": r["dst"]}
+        if r.get("via"):
+            d["gateway"] = r["via"]
+        if r.get("dev"):
+            d["dev"] = names.get(r["dev"], r["dev"])
+        for k in ("protocol", "scope", "metric", "table", "type"):
+            if r.get(k) not in (None, "unicast", 254, "main"):
+                d[k] = r[k]
+        if r.get("src"):
+            d["prefsrc"] = r["src"]
+        data.append(d)
+    if args.json:
+        _json(data)
+    else:
+        _table([(d["dst"], d.get("gateway"), d.get("dev"), d.get("protocol"), d.get("scope"),
+                 d.get("prefsrc"), d.get("metric")) for d in data],
+               ("DESTINATION", "GATEWAY", "DEV", "PROTO", "SCOPE", "SRC", "METRIC"))
+    return EXIT_OK
+
+
+def _cmd_route_change(args: argparse.Namespace) -> int:
+    opts = {k: v for k, v in (("via", args.via), ("dev", args.dev), ("metric", args.metric)) if v is not None}
+    with _handle(args) as h:
+        (h.routes.add if args.action == "add" else h.routes.delete)(args.dst, **opts)
+    return EXIT_OK
+
+
+# -- netns, nat ----------------------------------------------------------------------------------
+def _cmd_netns(args: argparse.Namespace) -> int:
+    from ..transport import NetNS
+    if args.action == "add":
+        NetNS.create(args.name)
+    elif args.action == "del":
+        from ..networks import forget_namespace
+        NetNS.named(args.name).delete()
+        # its networks died with it: their records go (each one logged), addresses are released
+        forget_namespace(args.name, state_dir=args.state_dir, ipam_dir=args.ipam_dir)
+    elif args.json:
+        _json([{"name": n} for n in NetNS.list()])
+    else:
+        for n in NetNS.list():
+            print(n)
+    return EXIT_OK
+
+
+def _nat(args: argparse.Namespace) -> Any:
+    from ..nft import DockerNat, Nftables
+    return DockerNat(Nftables(args.netns))
+
+
+def _cmd_nat_show(args: argparse.Namespace) -> int:
+    nat = _nat(args)
+    try:
+        table = nat.nft.table(nat.table, family=nat.family)
+    except FileNotFoundError:
+        table = None
+    chains = [] if table is None else list(table.chains)
+    published = nat.published()
+    if args.json:
+        _json({"table": nat.table, "family": nat.family,
+               "rules": [{"chain": c.name, "rule": str(r), "comment": r.comment}
+                         for c in chains for r in c.rules],
+               "published": [{"host_port": p.host_port, "to": p.to, "to_port": p.to_port,
+                              "proto": p.proto, "host_addr": p.host_addr} for p in published]})
+    else:
+        print(f"table {nat.family} {nat.table}" + ("" if table else " (not present)"))
+        if table is not None:
+            _table([(c.name, str(r)) for c in chains for r in c.rules], ("CHAIN", "RULE"))
+        if published:
+            print()
+            _table([(f"{p.host_addr or '*'}:{p.host_port}/{p.proto}", f"{p.to}:{p.to_port or p.host_port}")
+                    for p in published], ("PUBLISHED", "TO"))
+    nat.nft.close()
+    return EXIT_OK
+
+
+def _cmd_nat_change(args: argparse.Namespace) -> int:
+    from ..networks import parse_publish
+    nat = _nat(args)
+    try:
+        if args.action == "masquerade":
+            nat.masquerade(args.subnet, args.out_not)
+        elif args.action == "publish":
+            nat.publish(parse_publish(args.spec, args.to))
+        elif args.action == "unpublish":
+            p = parse_publish(args.spec, "0.0.0.0")
+            print(nat.unpublish(p.host_port, p.proto, p.host_addr))
+        else:
+            nat.teardown()
+    finally:
+        nat.nft.close()
+    return EXIT_OK
