@@ -148,6 +148,28 @@ int pnl_decode(const uint8_t *buf, size_t len,
                const uint32_t *schema, size_t schema_words,
                struct pnl_rows *rows);
 
+/* ---- pluck: fixed columns for every message of one type, one call per buffer ----
+ * spec (u32 words): nlmsg_type, n_cols (<= 64), hdr_len, then n_cols x {op | size << 8, arg}:
+ *   PNL_P_HDR / PNL_P_HDRS: little-endian (unsigned / signed) integer of size 1, 2 or 4
+ *                            bytes at byte offset arg of the fixed header (NONE unless the
+ *                            message holds all hdr_len bytes of it);
+ *   PNL_P_U:    the decoded value of attribute arg & 0xffff (of the nested attribute
+ *               (arg >> 16) - 1 inside it when arg >> 16 is set); NONE when absent or short;
+ *   PNL_P_SPAN: that attribute's payload as offset << 32 | length;
+ *   PNL_P_ROW:  that attribute's row.
+ * out: per message, its row, then one u64 per column (PNL_P_NONE = absent); returns the
+ * number of messages, -ENOSPC when out_cap (u64 words) is too small, -EINVAL on a bad
+ * spec or an inconsistent row table.  The first attribute of a type wins (as find()). */
+#define PNL_P_HDR  1
+#define PNL_P_HDRS 2
+#define PNL_P_U    3
+#define PNL_P_SPAN 4
+#define PNL_P_ROW  5
+#define PNL_P_NONE 0xffffffffffffffff
+
+int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
+              const uint32_t *spec, size_t spec_words, uint64_t *out, uint32_t out_cap);
+
 /* ---- namespaces: the syscalls Python 3.11 lacks ---- */
 int pnl_setns(int fd, int nstype);
 int pnl_unshare(int flags);

@@ -190,6 +190,73 @@ class Rows:
 _MAX_TYPES: "weakref.WeakKeyDictionary[Family, tuple[int, ...]]" = weakref.WeakKeyDictionary()
 
 
+NONE = 0xFFFFFFFFFFFFFFFF          # a plucked column's "absent" (lib.PNL_P_NONE)
+P_HDR, P_HDRS, P_U, P_SPAN, P_ROW = 1, 2, 3, 4, 5
+
+
+class Pluck:
+    """A compiled pluck spec: which columns ``pluck`` fills for every message of one type.
+
+    Columns are ``("hdr", offset, size)`` / ``("hdrs", offset, size)`` (an unsigned / signed
+    little-endian field of the fixed header, absent unless the message holds all ``hdr_len``
+    bytes of it), ``("u", attr)`` / ``("u", attr, child)`` (a
+    decoded attribute value, as ``Rows.get_u``) and ``("span", attr[, child])`` (an
+    attribute's payload as ``offset << 32 | length``) and ``("row", attr[, child])`` (its
+    row); absent values are ``NONE``.
+    """
+
+    __slots__ = ("msg_type", "width", "words", "cwords")
+
+    def __init__(self, msg_type: int, hdr_len: int,
+                 cols: "tuple[tuple[builtins.str | int, ...], ...]") -> None:
+        words = [msg_type, len(cols), hdr_len]
+        ops = {"hdr": P_HDR, "hdrs": P_HDRS, "u": P_U, "span": P_SPAN, "row": P_ROW}
+        for col in cols:
+            op = ops[builtins.str(col[0])]
+            if op in (P_HDR, P_HDRS):
+                words += [op | int(col[2]) << 8, int(col[1])]
+            else:
+                child = int(col[2]) + 1 if len(col) > 2 else 0
+                words += [op, int(col[1]) | child << 16]
+        self.msg_type = msg_type
+        self.width = len(cols) + 1
+        self.words = array("I", words)
+        self.cwords = ffi.from_buffer("uint32_t[]", self.words)
+
+
+def pluck(rows: Rows, spec: Pluck) -> "array[int]":
+    """Every ``spec.msg_type`` message of ``rows``: its row, then its columns (one C call).
+
+    The result is flat: message k's row is ``out[k * spec.width]``, column j
+    ``out[k * spec.width + 1 + j]``.
+    """
+    cap = rows.n_msgs * spec.width
+    out = _zeros("Q", cap) if cap else array("Q")
+    c = ffi.new("struct pnl_rows *")
+    c.off = ffi.from_buffer("uint32_t[]", rows.off)
+    c.len = ffi.from_buffer("uint32_t[]", rows.len)
+    c.tf = ffi.from_buffer("uint32_t[]", rows.tf)
+    c.parent = ffi.from_buffer("int32_t[]", rows.parent)
+    c.end = ffi.from_buffer("uint32_t[]", rows.end)
+    c.set = ffi.from_buffer("uint32_t[]", rows.set)
+    c.val = ffi.from_buffer("uint64_t[]", rows.val)
+    c.slot = ffi.from_buffer("uint32_t[]", rows.slot)
+    c.index = ffi.from_buffer("uint32_t[]", rows.index)
+    c.cap = len(rows.off)
+    c.index_cap = len(rows.index)
+    c.count = rows.count
+    c.n_msgs = rows.n_msgs
+    cout = ffi.from_buffer("uint64_t[]", out) if cap else ffi.NULL
+    n = lib.pnl_pluck(ffi.from_buffer(rows.data), len(rows.data), c, spec.cwords, len(spec.words),
+                      cout, cap)
+    if cap:
+        ffi.release(cout)                   # the array may be resized again
+    if n < 0:
+        raise OSError(-n, f"pnl_pluck: {errno.errorcode.get(-n, n)}")
+    del out[n * spec.width:]
+    return out
+
+
 def _max_types(family: Family) -> tuple[int, ...]:
     m = _MAX_TYPES.get(family)
     if m is None:
@@ -201,10 +268,17 @@ def _zeros(typecode: str, n: int) -> "array[int]":
     return array(typecode, [0]) * n
 
 
+# per family: the most rows and index entries a buffer byte needed so far (x 1/1024), so
+# that the first guess of the next decode fits and the table is built in one C call
+_DENSITY: "weakref.WeakKeyDictionary[Family, tuple[int, int]]" = weakref.WeakKeyDictionary()
+
+
 def decode(data: bytes, family: Family) -> Rows:
     """Decode a whole receive buffer in one C call (two if the first guess was too small)."""
-    cap = len(data) // 20 + 64          # links average ~28 bytes a row, addresses and routes more
-    index_cap = cap * 2
+    n = len(data)
+    rd, xd = _DENSITY.get(family, (52, 104))     # ~20 bytes a row (links average ~28)
+    cap = (n * rd >> 10) + 64
+    index_cap = (n * xd >> 10) + 128
     while True:
         rows = Rows(data, family, cap, index_cap)
         c = ffi.new("struct pnl_rows *")
@@ -225,6 +299,10 @@ def decode(data: bytes, family: Family) -> Rows:
             continue
         if rc < 0:
             raise decode_error(rc, c.err_off)
+        if n >= 4096:
+            need_r, need_x = (c.count << 10) // n + 1, (c.index_len << 10) // n + 1
+            if need_r > rd or need_x > xd:
+                _DENSITY[family] = (max(need_r, rd), max(need_x, xd))
         rows.count = c.count
         rows.n_msgs = c.n_msgs
         return rows

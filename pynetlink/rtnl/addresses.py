@@ -5,13 +5,13 @@ import ipaddress
 import socket
 import struct
 from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar, NamedTuple, cast
+from typing import ClassVar, NamedTuple, cast
 
 from .._native import lib
-from ..codec.rows import Rows
+from ..codec.rows import NONE, Pluck, Rows
 from ..errors import InvalidArgument
 from . import validate as v
-from .view import MessageView
+from .view import MessageView, make_views, span_str
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -169,7 +169,7 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request:
         return [m.fixed("Address.header", "BBBBi", fam, 0, 0, 0, 0 if link is None else resolve(link))]
 
     def parse(rows: Rows, msgs: list[int]) -> list[AddressView]:
-        return [AddressView(rows, m) for m in msgs]
+        return make_views(AddressView, rows, msgs, _PLUCK)
 
     needs = (link,) if isinstance(link, str) else ()
     return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
@@ -182,6 +182,11 @@ _IFA_BROADCAST = int(lib.IFA_BROADCAST)
 _IFA_LABEL = int(lib.IFA_LABEL)
 _IFA_FLAGS = int(lib.IFA_FLAGS)
 _IFA_CACHEINFO = int(lib.IFA_CACHEINFO)
+_AF_INET = int(socket.AF_INET)
+# the columns a dump plucks for its views (offsets into _IFA): _c[_b + 1 ...]
+_PLUCK = Pluck(int(lib.RTM_NEWADDR), _IFA.size, (
+    ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 3, 1), ("hdrs", 4, 4),           # 1 family, 2 prefixlen, 3 scope, 4 link
+    ("span", _IFA_LOCAL), ("span", _IFA_ADDRESS), ("span", _IFA_LABEL)))    # 5, 6, 7
 
 
 class AddressView(MessageView):
@@ -196,14 +201,32 @@ class AddressView(MessageView):
     @property
     def family(self) -> int:
         """4 or 6."""
+        c = self._c
+        if c is not None and (f := c[self._b + 1]) != NONE:
+            return 4 if f == _AF_INET else 6
         return 4 if self._header[0] == socket.AF_INET else 6
 
     @property
     def address(self) -> str:
+        c = self._c
+        if c is not None:
+            b = self._b
+            a = c[b + 5]
+            if a == NONE:
+                a = c[b + 6]
+            if a == NONE:
+                return ""
+            o = a >> 32
+            n = a & 0xFFFFFFFF
+            return socket.inet_ntop(socket.AF_INET6 if n == 16 else socket.AF_INET,
+                                    self._rows.data[o:o + n])
         return self._rows.get_ip(self._m, _IFA_LOCAL) or self._rows.get_ip(self._m, _IFA_ADDRESS) or ""
 
     @property
     def prefixlen(self) -> int:
+        c = self._c
+        if c is not None and (p := c[self._b + 2]) != NONE:
+            return p
         return self._header[1]
 
     @property
@@ -224,12 +247,18 @@ class AddressView(MessageView):
 
     @property
     def label(self) -> str | None:
+        c = self._c
+        if c is not None:
+            v = c[self._b + 7]
+            return None if v == NONE else span_str(self._rows.data, v)
         return self._rows.get_str(self._m, _IFA_LABEL)
 
     @property
     def scope(self) -> str:
-        s = self._header[3]
-        return SCOPE_NAMES.get(s, str(s))
+        c = self._c
+        if c is None or (s := c[self._b + 3]) == NONE:
+            s = self._header[3]
+        return SCOPE_NAMES.get(s) or str(s)
 
     @property
     def flags(self) -> frozenset[str]:
@@ -240,6 +269,9 @@ class AddressView(MessageView):
     @property
     def link(self) -> int:
         """ifindex of the link."""
+        c = self._c
+        if c is not None and (i := c[self._b + 4]) != NONE:
+            return i - (1 << 64) if i >> 63 else i
         return self._header[4]
 
     def _cache(self) -> tuple[int, int] | None:

@@ -11,12 +11,12 @@ from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar, Iterator, Sequence
 
 from .._native import lib
-from ..codec.rows import Rows
+from ..codec.rows import NONE, Pluck, Rows
 from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
 from .request import Resolve
-from .view import MessageView, plain
+from .view import MessageView, span_str
 from .validate import LinkRef, NetnsRef
 
 _IFI = struct.Struct("=BxHiII")
@@ -32,7 +32,14 @@ _IFF = {"up": lib.IFF_UP, "broadcast": lib.IFF_BROADCAST, "loopback": lib.IFF_LO
 _LINKINFO, _INFO_DATA, _INFO_KIND = int(lib.IFLA_LINKINFO), int(lib.IFLA_INFO_DATA), int(lib.IFLA_INFO_KIND)
 _IFNAME, _OPERSTATE, _MTU = int(lib.IFLA_IFNAME), int(lib.IFLA_OPERSTATE), int(lib.IFLA_MTU)
 _ADDRESS, _MASTER, _IFF_UP = int(lib.IFLA_ADDRESS), int(lib.IFLA_MASTER), int(lib.IFF_UP)
+_LINK = int(lib.IFLA_LINK)
 _FLAG_SETS: dict[int, frozenset[str]] = {}
+# the columns a dump plucks for its views (offsets into _IFI): _c[_b + 1 ...]
+PLUCK = Pluck(int(lib.RTM_NEWLINK), _IFI.size, (
+    ("hdrs", 4, 4), ("hdr", 8, 4), ("u", _MTU), ("u", _MASTER),             # 1 index, 2 flags, 3 mtu, 4 master
+    ("u", _OPERSTATE), ("span", _IFNAME), ("span", _ADDRESS),              # 5 operstate, 6 name, 7 mac
+    ("span", _LINKINFO, _INFO_KIND), ("row", _LINKINFO),                   # 8 kind, 9 IFLA_LINKINFO row
+    ("row", _LINKINFO, _INFO_DATA), ("u", _LINK)))                         # 10 IFLA_INFO_DATA row, 11 link
 
 
 def fmt_mac(raw: bytes) -> str:
@@ -228,6 +235,8 @@ class LinkView(MessageView):
         self._rows = rows
         self._m = msg
         self._h = None
+        self._c = None
+        self._b = 0
         self._info = info = rows.find(msg, _LINKINFO) if info is None else info
         self._data = rows.find(info, _INFO_DATA) if info >= 0 else -1
 
@@ -240,20 +249,39 @@ class LinkView(MessageView):
 
     @property
     def index(self) -> int:
+        c = self._c
+        if c is not None and (i := c[self._b + 1]) != NONE:
+            return i - (1 << 64) if i >> 63 else i
         return self._header[2]
 
     @property
     def name(self) -> str:
+        c = self._c
+        if c is not None:
+            v = c[self._b + 6]
+            if v == NONE:
+                return ""
+            o = v >> 32
+            e = o + (v & 0xFFFFFFFF)
+            data = self._rows.data
+            z = data.find(0, o, e)
+            return data[o:e if z < 0 else z].decode("utf-8", "replace")
         return self._rows.get_str(self._m, _IFNAME) or ""
 
     @property
     def kind(self) -> str | None:
         """IFLA_INFO_KIND, or None for links without one (lo, physical NICs)."""
+        c = self._c
+        if c is not None:
+            v = c[self._b + 8]
+            return None if v == NONE else span_str(self._rows.data, v)
         return self._rows.get_str(self._info, _INFO_KIND) if self._info >= 0 else None
 
     @property
     def flags(self) -> frozenset[str]:
-        f = self._header[3]
+        c = self._c
+        if c is None or (f := c[self._b + 2]) == NONE:
+            f = self._header[3]
         names = _FLAG_SETS.get(f)
         if names is None:
             names = frozenset(n for n, bit in _IFF.items() if f & bit)
@@ -263,31 +291,57 @@ class LinkView(MessageView):
 
     @property
     def up(self) -> bool:
-        return bool(self._header[3] & _IFF_UP)
+        c = self._c
+        if c is None or (f := c[self._b + 2]) == NONE:
+            f = self._header[3]
+        return bool(f & _IFF_UP)
 
     @property
     def operstate(self) -> str:
+        c = self._c
+        if c is not None:
+            v = c[self._b + 5]
+            return OPERSTATES[v] if v < 7 else "unknown"       # NONE included
         s = self._rows.get_u(self._m, _OPERSTATE)
         return OPERSTATES[s] if s is not None and s < len(OPERSTATES) else "unknown"
 
     @property
     def mtu(self) -> int | None:
+        c = self._c
+        if c is not None:
+            v = c[self._b + 3]
+            return None if v == NONE else v
         return self._rows.get_u(self._m, _MTU)
 
     @property
     def mac(self) -> str | None:
+        c = self._c
+        if c is not None:
+            v = c[self._b + 7]
+            if v == NONE or not v & 0xFFFFFFFF:
+                return None
+            o = v >> 32
+            return self._rows.data[o:o + (v & 0xFFFFFFFF)].hex(":")
         raw = self._rows.get_bytes(self._m, _ADDRESS)
         return raw.hex(":") if raw else None
 
     @property
     def master(self) -> int | None:
         """ifindex of the master (bridge), or None."""
+        c = self._c
+        if c is not None:
+            v = c[self._b + 4]
+            return None if v == NONE else v or None
         return self._rows.get_u(self._m, _MASTER) or None
 
     @property
     def link(self) -> int | None:
         """IFLA_LINK: the parent (macvlan, vlan...) or veth peer ifindex, maybe in another netns."""
-        return self._u(lib.IFLA_LINK)
+        c = self._c
+        if c is not None:
+            v = c[self._b + 11]
+            return None if v == NONE else v
+        return self._u(_LINK)
 
     @property
     def link_netnsid(self) -> int | None:

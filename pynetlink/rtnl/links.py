@@ -4,15 +4,16 @@ from __future__ import annotations
 from typing import Sequence
 
 from .._native import lib
-from ..codec.rows import Rows
+from ..codec.rows import NONE, Rows
 from ..errors import InvalidArgument
 from . import validate as v
-from .kinds import view_of
+from .kinds import VIEWS, GenericLinkView, view_of
 from .kinds.macvlan import MAC_ACTIONS, put_macs
-from .link import BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
+from .link import PLUCK, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
 from .message import Msg
 from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg
 from .validate import LinkRef, NetnsRef
+from .view import columns, span_str
 
 NEW, ACK = lib.RTM_NEWLINK, lib.NLM_F_REQUEST | lib.NLM_F_ACK
 CREATE = ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
@@ -30,6 +31,35 @@ def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = N
     if isinstance(link, int) or by_index:
         return _header(m, t, resolve(link), up)
     return _header(m, t, 0, up).string(lib.IFLA_IFNAME, f"{t}.name", link)
+
+
+def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
+    """``view_of`` of every message, sharing one table of plucked columns (one C call)."""
+    cols = columns(rows, msgs, PLUCK)
+    if cols is None:
+        return [view_of(rows, x) for x in msgs]
+    data, w = rows.data, PLUCK.width
+    classes: dict[bytes, type[LinkView]] = {}
+    out: list[LinkView] = []
+    for b in range(0, len(cols), w):
+        k = cols[b + 8]
+        if k == NONE:
+            cls: type[LinkView] = LinkView
+        else:
+            o = k >> 32
+            raw = data[o:o + (k & 0xFFFFFFFF)]
+            found = classes.get(raw)
+            if found is None:                   # as view_of: the name up to a NUL, decoded
+                kind = span_str(data, k)
+                found = classes[raw] = VIEWS.get(kind, GenericLinkView) if kind else LinkView
+            cls = found
+        v = cls.__new__(cls)
+        info, dat = cols[b + 9], cols[b + 10]
+        v._rows, v._m, v._h, v._c, v._b = rows, cols[b], None, cols, b
+        v._info = -1 if info == NONE else info
+        v._data = -1 if dat == NONE else dat
+        out.append(v)
+    return out
 
 
 def _first_view(rows: Rows, msgs: list[int]) -> LinkView | None:
@@ -236,7 +266,7 @@ def dump(*, kind: str | None = None, master: LinkRef | None = None) -> Request:
         return [m]
 
     def parse(rows: Rows, msgs: list[int]) -> list[LinkView]:
-        return [view_of(rows, x) for x in msgs]
+        return views_of(rows, msgs)
 
     needs = (master,) if isinstance(master, str) else ()
     return Request("dump links", kind or "", build, needs=needs, parse=parse, dump=True)

@@ -10,11 +10,11 @@ from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar, NamedTuple, Union, cast
 
 from .._native import lib
-from ..codec.rows import Rows
+from ..codec.rows import NONE, Pluck, Rows
 from ..errors import InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
-from .view import MessageView
+from .view import MessageView, make_views
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -328,7 +328,7 @@ def dump(*, table: Table | None = "main", family: object = None) -> Request:
         return [m]
 
     def parse(rows: Rows, msgs: list[int]) -> list[RouteView]:
-        views = [RouteView(rows, m) for m in msgs]
+        views = make_views(RouteView, rows, msgs, _PLUCK)
         return views if tid is None else [r for r in views if r.table == tid]
 
     return Request("dump routes", str(table or "all"), build, parse=parse, dump=True)
@@ -356,6 +356,12 @@ _RTA_OIF = int(lib.RTA_OIF)
 _RTA_TABLE = int(lib.RTA_TABLE)
 _RTA_PRIORITY = int(lib.RTA_PRIORITY)
 _RTA_PREFSRC = int(lib.RTA_PREFSRC)
+_AF_INET = int(socket.AF_INET)
+# the columns a dump plucks for its views (offsets into _RTM): _c[_b + 1 ...]
+_PLUCK = Pluck(int(lib.RTM_NEWROUTE), _RTM.size, (
+    ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 4, 1), ("hdr", 5, 1),    # 1 family, 2 dst_len, 3 table, 4 protocol
+    ("hdr", 6, 1), ("hdr", 7, 1), ("span", _RTA_DST),              # 5 scope, 6 type, 7 dst
+    ("span", _RTA_GATEWAY), ("u", _RTA_OIF), ("u", _RTA_TABLE)))   # 8 via, 9 dev, 10 table
 _RTA_MULTIPATH = int(lib.RTA_MULTIPATH)
 
 
@@ -370,36 +376,59 @@ class RouteView(MessageView):
 
     @property
     def family(self) -> int:
+        c = self._c
+        if c is not None and (f := c[self._b + 1]) != NONE:
+            return 4 if f == _AF_INET else 6
         return 4 if self._header[0] == socket.AF_INET else 6
 
     @property
     def dst(self) -> str:
         """"default" or a prefix ("10.0.0.0/8", "198.51.100.7/32")."""
+        c = self._c
+        if c is not None and (plen := c[self._b + 2]) != NONE:
+            a = c[self._b + 7]
+            if a == NONE:
+                return "default" if plen == 0 else f"None/{plen}"
+            o = a >> 32
+            n = a & 0xFFFFFFFF
+            addr = socket.inet_ntop(socket.AF_INET6 if n == 16 else socket.AF_INET,
+                                    self._rows.data[o:o + n])
+            return f"{addr}/{plen}"
         plen = self._header[1]
-        addr = self._rows.get_ip(self._m, _RTA_DST)
-        if addr is None and plen == 0:
+        text = self._rows.get_ip(self._m, _RTA_DST)
+        if text is None and plen == 0:
             return "default"
-        return f"{addr}/{plen}"
+        return f"{text}/{plen}"
 
     @property
     def table(self) -> int:
+        c = self._c
+        if c is not None and (h := c[self._b + 3]) != NONE:
+            v = c[self._b + 10]
+            return h if v == NONE else v
         t = self._rows.get_u(self._m, _RTA_TABLE)
         return self._header[4] if t is None else t
 
     @property
     def protocol(self) -> str:
-        p = self._header[5]
-        return PROTOCOL_NAMES.get(p, str(p))
+        c = self._c
+        if c is None or (p := c[self._b + 4]) == NONE:
+            p = self._header[5]
+        return PROTOCOL_NAMES.get(p) or str(p)
 
     @property
     def scope(self) -> str:
-        s = self._header[6]
-        return SCOPE_NAMES.get(s, str(s))
+        c = self._c
+        if c is None or (s := c[self._b + 5]) == NONE:
+            s = self._header[6]
+        return SCOPE_NAMES.get(s) or str(s)
 
     @property
     def type(self) -> str:
-        t = self._header[7]
-        return TYPE_NAMES.get(t, str(t))
+        c = self._c
+        if c is None or (t := c[self._b + 6]) == NONE:
+            t = self._header[7]
+        return TYPE_NAMES.get(t) or str(t)
 
     @property
     def flags(self) -> frozenset[str]:
@@ -408,11 +437,24 @@ class RouteView(MessageView):
 
     @property
     def via(self) -> str | None:
+        c = self._c
+        if c is not None:
+            a = c[self._b + 8]
+            if a == NONE:
+                return None
+            o = a >> 32
+            n = a & 0xFFFFFFFF
+            return socket.inet_ntop(socket.AF_INET6 if n == 16 else socket.AF_INET,
+                                    self._rows.data[o:o + n])
         return self._rows.get_ip(self._m, _RTA_GATEWAY)
 
     @property
     def dev(self) -> int | None:
         """ifindex of the output device."""
+        c = self._c
+        if c is not None:
+            d = c[self._b + 9]
+            return None if d == NONE else d
         return self._rows.get_u(self._m, _RTA_OIF)
 
     @property

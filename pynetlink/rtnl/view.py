@@ -2,15 +2,21 @@
 from __future__ import annotations
 
 import struct
-from typing import Any, ClassVar, Iterable
+from array import array
+from typing import Any, ClassVar, Iterable, TypeVar
 
-from ..codec.rows import Rows
+from ..codec.rows import Pluck, Rows, pluck
 
 
 class MessageView:
-    """A message of a decoded buffer; subclasses name its fixed ``HEADER`` and ``FIELDS``."""
+    """A message of a decoded buffer; subclasses name its fixed ``HEADER`` and ``FIELDS``.
 
-    __slots__ = ("_rows", "_m", "_h")
+    Views of a dump share one table of plucked columns (``_c``, this view's at ``_b``: its
+    message row, then the columns of the class's ``PLUCK``), filled by one C call for every
+    message; a view made alone has none (``_c`` None) and reads the rows.
+    """
+
+    __slots__ = ("_rows", "_m", "_h", "_c", "_b")
     HEADER: ClassVar[struct.Struct]
     FIELDS: ClassVar[tuple[str, ...]] = ()
 
@@ -18,6 +24,8 @@ class MessageView:
         self._rows = rows
         self._m = msg
         self._h: tuple[int, ...] | None = None
+        self._c: array[int] | None = None
+        self._b = 0
 
     @property
     def _header(self) -> tuple[int, ...]:
@@ -44,6 +52,38 @@ class MessageView:
     def to_dict(self) -> dict[str, Any]:
         """Plain values only (JSON-ready)."""
         return {f: plain(getattr(self, f)) for f in self.fields()}
+
+
+def columns(rows: Rows, msgs: list[int], spec: Pluck) -> "array[int] | None":
+    """The plucked columns of exactly ``msgs`` (in order), or None when the buffer holds
+    other messages too (then views read the rows one by one)."""
+    cols = pluck(rows, spec)
+    return cols if cols[::spec.width].tolist() == msgs else None
+
+
+def make_views(cls: "type[V]", rows: Rows, msgs: list[int], spec: Pluck) -> "list[V]":
+    """One ``cls`` view per message, sharing one table of plucked columns."""
+    cols = columns(rows, msgs, spec)
+    if cols is None:
+        return [cls(rows, m) for m in msgs]
+    new = cls.__new__
+    out = []
+    for b in range(0, len(cols), spec.width):
+        v = new(cls)
+        v._rows, v._m, v._h, v._c, v._b = rows, cols[b], None, cols, b
+        out.append(v)
+    return out
+
+
+V = TypeVar("V", bound=MessageView)
+
+
+def span_str(data: bytes, v: int) -> str:
+    """A plucked string span as ``Rows.get_str`` reads it (up to the first NUL)."""
+    o = v >> 32
+    e = o + (v & 0xFFFFFFFF)
+    z = data.find(0, o, e)
+    return data[o:e if z < 0 else z].decode("utf-8", "replace")
 
 
 def plain(value: Any) -> Any:

@@ -26,6 +26,7 @@ SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
 Label = tuple[str, str]
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
+_NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
 
 
 @dataclass
@@ -138,9 +139,14 @@ class NetlinkSocket:
             data = self._transfer(enc, atomic, chunk)
         rows = decode(data, self.family)
         results = [Result() for _ in range(enc.n)]
-        if enc.n == 1:
-            results[0].messages = [m for m in rows.messages()
-                                   if rows.type(m) not in (lib.NLMSG_ERROR, lib.NLMSG_DONE)]
+        if enc.n == 1:                      # every data message is the request's: one walk
+            msgs = results[0].messages
+            tf, end, i, n = rows.tf, rows.end, 0, rows.count
+            while i < n:
+                t = tf[i] & 0xFFFF
+                if t != _NLMSG_ERROR and t != _NLMSG_DONE:
+                    msgs.append(i)
+                i = end[i]
         else:
             for m in rows.messages():
                 ix = (rows.msg_seq(m) - seq_first) & 0xFFFFFFFF

@@ -1,0 +1,144 @@
+/* Pluck: a fixed set of columns for every message of one type in a decoded row table,
+ * one call per buffer.  Everything read from the rows (which a caller may have filled
+ * by hand) is checked before use: row numbers against count, subtree ends against their
+ * row, payload spans against the buffer. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include "pnl.h"
+
+#define PLUCK_MAX_COLS 64
+#define PLUCK_TYPES 128
+
+struct col {
+    uint32_t op, size, off, type, child;     /* child: nested type + 1, 0 = none */
+};
+
+static uint64_t le_uint(const uint8_t *p, uint32_t n, int sign)
+{
+    uint64_t v = 0;
+
+    for (uint32_t i = 0; i < n; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    if (sign && n < 8 && (v >> (8 * n - 1)) & 1)
+        v |= ~(uint64_t)0 << (8 * n);
+    return v;
+}
+
+/* The value of column c for attribute row r (already known to be < count). */
+static uint64_t attr_value(const struct pnl_rows *rows, size_t buf_len, const struct col *c,
+                           uint32_t r)
+{
+    if (c->op == PNL_P_ROW)
+        return r;
+    if (c->op == PNL_P_U)
+        return (rows->tf[r] >> 16) & PNL_R_BADLEN ? PNL_P_NONE : rows->val[r];
+    /* PNL_P_SPAN */
+    if (rows->off[r] > buf_len || rows->len[r] > buf_len - rows->off[r])
+        return PNL_P_NONE;
+    return (uint64_t)rows->off[r] << 32 | rows->len[r];
+}
+
+int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
+              const uint32_t *spec, size_t spec_words, uint64_t *out, uint32_t out_cap)
+{
+    struct col cols[PLUCK_MAX_COLS];
+    uint64_t want[PLUCK_TYPES] = { 0 };     /* per attribute type < PLUCK_TYPES: its columns */
+    uint64_t want_high = 0;                 /* columns of higher types */
+    uint32_t msg_type, n_cols, hdr_len, width, n = 0, count, i;
+
+    if (!rows || !spec || spec_words < 3)
+        return -EINVAL;
+    msg_type = spec[0];
+    n_cols = spec[1];
+    hdr_len = spec[2];
+    if (n_cols > PLUCK_MAX_COLS || spec_words != 3 + 2 * (size_t)n_cols || hdr_len > 0xffff)
+        return -EINVAL;
+    for (i = 0; i < n_cols; i++) {
+        uint32_t w0 = spec[3 + 2 * i], w1 = spec[4 + 2 * i];
+        struct col *c = &cols[i];
+        c->op = w0 & 0xff;
+        c->size = (w0 >> 8) & 0xff;
+        c->off = c->type = c->child = 0;
+        if (c->op == PNL_P_HDR || c->op == PNL_P_HDRS) {
+            if ((c->size != 1 && c->size != 2 && c->size != 4) || (uint64_t)w1 + c->size > hdr_len)
+                return -EINVAL;
+            c->off = w1;
+        } else if (c->op == PNL_P_U || c->op == PNL_P_SPAN || c->op == PNL_P_ROW) {
+            c->type = w1 & 0xffff;
+            c->child = w1 >> 16;
+            if (c->type < PLUCK_TYPES)
+                want[c->type] |= (uint64_t)1 << i;
+            else
+                want_high |= (uint64_t)1 << i;
+        } else {
+            return -EINVAL;
+        }
+    }
+    width = n_cols + 1;
+    count = rows->count;
+    if (count > rows->cap || count > 0x7fffffff)
+        return -EINVAL;
+    i = 0;
+    while (i < count) {
+        uint32_t m = i, stop = rows->end[m];
+        uint64_t *o, done = 0;
+
+        if (stop <= m || stop > count)
+            return -EINVAL;
+        i = stop;
+        if (!((rows->tf[m] >> 16) & PNL_R_MSG) || (rows->tf[m] & 0xffff) != msg_type)
+            continue;
+        if ((uint64_t)(n + 1) * width > out_cap) {
+            n++;
+            continue;                       /* counted: -ENOSPC below */
+        }
+        o = out + (size_t)n * width;
+        n++;
+        o[0] = m;
+        for (uint32_t k = 0; k < n_cols; k++)
+            o[1 + k] = PNL_P_NONE;
+        /* fixed header fields: only when the message holds the whole header */
+        if (buf && rows->off[m] <= buf_len && rows->len[m] <= buf_len - rows->off[m] &&
+            16 + (uint64_t)hdr_len <= rows->len[m]) {
+            const uint8_t *h = buf + rows->off[m] + 16;
+            for (uint32_t k = 0; k < n_cols; k++) {
+                const struct col *c = &cols[k];
+                if (c->op == PNL_P_HDR || c->op == PNL_P_HDRS)
+                    o[1 + k] = le_uint(h + c->off, c->size, c->op == PNL_P_HDRS);
+            }
+        }
+        /* attributes: one pass over the message's children (first of a type wins) */
+        for (uint32_t a = m + 1; a < stop;) {
+            uint32_t t = rows->tf[a] & 0xffff, a_end = rows->end[a];
+            uint64_t cand = (t < PLUCK_TYPES ? want[t] : want_high) & ~done;
+            if (a_end <= a || a_end > stop)
+                return -EINVAL;
+            for (uint32_t k = 0; cand && k < n_cols; k++) {
+                const struct col *c = &cols[k];
+                if ((c->op != PNL_P_U && c->op != PNL_P_SPAN && c->op != PNL_P_ROW) || c->type != t ||
+                    (done >> k & 1))
+                    continue;
+                done |= (uint64_t)1 << k;
+                if (!c->child) {
+                    o[1 + k] = attr_value(rows, buf_len, c, a);
+                    continue;
+                }
+                /* nested: only in the first attribute of type t (as path() does) */
+                for (uint32_t b = a + 1; b < a_end;) {
+                    uint32_t b_end = rows->end[b];
+                    if (b_end <= b || b_end > a_end)
+                        return -EINVAL;
+                    if ((rows->tf[b] & 0xffff) == c->child - 1) {
+                        o[1 + k] = attr_value(rows, buf_len, c, b);
+                        break;
+                    }
+                    b = b_end;
+                }
+            }
+            a = a_end;
+        }
+    }
+    return (uint64_t)n * width > out_cap ? -ENOSPC : (int)n;
+}
