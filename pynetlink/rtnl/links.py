@@ -72,6 +72,9 @@ def create(spec: Link, *, fetch: bool = False) -> Request:
         raise InvalidArgument(f"expected a link spec (Bridge, Veth, ...), not {spec!r}")
     t = type(spec).__name__
     fetch = fetch and spec.netns is None
+    if spec.alias is not None and spec.netns is not None:
+        raise InvalidArgument(f"{t}.alias: the kernel ignores an alias at creation and this socket cannot "
+                              "set it afterwards in another namespace; set it from a handle there")
 
     def build(resolve: Resolve) -> list[Msg]:
         m = _header(Msg(f"create {spec.info_kind()}", NEW, CREATE), t, 0, spec.up or None)
@@ -80,9 +83,13 @@ def create(spec: Link, *, fetch: bool = False) -> Request:
             m.u32(lib.IFLA_LINK, f"{t}.parent", resolve(lower))
         m.string(lib.IFLA_IFNAME, f"{t}.name", spec.name)
         put_common(m, t, resolve, mtu=spec.mtu, mac=spec.mac, master=spec.master,
-                   txqlen=spec.txqlen, alias=spec.alias, group=spec.group, netns=spec.netns)
+                   txqlen=spec.txqlen, group=spec.group, netns=spec.netns)
         put_info(m, spec, resolve, True)
         msgs = [m]
+        if spec.alias is not None:           # the kernel ignores IFLA_IFALIAS in a create
+            alias = _target(Msg("set alias", NEW, ACK), t, spec.name, resolve)
+            put_common(alias, t, resolve, alias=spec.alias)
+            msgs.append(alias)
         if spec.port is not None:
             msgs.append(put_port_msg(spec.name, spec.port, resolve))
         if fetch:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from .._native import lib
 from ..codec.rows import Rows

@@ -330,3 +330,16 @@ def test_decode_links_made_by_ip(h: Handle, netns: Any) -> None:
     d = ve0.to_dict()
     import json
     assert json.loads(json.dumps(d))["port"]["cost"] == 77
+
+
+def test_alias_given_at_creation_is_set(netns: Any) -> None:
+    """The kernel ignores IFLA_IFALIAS in a create: the library sets it right after."""
+    from pynetlink import Bridge, Handle, InvalidArgument, Veth
+    with Handle(netns) as h:
+        view = h.links.create(Bridge("bra", alias="the docker bridge"))
+        assert view is not None and view.alias == "the docker bridge"
+        with pytest.raises(InvalidArgument):
+            h.links.create(Veth("vea", peer="veb", netns=netns, alias="x"))
+        assert {link.name for link in h.links.dump()} == {"lo", "bra"}
+    (link,) = [x for x in ip_json(netns.name, "link", "show") if x["ifname"] == "bra"]
+    assert link["ifalias"] == "the docker bridge"
