@@ -268,15 +268,19 @@ def _zeros(typecode: str, n: int) -> "array[int]":
     return array(typecode, [0]) * n
 
 
-# per family: the most rows and index entries a buffer byte needed so far (x 1/1024), so
-# that the first guess of the next decode fits and the table is built in one C call
-_DENSITY: "weakref.WeakKeyDictionary[Family, tuple[int, int]]" = weakref.WeakKeyDictionary()
+# per family and message type (of a buffer's first message): the most rows and index entries
+# a buffer byte needed so far (x 1/1024), so that the first guess of the next decode fits and
+# the table is built in one C call. Per type, not per family: an address dump needs 3x the rows
+# a link dump needs per byte, and a shared maximum would oversize every later link table.
+_DENSITY: "weakref.WeakKeyDictionary[Family, dict[int, tuple[int, int]]]" = weakref.WeakKeyDictionary()
 
 
 def decode(data: bytes, family: Family) -> Rows:
     """Decode a whole receive buffer in one C call (two if the first guess was too small)."""
     n = len(data)
-    rd, xd = _DENSITY.get(family, (52, 104))     # ~20 bytes a row (links average ~28)
+    kind = int.from_bytes(data[4:6], "little") if n >= 16 else -1
+    learned = _DENSITY.setdefault(family, {})
+    rd, xd = learned.get(kind, (52, 104))        # ~20 bytes a row (links average ~28)
     cap = (n * rd >> 10) + 64
     index_cap = (n * xd >> 10) + 128
     while True:
@@ -302,7 +306,7 @@ def decode(data: bytes, family: Family) -> Rows:
         if n >= 4096:
             need_r, need_x = (c.count << 10) // n + 1, (c.index_len << 10) // n + 1
             if need_r > rd or need_x > xd:
-                _DENSITY[family] = (max(need_r, rd), max(need_x, xd))
+                learned[kind] = (max(need_r, rd), max(need_x, xd))
         rows.count = c.count
         rows.n_msgs = c.n_msgs
         return rows
