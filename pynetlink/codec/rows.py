@@ -11,7 +11,7 @@ import errno
 import socket
 import weakref
 from array import array
-from typing import Iterator
+from typing import Any, Iterator
 
 from .._native import decode_error, ffi, lib
 from .schema import Family
@@ -232,18 +232,7 @@ def pluck(rows: Rows, spec: Pluck) -> "array[int]":
     """
     cap = rows.n_msgs * spec.width
     out = _zeros("Q", cap) if cap else array("Q")
-    c = ffi.new("struct pnl_rows *")
-    c.off = ffi.from_buffer("uint32_t[]", rows.off)
-    c.len = ffi.from_buffer("uint32_t[]", rows.len)
-    c.tf = ffi.from_buffer("uint32_t[]", rows.tf)
-    c.parent = ffi.from_buffer("int32_t[]", rows.parent)
-    c.end = ffi.from_buffer("uint32_t[]", rows.end)
-    c.set = ffi.from_buffer("uint32_t[]", rows.set)
-    c.val = ffi.from_buffer("uint64_t[]", rows.val)
-    c.slot = ffi.from_buffer("uint32_t[]", rows.slot)
-    c.index = ffi.from_buffer("uint32_t[]", rows.index)
-    c.cap = len(rows.off)
-    c.index_cap = len(rows.index)
+    c = _c_rows(rows, len(rows.off), len(rows.index))
     c.count = rows.count
     c.n_msgs = rows.n_msgs
     cout = ffi.from_buffer("uint64_t[]", out) if cap else ffi.NULL
@@ -255,6 +244,23 @@ def pluck(rows: Rows, spec: Pluck) -> "array[int]":
         raise OSError(-n, f"pnl_pluck: {errno.errorcode.get(-n, n)}")
     del out[n * spec.width:]
     return out
+
+
+def _c_rows(rows: Rows, cap: int, index_cap: int) -> Any:
+    """A ``struct pnl_rows`` over the columns of ``rows`` (C reads and writes them in place)."""
+    c = ffi.new("struct pnl_rows *")
+    c.off = ffi.from_buffer("uint32_t[]", rows.off)
+    c.len = ffi.from_buffer("uint32_t[]", rows.len)
+    c.tf = ffi.from_buffer("uint32_t[]", rows.tf)
+    c.parent = ffi.from_buffer("int32_t[]", rows.parent)
+    c.end = ffi.from_buffer("uint32_t[]", rows.end)
+    c.set = ffi.from_buffer("uint32_t[]", rows.set)
+    c.val = ffi.from_buffer("uint64_t[]", rows.val)
+    c.slot = ffi.from_buffer("uint32_t[]", rows.slot)
+    c.index = ffi.from_buffer("uint32_t[]", rows.index)
+    c.cap = cap
+    c.index_cap = index_cap
+    return c
 
 
 def _max_types(family: Family) -> tuple[int, ...]:
@@ -285,18 +291,7 @@ def decode(data: bytes, family: Family) -> Rows:
     index_cap = (n * xd >> 10) + 128
     while True:
         rows = Rows(data, family, cap, index_cap)
-        c = ffi.new("struct pnl_rows *")
-        c.off = ffi.from_buffer("uint32_t[]", rows.off)
-        c.len = ffi.from_buffer("uint32_t[]", rows.len)
-        c.tf = ffi.from_buffer("uint32_t[]", rows.tf)
-        c.parent = ffi.from_buffer("int32_t[]", rows.parent)
-        c.end = ffi.from_buffer("uint32_t[]", rows.end)
-        c.set = ffi.from_buffer("uint32_t[]", rows.set)
-        c.val = ffi.from_buffer("uint64_t[]", rows.val)
-        c.slot = ffi.from_buffer("uint32_t[]", rows.slot)
-        c.index = ffi.from_buffer("uint32_t[]", rows.index)
-        c.cap = cap
-        c.index_cap = index_cap
+        c = _c_rows(rows, cap, index_cap)
         rc = lib.pnl_decode(ffi.from_buffer(data), len(data), family.cwords, len(family.words), c)
         if rc == -errno.ENOSPC:
             cap, index_cap = max(cap, c.count), max(index_cap, c.index_len)

@@ -11,7 +11,7 @@ from .._native import lib
 from ..codec.rows import NONE, Pluck, Rows
 from ..errors import InvalidArgument
 from . import validate as v
-from .view import MessageView, make_views, span_str
+from .view import InetView, make_views, span_str
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -182,14 +182,13 @@ _IFA_BROADCAST = int(lib.IFA_BROADCAST)
 _IFA_LABEL = int(lib.IFA_LABEL)
 _IFA_FLAGS = int(lib.IFA_FLAGS)
 _IFA_CACHEINFO = int(lib.IFA_CACHEINFO)
-_AF_INET = int(socket.AF_INET)
 # the columns a dump plucks for its views (offsets into _IFA): _c[_b + 1 ...]
 _PLUCK = Pluck(int(lib.RTM_NEWADDR), _IFA.size, (
     ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 3, 1), ("hdrs", 4, 4),           # 1 family, 2 prefixlen, 3 scope, 4 link
     ("span", _IFA_LOCAL), ("span", _IFA_ADDRESS), ("span", _IFA_LABEL)))    # 5, 6, 7
 
 
-class AddressView(MessageView):
+class AddressView(InetView):
     """An address as the kernel reported it."""
 
     __slots__ = ()
@@ -197,14 +196,6 @@ class AddressView(MessageView):
     FIELDS: ClassVar[tuple[str, ...]] = (
         "family", "address", "prefixlen", "peer", "broadcast", "label", "scope", "flags",
         "link", "valid_lft", "preferred_lft")
-
-    @property
-    def family(self) -> int:
-        """4 or 6."""
-        c = self._c
-        if c is not None and (f := c[self._b + 1]) != NONE:
-            return 4 if f == _AF_INET else 6
-        return 4 if self._header[0] == socket.AF_INET else 6
 
     @property
     def address(self) -> str:

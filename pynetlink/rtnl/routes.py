@@ -14,7 +14,7 @@ from ..codec.rows import NONE, Pluck, Rows
 from ..errors import InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
-from .view import MessageView, make_views
+from .view import InetView, make_views
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -356,7 +356,6 @@ _RTA_OIF = int(lib.RTA_OIF)
 _RTA_TABLE = int(lib.RTA_TABLE)
 _RTA_PRIORITY = int(lib.RTA_PRIORITY)
 _RTA_PREFSRC = int(lib.RTA_PREFSRC)
-_AF_INET = int(socket.AF_INET)
 # the columns a dump plucks for its views (offsets into _RTM): _c[_b + 1 ...]
 _PLUCK = Pluck(int(lib.RTM_NEWROUTE), _RTM.size, (
     ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 4, 1), ("hdr", 5, 1),    # 1 family, 2 dst_len, 3 table, 4 protocol
@@ -365,7 +364,7 @@ _PLUCK = Pluck(int(lib.RTM_NEWROUTE), _RTM.size, (
 _RTA_MULTIPATH = int(lib.RTA_MULTIPATH)
 
 
-class RouteView(MessageView):
+class RouteView(InetView):
     """A route as the kernel reported it."""
 
     __slots__ = ()
@@ -373,13 +372,6 @@ class RouteView(MessageView):
     FIELDS: ClassVar[tuple[str, ...]] = (
         "family", "dst", "table", "type", "protocol", "scope", "via", "dev", "metric", "src",
         "nexthops", "flags")
-
-    @property
-    def family(self) -> int:
-        c = self._c
-        if c is not None and (f := c[self._b + 1]) != NONE:
-            return 4 if f == _AF_INET else 6
-        return 4 if self._header[0] == socket.AF_INET else 6
 
     @property
     def dst(self) -> str:

@@ -1,11 +1,12 @@
 """The base of every result view: one message of a decoded buffer, read on access."""
 from __future__ import annotations
 
+import socket
 import struct
 from array import array
 from typing import Any, ClassVar, Iterable, TypeVar
 
-from ..codec.rows import Pluck, Rows, pluck
+from ..codec.rows import NONE, Pluck, Rows, pluck
 
 
 class MessageView:
@@ -99,3 +100,19 @@ def plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.hex()
     return value
+
+
+class InetView(MessageView):
+    """A view of an address or route: the header starts with the address family, and a
+    plucked dump holds it in column 0."""
+
+    __slots__ = ()
+
+    @property
+    def family(self) -> int:
+        """4 or 6."""
+        c = self._c
+        if c is not None and (f := c[self._b + 1]) != NONE:
+            return 4 if f == socket.AF_INET else 6
+        return 4 if self._header[0] == socket.AF_INET else 6
+
