@@ -29,7 +29,7 @@ def test_readme_tour_runs() -> None:
         for name in names.values():
             if NetNS.exists(name):
                 NetNS.named(name).delete()
-    assert "('eth0', 'veth', 'up')" in out.getvalue()
+    assert "('eth0', 'veth', True)" in out.getvalue() and "('lo', None, True)" in out.getvalue()
     assert "'via': '172.17.0.1'" in out.getvalue()
     assert not any(NetNS.exists(n) for n in names.values())
 
