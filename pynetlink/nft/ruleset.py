@@ -106,24 +106,23 @@ class Transaction:
     def add_rule(self, table: str, chain: str, rule: Rule, *, family: str = "ip",
                  after: Optional[int] = None) -> "Transaction":
         """Append ``rule`` to the chain (or put it right after the rule with handle ``after``)."""
-        validate.family(family)
-        validate.name(table, "table name")
-        validate.name(chain, "chain name")
         where = "" if after is None else f" after handle {_handle(after)}"
-        self.items.append(msg.add_rule(family, table, chain, rule, position=after))
-        # the rule's text only when the kernel refuses it (labels are made for failures)
-        self.labels.append(lambda: ("add rule", f"{table}/{chain}{where} '{rule}'"))
-        return self
+        return self._put_rule("add rule", family, table, chain, rule, True, after, where)
 
     def insert_rule(self, table: str, chain: str, rule: Rule, *, family: str = "ip",
                     before: Optional[int] = None) -> "Transaction":
         """Put ``rule`` at the start of the chain (or right before the rule with handle ``before``)."""
+        where = " at the start" if before is None else f" before handle {_handle(before)}"
+        return self._put_rule("insert rule", family, table, chain, rule, False, before, where)
+
+    def _put_rule(self, verb: str, family: str, table: str, chain: str, rule: Rule, append: bool,
+                  position: Optional[int], where: str) -> "Transaction":
         validate.family(family)
         validate.name(table, "table name")
         validate.name(chain, "chain name")
-        where = " at the start" if before is None else f" before handle {_handle(before)}"
-        self.items.append(msg.add_rule(family, table, chain, rule, append=False, position=before))
-        self.labels.append(lambda: ("insert rule", f"{table}/{chain}{where} '{rule}'"))
+        self.items.append(msg.add_rule(family, table, chain, rule, append=append, position=position))
+        # the rule's text only when the kernel refuses it (labels are made for failures)
+        self.labels.append(lambda: (verb, f"{table}/{chain}{where} '{rule}'"))
         return self
 
     # -- sets and maps ----------------------------------------------------------------------------
