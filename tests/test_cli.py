@@ -233,3 +233,15 @@ def test_progress_only_on_a_terminal() -> None:
     assert tty.getvalue().endswith("connecting 4/4 [" + "#" * 30 + "]\n")
     assert "\rconnecting 2/4 [" + "#" * 15 + "." * 15 + "]" in tty.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_version_matches_the_package() -> None:
+    import subprocess
+    import sys
+
+    import pynetlink
+    out = subprocess.run([sys.executable, "-m", "pynetlink", "--version"], capture_output=True, text=True)
+    assert out.returncode == 0
+    assert out.stdout.strip() == f"pynetlink {pynetlink.__version__}"
+    from importlib.metadata import version
+    assert version("pynetlink-toolkit") == pynetlink.__version__

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
+from .._version import __version__
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-n", "--netns", default=None,
                         help="work in this network namespace (name, path or pid); for network: the host")
     parser.add_argument("-j", "--json", action="store_true", help="JSON output")
+    parser.add_argument("-V", "--version", action="version", version=f"pynetlink {__version__}")
     parser.add_argument("--state-dir", default=None,
                         help="where network records live (default /run/pynetlink, per host namespace)")
     parser.add_argument("--ipam-dir", default=None,
