@@ -54,6 +54,21 @@ def test_check_still_works(run: Run) -> None:
     assert code == 0 and json.loads(out)["kernel"] == os.uname().release
 
 
+
+def test_check_says_what_a_missing_feature_needs(run: Run) -> None:
+    """Each missing feature names its module or build option, which docs/errors.md explains."""
+    code, out, _ = run("check", "-j")
+    features = json.loads(out)["features"]
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text()
+    assert all(f["needs"] and f"`{f['needs'].split(',')[0]}`" in doc for f in features)
+    code, text, _ = run("check")
+    missing = [f for f in features if not f["ok"]]
+    for f in missing:
+        assert any(f["what"] in line and f"needs {f['needs']}" in line for line in text.splitlines())
+    if missing:
+        assert "docs/errors.md, 'Kernel features'" in text
+
+
 SEED = ["network", "create", "-d", "macvlan", "-o", "parent=eth0", "--subnet", "172.16.0.0/24",
         "--gateway", "172.16.0.254", "--ip-range", "172.16.0.0/24",
         "--aux-address", "host1=172.16.0.1", "--aux-address", "host2=172.16.0.2", "net01"]
