@@ -13,7 +13,7 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Self, Sequence, TypeVar
 
 from .._native import ffi, lib
 from ..errors import InvalidArgument
@@ -89,15 +89,17 @@ class NetNS:
 
     # -- finding namespaces -------------------------------------------------------------
     @classmethod
-    def named(cls, name: str) -> "NetNS":
+    def named(cls, name: str) -> Self:
         """The named namespace (whether or not it exists yet)."""
         return cls(os.path.join(RUN_DIR, check_name(name)), name)
 
     @classmethod
-    def open(cls, ref: "str | int | os.PathLike[str] | NetNS") -> "NetNS":
+    def open(cls, ref: "str | int | os.PathLike[str] | NetNS") -> Self:
         """An existing namespace from a name, a path, a pid (int) or another NetNS."""
-        if isinstance(ref, NetNS):
+        if isinstance(ref, cls):
             ns = ref
+        elif isinstance(ref, NetNS):
+            ns = cls(ref.path, ref.name)
         elif isinstance(ref, int):
             ns = cls.from_pid(ref)
         elif isinstance(ref, os.PathLike) or (isinstance(ref, str) and "/" in ref):
@@ -109,18 +111,18 @@ class NetNS:
         return ns
 
     @classmethod
-    def from_pid(cls, pid: int) -> "NetNS":
+    def from_pid(cls, pid: int) -> Self:
         if not isinstance(pid, int) or pid <= 0:
             raise InvalidArgument(f"invalid pid {pid!r}")
         return cls(f"/proc/{pid}/ns/net")
 
     @classmethod
-    def from_fd(cls, fd: int) -> "NetNS":
+    def from_fd(cls, fd: int) -> Self:
         """The namespace an open file descriptor refers to (the fd stays the caller's)."""
         return cls(f"/proc/{os.getpid()}/fd/{int(fd)}")
 
     @classmethod
-    def current(cls) -> "NetNS":
+    def current(cls) -> Self:
         return cls("/proc/thread-self/ns/net")
 
     @staticmethod
@@ -137,12 +139,12 @@ class NetNS:
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
-    def create(cls, name: str) -> "NetNS":
+    def create(cls, name: str) -> Self:
         """A new named namespace, as ``ip netns add`` makes it."""
         return cls.create_many([name])[0]
 
     @classmethod
-    def create_many(cls, names: Sequence[str]) -> "builtins.list[NetNS]":
+    def create_many(cls, names: Sequence[str]) -> "builtins.list[Self]":
         """New named namespaces, made one after the other on a single helper thread.
 
         All names are checked first; if one cannot be made, those made before it are
@@ -152,7 +154,7 @@ class NetNS:
         if len({ns.path for ns in spaces}) != len(spaces):
             raise InvalidArgument("create_many: a name is given twice")
         _prepare_run_dir()
-        made: builtins.list[NetNS] = []
+        made: builtins.list[Self] = []
 
         def make_all() -> None:
             for ns in spaces:
