@@ -20,7 +20,8 @@ Modules, one concern each (tools/vm-tier is the command-line entry point):
   qemu       the qemu command line and accelerator
   supervise  run qemu, stream its output, enforce the deadline
   rundir     the per-run temp directory
-  cli        options and main
+  options    the command line
+  cli        main: prepare, boot, exit status
 
 Python 3.11 standard library only.
 """

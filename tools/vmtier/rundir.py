@@ -13,9 +13,12 @@ def make_rundir() -> str:
     """A fresh temp dir with owner.pid and an empty ctl/ (the control share)."""
     reap_stale_tmpdirs(tempfile.gettempdir())
     tmp = tempfile.mkdtemp(prefix=PREFIX)
-    with open(os.path.join(tmp, "owner.pid"), "w") as f:
-        f.write(f"{os.getpid()}\n")
-    os.mkdir(os.path.join(tmp, "ctl"))
+    try:
+        write_file(os.path.join(tmp, "owner.pid"), f"{os.getpid()}\n")
+        os.mkdir(os.path.join(tmp, "ctl"))
+    except BaseException:  # a stop signal here must not leave the dir behind
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return tmp
 
 
