@@ -22,6 +22,7 @@ sys.path.insert(0, str(TOOLS))
 from vmtier import cli, guest, kernel, modules, options, qemu, rundir, shares, vmlinux  # noqa: E402
 from vmtier.base import EXIT_INFRA, EXIT_TIMEOUT, InfraError  # noqa: E402
 from vmtier.cpio import Cpio  # noqa: E402
+from vmtier.entry import CACHE_FORMAT, KernelEntry, load_entry  # noqa: E402
 from vmtier.initramfs import plain_module  # noqa: E402
 from vmtier.supervise import Boot  # noqa: E402
 
@@ -217,8 +218,8 @@ def sh_words(line: str, tmp_path: Path) -> list[list[str]]:
     return [json.loads(x) for x in log.read_text().splitlines()]
 
 
-def entry(tmp: str = "/var/cache/pynetlink-vm/6.1.0-9-amd64") -> kernel.KernelEntry:
-    return kernel.KernelEntry(kver="6.1.0-9-amd64", package="linux-image-6.1.0-9-amd64", deb="k.deb",
+def sample_entry(tmp: str = "/var/cache/pynetlink-vm/6.1.0-9-amd64") -> KernelEntry:
+    return KernelEntry(kver="6.1.0-9-amd64", package="linux-image-6.1.0-9-amd64", deb="k.deb",
                               kernel="vmlinux", moddir_rel="lib/modules/6.1.0-9-amd64", initramfs_modules=["9p"],
                               built="2026-01-01T00:00:00", dir=tmp)
 
@@ -226,7 +227,7 @@ def entry(tmp: str = "/var/cache/pynetlink-vm/6.1.0-9-amd64") -> kernel.KernelEn
 def test_stage1_quotes_binds_and_workdir(tmp_path: Path) -> None:
     odd = "/tmp/v env's $(x)"
     work = "/work/a b'c"
-    script = guest.stage1_script(entry(), work, [odd])
+    script = guest.stage1_script(sample_entry(), work, [odd])
     bind = next(ln for ln in script.splitlines() if "cannot bind " in ln)
     assert sh_words(bind, tmp_path) == [["mkdir", "-p", "/newroot" + odd], ["mount", "--bind", "/lower" + odd, "/newroot" + odd]]
     (tmp_path / "calls.json").unlink()
@@ -234,7 +235,7 @@ def test_stage1_quotes_binds_and_workdir(tmp_path: Path) -> None:
     calls = sh_words(wl, tmp_path)
     assert calls[1] == ["mount", "-t", "9p", "-o", shares.P9_OPTS + ",cache=loose", "work", "/newroot" + work]
     assert "mount_tag" not in script and script.rstrip().endswith("stage2.sh")
-    assert guest.stage1_script(entry(), None, []).count("mount -t 9p") == 1  # the root only
+    assert guest.stage1_script(sample_entry(), None, []).count("mount -t 9p") == 1  # the root only
 
 
 def test_stage2_passes_argv_env_and_cwd_exactly(tmp_path: Path) -> None:
@@ -265,7 +266,7 @@ def test_stage2_modules_tmpdir_and_syntax(tmp_path: Path) -> None:
     assert "for m in ipvlan 'a b'; do" in script
     assert "$BB mkdir -p '/tmp/x y'" in script
     assert "$BB mkdir" not in guest.stage2_script([], "/", {"TMPDIR": "/var/tmp"}, ["true"])
-    for s in (script, guest.stage1_script(entry(), "/w", ["/tmp/v"])):
+    for s in (script, guest.stage1_script(sample_entry(), "/w", ["/tmp/v"])):
         res = subprocess.run(["sh", "-n"], input=s, capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
 
@@ -300,16 +301,16 @@ def test_tmp_binds(tmp_path: Path) -> None:
 
 def test_qemu_command_has_no_outside_network_and_isolated_nics() -> None:
     o = options.parse_args(["--nics", "2", "--mem", "1024", "--smp", "2", "--", "true"])
-    cmd = qemu.qemu_command(entry(), "vmlinux", "/tmp/t", "/work", o)
+    cmd = qemu.qemu_command(sample_entry(), "vmlinux", "/tmp/t", "/work", o)
     joined = " ".join(cmd)
     assert cmd[:3] == ["qemu-system-x86_64", "-nodefaults", "-no-user-config"]
     assert "user" not in [a.split(",")[0] for a in cmd] and "-nic" not in cmd
     assert [a for a in cmd if a.startswith("hubport")] == ["hubport,id=hp0,hubid=0", "hubport,id=hp1,hubid=0"]
-    assert cmd[cmd.index("-kernel") + 1] == entry().dir + "/vmlinux"
+    assert cmd[cmd.index("-kernel") + 1] == sample_entry().dir + "/vmlinux"
     assert cmd[cmd.index("-m") + 1] == "1024" and cmd[cmd.index("-smp") + 1] == "2"
     assert "path=/,security_model=none,multidevs=remap,readonly=on" in joined
     assert "mount_tag=hostroot" in joined and "mount_tag=vmctl" in joined and "mount_tag=work" in joined
-    no_work = qemu.qemu_command(entry(), "bzImage", "/tmp/t", None, options.parse_args(["true"]))
+    no_work = qemu.qemu_command(sample_entry(), "bzImage", "/tmp/t", None, options.parse_args(["true"]))
     assert "mount_tag=work" not in " ".join(no_work) and "hubport" not in " ".join(no_work)
 
 
@@ -329,17 +330,17 @@ def test_depends_kernel_parses_apt_cache() -> None:
 
 
 def test_manifest_round_trip_and_unusable_entries(tmp_path: Path) -> None:
-    ke = entry(str(tmp_path / "k"))
+    ke = sample_entry(str(tmp_path / "k"))
     (tmp_path / "k").mkdir()
     (tmp_path / "k" / "manifest.json").write_text(json.dumps(ke.manifest()))
-    assert kernel.load_entry(str(tmp_path / "k")) == ke
+    assert load_entry(str(tmp_path / "k")) == ke
     assert kernel.cached_entries(str(tmp_path)) == ["k"]
-    for bad in ({**ke.manifest(), "format": kernel.CACHE_FORMAT + 1}, {"format": kernel.CACHE_FORMAT}, [1]):
+    for bad in ({**ke.manifest(), "format": CACHE_FORMAT + 1}, {"format": CACHE_FORMAT}, [1]):
         (tmp_path / "k" / "manifest.json").write_text(json.dumps(bad))
-        assert kernel.load_entry(str(tmp_path / "k")) is None
+        assert load_entry(str(tmp_path / "k")) is None
     (tmp_path / "k" / "manifest.json").write_text("{not json")
-    assert kernel.load_entry(str(tmp_path / "k")) is None
-    assert kernel.load_entry(str(tmp_path / "missing")) is None
+    assert load_entry(str(tmp_path / "k")) is None
+    assert load_entry(str(tmp_path / "missing")) is None
 
 
 # --------------------------------------------------------------------------- run dir, exit status

@@ -10,7 +10,9 @@ Modules, one concern each (tools/vm-tier is the command-line entry point):
   base       exit codes, errors, log
   proc       helper processes: run captured, kill a process group
   host       host packages (qemu, kmod) and apt
-  kernel     the cached kernel entry: resolve, download, unpack, build
+  kernel     the kernel cache: resolve the kernel, find or build its entry
+  entry      a cache entry and its manifest
+  build      building an entry: download, unpack, depmod, vmlinux, initramfs
   vmlinux    the ELF vmlinux (PVH entry) inside a vmlinuz
   modules    module closure from modules.dep, module lists
   cpio       newc cpio writer

@@ -13,7 +13,8 @@ from types import FrameType
 from .base import EXIT_INFRA, EXIT_TIMEOUT, STOP_SIGNALS, InfraError, Stopped, log
 from .guest import stage1_script, stage2_script
 from .host import ensure_host_packages
-from .kernel import KernelEntry, ensure_kernel
+from .entry import KernelEntry
+from .kernel import ensure_kernel
 from .modules import STAGE2_MODULES
 from .options import Options, parse_args
 from .rundir import make_rundir, tail, write_file

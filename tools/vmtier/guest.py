@@ -8,7 +8,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 
 from .host import find_modprobe
-from .kernel import KernelEntry
+from .entry import KernelEntry
 from .shares import P9_OPTS
 
 BUSYBOX = "/run/vmtier-bin/busybox"

@@ -5,7 +5,7 @@ import os
 import re
 from collections.abc import Mapping
 
-from .kernel import KernelEntry
+from .entry import KernelEntry
 from .options import Options
 
 KERNEL_ARGS = "console=ttyS0 quiet panic=-1 net.ifnames=0 rdinit=/init"

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 
 from .base import InfraError, log
-from .kernel import KernelEntry
+from .entry import KernelEntry
 from .options import Options
 from .proc import kill_group, set_pdeathsig
 from .qemu import qemu_command
