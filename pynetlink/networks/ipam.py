@@ -2,7 +2,8 @@
 
 One JSON file per network under ``STATE_DIR/ipam/`` holds ``address -> owner`` and the last
 address handed out per pool; an exclusive ``flock`` on a sibling lock file serialises
-readers and writers, and each write replaces the file atomically (a SIGKILL mid-write
+readers and writers (a lock file is unlinked only by its lock's holder, see ``flocked``),
+and each write replaces the file atomically (a SIGKILL mid-write
 leaves the previous version). Like CNI's host-local: allocation goes round-robin through
 the ip-range, starting after the last address given, so a freed address is not reused at
 once. The gateway, aux addresses, and the subnet's network and broadcast addresses are
@@ -49,14 +50,29 @@ def atomic_write(path: Path, data: Any) -> None:
 
 @contextlib.contextmanager
 def flocked(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive flock on ``lock_path`` (created if missing) for the block."""
+    """Hold an exclusive flock on ``lock_path`` (created if missing) for the block.
+
+    Lock, then verify: once locked, the file must still be the one at ``lock_path`` (same
+    device and inode); a lock taken on a file someone unlinked meanwhile is dropped and
+    taken again. So a lock file may be unlinked, but only by its lock's holder (``unlink``
+    inside the block, see ``IPAM.destroy``): two processes never hold "the" lock at once.
+    """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            st = os.fstat(fd)
+            try:
+                now = os.stat(lock_path)
+            except FileNotFoundError:
+                continue
+            if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+                continue
+            yield
+            return
+        finally:
+            os.close(fd)
 
 
 class IPAM:
@@ -222,8 +238,7 @@ class IPAM:
                 return
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
-        with contextlib.suppress(FileNotFoundError):
-            self.lock_path.unlink()
+            self.lock_path.unlink()      # while holding it: see ``flocked``
 
 
 def _order(item: tuple[IPAddress, str]) -> tuple[int, int]:
