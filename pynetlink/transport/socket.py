@@ -19,6 +19,7 @@ from ..codec.program import Compiled, Encoded, encode
 from ..codec.rows import Rows, decode
 from ..codec.schema import Family
 from ..errors import DumpInterrupted, NetlinkError
+from . import faults
 from .netns import NetNS, run_in
 
 SOL_NETLINK = 270
@@ -137,6 +138,7 @@ class NetlinkSocket:
             enc = encode(items, seq_first)
             self._seq = (self._seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
             data = self._transfer(enc, atomic, chunk)
+        faults.point("netlink")
         rows = decode(data, self.family)
         results = [Result() for _ in range(enc.n)]
         if enc.n == 1:                      # every data message is the request's: one walk
