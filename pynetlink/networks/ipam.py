@@ -13,17 +13,22 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import ipaddress
 import json
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from ..transport import faults
 from .errors import AddressInUse, OptionError, PoolExhausted
 from .options import IPAddress, Pool
 
 DEFAULT_STATE_DIR = "/run/pynetlink"
+STALE_SECONDS = 5.0      # a temporary file of a dead writer older than this is removed
 Request = tuple[str, Mapping[int, IPAddress]]   # owner, {pool index: explicit address}
 
 
@@ -39,13 +44,38 @@ class Allocation:
 
 
 def atomic_write(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` by rename, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write JSON to ``path`` by rename, so readers never see half a file.
+
+    The temporary file is ``.NAME.PID.TID.tmp``; those of writers that died (SIGKILL
+    between the write and the rename: their pid is gone, and the file is older than a few
+    seconds, in case the pid is of another pid namespace) are deleted here first."""
+    _clean_temporaries(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.tmp")
     with open(tmp, "w") as f:
         json.dump(data, f, indent=1, sort_keys=True)
         f.flush()
         os.fsync(f.fileno())
     os.replace(tmp, path)
+    faults.point(f"write {path.parent.name}/{path.name}")
+
+
+def _clean_temporaries(path: Path) -> None:
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        with contextlib.suppress(FileNotFoundError):
+            if pid.isdigit() and not _alive(int(pid)) and \
+                    time.time() - tmp.stat().st_mtime > STALE_SECONDS:
+                tmp.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:          # someone else's process
+        return True
+    return True
 
 
 @contextlib.contextmanager

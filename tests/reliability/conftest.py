@@ -1,0 +1,34 @@
+"""A host namespace with its state directory, and containers, all made (and deleted) here."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator
+
+import pytest
+
+from pynetlink.networks import Networks
+from pynetlink.transport import NetNS
+
+from ..networks.conftest import quiet
+
+
+@dataclass
+class Host:
+    ns: NetNS
+    state: Path
+    nets: Networks
+    container: Callable[[], NetNS]
+
+
+@pytest.fixture
+def host(make_netns: Callable[[str], NetNS], tmp_path: Path) -> Iterator[Host]:
+    ns = quiet(make_netns("H"))
+    state = tmp_path / "state"
+    yield Host(ns, state, Networks(ns, state_dir=state), lambda: quiet(make_netns("c")))
+
+
+def state_files(state: Path) -> list[str]:
+    """Every file under a state directory, but the host lock (kept for good, see design.md)."""
+    return sorted(str(p.relative_to(state)) for p in state.rglob("*")
+                  if p.is_file() and p.name != "networks.lock")
