@@ -20,7 +20,7 @@ from ..errors import BatchError
 from ..nft import Publish
 from ..transport import NetNS, run_in
 from ..transport.signals import deferred
-from . import names
+from . import host, names
 from .context import Ctx, ignore_missing
 from .errors import CapacityError, Exists
 from .ipam import IPAM
@@ -89,8 +89,7 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
             progress(i + 1, len(wants))
     pubs = _publications(eps)
     if pubs:
-        if not ctx.made.get("nat"):
-            ctx.note("nat", True)
+        host.note_nat(ctx, undo)
         with deferred():
             ctx.nat.publish(*pubs)
             undo.push("unpublish ports", lambda: _unpublish(ctx, pubs))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 from ..transport import NetNS
+from ..transport.signals import deferred
 from . import attach, host, names
 from .context import Ctx, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
@@ -153,13 +154,15 @@ class Networks:
             rec = {"config": cfg.to_dict(), "id": names.network_id(cfg.name), "state": "creating",
                    "host": self._host_label(), "host_ns": self._identity(),
                    "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {}}
-            self.store.save(rec)
             with opened(self.host, self.store, rec) as ctx, Undo() as undo:
-                undo.push(f"forget network {cfg.name}", lambda: self.store.delete(cfg.name))
+                with deferred():
+                    self.store.save(rec)
+                    undo.push(f"forget network {cfg.name}", lambda: self.store.delete(cfg.name))
                 host.build(ctx, undo)
-                rec["state"] = "ready"
-                ctx.save()
-                undo.commit()
+                with deferred():             # ready and committed, or rolled back
+                    rec["state"] = "ready"
+                    ctx.save()
+                    undo.commit()
             return Network.from_record(rec)
 
     def _host_label(self) -> str:

@@ -16,18 +16,24 @@ import threading
 _SIGNALS = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
 
 
-def _plan() -> tuple[int, int] | None:
-    text = os.environ.get("PYNETLINK_FAULT")
+def _parse(text: str | None) -> tuple[int, int] | None:
     if not text:
         return None
     action, _, k = text.partition("@")
     return _SIGNALS[action], int(k)
 
 
-_PLAN = _plan()
+_PLAN = _parse(os.environ.get("PYNETLINK_FAULT"))
 _LOG = os.environ.get("PYNETLINK_FAULT_LOG") or None
 ACTIVE = _PLAN is not None or _LOG is not None
 _passed = 0
+
+
+def arm(plan: str | None, log: str | None = None) -> None:
+    """Set what the environment variables set, and count from zero (for a forked child)."""
+    global _PLAN, _LOG, ACTIVE, _passed
+    _PLAN, _LOG, _passed = _parse(plan), log, 0
+    ACTIVE = _PLAN is not None or _LOG is not None
 
 
 def point(label: str) -> None:

@@ -73,15 +73,18 @@ def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False,
     # thread marked finished, so a second join() would return at once
     done = threading.Event()
     t = threading.Thread(target=target, name="pynetlink-netns", daemon=True)
-    with deferred():
-        t.start()
+    started = False
     try:
+        with deferred():              # a signal held here is raised on leaving the block
+            t.start()
+            started = True
         done.wait()
     except BaseException:
         with deferred():
             if cancel is not None:
                 cancel.set()
-            done.wait()
+            if started:
+                done.wait()
         raise
     t.join()
     faults.point("netns run")
