@@ -16,6 +16,7 @@ import pytest
 
 from pynetlink.networks import NotFound
 from pynetlink.transport import NetNS, faults
+from pynetlink.transport.signals import Terminated, sigterm_raises
 
 from ..conftest import ip_json
 from ..networks.traffic import nft_j
@@ -108,35 +109,62 @@ def rerun(op: str, h: Host, a: NetNS, b: NetNS) -> None:
         assert op in ("disconnect", "remove"), op
 
 
-@pytest.mark.parametrize("op", list(CALLS))
-def test_fault_at_every_step(host: Host, op: str, tmp_path: Path) -> None:
-    a, b = host.container(), host.container()
-    before = world(host, a, b)
+def inject(h: Host, op: str, modes: tuple[str, ...], tmp_path: Path) -> None:
+    """For every step k of ``op`` and every mode: prepare, run ``op`` in a child with the
+    fault at k, check, re-run, check, clean up, check nothing is left."""
+    a, b = h.container(), h.container()
+    before = world(h, a, b)
 
     def prepare() -> None:
         for prior in BEFORE[op]:
-            CALLS[prior](host, a, b)
+            CALLS[prior](h, a, b)
+
+    def call() -> None:
+        CALLS[op](h, a, b)
 
     prepare()
     log = tmp_path / "steps"
-    assert in_child(lambda: CALLS[op](host, a, b), None, log) == 0
+    assert in_child(call, None, log) == 0
     steps = log.read_text().splitlines()
     assert len(steps) >= 10, steps
-    host.nets.remove("n", force=True) if op != "remove" else None
-    assert world(host, a, b) == before
+    h.nets.remove("n", force=True) if op != "remove" else None
+    assert world(h, a, b) == before
     for k in range(1, len(steps) + 1):
-        for mode in ("kill", "int"):
+        for mode in modes:
             where = f"{mode} at step {k}/{len(steps)} ({steps[k - 1]})"
             prepare()
-            status = in_child(lambda: CALLS[op](host, a, b), f"{mode}@{k}")
-            if mode == "kill":
-                assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, where
+            if mode == "term-raises":          # a daemon that turns SIGTERM into Terminated
+                status = in_child(lambda: _terminable(call), f"term@{k}")
             else:
-                assert os.WEXITSTATUS(status) in (0, 130), where
+                status = in_child(call, f"{mode}@{k}")
+            if mode in ("kill", "term"):
+                sig = signal.SIGKILL if mode == "kill" else signal.SIGTERM
+                assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == sig, where
+            else:
+                assert os.WEXITSTATUS(status) in (0, 130, 143), where
                 if op in ("create", "connect", "connect_many"):
-                    consistent_after_ctrl_c(op, host, a, b, before)
-            rerun(op, host, a, b)
-            done(op, host, a, b)
+                    consistent_after_ctrl_c(op, h, a, b, before)
+            rerun(op, h, a, b)
+            done(op, h, a, b)
             if op != "remove":
-                host.nets.remove("n", force=True)
-            assert world(host, a, b) == before, where
+                h.nets.remove("n", force=True)
+            assert world(h, a, b) == before, where
+
+
+def _terminable(call: Callable[[], None]) -> None:
+    try:
+        with sigterm_raises():
+            call()
+    except Terminated:
+        raise KeyboardInterrupt from None      # the child's "interrupted" status
+
+
+@pytest.mark.parametrize("op", list(CALLS))
+def test_kill_and_ctrl_c_at_every_step(host: Host, op: str, tmp_path: Path) -> None:
+    inject(host, op, ("kill", "int"), tmp_path)
+
+
+def test_sigterm_at_every_step_of_connect_many(host: Host, tmp_path: Path) -> None:
+    """SIGTERM with its default action kills, but never inside a step (the process dies
+    at the step's end); with ``sigterm_raises()`` it rolls back like Ctrl-C."""
+    inject(host, "connect_many", ("term", "term-raises"), tmp_path)
