@@ -144,11 +144,23 @@ def _create_links(ctx: Ctx, wants: Sequence[Want], eps: Sequence[dict[str, Any]]
         first = next(e for e in exc.errors)
         bad = next(ep for ep, o in zip(eps, outcomes) if o.error is not None)
         if first.errno == errno.EEXIST:
-            first.add_note(f"container {bad['container']} already has an interface named "
-                           f"{bad['ifname']}: pass another ifname")
+            first.add_note(_clash(ctx, bad))
         if first.errno == errno.EXFULL:
             first.add_note(f"bridge {ctx.made.get('bridge')} is full ({BRIDGE_MAX_PORTS} ports)")
         raise first from None
+
+
+def _clash(ctx: Ctx, ep: dict[str, Any]) -> str:
+    """Which name a link create found taken: the host end, or the container's temporary
+    name (the final ``ifname`` is checked at the rename, after)."""
+    hostend = ep.get("host_ifname")
+    if hostend and host.get_link(ctx, hostend) is not None:
+        return (f"{hostend} exists already in {ctx.where()}: the host end of container "
+                f"{ep['container']}'s link on network {ctx.config.name} has that name; "
+                "delete that link (it is not in this network's record)")
+    return (f"container {ep['container']} already has an interface named "
+            f"{names.temp_ifname(ep['id'])} (the temporary name of its link on network "
+            f"{ctx.config.name}); delete it")
 
 
 def configure(cfg: NetworkConfig, ns: NetNS, ep: dict[str, Any], tmp: str, mark: str) -> bool:
@@ -216,10 +228,16 @@ def _write(path: str, value: str) -> None:
 
 
 def remove_links(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
-    """Delete the endpoints' links: host veths in one group delete, others in their netns."""
+    """Delete the endpoints' links (those carrying the network's group): host veths in one
+    group delete, others in their netns."""
     if ctx.config.driver == "bridge":
         doomed = names.doomed_group(ctx.id)
-        hosts = [ep["host_ifname"] for ep in eps if ep.get("host_ifname")]
+        wanted = {ep["host_ifname"] for ep in eps if ep.get("host_ifname")}
+        # only links in the network's group (or already moved to its doomed group by a run
+        # that was killed): a link of that name someone else made stays
+        ours = (ctx.group, doomed)
+        hosts = [v.name for v in ctx.handle.links.dump() if v.name in wanted and v.group in ours] \
+            if wanted else []
         if hosts:
             try:
                 with ctx.handle.batch() as b:

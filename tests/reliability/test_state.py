@@ -95,3 +95,25 @@ def test_rerunning_a_completed_connect_many_reports_the_endpoints(host: Host) ->
     assert sorted(e.id for e in host.nets.get("n").endpoints) == sorted(e.id for e in mixed)
     host.nets.remove("n", force=True)
     assert state_files(host.state) == []
+
+
+def test_a_name_clash_names_the_link_that_exists(host: Host) -> None:
+    """A link in the way of a connect is named as it is (not 'pass another ifname', which
+    would not help), and nothing is changed."""
+    from pynetlink import Bridge, Handle
+    from pynetlink.networks import names
+    net = host.nets.create("n", subnet="172.23.0.0/24")
+    c = host.container()
+    squatter = names.host_veth(names.endpoint_id(net.id, c.path))
+    with Handle(host.ns) as h:
+        h.links.create(Bridge(squatter))
+    with pytest.raises(FileExistsError) as info:
+        host.nets.connect("n", c)
+    notes = " ".join(getattr(info.value, "__notes__", []))
+    assert f"{squatter} exists already in namespace {host.ns.name}" in notes
+    assert "pass another ifname" not in notes
+    assert host.nets.get("n").endpoints == ()
+    with Handle(host.ns) as h:
+        h.links.delete(squatter)
+    assert host.nets.connect("n", c).ip == "172.23.0.2"
+    host.nets.remove("n", force=True)
