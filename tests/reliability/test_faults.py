@@ -18,9 +18,8 @@ from pynetlink.networks import NotFound
 from pynetlink.transport import NetNS, faults
 from pynetlink.transport.signals import Terminated, sigterm_raises
 
-from ..conftest import ip_json
 from ..networks.traffic import nft_j
-from .conftest import Host, state_files
+from .conftest import Host, ipj, state_files
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
 SUBNET = "172.23.0.0/24"
@@ -59,10 +58,10 @@ def world(h: Host, a: NetNS, b: NetNS) -> dict[str, Any]:
     """What the operations may change, read by independent tools and from disk."""
     def links(ns: NetNS) -> list[tuple[str, str]]:
         return sorted((l["ifname"], l.get("linkinfo", {}).get("info_kind", ""))
-                      for l in ip_json(str(ns.name), "-d", "link", "show"))  # type: ignore[union-attr]
+                      for l in ipj(ns, "-d", "link", "show"))
 
     def addrs(ns: NetNS) -> list[tuple[str, str]]:
-        return sorted((x["ifname"], i["local"]) for x in ip_json(str(ns.name), "addr", "show")  # type: ignore[union-attr]
+        return sorted((x["ifname"], i["local"]) for x in ipj(ns, "addr", "show")
                       for i in x.get("addr_info", []) if x["ifname"] != "lo")
     return {"links": [links(ns) for ns in (h.ns, a, b)], "addrs": [addrs(ns) for ns in (h.ns, a, b)],
             "nft": [x for x in nft_j(h.ns) if "metainfo" not in x],
@@ -76,12 +75,12 @@ def done(op: str, h: Host, a: NetNS, b: NetNS) -> None:
         return
     net = h.nets.get("n")
     assert net.state == "ready" and net.bridge
-    assert any(l["ifname"] == net.bridge for l in ip_json(str(h.ns.name), "link", "show"))  # type: ignore[union-attr]
+    assert any(l["ifname"] == net.bridge for l in ipj(h.ns, "link", "show"))
     want = {"create": [], "connect": [a], "connect_many": [a, b], "disconnect": []}[op]
     assert sorted(e.netns for e in net.endpoints) == sorted(ns.path for ns in want)
     assert all(e.state == "connected" for e in net.endpoints)
     for ns in (a, b):
-        has = [l["ifname"] for l in ip_json(str(ns.name), "link", "show")]  # type: ignore[union-attr]
+        has = [l["ifname"] for l in ipj(ns, "link", "show")]
         assert ("eth0" in has) == (ns in want), (op, ns, has)
 
 

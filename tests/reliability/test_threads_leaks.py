@@ -13,8 +13,7 @@ from pynetlink import Bridge, Handle
 from pynetlink.networks import Networks
 from pynetlink.transport import NetNS, run_in
 
-from ..conftest import ip_json
-from .conftest import Host
+from .conftest import Host, ipj
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge")
 
@@ -49,7 +48,7 @@ def test_eight_threads_on_one_handle(host: Host) -> None:
         for th in threads:
             th.join()
     assert errors == []
-    assert [l["ifname"] for l in ip_json(str(host.ns.name), "link", "show")] == ["lo"]  # type: ignore[union-attr]
+    assert [l["ifname"] for l in ipj(host.ns, "link", "show")] == ["lo"]
 
 
 def bounded(fn: Callable[[int], object], n: int, *, kib: int) -> None:
