@@ -1,6 +1,7 @@
 """Fault injection for the reliability suite (tests/reliability): off unless asked for.
 
-``PYNETLINK_FAULT=ACTION@K`` makes the K-th fault point this process passes (1-based) act:
+``PYNETLINK_FAULT=ACTION@K[,K2...]`` makes the K-th fault point this process passes
+(1-based; several: a second Ctrl-C) act:
 ``kill`` (SIGKILL itself), ``int`` (SIGINT, as Ctrl-C), ``term`` (SIGTERM). Points are every
 netlink transfer (after the kernel answered), every state-file write (after the rename)
 and every namespace entry (after the work inside). ``PYNETLINK_FAULT_LOG=PATH`` appends the
@@ -16,11 +17,11 @@ import threading
 _SIGNALS = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
 
 
-def _parse(text: str | None) -> tuple[int, int] | None:
+def _parse(text: str | None) -> tuple[int, frozenset[int]] | None:
     if not text:
         return None
-    action, _, k = text.partition("@")
-    return _SIGNALS[action], int(k)
+    action, _, ks = text.partition("@")
+    return _SIGNALS[action], frozenset(int(k) for k in ks.split(","))
 
 
 _PLAN = _parse(os.environ.get("PYNETLINK_FAULT"))
@@ -48,6 +49,6 @@ def _hit(label: str) -> None:
     if _LOG is not None:
         with open(_LOG, "a") as f:
             f.write(f"{_passed} {label}\n")
-    if _PLAN is not None and _passed == _PLAN[1]:
+    if _PLAN is not None and _passed in _PLAN[1]:
         # to the main thread, as a terminal's Ctrl-C or a kill(1) usually lands there
         signal.pthread_kill(threading.main_thread().ident or 0, _PLAN[0])

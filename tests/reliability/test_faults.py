@@ -134,6 +134,8 @@ def inject(h: Host, op: str, modes: tuple[str, ...], tmp_path: Path) -> None:
             prepare()
             if mode == "term-raises":          # a daemon that turns SIGTERM into Terminated
                 status = in_child(lambda: _terminable(call), f"term@{k}")
+            elif mode == "int-twice":          # Ctrl-C, and again two steps later (rollback)
+                status = in_child(call, f"int@{k},{k + 2}")
             else:
                 status = in_child(call, f"{mode}@{k}")
             if mode in ("kill", "term"):
@@ -161,6 +163,12 @@ def _terminable(call: Callable[[], None]) -> None:
 @pytest.mark.parametrize("op", list(CALLS))
 def test_kill_and_ctrl_c_at_every_step(host: Host, op: str, tmp_path: Path) -> None:
     inject(host, op, ("kill", "int"), tmp_path)
+
+
+def test_second_ctrl_c_during_the_rollback_of_connect_many(host: Host, tmp_path: Path) -> None:
+    """A second Ctrl-C two steps after the first (inside the rollback, which runs steps of
+    its own) does not cut the rollback short."""
+    inject(host, "connect_many", ("int-twice",), tmp_path)
 
 
 def test_sigterm_at_every_step_of_connect_many(host: Host, tmp_path: Path) -> None:
