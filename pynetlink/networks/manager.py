@@ -231,21 +231,39 @@ class Networks:
         items = [c if isinstance(c, Attach) else Attach(c) for c in containers]
         if not spread:
             return self._connect(network, items, progress)
-        out: builtins.list[Endpoint] = []
+        nets = [network, *spread]
+        placed = self._placed(nets, items)        # connected by an earlier run: stay there
+        found: dict[int, Endpoint] = {}
+        for net in nets:
+            mine = [i for i, n in placed.items() if n == net]
+            if mine:
+                found.update(zip(mine, self._connect(net, [items[i] for i in mine], None)))
+        todo = [i for i in range(len(items)) if i not in placed]
         done = 0
-        for net in [network, *spread]:
+        for net in nets:
             room = self._room(net)
-            chunk, items = items[:room], items[room:]
+            chunk, todo = todo[:room], todo[room:]
             if chunk:
-                def sub(i: int, n: int, base: int = done) -> None:
+                def sub(i: int, n: int, base: int = done, left: int = len(todo)) -> None:
                     if progress is not None:
-                        progress(base + i, base + n + len(items))
-                out += self._connect(net, chunk, sub)
+                        progress(base + i, base + n + left)
+                found.update(zip(chunk, self._connect(net, [items[i] for i in chunk], sub)))
                 done += len(chunk)
-            if not items:
-                return out
-        raise CapacityError(f"{len(items)} containers did not fit on {network} and "
+            if not todo:
+                return [found[i] for i in range(len(items))]
+        raise CapacityError(f"{len(todo)} containers did not fit on {network} and "
                             f"{', '.join(spread)} (the first {done} were connected)")
+
+    def _placed(self, nets: Sequence[str], items: Sequence[Attach]) -> dict[int, str]:
+        """Which of ``nets`` each item is connected to already (index -> network)."""
+        out: dict[int, str] = {}
+        for net in nets:
+            rec = self.store.load(net)
+            eps = {e["id"] for e in rec.get("endpoints", {}).values() if e["state"] == "connected"}
+            for i, item in enumerate(items):
+                if i not in out and names.endpoint_id(rec["id"], _open_ns(item.container, "container").path) in eps:
+                    out[i] = net
+        return out
 
     def _room(self, network: str) -> int:
         net = self.get(network)

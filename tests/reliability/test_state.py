@@ -117,3 +117,21 @@ def test_a_name_clash_names_the_link_that_exists(host: Host) -> None:
         h.links.delete(squatter)
     assert host.nets.connect("n", c).ip == "172.23.0.2"
     host.nets.remove("n", force=True)
+
+
+def test_rerunning_a_spread_connect_many_converges(host: Host, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Containers connected by an earlier (completed or killed) spread call stay where they
+    are; only the others are placed."""
+    from pynetlink.networks import attach
+    monkeypatch.setattr(attach, "BRIDGE_MAX_PORTS", 3)
+    host.nets.create("a", subnet="172.21.0.0/24")
+    host.nets.create("b", subnet="172.22.0.0/24")
+    ctrs = [host.container() for _ in range(5)]
+    first = host.nets.connect_many("a", ctrs[:4], spread=["b"])
+    assert host.nets.connect_many("a", ctrs[:4], spread=["b"]) == first
+    again = host.nets.connect_many("a", ctrs, spread=["b"])        # one more: on b
+    assert again[:4] == first and again[4].ip == "172.22.0.3"
+    assert sum(len(host.nets.get(n).endpoints) for n in "ab") == 5
+    for n in "ab":
+        host.nets.remove(n, force=True)
+    assert state_files(host.state) == []
