@@ -51,11 +51,16 @@ def atomic_write(path: Path, data: Any) -> None:
     seconds, in case the pid is of another pid namespace) are deleted here first."""
     _clean_temporaries(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:            # an error or Ctrl-C: no temporary file stays behind
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
     faults.point(f"write {path.parent.name}/{path.name}")
 
 

@@ -135,3 +135,9 @@ def test_rerunning_a_spread_connect_many_converges(host: Host, monkeypatch: pyte
     for n in "ab":
         host.nets.remove(n, force=True)
     assert state_files(host.state) == []
+
+
+def test_a_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
+    with pytest.raises(TypeError):
+        atomic_write(tmp_path / "r.json", {"a": object()})      # not JSON: fails mid-write
+    assert list(tmp_path.iterdir()) == []
