@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 from ..transport import NetNS
-from ..transport.signals import deferred
 from . import attach, host, names
 from .context import Ctx, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
@@ -35,6 +34,7 @@ from .model import Endpoint, Network, parse_publish, publish_text
 from .options import NetworkConfig, Pool, container_addresses, make_pools, network_config
 from .store import Store, default_state_dir, is_stale, ns_identity
 from .undo import Undo
+from ..transport.signals import deferred
 
 NetnsRef = Union[NetNS, str, int, "os.PathLike[str]"]
 log = logging.getLogger("pynetlink.networks")

@@ -15,10 +15,10 @@ import threading
 from pathlib import Path
 from typing import Callable, Sequence, TypeVar
 
-from .._native import ffi, lib
-from ..errors import InvalidArgument
 from . import faults
 from .signals import deferred
+from .._native import ffi, lib
+from ..errors import InvalidArgument
 
 RUN_DIR = "/run/netns"
 CLONE_NEWNET = 0x40000000

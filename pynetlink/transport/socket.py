@@ -19,8 +19,8 @@ from ..codec.program import Compiled, Encoded, encode
 from ..codec.rows import Rows, decode
 from ..codec.schema import Family
 from ..errors import DumpInterrupted, NetlinkError
-from . import faults
 from .netns import NetNS, run_in
+from . import faults
 
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
@@ -138,7 +138,6 @@ class NetlinkSocket:
             enc = encode(items, seq_first)
             self._seq = (self._seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
             data = self._transfer(enc, atomic, chunk)
-        faults.point("netlink")
         rows = decode(data, self.family)
         results = [Result() for _ in range(enc.n)]
         if enc.n == 1:                      # every data message is the request's: one walk
@@ -186,6 +185,7 @@ class NetlinkSocket:
                 continue
             if rc < 0:
                 raise self._transfer_error(-rc)
+            faults.point("netlink")
             return bytes(ffi.buffer(x.data, x.data_len))
 
     def _grow(self, x: Any) -> None:
