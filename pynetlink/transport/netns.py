@@ -179,7 +179,6 @@ class NetNS:
             raise InvalidArgument("create_many: a name is given twice")
         _prepare_run_dir()
         made: builtins.list[NetNS] = []
-        stop = threading.Event()
 
         def make_all() -> None:
             for ns in spaces:
@@ -196,6 +195,7 @@ class NetNS:
                 made.append(ns)
                 faults.point("netns create")
 
+        stop = threading.Event()      # set when the caller is interrupted
         try:
             run_in(None, make_all, thread=True, cancel=stop)
         except BaseException:
