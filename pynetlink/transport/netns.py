@@ -15,6 +15,8 @@ import threading
 from pathlib import Path
 from typing import Callable, Self, Sequence, TypeVar
 
+from . import faults
+from .signals import deferred
 from .._native import ffi, lib
 from ..errors import InvalidArgument
 
@@ -40,10 +42,14 @@ def check_name(name: str) -> str:
     return name
 
 
-def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False) -> T:
+def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False,
+           cancel: threading.Event | None = None) -> T:
     """Run ``fn`` inside the namespace at ``path`` on a helper thread that ends afterwards.
 
     ``path=None`` runs ``fn`` here, or on a fresh thread with ``thread=True`` (for unshare).
+    Interrupted while waiting (Ctrl-C), the caller sets ``cancel`` (for ``fn`` to stop at
+    its next check), waits for the helper to finish (further signals are held meanwhile),
+    then raises: nothing runs on in the background after this returns or raises.
     """
     if path is None and not thread:
         return fn()
@@ -60,10 +66,28 @@ def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False) -> T:
             box["value"] = fn()
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
+        finally:
+            done.set()
 
+    # an Event, not join(): in Python 3.11 a join() cut short by KeyboardInterrupt leaves the
+    # thread marked finished, so a second join() would return at once
+    done = threading.Event()
     t = threading.Thread(target=target, name="pynetlink-netns", daemon=True)
-    t.start()
+    started = False
+    try:
+        with deferred():              # a signal held here is raised on leaving the block
+            t.start()
+            started = True
+        done.wait()
+    except BaseException:
+        with deferred():
+            if cancel is not None:
+                cancel.set()
+            if started:
+                done.wait()
+        raise
     t.join()
+    faults.point("netns run")
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]
@@ -147,8 +171,10 @@ class NetNS:
     def create_many(cls, names: Sequence[str]) -> "builtins.list[Self]":
         """New named namespaces, made one after the other on a single helper thread.
 
-        All names are checked first; if one cannot be made, those made before it are
-        removed again and the error is raised.
+        All names are checked first; if one cannot be made, or the caller is interrupted
+        (Ctrl-C), those made before it are removed again and the error is raised; the
+        helper makes no more after the interruption. An empty mount point left by a process
+        killed half-way is taken over.
         """
         spaces = [cls.named(n) for n in names]
         if len({ns.path for ns in spaces}) != len(spaces):
@@ -158,10 +184,9 @@ class NetNS:
 
         def make_all() -> None:
             for ns in spaces:
-                try:
-                    os.close(os.open(ns.path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-                except FileExistsError:
-                    raise FileExistsError(errno.EEXIST, "network namespace exists", ns.name) from None
+                if stop.is_set():        # the caller was interrupted: make no more
+                    return
+                _make_mount_point(ns)
                 try:
                     _check(lib.pnl_unshare(CLONE_NEWNET), "unshare")
                     _check(lib.pnl_mount(b"/proc/thread-self/ns/net", ns.path.encode(), b"none",
@@ -170,12 +195,15 @@ class NetNS:
                     _remove_mount_point(ns.path)
                     raise
                 made.append(ns)
+                faults.point("netns create")
 
+        stop = threading.Event()      # set when the caller is interrupted
         try:
-            run_in(None, make_all, thread=True)
+            run_in(None, make_all, thread=True, cancel=stop)
         except BaseException:
-            for ns in made:
-                _remove_mount_point(ns.path)
+            with deferred():
+                for ns in made:
+                    _remove_mount_point(ns.path)
             raise
         return spaces
 
@@ -238,6 +266,16 @@ def _make_run_dir_shared() -> None:
                "bind mount", RUN_DIR)
         rc = lib.pnl_mount(b"none", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, ffi.NULL)
     _check(rc, "make shared", RUN_DIR)
+
+
+def _make_mount_point(ns: NetNS) -> None:
+    """The empty file a namespace is bound to. One left by a process killed before its
+    mount (not on nsfs, where every namespace file lives) is taken over."""
+    try:
+        os.close(os.open(ns.path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    except FileExistsError:
+        if os.stat(ns.path).st_dev == os.stat("/proc/self/ns/net").st_dev:
+            raise FileExistsError(errno.EEXIST, "network namespace exists", ns.name) from None
 
 
 def _remove_mount_point(path: str) -> None:

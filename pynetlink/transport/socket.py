@@ -20,6 +20,7 @@ from ..codec.rows import Rows, decode
 from ..codec.schema import Family
 from ..errors import DumpInterrupted, NetlinkError
 from .netns import NetNS, run_in
+from . import faults
 
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
@@ -184,6 +185,7 @@ class NetlinkSocket:
                 continue
             if rc < 0:
                 raise self._transfer_error(-rc)
+            faults.point("netlink")
             return bytes(ffi.buffer(x.data, x.data_len))
 
     def _grow(self, x: Any) -> None:
