@@ -93,6 +93,17 @@ struct pnl_xfer {
 int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
              struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
 
+/* the same, one step at a time (an event loop waits in between): pnl_xfer_send sends the next
+ * chunk once every request sent so far is complete; the caller receives each datagram (kernel
+ * sender, no MSG_TRUNC) at data + data_len and hands it to pnl_xfer_take.  Both return: */
+#define PNL_XS_WAIT     0   /* replies outstanding                         */
+#define PNL_XS_IDLE     1   /* everything sent is complete: send the next chunk */
+#define PNL_XS_COMPLETE 2   /* every request is complete                   */
+int pnl_xfer_send(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
+                  struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
+int pnl_xfer_take(struct pnl_xfer *x, uint32_t got, uint32_t seq_first,
+                  struct pnl_status *st, uint32_t n);
+
 /* ---- decoder: one call turns a receive buffer into a flat row table ----
  * schema (u32 words): magic, n_msgs, n_sets, n_sels;
  *   n_msgs x {nlmsg_type, fixed header length, root set, 0};

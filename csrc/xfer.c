@@ -259,3 +259,52 @@ int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
         }
     }
 }
+
+/* ---- the same transfer, one step at a time, for an event loop (pynetlink.transport.aio) ----
+ * Several batches may be in flight on one socket: the caller receives every datagram
+ * itself, finds its batch by sequence number and hands it over with pnl_xfer_take. */
+static int settle(struct pnl_xfer *x, const struct pnl_status *st, uint32_t n)
+{
+    while (x->first_open < x->next_req && (st[x->first_open].flags & PNL_ST_DONE))
+        x->first_open++;
+    if (x->first_open < x->next_req)
+        return PNL_XS_WAIT;
+    return x->next_req >= n ? PNL_XS_COMPLETE : PNL_XS_IDLE;
+}
+
+int pnl_xfer_send(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
+                  struct pnl_status *st, uint32_t n, struct pnl_xfer *x)
+{
+    int rc;
+
+    if (x->data_len > x->data_cap || req_len > 0xffffffffu)
+        return -EINVAL;
+    if (x->next_req == 0 && x->n_sendmsg == 0) {
+        rc = check_requests(req, req_len, seq_first, st, n);
+        if (rc < 0)
+            return rc;
+    }
+    rc = settle(x, st, n);
+    if (rc != PNL_XS_IDLE)
+        return rc;
+    rc = send_chunk(fd, req, st, n, x);      /* -EAGAIN on a full non-blocking socket */
+    return rc < 0 ? rc : settle(x, st, n);
+}
+
+int pnl_xfer_take(struct pnl_xfer *x, uint32_t got, uint32_t seq_first,
+                  struct pnl_status *st, uint32_t n)
+{
+    int rc;
+
+    if (x->data_len > x->data_cap || got > x->data_cap - x->data_len || x->next_req > n)
+        return -EINVAL;
+    x->n_recvmsg++;
+    rc = take_replies(x, x->data_len, x->data_len + (size_t)got, seq_first, st, n);
+    if (rc < 0)
+        return rc;
+    if (rc == 1) {
+        cancel_open(st, x->first_open, n, ECANCELED, 0);
+        x->first_open = x->next_req = n;
+    }
+    return settle(x, st, n);
+}

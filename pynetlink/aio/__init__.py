@@ -1,0 +1,6 @@
+"""asyncio API: ``AsyncHandle`` and ``AsyncBatch`` (rtnetlink), ``AsyncNftables`` and
+``AsyncDockerNat`` (nftables): the verbs and objects of pynetlink.api and pynetlink.nft,
+awaited on the caller's event loop (docs/async.md)."""
+from .handle import AsyncBatch, AsyncHandle
+
+__all__ = ["AsyncBatch", "AsyncHandle"]

@@ -1,0 +1,116 @@
+"""AsyncHandle: the asyncio counterpart of ``pynetlink.Handle`` (same verbs, same objects).
+
+The verbs are pynetlink.api's own (``Links``, ``Addresses``, ...): each builds the same rtnl
+``Request`` and hands it to a submit function that here returns an awaitable; requests run
+as the same flow (``rtnl.request.run_flow``) on an ``AsyncNetlinkSocket``.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Awaitable, Generator, Sequence
+
+from ..api.handle import BatchBase
+from ..api.verbs import Addresses, Fdb, Links, Neighbours, Routes
+from ..codec.specs.rtnl import RTNL
+from ..rtnl.request import Outcome, Request, run_flow
+from ..transport.aio import AsyncNetlinkSocket, adrive
+from ..transport.netns import NetNS
+
+NETLINK_ROUTE = 0
+
+
+
+class AsyncHandle:
+    """rtnetlink in one namespace, on the running event loop.
+
+    ``async with AsyncHandle("ctr1") as h:`` or ``h = await AsyncHandle("ctr1")`` (then
+    ``h.close()``). The socket is opened inside the namespace on a short-lived helper
+    thread that the loop awaits. Verbs: ``await h.links.create(...)``, ``h.addresses``,
+    ``h.routes``, ``h.neighbours``, ``h.fdb``; any number of tasks may await requests on one
+    handle at once (matched by sequence number; dumps take turns).
+    """
+
+    def __init__(self, netns: "NetNS | str | int | os.PathLike[str] | None" = None, *,
+                 timeout: float = 30.0, inflight: int = 256) -> None:
+        self.netns = None if netns is None else NetNS.open(netns)
+        self._timeout = timeout
+        self._inflight = inflight
+        self._asock: AsyncNetlinkSocket | None = None
+        self.links: Links[Awaitable[Any]] = Links(self._run, True)
+        self.addresses: Addresses[Awaitable[Any]] = Addresses(self._run, True)
+        self.routes: Routes[Awaitable[Any]] = Routes(self._run, True)
+        self.neighbours: Neighbours[Awaitable[Any]] = Neighbours(self._run, True)
+        self.fdb: Fdb[Awaitable[Any]] = Fdb(self._run, True)
+
+    async def open(self) -> "AsyncHandle":
+        """Open the socket (once); the handle."""
+        if self._asock is None:
+            self._asock = await AsyncNetlinkSocket.open(NETLINK_ROUTE, RTNL, self.netns,
+                                                        timeout=self._timeout, inflight=self._inflight)
+        return self
+
+    def __await__(self) -> Generator[Any, None, "AsyncHandle"]:
+        return self.open().__await__()
+
+    @property
+    def sock(self) -> AsyncNetlinkSocket:
+        if self._asock is None:
+            raise RuntimeError("AsyncHandle is not open: use 'async with' or 'await AsyncHandle(...)'")
+        return self._asock
+
+    async def _run(self, request: Request) -> Any:
+        sock = self.sock
+        return (await adrive(sock, run_flow(sock, [request])))[0].result()
+
+    def batch(self, *, rollback: bool = False, chunk: int = 64) -> "AsyncBatch":
+        """Queue requests and send them together: ``async with h.batch() as b:`` (see AsyncBatch)."""
+        return AsyncBatch(self, rollback=rollback, chunk=chunk)
+
+    async def run(self, requests: Sequence[Request]) -> list[Outcome[Any]]:
+        """Execute rtnl Requests (pynetlink.rtnl) directly; one Outcome each."""
+        sock = self.sock
+        return await adrive(sock, run_flow(sock, requests))
+
+    def close(self) -> None:
+        if self._asock is not None:
+            self._asock.close()
+
+    async def __aenter__(self) -> "AsyncHandle":
+        return await self.open()
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"AsyncHandle({self.netns!r})"
+
+
+class AsyncBatch(BatchBase):
+    """``pynetlink.Batch`` on the event loop: ``async with h.batch() as b:`` queues with the
+    same verbs (each returns its ``Outcome``) and sends on exit, or ``await b.run()``.
+
+    Failure: ``BatchError`` as for the blocking Batch (with ``rollback=True`` the successful
+    creations and additions are undone first). Cancellation of the task running the batch:
+    CancelledError propagates after the outcomes are recorded in ``b.last`` (and in the
+    Outcomes the verbs returned): ``done`` and ``ok``: applied; ``done`` with ``error``:
+    refused by the kernel; not ``done``: never sent, nothing applied (or a dump cut off).
+    No rollback is attempted on cancellation.
+    """
+
+    def __init__(self, handle: AsyncHandle, *, rollback: bool = False, chunk: int = 64) -> None:
+        super().__init__(handle.sock, rollback=rollback, chunk=chunk)
+        self.handle = handle
+
+    async def run(self) -> list[Outcome[Any]]:
+        """Send everything queued; raise BatchError if any request failed."""
+        return await adrive(self.handle.sock, self.flow())
+
+    async def __aenter__(self) -> "AsyncBatch":
+        return self
+
+    async def __aexit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            await self.run()
+
+
+__all__ = ["AsyncBatch", "AsyncHandle"]
