@@ -1,0 +1,70 @@
+"""Shared pieces of the event tests: `ip`/`nft` as independent actors, a consumer that applies
+events, and the kernel's state read afresh for comparison."""
+from __future__ import annotations
+
+import subprocess
+from typing import Any, Hashable, Iterable
+
+from pynetlink.events import Event
+from pynetlink.events.event import fields_of
+
+VOLATILE = {"valid_lft", "preferred_lft"}
+
+
+def ip(ns: Any, *args: str) -> None:
+    """`ip -n NS ...` in the test's own namespace."""
+    subprocess.run(["ip", "-n", ns.name, *args], check=True, capture_output=True, text=True)
+
+
+def ip_batch(ns: Any, lines: Iterable[str]) -> None:
+    """`ip -n NS -batch -` (one process making many changes)."""
+    subprocess.run(["ip", "-n", ns.name, "-force", "-batch", "-"], input="\n".join(lines) + "\n",
+                   check=True, capture_output=True, text=True)
+
+
+def nft(ns: Any, script: str) -> None:
+    """`nft -f -` inside the test's namespace."""
+    subprocess.run(["ip", "netns", "exec", ns.name, "nft", "-f", "-"], input=script, check=True,
+                   capture_output=True, text=True)
+
+
+def comparable(view: Any) -> dict[str, Any]:
+    return {k: v for k, v in fields_of(view).items() if k not in VOLATILE}
+
+
+class Consumer:
+    """What a program that applies every event ends up believing, per (netns, kind)."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str | None, str], dict[Hashable, dict[str, Any]]] = {}
+        self.counts: dict[str, int] = {}
+
+    def apply(self, e: Event) -> None:
+        table = self.objects.setdefault((e.netns, e.kind), {})
+        self.counts[e.action] = self.counts.get(e.action, 0) + 1
+        if e.action == "deleted":
+            assert e.key in table, f"deleted an object the consumer never saw: {e}"
+            del table[e.key]
+        elif e.action == "new":
+            assert e.key not in table, f"new for an object the consumer has: {e}"
+            table[e.key] = comparable(e.view)
+        else:
+            assert e.key in table, f"changed an object the consumer never saw: {e}"
+            table[e.key] = comparable(e.view)
+
+    def of(self, kind: str, netns: str | None) -> dict[Hashable, dict[str, Any]]:
+        return self.objects.get((netns, kind), {})
+
+
+def kernel_state(ns: Any, kind: str) -> dict[Hashable, dict[str, Any]]:
+    """A fresh dump through a Handle (not through the event stream), keyed as events key it."""
+    from pynetlink import Handle
+    with Handle(ns) as h:
+        if kind == "link":
+            return {v.index: comparable(v) for v in h.links.dump()}
+        if kind == "address":
+            return {(v.family, v.link, v.address, v.prefixlen): comparable(v) for v in h.addresses.dump()}
+        if kind == "route":
+            return {(v.family, v.table, v._header[7], v._header[3], v.dst, v.metric): comparable(v)
+                    for v in h.routes.dump(table=None) if not v._header[8] & 0x200}
+    raise AssertionError(kind)
