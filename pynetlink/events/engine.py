@@ -7,11 +7,13 @@ the kernel queued them. How no change is lost or reported twice:
 
 * A dump of a kind is in flight: notifications of that kind are folded into the dump's
   result (a later one replaces what an earlier dump part said, a dump part replaces an
-  earlier notification) instead of being reported. When the dump ends, the difference
-  between the state and that result is reported (``current``: everything as new,
-  ``resync``: only what differs) and the result becomes the state.
-* A dump of a kind is queued but not yet sent: its notifications are dropped (the dump,
-  sent later, shows their effect).
+  earlier notification). When the dump ends, the difference between the state and that
+  result is reported (``current``: everything as new, ``resync``: only what differs) and
+  the result becomes the state. During the first dump of a kind its notifications are
+  only folded; during a re-dump they are also reported as they come (the difference at
+  the end then holds only what the notifications did not say).
+* The first dump of a kind is queued but not yet sent: its notifications are dropped (the
+  dump, sent later, shows their effect).
 * Otherwise a notification is compared with the state: a deletion of an unknown object
   and nothing else is dropped; "new" of a known object is "changed".
 * Overflow (``ENOBUFS``: the kernel dropped notifications): every kind is dumped again and
@@ -189,11 +191,12 @@ class Engine:
                 cur.merged.pop(key, None)
             else:
                 cur.merged[key] = view
-            return
-        if self.queue:
+            if cur.origin != RESYNC:
+                return                            # the first state: reported when the dump ends
+        elif kind.name not in self._loaded:
             for p in self.queue:
-                if p.kind is kind and p.covers(key):
-                    return                        # a dump sent later shows this change
+                if p.kind is kind and p.origin != RESYNC and p.covers(key):
+                    return                        # the first dump, sent later, shows this change
         self._apply(kind, key, None if gone else view, view, KERNEL, out)
 
     # -- applying changes -----------------------------------------------------------------
@@ -216,10 +219,9 @@ class Engine:
             if out is not None:
                 out.append(Event(kind.name, NEW if prev is None else CHANGED, view, prev, key,
                                  self.netns, origin))
-        if kind.resync_on_change and kind.needs_resync(prev, view, view is None):
-            for name in kind.resync_on_change:
-                if name in self.by_name:
-                    self._queue_resync(name)
+        for name in kind.resyncs(prev, view, view is None):
+            if name in self.by_name:
+                self._queue_resync(name)
 
     def _drop_children(self, name: str, parent: Hashable, origin: str, out: list[Event] | None) -> None:
         """Objects that went with their parent (elements of a deleted set, ...)."""

@@ -49,7 +49,6 @@ class Kind:
     types: ClassVar[dict[int, bool]]                 # message type -> is a deletion
     volatile: ClassVar[frozenset[str]] = frozenset()
     children: ClassVar[tuple[str, ...]] = ()         # kinds whose keys start with this kind's key
-    resync_on_change: ClassVar[tuple[str, ...]] = ()  # kinds the kernel changes without notifying
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
         raise NotImplementedError
@@ -64,9 +63,9 @@ class Kind:
         return all(fa.get(k) == v for k, v in fb.items() if k not in vol) and \
             all(k in fb or k in vol for k in fa)
 
-    def needs_resync(self, previous: Any, view: Any, deleted: bool) -> bool:
-        """Whether this change may have changed ``resync_on_change`` kinds silently."""
-        return False
+    def resyncs(self, previous: Any, view: Any, deleted: bool) -> tuple[str, ...]:
+        """The kinds this change may have changed without a notification (to dump again)."""
+        return ()
 
 
 class _Rtnl(Kind):
@@ -85,7 +84,6 @@ class LinkKind(_Rtnl):
     name = "link"
     groups = (int(lib.RTNLGRP_LINK),)
     types = {int(lib.RTM_NEWLINK): False, int(lib.RTM_DELLINK): True}
-    resync_on_change = ("route", "neighbour")
     dump_msgs = staticmethod(lambda: [dumplink_msg()])
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
@@ -95,14 +93,17 @@ class LinkKind(_Rtnl):
                 out.append((m, view.index, view))
         return out
 
-    def needs_resync(self, previous: Any, view: Any, deleted: bool) -> bool:
-        # IPv4 routes of a link that goes down are flushed, and RTNH_F_LINKDOWN set on carrier
-        # loss, without a notification
+    def resyncs(self, previous: Any, view: Any, deleted: bool) -> tuple[str, ...]:
+        # IPv4 routes of a link that goes down are flushed, and RTNH_F_LINKDOWN set or cleared
+        # with the carrier, without a notification; a new veth is announced before its peer
+        # is set (IFLA_LINK 0), and the peer is never announced
         if deleted:
-            return True
+            return ("route", "neighbour")
         if previous is None:
-            return False
-        return bool((previous._header[3] & _UP_MASK) != (view._header[3] & _UP_MASK))
+            return ("link",) if view.link == 0 and view.kind == "veth" else ()
+        if (previous._header[3] & _UP_MASK) != (view._header[3] & _UP_MASK):
+            return ("route",)
+        return ()
 
 
 class AddressKind(_Rtnl):

@@ -68,3 +68,18 @@ def kernel_state(ns: Any, kind: str) -> dict[Hashable, dict[str, Any]]:
             return {(v.family, v.table, v._header[7], v._header[3], v.dst, v.metric): comparable(v)
                     for v in h.routes.dump(table=None) if not v._header[8] & 0x200}
     raise AssertionError(kind)
+
+
+def until(ev: Any, pred: Any, timeout: float = 5.0) -> Event:
+    """The first event matching ``pred`` (events before it are skipped); fails after ``timeout``
+    seconds without a match."""
+    import time
+    deadline = time.monotonic() + timeout
+    seen: list[str] = []
+    while True:
+        e = ev.get(max(0.0, deadline - time.monotonic()))
+        if e is None:
+            raise AssertionError(f"no matching event within {timeout} s; saw {seen[-10:]}")
+        if pred(e):
+            return e
+        seen.append(repr(e))
