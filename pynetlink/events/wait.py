@@ -34,7 +34,9 @@ class DadFailed(OSError):
 
 
 def _where(netns: NetnsRef) -> str:
-    return "" if netns is None else f" in netns {netns}"
+    if netns is None:
+        return ""
+    return f" in netns {getattr(netns, 'name', None) or getattr(netns, 'path', None) or netns}"
 
 
 class _Waiter:
