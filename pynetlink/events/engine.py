@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import errno
 from collections import deque
+from itertools import chain
+from operator import itemgetter
 from typing import Any, Callable, Hashable, Sequence
 
 from .._native import lib
@@ -32,12 +34,14 @@ from ..codec.rows import Rows, decode
 from ..codec.schema import Family
 from ..errors import NetlinkError
 from .event import CHANGED, CURRENT, DELETED, KERNEL, NEW, RESYNC, Event
-from .kinds import DumpItems, Kind, Scope
+from .kinds import DumpItems, Item, Kind, Scope
 
 SILENT = "silent"                     # a first dump that loads the state without reporting it
 _DONE, _ERROR = int(lib.NLMSG_DONE), int(lib.NLMSG_ERROR)
 _DUMP_INTR = int(lib.NLM_F_DUMP_INTR)
 _RETRY = {errno.ENOBUFS, errno.EINTR, errno.EAGAIN, errno.EBUSY}
+_END = object()                       # the key of a dump's NLMSG_DONE / NLMSG_ERROR in a walk
+_first = itemgetter(0)
 
 
 class _Pending:
@@ -70,7 +74,9 @@ class Engine:
 
     def __init__(self, kinds: Sequence[Kind], family: Family, portid: int,
                  send: Callable[[DumpItems], int], *, netns: str | None = None,
-                 start_with_current: bool = False) -> None:
+                 start_with_current: bool = False, load: bool = True) -> None:
+        """``load=False`` starts from an empty state without a first dump (to replay
+        recorded buffers)."""
         self.kinds = list(kinds)
         self.family = family
         self.portid = portid
@@ -81,11 +87,11 @@ class Engine:
             t: (k, gone) for k in self.kinds for t, gone in k.types.items()}
         self.state: dict[str, dict[Hashable, Any]] = {k.name: {} for k in self.kinds}
         self.queue: deque[_Pending] = deque(
-            _Pending(k, CURRENT if start_with_current else SILENT) for k in self.kinds)
+            _Pending(k, CURRENT if start_with_current else SILENT) for k in self.kinds if load)
         self.current: _Dump | None = None
         self.resyncs = 0                  # overflows recovered from
         self.redumps = 0                  # dumps sent after the first ones
-        self._loaded: set[str] = set()
+        self._loaded: set[str] = set() if load else set(self.by_name)
         self._start_next()
 
     # -- public ---------------------------------------------------------------------------
@@ -125,64 +131,75 @@ class Engine:
     # -- walking a buffer -----------------------------------------------------------------
     def _walk(self, rows: Rows, out: list[Event]) -> None:
         by_type = self.by_type
-        order: list[int] = []
         groups: dict[int, list[int]] = {}
         tf, end, n, i = rows.tf, rows.end, rows.count, 0
         while i < n:
-            order.append(i)
             t = tf[i] & 0xFFFF
-            if t in by_type:
-                g = groups.get(t)
-                if g is None:
-                    groups[t] = [i]
-                else:
-                    g.append(i)
+            g = groups.get(t)
+            if g is None:
+                groups[t] = [i]
+            else:
+                g.append(i)
             i = end[i]
-        items: dict[int, list[tuple[Hashable, Any]]] = {}
-        for t, msgs in groups.items():
-            for m, key, view in by_type[t][0].parse(rows, msgs):
-                got = items.get(m)
-                if got is None:
-                    items[m] = [(key, view)]
-                else:
-                    got.append((key, view))
+        parsed = [by_type[t][0].parse(rows, msgs) for t, msgs in groups.items() if t in by_type]
+        items = parsed[0] if len(parsed) == 1 else sorted(chain.from_iterable(parsed), key=_first)
+        if self.current is None and not self.queue:     # no dump: every message is a notification
+            self._notifications(items, tf, out)
+            return
+        ends = groups.get(_DONE, []) + groups.get(_ERROR, [])
+        if ends:
+            items = sorted([*items, *((m, _END, None) for m in ends)], key=_first)
         data, off, val, portid = rows.data, rows.off, rows.val, self.portid
-        for m in order:
+        for m, key, view in items:
             cur = self.current
             if (cur is not None and val[m] & 0xFFFFFFFF == cur.seq
                     and int.from_bytes(data[off[m] + 12:off[m] + 16], "little") == portid):
-                self._reply(rows, m, items.get(m, ()), out)
-                continue
-            got = items.get(m)
-            if got:
+                if key is _END:
+                    self._end(rows, m, out)
+                else:
+                    if val[m] >> 32 & _DUMP_INTR:
+                        cur.dirty = True
+                    if cur.scope(key):
+                        cur.merged[key] = view
+            elif key is not _END:
                 kind, gone = by_type[tf[m] & 0xFFFF]
-                for key, view in got:
-                    self._notified(kind, key, view, gone, out)
+                self._notified(kind, key, view, gone, out)
 
-    def _reply(self, rows: Rows, m: int, items: Sequence[tuple[Hashable, Any]], out: list[Event]) -> None:
+    def _notifications(self, items: list[Item], tf: Any, out: list[Event]) -> None:
+        """``_apply`` for a buffer of notifications only, inlined for kinds that neither hold
+        children nor cause re-dumps (the hot path: thousands of events per buffer)."""
+        by_type, states, netns, append = self.by_type, self.state, self.netns, out.append
+        for m, key, view in items:
+            kind, gone = by_type[tf[m] & 0xFFFF]
+            if not kind.plain:
+                self._apply(kind, key, None if gone else view, view, KERNEL, out)
+                continue
+            st = states[kind.name]
+            prev = st.get(key)
+            if gone:
+                if prev is not None:
+                    del st[key]
+                    append(Event(kind.name, DELETED, view, prev, key, netns, KERNEL))
+            else:
+                st[key] = view
+                append(Event(kind.name, NEW if prev is None else CHANGED, view, prev, key, netns, KERNEL))
+
+    def _end(self, rows: Rows, m: int, out: list[Event]) -> None:
+        """NLMSG_DONE or NLMSG_ERROR of the dump in flight."""
         cur = self.current
         assert cur is not None
-        t = rows.type(m)
-        if t == _DONE or t == _ERROR:
-            o = rows.off[m] + 16
-            code = int.from_bytes(rows.data[o:o + 4], "little", signed=True)
-            self.current = None
-            if t == _DONE and rows.msg_flags(m) & _DUMP_INTR:
-                cur.dirty = True
-            if -code in _RETRY:
-                cur.dirty = True                          # the kernel gave up this dump: again
-            elif code < 0 and -code != errno.ENOENT:    # ENOENT: a set deleted meanwhile = empty
-                raise NetlinkError.from_errno(-code, f"dump {cur.kind.name}s", self.netns or "",
-                                              "while watching events")
-            self._finish(cur, out)
-            self._start_next()
-            return
-        if rows.msg_flags(m) & _DUMP_INTR:
+        o = rows.off[m] + 16
+        code = int.from_bytes(rows.data[o:o + 4], "little", signed=True)
+        self.current = None
+        if rows.type(m) == _DONE and rows.msg_flags(m) & _DUMP_INTR:
             cur.dirty = True
-        scope, merged = cur.scope, cur.merged
-        for key, view in items:
-            if scope(key):
-                merged[key] = view
+        if -code in _RETRY:
+            cur.dirty = True                          # the kernel gave up this dump: again
+        elif code < 0 and -code != errno.ENOENT:    # ENOENT: a set deleted meanwhile = empty
+            raise NetlinkError.from_errno(-code, f"dump {cur.kind.name}s", self.netns or "",
+                                          "while watching events")
+        self._finish(cur, out)
+        self._start_next()
 
     def _notified(self, kind: Kind, key: Hashable, view: Any, gone: bool, out: list[Event]) -> None:
         cur = self.current

@@ -70,6 +70,7 @@ class TableKind(_Nft):
     name = "table"
     what = "TABLE"
     children = ("chain", "rule", "set", "element")
+    plain = False
 
     def one(self, rows: Rows, m: int, fam: str) -> tuple[Hashable, Any] | None:
         name = rows.get_str(m, TABLE["name"]) or ""
@@ -82,6 +83,7 @@ class ChainKind(_Nft):
     name = "chain"
     what = "CHAIN"
     children = ("rule",)
+    plain = False
 
     def one(self, rows: Rows, m: int, fam: str) -> tuple[Hashable, Any] | None:
         c = decode_chain(rows, m)
@@ -107,6 +109,7 @@ class SetKind(_Nft):
     name = "set"
     what = "SET"
     children = ("element",)
+    plain = False
 
     def one(self, rows: Rows, m: int, fam: str) -> tuple[Hashable, Any] | None:
         name = rows.get_str(m, SET["name"]) or ""

@@ -71,6 +71,11 @@ class Events:
     tracks every object, so a "new" of a known object is "changed" and an overflow is
     repaired by re-dumping and reporting the difference (docs/events.md).
 
+    ``with Events(...)`` (and ``async with``) returns once the first state is loaded (within
+    ``timeout``), so every change made after it is reported; without ``with``, call
+    ``sync()`` first for the same. ``rcvbuf`` sizes each socket's receive buffer (with
+    ``SO_RCVBUFFORCE`` unless ``force_rcvbuf=False``).
+
     Sync: ``for e in events`` (forever), ``events.get(timeout)``, ``events.iter(timeout)``.
     Async: ``async for e in events``, ``await events.aget(timeout)``; both wait for the
     sockets with ``loop.add_reader`` (no thread) and lose nothing when cancelled.
@@ -78,8 +83,9 @@ class Events:
 
     def __init__(self, kinds: Iterable[str] = DEFAULT_KINDS, *,
                  netns: "NetnsRef | Sequence[NetnsRef]" = None, start_with_current: bool = False,
-                 rcvbuf: int = 4 << 20, force_rcvbuf: bool = True) -> None:
+                 rcvbuf: int = 4 << 20, force_rcvbuf: bool = True, timeout: float = 30.0) -> None:
         chosen = kinds_of(kinds)
+        self.timeout = timeout
         spaces: list[NetnsRef] = (list(netns) if isinstance(netns, (list, tuple)) else [netns])  # type: ignore[list-item]
         self._sources: list[_Source] = []
         self._pending: deque[Event] = deque()
@@ -116,12 +122,26 @@ class Events:
         return all(s.sub.closed for s in self._sources)
 
     def __enter__(self) -> "Events":
+        """Waits until the first state is loaded: every change after ``with`` is reported."""
+        try:
+            if not self.sync(self.timeout):
+                raise TimeoutError(f"{self!r}: the current state was not read within {self.timeout:g} s")
+        except BaseException:
+            self.close()
+            raise
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
 
     async def __aenter__(self) -> "Events":
+        """``__enter__`` on the running loop."""
+        try:
+            if not await self.async_sync(self.timeout):
+                raise TimeoutError(f"{self!r}: the current state was not read within {self.timeout:g} s")
+        except BaseException:
+            self.close()
+            raise
         return self
 
     async def __aexit__(self, *exc: object) -> None:

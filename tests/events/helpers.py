@@ -57,17 +57,21 @@ class Consumer:
 
 
 def kernel_state(ns: Any, kind: str) -> dict[Hashable, dict[str, Any]]:
-    """A fresh dump through a Handle (not through the event stream), keyed as events key it."""
+    """A fresh dump through a Handle (not through the event stream), keyed by the kind's
+    ``key_of`` (the slow path: the stream's keys come from plucked columns)."""
     from pynetlink import Handle
+    from pynetlink.events.kinds import RTNL_KINDS
+    key_of = RTNL_KINDS[kind].key_of
     with Handle(ns) as h:
         if kind == "link":
-            return {v.index: comparable(v) for v in h.links.dump()}
-        if kind == "address":
-            return {(v.family, v.link, v.address, v.prefixlen): comparable(v) for v in h.addresses.dump()}
-        if kind == "route":
-            return {(v.family, v.table, v._header[7], v._header[3], v.dst, v.metric): comparable(v)
-                    for v in h.routes.dump(table=None) if not v._header[8] & 0x200}
-    raise AssertionError(kind)
+            views: Any = h.links.dump()
+        elif kind == "address":
+            views = h.addresses.dump()
+        elif kind == "route":
+            views = [v for v in h.routes.dump(table=None) if not v._header[8] & 0x200]   # no clones
+        else:
+            raise AssertionError(kind)
+        return {key_of(v): comparable(v) for v in views}
 
 
 def until(ev: Any, pred: Any, timeout: float = 5.0) -> Event:

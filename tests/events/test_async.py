@@ -41,8 +41,8 @@ def test_async_link_and_address_events(netns: Any) -> None:
             e = await _until(ev, lambda e: e.kind == "address")
             assert (e.action, e.view.address, e.view.link) == ("new", "203.0.113.5", index)
             others = [t.name for t in threading.enumerate()
-                      if t is not threading.main_thread() and not t.name.startswith("waitpid")]
-            assert others == [], "no thread serves the stream (waitpid-*: asyncio's child watcher)"
+                      if t is not threading.main_thread() and "waitpid" not in t.name]
+            assert others == [], "no thread serves the stream (asyncio-waitpid-*: asyncio's child watcher)"
     asyncio.run(main())
 
 
