@@ -82,12 +82,6 @@ class Subscriber:
     def closed(self) -> bool:
         return self._sock.fileno() < 0
 
-    def __enter__(self) -> "Subscriber":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def send(self, items: Sequence[tuple[Compiled, Sequence[Any]]]) -> int:
         """Encode and send requests (a dump, typically); returns the first sequence number.
 

@@ -41,10 +41,15 @@ def _assert_same(ns: Any, c: Consumer, label: str | None) -> None:
         assert not differ, f"{kind}: {differ[:3]} differ: {[(want[k], got[k]) for k in differ[:1]]}"
 
 
+def _tiny(ns: Any, rcvbuf: int) -> Events:
+    """A bridge to change, and a stream with a tiny receive buffer (no SO_RCVBUFFORCE)."""
+    ip(ns, "link", "add", "br0", "type", "bridge")
+    ip(ns, "link", "set", "br0", "up")
+    return Events(KINDS, netns=ns, start_with_current=True, rcvbuf=rcvbuf, force_rcvbuf=False)
+
+
 def test_overflow_is_repaired_by_a_redump(netns: Any) -> None:
-    ip(netns, "link", "add", "br0", "type", "bridge")
-    ip(netns, "link", "set", "br0", "up")
-    with Events(KINDS, netns=netns, start_with_current=True, rcvbuf=4096, force_rcvbuf=False) as ev:
+    with _tiny(netns, 4096) as ev:
         c = Consumer()
         _consume(ev, c, 0.5)
         assert c.of("link", netns.name), "the current links came first"
@@ -58,9 +63,7 @@ def test_overflow_is_repaired_by_a_redump(netns: Any) -> None:
 
 
 def test_overflow_while_reading_concurrently(netns: Any) -> None:
-    ip(netns, "link", "add", "br0", "type", "bridge")
-    ip(netns, "link", "set", "br0", "up")
-    with Events(KINDS, netns=netns, start_with_current=True, rcvbuf=2048, force_rcvbuf=False) as ev:
+    with _tiny(netns, 2048) as ev:
         c = Consumer()
         _consume(ev, c, 0.3)
         proc = subprocess.Popen(["ip", "-n", netns.name, "-batch", "-"], stdin=subprocess.PIPE,
