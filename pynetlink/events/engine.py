@@ -169,6 +169,7 @@ class Engine:
         """``_apply`` for a buffer of notifications only, inlined for kinds that neither hold
         children nor cause re-dumps (the hot path: thousands of events per buffer)."""
         by_type, states, netns, append = self.by_type, self.state, self.netns, out.append
+        make = tuple.__new__
         for m, key, view in items:
             kind, gone = by_type[tf[m] & 0xFFFF]
             if not kind.plain:
@@ -179,10 +180,11 @@ class Engine:
             if gone:
                 if prev is not None:
                     del st[key]
-                    append(Event(kind.name, DELETED, view, prev, key, netns, KERNEL))
+                    append(make(Event, (kind.name, DELETED, view, prev, key, netns, KERNEL)))
             else:
                 st[key] = view
-                append(Event(kind.name, NEW if prev is None else CHANGED, view, prev, key, netns, KERNEL))
+                append(make(Event, (kind.name, NEW if prev is None else CHANGED, view, prev, key, netns,
+                                    KERNEL)))
 
     def _end(self, rows: Rows, m: int, out: list[Event]) -> None:
         """NLMSG_DONE or NLMSG_ERROR of the dump in flight."""

@@ -1,7 +1,7 @@
 """Event: one change of one kernel object, carrying the object's view before and after."""
 from __future__ import annotations
 
-from typing import Any, Hashable
+from typing import Any, Hashable, NamedTuple
 
 from ..rtnl.view import plain
 
@@ -21,7 +21,7 @@ def fields_of(view: Any) -> dict[str, Any]:
     return {"value": plain(view)}
 
 
-class Event:
+class Event(NamedTuple):
     """``kind`` ("link", "address", "route", "neighbour", "nsid", "table", "chain", "rule",
     "set", "element", "generation") changed by ``action`` ("new", "changed", "deleted").
 
@@ -29,20 +29,16 @@ class Event:
     ``previous`` the stream's view of it before this change (None for "new"), ``key`` its
     identity within the kind, ``netns`` the namespace it lives in, ``origin`` "kernel" (a
     notification), "current" (the first dump of ``start_with_current``) or "resync" (the
-    difference found by a re-dump).
+    difference found by a re-dump). (A named tuple: thousands are made per buffer.)
     """
 
-    __slots__ = ("kind", "action", "view", "previous", "key", "netns", "origin")
-
-    def __init__(self, kind: str, action: str, view: Any, previous: Any, key: Hashable,
-                 netns: str | None, origin: str = KERNEL) -> None:
-        self.kind = kind
-        self.action = action
-        self.view = view
-        self.previous = previous
-        self.key = key
-        self.netns = netns
-        self.origin = origin
+    kind: str
+    action: str
+    view: Any
+    previous: Any
+    key: Hashable
+    netns: str | None
+    origin: str = KERNEL
 
     @property
     def changes(self) -> dict[str, tuple[Any, Any]]:
