@@ -162,7 +162,7 @@ class AsyncNetlinkSocket:
             self._pending.update(dict.fromkeys(range(enc.seq_first, enc.seq_first + enc.n), t))
             await self._run(t)
         except asyncio.CancelledError:
-            self._drain()
+            self._drain(t, dump)
             if partial is not None:
                 partial(self.sock.interpret(enc, t.bytes(), labels))
             if locked and t.x.first_open < t.x.next_req:
@@ -257,10 +257,17 @@ class AsyncNetlinkSocket:
             if not self._read_one():
                 return
 
-    def _drain(self) -> None:
-        """Read and route everything queued now (never waits)."""
-        while self._read_one():
-            pass
+    def _drain(self, t: _Xfer, dump: bool) -> None:
+        """Read and route what is queued (never waits) until every request ``t`` sent is
+        complete. The replies of a non-dump request are queued when its send returns; a dump
+        is not read to its end here (the kernel makes more as we read): past the replies
+        that can be queued, the rest of it is left to the reader, which drops it."""
+        budget = 2 * self._charged + 8
+        x = t.x
+        while x.first_open < x.next_req and self._read_one():
+            budget -= 1
+            if dump and budget <= 0:
+                return
 
     def _read_one(self) -> bool:
         try:
