@@ -7,20 +7,20 @@ as the same flow (``rtnl.request.run_flow``) on an ``AsyncNetlinkSocket``.
 from __future__ import annotations
 
 import os
-from typing import Any, Awaitable, Generator, Sequence
+from typing import Any, Awaitable, Sequence
 
 from ..api.handle import BatchBase
 from ..api.verbs import Addresses, Fdb, Links, Neighbours, Routes
 from ..codec.specs.rtnl import RTNL
 from ..rtnl.request import Outcome, Request, run_flow
-from ..transport.aio import AsyncNetlinkSocket, adrive
+from ..transport.aio import adrive
 from ..transport.netns import NetNS
+from .base import AsyncEndpoint
 
 NETLINK_ROUTE = 0
 
 
-
-class AsyncHandle:
+class AsyncHandle(AsyncEndpoint):
     """rtnetlink in one namespace, on the running event loop.
 
     ``async with AsyncHandle("ctr1") as h:`` or ``h = await AsyncHandle("ctr1")`` (then
@@ -30,33 +30,17 @@ class AsyncHandle:
     handle at once (matched by sequence number; dumps take turns).
     """
 
+    protocol = NETLINK_ROUTE
+    family = RTNL
+
     def __init__(self, netns: "NetNS | str | int | os.PathLike[str] | None" = None, *,
                  timeout: float = 30.0, inflight: int = 256) -> None:
-        self.netns = None if netns is None else NetNS.open(netns)
-        self._timeout = timeout
-        self._inflight = inflight
-        self._asock: AsyncNetlinkSocket | None = None
+        super().__init__(netns, timeout=timeout, inflight=inflight)
         self.links: Links[Awaitable[Any]] = Links(self._run, True)
         self.addresses: Addresses[Awaitable[Any]] = Addresses(self._run, True)
         self.routes: Routes[Awaitable[Any]] = Routes(self._run, True)
         self.neighbours: Neighbours[Awaitable[Any]] = Neighbours(self._run, True)
         self.fdb: Fdb[Awaitable[Any]] = Fdb(self._run, True)
-
-    async def open(self) -> "AsyncHandle":
-        """Open the socket (once); the handle."""
-        if self._asock is None:
-            self._asock = await AsyncNetlinkSocket.open(NETLINK_ROUTE, RTNL, self.netns,
-                                                        timeout=self._timeout, inflight=self._inflight)
-        return self
-
-    def __await__(self) -> Generator[Any, None, "AsyncHandle"]:
-        return self.open().__await__()
-
-    @property
-    def sock(self) -> AsyncNetlinkSocket:
-        if self._asock is None:
-            raise RuntimeError("AsyncHandle is not open: use 'async with' or 'await AsyncHandle(...)'")
-        return self._asock
 
     async def _run(self, request: Request) -> Any:
         sock = self.sock
@@ -70,19 +54,6 @@ class AsyncHandle:
         """Execute rtnl Requests (pynetlink.rtnl) directly; one Outcome each."""
         sock = self.sock
         return await adrive(sock, run_flow(sock, requests))
-
-    def close(self) -> None:
-        if self._asock is not None:
-            self._asock.close()
-
-    async def __aenter__(self) -> "AsyncHandle":
-        return await self.open()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        return f"AsyncHandle({self.netns!r})"
 
 
 class AsyncBatch(BatchBase):

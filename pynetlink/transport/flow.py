@@ -10,13 +10,15 @@ thrown into the flow at its ``yield``, so a flow may catch them.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generator, Protocol, Sequence, TypeVar
+from typing import (Any, Awaitable, Callable, Concatenate, Generator, Generic, Literal, ParamSpec, Protocol,
+                    Sequence, TypeVar, overload)
 
 from ..codec.program import Compiled
 from ..errors import DumpInterrupted
 from .socket import DUMP_RETRIES, Label, Labels, Reply
 
 T = TypeVar("T")
+P = ParamSpec("P")
 Items = Sequence[tuple[Compiled, Sequence[Any]]]
 
 
@@ -53,6 +55,57 @@ def drive(sock: Transactor, flow: Flow[T]) -> T:
         return stop.value  # type: ignore[no-any-return]
 
 
+class SyncDriver(Protocol):
+    """An object whose operations run at once: ``_drive(flow)`` returns the value."""
+
+    flow_mode: Literal["sync"]
+
+    def _drive(self, flow: Flow[T]) -> T: ...
+
+
+class AsyncDriver(Protocol):
+    """An object whose operations are awaited: ``_drive(flow)`` returns an awaitable."""
+
+    flow_mode: Literal["async"]
+
+    def _drive(self, flow: Flow[T]) -> Awaitable[T]: ...
+
+
+class operation(Generic[P, T]):
+    """A method written once as a flow, run by its object's ``_drive``.
+
+    ``name = operation(_name_flow)`` in a class shared by a blocking and an asyncio front end
+    gives ``obj.name(...)`` returning the value on a ``SyncDriver`` and an awaitable on an
+    ``AsyncDriver`` (typed per front end). Inside flows call the generator method itself
+    (``yield from self._name_flow(...)``).
+    """
+
+    def __init__(self, fn: Callable[Concatenate[Any, P], Flow[T]]) -> None:
+        self.fn = fn
+        self.__doc__ = fn.__doc__
+
+    def __call__(self, obj: Any, *args: P.args, **kw: P.kwargs) -> Any:
+        """Called through the class: ``Cls.name(obj, ...)``."""
+        return obj._drive(self.fn(obj, *args, **kw))
+
+    @overload
+    def __get__(self, obj: None, owner: type) -> "operation[P, T]": ...
+    @overload
+    def __get__(self, obj: SyncDriver, owner: type) -> Callable[P, T]: ...
+    @overload
+    def __get__(self, obj: AsyncDriver, owner: type) -> Callable[P, Awaitable[T]]: ...
+
+    def __get__(self, obj: Any, owner: type) -> Any:
+        if obj is None:
+            return self
+        fn, run = self.fn, obj._drive
+
+        def call(*args: Any, **kw: Any) -> Any:
+            return run(fn(obj, *args, **kw))
+        call.__doc__ = fn.__doc__
+        return call
+
+
 def transact(items: Items, labels: Labels = None, *, atomic: bool = False, chunk: int = 64) -> Flow[Reply]:
     """One transfer (errors in the Reply's results)."""
     return (yield Transfer(items, labels, atomic, chunk))
@@ -76,4 +129,5 @@ def dump(prog: Compiled, values: Sequence[Any], label: Label = ("dump", ""),
     raise DumpInterrupted(label[0], retries + 1, reply)
 
 
-__all__ = ["Flow", "Items", "Transactor", "Transfer", "drive", "dump", "request", "transact"]
+__all__ = ["AsyncDriver", "Flow", "Items", "SyncDriver", "Transactor", "Transfer", "drive", "dump", "operation",
+           "request", "transact"]
