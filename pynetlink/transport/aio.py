@@ -106,7 +106,7 @@ class AsyncNetlinkSocket:
         self._cscratch = ffi.from_buffer(self._scratch)
         self._dump_lock = asyncio.Lock()
         self._charged = 0
-        self._room: deque[asyncio.Future[None]] = deque()
+        self._room: deque[tuple[int, _Xfer, asyncio.Future[None]]] = deque()
         self._closed = False
         self._watchdog: asyncio.TimerHandle | None = None
         self.on_unsolicited: Callable[[bytes], None] | None = None
@@ -184,11 +184,10 @@ class AsyncNetlinkSocket:
         t.progress = self._loop.time()
         if self._watchdog is None:
             self._watchdog = self._loop.call_later(self.sock.timeout, self._watch)
+        oneshot = x.flags & lib.PNL_XF_ONESHOT
         while True:
-            while self._charged and self._charged + x.chunk_msgs > self.inflight:
-                room = self._loop.create_future()
-                self._room.append(room)
-                await room
+            if not t.charged:
+                await self._reserve(t, enc.n - x.next_req if oneshot else min(x.chunk_msgs, enc.n - x.next_req))
             before = x.next_req
             rc = lib.pnl_xfer_send(self._fd, enc.buf, enc.length, enc.seq_first, enc.status, enc.n, x)
             if rc == -errno.EAGAIN:
@@ -196,8 +195,11 @@ class AsyncNetlinkSocket:
                 continue
             if rc < 0:
                 raise self.sock._transfer_error(-rc)
-            t.charged += x.next_req - before
-            self._charged += x.next_req - before
+            sent = x.next_req - before
+            if sent < t.charged:                 # a shorter chunk than reserved (its byte limit)
+                self._charged -= t.charged - sent
+                t.charged = sent
+                self._wake()
             if rc == _WAIT:
                 t.waiter = self._loop.create_future()
                 rc = await t.waiter
@@ -206,14 +208,36 @@ class AsyncNetlinkSocket:
             if t.error is not None or rc == _COMPLETE:
                 return
 
+    async def _reserve(self, t: _Xfer, want: int) -> None:
+        """Count ``want`` requests of ``t`` against the in-flight limit, waiting (first come,
+        first served) while it is reached; a batch alone on the socket may exceed it."""
+        if not self._room and (not self._charged or self._charged + want <= self.inflight):
+            self._charged += want
+            t.charged += want
+            return
+        room: asyncio.Future[None] = self._loop.create_future()
+        self._room.append((want, t, room))
+        await room                               # _wake charged t before waking it
+
+    def _wake(self) -> None:
+        room = self._room
+        while room:
+            want, t, fut = room[0]
+            if fut.done():                       # its task was cancelled meanwhile
+                room.popleft()
+                continue
+            if self._charged and self._charged + want > self.inflight:
+                return
+            room.popleft()
+            self._charged += want
+            t.charged += want
+            fut.set_result(None)
+
     def _uncharge(self, t: _Xfer) -> None:
         if t.charged:
             self._charged -= t.charged
             t.charged = 0
-            while self._room:
-                room = self._room.popleft()
-                if not room.done():
-                    room.set_result(None)
+            self._wake()
 
     def _forget(self, t: _Xfer) -> None:
         pop = self._pending.pop

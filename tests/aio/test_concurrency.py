@@ -91,3 +91,17 @@ def test_the_loop_keeps_running_during_a_large_batch(netns: Any) -> None:
 
     asyncio.run(main())
     assert len(addresses(netns, "eth0")) == 3000
+
+
+def test_a_small_in_flight_limit_queues_requests_in_order(netns: Any) -> None:
+    async def main() -> None:
+        async with AsyncHandle(netns, inflight=8) as h:
+            await h.links.create(Veth("eth0", peer="eth0p"), up=True)
+            b = h.batch(chunk=32)                  # a chunk larger than the limit waits for an idle socket
+            outs = [b.addresses.add("eth0", addr(i)) for i in range(500, 700)]
+            await asyncio.gather(b.run(), *[h.addresses.add("eth0", addr(i)) for i in range(500)])
+            assert all(o.ok for o in outs)
+            assert h.sock.busy == 0 and h.sock._charged == 0
+
+    asyncio.run(main())
+    assert addresses(netns, "eth0") == {addr(i) for i in range(700)}
