@@ -62,10 +62,9 @@ class _Xfer:
 
     def __init__(self, enc: Encoded, atomic: bool, chunk: int, sndbuf: int) -> None:
         self.enc = enc
-        self.cap = 4096
-        self.data = ffi.new("uint8_t[]", self.cap)
+        self.cap = 0
+        self.data: Any = ffi.NULL        # allocated when a reply leaves something to keep
         x = self.x = ffi.new("struct pnl_xfer *")
-        x.data, x.data_cap = self.data, self.cap
         x.chunk_msgs = chunk
         x.chunk_bytes = max(16384, min(sndbuf // 4, 1 << 20))
         x.flags = lib.PNL_XF_ONESHOT if atomic else 0
@@ -76,7 +75,19 @@ class _Xfer:
         self.progress = 0.0
 
     def take(self, src: Any, got: int) -> int:
-        x = self.x
+        """Hand one received datagram (``got`` bytes at ``src``) to the status table."""
+        x, enc = self.x, self.enc
+        if not x.data_len:               # nothing kept yet: take it where it was received
+            x.data, x.data_cap = src, got
+            rc = int(lib.pnl_xfer_take(x, got, enc.seq_first, enc.status, enc.n))
+            kept = x.data_len            # data and errors stay (acks do not): copy them
+            if kept:
+                if self.cap < kept:
+                    self.cap = max(4096, kept * 2)
+                    self.data = ffi.new("uint8_t[]", self.cap)
+                ffi.memmove(self.data, src, kept)
+            x.data, x.data_cap = self.data, self.cap
+            return rc
         if self.cap - x.data_len < got:
             cap = max(self.cap * 2, x.data_len + got)
             data = ffi.new("uint8_t[]", cap)
@@ -84,11 +95,11 @@ class _Xfer:
             self.data, self.cap = data, cap
             x.data, x.data_cap = data, cap
         ffi.memmove(self.data + x.data_len, src, got)
-        enc = self.enc
         return int(lib.pnl_xfer_take(x, got, enc.seq_first, enc.status, enc.n))
 
     def bytes(self) -> bytes:
-        return bytes(ffi.buffer(self.data, self.x.data_len))
+        n = self.x.data_len
+        return bytes(ffi.buffer(self.data, n)) if n else b""
 
 
 class AsyncNetlinkSocket:
