@@ -49,20 +49,13 @@ class Env:
 
 
 # -- W5 ---------------------------------------------------------------------------------------------
-def w5_sync_batch(env: Env, n: int) -> float:
+def w5_sync(env: Env, n: int, batch: bool) -> float:
     with Handle(env.host) as h:
         t = time.perf_counter()
         with h.batch() as b:
+            target = b if batch else h            # one batch, or one call (and transfer) each
             for i in range(n):
-                b.routes.add(f"{route_dst(i)}/32", via=ROUTE_GW, table=ROUTE_TABLE)
-        return time.perf_counter() - t
-
-
-def w5_sync_calls(env: Env, n: int) -> float:
-    with Handle(env.host) as h:
-        t = time.perf_counter()
-        for i in range(n):
-            h.routes.add(f"{route_dst(i)}/32", via=ROUTE_GW, table=ROUTE_TABLE)
+                target.routes.add(f"{route_dst(i)}/32", via=ROUTE_GW, table=ROUTE_TABLE)
         return time.perf_counter() - t
 
 
@@ -84,7 +77,7 @@ async def w5_aio_tasks(env: Env, n: int) -> float:
 
 
 async def w5_pyroute2(env: Env, n: int) -> float:
-    from pyroute2 import AsyncIPRoute
+    from pyroute2 import AsyncIPRoute  # type: ignore[import-untyped]
     async with AsyncIPRoute(netns=env.host.name) as ipr:
         t = time.perf_counter()
         await asyncio.gather(*[ipr.route("add", dst=f"{route_dst(i)}/32", gateway=ROUTE_GW, table=ROUTE_TABLE)
@@ -122,7 +115,7 @@ async def w1_aio(env: Env, n: int) -> float:
             for i, c in enumerate(ctrs):
                 b.links.create(Veth(veth_name(i), peer="eth0", peer_netns=c, master=BRIDGE), up=True)
 
-        async def container(i: int, c: NetNS) -> None:
+        async def container(i: int, c: Any) -> None:
             async with AsyncHandle(c) as h, h.batch() as b:
                 b.links.set("lo", up=True)
                 b.links.set("eth0", up=True)
@@ -162,8 +155,9 @@ async def w1_pyroute2(env: Env, n: int) -> float:
 
 Run = Callable[[Env, int], "float | Awaitable[float]"]
 CASES: dict[str, dict[str, Run]] = {
-    "W5": {"blocking API, one batch": w5_sync_batch, "asyncio API, one batch": w5_aio_batch,
-           "blocking API, one call each": w5_sync_calls, "asyncio API, one task each": w5_aio_tasks,
+    "W5": {"blocking API, one batch": lambda env, n: w5_sync(env, n, True), "asyncio API, one batch": w5_aio_batch,
+           "blocking API, one call each": lambda env, n: w5_sync(env, n, False),
+           "asyncio API, one task each": w5_aio_tasks,
            "pyroute2 AsyncIPRoute, one task each": w5_pyroute2},
     "W1": {"blocking API": w1_sync, "asyncio API": w1_aio, "pyroute2 AsyncIPRoute": w1_pyroute2},
 }
@@ -219,13 +213,13 @@ def main() -> int:
                 time.sleep(0.2)                  # let the kernel finish tearing down
         print(f"repetition {rep + 1}/{args.reps} done", file=sys.stderr)
     lines = []
-    for w, impls in times.items():
+    for w, measured in times.items():
         lines += [f"**{w}, N={sizes[w]}** ({args.reps} repetitions)", "",
                   "| implementation | median | min–max | × blocking |", "|---|---|---|---|"]
-        for name, vals in impls.items():
+        for name, vals in measured.items():
             med = statistics.median(vals)
             base = BASELINE[w].get(name)
-            ratio = f"{med / statistics.median(impls[base]):.2f}x" if base else ""
+            ratio = f"{med / statistics.median(measured[base]):.2f}x" if base else ""
             lines.append(f"| {name} | {med * 1e3:.1f} ms | {min(vals) * 1e3:.1f}–{max(vals) * 1e3:.1f} ms | {ratio} |")
         lines.append("")
     text = "\n".join(lines)

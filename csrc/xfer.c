@@ -189,6 +189,20 @@ static void cancel_open(struct pnl_status *st, uint32_t from, uint32_t to, int e
         }
 }
 
+/* Take one datagram received at data + data_len; 1 when a batch framing error ended the
+ * batch (its open requests cancelled), 0 to go on, -errno on malformed data. */
+static int take_datagram(struct pnl_xfer *x, size_t got, uint32_t seq_first,
+                         struct pnl_status *st, uint32_t n)
+{
+    int rc = take_replies(x, x->data_len, x->data_len + got, seq_first, st, n);
+
+    if (rc == 1) {
+        cancel_open(st, x->first_open, n, ECANCELED, 0);
+        x->first_open = x->next_req = n;
+    }
+    return rc;
+}
+
 int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
              struct pnl_status *st, uint32_t n, struct pnl_xfer *x)
 {
@@ -249,14 +263,9 @@ int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
             return -EMSGSIZE;                    /* never parse a truncated datagram */
         if (mh.msg_namelen < sizeof(from) || from.nl_pid != 0)
             continue;                            /* not from the kernel */
-        rc = take_replies(x, x->data_len, x->data_len + (size_t)got, seq_first, st, n);
-        if (rc < 0)
-            return rc;
-        if (rc == 1) {
-            cancel_open(st, x->first_open, n, ECANCELED, 0);
-            x->first_open = x->next_req = n;
-            return 0;
-        }
+        rc = take_datagram(x, got, seq_first, st, n);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
     }
 }
 
@@ -299,12 +308,6 @@ int pnl_xfer_take(struct pnl_xfer *x, uint32_t got, uint32_t seq_first,
     if (x->data_len > x->data_cap || got > x->data_cap - x->data_len || x->next_req > n)
         return -EINVAL;
     x->n_recvmsg++;
-    rc = take_replies(x, x->data_len, x->data_len + (size_t)got, seq_first, st, n);
-    if (rc < 0)
-        return rc;
-    if (rc == 1) {
-        cancel_open(st, x->first_open, n, ECANCELED, 0);
-        x->first_open = x->next_req = n;
-    }
-    return settle(x, st, n);
+    rc = take_datagram(x, got, seq_first, st, n);
+    return rc < 0 ? rc : settle(x, st, n);
 }
