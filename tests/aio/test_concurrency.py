@@ -105,3 +105,36 @@ def test_a_small_in_flight_limit_queues_requests_in_order(netns: Any) -> None:
 
     asyncio.run(main())
     assert addresses(netns, "eth0") == {addr(i) for i in range(700)}
+
+
+def test_opening_handles_in_namespaces_does_not_block_the_loop(make_netns: Any) -> None:
+    spaces = [make_netns("aio-o") for _ in range(8)]
+
+    async def main() -> int:
+        ticks = 0
+        running = True
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while running:
+                ticks += 1
+                await asyncio.sleep(0)
+
+        t = asyncio.create_task(ticker())
+        await asyncio.sleep(0)
+        start = ticks
+        # each socket is opened inside its namespace by a helper thread the loop awaits
+        handles = await asyncio.gather(*[AsyncHandle(ns).open() for ns in spaces])
+        during = ticks - start
+        running = False
+        await t
+        try:
+            names = await asyncio.gather(*[h.links.get(1) for h in handles])
+            assert [v.name for v in names] == ["lo"] * 8
+            assert [h.sock.netns for h in handles] == spaces
+        finally:
+            for h in handles:
+                h.close()
+        return during
+
+    assert asyncio.run(main()) > 8
