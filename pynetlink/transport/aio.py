@@ -272,9 +272,14 @@ class AsyncNetlinkSocket:
         """One timer per socket: fail the batches without a reply for ``timeout`` seconds."""
         self._watchdog = None
         now, limit = self._loop.time(), self.sock.timeout
-        waiting = [t for t in set(self._pending.values()) if not t.orphan]
+        waiting = list(set(self._pending.values()))
         for t in waiting:
-            if now - t.progress >= limit:
+            if now - t.progress < limit:
+                continue
+            if t.orphan:                 # the rest of a cut-off dump never came: give up on it
+                self._forget(t)
+                self._dump_lock.release()
+            else:
                 self._fail(t, self.sock._transfer_error(errno.ETIMEDOUT))
         if waiting and not self._closed:
             first = min(t.progress for t in waiting)
