@@ -74,8 +74,8 @@ class _LinkWaiter(_Waiter):
         v = _find_link(ev, self.link)
         if v is None or (self.up and not v.up):
             return None
-        if self.carrier and not (v._header[3] & _LOWER_UP or v.operstate == "up"):
-            return None
+        if self.carrier and not (v._header[3] & _LOWER_UP and v.operstate in ("up", "unknown")):
+            return None                       # operstate follows IFF_LOWER_UP a moment later
         return v
 
     def last(self, ev: Events) -> str:
@@ -168,7 +168,8 @@ async def _async_wait(w: _Waiter, netns: NetnsRef, timeout: float) -> Any:
 def wait_link(link: str | int, *, netns: NetnsRef = None, up: bool = False, carrier: bool = False,
               timeout: float = 10.0) -> Any:
     """Wait until ``link`` (name or ifindex) exists in ``netns`` (and is admin ``up``, and has
-    ``carrier``: IFF_LOWER_UP / operstate up); returns its LinkView."""
+    ``carrier``: IFF_LOWER_UP and operstate up, or unknown for drivers that report none);
+    returns its LinkView."""
     return _wait(_LinkWaiter(link, up, carrier, netns), netns, timeout)
 
 
