@@ -6,12 +6,14 @@ as the same flow (``rtnl.request.run_flow``) on an ``AsyncNetlinkSocket``.
 """
 from __future__ import annotations
 
+import asyncio
 import os
 from typing import Any, Awaitable, Sequence
 
 from ..api.handle import BatchBase
 from ..api.verbs import Addresses, Fdb, Links, Neighbours, Routes
 from ..codec.specs.rtnl import RTNL
+from ..errors import InvalidArgument
 from ..rtnl.request import Outcome, Request, run_flow
 from ..transport.aio import adrive
 from ..transport.netns import NetNS
@@ -36,6 +38,8 @@ class AsyncHandle(AsyncEndpoint):
     def __init__(self, netns: "NetNS | str | int | os.PathLike[str] | None" = None, *,
                  timeout: float = 30.0, inflight: int = 256) -> None:
         super().__init__(netns, timeout=timeout, inflight=inflight)
+        self._queued: list[tuple[Request, asyncio.Future[Any]]] = []
+        self._senders: set[asyncio.Task[None]] = set()
         self.links: Links[Awaitable[Any]] = Links(self._run, True)
         self.addresses: Addresses[Awaitable[Any]] = Addresses(self._run, True)
         self.routes: Routes[Awaitable[Any]] = Routes(self._run, True)
@@ -43,8 +47,47 @@ class AsyncHandle(AsyncEndpoint):
         self.fdb: Fdb[Awaitable[Any]] = Fdb(self._run, True)
 
     async def _run(self, request: Request) -> Any:
+        return await self._enqueue(request)
+
+    def _enqueue(self, request: Request) -> "asyncio.Future[Any]":
+        """Queue one verb's request. The requests of every task queued during one turn of the
+        loop go out together (one transfer, in the order queued; each has its own sequence
+        number, reply, value or error); a request whose task is cancelled before that is not
+        sent."""
+        self.sock                                     # raises when not open
+        loop = asyncio.get_running_loop()
+        if not self._queued:
+            loop.call_soon(self._flush)
+        fut: asyncio.Future[Any] = loop.create_future()
+        self._queued.append((request, fut))
+        return fut
+
+    def _flush(self) -> None:
+        queued = [q for q in self._queued if not q[1].done()]
+        self._queued = []
+        if queued:
+            task = asyncio.ensure_future(self._send(queued))
+            self._senders.add(task)
+            task.add_done_callback(self._senders.discard)
+
+    async def _send(self, queued: list[tuple[Request, "asyncio.Future[Any]"]]) -> None:
         sock = self.sock
-        return (await adrive(sock, run_flow(sock, [request])))[0].result()
+        try:
+            outcomes = await adrive(sock, run_flow(sock, [r for r, _ in queued]))
+        except InvalidArgument as exc:                # bad input of one: nothing was sent
+            if len(queued) == 1:
+                _settle(queued[0][1], exc, None)
+            else:
+                await asyncio.gather(*[self._send([q]) for q in queued])
+            return
+        except BaseException as exc:
+            for _, fut in queued:
+                _settle(fut, exc, None)
+            if isinstance(exc, asyncio.CancelledError):
+                raise
+            return
+        for (_, fut), out in zip(queued, outcomes):
+            _settle(fut, out.error, out.value)
 
     def batch(self, *, rollback: bool = False, chunk: int = 64) -> "AsyncBatch":
         """Queue requests and send them together: ``async with h.batch() as b:`` (see AsyncBatch)."""
@@ -54,6 +97,15 @@ class AsyncHandle(AsyncEndpoint):
         """Execute rtnl Requests (pynetlink.rtnl) directly; one Outcome each."""
         sock = self.sock
         return await adrive(sock, run_flow(sock, requests))
+
+
+def _settle(fut: "asyncio.Future[Any]", error: BaseException | None, value: Any) -> None:
+    if fut.done():                                    # its task was cancelled
+        return
+    if error is not None:
+        fut.set_exception(error)
+    else:
+        fut.set_result(value)
 
 
 class AsyncBatch(BatchBase):
