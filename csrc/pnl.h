@@ -103,6 +103,12 @@ int pnl_xfer_send(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first
                   struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
 int pnl_xfer_take(struct pnl_xfer *x, uint32_t got, uint32_t seq_first,
                   struct pnl_status *st, uint32_t n);
+/* pnl_xfer_recv: receive and take this batch's datagrams until it must wait (PNL_XS_*), or: */
+#define PNL_XS_OTHER    3   /* buf holds a datagram (*pending bytes) for the caller to route   */
+#define PNL_XS_GROW     4   /* the kept replies (*pending bytes) are at x->data == buf: copy out */
+#define PNL_XS_MORE     5   /* max_reads datagrams taken: more may be queued                   */
+int pnl_xfer_recv(int fd, uint8_t *buf, uint32_t cap, uint32_t *pending, uint32_t max_reads,
+                  uint32_t seq_first, struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
 
 /* ---- decoder: one call turns a receive buffer into a flat row table ----
  * schema (u32 words): magic, n_msgs, n_sets, n_sels;

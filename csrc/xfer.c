@@ -311,3 +311,74 @@ int pnl_xfer_take(struct pnl_xfer *x, uint32_t got, uint32_t seq_first,
     rc = take_datagram(x, got, seq_first, st, n);
     return rc < 0 ? rc : settle(x, st, n);
 }
+
+/* Receive (never waiting) and take this batch's datagrams into buf, until the batch is
+ * complete or must wait, or a datagram needs the caller: one of another batch, or one whose
+ * kept part does not fit data (then x->data points into buf at the kept bytes). The caller
+ * routes or takes that one (its length in *pending). */
+int pnl_xfer_recv(int fd, uint8_t *buf, uint32_t cap, uint32_t *pending, uint32_t max_reads,
+                  uint32_t seq_first, struct pnl_status *st, uint32_t n, struct pnl_xfer *x)
+{
+    *pending = 0;
+    if (x->data_len > x->data_cap || x->next_req > n)
+        return -EINVAL;
+    for (uint32_t reads = 0;; reads++) {
+        struct sockaddr_nl from;
+        struct iovec iov = { .iov_base = buf, .iov_len = cap };
+        struct msghdr mh;
+        struct nlmsghdr h;
+        uint8_t *own = x->data;
+        uint32_t own_cap = x->data_cap;
+        ssize_t got;
+        int rc = settle(x, st, n);
+
+        if (rc != PNL_XS_WAIT)
+            return rc;
+        if (reads == max_reads)
+            return PNL_XS_MORE;
+        memset(&mh, 0, sizeof(mh));
+        mh.msg_name = &from;
+        mh.msg_namelen = sizeof(from);
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        got = recvmsg(fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return errno == EAGAIN || errno == EWOULDBLOCK ? PNL_XS_WAIT : -errno;
+        if ((size_t)got > cap || (mh.msg_flags & MSG_TRUNC))
+            return -EMSGSIZE;                    /* never parse a truncated datagram */
+        if ((size_t)got < NLMSG_HDRLEN || mh.msg_namelen < sizeof(from) || from.nl_pid != 0)
+            continue;                            /* not from the kernel */
+        memcpy(&h, buf, sizeof(h));
+        if (h.nlmsg_seq - seq_first >= n || (x->data_len && own_cap - x->data_len < (size_t)got)) {
+            *pending = (uint32_t)got;
+            return PNL_XS_OTHER;
+        }
+        x->n_recvmsg++;
+        if (x->data_len) {                       /* append to what is kept */
+            memcpy(own + x->data_len, buf, (size_t)got);
+            rc = take_datagram(x, (size_t)got, seq_first, st, n);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        x->data = buf;                           /* nothing kept yet: take it where it is */
+        x->data_cap = (uint32_t)got;
+        rc = take_datagram(x, (size_t)got, seq_first, st, n);
+        if (rc < 0) {
+            x->data = own;
+            x->data_cap = own_cap;
+            x->data_len = 0;
+            return rc;
+        }
+        if (x->data_len > own_cap) {
+            *pending = x->data_len;
+            return PNL_XS_GROW;                  /* x->data is buf: the caller copies it out */
+        }
+        if (x->data_len)
+            memcpy(own, buf, x->data_len);
+        x->data = own;
+        x->data_cap = own_cap;
+    }
+}

@@ -49,9 +49,11 @@ from .netns import NetNS
 from .socket import Labels, NetlinkSocket, Reply
 
 RECV_SIZE = 1 << 17              # the largest datagram we accept (dump chunks are <= 32 kB)
-READS_PER_WAKEUP = 256           # datagrams read per reader callback (then other tasks run)
+READS_PER_WAKEUP = 512           # datagrams read per reader callback (then other tasks run)
+READS_PER_CALL = 64              # of which taken in one C call for one batch
 _SEQ = struct.Struct("=I")
 _WAIT, _IDLE, _COMPLETE = int(lib.PNL_XS_WAIT), int(lib.PNL_XS_IDLE), int(lib.PNL_XS_COMPLETE)
+_OTHER, _GROW, _MORE = int(lib.PNL_XS_OTHER), int(lib.PNL_XS_GROW), int(lib.PNL_XS_MORE)
 _DUMP = int(lib.PNL_ST_DUMP)
 
 
@@ -97,6 +99,14 @@ class _Xfer:
         ffi.memmove(self.data + x.data_len, src, got)
         return int(lib.pnl_xfer_take(x, got, enc.seq_first, enc.status, enc.n))
 
+    def adopt(self, kept: int) -> None:
+        """Copy the replies kept in the receive area (pnl_xfer_recv's PNL_XS_GROW) to our own."""
+        if self.cap < kept:
+            self.cap = max(4096, kept * 2)
+            self.data = ffi.new("uint8_t[]", self.cap)
+        ffi.memmove(self.data, self.x.data, kept)
+        self.x.data, self.x.data_cap = self.data, self.cap
+
     def bytes(self) -> bytes:
         n = self.x.data_len
         return bytes(ffi.buffer(self.data, n)) if n else b""
@@ -115,6 +125,7 @@ class AsyncNetlinkSocket:
         self._scratch = bytearray(RECV_SIZE)
         self._view = memoryview(self._scratch)
         self._cscratch = ffi.from_buffer(self._scratch)
+        self._got = ffi.new("uint32_t *")
         self._dump_lock = asyncio.Lock()
         self._charged = 0
         self._room: deque[tuple[int, _Xfer, asyncio.Future[None]]] = deque()
@@ -293,7 +304,7 @@ class AsyncNetlinkSocket:
 
     # -- the reader ----------------------------------------------------------------------------
     def _readable(self) -> None:
-        for _ in range(READS_PER_WAKEUP):
+        for _ in range(READS_PER_WAKEUP // READS_PER_CALL):
             if not self._read_one():
                 return
 
@@ -304,12 +315,14 @@ class AsyncNetlinkSocket:
         that can be queued, the rest of it is left to the reader, which drops it."""
         budget = 2 * self._charged + 8
         x = t.x
-        while x.first_open < x.next_req and self._read_one():
+        while x.first_open < x.next_req and self._read_one(0):
             budget -= 1
             if dump and budget <= 0:
                 return
 
-    def _read_one(self) -> bool:
+    def _read_one(self, more: int = READS_PER_CALL) -> bool:
+        """Receive one datagram and route it; then, while the batch it answered waits, take
+        that batch's next datagrams in C (at most ``more``). False when the socket is empty."""
         try:
             got, _, flags, addr = self.sock._sock.recvmsg_into([self._view], 0, socket.MSG_TRUNC)
         except (BlockingIOError, InterruptedError):
@@ -322,26 +335,55 @@ class AsyncNetlinkSocket:
             return exc.errno == errno.ENOBUFS
         if addr[0] != 0 or got < 16:
             return True                  # not from the kernel
+        if flags & socket.MSG_TRUNC or got > RECV_SIZE:
+            bad = self._pending.get(_SEQ.unpack_from(self._scratch, 8)[0])
+            if bad is not None:
+                self._fail(bad, self.sock._transfer_error(errno.EMSGSIZE))
+            return True
+        t = self._dispatch(got)
+        pending = self._got
+        while t is not None and more > 0:
+            x, enc = t.x, t.enc
+            before = x.n_recvmsg
+            rc = lib.pnl_xfer_recv(self._fd, self._cscratch, RECV_SIZE, pending, more,
+                                   enc.seq_first, enc.status, enc.n, x)
+            more -= x.n_recvmsg - before + 1
+            if rc == _OTHER:
+                t = self._dispatch(pending[0])
+            elif rc == _GROW:
+                t.adopt(pending[0])
+            elif rc == _WAIT:
+                return False             # the socket is empty
+            elif rc == _MORE:
+                return True
+            else:
+                self._settled(t, rc)
+                return True
+        return True
+
+    def _dispatch(self, got: int) -> _Xfer | None:
+        """Route the datagram in the receive area to its batch; that batch if it still waits."""
         t = self._pending.get(_SEQ.unpack_from(self._scratch, 8)[0])
         if t is None:
-            if self.on_unsolicited is not None and not flags & socket.MSG_TRUNC:
+            if self.on_unsolicited is not None:
                 self.on_unsolicited(bytes(self._view[:got]))
-            return True                  # a late reply of a cancelled batch: dropped
-        if flags & socket.MSG_TRUNC or got > RECV_SIZE:
-            self._fail(t, self.sock._transfer_error(errno.EMSGSIZE))
-            return True
+            return None                  # a late reply of a cancelled batch: dropped
         t.progress = self._loop.time()
         rc = t.take(self._cscratch, got)
+        if rc == _WAIT:
+            return None if t.orphan else t
+        self._settled(t, rc)
+        return None
+
+    def _settled(self, t: _Xfer, rc: int) -> None:
         if rc < 0:
             self._fail(t, NetlinkError.from_errno(-rc, "netlink transfer", "", "malformed reply"))
-        elif rc != _WAIT:
-            if t.orphan:
-                if rc == _COMPLETE:
-                    self._forget(t)
-                    self._dump_lock.release()
-            elif t.waiter is not None and not t.waiter.done():
-                t.waiter.set_result(rc)
-        return True
+        elif t.orphan:
+            if rc == _COMPLETE:
+                self._forget(t)
+                self._dump_lock.release()
+        elif t.waiter is not None and not t.waiter.done():
+            t.waiter.set_result(rc)
 
     # -- lifecycle -------------------------------------------------------------------------------
     def close(self) -> None:
