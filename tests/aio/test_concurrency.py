@@ -138,3 +138,22 @@ def test_opening_handles_in_namespaces_does_not_block_the_loop(make_netns: Any) 
         return during
 
     assert asyncio.run(main()) > 8
+
+
+def test_requests_of_one_turn_keep_their_own_errors(netns: Any) -> None:
+    from pynetlink import ExistsError, InvalidArgument
+
+    async def main() -> list[Any]:
+        async with AsyncHandle(netns) as h:
+            await h.links.create(Veth("eth0", peer="eth0p"), up=True)
+            await h.addresses.add("eth0", addr(0))
+            # queued in one turn: one exists already, one names a link that does not exist
+            return await asyncio.gather(h.addresses.add("eth0", addr(1)), h.addresses.add("eth0", addr(0)),
+                                        h.addresses.add("nope0", addr(2)), h.addresses.add("eth0", addr(3)),
+                                        return_exceptions=True)
+
+    results = asyncio.run(main())
+    assert results[0] is None and results[3] is None
+    assert isinstance(results[1], ExistsError) and results[1].operation == "add address"
+    assert isinstance(results[2], InvalidArgument) and "nope0" in str(results[2])
+    assert addresses(netns, "eth0") == {addr(0), addr(1), addr(3)}
