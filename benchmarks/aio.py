@@ -59,20 +59,16 @@ def w5_sync(env: Env, n: int, batch: bool) -> float:
         return time.perf_counter() - t
 
 
-async def w5_aio_batch(env: Env, n: int) -> float:
+async def w5_aio(env: Env, n: int, batch: bool) -> float:
     async with AsyncHandle(env.host) as h:
         t = time.perf_counter()
         async with h.batch() as b:
-            for i in range(n):
-                b.routes.add(f"{route_dst(i)}/32", via=ROUTE_GW, table=ROUTE_TABLE)
-        return time.perf_counter() - t
-
-
-async def w5_aio_tasks(env: Env, n: int) -> float:
-    async with AsyncHandle(env.host) as h:
-        t = time.perf_counter()
-        await asyncio.gather(*[h.routes.add(f"{route_dst(i)}/32", via=ROUTE_GW, table=ROUTE_TABLE)
-                               for i in range(n)])
+            if batch:
+                for i in range(n):
+                    b.routes.add(f"{route_dst(i)}/32", via=ROUTE_GW, table=ROUTE_TABLE)
+            else:                                 # one task per route
+                await asyncio.gather(*[h.routes.add(f"{route_dst(i)}/32", via=ROUTE_GW, table=ROUTE_TABLE)
+                                       for i in range(n)])
         return time.perf_counter() - t
 
 
@@ -155,9 +151,10 @@ async def w1_pyroute2(env: Env, n: int) -> float:
 
 Run = Callable[[Env, int], "float | Awaitable[float]"]
 CASES: dict[str, dict[str, Run]] = {
-    "W5": {"blocking API, one batch": lambda env, n: w5_sync(env, n, True), "asyncio API, one batch": w5_aio_batch,
+    "W5": {"blocking API, one batch": lambda env, n: w5_sync(env, n, True),
+           "asyncio API, one batch": lambda env, n: w5_aio(env, n, True),
            "blocking API, one call each": lambda env, n: w5_sync(env, n, False),
-           "asyncio API, one task each": w5_aio_tasks,
+           "asyncio API, one task each": lambda env, n: w5_aio(env, n, False),
            "pyroute2 AsyncIPRoute, one task each": w5_pyroute2},
     "W1": {"blocking API": w1_sync, "asyncio API": w1_aio, "pyroute2 AsyncIPRoute": w1_pyroute2},
 }

@@ -189,6 +189,28 @@ static void cancel_open(struct pnl_status *st, uint32_t from, uint32_t to, int e
         }
 }
 
+/* Receive one datagram without waiting: its length, or -errno; *kernel: the kernel sent it;
+ * *trunc: it did not fit ``cap`` bytes (never parse it). */
+static ssize_t recv_datagram(int fd, uint8_t *buf, size_t cap, int *kernel, int *trunc)
+{
+    struct sockaddr_nl from;
+    struct iovec iov = { .iov_base = buf, .iov_len = cap };
+    struct msghdr mh;
+    ssize_t got;
+
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof(from);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    got = recvmsg(fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
+    if (got < 0)
+        return -errno;
+    *trunc = (size_t)got > cap || (mh.msg_flags & MSG_TRUNC);
+    *kernel = mh.msg_namelen >= sizeof(from) && from.nl_pid == 0;
+    return got;
+}
+
 /* Take one datagram received at data + data_len; 1 when a batch framing error ended the
  * batch (its open requests cancelled), 0 to go on, -errno on malformed data. */
 static int take_datagram(struct pnl_xfer *x, size_t got, uint32_t seq_first,
@@ -216,13 +238,10 @@ int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
             return rc;
     }
     for (;;) {
-        struct sockaddr_nl from;
-        struct iovec iov;
-        struct msghdr mh;
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
         size_t space;
         ssize_t got;
-        int rc;
+        int rc, kernel, trunc;
 
         while (x->first_open < x->next_req && (st[x->first_open].flags & PNL_ST_DONE))
             x->first_open++;
@@ -246,22 +265,15 @@ int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
             cancel_open(st, x->first_open, x->next_req, ETIMEDOUT, PNL_ST_TIMEOUT);
             return -ETIMEDOUT;
         }
-        iov.iov_base = x->data + x->data_len;
-        iov.iov_len = space;
-        memset(&mh, 0, sizeof(mh));
-        mh.msg_name = &from;
-        mh.msg_namelen = sizeof(from);
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        got = recvmsg(fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
-        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+        got = recv_datagram(fd, x->data + x->data_len, space, &kernel, &trunc);
+        if (got == -EINTR || got == -EAGAIN)
             continue;
         if (got < 0)
-            return -errno;
+            return (int)got;
         x->n_recvmsg++;
-        if ((size_t)got > space || (mh.msg_flags & MSG_TRUNC))
+        if (trunc)
             return -EMSGSIZE;                    /* never parse a truncated datagram */
-        if (mh.msg_namelen < sizeof(from) || from.nl_pid != 0)
+        if (!kernel)
             continue;                            /* not from the kernel */
         rc = take_datagram(x, got, seq_first, st, n);
         if (rc != 0)
@@ -323,32 +335,24 @@ int pnl_xfer_recv(int fd, uint8_t *buf, uint32_t cap, uint32_t *pending, uint32_
     if (x->data_len > x->data_cap || x->next_req > n)
         return -EINVAL;
     for (uint32_t reads = 0;; reads++) {
-        struct sockaddr_nl from;
-        struct iovec iov = { .iov_base = buf, .iov_len = cap };
-        struct msghdr mh;
         struct nlmsghdr h;
         uint8_t *own = x->data;
         uint32_t own_cap = x->data_cap;
         ssize_t got;
-        int rc = settle(x, st, n);
+        int kernel, trunc, rc = settle(x, st, n);
 
         if (rc != PNL_XS_WAIT)
             return rc;
         if (reads == max_reads)
             return PNL_XS_MORE;
-        memset(&mh, 0, sizeof(mh));
-        mh.msg_name = &from;
-        mh.msg_namelen = sizeof(from);
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        got = recvmsg(fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
-        if (got < 0 && errno == EINTR)
+        got = recv_datagram(fd, buf, cap, &kernel, &trunc);
+        if (got == -EINTR)
             continue;
         if (got < 0)
-            return errno == EAGAIN || errno == EWOULDBLOCK ? PNL_XS_WAIT : -errno;
-        if ((size_t)got > cap || (mh.msg_flags & MSG_TRUNC))
+            return got == -EAGAIN || got == -EWOULDBLOCK ? PNL_XS_WAIT : (int)got;
+        if (trunc)
             return -EMSGSIZE;                    /* never parse a truncated datagram */
-        if ((size_t)got < NLMSG_HDRLEN || mh.msg_namelen < sizeof(from) || from.nl_pid != 0)
+        if ((size_t)got < NLMSG_HDRLEN || !kernel)
             continue;                            /* not from the kernel */
         memcpy(&h, buf, sizeof(h));
         if (h.nlmsg_seq - seq_first >= n || (x->data_len && own_cap - x->data_len < (size_t)got)) {

@@ -10,7 +10,7 @@ import pytest
 from pynetlink import Veth
 from pynetlink.aio import AsyncHandle
 
-from .conftest import addresses
+from .conftest import Ticker, addresses
 
 pytestmark = [pytest.mark.root, pytest.mark.kernel("veth")]
 
@@ -68,26 +68,12 @@ def test_the_loop_keeps_running_during_a_large_batch(netns: Any) -> None:
     async def main() -> None:
         async with AsyncHandle(netns) as h:
             await h.links.create(Veth("eth0", peer="eth0p"), up=True)
-            ticks = 0
-            running = True
-
-            async def ticker() -> None:
-                nonlocal ticks
-                while running:
-                    ticks += 1
-                    await asyncio.sleep(0)
-
-            t = asyncio.create_task(ticker())
-            await asyncio.sleep(0)
-            start = ticks
-            async with h.batch() as b:          # 3,000 requests: 47 chunks of 64
-                for i in range(3000):
-                    b.addresses.add("eth0", addr(i))
-            during = ticks - start
-            running = False
-            await t
+            async with Ticker() as ticker:
+                async with h.batch() as b:      # 3,000 requests: 47 chunks of 64
+                    for i in range(3000):
+                        b.addresses.add("eth0", addr(i))
             # the ticker ran between the chunks (each chunk's replies are awaited on the loop)
-            assert during >= 40, during
+            assert ticker.ticks >= 40, ticker.ticks
 
     asyncio.run(main())
     assert len(addresses(netns, "eth0")) == 3000
@@ -111,23 +97,10 @@ def test_opening_handles_in_namespaces_does_not_block_the_loop(make_netns: Any) 
     spaces = [make_netns("aio-o") for _ in range(8)]
 
     async def main() -> int:
-        ticks = 0
-        running = True
-
-        async def ticker() -> None:
-            nonlocal ticks
-            while running:
-                ticks += 1
-                await asyncio.sleep(0)
-
-        t = asyncio.create_task(ticker())
-        await asyncio.sleep(0)
-        start = ticks
-        # each socket is opened inside its namespace by a helper thread the loop awaits
-        handles = await asyncio.gather(*[AsyncHandle(ns).open() for ns in spaces])
-        during = ticks - start
-        running = False
-        await t
+        async with Ticker() as ticker:
+            # each socket is opened inside its namespace by a helper thread the loop awaits
+            handles = await asyncio.gather(*[AsyncHandle(ns).open() for ns in spaces])
+        during = ticker.ticks
         try:
             names = await asyncio.gather(*[h.links.get(1) for h in handles])
             assert [v.name for v in names] == ["lo"] * 8
