@@ -86,6 +86,9 @@ class Engine:
         self.by_type: dict[int, tuple[Kind, bool]] = {
             t: (k, gone) for k in self.kinds for t, gone in k.types.items()}
         self.state: dict[str, dict[Hashable, Any]] = {k.name: {} for k in self.kinds}
+        # message type -> (kind name, is a deletion, state) of kinds without children or re-dumps
+        self._plain = {t: (k.name, gone, self.state[k.name]) for t, (k, gone) in self.by_type.items()
+                       if k.plain}
         self.queue: deque[_Pending] = deque(
             _Pending(k, CURRENT if start_with_current else SILENT) for k in self.kinds if load)
         self.current: _Dump | None = None
@@ -168,23 +171,23 @@ class Engine:
     def _notifications(self, items: list[Item], tf: Any, out: list[Event]) -> None:
         """``_apply`` for a buffer of notifications only, inlined for kinds that neither hold
         children nor cause re-dumps (the hot path: thousands of events per buffer)."""
-        by_type, states, netns, append = self.by_type, self.state, self.netns, out.append
-        make = tuple.__new__
+        plain, netns, append, make = self._plain, self.netns, out.append, tuple.__new__
         for m, key, view in items:
-            kind, gone = by_type[tf[m] & 0xFFFF]
-            if not kind.plain:
+            t = tf[m] & 0xFFFF
+            fast = plain.get(t)
+            if fast is None:
+                kind, gone = self.by_type[t]
                 self._apply(kind, key, None if gone else view, view, KERNEL, out)
                 continue
-            st = states[kind.name]
+            name, gone, st = fast
             prev = st.get(key)
             if gone:
                 if prev is not None:
                     del st[key]
-                    append(make(Event, (kind.name, DELETED, view, prev, key, netns, KERNEL)))
+                    append(make(Event, (name, DELETED, view, prev, key, netns, KERNEL)))
             else:
                 st[key] = view
-                append(make(Event, (kind.name, NEW if prev is None else CHANGED, view, prev, key, netns,
-                                    KERNEL)))
+                append(make(Event, (name, NEW if prev is None else CHANGED, view, prev, key, netns, KERNEL)))
 
     def _end(self, rows: Rows, m: int, out: list[Event]) -> None:
         """NLMSG_DONE or NLMSG_ERROR of the dump in flight."""

@@ -166,8 +166,7 @@ class AddressKind(_Rtnl):
             if a == NONE:
                 a = cols[b + 6]
             o = a >> 32
-            link = cols[b + 4]
-            append((m, (4 if cols[b + 1] == _AF_INET else 6, link - (1 << 64) if link >> 63 else link,
+            append((m, (4 if cols[b + 1] == _AF_INET else 6, cols[b + 4],      # an ifindex is > 0
                         data[o:o + (a & 0xFFFFFFFF)], cols[b + 2]), v))
         return out
 

@@ -33,7 +33,7 @@ class Subscriber:
     """
 
     def __init__(self, protocol: int, groups: Sequence[int], netns: NetNS | None = None, *,
-                 rcvbuf: int = 4 << 20, force: bool = True, batch: int = 1 << 20) -> None:
+                 rcvbuf: int = 4 << 20, force: bool = True, batch: int = 256 << 10) -> None:
         self.protocol = protocol
         self.groups = tuple(groups)
         self.netns = netns
