@@ -3,7 +3,9 @@
 Many batches may be in flight on one socket, each from its own task. The socket is
 non-blocking; one reader callback (``loop.add_reader``) receives every datagram, finds the
 batch it answers by its sequence number and hands it to that batch's status table with
-``pnl_xfer_take`` — the C step ``pnl_xfer`` uses for blocking transfers. Encoding
+``pnl_xfer_take`` — the C step ``pnl_xfer`` uses for blocking transfers — then takes that
+batch's next queued datagrams in one C call (``pnl_xfer_recv``) until one of another batch
+comes, which is routed the same way. Encoding
 (``NetlinkSocket.encode``) and interpreting replies (``NetlinkSocket.interpret``: results,
 errors with extack and labels) are the blocking socket's own; only the waiting differs.
 No thread per request, no blocking call on the loop.
