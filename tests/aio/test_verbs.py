@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pynetlink import Bridge, ExistsError, InvalidArgument, NetlinkError, NotFoundError, Veth
+from pynetlink import Bridge, BridgePort, ExistsError, InvalidArgument, NetlinkError, NotFoundError, Veth
 from pynetlink.aio import AsyncHandle
 
 from ..conftest import ip_json
@@ -40,6 +40,15 @@ def test_links(netns: Any, make_netns: Any) -> None:
             assert got.mtu == 1400 and got.master == br.index
             assert {v.name for v in await h.links.dump(master="br0")} == {"v0"}
             assert {v.name for v in await h.links.dump(kind="veth")} == {"v0", "v0p"}
+            await h.links.set_port("v0", BridgePort(hairpin=True, cost=7))
+            port = ip_json(netns.name, "-d", "link", "show", "dev", "v0")[0]["linkinfo"]["info_slave_data"]  # type: ignore[index]
+            assert port["hairpin"] is True and port["cost"] == 7
+            await h.links.create(Bridge("br9"))
+            await h.links.change(Bridge("br9", mtu=1300))
+            assert (await h.links.get("br9")).mtu == 1300
+            await h.links.set("br9", group=9)
+            await h.links.delete_group(9)
+            assert not [x for x in ip_json(netns.name, "link", "show") if x["ifname"] == "br9"]  # type: ignore[union-attr,index]
             await h.links.move("v0p", other, name="eth9")
             with pytest.raises(NotFoundError):
                 await h.links.get("v0p")
