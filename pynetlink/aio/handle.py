@@ -80,11 +80,13 @@ class AsyncHandle(AsyncEndpoint):
             else:
                 await asyncio.gather(*[self._send([q]) for q in queued])
             return
-        except BaseException as exc:
+        except asyncio.CancelledError:               # the loop is shutting down
+            for _, fut in queued:
+                fut.cancel()
+            raise
+        except Exception as exc:
             for _, fut in queued:
                 _settle(fut, exc, None)
-            if isinstance(exc, asyncio.CancelledError):
-                raise
             return
         for (_, fut), out in zip(queued, outcomes):
             _settle(fut, out.error, out.value)
