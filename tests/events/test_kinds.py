@@ -102,3 +102,25 @@ def test_nsids(make_netns: Callable[..., Any]) -> None:
         subprocess.run(["ip", "netns", "del", b.name], check=True)   # the kernel drops the id with it
         e = until(ev, lambda e: e.action == "deleted", timeout=10)
         assert e.view.nsid == 17 and ev.state("nsid") == {}
+
+
+def test_routes_the_kernel_flushes_silently(netns: Any) -> None:
+    """A link going down takes its IPv4 routes without RTM_DELROUTE; the stream re-dumps routes
+    on such link changes and reports the difference."""
+    from .helpers import Consumer, kernel_state
+    ip(netns, "link", "add", "br0", "type", "bridge")
+    ip(netns, "link", "set", "br0", "up")
+    ip(netns, "address", "add", "198.51.100.1/24", "dev", "br0")
+    ip(netns, "route", "add", "203.0.113.0/24", "via", "198.51.100.254")
+    with Events(["link", "route"], netns=netns, start_with_current=True) as ev:
+        c = Consumer()
+        for e in ev.iter(0.3):
+            c.apply(e)
+        assert any(k[4] == "203.0.113.0/24" for k in c.of("route", netns.name))
+        ip(netns, "link", "set", "br0", "down")
+        got = list(ev.iter(0.5))
+        for e in got:
+            c.apply(e)
+        gone = [e for e in got if e.kind == "route" and e.action == "deleted" and e.view.dst == "203.0.113.0/24"]
+        assert gone and gone[0].origin == "resync"          # the kernel said nothing
+        assert c.of("route", netns.name) == kernel_state(netns, "route")
