@@ -72,3 +72,30 @@ def test_nft_start_with_current_and_consumer_view(netns: Any) -> None:
         assert ("ip", "filt", "extra") in c.of("chain", netns.name)
         assert len(c.of("element", netns.name)) == 2 and len(c.of("rule", netns.name)) == 2
         assert ev.resyncs == 0
+
+
+def test_nft_overflow_is_repaired(netns: Any) -> None:
+    """Thousands of element notifications into a 4 KiB buffer: the stream re-dumps tables,
+    chains, rules, sets and every set's elements, and the consumer ends with what nft lists."""
+    import json
+    import subprocess
+    nft(netns, RULESET)
+    with Events(["nft"], netns=netns, start_with_current=True, rcvbuf=4096, force_rcvbuf=False) as ev:
+        c = Consumer()
+        for e in ev.iter(0.3):
+            c.apply(e)
+        adds = ", ".join(f"172.16.{i // 250}.{i % 250 + 1}" for i in range(3000))
+        dels = ", ".join(f"172.16.{i // 250}.{i % 250 + 1}" for i in range(0, 3000, 2))
+        nft(netns, f"add element ip filt allowed {{ {adds} }}\ndelete element ip filt allowed {{ {dels} }}\n"
+                   "add chain ip filt later\nadd rule ip filt later counter")
+        nft(netns, "delete element ip filt allowed { 198.51.100.1 }")
+        for e in ev.iter(1.0):
+            c.apply(e)
+        assert ev.resyncs >= 1
+        out = subprocess.run(["ip", "netns", "exec", netns.name, "nft", "-j", "list", "set", "ip", "filt", "allowed"],
+                             check=True, capture_output=True, text=True).stdout
+        listed = {socket.inet_aton(x) for x in json.loads(out)["nftables"][1]["set"].get("elem", [])}
+        got = {k[3] for k in c.of("element", netns.name)}
+        assert got == listed and len(listed) == 1500
+        assert ("ip", "filt", "later") in c.of("chain", netns.name)
+        assert len(c.of("rule", netns.name)) == 2
