@@ -93,6 +93,23 @@ struct pnl_xfer {
 int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
              struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
 
+/* the same, one step at a time (an event loop waits in between): pnl_xfer_send sends the next
+ * chunk once every request sent so far is complete; the caller receives each datagram (kernel
+ * sender, no MSG_TRUNC) at data + data_len and hands it to pnl_xfer_take.  Both return: */
+#define PNL_XS_WAIT     0   /* replies outstanding                         */
+#define PNL_XS_IDLE     1   /* everything sent is complete: send the next chunk */
+#define PNL_XS_COMPLETE 2   /* every request is complete                   */
+int pnl_xfer_send(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
+                  struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
+int pnl_xfer_take(struct pnl_xfer *x, uint32_t got, uint32_t seq_first,
+                  struct pnl_status *st, uint32_t n);
+/* pnl_xfer_recv: receive and take this batch's datagrams until it must wait (PNL_XS_*), or: */
+#define PNL_XS_OTHER    3   /* buf holds a datagram (*pending bytes) for the caller to route   */
+#define PNL_XS_GROW     4   /* the kept replies (*pending bytes) are at x->data == buf: copy out */
+#define PNL_XS_MORE     5   /* max_reads datagrams taken: more may be queued                   */
+int pnl_xfer_recv(int fd, uint8_t *buf, uint32_t cap, uint32_t *pending, uint32_t max_reads,
+                  uint32_t seq_first, struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
+
 /* ---- decoder: one call turns a receive buffer into a flat row table ----
  * schema (u32 words): magic, n_msgs, n_sets, n_sels;
  *   n_msgs x {nlmsg_type, fixed header length, root set, 0};

@@ -189,6 +189,42 @@ static void cancel_open(struct pnl_status *st, uint32_t from, uint32_t to, int e
         }
 }
 
+/* Receive one datagram without waiting: its length, or -errno; *kernel: the kernel sent it;
+ * *trunc: it did not fit ``cap`` bytes (never parse it). */
+static ssize_t recv_datagram(int fd, uint8_t *buf, size_t cap, int *kernel, int *trunc)
+{
+    struct sockaddr_nl from;
+    struct iovec iov = { .iov_base = buf, .iov_len = cap };
+    struct msghdr mh;
+    ssize_t got;
+
+    memset(&mh, 0, sizeof(mh));
+    mh.msg_name = &from;
+    mh.msg_namelen = sizeof(from);
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    got = recvmsg(fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
+    if (got < 0)
+        return -errno;
+    *trunc = (size_t)got > cap || (mh.msg_flags & MSG_TRUNC);
+    *kernel = mh.msg_namelen >= sizeof(from) && from.nl_pid == 0;
+    return got;
+}
+
+/* Take one datagram received at data + data_len; 1 when a batch framing error ended the
+ * batch (its open requests cancelled), 0 to go on, -errno on malformed data. */
+static int take_datagram(struct pnl_xfer *x, size_t got, uint32_t seq_first,
+                         struct pnl_status *st, uint32_t n)
+{
+    int rc = take_replies(x, x->data_len, x->data_len + got, seq_first, st, n);
+
+    if (rc == 1) {
+        cancel_open(st, x->first_open, n, ECANCELED, 0);
+        x->first_open = x->next_req = n;
+    }
+    return rc;
+}
+
 int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
              struct pnl_status *st, uint32_t n, struct pnl_xfer *x)
 {
@@ -202,13 +238,10 @@ int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
             return rc;
     }
     for (;;) {
-        struct sockaddr_nl from;
-        struct iovec iov;
-        struct msghdr mh;
         struct pollfd pfd = { .fd = fd, .events = POLLIN };
         size_t space;
         ssize_t got;
-        int rc;
+        int rc, kernel, trunc;
 
         while (x->first_open < x->next_req && (st[x->first_open].flags & PNL_ST_DONE))
             x->first_open++;
@@ -232,30 +265,124 @@ int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
             cancel_open(st, x->first_open, x->next_req, ETIMEDOUT, PNL_ST_TIMEOUT);
             return -ETIMEDOUT;
         }
-        iov.iov_base = x->data + x->data_len;
-        iov.iov_len = space;
-        memset(&mh, 0, sizeof(mh));
-        mh.msg_name = &from;
-        mh.msg_namelen = sizeof(from);
-        mh.msg_iov = &iov;
-        mh.msg_iovlen = 1;
-        got = recvmsg(fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
-        if (got < 0 && (errno == EINTR || errno == EAGAIN))
+        got = recv_datagram(fd, x->data + x->data_len, space, &kernel, &trunc);
+        if (got == -EINTR || got == -EAGAIN)
             continue;
         if (got < 0)
-            return -errno;
+            return (int)got;
         x->n_recvmsg++;
-        if ((size_t)got > space || (mh.msg_flags & MSG_TRUNC))
+        if (trunc)
             return -EMSGSIZE;                    /* never parse a truncated datagram */
-        if (mh.msg_namelen < sizeof(from) || from.nl_pid != 0)
+        if (!kernel)
             continue;                            /* not from the kernel */
-        rc = take_replies(x, x->data_len, x->data_len + (size_t)got, seq_first, st, n);
+        rc = take_datagram(x, got, seq_first, st, n);
+        if (rc != 0)
+            return rc < 0 ? rc : 0;
+    }
+}
+
+/* ---- the same transfer, one step at a time, for an event loop (pynetlink.transport.aio) ----
+ * Several batches may be in flight on one socket: the caller receives every datagram
+ * itself, finds its batch by sequence number and hands it over with pnl_xfer_take. */
+static int settle(struct pnl_xfer *x, const struct pnl_status *st, uint32_t n)
+{
+    while (x->first_open < x->next_req && (st[x->first_open].flags & PNL_ST_DONE))
+        x->first_open++;
+    if (x->first_open < x->next_req)
+        return PNL_XS_WAIT;
+    return x->next_req >= n ? PNL_XS_COMPLETE : PNL_XS_IDLE;
+}
+
+int pnl_xfer_send(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
+                  struct pnl_status *st, uint32_t n, struct pnl_xfer *x)
+{
+    int rc;
+
+    if (x->data_len > x->data_cap || req_len > 0xffffffffu)
+        return -EINVAL;
+    if (x->next_req == 0 && x->n_sendmsg == 0) {
+        rc = check_requests(req, req_len, seq_first, st, n);
         if (rc < 0)
             return rc;
-        if (rc == 1) {
-            cancel_open(st, x->first_open, n, ECANCELED, 0);
-            x->first_open = x->next_req = n;
-            return 0;
+    }
+    rc = settle(x, st, n);
+    if (rc != PNL_XS_IDLE)
+        return rc;
+    rc = send_chunk(fd, req, st, n, x);      /* -EAGAIN on a full non-blocking socket */
+    return rc < 0 ? rc : settle(x, st, n);
+}
+
+int pnl_xfer_take(struct pnl_xfer *x, uint32_t got, uint32_t seq_first,
+                  struct pnl_status *st, uint32_t n)
+{
+    int rc;
+
+    if (x->data_len > x->data_cap || got > x->data_cap - x->data_len || x->next_req > n)
+        return -EINVAL;
+    x->n_recvmsg++;
+    rc = take_datagram(x, got, seq_first, st, n);
+    return rc < 0 ? rc : settle(x, st, n);
+}
+
+/* Receive (never waiting) and take this batch's datagrams into buf, until the batch is
+ * complete or must wait, or a datagram needs the caller: one of another batch, or one whose
+ * kept part does not fit data (then x->data points into buf at the kept bytes). The caller
+ * routes or takes that one (its length in *pending). */
+int pnl_xfer_recv(int fd, uint8_t *buf, uint32_t cap, uint32_t *pending, uint32_t max_reads,
+                  uint32_t seq_first, struct pnl_status *st, uint32_t n, struct pnl_xfer *x)
+{
+    *pending = 0;
+    if (x->data_len > x->data_cap || x->next_req > n)
+        return -EINVAL;
+    for (uint32_t reads = 0;; reads++) {
+        struct nlmsghdr h;
+        uint8_t *own = x->data;
+        uint32_t own_cap = x->data_cap;
+        ssize_t got;
+        int kernel, trunc, rc = settle(x, st, n);
+
+        if (rc != PNL_XS_WAIT)
+            return rc;
+        if (reads == max_reads)
+            return PNL_XS_MORE;
+        got = recv_datagram(fd, buf, cap, &kernel, &trunc);
+        if (got == -EINTR)
+            continue;
+        if (got < 0)
+            return got == -EAGAIN || got == -EWOULDBLOCK ? PNL_XS_WAIT : (int)got;
+        if (trunc)
+            return -EMSGSIZE;                    /* never parse a truncated datagram */
+        if ((size_t)got < NLMSG_HDRLEN || !kernel)
+            continue;                            /* not from the kernel */
+        memcpy(&h, buf, sizeof(h));
+        if (h.nlmsg_seq - seq_first >= n || (x->data_len && own_cap - x->data_len < (size_t)got)) {
+            *pending = (uint32_t)got;
+            return PNL_XS_OTHER;
         }
+        x->n_recvmsg++;
+        if (x->data_len) {                       /* append to what is kept */
+            memcpy(own + x->data_len, buf, (size_t)got);
+            rc = take_datagram(x, (size_t)got, seq_first, st, n);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
+        x->data = buf;                           /* nothing kept yet: take it where it is */
+        x->data_cap = (uint32_t)got;
+        rc = take_datagram(x, (size_t)got, seq_first, st, n);
+        if (rc < 0) {
+            x->data = own;
+            x->data_cap = own_cap;
+            x->data_len = 0;
+            return rc;
+        }
+        if (x->data_len > own_cap) {
+            *pending = x->data_len;
+            return PNL_XS_GROW;                  /* x->data is buf: the caller copies it out */
+        }
+        if (x->data_len)
+            memcpy(own, buf, x->data_len);
+        x->data = own;
+        x->data_cap = own_cap;
     }
 }

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "pynetlink"
-ORDER = ["errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks", "check",
+ORDER = ["errors", "_native", "codec", "transport", "rtnl", "nft", "events", "api", "networks", "check",
          "__init__", "testing", "_version", "cli", "__main__"]
 # what each layer may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
@@ -17,6 +17,7 @@ ALLOWED: dict[str, set[str]] = {
     "transport": {"errors", "_native", "codec"},
     "rtnl": {"errors", "_native", "codec", "transport"},
     "nft": {"errors", "_native", "codec", "transport"},
+    "events": {"errors", "_native", "codec", "transport", "rtnl", "nft"},
     "api": {"errors", "_native", "codec", "transport", "rtnl", "nft"},
     "networks": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"},
     "check": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"},
@@ -26,6 +27,10 @@ ALLOWED: dict[str, set[str]] = {
     "cli": set(ORDER) - {"__main__"},
     "__main__": {"cli"},
 }
+# pynetlink.aio: the asyncio front end, at the api level (it shares api's verbs and batches)
+ORDER.insert(ORDER.index("api") + 1, "aio")
+ALLOWED["aio"] = {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"}
+ALLOWED["cli"].add("aio")
 
 
 def layer_of(path: Path) -> str:

@@ -7,7 +7,8 @@ from typing import Any, Sequence
 
 from ..codec.specs.rtnl import RTNL
 from ..errors import BatchError, NetlinkError
-from ..rtnl.request import Outcome, Request, run, run_one
+from ..rtnl.request import Endpoint, Outcome, Request, run, run_flow, run_one
+from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
 from .verbs import Addresses, Fdb, Links, Neighbours, Routes
@@ -58,18 +59,12 @@ class Handle:
         return f"Handle({self.netns!r})"
 
 
-class Batch:
-    """Requests queued by the same verbs (``b.links.create(...)``), sent on ``run()`` or exit.
+class BatchBase:
+    """What the blocking Batch and the asyncio one (pynetlink.aio) share: the verbs that
+    queue, and the run as a flow (transport.flow) of the socket ``sock``."""
 
-    Hundreds of requests go out in a few sends (see pynetlink.rtnl.request for phases).
-    Each verb returns its ``Outcome``; ``results`` lists them in order. rtnetlink is not
-    atomic: each request succeeds or fails alone, and on failure ``BatchError`` carries one
-    entry per request. With ``rollback=True`` the creations and additions that succeeded are
-    undone first (in reverse order) and listed in ``BatchError.undone``.
-    """
-
-    def __init__(self, handle: Handle, *, rollback: bool = False, chunk: int = 64) -> None:
-        self.handle = handle
+    def __init__(self, sock: Endpoint, *, rollback: bool = False, chunk: int = 64) -> None:
+        self._sock = sock
         self.rollback = rollback
         self.chunk = chunk
         self.requests: list[Request] = []
@@ -79,6 +74,7 @@ class Batch:
         self.routes: Routes[Outcome[Any]] = Routes(self._queue, False)
         self.neighbours: Neighbours[Outcome[Any]] = Neighbours(self._queue, False)
         self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
+        self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:
         out: Outcome[Any] = Outcome(request.operation, request.target)
@@ -89,26 +85,45 @@ class Batch:
     def __len__(self) -> int:
         return len(self.requests)
 
-    def run(self) -> list[Outcome[Any]]:
+    def flow(self) -> Flow[list[Outcome[Any]]]:
         """Send everything queued; raise BatchError if any request failed."""
         requests, results = self.requests, self.results
-        self.requests, self.results = [], []
+        self.requests, self.results, self.last = [], [], results
         if not requests:
             return results
-        run(self.handle._sock, requests, results, chunk=self.chunk)
+        yield from run_flow(self._sock, requests, results, chunk=self.chunk)
         if all(o.ok for o in results):
             return results
-        undone = self._undo(requests, results) if self.rollback else []
+        undone = (yield from self._undo(requests, results)) if self.rollback else []
         raise BatchError([_as_error(o) for o in results], undone,
                          f"batch of {len(requests)}")
 
-    def _undo(self, requests: list[Request], results: list[Outcome[Any]]) -> list[str]:
+    def _undo(self, requests: list[Request], results: list[Outcome[Any]]) -> Flow[list[str]]:
         inverse = [r.undo for r, o in zip(reversed(requests), reversed(results))
                    if o.ok and r.undo is not None]
         if not inverse:
             return []
-        done = run(self.handle._sock, inverse)
+        done = yield from run_flow(self._sock, inverse)
         return [f"{o.operation} {o.target}" for o in done if o.ok]
+
+
+class Batch(BatchBase):
+    """Requests queued by the same verbs (``b.links.create(...)``), sent on ``run()`` or exit.
+
+    Hundreds of requests go out in a few sends (see pynetlink.rtnl.request for phases).
+    Each verb returns its ``Outcome``; ``results`` lists them in order. rtnetlink is not
+    atomic: each request succeeds or fails alone, and on failure ``BatchError`` carries one
+    entry per request. With ``rollback=True`` the creations and additions that succeeded are
+    undone first (in reverse order) and listed in ``BatchError.undone``.
+    """
+
+    def __init__(self, handle: Handle, *, rollback: bool = False, chunk: int = 64) -> None:
+        super().__init__(handle._sock, rollback=rollback, chunk=chunk)
+        self.handle = handle
+
+    def run(self) -> list[Outcome[Any]]:
+        """Send everything queued; raise BatchError if any request failed."""
+        return drive(self.handle._sock, self.flow())
 
     def __enter__(self) -> "Batch":
         return self

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union
+from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
 from ..errors import InvalidArgument
 from ..transport import NetNS
+from ..transport.flow import Flow, operation
 from . import validate
 from .match import PROTOCOLS, Fib, Ip, Ip6, Meta, Th, port_field
 from .rule import Chain, Rule, Table
-from .ruleset import GenerationChanged, Nftables, Transaction, RETRIES
+from .ruleset import GenerationChanged, Nftables, NftablesBase, Transaction, RETRIES
 from .sets import Map, NamedSet, Set
 from .stmt import Dnat, Masquerade, NatMap
 
@@ -38,6 +39,7 @@ PREROUTING = Chain("PREROUTING", "nat", "prerouting", -100)
 OUTPUT = Chain("OUTPUT", "nat", "output", -100)
 _ADDR = {4: "ipv4_addr", 6: "ipv6_addr"}
 _PROTO_BYTES = {name: bytes([PROTOCOLS[name], 0, 0, 0]) for name in ("tcp", "udp")}
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -103,10 +105,11 @@ class Publish:
         return Rule(match, [Dnat(self.to, self.to_port or self.host_port)], comment=self.tag)
 
 
-class DockerNat:
-    """Masquerade and port publishing for bridge networks, in a table of our own."""
+class DockerNatBase:
+    """DockerNat's operations, written once as flows (transport.flow) for the blocking
+    ``DockerNat`` and ``pynetlink.aio.AsyncDockerNat``."""
 
-    def __init__(self, nft: Nftables, table: str = "pynetlink", family: str = "ip") -> None:
+    def __init__(self, nft: NftablesBase, table: str = "pynetlink", family: str = "ip") -> None:
         self.nft = nft
         self.table = validate.name(table, "table name")
         self.family = validate.family(family)
@@ -141,7 +144,10 @@ class DockerNat:
                 Rule(dep + gate + gate_remote, [NatMap(key, pub.name, version=version)],
                      comment=f"pynetlink publish {where} v{version}")]
 
-    def _base(self, tx: Transaction, *, force: bool = False) -> Transaction:
+    def _drive(self, flow: Flow[T]) -> Any:
+        return self.nft._drive(flow)
+
+    def _base(self, tx: Transaction, *, force: bool = False) -> Flow[Transaction]:
         """Table, chains, maps and the map rules, unless this DockerNat already saw them in place.
 
         The first call per instance checks (rules of PREROUTING and OUTPUT, one GETSET per map);
@@ -149,7 +155,7 @@ class DockerNat:
         (existing maps and their elements stay; PREROUTING and OUTPUT, which are ours, are
         flushed and rewritten). Later calls add nothing: a publication is one element.
         """
-        if not force and (self._ready or self._in_place()):
+        if not force and (self._ready or (yield from self._in_place())):
             self._ready = True
             return tx
         if len(tx):
@@ -179,24 +185,27 @@ class DockerNat:
         return {PREROUTING.name: [r for v in self.versions for r in self._rules(v, local=False)],
                 OUTPUT.name: [r for v in self.versions for r in self._rules(v, local=True)]}
 
-    def _in_place(self) -> bool:
+    def _in_place(self) -> Flow[bool]:
         try:
             for chain, want in self._chain_rules().items():
-                if self.nft.rules(self.table, chain, family=self.family) != want:
+                if (yield from self.nft._rules_flow(self.table, chain, family=self.family)) != want:
                     return False
-            return all(self.nft.has_set(self.table, s.name, family=self.family)
-                       for v in self.versions for s in self.maps(v))
+            for v in self.versions:
+                for s in self.maps(v):
+                    if not (yield from self.nft._has_set_flow(self.table, s.name, family=self.family)):
+                        return False
+            return True
         except FileNotFoundError:
             return False
 
-    def _commit(self, build: Callable[[Transaction], None]) -> None:
+    def _commit(self, build: Callable[[Transaction], None]) -> Flow[None]:
         """``build`` on top of the structure, committed; once more with the structure if it
         vanished meanwhile (someone deleted our table)."""
         for attempt in range(2):
-            tx = self._base(self.nft.transaction())
+            tx = yield from self._base(self.nft.transaction())
             build(tx)
             try:
-                tx.commit()
+                yield from tx.flow()
                 self._ready = True
                 return
             except FileNotFoundError:
@@ -204,9 +213,11 @@ class DockerNat:
                     raise
                 self._ready = False
 
-    def ensure(self) -> None:
+    def _ensure_flow(self) -> Flow[None]:
         """Create the table, its nat chains, the maps and their rules if missing."""
-        self._commit(lambda tx: None)
+        return (yield from self._commit(lambda tx: None))
+
+    ensure = operation(_ensure_flow)
 
     # -- masquerade ---------------------------------------------------------------------------------
     def masquerade_rule(self, subnet: str, bridge: str) -> Rule:
@@ -216,7 +227,7 @@ class DockerNat:
         return Rule([field == str(net), Meta.oifname != validate.ifname(bridge)], [Masquerade()],
                     comment=f"pynetlink masquerade {net} !{bridge}")
 
-    def masquerade(self, subnet: str, bridge: str) -> bool:
+    def _masquerade_flow(self, subnet: str, bridge: str) -> Flow[bool]:
         """Ensure ``subnet`` is masqueraded leaving by any interface except ``bridge``:
         exactly one such rule (found by its comment) in POSTROUTING. Returns whether anything
         changed (False: the rule was there already; re-running adds no duplicate).
@@ -227,18 +238,19 @@ class DockerNat:
         rule = self.masquerade_rule(subnet, bridge)
         for attempt in range(RETRIES):
             # the generation and POSTROUTING's rules, read in one transfer
-            gen, listed = self.nft.generation_and_rules(self.table, POSTROUTING.name, family=self.family)
+            gen, listed = yield from self.nft._generation_and_rules_flow(self.table, POSTROUTING.name,
+                                                                         family=self.family)
             missing = listed is None        # no table (or no POSTROUTING) yet
             have = [r for r in listed or () if r.comment == rule.comment]
             if len(have) == 1 and have[0] == rule:
                 return False
-            tx = self._base(self.nft.transaction(genid=gen), force=missing)
+            tx = yield from self._base(self.nft.transaction(genid=gen), force=missing)
             for old in have:
                 if old.handle is not None:
                     tx.delete_rule(self.table, POSTROUTING.name, old.handle, family=self.family)
             tx.add_rule(self.table, POSTROUTING.name, rule, family=self.family)
             try:
-                tx.commit()
+                yield from tx.flow()
             except GenerationChanged:
                 if attempt == RETRIES - 1:
                     raise
@@ -247,17 +259,22 @@ class DockerNat:
             return True
         return False
 
-    def unmasquerade(self, subnet: str, bridge: str) -> int:
+    masquerade = operation(_masquerade_flow)
+
+    def _unmasquerade_flow(self, subnet: str, bridge: str) -> Flow[int]:
         """Delete the rule(s) ``masquerade`` made for ``subnet``/``bridge``; returns how many."""
         tag = self.masquerade_rule(subnet, bridge).comment
-        return self.nft.delete_rules(self.table, lambda chain, r: r.comment == tag, family=self.family)
+        return (yield from self.nft._delete_rules_flow(self.table, lambda chain, r: r.comment == tag,
+                                                       family=self.family))
+
+    unmasquerade = operation(_unmasquerade_flow)
 
     # -- publishing ---------------------------------------------------------------------------------
     def _check(self, p: Publish) -> None:
         if p.version not in self.versions:
             raise InvalidArgument(f"{p.tag} to {p.to}: IPv{p.version} in a table of family {self.family}")
 
-    def publish(self, *mappings: Union[Publish, tuple[int, str, int]], local: bool = True) -> None:
+    def _publish_flow(self, *mappings: Union[Publish, tuple[int, str, int]], local: bool = True) -> Flow[None]:
         """Publish ports (``Publish`` or ``(host_port, to, to_port)``), all in one transaction:
         one map element each.
 
@@ -282,14 +299,16 @@ class DockerNat:
                         tx.add_encoded(self.table, m.name, group, family=self.family, exist_ok=False)
                     if group and not local:
                         tx.add_encoded(self.table, r.name, [(k, None) for k, _ in group], family=self.family)
-        self._commit(build)
+        return (yield from self._commit(build))
 
-    def unpublish(self, host_port: int, proto: str = "tcp", host_addr: Optional[str] = None) -> int:
+    publish = operation(_publish_flow)
+
+    def _unpublish_flow(self, host_port: int, proto: str = "tcp", host_addr: Optional[str] = None) -> Flow[int]:
         """Remove one publication (its map element); returns 1, or 0 if it was not published."""
         key_spec = Publish(host_port, host_addr or "0.0.0.0", None, proto, host_addr)
         versions = [key_spec.version] if host_addr else list(self.versions)
         for attempt in range(RETRIES):
-            gen = self.nft.generation()
+            gen = yield from self.nft._generation_flow()
             tx = self.nft.transaction(genid=gen)
             found = 0
             for v in versions:
@@ -298,7 +317,7 @@ class DockerNat:
                 m, r = (pub_addr, remote_addr) if host_addr else (pub, remote)
                 for s in (m, r):
                     try:
-                        present = self.nft.has_element(self.table, s, spec.key, family=self.family)
+                        present = yield from self.nft._has_element_flow(self.table, s, spec.key, family=self.family)
                     except FileNotFoundError:
                         present = False
                     if present:
@@ -307,17 +326,19 @@ class DockerNat:
             if not len(tx):
                 return 0
             try:
-                tx.commit()
+                yield from tx.flow()
                 return found
             except GenerationChanged:
                 if attempt == RETRIES - 1:
                     raise
         return 0
 
-    def published(self) -> list[Publish]:
+    unpublish = operation(_unpublish_flow)
+
+    def _published_flow(self) -> Flow[list[Publish]]:
         """The current publications, read from the maps."""
         try:
-            table = self.nft.table(self.table, family=self.family)
+            table = yield from self.nft._table_flow(self.table, family=self.family)
         except FileNotFoundError:
             return []
         out: list[Publish] = []
@@ -334,13 +355,30 @@ class DockerNat:
                     out.append(Publish(int(port), str(value[0]), int(value[1]), str(proto), host_addr))
         return sorted(out, key=lambda p: (p.proto, p.host_port, p.host_addr or ""))
 
-    def teardown(self) -> None:
+    published = operation(_published_flow)
+
+    def _teardown_flow(self) -> Flow[None]:
         """Delete our table and everything in it (nothing else is touched)."""
         self._ready = False
-        self.nft.delete_table(self.table, family=self.family, missing_ok=True)
+        return (yield from self.nft._delete_table_flow(self.table, family=self.family, missing_ok=True))
+
+    teardown = operation(_teardown_flow)
 
 
-_MAPS = {v: DockerNat._make_maps(v) for v in (4, 6)}
+class DockerNat(DockerNatBase):
+    """Masquerade and port publishing for bridge networks, in a table of our own."""
+
+    flow_mode: Literal["sync"] = "sync"
+
+    def __init__(self, nft: Nftables, table: str = "pynetlink", family: str = "ip") -> None:
+        super().__init__(nft, table, family)
+        self.nft: Nftables = nft
+
+    def _drive(self, flow: Flow[T]) -> T:
+        return self.nft._drive(flow)
+
+
+_MAPS = {v: DockerNatBase._make_maps(v) for v in (4, 6)}
 _STRUCTURE: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, TypeVar, Union
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -18,6 +18,8 @@ from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, R
                                TABLE, VERDICT, msg_type)
 from ..errors import DumpInterrupted, InvalidArgument, NetlinkError
 from ..transport import NetlinkSocket, NetNS
+from ..transport import flow
+from ..transport.flow import Flow, drive, operation
 from ..transport.socket import DUMP_RETRIES
 from . import messages as msg
 from . import validate
@@ -28,6 +30,7 @@ from .sets import (FLAGS, MAP_FLAG, VERDICT_TYPE, Element, Map, NamedSet, Set, d
 from .validate import FAMILIES, FAMILY_NAMES
 
 RETRIES = 5
+T = TypeVar("T")
 LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]]]
 _POLICY_NAMES = {v: k for k, v in POLICIES.items()}
 
@@ -62,7 +65,7 @@ class Ruleset:
 class Transaction:
     """Changes that commit together or not at all: ``with nft.transaction() as tx: tx.add(...)``."""
 
-    def __init__(self, nft: "Nftables", genid: Optional[int] = None) -> None:
+    def __init__(self, nft: "NftablesBase", genid: Optional[int] = None) -> None:
         self.nft = nft
         self.genid = genid
         self.items: list[msg.Item] = []
@@ -228,12 +231,18 @@ class Transaction:
     def __len__(self) -> int:
         return len(self.items)
 
-    def commit(self) -> None:
-        """Send everything as one transaction; raise the first member's error if the kernel refused."""
+    def flow(self) -> Flow[None]:
+        """The commit as a flow (transport.flow)."""
         if not self.items:
             return
-        self.nft.commit(self.items, self.labels, self.genid)
+        yield from self.nft._commit_flow(self.items, self.labels, self.genid)
         self.items, self.labels = [], []
+
+    def commit(self) -> Any:
+        """Send everything as one transaction; raise the first member's error if the kernel refused.
+
+        On an asyncio Nftables (pynetlink.aio) it returns an awaitable."""
+        return self.nft._drive(self.flow())
 
     def __enter__(self) -> "Transaction":
         return self
@@ -242,30 +251,29 @@ class Transaction:
         if exc_type is None:
             self.commit()
 
-
-class Nftables:
-    """nf_tables of one network namespace (default: ours), over one NETLINK_NETFILTER socket."""
-
-    def __init__(self, netns: "NetNS | str | None" = None, *, timeout: float = 30.0) -> None:
-        ns = None if netns is None else NetNS.open(netns)
-        self.sock = NetlinkSocket(NETLINK_NETFILTER, NFT, ns, timeout=timeout)
-
-    def close(self) -> None:
-        self.sock.close()
-
-    def __enter__(self) -> "Nftables":
+    async def __aenter__(self) -> "Transaction":
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    async def __aexit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            await self.commit()
+
+
+class NftablesBase:
+    """The nf_tables operations of one namespace, written once as flows (transport.flow): the
+    blocking ``Nftables`` runs them at once, ``pynetlink.aio.AsyncNftables`` awaits them."""
+
+    def _drive(self, flow: Flow[T]) -> Any:
+        """Run a flow: at once (Nftables) or as an awaitable (AsyncNftables)."""
+        raise NotImplementedError
 
     # -- changes --------------------------------------------------------------------------------
     def transaction(self, *, genid: Optional[int] = None) -> Transaction:
         """A new transaction; with ``genid`` it only commits if the ruleset is still at that generation."""
         return Transaction(self, genid)
 
-    def commit(self, items: Sequence[msg.Item], labels: Sequence[LazyLabel],
-               genid: Optional[int] = None) -> None:
+    def _commit_flow(self, items: Sequence[msg.Item], labels: Sequence[LazyLabel],
+                     genid: Optional[int] = None) -> Flow[None]:
         """Send ``items`` framed by BATCH_BEGIN/END in one sendmsg; raise if any member failed.
 
         ``labels``: (operation, target) per item, or a callable making it (called only for a
@@ -279,7 +287,7 @@ class Nftables:
                 return ("end transaction", "")
             lb = labels[i - 1]
             return lb() if callable(lb) else lb
-        reply = self.sock.transact(batch, labels=label, atomic=True)
+        reply = yield from flow.transact(batch, label, atomic=True)
         errors = [r.error for r in reply.results if r.error is not None]
         if not errors:
             return
@@ -295,58 +303,85 @@ class Nftables:
             first.add_note(f"also: {extra}")
         raise first
 
-    def apply(self, *tables: Table) -> None:
+    commit = operation(_commit_flow)
+
+    def _apply_flow(self, *tables: Table) -> Flow[None]:
         """Create the tables with their chains and rules, in one transaction."""
         tx = self.transaction()
         for t in tables:
             tx.add_table(t)
-        tx.commit()
+        yield from tx.flow()
 
-    def add_rule(self, table: str, chain: str, rule: Rule, *, family: str = "ip") -> None:
-        self.transaction().add_rule(table, chain, rule, family=family).commit()
+    apply = operation(_apply_flow)
 
-    def delete_rule(self, table: str, chain: str, handle: int, *, family: str = "ip") -> None:
-        self.transaction().delete_rule(table, chain, handle, family=family).commit()
+    def _add_rule_flow(self, table: str, chain: str, rule: Rule, *, family: str = "ip") -> Flow[None]:
+        return (yield from self.transaction().add_rule(table, chain, rule, family=family).flow())
 
-    def delete_table(self, table: str, *, family: str = "ip", missing_ok: bool = False) -> None:
+    add_rule = operation(_add_rule_flow)
+
+    def _delete_rule_flow(self, table: str, chain: str, handle: int, *, family: str = "ip") -> Flow[None]:
+        return (yield from self.transaction().delete_rule(table, chain, handle, family=family).flow())
+
+    delete_rule = operation(_delete_rule_flow)
+
+    def _delete_table_flow(self, table: str, *, family: str = "ip", missing_ok: bool = False) -> Flow[None]:
         try:
-            self.transaction().delete_table(table, family=family).commit()
+            yield from self.transaction().delete_table(table, family=family).flow()
         except FileNotFoundError:
             if not missing_ok:
                 raise
 
-    def flush(self, table: str, chain: Optional[str] = None, *, family: str = "ip") -> None:
-        self.transaction().flush(table, chain, family=family).commit()
+    delete_table = operation(_delete_table_flow)
 
-    def insert_rule(self, table: str, chain: str, rule: Rule, *, family: str = "ip",
-                    before: Optional[int] = None) -> None:
-        self.transaction().insert_rule(table, chain, rule, family=family, before=before).commit()
+    def _flush_flow(self, table: str, chain: Optional[str] = None, *, family: str = "ip") -> Flow[None]:
+        return (yield from self.transaction().flush(table, chain, family=family).flow())
 
-    def add_set(self, table: str, s: NamedSet, *, family: str = "ip") -> None:
-        self.transaction().add_set(table, s, family=family).commit()
+    flush = operation(_flush_flow)
 
-    def delete_set(self, table: str, name: str, *, family: str = "ip") -> None:
-        self.transaction().delete_set(table, name, family=family).commit()
+    def _insert_rule_flow(self, table: str, chain: str, rule: Rule, *, family: str = "ip",
+                          before: Optional[int] = None) -> Flow[None]:
+        return (yield from self.transaction().insert_rule(table, chain, rule, family=family, before=before).flow())
 
-    def add_elements(self, table: str, s: NamedSet, elements: Any, *, family: str = "ip") -> None:
-        self.transaction().add_elements(table, s, elements, family=family).commit()
+    insert_rule = operation(_insert_rule_flow)
 
-    def delete_elements(self, table: str, s: NamedSet, keys: Iterable[Any], *, family: str = "ip") -> None:
-        self.transaction().delete_elements(table, s, keys, family=family).commit()
+    def _add_set_flow(self, table: str, s: NamedSet, *, family: str = "ip") -> Flow[None]:
+        return (yield from self.transaction().add_set(table, s, family=family).flow())
 
-    def flush_set(self, table: str, name: str, *, family: str = "ip") -> None:
-        self.transaction().flush_set(table, name, family=family).commit()
+    add_set = operation(_add_set_flow)
 
-    def elements(self, table: str, s: NamedSet, *, family: str = "ip") -> Any:
+    def _delete_set_flow(self, table: str, name: str, *, family: str = "ip") -> Flow[None]:
+        return (yield from self.transaction().delete_set(table, name, family=family).flow())
+
+    delete_set = operation(_delete_set_flow)
+
+    def _add_elements_flow(self, table: str, s: NamedSet, elements: Any, *, family: str = "ip") -> Flow[None]:
+        return (yield from self.transaction().add_elements(table, s, elements, family=family).flow())
+
+    add_elements = operation(_add_elements_flow)
+
+    def _delete_elements_flow(self, table: str, s: NamedSet, keys: Iterable[Any], *,
+                              family: str = "ip") -> Flow[None]:
+        return (yield from self.transaction().delete_elements(table, s, keys, family=family).flow())
+
+    delete_elements = operation(_delete_elements_flow)
+
+    def _flush_set_flow(self, table: str, name: str, *, family: str = "ip") -> Flow[None]:
+        return (yield from self.transaction().flush_set(table, name, family=family).flow())
+
+    flush_set = operation(_flush_set_flow)
+
+    def _elements_flow(self, table: str, s: NamedSet, *, family: str = "ip") -> Flow[Any]:
         """The elements of the set or map ``s`` (its definition gives the types): a frozenset of
         keys, or a dict for a map. One dump of that set only (NotFoundError if absent)."""
         validate.family(family)
-        reply = self.sock.dump(*msg.dump_elements(family, validate.name(table, "table name"), s.name),
-                               label=("list elements", f"{family} {table}/{s.name}"))
+        reply = yield from flow.dump(*msg.dump_elements(family, validate.name(table, "table name"), s.name),
+                                     label=("list elements", f"{family} {table}/{s.name}"))
         elems = [e for m in reply.results[0].messages for e in decode_elements_msg(reply.rows, m)]
         return decode_elements(s, elems)
 
-    def has_element(self, table: str, s: NamedSet, key: Any, *, family: str = "ip") -> bool:
+    elements = operation(_elements_flow)
+
+    def _has_element_flow(self, table: str, s: NamedSet, key: Any, *, family: str = "ip") -> Flow[bool]:
         """Whether the set or map ``s`` holds ``key`` (one GETSETELEM: no dump of the set).
 
         NotFoundError if the set itself is missing."""
@@ -356,34 +391,40 @@ class Nftables:
         if s.interval:
             raise InvalidArgument(f"{s}: has_element does not look up intervals; use elements()")
         (item,) = msg.elements("get", family, table, s.name, set_elements(s, [k]))
-        reply = self.sock.transact([item], labels=("get element", f"{family} {table}/{s.name}"))
+        reply = yield from flow.transact([item], ("get element", f"{family} {table}/{s.name}"))
         err = reply.results[0].error
         if err is None:
             return True
-        if err.errno == errno.ENOENT and self.has_set(table, s.name, family=family):
+        if err.errno == errno.ENOENT and (yield from self._has_set_flow(table, s.name, family=family)):
             return False
         raise err
 
-    def has_set(self, table: str, name: str, *, family: str = "ip") -> bool:
+    has_element = operation(_has_element_flow)
+
+    def _has_set_flow(self, table: str, name: str, *, family: str = "ip") -> Flow[bool]:
         """Whether the table has a set or map of this name (one GETSET)."""
         validate.family(family)
         try:
-            self.sock.request(*msg.get_set(family, table, name), label=("get set", f"{family} {table}/{name}"))
+            yield from flow.request(*msg.get_set(family, table, name), label=("get set", f"{family} {table}/{name}"))
         except FileNotFoundError:
             return False
         return True
 
-    def rules(self, table: str, chain: Optional[str] = None, *, family: str = "ip") -> list[Rule]:
+    has_set = operation(_has_set_flow)
+
+    def _rules_flow(self, table: str, chain: Optional[str] = None, *, family: str = "ip") -> Flow[list[Rule]]:
         """The rules of one table, or of one chain, in order (the kernel filters the dump)."""
         validate.family(family)
-        reply = self.sock.dump(*msg.dump_rules(family, validate.name(table, "table name"),
-                                               None if chain is None else validate.name(chain, "chain name")),
-                               label=("list rules", f"{family} {table}" + (f"/{chain}" if chain else "")))
+        reply = yield from flow.dump(*msg.dump_rules(family, validate.name(table, "table name"),
+                                                     None if chain is None else validate.name(chain, "chain name")),
+                                     label=("list rules", f"{family} {table}" + (f"/{chain}" if chain else "")))
         return [decode_rule(reply.rows, m, family) for m in reply.results[0].messages
                 if reply.rows.type(m) == msg_type("NEWRULE")]
 
-    def generation_and_rules(self, table: str, chain: Optional[str] = None, *,
-                             family: str = "ip") -> tuple[int, Optional[list[Rule]]]:
+    rules = operation(_rules_flow)
+
+    def _generation_and_rules_flow(self, table: str, chain: Optional[str] = None, *,
+                                   family: str = "ip") -> Flow[tuple[int, Optional[list[Rule]]]]:
         """The ruleset generation and then the rules of one table (or chain), in one transfer
         (GETGEN and the filtered dump in one sendmsg); rules None if the table or chain does
         not exist. Pin a transaction to the generation to act on what was read."""
@@ -393,7 +434,7 @@ class Nftables:
         labels = [("get generation", ""), ("list rules", target)]
         reply = None
         for _ in range(DUMP_RETRIES + 1):
-            reply = self.sock.transact([msg.get_generation(), msg.dump_rules(family, table, chain)], labels=labels)
+            reply = yield from flow.transact([msg.get_generation(), msg.dump_rules(family, table, chain)], labels)
             gen_res, dump_res = reply.results
             if gen_res.error is not None:
                 raise gen_res.error
@@ -411,22 +452,26 @@ class Nftables:
                              if rows.type(m) == msg_type("NEWRULE")]
         raise DumpInterrupted("list rules", DUMP_RETRIES + 1, reply)
 
-    def set(self, table: str, name: str, *, family: str = "ip") -> NamedSet:
+    generation_and_rules = operation(_generation_and_rules_flow)
+
+    def _set_flow(self, table: str, name: str, *, family: str = "ip") -> Flow[NamedSet]:
         """One set or map with its elements, as listed (NotFoundError if absent)."""
         try:
-            return self.table(table, family=family).set(name)
+            return (yield from self._table_flow(table, family=family)).set(name)
         except KeyError:
             raise NetlinkError.from_errno(errno.ENOENT, "list set", f"{family} {table}/{name}",
                                           "no such set") from None
 
-    def delete_rules(self, table: str, where: Callable[[str, Rule], bool], *, family: str = "ip") -> int:
+    set = operation(_set_flow)
+
+    def _delete_rules_flow(self, table: str, where: Callable[[str, Rule], bool], *, family: str = "ip") -> Flow[int]:
         """Delete the rules ``where(chain, rule)`` selects (e.g. by comment: their owner).
 
         Read, then delete by handle pinned to the generation read; retried if the ruleset
         changed in between. Returns how many rules were deleted.
         """
         for attempt in range(RETRIES):
-            rs = self.ruleset(family)
+            rs = yield from self._ruleset_flow(family)
             if (family, table) not in rs:
                 return 0
             tx = self.transaction(genid=rs.generation)
@@ -436,17 +481,19 @@ class Nftables:
                         tx.delete_rule(table, chain.name, rule.handle, family=family)
             count = len(tx)
             try:
-                tx.commit()
+                yield from tx.flow()
                 return count
             except GenerationChanged:
                 if attempt == RETRIES - 1:
                     raise
         return 0
 
+    delete_rules = operation(_delete_rules_flow)
+
     # -- reads ----------------------------------------------------------------------------------
-    def generation(self) -> int:
+    def _generation_flow(self) -> Flow[int]:
         """The ruleset generation id (changes with every committed transaction)."""
-        reply = self.sock.request(*msg.get_generation(), label=("get generation", ""))
+        reply = yield from flow.request(*msg.get_generation(), label=("get generation", ""))
         rows = reply.rows
         for m in reply.results[0].messages:
             gid = rows.get_u(m, GEN["id"])
@@ -454,19 +501,24 @@ class Nftables:
                 return gid
         raise NetlinkError(errno.EPROTO, "get generation", "", "no NEWGEN reply")
 
-    def ruleset(self, family: Optional[str] = None) -> Ruleset:
+    generation = operation(_generation_flow)
+
+    def _ruleset_flow(self, family: Optional[str] = None) -> Flow[Ruleset]:
         """Every table (of ``family``, or all) with chains and rules, consistent with one generation."""
         fam = FAMILIES[validate.family(family)] if family is not None else 0
         for _ in range(RETRIES):
-            gen = self.generation()
-            dumps = {what: self.sock.dump(*msg.dump(what, fam), label=(f"list {what.lower()}s", ""))
-                     for what in ("TABLE", "CHAIN", "RULE", "SET")}
-            sets = self._sets(dumps["SET"].rows)
-            if sets is not None and self.generation() == gen:
+            gen = yield from self._generation_flow()
+            dumps = {}
+            for what in ("TABLE", "CHAIN", "RULE", "SET"):
+                dumps[what] = yield from flow.dump(*msg.dump(what, fam), label=(f"list {what.lower()}s", ""))
+            sets = yield from self._sets(dumps["SET"].rows)
+            if sets is not None and (yield from self._generation_flow()) == gen:
                 return Ruleset(_assemble(dumps["TABLE"].rows, dumps["CHAIN"].rows, dumps["RULE"].rows, sets), gen)
         raise NetlinkError(errno.EAGAIN, "list ruleset", "", f"the ruleset kept changing ({RETRIES} tries)")
 
-    def _sets(self, rows: Rows) -> Optional[dict[tuple[str, str], list[NamedSet]]]:
+    ruleset = operation(_ruleset_flow)
+
+    def _sets(self, rows: Rows) -> Flow[Optional[dict[tuple[str, str], list[NamedSet]]]]:
         """Every listed set with its elements (one GETSETELEM dump each, in one transfer);
         None if a dump was interrupted (the caller retries)."""
         defs: list[tuple[str, str, NamedSet]] = []
@@ -480,8 +532,8 @@ class Nftables:
         out: dict[tuple[str, str], list[NamedSet]] = {}
         if not defs:
             return out
-        reply = self.sock.transact([msg.dump_elements(f, t, s.name) for f, t, s in defs],
-                                   labels=[("list elements", f"{f} {t}/{s.name}") for f, t, s in defs])
+        reply = yield from flow.transact([msg.dump_elements(f, t, s.name) for f, t, s in defs],
+                                         [("list elements", f"{f} {t}/{s.name}") for f, t, s in defs])
         for (fam, table, s), res in zip(defs, reply.results):
             if res.dump_intr:
                 return None
@@ -493,12 +545,36 @@ class Nftables:
             out.setdefault((fam, table), []).append(replace(s, elements=decode_elements(s, elems)))  # type: ignore[type-var]
         return out
 
-    def table(self, name: str, *, family: str = "ip") -> Table:
+    def _table_flow(self, name: str, *, family: str = "ip") -> Flow[Table]:
         """One table with its chains and rules (NotFoundError if absent)."""
-        rs = self.ruleset(family)
+        rs = yield from self._ruleset_flow(family)
         if (family, name) not in rs:
             raise NetlinkError.from_errno(errno.ENOENT, "list table", f"{family} {name}", "no such table")
         return rs.table(family, name)
+
+    table = operation(_table_flow)
+
+
+class Nftables(NftablesBase):
+    """nf_tables of one network namespace (default: ours), over one NETLINK_NETFILTER socket."""
+
+    flow_mode: Literal["sync"] = "sync"
+
+    def __init__(self, netns: "NetNS | str | None" = None, *, timeout: float = 30.0) -> None:
+        ns = None if netns is None else NetNS.open(netns)
+        self.sock = NetlinkSocket(NETLINK_NETFILTER, NFT, ns, timeout=timeout)
+
+    def _drive(self, flow: Flow[T]) -> T:
+        return drive(self.sock, flow)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self) -> "Nftables":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return f"Nftables({self.sock.netns!r})"

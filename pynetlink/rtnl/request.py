@@ -19,11 +19,14 @@ import errno
 import fcntl
 import struct
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Protocol, Sequence, TypeVar
 
 from .._native import lib
 from ..codec.rows import Rows
 from ..errors import InvalidArgument, NetlinkError
+from ..transport import flow
+from ..transport.flow import Flow, drive
+from ..transport.netns import NetNS
 from ..transport.socket import NetlinkSocket, Reply
 from .message import Msg, field_name
 from .validate import LinkRef
@@ -119,7 +122,21 @@ def dumplink_msg() -> Msg:
             .u32(lib.IFLA_EXT_MASK, "Link.ext_mask", RTEXT_FILTER_SKIP_STATS))
 
 
+class Endpoint(Protocol):
+    """What the flows need of a socket besides transfers (NetlinkSocket, AsyncNetlinkSocket)."""
+
+    @property
+    def netns(self) -> NetNS | None: ...
+
+    def fileno(self) -> int: ...
+
+
 def lookup(sock: NetlinkSocket, names: Iterable[str]) -> dict[str, int]:
+    """ifindex of each existing name (missing names are left out); see ``lookup_flow``."""
+    return drive(sock, lookup_flow(sock, names))
+
+
+def lookup_flow(sock: Endpoint, names: Iterable[str]) -> Flow[dict[str, int]]:
     """ifindex of each existing name (missing names are left out).
 
     One ``SIOCGIFINDEX`` ioctl per name on the netlink socket itself: the kernel answers
@@ -133,10 +150,10 @@ def lookup(sock: NetlinkSocket, names: Iterable[str]) -> dict[str, int]:
     found = _ioctl_lookup(sock, wanted)
     if found is not None:
         return found
-    return _netlink_lookup(sock, wanted)
+    return (yield from _netlink_lookup(wanted))
 
 
-def _ioctl_lookup(sock: NetlinkSocket, wanted: list[str]) -> dict[str, int] | None:
+def _ioctl_lookup(sock: Endpoint, wanted: list[str]) -> dict[str, int] | None:
     fd = sock.fileno()
     out: dict[str, int] = {}
     for name in wanted:
@@ -150,10 +167,10 @@ def _ioctl_lookup(sock: NetlinkSocket, wanted: list[str]) -> dict[str, int] | No
     return out
 
 
-def _netlink_lookup(sock: NetlinkSocket, wanted: list[str]) -> dict[str, int]:
+def _netlink_lookup(wanted: list[str]) -> Flow[dict[str, int]]:
     out: dict[str, int] = {}
     if len(wanted) > _GETS_LIMIT:
-        reply = sock.dump(*dumplink_msg().item(), label=("dump links", ""))
+        reply = yield from flow.dump(*dumplink_msg().item(), label=("dump links", ""))
         rows = reply.rows
         want = set(wanted)
         for m in reply.results[0].messages:
@@ -161,8 +178,8 @@ def _netlink_lookup(sock: NetlinkSocket, wanted: list[str]) -> dict[str, int]:
             if name in want:
                 out[name] = ifindex_of(rows, m)
         return out
-    reply = sock.transact([getlink_msg(n).item() for n in wanted],
-                          labels=[("get link", n) for n in wanted])
+    reply = yield from flow.transact([getlink_msg(n).item() for n in wanted],
+                                     [("get link", n) for n in wanted])
     for name, res in zip(wanted, reply.results):
         if res.error is None and res.messages:
             out[name] = ifindex_of(reply.rows, res.messages[0])
@@ -171,7 +188,7 @@ def _netlink_lookup(sock: NetlinkSocket, wanted: list[str]) -> dict[str, int]:
     return out
 
 
-def _where(sock: NetlinkSocket) -> str:
+def _where(sock: Endpoint) -> str:
     ns = sock.netns
     return "" if ns is None else f" in netns {ns.name or ns.path}"
 
@@ -187,6 +204,14 @@ def _clean(err: NetlinkError) -> NetlinkError:
 def run(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]] | None = None,
         *, chunk: int = 64) -> list[Outcome[Any]]:
     """Execute requests in order, filling one Outcome each (see the module docstring)."""
+    return drive(sock, run_flow(sock, requests, outcomes, chunk=chunk))
+
+
+def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]] | None = None,
+             *, chunk: int = 64) -> Flow[list[Outcome[Any]]]:
+    """``run`` as a flow (transport.flow): the same steps on a blocking or an asyncio socket.
+
+    An Outcome left ``done=False`` was never executed (a cancelled asyncio run)."""
     where = _where(sock)
     if outcomes is None:
         outcomes = [Outcome(r.operation, r.target) for r in requests]
@@ -201,13 +226,13 @@ def run(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Sequence[Out
             external.update(n for n in r.needs if n not in made_here)
         if r.creates:
             made_here.update(r.creates)
-    index = lookup(sock, external)
+    index = yield from lookup_flow(sock, external)
     missing = sorted(external - index.keys())
     if missing:
         raise InvalidArgument(f"no such link{'s' if len(missing) > 1 else ''} in this namespace: "
                               f"{', '.join(missing)}")
     for phase in _phases(requests):
-        _run_phase(sock, requests, outcomes, phase, index, chunk)
+        yield from _run_phase(sock, requests, outcomes, phase, index, chunk)
     return outcomes
 
 
@@ -227,11 +252,11 @@ def _phases(requests: Sequence[Request]) -> list[list[int]]:
     return phases
 
 
-def _run_phase(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
-               phase: list[int], index: dict[str, int], chunk: int) -> None:
+def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
+               phase: list[int], index: dict[str, int], chunk: int) -> Flow[None]:
     later = {n for i in phase for n in requests[i].needs if n not in index}
     if later:
-        index.update(lookup(sock, later))
+        index.update((yield from lookup_flow(sock, later)))
 
     def resolve(ref: LinkRef) -> int:
         return ref if isinstance(ref, int) else index[ref]
@@ -261,13 +286,13 @@ def _run_phase(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Seque
             return
         if len(items) == 1 and requests[items[0][0]].dump:
             i, m = items[0]
-            reply = sock.dump(*m.item(), label=(requests[i].operation, outcomes[i].target))
+            reply = yield from flow.dump(*m.item(), label=(requests[i].operation, outcomes[i].target))
         else:
             def label(k: int) -> tuple[str, str]:     # only asked for failed requests
                 i = items[k][0]
                 return requests[i].operation, outcomes[i].target
 
-            reply = sock.transact([m.item() for _, m in items], chunk=chunk, labels=label)
+            reply = yield from flow.transact([m.item() for _, m in items], label, chunk=chunk)
         _collect(requests, outcomes, items, reply)
     finally:
         for _, m in items:
@@ -279,6 +304,8 @@ def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
              items: list[tuple[int, Msg]], reply: Reply) -> None:
     msgs: dict[int, list[int]] = {}
     for (i, _), res in zip(items, reply.results):
+        if not res.done:
+            continue                        # never sent, or cut off: left not done
         out = outcomes[i]
         out.done = True
         if res.error is not None and out.error is None:

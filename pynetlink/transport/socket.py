@@ -18,7 +18,7 @@ from .._native import ffi, lib
 from ..codec.program import Compiled, Encoded, encode
 from ..codec.rows import Rows, decode
 from ..codec.schema import Family
-from ..errors import DumpInterrupted, NetlinkError
+from ..errors import NetlinkError
 from .netns import NetNS, run_in
 from . import faults
 
@@ -37,6 +37,8 @@ class Result:
     error: NetlinkError | None = None
     messages: list[int] = field(default_factory=list)   # reply message rows
     dump_intr: bool = False
+    done: bool = True       # its reply came back complete (False: cut off by a cancellation)
+    sent: bool = True       # False: never sent (a cancelled asyncio transfer), nothing applied
 
     @property
     def ok(self) -> bool:
@@ -134,10 +136,22 @@ class NetlinkSocket:
         ``atomic`` sends the whole buffer in one sendmsg (nfnetlink transactions).
         """
         with self._lock:
-            seq_first = self._seq
-            enc = encode(items, seq_first)
-            self._seq = (self._seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
+            enc = self.encode(items)
             data = self._transfer(enc, atomic, chunk)
+        return self.interpret(enc, data, labels)
+
+    def encode(self, items: Sequence[tuple[Compiled, Sequence[Any]]]) -> Encoded:
+        """Encode a batch under the next sequence numbers (the caller serialises the socket)."""
+        seq_first = self._seq
+        enc = encode(items, seq_first)
+        self._seq = (self._seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
+        return enc
+
+    def interpret(self, enc: Encoded, data: bytes, labels: Labels = None) -> Reply:
+        """The Reply of a batch from its status table and the replies kept in ``data``: one
+        Result per request. Shared by every way of waiting (pnl_xfer here, the event loop in
+        transport.aio, where a cancelled transfer leaves requests unsent or incomplete)."""
+        seq_first = enc.seq_first
         rows = decode(data, self.family)
         results = [Result() for _ in range(enc.n)]
         if enc.n == 1:                      # every data message is the request's: one walk
@@ -156,6 +170,8 @@ class NetlinkSocket:
         st = enc.status
         for i in range(enc.n):
             s = st[i]
+            if not s.flags & lib.PNL_ST_DONE:
+                results[i].done, results[i].sent = False, bool(s.flags & lib.PNL_ST_SENT)
             if s.flags & lib.PNL_ST_DUMP_INTR:
                 results[i].dump_intr = True
             if s.error:
@@ -217,17 +233,14 @@ class NetlinkSocket:
 
     def request(self, prog: Compiled, values: Sequence[Any], label: Label = ("request", "")) -> Reply:
         """One request; raises its error."""
-        return self.transact([(prog, values)], labels=label).check()
+        from .flow import drive, request
+        return drive(self, request(prog, values, label))
 
     def dump(self, prog: Compiled, values: Sequence[Any], label: Label = ("dump", ""),
              retries: int = DUMP_RETRIES) -> Reply:
         """A dump, retried while the kernel flags it inconsistent (NLM_F_DUMP_INTR)."""
-        reply = None
-        for _ in range(retries + 1):
-            reply = self.transact([(prog, values)], labels=label).check()
-            if not reply.results[0].dump_intr:
-                return reply
-        raise DumpInterrupted(label[0], retries + 1, reply)
+        from .flow import drive, dump
+        return drive(self, dump(prog, values, label, retries))
 
     def __repr__(self) -> str:
         return f"NetlinkSocket(protocol={self.protocol}, netns={self.netns!r})"

@@ -1,0 +1,271 @@
+"""Event throughput: notifications decoded and delivered as typed objects, per second.
+
+One run records real notifications once: ``ip -batch`` adds N IPv4 addresses to a bridge
+in a throwaway namespace and deletes them again (2N RTM_NEWADDR/RTM_DELADDR), received by a
+subscriber with a large buffer, kept as the buffers a receive loop gets. Then, on the same
+bytes, in the same run:
+
+* pynetlink: the event engine (``pynetlink.events.engine.Engine``, what ``Events`` runs per
+  socket): one C decode per buffer, typed ``AddressView`` events with new/deleted and the
+  stream's state kept; each event's address, prefix length, link and action are read;
+* pyroute2: ``MarshalRtnl.parse`` on each buffer, what ``AsyncIPRoute.get()`` runs per
+  datagram in its async monitor, reading the same fields from each message;
+* iproute2: ``ip -j monitor file F`` (the messages written back to back, as ``rtmon`` saves
+  them, ten copies) printing every event to /dev/null (iproute2 6.1 prints text even with
+  ``-j``); its process start-up, measured on an empty file, is subtracted, the time divided
+  by ten.
+
+Every repetition runs the three replays one after the other (alternating); the best of each
+is kept.
+
+Then a live run: each consumer subscribed in the namespace while ``ip -batch`` makes the same
+changes, timed from its first to its last event (pynetlink ``Events`` async and pyroute2
+``AsyncIPRoute`` on one event loop each, in separate processes; these are paced by how
+fast the kernel and ``ip`` make the changes).
+
+    python -m benchmarks.events [-n 10000] [--reps 5] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Any, Callable
+
+from pynetlink._native import lib
+from pynetlink.codec.specs.rtnl import RTNL
+from pynetlink.events.engine import Engine
+from pynetlink.events.kinds import AddressKind
+from pynetlink.transport import NetNS
+from pynetlink.transport.subscribe import Subscriber
+
+
+IP_COPIES = 10
+
+
+def changes(n: int) -> str:
+    adds = [f"address add 172.16.{i // 250}.{i % 250 + 1}/32 dev br0" for i in range(n)]
+    dels = [f"address del 172.16.{i // 250}.{i % 250 + 1}/32 dev br0" for i in range(n)]
+    return "\n".join(adds + dels) + "\n"
+
+
+def _namespace() -> NetNS:
+    ns = NetNS.create(f"pnlb-{os.getpid()}-events")
+    subprocess.run(["ip", "-n", ns.name or "", "link", "add", "br0", "type", "bridge"], check=True)
+    subprocess.run(["ip", "-n", ns.name or "", "link", "set", "br0", "up"], check=True)
+    return ns
+
+
+def record(ns: NetNS, n: int) -> list[bytes]:
+    """The buffers a receive loop gets for 2n address notifications."""
+    sub = Subscriber(0, [int(lib.RTNLGRP_IPV4_IFADDR)], ns, rcvbuf=256 << 20)
+    try:
+        subprocess.run(["ip", "-n", ns.name or "", "-batch", "-"], input=changes(n), text=True, check=True)
+        chunks, got = [], 0
+        while got < 2 * n:
+            data, overflow = sub.receive()
+            assert not overflow, "the recording overflowed: raise rcvbuf"
+            if data:
+                chunks.append(data)
+                got += _count(data)
+        return chunks
+    finally:
+        sub.close()
+
+
+def _count(data: bytes) -> int:
+    n, o = 0, 0
+    while o + 16 <= len(data):
+        ln = int.from_bytes(data[o:o + 4], "little")
+        o += (ln + 3) & ~3
+        n += 1
+    return n
+
+
+# -- consumers of the recorded buffers --------------------------------------------------------------
+def pynetlink_replay(chunks: list[bytes]) -> int:
+    eng = Engine([AddressKind()], RTNL, 0, lambda items: 0, load=False)
+    n = 0
+    for data in chunks:
+        for e in eng.feed(data):
+            v = e.view
+            v.address, v.prefixlen, v.link, e.action
+            n += 1
+    return n
+
+
+def pyroute2_replay(chunks: list[bytes]) -> int:
+    from pyroute2.netlink.rtnl.marshal import MarshalRtnl
+    m = MarshalRtnl()
+    n = 0
+    for data in chunks:
+        for msg in m.parse(data):
+            msg.get_attr("IFA_LOCAL"), msg["prefixlen"], msg["index"], msg["event"]
+            n += 1
+    return n
+
+
+def iproute2_replay(path: str, empty: str) -> float:
+    """Seconds ``ip -j monitor file`` needs for the events (its start-up subtracted)."""
+    def run(p: str) -> float:
+        t = time.perf_counter()
+        subprocess.run(["ip", "-j", "monitor", "file", p], stdout=subprocess.DEVNULL, check=True)
+        return time.perf_counter() - t
+    start = min(run(empty) for _ in range(3))
+    return run(path) - start
+
+
+def best(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
+    times, out = [], None
+    for _ in range(reps):
+        t = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t)
+    return min(times), out
+
+
+# -- live -------------------------------------------------------------------------------------------
+_LIVE = r"""
+import asyncio, sys, time
+which, ns, total = sys.argv[1], sys.argv[2], int(sys.argv[3])
+async def pynetlink():
+    from pynetlink.events import Events
+    async with Events(["address"], netns=ns, rcvbuf=256 << 20) as ev:
+        assert await ev.async_sync(10)
+        print("ready", flush=True)
+        n, t0 = 0, None
+        async for e in ev:
+            if e.view.family != 4:
+                continue
+            t0 = t0 or time.perf_counter()
+            e.view.address, e.view.prefixlen, e.view.link, e.action
+            n += 1
+            if n == total:
+                return n, time.perf_counter() - t0, ev.resyncs
+async def pyroute2():
+    from pyroute2 import AsyncIPRoute
+    from pyroute2.netlink.rtnl import RTMGRP_IPV4_IFADDR
+    async with AsyncIPRoute(netns=ns) as ipr:
+        await ipr.bind(groups=RTMGRP_IPV4_IFADDR, rcvbuf=256 << 20)
+        print("ready", flush=True)
+        n, t0 = 0, None
+        while True:                     # get() ends when a datagram holds no message of its seq
+            async for msg in ipr.get():
+                if msg["event"] not in ("RTM_NEWADDR", "RTM_DELADDR"):
+                    continue
+                t0 = t0 or time.perf_counter()
+                msg.get_attr("IFA_LOCAL"), msg["prefixlen"], msg["index"], msg["event"]
+                n += 1
+                if n == total:
+                    return n, time.perf_counter() - t0, 0
+P = {"n": 0, "t0": None, "t1": None}
+try:
+    n, secs, resyncs = asyncio.run(asyncio.wait_for(globals()[which](), 60))
+except Exception as exc:        # overflowed or stalled: report what arrived
+    print(f"{which}: {exc!r}", file=sys.stderr)
+    n, secs, resyncs = -1, 0.0, 0
+print(n, secs, resyncs, flush=True)
+"""
+
+
+def live_ip(ns: NetNS, n: int) -> tuple[int, float, int]:
+    """``ip -j monitor address`` reading the same changes (2 lines per event, to a pipe)."""
+    proc = subprocess.Popen(["ip", "-j", "-n", ns.name or "", "monitor", "address"], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        time.sleep(0.3)                 # ip monitor says nothing when it has subscribed
+        subprocess.run(["ip", "-n", ns.name or "", "-batch", "-"], input=changes(n), text=True, check=True)
+        got, t0, t1, fd, tail = 0, 0.0, 0.0, proc.stdout.fileno(), b""
+        while got < 2 * n:              # stop at the last event, or after 3 s of silence (ENOBUFS)
+            ready, _, _ = select.select([fd], [], [], 3.0)
+            chunk = os.read(fd, 1 << 20) if ready else b""
+            if not chunk:
+                break
+            lines = (tail + chunk).split(b"\n")
+            tail = lines.pop()
+            k = sum(1 for x in lines if b" inet " in x)
+            if k:
+                t0 = t0 or time.perf_counter()
+                t1 = time.perf_counter()
+                got += k
+        return got, t1 - t0, 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def live(which: str, ns: NetNS, n: int) -> tuple[int, float, int]:
+    if which == "ip -j monitor":
+        return live_ip(ns, n)
+    proc = subprocess.Popen([sys.executable, "-c", _LIVE, which, ns.name or "", str(2 * n)],
+                            stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "ready"
+    subprocess.run(["ip", "-n", ns.name or "", "-batch", "-"], input=changes(n), text=True, check=True)
+    out, _ = proc.communicate(timeout=150)
+    got, secs, resyncs = out.split()
+    return int(got), float(secs), int(resyncs)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("-n", type=int, default=10000, help="addresses added then deleted (2n events)")
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--json", default=None)
+    ap.add_argument("--no-live", action="store_true")
+    args = ap.parse_args(argv)
+    ns = _namespace()
+    try:
+        chunks = record(ns, args.n)
+        events = sum(_count(c) for c in chunks)
+        res: dict[str, Any] = {"events": events, "buffers": len(chunks), "bytes": sum(map(len, chunks))}
+        with tempfile.TemporaryDirectory() as tmp:
+            path, empty = os.path.join(tmp, "events.bin"), os.path.join(tmp, "empty.bin")
+            with open(path, "wb") as f:           # 10 copies: ip's start-up becomes small
+                f.writelines(chunks * IP_COPIES)
+            open(empty, "wb").close()
+            times: dict[str, list[float]] = {"pynetlink": [], "pyroute2": [], "ip": []}
+            for _ in range(args.reps):          # alternating: every repetition runs all three
+                t, got = best(lambda: pynetlink_replay(chunks), 1)
+                assert got == events, (got, events)
+                times["pynetlink"].append(t)
+                t, got = best(lambda: pyroute2_replay(chunks), 1)
+                assert got == events, (got, events)
+                times["pyroute2"].append(t)
+                times["ip"].append(iproute2_replay(path, empty) / IP_COPIES)
+        t_pnl, t_pr2, t_ip = (min(times[k]) for k in ("pynetlink", "pyroute2", "ip"))
+        res["replay_runs"] = times
+        res["replay"] = {name: {"seconds": t, "events_per_s": events / t}
+                         for name, t in (("pynetlink", t_pnl), ("pyroute2", t_pr2), ("ip -j monitor", t_ip))}
+        if not args.no_live:
+            res["live"] = {}
+            for which in ("pynetlink", "pyroute2", "ip -j monitor"):
+                runs = [live(which, ns, args.n) for _ in range(3)]
+                done = [r for r in runs if r[1] > 0] or runs     # a run that failed reports (-1, 0)
+                got_n, secs, resyncs = min(done, key=lambda r: r[1])
+                res["live"][which] = {"events": got_n, "seconds": secs,
+                                      "events_per_s": got_n / secs if secs > 0 else None,
+                                      "resyncs": resyncs, "runs": runs}
+    finally:
+        ns.delete()
+    rp = res["replay"]
+    print(f"{events} address events in {len(chunks)} buffers ({res['bytes']} bytes)")
+    for name, r in rp.items():
+        print(f"  replay  {name:14} {r['events_per_s']:>12,.0f} events/s  ({r['seconds'] * 1000:.1f} ms)")
+    print(f"  pynetlink vs pyroute2: {rp['pyroute2']['seconds'] / rp['pynetlink']['seconds']:.1f}x, "
+          f"vs ip -j monitor: {rp['ip -j monitor']['seconds'] / rp['pynetlink']['seconds']:.1f}x")
+    for name, r in res.get("live", {}).items():
+        print(f"  live    {name:14} {r['events']} events in {r['seconds'] * 1000:.0f} ms (first to last)")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(res, f, indent=2)
+    return res
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,51 @@
+"""``pynetlink monitor [link|addr|route|neigh|nsid|nft ...] [-n NETNS] [-j]``: one line (or one JSON
+object) per event, flushed at once, until Ctrl-C (exit status 0)."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable
+
+from ..errors import InvalidArgument
+from ..events import Events
+from ..events.text import line
+
+WHAT = ("link", "addr", "route", "neigh", "nsid", "nft", "all")
+
+
+def _cmd_monitor(args: argparse.Namespace) -> int:
+    bad = [w for w in args.what if w not in WHAT]
+    if bad:
+        raise InvalidArgument(f"monitor: unknown {', '.join(bad)}; choose from {', '.join(WHAT)}")
+    kinds = [k for k in args.what if k != "all"] or ["link", "addr", "route", "neigh", "nsid"]
+    if "all" in args.what:
+        kinds = ["link", "addr", "route", "neigh", "nsid", "nft"]
+    as_json = bool(getattr(args, "json", False))
+    out = sys.stdout
+    seen = 0
+    try:
+        with Events(kinds, netns=args.netns, start_with_current=args.current) as events:
+            for e in events:
+                out.write((json.dumps(e.to_dict(), default=str) if as_json else line(e)) + "\n")
+                out.flush()
+                seen += 1
+                if args.count and seen >= args.count:
+                    break
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+def add_monitor(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None:
+    """The ``monitor`` subcommand (``leaf`` adds -n/-j as for every command)."""
+    p = leaf(sub, "monitor", _cmd_monitor, "watch changes: one line or JSON object per event "
+             "(like ip monitor); Ctrl-C stops")
+    p.add_argument("what", nargs="*", default=[], metavar="WHAT",
+                   help="link, addr, route, neigh, nsid, nft, all (default: every rtnetlink kind)")
+    p.add_argument("--current", action="store_true",
+                   help="first print every existing object (as new), then the changes")
+    p.add_argument("--count", type=int, default=0, metavar="N", help="exit after N events")
+
+
+__all__ = ["add_monitor"]

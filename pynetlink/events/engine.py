@@ -1,0 +1,304 @@
+"""The state machine of one subscription socket (no I/O): buffers in, events out.
+
+One ``Engine`` serves one socket (one protocol, one namespace). It keeps the stream's
+state (every object of every watched kind, by key, as last reported) and runs dumps on the
+same socket as the notifications, so that replies and notifications reach it in the order
+the kernel queued them. How no change is lost or reported twice:
+
+* A dump of a kind is in flight: notifications of that kind are folded into the dump's
+  result (a later one replaces what an earlier dump part said, a dump part replaces an
+  earlier notification). When the dump ends, the difference between the state and that
+  result is reported (``current``: everything as new, ``resync``: only what differs) and
+  the result becomes the state. During the first dump of a kind its notifications are
+  only folded; during a re-dump they are also reported as they come (the difference at
+  the end then holds only what the notifications did not say).
+* The first dump of a kind is queued but not yet sent: its notifications are dropped (the
+  dump, sent later, shows their effect).
+* Otherwise a notification is compared with the state: a deletion of an unknown object
+  and nothing else is dropped; "new" of a known object is "changed".
+* Overflow (``ENOBUFS``: the kernel dropped notifications): every kind is dumped again and
+  the difference reported. A dump flagged ``NLM_F_DUMP_INTR`` is sent again.
+* Changes the kernel makes without notifying (IPv4 routes flushed when a link goes down,
+  ``linkdown`` set on carrier loss, ...) are found by a re-dump of the kinds concerned.
+"""
+from __future__ import annotations
+
+import errno
+from collections import deque
+from itertools import chain
+from operator import itemgetter
+from typing import Any, Callable, Hashable, Sequence
+
+from .._native import lib
+from ..codec.rows import Rows, decode
+from ..codec.schema import Family
+from ..errors import NetlinkError
+from .event import CHANGED, CURRENT, DELETED, KERNEL, NEW, RESYNC, Event
+from .kinds import DumpItems, Item, Kind, Scope
+
+SILENT = "silent"                     # a first dump that loads the state without reporting it
+_DONE, _ERROR = int(lib.NLMSG_DONE), int(lib.NLMSG_ERROR)
+_DUMP_INTR = int(lib.NLM_F_DUMP_INTR)
+_RETRY = {errno.ENOBUFS, errno.EINTR, errno.EAGAIN, errno.EBUSY}
+_END = object()                       # the key of a dump's NLMSG_DONE / NLMSG_ERROR in a walk
+_first = itemgetter(0)
+
+
+class _Pending:
+    """A kind waiting for its dumps; ``parts`` (scope, request) are made when it starts."""
+
+    __slots__ = ("kind", "origin", "parts")
+
+    def __init__(self, kind: Kind, origin: str) -> None:
+        self.kind = kind
+        self.origin = origin
+        self.parts: list[tuple[Scope, DumpItems]] | None = None
+
+    def covers(self, key: Hashable) -> bool:
+        return self.parts is None or any(scope(key) for scope, _ in self.parts)
+
+
+class _Dump:
+    """One dump in flight: its result so far, with the notifications folded in."""
+
+    __slots__ = ("kind", "origin", "scope", "items", "seq", "merged", "dirty")
+
+    def __init__(self, kind: Kind, origin: str, scope: Scope, items: DumpItems, seq: int) -> None:
+        self.kind, self.origin, self.scope, self.items, self.seq = kind, origin, scope, items, seq
+        self.merged: dict[Hashable, Any] = {}
+        self.dirty = False
+
+
+class Engine:
+    """Events of ``kinds`` from one socket; ``send`` sends a dump request, returns its seq."""
+
+    def __init__(self, kinds: Sequence[Kind], family: Family, portid: int,
+                 send: Callable[[DumpItems], int], *, netns: str | None = None,
+                 start_with_current: bool = False, load: bool = True) -> None:
+        """``load=False`` starts from an empty state without a first dump (to replay
+        recorded buffers)."""
+        self.kinds = list(kinds)
+        self.family = family
+        self.portid = portid
+        self.netns = netns
+        self._send = send
+        self.by_name = {k.name: k for k in self.kinds}
+        self.by_type: dict[int, tuple[Kind, bool]] = {
+            t: (k, gone) for k in self.kinds for t, gone in k.types.items()}
+        self.state: dict[str, dict[Hashable, Any]] = {k.name: {} for k in self.kinds}
+        # message type -> (kind name, is a deletion, state) of kinds without children or re-dumps
+        self._plain = {t: (k.name, gone, self.state[k.name]) for t, (k, gone) in self.by_type.items()
+                       if k.plain}
+        self.queue: deque[_Pending] = deque(
+            _Pending(k, CURRENT if start_with_current else SILENT) for k in self.kinds if load)
+        self.current: _Dump | None = None
+        self.resyncs = 0                  # overflows recovered from
+        self.redumps = 0                  # dumps sent after the first ones
+        self._loaded: set[str] = set() if load else set(self.by_name)
+        self._start_next()
+
+    # -- public ---------------------------------------------------------------------------
+    @property
+    def ready(self) -> bool:
+        """Every kind has its first state loaded (the stream has started)."""
+        return len(self._loaded) == len(self.kinds)
+
+    def feed(self, data: bytes, overflow: bool = False) -> list[Event]:
+        """The events of one received buffer (decoded in one C call); ``overflow``: the
+        kernel reported ENOBUFS while it was read."""
+        out: list[Event] = []
+        if data:
+            self._walk(decode(data, self.family), out)
+        if overflow:
+            self.overflowed()
+        self._start_next()
+        return out
+
+    def overflowed(self) -> None:
+        """Notifications were lost: dump every kind again and report the difference."""
+        self.resyncs += 1
+        cur = self.current
+        if cur is not None:
+            cur.dirty = True
+        old = {p.kind.name: p.origin for p in self.queue}
+        if cur is not None:
+            old.setdefault(cur.kind.name, cur.origin)
+        self.queue = deque(_Pending(k, old.get(k.name, RESYNC)) for k in self.kinds)
+
+    def resync(self, names: Sequence[str] | None = None) -> None:
+        """Dump kinds again (all by default) and report what differs from the state."""
+        for name in names or list(self.by_name):
+            self._queue_resync(name)
+        self._start_next()
+
+    # -- walking a buffer -----------------------------------------------------------------
+    def _walk(self, rows: Rows, out: list[Event]) -> None:
+        by_type = self.by_type
+        groups: dict[int, list[int]] = {}
+        tf, end, n, i = rows.tf, rows.end, rows.count, 0
+        while i < n:
+            t = tf[i] & 0xFFFF
+            g = groups.get(t)
+            if g is None:
+                groups[t] = [i]
+            else:
+                g.append(i)
+            i = end[i]
+        parsed = [by_type[t][0].parse(rows, msgs) for t, msgs in groups.items() if t in by_type]
+        items = parsed[0] if len(parsed) == 1 else sorted(chain.from_iterable(parsed), key=_first)
+        if self.current is None and not self.queue:     # no dump: every message is a notification
+            self._notifications(items, tf, out)
+            return
+        ends = groups.get(_DONE, []) + groups.get(_ERROR, [])
+        if ends:
+            items = sorted([*items, *((m, _END, None) for m in ends)], key=_first)
+        data, off, val, portid = rows.data, rows.off, rows.val, self.portid
+        for m, key, view in items:
+            cur = self.current
+            if (cur is not None and val[m] & 0xFFFFFFFF == cur.seq
+                    and int.from_bytes(data[off[m] + 12:off[m] + 16], "little") == portid):
+                if key is _END:
+                    self._end(rows, m, out)
+                else:
+                    if val[m] >> 32 & _DUMP_INTR:
+                        cur.dirty = True
+                    if cur.scope(key):
+                        cur.merged[key] = view
+            elif key is not _END:
+                kind, gone = by_type[tf[m] & 0xFFFF]
+                self._notified(kind, key, view, gone, out)
+
+    def _notifications(self, items: list[Item], tf: Any, out: list[Event]) -> None:
+        """``_apply`` for a buffer of notifications only, inlined for kinds that neither hold
+        children nor cause re-dumps (the hot path: thousands of events per buffer)."""
+        plain, netns, append, make = self._plain, self.netns, out.append, tuple.__new__
+        for m, key, view in items:
+            t = tf[m] & 0xFFFF
+            fast = plain.get(t)
+            if fast is None:
+                kind, gone = self.by_type[t]
+                self._apply(kind, key, None if gone else view, view, KERNEL, out)
+                continue
+            name, gone, st = fast
+            prev = st.get(key)
+            if gone:
+                if prev is not None:
+                    del st[key]
+                    append(make(Event, (name, DELETED, view, prev, key, netns, KERNEL)))
+            else:
+                st[key] = view
+                append(make(Event, (name, NEW if prev is None else CHANGED, view, prev, key, netns, KERNEL)))
+
+    def _end(self, rows: Rows, m: int, out: list[Event]) -> None:
+        """NLMSG_DONE or NLMSG_ERROR of the dump in flight."""
+        cur = self.current
+        assert cur is not None
+        o = rows.off[m] + 16
+        code = int.from_bytes(rows.data[o:o + 4], "little", signed=True)
+        self.current = None
+        if rows.type(m) == _DONE and rows.msg_flags(m) & _DUMP_INTR:
+            cur.dirty = True
+        if -code in _RETRY:
+            cur.dirty = True                          # the kernel gave up this dump: again
+        elif code < 0 and -code != errno.ENOENT:    # ENOENT: a set deleted meanwhile = empty
+            raise NetlinkError.from_errno(-code, f"dump {cur.kind.name}s", self.netns or "",
+                                          "while watching events")
+        self._finish(cur, out)
+        self._start_next()
+
+    def _notified(self, kind: Kind, key: Hashable, view: Any, gone: bool, out: list[Event]) -> None:
+        cur = self.current
+        if cur is not None and cur.kind is kind and cur.scope(key):
+            if gone:
+                cur.merged.pop(key, None)
+            else:
+                cur.merged[key] = view
+            if cur.origin != RESYNC:
+                return                            # the first state: reported when the dump ends
+        elif kind.name not in self._loaded:
+            for p in self.queue:
+                if p.kind is kind and p.origin != RESYNC and p.covers(key):
+                    return                        # the first dump, sent later, shows this change
+        self._apply(kind, key, None if gone else view, view, KERNEL, out)
+
+    # -- applying changes -----------------------------------------------------------------
+    def _apply(self, kind: Kind, key: Hashable, view: Any, last: Any, origin: str,
+               out: list[Event] | None) -> None:
+        """Set ``key`` to ``view`` (None: deleted; ``last``: the deleted object as reported)."""
+        st = self.state[kind.name]
+        prev = st.get(key)
+        if view is None:
+            if prev is None:
+                return                            # already gone: nothing to report
+            del st[key]
+            if out is not None:
+                out.append(Event(kind.name, DELETED, last if last is not None else prev, prev, key,
+                                 self.netns, origin))
+            for child in kind.children:
+                self._drop_children(child, key, origin, out)
+        else:
+            st[key] = view
+            if out is not None:
+                out.append(Event(kind.name, NEW if prev is None else CHANGED, view, prev, key,
+                                 self.netns, origin))
+        for name in kind.resyncs(prev, view, view is None):
+            if name in self.by_name:
+                self._queue_resync(name)
+
+    def _drop_children(self, name: str, parent: Hashable, origin: str, out: list[Event] | None) -> None:
+        """Objects that went with their parent (elements of a deleted set, ...)."""
+        kind = self.by_name.get(name)
+        if kind is None or not isinstance(parent, tuple):
+            return
+        n = len(parent)
+        for key in [k for k in self.state[name] if isinstance(k, tuple) and k[:n] == parent]:
+            self._apply(kind, key, None, None, origin, out)
+
+    def _finish(self, cur: _Dump, out: list[Event]) -> None:
+        kind = cur.kind
+        if cur.dirty:                             # interrupted or overflowed: send it again
+            if not any(p.kind is kind for p in self.queue):
+                p = _Pending(kind, cur.origin)
+                p.parts = [(cur.scope, cur.items)]
+                self.queue.appendleft(p)
+            return
+        origin = cur.origin
+        report = None if origin == SILENT else out
+        st, merged, scope = self.state[kind.name], cur.merged, cur.scope
+        for key in [k for k in st if k not in merged and scope(k)]:
+            self._apply(kind, key, None, None, origin, report)
+        for key, view in merged.items():
+            prev = st.get(key)
+            if prev is None or not kind.same(prev, view):
+                self._apply(kind, key, view, None, origin, report)
+            else:
+                st[key] = view                    # the fresher view of the same state
+        if not any(p.kind is kind for p in self.queue):
+            self._loaded.add(kind.name)
+
+    # -- dumps ----------------------------------------------------------------------------
+    def _queue_resync(self, name: str) -> None:
+        kind = self.by_name[name]
+        for p in self.queue:
+            if p.kind is kind and p.parts is None:
+                return                            # one not yet started will do
+        self.queue.append(_Pending(kind, RESYNC))
+
+    def _start_next(self) -> None:
+        while self.current is None and self.queue:
+            head = self.queue[0]
+            if head.parts is None:
+                head.parts = head.kind.dumps(self.state)
+            if not head.parts:
+                self.queue.popleft()
+                self._loaded.add(head.kind.name)
+                continue
+            scope, items = head.parts.pop(0)
+            if not head.parts:
+                self.queue.popleft()
+            if head.kind.name in self._loaded:
+                self.redumps += 1
+            self.current = _Dump(head.kind, head.origin, scope, items, self._send(items))
+
+
+__all__ = ["Engine", "SILENT"]

@@ -1,0 +1,279 @@
+"""What the stream watches: one ``Kind`` per object type (its groups, messages, identity, dump).
+
+A kind turns the messages of one decoded buffer into ``(message row, key, view)`` items
+(``parse``; views of one type are made together, sharing one table of plucked columns),
+says which dumps list every object of it (``dumps``) and when two views of one object are
+the same state (``same``: fields that change on their own, such as lifetimes, are left out).
+"""
+from __future__ import annotations
+
+import socket
+import struct
+from array import array
+from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence
+
+from .._native import ffi, lib
+from ..codec.program import Compiled
+from ..codec.rows import NONE, Pluck, Rows
+from ..codec.specs.rtnl import NETNS
+from ..rtnl import addresses, links, neigh, routes
+from ..rtnl.message import Msg
+from ..rtnl.request import dumplink_msg
+from ..rtnl.addresses import AddressView
+from ..rtnl.view import MessageView, columns
+from .event import fields_of
+
+Item = tuple[int, Hashable, Any]                     # message row, key, view
+DumpItems = list[tuple[Compiled, Sequence[Any]]]
+Scope = Callable[[Hashable], bool]
+NETLINK_ROUTE = 0
+_INET = (socket.AF_INET, socket.AF_INET6)
+_AF_INET = int(socket.AF_INET)
+
+
+def _no_resolve(ref: object) -> int:
+    raise AssertionError(f"a dump needs no link ({ref!r})")
+
+
+def _dump_items(msgs: Iterable[Msg]) -> DumpItems:
+    return [m.item() for m in msgs]
+
+
+def _all(key: Hashable) -> bool:
+    return True
+
+
+class Kind:
+    """One object type of one protocol."""
+
+    name: ClassVar[str]
+    protocol: ClassVar[int] = NETLINK_ROUTE
+    groups: ClassVar[tuple[int, ...]]
+    types: ClassVar[dict[int, bool]]                 # message type -> is a deletion
+    volatile: ClassVar[frozenset[str]] = frozenset()
+    children: ClassVar[tuple[str, ...]] = ()         # kinds whose keys start with this kind's key
+    plain: ClassVar[bool] = True                     # no children, ``resyncs`` always ()
+
+    def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
+        raise NotImplementedError
+
+    @staticmethod
+    def key_of(view: Any) -> Hashable:
+        """The key of a view (as ``parse`` makes it)."""
+        raise NotImplementedError
+
+    def dumps(self, state: dict[str, dict[Hashable, Any]]) -> list[tuple[Scope, DumpItems]]:
+        """The dumps that list every object of this kind, each with the keys it covers."""
+        raise NotImplementedError
+
+    def same(self, a: Any, b: Any) -> bool:
+        vol = self.volatile
+        fa, fb = fields_of(a), fields_of(b)
+        return all(fa.get(k) == v for k, v in fb.items() if k not in vol) and \
+            all(k in fb or k in vol for k in fa)
+
+    def resyncs(self, previous: Any, view: Any, deleted: bool) -> tuple[str, ...]:
+        """The kinds this change may have changed without a notification (to dump again)."""
+        return ()
+
+
+class _Rtnl(Kind):
+    dump_msgs: ClassVar[Callable[[], list[Msg]]]
+
+    def dumps(self, state: dict[str, dict[Hashable, Any]]) -> list[tuple[Scope, DumpItems]]:
+        return [(_all, _dump_items(type(self).dump_msgs()))]
+
+
+_UP_MASK = int(lib.IFF_UP | lib.IFF_LOWER_UP)
+
+
+class LinkKind(_Rtnl):
+    """Links (RTM_NEWLINK / RTM_DELLINK of family AF_UNSPEC; bridge-port messages are left out)."""
+
+    name = "link"
+    groups = (int(lib.RTNLGRP_LINK),)
+    types = {int(lib.RTM_NEWLINK): False, int(lib.RTM_DELLINK): True}
+    plain = False
+    dump_msgs = staticmethod(lambda: [dumplink_msg()])
+
+    def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
+        out: list[Item] = []
+        for m, view in zip(msgs, links.views_of(rows, msgs)):
+            if rows.data[rows.off[m] + 16] == 0:         # ifi_family: AF_BRIDGE ones describe ports
+                out.append((m, view.index, view))
+        return out
+
+    @staticmethod
+    def key_of(view: Any) -> Hashable:
+        return int(view.index)
+
+    def resyncs(self, previous: Any, view: Any, deleted: bool) -> tuple[str, ...]:
+        # IPv4 routes of a link that goes down are flushed, and RTNH_F_LINKDOWN set or cleared
+        # with the carrier, without a notification; a new veth is announced before its peer
+        # is set (IFLA_LINK 0), and the peer is never announced
+        if deleted:
+            return ("route", "neighbour")
+        if previous is None:
+            return ("link",) if view.link == 0 and view.kind == "veth" else ()
+        if (previous._header[3] & _UP_MASK) != (view._header[3] & _UP_MASK):
+            return ("route",)
+        return ()
+
+
+def twin(spec: Pluck, msg_type: int) -> Pluck:
+    """The same columns plucked from messages of another type (RTM_DELADDR as RTM_NEWADDR)."""
+    p = Pluck.__new__(Pluck)
+    p.words = array("I", spec.words)
+    p.words[0] = msg_type
+    p.msg_type, p.width = msg_type, spec.width
+    p.cwords = ffi.from_buffer("uint32_t[]", p.words)
+    return p
+
+
+class AddressKind(_Rtnl):
+    """IPv4 and IPv6 addresses; key: (4 or 6, ifindex, packed address, prefix length)."""
+
+    name = "address"
+    groups = (int(lib.RTNLGRP_IPV4_IFADDR), int(lib.RTNLGRP_IPV6_IFADDR))
+    types = {int(lib.RTM_NEWADDR): False, int(lib.RTM_DELADDR): True}
+    volatile = frozenset({"valid_lft", "preferred_lft"})
+    # the columns rtnl/addresses.py plucks for its views: 1 family, 2 prefixlen, 4 link,
+    # 5 IFA_LOCAL, 6 IFA_ADDRESS (key_of() reads the same through the view; the tests compare)
+    _specs = {int(lib.RTM_NEWADDR): addresses._PLUCK,
+              int(lib.RTM_DELADDR): twin(addresses._PLUCK, int(lib.RTM_DELADDR))}
+    dump_msgs = staticmethod(lambda: addresses.dump().build(_no_resolve))
+
+    @staticmethod
+    def key_of(v: Any) -> Hashable:
+        fam = v.family
+        return (fam, v.link, socket.inet_pton(socket.AF_INET if fam == 4 else socket.AF_INET6, v.address),
+                v.prefixlen)
+
+    def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
+        spec = self._specs[rows.tf[msgs[0]] & 0xFFFF]
+        cols = columns(rows, msgs, spec)
+        if cols is None:
+            key_of = self.key_of
+            return [(m, key_of(v), v) for m, v in zip(msgs, (AddressView(rows, m) for m in msgs))]
+        data, new = rows.data, AddressView.__new__
+        out: list[Item] = []
+        append = out.append
+        for b in range(0, len(cols), spec.width):
+            v = new(AddressView)
+            m = cols[b]
+            v._rows, v._m, v._h, v._c, v._b = rows, m, None, cols, b
+            a = cols[b + 5]
+            if a == NONE:
+                a = cols[b + 6]
+            o = a >> 32
+            append((m, (4 if cols[b + 1] == _AF_INET else 6, cols[b + 4],      # an ifindex is > 0
+                        data[o:o + (a & 0xFFFFFFFF)], cols[b + 2]), v))
+        return out
+
+
+_RTM_F_CLONED = int(lib.RTM_F_CLONED)
+
+
+class RouteKind(_Rtnl):
+    """IPv4 and IPv6 routes of every table (cached clones left out);
+    key: (family, table, type, tos, dst, metric)."""
+
+    name = "route"
+    groups = (int(lib.RTNLGRP_IPV4_ROUTE), int(lib.RTNLGRP_IPV6_ROUTE))
+    types = {int(lib.RTM_NEWROUTE): False, int(lib.RTM_DELROUTE): True}
+    volatile = frozenset({"expires"})
+    _parse = staticmethod(routes.dump(table=None).parse or (lambda r, m: []))
+    dump_msgs = staticmethod(lambda: routes.dump(table=None).build(_no_resolve))
+
+    def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
+        out: list[Item] = []
+        for m, v in zip(msgs, self._parse(rows, msgs)):
+            h = v._header
+            if h[0] in _INET and not h[8] & _RTM_F_CLONED:
+                out.append((m, self.key_of(v), v))
+        return out
+
+    @staticmethod
+    def key_of(v: Any) -> Hashable:
+        h = v._header
+        return (v.family, v.table, h[7], h[3], v.dst, v.metric)
+
+
+_NTF_PROXY = int(lib.NTF_PROXY)
+
+
+class NeighbourKind(_Rtnl):
+    """ARP and NDP entries (bridge FDB and proxy entries left out); key: (family, ifindex, ip)."""
+
+    name = "neighbour"
+    groups = (int(lib.RTNLGRP_NEIGH),)
+    types = {int(lib.RTM_NEWNEIGH): False, int(lib.RTM_DELNEIGH): True}
+    dump_msgs = staticmethod(lambda: neigh.dump().build(_no_resolve))
+
+    def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
+        out: list[Item] = []
+        for m in msgs:
+            v = neigh.NeighbourView(rows, m)
+            h = v._header
+            if h[0] in _INET and not h[3] & _NTF_PROXY:
+                out.append((m, (v.family, h[1], v.ip), v))
+        return out
+
+    @staticmethod
+    def key_of(v: Any) -> Hashable:
+        return (v.family, v.link, v.ip)
+
+
+_RTGEN = struct.Struct("=Bxxx")
+_NSID = NETNS["nsid"]
+
+
+class NsidView(MessageView):
+    """A namespace id: ``nsid`` is how this namespace names another (``ip netns list-id``)."""
+
+    __slots__ = ()
+    HEADER = _RTGEN
+    FIELDS: ClassVar[tuple[str, ...]] = ("nsid",)
+
+    @property
+    def nsid(self) -> int | None:
+        r = self._rows.find(self._m, _NSID)
+        return None if r < 0 else self._rows.s(r)
+
+    def __repr__(self) -> str:
+        return f"<NsidView {self.nsid}>"
+
+
+def _nsid_dump() -> list[Msg]:
+    return [Msg("dump nsids", lib.RTM_GETNSID, lib.NLM_F_REQUEST | lib.NLM_F_DUMP, dump=True)
+            .fixed("Nsid.header", "Bxxx", 0)]
+
+
+class NsidKind(_Rtnl):
+    """Namespace ids (RTM_NEWNSID / RTM_DELNSID); key: the nsid."""
+
+    name = "nsid"
+    groups = (int(lib.RTNLGRP_NSID),)
+    types = {int(lib.RTM_NEWNSID): False, int(lib.RTM_DELNSID): True}
+    dump_msgs = staticmethod(_nsid_dump)
+
+    def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
+        out: list[Item] = []
+        for m in msgs:
+            v = NsidView(rows, m)
+            if v.nsid is not None:
+                out.append((m, v.nsid, v))
+        return out
+
+    @staticmethod
+    def key_of(v: Any) -> Hashable:
+        return int(v.nsid)
+
+
+RTNL_KINDS: dict[str, type[Kind]] = {k.name: k for k in (LinkKind, AddressKind, RouteKind, NeighbourKind,
+                                                          NsidKind)}
+ALIASES = {"addr": "address", "neigh": "neighbour", "neighbor": "neighbour", "links": "link",
+           "addresses": "address", "routes": "route", "neighbours": "neighbour", "nsids": "nsid"}
+
+__all__ = ["Kind", "Item", "LinkKind", "AddressKind", "RouteKind", "NeighbourKind", "NsidKind", "NsidView",
+           "RTNL_KINDS", "ALIASES"]
