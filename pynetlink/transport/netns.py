@@ -17,6 +17,7 @@ from typing import Callable, Sequence, TypeVar
 
 from .._native import ffi, lib
 from ..errors import InvalidArgument
+from . import validate
 
 RUN_DIR = "/run/netns"
 CLONE_NEWNET = 0x40000000
@@ -72,20 +73,32 @@ def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False) -> T:
 class NetNS:
     """A network namespace: by name (/run/netns/NAME), path, pid, or fd."""
 
-    __slots__ = ("path", "name")
+    __slots__ = ("path", "name", "_key")
 
     def __init__(self, path: str, name: str | None = None) -> None:
         self.path = path
         self.name = name
+        self._key: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         return f"NetNS({self.name or self.path!r})"
 
+    def identity(self) -> "tuple[int, int] | str":
+        """What equality and hashing compare: the namespace's (device, inode), read the first
+        time it exists and then kept; the path while it does not exist (yet)."""
+        if self._key is None:
+            try:
+                st = os.stat(self.path)
+            except OSError:
+                return os.path.normpath(self.path)
+            self._key = (st.st_dev, st.st_ino)
+        return self._key
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NetNS) and self.inode() == other.inode()
+        return isinstance(other, NetNS) and self.identity() == other.identity()
 
     def __hash__(self) -> int:
-        return hash(self.path)
+        return hash(self.identity())
 
     # -- finding namespaces -------------------------------------------------------------
     @classmethod
@@ -101,11 +114,12 @@ class NetNS:
         elif isinstance(ref, int):
             ns = cls.from_pid(ref)
         elif isinstance(ref, os.PathLike) or (isinstance(ref, str) and "/" in ref):
-            ns = cls(os.fspath(ref))
+            ns = cls(validate.netns_path(ref))
         else:
             ns = cls.named(ref)
         if not os.path.exists(ns.path):
             raise FileNotFoundError(errno.ENOENT, "no such network namespace", ns.name or ns.path)
+        validate.check_netns_file(ns.path)
         return ns
 
     @classmethod
