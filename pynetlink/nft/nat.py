@@ -20,11 +20,12 @@ comment, pinned to the ruleset generation it read.
 """
 from __future__ import annotations
 
+import errno
 import ipaddress
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Union
 
-from ..errors import InvalidArgument
+from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
 from . import validate
 from .match import PROTOCOLS, Fib, Ip, Ip6, Meta, Th, port_field
@@ -282,7 +283,17 @@ class DockerNat:
                         tx.add_encoded(self.table, m.name, group, family=self.family, exist_ok=False)
                     if group and not local:
                         tx.add_encoded(self.table, r.name, [(k, None) for k, _ in group], family=self.family)
-        self._commit(build)
+        try:
+            self._commit(build)
+        except ExistsError as exc:
+            taken = {p.key: p for p in self.published()}
+            clash = [f"host port {sp.proto}/{sp.host_port}" + (f" on {sp.host_addr}" if sp.host_addr else "")
+                     + f" is already published (to {taken[sp.key].to}:{taken[sp.key].to_port})"
+                     for sp in specs if sp.key in taken]
+            if not clash:
+                raise
+            raise ExistsError(errno.EEXIST, "publish", f"{self.family} {self.table}",
+                              "; ".join(clash) + "; unpublish it first (nothing changed)") from exc
 
     def unpublish(self, host_port: int, proto: str = "tcp", host_addr: Optional[str] = None) -> int:
         """Remove one publication (its map element); returns 1, or 0 if it was not published."""

@@ -79,6 +79,8 @@ class Transaction:
         An ``owner`` table belongs to this Nftables' socket: the kernel deletes it when the
         socket closes, and no other socket may change it.
         """
+        if not isinstance(table, Table):
+            raise InvalidArgument(f"add_table: expected a Table, not {table!r}")
         self._push(msg.add_table(table.family, table.name, exist_ok=exist_ok, flags=table.flags),
                    "add table", str(table))
         for s in table.sets:

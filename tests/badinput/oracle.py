@@ -15,17 +15,14 @@ def _run_json(*cmd: str) -> Any:
     return json.loads(out) if out.strip() else []
 
 
-def _strip(links: Any) -> Any:
+def _strip(value: Any) -> Any:
     """Counters and timers move on their own; everything else must stay."""
-    volatile = {"stats64", "stats", "linkinfo_timers"}
-    for link in links:
-        for k in list(link):
-            if k in volatile:
-                del link[k]
-        data = link.get("linkinfo", {}).get("info_data", {})
-        for k in ("hello_timer", "tcn_timer", "topology_change_timer", "gc_timer"):
-            data.pop(k, None)
-    return links
+    if isinstance(value, dict):
+        return {k: _strip(v) for k, v in value.items()
+                if k not in ("stats64", "stats") and not k.endswith("_timer")}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
 
 
 def netns_state(name: str) -> dict[str, Any]:
