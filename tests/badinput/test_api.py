@@ -7,11 +7,18 @@ from typing import Any, Callable
 import pytest
 
 from pynetlink import (Address, Bridge, BridgePort, Dummy, GenericLink, Handle, InvalidArgument, Ipvlan,
-                       Macvlan, NetNS, NotSupportedError, Route, Veth, Vlan, Vxlan)
+                       Ipvtap, Macvlan, Macvtap, NetNS, NotSupportedError, Route, Veth, Vlan, Vxlan)
 
 from .conftest import Ctx, check_row
 
 Row = tuple[str, Callable[[Ctx], Any], type, str]
+
+
+def _batch_with_bad_last(c: Ctx) -> None:
+    """A bad request at the end of a batch is refused when queued: nothing was sent yet."""
+    with c.h.batch() as b:
+        b.links.create(Bridge("b8"))
+        b.links.create(Bridge("b9\0"))
 
 NAMES = [("", "1-15"), ("a" * 16, "1-15"), ("é" * 8, "1-15"), ("br\0x", "NUL"), ("a/b", "invalid"),
          ("a:b", "invalid"), ("a b", "invalid"), ("a\tb", "invalid"), ("a\u00a0b", "invalid"),
@@ -138,6 +145,50 @@ ROWS: list[Row] = [
     # -- timeouts
     *[(f"Handle timeout {t!r}", lambda c, t=t: Handle(c.ns, timeout=t), InvalidArgument, "timeout")
       for t in (0, -1, float("nan"), float("inf"), "1", True, 1e12)],
+    # -- the other verbs of each namespace
+    ("links.change non-spec", lambda c: c.h.links.change("br0"), InvalidArgument, "spec"),
+    ("links.change netns", lambda c: c.h.links.change(Bridge("br0", netns=c.other)), InvalidArgument, "netns"),
+    ("links.set_port non-port", lambda c: c.h.links.set_port("v0", {"cost": 1}), InvalidArgument, "BridgePort"),
+    ("links.set_port link NUL", lambda c: c.h.links.set_port("v0\0", BridgePort(cost=5)), InvalidArgument, "NUL"),
+    ("links.macvlan_macs action", lambda c: c.h.links.macvlan_macs("v0", "swap", []), InvalidArgument, "action"),
+    ("links.dump master NUL", lambda c: c.h.links.dump(master="br\0"), InvalidArgument, "master NUL"),
+    ("links.dump kind", lambda c: c.h.links.dump(kind=5), InvalidArgument, "kind"),
+    ("links.create non-spec", lambda c: c.h.links.create("br9"), InvalidArgument, "spec"),
+    ("links.create up text", lambda c: c.h.links.create(Bridge("b9"), up="yes"), InvalidArgument, "up"),
+    ("addresses.replace", lambda c: c.h.addresses.replace("br0", "172.16.5.2/99"), InvalidArgument, "prefix"),
+    ("addresses.delete", lambda c: c.h.addresses.delete("br0", "x/24"), InvalidArgument, "Address.address"),
+    ("addresses.dump link NUL", lambda c: c.h.addresses.dump("br0\0"), InvalidArgument, "NUL"),
+    ("routes.replace", lambda c: c.h.routes.replace("198.51.100.0/24", dev="br0", table=-5), InvalidArgument,
+     "Route.table"),
+    ("routes.append", lambda c: c.h.routes.append("198.51.100.0/24", dev="br0", metric=1 << 32),
+     InvalidArgument, "Route.metric"),
+    ("routes.delete", lambda c: c.h.routes.delete("198.51.100.0/24", via="x"), InvalidArgument, "via"),
+    ("routes.delete unknown option", lambda c: c.h.routes.delete("198.51.100.0/24", colour=1),
+     InvalidArgument, "colour"),
+    ("routes.dump table", lambda c: c.h.routes.dump(table="nosuchtable"), InvalidArgument, "table"),
+    ("routes.get iif NUL", lambda c: c.h.routes.get("198.51.100.1", iif="br\0"), InvalidArgument, "NUL"),
+    ("neighbours.replace", lambda c: c.h.neighbours.replace("br0", "172.16.5.9", "01:02"), InvalidArgument,
+     "lladdr"),
+    ("neighbours.delete", lambda c: c.h.neighbours.delete("br0", "172.16.5.999"), InvalidArgument, "ip"),
+    ("neighbours.dump family", lambda c: c.h.neighbours.dump(family="ipx"), InvalidArgument, "family"),
+    ("fdb.delete", lambda c: c.h.fdb.delete("v0", "zz"), InvalidArgument, "MAC"),
+    ("fdb.add dst", lambda c: c.h.fdb.add("v0", "02:00:00:00:00:09", dst="x"), InvalidArgument, "dst"),
+    ("fdb.dump master NUL", lambda c: c.h.fdb.dump(master="br\0"), InvalidArgument, "NUL"),
+    ("batch: nothing sent", lambda c: _batch_with_bad_last(c), InvalidArgument, "Bridge.name NUL"),
+    ("NetNS.create_many bad name", lambda c: NetNS.create_many(["pnl-ok-x", "a b"]), InvalidArgument,
+     "namespace name"),
+    ("NetNS.sysctl key", lambda c: c.ns.sysctl("kernel.hostname"), InvalidArgument, "sysctl"),
+    ("NetNS.sysctl dotdot", lambda c: c.ns.sysctl("net/../../etc"), InvalidArgument, "sysctl"),
+    ("Macvtap mode", lambda c: Macvtap("t9", parent="br0", mode="x"), InvalidArgument, "mode"),
+    ("Ipvtap flag", lambda c: Ipvtap("t9", parent="br0", flag="x"), InvalidArgument, "flag"),
+    ("Ipvlan mode", lambda c: Ipvlan("i9", parent="br0", mode="l4"), InvalidArgument, "Ipvlan.mode"),
+    ("Vlan protocol", lambda c: Vlan("vl9", parent="br0", id=5, protocol="802.1x"), InvalidArgument,
+     "Vlan.protocol"),
+    ("Vlan qos", lambda c: Vlan("vl9", parent="br0", id=5, ingress_qos={9: 1}), InvalidArgument, "qos"),
+    ("Bridge vlan_protocol", lambda c: Bridge("b9", vlan_protocol="x"), InvalidArgument, "vlan_protocol"),
+    ("Bridge group_fwd_mask", lambda c: Bridge("b9", group_fwd_mask=1), InvalidArgument, "group_fwd_mask"),
+    ("Link port without master", lambda c: Bridge("b9", port=BridgePort(cost=3)), InvalidArgument, "master"),
+    ("Link master with netns", lambda c: Bridge("b9", master="br0", netns=c.other), InvalidArgument, "master"),
     # -- kernel refusals named
     ("rename onto an existing name", lambda c: c.h.links.set("v0", name="br0"), FileExistsError,
      "br0 already exists"),
