@@ -143,3 +143,34 @@ def test_wrong_length_address_is_a_decode_error() -> None:
     rows = decode(data, RTNL)
     with pytest.raises(DecodeError, match="address"):
         AddressView(rows, 0).address
+
+
+def _rule_rows(rule: Any) -> tuple[Rows, int]:
+    """A NEWRULE message for ``rule`` (as nft lists it back), decoded."""
+    from pynetlink._native import ffi
+    from pynetlink.codec import encode
+    from pynetlink.nft import messages
+    enc = encode([messages.add_rule("ip", "t", "c", rule)], 1)
+    data = bytes(ffi.buffer(enc.buf, enc.length))
+    assert NFT is not None
+    rows = decode(data, NFT)
+    return rows, next(iter(rows.messages()))
+
+
+@pytest.mark.skipif(NFT is None, reason="no nftables schema")
+def test_empty_comparison_payload_in_a_rule_is_a_decode_error_or_raw() -> None:
+    """A cmp expression whose NFTA_DATA_VALUE is empty: the parser must not index past it."""
+    from pynetlink.codec.specs.nft import DATA
+    from pynetlink.nft import Rule, Tcp
+    from pynetlink.nft.ruleset import decode_rule
+    rows, m = _rule_rows(Rule([Tcp.dport(80)], []))
+    values = [r for r in range(rows.count) if rows.type(r) == DATA["value"] and rows.parent[r] > m]
+    assert values
+    for r in values:
+        rows.len[r] = 0                                    # every data value empty
+    try:
+        rule = decode_rule(rows, m, "ip")
+    except DecodeError:
+        return
+    text = " ".join(str(x) for x in (*rule.match, *rule.stmt))   # kept raw: no made-up port
+    assert "dport 80" not in text
