@@ -6,18 +6,21 @@ from typing import Sequence
 
 from .._native import lib
 from ..codec.rows import NONE, Rows
-from ..errors import InvalidArgument
+from ..codec.specs.rtnl import RTNL
+from ..errors import ExistsError, InvalidArgument
+from ..transport import NetlinkSocket, NetNS
 from . import validate as v
 from .kinds import VIEWS, GenericLinkView, view_of
 from .kinds.macvlan import MAC_ACTIONS, put_macs
 from .link import PLUCK, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
 from .message import Msg
-from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg
+from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
 from .validate import LinkRef, NetnsRef
 from .view import columns, span_str
 
 NEW, ACK = lib.RTM_NEWLINK, lib.NLM_F_REQUEST | lib.NLM_F_ACK
 CREATE = ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
+NETLINK_ROUTE = 0
 
 
 def _header(m: Msg, t: str, index: int = 0, up: bool | None = None) -> Msg:
@@ -159,6 +162,8 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
         netns = v.netns_ref(netns, "Link.netns")
         v.netns_exists(netns, "Link.netns")
     rename = name is not None
+    if netns is not None and name is not None:
+        _name_free_in(netns, name, "set link", str(link))
     needs = tuple(n for n in (master, link if rename else None) if isinstance(n, str))
 
     def build(resolve: Resolve) -> list[Msg]:
@@ -184,6 +189,17 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
     if mac is not None:
         hints[errno.EADDRNOTAVAIL] = f"the kernel refused MAC {v.mac(mac, 'Link.mac').hex(':')} for {link!r}"
     return Request("set link", str(link), build, needs=needs, creates=creates, hints=hints)
+
+
+def _name_free_in(netns: NetnsRef, name: str, operation: str, target: str) -> None:
+    """ExistsError when the target namespace has a link named ``name``: the kernel moves a
+    link first and only then refuses the rename, so the request would move it anyway."""
+    ns = NetNS.from_pid(netns) if isinstance(netns, int) else NetNS.open(netns)
+    with NetlinkSocket(NETLINK_ROUTE, RTNL, ns) as sock:
+        if lookup(sock, [name]):
+            raise ExistsError(errno.EEXIST, operation, target,
+                              f"a link named {name!r} already exists in the target namespace "
+                              "(nothing was sent)")
 
 
 def set_port(link: LinkRef, port: BridgePort) -> Request:
@@ -251,6 +267,7 @@ def move(link: LinkRef, netns: NetnsRef, *, name: str | None = None) -> Request:
     v.netns_exists(netns, "netns")
     if name is not None:
         v.ifname(name, "Link.name")
+        _name_free_in(netns, name, "move link", str(link))
 
     def build(resolve: Resolve) -> list[Msg]:
         m = _target(Msg("move link", NEW, ACK), "Link", link, resolve, by_index=name is not None)
