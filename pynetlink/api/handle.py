@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 from ..codec.specs.rtnl import RTNL
 from ..errors import BatchError, NetlinkError
+from ..rtnl import validate as v
 from ..rtnl.request import Outcome, Request, run, run_one
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
@@ -70,8 +71,8 @@ class Batch:
 
     def __init__(self, handle: Handle, *, rollback: bool = False, chunk: int = 64) -> None:
         self.handle = handle
-        self.rollback = rollback
-        self.chunk = chunk
+        self.rollback = v.boolean(rollback, "rollback")
+        self.chunk = v.integer(chunk, "chunk", 1, 0xFFFF)
         self.requests: list[Request] = []
         self.results: list[Outcome[Any]] = []
         self.links: Links[Outcome[Any]] = Links(self._queue, False)

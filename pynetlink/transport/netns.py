@@ -124,7 +124,7 @@ class NetNS:
 
     @classmethod
     def from_pid(cls, pid: int) -> "NetNS":
-        if not isinstance(pid, int) or pid <= 0:
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
             raise InvalidArgument(f"invalid pid {pid!r}")
         return cls(f"/proc/{pid}/ns/net")
 
@@ -215,7 +215,7 @@ class NetNS:
     def set_sysctl(self, key: str, value: str | int) -> None:
         """Write a net.* sysctl of this namespace only."""
         path = _sysctl_path(key)
-        text = str(value)
+        text = validate.sysctl_value(value, key)
 
         def write() -> None:
             with open(path, "w") as f:

@@ -87,3 +87,12 @@ def timeout(value: object, field: str = "timeout") -> float:
         raise InvalidArgument(f"{field}: {value!r} is not a number of seconds above 0 and at most "
                               f"{MAX_TIMEOUT:.0f}")
     return float(value)
+
+
+def sysctl_value(value: object, key: str) -> str:
+    """What to write to a sysctl: an integer, or one line of text (no NUL, no newline)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str) or not value or any(c in value for c in "\0\n\r"):
+        raise InvalidArgument(f"sysctl {key}: expected an integer or one line of text, not {value!r}")
+    return value
