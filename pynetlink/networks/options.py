@@ -131,8 +131,7 @@ def ifname(value: str, option: str) -> str:
     try:
         return validate.ifname(value, option)
     except InvalidArgument as exc:
-        raise OptionError(option, f"{value!r} is not a valid interface name "
-                                  f"({str(exc).removeprefix(option + ': ')})") from None
+        raise OptionError(option, str(exc).removeprefix(f"{option}: ")) from None
 
 
 def check_network_name(name: str) -> str:

@@ -49,10 +49,9 @@ def ifname(value: str) -> str:
     if not isinstance(base, str) or "*" in base:
         raise InvalidArgument(f"invalid interface name {value!r}: only a trailing '*' matches a prefix")
     try:
-        transport_validate.ifname(base, "interface name")
+        transport_validate.ifname(base, "")
     except InvalidArgument as exc:
-        raise InvalidArgument(f"invalid interface name {value!r}: {exc} "
-                              "(a trailing '*' matches a prefix)") from None
+        raise InvalidArgument(f"{str(exc).removeprefix(': ')}; a trailing '*' matches a prefix") from None
     return value
 
 
