@@ -9,6 +9,7 @@
 
 Docker-style networks: ``pynetlink.Networks``; nftables NAT: ``pynetlink.nft``.
 """
+from ._version import __version__
 from .api import (Address, AddressView, Batch, Bridge, BridgePort, BridgePortView, BridgeView, Dummy,
                   DummyView, GenericLink, GenericLinkView, Handle, Ipvlan, IpvlanView, Ipvtap, Link,
                   LinkView, Macvlan, MacvlanView, Macvtap, NeighbourView, NetNS, Nexthop, NexthopView,
@@ -18,7 +19,7 @@ from .errors import (BatchError, BusyError, DecodeError, DumpInterrupted, Exists
                      InvalidArgument, InvalidRequestError, NetlinkError, NetlinkPermissionError,
                      NetlinkTimeoutError, NotFoundError, NotSupportedError)
 
-__all__ = ["Networks", "Address", "AddressView", "Batch", "BatchError", "Bridge", "BridgePort", "BridgePortView",
+__all__ = ["__version__", "Networks", "Address", "AddressView", "Batch", "BatchError", "Bridge", "BridgePort", "BridgePortView",
            "BridgeView", "BusyError", "DecodeError", "DumpInterrupted", "Dummy", "DummyView",
            "ExistsError", "GenericLink", "GenericLinkView", "Handle", "InvalidArgument",
            "InvalidRequestError", "Ipvlan", "IpvlanView", "Ipvtap", "Link", "LinkView", "Macvlan",

@@ -6,7 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ._codec import ffi, lib
+try:
+    from ._codec import ffi, lib
+except ImportError as _exc:                  # a source tree without the built extension
+    raise ImportError(
+        f"pynetlink's C codec (pynetlink._codec) is not built in {__file__.rsplit('/', 1)[0]}: "
+        "in a checkout run `pip install -e .` (or `bash tools/install.sh`), which compiles it "
+        "(needs gcc and the Python headers); or install the package and run from outside the "
+        "source tree, which would otherwise shadow it") from _exc
 from .errors import DecodeError
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc"]

@@ -36,8 +36,21 @@ class Probe:
     def ok(self) -> bool:
         return not self.reason
 
+    @property
+    def needs(self) -> str:
+        """The kernel module (or build option) that provides the feature."""
+        return NEEDS.get(self.name, "")
+
     def to_dict(self) -> dict[str, Any]:
-        return {"feature": self.name, "what": self.what, "ok": self.ok, "reason": self.reason}
+        return {"feature": self.name, "what": self.what, "ok": self.ok, "reason": self.reason,
+                "needs": self.needs}
+
+
+# what provides each feature: a module to load, or an option the kernel must be built with
+NEEDS = {"netns": "CONFIG_NET_NS", "veth": "veth", "bridge": "bridge",
+         "bridge_vlan_filtering": "CONFIG_BRIDGE_VLAN_FILTERING", "macvlan": "macvlan",
+         "ipvlan": "ipvlan", "vlan": "8021q", "vlan_8021ad": "8021q", "dummy": "dummy",
+         "vxlan": "vxlan", "nft_nat": "nf_tables, nft_masq, nf_nat"}
 
 
 def capabilities() -> dict[str, bool]:

@@ -12,23 +12,17 @@ are also marked ``vm`` so the VM run can select them with ``-m vm``.
 """
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
-from typing import Callable, Iterator
 
 import pytest
 
+from pynetlink.testing import PREFIX, unique_name  # noqa: F401  (re-exported for tests)
+
 IN_VM = os.environ.get("PYNETLINK_VM_TIER") == "1"
 IS_ROOT = os.geteuid() == 0
-PREFIX = f"pnlt{os.getpid()}-"
-_counter = itertools.count()
 # features the development kernel lacks: their tests run in the VM tier
 VM_FEATURES = {"ipvlan", "vlan", "vlan_8021ad", "dummy", "bridge_vlan_filtering"}
-
-
-def unique_name(tag: str = "ns") -> str:
-    return f"{PREFIX}{tag}{next(_counter)}"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -70,29 +64,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
                 pytest.skip(msg + (" (runs in the VM tier: tools/vm-tier)" if feature in VM_FEATURES else ""))
 
 
-@pytest.fixture
-def make_netns() -> Iterator[Callable[..., "object"]]:
-    """Factory: make_netns(tag='ns') -> a new named NetNS, deleted after the test."""
-    from pynetlink.transport import NetNS
-    made: list[NetNS] = []
-
-    def make(tag: str = "ns") -> NetNS:
-        ns = NetNS.create(unique_name(tag))
-        made.append(ns)
-        return ns
-
-    yield make
-    for ns in reversed(made):
-        try:
-            ns.delete()
-        except FileNotFoundError:
-            pass
-
-
-@pytest.fixture
-def netns(make_netns: Callable[..., object]) -> object:
-    """One fresh named namespace."""
-    return make_netns()
+# make_netns, netns (and make_network, root_netns_guard) come from pynetlink's pytest plugin,
+# pynetlink.testing, registered as an entry point; the root namespace guard is on for every
+# test here (pyproject.toml: pynetlink_guard = true).
 
 
 def ip_json(netns_name: str, *args: str) -> object:
@@ -101,20 +75,6 @@ def ip_json(netns_name: str, *args: str) -> object:
     out = subprocess.run(["ip", "-j", "-n", netns_name, *args], check=True,
                          capture_output=True, text=True).stdout
     return json.loads(out) if out.strip() else []
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_leftovers() -> Iterator[None]:
-    """After the session, no namespace of ours is left (deleted here if a test leaked one)."""
-    yield
-    leaked = []
-    if os.path.isdir("/run/netns"):
-        from pynetlink.transport import NetNS
-        for name in NetNS.list():
-            if name.startswith(PREFIX):
-                leaked.append(name)
-                NetNS.named(name).delete()
-    assert not leaked, f"tests left namespaces behind: {leaked}"
 
 
 _vm_skipped: list[str] = []

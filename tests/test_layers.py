@@ -8,7 +8,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "pynetlink"
 ORDER = ["errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks", "check",
-         "__init__", "cli", "__main__"]
+         "__init__", "testing", "_version", "cli", "__main__"]
 # what each layer may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
@@ -20,7 +20,9 @@ ALLOWED: dict[str, set[str]] = {
     "api": {"errors", "_native", "codec", "transport", "rtnl", "nft"},
     "networks": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"},
     "check": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"},
-    "__init__": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks", "check"},
+    "__init__": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks", "check", "_version"},
+    "testing": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks"},
+    "_version": set(),
     "cli": set(ORDER) - {"__main__"},
     "__main__": {"cli"},
 }

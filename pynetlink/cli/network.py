@@ -21,10 +21,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
               + ", ".join(f"{c} {'yes' if ok else 'NO'}" for c, ok in caps.items()))
         width = max(len(p.what) for p in probes)
         for p in probes:
-            print(f"  {'ok     ' if p.ok else 'missing'}  {p.what:<{width}}  {p.reason}")
+            why = f"{p.reason}; needs {p.needs}" if p.reason and p.needs else p.reason
+            print(f"  {'ok     ' if p.ok else 'missing'}  {p.what:<{width}}  {why}")
         n_ok = sum(p.ok for p in probes)
+        mods = sorted({p.needs for p in probes if not p.ok and p.needs and not p.needs.startswith("CONFIG_")})
         print(f"{n_ok} of {len(probes)} features available"
-              + ("" if n_ok == len(probes) else "; missing ones run in the VM tier (docs/testing.md)"))
+              + ("" if n_ok == len(probes) else
+                 "; for the others load their modules" + (f" (modprobe {' '.join(mods)})" if mods else "")
+                 + " or use a kernel built with them: docs/errors.md, 'Kernel features'"))
     netns = next((p for p in probes if p.name == "netns"), None)
     return 0 if netns is not None and netns.ok else 2
 

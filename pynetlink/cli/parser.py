@@ -4,6 +4,8 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
+from .._version import __version__
+from .completion import _cmd_completion
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
@@ -47,12 +49,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-n", "--netns", default=None,
                         help="work in this network namespace (name, path or pid); for network: the host")
     parser.add_argument("-j", "--json", action="store_true", help="JSON output")
+    parser.add_argument("-V", "--version", action="version", version=f"pynetlink {__version__}")
     parser.add_argument("--state-dir", default=None,
                         help="where network records live (default /run/pynetlink, per host namespace)")
     parser.add_argument("--ipam-dir", default=None,
                         help="where address allocations live (default: the state dir)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    p = sub.add_parser("completion", help="print a shell completion script (eval \"$(pynetlink "
+                       "completion bash)\")", description="print a shell completion script")
+    p.add_argument("shell", choices=("bash", "zsh"), help="zsh: after 'autoload -U bashcompinit && bashcompinit'")
+    p.set_defaults(func=_cmd_completion, netns=None)
     check = _leaf(sub, "check", _cmd_check, "what this kernel and these privileges allow (probed)")
     check.set_defaults(netns=None)
     demo = _leaf(sub, "demo", _cmd_demo, "build scenario S1 in throwaway namespaces, prove it "

@@ -19,7 +19,8 @@ from ..api import Handle, Ipvlan, Link, Macvlan, Route, Veth
 from ..errors import BatchError
 from ..nft import Publish
 from ..transport import NetNS, run_in
-from . import names
+from ..transport.signals import deferred
+from . import host, names
 from .context import Ctx, ignore_missing
 from .errors import CapacityError, Exists
 from .ipam import IPAM
@@ -45,44 +46,53 @@ class Want:
 
 def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
                 progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Connect every container of ``wants``; returns their endpoint records."""
+    """Connect every container of ``wants``; returns their endpoint records.
+
+    Write-ahead: the endpoints are recorded (``connecting``) before their addresses are
+    reserved, and with their addresses before any link is made, so whatever a kill leaves
+    (a reservation, links) belongs to a recorded endpoint that a re-run or a remove finds.
+    Each kernel step runs with its undo entry under ``deferred()`` (no Ctrl-C in between).
+    """
     cfg = ctx.config
     if cfg.driver == "bridge":
         _check_ports(ctx, len(wants))
-    taken = ipam.reserve([(w.ep_id, w.explicit) for w in wants])
-    addrs = taken.addresses
-    undo.push(f"release {len(wants)} address sets", partial(ipam.unreserve, taken))
     eps: list[dict[str, Any]] = []
-    for w, got in zip(wants, addrs):
-        ifaces = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
-        mac = names.docker_mac(got) if cfg.driver != "ipvlan" else None
-        pubs = [parse_publish(p, str(got[0])) for p in w.publish] if got else []
-        ep: dict[str, Any] = {"id": w.ep_id, "container": w.container, "netns": w.ns.path, "ifname": w.ifname,
-              "host_ifname": names.host_veth(w.ep_id) if cfg.driver == "bridge" else None,
-              "addresses": ifaces, "mac": mac, "publish": [publish_text(p) for p in pubs],
-              "state": "connecting"}
+    for w in wants:
+        ep: dict[str, Any] = {"id": w.ep_id, "container": w.container, "netns": w.ns.path,
+                              "ifname": w.ifname, "addresses": [], "mac": None, "publish": [],
+                              "host_ifname": names.host_veth(w.ep_id) if cfg.driver == "bridge" else None,
+                              "state": "connecting"}
         ctx.endpoints[w.ep_id] = ep
         eps.append(ep)
-    ctx.save()
 
     def forget() -> None:
         for w in wants:
             ctx.endpoints.pop(w.ep_id, None)
         ctx.save()
-    undo.push("forget endpoints", forget)
+    with deferred():
+        ctx.save()
+        undo.push("forget endpoints", forget)
+    with deferred():
+        taken = ipam.reserve([(w.ep_id, w.explicit) for w in wants])
+        undo.push(f"release {len(wants)} address sets", partial(ipam.unreserve, taken))
+    for w, ep, got in zip(wants, eps, taken.addresses):
+        ep["addresses"] = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
+        ep["mac"] = names.docker_mac(got) if cfg.driver != "ipvlan" else None
+        ep["publish"] = [publish_text(parse_publish(p, str(got[0]))) for p in w.publish] if got else []
+    ctx.save()
     _create_links(ctx, wants, eps, undo)
     for i, (w, ep) in enumerate(zip(wants, eps)):
-        if configure(cfg, w.ns, ep, names.temp_ifname(w.ep_id), names.endpoint_mark(ctx.id, w.ep_id)):
-            undo.push(f"lo down in {w.container}", partial(_lo_down, w.ns))
+        with deferred():
+            if configure(cfg, w.ns, ep, names.temp_ifname(w.ep_id), names.endpoint_mark(ctx.id, w.ep_id)):
+                undo.push(f"lo down in {w.container}", partial(_lo_down, w.ns))
         if progress is not None:
             progress(i + 1, len(wants))
-    pubs = [parse_publish(p, str(ep["addresses"][0]).split("/")[0]) for ep in eps
-            for p in ep["publish"]]
+    pubs = _publications(eps)
     if pubs:
-        if not ctx.made.get("nat"):
-            ctx.note("nat", True)
-        ctx.nat.publish(*pubs)
-        undo.push("unpublish ports", lambda: _unpublish(ctx, pubs))
+        host.note_nat(ctx, undo)
+        with deferred():
+            ctx.nat.publish(*pubs)
+            undo.push("unpublish ports", lambda: _unpublish(ctx, pubs))
     for ep in eps:
         ep["state"] = "connected"
     ctx.save()
@@ -121,6 +131,9 @@ def _link_spec(ctx: Ctx, w: Want, ep: dict[str, Any]) -> Link:
 def _create_links(ctx: Ctx, wants: Sequence[Want], eps: Sequence[dict[str, Any]], undo: Undo) -> None:
     """One batch on the host: every container's link, created inside its namespace."""
     outcomes = []
+    # pushed first: an interruption inside the batch leaves links nobody knows were made;
+    # deleting links that were never made is not an error
+    undo.push(f"delete {len(eps)} links", lambda: remove_links(ctx, eps))
     try:
         with ctx.handle.batch() as b:
             for w, ep in zip(wants, eps):
@@ -131,12 +144,23 @@ def _create_links(ctx: Ctx, wants: Sequence[Want], eps: Sequence[dict[str, Any]]
         first = next(e for e in exc.errors)
         bad = next(ep for ep, o in zip(eps, outcomes) if o.error is not None)
         if first.errno == errno.EEXIST:
-            first.add_note(f"container {bad['container']} already has an interface named "
-                           f"{bad['ifname']}: pass another ifname")
+            first.add_note(_clash(ctx, bad))
         if first.errno == errno.EXFULL:
             first.add_note(f"bridge {ctx.made.get('bridge')} is full ({BRIDGE_MAX_PORTS} ports)")
         raise first from None
-    undo.push(f"delete {len(eps)} links", lambda: remove_links(ctx, eps))
+
+
+def _clash(ctx: Ctx, ep: dict[str, Any]) -> str:
+    """Which name a link create found taken: the host end, or the container's temporary
+    name (the final ``ifname`` is checked at the rename, after)."""
+    hostend = ep.get("host_ifname")
+    if hostend and host.get_link(ctx, hostend) is not None:
+        return (f"{hostend} exists already in {ctx.where()}: the host end of container "
+                f"{ep['container']}'s link on network {ctx.config.name} has that name; "
+                "delete that link (it is not in this network's record)")
+    return (f"container {ep['container']} already has an interface named "
+            f"{names.temp_ifname(ep['id'])} (the temporary name of its link on network "
+            f"{ctx.config.name}); delete it")
 
 
 def configure(cfg: NetworkConfig, ns: NetNS, ep: dict[str, Any], tmp: str, mark: str) -> bool:
@@ -204,10 +228,16 @@ def _write(path: str, value: str) -> None:
 
 
 def remove_links(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
-    """Delete the endpoints' links: host veths in one group delete, others in their netns."""
+    """Delete the endpoints' links (those carrying the network's group): host veths in one
+    group delete, others in their netns."""
     if ctx.config.driver == "bridge":
         doomed = names.doomed_group(ctx.id)
-        hosts = [ep["host_ifname"] for ep in eps if ep.get("host_ifname")]
+        wanted = {ep["host_ifname"] for ep in eps if ep.get("host_ifname")}
+        # only links in the network's group (or already moved to its doomed group by a run
+        # that was killed): a link of that name someone else made stays
+        ours = (ctx.group, doomed)
+        hosts = [v.name for v in ctx.handle.links.dump() if v.name in wanted and v.group in ours] \
+            if wanted else []
         if hosts:
             try:
                 with ctx.handle.batch() as b:
@@ -281,7 +311,12 @@ def clean_stale(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
 
 
 def detach_many(ctx: Ctx, ipam: IPAM, eps: Sequence[dict[str, Any]]) -> None:
-    """Disconnect endpoints: their ports, links and addresses go; records are dropped."""
+    """Disconnect endpoints: their ports, links and addresses go; records are dropped.
+    The endpoints are marked ``disconnecting`` first, so a connect after an interrupted
+    disconnect redoes them instead of taking them for connected."""
+    for ep in eps:
+        ep["state"] = "disconnecting"
+    ctx.save()
     _unpublish(ctx, _publications(eps))
     remove_links(ctx, eps)
     ipam.release_many([ep["id"] for ep in eps])

@@ -1,7 +1,8 @@
 """The host side of a network: bridge, gateway addresses, forwarding, masquerade (bridge
 driver) or the parent interface, made on demand when it names a VLAN (macvlan, ipvlan).
 
-``build`` records each step before taking it and pushes its inverse on the undo log;
+``build`` records each step before taking it and pushes its inverse on the undo log (the
+step and the push together, with signals deferred: a Ctrl-C never falls between them);
 ``teardown`` removes exactly what the record and the ownership marks say was made:
 host links are deleted by the network's link group in one request.
 """
@@ -13,6 +14,7 @@ from typing import Any
 
 from ..api import Bridge, LinkView, Vlan
 from ..errors import ExistsError
+from ..transport.signals import deferred
 from . import names
 from .context import Ctx, ignore_missing
 from .errors import NotFound, NotOwned
@@ -47,8 +49,9 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
         # a MAC of its own, as Docker gives docker0: else the bridge takes its lowest port's
         # and changes it whenever ports come and go
         mac = ":".join(f"{b:02x}" for b in bytes([0x02]) + os.urandom(5))
-        h.links.create(Bridge(name, mtu=cfg.mtu, group=ctx.group, mac=mac))
-        undo.push(f"delete bridge {name}", ignore_missing(lambda: h.links.delete(name)))
+        with deferred():
+            h.links.create(Bridge(name, mtu=cfg.mtu, group=ctx.group, mac=mac))
+            undo.push(f"delete bridge {name}", ignore_missing(lambda: h.links.delete(name)))
         if not any(p.version == 6 for p in cfg.pools):      # as Docker: no IPv6, not even fe80::
             ctx.set_sysctl(f"net.ipv6.conf.{name.replace('.', '/')}.disable_ipv6", "1")
     elif view.kind != "bridge":
@@ -62,19 +65,21 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
     addrs = [f"{p.gateway}/{p.subnet.prefixlen}" for p in cfg.pools]
     ctx.note("addresses", addrs)
     for pool, addr in zip(cfg.pools, addrs):
-        try:
-            h.addresses.add(name, addr, flags=("nodad",) if pool.version == 6 else ())
-        except ExistsError:
-            pass
-        undo.push(f"delete address {addr}", ignore_missing(partial(h.addresses.delete, name, addr)))
+        with deferred():
+            try:
+                h.addresses.add(name, addr, flags=("nodad",) if pool.version == 6 else ())
+            except ExistsError:
+                pass
+            undo.push(f"delete address {addr}", ignore_missing(partial(h.addresses.delete, name, addr)))
     _forwarding(ctx, undo, {p.version for p in cfg.pools})
     if cfg.masquerade:
         subnets = [str(p.subnet) for p in cfg.pools if p.version == 4]
-        ctx.note("nat", True)
+        note_nat(ctx, undo)
         ctx.note("masquerade", subnets)
         for s in subnets:
-            ctx.nat.masquerade(s, name)            # an ensure: a rule left by an interrupted run stays one
-            undo.push(f"unmasquerade {s}", partial(ctx.nat.unmasquerade, s, name))
+            with deferred():
+                ctx.nat.masquerade(s, name)        # an ensure: a rule left by an interrupted run stays one
+                undo.push(f"unmasquerade {s}", partial(ctx.nat.unmasquerade, s, name))
 
 
 def _forwarding(ctx: Ctx, undo: Undo, versions: set[int]) -> None:
@@ -85,8 +90,9 @@ def _forwarding(ctx: Ctx, undo: Undo, versions: set[int]) -> None:
         if now != "1":
             before.setdefault(key, now)
             ctx.note("forwarding", before)
-            ctx.set_sysctl(key, "1")
-            undo.push(f"restore {key}={now}", partial(ctx.set_sysctl, key, now))
+            with deferred():
+                ctx.set_sysctl(key, "1")
+                undo.push(f"restore {key}={now}", partial(ctx.set_sysctl, key, now))
 
 
 def _parent(ctx: Ctx, undo: Undo) -> None:
@@ -108,8 +114,9 @@ def _parent(ctx: Ctx, undo: Undo) -> None:
         raise NotFound(f"{lower}, the link under VLAN parent {parent}, does not exist in "
                        f"{ctx.where()} (links: {_link_names(ctx)})")
     ctx.note("vlan_parent", parent)
-    h.links.create(Vlan(parent, parent=lower, id=vid, up=True, group=ctx.group))
-    undo.push(f"delete VLAN {parent}", ignore_missing(lambda: h.links.delete(parent)))
+    with deferred():
+        h.links.create(Vlan(parent, parent=lower, id=vid, up=True, group=ctx.group))
+        undo.push(f"delete VLAN {parent}", ignore_missing(lambda: h.links.delete(parent)))
     h.links.set(parent, alias=names.network_mark(ctx.id))
 
 
@@ -131,7 +138,22 @@ def teardown(ctx: Ctx, others: list[dict[str, Any]]) -> None:
         if view.group == ctx.group or (view.alias or "") == names.network_mark(ctx.id):
             ignore_missing(partial(h.links.delete, view.name))()
     _hand_over_forwarding(ctx, others)
-    if made.get("nat") and not any(o.get("made", {}).get("nat") for o in others):
+    if made.get("nat"):
+        drop_nat_unless_used(ctx, others)
+
+
+def note_nat(ctx: Ctx, undo: Undo) -> None:
+    """The network uses the library's nftables table from now on (recorded first); undone,
+    the table goes if no other network of the host uses it."""
+    if not ctx.made.get("nat"):
+        ctx.note("nat", True)
+        undo.push("drop the nat table if unused", lambda: drop_nat_unless_used(
+            ctx, [r for r in ctx.store.all() if r["config"]["name"] != ctx.config.name]))
+
+
+def drop_nat_unless_used(ctx: Ctx, others: list[dict[str, Any]]) -> None:
+    """Delete the library's table when no other record (``others``) uses it."""
+    if not any(o.get("made", {}).get("nat") for o in others):
         ctx.nat.teardown()                # the last network using the library's table
 
 

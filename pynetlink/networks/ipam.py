@@ -2,7 +2,8 @@
 
 One JSON file per network under ``STATE_DIR/ipam/`` holds ``address -> owner`` and the last
 address handed out per pool; an exclusive ``flock`` on a sibling lock file serialises
-readers and writers, and each write replaces the file atomically (a SIGKILL mid-write
+readers and writers (a lock file is unlinked only by its lock's holder, see ``flocked``),
+and each write replaces the file atomically (a SIGKILL mid-write
 leaves the previous version). Like CNI's host-local: allocation goes round-robin through
 the ip-range, starting after the last address given, so a freed address is not reused at
 once. The gateway, aux addresses, and the subnet's network and broadcast addresses are
@@ -12,17 +13,22 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import glob
 import ipaddress
 import json
 import os
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from ..transport import faults
 from .errors import AddressInUse, OptionError, PoolExhausted
 from .options import IPAddress, Pool
 
 DEFAULT_STATE_DIR = "/run/pynetlink"
+STALE_SECONDS = 5.0      # a temporary file of a dead writer older than this is removed
 Request = tuple[str, Mapping[int, IPAddress]]   # owner, {pool index: explicit address}
 
 
@@ -38,25 +44,70 @@ class Allocation:
 
 
 def atomic_write(path: Path, data: Any) -> None:
-    """Write JSON to ``path`` by rename, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=1, sort_keys=True)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    """Write JSON to ``path`` by rename, so readers never see half a file.
+
+    The temporary file is ``.NAME.PID.TID.tmp``; those of writers that died (SIGKILL
+    between the write and the rename: their pid is gone, and the file is older than a few
+    seconds, in case the pid is of another pid namespace) are deleted here first."""
+    _clean_temporaries(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.tmp")
+    try:
+        with open(tmp, "w") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:            # an error or Ctrl-C: no temporary file stays behind
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    faults.point(f"write {path.parent.name}/{path.name}")
+
+
+def _clean_temporaries(path: Path) -> None:
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
+        with contextlib.suppress(FileNotFoundError):
+            if pid.isdigit() and not _alive(int(pid)) and \
+                    time.time() - tmp.stat().st_mtime > STALE_SECONDS:
+                tmp.unlink()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:          # someone else's process
+        return True
+    return True
 
 
 @contextlib.contextmanager
 def flocked(lock_path: Path) -> Iterator[None]:
-    """Hold an exclusive flock on ``lock_path`` (created if missing) for the block."""
+    """Hold an exclusive flock on ``lock_path`` (created if missing) for the block.
+
+    Lock, then verify: once locked, the file must still be the one at ``lock_path`` (same
+    device and inode); a lock taken on a file someone unlinked meanwhile is dropped and
+    taken again. So a lock file may be unlinked, but only by its lock's holder (``unlink``
+    inside the block, see ``IPAM.destroy``): two processes never hold "the" lock at once.
+    """
     lock_path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+    while True:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            st = os.fstat(fd)
+            try:
+                now = os.stat(lock_path)
+            except FileNotFoundError:
+                continue
+            if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino):
+                continue
+            yield
+            return
+        finally:
+            os.close(fd)
 
 
 class IPAM:
@@ -222,8 +273,7 @@ class IPAM:
                 return
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
-        with contextlib.suppress(FileNotFoundError):
-            self.lock_path.unlink()
+            self.lock_path.unlink()      # while holding it: see ``flocked``
 
 
 def _order(item: tuple[IPAddress, str]) -> tuple[int, int]:

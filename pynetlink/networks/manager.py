@@ -30,10 +30,11 @@ from . import attach, host, names, probe
 from .context import Ctx, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
-from .model import Endpoint, Network, parse_publish
+from .model import Endpoint, Network, parse_publish, publish_text
 from .options import NetworkConfig, Pool, container_addresses, make_pools, network_config
 from .store import Store, default_state_dir, is_stale, ns_identity
 from .undo import Undo
+from ..transport.signals import deferred
 
 NetnsRef = Union[NetNS, str, int, "os.PathLike[str]"]
 log = logging.getLogger("pynetlink.networks")
@@ -115,8 +116,11 @@ class Networks:
             self._prune()
             yield
 
-    def _ipam(self, cfg: NetworkConfig) -> IPAM:
-        return IPAM(cfg.name, cfg.pools, self.ipam_dir)
+    def _ipam(self, rec: dict[str, Any]) -> IPAM:
+        """The network's allocations, in the IPAM directory its record names (the one it was
+        created with), whatever this instance's ``ipam_dir``."""
+        cfg = NetworkConfig.from_dict(rec["config"])
+        return IPAM(cfg.name, cfg.pools, rec.get("ipam_dir") or self.ipam_dir)
 
     # -- create / remove ---------------------------------------------------------------------
     def create(self, name: str, *, driver: str = "bridge",
@@ -151,13 +155,15 @@ class Networks:
             rec = {"config": cfg.to_dict(), "id": names.network_id(cfg.name), "state": "creating",
                    "host": self._host_label(), "host_ns": self._identity(),
                    "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {}}
-            self.store.save(rec)
             with opened(self.host, self.store, rec) as ctx, Undo() as undo:
-                undo.push(f"forget network {cfg.name}", lambda: self.store.delete(cfg.name))
+                with deferred():
+                    self.store.save(rec)
+                    undo.push(f"forget network {cfg.name}", lambda: self.store.delete(cfg.name))
                 host.build(ctx, undo)
-                rec["state"] = "ready"
-                ctx.save()
-                undo.commit()
+                with deferred():             # ready and committed, or rolled back
+                    rec["state"] = "ready"
+                    ctx.save()
+                    undo.commit()
             return Network.from_record(rec)
 
     def _host_label(self) -> str:
@@ -196,9 +202,8 @@ class Networks:
             rec["state"] = "removing"
             self.store.save(rec)
             others = [r for r in self.store.all() if r["config"]["name"] != name]
-            cfg = NetworkConfig.from_dict(rec["config"])
             with opened(self.host, self.store, rec) as ctx:
-                ipam = self._ipam(cfg)
+                ipam = self._ipam(rec)
                 eps = list(ctx.endpoints.values())
                 if eps:
                     attach.detach_many(ctx, ipam, eps)
@@ -217,27 +222,49 @@ class Networks:
                      spread: Sequence[str] = ()) -> builtins.list[Endpoint]:
         """Connect many containers in one go: all of them, or (on error) none.
 
+        A container connected already is not an error if the call asks for nothing it does
+        not have (an address, ``ifname`` or ports given that differ: Exists): its endpoint is
+        returned as it is, so re-running a completed (or interrupted) call converges.
+
         A bridge holds at most 1023 ports; with ``spread`` (names of other networks) the
         containers that do not fit on ``network`` go to those, in order.
         """
         items = [c if isinstance(c, Attach) else Attach(c) for c in containers]
         if not spread:
             return self._connect(network, items, progress)
-        out: builtins.list[Endpoint] = []
+        nets = [network, *spread]
+        placed = self._placed(nets, items)        # connected by an earlier run: stay there
+        found: dict[int, Endpoint] = {}
+        for net in nets:
+            mine = [i for i, n in placed.items() if n == net]
+            if mine:
+                found.update(zip(mine, self._connect(net, [items[i] for i in mine], None)))
+        todo = [i for i in range(len(items)) if i not in placed]
         done = 0
-        for net in [network, *spread]:
+        for net in nets:
             room = self._room(net)
-            chunk, items = items[:room], items[room:]
+            chunk, todo = todo[:room], todo[room:]
             if chunk:
-                def sub(i: int, n: int, base: int = done) -> None:
+                def sub(i: int, n: int, base: int = done, left: int = len(todo)) -> None:
                     if progress is not None:
-                        progress(base + i, base + n + len(items))
-                out += self._connect(net, chunk, sub)
+                        progress(base + i, base + n + left)
+                found.update(zip(chunk, self._connect(net, [items[i] for i in chunk], sub)))
                 done += len(chunk)
-            if not items:
-                return out
-        raise CapacityError(f"{len(items)} containers did not fit on {network} and "
+            if not todo:
+                return [found[i] for i in range(len(items))]
+        raise CapacityError(f"{len(todo)} containers did not fit on {network} and "
                             f"{', '.join(spread)} (the first {done} were connected)")
+
+    def _placed(self, nets: Sequence[str], items: Sequence[Attach]) -> dict[int, str]:
+        """Which of ``nets`` each item is connected to already (index -> network)."""
+        out: dict[int, str] = {}
+        for net in nets:
+            rec = self.store.load(net)
+            eps = {e["id"] for e in rec.get("endpoints", {}).values() if e["state"] == "connected"}
+            for i, item in enumerate(items):
+                if i not in out and names.endpoint_id(rec["id"], _open_ns(item.container, "container").path) in eps:
+                    out[i] = net
+        return out
 
     def _room(self, network: str) -> int:
         net = self.get(network)
@@ -255,20 +282,26 @@ class Networks:
                                "re-run its create (or remove it)")
             cfg = NetworkConfig.from_dict(rec["config"])
             with opened(self.host, self.store, rec) as ctx:
-                wants, stale = self._wants(ctx, cfg, items)
+                wants, stale, there = self._wants(ctx, cfg, items)
                 if stale:                       # interrupted connects: clean, then redo
                     attach.clean_stale(ctx, stale)
-                with Undo() as undo:
-                    eps = attach.attach_many(ctx, self._ipam(cfg), wants, undo, progress)
-                    undo.commit()
-            return [Endpoint.from_dict(e) for e in eps]
+                eps: builtins.list[dict[str, Any]] = []
+                if wants:
+                    with Undo() as undo:
+                        eps = attach.attach_many(ctx, self._ipam(rec), wants, undo, progress)
+                        undo.commit()
+            made = iter(eps)
+            return [Endpoint.from_dict(there[i] if i in there else next(made))
+                    for i in range(len(items))]
 
-    def _wants(self, ctx: Ctx, cfg: NetworkConfig,
-               items: Sequence[Attach]) -> tuple[builtins.list[attach.Want], builtins.list[dict[str, Any]]]:
-        wants, stale, seen = [], [], set()
+    def _wants(self, ctx: Ctx, cfg: NetworkConfig, items: Sequence[Attach]) -> tuple[
+            builtins.list[attach.Want], builtins.list[dict[str, Any]], dict[int, dict[str, Any]]]:
+        """What to connect, the endpoints of interrupted connects to clean first, and the
+        items already connected with the same options (index -> endpoint)."""
+        wants, stale, seen, there = [], [], set(), {}
         host_ino = os.stat(self.host.path if self.host else "/proc/self/ns/net").st_ino
         taken = self._ifnames_in_use(cfg.name)
-        for item in items:
+        for i, item in enumerate(items):
             ns = _open_ns(item.container, "container")
             if os.stat(ns.path).st_ino == host_ino:
                 raise OptionError("container", f"{item.container!r} is the host namespace itself")
@@ -276,27 +309,26 @@ class Networks:
             if ep_id in seen:
                 raise OptionError("container", f"{item.container!r} is listed twice")
             seen.add(ep_id)
-            old = ctx.endpoints.get(ep_id)
-            if old is not None and old["state"] == "connected":
-                raise Exists(f"container {item.container} is already connected to network "
-                             f"{cfg.name} (as {old['ifname']} {', '.join(old['addresses'])})")
-            if old is not None:
-                stale.append(old)
             ips = [item.ip] if isinstance(item.ip, str) else list(item.ip or ())
             explicit = container_addresses(cfg.pools, ips)
-            for p in item.publish:
-                parse_publish(p, "0.0.0.0")             # refuse bad specs before any change
+            pubs = [publish_text(parse_publish(p, "0.0.0.0")) for p in item.publish]
             if item.publish and cfg.driver != "bridge":
                 raise OptionError("--publish", f"publishing ports needs a bridge network, "
                                                f"{cfg.name} is {cfg.driver}")
-            ifname = item.ifname or self._next_ifname(taken.get(ns.path, set()))
-            taken.setdefault(ns.path, set()).add(ifname)
             if item.ifname is not None:
                 from .options import ifname as check_ifname
                 check_ifname(item.ifname, "ifname")
+            old = ctx.endpoints.get(ep_id)
+            if old is not None and old["state"] == "connected":
+                there[i] = _already(cfg.name, item, old, explicit, pubs)
+                continue
+            if old is not None:
+                stale.append(old)
+            ifname = item.ifname or self._next_ifname(taken.get(ns.path, set()))
+            taken.setdefault(ns.path, set()).add(ifname)
             wants.append(attach.Want(_label(item.container, ns), ns, ep_id, ifname, explicit,
                                      tuple(item.publish)))
-        return wants, stale
+        return wants, stale, there
 
     def _ifnames_in_use(self, network: str) -> dict[str, set[str]]:
         """Interface names our other networks gave each container (eth0, eth1, ...)."""
@@ -322,10 +354,9 @@ class Networks:
     def disconnect_many(self, network: str, containers: Iterable[NetnsRef]) -> None:
         with self._locked():
             rec = self.store.load(network)
-            cfg = NetworkConfig.from_dict(rec["config"])
             with opened(self.host, self.store, rec) as ctx:
                 eps = [self._find(ctx, c) for c in containers]
-                attach.detach_many(ctx, self._ipam(cfg), eps)
+                attach.detach_many(ctx, self._ipam(rec), eps)
 
     def _find(self, ctx: Ctx, container: NetnsRef) -> dict[str, Any]:
         label = container if isinstance(container, str) else str(container)
@@ -388,6 +419,24 @@ def _label(ref: NetnsRef, ns: NetNS) -> str:
     if isinstance(ref, NetNS):
         return ref.name or ref.path
     return os.fspath(ref) if not isinstance(ref, int) else str(ref)
+
+
+def _already(network: str, item: Attach, old: dict[str, Any], explicit: Mapping[int, Any],
+             pubs: Sequence[str]) -> dict[str, Any]:
+    """``old``, the endpoint of a container connected already, if ``item`` asks for nothing
+    else (an address, interface name or ports given that differ); else Exists says what."""
+    have = [a.split("/")[0] for a in old["addresses"]]
+    diff = [f"ip {a} (it has {', '.join(have)})" for a in map(str, explicit.values()) if a not in have]
+    if item.ifname is not None and item.ifname != old["ifname"]:
+        diff.append(f"ifname {item.ifname} (it has {old['ifname']})")
+    if sorted(pubs) != sorted(old.get("publish", ())):
+        diff.append(f"publish {', '.join(pubs) or 'none'} "
+                    f"(it has {', '.join(old.get('publish', ())) or 'none'})")
+    if diff:
+        raise Exists(f"container {item.container} is already connected to network {network} "
+                     f"(as {old['ifname']} {', '.join(old['addresses'])}) with other options: "
+                     f"{'; '.join(diff)}; disconnect it first to change them")
+    return old
 
 
 def _same(a: NetworkConfig, b: NetworkConfig) -> bool:

@@ -22,7 +22,7 @@ class Endpoint:
     addresses: tuple[str, ...]  # with prefix: "172.17.0.2/24"
     mac: str | None
     publish: tuple[str, ...]    # "8080:80/tcp"
-    state: str                  # "connecting" or "connected"
+    state: str                  # "connecting", "connected" or "disconnecting"
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "Endpoint":

@@ -7,12 +7,16 @@ with Undo() as undo:
     undo.commit()          # success: nothing to undo
 ```
 Leaving the block without ``commit()`` (an exception, Ctrl-C) runs the inverses, newest
-first; each failure is noted on the original exception, never hides it.
+first; each failure is noted on the original exception, never hides it. The rollback runs
+with SIGINT and SIGTERM held (``transport.signals.deferred``): a second Ctrl-C does not cut
+it short; it is delivered once the rollback is over.
 """
 from __future__ import annotations
 
 from types import TracebackType
 from typing import Callable
+
+from ..transport.signals import deferred
 
 
 class Undo:
@@ -48,7 +52,8 @@ class Undo:
                  tb: TracebackType | None) -> None:
         if self.committed or et is None:
             return
-        failed = self.rollback()
+        with deferred():
+            failed = self.rollback()
         if exc is not None:
             if self.undone:
                 exc.add_note(f"rolled back: {'; '.join(self.undone)}")

@@ -13,11 +13,12 @@ import os
 import re
 import threading
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Self, Sequence, TypeVar
 
+from . import faults, validate
+from .signals import deferred
 from .._native import ffi, lib
 from ..errors import InvalidArgument
-from . import validate
 
 RUN_DIR = "/run/netns"
 CLONE_NEWNET = 0x40000000
@@ -41,10 +42,14 @@ def check_name(name: str) -> str:
     return name
 
 
-def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False) -> T:
+def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False,
+           cancel: threading.Event | None = None) -> T:
     """Run ``fn`` inside the namespace at ``path`` on a helper thread that ends afterwards.
 
     ``path=None`` runs ``fn`` here, or on a fresh thread with ``thread=True`` (for unshare).
+    Interrupted while waiting (Ctrl-C), the caller sets ``cancel`` (for ``fn`` to stop at
+    its next check), waits for the helper to finish (further signals are held meanwhile),
+    then raises: nothing runs on in the background after this returns or raises.
     """
     if path is None and not thread:
         return fn()
@@ -61,10 +66,28 @@ def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False) -> T:
             box["value"] = fn()
         except BaseException as exc:  # handed to the caller's thread
             box["error"] = exc
+        finally:
+            done.set()
 
+    # an Event, not join(): in Python 3.11 a join() cut short by KeyboardInterrupt leaves the
+    # thread marked finished, so a second join() would return at once
+    done = threading.Event()
     t = threading.Thread(target=target, name="pynetlink-netns", daemon=True)
-    t.start()
+    started = False
+    try:
+        with deferred():              # a signal held here is raised on leaving the block
+            t.start()
+            started = True
+        done.wait()
+    except BaseException:
+        with deferred():
+            if cancel is not None:
+                cancel.set()
+            if started:
+                done.wait()
+        raise
     t.join()
+    faults.point("netns run")
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]
@@ -102,15 +125,17 @@ class NetNS:
 
     # -- finding namespaces -------------------------------------------------------------
     @classmethod
-    def named(cls, name: str) -> "NetNS":
+    def named(cls, name: str) -> Self:
         """The named namespace (whether or not it exists yet)."""
         return cls(os.path.join(RUN_DIR, check_name(name)), name)
 
     @classmethod
-    def open(cls, ref: "str | int | os.PathLike[str] | NetNS") -> "NetNS":
+    def open(cls, ref: "str | int | os.PathLike[str] | NetNS") -> Self:
         """An existing namespace from a name, a path, a pid (int) or another NetNS."""
-        if isinstance(ref, NetNS):
+        if isinstance(ref, cls):
             ns = ref
+        elif isinstance(ref, NetNS):
+            ns = cls(ref.path, ref.name)
         elif isinstance(ref, int):
             ns = cls.from_pid(ref)
         elif isinstance(ref, os.PathLike) or (isinstance(ref, str) and "/" in ref):
@@ -123,18 +148,18 @@ class NetNS:
         return ns
 
     @classmethod
-    def from_pid(cls, pid: int) -> "NetNS":
+    def from_pid(cls, pid: int) -> Self:
         if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
             raise InvalidArgument(f"invalid pid {pid!r}")
         return cls(f"/proc/{pid}/ns/net")
 
     @classmethod
-    def from_fd(cls, fd: int) -> "NetNS":
+    def from_fd(cls, fd: int) -> Self:
         """The namespace an open file descriptor refers to (the fd stays the caller's)."""
         return cls(f"/proc/{os.getpid()}/fd/{int(fd)}")
 
     @classmethod
-    def current(cls) -> "NetNS":
+    def current(cls) -> Self:
         return cls("/proc/thread-self/ns/net")
 
     @staticmethod
@@ -151,29 +176,30 @@ class NetNS:
 
     # -- lifecycle ----------------------------------------------------------------------
     @classmethod
-    def create(cls, name: str) -> "NetNS":
+    def create(cls, name: str) -> Self:
         """A new named namespace, as ``ip netns add`` makes it."""
         return cls.create_many([name])[0]
 
     @classmethod
-    def create_many(cls, names: Sequence[str]) -> "builtins.list[NetNS]":
+    def create_many(cls, names: Sequence[str]) -> "builtins.list[Self]":
         """New named namespaces, made one after the other on a single helper thread.
 
-        All names are checked first; if one cannot be made, those made before it are
-        removed again and the error is raised.
+        All names are checked first; if one cannot be made, or the caller is interrupted
+        (Ctrl-C), those made before it are removed again and the error is raised; the
+        helper makes no more after the interruption. An empty mount point left by a process
+        killed half-way is taken over.
         """
         spaces = [cls.named(n) for n in names]
         if len({ns.path for ns in spaces}) != len(spaces):
             raise InvalidArgument("create_many: a name is given twice")
         _prepare_run_dir()
-        made: builtins.list[NetNS] = []
+        made: builtins.list[Self] = []
 
         def make_all() -> None:
             for ns in spaces:
-                try:
-                    os.close(os.open(ns.path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
-                except FileExistsError:
-                    raise FileExistsError(errno.EEXIST, "network namespace exists", ns.name) from None
+                if stop.is_set():        # the caller was interrupted: make no more
+                    return
+                _make_mount_point(ns)
                 try:
                     _check(lib.pnl_unshare(CLONE_NEWNET), "unshare")
                     _check(lib.pnl_mount(b"/proc/thread-self/ns/net", ns.path.encode(), b"none",
@@ -182,12 +208,15 @@ class NetNS:
                     _remove_mount_point(ns.path)
                     raise
                 made.append(ns)
+                faults.point("netns create")
 
+        stop = threading.Event()      # set when the caller is interrupted
         try:
-            run_in(None, make_all, thread=True)
+            run_in(None, make_all, thread=True, cancel=stop)
         except BaseException:
-            for ns in made:
-                _remove_mount_point(ns.path)
+            with deferred():
+                for ns in made:
+                    _remove_mount_point(ns.path)
             raise
         return spaces
 
@@ -250,6 +279,16 @@ def _make_run_dir_shared() -> None:
                "bind mount", RUN_DIR)
         rc = lib.pnl_mount(b"none", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, ffi.NULL)
     _check(rc, "make shared", RUN_DIR)
+
+
+def _make_mount_point(ns: NetNS) -> None:
+    """The empty file a namespace is bound to. One left by a process killed before its
+    mount (not on nsfs, where every namespace file lives) is taken over."""
+    try:
+        os.close(os.open(ns.path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0))
+    except FileExistsError:
+        if os.stat(ns.path).st_dev == os.stat("/proc/self/ns/net").st_dev:
+            raise FileExistsError(errno.EEXIST, "network namespace exists", ns.name) from None
 
 
 def _remove_mount_point(path: str) -> None:

@@ -23,6 +23,7 @@ from ..codec.schema import Family
 from ..errors import DumpInterrupted, NetlinkError
 from . import validate
 from .netns import NetNS, run_in
+from . import faults
 
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
@@ -202,6 +203,7 @@ class NetlinkSocket:
                 continue
             if rc < 0:
                 raise self._transfer_error(-rc)
+            faults.point("netlink")
             return bytes(ffi.buffer(x.data, x.data_len))
 
     def _grow(self, x: Any) -> None:

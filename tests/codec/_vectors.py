@@ -1,7 +1,7 @@
 """Test helpers: the shared test vectors (shared/vectors) and the families that decode them.
 
-The vectors directory is $PYNETLINK_VECTORS, or ``<repo>/../shared/vectors`` (CI puts a copy
-of shared/ beside the clone). Nothing here opens a socket.
+The vectors live in the repository, ``tests/data/vectors`` (copied from shared/vectors, with its
+README on which bytes vary); $PYNETLINK_VECTORS points at another copy. Nothing here opens a socket.
 """
 from __future__ import annotations
 
@@ -26,13 +26,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 def vectors_dir() -> Path | None:
     env = os.environ.get("PYNETLINK_VECTORS")
-    d = Path(env) if env else REPO.parent / "shared" / "vectors"
+    d = Path(env) if env else REPO / "tests" / "data" / "vectors"
     return d if (d / "vectors.json").is_file() else None
 
 
 VECTORS_DIR = vectors_dir()
-NO_VECTORS = (f"test vectors not found (set PYNETLINK_VECTORS or put shared/ beside the clone: "
-              f"{REPO.parent / 'shared' / 'vectors'})")
+VECTORS_FILE = (VECTORS_DIR or REPO / "tests" / "data" / "vectors") / "vectors.json"
+NO_VECTORS = (f"test vectors not found in {REPO / 'tests' / 'data' / 'vectors'} "
+              "(or $PYNETLINK_VECTORS)")
 
 
 @lru_cache(maxsize=None)

@@ -19,10 +19,9 @@ from pynetlink.codec.rows import R_CONT, Rows, decode
 from pynetlink.codec.schema import S32, SCALARS, STR
 from pynetlink.codec.specs.rtnl import ADDR, EXTACK, LINK, LINKINFO, ROUTE, RTNL
 
-from ._vectors import (NFT_MISSING, NO_VECTORS, VECTORS_DIR, annotated, attr_name, family_for,
+from ._vectors import (NFT_MISSING, annotated, attr_name, family_for,
                        load_vectors, msg_errno, names_match, nft_family, real_messages, vector_params)
 
-pytestmark = pytest.mark.skipif(VECTORS_DIR is None, reason=NO_VECTORS)
 
 R_NESTED = lib.PNL_R_NESTED
 

@@ -3,7 +3,6 @@ kernel's replies (rule echo, rule dumps, errors) decode into our structured form
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 import pytest
@@ -14,8 +13,9 @@ from pynetlink.nft import Chain, Dnat, Ip, Masquerade, Meta, Rule, Snat, Tcp
 from pynetlink.nft import messages as M
 from pynetlink.nft.ruleset import decode_chain, decode_rule
 
-VECTORS = os.environ.get("PYNETLINK_VECTORS", "/work/shared/vectors/vectors.json")
-pytestmark = pytest.mark.skipif(not os.path.exists(VECTORS), reason="shared vectors not available")
+from ..codec._vectors import VECTORS_FILE
+
+VECTORS = VECTORS_FILE
 
 MASQ = Rule([Ip.saddr("172.17.0.0/16"), Meta.oifname != "docker0"], [Masquerade()])
 SNAT = Rule([Meta.oifname("veth0")], [Snat("192.0.2.1")])
