@@ -24,7 +24,7 @@ struct dec {
     const struct schema *s;
     struct pnl_rows *r;
     uint32_t count;
-    uint32_t index_len;
+    uint64_t index_len;             /* 64 bits: 0xffff + 1 entries per container add up */
     uint32_t err_off;
 };
 
@@ -145,19 +145,24 @@ static void row_end(struct dec *d, uint32_t i)
         d->r->end[i] = d->count;
 }
 
-/* A fresh index region for a container whose set has `max` + 1 types; its base + 1, or 0. */
-static uint32_t index_open(struct dec *d, uint32_t row, int64_t max)
+/* A fresh index region for a container whose set has `max` + 1 types: its base + 1 in *slot
+ * (0 = no index); -EMSGSIZE when the buffer would need more than PNL_INDEX_MAX entries. */
+static int index_open(struct dec *d, uint32_t row, int64_t max, uint32_t *slot)
 {
-    uint32_t start = d->index_len;
+    uint64_t start = d->index_len;
 
+    *slot = 0;
     if (max < 0)
         return 0;
-    d->index_len += (uint32_t)max + 1;
+    if (start + (uint64_t)max + 1 > PNL_INDEX_MAX)
+        return -EMSGSIZE;
+    d->index_len = start + (uint64_t)max + 1;
     if (d->index_len <= d->r->index_cap)
         memset(&d->r->index[start], 0, ((size_t)max + 1) * sizeof(uint32_t));
     if (row < d->r->cap)
-        d->r->slot[row] = start + 1;
-    return start + 1;
+        d->r->slot[row] = (uint32_t)start + 1;
+    *slot = (uint32_t)start + 1;
+    return 0;
 }
 
 static void index_put(struct dec *d, uint32_t slot, int64_t max, uint32_t type, uint32_t row)
@@ -230,15 +235,14 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
         break;
     }
     case PNL_K_ARRAY: {
+        struct nlattr a;
         size_t q = 0;
         row_set(d, row, PNL_R_CONT << 16, 0, PNL_NO_SET);
         if (depth + 1 >= PNL_MAX_DEPTH)
             return -EBADMSG;
-        while (n - q >= NLA_HDRLEN) {
-            struct nlattr a;
+        for (; n - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, n)) {
             uint32_t el;
-            memcpy(&a, b + q, sizeof(a));
-            if (a.nla_len < NLA_HDRLEN || a.nla_len > n - q) {
+            if (!pnl_nla_ok(b, q, n, &a)) {
                 d->err_off = (uint32_t)(p + q);
                 return -EBADMSG;
             }
@@ -252,9 +256,6 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
             if (rc < 0)
                 return rc;
             row_end(d, el);
-            q += PNL_ALIGN(a.nla_len);
-            if (q > n)
-                q = n;
         }
         break;
     }
@@ -270,6 +271,7 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
 
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth)
 {
+    struct nlattr a;
     struct seen seen = { .n = 0 };
     uint32_t slot;
     size_t q = 0, base = 0;
@@ -279,15 +281,16 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
         d->err_off = (uint32_t)off;
         return -EBADMSG;
     }
-    slot = index_open(d, (uint32_t)parent, max);
-    while (len - q >= NLA_HDRLEN) {
-        struct nlattr a;
+    if (index_open(d, (uint32_t)parent, max, &slot) < 0) {
+        d->err_off = (uint32_t)off;
+        return -EMSGSIZE;
+    }
+    for (; len - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, len)) {
         struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
         uint32_t type, tf, row;
         int rc;
 
-        memcpy(&a, d->buf + off + q, sizeof(a));
-        if (a.nla_len < NLA_HDRLEN || a.nla_len > len - q) {
+        if (!pnl_nla_ok(d->buf + off, q, len, &a)) {
             d->err_off = (uint32_t)(off + q);
             return -EBADMSG;
         }
@@ -311,9 +314,6 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
             return rc;
         row_end(d, row);
         index_put(d, slot, max, type, row);
-        q += PNL_ALIGN(a.nla_len);
-        if (q > len)
-            q = len;
     }
     return 0;
 }
@@ -329,8 +329,7 @@ static int64_t header_len(const struct dec *d, const struct nlmsghdr *h, size_t 
             return -1;
         if (h->nlmsg_flags & NLM_F_CAPPED)
             return sizeof(int) + NLMSG_HDRLEN;
-        memcpy(&orig, d->buf + p + NLMSG_HDRLEN + sizeof(int), sizeof(orig));
-        if (orig.nlmsg_len < NLMSG_HDRLEN || orig.nlmsg_len > payload - sizeof(int))
+        if (!pnl_nlmsg_ok(d->buf, p + NLMSG_HDRLEN + sizeof(int), p + h->nlmsg_len, &orig))
             return -1;
         return (int64_t)(sizeof(int) + PNL_ALIGN(orig.nlmsg_len) < payload
                          ? sizeof(int) + PNL_ALIGN(orig.nlmsg_len) : payload);
@@ -367,12 +366,7 @@ int pnl_decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t sc
 
         if (all_zero(buf + p, len - p))
             break;                          /* trailing padding of a sender's buffer */
-        if (len - p < NLMSG_HDRLEN) {
-            d.err_off = (uint32_t)p;
-            goto bad;
-        }
-        memcpy(&h, buf + p, sizeof(h));
-        if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > len - p) {
+        if (!pnl_nlmsg_ok(buf, p, len, &h)) {
             d.err_off = (uint32_t)p;
             goto bad;
         }
@@ -401,15 +395,15 @@ int pnl_decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t sc
                 goto bad;
         }
         row_end(&d, row);
-        p += PNL_ALIGN(h.nlmsg_len);
+        p = pnl_next(p, h.nlmsg_len, len);
     }
     rows->count = d.count;
-    rows->index_len = d.index_len;
+    rows->index_len = (uint32_t)d.index_len;     /* <= PNL_INDEX_MAX */
     if (d.count > rows->cap || d.index_len > rows->index_cap)
         return -ENOSPC;
     return 0;
 bad:
     rows->count = d.count;
     rows->err_off = d.err_off;
-    return -EBADMSG;
+    return rc == -EMSGSIZE ? -EMSGSIZE : -EBADMSG;
 }

@@ -117,6 +117,7 @@ int pnl_xfer_recv(int fd, uint8_t *buf, uint32_t cap, uint32_t *pending, uint32_
  *   set:      max_type, then (max_type + 1) x {kind | aflags << 8 | size << 16, child | extra << 16}
  *   selector: n, then n x {set, nbytes, string bytes padded to 4}                      */
 #define PNL_SCHEMA_MAGIC 0x534c4e50
+#define PNL_INDEX_MAX 67108864  /* most index entries one buffer may need (256 MiB): -EMSGSIZE past it */
 #define PNL_NO_SET 0xffffffff
 #define PNL_K_RAW    0
 #define PNL_K_U8     1

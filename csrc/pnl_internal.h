@@ -2,7 +2,37 @@
 #ifndef PNL_INTERNAL_H
 #define PNL_INTERNAL_H
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <linux/netlink.h>
 
 #define PNL_ALIGN(n) (((n) + 3u) & ~(size_t)3u)
+
+/* libmnl's mnl_attr_ok(): an attribute header fits in buf[at, end) and its nla_len covers
+ * the header and stays inside; the header is copied to *a (buf may be unaligned). */
+static inline int pnl_nla_ok(const uint8_t *buf, size_t at, size_t end, struct nlattr *a)
+{
+    if (at > end || end - at < NLA_HDRLEN)
+        return 0;
+    memcpy(a, buf + at, sizeof(*a));
+    return a->nla_len >= NLA_HDRLEN && a->nla_len <= end - at;
+}
+
+/* libmnl's mnl_nlmsg_ok(): the same for a message header and its nlmsg_len. */
+static inline int pnl_nlmsg_ok(const uint8_t *buf, size_t at, size_t end, struct nlmsghdr *h)
+{
+    if (at > end || end - at < NLMSG_HDRLEN)
+        return 0;
+    memcpy(h, buf + at, sizeof(*h));
+    return h->nlmsg_len >= NLMSG_HDRLEN && h->nlmsg_len <= end - at;
+}
+
+/* The offset after an attribute or message of `len` bytes at `at`: aligned, never past end
+ * (the last one's padding may be missing). */
+static inline size_t pnl_next(size_t at, size_t len, size_t end)
+{
+    size_t n = at + PNL_ALIGN(len);
+    return n < end ? n : end;
+}
 
 #endif

@@ -20,10 +20,8 @@ static int check_requests(const uint8_t *req, size_t req_len, uint32_t seq_first
 {
     for (uint32_t i = 0; i < n; i++) {
         struct nlmsghdr h;
-        if (st[i].req_off > req_len || st[i].req_len < NLMSG_HDRLEN ||
-            st[i].req_len > req_len - st[i].req_off)
+        if (!pnl_nlmsg_ok(req, st[i].req_off, req_len, &h))
             return -EINVAL;
-        memcpy(&h, req + st[i].req_off, sizeof(h));
         if (h.nlmsg_len != st[i].req_len || h.nlmsg_seq != seq_first + i)
             return -EINVAL;
         if (i + 1 < n && st[i + 1].req_off < st[i].req_off + st[i].req_len)
@@ -70,12 +68,9 @@ static int send_chunk(int fd, const uint8_t *req, struct pnl_status *st, uint32_
 /* Extended ack TLVs of an error or done message: text and offset. */
 static void parse_extack(const uint8_t *data, size_t tlv, size_t end, struct pnl_status *s)
 {
-    /* tlv may step past an unaligned end by the padding: never let end - tlv wrap */
-    while (tlv <= end && end - tlv >= NLA_HDRLEN) {
-        struct nlattr a;
-        memcpy(&a, data + tlv, sizeof(a));
-        if (a.nla_len < NLA_HDRLEN || a.nla_len > end - tlv)
-            return;
+    struct nlattr a;
+
+    for (; pnl_nla_ok(data, tlv, end, &a); tlv = pnl_next(tlv, a.nla_len, end)) {
         if (a.nla_type == NLMSGERR_ATTR_MSG) {
             s->ext_msg_off = (uint32_t)(tlv + NLA_HDRLEN);
             s->ext_msg_len = (uint32_t)strnlen((const char *)data + tlv + NLA_HDRLEN,
@@ -83,7 +78,6 @@ static void parse_extack(const uint8_t *data, size_t tlv, size_t end, struct pnl
         } else if (a.nla_type == NLMSGERR_ATTR_OFFS && a.nla_len >= NLA_HDRLEN + 4) {
             memcpy(&s->ext_offs, data + tlv + NLA_HDRLEN, 4);
         }
-        tlv += PNL_ALIGN(a.nla_len);
     }
 }
 
@@ -111,10 +105,9 @@ static int take_status(uint8_t *data, size_t at, const struct nlmsghdr *h, struc
         struct nlmsghdr orig;
         if (payload < 4 + NLMSG_HDRLEN)
             return 1;
-        memcpy(&orig, data + at + NLMSG_HDRLEN + 4, sizeof(orig));
         if (h->nlmsg_flags & NLM_F_CAPPED)
             tlv += NLMSG_HDRLEN;
-        else if (orig.nlmsg_len >= NLMSG_HDRLEN && orig.nlmsg_len <= payload - 4)
+        else if (pnl_nlmsg_ok(data, at + NLMSG_HDRLEN + 4, at + h->nlmsg_len, &orig))
             tlv += PNL_ALIGN(orig.nlmsg_len);
         else
             return 1;
@@ -140,12 +133,11 @@ static int take_replies(struct pnl_xfer *x, size_t from, size_t to, uint32_t seq
         uint32_t ix;
         int keep = 0;
 
-        memcpy(&h, data + p, sizeof(h));
-        if (h.nlmsg_len < NLMSG_HDRLEN || h.nlmsg_len > to - p) {
+        if (!pnl_nlmsg_ok(data, p, to, &h)) {
             x->data_len = (uint32_t)w;   /* what was taken so far stays consistent */
             return -EBADMSG;
         }
-        mlen = PNL_ALIGN(h.nlmsg_len) <= to - p ? PNL_ALIGN(h.nlmsg_len) : to - p;
+        mlen = pnl_next(p, h.nlmsg_len, to) - p;
         ix = h.nlmsg_seq - seq_first;
         if (ix < n && (st[ix].flags & PNL_ST_SENT) && !(st[ix].flags & PNL_ST_ERROR) &&
             (!(st[ix].flags & PNL_ST_DONE) || !(st[ix].flags & PNL_ST_EXPECT))) {

@@ -34,7 +34,7 @@ def test_wheel_is_abi3_and_manylinux(wheel: Path) -> None:
     assert "pynetlink/py.typed" in names
     assert any(n.endswith("licenses/LICENSE") for n in names)
     assert "License-Expression: MIT" in meta
-    assert "pynetlink = pynetlink.testing" in entry_points and "pynetlink = pynetlink.cli:main" in entry_points
+    assert "pynetlink = pynetlink.testing" in entry_points and "pynetlink = pynetlink_cli:main" in entry_points
 
 
 def test_installed_wheel_works_and_checkout_tests_use_it(wheel: Path, tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from typing import Any, Sequence
 
 from ..codec.specs.rtnl import RTNL
 from ..errors import BatchError, NetlinkError
+from ..rtnl import validate as v
 from ..rtnl.request import Endpoint, Outcome, Request, run, run_flow, run_one
 from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
@@ -65,8 +66,8 @@ class BatchBase:
 
     def __init__(self, sock: Endpoint, *, rollback: bool = False, chunk: int = 64) -> None:
         self._sock = sock
-        self.rollback = rollback
-        self.chunk = chunk
+        self.rollback = v.boolean(rollback, "rollback")
+        self.chunk = v.integer(chunk, "chunk", 1, 0xFFFF)
         self.requests: list[Request] = []
         self.results: list[Outcome[Any]] = []
         self.links: Links[Outcome[Any]] = Links(self._queue, False)

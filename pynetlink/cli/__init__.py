@@ -7,16 +7,20 @@
 
 ``-n NETNS`` works in that namespace (as ``ip -n``); for ``network`` it is the host.
 Exit status: 0 success, 1 the kernel or the system refused, 2 bad input (nothing changed),
-130 interrupted.
+130 interrupted (Ctrl-C at any moment: one line, no traceback), 141 the reader closed the output
+pipe early (nothing printed about it).
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Sequence
 
 from ..errors import BatchError, InvalidArgument
-from .output import EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, Progress, _log_to_stderr
+from pynetlink_cli import interrupted
+
+from .output import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, Progress, _log_to_stderr
 from .inspect import _cmd_addr_show, _cmd_link_show, _cmd_nat_show, _cmd_netns, _cmd_route_show
 from .parser import build_parser
 
@@ -38,15 +42,30 @@ def _defaults(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; Ctrl-C at any moment is one line and exit status 130, a reader that
+    closed the output pipe early ends it quietly (141, as a command killed by SIGPIPE)."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()
+        return code
+    except KeyboardInterrupt:
+        return interrupted()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)   # no second error when Python flushes at exit
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_PIPE
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     _defaults(args)
     _log_to_stderr()
     try:
         return int(args.func(args))
-    except KeyboardInterrupt:
-        print("pynetlink: interrupted", file=sys.stderr)
-        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        raise
     except (InvalidArgument, ValueError) as exc:
         _error(exc)
         return EXIT_USAGE

@@ -117,7 +117,11 @@ def _cmd_route_show(args: argparse.Namespace) -> int:
         names = _names(h)
         table: str | int | None = None if args.table == "all" else \
             (int(args.table) if args.table.isdigit() else args.table)
-        routes = [r.to_dict() for r in h.routes.dump(table=table, family=args.family)]
+        try:
+            found = h.routes.dump(table=table, family=args.family)
+        except InvalidArgument as exc:            # the option, not the API's field, is named
+            raise InvalidArgument(f"--table {args.table!r}: {str(exc).removeprefix('Route.table: ')}") from None
+        routes = [r.to_dict() for r in found]
     data = []
     for r in routes:
         d: dict[str, Any] = {"dst": r["dst"]}

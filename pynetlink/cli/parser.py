@@ -15,6 +15,14 @@ from .inspect import (
     _cmd_nat_change, _cmd_nat_show, _cmd_netns, _cmd_route_change, _cmd_route_show)
 
 
+def seconds(text: str) -> float:
+    """A number of seconds, finite and not negative (argparse names the option on error)."""
+    value = float(text)
+    if not 0 <= value < float("inf"):
+        raise ValueError(text)
+    return value
+
+
 # -- the parser ----------------------------------------------------------------------------------
 def _common(p: argparse.ArgumentParser, json_out: bool = True) -> None:
     p.add_argument("-n", "--netns", default=argparse.SUPPRESS,
@@ -58,7 +66,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = _leaf(sub, "demo", _cmd_demo, "build scenario S1 in throwaway namespaces, prove it "
                  "with real packets, tear it down")
     demo.add_argument("--containers", type=int, default=3, help="how many containers (default 3)")
-    demo.add_argument("--pause", type=float, default=0.0, metavar="SECONDS",
+    demo.add_argument("--pause", type=seconds, default=0.0, metavar="SECONDS",
                       help="wait before the teardown, to look around")
 
     net = sub.add_parser("network", help="Docker-style networks: create, rm, ls, inspect, "
@@ -103,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--peer", help="veth: the peer's name")
     p.add_argument("--peer-netns", help="veth: create the peer in this namespace")
     p.add_argument("--parent", help="vlan, macvlan, ipvlan: the parent link")
-    p.add_argument("--id", help="vlan: the VLAN id")
+    p.add_argument("--id", type=int, help="vlan: the VLAN id")
     p.add_argument("--mode", help="macvlan/ipvlan mode")
     p.add_argument("--mtu", type=int)
     p.add_argument("--master")

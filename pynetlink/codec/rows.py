@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import builtins
 import errno
+import functools
 import socket
+import struct
 import weakref
 from array import array
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from .._native import decode_error, ffi, lib
+from ..errors import DecodeError
 from .schema import Family
 
 R_MSG, R_BADLEN, R_UNKNOWN, R_CONT = lib.PNL_R_MSG, lib.PNL_R_BADLEN, lib.PNL_R_UNKNOWN, lib.PNL_R_CONT
@@ -109,8 +112,8 @@ class Rows:
         return self.data[o:e if z < 0 else z].decode("utf-8", "replace")
 
     def ip(self, row: int) -> builtins.str:
-        b = self.payload(row)
-        return socket.inet_ntop(socket.AF_INET6 if len(b) == 16 else socket.AF_INET, b)
+        o, n = self.off[row], self.len[row]
+        return ip_text(self.data[o:o + n], o)
 
     def mac(self, row: int) -> builtins.str:
         return ":".join(f"{x:02x}" for x in self.payload(row))
@@ -148,8 +151,7 @@ class Rows:
         if r < 0:
             return None
         o = self.off[r]
-        n = self.len[r]
-        return socket.inet_ntop(socket.AF_INET6 if n == 16 else socket.AF_INET, self.data[o:o + n])
+        return ip_text(self.data[o:o + self.len[r]], o)
 
     def get_bytes(self, row: int, attr: int) -> bytes | None:
         r = self.find(row, attr)
@@ -185,6 +187,38 @@ class Rows:
             else:
                 out[name] = value
         return out
+
+
+def ip_text(raw: bytes, offset: int | None = None) -> builtins.str:
+    """An address attribute as text: 4 bytes IPv4, 16 bytes IPv6, anything else malformed."""
+    n = len(raw)
+    if n == 4:
+        return socket.inet_ntop(socket.AF_INET, raw)
+    if n == 16:
+        return socket.inet_ntop(socket.AF_INET6, raw)
+    raise DecodeError(f"address attribute of {n} bytes (expected 4 or 16)", offset)
+
+
+# what reading malformed content raises in Python (a short slice, a bad enum value, a value
+# a validating constructor refuses); TypeError and AttributeError stay bugs
+MALFORMED = (IndexError, KeyError, ValueError, struct.error, OverflowError)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reading(what: builtins.str) -> Callable[[F], F]:
+    """Decorate a reader of decoded replies: malformed content raises DecodeError naming
+    ``what``, never IndexError/ValueError/struct.error (DecodeError itself passes through)."""
+    def wrap(fn: F) -> F:
+        @functools.wraps(fn)
+        def guarded(*args: Any, **kw: Any) -> Any:
+            try:
+                return fn(*args, **kw)
+            except DecodeError:
+                raise
+            except MALFORMED as exc:
+                raise DecodeError(f"malformed {what} in a reply: {exc}") from exc
+        return guarded  # type: ignore[return-value]
+    return wrap
 
 
 _MAX_TYPES: "weakref.WeakKeyDictionary[Family, tuple[int, ...]]" = weakref.WeakKeyDictionary()

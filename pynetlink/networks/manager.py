@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 from ..transport import NetNS
-from . import attach, host, names
+from . import attach, host, names, probe
 from .context import Ctx, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
@@ -151,6 +151,7 @@ class Networks:
             if not cfg.pools:
                 cfg = cfg.with_pools(self._default_pool(others))
             self._check_conflicts(cfg, others)
+            probe.require_kinds(self.host, cfg)          # a missing link kind fails here, not at connect
             rec = {"config": cfg.to_dict(), "id": names.network_id(cfg.name), "state": "creating",
                    "host": self._host_label(), "host_ns": self._identity(),
                    "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {}}

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence, Union
 
+from ..errors import InvalidArgument
+from ..transport import validate
 from .errors import OptionError
 
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -23,9 +25,7 @@ DRIVERS = ("bridge", "macvlan", "ipvlan")
 MACVLAN_MODES = ("bridge", "private", "vepa", "passthru", "source")
 IPVLAN_MODES = ("l2", "l3", "l3s")
 IPVLAN_FLAGS = ("bridge", "private", "vepa")
-IFNAMSIZ = 16
 _NETWORK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}\Z")
-_IFNAME_BAD = re.compile(r"[/:\s]")
 
 # -o keys per driver: canonical name -> accepted spellings (Docker's long names too)
 _KEYS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -126,12 +126,12 @@ def vlan_of(parent: str) -> tuple[str, int] | None:
 
 
 def ifname(value: str, option: str) -> str:
-    """A valid Linux interface name (1-15 bytes, no '/', ':' or whitespace)."""
-    if not value or len(value.encode()) >= IFNAMSIZ or _IFNAME_BAD.search(value) \
-            or value in (".", ".."):
-        raise OptionError(option, f"{value!r} is not a valid interface name "
-                                  f"(1-{IFNAMSIZ - 1} characters, no '/', ':' or spaces)")
-    return value
+    """A name the kernel takes as given (transport.validate.ifname: 1-15 bytes, no NUL, '/',
+    ':' or whitespace, not '.' or '..')."""
+    try:
+        return validate.ifname(value, option)
+    except InvalidArgument as exc:
+        raise OptionError(option, str(exc).removeprefix(f"{option}: ")) from None
 
 
 def check_network_name(name: str) -> str:
@@ -307,7 +307,7 @@ def network_config(name: str, *, driver: str = "bridge",
     pools = make_pools(subnet, gateway, ip_range, aux_addresses)
     mtu = None
     if "mtu" in opts:
-        if not opts["mtu"].isdigit() or not 68 <= int(opts["mtu"]) <= 65535:
+        if not (opts["mtu"].isascii() and opts["mtu"].isdigit()) or not 68 <= int(opts["mtu"]) <= 65535:
             raise OptionError("-o mtu", f"{opts['mtu']!r} is not an MTU (68-65535)")
         mtu = int(opts["mtu"])
     parent = mode = flag = bridge_name = None

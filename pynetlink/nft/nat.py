@@ -20,11 +20,12 @@ comment, pinned to the ruleset generation it read.
 """
 from __future__ import annotations
 
+import errno
 import ipaddress
 from dataclasses import dataclass
 from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
-from ..errors import InvalidArgument
+from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
 from ..transport.flow import Flow, operation
 from . import validate
@@ -299,7 +300,17 @@ class DockerNatBase:
                         tx.add_encoded(self.table, m.name, group, family=self.family, exist_ok=False)
                     if group and not local:
                         tx.add_encoded(self.table, r.name, [(k, None) for k, _ in group], family=self.family)
-        return (yield from self._commit(build))
+        try:
+            return (yield from self._commit(build))
+        except ExistsError as exc:
+            taken = {p.key: p for p in (yield from self._published_flow())}
+            clash = [f"host port {sp.proto}/{sp.host_port}" + (f" on {sp.host_addr}" if sp.host_addr else "")
+                     + f" is already published (to {taken[sp.key].to}:{taken[sp.key].to_port})"
+                     for sp in specs if sp.key in taken]
+            if not clash:
+                raise
+            raise ExistsError(errno.EEXIST, "publish", f"{self.family} {self.table}",
+                              "; ".join(clash) + "; unpublish it first (nothing changed)") from exc
 
     publish = operation(_publish_flow)
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, TypeVar, Union
 
 from .._native import lib
-from ..codec.rows import Rows
+from ..codec.rows import Rows, reading
 from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, SET, SETELEM, SETELEM_LIST,
                                TABLE, VERDICT, msg_type)
 from ..errors import DumpInterrupted, InvalidArgument, NetlinkError
@@ -82,6 +82,8 @@ class Transaction:
         An ``owner`` table belongs to this Nftables' socket: the kernel deletes it when the
         socket closes, and no other socket may change it.
         """
+        if not isinstance(table, Table):
+            raise InvalidArgument(f"add_table: expected a Table, not {table!r}")
         self._push(msg.add_table(table.family, table.name, exist_ok=exist_ok, flags=table.flags),
                    "add table", str(table))
         for s in table.sets:
@@ -590,6 +592,7 @@ def _msgs(rows: Rows, kind: str) -> Iterator[int]:
     return (m for m in rows.messages() if rows.type(m) == t)
 
 
+@reading("nftables rule")
 def decode_rule(rows: Rows, m: int, family: str) -> Rule:
     """A listed (or echoed) NEWRULE message as a Rule, with its handle."""
     exprs = rows.find(m, RULE["expressions"])
@@ -599,6 +602,7 @@ def decode_rule(rows: Rows, m: int, family: str) -> Rule:
                 handle=rows.get_u(m, RULE["handle"]))
 
 
+@reading("nftables chain")
 def decode_chain(rows: Rows, m: int) -> Chain:
     name = rows.get_str(m, CHAIN["name"]) or ""
     hook = rows.find(m, CHAIN["hook"])
@@ -614,6 +618,7 @@ def decode_chain(rows: Rows, m: int) -> Chain:
                  _POLICY_NAMES.get(policy if policy is not None else 1, "accept"), handle=handle)
 
 
+@reading("nftables set")
 def decode_set(rows: Rows, m: int) -> Optional[NamedSet]:
     """A listed NEWSET as a Set or Map without elements (None for anonymous sets and types we
     do not model)."""
@@ -635,6 +640,7 @@ def decode_set(rows: Rows, m: int) -> Optional[NamedSet]:
     return None if data is None else Map(name, key, data, {}, names, handle=handle)
 
 
+@reading("nftables set elements")
 def decode_elements_msg(rows: Rows, m: int) -> list[Element]:
     """The elements of one NEWSETELEM message (a dump reply or a request)."""
     out: list[Element] = []
@@ -663,6 +669,7 @@ def decode_elements_msg(rows: Rows, m: int) -> list[Element]:
     return out
 
 
+@reading("nftables ruleset")
 def _assemble(tables: Rows, chains: Rows, rules: Rows,
               sets: Optional[dict[tuple[str, str], list[NamedSet]]] = None) -> tuple[Table, ...]:
     by_chain: dict[tuple[str, str, str], list[Rule]] = {}

@@ -8,6 +8,7 @@ from typing import Literal, Union
 
 from .._native import lib
 from ..errors import InvalidArgument
+from ..transport import validate as transport_validate
 
 TableFamily = Literal["ip", "ip6", "inet"]
 FAMILIES: dict[str, int] = {"ip": int(lib.NFPROTO_IPV4), "ip6": int(lib.NFPROTO_IPV6),
@@ -17,7 +18,6 @@ Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/]{0,254}\Z")
-_IFNAME = re.compile(r"[^\s/:]{1,15}\Z")
 
 
 def family(value: str) -> TableFamily:
@@ -43,10 +43,15 @@ def name(value: str, what: str = "name") -> str:
 
 
 def ifname(value: str) -> str:
-    """An interface name (1-15 bytes, no whitespace, '/' or ':'); a trailing '*' is a wildcard."""
-    if not isinstance(value, str) or not _IFNAME.match(value) or value == "*" or "*" in value[:-1]:
-        raise InvalidArgument(f"invalid interface name {value!r}: 1-15 characters without spaces, "
-                              "'/' or ':' (a trailing '*' matches a prefix)")
+    """An interface name as the kernel allows it (transport.validate.ifname); a trailing '*'
+    is a wildcard."""
+    base = value[:-1] if isinstance(value, str) and value.endswith("*") else value
+    if not isinstance(base, str) or "*" in base:
+        raise InvalidArgument(f"invalid interface name {value!r}: only a trailing '*' matches a prefix")
+    try:
+        transport_validate.ifname(base, "")
+    except InvalidArgument as exc:
+        raise InvalidArgument(f"{str(exc).removeprefix(': ')}; a trailing '*' matches a prefix") from None
     return value
 
 

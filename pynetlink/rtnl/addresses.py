@@ -9,9 +9,9 @@ from typing import ClassVar, NamedTuple, cast
 
 from .._native import lib
 from ..codec.rows import NONE, Pluck, Rows
-from ..errors import InvalidArgument
+from ..errors import DecodeError, InvalidArgument
 from . import validate as v
-from .view import InetView, make_views, span_str
+from .view import InetView, make_views, span_ip, span_str
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -207,10 +207,7 @@ class AddressView(InetView):
                 a = c[b + 6]
             if a == NONE:
                 return ""
-            o = a >> 32
-            n = a & 0xFFFFFFFF
-            return socket.inet_ntop(socket.AF_INET6 if n == 16 else socket.AF_INET,
-                                    self._rows.data[o:o + n])
+            return span_ip(self._rows.data, a)
         return self._rows.get_ip(self._m, _IFA_LOCAL) or self._rows.get_ip(self._m, _IFA_ADDRESS) or ""
 
     @property
@@ -267,9 +264,11 @@ class AddressView(InetView):
 
     def _cache(self) -> tuple[int, int] | None:
         raw = self._rows.get_bytes(self._m, _IFA_CACHEINFO)
-        if not raw or len(raw) < 8:
+        if raw is None:
             return None
-        pref, valid, _, _ = _CACHE.unpack(raw[:16])
+        if len(raw) < _CACHE.size:
+            raise DecodeError(f"IFA_CACHEINFO of {len(raw)} bytes (expected {_CACHE.size})")
+        pref, valid, _, _ = _CACHE.unpack_from(raw)
         return pref, valid
 
     @property

@@ -140,6 +140,10 @@ class Link:
     def info_data(self, m: Msg, resolve: Resolve, create: bool) -> None:
         """Append the kind's IFLA_INFO_DATA attributes (nothing by default)."""
 
+    def netns_refs(self) -> tuple[tuple[str, NetnsRef], ...]:
+        """(field, namespace) of every other namespace the request names."""
+        return () if self.netns is None else ((f"{type(self).__name__}.netns", self.netns),)
+
     def created_names(self) -> tuple[str, ...]:
         """Names of links this spec makes in the current namespace."""
         return () if self.netns is not None else (self.name,)
@@ -157,7 +161,7 @@ def check_common(t: str, *, mtu: object = None, mac: object = None, master: obje
     if mtu is not None:
         v.integer(mtu, f"{t}.mtu", 68, 65535)
     if mac is not None:
-        v.mac(mac, f"{t}.mac")
+        v.device_mac(mac, f"{t}.mac")
     if master is not None:
         v.link_ref(master, f"{t}.master")
     if txqlen is not None:

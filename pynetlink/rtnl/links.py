@@ -1,22 +1,26 @@
 """Link operations as Requests: create, change, set, delete (one or a group), get, dump."""
 from __future__ import annotations
 
+import errno
 from typing import Sequence
 
 from .._native import lib
 from ..codec.rows import NONE, Rows
-from ..errors import InvalidArgument
+from ..codec.specs.rtnl import RTNL
+from ..errors import ExistsError, InvalidArgument
+from ..transport import NetlinkSocket, NetNS
 from . import validate as v
 from .kinds import VIEWS, GenericLinkView, view_of
 from .kinds.macvlan import MAC_ACTIONS, put_macs
 from .link import PLUCK, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
 from .message import Msg
-from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg
+from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
 from .validate import LinkRef, NetnsRef
 from .view import columns, span_str
 
 NEW, ACK = lib.RTM_NEWLINK, lib.NLM_F_REQUEST | lib.NLM_F_ACK
 CREATE = ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
+NETLINK_ROUTE = 0
 
 
 def _header(m: Msg, t: str, index: int = 0, up: bool | None = None) -> Msg:
@@ -75,6 +79,8 @@ def create(spec: Link, *, fetch: bool = False) -> Request:
     if spec.alias is not None and spec.netns is not None:
         raise InvalidArgument(f"{t}.alias: the kernel ignores an alias at creation and this socket cannot "
                               "set it afterwards in another namespace; set it from a handle there")
+    for field, ref in spec.netns_refs():
+        v.netns_exists(ref, field)
 
     def build(resolve: Resolve) -> list[Msg]:
         m = _header(Msg(f"create {spec.info_kind()}", NEW, CREATE), t, 0, spec.up or None)
@@ -99,7 +105,16 @@ def create(spec: Link, *, fetch: bool = False) -> Request:
     name = spec.name
     undo = (lambda: delete(name)) if spec.netns is None else None
     return Request(f"create {spec.info_kind()}", spec.name, build, needs=spec.needs(),
-                   creates=spec.created_names(), parse=_first_view if fetch else None, undo=undo)
+                   creates=spec.created_names(), parse=_first_view if fetch else None, undo=undo,
+                   hints=_create_hints(spec))
+
+
+def _create_hints(spec: Link) -> dict[int, str]:
+    names = " or ".join(repr(n) for n in (spec.name, getattr(spec, "peer", None)) if n)
+    where = " in the target namespace" if spec.netns is not None else ""
+    return {errno.EEXIST: f"a link named {names} already exists{where}",
+            errno.EOPNOTSUPP: f"this kernel has no {spec.info_kind()!r} link kind (not built or "
+                              "its module not loaded); `pynetlink check` lists what it supports"}
 
 
 def change(spec: Link) -> Request:
@@ -145,7 +160,10 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
         raise InvalidArgument("set: master and nomaster exclude each other")
     if netns is not None:
         netns = v.netns_ref(netns, "Link.netns")
+        v.netns_exists(netns, "Link.netns")
     rename = name is not None
+    if netns is not None and name is not None:
+        _name_free_in(netns, name, "set link", str(link))
     needs = tuple(n for n in (master, link if rename else None) if isinstance(n, str))
 
     def build(resolve: Resolve) -> list[Msg]:
@@ -164,7 +182,24 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
         return msgs + [m]
 
     creates = (name,) if name is not None and netns is None else ()
-    return Request("set link", str(link), build, needs=needs, creates=creates)
+    hints: dict[int, str] = {}
+    if name is not None:
+        hints[errno.EEXIST] = f"cannot rename {link!r} to {name!r}: a link named {name!r} already exists" + (
+            " in the target namespace" if netns is not None else "")
+    if mac is not None:
+        hints[errno.EADDRNOTAVAIL] = f"the kernel refused MAC {v.mac(mac, 'Link.mac').hex(':')} for {link!r}"
+    return Request("set link", str(link), build, needs=needs, creates=creates, hints=hints)
+
+
+def _name_free_in(netns: NetnsRef, name: str, operation: str, target: str) -> None:
+    """ExistsError when the target namespace has a link named ``name``: the kernel moves a
+    link first and only then refuses the rename, so the request would move it anyway."""
+    ns = NetNS.from_pid(netns) if isinstance(netns, int) else NetNS.open(netns)
+    with NetlinkSocket(NETLINK_ROUTE, RTNL, ns) as sock:
+        if lookup(sock, [name]):
+            raise ExistsError(errno.EEXIST, operation, target,
+                              f"a link named {name!r} already exists in the target namespace "
+                              "(nothing was sent)")
 
 
 def set_port(link: LinkRef, port: BridgePort) -> Request:
@@ -229,8 +264,10 @@ def move(link: LinkRef, netns: NetnsRef, *, name: str | None = None) -> Request:
     """Move a link to another namespace (by NetNS, name, path or pid), optionally renaming it."""
     link = v.link_ref(link, "link")
     netns = v.netns_ref(netns, "netns")
+    v.netns_exists(netns, "netns")
     if name is not None:
         v.ifname(name, "Link.name")
+        _name_free_in(netns, name, "move link", str(link))
 
     def build(resolve: Resolve) -> list[Msg]:
         m = _target(Msg("move link", NEW, ACK), "Link", link, resolve, by_index=name is not None)
@@ -240,7 +277,9 @@ def move(link: LinkRef, netns: NetnsRef, *, name: str | None = None) -> Request:
         return [m]
 
     needs = (link,) if name is not None and isinstance(link, str) else ()
-    return Request("move link", str(link), build, needs=needs)
+    moved = name if name is not None else link
+    return Request("move link", str(link), build, needs=needs,
+                   hints={errno.EEXIST: f"a link named {moved!r} already exists in the target namespace"})
 
 
 def get(link: LinkRef) -> Request:

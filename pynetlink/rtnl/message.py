@@ -10,11 +10,13 @@ attribute's offset under its path, so a kernel extack offset names the field at 
 """
 from __future__ import annotations
 
+import errno
 import os
 import threading
 from typing import Any
 
 from ..codec.program import Compiled, Program
+from ..transport import validate as tv
 
 # (code, attr, name, size): code is the Program method and its options
 Op = tuple[str, int, str, int]
@@ -92,7 +94,15 @@ class Msg:
 
     def netns_fd(self, attr: int, name: str, path: str) -> "Msg":
         """A namespace passed by fd (IFLA_NET_NS_FD): opened now, closed after the transfer."""
-        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise FileNotFoundError(errno.ENOENT, f"{name}: no such network namespace", path) from None
+        try:
+            tv.netns_fd(fd, path, name)
+        except BaseException:
+            os.close(fd)
+            raise
         self.fds.append(fd)
         return self.u32(attr, name, fd)
 

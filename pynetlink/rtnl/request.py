@@ -19,7 +19,7 @@ import errno
 import fcntl
 import struct
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Iterable, Protocol, Sequence, TypeVar
+from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -50,11 +50,13 @@ class Request:
     makes it, called on first use (most batches never roll back).
     """
 
-    __slots__ = ("operation", "target", "build", "needs", "creates", "parse", "dump", "_undo")
+    __slots__ = ("operation", "target", "build", "needs", "creates", "parse", "dump", "_undo", "hints")
 
     def __init__(self, operation: str, target: str, build: Callable[[Resolve], list[Msg]],
                  needs: tuple[str, ...] = (), creates: tuple[str, ...] = (), parse: Parse | None = None,
-                 dump: bool = False, undo: "Request | Callable[[], Request] | None" = None) -> None:
+                 dump: bool = False, undo: "Request | Callable[[], Request] | None" = None,
+                 hints: Mapping[int, str] | None = None) -> None:
+        self.hints = hints               # errno -> what it means for this request (in the error)
         self.operation = operation
         self.target = target
         self.build = build
@@ -193,12 +195,15 @@ def _where(sock: Endpoint) -> str:
     return "" if ns is None else f" in netns {ns.name or ns.path}"
 
 
-def _clean(err: NetlinkError) -> NetlinkError:
-    """The same error with the innermost field name (``Vlan.id``) instead of the full path."""
-    if not err.field:
+def _clean(err: NetlinkError, hints: Mapping[int, str] | None = None) -> NetlinkError:
+    """The same error with the innermost field name (``Vlan.id``) instead of the full path,
+    and the request's hint for this errno (which argument or object is at fault)."""
+    hint = hints.get(int(err.errno or 0)) if hints else None
+    if not err.field and not hint:
         return err
-    return NetlinkError.from_errno(int(err.errno or errno.EIO), err.operation, err.target, err.extack,
-                                   field_name(err.field), err.offset)
+    extack = err.extack if not hint else f"{err.extack}; {hint}" if err.extack else hint
+    return NetlinkError.from_errno(int(err.errno or errno.EIO), err.operation, err.target, extack,
+                                   field_name(err.field) if err.field else "", err.offset)
 
 
 def run(sock: NetlinkSocket, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]] | None = None,
@@ -309,7 +314,7 @@ def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
         out = outcomes[i]
         out.done = True
         if res.error is not None and out.error is None:
-            out.error = _clean(res.error)
+            out.error = _clean(res.error, requests[i].hints)
         if requests[i].parse is not None:
             msgs.setdefault(i, []).extend(res.messages)
     for i, rows_of in msgs.items():

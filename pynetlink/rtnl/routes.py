@@ -10,11 +10,11 @@ from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar, NamedTuple, Union, cast
 
 from .._native import lib
-from ..codec.rows import NONE, Pluck, Rows
-from ..errors import InvalidArgument
+from ..codec.rows import NONE, Pluck, Rows, ip_text
+from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
-from .view import InetView, make_views
+from .view import InetView, make_views, span_ip
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -381,11 +381,7 @@ class RouteView(InetView):
             a = c[self._b + 7]
             if a == NONE:
                 return "default" if plen == 0 else f"None/{plen}"
-            o = a >> 32
-            n = a & 0xFFFFFFFF
-            addr = socket.inet_ntop(socket.AF_INET6 if n == 16 else socket.AF_INET,
-                                    self._rows.data[o:o + n])
-            return f"{addr}/{plen}"
+            return f"{span_ip(self._rows.data, a)}/{plen}"
         plen = self._header[1]
         text = self._rows.get_ip(self._m, _RTA_DST)
         if text is None and plen == 0:
@@ -434,10 +430,7 @@ class RouteView(InetView):
             a = c[self._b + 8]
             if a == NONE:
                 return None
-            o = a >> 32
-            n = a & 0xFFFFFFFF
-            return socket.inet_ntop(socket.AF_INET6 if n == 16 else socket.AF_INET,
-                                    self._rows.data[o:o + n])
+            return span_ip(self._rows.data, a)
         return self._rows.get_ip(self._m, _RTA_GATEWAY)
 
     @property
@@ -465,16 +458,16 @@ class RouteView(InetView):
         pos = 0
         while raw and pos + _RTNH.size <= len(raw):
             ln, fl, hops, dev = _RTNH.unpack_from(raw, pos)
-            if ln < _RTNH.size:
-                break
+            if ln < _RTNH.size or ln > len(raw) - pos:
+                raise DecodeError(f"RTA_MULTIPATH: nexthop of {ln} bytes at {pos} (of {len(raw)})")
             via = None
             apos = pos + _RTNH.size
             while apos + 4 <= pos + ln:                 # the few attributes of one nexthop
                 alen, atype = _RTA.unpack_from(raw, apos)
-                if alen < 4:
-                    break
+                if alen < 4 or alen > pos + ln - apos:
+                    raise DecodeError(f"RTA_MULTIPATH: attribute of {alen} bytes at {apos} overruns its nexthop")
                 if atype == _RTA_GATEWAY:
-                    via = str(ipaddress.ip_address(raw[apos + 4:apos + alen]))
+                    via = ip_text(raw[apos + 4:apos + alen])
                 apos += (alen + 3) & ~3
             out.append(NexthopView(via, dev, hops + 1,
                                    frozenset(n for n, bit in NH_FLAGS.items() if fl & bit)))

@@ -4,6 +4,7 @@ Each checker returns the normalised value or raises ``InvalidArgument`` naming t
 """
 from __future__ import annotations
 
+import errno
 import ipaddress
 import os
 import re
@@ -11,11 +12,11 @@ import socket
 from typing import Iterable, Mapping, TypeVar, Union
 
 from ..errors import InvalidArgument
+from ..transport import validate as tv
 from ..transport.netns import NetNS
 
-IFNAMSIZ = 16
+IFNAMSIZ = tv.IFNAMSIZ
 _AF4, _AF6 = socket.AF_INET, socket.AF_INET6
-_BAD_IFNAME_CHAR = re.compile(r"[/:\s]")     # \s: exactly the characters str.isspace() accepts
 _MAC = re.compile(r"[0-9A-Fa-f]{2}([:-][0-9A-Fa-f]{2}){5}\Z")
 T = TypeVar("T")
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
@@ -25,15 +26,8 @@ NetnsRef = Union[NetNS, str, int, "os.PathLike[str]"]
 
 
 def ifname(value: object, field: str = "name") -> str:
-    """A valid interface name: 1-15 bytes, no '/', ':' or whitespace, not '.' or '..'."""
-    if not isinstance(value, str):
-        raise InvalidArgument(f"{field}: interface name must be a string, not {value!r}")
-    raw = value.encode()
-    if not raw or len(raw) >= IFNAMSIZ:
-        raise InvalidArgument(f"{field}: interface name {value!r} must be 1-{IFNAMSIZ - 1} bytes")
-    if value in (".", "..") or _BAD_IFNAME_CHAR.search(value):
-        raise InvalidArgument(f"{field}: invalid interface name {value!r} (no '/', ':', spaces)")
-    return value
+    """A valid interface name (the kernel's dev_valid_name: see transport.validate.ifname)."""
+    return tv.ifname(value, field)
 
 
 def link_ref(value: object, field: str) -> LinkRef:
@@ -75,6 +69,18 @@ def mac(value: object, field: str = "mac") -> bytes:
     if not isinstance(value, str) or not _MAC.match(value):
         raise InvalidArgument(f"{field}: invalid MAC address {value!r}")
     return bytes.fromhex(value.replace(":", "").replace("-", ""))
+
+
+def device_mac(value: object, field: str = "mac") -> bytes:
+    """The MAC address of an Ethernet device: ``mac()`` that is unicast and not all zero
+    (the kernel's is_valid_ether_addr, refused with a bare EADDRNOTAVAIL otherwise)."""
+    raw = mac(value, field)
+    if raw[0] & 1:
+        raise InvalidArgument(f"{field}: {raw.hex(':')} is a multicast address; a device needs a "
+                              "unicast MAC (first byte even)")
+    if not any(raw):
+        raise InvalidArgument(f"{field}: the zero MAC address 00:00:00:00:00:00 is not a device address")
+    return raw
 
 
 def text(value: object, field: str, max_len: int) -> str:
@@ -200,11 +206,23 @@ def netns_ref(value: object, field: str = "netns") -> NetnsRef:
             raise InvalidArgument(f"{field}: invalid pid {value}")
         return value
     if isinstance(value, os.PathLike) or (isinstance(value, str) and "/" in value):
-        return value
+        return tv.netns_path(value, field)
     if isinstance(value, str):
         from ..transport.netns import check_name
-        return check_name(value)
+        try:
+            return check_name(value)
+        except InvalidArgument as exc:
+            raise InvalidArgument(f"{field}: {exc}") from None
     raise InvalidArgument(f"{field}: expected a NetNS, name, path or pid, not {value!r}")
+
+
+def netns_exists(ref: NetnsRef, field: str) -> None:
+    """The namespace exists and is one (checked when a request is made, before sending)."""
+    if isinstance(ref, int):
+        if not os.path.exists(f"/proc/{ref}/ns/net"):
+            raise FileNotFoundError(errno.ESRCH, f"{field}: no process {ref} (no such network namespace)")
+        return
+    tv.check_netns_file(netns_path(ref), field)
 
 
 def netns_path(ref: NetnsRef) -> str:

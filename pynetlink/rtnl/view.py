@@ -6,7 +6,8 @@ import struct
 from array import array
 from typing import Any, ClassVar, Iterable, TypeVar
 
-from ..codec.rows import NONE, Pluck, Rows, pluck
+from ..codec.rows import NONE, Pluck, Rows, ip_text, pluck
+from ..errors import DecodeError
 
 
 class MessageView:
@@ -34,10 +35,10 @@ class MessageView:
         h = self._h
         if h is None:
             rows, m, st = self._rows, self._m, self.HEADER
-            if rows.len[m] >= 16 + st.size:
-                h = st.unpack_from(rows.data, rows.off[m] + 16)
-            else:                                   # a short message: the slice raises as before
-                h = st.unpack(rows.header(m, st.size))
+            if rows.len[m] < 16 + st.size:
+                raise DecodeError(f"{type(self).__name__}: message of {rows.len[m]} bytes is shorter "
+                                  f"than its {st.size}-byte header", rows.off[m])
+            h = st.unpack_from(rows.data, rows.off[m] + 16)
             self._h = h
         return h
 
@@ -85,6 +86,12 @@ def span_str(data: bytes, v: int) -> str:
     e = o + (v & 0xFFFFFFFF)
     z = data.find(0, o, e)
     return data[o:e if z < 0 else z].decode("utf-8", "replace")
+
+
+def span_ip(data: bytes, v: int) -> str:
+    """A plucked address span as text (DecodeError unless 4 or 16 bytes long)."""
+    o = v >> 32
+    return ip_text(data[o:o + (v & 0xFFFFFFFF)], o)
 
 
 def plain(value: Any) -> Any:

@@ -15,7 +15,7 @@ import threading
 from pathlib import Path
 from typing import Callable, Self, Sequence, TypeVar
 
-from . import faults
+from . import faults, validate
 from .signals import deferred
 from .._native import ffi, lib
 from ..errors import InvalidArgument
@@ -96,20 +96,32 @@ def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False,
 class NetNS:
     """A network namespace: by name (/run/netns/NAME), path, pid, or fd."""
 
-    __slots__ = ("path", "name")
+    __slots__ = ("path", "name", "_key")
 
     def __init__(self, path: str, name: str | None = None) -> None:
         self.path = path
         self.name = name
+        self._key: tuple[int, int] | None = None
 
     def __repr__(self) -> str:
         return f"NetNS({self.name or self.path!r})"
 
+    def identity(self) -> "tuple[int, int] | str":
+        """What equality and hashing compare: the namespace's (device, inode), read the first
+        time it exists and then kept; the path while it does not exist (yet)."""
+        if self._key is None:
+            try:
+                st = os.stat(self.path)
+            except OSError:
+                return os.path.normpath(self.path)
+            self._key = (st.st_dev, st.st_ino)
+        return self._key
+
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, NetNS) and self.inode() == other.inode()
+        return isinstance(other, NetNS) and self.identity() == other.identity()
 
     def __hash__(self) -> int:
-        return hash(self.path)
+        return hash(self.identity())
 
     # -- finding namespaces -------------------------------------------------------------
     @classmethod
@@ -127,16 +139,17 @@ class NetNS:
         elif isinstance(ref, int):
             ns = cls.from_pid(ref)
         elif isinstance(ref, os.PathLike) or (isinstance(ref, str) and "/" in ref):
-            ns = cls(os.fspath(ref))
+            ns = cls(validate.netns_path(ref))
         else:
             ns = cls.named(ref)
         if not os.path.exists(ns.path):
             raise FileNotFoundError(errno.ENOENT, "no such network namespace", ns.name or ns.path)
+        validate.check_netns_file(ns.path)
         return ns
 
     @classmethod
     def from_pid(cls, pid: int) -> Self:
-        if not isinstance(pid, int) or pid <= 0:
+        if isinstance(pid, bool) or not isinstance(pid, int) or pid <= 0:
             raise InvalidArgument(f"invalid pid {pid!r}")
         return cls(f"/proc/{pid}/ns/net")
 
@@ -231,7 +244,7 @@ class NetNS:
     def set_sysctl(self, key: str, value: str | int) -> None:
         """Write a net.* sysctl of this namespace only."""
         path = _sysctl_path(key)
-        text = str(value)
+        text = validate.sysctl_value(value, key)
 
         def write() -> None:
             with open(path, "w") as f:

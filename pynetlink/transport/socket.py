@@ -8,6 +8,8 @@ NLM_F_DUMP_INTR is retried a bounded number of times; MSG_TRUNC is an error.
 from __future__ import annotations
 
 import errno
+import math
+import os
 import random
 import socket
 import threading
@@ -19,6 +21,7 @@ from ..codec.program import Compiled, Encoded, encode
 from ..codec.rows import Rows, decode
 from ..codec.schema import Family
 from ..errors import NetlinkError
+from . import validate
 from .netns import NetNS, run_in
 from . import faults
 
@@ -83,10 +86,11 @@ class NetlinkSocket:
         self.protocol = protocol
         self.family = family
         self.netns = netns
-        self.timeout = timeout
+        self.timeout = validate.timeout(timeout)
         self._lock = threading.Lock()
         self._seq = random.randrange(1, 1 << 30)
         self._sock = run_in(netns.path if netns else None, lambda: self._open(rcvbuf, sndbuf))
+        self._named = _identity(netns.path) if netns is not None and netns.name else None
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
         self._data_cap = 256 * 1024
         self._data = ffi.new("uint8_t[]", self._data_cap)
@@ -116,7 +120,9 @@ class NetlinkSocket:
         return self._sock.fileno()
 
     def close(self) -> None:
-        self._sock.close()
+        """Close the socket (waits for a transfer running on another thread); idempotent."""
+        with self._lock:
+            self._sock.close()
 
     @property
     def closed(self) -> bool:
@@ -136,6 +142,7 @@ class NetlinkSocket:
         ``atomic`` sends the whole buffer in one sendmsg (nfnetlink transactions).
         """
         with self._lock:
+            self._usable(labels)
             enc = self.encode(items)
             data = self._transfer(enc, atomic, chunk)
         return self.interpret(enc, data, labels)
@@ -178,6 +185,17 @@ class NetlinkSocket:
                 results[i].error = self._error(enc, data, i, labels)
         return Reply(rows, results, enc)
 
+    def _usable(self, labels: Labels) -> None:
+        """Refuse to send on a closed socket, or into a named namespace deleted since."""
+        if self._sock.fileno() < 0:
+            raise NetlinkError.from_errno(errno.EBADF, *_label(labels, 0),
+                                          "the socket (Handle) is closed")
+        if self._named is not None and self.netns is not None and _identity(self.netns.path) != self._named:
+            raise NetlinkError.from_errno(
+                errno.ENOENT, *_label(labels, 0),
+                f"network namespace {self.netns.name} was deleted (or replaced) after this "
+                "socket (Handle) was opened in it")
+
     def _transfer(self, enc: Encoded, atomic: bool, chunk: int) -> bytes:
         if atomic and enc.length + 4096 > self._sndbuf // 2:
             want = 2 * enc.length + 65536
@@ -191,7 +209,7 @@ class NetlinkSocket:
         x.data_cap = self._data_cap
         x.chunk_msgs = chunk
         x.chunk_bytes = max(16384, min(self._sndbuf // 4, 1 << 20))
-        x.timeout_ms = int(self.timeout * 1000)
+        x.timeout_ms = math.ceil(self.timeout * 1000)   # a few ms stay a few ms, never 0
         x.flags = lib.PNL_XF_ONESHOT if atomic else 0
         fd = self._sock.fileno()
         while True:
@@ -244,6 +262,15 @@ class NetlinkSocket:
 
     def __repr__(self) -> str:
         return f"NetlinkSocket(protocol={self.protocol}, netns={self.netns!r})"
+
+
+def _identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of a namespace file, None when it is gone."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def open_in(protocol: int, family: Family, netns: NetNS | str | int | None = None,

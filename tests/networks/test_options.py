@@ -88,7 +88,7 @@ def test_container_ip_checks() -> None:
     (dict(driver="macvlan"), "needs a parent interface"),
     (dict(driver="macvlan", options=["parent=eth0", "macvlan_mode=brdge"]), "did you mean 'bridge'"),
     (dict(driver="ipvlan", options=["parent=eth0.5000"]), "VLAN id 5000"),
-    (dict(driver="ipvlan", options=["parent=averyveryverylongname"]), "not a valid interface name"),
+    (dict(driver="ipvlan", options=["parent=averyveryverylongname"]), "-o parent: interface name .* must be 1-15 bytes"),
     (dict(options=["mtu=9"]), "not an MTU"),
     (dict(options=["bridge_name"]), "expected KEY=VALUE"),
     (dict(gateway="10.0.0.1"), "need --subnet"),

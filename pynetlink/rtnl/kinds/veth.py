@@ -33,7 +33,11 @@ class Veth(Link):
         if self.peer_mtu is not None:
             v.integer(self.peer_mtu, "Veth.peer_mtu", 68, 65535)
         if self.peer_mac is not None:
-            v.mac(self.peer_mac, "Veth.peer_mac")
+            v.device_mac(self.peer_mac, "Veth.peer_mac")
+
+    def netns_refs(self) -> tuple[tuple[str, NetnsRef], ...]:
+        peer = () if self.peer_netns is None else (("Veth.peer_netns", self.peer_netns),)
+        return super().netns_refs() + peer
 
     def created_names(self) -> tuple[str, ...]:
         names = list(super().created_names())
