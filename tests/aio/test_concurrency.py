@@ -93,14 +93,33 @@ def test_a_small_in_flight_limit_queues_requests_in_order(netns: Any) -> None:
     assert addresses(netns, "eth0") == {addr(i) for i in range(700)}
 
 
-def test_opening_handles_in_namespaces_does_not_block_the_loop(make_netns: Any) -> None:
-    spaces = [make_netns("aio-o") for _ in range(8)]
+def test_opening_handles_in_namespaces_does_not_block_the_loop(make_netns: Any,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each socket is opened inside its namespace off the loop: every opening waits (on its
+    helper thread) until a task on the loop has run 50 more turns, which it could not if the
+    opening held the loop. Deterministic: no timing involved."""
+    import threading
 
-    async def main() -> int:
-        async with Ticker() as ticker:
-            # each socket is opened inside its namespace by a helper thread the loop awaits
-            handles = await asyncio.gather(*[AsyncHandle(ns).open() for ns in spaces])
-        during = ticker.ticks
+    import pynetlink.transport.aio as aio_transport
+    spaces = [make_netns("aio-o") for _ in range(8)]
+    real = aio_transport.NetlinkSocket
+    released = threading.Event()
+    waited: list[bool] = []
+
+    def opening(*args: Any, **kw: Any) -> Any:
+        waited.append(released.wait(timeout=10))
+        return real(*args, **kw)
+
+    monkeypatch.setattr(aio_transport, "NetlinkSocket", opening)
+
+    async def release_after_turns() -> None:
+        for _ in range(50):
+            await asyncio.sleep(0)
+        released.set()
+
+    async def main() -> None:
+        handles, _ = await asyncio.gather(asyncio.gather(*[AsyncHandle(ns).open() for ns in spaces]),
+                                          release_after_turns())
         try:
             names = await asyncio.gather(*[h.links.get(1) for h in handles])
             assert [v.name for v in names] == ["lo"] * 8
@@ -108,9 +127,9 @@ def test_opening_handles_in_namespaces_does_not_block_the_loop(make_netns: Any) 
         finally:
             for h in handles:
                 h.close()
-        return during
 
-    assert asyncio.run(main()) > 8
+    asyncio.run(main())
+    assert waited == [True] * 8
 
 
 def test_requests_of_one_turn_keep_their_own_errors(netns: Any) -> None:
