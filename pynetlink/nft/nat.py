@@ -136,7 +136,7 @@ class DockerNatBase:
         daddr = Ip.daddr if version == 4 else Ip6.daddr
         dep = [Meta.nfproto("ipv4" if version == 4 else "ipv6")] if self.family == "inet" else []
         key, key_addr = Meta.l4proto & Th.dport, daddr & Meta.l4proto & Th.dport
-        gate = [Fib.daddr_type == "local"] if local else []
+        gate = [Fib.daddr_type == "local"]              # only connections to the host itself
         gate_remote = [key.not_in_set(remote.name)] if local else []
         gate_remote_addr = [key_addr.not_in_set(remote_addr.name)] if local else []
         where = "local" if local else "in"

@@ -100,6 +100,20 @@ def test_host_own_connections_follow_local(s1: dict[str, NetNS]) -> None:
         assert peer_seen(web, h, "203.0.113.1", 8081) == "203.0.113.1"
 
 
+def test_published_port_redirects_only_connections_to_the_host(s1: dict[str, NetNS]) -> None:
+    """A container reaching some remote host's port 8080 gets that host, not the container
+    published on the host's 8080 (Docker: only local destinations jump to DNAT)."""
+    h, c1, o = s1["h"], s1["c1"], s1["o"]
+    set_forwarding(h)
+    with Nftables(h) as nft, listener(c1, 80) as web, listener(o, 8080) as remote:
+        nat = DockerNat(nft)
+        nat.masquerade("172.17.0.0/24", "docker0")
+        nat.publish((8080, "172.17.0.2", 80))
+        assert peer_seen(remote, c1, "203.0.113.254", 8080) == "203.0.113.1"   # O itself, masqueraded
+        assert peer_seen(web, o, "203.0.113.1", 8080) == "203.0.113.254"       # the host's 8080: C1
+        nat.teardown()
+
+
 def test_failed_publish_leaves_traffic_as_before(s1: dict[str, NetNS]) -> None:
     h, c1, o = s1["h"], s1["c1"], s1["o"]
     set_forwarding(h)
