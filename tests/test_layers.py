@@ -8,7 +8,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "pynetlink"
 ORDER = ["errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks", "check",
-         "__init__", "cli", "__main__"]
+         "__init__", "cni", "cli", "__main__"]
 # what each layer may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
@@ -21,6 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "networks": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"},
     "check": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"},
     "__init__": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks", "check"},
+    "cni": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks"},
     "cli": set(ORDER) - {"__main__"},
     "__main__": {"cli"},
 }

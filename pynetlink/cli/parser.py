@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 from typing import Any, Callable
 
+from .cni import add_parser as _add_cni_parser
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
@@ -162,4 +163,5 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(action="unpublish")
     _leaf(nat, "flush", _cmd_nat_change, "delete the whole table", json_out=False).set_defaults(
         action="flush")
+    _add_cni_parser(sub)
     return parser
