@@ -1,0 +1,312 @@
+"""pynetlink-macvlan: a macvlan on a host interface, inside the container.
+
+Config (as the reference ``macvlan``): ``master`` (default: the interface of the host's IPv4
+default route), ``mode`` (bridge, private, vepa, passthru; default bridge), ``mtu`` (0 or absent:
+the parent's), ``linkInContainer`` (``master`` lives in the container namespace), ``ipam``
+(optional: without it the link is only brought up). The MAC comes from ``CNI_ARGS`` ``MAC=``
+or ``runtimeConfig.mac``. The link is created directly inside the container namespace under
+``CNI_IFNAME`` (one request, no temporary name), then configured with the IPAM result.
+
+``SubLink`` holds what macvlan and ipvlan share; ``pynetlink.cni.ipvlan`` subclasses it.
+"""
+from __future__ import annotations
+
+import errno
+import ipaddress
+from dataclasses import dataclass
+from typing import Any
+
+from ..api import Handle, Link, Macvlan, Route
+from ..errors import NetlinkError
+from ..transport import NetNS, run_in
+from .skel import INVALID_CONFIG, UNKNOWN_CONTAINER, CNIError, Plugin, Request, Result
+
+MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
+IO_FAILURE_CODE = 999
+
+
+@dataclass(frozen=True)
+class Options:
+    master: str | None
+    mode: str
+    mtu: int | None
+    mac: str | None
+    in_container: bool
+    ipam: dict[str, Any] | None
+
+
+def _netns(path: str) -> NetNS:
+    try:
+        return NetNS.open(path)
+    except OSError as e:
+        raise CNIError(UNKNOWN_CONTAINER, f"container network namespace {path!r} cannot be opened: "
+                       f"{e.strerror or e}") from None
+
+
+class SubLink(Plugin):
+    """A link of ``kind`` on a parent (``master``), created inside the container namespace."""
+
+    kind = "macvlan"
+    modes: tuple[str, ...] = MACVLAN_MODES
+    default_mode = "bridge"
+    takes_mac = True
+
+    # -- config -------------------------------------------------------------------------
+    def options(self, req: Request) -> Options:
+        c = req.config
+        master = c.get("master")
+        if master is not None and (not isinstance(master, str) or not master):
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: \"master\" must be an interface name, got {master!r}")
+        mode = c.get("mode") or self.default_mode
+        if mode not in self.modes:
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: unknown mode {mode!r}",
+                           f"\"mode\" must be one of {', '.join(self.modes)}")
+        mtu = c.get("mtu")
+        if mtu is not None and (isinstance(mtu, bool) or not isinstance(mtu, int) or mtu < 0):
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: \"mtu\" must be a non-negative integer, got {mtu!r}")
+        in_ctr = c.get("linkInContainer", False)
+        if not isinstance(in_ctr, bool):
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: \"linkInContainer\" must be true or false")
+        conf_ipam = c.get("ipam")
+        if conf_ipam is not None and not isinstance(conf_ipam, dict):
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: \"ipam\" must be a JSON object")
+        return Options(master, mode, mtu or None, self.mac_of(req), in_ctr,
+                       conf_ipam if conf_ipam and conf_ipam.get("type") else None)
+
+    def mac_of(self, req: Request) -> str | None:
+        """The MAC asked for: runtimeConfig.mac, else CNI_ARGS MAC."""
+        mac = req.runtime_config.get("mac") or req.args.get("MAC")
+        if mac is None:
+            return None
+        if not self.takes_mac:
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: an {self.kind} shares its parent's MAC address; "
+                           f"MAC {mac!r} cannot be set")
+        try:
+            text = str(mac).lower()
+            if len(bytes.fromhex(text.replace(":", ""))) != 6 or text.count(":") != 5:
+                raise ValueError
+        except ValueError:
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: MAC {mac!r} is not a MAC address like "
+                           "0a:58:c6:33:64:02") from None
+        return text
+
+    def spec(self, o: Options, ifname: str, netns: NetNS | None) -> Link:
+        return Macvlan(ifname, parent=o.master or "", mode=o.mode, mtu=o.mtu, mac=o.mac, netns=netns)
+
+    # -- commands -----------------------------------------------------------------------
+    def add(self, req: Request) -> Result:
+        o = self.options(req)
+        ns = _netns(req.netns)
+        o = self.create(req, o, ns)
+        try:
+            res = ipam.add(req, o.ipam) if o.ipam else {"ips": [], "routes": [], "dns": {}}
+        except BaseException:
+            self.remove(ns, req.ifname)
+            raise
+        try:
+            mac = configure(ns, req.ifname, res, self.kind)
+        except BaseException:
+            self.remove(ns, req.ifname)
+            ipam.delete(req, o.ipam) if o.ipam else None
+            raise
+        iface = {"name": req.ifname, "mac": mac, "sandbox": req.netns}
+        ips = [dict(ip, interface=0) for ip in res.get("ips") or []]
+        return {"interfaces": [iface], "ips": ips, "routes": res.get("routes") or [],
+                "dns": res.get("dns") or {}}
+
+    def create(self, req: Request, o: Options, ns: NetNS) -> Options:
+        """The link, inside ``ns`` under ``req.ifname``; returns ``o`` with the master resolved."""
+        with Handle(ns if o.in_container else None) as h:
+            master = o.master or default_interface(h, self.kind)
+            try:
+                parent = h.links.get(master)
+            except FileNotFoundError:
+                where = "container" if o.in_container else "host"
+                raise CNIError(INVALID_CONFIG, f"{self.kind}: master {master!r} does not exist in the "
+                               f"{where} namespace", "\"master\" names the parent interface") from None
+            if o.mtu is not None and parent.mtu is not None and o.mtu > parent.mtu:
+                raise CNIError(INVALID_CONFIG, f"{self.kind}: mtu {o.mtu} is larger than master {master}'s "
+                               f"MTU {parent.mtu}", f"\"mtu\" must be in 0..{parent.mtu}")
+            o = Options(master, o.mode, o.mtu, o.mac, o.in_container, o.ipam)
+            try:
+                h.links.create(self.spec(o, req.ifname, None if o.in_container else ns))
+            except FileExistsError:
+                raise CNIError(INVALID_CONFIG, f"container already has an interface named {req.ifname}",
+                               "pass another CNI_IFNAME") from None
+            except NetlinkError as e:
+                raise CNIError(IO_FAILURE_CODE, f"{self.kind}: creating {req.ifname} on {master} "
+                               f"(mode {o.mode}) failed: {e}") from None
+        return o
+
+    def remove(self, ns: NetNS, ifname: str) -> bool:
+        """Delete ``ifname`` of our kind in ``ns``; False when there was nothing to delete."""
+        try:
+            with Handle(ns) as h:
+                if h.links.get(ifname).kind != self.kind:
+                    return False
+                h.links.delete(ifname)
+                return True
+        except FileNotFoundError:
+            return False
+
+    def delete(self, req: Request) -> None:
+        conf = self.options(req).ipam
+        if conf:
+            ipam.delete(req, conf)
+        if not req.netns:
+            return                                         # the container (and its link) is gone
+        try:
+            ns = NetNS.open(req.netns)
+        except OSError:
+            return
+        self.remove(ns, req.ifname)
+
+    def check(self, req: Request) -> None:
+        o = self.options(req)
+        prev = req.prev_result
+        if prev is None:
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: CHECK needs prevResult")
+        if o.ipam:
+            ipam.check(req, o.ipam)
+        ns = _netns(req.netns)
+        with Handle(None if not o.in_container else ns) as h:
+            master = o.master or default_interface(h, self.kind)
+            parent = h.links.get(master).index if _exists(h, master) else None
+        if parent is None:
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: master {master!r} is gone")
+        check_inside(ns, req.ifname, self.kind, o.mode, prev)
+
+
+def _exists(h: Handle, name: str) -> bool:
+    try:
+        h.links.get(name)
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def default_interface(h: Handle, kind: str) -> str:
+    """The interface of the namespace's IPv4 default route (the reference's default master)."""
+    for r in h.routes.dump(family=4):
+        if r.dst == "default" and r.dev is not None:
+            return str(h.links.get(r.dev).name)
+    raise CNIError(INVALID_CONFIG, f"{kind}: no \"master\" given and the host has no IPv4 default route "
+                   "to take it from", "set \"master\" to the parent interface")
+
+
+def configure(ns: NetNS, ifname: str, res: Result, kind: str) -> str:
+    """Inside the container: sysctls, addresses, the link up, routes; returns its MAC."""
+    ifaces = [ipaddress.ip_interface(ip["address"]) for ip in res.get("ips") or []]
+    gws: dict[int, str] = {}
+    for ip in res.get("ips") or []:
+        if ip.get("gateway"):
+            gws.setdefault(ipaddress.ip_address(ip["gateway"]).version, ip["gateway"])
+
+    def sysctls() -> None:
+        if ifaces:                     # as the reference: only an interface given addresses
+            _write(f"/proc/sys/net/ipv4/conf/{ifname}/arp_notify", "1")
+        if any(i.version == 6 for i in ifaces):
+            _write(f"/proc/sys/net/ipv6/conf/{ifname}/disable_ipv6", "0")
+    run_in(ns.path, sysctls)
+    with Handle(ns) as h:
+        try:
+            with h.batch() as b:
+                for i in ifaces:
+                    if i.version == 4:           # brd + below /31, as the reference does
+                        b.addresses.add(ifname, str(i), broadcast=i.network.prefixlen < 31 or None)
+                    else:
+                        b.addresses.add(ifname, str(i), flags=("nodad",))
+                b.links.set(ifname, up=True)
+                for r in res.get("routes") or []:
+                    dst = ipaddress.ip_network(r["dst"], strict=False)
+                    via = r.get("gw") or gws.get(dst.version)
+                    b.routes.add(Route(str(dst) if dst.prefixlen else "default", via=via, dev=ifname,
+                                       family=dst.version))
+        except NetlinkError as e:
+            raise CNIError(IO_FAILURE_CODE, f"{kind}: configuring {ifname} in the container failed: {e}") from None
+        return str(h.links.get(ifname).mac)
+
+
+def _write(path: str, value: str) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(value)
+    except OSError as e:
+        if e.errno != errno.ENOENT or "ipv4" in path:     # no IPv6 in this kernel: nothing to do
+            raise
+
+
+def check_inside(ns: NetNS, ifname: str, kind: str, mode: str, prev: Result) -> None:
+    """CHECK in the container: the interface of prevResult, of our kind and mode, with its
+    addresses and routes."""
+    with Handle(ns) as h:
+        try:
+            view = h.links.get(ifname)
+        except FileNotFoundError:
+            raise CNIError(INVALID_CONFIG, f"{kind}: interface {ifname} is missing in the container") from None
+        if view.kind != kind or getattr(view, "mode", mode) != mode:
+            raise CNIError(INVALID_CONFIG, f"{kind}: {ifname} is a {view.kind} in mode "
+                           f"{getattr(view, 'mode', None)}, expected {kind} mode {mode}")
+        mine = [i for i in prev.get("interfaces") or [] if i.get("name") == ifname]
+        if mine and mine[0].get("mac") and kind == "macvlan" and str(view.mac) != mine[0]["mac"].lower():
+            raise CNIError(INVALID_CONFIG, f"{kind}: {ifname} has MAC {view.mac}, prevResult says {mine[0]['mac']}")
+        have = {f"{a.address}/{a.prefixlen}" for a in h.addresses.dump(ifname)}
+        for ip in prev.get("ips") or []:
+            want = str(ipaddress.ip_interface(ip["address"]))
+            if want not in have:
+                raise CNIError(INVALID_CONFIG, f"{kind}: {ifname} lacks address {want} of prevResult")
+        routes = {(r.dst, r.via) for fam in (4, 6) for r in h.routes.dump(family=fam)}
+        for r in prev.get("routes") or []:
+            dst = ipaddress.ip_network(r["dst"], strict=False)
+            key = str(dst) if dst.prefixlen else "default"
+            if not any(d == key for d, _ in routes):
+                raise CNIError(INVALID_CONFIG, f"{kind}: the route to {r['dst']} of prevResult is missing")
+
+
+class _Delegate:
+    """TEMPORARY: exec the IPAM plugin (replaced by the shared IPAM helper)."""
+
+    def _exec(self, req: Request, conf: dict[str, Any], command: str) -> Any:
+        import json
+        import os
+        exe = next((os.path.join(d, conf["type"]) for d in req.path
+                    if os.access(os.path.join(d, conf["type"]), os.X_OK)), None)
+        if exe is None:
+            raise CNIError(INVALID_CONFIG, f"IPAM plugin {conf['type']!r} not found in CNI_PATH")
+        env = dict(req.env, CNI_COMMAND=command)
+        rin, win = os.pipe()
+        rout, wout = os.pipe()
+        pid = os.posix_spawn(exe, [exe], env, file_actions=[
+            (os.POSIX_SPAWN_DUP2, rin, 0), (os.POSIX_SPAWN_DUP2, wout, 1),
+            (os.POSIX_SPAWN_CLOSE, win), (os.POSIX_SPAWN_CLOSE, rout)])
+        os.close(rin)
+        os.close(wout)
+        os.write(win, req.stdin)
+        os.close(win)
+        chunks = []
+        while chunk := os.read(rout, 65536):
+            chunks.append(chunk)
+        os.close(rout)
+        _, status = os.waitpid(pid, 0)
+        out = json.loads(b"".join(chunks)) if b"".join(chunks).strip() else None
+        if os.waitstatus_to_exitcode(status) != 0:
+            err = out if isinstance(out, dict) else {}
+            raise CNIError(int(err.get("code", 999)), str(err.get("msg", "IPAM failed")), str(err.get("details", "")))
+        return out
+
+    def add(self, req: Request, conf: dict[str, Any]) -> Result:
+        from .skel import from_result
+        return from_result(self._exec(req, conf, "ADD"))
+
+    def delete(self, req: Request, conf: dict[str, Any]) -> None:
+        self._exec(req, conf, "DEL")
+
+    def check(self, req: Request, conf: dict[str, Any]) -> None:
+        self._exec(req, conf, "CHECK")
+
+
+ipam = _Delegate()
+
+
+def plugin() -> Plugin:
+    return SubLink()
