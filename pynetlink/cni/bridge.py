@@ -1,0 +1,313 @@
+"""``pynetlink-bridge``: the Docker model (bridge, veth pair, gateway, masquerade) as a CNI plugin.
+
+ADD: IPAM first (pynetlink's host-local in-process, any other type exec'd from CNI_PATH),
+then the bridge (made if missing), a veth pair whose host end has a name derived from
+(network, containerID, ifname), so a later DEL or ADD finds what a killed ADD left, the
+container end made directly as ``CNI_IFNAME`` in ``CNI_NETNS``, its addresses and routes,
+the gateway address on the bridge (``isGateway``), forwarding, and the masquerade elements
+(``ipMasq``, see ``masq``). A failure undoes what the ADD did and releases the addresses.
+
+DEL never fails on what is gone: it deletes the host veth by its name (the container end
+goes with it; no netns needed), removes the masquerade elements of the addresses the
+reservation (or prevResult) names, then releases the reservation.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import ipaddress
+import os
+from typing import Any, Optional
+
+from ..api import Bridge, BridgePort, Handle, Route, Veth
+from ..nft import Nftables
+from . import delegate, hostlocal, masq
+from .skel import (INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
+                   Request, Result)
+
+TYPE = "pynetlink-bridge"
+OURS = hostlocal.TYPE
+FORWARDING = {4: "net/ipv4/ip_forward", 6: "net/ipv6/conf/all/forwarding"}
+
+
+class Conf:
+    """The bridge plugin's fields (docs/cni.md lists them)."""
+
+    def __init__(self, req: Request) -> None:
+        c = req.config
+        self.bridge = str(c.get("bridge") or "cni0")
+        if len(self.bridge) > 15 or "/" in self.bridge or " " in self.bridge:
+            raise CNIError(INVALID_CONFIG, f"bridge {self.bridge!r} is not an interface name")
+        self.is_default_gw = _bool(c, "isDefaultGateway")
+        self.is_gw = _bool(c, "isGateway") or self.is_default_gw
+        self.force_address = _bool(c, "forceAddress")
+        self.ip_masq = _bool(c, "ipMasq")
+        self.hairpin = _bool(c, "hairpinMode")
+        if _bool(c, "promiscMode"):
+            raise CNIError(UNSUPPORTED_FIELD, "promiscMode: true is not supported by pynetlink-bridge",
+                           "use hairpinMode for a container to reach itself through the host")
+        if c.get("vlan") or c.get("vlanTrunk"):
+            raise CNIError(UNSUPPORTED_FIELD, f"vlan: {c.get('vlan') or c.get('vlanTrunk')!r} is not "
+                           "supported by pynetlink-bridge")
+        mtu = c.get("mtu")
+        if mtu is not None and (not isinstance(mtu, int) or isinstance(mtu, bool) or not 68 <= mtu <= 65535):
+            raise CNIError(INVALID_CONFIG, f"mtu: {mtu!r} is not an MTU (68..65535)")
+        self.mtu: Optional[int] = mtu
+        ipam = c.get("ipam") or {}
+        if not isinstance(ipam, dict):
+            raise CNIError(INVALID_CONFIG, "ipam must be a JSON object")
+        self.ipam_type = str(ipam.get("type") or "")
+        self.in_process = bool(self.ipam_type) and delegate.is_ours(self.ipam_type, req, OURS)
+        self.host_veth = host_veth_name(req.name, req.container_id, req.ifname)
+
+
+def _bool(c: dict[str, Any], key: str) -> bool:
+    v = c.get(key, False)
+    if not isinstance(v, bool):
+        raise CNIError(INVALID_CONFIG, f"{key}: {v!r} is not true or false")
+    return v
+
+
+def host_veth_name(network: str, container_id: str, ifname: str) -> str:
+    """``veth`` + 8 hex digits of a hash of the attachment: the same for its ADD and DEL."""
+    return "veth" + hashlib.sha256(f"{network}\0{container_id}\0{ifname}".encode()).hexdigest()[:8]
+
+
+# -- IPAM ------------------------------------------------------------------------------------
+def ipam(conf: Conf, req: Request, command: str) -> Optional[Result]:
+    """Run the IPAM for ``command``: in-process for pynetlink-host-local, else exec'd."""
+    if not conf.ipam_type:
+        return None
+    if not conf.in_process:
+        out = delegate.call(conf.ipam_type, command, req)
+        if command == "ADD" and out is None:
+            raise CNIError(INVALID_CONFIG, f"ipam {conf.ipam_type} returned no result")
+        return None if out is None else _from_ipam(out)
+    cfg = hostlocal.parse_config(req)
+    if command == "ADD":
+        return hostlocal.allocate(cfg, req.container_id, req.ifname)
+    if command == "DEL":
+        hostlocal.release(cfg, req.container_id, req.ifname)
+    elif command == "CHECK":
+        hostlocal.HostLocal().check(req)
+    elif command == "GC":
+        hostlocal.gc(cfg, req.valid_attachments)
+    elif command == "STATUS":
+        hostlocal.status(cfg)
+    return None
+
+
+def _from_ipam(out: dict[str, Any]) -> Result:
+    from .skel import from_result
+    return from_result(out)
+
+
+def held_addresses(conf: Conf, req: Request) -> list[str]:
+    """The attachment's addresses (CIDR): from prevResult, else from our IPAM's reservation."""
+    prev = req.prev_result
+    if prev and prev.get("ips"):
+        return [ip["address"] for ip in prev["ips"]]
+    if conf.in_process:
+        cfg = hostlocal.parse_config(req)
+        nets = [r.subnet for rs in cfg.range_sets for r in rs]
+        return [f"{a}/{next(n.prefixlen for n in nets if a in n)}"
+                for a in hostlocal.held(cfg, req.container_id, req.ifname)]
+    return []
+
+
+# -- the host --------------------------------------------------------------------------------
+def _sysctl(path: str, value: str) -> None:
+    with open(f"/proc/sys/{path}") as f:
+        if f.read().strip() == value:
+            return
+    with open(f"/proc/sys/{path}", "w") as f:
+        f.write(value)
+
+
+def ensure_bridge(h: Handle, conf: Conf) -> Any:
+    """The bridge, made (up, with a MAC of its own) if missing; error if the name is not a bridge."""
+    try:
+        view = h.links.get(conf.bridge)
+    except FileNotFoundError:
+        mac = ":".join(f"{b:02x}" for b in bytes([0x02]) + os.urandom(5))
+        try:
+            h.links.create(Bridge(conf.bridge, mtu=conf.mtu, mac=mac), up=True)
+        except FileExistsError:          # another ADD made it meanwhile
+            pass
+        view = h.links.get(conf.bridge)
+    if view.kind != "bridge":
+        raise CNIError(INVALID_CONFIG, f"{conf.bridge} exists and is a {view.kind or 'device'}, not a bridge",
+                       "choose another \"bridge\" name")
+    if not view.up:
+        h.links.set(conf.bridge, up=True)
+    return view
+
+
+def gateway_addresses(h: Handle, conf: Conf, ips: list[dict[str, Any]]) -> None:
+    """Put each gateway on the bridge (``isGateway``), as the reference: another IPv4 address
+    (or an overlapping IPv6 one) is an error unless ``forceAddress`` replaces it."""
+    have = [(a.family, ipaddress.ip_interface(f"{a.address}/{a.prefixlen}"))
+            for a in h.addresses.dump(conf.bridge)]
+    for ip in ips:
+        if not ip.get("gateway"):
+            continue
+        net = ipaddress.ip_interface(ip["address"]).network
+        want = ipaddress.ip_interface(f"{ip['gateway']}/{net.prefixlen}")
+        if any(a == want for _, a in have):
+            continue
+        for _, a in have:
+            if a.version != want.version or (a.version == 6 and not (a.network.overlaps(want.network))):
+                continue
+            if a.version == 6 and a.ip.is_link_local:
+                continue
+            if not conf.force_address:
+                raise CNIError(INVALID_CONFIG, f"{conf.bridge} already has the address {a}, not {want}",
+                               "set \"forceAddress\": true to replace it, or use another bridge")
+            h.addresses.delete(conf.bridge, str(a))
+        try:
+            h.addresses.add(conf.bridge, str(want), **({"flags": ("nodad",)} if want.version == 6 else {}))
+        except FileExistsError:
+            pass
+        have.append((0, want))
+
+
+def remove_host_veth(h: Handle, name: str) -> bool:
+    try:
+        h.links.delete(name)
+        return True
+    except (FileNotFoundError, OSError) as e:
+        if getattr(e, "errno", None) in (errno.ENODEV, errno.ENOENT):
+            return False
+        raise
+
+
+def routes_of(res: Result, conf: Conf) -> list[dict[str, Any]]:
+    """IPAM routes, plus a default route per family with a gateway (``isDefaultGateway``)."""
+    routes = [dict(r) for r in res.get("routes") or []]
+    if conf.is_default_gw:
+        for ip in res.get("ips") or []:
+            gw = ip.get("gateway")
+            if not gw:
+                continue
+            dst = "0.0.0.0/0" if ipaddress.ip_address(gw).version == 4 else "::/0"
+            if not any(r["dst"] == dst for r in routes):
+                routes.append({"dst": dst, "gw": gw})
+    return routes
+
+
+def _gateway_for(res: Result, version: int) -> Optional[str]:
+    return next((ip["gateway"] for ip in res.get("ips") or []
+                 if ip.get("gateway") and ipaddress.ip_address(ip["gateway"]).version == version), None)
+
+
+def configure_container(req: Request, res: Result, routes: list[dict[str, Any]]) -> tuple[str, Optional[int]]:
+    """Inside CNI_NETNS: the interface up, its addresses, its routes. Returns (mac, mtu)."""
+    with Handle(req.netns) as h:
+        with h.batch() as b:
+            b.links.set(req.ifname, up=True)
+            for ip in res.get("ips") or []:
+                iface = ipaddress.ip_interface(ip["address"])
+                b.addresses.add(req.ifname, str(iface), **({"flags": ("nodad",)} if iface.version == 6 else {}))
+        with h.batch() as b:
+            for r in routes:
+                version = ipaddress.ip_network(r["dst"], strict=False).version
+                gw = r.get("gw") or _gateway_for(res, version)
+                dst = "default" if ipaddress.ip_network(r["dst"], strict=False).prefixlen == 0 else r["dst"]
+                b.routes.add(Route(dst, via=gw, dev=req.ifname, family=version) if gw
+                             else Route(dst, dev=req.ifname, family=version))
+        view = h.links.get(req.ifname)
+        return str(view.mac), view.mtu
+
+
+class BridgePlugin(Plugin):
+    """ADD, DEL, CHECK, STATUS, GC of the bridge plugin."""
+
+    def add(self, req: Request) -> Result:
+        conf = Conf(req)
+        mac = req.args.get("MAC") or None
+        res = ipam(conf, req, "ADD") or {"ips": [], "routes": [], "dns": {}}
+        try:
+            return self._add(req, conf, res, mac)
+        except BaseException:
+            self._undo(req, conf, res)
+            raise
+
+    def _add(self, req: Request, conf: Conf, res: Result, mac: Optional[str]) -> Result:
+        ips = [dict(ip) for ip in res.get("ips") or []]
+        routes = routes_of(res, conf)
+        with Handle() as h:
+            br = ensure_bridge(h, conf)
+            remove_host_veth(h, conf.host_veth)           # left by an ADD that was killed
+            try:
+                h.links.create(Veth(conf.host_veth, peer=req.ifname, peer_netns=req.netns, master=conf.bridge,
+                                    mtu=conf.mtu, peer_mtu=conf.mtu, peer_mac=mac,
+                                    port=BridgePort(hairpin=True) if conf.hairpin else None), up=True)
+            except FileExistsError:
+                raise CNIError(INVALID_ENVIRONMENT, f"the container already has an interface named "
+                               f"{req.ifname} (CNI_IFNAME)", f"netns {req.netns}") from None
+            except FileNotFoundError:
+                raise CNIError(INVALID_ENVIRONMENT, f"CNI_NETNS {req.netns} does not exist") from None
+            if conf.is_gw:
+                gateway_addresses(h, conf, ips)
+                for v in {ipaddress.ip_interface(ip["address"]).version for ip in ips}:
+                    _sysctl(FORWARDING[v], "1")
+            host = h.links.get(conf.host_veth)
+            br = h.links.get(conf.bridge)
+        cmac, cmtu = configure_container(req, {**res, "ips": ips}, routes)
+        if conf.ip_masq and ips:
+            with Nftables() as nft:
+                masq.add(nft, [ip["address"] for ip in ips])
+        ctr: dict[str, Any] = {"name": req.ifname, "mac": cmac, "sandbox": req.netns}
+        if cmtu:
+            ctr["mtu"] = cmtu
+        out: Result = {"interfaces": [{"name": conf.bridge, "mac": str(br.mac)},
+                                      {"name": conf.host_veth, "mac": str(host.mac)}, ctr],
+                       "ips": [{**ip, "interface": 2} for ip in ips],
+                       "routes": routes, "dns": dict(res.get("dns") or {})}
+        return out
+
+    def _undo(self, req: Request, conf: Conf, res: Result) -> None:
+        try:
+            with Handle() as h:
+                remove_host_veth(h, conf.host_veth)
+            if conf.ip_masq and res.get("ips"):
+                with Nftables() as nft:
+                    masq.remove(nft, [ip["address"] for ip in res["ips"]])
+        finally:
+            ipam(conf, req, "DEL")
+
+    def delete(self, req: Request) -> None:
+        conf = Conf(req)
+        with Handle() as h:
+            remove_host_veth(h, conf.host_veth)
+        if conf.ip_masq:
+            addresses = held_addresses(conf, req)
+            if addresses:
+                with Nftables() as nft:
+                    masq.remove(nft, addresses)
+        ipam(conf, req, "DEL")
+
+    def check(self, req: Request) -> None:
+        from .check import check_bridge
+        conf = Conf(req)
+        ipam(conf, req, "CHECK")
+        check_bridge(req, conf)
+
+    def status(self, req: Request) -> None:
+        conf = Conf(req)
+        if not os.path.isdir("/sys/class/net") or not os.access("/proc/sys/net", os.R_OK):
+            raise CNIError(NOT_AVAILABLE, "no /sys/class/net or /proc/sys/net: cannot manage links")
+        ipam(conf, req, "STATUS")
+
+    def gc(self, req: Request) -> None:
+        conf = Conf(req)
+        ipam(conf, req, "GC")
+        if conf.ip_masq and conf.in_process:
+            cfg = hostlocal.parse_config(req)
+            keep = {str(a) for a in hostlocal.Store(cfg.data_dir, cfg.network).reservations()}
+            with Nftables() as nft:
+                masq.gc(nft, [str(r.subnet) for rs in cfg.range_sets for r in rs], keep)
+
+
+def plugin() -> Plugin:
+    return BridgePlugin()
