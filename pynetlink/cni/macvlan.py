@@ -76,11 +76,8 @@ class SubLink(Plugin):
     def mac_of(self, req: Request) -> str | None:
         """The MAC asked for: runtimeConfig.mac, else CNI_ARGS MAC."""
         mac = req.runtime_config.get("mac") or req.args.get("MAC")
-        if mac is None:
+        if mac is None or not self.takes_mac:    # ipvlan: the parent's MAC (as the reference, ignored)
             return None
-        if not self.takes_mac:
-            raise CNIError(INVALID_CONFIG, f"{self.kind}: an {self.kind} shares its parent's MAC address; "
-                           f"MAC {mac!r} cannot be set")
         try:
             text = str(mac).lower()
             if len(bytes.fromhex(text.replace(":", ""))) != 6 or text.count(":") != 5:
@@ -175,6 +172,19 @@ class SubLink(Plugin):
         if parent is None:
             raise CNIError(INVALID_CONFIG, f"{self.kind}: master {master!r} is gone")
         check_inside(ns, req.ifname, self.kind, o.mode, prev)
+
+
+    def gc(self, req: Request) -> None:
+        """The IPAM's GC (``cni.dev/valid-attachments``); links die with their containers."""
+        conf = self.options(req).ipam
+        if conf:
+            ipam.gc(req, conf)
+
+    def status(self, req: Request) -> None:
+        """Ready when the IPAM is (the master is looked up at ADD)."""
+        conf = self.options(req).ipam
+        if conf:
+            ipam.status(req, conf)
 
 
 def _exists(h: Handle, name: str) -> bool:
@@ -303,6 +313,12 @@ class _Delegate:
 
     def check(self, req: Request, conf: dict[str, Any]) -> None:
         self._exec(req, conf, "CHECK")
+
+    def gc(self, req: Request, conf: dict[str, Any]) -> None:
+        self._exec(req, conf, "GC")
+
+    def status(self, req: Request, conf: dict[str, Any]) -> None:
+        self._exec(req, conf, "STATUS")
 
 
 ipam = _Delegate()
