@@ -58,6 +58,8 @@ class Conf:
             raise CNIError(INVALID_CONFIG, "ipam must be a JSON object")
         self.ipam_type = str(ipam.get("type") or "")
         self.in_process = bool(self.ipam_type) and delegate.is_ours(self.ipam_type, req, OURS)
+        # a store we can read (ours or Go's host-local, same layout): DEL and GC find addresses there
+        self.readable_store = self.in_process or self.ipam_type == "host-local"
         self.host_veth = host_veth_name(req.name, req.container_id, req.ifname)
 
 
@@ -107,7 +109,7 @@ def held_addresses(conf: Conf, req: Request) -> list[str]:
     prev = req.prev_result
     if prev and prev.get("ips"):
         return [ip["address"] for ip in prev["ips"]]
-    if conf.in_process:
+    if conf.readable_store:
         cfg = hostlocal.parse_config(req)
         nets = [r.subnet for rs in cfg.range_sets for r in rs]
         return [f"{a}/{next(n.prefixlen for n in nets if a in n)}"
@@ -302,7 +304,7 @@ class BridgePlugin(Plugin):
     def gc(self, req: Request) -> None:
         conf = Conf(req)
         ipam(conf, req, "GC")
-        if conf.ip_masq and conf.in_process:
+        if conf.ip_masq and conf.readable_store:
             cfg = hostlocal.parse_config(req)
             keep = {str(a) for a in hostlocal.Store(cfg.data_dir, cfg.network).reservations()}
             with Nftables() as nft:

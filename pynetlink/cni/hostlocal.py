@@ -207,13 +207,20 @@ class Store:
         return out
 
     def reserve(self, ip: Addr, container_id: str, ifname: str, set_index: int) -> bool:
-        """Create the file of ``ip``; False if someone holds it."""
+        """Create the file of ``ip``; False if someone holds it. The file appears whole (written
+        aside, then hard-linked: exclusive like O_EXCL), so a SIGKILL never leaves an empty
+        reservation no DEL could match."""
+        final = self.dir / str(ip)
+        if final.exists():
+            return False
+        tmp = self.dir / f".reserve.{os.getpid()}"
+        tmp.write_bytes(f"{container_id.strip()}{LINE_BREAK}{ifname}".encode())
         try:
-            fd = os.open(self.dir / str(ip), os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            os.link(tmp, final)
         except FileExistsError:
             return False
-        with os.fdopen(fd, "w", newline="") as f:
-            f.write(f"{container_id.strip()}{LINE_BREAK}{ifname}")
+        finally:
+            os.unlink(tmp)
         (self.dir / f"{LAST_PREFIX}{set_index}").write_text(str(ip))
         return True
 
