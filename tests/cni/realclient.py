@@ -11,7 +11,8 @@ The plugin directory holds pynetlink's plugins written by ``python -m pynetlink 
 (this interpreter: the worktree's .venv) plus symlinks to the reference plugins in
 /usr/lib/cni (firewall, tuning, loopback... for chains that mix them).
 
-Fixtures: ``realclient`` (session: set-up once, torn down at the end; the root namespace must
+Fixtures (import ``realclient_fixture``, ``holder_clean_fixture``, ``ctrd_fixture`` into a test
+module to use them): ``realclient`` (session: set-up once, torn down at the end; the root namespace must
 then be identical to its snapshot, and nothing of the recipe may remain), ``holder_clean``
 (per test: after it, nothing of its containers is left in the holder ns: links, addresses,
 routes by ``ip -j``, NAT by ``nft -j``, IPAM reservation files; waits for podman's
@@ -25,6 +26,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -40,6 +42,9 @@ REFERENCE_DIR = Path("/usr/lib/cni")
 PYNETLINK_TYPES = {"bridge": "pynetlink-bridge", "host-local": "pynetlink-host-local",
                    "portmap": "pynetlink-portmap"}
 T = TypeVar("T")
+# shell snippets for the containers (busybox)
+PING = "ping -c1 -W2 {gw} >/dev/null && echo PING-OK"
+SHOW = "ip -4 -o addr show dev {dev}; ip -o link show dev {dev}; ip route"
 
 
 def shared_dir() -> Path | None:
@@ -71,7 +76,8 @@ def require(*extra: str) -> None:
     """Skip when a tool is missing; under CI (CI=true) fail instead."""
     gone = missing_tools(*extra)
     if gone:
-        msg = "real-client tests need " + ", ".join(gone) + " (apt-get install podman containernetworking-plugins busybox-static iptables containerd)"
+        msg = (f"real-client tests need {', '.join(gone)} (apt-get install podman "
+               "containernetworking-plugins busybox-static iptables containerd)")
         if os.environ.get("CI") == "true":
             pytest.fail("CI: " + msg)
         pytest.skip(msg)
@@ -139,6 +145,19 @@ class Snapshot:
     nft: list[dict[str, Any]]
     ipam: set[str]
     containers: list[str] = field(default_factory=list)
+
+
+def parse(out: str, dev: str = "eth0") -> dict[str, Any]:
+    """Address, MAC and default gateway from busybox ip's text output (inside the container)."""
+    addr = re.search(rf"\d+: {dev}\s+inet (\S+)", out)
+    mac = re.search(rf"\d+: {dev}@\S+: .*link/ether (\S+)", out)
+    gw = re.search(r"^default via (\S+) dev (\S+)", out, re.M)
+    return {"addr": addr.group(1) if addr else None, "mac": mac.group(1) if mac else None,
+            "gw": gw.group(1) if gw else None, "gwdev": gw.group(2) if gw else None}
+
+
+def in_subnet(addr: str | None, net: Net) -> bool:
+    return addr is not None and ipaddress.ip_interface(addr).ip in ipaddress.ip_network(net.subnet)
 
 
 class RealClient:
@@ -474,8 +493,8 @@ _session: RealClient | None = None
 _users = 0
 
 
-@pytest.fixture(scope="session")
-def realclient() -> Iterator[RealClient]:
+@pytest.fixture(scope="session", name="realclient")
+def realclient_fixture() -> Iterator[RealClient]:
     """The recipe, set up once per session (shared by every module importing this fixture)."""
     global _session, _users
     require()
@@ -501,8 +520,8 @@ def realclient() -> Iterator[RealClient]:
             assert not problems, "\n".join(problems)
 
 
-@pytest.fixture
-def holder_clean(realclient: RealClient) -> Iterator[Snapshot]:
+@pytest.fixture(name="holder_clean")
+def holder_clean_fixture(realclient: RealClient) -> Iterator[Snapshot]:
     """Per test: after it, none of its containers remains and nothing of theirs in the holder ns."""
     rc = realclient
     before = rc.snapshot()
@@ -524,8 +543,8 @@ def holder_clean(realclient: RealClient) -> Iterator[Snapshot]:
     assert not problems, "left in the holder namespace:\n" + "\n".join(problems)
 
 
-@pytest.fixture(scope="session")
-def ctrd(realclient: RealClient) -> Iterator[Containerd]:
+@pytest.fixture(scope="session", name="ctrd")
+def ctrd_fixture(realclient: RealClient) -> Iterator[Containerd]:
     """containerd running in the holder (stopped and unmounted at the end)."""
     require("containerd", "ctr")
     c = Containerd(realclient)
