@@ -6,6 +6,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
+from .bridgeenv import Env
 from .invoke import installed
 
 
@@ -36,3 +37,9 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
     d = tmp_path / "ipam"
     d.mkdir()
     yield d
+
+
+@pytest.fixture
+def env(cni_bin: Path, host: str, data_dir: Path) -> Env:
+    """pynetlink-bridge bound to ``host``, ``cni_bin`` and ``data_dir``."""
+    return Env(cni_bin, host, data_dir)

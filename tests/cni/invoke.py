@@ -90,7 +90,12 @@ def argv_of(plugin: str | os.PathLike[str], host: str | None) -> list[str]:
 
 def spawn(plugin: str | os.PathLike[str], command: str, config: Mapping[str, Any] | str | bytes | None,
           *, host: str | None = None, **kw: Any) -> "subprocess.Popen[str]":
-    """Start the plugin; stdin is written and closed; read it with ``Call.of``."""
+    """Start the plugin; stdin is written and closed; read it with ``Call.of``.
+
+    Ground rule 1: a plugin that changes the network runs in a test's ``host`` namespace; only
+    VERSION, STATUS and IPAM (host-local) may run without one."""
+    if host is None and command in ("ADD", "DEL", "CHECK", "GC") and "host-local" not in Path(plugin).name:
+        raise AssertionError(f"{plugin} {command}: pass host=<a namespace of the test>, never the root one")
     if isinstance(config, Mapping):
         data = json.dumps(config)
     elif isinstance(config, bytes):

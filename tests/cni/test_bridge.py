@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -18,64 +17,8 @@ from pynetlink.cni import skel
 from pynetlink.cni.bridge import host_veth_name
 
 from . import traffic
+from .bridgeenv import SUBNET, Env, conf, name_of
 from .invoke import REFERENCE_DIR, Call, invoke, nft_json, ns_json, spawn
-
-SUBNET = "198.51.100.0/24"
-
-
-def conf(data_dir: Path, version: str = "1.1.0", name: str = "net1", ipam: dict[str, Any] | None = None,
-         **extra: Any) -> dict[str, Any]:
-    c: dict[str, Any] = {"cniVersion": version, "name": name, "type": "pynetlink-bridge", "bridge": "cni0",
-                         "isGateway": True, "ipMasq": True,
-                         "ipam": {"type": "pynetlink-host-local", "dataDir": str(data_dir),
-                                  "ranges": [[{"subnet": SUBNET}]], "routes": [{"dst": "0.0.0.0/0"}],
-                                  **(ipam or {})}}
-    c.update(extra)
-    return c
-
-
-class Env:
-    """The bridge plugin bound to a host namespace and plugin dir."""
-
-    def __init__(self, bin_: Path, host: str, data_dir: Path) -> None:
-        self.exe, self.host, self.data_dir, self.bin = bin_ / "pynetlink-bridge", host, data_dir, bin_
-
-    def kw(self, netns: str, cid: str, ifname: str) -> dict[str, Any]:
-        return dict(host=self.host, netns=netns, container_id=cid, ifname=ifname, path=[self.bin, REFERENCE_DIR])
-
-    def add(self, c: dict[str, Any], netns: str, cid: str, ifname: str = "eth0", **kw: Any) -> Call:
-        return invoke(self.exe, "ADD", c, **{**self.kw(netns, cid, ifname), **kw})
-
-    def dele(self, c: dict[str, Any], netns: str, cid: str, ifname: str = "eth0", **kw: Any) -> Call:
-        return invoke(self.exe, "DEL", c, **{**self.kw(netns, cid, ifname), **kw})
-
-    def call(self, command: str, c: dict[str, Any], netns: str = "", cid: str = "", ifname: str = "") -> Call:
-        return invoke(self.exe, command, c, **self.kw(netns, cid, ifname))
-
-    def reservations(self, name: str = "net1") -> dict[str, bytes]:
-        d = self.data_dir / name
-        return {p.name: p.read_bytes() for p in d.iterdir() if p.name[0].isalnum() and
-                not p.name.startswith(("last_", "lock"))} if d.exists() else {}
-
-    def masqueraded(self) -> set[str]:
-        for x in nft_json(self.host):
-            s = x.get("set")
-            if s and s["name"] in ("masq4",):
-                return {str(e) for e in s.get("elem", [])}
-        return set()
-
-    def host_links(self) -> set[str]:
-        return {link["ifname"] for link in ns_json(self.host, "link")}
-
-
-@pytest.fixture
-def env(cni_bin: Path, host: str, data_dir: Path) -> Env:
-    return Env(cni_bin, host, data_dir)
-
-
-def name_of(path: str) -> str:
-    return Path(path).name
-
 
 @pytest.mark.parametrize("version", skel.SUPPORTED)
 def test_add_check_del_per_version(env: Env, container: Callable[[], str], version: str) -> None:
