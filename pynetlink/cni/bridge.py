@@ -14,9 +14,9 @@ reservation (or prevResult) names, then releases the reservation.
 from __future__ import annotations
 
 import errno
-import hashlib
 import ipaddress
 import os
+import zlib
 from typing import Any, Optional
 
 from ..api import Bridge, BridgePort, Handle, Route, Veth
@@ -61,6 +61,10 @@ class Conf:
         # a store we can read (ours or Go's host-local, same layout): DEL and GC find addresses there
         self.readable_store = self.in_process or self.ipam_type == "host-local"
         self.host_veth = host_veth_name(req.name, req.container_id, req.ifname)
+        # ``capabilities.portMappings`` on the bridge: it maps the ports itself, saving the
+        # portmap plugin's process start (see docs/cni.md)
+        caps = c.get("capabilities") or {}
+        self.portmap = isinstance(caps, dict) and caps.get("portMappings") is True
 
 
 def _bool(c: dict[str, Any], key: str) -> bool:
@@ -71,8 +75,9 @@ def _bool(c: dict[str, Any], key: str) -> bool:
 
 
 def host_veth_name(network: str, container_id: str, ifname: str) -> str:
-    """``veth`` + 8 hex digits of a hash of the attachment: the same for its ADD and DEL."""
-    return "veth" + hashlib.sha256(f"{network}\0{container_id}\0{ifname}".encode()).hexdigest()[:8]
+    """``veth`` + 8 hex digits of a hash (CRC-32) of the attachment: the same for its ADD and
+    DEL, as random-looking as the reference plugin's ``veth`` + 8 random hex digits."""
+    return f"veth{zlib.crc32(f'{network}/{container_id}/{ifname}'.encode()):08x}"
 
 
 # -- IPAM ------------------------------------------------------------------------------------
@@ -221,6 +226,13 @@ def configure_container(req: Request, res: Result, routes: list[dict[str, Any]])
         return str(view.mac), view.mtu
 
 
+def chained(req: Request, prev: Result) -> Request:
+    """``req`` as the next plugin of a chain sees it: ``prevResult`` = ``prev``."""
+    from .skel import to_result
+    return Request(req.command, req.container_id, req.netns, req.ifname, req.args, req.path,
+                   {**req.config, "prevResult": to_result(prev, req.version)}, req.stdin, req.env)
+
+
 class BridgePlugin(Plugin):
     """ADD, DEL, CHECK, STATUS, GC of the bridge plugin."""
 
@@ -266,10 +278,16 @@ class BridgePlugin(Plugin):
                                       {"name": conf.host_veth, "mac": str(host.mac)}, ctr],
                        "ips": [{**ip, "interface": 2} for ip in ips],
                        "routes": routes, "dns": dict(res.get("dns") or {})}
+        if conf.portmap and req.runtime_config.get("portMappings"):
+            from .portmap import Portmap
+            Portmap().add(chained(req, out))
         return out
 
     def _undo(self, req: Request, conf: Conf, res: Result) -> None:
         try:
+            if conf.portmap:
+                from .portmap import Portmap
+                Portmap().delete(req)
             with Handle() as h:
                 remove_host_veth(h, conf.host_veth)
             if conf.ip_masq and res.get("ips"):
@@ -280,6 +298,9 @@ class BridgePlugin(Plugin):
 
     def delete(self, req: Request) -> None:
         conf = Conf(req)
+        if conf.portmap:
+            from .portmap import Portmap
+            Portmap().delete(req)
         with Handle() as h:
             remove_host_veth(h, conf.host_veth)
         if conf.ip_masq:
@@ -294,6 +315,9 @@ class BridgePlugin(Plugin):
         conf = Conf(req)
         ipam(conf, req, "CHECK")
         check_bridge(req, conf)
+        if conf.portmap:
+            from .portmap import Portmap
+            Portmap().check(req)
 
     def status(self, req: Request) -> None:
         conf = Conf(req)
@@ -304,6 +328,9 @@ class BridgePlugin(Plugin):
     def gc(self, req: Request) -> None:
         conf = Conf(req)
         ipam(conf, req, "GC")
+        if conf.portmap:
+            from .portmap import Portmap
+            Portmap().gc(req)
         if conf.ip_masq and conf.readable_store:
             cfg = hostlocal.parse_config(req)
             keep = {str(a) for a in hostlocal.Store(cfg.data_dir, cfg.network).reservations()}

@@ -136,7 +136,7 @@ class Records:
 
     def read(self, cid: str, ifname: str) -> list[Entry]:
         try:
-            return [tuple(e) for e in json.loads(self.path(cid, ifname).read_text())]  # type: ignore[misc]
+            return [tuple(e) for e in json.loads(self.path(cid, ifname).read_text())]
         except (OSError, ValueError):
             return []
 
@@ -182,6 +182,31 @@ def unpublish(nat: PortmapNat, items: list[Entry]) -> None:
                 nat.nft.transaction().delete_elements(TABLE, s, [k], family=FAMILY).commit()
 
 
+def _key(version: int, host_addr: Optional[str], proto: str, port: int) -> tuple[int, Optional[str], str, int]:
+    return (version, host_addr, proto, port)
+
+
+def publish(nat: PortmapNat, items: list[Entry]) -> None:
+    """Publish ``items``; those already published to the same place are fine (a chained
+    portmap after a bridge that mapped the ports itself), a port published elsewhere is an
+    error (code 7) and nothing is added."""
+    current = {_key(p.version, p.host_addr, p.proto, p.host_port): p for p in nat.published()}
+    todo = []
+    for e in items:
+        have = current.get(_key(ipaddress.ip_address(e[3]).version, e[0], e[1], e[2]))
+        if have is None:
+            todo.append(e)
+        elif (have.to, have.to_port or have.host_port) != (e[3], e[4]):
+            raise CNIError(INVALID_CONFIG, f"host port {have.proto} {have.host_addr or '*'}:{have.host_port} "
+                           f"is already published (to {have.to}:{have.to_port})")
+    if todo:
+        try:
+            nat.publish(*[_publish(e) for e in todo])
+        except ExistsError:          # published by a concurrent ADD meanwhile
+            raise CNIError(INVALID_CONFIG, "host port(s) " + ", ".join(f"{e[1]} {e[0] or '*'}:{e[2]}" for e in todo)
+                           + " were published by someone else meanwhile") from None
+
+
 def route_localnet(items: list[Entry]) -> None:
     """``route_localnet=1`` on the host interface routing to each IPv4 container address."""
     with Handle() as h:
@@ -214,15 +239,12 @@ class Portmap(Plugin):
         records.write(req.container_id, req.ifname, sorted(set(stale) | set(items), key=str))
         with Nftables() as nft:
             nat = PortmapNat(nft, TABLE, FAMILY)
-            unpublish(nat, stale)                    # left by an ADD that was killed
+            unpublish(nat, [e for e in stale if e not in items])     # left by an ADD that was killed
             try:
-                nat.publish(*[_publish(e) for e in items])
-            except ExistsError:
-                taken = {(p.host_addr, p.proto, p.host_port): p for p in nat.published()}
-                clash = next(taken[k] for k in ((e[0], e[1], e[2]) for e in items) if k in taken)
-                records.write(req.container_id, req.ifname, [])
-                raise CNIError(INVALID_CONFIG, f"host port {clash.proto} {clash.host_addr or '*'}:{clash.host_port} "
-                               f"is already published (to {clash.to}:{clash.to_port})") from None
+                publish(nat, items)
+            except CNIError:
+                records.write(req.container_id, req.ifname, [e for e in stale if e in items])
+                raise
             if snat:
                 tx = nft.transaction()
                 for v, s in HAIRPIN.items():

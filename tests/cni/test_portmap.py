@@ -145,3 +145,19 @@ def test_bad_mappings(chain: Chain, bad: dict[str, Any], words: str) -> None:
     err = invoke(chain.pm, "ADD", pm_conf(chain.tmp, prev, [bad]), **chain.env.kw("/run/netns/x", "c", "eth0")).error(7)
     assert words in err["msg"]
     assert traffic.state(chain.env.host) == before
+
+
+def test_bridge_maps_ports_itself_with_the_capability(chain: Chain, container: Callable[[], str]) -> None:
+    """One process instead of two: the bridge declares capabilities.portMappings; a chained
+    pynetlink-portmap after it finds the ports in place (no clash)."""
+    a = container()
+    rc = {"portMappings": MAPS}
+    c = bridge_conf(chain.env.data_dir, isDefaultGateway=True, capabilities={"portMappings": True},
+                    runtimeConfig=rc, stateDir=str(chain.tmp / "portmap"))
+    res = chain.env.add(c, a, "ca").ok()
+    assert len(chain.published()) == 2
+    assert traffic.exchange(name_of(a), chain.outside, "tcp", HOST_IP, 8080, 80) == "203.0.113.2"  # type: ignore[attr-defined]
+    assert invoke(chain.pm, "ADD", pm_conf(chain.tmp, res, MAPS), **chain.env.kw(a, "ca", "eth0")).ok() == res
+    chain.env.call("CHECK", dict(c, prevResult=res), a, "ca", "eth0").ok()
+    chain.env.dele(c, a, "ca").ok()
+    assert chain.published() == []

@@ -109,6 +109,7 @@ def state(host: str) -> dict[str, Any]:
     links = [{k: link.get(k) for k in ("ifname", "link_type", "master")} for link in ns_json(host, "link")]
     addrs = [(a["ifname"], [(i["local"], i["prefixlen"]) for i in a.get("addr_info", [])
                             if i.get("scope") != "link"]) for a in ns_json(host, "addr")]
-    routes = ns_json(host, "route")
+    # without "flags": a route's linkdown follows the carrier, asynchronously
+    routes = [{k: v for k, v in r.items() if k != "flags"} for r in ns_json(host, "route")]
     nft = [x for x in nft_json(host) if "metainfo" not in x]
     return {"links": links, "addrs": addrs, "routes": routes, "nft": nft}
