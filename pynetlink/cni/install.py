@@ -27,7 +27,7 @@ run({type!r})
 
 def search_paths() -> list[str]:
     """The sys.path entries a plugin needs without ``site``."""
-    import _cffi_backend  # type: ignore[import-not-found]
+    import _cffi_backend  # type: ignore[import-untyped,unused-ignore]
     here = Path(__file__).resolve().parent.parent.parent   # the directory holding pynetlink/
     out: list[str] = []
     for p in (str(here), str(Path(_cffi_backend.__file__).resolve().parent)):
