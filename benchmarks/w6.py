@@ -289,6 +289,100 @@ def run_podman(reps: int, log: Callable[[str], None]) -> dict[str, Any]:
     return out
 
 
+def group(module: str) -> str:
+    """pynetlink.<subpackage>, or the top-level name of anything else (stdlib, cffi)."""
+    parts = module.split(".")
+    return ".".join(parts[:2]) if parts[0] == "pynetlink" else parts[0]
+
+
+def run_startup(bindirs: list[Path], tmp: Path, reps: int, log: Callable[[str], None]) -> dict[str, Any]:
+    """Where one pynetlink plugin process spends its time: the interpreter, imports (by package,
+    from ``-X importtime``, minimum over ``reps`` runs) and the rest (the command's own work).
+
+    Calls: VERSION of pynetlink-bridge; ADD and DEL of pynetlink-bridge (in-process IPAM,
+    ipMasq) and of pynetlink-portmap (one port), one container in a throwaway host namespace.
+    Each timed call is repeated under ``-X importtime`` in the same state (undone and redone
+    in between, untimed).
+    """
+    host = ns_add(f"{PREFIX}w6st-H")
+    ctr = f"{PREFIX}w6st-c0"
+    data = Path(tempfile.mkdtemp(dir=tmp))
+    try:
+        ip_batch(None, [f"netns add {ctr}"])
+        rt = Runtime(bindirs, host)
+        net = conflist("pynetlink bridge+ipam+portmap", data)
+        with open(rt.find("pynetlink-bridge")) as f:
+            shebang = f.readline()[2:].split()
+        prev: Any = None
+
+        def call(kind: str, command: str, xi: bool = False) -> tuple[float, dict[str, int]]:
+            nonlocal prev
+            plugin = f"pynetlink-{kind}"
+            conf: dict[str, Any] = {**net["plugins"][0 if kind == "bridge" else 1], "name": net["name"],
+                                    "cniVersion": "1.0.0"}
+            if kind == "portmap":
+                conf["runtimeConfig"] = {"portMappings": [{"hostPort": 20000, "containerPort": 80,
+                                                           "protocol": "tcp"}]}
+                conf["prevResult"] = prev
+            elif command == "DEL":
+                conf["prevResult"] = prev
+            if command == "VERSION":
+                conf = {"cniVersion": "1.0.0"}
+            env = {"PATH": "/usr/bin:/bin", "CNI_COMMAND": command, "CNI_CONTAINERID": "pnlbw6st",
+                   "CNI_NETNS": f"/run/netns/{ctr}", "CNI_IFNAME": "eth0", "CNI_PATH": rt.path}
+            argv = [*shebang, "-X", "importtime", rt.find(plugin)] if xi else [rt.find(plugin)]
+            t0 = time.perf_counter()
+            p = subprocess.run(argv, input=json.dumps(conf).encode(), env=env, capture_output=True,
+                               preexec_fn=rt.enter, timeout=60)
+            t = time.perf_counter() - t0
+            if p.returncode != 0:
+                raise RuntimeError(f"{plugin} {command}: {p.stdout.decode()[-300:]} {p.stderr.decode()[-300:]}")
+            if kind == "bridge" and command == "ADD":
+                prev = json.loads(p.stdout)
+            mods = {}
+            for line in p.stderr.decode().splitlines() if xi else []:
+                if line.startswith("import time:") and "self [us]" not in line:
+                    a, _, name = line[len("import time:"):].split("|")
+                    mods[name.strip()] = int(a)
+            return t, mods
+
+        undo = {"ADD": "DEL", "DEL": "ADD"}
+        steps = [("bridge", "VERSION"), ("bridge", "ADD"), ("portmap", "ADD"), ("portmap", "DEL"), ("bridge", "DEL")]
+        times: dict[str, list[float]] = {}
+        imports: dict[str, dict[str, int]] = {}
+        floor = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            subprocess.run([*shebang, "-c", "pass"], check=True)
+            floor.append(time.perf_counter() - t0)
+            for kind, command in steps:
+                key = f"{kind} {command}"
+                times.setdefault(key, []).append(call(kind, command)[0])
+                if command in undo:
+                    call(kind, undo[command])
+                m = imports.setdefault(key, {})
+                for k, v in call(kind, command, xi=True)[1].items():
+                    m[k] = min(m.get(k, v), v)
+        out: dict[str, Any] = {"interpreter -c pass": summarize(floor)}
+        for key, v in times.items():
+            groups: dict[str, int] = {}
+            for k, us in imports[key].items():
+                groups[group(k)] = groups.get(group(k), 0) + us
+            out[key] = {"wall": summarize(v), "imports_ms": sum(groups.values()) / 1e3,
+                        "modules": len(imports[key]),
+                        "groups_ms": {g: t / 1e3 for g, t in sorted(groups.items(), key=lambda kv: -kv[1])[:12]},
+                        "top_modules_ms": {k: t / 1e3 for k, t in sorted(imports[key].items(),
+                                                                         key=lambda kv: -kv[1])[:10]}}
+            log(f"  W6 start-up {key:16} {statistics.median(v) * 1e3:6.1f} ms; imports "
+                f"{out[key]['imports_ms']:.1f} ms in {out[key]['modules']} modules: " +
+                ", ".join(f"{g} {t:.1f}" for g, t in list(out[key]["groups_ms"].items())[:7]))
+        return out
+    finally:
+        ns_del(ctr)
+        ns_del(host)
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def install_plugins(tmp: Path) -> list[Path]:
     d = tmp / "cni-bin"
     d.mkdir()
@@ -299,7 +393,7 @@ def install_plugins(tmp: Path) -> list[Path]:
 
 
 def run(tmp: Path, log: Callable[[str], None], quick: bool = False, reps: int | None = None,
-        parts: tuple[str, ...] = ("version", "chain", "podman")) -> dict[str, Any]:
+        parts: tuple[str, ...] = ("version", "startup", "chain", "podman")) -> dict[str, Any]:
     """All of W6; the runner's hook (results['w6'])."""
     if not (REF / "bridge").exists():
         return {"error": f"{REF}/bridge missing (apt-get install containernetworking-plugins)"}
@@ -310,6 +404,8 @@ def run(tmp: Path, log: Callable[[str], None], quick: bool = False, reps: int | 
     out: dict[str, Any] = {"n": list(ns), "reps": per_n}
     if "version" in parts:
         out["version"] = run_version(bindirs, 10 if quick else 30, log)
+    if "startup" in parts:
+        out["startup"] = run_startup(bindirs, tmp, 3 if quick else 7, log)
     if "chain" in parts:
         out["chains"] = run_chains(ns, per_n, bindirs, tmp, log)
     if "podman" in parts:
@@ -355,7 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m benchmarks.w6", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="N = 1 and 10, 2 repetitions")
     ap.add_argument("--reps", type=int, default=None)
-    ap.add_argument("--parts", default="version,chain,podman")
+    ap.add_argument("--parts", default="version,startup,chain,podman")
     ap.add_argument("--out", default=None, help="write the JSON here")
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
