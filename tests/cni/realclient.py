@@ -270,19 +270,22 @@ class RealClient:
         return f"172.30.{k}.0/24", f"172.30.{k}.1", f"pnlbr{k}"
 
     def bridge_net(self, name: str, *, portmap: bool = True, version: str = "1.0.0",
-                   extra: Sequence[dict[str, Any]] = (), directory: Path | None = None, **bridge: Any) -> Net:
-        """Write a conflist: pynetlink-bridge + pynetlink-host-local (+ pynetlink-portmap)."""
+                   extra: Sequence[dict[str, Any]] = (), directory: Path | None = None,
+                   types: dict[str, str] | None = None, **bridge: Any) -> Net:
+        """Write a conflist: pynetlink-bridge + pynetlink-host-local (+ pynetlink-portmap), or the
+        plugins ``types`` maps bridge, host-local and portmap to."""
+        t = types or self.types
         subnet, gw, br = self.next_subnet()
         conf: dict[str, Any] = {
-            "type": self.types["bridge"], "bridge": br, "isGateway": True, "ipMasq": True,
+            "type": t["bridge"], "bridge": br, "isGateway": True, "ipMasq": True,
             "hairpinMode": True,
-            "ipam": {"type": self.types["host-local"], "dataDir": str(self.cnifz / "ipam"),
+            "ipam": {"type": t["host-local"], "dataDir": str(self.cnifz / "ipam"),
                      "routes": [{"dst": "0.0.0.0/0"}],
                      "ranges": [[{"subnet": subnet, "gateway": gw}]]}}
         conf.update(bridge)
         plugins = [conf]
         if portmap:
-            plugins.append({"type": self.types["portmap"], "capabilities": {"portMappings": True}})
+            plugins.append({"type": t["portmap"], "capabilities": {"portMappings": True}})
         plugins += list(extra)
         conflist = {"cniVersion": version, "name": name, "plugins": plugins}
         return Net(name, subnet, gw, br, self.write_conflist(conflist, directory), conflist)
