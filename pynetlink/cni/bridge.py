@@ -21,12 +21,12 @@ from typing import Any, Optional
 
 from ..api import Bridge, BridgePort, Handle, Route, Veth
 from ..nft import Nftables
-from . import delegate, hostlocal, masq
+from . import masq
+from .ipam import Ipam
 from .skel import (INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
                    Request, Result)
 
 TYPE = "pynetlink-bridge"
-OURS = hostlocal.TYPE
 FORWARDING = {4: "net/ipv4/ip_forward", 6: "net/ipv6/conf/all/forwarding"}
 
 
@@ -53,13 +53,7 @@ class Conf:
         if mtu is not None and (not isinstance(mtu, int) or isinstance(mtu, bool) or not 68 <= mtu <= 65535):
             raise CNIError(INVALID_CONFIG, f"mtu: {mtu!r} is not an MTU (68..65535)")
         self.mtu: Optional[int] = mtu
-        ipam = c.get("ipam") or {}
-        if not isinstance(ipam, dict):
-            raise CNIError(INVALID_CONFIG, "ipam must be a JSON object")
-        self.ipam_type = str(ipam.get("type") or "")
-        self.in_process = bool(self.ipam_type) and delegate.is_ours(self.ipam_type, req, OURS)
-        # a store we can read (ours or Go's host-local, same layout): DEL and GC find addresses there
-        self.readable_store = self.in_process or self.ipam_type == "host-local"
+        self.ipam = Ipam(req)
         self.host_veth = host_veth_name(req.name, req.container_id, req.ifname)
         # ``capabilities.portMappings`` on the bridge: it maps the ports itself, saving the
         # portmap plugin's process start (see docs/cni.md)
@@ -78,48 +72,6 @@ def host_veth_name(network: str, container_id: str, ifname: str) -> str:
     """``veth`` + 8 hex digits of a hash (CRC-32) of the attachment: the same for its ADD and
     DEL, as random-looking as the reference plugin's ``veth`` + 8 random hex digits."""
     return f"veth{zlib.crc32(f'{network}/{container_id}/{ifname}'.encode()):08x}"
-
-
-# -- IPAM ------------------------------------------------------------------------------------
-def ipam(conf: Conf, req: Request, command: str) -> Optional[Result]:
-    """Run the IPAM for ``command``: in-process for pynetlink-host-local, else exec'd."""
-    if not conf.ipam_type:
-        return None
-    if not conf.in_process:
-        out = delegate.call(conf.ipam_type, command, req)
-        if command == "ADD" and out is None:
-            raise CNIError(INVALID_CONFIG, f"ipam {conf.ipam_type} returned no result")
-        return None if out is None else _from_ipam(out)
-    cfg = hostlocal.parse_config(req)
-    if command == "ADD":
-        return hostlocal.allocate(cfg, req.container_id, req.ifname)
-    if command == "DEL":
-        hostlocal.release(cfg, req.container_id, req.ifname)
-    elif command == "CHECK":
-        hostlocal.HostLocal().check(req)
-    elif command == "GC":
-        hostlocal.gc(cfg, req.valid_attachments)
-    elif command == "STATUS":
-        hostlocal.status(cfg)
-    return None
-
-
-def _from_ipam(out: dict[str, Any]) -> Result:
-    from .skel import from_result
-    return from_result(out)
-
-
-def held_addresses(conf: Conf, req: Request) -> list[str]:
-    """The attachment's addresses (CIDR): from prevResult, else from our IPAM's reservation."""
-    prev = req.prev_result
-    if prev and prev.get("ips"):
-        return [ip["address"] for ip in prev["ips"]]
-    if conf.readable_store:
-        cfg = hostlocal.parse_config(req)
-        nets = [r.subnet for rs in cfg.range_sets for r in rs]
-        return [f"{a}/{next(n.prefixlen for n in nets if a in n)}"
-                for a in hostlocal.held(cfg, req.container_id, req.ifname)]
-    return []
 
 
 # -- the host --------------------------------------------------------------------------------
@@ -239,7 +191,7 @@ class BridgePlugin(Plugin):
     def add(self, req: Request) -> Result:
         conf = Conf(req)
         mac = req.args.get("MAC") or None
-        res = ipam(conf, req, "ADD") or {"ips": [], "routes": [], "dns": {}}
+        res = conf.ipam.run(req, "ADD") or {"ips": [], "routes": [], "dns": {}}
         try:
             return self._add(req, conf, res, mac)
         except BaseException:
@@ -294,7 +246,7 @@ class BridgePlugin(Plugin):
                 with Nftables() as nft:
                     masq.remove(nft, [ip["address"] for ip in res["ips"]])
         finally:
-            ipam(conf, req, "DEL")
+            conf.ipam.run(req, "DEL")
 
     def delete(self, req: Request) -> None:
         conf = Conf(req)
@@ -304,16 +256,16 @@ class BridgePlugin(Plugin):
         with Handle() as h:
             remove_host_veth(h, conf.host_veth)
         if conf.ip_masq:
-            addresses = held_addresses(conf, req)
+            addresses = conf.ipam.addresses(req)
             if addresses:
                 with Nftables() as nft:
                     masq.remove(nft, addresses)
-        ipam(conf, req, "DEL")
+        conf.ipam.run(req, "DEL")
 
     def check(self, req: Request) -> None:
         from .check import check_bridge
         conf = Conf(req)
-        ipam(conf, req, "CHECK")
+        conf.ipam.run(req, "CHECK")
         check_bridge(req, conf)
         if conf.portmap:
             from .portmap import Portmap
@@ -323,19 +275,18 @@ class BridgePlugin(Plugin):
         conf = Conf(req)
         if not os.path.isdir("/sys/class/net") or not os.access("/proc/sys/net", os.R_OK):
             raise CNIError(NOT_AVAILABLE, "no /sys/class/net or /proc/sys/net: cannot manage links")
-        ipam(conf, req, "STATUS")
+        conf.ipam.run(req, "STATUS")
 
     def gc(self, req: Request) -> None:
         conf = Conf(req)
-        ipam(conf, req, "GC")
+        conf.ipam.run(req, "GC")
         if conf.portmap:
             from .portmap import Portmap
             Portmap().gc(req)
-        if conf.ip_masq and conf.readable_store:
-            cfg = hostlocal.parse_config(req)
-            keep = {str(a) for a in hostlocal.Store(cfg.data_dir, cfg.network).reservations()}
+        subnets, keep = conf.ipam.reserved(req)
+        if conf.ip_masq and subnets:
             with Nftables() as nft:
-                masq.gc(nft, [str(r.subnet) for rs in cfg.range_sets for r in rs], keep)
+                masq.gc(nft, subnets, keep)
 
 
 def plugin() -> Plugin:
