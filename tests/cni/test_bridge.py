@@ -297,3 +297,11 @@ def test_ipv6_and_dual_stack(env: Env, container: Callable[[], str]) -> None:
     assert str(ipaddress.ip_address("fd00:cafe::2")) in {
         e for x in nft_json(env.host) if (s := x.get("set")) and s["name"] == "masq6" for e in s.get("elem", [])}
     env.dele(c, ctr, "c1").ok()
+
+
+def test_missing_netns_is_code_4_and_rolled_back(env: Env) -> None:
+    c = conf(env.data_dir)
+    err = env.add(c, "/run/netns/pnl-no-such-ns", "c1").error(4)
+    assert "CNI_NETNS" in err["msg"]
+    assert env.reservations() == {} and env.masqueraded() == set()
+    assert host_veth_name("net1", "c1", "eth0") not in env.host_links()
