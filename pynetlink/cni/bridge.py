@@ -178,6 +178,22 @@ def configure_container(req: Request, res: Result, routes: list[dict[str, Any]])
         return str(view.mac), view.mtu
 
 
+def container_mac(req: Request) -> Optional[str]:
+    """The MAC asked for: ``CNI_ARGS`` ``MAC=`` or ``runtimeConfig.mac`` (capability ``mac``)."""
+    for where, value in (("CNI_ARGS MAC", req.args.get("MAC")), ("runtimeConfig.mac", req.runtime_config.get("mac"))):
+        if not value:
+            continue
+        parts = str(value).split(":")
+        if len(parts) != 6 or not all(len(p) == 2 and all(c in "0123456789abcdefABCDEF" for c in p) for p in parts):
+            raise CNIError(INVALID_ENVIRONMENT if where.startswith("CNI") else INVALID_CONFIG,
+                           f"{where} {value!r} is not a MAC address like 02:42:ac:11:00:02")
+        if int(parts[0], 16) & 1:
+            raise CNIError(INVALID_ENVIRONMENT if where.startswith("CNI") else INVALID_CONFIG,
+                           f"{where} {value!r} is a multicast address: the first octet must be even")
+        return str(value).lower()
+    return None
+
+
 def chained(req: Request, prev: Result) -> Request:
     """``req`` as the next plugin of a chain sees it: ``prevResult`` = ``prev``."""
     from .skel import to_result
@@ -190,7 +206,7 @@ class BridgePlugin(Plugin):
 
     def add(self, req: Request) -> Result:
         conf = Conf(req)
-        mac = req.args.get("MAC") or None
+        mac = container_mac(req)
         res = conf.ipam.run(req, "ADD") or {"ips": [], "routes": [], "dns": {}}
         try:
             return self._add(req, conf, res, mac)
@@ -275,6 +291,12 @@ class BridgePlugin(Plugin):
         conf = Conf(req)
         if not os.path.isdir("/sys/class/net") or not os.access("/proc/sys/net", os.R_OK):
             raise CNIError(NOT_AVAILABLE, "no /sys/class/net or /proc/sys/net: cannot manage links")
+        if conf.ip_masq or conf.portmap:
+            try:
+                with Nftables() as nft:
+                    nft.generation()
+            except OSError as e:
+                raise CNIError(NOT_AVAILABLE, f"nftables is not usable (ipMasq/portMappings need it): {e}") from None
         conf.ipam.run(req, "STATUS")
 
     def gc(self, req: Request) -> None:

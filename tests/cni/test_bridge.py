@@ -305,3 +305,42 @@ def test_missing_netns_is_code_4_and_rolled_back(env: Env) -> None:
     assert "CNI_NETNS" in err["msg"]
     assert env.reservations() == {} and env.masqueraded() == set()
     assert host_veth_name("net1", "c1", "eth0") not in env.host_links()
+
+
+@pytest.mark.parametrize("how", ["cni_args", "runtime_config"])
+def test_bad_mac_is_refused(env: Env, container: Callable[[], str], how: str) -> None:
+    ctr = container()
+    c = conf(env.data_dir)
+    if how == "cni_args":
+        err = env.add(c, ctr, "c1", args="MAC=01:00:5e:00:00:01").error(4)
+    else:
+        err = env.add(dict(c, runtimeConfig={"mac": "zz:00:00:00:00:01"}), ctr, "c1").error(7)
+    assert "MAC" in err["msg"] or "mac" in err["msg"]
+    assert env.reservations() == {}
+
+
+def test_mac_from_runtime_config(env: Env, container: Callable[[], str]) -> None:
+    ctr = container()
+    c = dict(conf(env.data_dir), capabilities={"mac": True}, runtimeConfig={"mac": "02:00:00:aa:bb:cc"})
+    assert env.add(c, ctr, "c1").ok()["interfaces"][2]["mac"] == "02:00:00:aa:bb:cc"
+    env.dele(c, ctr, "c1").ok()
+
+
+def test_force_address(env: Env, container: Callable[[], str]) -> None:
+    subprocess.run(["ip", "-n", env.host, "link", "add", "cni0", "type", "bridge"], check=True)
+    subprocess.run(["ip", "-n", env.host, "addr", "add", "198.51.100.254/24", "dev", "cni0"], check=True)
+    ctr = container()
+    c = conf(env.data_dir)
+    err = env.add(c, ctr, "c1").error(7)
+    assert "already has the address 198.51.100.254/24" in err["msg"] and "forceAddress" in err["details"]
+    assert env.reservations() == {}
+    env.add(dict(c, forceAddress=True), ctr, "c1").ok()
+    br = next(x for x in ns_json(env.host, "addr") if x["ifname"] == "cni0")
+    assert [(a["local"], a["prefixlen"]) for a in br["addr_info"] if a["family"] == "inet"] == [("198.51.100.1", 24)]
+    env.dele(c, ctr, "c1").ok()
+
+
+def test_existing_non_bridge_is_refused(env: Env, container: Callable[[], str]) -> None:
+    subprocess.run(["ip", "-n", env.host, "link", "add", "cni0", "type", "veth", "peer", "name", "cni0p"], check=True)
+    err = env.add(conf(env.data_dir), container(), "c1").error(7)
+    assert "not a bridge" in err["msg"] and env.reservations() == {}
