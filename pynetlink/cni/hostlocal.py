@@ -130,6 +130,10 @@ def parse_config(req: Request) -> Config:
                    for i, s in enumerate(sets))
     for i, s in enumerate(parsed):
         _check_set(s, i)
+    for i in range(len(parsed)):
+        for j in range(i + 1, len(parsed)):
+            if any(_overlap(a, b) for a in parsed[i] for b in parsed[j]):
+                raise _bad("ranges", f"range sets {i} and {j} overlap: each must have addresses of its own")
     routes = ipam.get("routes") or []
     if not isinstance(routes, list) or not all(isinstance(r, dict) and r.get("dst") for r in routes):
         raise _bad("routes", "must be a list of {\"dst\": \"CIDR\", \"gw\": \"address\"}")
@@ -144,12 +148,16 @@ def parse_config(req: Request) -> Config:
                   str(ipam.get("resolvConf") or ""), requested_ips(req))
 
 
+def _overlap(a: Range, b: Range) -> bool:
+    return a.subnet.version == b.subnet.version and a.start <= b.end and b.start <= a.end
+
+
 def _check_set(s: Sequence[Range], i: int) -> None:
     if len({r.subnet.version for r in s}) > 1:
         raise _bad(f"ranges[{i}]", "mixes IPv4 and IPv6 ranges; use one range set per family")
     for a in range(len(s)):
         for b in range(a + 1, len(s)):
-            if s[a].start <= s[b].end and s[b].start <= s[a].end and s[a].subnet.version == s[b].subnet.version:
+            if _overlap(s[a], s[b]):
                 raise _bad(f"ranges[{i}]", f"ranges {s[a]} and {s[b]} overlap")
 
 

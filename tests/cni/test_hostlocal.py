@@ -133,6 +133,7 @@ def ipaddress_like(name: str) -> bool:
      "after rangeEnd"),
     ({"ranges": [[{"subnet": "198.51.100.0/24"}, {"subnet": "fd00::/64"}]]}, "mixes"),
     ({"ranges": [[{"subnet": "198.51.100.0/24"}, {"subnet": "198.51.100.0/25"}]]}, "overlap"),
+    ({"ranges": [[{"subnet": "198.51.100.0/24"}], [{"subnet": "198.51.100.128/25"}]]}, "range sets 0 and 1 overlap"),
     ({"ranges": []}, "no IP ranges"),
     ({"ranges": [{"subnet": "198.51.100.0/24"}]}, "list of range sets"),
     ({"routes": [{"dst": "nowhere"}]}, "routes[0].dst"),
