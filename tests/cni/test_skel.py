@@ -118,3 +118,18 @@ def test_1_0_0_has_no_ip_version_and_1_1_0_keeps_its_fields() -> None:
     v110 = to_result(RESULT, "1.1.0")
     assert v110["interfaces"][0]["mtu"] == 1400 and v110["routes"][0]["mtu"] == 1400
     assert {k: v for k, v in v110.items() if k != "cniVersion"} == RESULT
+
+
+def test_host_local_add_imports_no_netlink(tmp_path: Path) -> None:
+    """IPAM is file work: its ADD loads neither the codec nor rtnetlink nor nftables."""
+    conf = json.dumps({"cniVersion": "1.1.0", "name": "n", "type": PLUGIN,
+                       "ipam": {"type": PLUGIN, "dataDir": str(tmp_path), "ranges": [[{"subnet": "198.51.100.0/24"}]]}})
+    code = ("import sys, io; sys.stdin = io.TextIOWrapper(io.BytesIO(sys.argv[1].encode()));"
+            "from pynetlink.cni import skel\n"
+            "try: skel.run('pynetlink-host-local')\n"
+            "except SystemExit: pass\n"
+            "print(sorted(m for m in sys.modules if m.startswith('pynetlink')), file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-I", "-c", code, conf], capture_output=True, text=True,
+                         env={"CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c1", "CNI_NETNS": "/x", "CNI_IFNAME": "eth0"})
+    assert json.loads(out.stdout)["ips"][0]["address"] == "198.51.100.2/24"
+    assert out.stderr.strip() == "['pynetlink', 'pynetlink.cni', 'pynetlink.cni.hostlocal', 'pynetlink.cni.skel']"
