@@ -207,7 +207,7 @@ class BridgePlugin(Plugin):
     def add(self, req: Request) -> Result:
         conf = Conf(req)
         mac = container_mac(req)
-        res = conf.ipam.run(req, "ADD") or {"ips": [], "routes": [], "dns": {}}
+        res = conf.ipam.run(req, "ADD", converge=True) or {"ips": [], "routes": [], "dns": {}}
         try:
             return self._add(req, conf, res, mac)
         except BaseException:

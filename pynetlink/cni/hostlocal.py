@@ -288,8 +288,30 @@ def _pick(cfg: Config, i: int, rs: Sequence[Range], store: Store, taken: set[Add
                    f"the range (reservations: {store.dir})")
 
 
-def allocate(cfg: Config, container_id: str, ifname: str) -> Result:
-    """Reserve one address per range set for (container, ifname): the IPAM result."""
+def _entry(r: Range, ip: Addr) -> dict[str, Any]:
+    entry: dict[str, Any] = {"address": f"{ip}/{r.subnet.prefixlen}"}
+    if r.gateway is not None:
+        entry["gateway"] = str(r.gateway)
+    return entry
+
+
+def _reuse(cfg: Config, held: Sequence[Addr], plan: Sequence[Optional[Addr]]) -> Optional[list[dict[str, Any]]]:
+    """The result entries of ``held`` if it is one address per range set (as ``plan`` asks)."""
+    out = []
+    for rs, want in zip(cfg.range_sets, plan):
+        hit = [(r, ip) for ip in held for r in rs if ip in r]
+        if len(hit) != 1 or (want is not None and hit[0][1] != want):
+            return None
+        out.append(_entry(*hit[0]))
+    return out if len(out) == len(held) else None
+
+
+def allocate(cfg: Config, container_id: str, ifname: str, *, converge: bool = False) -> Result:
+    """Reserve one address per range set for (container, ifname): the IPAM result.
+
+    An attachment holding addresses already is an error (as Go's host-local), or with
+    ``converge`` (the bridge plugin, after an ADD that was killed) gets the same addresses
+    again."""
     wanted = list(cfg.requested)
     plan: list[Optional[Addr]] = []
     for rs in cfg.range_sets:
@@ -306,23 +328,25 @@ def allocate(cfg: Config, container_id: str, ifname: str) -> Result:
         res = store.reservations()
         held = [ip for ip in _owned(res, container_id, ifname)
                 if any(ip in r for rs in cfg.range_sets for r in rs)]
-        if held:
+        again = _reuse(cfg, held, plan) if held and converge else None
+        if held and again is None and converge:
+            for ip in held:
+                store.release(ip)
+                del res[ip]
+        elif held and again is None:
             raise CNIError(INVALID_CONFIG, f"{held[0]} is already reserved for container {container_id} "
                            f"interface {ifname}: DEL it first (no duplicate allocation)")
         got: list[Addr] = []
         try:
-            for i, rs in enumerate(cfg.range_sets):
+            for i, rs in enumerate(cfg.range_sets if again is None else ()):
                 r, ip = _pick(cfg, i, rs, store, set(res), container_id, ifname, plan[i])
                 got.append(ip)
-                entry: dict[str, Any] = {"address": f"{ip}/{r.subnet.prefixlen}"}
-                if r.gateway is not None:
-                    entry["gateway"] = str(r.gateway)
-                ips.append(entry)
+                ips.append(_entry(r, ip))
         except BaseException:
             for ip in got:
                 store.release(ip)
             raise
-    out: Result = {"ips": ips, "routes": [dict(r) for r in cfg.routes], "dns": resolv_conf(cfg.resolv_conf)}
+    out: Result = {"ips": ips if again is None else again, "routes": [dict(r) for r in cfg.routes], "dns": resolv_conf(cfg.resolv_conf)}
     return out
 
 

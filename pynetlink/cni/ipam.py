@@ -29,8 +29,10 @@ class Ipam:
         # a store with host-local's layout we can read (ours, or Go's host-local)
         self.readable_store = self.in_process or self.type == "host-local"
 
-    def run(self, req: Request, command: str) -> Optional[Result]:
-        """``command`` on the IPAM; the result of ADD (1.1.0 shape), else None."""
+    def run(self, req: Request, command: str, *, converge: bool = False) -> Optional[Result]:
+        """``command`` on the IPAM; the result of ADD (1.1.0 shape), else None. ``converge``:
+        an ADD for an attachment that holds addresses (a killed ADD) gets them again
+        (in-process only; a foreign IPAM decides itself)."""
         if not self.type:
             return None
         if not self.in_process:
@@ -39,7 +41,7 @@ class Ipam:
                 raise CNIError(INVALID_CONFIG, f"ipam {self.type} returned no result")
             return None if out is None else from_result(out)
         if command == "ADD":
-            return hostlocal.HostLocal().add(req)
+            return hostlocal.allocate(hostlocal.parse_config(req), req.container_id, req.ifname, converge=converge)
         {"DEL": hostlocal.HostLocal().delete, "CHECK": hostlocal.HostLocal().check,
          "GC": hostlocal.HostLocal().gc, "STATUS": hostlocal.HostLocal().status}[command](req)
         return None

@@ -152,18 +152,22 @@ def test_sigkill_during_add_then_del_and_add_converge(env: Env, container: Calla
     env.dele(c, ctr, "c1").ok()
 
 
-def test_sigkill_then_add_again_without_del(env: Env, container: Callable[[], str]) -> None:
+@pytest.mark.parametrize("delay", [0.1, 0.2, 0.35])
+def test_sigkill_then_add_again_without_del(env: Env, container: Callable[[], str], delay: float) -> None:
+    """A runtime retrying the ADD (no DEL between) converges: same address, one veth."""
     ctr = container()
     c = conf(env.data_dir)
-    for delay in (0.1, 0.2, 0.35):
-        proc = spawn(env.exe, "ADD", c, **env.kw(ctr, "c1", "eth0"))
-        time.sleep(delay)
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        env.dele(c, ctr, "c1").ok()
-    env.add(c, ctr, "c1").ok()
-    assert len(env.reservations()) == 1
+    proc = spawn(env.exe, "ADD", c, **env.kw(ctr, "c1", "eth0"))
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    held = env.reservations()
+    res = env.add(c, ctr, "c1").ok()     # a leftover veth (and its container end) is replaced
+    assert list(env.reservations()) == [res["ips"][0]["address"].split("/")[0]]
+    assert not held or list(held) == list(env.reservations())
+    assert traffic.ping(name_of(ctr), "198.51.100.1")
     env.dele(c, ctr, "c1").ok()
+    assert env.reservations() == {} and env.masqueraded() == set()
 
 
 def test_30_concurrent_adds_and_dels(env: Env, make_netns: Callable[..., Any]) -> None:
