@@ -23,7 +23,7 @@ from ..api import Bridge, BridgePort, Handle, Route, Veth
 from ..nft import Nftables
 from . import masq
 from .ipam import Ipam
-from .skel import (INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
+from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
                    Request, Result)
 
 TYPE = "pynetlink-bridge"
@@ -55,6 +55,7 @@ class Conf:
         self.mtu: Optional[int] = mtu
         self.ipam = Ipam(req)
         self.host_veth = host_veth_name(req.name, req.container_id, req.ifname)
+        self.alias = f"pynetlink-cni {req.name}/{req.container_id}/{req.ifname}"[:255]
         # ``capabilities.portMappings`` on the bridge: it maps the ports itself, saving the
         # portmap plugin's process start (see docs/cni.md)
         caps = c.get("capabilities") or {}
@@ -130,14 +131,28 @@ def gateway_addresses(h: Handle, conf: Conf, ips: list[dict[str, Any]]) -> None:
         have.append((0, want))
 
 
-def remove_host_veth(h: Handle, name: str) -> bool:
+def remove_host_veth(h: Handle, conf: Conf) -> bool:
+    """Delete the attachment's host veth (its container end goes with it) if it is there and
+    carries the attachment's alias; a link of that name owned by another attachment (a hash
+    collision) is left alone. Returns whether one was deleted."""
     try:
-        h.links.delete(name)
+        view = h.links.get(conf.host_veth)
+        if view.alias is not None and view.alias != conf.alias:
+            return False
+        h.links.delete(conf.host_veth)
         return True
     except (FileNotFoundError, OSError) as e:
         if getattr(e, "errno", None) in (errno.ENODEV, errno.ENOENT):
             return False
         raise
+
+
+def _exists(h: Handle, name: str) -> bool:
+    try:
+        h.links.get(name)
+        return True
+    except FileNotFoundError:
+        return False
 
 
 def routes_of(res: Result, conf: Conf) -> list[dict[str, Any]]:
@@ -219,16 +234,23 @@ class BridgePlugin(Plugin):
         routes = routes_of(res, conf)
         with Handle() as h:
             br = ensure_bridge(h, conf)
-            remove_host_veth(h, conf.host_veth)           # left by an ADD that was killed
+            remove_host_veth(h, conf)                     # left by an ADD that was killed
             try:
+                # alias and hairpin after the create, not with it: pynetlink sends those as
+                # follow-up messages by name, which would reach another link of that name
                 h.links.create(Veth(conf.host_veth, peer=req.ifname, peer_netns=req.netns, master=conf.bridge,
-                                    mtu=conf.mtu, peer_mtu=conf.mtu, peer_mac=mac,
-                                    port=BridgePort(hairpin=True) if conf.hairpin else None), up=True)
+                                    mtu=conf.mtu, peer_mtu=conf.mtu, peer_mac=mac), up=True)
             except FileExistsError:
+                if _exists(h, conf.host_veth):
+                    raise CNIError(INTERNAL, f"host interface {conf.host_veth} belongs to another attachment "
+                                   "(a name hash collision)", "rename the container's interface (CNI_IFNAME)") from None
                 raise CNIError(INVALID_ENVIRONMENT, f"the container already has an interface named "
                                f"{req.ifname} (CNI_IFNAME)", f"netns {req.netns}") from None
             except FileNotFoundError:
                 raise CNIError(INVALID_ENVIRONMENT, f"CNI_NETNS {req.netns} does not exist") from None
+            h.links.set(conf.host_veth, alias=conf.alias)
+            if conf.hairpin:
+                h.links.set_port(conf.host_veth, BridgePort(hairpin=True))
             if conf.is_gw:
                 gateway_addresses(h, conf, ips)
                 for v in {ipaddress.ip_interface(ip["address"]).version for ip in ips}:
@@ -257,7 +279,7 @@ class BridgePlugin(Plugin):
                 from .portmap import Portmap
                 Portmap().delete(req)
             with Handle() as h:
-                remove_host_veth(h, conf.host_veth)
+                remove_host_veth(h, conf)
             if conf.ip_masq and res.get("ips"):
                 with Nftables() as nft:
                     masq.remove(nft, [ip["address"] for ip in res["ips"]])
@@ -270,7 +292,7 @@ class BridgePlugin(Plugin):
             from .portmap import Portmap
             Portmap().delete(req)
         with Handle() as h:
-            remove_host_veth(h, conf.host_veth)
+            remove_host_veth(h, conf)
         if conf.ip_masq:
             addresses = conf.ipam.addresses(req)
             if addresses:

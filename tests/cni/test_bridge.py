@@ -348,3 +348,17 @@ def test_existing_non_bridge_is_refused(env: Env, container: Callable[[], str]) 
     subprocess.run(["ip", "-n", env.host, "link", "add", "cni0", "type", "veth", "peer", "name", "cni0p"], check=True)
     err = env.add(conf(env.data_dir), container(), "c1").error(7)
     assert "not a bridge" in err["msg"] and env.reservations() == {}
+
+
+def test_a_veth_of_another_attachment_is_never_deleted(env: Env, container: Callable[[], str]) -> None:
+    """The host veth name is a hash: on a collision the other attachment's link (its alias
+    says whose it is) survives our ADD and DEL."""
+    name = host_veth_name("net1", "c1", "eth0")
+    subprocess.run(["ip", "-n", env.host, "link", "add", name, "type", "veth", "peer", "name", "otherp"], check=True)
+    subprocess.run(["ip", "-n", env.host, "link", "set", name, "alias", "pynetlink-cni net1/other/eth0"], check=True)
+    ctr = container()
+    c = conf(env.data_dir)
+    err = env.add(c, ctr, "c1").error(999)
+    assert "another attachment" in err["msg"]
+    env.dele(c, ctr, "c1").ok()
+    assert name in env.host_links() and env.reservations() == {}
