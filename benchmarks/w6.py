@@ -38,25 +38,37 @@ from .common import netns_alive
 
 REF = Path("/usr/lib/cni")
 SUBNET, GATEWAY, BRIDGE = "172.17.0.0/16", "172.17.0.1", "pnlbr0"
-CHAINS = {   # name -> (bridge type, IPAM type, portmap type or None)
+CHAINS = {   # name -> (bridge type, IPAM type, portmap type, None or IN_PROCESS)
     "pynetlink bridge+ipam": ("pynetlink-bridge", "pynetlink-host-local", None),
     "reference bridge+ipam": ("bridge", "host-local", None),
     "pynetlink bridge+ipam+portmap": ("pynetlink-bridge", "pynetlink-host-local", "pynetlink-portmap"),
+    "pynetlink bridge+ipam, ports in-process": ("pynetlink-bridge", "pynetlink-host-local", "in-process"),
     "reference bridge+ipam+portmap": ("bridge", "host-local", "portmap"),
 }
+IN_PROCESS = "in-process"   # pynetlink-bridge with capabilities.portMappings: one process per ADD/DEL
 PAIRS = [("pynetlink bridge+ipam", "reference bridge+ipam"),
-         ("pynetlink bridge+ipam+portmap", "reference bridge+ipam+portmap")]
+         ("pynetlink bridge+ipam+portmap", "reference bridge+ipam+portmap"),
+         ("pynetlink bridge+ipam, ports in-process", "reference bridge+ipam+portmap")]
+
+
+def has_ports(chain: str) -> bool:
+    return CHAINS[chain][2] is not None
 
 
 def conflist(chain: str, data_dir: Path, name: str = "pnlb-w6", bridge: str = BRIDGE,
              subnet: str = SUBNET, gateway: str = GATEWAY) -> dict[str, Any]:
+    """The chain's conflist; pynetlink's port records go to ``data_dir``/portmap (not /run)."""
     b, ipam, pm = CHAINS[chain]
     plugins: list[dict[str, Any]] = [
         {"type": b, "bridge": bridge, "isGateway": True, "ipMasq": True,
          "ipam": {"type": ipam, "dataDir": str(data_dir), "routes": [{"dst": "0.0.0.0/0"}],
                   "ranges": [[{"subnet": subnet, "gateway": gateway}]]}}]
-    if pm:
-        plugins.append({"type": pm, "capabilities": {"portMappings": True}})
+    state = {"stateDir": str(data_dir / "portmap")}
+    if pm == IN_PROCESS:
+        plugins[0].update(capabilities={"portMappings": True}, **state)
+    elif pm:
+        plugins.append({"type": pm, "capabilities": {"portMappings": True},
+                        **(state if pm.startswith("pynetlink-") else {})})
     return {"cniVersion": "1.0.0", "name": name, "plugins": plugins}
 
 
@@ -156,6 +168,8 @@ def verify_deleted(host: str, data: Path) -> None:
     assert not ports, f"{len(ports)} ports left on the bridge"
     left = [p.name for p in data.rglob("*") if p.name[:1].isdigit()]
     assert not left, f"reservations left: {left[:5]}"
+    records = [p.name for p in (data / "portmap").rglob("*") if p.is_file()]
+    assert not records, f"port mapping records left: {records[:5]}"
 
 
 def summarize(values: list[float]) -> dict[str, float]:
@@ -262,7 +276,7 @@ def run_podman(reps: int, log: Callable[[str], None]) -> dict[str, Any]:
                 if conf is not None:
                     rc.write_conflist(conf)
                     opts = ["--network", conf["name"]]
-                    if "portmap" in name:
+                    if has_ports(name):
                         opts += ["-p", "18080:80"]
                 t0 = time.perf_counter()
                 r = rc.pm("run", "--rm", *opts, "--rootfs", str(rc.rootfs), "/bin/true", check=False, plain=True)

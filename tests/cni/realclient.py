@@ -285,10 +285,17 @@ class RealClient:
         conf.update(bridge)
         plugins = [conf]
         if portmap:
-            plugins.append({"type": t["portmap"], "capabilities": {"portMappings": True}})
+            plugins.append(self.portmap_conf(t["portmap"]))
         plugins += list(extra)
         conflist = {"cniVersion": version, "name": name, "plugins": plugins}
         return Net(name, subnet, gw, br, self.write_conflist(conflist, directory), conflist)
+
+    def portmap_conf(self, type_: str) -> dict[str, Any]:
+        """A portmap entry; pynetlink's keeps its records in the tree, not in /run/pynetlink."""
+        conf: dict[str, Any] = {"type": type_, "capabilities": {"portMappings": True}}
+        if type_.startswith("pynetlink-"):
+            conf["stateDir"] = str(self.cnifz / "portmap")
+        return conf
 
     def write_conflist(self, conflist: dict[str, Any], directory: Path | None = None) -> Path:
         path = (directory or self.cnifz / "net.d") / f"{conflist['name']}.conflist"
@@ -528,6 +535,7 @@ def holder_clean_fixture(realclient: RealClient) -> Iterator[Snapshot]:
     """Per test: after it, none of its containers remains and nothing of theirs in the holder ns."""
     rc = realclient
     before = rc.snapshot()
+    confs = set((rc.cnifz / "net.d").iterdir())
     since = time.time() - 0.001
     yield before
     left = rc.containers()
@@ -542,6 +550,9 @@ def holder_clean_fixture(realclient: RealClient) -> Iterator[Snapshot]:
         wait_for(settled, timeout=30, what="the holder ns to lose the test's containers")
     except AssertionError:
         pass
+    # the test's networks go (podman VERSIONs every plugin of every conflist on each command)
+    for f in set((rc.cnifz / "net.d").iterdir()) - confs:
+        f.unlink()
     assert not left, f"the test left containers: {left}"
     assert not problems, "left in the holder namespace:\n" + "\n".join(problems)
 

@@ -255,6 +255,8 @@ def test_podman_created_network_switched(realclient: RealClient, holder_clean: A
         assert types == ["bridge", "portmap", "firewall", "tuning"], types
         for p in conf["plugins"]:
             p["type"] = rc.types.get(p["type"], p["type"])
+            if p["type"] == "pynetlink-portmap":
+                p["stateDir"] = str(rc.cnifz / "portmap")
             if "ipam" in p:
                 p["ipam"]["type"] = rc.types[p["ipam"]["type"]]
         rc.write_conflist(conf)
