@@ -4,8 +4,8 @@ Config (as the reference ``macvlan``): ``master`` (default: the interface of the
 default route), ``mode`` (bridge, private, vepa, passthru; default bridge), ``mtu`` (0 or absent:
 the parent's), ``linkInContainer`` (``master`` lives in the container namespace), ``ipam``
 (optional: without it the link is only brought up). The MAC comes from ``CNI_ARGS`` ``MAC=``
-or ``runtimeConfig.mac``. The link is created directly inside the container namespace under
-``CNI_IFNAME`` (one request, no temporary name), then configured with the IPAM result.
+or ``runtimeConfig.mac``. The link is created directly inside the container namespace under a
+temporary name, renamed ``CNI_IFNAME`` there, then configured with the IPAM result.
 
 ``SubLink`` holds what macvlan and ipvlan share; ``pynetlink.cni.ipvlan`` subclasses it.
 """
@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import os
 from dataclasses import dataclass
-from typing import Any
 
 from ..api import Handle, Link, Macvlan, Route
 from ..errors import NetlinkError
 from ..transport import NetNS, run_in
+from .ipam import Ipam
 from .skel import INVALID_CONFIG, UNKNOWN_CONTAINER, CNIError, Plugin, Request, Result
 
 MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
@@ -32,7 +33,7 @@ class Options:
     mtu: int | None
     mac: str | None
     in_container: bool
-    ipam: dict[str, Any] | None
+    ipam: Ipam
 
 
 def _netns(path: str) -> NetNS:
@@ -67,11 +68,7 @@ class SubLink(Plugin):
         in_ctr = c.get("linkInContainer", False)
         if not isinstance(in_ctr, bool):
             raise CNIError(INVALID_CONFIG, f"{self.kind}: \"linkInContainer\" must be true or false")
-        conf_ipam = c.get("ipam")
-        if conf_ipam is not None and not isinstance(conf_ipam, dict):
-            raise CNIError(INVALID_CONFIG, f"{self.kind}: \"ipam\" must be a JSON object")
-        return Options(master, mode, mtu or None, self.mac_of(req), in_ctr,
-                       conf_ipam if conf_ipam and conf_ipam.get("type") else None)
+        return Options(master, mode, mtu or None, self.mac_of(req), in_ctr, Ipam(req))
 
     def mac_of(self, req: Request) -> str | None:
         """The MAC asked for: runtimeConfig.mac, else CNI_ARGS MAC."""
@@ -80,11 +77,12 @@ class SubLink(Plugin):
             return None
         try:
             text = str(mac).lower()
-            if len(bytes.fromhex(text.replace(":", ""))) != 6 or text.count(":") != 5:
+            raw = bytes.fromhex(text.replace(":", ""))
+            if len(raw) != 6 or text.count(":") != 5 or raw[0] & 1:     # unicast only
                 raise ValueError
         except ValueError:
-            raise CNIError(INVALID_CONFIG, f"{self.kind}: MAC {mac!r} is not a MAC address like "
-                           "0a:58:c6:33:64:02") from None
+            raise CNIError(INVALID_CONFIG, f"{self.kind}: MAC {mac!r} is not a unicast MAC address "
+                           "like 0a:58:c6:33:64:02") from None
         return text
 
     def spec(self, o: Options, ifname: str, netns: NetNS | None) -> Link:
@@ -96,7 +94,7 @@ class SubLink(Plugin):
         ns = _netns(req.netns)
         o = self.create(req, o, ns)
         try:
-            res = ipam.add(req, o.ipam) if o.ipam else {"ips": [], "routes": [], "dns": {}}
+            res = o.ipam.run(req, "ADD") or {"ips": [], "routes": [], "dns": {}}
         except BaseException:
             self.remove(ns, req.ifname)
             raise
@@ -104,7 +102,7 @@ class SubLink(Plugin):
             mac = configure(ns, req.ifname, res, self.kind)
         except BaseException:
             self.remove(ns, req.ifname)
-            ipam.delete(req, o.ipam) if o.ipam else None
+            o.ipam.run(req, "DEL")
             raise
         iface = {"name": req.ifname, "mac": mac, "sandbox": req.netns}
         ips = [dict(ip, interface=0) for ip in res.get("ips") or []]
@@ -125,14 +123,21 @@ class SubLink(Plugin):
                 raise CNIError(INVALID_CONFIG, f"{self.kind}: mtu {o.mtu} is larger than master {master}'s "
                                f"MTU {parent.mtu}", f"\"mtu\" must be in 0..{parent.mtu}")
             o = Options(master, o.mode, o.mtu, o.mac, o.in_container, o.ipam)
+            tmp = f"pnl{os.urandom(5).hex()}"          # kernels before 6.x refuse a name the host has
             try:
-                h.links.create(self.spec(o, req.ifname, None if o.in_container else ns))
-            except FileExistsError:
-                raise CNIError(INVALID_CONFIG, f"container already has an interface named {req.ifname}",
-                               "pass another CNI_IFNAME") from None
+                h.links.create(self.spec(o, tmp, None if o.in_container else ns))
             except NetlinkError as e:
                 raise CNIError(IO_FAILURE_CODE, f"{self.kind}: creating {req.ifname} on {master} "
                                f"(mode {o.mode}) failed: {e}") from None
+        with Handle(ns) as c:
+            try:
+                c.links.set(tmp, name=req.ifname)
+            except BaseException as e:
+                c.links.delete(tmp)
+                if isinstance(e, FileExistsError):
+                    raise CNIError(INVALID_CONFIG, f"container already has an interface named "
+                                   f"{req.ifname}", "pass another CNI_IFNAME") from None
+                raise
         return o
 
     def remove(self, ns: NetNS, ifname: str) -> bool:
@@ -147,9 +152,7 @@ class SubLink(Plugin):
             return False
 
     def delete(self, req: Request) -> None:
-        conf = self.options(req).ipam
-        if conf:
-            ipam.delete(req, conf)
+        self.options(req).ipam.run(req, "DEL")
         if not req.netns:
             return                                         # the container (and its link) is gone
         try:
@@ -163,8 +166,7 @@ class SubLink(Plugin):
         prev = req.prev_result
         if prev is None:
             raise CNIError(INVALID_CONFIG, f"{self.kind}: CHECK needs prevResult")
-        if o.ipam:
-            ipam.check(req, o.ipam)
+        o.ipam.run(req, "CHECK")
         ns = _netns(req.netns)
         with Handle(None if not o.in_container else ns) as h:
             master = o.master or default_interface(h, self.kind)
@@ -176,15 +178,11 @@ class SubLink(Plugin):
 
     def gc(self, req: Request) -> None:
         """The IPAM's GC (``cni.dev/valid-attachments``); links die with their containers."""
-        conf = self.options(req).ipam
-        if conf:
-            ipam.gc(req, conf)
+        self.options(req).ipam.run(req, "GC")
 
     def status(self, req: Request) -> None:
         """Ready when the IPAM is (the master is looked up at ADD)."""
-        conf = self.options(req).ipam
-        if conf:
-            ipam.status(req, conf)
+        self.options(req).ipam.run(req, "STATUS")
 
 
 def _exists(h: Handle, name: str) -> bool:
@@ -271,57 +269,6 @@ def check_inside(ns: NetNS, ifname: str, kind: str, mode: str, prev: Result) -> 
             key = str(dst) if dst.prefixlen else "default"
             if not any(d == key for d, _ in routes):
                 raise CNIError(INVALID_CONFIG, f"{kind}: the route to {r['dst']} of prevResult is missing")
-
-
-class _Delegate:
-    """TEMPORARY: exec the IPAM plugin (replaced by the shared IPAM helper)."""
-
-    def _exec(self, req: Request, conf: dict[str, Any], command: str) -> Any:
-        import json
-        import os
-        exe = next((os.path.join(d, conf["type"]) for d in req.path
-                    if os.access(os.path.join(d, conf["type"]), os.X_OK)), None)
-        if exe is None:
-            raise CNIError(INVALID_CONFIG, f"IPAM plugin {conf['type']!r} not found in CNI_PATH")
-        env = dict(req.env, CNI_COMMAND=command)
-        rin, win = os.pipe()
-        rout, wout = os.pipe()
-        pid = os.posix_spawn(exe, [exe], env, file_actions=[
-            (os.POSIX_SPAWN_DUP2, rin, 0), (os.POSIX_SPAWN_DUP2, wout, 1),
-            (os.POSIX_SPAWN_CLOSE, win), (os.POSIX_SPAWN_CLOSE, rout)])
-        os.close(rin)
-        os.close(wout)
-        os.write(win, req.stdin)
-        os.close(win)
-        chunks = []
-        while chunk := os.read(rout, 65536):
-            chunks.append(chunk)
-        os.close(rout)
-        _, status = os.waitpid(pid, 0)
-        out = json.loads(b"".join(chunks)) if b"".join(chunks).strip() else None
-        if os.waitstatus_to_exitcode(status) != 0:
-            err = out if isinstance(out, dict) else {}
-            raise CNIError(int(err.get("code", 999)), str(err.get("msg", "IPAM failed")), str(err.get("details", "")))
-        return out
-
-    def add(self, req: Request, conf: dict[str, Any]) -> Result:
-        from .skel import from_result
-        return from_result(self._exec(req, conf, "ADD"))
-
-    def delete(self, req: Request, conf: dict[str, Any]) -> None:
-        self._exec(req, conf, "DEL")
-
-    def check(self, req: Request, conf: dict[str, Any]) -> None:
-        self._exec(req, conf, "CHECK")
-
-    def gc(self, req: Request, conf: dict[str, Any]) -> None:
-        self._exec(req, conf, "GC")
-
-    def status(self, req: Request, conf: dict[str, Any]) -> None:
-        self._exec(req, conf, "STATUS")
-
-
-ipam = _Delegate()
 
 
 def plugin() -> Plugin:

@@ -18,6 +18,7 @@ import fnmatch
 import json
 import re
 import subprocess
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
@@ -73,6 +74,34 @@ class Raw:
 def raw_state(ns: NetNS, with_nft: bool = False) -> Raw:
     routes = ip_j(ns, "-4", "route", "show", "table", "all") + ip_j(ns, "-6", "route", "show", "table", "all")
     return Raw(ip_j(ns, "link", "show"), ip_j(ns, "addr", "show"), routes, nft_j(ns) if with_nft else [])
+
+
+def settled(ns: NetNS, with_nft: bool = False, timeout: float = 3.0) -> Raw:
+    """``raw_state`` once the kernel has stopped changing it on its own (carrier, IPv6
+    link-local addresses and their routes appear asynchronously after a link goes up)."""
+    deadline = time.monotonic() + timeout
+    last = raw_state(ns, with_nft)
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        now = raw_state(ns, with_nft)
+        if _stable(now) == _stable(last) and _up_done(now):
+            return now
+        last = now
+    return last
+
+
+def _up_done(r: Raw) -> bool:
+    """Every link set up has its carrier and its IPv6 link-local address (linkwatch and
+    addrconf do that up to a second after the link went up)."""
+    ll = {x["ifname"] for x in r.addrs for a in x.get("addr_info", []) if a["local"].startswith("fe80:")}
+    return all("LOWER_UP" in x["flags"] and x["ifname"] in ll
+               for x in r.links if "UP" in x["flags"] and "LOOPBACK" not in x["flags"])
+
+
+def _stable(r: Raw) -> str:
+    return json.dumps([[{k: v for k, v in x.items() if k != "stats64"} for x in r.links],
+                       [[(a["local"], a.get("tentative")) for a in x.get("addr_info", [])] for x in r.addrs],
+                       [_route_key(x) for x in r.routes], r.nft], sort_keys=True)
 
 
 @dataclass
@@ -278,9 +307,9 @@ class Harness:
             ctr_setup(ctr)
         conf = with_datadir(conf, self.tmp / f"ipam{self._runs}")
         e = Env(netns=ctr.path, **env)
-        host_before, ctr_before = raw_state(host, with_nft), raw_state(ctr)
+        host_before, ctr_before = settled(host, with_nft), settled(ctr)
         add = exec_plugin(host, self.plugins, ptype, "ADD", conf, e)
-        host_after, ctr_after = raw_state(host, with_nft), raw_state(ctr)
+        host_after, ctr_after = settled(host, with_nft), settled(ctr)
         known = dict(macs)
         for link in host_before.links:
             if link.get("address"):

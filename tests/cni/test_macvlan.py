@@ -223,6 +223,7 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
     "mtu not a number": ({"mtu": "big"}, "mtu"),
     "master not a string": ({"master": 7}, "master"),
     "bad MAC": ({"runtimeConfig": {"mac": "not-a-mac"}}, "not-a-mac"),
+    "multicast MAC": ({"runtimeConfig": {"mac": "01:00:5e:00:00:01"}}, "01:00:5e:00:00:01"),
 }
 
 
