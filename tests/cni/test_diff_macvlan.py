@@ -112,6 +112,7 @@ BAD = {
     "missing-master": {"master": "nosuchif0"},
     "bad-mode": {"mode": "sideways"},
     "mtu-too-big": {"mtu": 9000},
+    "multicast-mac": {"runtimeConfig": {"mac": "01:00:5e:00:00:01"}},
 }
 
 
