@@ -21,7 +21,7 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Mapping
 
 from pynetlink.transport import NetNS
 
@@ -30,6 +30,7 @@ from .invoke import Call, installed, invoke
 
 REFERENCE_DIR = Path("/usr/lib/cni")
 Setup = Callable[[NetNS], None]
+Probe = Callable[[NetNS, NetNS, Any], Any]
 Flat = dict[str, Any]
 
 # link fields compared; everything else of `ip -j -d link` (counters, queues, ids) is noise
@@ -142,14 +143,12 @@ def _mac_class(mac: str | None, known: Mapping[str, str]) -> str | None:
     return known.get(mac, "random" if MAC_RE.match(mac) else mac)
 
 
-def norm_links(raw: Raw, *, skip: set[str], names: Mapping[int, str], other: Mapping[int, str],
-               macs: Mapping[str, str], rename: Mapping[str, str]) -> Flat:
+def norm_links(raw: Raw, *, other: Mapping[int, str], macs: Mapping[str, str],
+               rename: Mapping[str, str]) -> Flat:
     """Links by (renamed) name: kind, flags, mtu, master/parent by name, mode, MAC class."""
     flat: Flat = {}
     for link in raw.links:
         name = rename.get(link["ifname"], link["ifname"])
-        if link["ifname"] in skip:
-            continue
         p = f"links.{name}"
         info = link.get("linkinfo", {})
         flat[f"{p}.kind"] = info.get("info_kind")
@@ -172,12 +171,10 @@ def norm_links(raw: Raw, *, skip: set[str], names: Mapping[int, str], other: Map
     return flat
 
 
-def norm_addrs(raw: Raw, *, skip: set[str], rename: Mapping[str, str]) -> Flat:
+def norm_addrs(raw: Raw, *, rename: Mapping[str, str]) -> Flat:
     """Addresses by interface: prefix, scope, flags; link-local IPv6 (MAC-derived) as 'fe80::/64'."""
     flat: Flat = {}
     for link in raw.addrs:
-        if link["ifname"] in skip:
-            continue
         name = rename.get(link["ifname"], link["ifname"])
         for a in link.get("addr_info", []):
             local = a["local"]
@@ -190,13 +187,11 @@ def norm_addrs(raw: Raw, *, skip: set[str], rename: Mapping[str, str]) -> Flat:
     return flat
 
 
-def norm_routes(raw: Raw, *, skip: set[str], rename: Mapping[str, str]) -> Flat:
+def norm_routes(raw: Raw, *, rename: Mapping[str, str]) -> Flat:
     """Routes keyed by table, type, destination and device; fe80 ones keyed as 'fe80::/64'."""
     flat: Flat = {}
     for r in raw.routes:
         dev = r.get("dev")
-        if dev in skip:
-            continue
         dev = rename.get(dev, dev) if dev else dev
         dst = r.get("dst", "")
         if dst.startswith("fe80::") and dst != "fe80::/64":
@@ -254,9 +249,23 @@ def with_datadir(conf: Mapping[str, Any], datadir: Path) -> dict[str, Any]:
     conf = copy.deepcopy(dict(conf))
     for plugin in conf.get("plugins", [conf]):
         ipam = plugin.get("ipam")
-        if isinstance(ipam, dict) and ipam.get("type", "").endswith("host-local"):
+        if isinstance(ipam, dict) and str(ipam.get("type", "")).endswith("host-local"):
             ipam["dataDir"] = str(datadir)
     return conf
+
+
+OURS = {"bridge", "host-local", "portmap", "macvlan", "ipvlan"}
+
+
+def to_pynetlink(conf: Mapping[str, Any]) -> dict[str, Any]:
+    """``conf`` with every reference plugin type (main, chained, ``ipam``) replaced by pynetlink's."""
+    def swap(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: (f"pynetlink-{v}" if k == "type" and v in OURS else swap(v)) for k, v in x.items()}
+        if isinstance(x, list):
+            return [swap(v) for v in x]
+        return x
+    return swap(copy.deepcopy(dict(conf)))  # type: ignore[no-any-return]
 
 
 class Harness:
@@ -290,77 +299,117 @@ class Harness:
                 pass
         self.made.clear()
 
-    def cycle(self, ptype: str, conf: Mapping[str, Any], setup: Setup | None = None, *,
+    def cycle(self, conf: Mapping[str, Any], setup: Setup | None = None, *,
               env: Mapping[str, str] = {}, check: bool = True, with_nft: bool = False,
-              macs: Mapping[str, str] = {}, keep: bool = False, ctr_setup: Setup | None = None) -> Outcome:
-        """ADD (then CHECK and DEL) of plugin ``ptype`` with ``conf`` in fresh namespaces.
+              macs: Mapping[str, str] = {}, keep: bool = False, ctr_setup: Setup | None = None,
+              probe: Probe | None = None) -> Outcome:
+        """ADD (then CHECK and DEL) of ``conf`` (one plugin's config, or a conflist with
+        ``plugins``: each ADDed in order with the previous result, DELeted in reverse) in
+        fresh namespaces, the plugins found by their ``type`` in the plugin dir.
 
-        ``setup(host)`` prepares the host namespace (a parent link...). ``env``: Env fields
-        (ifname, containerid, args). ``macs``: MAC -> name, for MACs with a meaning ('given').
-        ``keep``: no DEL (the caller inspects and deletes; namespaces go at close).
-        ``ctr_setup(ctr)`` prepares the container namespace (linkInContainer's parent)."""
+        ``setup(host)`` prepares the host namespace (a parent link...), ``ctr_setup(ctr)`` the
+        container's. ``env``: Env fields (ifname, containerid, args). ``macs``: MAC -> name,
+        for MACs with a meaning ('given'). ``probe(host, ctr, result)`` after ADD: its value is
+        compared as ``probe`` (traffic, say). ``keep``: no CHECK/DEL (namespaces go at close)."""
         self._runs += 1
         host, ctr = self.netns("h"), self.netns("c")
         if setup is not None:
             setup(host)
         if ctr_setup is not None:
             ctr_setup(ctr)
-        conf = with_datadir(conf, self.tmp / f"ipam{self._runs}")
+        datadir = self.tmp / f"ipam{self._runs}"
+        conf = with_datadir(conf, datadir)
         e = Env(netns=ctr.path, **env)
         host_before, ctr_before = settled(host, with_nft), settled(ctr)
-        add = exec_plugin(host, self.plugins, ptype, "ADD", conf, e)
+        add = self.chain(host, conf, "ADD", e)
         host_after, ctr_after = settled(host, with_nft), settled(ctr)
         known = dict(macs)
         for link in host_before.links:
             if link.get("address"):
                 known.setdefault(link["address"].lower(), f"host:{link['ifname']}")
         flat = self.normalise(add, host_before, host_after, ctr_after, known, ctr)
+        flat |= {f"ipam.{k}": v for k, v in store(datadir).items()}
+        if probe is not None and add.rc == 0:
+            flat["probe"] = probe(host, ctr, add.json)
         chk = dele = None
         left: list[str] = []
         if add.rc != 0:                     # a failed ADD must leave nothing either
             left = leftovers(host_before, host_after, ctr_before, ctr_after)
         elif not keep:
-            if check:
-                cconf = dict(conf, prevResult=add.json) if conf.get("cniVersion", "0.3.1") not in (
-                    "0.3.0", "0.3.1") else None
-                if cconf is not None:
-                    chk = exec_plugin(host, self.plugins, ptype, "CHECK", cconf, e)
-            dele = exec_plugin(host, self.plugins, ptype, "DEL", dict(conf, prevResult=add.json), e)
+            if check and conf.get("cniVersion") not in ("0.3.0", "0.3.1"):
+                chk = self.chain(host, conf, "CHECK", e, add.json)
+            dele = self.chain(host, conf, "DEL", e, add.json)
             left = leftovers(host_before, raw_state(host, with_nft), ctr_before, raw_state(ctr))
+            left += [f"IPAM store {k}" for k in store(datadir) if not k.endswith(("/lock", "last_reserved_ip.0",
+                                                                                   "last_reserved_ip.1"))]
         return Outcome(add, chk, dele, flat, ctr_after, host_after, left)
+
+    def chain(self, host: NetNS, conf: Mapping[str, Any], command: str, e: Env, prev: Any = None) -> Call:
+        """``command`` through the plugins of ``conf`` as a runtime does (libcni): ADD in
+        order, each given the previous result; CHECK in order and DEL in reverse, each given
+        ``prev``. Stops at the first failure; returns the failing or the last call."""
+        plugins = [{"cniVersion": conf["cniVersion"], "name": conf["name"], **p}
+                   for p in conf.get("plugins", [conf])]
+        if command == "DEL":
+            plugins.reverse()
+        call: Call | None = None
+        for p in plugins:
+            if prev is not None:
+                p["prevResult"] = prev
+            call = exec_plugin(host, self.plugins, p["type"], command, p, e)
+            if call.rc != 0:
+                return call
+            if command == "ADD":
+                prev = call.json
+        assert call is not None
+        return call
 
     @staticmethod
     def normalise(add: Call, host_before: Raw, host_after: Raw, ctr: Raw, macs: Mapping[str, str],
                   ctr_ns: NetNS) -> Flat:
-        """Container state, the host's changes and the result as one flat dict. In the result,
-        the container's path reads '<CNI_NETNS>' and a MAC of a container link 'ctr:NAME'."""
-        hidx, cidx = _index(host_after), _index(ctr)
+        """Container state, the host's changes and the result as one flat dict. New host veths
+        read 'host-veth0', 'host-veth1'... (their names are random in the reference); in the
+        result the container's path reads '<CNI_NETNS>' and a MAC of a link 'ctr:NAME' or
+        'host:NAME'."""
         before = {link["ifname"] for link in host_before.links}
-        # new host links (veth host ends) get stable names: 'host-new0', 'host-new1', ...
-        new = sorted(n for n in hidx.values() if n not in before)
-        rename = {n: f"host-new{i}" for i, n in enumerate(new)}
+        new_veths = sorted(x["ifname"] for x in host_after.links if x["ifname"] not in before
+                           and x.get("linkinfo", {}).get("info_kind") == "veth")
+        rename = {n: f"host-veth{i}" for i, n in enumerate(new_veths)}
+        hidx = {i: rename.get(n, n) for i, n in _index(host_after).items()}
         flat: Flat = {"rc": add.rc}
         if add.rc != 0:
             err = add.json if isinstance(add.json, dict) else {"raw": add.json}
             flat["error.code"] = err.get("code")
             return flat
-        in_ctr = {x["address"].lower(): f"ctr:{x['ifname']}" for x in ctr.links if x.get("address")}
-        flat |= {k: "<CNI_NETNS>" if v == ctr_ns.path else v
-                 for k, v in norm_result(add.json, {**macs, **in_ctr}).items()}
+        named = {x["address"].lower(): f"host:{rename.get(x['ifname'], x['ifname'])}"
+                 for x in host_after.links if x.get("address") and x["ifname"] not in before}
+        named |= {x["address"].lower(): f"ctr:{x['ifname']}" for x in ctr.links if x.get("address")}
+        flat |= {k: "<CNI_NETNS>" if v == ctr_ns.path else rename.get(v, v) if isinstance(v, str) else v
+                 for k, v in norm_result(add.json, {**macs, **named}).items()}
         flat |= {f"ctr.sysctl.{k}": v for k, v in sysctls(ctr_ns, [x["ifname"] for x in ctr.links]).items()}
-        for part in (norm_links(ctr, skip=set(), names=cidx, other=hidx, macs=macs, rename={}),
-                     norm_addrs(ctr, skip=set(), rename={}), norm_routes(ctr, skip=set(), rename={})):
-            flat |= {f"ctr.{k}": v for k, v in part.items()}
-        hb = (norm_links(host_before, skip=set(), names=_index(host_before), other=cidx, macs=macs, rename={})
-              | norm_addrs(host_before, skip=set(), rename={}) | norm_routes(host_before, skip=set(), rename={}))
-        ha = (norm_links(host_after, skip=set(), names=hidx, other=cidx, macs=macs, rename=rename)
-              | norm_addrs(host_after, skip=set(), rename=rename) | norm_routes(host_after, skip=set(), rename=rename))
+        flat |= {f"ctr.{k}": v for k, v in norm_ns(ctr, hidx, macs, {}).items()}
+        hb = norm_ns(host_before, _index(ctr), macs, {})
+        ha = norm_ns(host_after, _index(ctr), macs, rename)
         for k in sorted(set(hb) | set(ha)):
             if hb.get(k) != ha.get(k):
                 flat[f"host.{k}"] = ha.get(k, "<gone>")
         if host_after.nft != host_before.nft:
             flat["host.nft"] = "changed"
         return flat
+
+
+def norm_ns(raw: Raw, other: Mapping[int, str], macs: Mapping[str, str], rename: Mapping[str, str]) -> Flat:
+    """A namespace's links, addresses and routes, normalised (``other``: the peer namespace's
+    ifindex -> name, for links whose parent or peer is there)."""
+    return (norm_links(raw, other=other, macs=macs, rename=rename) | norm_addrs(raw, rename=rename)
+            | norm_routes(raw, rename=rename))
+
+
+def store(datadir: Path) -> dict[str, str]:
+    """An IPAM dataDir's files (host-local's layout) -> content: path relative to the dir."""
+    if not datadir.is_dir():
+        return {}
+    return {str(p.relative_to(datadir)): p.read_text() for p in sorted(datadir.rglob("*")) if p.is_file()}
 
 
 SYSCTLS = ("ipv4/conf/{}/arp_notify", "ipv4/conf/{}/proxy_arp", "ipv4/conf/{}/forwarding",
@@ -438,5 +487,3 @@ def lan_parent(name: str = "eth0", addr: str = "198.51.100.10/24", gw: str | Non
     return setup
 
 
-def iter_paths(flat: Flat, prefix: str) -> Iterator[str]:
-    return (k for k in flat if k.startswith(prefix))

@@ -12,7 +12,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from .diffharness import REFERENCE_DIR, Harness, Outcome, Setup, diff, explain, lan_parent
+from .diffharness import REFERENCE_DIR, Harness, Outcome, Setup, diff, explain, lan_parent, to_pynetlink
 
 pytestmark = pytest.mark.skipif(not (REFERENCE_DIR / "macvlan").exists(),
                                 reason="needs containernetworking-plugins (/usr/lib/cni)")
@@ -44,9 +44,9 @@ def harness(tmp_path: Path) -> Iterator[Harness]:
 
 def both(h: Harness, kind: str, conf: dict[str, Any], setup: Setup | None = None,
          **kw: Any) -> tuple[Outcome, Outcome]:
-    """The same cycle with the reference plugin and with pynetlink's."""
-    ref = h.cycle(kind, dict(conf, type=kind), setup, **kw)
-    ours = h.cycle(f"pynetlink-{kind}", dict(conf, type=f"pynetlink-{kind}"), setup, **kw)
+    """The same cycle with the reference plugins and with pynetlink's (pynetlink-host-local too)."""
+    ref = h.cycle(dict(conf, type=kind), setup, **kw)
+    ours = h.cycle(to_pynetlink(dict(conf, type=kind)), setup, **kw)
     return ref, ours
 
 
