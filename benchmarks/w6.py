@@ -229,18 +229,21 @@ def run_version(bindirs: list[Path], reps: int, log: Callable[[str], None]) -> d
     argv["python -I -S -c pass"] = [sys.executable, "-I", "-S", "-c", "pass"]
     argv["/bin/true"] = ["/bin/true"]
     times: dict[str, list[float]] = {k: [] for k in argv}
+    cpu: dict[str, list[float]] = {k: [] for k in argv}
     names = list(argv)
     for rep in range(reps):
         k = rep % len(names)
         for name in names[k:] + names[:k]:
-            t0 = time.perf_counter()
+            c0, t0 = cpu_children(), time.perf_counter()
             p = subprocess.run(argv[name], input=b'{"cniVersion":"1.0.0"}', env=env, capture_output=True)
-            t = time.perf_counter() - t0
+            t, c = time.perf_counter() - t0, cpu_children() - c0
             if p.returncode == 0 and (name in ("python -I -S -c pass", "/bin/true") or b"supportedVersions" in p.stdout):
                 times[name].append(t)
-    out = {k: summarize(v) for k, v in times.items() if v}
+                cpu[name].append(c)
+    out = {k: {**summarize(v), "cpu": statistics.median(cpu[k])} for k, v in times.items() if v}
     for k, v in out.items():
-        log(f"  W6 VERSION {k:24} {v['median'] * 1e3:6.1f} ms ({v['min'] * 1e3:.1f}-{v['max'] * 1e3:.1f})")
+        log(f"  W6 VERSION {k:24} {v['median'] * 1e3:6.1f} ms ({v['min'] * 1e3:.1f}-{v['max'] * 1e3:.1f}), "
+            f"CPU {v['cpu'] * 1e3:.1f} ms")
     return out
 
 
@@ -447,8 +450,19 @@ def markdown(w6: dict[str, Any]) -> list[str]:
                 lines.append(f"| {name} | failed: {r['errors'][0][:160]} | | | | |")
         lines.append("")
     if w6.get("version"):
-        lines += ["### VERSION call", "", "| plugin | median (min–max) |", "|---|---|"]
-        lines += [f"| {k} | {fmt(v)} |" for k, v in w6["version"].items()]
+        lines += ["### VERSION call", "", "| plugin | median (min–max) | CPU |", "|---|---|---|"]
+        lines += [f"| {k} | {fmt(v)} | {v.get('cpu', 0) * 1e3:.1f} ms |" for k, v in w6["version"].items()]
+        lines.append("")
+    if w6.get("startup"):
+        st = w6["startup"]
+        lines += ["### Where a pynetlink plugin process spends its time", "",
+                  f"Interpreter alone (`-I -S -c pass`): {fmt(st['interpreter -c pass'])}. Imports: sum of "
+                  "`-X importtime` self times, minimum per module over the runs.", "",
+                  "| call | wall | imports | modules | largest import groups (ms) |", "|---|---|---|---|---|"]
+        for k, v in st.items():
+            if isinstance(v, dict) and "imports_ms" in v:
+                groups = ", ".join(f"{g} {t:.1f}" for g, t in list(v["groups_ms"].items())[:6])
+                lines.append(f"| {k} | {fmt(v['wall'])} | {v['imports_ms']:.1f} ms | {v['modules']} | {groups} |")
         lines.append("")
     if w6.get("podman"):
         lines += ["### `podman run --rm ... /bin/true`", "", "| network | median (min–max) |", "|---|---|"]
