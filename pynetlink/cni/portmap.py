@@ -63,10 +63,24 @@ class PortmapNat(DockerNat):
         return tx
 
     def _in_place(self) -> bool:
-        try:
-            return super()._in_place() and self.nft.rules(self.table, "POSTROUTING", family=self.family) == snat_rules()
-        except FileNotFoundError:
-            return False
+        """One GETSET instead of DockerNat's rule dumps: the structure is made in one
+        transaction whose last object is ``hairpin6``, so if that exists, all of it does
+        (a table someone edited by hand is not repaired: delete it to rebuild)."""
+        return self.nft.has_set(self.table, HAIRPIN[6].name, family=self.family)
+
+    def published(self) -> list[Publish]:
+        """The publications, from the four maps only (no dump and decode of the rules)."""
+        out: list[Publish] = []
+        for v in self.versions:
+            for m in self.maps(v)[:2]:
+                try:
+                    elements = self.nft.elements(self.table, m, family=self.family)
+                except FileNotFoundError:
+                    continue
+                for key, value in elements.items():
+                    host_addr = str(key[0]) if len(key) == 3 else None
+                    out.append(Publish(int(key[-1]), str(value[0]), int(value[1]), str(key[-2]), host_addr))
+        return out
 
 
 def snat_rules() -> list[Rule]:
@@ -166,24 +180,24 @@ def _hairpin_key(e: Entry) -> tuple[str, str, str, int]:
     return (e[5], e[3], e[1], e[4])
 
 
+def _key(version: int, host_addr: Optional[str], proto: str, port: int) -> tuple[int, Optional[str], str, int]:
+    return (version, host_addr, proto, port)
+
+
 def unpublish(nat: PortmapNat, items: list[Entry]) -> None:
     """Remove the elements of ``items`` that still point at their container (a port another
     container took since is left alone)."""
     if not items:
         return
-    current = {(p.host_addr, p.proto, p.host_port): (p.to, p.to_port) for p in nat.published()}
+    current = {_key(p.version, p.host_addr, p.proto, p.host_port): (p.to, p.to_port) for p in nat.published()}
     for e in set(items):
-        if current.get((e[0], e[1], e[2])) == (e[3], e[4]):
+        if current.get(_key(ipaddress.ip_address(e[3]).version, e[0], e[1], e[2])) == (e[3], e[4]):
             nat.unpublish(e[2], e[1], e[0])
     for v, s in HAIRPIN.items():
         keys = [_hairpin_key(e) for e in set(items) if ipaddress.ip_address(e[3]).version == v]
         for k in keys:
             with contextlib.suppress(FileNotFoundError):
                 nat.nft.transaction().delete_elements(TABLE, s, [k], family=FAMILY).commit()
-
-
-def _key(version: int, host_addr: Optional[str], proto: str, port: int) -> tuple[int, Optional[str], str, int]:
-    return (version, host_addr, proto, port)
 
 
 def publish(nat: PortmapNat, items: list[Entry]) -> None:
@@ -207,8 +221,20 @@ def publish(nat: PortmapNat, items: list[Entry]) -> None:
                            + " were published by someone else meanwhile") from None
 
 
-def route_localnet(items: list[Entry]) -> None:
-    """``route_localnet=1`` on the host interface routing to each IPv4 container address."""
+def _sysctl_is_1(dev: str) -> bool:
+    try:
+        with open(f"/proc/sys/net/ipv4/conf/{dev}/route_localnet") as f:
+            return f.read().strip() == "1"
+    except OSError:
+        return False
+
+
+def route_localnet(items: list[Entry], prev: Result) -> None:
+    """``route_localnet=1`` on the host interface routing to each IPv4 container address
+    (nothing to do, and no netlink, when prevResult's host interfaces have it already)."""
+    host_ifaces = [i["name"] for i in prev.get("interfaces") or [] if not i.get("sandbox")]
+    if host_ifaces and _sysctl_is_1(host_ifaces[0]):
+        return
     with Handle() as h:
         for to in {e[3] for e in items if ipaddress.ip_address(e[3]).version == 4}:
             route = h.routes.get(to)
@@ -254,7 +280,7 @@ class Portmap(Plugin):
                 tx.commit()
         records.write(req.container_id, req.ifname, items)
         if snat:
-            route_localnet(items)
+            route_localnet(items, prev)
         return prev
 
     def delete(self, req: Request) -> None:
