@@ -16,9 +16,9 @@ reservation even without a netns or a prevResult.
 from __future__ import annotations
 
 import ipaddress
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
-from ..nft import Chain, Ip, Ip6, Masquerade, Meta, Nftables, Return, Rule, Set, Table
+from ..nft import Chain, Ip, Ip6, Masquerade, Meta, NamedSet, Nftables, Return, Rule, Set, Table
 
 TABLE, FAMILY = "pynetlink_cni", "inet"
 CHAIN = Chain("postrouting", "nat", "postrouting", 100)
@@ -67,21 +67,28 @@ def add(nft: Nftables, addresses: Iterable[str]) -> None:
 
 def remove(nft: Nftables, addresses: Sequence[str]) -> None:
     """Remove what ``add`` put in for ``addresses``; what is missing is fine."""
-    steps = []
+    steps: list[tuple[NamedSet, Any]] = []
     for a in addresses:
         i = ipaddress.ip_interface(a)
         masq, skip = SETS[i.version]
         steps += [(masq, str(i.ip)), (skip, (str(i.ip), str(i.network)))]
+    remove_elements(nft, TABLE, FAMILY, steps)
+
+
+def remove_elements(nft: Nftables, table: str, family: str, steps: Sequence[tuple[NamedSet, Any]]) -> None:
+    """Delete (set, key) elements in one transaction; if some were gone already, the rest one
+    by one (a missing element, set or table is fine)."""
+    if not steps:
+        return
     try:
         tx = nft.transaction()
         for s, key in steps:
-            tx.delete_elements(TABLE, s, [key], family=FAMILY)
-        if len(tx):
-            tx.commit()
-    except FileNotFoundError:          # some were gone already: the rest one by one
+            tx.delete_elements(table, s, [key], family=family)
+        tx.commit()
+    except FileNotFoundError:
         for s, key in steps:
             try:
-                nft.transaction().delete_elements(TABLE, s, [key], family=FAMILY).commit()
+                nft.transaction().delete_elements(table, s, [key], family=family).commit()
             except FileNotFoundError:
                 pass
 

@@ -34,6 +34,7 @@ from typing import Any, Optional
 from ..api import Handle
 from ..errors import ExistsError
 from ..nft import DockerNat, Fib, Ip, Ip6, Masquerade, Meta, Nftables, Publish, Rule, Set, Th
+from .masq import remove_elements
 from .skel import INTERNAL, INVALID_CONFIG, CNIError, Plugin, Request, Result
 
 TABLE, FAMILY = "pynetlink_portmap", "inet"
@@ -186,18 +187,18 @@ def _key(version: int, host_addr: Optional[str], proto: str, port: int) -> tuple
 
 def unpublish(nat: PortmapNat, items: list[Entry]) -> None:
     """Remove the elements of ``items`` that still point at their container (a port another
-    container took since is left alone)."""
+    container took since is left alone), in one transaction."""
     if not items:
         return
     current = {_key(p.version, p.host_addr, p.proto, p.host_port): (p.to, p.to_port) for p in nat.published()}
+    steps: list[tuple[Any, Any]] = []
     for e in set(items):
-        if current.get(_key(ipaddress.ip_address(e[3]).version, e[0], e[1], e[2])) == (e[3], e[4]):
-            nat.unpublish(e[2], e[1], e[0])
-    for v, s in HAIRPIN.items():
-        keys = [_hairpin_key(e) for e in set(items) if ipaddress.ip_address(e[3]).version == v]
-        for k in keys:
-            with contextlib.suppress(FileNotFoundError):
-                nat.nft.transaction().delete_elements(TABLE, s, [k], family=FAMILY).commit()
+        v = ipaddress.ip_address(e[3]).version
+        if current.get(_key(v, e[0], e[1], e[2])) == (e[3], e[4]):
+            pub, pub_addr, _, _ = nat.maps(v)
+            steps.append((pub_addr if e[0] else pub, _publish(e).key))
+        steps.append((HAIRPIN[v], _hairpin_key(e)))
+    remove_elements(nat.nft, TABLE, FAMILY, steps)
 
 
 def publish(nat: PortmapNat, items: list[Entry]) -> None:
