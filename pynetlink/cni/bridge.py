@@ -288,16 +288,15 @@ class BridgePlugin(Plugin):
 
     def delete(self, req: Request) -> None:
         conf = Conf(req)
-        if conf.portmap:
-            from .portmap import Portmap
-            Portmap().delete(req)
+        addresses = conf.ipam.addresses(req) if conf.ip_masq else []
+        if conf.portmap or addresses:
+            with Nftables() as nft:                        # one socket for both
+                if conf.portmap:
+                    from .portmap import Portmap
+                    Portmap().delete(req, nft)
+                masq.remove(nft, addresses)
         with Handle() as h:
             remove_host_veth(h, conf)
-        if conf.ip_masq:
-            addresses = conf.ipam.addresses(req)
-            if addresses:
-                with Nftables() as nft:
-                    masq.remove(nft, addresses)
         conf.ipam.run(req, "DEL")
 
     def check(self, req: Request) -> None:

@@ -284,15 +284,16 @@ class Portmap(Plugin):
             route_localnet(items, prev)
         return prev
 
-    def delete(self, req: Request) -> None:
+    def delete(self, req: Request, nft: Optional[Nftables] = None) -> None:
+        """Unpublish what the attachment owns (on ``nft``, else a socket of its own)."""
         records = Records(req)
         items = records.read(req.container_id, req.ifname)
         prev = req.prev_result
         if prev is not None:
             items += entries(req, prev)
         if items:
-            with Nftables() as nft:
-                unpublish(PortmapNat(nft, TABLE, FAMILY), items)
+            with contextlib.nullcontext(nft) if nft is not None else Nftables() as n:
+                unpublish(PortmapNat(n, TABLE, FAMILY), items)
         records.drop(req.container_id, req.ifname)
 
     def check(self, req: Request) -> None:
