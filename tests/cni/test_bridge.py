@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import time
+from pathlib import Path
 from typing import Any, Callable
 
 import pytest
@@ -362,3 +363,21 @@ def test_a_veth_of_another_attachment_is_never_deleted(env: Env, container: Call
     assert "another attachment" in err["msg"]
     env.dele(c, ctr, "c1").ok()
     assert name in env.host_links() and env.reservations() == {}
+
+
+def test_drop_in_under_the_reference_names(host: str, data_dir: Path, container: Callable[[], str],
+                                           tmp_path: Path) -> None:
+    """``install --names reference``: a config written for the Go plugins (type bridge, ipam
+    host-local) runs pynetlink's, the IPAM in-process (its executable is recognised)."""
+    from pynetlink.cni.install import install
+    bindir = tmp_path / "ref"
+    install(bindir, names="reference")
+    ctr = container()
+    c = {"cniVersion": "1.0.0", "name": "net1", "type": "bridge", "bridge": "cni0", "isGateway": True,
+         "ipam": {"type": "host-local", "dataDir": str(data_dir), "ranges": [[{"subnet": SUBNET}]]}}
+    kw = dict(host=host, netns=ctr, container_id="c1", ifname="eth0", path=[bindir])
+    res = invoke(bindir / "bridge", "ADD", c, **kw).ok()
+    assert res["interfaces"][1]["name"] == host_veth_name("net1", "c1", "eth0")       # ours, not Go's
+    assert (data_dir / "net1" / "198.51.100.2").read_bytes() == b"c1\r\neth0"
+    invoke(bindir / "bridge", "DEL", c, **kw).ok()
+    assert not (data_dir / "net1" / "198.51.100.2").exists()
