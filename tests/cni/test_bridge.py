@@ -372,6 +372,7 @@ def test_drop_in_under_the_reference_names(host: str, data_dir: Path, container:
     from pynetlink.cni.install import install
     bindir = tmp_path / "ref"
     install(bindir, names="reference")
+    (bindir / "host-local").chmod(0o644)          # not executable: only in-process can work
     ctr = container()
     c = {"cniVersion": "1.0.0", "name": "net1", "type": "bridge", "bridge": "cni0", "isGateway": True,
          "ipam": {"type": "host-local", "dataDir": str(data_dir), "ranges": [[{"subnet": SUBNET}]]}}
