@@ -81,9 +81,10 @@ def test_check_needs_0_4_0(cni_bin: Path) -> None:
     assert "CHECK" in err["msg"] and err["cniVersion"] == "0.3.1"
 
 
+@pytest.mark.parametrize("version", ["0.3.0", "0.3.1", "0.4.0", "1.0.0"])
 @pytest.mark.parametrize("command", ["STATUS", "GC"])
-def test_status_and_gc_are_no_ops_before_1_1_0(cni_bin: Path, command: str) -> None:
-    conf = {"cniVersion": "1.0.0", "name": "n", "type": PLUGIN, "ipam": {"type": "nonsense"}}
+def test_status_and_gc_are_no_ops_before_1_1_0(cni_bin: Path, command: str, version: str) -> None:
+    conf = {"cniVersion": version, "name": "n", "type": PLUGIN, "ipam": {"type": "nonsense"}}
     assert invoke(cni_bin / PLUGIN, command, conf).ok() is None
 
 
