@@ -193,6 +193,19 @@ def configure_container(req: Request, res: Result, routes: list[dict[str, Any]])
         return str(view.mac), view.mtu
 
 
+def addresses_in_container(req: Request) -> list[str]:
+    """CNI_IFNAME's global addresses in CNI_NETNS (DEL's last resort for a foreign IPAM
+    without prevResult); none if the namespace or interface is gone."""
+    if not req.netns:
+        return []
+    try:
+        with Handle(req.netns) as h:
+            return [f"{a.address}/{a.prefixlen}" for a in h.addresses.dump(req.ifname)
+                    if not ipaddress.ip_address(a.address).is_link_local]
+    except OSError:
+        return []
+
+
 def container_mac(req: Request) -> Optional[str]:
     """The MAC asked for: ``CNI_ARGS`` ``MAC=`` or ``runtimeConfig.mac`` (capability ``mac``)."""
     for where, value in (("CNI_ARGS MAC", req.args.get("MAC")), ("runtimeConfig.mac", req.runtime_config.get("mac"))):
@@ -288,7 +301,7 @@ class BridgePlugin(Plugin):
 
     def delete(self, req: Request) -> None:
         conf = Conf(req)
-        addresses = conf.ipam.addresses(req) if conf.ip_masq else []
+        addresses = (conf.ipam.addresses(req) or addresses_in_container(req)) if conf.ip_masq else []
         if conf.portmap or addresses:
             with Nftables() as nft:                        # one socket for both
                 if conf.portmap:

@@ -382,3 +382,17 @@ def test_drop_in_under_the_reference_names(host: str, data_dir: Path, container:
     assert (data_dir / "net1" / "198.51.100.2").read_bytes() == b"c1\r\neth0"
     invoke(bindir / "bridge", "DEL", c, **kw).ok()
     assert not (data_dir / "net1" / "198.51.100.2").exists()
+
+
+@pytest.mark.skipif(not (REFERENCE_DIR / "static").exists(), reason="no reference static IPAM")
+def test_del_with_foreign_ipam_and_no_prev_result_reads_the_container(env: Env, container: Callable[[], str]) -> None:
+    """With an IPAM whose store we cannot read (static), DEL finds the masqueraded address on
+    the container's interface."""
+    ctr = container()
+    c = conf(env.data_dir, "1.0.0", ipam={"type": "static", "addresses": [{"address": "198.51.100.77/24",
+                                                                           "gateway": "198.51.100.1"}]})
+    del c["ipam"]["ranges"], c["ipam"]["dataDir"]
+    env.add(c, ctr, "c1").ok()
+    assert env.masqueraded() == {"198.51.100.77"}
+    env.dele(c, ctr, "c1").ok()
+    assert env.masqueraded() == set()
