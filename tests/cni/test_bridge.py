@@ -396,3 +396,28 @@ def test_del_with_foreign_ipam_and_no_prev_result_reads_the_container(env: Env, 
     assert env.masqueraded() == {"198.51.100.77"}
     env.dele(c, ctr, "c1").ok()
     assert env.masqueraded() == set()
+
+
+def test_concurrent_adds_and_dels_mixed(env: Env, make_netns: Callable[..., Any]) -> None:
+    """15 DELs of running containers at the same time as 15 ADDs of new ones: afterwards exactly
+    the new ones hold addresses, masquerade elements and bridge ports (no update lost)."""
+    n = 15
+    old = [make_netns("old") for _ in range(n)]
+    new = [make_netns("new") for _ in range(n)]
+    c = conf(env.data_dir)
+    for p in [spawn(env.exe, "ADD", c, **env.kw(ns.path, f"old{i}", "eth0")) for i, ns in enumerate(old)]:
+        Call.of(p, "ADD", timeout=120).ok()
+    procs = []
+    for i in range(n):
+        procs.append(("DEL", spawn(env.exe, "DEL", c, **env.kw(old[i].path, f"old{i}", "eth0"))))
+        procs.append(("ADD", spawn(env.exe, "ADD", c, **env.kw(new[i].path, f"new{i}", "eth0"))))
+    results = [Call.of(p, cmd, timeout=120).ok() for cmd, p in procs]
+    addrs = {r["ips"][0]["address"].split("/")[0] for r in results if r}
+    assert len(addrs) == n
+    assert sorted(env.reservations().values()) == sorted(f"new{i}\r\neth0".encode() for i in range(n))
+    assert env.masqueraded() == addrs
+    ports = {x["ifname"] for x in ns_json(env.host, "link") if x.get("master") == "cni0"}
+    assert ports == {host_veth_name("net1", f"new{i}", "eth0") for i in range(n)}
+    for p in [spawn(env.exe, "DEL", c, **env.kw(ns.path, f"new{i}", "eth0")) for i, ns in enumerate(new)]:
+        Call.of(p, "DEL", timeout=120).ok()
+    assert env.reservations() == {} and env.masqueraded() == set()
