@@ -20,9 +20,11 @@ import zlib
 from typing import Any, Optional
 
 from ..api import Bridge, BridgePort, Handle, Route, Veth
+from ..errors import InvalidArgument
 from ..nft import Nftables
 from . import masq
 from .ipam import Ipam
+from .linkutil import link_exists
 from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
                    Request, Result)
 
@@ -147,14 +149,6 @@ def remove_host_veth(h: Handle, conf: Conf) -> bool:
         raise
 
 
-def _exists(h: Handle, name: str) -> bool:
-    try:
-        h.links.get(name)
-        return True
-    except FileNotFoundError:
-        return False
-
-
 def routes_of(res: Result, conf: Conf) -> list[dict[str, Any]]:
     """IPAM routes, plus a default route per family with a gateway (``isDefaultGateway``)."""
     routes = [dict(r) for r in res.get("routes") or []]
@@ -202,7 +196,7 @@ def addresses_in_container(req: Request) -> list[str]:
         with Handle(req.netns) as h:
             return [f"{a.address}/{a.prefixlen}" for a in h.addresses.dump(req.ifname)
                     if not ipaddress.ip_address(a.address).is_link_local]
-    except OSError:
+    except (OSError, InvalidArgument):          # no namespace, no interface
         return []
 
 
@@ -254,7 +248,7 @@ class BridgePlugin(Plugin):
                 h.links.create(Veth(conf.host_veth, peer=req.ifname, peer_netns=req.netns, master=conf.bridge,
                                     mtu=conf.mtu, peer_mtu=conf.mtu, peer_mac=mac), up=True)
             except FileExistsError:
-                if _exists(h, conf.host_veth):
+                if link_exists(h, conf.host_veth):
                     raise CNIError(INTERNAL, f"host interface {conf.host_veth} belongs to another attachment "
                                    "(a name hash collision)", "rename the container's interface (CNI_IFNAME)") from None
                 raise CNIError(INVALID_ENVIRONMENT, f"the container already has an interface named "

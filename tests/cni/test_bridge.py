@@ -135,15 +135,20 @@ def test_del_without_reservation_uses_prev_result(env: Env, container: Callable[
     assert env.masqueraded() == set()
 
 
+def killed_add(env: Env, c: dict[str, Any], ctr: str, delay: float) -> None:
+    """An ADD of c1 SIGKILLed after ``delay`` seconds."""
+    proc = spawn(env.exe, "ADD", c, **env.kw(ctr, "c1", "eth0"))
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+
+
 @pytest.mark.parametrize("delay", [0.03, 0.09, 0.15, 0.22, 0.3, 0.45])
 def test_sigkill_during_add_then_del_and_add_converge(env: Env, container: Callable[[], str],
                                                        delay: float) -> None:
     ctr = container()
     c = conf(env.data_dir)
-    proc = spawn(env.exe, "ADD", c, **env.kw(ctr, "c1", "eth0"))
-    time.sleep(delay)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    killed_add(env, c, ctr, delay)
     env.dele(c, "", "c1").ok()               # as containerd after the container died: no netns
     assert host_veth_name("net1", "c1", "eth0") not in env.host_links()
     assert env.reservations() == {} and env.masqueraded() == set()
@@ -158,10 +163,7 @@ def test_sigkill_then_add_again_without_del(env: Env, container: Callable[[], st
     """A runtime retrying the ADD (no DEL between) converges: same address, one veth."""
     ctr = container()
     c = conf(env.data_dir)
-    proc = spawn(env.exe, "ADD", c, **env.kw(ctr, "c1", "eth0"))
-    time.sleep(delay)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    killed_add(env, c, ctr, delay)
     held = env.reservations()
     res = env.add(c, ctr, "c1").ok()     # a leftover veth (and its container end) is replaced
     assert list(env.reservations()) == [res["ips"][0]["address"].split("/")[0]]
