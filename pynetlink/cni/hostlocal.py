@@ -14,33 +14,32 @@ in-process when its ``ipam.type`` is ``pynetlink-host-local``.
 """
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import ipaddress
 import os
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Iterator, Optional, Sequence, Union
-
 from .skel import INVALID_CONFIG, IO_FAILURE, NOT_AVAILABLE, TRY_AGAIN_LATER, CNIError, Plugin, Request, Result
+
+TYPE_CHECKING = False        # typing itself is not imported at run time (mypy knows the name)
+
+if TYPE_CHECKING:        # not imported at run time: an IPAM call loads json, fcntl, ipaddress, and that is all
+    from typing import Any, Iterator, Optional, Sequence, Union
+    Addr = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+    Net = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 TYPE = "pynetlink-host-local"
 DEFAULT_DATA_DIR = "/var/lib/cni/networks"
 LAST_PREFIX = "last_reserved_ip."
 LINE_BREAK = "\r\n"
-Addr = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-Net = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
 
-@dataclass(frozen=True)
 class Range:
     """One ``ranges`` entry: a subnet and the addresses of it that may be handed out."""
 
-    subnet: Net
-    start: int
-    end: int
-    gateway: Optional[Addr]
+    __slots__ = ("subnet", "start", "end", "gateway")
+
+    def __init__(self, subnet: Net, start: int, end: int, gateway: Optional[Addr]) -> None:
+        self.subnet, self.start, self.end, self.gateway = subnet, start, end, gateway
 
     def __contains__(self, ip: Addr) -> bool:
         return ip.version == self.subnet.version and self.start <= int(ip) <= self.end
@@ -100,16 +99,15 @@ def parse_range(r: Any, where: str) -> Range:
     return Range(net, bounds[0], bounds[1], gw)
 
 
-@dataclass(frozen=True)
 class Config:
     """The ``ipam`` section, normalised."""
 
-    network: str
-    range_sets: tuple[tuple[Range, ...], ...]
-    routes: tuple[dict[str, Any], ...]
-    data_dir: Path
-    resolv_conf: str
-    requested: tuple[Addr, ...]
+    __slots__ = ("network", "range_sets", "routes", "data_dir", "resolv_conf", "requested")
+
+    def __init__(self, network: str, range_sets: tuple[tuple[Range, ...], ...], routes: tuple[dict[str, Any], ...],
+                 data_dir: str, resolv_conf: str, requested: tuple[Addr, ...]) -> None:
+        self.network, self.range_sets, self.routes = network, range_sets, routes
+        self.data_dir, self.resolv_conf, self.requested = data_dir, resolv_conf, requested
 
 
 def parse_config(req: Request) -> Config:
@@ -144,7 +142,7 @@ def parse_config(req: Request) -> Config:
             raise _bad(f"routes[{k}].dst", f"{r['dst']!r} is not a CIDR") from None
         if r.get("gw"):
             _addr(r["gw"], f"routes[{k}].gw")
-    return Config(req.name, parsed, tuple(routes), Path(ipam.get("dataDir") or DEFAULT_DATA_DIR),
+    return Config(req.name, parsed, tuple(routes), str(ipam.get("dataDir") or DEFAULT_DATA_DIR),
                   str(ipam.get("resolvConf") or ""), requested_ips(req))
 
 
@@ -180,22 +178,33 @@ def requested_ips(req: Request) -> tuple[Addr, ...]:
 class Store:
     """Go host-local's disk store of one network (see the module docstring)."""
 
-    def __init__(self, data_dir: Path, network: str) -> None:
-        self.dir = data_dir / network
+    def __init__(self, data_dir: str, network: str) -> None:
+        self.dir = os.path.join(data_dir, network)
+        self._fd = -1
 
-    @contextlib.contextmanager
-    def locked(self) -> Iterator["Store"]:
-        """Hold the network's ``lock`` (the Go plugin's lock too) for the block."""
+    def file(self, name: object) -> str:
+        return os.path.join(self.dir, str(name))
+
+    def locked(self) -> "Store":
+        """``with store.locked():`` holds the network's ``lock`` (the Go plugin's lock too)."""
+        return self
+
+    def __enter__(self) -> "Store":
         try:
-            self.dir.mkdir(parents=True, exist_ok=True, mode=0o755)
-            fd = os.open(self.dir / "lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            os.makedirs(self.dir, mode=0o755, exist_ok=True)
+            self._fd = os.open(self.file("lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
         except OSError as e:
             raise CNIError(IO_FAILURE, f"cannot open the IPAM store {self.dir}: {e.strerror}") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield self
-        finally:
-            os.close(fd)
+            fcntl.flock(self._fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(self._fd)
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self._fd)
+        self._fd = -1
 
     def reservations(self) -> dict[Addr, tuple[str, str]]:
         """address -> (containerID, ifname) of every reservation file."""
@@ -207,7 +216,8 @@ class Store:
         for name in names:
             try:
                 ip = ipaddress.ip_address(name)
-                text = (self.dir / name).read_bytes().decode()
+                with open(self.file(name), "rb") as f:
+                    text = f.read().decode()
             except (ValueError, OSError):
                 continue
             cid, _, ifname = text.strip().partition(LINE_BREAK)
@@ -218,29 +228,34 @@ class Store:
         """Create the file of ``ip``; False if someone holds it. The file appears whole (written
         aside, then hard-linked: exclusive like O_EXCL), so a SIGKILL never leaves an empty
         reservation no DEL could match."""
-        final = self.dir / str(ip)
-        if final.exists():
+        final = self.file(ip)
+        if os.path.exists(final):
             return False
-        tmp = self.dir / f".reserve.{os.getpid()}"
-        tmp.write_bytes(f"{container_id.strip()}{LINE_BREAK}{ifname}".encode())
+        tmp = self.file(f".reserve.{os.getpid()}")
+        with open(tmp, "wb") as f:
+            f.write(f"{container_id.strip()}{LINE_BREAK}{ifname}".encode())
         try:
             os.link(tmp, final)
         except FileExistsError:
             return False
         finally:
             os.unlink(tmp)
-        (self.dir / f"{LAST_PREFIX}{set_index}").write_text(str(ip))
+        with open(self.file(f"{LAST_PREFIX}{set_index}"), "w") as f:
+            f.write(str(ip))
         return True
 
     def last_reserved(self, set_index: int) -> Optional[Addr]:
         try:
-            return ipaddress.ip_address((self.dir / f"{LAST_PREFIX}{set_index}").read_text().strip())
+            with open(self.file(f"{LAST_PREFIX}{set_index}")) as f:
+                return ipaddress.ip_address(f.read().strip())
         except (OSError, ValueError):
             return None
 
     def release(self, ip: Addr) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(self.dir / str(ip))
+        try:
+            os.unlink(self.file(ip))
+        except FileNotFoundError:
+            pass
 
 
 def _owned(res: dict[Addr, tuple[str, str]], container_id: str, ifname: str) -> list[Addr]:
@@ -277,7 +292,7 @@ def _pick(cfg: Config, i: int, rs: Sequence[Range], store: Store, taken: set[Add
             raise CNIError(INVALID_CONFIG, f"requested IP {want} is the gateway of {r.subnet}")
         if want in taken or not store.reserve(want, container_id, ifname, i):
             raise CNIError(INVALID_CONFIG, f"requested IP {want} is already reserved in range set {i}",
-                           f"see {store.dir / str(want)}")
+                           f"see {store.file(want)}")
         return r, want
     for r, n in candidates(rs, store.last_reserved(i)):
         ip = ipaddress.ip_address(n)
@@ -353,7 +368,7 @@ def allocate(cfg: Config, container_id: str, ifname: str, *, converge: bool = Fa
 def release(cfg: Config, container_id: str, ifname: str) -> list[Addr]:
     """Free what (container, ifname) holds; nothing held is fine. Returns what was freed."""
     store = Store(cfg.data_dir, cfg.network)
-    if not store.dir.is_dir():
+    if not os.path.isdir(store.dir):
         return []
     with store.locked():
         mine = _owned(store.reservations(), container_id, ifname)
@@ -372,7 +387,7 @@ def held(cfg: Config, container_id: str, ifname: str) -> list[Addr]:
 def gc(cfg: Config, valid: set[tuple[str, str]]) -> list[tuple[Addr, tuple[str, str]]]:
     """Free every reservation whose (containerID, ifname) is not in ``valid``."""
     store = Store(cfg.data_dir, cfg.network)
-    if not store.dir.is_dir():
+    if not os.path.isdir(store.dir):
         return []
     ids = {cid for cid, _ in valid}
     gone = []
@@ -408,7 +423,8 @@ def resolv_conf(path: str) -> dict[str, Any]:
         return {}
     dns: dict[str, Any] = {}
     try:
-        text = Path(path).read_text()
+        with open(path) as f:
+            text = f.read()
     except OSError as e:
         raise CNIError(IO_FAILURE, f"ipam.resolvConf: cannot read {path}: {e.strerror}") from None
     for line in text.splitlines():

@@ -29,10 +29,12 @@ STATUS and GC only from 1.1.0 (older versions: a no-op success, as the Go skel d
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
-from typing import Any, Callable, Mapping, NoReturn, Sequence, TextIO
+TYPE_CHECKING = False        # typing itself is not imported at run time (mypy knows the name)
+
+if TYPE_CHECKING:            # ``typing`` is not imported at run time: VERSION stays light
+    from typing import Any, Callable, Mapping, NoReturn, Sequence, TextIO
 
 SUPPORTED = ("0.3.0", "0.3.1", "0.4.0", "1.0.0", "1.1.0")
 CURRENT = "1.1.0"
@@ -68,7 +70,10 @@ def valid_id(text: object) -> bool:
     """A container ID or network name: a letter or digit, then letters, digits, ``_.-``."""
     return isinstance(text, str) and text[:1] in _ALNUM and set(text) <= _ID_CHARS
 
-Result = dict[str, Any]
+if TYPE_CHECKING:
+    Result = dict[str, Any]
+else:
+    Result = dict
 
 
 class CNIError(Exception):
@@ -243,6 +248,7 @@ def _check_env(command: str, env: Mapping[str, str]) -> None:
 def decode_config(stdin: bytes) -> dict[str, Any]:
     """The stdin config: a JSON object with a supported ``cniVersion`` (codes 6, 1)."""
     try:
+        import json
         config = json.loads(stdin)
     except (ValueError, UnicodeDecodeError) as e:
         raise CNIError(DECODING_FAILURE, f"the network config on stdin is not valid JSON: {e}") from None
@@ -275,16 +281,47 @@ def request(command: str, env: Mapping[str, str], stdin: bytes) -> Request:
 
 # -- the entry point ------------------------------------------------------------------------
 def _emit(out: TextIO, obj: Mapping[str, Any]) -> None:
-    out.write(json.dumps(obj, indent=1))
-    out.write("\n")
+    if set(obj) == {"cniVersion", "supportedVersions"} and _plain_version(obj["cniVersion"]):
+        out.write(VERSION_ANSWER % obj["cniVersion"])          # VERSION: no json import
+    else:
+        import json
+        out.write(json.dumps(obj, indent=1))
+        out.write("\n")
     out.flush()
+
+
+VERSION_ANSWER = '{\n "cniVersion": "%s",\n "supportedVersions": [' + ", ".join(f'"{v}"' for v in SUPPORTED) + ']\n}\n'
+
+
+def _plain_version(v: object) -> bool:
+    return isinstance(v, str) and 0 < len(v) < 16 and set(v) <= set("0123456789.")
+
+
+def _quick_version(text: bytes) -> str | None:
+    """``cniVersion`` of a small flat ``{"cniVersion": "1.0.0"}`` without importing json;
+    None when the input is anything else (then json decides)."""
+    if not (text.startswith(b"{") and text.endswith(b"}")) or text.count(b'"cniVersion"') != 1 or b"\\" in text:
+        return None
+    rest = text.split(b'"cniVersion"', 1)[1].lstrip()
+    if not rest.startswith(b":"):
+        return None
+    rest = rest[1:].lstrip()
+    if not rest.startswith(b'"'):
+        return None
+    value = rest[1:].split(b'"', 1)[0].decode("ascii", "replace")
+    return value if _plain_version(value) and text.count(b"{") == 1 and text.count(b"}") == 1 else None
 
 
 def _version_answer(stdin: bytes) -> dict[str, Any]:
     version = CURRENT
-    if stdin.strip():
+    text = stdin.strip()
+    quick = _quick_version(text) if text else None
+    if quick is not None:
+        version = quick
+    elif text:
+        import json
         try:
-            given = json.loads(stdin).get("cniVersion")
+            given = json.loads(text).get("cniVersion")
         except (ValueError, AttributeError, UnicodeDecodeError):
             raise CNIError(DECODING_FAILURE, "VERSION: stdin is not a JSON object") from None
         if isinstance(given, str):
@@ -330,6 +367,7 @@ def load_plugin(name: str) -> Plugin:
 def error_version(stdin: bytes) -> str:
     """The cniVersion to put in an error object: the config's if readable and supported."""
     try:
+        import json
         v = json.loads(stdin).get("cniVersion")
         return v if v in SUPPORTED else CURRENT
     except Exception:

@@ -23,15 +23,32 @@ def test_version_answers_with_the_given_version(cni_bin: Path, version: str) -> 
 
 
 def test_version_imports_nothing_but_the_skel(cni_bin: Path) -> None:
-    code = ("import sys, io; sys.stdin = io.TextIOWrapper(io.BytesIO(b'{}'));"
+    code = (f"import sys, io; sys.path.insert(0, {str(Path(__file__).parents[2])!r}); "
+            "sys.stdin = io.TextIOWrapper(io.BytesIO(b'{\"cniVersion\": \"0.4.0\"}'));"
             "from pynetlink.cni import skel\n"
             "try: skel.run('pynetlink-bridge')\n"
             "except SystemExit: pass\n"
-            "print(sorted(m for m in sys.modules if m.startswith('pynetlink')), file=sys.stderr)")
-    out = subprocess.run([sys.executable, "-I", "-c", code], capture_output=True, text=True,
+            "print(sorted(m for m in sys.modules if m.startswith('pynetlink') or m in ('json', 'typing')),"
+            " file=sys.stderr)")
+    out = subprocess.run([sys.executable, "-I", "-S", "-c", code], capture_output=True, text=True,
                          env={"CNI_COMMAND": "VERSION"})
-    assert json.loads(out.stdout)["supportedVersions"] == list(skel.SUPPORTED)
-    assert out.stderr.strip() == "['pynetlink', 'pynetlink.cni', 'pynetlink.cni.skel']"
+    assert json.loads(out.stdout) == {"cniVersion": "0.4.0", "supportedVersions": list(skel.SUPPORTED)}
+    assert out.stderr.strip() == "['pynetlink', 'pynetlink.cni', 'pynetlink.cni.skel']", out.stderr
+
+
+@pytest.mark.parametrize("stdin,version", [
+    ("", "1.1.0"),
+    ('{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "x"}]}', "1.0.0"),   # json decides
+    ('{"cniVersion": "0.3.1", "name": "with \\"quote\\""}', "0.3.1"),
+    ('  {"name": "n", "cniVersion":"0.4.0"}\n', "0.4.0"),
+])
+def test_version_reads_any_config(cni_bin: Path, stdin: str, version: str) -> None:
+    assert invoke(cni_bin / PLUGIN, "VERSION", stdin).ok() == {"cniVersion": version,
+                                                              "supportedVersions": list(skel.SUPPORTED)}
+
+
+def test_version_with_malformed_stdin_is_code_6(cni_bin: Path) -> None:
+    assert "JSON" in invoke(cni_bin / PLUGIN, "VERSION", '{"cniVersion": [').error(6)["msg"]
 
 
 def test_installed_executable_has_an_absolute_interpreter(cni_bin: Path) -> None:
