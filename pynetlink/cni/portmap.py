@@ -31,7 +31,6 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
-from ..api import Handle
 from ..errors import ExistsError
 from ..nft import DockerNat, Fib, Ip, Ip6, Masquerade, Meta, Nftables, Publish, Rule, Set, Th
 from .masq import remove_elements
@@ -236,6 +235,7 @@ def route_localnet(items: list[Entry], prev: Result) -> None:
     host_ifaces = [i["name"] for i in prev.get("interfaces") or [] if not i.get("sandbox")]
     if host_ifaces and _sysctl_is_1(host_ifaces[0]):
         return
+    from ..api import Handle          # only here: the portmap plugin otherwise needs no rtnetlink
     with Handle() as h:
         for to in {e[3] for e in items if ipaddress.ip_address(e[3]).version == 4}:
             route = h.routes.get(to)
