@@ -21,8 +21,6 @@ from typing import Any, Optional
 
 from ..api import Bridge, BridgePort, Handle, Route, Veth
 from ..errors import InvalidArgument
-from ..nft import Nftables
-from . import masq
 from .ipam import Ipam
 from .linkutil import link_exists
 from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
@@ -200,6 +198,13 @@ def addresses_in_container(req: Request) -> list[str]:
         return []
 
 
+def nftables() -> Any:
+    """An nftables socket, imported on first use: a bridge without ``ipMasq`` or port
+    mappings never loads pynetlink.nft."""
+    from ..nft import Nftables
+    return Nftables()
+
+
 def container_mac(req: Request) -> Optional[str]:
     """The MAC asked for: ``CNI_ARGS`` ``MAC=`` or ``runtimeConfig.mac`` (capability ``mac``)."""
     for where, value in (("CNI_ARGS MAC", req.args.get("MAC")), ("runtimeConfig.mac", req.runtime_config.get("mac"))):
@@ -266,7 +271,8 @@ class BridgePlugin(Plugin):
             br = h.links.get(conf.bridge)
         cmac, cmtu = configure_container(req, {**res, "ips": ips}, routes)
         if conf.ip_masq and ips:
-            with Nftables() as nft:
+            from . import masq
+            with nftables() as nft:
                 masq.add(nft, [ip["address"] for ip in ips])
         ctr: dict[str, Any] = {"name": req.ifname, "mac": cmac, "sandbox": req.netns}
         if cmtu:
@@ -288,7 +294,8 @@ class BridgePlugin(Plugin):
             with Handle() as h:
                 remove_host_veth(h, conf)
             if conf.ip_masq and res.get("ips"):
-                with Nftables() as nft:
+                from . import masq
+                with nftables() as nft:
                     masq.remove(nft, [ip["address"] for ip in res["ips"]])
         finally:
             conf.ipam.run(req, "DEL")
@@ -297,7 +304,8 @@ class BridgePlugin(Plugin):
         conf = Conf(req)
         addresses = (conf.ipam.addresses(req) or addresses_in_container(req)) if conf.ip_masq else []
         if conf.portmap or addresses:
-            with Nftables() as nft:                        # one socket for both
+            from . import masq
+            with nftables() as nft:                        # one socket for both
                 if conf.portmap:
                     from .portmap import Portmap
                     Portmap().delete(req, nft)
@@ -321,7 +329,7 @@ class BridgePlugin(Plugin):
             raise CNIError(NOT_AVAILABLE, "no /sys/class/net or /proc/sys/net: cannot manage links")
         if conf.ip_masq or conf.portmap:
             try:
-                with Nftables() as nft:
+                with nftables() as nft:
                     nft.generation()
             except OSError as e:
                 raise CNIError(NOT_AVAILABLE, f"nftables is not usable (ipMasq/portMappings need it): {e}") from None
@@ -335,7 +343,8 @@ class BridgePlugin(Plugin):
             Portmap().gc(req)
         subnets, keep = conf.ipam.reserved(req)
         if conf.ip_masq and subnets:
-            with Nftables() as nft:
+            from . import masq
+            with nftables() as nft:
                 masq.gc(nft, subnets, keep)
 
 
