@@ -35,6 +35,9 @@ Flat = dict[str, Any]
 
 # link fields compared; everything else of `ip -j -d link` (counters, queues, ids) is noise
 LINK_FIELDS = ("mtu", "operstate", "group", "promiscuity", "allmulti", "min_mtu", "max_mtu")
+# bridge/port fields that hold ids made of random MACs or port numbers
+NOISE = {"id", "no", "port_id", "port_no", "designated_port", "designated_cost", "designated_bridge",
+         "designated_root", "bridge_id", "root_id", "root_port"}
 MAC_RE = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 
 
@@ -162,12 +165,11 @@ def norm_links(raw: Raw, *, other: Mapping[int, str], macs: Mapping[str, str],
             flat[f"{p}.parent"] = other.get(link["link_index"], "?")
         elif "link" in link:
             flat[f"{p}.parent"] = rename.get(link["link"], link["link"])
-        for k, v in sorted(info.get("info_data", {}).items()):
-            flat[f"{p}.info.{k}"] = _mac_class(v, macs) if isinstance(v, str) and MAC_RE.match(v) else v
-        for k, v in sorted(info.get("info_slave_data", {}).items()):
-            if k not in ("id", "no", "port_id", "port_no", "designated_port", "designated_cost",
-                         "designated_bridge", "designated_root", "bridge_id", "root_id"):
-                flat[f"{p}.port.{k}"] = v
+        for part, data in (("info", info.get("info_data", {})), ("port", info.get("info_slave_data", {}))):
+            for k, v in sorted(data.items()):
+                if k.endswith("_timer") or k in NOISE:
+                    continue
+                flat[f"{p}.{part}.{k}"] = _mac_class(v, macs) if isinstance(v, str) and MAC_RE.match(v) else v
     return flat
 
 
@@ -245,12 +247,16 @@ class Outcome:
 
 
 def with_datadir(conf: Mapping[str, Any], datadir: Path) -> dict[str, Any]:
-    """``conf`` with every host-local style IPAM's dataDir pointed into a tmp dir."""
+    """``conf`` with every host-local style IPAM's ``dataDir`` (the plugin's own when it is
+    host-local) and every portmap's ``stateDir`` in a tmp dir, unless already set (the default
+    /var/lib/cni and /run must never be used by tests)."""
     conf = copy.deepcopy(dict(conf))
     for plugin in conf.get("plugins", [conf]):
-        ipam = plugin.get("ipam")
-        if isinstance(ipam, dict) and str(ipam.get("type", "")).endswith("host-local"):
-            ipam["dataDir"] = str(datadir)
+        for section in (plugin, plugin.get("ipam")):
+            if isinstance(section, dict) and str(section.get("type", "")).endswith("host-local"):
+                section.setdefault("dataDir", str(datadir))
+        if str(plugin.get("type", "")).endswith("portmap"):
+            plugin.setdefault("stateDir", str(datadir.with_name(datadir.name + "-portmap")))
     return conf
 
 
@@ -339,7 +345,8 @@ class Harness:
             if check and conf.get("cniVersion") not in ("0.3.0", "0.3.1"):
                 chk = self.chain(host, conf, "CHECK", e, add.json)
             dele = self.chain(host, conf, "DEL", e, add.json)
-            left = leftovers(host_before, raw_state(host, with_nft), ctr_before, raw_state(ctr))
+            ips = [str(i["address"]).split("/")[0] for i in (add.json or {}).get("ips") or []]
+            left = leftovers(host_before, raw_state(host, with_nft), ctr_before, raw_state(ctr), ips)
             left += [f"IPAM store {k}" for k in store(datadir) if not k.endswith(("/lock", "last_reserved_ip.0",
                                                                                    "last_reserved_ip.1"))]
         return Outcome(add, chk, dele, flat, ctr_after, host_after, left)
@@ -381,8 +388,10 @@ class Harness:
             err = add.json if isinstance(add.json, dict) else {"raw": add.json}
             flat["error.code"] = err.get("code")
             return flat
-        named = {x["address"].lower(): f"host:{rename.get(x['ifname'], x['ifname'])}"
-                 for x in host_after.links if x.get("address") and x["ifname"] not in before}
+        named: dict[str, str] = {}         # links sharing a MAC: the first by (normalised) name
+        for name, mac in sorted((rename.get(x["ifname"], x["ifname"]), x["address"].lower())
+                                for x in host_after.links if x.get("address") and x["ifname"] not in before):
+            named.setdefault(mac, f"host:{name}")
         named |= {x["address"].lower(): f"ctr:{x['ifname']}" for x in ctr.links if x.get("address")}
         flat |= {k: "<CNI_NETNS>" if v == ctr_ns.path else rename.get(v, v) if isinstance(v, str) else v
                  for k, v in norm_result(add.json, {**macs, **named}).items()}
@@ -425,20 +434,27 @@ def sysctls(ns: NetNS, ifnames: list[str]) -> dict[str, str]:
     return dict(line.split("=", 1) for line in out.splitlines())
 
 
-def leftovers(host_before: Raw, host_after: Raw, ctr_before: Raw, ctr_after: Raw) -> list[str]:
-    """What a DEL left: container links/addresses/routes beyond the fresh namespace's, and any
-    change in the host namespace (links, addresses, routes, nftables) since before ADD."""
+def leftovers(host_before: Raw, host_after: Raw, ctr_before: Raw, ctr_after: Raw,
+              addresses: list[str] = []) -> list[str]:
+    """What a DEL left of the container: links, addresses, routes beyond the fresh container
+    namespace's; in the host, new links other than bridges (a bridge is the network's and
+    stays, as the reference leaves it, with its addresses and routes), and any nftables
+    object naming one of the container's ``addresses``."""
     out = []
     for what, b, a in (("container", ctr_before, ctr_after), ("host", host_before, host_after)):
         bl = {x["ifname"] for x in b.links}
-        out += [f"{what} link {x['ifname']}" for x in a.links if x["ifname"] not in bl]
+        shared = {x["ifname"] for x in a.links if what == "host" and x["ifname"] not in bl
+                  and x.get("linkinfo", {}).get("info_kind") == "bridge"}
+        out += [f"{what} link {x['ifname']}" for x in a.links if x["ifname"] not in bl | shared]
         ba = {(x["ifname"], i["local"]) for x in b.addrs for i in x.get("addr_info", [])}
         out += [f"{what} address {n} {ad}" for n, ad in
-                ((x["ifname"], i["local"]) for x in a.addrs for i in x.get("addr_info", [])) if (n, ad) not in ba]
+                ((x["ifname"], i["local"]) for x in a.addrs for i in x.get("addr_info", []))
+                if (n, ad) not in ba and n not in shared]
         br = {json.dumps(_route_key(r)) for r in b.routes}
-        out += [f"{what} route {k}" for k in (json.dumps(_route_key(r)) for r in a.routes) if k not in br]
-        if a.nft != b.nft:
-            out.append(f"{what} nftables ruleset changed")
+        out += [f"{what} route {k}" for r in a.routes if r.get("dev") not in shared
+                for k in [json.dumps(_route_key(r))] if k not in br]
+        text = json.dumps(a.nft)
+        out += [f"{what} nftables still names {ip}" for ip in addresses if f'"{ip}"' in text]
     return out
 
 
@@ -456,12 +472,12 @@ class Difference:
 
 
 def diff(reference: Flat, ours: Flat, allow: Mapping[str, str] = {}) -> list[Difference]:
-    """Every path whose values differ, except those matching an allow-list pattern (fnmatch,
-    mapped to the documented reason)."""
+    """Every path whose values differ, except those on the allow-list (the path itself, or an
+    fnmatch pattern; each mapped to the documented reason)."""
     out = []
     for k in sorted(set(reference) | set(ours)):
         a, b = reference.get(k, "<absent>"), ours.get(k, "<absent>")
-        if a != b and not any(fnmatch.fnmatchcase(k, pat) for pat in allow):
+        if a != b and not any(k == pat or fnmatch.fnmatchcase(k, pat) for pat in allow):
             out.append(Difference(k, a, b))
     return out
 
