@@ -205,6 +205,14 @@ def nftables() -> Any:
     return Nftables()
 
 
+def dns_of(req: Request, res: Result) -> dict[str, Any]:
+    """The config's ``dns`` when it sets anything (as the reference bridge), else the IPAM's."""
+    conf_dns = req.config.get("dns")
+    if isinstance(conf_dns, dict) and any(conf_dns.get(k) for k in ("nameservers", "domain", "search", "options")):
+        return dict(conf_dns)
+    return dict(res.get("dns") or {})
+
+
 def container_mac(req: Request) -> Optional[str]:
     """The MAC asked for: ``CNI_ARGS`` ``MAC=`` or ``runtimeConfig.mac`` (capability ``mac``)."""
     for where, value in (("CNI_ARGS MAC", req.args.get("MAC")), ("runtimeConfig.mac", req.runtime_config.get("mac"))):
@@ -280,7 +288,7 @@ class BridgePlugin(Plugin):
         out: Result = {"interfaces": [{"name": conf.bridge, "mac": str(br.mac)},
                                       {"name": conf.host_veth, "mac": str(host.mac)}, ctr],
                        "ips": [{**ip, "interface": 2} for ip in ips],
-                       "routes": routes, "dns": dict(res.get("dns") or {})}
+                       "routes": routes, "dns": dns_of(req, res)}
         if conf.portmap and req.runtime_config.get("portMappings"):
             from .portmap import Portmap
             Portmap().add(chained(req, out))

@@ -423,3 +423,16 @@ def test_concurrent_adds_and_dels_mixed(env: Env, make_netns: Callable[..., Any]
     for p in [spawn(env.exe, "DEL", c, **env.kw(ns.path, f"new{i}", "eth0")) for i, ns in enumerate(new)]:
         Call.of(p, "DEL", timeout=120).ok()
     assert env.reservations() == {} and env.masqueraded() == set()
+
+
+def test_dns_from_the_config_or_the_ipam(env: Env, container: Callable[[], str], tmp_path: Path) -> None:
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 198.51.100.53\nsearch example.test\n")
+    c = conf(env.data_dir, ipam={"resolvConf": str(resolv)})
+    a = container()
+    assert env.add(c, a, "c1").ok()["dns"] == {"nameservers": ["198.51.100.53"], "search": ["example.test"]}
+    b = container()
+    c2 = dict(c, dns={"nameservers": ["203.0.113.53"]})
+    assert env.add(c2, b, "c2").ok()["dns"] == {"nameservers": ["203.0.113.53"]}
+    env.dele(c, a, "c1").ok()
+    env.dele(c2, b, "c2").ok()
