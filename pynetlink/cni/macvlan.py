@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import os
+import re
 from dataclasses import dataclass
 
 from ..api import Handle, Link, Macvlan, Route
@@ -23,6 +24,7 @@ from .ipam import Ipam
 from .skel import INVALID_CONFIG, UNKNOWN_CONTAINER, CNIError, Plugin, Request, Result
 
 MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
+TEMP_NAME = re.compile(r"pnl[0-9a-f]{10}")     # the link's name until it is renamed CNI_IFNAME
 IO_FAILURE_CODE = 999
 
 
@@ -123,7 +125,7 @@ class SubLink(Plugin):
                 raise CNIError(INVALID_CONFIG, f"{self.kind}: mtu {o.mtu} is larger than master {master}'s "
                                f"MTU {parent.mtu}", f"\"mtu\" must be in 0..{parent.mtu}")
             o = Options(master, o.mode, o.mtu, o.mac, o.in_container, o.ipam)
-            tmp = f"pnl{os.urandom(5).hex()}"          # kernels before 6.x refuse a name the host has
+            tmp = f"pnl{os.urandom(5).hex()}"          # (TEMP_NAME) kernel 6.1 refuses a name the host has
             try:
                 h.links.create(self.spec(o, tmp, None if o.in_container else ns))
             except NetlinkError as e:
@@ -140,16 +142,19 @@ class SubLink(Plugin):
                 raise
         return o
 
-    def remove(self, ns: NetNS, ifname: str) -> bool:
-        """Delete ``ifname`` of our kind in ``ns``; False when there was nothing to delete."""
+    def remove(self, ns: NetNS, ifname: str) -> None:
+        """Delete ``ifname`` in ``ns`` if it is of our kind, and any temporary link of ours a
+        killed ADD left there. Nothing there (or no ``ns``) is fine."""
         try:
             with Handle(ns) as h:
-                if h.links.get(ifname).kind != self.kind:
-                    return False
-                h.links.delete(ifname)
-                return True
+                for view in h.links.dump(kind=self.kind):
+                    if view.name == ifname or TEMP_NAME.fullmatch(view.name):
+                        try:
+                            h.links.delete(view.name)
+                        except FileNotFoundError:
+                            pass
         except FileNotFoundError:
-            return False
+            pass
 
     def delete(self, req: Request) -> None:
         self.options(req).ipam.run(req, "DEL")

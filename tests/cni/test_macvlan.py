@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -18,7 +19,7 @@ from pynetlink.transport import NetNS
 
 from ..networks.traffic import tcp
 from .diffharness import ip_j, run
-from .invoke import Call, invoke
+from .invoke import Call, invoke, spawn
 
 GW = "198.51.100.1"
 
@@ -249,3 +250,34 @@ def test_ifname_taken_rolls_back(node: Node) -> None:
 def test_missing_netns_is_unknown_container(node: Node) -> None:
     node.call("ADD", node.conf(), f"/run/netns/pnlt{os.getpid()}-nosuchns").error(3)
     assert node.reservations() == []
+
+
+def test_del_cleans_what_a_killed_add_left(node: Node) -> None:
+    """ADD SIGKILLed at many points (link made under its temporary name, renamed, addresses
+    reserved, configured...): a DEL afterwards leaves nothing, and a new ADD works."""
+    conf = node.conf()
+    seen: set[str] = set()
+    for delay in (0.0, 0.03, 0.06, 0.09, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4):
+        c = node.container()
+        proc = spawn(node.bindir / conf["type"], "ADD", conf, host=node.H.name, netns=c.path,
+                     container_id="k1", ifname="eth0", path=[node.bindir])
+        time.sleep(delay)
+        proc.kill()
+        proc.communicate()
+        seen.add(" ".join(sorted(links(c))))
+        node.call("DEL", conf, c.path, cid="k1").ok()
+        assert links(c) == ["lo"] and node.reservations() == [], delay
+    node.call("ADD", conf, c.path, cid="k1").ok()
+    assert len(seen) > 1, seen                    # the kills did land at different points
+
+
+def test_del_removes_a_link_left_under_its_temporary_name(node: Node) -> None:
+    """The window between creating the link (as pnl + 10 hex digits) and renaming it is too
+    short to hit with a kill: the state is made by hand. DEL removes our kind only."""
+    c = node.container()
+    run(["ip", "-n", node.H.name, "link", "add", "pnl0123456789", "link", "eth0", "netns", c.name,
+         "type", "macvlan", "mode", "bridge"], check=True)
+    run(["ip", "-n", c.name, "link", "add", "pnlabcdefabcd", "type", "veth", "peer", "name", "other0"],
+        check=True)
+    node.call("DEL", node.conf(), c.path).ok()
+    assert sorted(links(c)) == ["lo", "other0", "pnlabcdefabcd"]
