@@ -14,6 +14,7 @@ import pytest
 from pynetlink.transport import NetNS
 
 from ..networks.traffic import tcp
+from .traffic import exchange
 from .diffharness import (REFERENCE_DIR, Harness, Outcome, Probe, Setup, diff, explain, run,
                           to_pynetlink)
 
@@ -194,7 +195,8 @@ def _through_ports(box: dict[str, NetNS]) -> Probe:
     def probe(host: NetNS, ctr: NetNS, result: Any) -> Any:
         out = box["outside"]
         return {"tcp 8080->80 seen as": tcp(out, ctr, "203.0.113.1", 8080, listen_port=80),
-                "tcp 8081->81 on hostIP seen as": tcp(out, ctr, "203.0.113.1", 8081, listen_port=81)}
+                "tcp 8081->81 on hostIP seen as": tcp(out, ctr, "203.0.113.1", 8081, listen_port=81),
+                "udp 8082->82 seen as": exchange(ctr.name, out.name, "udp", "203.0.113.1", 8082, 82)}
     return probe
 
 
