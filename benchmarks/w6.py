@@ -247,7 +247,7 @@ def run_version(bindirs: list[Path], reps: int, log: Callable[[str], None]) -> d
     return out
 
 
-def run_podman(reps: int, log: Callable[[str], None]) -> dict[str, Any]:
+def run_podman(reps: int, log: Callable[[str], None], install_env: dict[str, str]) -> dict[str, Any]:
     """``podman run --rm`` end to end with each chain (and none), through the shared recipe."""
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from tests.cni.realclient import RealClient, missing_tools, shared_dir
@@ -256,6 +256,7 @@ def run_podman(reps: int, log: Callable[[str], None]) -> dict[str, Any]:
     if gone or here is None:
         return {"error": f"needs {', '.join(gone) or 'the recipe'}"}
     rc = RealClient(here, f"pnlb{os.getpid()}")
+    rc.install_env = install_env
     out: dict[str, Any] = {}
     try:
         rc.start()
@@ -400,12 +401,35 @@ def run_startup(bindirs: list[Path], tmp: Path, reps: int, log: Callable[[str], 
         shutil.rmtree(data, ignore_errors=True)
 
 
-def install_plugins(tmp: Path) -> list[Path]:
+def snapshot_source(tmp: Path) -> dict[str, str]:
+    """Copy the pynetlink package (byte-compiled) into ``tmp``: the plugins run that copy, so
+    edits to the tree during a run change nothing. Returns the environment to install from it."""
+    import compileall
+    import pynetlink
+    src = Path(pynetlink.__file__).resolve().parent
+    dst = tmp / "src" / "pynetlink"
+    shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+    compileall.compile_dir(str(dst), quiet=1)
+    return {**os.environ, "PYTHONPATH": str(dst.parent)}
+
+
+def source_revision() -> str:
+    """The tree's commit, '+dirty' when pynetlink/ has uncommitted changes."""
+    here = Path(__file__).resolve().parent.parent
+    rev = subprocess.run(["git", "-C", str(here), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "pynetlink"], capture_output=True,
+                           text=True)
+    return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def install_plugins(tmp: Path, env: dict[str, str]) -> list[Path]:
     d = tmp / "cni-bin"
     d.mkdir()
-    p = subprocess.run([sys.executable, "-m", "pynetlink", "cni", "install", str(d)], capture_output=True, text=True)
+    p = subprocess.run([sys.executable, "-m", "pynetlink", "cni", "install", str(d)], capture_output=True,
+                       text=True, env=env, cwd=tmp)   # not the tree: -m puts the cwd first
     if p.returncode != 0:
         raise RuntimeError(f"pynetlink cni install: {p.stderr}")
+    assert str(tmp) in (d / "pynetlink-bridge").read_text(), "plugins not installed from the snapshot"
     return [d, REF]
 
 
@@ -414,11 +438,12 @@ def run(tmp: Path, log: Callable[[str], None], quick: bool = False, reps: int | 
     """All of W6; the runner's hook (results['w6'])."""
     if not (REF / "bridge").exists():
         return {"error": f"{REF}/bridge missing (apt-get install containernetworking-plugins)"}
-    bindirs = install_plugins(tmp)
+    env = snapshot_source(tmp)
+    bindirs = install_plugins(tmp, env)
     ns = (1, 10) if quick else (1, 50, 200)
     base = reps or (2 if quick else 5)
     per_n = {1: base * 4, 10: base, 50: base, 200: max(2, (base + 1) // 2)}
-    out: dict[str, Any] = {"n": list(ns), "reps": per_n}
+    out: dict[str, Any] = {"n": list(ns), "reps": per_n, "revision": source_revision()}
     if "version" in parts:
         out["version"] = run_version(bindirs, 10 if quick else 30, log)
     if "startup" in parts:
@@ -426,7 +451,7 @@ def run(tmp: Path, log: Callable[[str], None], quick: bool = False, reps: int | 
     if "chain" in parts:
         out["chains"] = run_chains(ns, per_n, bindirs, tmp, log)
     if "podman" in parts:
-        out["podman"] = run_podman(4 if quick else 12, log)
+        out["podman"] = run_podman(4 if quick else 12, log, env)
     return out
 
 
@@ -435,7 +460,8 @@ def fmt(s: dict[str, float]) -> str:
 
 
 def markdown(w6: dict[str, Any]) -> list[str]:
-    lines = ["## W6 CNI chains, exec'd as a runtime does (per container: median, min–max)", ""]
+    lines = ["## W6 CNI chains, exec'd as a runtime does (per container: median, min–max)", "",
+             f"pynetlink at {w6.get('revision', '?')}.", ""]
     if "error" in w6:
         return lines + [f"not run: {w6['error']}", ""]
     for case in w6.get("chains", []):

@@ -42,6 +42,7 @@ REFERENCE_DIR = Path("/usr/lib/cni")
 PYNETLINK_TYPES = {"bridge": "pynetlink-bridge", "host-local": "pynetlink-host-local",
                    "portmap": "pynetlink-portmap"}
 T = TypeVar("T")
+LOCK = "/run/lock/pynetlink-cni-realclient.lock"     # serialises recipe sessions (RealClient.lock)
 # shell snippets for the containers (busybox)
 PING = "ping -c1 -W2 {gw} >/dev/null && echo PING-OK"
 SHOW = "ip -4 -o addr show dev {dev}; ip -o link show dev {dev}; ip route"
@@ -170,6 +171,8 @@ class RealClient:
         self.plugins = Path(f"/tmp/cnifz-{tag}-plugins")
         self.snapdir = Path(f"/tmp/cnifz-{tag}-rootsnap")
         self.holder = 0
+        self.install_env: dict[str, str] | None = None     # e.g. PYTHONPATH of a source snapshot
+        self._lockf: Any = None
         self._k = 10                       # subnets 172.30.<k>.0/24, bridges pnlbr<k>
         # PNL_REALCLIENT_REFERENCE=bridge,host-local,portmap: use those reference plugins instead
         # of pynetlink's (to check the harness itself: the Go bridge fails test_ctr, it leaks NAT)
@@ -184,10 +187,27 @@ class RealClient:
         return subprocess.run([str(self.here / name), *args], env=self.env, capture_output=True,
                               text=True, timeout=timeout)
 
+    def lock(self, timeout: float = 900) -> None:
+        """One recipe session at a time on this machine: sessions share the global dirs
+        (/var/lib/cni, /run/crun, /run/containerd) and teardown.sh removes those it did not find,
+        so a second session must not start before the first has torn down."""
+        import fcntl
+        self._lockf = open(LOCK, "a")
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(self._lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"another real-client session holds {LOCK} for {timeout:.0f} s")
+                time.sleep(0.5)
+
     def start(self) -> None:
+        self.lock()
         self.plugins.mkdir(parents=True, exist_ok=True)
         out = subprocess.run([sys.executable, "-m", "pynetlink", "cni", "install", str(self.plugins)],
-                             capture_output=True, text=True, timeout=120)
+                             capture_output=True, text=True, timeout=120, env=self.install_env, cwd="/")
         assert out.returncode == 0, f"pynetlink cni install failed: {out.stderr}"
         for p in REFERENCE_DIR.iterdir():
             if not (self.plugins / p.name).exists():
@@ -220,6 +240,9 @@ class RealClient:
         shutil.rmtree(self.snapdir, ignore_errors=True)
         shutil.rmtree(self.plugins, ignore_errors=True)
         shutil.rmtree(f"{self.cnifz}-logs", ignore_errors=True)
+        if getattr(self, "_lockf", None):
+            self._lockf.close()                  # releases the flock
+            self._lockf = None
         return problems
 
     @property

@@ -6,9 +6,12 @@ realclient.py); ``holder_clean`` then checks that nothing of them is left there 
 """
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
+import time
+from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -17,6 +20,7 @@ from .realclient import PING, SHOW, Net, RealClient, in_subnet, parse, wait_for
 from .realclient import holder_clean_fixture, realclient_fixture  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.root]
+_clients = itertools.count()
 
 # a TCP and UDP echo server for the container (python3 from the host's /usr, mounted read-only)
 SERVER = r"""
@@ -63,8 +67,17 @@ def assert_ok(calls: list[Any]) -> None:
 
 @pytest.fixture
 def since(realclient: RealClient) -> float:
-    import time
     return time.time() - 0.001
+
+
+@contextmanager
+def detached(rc: RealClient, name: str, *opts: str, cmd: tuple[str, ...] = ("/bin/sleep", "600")) -> Iterator[None]:
+    """``podman run -d --name NAME OPTS``; the container is removed (``rm -f``) afterwards."""
+    rc.run("-d", "--name", name, *opts, cmd=cmd)
+    try:
+        yield
+    finally:
+        rc.pm("rm", "-f", "-t", "1", name)
 
 
 def test_run_rm(realclient: RealClient, holder_clean: Any, since: float) -> None:
@@ -94,7 +107,7 @@ def client(realclient: RealClient, holder_clean: Any, make_netns: Callable[..., 
     outside the node. Returns send(host, port, proto, msg) -> the reply (or '' on failure)."""
     rc = realclient
     cli = make_netns("cli")
-    peer = f"pnlcli{rc._k}"
+    peer = f"pnlcli{next(_clients)}"
     subprocess.run(["ip", "-n", cli.name, "link", "add", "eth0", "type", "veth", "peer", "name", peer,
                     "netns", rc.netns], check=True)
     subprocess.run(["ip", "-n", cli.name, "addr", "add", "198.51.100.2/24", "dev", "eth0"], check=True)
@@ -116,9 +129,8 @@ def test_published_ports_tcp_udp(realclient: RealClient, client: Callable[[str, 
     (through a veth into the holder ns, to the holder's address 198.51.100.1)."""
     rc = realclient
     net = rc.bridge_net("pnl-ports")
-    rc.run("-d", "--name", "pnl-ports", "--network", net.name, "-p", "18080:80", "-p", "18081:81/udp",
-           "-v", "/usr:/usr:ro", cmd=["/usr/bin/python3", "-c", SERVER])
-    try:
+    with detached(rc, "pnl-ports", "--network", net.name, "-p", "18080:80", "-p", "18081:81/udp",
+                  "-v", "/usr:/usr:ro", cmd=("/usr/bin/python3", "-c", SERVER)):
         tcp = wait_for(lambda: client("198.51.100.1", 18080, "tcp", "hello"), timeout=30,
                        what="a TCP reply through the published port")
         udp = wait_for(lambda: client("198.51.100.1", 18081, "udp", "hi"), timeout=30,
@@ -131,8 +143,6 @@ def test_published_ports_tcp_udp(realclient: RealClient, client: Callable[[str, 
             [(18080, "tcp"), (18081, "udp")]
         # an unpublished port is not reachable
         assert client("198.51.100.1", 18082, "tcp", "x") == ""
-    finally:
-        rc.pm("rm", "-f", "-t", "1", "pnl-ports")
     assert_ok(wait_dels(rc, since, 2))
     # after DEL the published port answers no more
     assert client("198.51.100.1", 18080, "tcp", "again") == ""
@@ -183,8 +193,7 @@ def bridge_ports(rc: RealClient, net: Net) -> list[str]:
 def test_stop_then_start(realclient: RealClient, holder_clean: Any, since: float) -> None:
     rc = realclient
     net = rc.bridge_net("pnl-stopstart")
-    rc.run("-d", "--name", "pnl-ss", "--network", net.name, cmd=["/bin/sleep", "600"])
-    try:
+    with detached(rc, "pnl-ss", "--network", net.name):
         first = container_net(rc, "pnl-ss", net)
         assert len(bridge_ports(rc, net)) == 1
         rc.pm("stop", "-t", "1", "pnl-ss")
@@ -192,25 +201,21 @@ def test_stop_then_start(realclient: RealClient, holder_clean: Any, since: float
         wait_for(lambda: not bridge_ports(rc, net), timeout=30, what="the veth to go with stop")
         assert not [f for f in rc.ipam_files() if f.endswith("/" + first["addr"].split("/")[0])], \
             "stop did not free the address"
-        t_start = __import__("time").time()
+        t_start = time.time()
         rc.pm("start", "pnl-ss")
         container_net(rc, "pnl-ss", net)
         assert len(bridge_ports(rc, net)) == 1
         old_ns = next(c.env["CNI_NETNS"] for c in plugin_calls(rc, since, "ADD"))
         new = [c for c in plugin_calls(rc, t_start, "ADD") if c.name == rc.types["bridge"]]
         assert len(new) == 1 and new[0].env["CNI_NETNS"] != old_ns and "IP=" not in new[0].env["CNI_ARGS"]
-    finally:
-        rc.pm("rm", "-f", "-t", "1", "pnl-ss")
     assert_ok(wait_dels(rc, since, 4))
 
 
 def test_network_reload(realclient: RealClient, holder_clean: Any, since: float) -> None:
     rc = realclient
     net = rc.bridge_net("pnl-reload")
-    rc.run("-d", "--name", "pnl-rl", "--network", net.name, cmd=["/bin/sleep", "600"])
-    try:
+    with detached(rc, "pnl-rl", "--network", net.name):
         before = container_net(rc, "pnl-rl", net)
-        import time
         t_reload = time.time()
         rc.pm("network", "reload", "pnl-rl")
         after = container_net(rc, "pnl-rl", net)
@@ -222,8 +227,6 @@ def test_network_reload(realclient: RealClient, holder_clean: Any, since: float)
         assert f"IP={before['addr'].split('/')[0]}" in add.env["CNI_ARGS"]
         assert_ok(calls)
         assert len(bridge_ports(rc, net)) == 1          # the old veth went, one new one
-    finally:
-        rc.pm("rm", "-f", "-t", "1", "pnl-rl")
     assert_ok(wait_dels(rc, since, 4))
 
 
@@ -261,8 +264,7 @@ def test_podman_created_network_switched(realclient: RealClient, holder_clean: A
                 p["ipam"]["type"] = rc.types[p["ipam"]["type"]]
         rc.write_conflist(conf)
         net = Net("pnl-pnet", subnet, gw, conf["plugins"][0]["bridge"], path, conf)
-        rc.run("-d", "--name", "pnl-pn", "--network", net.name, "-p", "18095:80", cmd=["/bin/sleep", "600"])
-        try:
+        with detached(rc, "pnl-pn", "--network", net.name, "-p", "18095:80"):
             got = container_net(rc, "pnl-pn", net)
             adds = [c for c in rc.spy(since) if c.command == "ADD"]
             assert {rc.types["bridge"], rc.types["portmap"], "firewall", "tuning"} <= {c.name for c in adds}
@@ -274,8 +276,6 @@ def test_podman_created_network_switched(realclient: RealClient, holder_clean: A
             assert ip in rc.inns("iptables-save", "-t", "filter", mount=False).stdout
             # the IPAM state is in host-local's default place and layout
             assert f"/var/lib/cni/networks/pnl-pnet/{ip}" in rc.ipam_files()
-        finally:
-            rc.pm("rm", "-f", "-t", "1", "pnl-pn")
         dels = wait_for(lambda: (lambda d: d if len(d) >= 4 else None)(
             [c for c in rc.spy(since) if c.command == "DEL"]), timeout=60, what="4 DEL calls")
         assert_ok(dels)
