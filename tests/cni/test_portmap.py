@@ -3,13 +3,16 @@ traffic: from another namespace, hairpin from containers on the bridge, localhos
 host, hostIP, DEL (also without prevResult), CHECK, GC, clashes."""
 from __future__ import annotations
 
+import os
+import signal
+import time
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
 from . import traffic
-from .invoke import invoke, nft_json
+from .invoke import invoke, nft_json, spawn
 from .bridgeenv import Env, conf as bridge_conf, name_of
 
 HOST_IP = "203.0.113.1"
@@ -161,3 +164,18 @@ def test_bridge_maps_ports_itself_with_the_capability(chain: Chain, container: C
     chain.env.call("CHECK", dict(c, prevResult=res), a, "ca", "eth0").ok()
     chain.env.dele(c, a, "ca").ok()
     assert chain.published() == []
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.2, 0.3, 0.4])
+def test_sigkill_during_add_with_ports_then_del(chain: Chain, container: Callable[[], str], delay: float) -> None:
+    """Killed anywhere (ports included), a DEL without prevResult leaves no publication."""
+    a = container()
+    c = bridge_conf(chain.env.data_dir, isDefaultGateway=True, capabilities={"portMappings": True},
+                    runtimeConfig={"portMappings": MAPS}, stateDir=str(chain.tmp / "portmap"))
+    proc = spawn(chain.env.exe, "ADD", c, **chain.env.kw(a, "ca", "eth0"))
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+    chain.env.dele(c, "", "ca").ok()
+    assert chain.published() == [] and chain.env.reservations() == {}
+    assert list((chain.tmp / "portmap" / "net1").glob("ca*")) == []
