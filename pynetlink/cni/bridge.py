@@ -31,28 +31,31 @@ FORWARDING = {4: "net/ipv4/ip_forward", 6: "net/ipv6/conf/all/forwarding"}
 
 
 class Conf:
-    """The bridge plugin's fields (docs/cni.md lists them)."""
+    """The bridge plugin's fields (docs/cni.md lists them). Only ADD and CHECK validate what
+    they use: DEL, GC and STATUS go on with a config ADD would refuse (cleanup first)."""
 
     def __init__(self, req: Request) -> None:
         c = req.config
+        strict = req.command in ("ADD", "CHECK")
         self.bridge = str(c.get("bridge") or "cni0")
-        if len(self.bridge) > 15 or "/" in self.bridge or " " in self.bridge:
+        if strict and (len(self.bridge) > 15 or "/" in self.bridge or " " in self.bridge):
             raise CNIError(INVALID_CONFIG, f"bridge {self.bridge!r} is not an interface name")
-        self.is_default_gw = _bool(c, "isDefaultGateway")
-        self.is_gw = _bool(c, "isGateway") or self.is_default_gw
-        self.force_address = _bool(c, "forceAddress")
-        self.ip_masq = _bool(c, "ipMasq")
-        self.hairpin = _bool(c, "hairpinMode")
-        if _bool(c, "promiscMode"):
-            raise CNIError(UNSUPPORTED_FIELD, "promiscMode: true is not supported by pynetlink-bridge",
-                           "use hairpinMode for a container to reach itself through the host")
-        if c.get("vlan") or c.get("vlanTrunk"):
-            raise CNIError(UNSUPPORTED_FIELD, f"vlan: {c.get('vlan') or c.get('vlanTrunk')!r} is not "
-                           "supported by pynetlink-bridge")
+        self.is_default_gw = _bool(c, "isDefaultGateway", strict)
+        self.is_gw = _bool(c, "isGateway", strict) or self.is_default_gw
+        self.force_address = _bool(c, "forceAddress", strict)
+        self.ip_masq = _bool(c, "ipMasq", strict)
+        self.hairpin = _bool(c, "hairpinMode", strict)
         mtu = c.get("mtu")
-        if mtu is not None and (not isinstance(mtu, int) or isinstance(mtu, bool) or not 68 <= mtu <= 65535):
-            raise CNIError(INVALID_CONFIG, f"mtu: {mtu!r} is not an MTU (68..65535)")
-        self.mtu: Optional[int] = mtu
+        if strict:
+            if _bool(c, "promiscMode", strict):
+                raise CNIError(UNSUPPORTED_FIELD, "promiscMode: true is not supported by pynetlink-bridge",
+                               "use hairpinMode for a container to reach itself through the host")
+            if c.get("vlan") or c.get("vlanTrunk"):
+                raise CNIError(UNSUPPORTED_FIELD, f"vlan: {c.get('vlan') or c.get('vlanTrunk')!r} is not "
+                               "supported by pynetlink-bridge")
+            if mtu is not None and (not isinstance(mtu, int) or isinstance(mtu, bool) or not 68 <= mtu <= 65535):
+                raise CNIError(INVALID_CONFIG, f"mtu: {mtu!r} is not an MTU (68..65535)")
+        self.mtu: Optional[int] = mtu if isinstance(mtu, int) else None
         self.ipam = Ipam(req)
         self.host_veth = host_veth_name(req.name, req.container_id, req.ifname)
         self.alias = f"pynetlink-cni {req.name}/{req.container_id}/{req.ifname}"[:255]
@@ -62,10 +65,12 @@ class Conf:
         self.portmap = isinstance(caps, dict) and caps.get("portMappings") is True
 
 
-def _bool(c: dict[str, Any], key: str) -> bool:
+def _bool(c: dict[str, Any], key: str, strict: bool = True) -> bool:
     v = c.get(key, False)
     if not isinstance(v, bool):
-        raise CNIError(INVALID_CONFIG, f"{key}: {v!r} is not true or false")
+        if strict:
+            raise CNIError(INVALID_CONFIG, f"{key}: {v!r} is not true or false")
+        return bool(v)
     return v
 
 

@@ -150,6 +150,17 @@ def _overlap(a: Range, b: Range) -> bool:
     return a.subnet.version == b.subnet.version and a.start <= b.end and b.start <= a.end
 
 
+def config_for_release(req: Request) -> Config:
+    """The config, or, when ADD would refuse it, enough of it to release by container ID (the
+    store is found by ``dataDir`` and the network name alone): DEL cleans up regardless."""
+    try:
+        return parse_config(req)
+    except CNIError:
+        ipam = req.config.get("ipam")
+        data_dir = ipam.get("dataDir") if isinstance(ipam, dict) else None
+        return Config(req.name, (), (), str(data_dir or DEFAULT_DATA_DIR), "", ())
+
+
 def _check_set(s: Sequence[Range], i: int) -> None:
     if len({r.subnet.version for r in s}) > 1:
         raise _bad(f"ranges[{i}]", "mixes IPv4 and IPv6 ranges; use one range set per family")
@@ -450,7 +461,7 @@ class HostLocal(Plugin):
         return allocate(parse_config(req), req.container_id, req.ifname)
 
     def delete(self, req: Request) -> None:
-        release(parse_config(req), req.container_id, req.ifname)
+        release(config_for_release(req), req.container_id, req.ifname)
 
     def check(self, req: Request) -> None:
         cfg = parse_config(req)

@@ -53,7 +53,10 @@ class Ipam:
             return [ip["address"] for ip in prev["ips"]]
         if not self.readable_store:
             return []
-        cfg = hostlocal.parse_config(req)
+        try:
+            cfg = hostlocal.parse_config(req)
+        except CNIError:             # a config ADD would refuse: the subnets are unknown
+            return []
         nets = [r.subnet for rs in cfg.range_sets for r in rs]
         return [f"{a}/{next(n.prefixlen for n in nets if a in n)}"
                 for a in hostlocal.held(cfg, req.container_id, req.ifname)]

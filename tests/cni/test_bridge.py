@@ -436,3 +436,15 @@ def test_dns_from_the_config_or_the_ipam(env: Env, container: Callable[[], str],
     assert env.add(c2, b, "c2").ok()["dns"] == {"nameservers": ["203.0.113.53"]}
     env.dele(c, a, "c1").ok()
     env.dele(c2, b, "c2").ok()
+
+
+def test_del_with_a_config_add_would_refuse_still_cleans_up(env: Env, container: Callable[[], str]) -> None:
+    """The config changed (or broke) between ADD and DEL: DEL still removes the veth, the NAT
+    elements (found on the container's interface) and the reservation (found by dataDir)."""
+    ctr = container()
+    c = conf(env.data_dir)
+    env.add(c, ctr, "c1").ok()
+    broken = conf(env.data_dir, promiscMode=True, mtu="big", ipam={"ranges": [[{"subnet": "nonsense"}]]})
+    env.dele(broken, ctr, "c1").ok()
+    assert host_veth_name("net1", "c1", "eth0") not in env.host_links()
+    assert env.reservations() == {} and env.masqueraded() == set()
