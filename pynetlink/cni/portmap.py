@@ -290,7 +290,10 @@ class Portmap(Plugin):
         items = records.read(req.container_id, req.ifname)
         prev = req.prev_result
         if prev is not None:
-            items += entries(req, prev)
+            try:
+                items += entries(req, prev)
+            except CNIError:              # mappings ADD would refuse: the records suffice
+                pass
         if items:
             with contextlib.nullcontext(nft) if nft is not None else Nftables() as n:
                 unpublish(PortmapNat(n, TABLE, FAMILY), items)
