@@ -11,6 +11,7 @@ even without prevResult when the store has host-local's layout (ours or Go's).
 """
 from __future__ import annotations
 
+import ipaddress
 from typing import Optional
 
 from . import delegate, hostlocal
@@ -48,9 +49,13 @@ class Ipam:
 
     def addresses(self, req: Request) -> list[str]:
         """The attachment's addresses (CIDR): prevResult's, else the reservation's."""
-        prev = req.prev_result
-        if prev and prev.get("ips"):
-            return [ip["address"] for ip in prev["ips"]]
+        try:
+            prev = req.prev_result
+            found = [str(ipaddress.ip_interface(ip["address"])) for ip in (prev or {}).get("ips") or []]
+            if found:
+                return found
+        except (CNIError, TypeError, KeyError, AttributeError, ValueError):   # a malformed prevResult
+            pass
         if not self.readable_store:
             return []
         try:

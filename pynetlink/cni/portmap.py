@@ -288,12 +288,12 @@ class Portmap(Plugin):
         """Unpublish what the attachment owns (on ``nft``, else a socket of its own)."""
         records = Records(req)
         items = records.read(req.container_id, req.ifname)
-        prev = req.prev_result
-        if prev is not None:
-            try:
+        try:
+            prev = req.prev_result
+            if prev is not None:
                 items += entries(req, prev)
-            except CNIError:              # mappings ADD would refuse: the records suffice
-                pass
+        except (CNIError, TypeError, KeyError, ValueError):      # ADD would refuse these: the records suffice
+            pass
         if items:
             with contextlib.nullcontext(nft) if nft is not None else Nftables() as n:
                 unpublish(PortmapNat(n, TABLE, FAMILY), items)

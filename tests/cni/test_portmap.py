@@ -179,3 +179,14 @@ def test_sigkill_during_add_with_ports_then_del(chain: Chain, container: Callabl
     chain.env.dele(c, "", "ca").ok()
     assert chain.published() == [] and chain.env.reservations() == {}
     assert list((chain.tmp / "portmap" / "net1").glob("ca*")) == []
+
+
+def test_del_with_malformed_prev_result_and_mappings(chain: Chain, container: Callable[[], str]) -> None:
+    a = container()
+    chain.up(a, "ca", MAPS)
+    bad = pm_conf(chain.tmp, None, [{"hostPort": "x"}])
+    bad["prevResult"] = {"ips": [{"address": "not-an-address"}]}
+    invoke(chain.pm, "DEL", bad, **chain.env.kw(a, "ca", "eth0")).ok()
+    assert chain.published() == []
+    chain.env.dele(dict(bridge_conf(chain.env.data_dir), prevResult=bad["prevResult"]), a, "ca").ok()
+    assert chain.env.reservations() == {} and chain.env.masqueraded() == set()
