@@ -207,18 +207,21 @@ def to_result(res: Mapping[str, Any], version: str) -> Result:
 
 
 # -- input ----------------------------------------------------------------------------------
-def parse_cni_args(text: str, known: frozenset[str]) -> dict[str, str]:
-    """``"IgnoreUnknown=1;IP=10.0.0.5"`` -> dict; unknown keys refused unless IgnoreUnknown."""
+def parse_cni_args(text: str, known: frozenset[str], strict: bool = True) -> dict[str, str]:
+    """``"IgnoreUnknown=1;IP=10.0.0.5"`` -> dict; unknown keys refused unless IgnoreUnknown.
+    Not ``strict`` (DEL, GC, STATUS): nothing is refused, malformed pairs are skipped."""
     out: dict[str, str] = {}
     for part in filter(None, text.split(";")):
         key, sep, value = part.partition("=")
+        if (not sep or not key) and not strict:
+            continue
         if not sep or not key:
             raise CNIError(INVALID_ENVIRONMENT, f"CNI_ARGS: {part!r} is not KEY=VALUE",
                            f"CNI_ARGS={text!r}: pairs must be KEY=VALUE separated by ';'")
         out[key] = value
     ignore = out.get("IgnoreUnknown", "").lower() in ("1", "true")
     unknown = sorted(set(out) - COMMON_ARGS - known)
-    if unknown and not ignore:
+    if unknown and not ignore and strict:
         raise CNIError(INVALID_ENVIRONMENT, f"CNI_ARGS: unknown key(s) {', '.join(unknown)}",
                        "add IgnoreUnknown=1 to CNI_ARGS to ignore keys this plugin does not use")
     return out
@@ -347,7 +350,7 @@ def dispatch(name: str, env: Mapping[str, str], stdin: bytes,
         return None                                   # as the Go skel: not in this version
     req = request(command, env, stdin)
     plugin = (load or load_plugin)(name)
-    req.args = parse_cni_args(env.get("CNI_ARGS", ""), plugin.known_args)
+    req.args = parse_cni_args(env.get("CNI_ARGS", ""), plugin.known_args, strict=command in ("ADD", "CHECK"))
     if command == "ADD":
         return to_result(plugin.add(req), req.version)
     {"DEL": plugin.delete, "CHECK": plugin.check, "STATUS": plugin.status, "GC": plugin.gc}[command](req)

@@ -113,6 +113,13 @@ def test_cni_args() -> None:
         parse_cni_args("FOO=bar;BAZ=1", frozenset())
     assert e.value.code == 4 and "BAZ, FOO" in e.value.msg
     assert parse_cni_args("FOO=bar", frozenset({"FOO"})) == {"FOO": "bar"}
+    assert parse_cni_args("FOO=bar;junk;IP=1.2.3.4", frozenset(), strict=False) == {"FOO": "bar", "IP": "1.2.3.4"}
+
+
+def test_del_accepts_any_cni_args(cni_bin: Path, data_dir: Path) -> None:
+    conf = {"cniVersion": "1.0.0", "name": "n", "type": PLUGIN,
+            "ipam": {"type": PLUGIN, "dataDir": str(data_dir), "ranges": [[{"subnet": "198.51.100.0/24"}]]}}
+    invoke(cni_bin / PLUGIN, "DEL", conf, container_id="c1", ifname="eth0", args="FOO=1;junk").ok()
 
 
 RESULT = {"interfaces": [{"name": "eth0", "mac": "02:00:00:00:00:01", "mtu": 1400, "sandbox": "/x"}],
