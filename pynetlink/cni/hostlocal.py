@@ -255,6 +255,16 @@ class Store:
             f.write(str(ip))
         return True
 
+    def sweep(self) -> None:
+        """Remove the aside-files of reservations killed before their link (call with the lock
+        held: a live ``reserve`` holds it too, so any such file is a leftover)."""
+        for name in os.listdir(self.dir):
+            if name.startswith(".reserve."):
+                try:
+                    os.unlink(self.file(name))
+                except FileNotFoundError:
+                    pass
+
     def last_reserved(self, set_index: int) -> Optional[Addr]:
         try:
             with open(self.file(f"{LAST_PREFIX}{set_index}")) as f:
@@ -403,6 +413,7 @@ def gc(cfg: Config, valid: set[tuple[str, str]]) -> list[tuple[Addr, tuple[str, 
     ids = {cid for cid, _ in valid}
     gone = []
     with store.locked():
+        store.sweep()
         for ip, who in store.reservations().items():
             if who in valid or (who[1] == "" and who[0] in ids):
                 continue

@@ -176,10 +176,12 @@ def test_gc_keeps_valid_attachments_only(hl: Path, data_dir: Path) -> None:
     for cid in ("keep", "drop1", "drop2"):
         add(hl, c, cid).ok()
     (data_dir / "net1" / "198.51.100.200").write_text("legacy-id")      # an old-format file
+    (data_dir / "net1" / ".reserve.999999").write_text("killed\r\neth0")  # aside-file of a killed ADD
     gc = dict(c, **{"cni.dev/valid-attachments": [{"containerID": "keep", "ifname": "eth0"}]})
     invoke(hl, "GC", gc).ok()
     left = {k: v for k, v in files(data_dir).items() if ipaddress_like(k)}
     assert left == {"198.51.100.2": b"keep\r\neth0"}
+    assert not (data_dir / "net1" / ".reserve.999999").exists()
 
 
 def test_status(hl: Path, data_dir: Path) -> None:
