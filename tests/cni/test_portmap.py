@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -190,3 +191,24 @@ def test_del_with_malformed_prev_result_and_mappings(chain: Chain, container: Ca
     assert chain.published() == []
     chain.env.dele(dict(bridge_conf(chain.env.data_dir), prevResult=bad["prevResult"]), a, "ca").ok()
     assert chain.env.reservations() == {} and chain.env.masqueraded() == set()
+
+
+def test_ipv6_published_port(chain: Chain, container: Callable[[], str]) -> None:
+    """A dual-stack container's port published on the host's IPv6 address too."""
+    outside = chain.outside  # type: ignore[attr-defined]
+    for ns, dev, addr in ((chain.env.host, "up0", "fd00:ff::1/64"), (outside, "down0", "fd00:ff::2/64")):
+        subprocess.run(["ip", "-n", ns, "addr", "add", addr, "dev", dev, "nodad"], check=True)
+    a = container()
+    c = bridge_conf(chain.env.data_dir, isDefaultGateway=True, capabilities={"portMappings": True},
+                    runtimeConfig={"portMappings": MAPS[:1]}, stateDir=str(chain.tmp / "portmap"),
+                    ipam={"ranges": [[{"subnet": "198.51.100.0/24"}], [{"subnet": "fd00:cafe::/64"}]]})
+    res = chain.env.add(c, a, "ca").ok()
+    assert len(res["ips"]) == 2 and len(chain.published()) == 2           # one element per family
+    srv = traffic.Server(name_of(a), "tcp", 80, "::")
+    try:
+        assert traffic.talk(outside, "tcp", "fd00:ff::1", 8080) == "pong:ping"
+        assert srv.result()[0] == "fd00:ff::2"
+    finally:
+        srv.close()
+    chain.env.dele(c, a, "ca").ok()
+    assert chain.published() == []
