@@ -21,6 +21,7 @@ from ..api import Handle, Link, Macvlan, Route
 from ..errors import NetlinkError
 from ..transport import NetNS, run_in
 from .ipam import Ipam
+from .linkutil import link_exists
 from .skel import INVALID_CONFIG, UNKNOWN_CONTAINER, CNIError, Plugin, Request, Result
 
 MACVLAN_MODES = ("bridge", "private", "vepa", "passthru")
@@ -157,7 +158,7 @@ class SubLink(Plugin):
             pass
 
     def delete(self, req: Request) -> None:
-        self.options(req).ipam.run(req, "DEL")
+        Ipam(req).run(req, "DEL")                          # not options(): DEL validates nothing else
         if not req.netns:
             return                                         # the container (and its link) is gone
         try:
@@ -175,27 +176,19 @@ class SubLink(Plugin):
         ns = _netns(req.netns)
         with Handle(None if not o.in_container else ns) as h:
             master = o.master or default_interface(h, self.kind)
-            parent = h.links.get(master).index if _exists(h, master) else None
-        if parent is None:
+            parent = link_exists(h, master)
+        if not parent:
             raise CNIError(INVALID_CONFIG, f"{self.kind}: master {master!r} is gone")
         check_inside(ns, req.ifname, self.kind, o.mode, prev)
 
 
     def gc(self, req: Request) -> None:
         """The IPAM's GC (``cni.dev/valid-attachments``); links die with their containers."""
-        self.options(req).ipam.run(req, "GC")
+        Ipam(req).run(req, "GC")
 
     def status(self, req: Request) -> None:
         """Ready when the IPAM is (the master is looked up at ADD)."""
-        self.options(req).ipam.run(req, "STATUS")
-
-
-def _exists(h: Handle, name: str) -> bool:
-    try:
-        h.links.get(name)
-        return True
-    except FileNotFoundError:
-        return False
+        Ipam(req).run(req, "STATUS")
 
 
 def default_interface(h: Handle, kind: str) -> str:

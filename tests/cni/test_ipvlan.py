@@ -23,11 +23,9 @@ def inode(node: Node) -> Node:  # noqa: F811
 
 
 def test_l2_traffic_between_containers_and_to_the_lan(inode: Node) -> None:
-    c1, c2 = inode.container(), inode.container()
     conf = inode.conf(mode="l2")
-    r1 = inode.call("ADD", conf, c1.path, cid="c1").ok()
-    r2 = inode.call("ADD", conf, c2.path, cid="c2").ok()
-    ip1, ip2 = (r["ips"][0]["address"].split("/")[0] for r in (r1, r2))
+    c1, c2, ip1, ip2 = inode.pair(conf)
+    r1 = inode.results["c1"]
     assert tcp(c1, c2, ip2, 7201) == ip1
     assert tcp(c2, inode.L, GW, 7202) == ip2
     assert tcp(inode.L, c1, ip1, 7203) == GW
@@ -44,11 +42,9 @@ def test_l2_traffic_between_containers_and_to_the_lan(inode: Node) -> None:
 
 @pytest.mark.parametrize("mode", ["l3", "l3s"])
 def test_l3_modes_route_between_containers(inode: Node, mode: str) -> None:
-    c1, c2 = inode.container(), inode.container()
     conf = inode.conf(mode=mode)
-    r1 = inode.call("ADD", conf, c1.path, cid="c1").ok()
-    r2 = inode.call("ADD", conf, c2.path, cid="c2").ok()
-    ip1, ip2 = (r["ips"][0]["address"].split("/")[0] for r in (r1, r2))
+    c1, c2, ip1, ip2 = inode.pair(conf)
+    r2 = inode.results["c2"]
     assert ip_j(c1, "link", "show", "eth0")[0]["linkinfo"]["info_data"]["mode"] == mode
     assert tcp(c1, c2, ip2, 7204) == ip1
     inode.call("CHECK", dict(conf, prevResult=r2), c2.path, cid="c2").ok()

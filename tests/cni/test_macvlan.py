@@ -39,7 +39,7 @@ class Node:
     data_dir: Path
     make: Callable[[str], NetNS]
     kind: str = "macvlan"
-    ids: dict[str, str] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
 
     def conf(self, version: str = "1.0.0", **fields: Any) -> dict[str, Any]:
         c = {"cniVersion": version, "name": f"{self.kind}net", "type": f"pynetlink-{self.kind}",
@@ -56,6 +56,14 @@ class Node:
         ns = self.make(tag)
         run(["ip", "-n", ns.name, "link", "set", "lo", "up"], check=True)
         return ns
+
+    def pair(self, conf: dict[str, Any]) -> tuple[NetNS, NetNS, str, str]:
+        """Two containers ADDed to ``conf`` (IDs c1, c2): their namespaces and addresses."""
+        c1, c2 = self.container(), self.container()
+        r1 = self.call("ADD", conf, c1.path, cid="c1").ok()
+        r2 = self.call("ADD", conf, c2.path, cid="c2").ok()
+        self.results = {"c1": r1, "c2": r2}
+        return c1, c2, r1["ips"][0]["address"].split("/")[0], r2["ips"][0]["address"].split("/")[0]
 
     def reservations(self) -> list[str]:
         d = self.data_dir / f"{self.kind}net"
@@ -86,11 +94,9 @@ pytestmark = pytest.mark.kernel("netns", "veth", "macvlan")
 
 
 def test_traffic_between_containers_and_to_the_lan(node: Node) -> None:
-    c1, c2 = node.container(), node.container()
     conf = node.conf(mode="bridge")
-    r1 = node.call("ADD", conf, c1.path, cid="c1").ok()
-    r2 = node.call("ADD", conf, c2.path, cid="c2").ok()
-    ip1, ip2 = (r["ips"][0]["address"].split("/")[0] for r in (r1, r2))
+    c1, c2, ip1, ip2 = node.pair(conf)
+    r1 = node.results["c1"]
     assert (ip1, ip2) == ("198.51.100.100", "198.51.100.101")
     assert tcp(c1, c2, ip2, 7101) == ip1                       # container to container (bridge mode)
     assert tcp(c2, node.L, GW, 7102) == ip2                    # container to the LAN host
@@ -106,10 +112,7 @@ def test_traffic_between_containers_and_to_the_lan(node: Node) -> None:
 
 
 def test_private_mode_isolates_containers(node: Node) -> None:
-    c1, c2 = node.container(), node.container()
-    conf = node.conf(mode="private")
-    node.call("ADD", conf, c1.path, cid="c1").ok()
-    ip2 = node.call("ADD", conf, c2.path, cid="c2").ok()["ips"][0]["address"].split("/")[0]
+    c1, c2, _, ip2 = node.pair(node.conf(mode="private"))
     assert tcp(c2, node.L, GW, 7104)                           # the LAN is reachable
     with pytest.raises(OSError):                               # a sibling is not (private)
         tcp(c1, c2, ip2, 7105)
@@ -207,9 +210,7 @@ def test_check_finds_what_is_missing(node: Node) -> None:
 
 def test_gc_and_status(node: Node) -> None:
     conf = node.conf("1.1.0")
-    c1, c2 = node.container(), node.container()
-    node.call("ADD", conf, c1.path, cid="c1").ok()
-    node.call("ADD", conf, c2.path, cid="c2").ok()
+    node.pair(conf)
     assert node.reservations() == ["198.51.100.100", "198.51.100.101"]
     gc = dict(conf, **{"cni.dev/valid-attachments": [{"containerID": "c2", "ifname": "eth0"}]})
     node.call("GC", gc, "").ok()
@@ -281,3 +282,12 @@ def test_del_removes_a_link_left_under_its_temporary_name(node: Node) -> None:
         check=True)
     node.call("DEL", node.conf(), c.path).ok()
     assert sorted(links(c)) == ["lo", "other0", "pnlabcdefabcd"]
+
+
+@pytest.mark.parametrize("fields", [{"mode": "sideways"}, {"master": "nosuchif0"}, {"mtu": 9000}])
+def test_del_with_a_config_add_would_refuse(node: Node, fields: dict[str, Any]) -> None:
+    """DEL validates nothing but what it needs: the address is freed, the link deleted."""
+    c = node.container()
+    node.call("ADD", node.conf(), c.path).ok()
+    node.call("DEL", node.conf(**fields), c.path).ok()
+    assert links(c) == ["lo"] and node.reservations() == []
