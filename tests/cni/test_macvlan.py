@@ -231,7 +231,11 @@ BAD: dict[str, tuple[dict[str, Any], str]] = {
 
 @pytest.mark.parametrize("case", sorted(BAD))
 def test_bad_config_changes_nothing(node: Node, case: str) -> None:
-    fields, named = BAD[case]
+    assert_refused(node, *BAD[case])
+
+
+def assert_refused(node: Node, fields: dict[str, Any], named: str) -> None:
+    """ADD with ``fields`` is error 7 naming ``named``, and changes nothing anywhere."""
     c = node.container()
     host_before = json.dumps(ip_j(node.H, "link", "show"))
     err = node.call("ADD", node.conf(**fields), c.path).error(7)
