@@ -176,10 +176,10 @@ class SubLink(Plugin):
         ns = _netns(req.netns)
         with Handle(None if not o.in_container else ns) as h:
             master = o.master or default_interface(h, self.kind)
-            parent = link_exists(h, master)
-        if not parent:
-            raise CNIError(INVALID_CONFIG, f"{self.kind}: master {master!r} is gone")
-        check_inside(ns, req.ifname, self.kind, o.mode, prev)
+            if not link_exists(h, master):
+                raise CNIError(INVALID_CONFIG, f"{self.kind}: master {master!r} is gone")
+            parent = h.links.get(master).index
+        check_inside(ns, req.ifname, self.kind, o.mode, prev, (master, parent))
 
 
     def gc(self, req: Request) -> None:
@@ -242,9 +242,9 @@ def _write(path: str, value: str) -> None:
             raise
 
 
-def check_inside(ns: NetNS, ifname: str, kind: str, mode: str, prev: Result) -> None:
-    """CHECK in the container: the interface of prevResult, of our kind and mode, with its
-    addresses and routes."""
+def check_inside(ns: NetNS, ifname: str, kind: str, mode: str, prev: Result, parent: tuple[str, int]) -> None:
+    """CHECK in the container: the interface of prevResult, of our kind and mode, on the
+    master (``parent``: name, ifindex), with its addresses and routes (through their gateways)."""
     with Handle(ns) as h:
         try:
             view = h.links.get(ifname)
@@ -253,6 +253,8 @@ def check_inside(ns: NetNS, ifname: str, kind: str, mode: str, prev: Result) -> 
         if view.kind != kind or getattr(view, "mode", mode) != mode:
             raise CNIError(INVALID_CONFIG, f"{kind}: {ifname} is a {view.kind} in mode "
                            f"{getattr(view, 'mode', None)}, expected {kind} mode {mode}")
+        if view.link != parent[1]:
+            raise CNIError(INVALID_CONFIG, f"{kind}: {ifname} is not on master {parent[0]}")
         mine = [i for i in prev.get("interfaces") or [] if i.get("name") == ifname]
         if mine and mine[0].get("mac") and kind == "macvlan" and str(view.mac) != mine[0]["mac"].lower():
             raise CNIError(INVALID_CONFIG, f"{kind}: {ifname} has MAC {view.mac}, prevResult says {mine[0]['mac']}")
@@ -262,11 +264,14 @@ def check_inside(ns: NetNS, ifname: str, kind: str, mode: str, prev: Result) -> 
             if want not in have:
                 raise CNIError(INVALID_CONFIG, f"{kind}: {ifname} lacks address {want} of prevResult")
         routes = {(r.dst, r.via) for fam in (4, 6) for r in h.routes.dump(family=fam)}
+        gws = {ipaddress.ip_address(ip["gateway"]).version: ip["gateway"] for ip in reversed(prev.get("ips") or [])
+               if ip.get("gateway")}
         for r in prev.get("routes") or []:
             dst = ipaddress.ip_network(r["dst"], strict=False)
-            key = str(dst) if dst.prefixlen else "default"
-            if not any(d == key for d, _ in routes):
-                raise CNIError(INVALID_CONFIG, f"{kind}: the route to {r['dst']} of prevResult is missing")
+            key = (str(dst) if dst.prefixlen else "default", r.get("gw") or gws.get(dst.version))
+            if key not in routes:
+                raise CNIError(INVALID_CONFIG, f"{kind}: the route to {r['dst']} via {key[1]} of "
+                               "prevResult is missing")
 
 
 def plugin() -> Plugin:

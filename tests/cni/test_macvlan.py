@@ -201,6 +201,9 @@ def test_check_finds_what_is_missing(node: Node) -> None:
     c = node.container()
     conf = node.conf()
     res = node.call("ADD", conf, c.path).ok()
+    run(["ip", "-n", c.name, "route", "replace", "default", "via", "198.51.100.254"], check=True)
+    err = node.call("CHECK", dict(conf, prevResult=res), c.path).error(7)
+    assert "0.0.0.0/0 via 198.51.100.1" in err["msg"]
     run(["ip", "-n", c.name, "addr", "flush", "dev", "eth0"], check=True)
     err = node.call("CHECK", dict(conf, prevResult=res), c.path).error(7)
     assert "198.51.100.100/24" in err["msg"]
