@@ -18,6 +18,10 @@ then be identical to its snapshot, and nothing of the recipe may remain), ``hold
 routes by ``ip -j``, NAT by ``nft -j``, IPAM reservation files; waits for podman's
 asynchronous cleanup with a timeout, never a fixed sleep), ``ctrd`` (containerd in the holder).
 
+Sessions share the global dirs (/var/lib/cni, /run/crun, /run/containerd) that teardown.sh
+removes when it did not find them, so a session holds a flock on ``LOCK`` from set-up to
+teardown: a second one (another pytest, the W6 benchmark) waits for it.
+
 Missing tools (podman, ctr, busybox-static, the recipe) skip the tests, except under CI
 (``CI=true``) where they fail: CI must run them.
 """
