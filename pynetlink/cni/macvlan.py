@@ -71,7 +71,13 @@ class SubLink(Plugin):
         in_ctr = c.get("linkInContainer", False)
         if not isinstance(in_ctr, bool):
             raise CNIError(INVALID_CONFIG, f"{self.kind}: \"linkInContainer\" must be true or false")
+        if master is None and req.command == "ADD":
+            master = self.chained_master(req)
         return Options(master, mode, mtu or None, self.mac_of(req), in_ctr, Ipam(req))
+
+    def chained_master(self, req: Request) -> str | None:
+        """No ``master``: the default-route interface (None here); ipvlan overrides it."""
+        return None
 
     def mac_of(self, req: Request) -> str | None:
         """The MAC asked for: runtimeConfig.mac, else CNI_ARGS MAC."""
@@ -97,7 +103,7 @@ class SubLink(Plugin):
         ns = _netns(req.netns)
         o = self.create(req, o, ns)
         try:
-            res = o.ipam.run(req, "ADD") or {"ips": [], "routes": [], "dns": {}}
+            res = o.ipam.run(req, "ADD") or self.chained_addresses(req)
         except BaseException:
             self.remove(ns, req.ifname)
             raise
@@ -111,6 +117,10 @@ class SubLink(Plugin):
         ips = [dict(ip, interface=0) for ip in res.get("ips") or []]
         return {"interfaces": [iface], "ips": ips, "routes": res.get("routes") or [],
                 "dns": res.get("dns") or {}}
+
+    def chained_addresses(self, req: Request) -> Result:
+        """The addresses to configure without an IPAM: none (ipvlan takes prevResult's)."""
+        return {"ips": [], "routes": [], "dns": {}}
 
     def create(self, req: Request, o: Options, ns: NetNS) -> Options:
         """The link, inside ``ns`` under ``req.ifname``; returns ``o`` with the master resolved."""

@@ -482,6 +482,23 @@ def diff(reference: Flat, ours: Flat, allow: Mapping[str, str] = {}) -> list[Dif
     return out
 
 
+def assert_same(ref: Outcome, ours: Outcome, allowed: Mapping[str, str], ref_check_fails: str = "") -> None:
+    """No difference beyond ``allowed``; CHECK and DEL succeed and DEL leaves nothing (for the
+    reference, CHECK fails with ``ref_check_fails`` when that is given: a reference bug). A
+    failed ADD of ours leaves nothing (the reference's may: runtimes DEL after a failed ADD)."""
+    d = diff(ref.flat, ours.flat, allowed)
+    assert not d, f"differences beyond the documented ones:\n{explain(d)}"
+    for o, who in ((ref, "reference"), (ours, "pynetlink")):
+        if o.add.rc == 0:
+            assert o.delete is not None and o.delete.rc == 0, f"{who}: {o.delete}"
+            if o is ref and ref_check_fails:
+                assert o.check is not None and ref_check_fails in o.check.stdout, o.check
+            else:
+                assert o.check is None or o.check.rc == 0, f"{who}: {o.check}"
+        if o.add.rc == 0 or o is ours:     # a failed ADD: the reference may leave it to the DEL
+            assert o.leftovers == [], f"{who} left {o.leftovers}"
+
+
 def explain(diffs: list[Difference]) -> str:
     return "\n".join(f"  {d.path}: reference={d.reference!r} ours={d.ours!r}" for d in diffs)
 

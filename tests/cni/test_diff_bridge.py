@@ -15,8 +15,8 @@ from pynetlink.transport import NetNS
 
 from ..networks.traffic import tcp
 from .traffic import exchange
-from .diffharness import (REFERENCE_DIR, Harness, Outcome, Probe, Setup, diff, explain, run,
-                          to_pynetlink)
+from .diffharness import REFERENCE_DIR, Harness, Outcome, Probe, Setup, run, to_pynetlink
+from .diffharness import assert_same as same
 
 pytestmark = [pytest.mark.kernel("netns", "veth", "bridge", "nft_nat"),
               pytest.mark.skipif(not (REFERENCE_DIR / "bridge").exists(),
@@ -58,18 +58,7 @@ def both(h: Harness, conf: dict[str, Any], setup: Setup | None = None, **kw: Any
 
 def assert_same(ref: Outcome, ours: Outcome, allowed: dict[str, str] = ALLOWED | PENDING,
                 ref_check_fails: str = "") -> None:
-    """No difference beyond ``allowed``; CHECK and DEL succeed and DEL leaves nothing (for the
-    reference, CHECK fails with ``ref_check_fails`` when that is given: a reference bug)."""
-    d = diff(ref.flat, ours.flat, allowed)
-    assert not d, f"differences beyond the documented ones:\n{explain(d)}"
-    for o, who in ((ref, "reference"), (ours, "pynetlink")):
-        if o.add.rc == 0:
-            assert o.delete is not None and o.delete.rc == 0, f"{who}: {o.delete}"
-            if o is ref and ref_check_fails:
-                assert o.check is not None and ref_check_fails in o.check.stdout, o.check
-            else:
-                assert o.check is None or o.check.rc == 0, f"{who}: {o.check}"
-            assert o.leftovers == [], f"{who} DEL left {o.leftovers}"
+    same(ref, ours, allowed, ref_check_fails)
 
 
 def bridge(version: str = "1.0.0", **fields: Any) -> dict[str, Any]:
