@@ -27,12 +27,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import common, w3
+from . import common, w3, w6
 from .common import (PREFIX, Measure, Timer, build_cfloor, cleanup, cleanup_stale, count_links,
                      ip_batch, netns_alive, ns_add, ns_del, sh, wait_links_gone, wait_netns_settled)
 from .impl.base import (BRIDGE, GATEWAY, ROUTE_GW, ROUTE_TABLE, Case, Ctx, Impl, ctr_ip)
 
 ALL = ("W1", "W1S", "NS", "W2", "W3", "W4", "W5")
+OPT_IN = ("W6",)       # CNI plugin chains and podman (benchmarks/w6.py, ~15 min): --workloads W6
 
 
 def implementations() -> list[Impl]:
@@ -301,13 +302,16 @@ def markdown(results: dict[str, Any]) -> str:
                 else:
                     lines.append(f"| {impl} | {op} | failed: {v.get('error', '')[:100]} | |")
         lines.append("")
+    if results.get("w6"):
+        lines += w6.markdown(results["w6"])
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m benchmarks.run", description=__doc__.split("\n\n")[0])
     ap.add_argument("--workloads", default=",".join(ALL),
-                    help=f"comma-separated, from {','.join(ALL)} (W1S: W1 at N=100,500,1000)")
+                    help=f"comma-separated, from {','.join(ALL + OPT_IN)} (W1S: W1 at N=100,500,1000; "
+                    "W6 only when named)")
     ap.add_argument("--impls", default="", help="only these implementations (comma-separated names)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 5, --quick 2)")
     ap.add_argument("--quick", action="store_true", help="small N, 2 repetitions: under a minute")
@@ -322,7 +326,7 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= reps <= 50:
         ap.error("--reps must be 1..50")
     workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
-    bad = [w for w in workloads if w not in ALL]
+    bad = [w for w in workloads if w not in ALL + OPT_IN]
     if bad:
         ap.error(f"unknown workloads {bad}")
     only = {x.strip() for x in args.impls.split(",") if x.strip()}
@@ -372,6 +376,9 @@ def main(argv: list[str] | None = None) -> int:
         if "W3" in workloads:
             log("W3: codec only")
             results["w3"] = run_w3(bins, tmp, log, budget=0.3 if args.quick else 1.0)
+        if "W6" in workloads:
+            log("W6: CNI plugin chains, VERSION, podman run --rm")
+            results["w6"] = w6.run(tmp, log, quick=args.quick, reps=args.reps)
     except KeyboardInterrupt:
         log("interrupted: cleaning up")
         return 130

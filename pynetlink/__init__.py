@@ -9,15 +9,22 @@
 
 Docker-style networks: ``pynetlink.Networks``; nftables NAT: ``pynetlink.nft``.
 """
+from __future__ import annotations
+
 from ._version import __version__
-from .api import (Address, AddressView, Batch, Bridge, BridgePort, BridgePortView, BridgeView, Dummy,
-                  DummyView, GenericLink, GenericLinkView, Handle, Ipvlan, IpvlanView, Ipvtap, Link,
-                  LinkView, Macvlan, MacvlanView, Macvtap, NeighbourView, NetNS, Nexthop, NexthopView,
-                  Outcome, Route, RouteView, Veth, VethView, Vlan, VlanView, Vxlan, VxlanView)
-from .networks import Networks
-from .errors import (BatchError, BusyError, DecodeError, DumpInterrupted, ExistsError,
-                     InvalidArgument, InvalidRequestError, NetlinkError, NetlinkPermissionError,
-                     NetlinkTimeoutError, NotFoundError, NotSupportedError)
+
+TYPE_CHECKING = False        # not ``typing.TYPE_CHECKING``: importing typing costs ~8 ms (mypy knows the name)
+if TYPE_CHECKING:
+    from typing import Any
+
+    from .api import (Address, AddressView, Batch, Bridge, BridgePort, BridgePortView, BridgeView, Dummy,
+                      DummyView, GenericLink, GenericLinkView, Handle, Ipvlan, IpvlanView, Ipvtap, Link,
+                      LinkView, Macvlan, MacvlanView, Macvtap, NeighbourView, NetNS, Nexthop, NexthopView,
+                      Outcome, Route, RouteView, Veth, VethView, Vlan, VlanView, Vxlan, VxlanView)
+    from .networks import Networks
+    from .errors import (BatchError, BusyError, DecodeError, DumpInterrupted, ExistsError,
+                         InvalidArgument, InvalidRequestError, NetlinkError, NetlinkPermissionError,
+                         NetlinkTimeoutError, NotFoundError, NotSupportedError)
 
 __all__ = ["__version__", "Networks", "Address", "AddressView", "Batch", "BatchError", "Bridge", "BridgePort", "BridgePortView",
            "BridgeView", "BusyError", "DecodeError", "DumpInterrupted", "Dummy", "DummyView",
@@ -27,3 +34,36 @@ __all__ = ["__version__", "Networks", "Address", "AddressView", "Batch", "BatchE
            "NetlinkPermissionError", "NetlinkTimeoutError", "Nexthop", "NexthopView",
            "NotFoundError", "NotSupportedError", "Outcome", "Route", "RouteView", "Veth",
            "VethView", "Vlan", "VlanView", "Vxlan", "VxlanView"]
+
+# PEP 562: nothing above is imported until first used, so ``import pynetlink.cni.skel`` (a CNI
+# plugin's VERSION call) costs no more than the skel itself.
+_FROM = {**dict.fromkeys(["Address", "AddressView", "Batch", "Bridge", "BridgePort", "BridgePortView",
+                          "BridgeView", "Dummy", "DummyView", "GenericLink", "GenericLinkView", "Handle",
+                          "Ipvlan", "IpvlanView", "Ipvtap", "Link", "LinkView", "Macvlan", "MacvlanView",
+                          "Macvtap", "NeighbourView", "NetNS", "Nexthop", "NexthopView", "Outcome", "Route",
+                          "RouteView", "Veth", "VethView", "Vlan", "VlanView", "Vxlan", "VxlanView"], "api"),
+         "Networks": "networks",
+         **dict.fromkeys(["BatchError", "BusyError", "DecodeError", "DumpInterrupted", "ExistsError",
+                          "InvalidArgument", "InvalidRequestError", "NetlinkError", "NetlinkPermissionError",
+                          "NetlinkTimeoutError", "NotFoundError", "NotSupportedError"], "errors")}
+
+
+def __getattr__(name: str) -> Any:
+    import importlib
+    if name in _FROM:
+        value = getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
+    elif not name.startswith("_") and name.isidentifier():
+        try:                                  # ``pynetlink.nft`` etc. without importing it first
+            value = importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as e:
+            if e.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

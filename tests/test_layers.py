@@ -8,7 +8,7 @@ import pytest
 
 PKG = Path(__file__).resolve().parent.parent / "pynetlink"
 ORDER = ["errors", "_native", "codec", "transport", "rtnl", "nft", "events", "api", "networks", "check",
-         "__init__", "testing", "_version", "cli", "__main__"]
+         "__init__", "testing", "_version", "cni", "cli", "__main__"]
 # what each layer may import (besides itself)
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
@@ -24,6 +24,7 @@ ALLOWED: dict[str, set[str]] = {
     "__init__": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks", "check", "_version"},
     "testing": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks"},
     "_version": set(),
+    "cni": {"errors", "_native", "codec", "transport", "rtnl", "nft", "api", "networks"},
     "cli": set(ORDER) - {"__main__"},
     "__main__": {"cli"},
 }
@@ -87,3 +88,16 @@ def test_library_runs_no_processes(path: Path) -> None:
 def test_only_native_imports_the_compiled_module() -> None:
     users = [p for p in MODULES if "_codec" in imported_layers(p) or "from ._codec" in p.read_text()]
     assert [p.name for p in users] == ["_native.py"]
+
+
+def test_package_import_is_lazy_and_complete() -> None:
+    """``import pynetlink`` loads nothing below it (a CNI plugin's VERSION pays only for what it
+    uses); every name of ``__all__`` still resolves, and so do the subpackages."""
+    import subprocess
+    import sys
+    code = ("import sys, pynetlink; print(sorted(m for m in sys.modules if m.startswith('pynetlink')));"
+            "print(all(getattr(pynetlink, n) is not None for n in pynetlink.__all__), pynetlink.nft.DockerNat.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=PKG.parent).stdout.split("\n")
+    assert out[0] == "['pynetlink']"
+    assert out[1] == "True DockerNat"

@@ -16,8 +16,15 @@ PYNETLINK_EXTRAS="[test]" bash tools/install.sh || exit 1
 missing=()
 command -v ip >/dev/null || missing+=(iproute2)
 command -v nft >/dev/null || missing+=(nftables)
+# CNI: the reference plugins, and podman / containerd as real clients (tests/cni/realclient.py)
+[ -x /usr/lib/cni/bridge ] || missing+=(containernetworking-plugins)
+command -v podman >/dev/null || missing+=(podman)
+command -v containerd >/dev/null || missing+=(containerd)
+command -v iptables >/dev/null || missing+=(iptables)
+[ -x /bin/busybox ] || missing+=(busybox-static)
 if ((${#missing[@]})); then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" || exit 1
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" || exit 1
 fi
 py=.venv/bin/python
 status=0

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from .._version import __version__
 from .completion import _cmd_completion
 from .monitor import add_monitor
+from .cni import add_parser as _add_cni_parser
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
@@ -179,4 +180,5 @@ def build_parser() -> argparse.ArgumentParser:
     _leaf(nat, "flush", _cmd_nat_change, "delete the whole table", json_out=False).set_defaults(
         action="flush")
     add_monitor(sub, _leaf)
+    _add_cni_parser(sub)
     return parser
