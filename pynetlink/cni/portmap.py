@@ -32,7 +32,8 @@ from pathlib import Path
 from typing import Any, Optional
 
 from ..errors import ExistsError
-from ..nft import DockerNat, Fib, Ip, Ip6, Masquerade, Meta, Nftables, Publish, Rule, Set, Th
+from ..nft import DockerNat, Ip, Ip6, Masquerade, Meta, Nftables, Publish, Rule, Set, Th
+from ..transport.flow import Flow
 from .masq import remove_elements
 from .skel import INTERNAL, INVALID_CONFIG, CNIError, Plugin, Request, Result
 
@@ -44,14 +45,8 @@ Entry = tuple[Optional[str], str, int, str, int, str]   # host_addr, proto, host
 
 
 class PortmapNat(DockerNat):
-    """DockerNat whose PREROUTING translates only connections to a local address, plus the
-    POSTROUTING masquerade of hairpin and localhost connections."""
-
-    def _rules(self, version: int, local: bool) -> list[Rule]:
-        rules = super()._rules(version, local)
-        if local:
-            return rules
-        return [Rule([Fib.daddr_type == "local", *r.match], r.stmt, comment=r.comment) for r in rules]
+    """DockerNat (which translates only connections to a local address) plus the POSTROUTING
+    masquerade of hairpin and localhost connections."""
 
     def _structure(self, tx: Any) -> Any:
         super()._structure(tx)
@@ -62,11 +57,11 @@ class PortmapNat(DockerNat):
             tx.add_rule(self.table, "POSTROUTING", r, family=self.family)
         return tx
 
-    def _in_place(self) -> bool:
+    def _in_place(self) -> Flow[bool]:
         """One GETSET instead of DockerNat's rule dumps: the structure is made in one
         transaction whose last object is ``hairpin6``, so if that exists, all of it does
         (a table someone edited by hand is not repaired: delete it to rebuild)."""
-        return self.nft.has_set(self.table, HAIRPIN[6].name, family=self.family)
+        return (yield from self.nft._has_set_flow(self.table, HAIRPIN[6].name, family=self.family))
 
     def published(self) -> list[Publish]:
         """The publications, from the four maps only (no dump and decode of the rules)."""
