@@ -19,7 +19,7 @@ import os
 import zlib
 from typing import Any, Optional
 
-from ..api import Bridge, BridgePort, Handle, Route, Veth
+from ..api import Bridge, BridgePort, Handle, NetNS, Route, Veth
 from ..errors import InvalidArgument
 from .ipam import Ipam
 from .linkutil import link_exists
@@ -130,7 +130,7 @@ def gateway_addresses(h: Handle, conf: Conf, ips: list[dict[str, Any]]) -> None:
                                "set \"forceAddress\": true to replace it, or use another bridge")
             h.addresses.delete(conf.bridge, str(a))
         try:
-            h.addresses.add(conf.bridge, str(want), **({"flags": ("nodad",)} if want.version == 6 else {}))
+            h.addresses.add(conf.bridge, str(want), **({"broadcast": True} if want.version == 4 else {}))
         except FileExistsError:
             pass
         have.append((0, want))
@@ -173,19 +173,24 @@ def _gateway_for(res: Result, version: int) -> Optional[str]:
 
 def configure_container(req: Request, res: Result, routes: list[dict[str, Any]]) -> tuple[str, Optional[int]]:
     """Inside CNI_NETNS: the interface up, its addresses, its routes. Returns (mac, mtu)."""
+    if any(ipaddress.ip_interface(ip["address"]).version == 4 for ip in res.get("ips") or []):
+        NetNS.open(req.netns).set_sysctl(f"net.ipv4.conf.{req.ifname}.arp_notify", 1)   # gratuitous ARP when up
     with Handle(req.netns) as h:
         with h.batch() as b:
             b.links.set(req.ifname, up=True)
             for ip in res.get("ips") or []:
                 iface = ipaddress.ip_interface(ip["address"])
-                b.addresses.add(req.ifname, str(iface), **({"flags": ("nodad",)} if iface.version == 6 else {}))
+                b.addresses.add(req.ifname, str(iface), **({"flags": ("nodad",)} if iface.version == 6
+                                                             else {"broadcast": True}))
         with h.batch() as b:
             for r in routes:
                 version = ipaddress.ip_network(r["dst"], strict=False).version
                 gw = r.get("gw") or _gateway_for(res, version)
                 dst = "default" if ipaddress.ip_network(r["dst"], strict=False).prefixlen == 0 else r["dst"]
-                b.routes.add(Route(dst, via=gw, dev=req.ifname, family=version) if gw
-                             else Route(dst, dev=req.ifname, family=version))
+                # appended, not exclusive: a container on a second network gets its default
+                # route too (the reference plugin adds it without NLM_F_EXCL as well)
+                b.routes.append(Route(dst, via=gw, dev=req.ifname, family=version) if gw
+                                else Route(dst, dev=req.ifname, family=version))
         view = h.links.get(req.ifname)
         return str(view.mac), view.mtu
 

@@ -33,12 +33,7 @@ ALLOWED["result.interfaces[0].mac"] = ("the bridge gets a random MAC of its own 
                                        "reference's may take its first port's)")
 # Gaps of pynetlink-bridge these tests found, not (yet) fixed or documented: allowed here so the
 # rest is compared; test_bridge_gaps_closed fails once they are gone (then drop them here).
-PENDING = {
-    "ctr.addrs.eth0.172.16.5.*": "IPv4 container address without a broadcast address (reference: brd +)",
-    "host.addrs.pnlbr0.172.16.5.1/24": "gateway address on the bridge without a broadcast address",
-    "host.addrs.pnlbr0.2001:db8:*": "IPv6 gateway address on the bridge added nodad (reference: plain)",
-    "ctr.sysctl.ipv4/conf/eth0/arp_notify": "arp_notify not set on the container interface (reference: 1)",
-}
+PENDING: dict[str, str] = {}      # differences still to close (none)
 
 V4 = {"type": "host-local", "subnet": "172.16.5.0/24", "routes": [{"dst": "0.0.0.0/0"}]}
 DUAL = {"type": "host-local", "ranges": [[{"subnet": "172.16.5.0/24"}], [{"subnet": "2001:db8:5::/64"}]],
@@ -98,7 +93,6 @@ def test_bridge_versions_same_as_reference(harness: Harness, version: str) -> No
     assert_same(ref, ours)
 
 
-@pytest.mark.xfail(strict=True, reason="pynetlink-bridge gaps listed in PENDING")
 def test_bridge_gaps_closed(harness: Harness) -> None:
     ref, ours = both(harness, bridge(isGateway=True, ipam=DUAL))
     assert_same(ref, ours, ALLOWED)

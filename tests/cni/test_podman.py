@@ -161,8 +161,6 @@ def test_static_ip_and_mac(realclient: RealClient, holder_clean: Any, since: flo
     assert_ok(wait_dels(rc, since, 2))
 
 
-@pytest.mark.xfail(strict=True, reason="pynetlink-bridge: the second network's ADD fails adding its default route "
-                   "(EEXIST; the reference bridge appends it) - reported to CNI-core; remove this mark when fixed")
 def test_two_networks(realclient: RealClient, holder_clean: Any, since: float) -> None:
     rc = realclient
     a, b = rc.bridge_net("pnl-two-a"), rc.bridge_net("pnl-two-b")
