@@ -52,11 +52,12 @@ class Links(_Verbs[R]):
     def set(self, link: LinkRef, *, up: bool | None = None, mtu: int | None = None,
             mac: str | None = None, name: str | None = None, master: LinkRef | None = None,
             nomaster: bool = False, alias: str | None = None, txqlen: int | None = None,
-            group: int | None = None, netns: NetnsRef | None = None) -> R:
-        """``ip link set``: state, MTU, MAC, rename, master/nomaster, alias, txqueuelen, group, netns."""
+            group: int | None = None, netns: NetnsRef | None = None, promisc: bool | None = None) -> R:
+        """``ip link set``: state, MTU, MAC, rename, master/nomaster, alias, txqueuelen, group,
+        netns, promiscuous mode."""
         return self._submit(rtlink.set_attrs(link, up=up, mtu=mtu, mac=mac, name=name, master=master,
                                              nomaster=nomaster, alias=alias, txqlen=txqlen,
-                                             group=group, netns=netns))
+                                             group=group, netns=netns, promisc=promisc))
 
     def set_port(self, link: LinkRef, port: BridgePort) -> R:
         """Bridge-port options (hairpin, isolated, learning, flood, cost, priority)."""

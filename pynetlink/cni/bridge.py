@@ -45,11 +45,9 @@ class Conf:
         self.force_address = _bool(c, "forceAddress", strict)
         self.ip_masq = _bool(c, "ipMasq", strict)
         self.hairpin = _bool(c, "hairpinMode", strict)
+        self.promisc = _bool(c, "promiscMode", strict)
         mtu = c.get("mtu")
         if strict:
-            if _bool(c, "promiscMode", strict):
-                raise CNIError(UNSUPPORTED_FIELD, "promiscMode: true is not supported by pynetlink-bridge",
-                               "use hairpinMode for a container to reach itself through the host")
             if c.get("vlan") or c.get("vlanTrunk"):
                 raise CNIError(UNSUPPORTED_FIELD, f"vlan: {c.get('vlan') or c.get('vlanTrunk')!r} is not "
                                "supported by pynetlink-bridge")
@@ -103,8 +101,8 @@ def ensure_bridge(h: Handle, conf: Conf) -> Any:
     if view.kind != "bridge":
         raise CNIError(INVALID_CONFIG, f"{conf.bridge} exists and is a {view.kind or 'device'}, not a bridge",
                        "choose another \"bridge\" name")
-    if not view.up:
-        h.links.set(conf.bridge, up=True)
+    if not view.up or (conf.promisc and "promisc" not in view.flags):
+        h.links.set(conf.bridge, up=True, promisc=True if conf.promisc else None)
     return view
 
 

@@ -23,18 +23,22 @@ CREATE = ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
 NETLINK_ROUTE = 0
 
 
-def _header(m: Msg, t: str, index: int = 0, up: bool | None = None) -> Msg:
-    flags = lib.IFF_UP if up else 0
-    change = lib.IFF_UP if up is not None else 0
+def _header(m: Msg, t: str, index: int = 0, up: bool | None = None, promisc: bool | None = None) -> Msg:
+    """ifinfomsg: the flags to set (``ifi_flags``) and which of them change (``ifi_change``)."""
+    flags = change = 0
+    for bit, want in ((lib.IFF_UP, up), (lib.IFF_PROMISC, promisc)):
+        if want is not None:
+            change |= bit
+            flags |= bit if want else 0
     return m.fixed(f"{t}.header", "BxHiII", 0, 0, index, flags, change)
 
 
 def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = None,
-            by_index: bool = False) -> Msg:
+            by_index: bool = False, promisc: bool | None = None) -> Msg:
     """Address an existing link: by ifindex, or by IFLA_IFNAME (no lookup needed)."""
     if isinstance(link, int) or by_index:
-        return _header(m, t, resolve(link), up)
-    return _header(m, t, 0, up).string(lib.IFLA_IFNAME, f"{t}.name", link)
+        return _header(m, t, resolve(link), up, promisc)
+    return _header(m, t, 0, up, promisc).string(lib.IFLA_IFNAME, f"{t}.name", link)
 
 
 def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
@@ -148,11 +152,13 @@ def put_port_msg(link: LinkRef, port: BridgePort, resolve: Resolve) -> Msg:
 def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, mac: str | None = None,
         name: str | None = None, master: LinkRef | None = None, nomaster: bool = False,
         alias: str | None = None, txqlen: int | None = None, group: int | None = None,
-        netns: NetnsRef | None = None) -> Request:
+        netns: NetnsRef | None = None, promisc: bool | None = None) -> Request:
     """Change common options of an existing link (``ip link set``)."""
     link = v.link_ref(link, "link")
     if up is not None:
         v.boolean(up, "Link.up")
+    if promisc is not None:
+        v.boolean(promisc, "Link.promisc")
     check_common("Link", mtu=mtu, mac=mac, master=master, txqlen=txqlen, alias=alias, group=group)
     if name is not None:
         v.ifname(name, "Link.name")
@@ -174,7 +180,7 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
             # rename a link that is up (EBUSY): take it down first
             msgs.append(_target(Msg("set link", NEW, ACK), "Link", link, resolve, False, by_index=True))
             state = None
-        m = _target(Msg("set link", NEW, ACK), "Link", link, resolve, state, by_index=rename)
+        m = _target(Msg("set link", NEW, ACK), "Link", link, resolve, state, by_index=rename, promisc=promisc)
         if rename:
             m.string(lib.IFLA_IFNAME, "Link.name", name or "")
         put_common(m, "Link", resolve, mtu=mtu, mac=mac, master=0 if nomaster else master,

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from pynetlink import (Bridge, BridgePort, BridgeView, Dummy, GenericLink, GenericLinkView, Handle,
+from pynetlink import (Bridge, BridgePort, BridgeView, Dummy, GenericLink, GenericLinkView, Handle, InvalidArgument,
                        Ipvlan, LinkView, Macvlan, MacvlanView, NotFoundError, Veth, VethView, Vlan,
                        Vxlan)
 
@@ -238,6 +238,18 @@ def test_set_common_options(h: Handle, netns: Any) -> None:
     h.links.delete("renamed")
     with pytest.raises(NotFoundError):
         h.links.get("v1")
+
+
+def test_set_promisc_changes_only_that_flag(h: Handle, netns: Any) -> None:
+    h.links.create(Bridge("brp"), up=True)
+    h.links.set("brp", promisc=True)
+    assert "PROMISC" in ip_link(netns, "brp")["flags"] and "UP" in ip_link(netns, "brp")["flags"]
+    assert "promisc" in h.links.get("brp").flags
+    h.links.set("brp", promisc=False)
+    flags = ip_link(netns, "brp")["flags"]
+    assert "PROMISC" not in flags and "UP" in flags          # up left as it was
+    with pytest.raises(InvalidArgument, match="promisc"):
+        h.links.set("brp", promisc="yes")  # type: ignore[arg-type]
 
 
 @pytest.mark.kernel("veth")
