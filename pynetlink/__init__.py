@@ -11,12 +11,11 @@ Docker-style networks: ``pynetlink.Networks``; nftables NAT: ``pynetlink.nft``.
 """
 from __future__ import annotations
 
-from ._version import __version__
-
 TYPE_CHECKING = False        # not ``typing.TYPE_CHECKING``: importing typing costs ~8 ms (mypy knows the name)
 if TYPE_CHECKING:
     from typing import Any
 
+    from ._version import __version__
     from .api import (Address, AddressView, Batch, Bridge, BridgePort, BridgePortView, BridgeView, Dummy,
                       DummyView, GenericLink, GenericLinkView, Handle, Ipvlan, IpvlanView, Ipvtap, Link,
                       LinkView, Macvlan, MacvlanView, Macvtap, NeighbourView, NetNS, Nexthop, NexthopView,
@@ -37,7 +36,8 @@ __all__ = ["__version__", "Networks", "Address", "AddressView", "Batch", "BatchE
 
 # PEP 562: nothing above is imported until first used, so ``import pynetlink.cni.skel`` (a CNI
 # plugin's VERSION call) costs no more than the skel itself.
-_FROM = {**dict.fromkeys(["Address", "AddressView", "Batch", "Bridge", "BridgePort", "BridgePortView",
+_FROM = {"__version__": "_version",
+         **dict.fromkeys(["Address", "AddressView", "Batch", "Bridge", "BridgePort", "BridgePortView",
                           "BridgeView", "Dummy", "DummyView", "GenericLink", "GenericLinkView", "Handle",
                           "Ipvlan", "IpvlanView", "Ipvtap", "Link", "LinkView", "Macvlan", "MacvlanView",
                           "Macvtap", "NeighbourView", "NetNS", "Nexthop", "NexthopView", "Outcome", "Route",

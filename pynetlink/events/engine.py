@@ -16,6 +16,8 @@ the kernel queued them. How no change is lost or reported twice:
   dump, sent later, shows their effect).
 * Otherwise a notification is compared with the state: a deletion of an unknown object
   and nothing else is dropped; "new" of a known object is "changed".
+* With ``start_with_current`` the current state of every kind is reported first, in one
+  piece: changes of a kind already loaded are held until the last first dump has ended.
 * Overflow (``ENOBUFS``: the kernel dropped notifications): every kind is dumped again and
   the difference reported. A dump flagged ``NLM_F_DUMP_INTR`` is sent again.
 * Changes the kernel makes without notifying (IPv4 routes flushed when a link goes down,
@@ -95,6 +97,7 @@ class Engine:
         self.resyncs = 0                  # overflows recovered from
         self.redumps = 0                  # dumps sent after the first ones
         self._loaded: set[str] = set() if load else set(self.by_name)
+        self._held: list[Event] | None = [] if start_with_current and load else None
         self._start_next()
 
     # -- public ---------------------------------------------------------------------------
@@ -112,7 +115,21 @@ class Engine:
         if overflow:
             self.overflowed()
         self._start_next()
-        return out
+        if self._held is None:
+            return out
+        # start_with_current: the whole current state first, in one piece. Changes of a kind
+        # already loaded wait until every kind's first dump has been reported (their order
+        # among themselves, and after their own kind's current state, is kept).
+        current = [e for e in out if e.origin == CURRENT]
+        self._held += [e for e in out if e.origin != CURRENT]
+        if self._first_dumps_pending():
+            return current
+        held, self._held = self._held, None
+        return current + held
+
+    def _first_dumps_pending(self) -> bool:
+        cur = self.current
+        return (cur is not None and cur.origin == CURRENT) or any(p.origin == CURRENT for p in self.queue)
 
     def overflowed(self) -> None:
         """Notifications were lost: dump every kind again and report the difference."""

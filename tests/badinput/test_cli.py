@@ -108,12 +108,12 @@ def test_entry_point_imports_nothing_of_the_library() -> None:
 def test_ctrl_c_during_the_imports_exits_130_with_one_line() -> None:
     """The console entry point catches KeyboardInterrupt around the import of the CLI tree:
     interrupted while importing (made certain here by an import hook that raises it as
-    pynetlink.networks is imported), it prints one line and exits 130."""
+    pynetlink.cli.parser is imported), it prints one line and exits 130."""
     code = (
         "import sys, importlib.abc, importlib.metadata\n"
         "class Stop(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path, target=None):\n"
-        "        if name == 'pynetlink.networks':\n"
+        "        if name == 'pynetlink.cli.parser':\n"
         "            raise KeyboardInterrupt\n"
         "sys.meta_path.insert(0, Stop())\n"
         "ep, = importlib.metadata.entry_points(group='console_scripts', name='pynetlink')\n"
