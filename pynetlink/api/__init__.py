@@ -24,10 +24,5 @@ __all__ = ["Address", "AddressView", "Batch", "Bridge", "BridgePort", "BridgePor
 
 def __getattr__(name: str) -> Any:
     """PEP 562: the link kinds (``Bridge``, ``Veth``, ...) load on first use (rtnl/kinds)."""
-    import importlib
-    kinds = importlib.import_module("..rtnl.kinds", __name__)
-    if name not in kinds._FROM:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(kinds, name)
-    globals()[name] = value
-    return value
+    from .. import rtnl
+    return getattr(rtnl, name)

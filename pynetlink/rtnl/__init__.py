@@ -24,10 +24,5 @@ __all__ = ["Bridge", "BridgePort", "BridgePortView", "BridgeView", "Dummy", "Dum
 
 def __getattr__(name: str) -> Any:
     """PEP 562: the link kinds (``Bridge``, ``VxlanView``, ...) load on first use (rtnl/kinds)."""
-    import importlib
-    kinds = importlib.import_module(".kinds", __name__)
-    if name not in kinds._FROM:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(kinds, name)
-    globals()[name] = value
-    return value
+    import importlib                          # not ``from . import kinds``: that would call this
+    return getattr(importlib.import_module(".kinds", __name__), name)

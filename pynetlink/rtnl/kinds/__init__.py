@@ -60,11 +60,9 @@ _FROM = {"Bridge": "bridge", "BridgeView": "bridge", "Dummy": "dummy", "DummyVie
 
 def __getattr__(name: str) -> Any:
     """PEP 562: ``from pynetlink.rtnl.kinds import Vxlan`` imports the vxlan module then."""
-    if name not in _FROM:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
-    globals()[name] = value
-    return value
+    if name in _FROM:
+        return getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["Bridge", "BridgeView", "Dummy", "DummyView", "GenericLink", "GenericLinkView", "Ipvlan",
