@@ -1,15 +1,28 @@
 """The object API: a Handle per namespace, frozen specs, lazy views."""
-from ..rtnl import (Bridge, BridgePort, BridgePortView, BridgeView, Dummy, DummyView, GenericLink,
-                    GenericLinkView, Ipvlan, IpvlanView, Ipvtap, Link, LinkView, Macvlan,
-                    MacvlanView, Macvtap, Outcome, Veth, VethView, Vlan, VlanView, Vxlan, VxlanView)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..rtnl import BridgePort, BridgePortView, Link, LinkView, Outcome
 from ..rtnl.addresses import Address, AddressView
 from ..rtnl.neigh import NeighbourView
 from ..rtnl.routes import Nexthop, NexthopView, Route, RouteView
 from .handle import Batch, Handle
 from .netns import NetNS
 
+if TYPE_CHECKING:
+    from ..rtnl.kinds import (Bridge, BridgeView, Dummy, DummyView, GenericLink, GenericLinkView, Ipvlan,
+                              IpvlanView, Ipvtap, Macvlan, MacvlanView, Macvtap, Veth, VethView, Vlan,
+                              VlanView, Vxlan, VxlanView)
+
 __all__ = ["Address", "AddressView", "Batch", "Bridge", "BridgePort", "BridgePortView",
            "BridgeView", "Dummy", "DummyView", "GenericLink", "GenericLinkView", "Handle", "Ipvlan",
            "IpvlanView", "Ipvtap", "Link", "LinkView", "Macvlan", "MacvlanView", "Macvtap",
            "NeighbourView", "NetNS", "Nexthop", "NexthopView", "Outcome", "Route", "RouteView",
            "Veth", "VethView", "Vlan", "VlanView", "Vxlan", "VxlanView"]
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: the link kinds (``Bridge``, ``Veth``, ...) load on first use (rtnl/kinds)."""
+    from .. import rtnl
+    return getattr(rtnl, name)

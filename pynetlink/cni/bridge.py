@@ -209,7 +209,7 @@ def addresses_in_container(req: Request) -> list[str]:
 def nftables() -> Any:
     """An nftables socket, imported on first use: a bridge without ``ipMasq`` or port
     mappings never loads pynetlink.nft."""
-    from ..nft import Nftables
+    from ..nft.ruleset import Nftables
     return Nftables()
 
 

@@ -16,17 +16,26 @@ reservation even without a netns or a prevResult.
 from __future__ import annotations
 
 import ipaddress
-from typing import Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from ..nft import Chain, Ip, Ip6, Masquerade, Meta, NamedSet, Nftables, Return, Rule, Set, Table
+from ..nft.sets import NamedSet, Set
 
-TABLE, FAMILY = "pynetlink_cni", "inet"
-CHAIN = Chain("postrouting", "nat", "postrouting", 100)
+if TYPE_CHECKING:      # the rule layer (match, stmt, rule) loads only when the table is made
+    from ..nft.rule import Chain, Rule
+    from ..nft.ruleset import Nftables
+
+TABLE, FAMILY, CHAIN_NAME = "pynetlink_cni", "inet", "postrouting"
 SETS = {4: (Set("masq4", "ipv4_addr"), Set("skip4", ("ipv4_addr", "ipv4_addr"), flags="interval")),
         6: (Set("masq6", "ipv6_addr"), Set("skip6", ("ipv6_addr", "ipv6_addr"), flags="interval"))}
 
 
+def chain() -> Chain:
+    from ..nft.rule import Chain
+    return Chain(CHAIN_NAME, "nat", "postrouting", 100)
+
+
 def rules() -> list[Rule]:
+    from ..nft import Ip, Ip6, Masquerade, Meta, Return, Rule
     out = []
     for v, field, mcast in ((4, Ip, "224.0.0.0/4"), (6, Ip6, "ff00::/8")):
         masq, skip = SETS[v]
@@ -43,11 +52,12 @@ def _ensure(nft: Nftables) -> None:
     rewrites the chain whole)."""
     if nft.has_set(TABLE, SETS[6][1].name, family=FAMILY):
         return
+    from ..nft.rule import Table
     tx = nft.transaction()
-    tx.add_table(Table(TABLE, FAMILY, [CHAIN], [s for pair in SETS.values() for s in pair]))
-    tx.flush(TABLE, CHAIN.name, family=FAMILY)
+    tx.add_table(Table(TABLE, FAMILY, [chain()], [s for pair in SETS.values() for s in pair]))
+    tx.flush(TABLE, CHAIN_NAME, family=FAMILY)
     for r in rules():
-        tx.add_rule(TABLE, CHAIN.name, r, family=FAMILY)
+        tx.add_rule(TABLE, CHAIN_NAME, r, family=FAMILY)
     tx.commit()
 
 

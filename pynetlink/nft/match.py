@@ -15,13 +15,11 @@ from typing import Union
 from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
+from .validate import PROTOCOL_NAMES, PROTOCOLS
 from .ops import BE32, DATA_VALUE, STRING, Exprs, Op, be32_shape, data_shape, exprs_of, op
 
 REG = int(lib.NFT_REG_1)
 EQ, NEQ = int(lib.NFT_CMP_EQ), int(lib.NFT_CMP_NEQ)
-PROTOCOLS = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP, "icmp": socket.IPPROTO_ICMP,
-             "icmpv6": socket.IPPROTO_ICMPV6, "sctp": 132}
-PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
 CT_STATES = {"invalid": 1, "established": 2, "related": 4, "new": 8, "untracked": 64}
 
 

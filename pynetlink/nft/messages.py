@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import struct
 from functools import lru_cache
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .._native import lib
 from ..codec.program import Compiled, Program
 from ..codec.specs.nft import SUBSYS, msg_type
 from . import ops as _ops
 from .ops import Op
-from .rule import HOOKS, POLICIES, Chain, Rule
 from .sets import VERDICT_TYPE, Element, Map, NamedSet, type_id, type_len
 from .validate import FAMILIES
+
+if TYPE_CHECKING:      # rule (match, stmt) is loaded by whoever builds a Chain or Rule
+    from .rule import Chain, Rule
 
 Item = tuple[Compiled, Sequence[Any]]
 NAME = 256                      # NFT_NAME_MAXLEN
@@ -92,6 +94,7 @@ def _chain(base: bool, policy: bool, ack: bool, excl: bool) -> Compiled:
 
 
 def add_chain(family: str, table: str, chain: Chain, *, ack: bool = True, exist_ok: bool = True) -> Item:
+    from .rule import HOOKS, POLICIES
     values = _head(family) + [table.encode(), chain.name.encode()]
     policy = chain.base and chain.policy != "accept"
     if chain.base:

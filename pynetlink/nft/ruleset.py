@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, TypeVar, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, TypeVar, Union
 
 from .._native import lib
 from ..codec.rows import Rows, reading
@@ -23,16 +23,16 @@ from ..transport.flow import Flow, drive, operation
 from ..transport.socket import DUMP_RETRIES
 from . import messages as msg
 from . import validate
-from .ops import decode_ops
-from .rule import HOOK_NAMES, POLICIES, Chain, Rule, Table, comment_of, decompile
 from .sets import (FLAGS, MAP_FLAG, VERDICT_TYPE, Element, Map, NamedSet, Set, decode_elements, map_elements,
                    set_elements, type_names)
 from .validate import FAMILIES, FAMILY_NAMES
 
+if TYPE_CHECKING:      # rule (match, stmt, ops) loads where rules are built or listed: sets stay light
+    from .rule import Chain, Rule, Table
+
 RETRIES = 5
 T = TypeVar("T")
 LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]]]
-_POLICY_NAMES = {v: k for k, v in POLICIES.items()}
 
 
 def _handle(value: object) -> int:
@@ -82,6 +82,7 @@ class Transaction:
         An ``owner`` table belongs to this Nftables' socket: the kernel deletes it when the
         socket closes, and no other socket may change it.
         """
+        from .rule import Table
         if not isinstance(table, Table):
             raise InvalidArgument(f"add_table: expected a Table, not {table!r}")
         self._push(msg.add_table(table.family, table.name, exist_ok=exist_ok, flags=table.flags),
@@ -595,6 +596,8 @@ def _msgs(rows: Rows, kind: str) -> Iterator[int]:
 @reading("nftables rule")
 def decode_rule(rows: Rows, m: int, family: str) -> Rule:
     """A listed (or echoed) NEWRULE message as a Rule, with its handle."""
+    from .ops import decode_ops
+    from .rule import Rule, comment_of, decompile
     exprs = rows.find(m, RULE["expressions"])
     ops = decode_ops(rows, exprs) if exprs >= 0 else []
     matches, stmts = decompile(ops, family)
@@ -604,6 +607,7 @@ def decode_rule(rows: Rows, m: int, family: str) -> Rule:
 
 @reading("nftables chain")
 def decode_chain(rows: Rows, m: int) -> Chain:
+    from .rule import HOOK_NAMES, POLICIES, Chain
     name = rows.get_str(m, CHAIN["name"]) or ""
     hook = rows.find(m, CHAIN["hook"])
     handle = rows.get_u(m, CHAIN["handle"])
@@ -615,7 +619,8 @@ def decode_chain(rows: Rows, m: int) -> Chain:
     policy = rows.get_u(m, CHAIN["policy"])
     return Chain(name, rows.get_str(m, CHAIN["type"]), HOOK_NAMES.get(num or 0, str(num)),
                  prio,
-                 _POLICY_NAMES.get(policy if policy is not None else 1, "accept"), handle=handle)
+                 next((k for k, v in POLICIES.items() if v == (1 if policy is None else policy)), "accept"),
+                 handle=handle)
 
 
 @reading("nftables set")
@@ -672,6 +677,7 @@ def decode_elements_msg(rows: Rows, m: int) -> list[Element]:
 @reading("nftables ruleset")
 def _assemble(tables: Rows, chains: Rows, rules: Rows,
               sets: Optional[dict[tuple[str, str], list[NamedSet]]] = None) -> tuple[Table, ...]:
+    from .rule import Table
     by_chain: dict[tuple[str, str, str], list[Rule]] = {}
     for m in _msgs(rules, "NEWRULE"):
         fam = _family(rules, m)

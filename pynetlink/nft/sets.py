@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
 
 from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
-from .match import PROTOCOL_NAMES, PROTOCOLS
-from .stmt import Verdict
+from .validate import PROTOCOL_NAMES, PROTOCOLS
+
+if TYPE_CHECKING:      # stmt (and match) load on first use of a verdict map: element add/delete stays light
+    from .stmt import Verdict
 
 TYPE_BITS = 6                                  # nft: a concatenation's type is 6 bits per member
 VERDICT_TYPE = int(lib.NFT_DATA_VERDICT)       # NFTA_SET_DATA_TYPE of a verdict map
@@ -44,7 +46,7 @@ INTERVAL_END = int(lib.NFT_SET_ELEM_INTERVAL_END)
 
 Scalar = Union[str, int]
 Key = Union[Scalar, tuple[Scalar, ...]]
-Value = Union[Key, Verdict]
+Value = Union[Key, "Verdict"]
 
 
 def _type(value: Union[str, Sequence[str]], what: str) -> tuple[str, ...]:
@@ -220,6 +222,7 @@ def decode_value(names: tuple[str, ...], raw: bytes) -> Key:
 
 
 def _verdict(value: object) -> Verdict:
+    from .stmt import Verdict
     if isinstance(value, Verdict):
         return value
     if isinstance(value, str) and value in ("accept", "drop", "return", "continue"):
@@ -398,6 +401,7 @@ def set_elements(s: NamedSet, keys: Iterable[Key]) -> list[Element]:
 
 
 def map_elements(m: Map, items: Iterable[tuple[Key, Value]]) -> list[Element]:
+    from .stmt import Verdict
     pairs: list[tuple[Key, ElemData]] = []
     for k, v in items:
         if isinstance(v, Verdict):
@@ -434,6 +438,7 @@ def decode_elements(s: NamedSet, elems: Sequence[Element]) -> Union[frozenset[Ke
     pairs = _key_pairs(s, elems)
     if not isinstance(s, Map):
         return frozenset(k for k, _ in pairs)
+    from .stmt import Verdict
     codes = {c: k for k, c in Verdict.CODES.items()}
     out: dict[Key, Value] = {}
     for key, data in pairs:

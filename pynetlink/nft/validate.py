@@ -14,6 +14,9 @@ TableFamily = Literal["ip", "ip6", "inet"]
 FAMILIES: dict[str, int] = {"ip": int(lib.NFPROTO_IPV4), "ip6": int(lib.NFPROTO_IPV6),
                             "inet": int(lib.NFPROTO_INET)}
 FAMILY_NAMES = {v: k for k, v in FAMILIES.items()}
+PROTOCOLS = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP, "icmp": socket.IPPROTO_ICMP,
+             "icmpv6": socket.IPPROTO_ICMPV6, "sctp": 132}
+PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 

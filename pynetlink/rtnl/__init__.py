@@ -4,13 +4,25 @@ Every operation is a ``Request`` (rtnl/request.py) built by a function of ``link
 ``addresses``, ``routes`` or ``neigh``; ``request.run`` executes any number of them on one
 socket. The object API (pynetlink.api) wraps this in a Handle.
 """
-from .kinds import (Bridge, BridgeView, Dummy, DummyView, GenericLink, GenericLinkView, Ipvlan,
-                    IpvlanView, Ipvtap, Macvlan, MacvlanView, Macvtap, Veth, VethView, Vlan,
-                    VlanView, Vxlan, VxlanView)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .link import BridgePort, BridgePortView, Link, LinkView
 from .request import Outcome, Request, run, run_one
+
+if TYPE_CHECKING:
+    from .kinds import (Bridge, BridgeView, Dummy, DummyView, GenericLink, GenericLinkView, Ipvlan,
+                        IpvlanView, Ipvtap, Macvlan, MacvlanView, Macvtap, Veth, VethView, Vlan,
+                        VlanView, Vxlan, VxlanView)
 
 __all__ = ["Bridge", "BridgePort", "BridgePortView", "BridgeView", "Dummy", "DummyView",
            "GenericLink", "GenericLinkView", "Ipvlan", "IpvlanView", "Ipvtap", "Link", "LinkView",
            "Macvlan", "MacvlanView", "Macvtap", "Outcome", "Request", "Veth", "VethView", "Vlan",
            "VlanView", "Vxlan", "VxlanView", "run", "run_one"]
+
+
+def __getattr__(name: str) -> Any:
+    """PEP 562: the link kinds (``Bridge``, ``VxlanView``, ...) load on first use (rtnl/kinds)."""
+    import importlib                          # not ``from . import kinds``: that would call this
+    return getattr(importlib.import_module(".kinds", __name__), name)

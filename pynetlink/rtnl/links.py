@@ -10,8 +10,7 @@ from ..codec.specs.rtnl import RTNL
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetlinkSocket, NetNS
 from . import validate as v
-from .kinds import VIEWS, GenericLinkView, view_of
-from .kinds.macvlan import MAC_ACTIONS, put_macs
+from .kinds import view_class, view_of
 from .link import PLUCK, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
 from .message import Msg
 from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
@@ -59,7 +58,7 @@ def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
             found = classes.get(raw)
             if found is None:                   # as view_of: the name up to a NUL, decoded
                 kind = span_str(data, k)
-                found = classes[raw] = VIEWS.get(kind, GenericLinkView) if kind else LinkView
+                found = classes[raw] = view_class(kind)
             cls = found
         v = cls.__new__(cls)
         info, dat = cols[b + 9], cols[b + 10]
@@ -218,6 +217,7 @@ def set_port(link: LinkRef, port: BridgePort) -> Request:
 
 def macvlan_macs(link: LinkRef, action: str, macs: Sequence[str] = (), kind: str = "macvlan") -> Request:
     """Change the source-mode MAC list: 'set' (replace), 'add', 'del' (one message per MAC), 'flush'."""
+    from .kinds.macvlan import MAC_ACTIONS, put_macs
     link = v.link_ref(link, "link")
     v.choice(action, "action", MAC_ACTIONS)
     action = action.lower()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import math
 import os
-import random
 import socket
 import threading
 from dataclasses import dataclass, field
@@ -88,7 +87,7 @@ class NetlinkSocket:
         self.netns = netns
         self.timeout = validate.timeout(timeout)
         self._lock = threading.Lock()
-        self._seq = random.randrange(1, 1 << 30)
+        self._seq = 1 + int.from_bytes(os.urandom(4), "little") % ((1 << 30) - 1)  # as randrange(1, 1 << 30)
         self._sock = run_in(netns.path if netns else None, lambda: self._open(rcvbuf, sndbuf))
         self._named = _identity(netns.path) if netns is not None and netns.name else None
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)

@@ -208,13 +208,15 @@ def test_generic_kind_and_raw_data(h: Handle) -> None:
     assert v.kind == "bridge"
     lo = h.links.get("lo")
     assert type(lo) is LinkView and lo.kind is None and "loopback" in lo.flags
-    from pynetlink.rtnl.kinds import VIEWS
-    saved = VIEWS.pop("bridge")
+    from pynetlink.rtnl.kinds import KINDS, VIEWS
+    saved = KINDS.pop("bridge"), VIEWS.pop("bridge", None)
     try:
         g = h.links.get("gb0")
         assert isinstance(g, GenericLinkView) and g.data is not None and "stp-state" in g.data
     finally:
-        VIEWS["bridge"] = saved
+        KINDS["bridge"] = saved[0]
+        if saved[1] is not None:
+            VIEWS["bridge"] = saved[1]
 
 
 # -- common options on any link ---------------------------------------------------------------

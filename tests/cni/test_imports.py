@@ -1,0 +1,51 @@
+"""What a pynetlink-bridge process imports (no timing): the steady-state ADD and DEL load the
+bridge and veth link kinds and nftables' set/element layer, not the other kinds nor the rule
+layer (match, stmt, rule, nat). Guards the plugin's start-up cost (docs/performance.md, W6)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Callable
+
+from .bridgeenv import Env, conf
+from .invoke import environment
+
+NOT_LOADED = {"pynetlink.nft.match", "pynetlink.nft.stmt", "pynetlink.nft.rule", "pynetlink.nft.nat",
+              "pynetlink.rtnl.kinds.vxlan", "pynetlink.rtnl.kinds.vlan", "pynetlink.rtnl.kinds.macvlan",
+              "pynetlink.rtnl.kinds.ipvlan", "pynetlink.rtnl.kinds.dummy", "pynetlink.rtnl.kinds.generic",
+              "pynetlink.events", "pynetlink.networks"}
+LOADED = {"pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.kinds.veth", "pynetlink.nft.ruleset",
+          "pynetlink.nft.sets", "pynetlink.cni.masq", "pynetlink.cni.hostlocal"}
+
+
+# runs the plugin script as its shebang would, printing sys.modules on exit (an importtime
+# listing would miss what importlib.import_module loads: the plugin module, the link kinds)
+HOOK = ("import atexit, sys; atexit.register(lambda: sys.stderr.write('MODULES ' + ' '.join(sys.modules) + '\\n')); "
+        "sys.argv = [sys.argv[1]]; exec(compile(open(sys.argv[0]).read(), sys.argv[0], 'exec'))")
+
+
+def imported(env: Env, command: str, c: dict[str, object], netns: str, cid: str) -> set[str]:
+    """Run the installed plugin; the modules it imported."""
+    argv = ["nsenter", f"--net=/run/netns/{env.host}", sys.executable, "-IS", "-c", HOOK, str(env.exe)]
+    kw = {k: v for k, v in env.kw(netns, cid, "eth0").items() if k != "host"}
+    p = subprocess.run(argv, input=json.dumps(c), capture_output=True, text=True, timeout=60,
+                       env=environment(command, **kw))
+    assert p.returncode == 0, p.stdout + p.stderr[-3000:]
+    line = next(x for x in p.stderr.splitlines() if x.startswith("MODULES "))
+    return set(line.split()[1:])
+
+
+def test_bridge_add_and_del_import_only_what_they_use(env: Env, container: Callable[[], str]) -> None:
+    c = conf(env.data_dir)
+    first = container()
+    env.add(c, first, "c1").ok()              # makes the bridge and the masquerade table
+    ctr = container()
+    for command in ("ADD", "DEL"):
+        mods = imported(env, command, c, ctr, "c2")
+        assert "pynetlink.cni.bridge" in mods, sorted(mods)     # the parse found the plugin's imports
+        assert LOADED <= mods, (command, sorted(LOADED - mods))
+        assert not mods & NOT_LOADED, (command, sorted(mods & NOT_LOADED))
+    assert env.masqueraded() == {"198.51.100.2"}          # c2's DEL removed only its own element
+    env.dele(c, first, "c1").ok()
+    assert env.masqueraded() == set()
