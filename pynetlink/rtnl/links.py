@@ -94,22 +94,29 @@ def create(spec: Link, *, fetch: bool = False) -> Request:
         put_common(m, t, resolve, mtu=spec.mtu, mac=spec.mac, master=spec.master,
                    txqlen=spec.txqlen, group=spec.group, netns=spec.netns)
         put_info(m, spec, resolve, True)
-        msgs = [m]
-        if spec.alias is not None:           # the kernel ignores IFLA_IFALIAS in a create
+        return [m] if after else [m, *fetched()]
+
+    def fetched() -> list[Msg]:
+        return [getlink_msg(spec.name)] if fetch else []
+
+    def then(resolve: Resolve) -> list[Msg]:
+        """What the kernel ignores in a create, sent once the create succeeded (by name: a
+        refused create must not change the existing link of that name)."""
+        msgs = []
+        if spec.alias is not None:
             alias = _target(Msg("set alias", NEW, ACK), t, spec.name, resolve)
             put_common(alias, t, resolve, alias=spec.alias)
             msgs.append(alias)
         if spec.port is not None:
             msgs.append(put_port_msg(spec.name, spec.port, resolve))
-        if fetch:
-            msgs.append(getlink_msg(spec.name))
-        return msgs
+        return msgs + fetched()
 
+    after = spec.alias is not None or spec.port is not None
     name = spec.name
     undo = (lambda: delete(name)) if spec.netns is None else None
     return Request(f"create {spec.info_kind()}", spec.name, build, needs=spec.needs(),
                    creates=spec.created_names(), parse=_first_view if fetch else None, undo=undo,
-                   hints=_create_hints(spec))
+                   hints=_create_hints(spec), then=then if after else None)
 
 
 def _create_hints(spec: Link) -> dict[int, str]:

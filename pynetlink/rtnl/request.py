@@ -47,16 +47,21 @@ class Request:
     """One operation: its label, what it needs and creates, and how to build and parse it.
 
     ``undo`` is the inverse, for batches that roll back; it may be given as a function that
-    makes it, called on first use (most batches never roll back).
+    makes it, called on first use (most batches never roll back). ``then`` builds messages
+    sent only once ``build``'s have succeeded (e.g. what the kernel ignores in a create, which
+    must not reach another link of the same name when the create is refused).
     """
 
-    __slots__ = ("operation", "target", "build", "needs", "creates", "parse", "dump", "_undo", "hints")
+    __slots__ = ("operation", "target", "build", "needs", "creates", "parse", "dump", "_undo", "hints",
+                 "then")
 
     def __init__(self, operation: str, target: str, build: Callable[[Resolve], list[Msg]],
                  needs: tuple[str, ...] = (), creates: tuple[str, ...] = (), parse: Parse | None = None,
                  dump: bool = False, undo: "Request | Callable[[], Request] | None" = None,
-                 hints: Mapping[int, str] | None = None) -> None:
+                 hints: Mapping[int, str] | None = None,
+                 then: Callable[[Resolve], list[Msg]] | None = None) -> None:
         self.hints = hints               # errno -> what it means for this request (in the error)
+        self.then = then
         self.operation = operation
         self.target = target
         self.build = build
@@ -238,6 +243,9 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
                               f"{', '.join(missing)}")
     for phase in _phases(requests):
         yield from _run_phase(sock, requests, outcomes, phase, index, chunk)
+        follow = [i for i in phase if requests[i].then is not None and outcomes[i].ok]
+        if follow:
+            yield from _run_phase(sock, requests, outcomes, follow, index, chunk, then=True)
     return outcomes
 
 
@@ -258,7 +266,7 @@ def _phases(requests: Sequence[Request]) -> list[list[int]]:
 
 
 def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
-               phase: list[int], index: dict[str, int], chunk: int) -> Flow[None]:
+               phase: list[int], index: dict[str, int], chunk: int, then: bool = False) -> Flow[None]:
     later = {n for i in phase for n in requests[i].needs if n not in index}
     if later:
         index.update((yield from lookup_flow(sock, later)))
@@ -281,7 +289,7 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
                     out.done = True
                     continue
             try:
-                msgs = r.build(resolve)
+                msgs = r.then(resolve) if then and r.then is not None else r.build(resolve)
             except OSError as exc:          # e.g. a target namespace that vanished
                 outcomes[i].error, outcomes[i].done = exc, True
                 continue

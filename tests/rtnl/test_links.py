@@ -1,11 +1,12 @@
 """Links of every kind: created by pynetlink, read back by pynetlink and by `ip -j -d`."""
 from __future__ import annotations
 
+import subprocess
 from typing import Any
 
 import pytest
 
-from pynetlink import (Bridge, BridgePort, BridgeView, Dummy, GenericLink, GenericLinkView, Handle, InvalidArgument,
+from pynetlink import (BatchError, Bridge, BridgePort, BridgeView, Dummy, GenericLink, GenericLinkView, Handle, InvalidArgument,
                        Ipvlan, LinkView, Macvlan, MacvlanView, NotFoundError, Veth, VethView, Vlan,
                        Vxlan)
 
@@ -357,3 +358,26 @@ def test_alias_given_at_creation_is_set(netns: Any) -> None:
         assert {link.name for link in h.links.dump()} == {"lo", "bra"}
     (link,) = [x for x in ip_json(netns.name, "link", "show") if x["ifname"] == "bra"]
     assert link["ifalias"] == "the docker bridge"
+
+
+def test_failed_create_leaves_the_existing_link_of_that_name_alone(h: Handle, netns: Any) -> None:
+    """alias= and port= are applied after the create (the kernel ignores them in it), only
+    when the create succeeded: a create refused with EEXIST changes nothing of the link that
+    has the name already."""
+    h.links.create(Bridge("brx", alias="original"))
+    h.links.create(Veth("vx", peer="vy", master="brx"))
+    with pytest.raises(FileExistsError):
+        h.links.create(Bridge("brx", alias="replaced"))
+    with pytest.raises(FileExistsError):
+        h.links.create(Veth("vx", peer="vz", master="brx", port=BridgePort(hairpin=True)))
+    b = h.batch()
+    refused = b.links.create(Bridge("brx", alias="again"))
+    ok = b.links.create(Bridge("bry", alias="new one"))
+    with pytest.raises(BatchError):
+        b.run()
+    assert isinstance(refused.error, FileExistsError)
+    assert ip_link(netns, "brx")["ifalias"] == "original"
+    out = subprocess.run(["bridge", "-n", netns.name, "-j", "-d", "link", "show", "dev", "vx"],
+                         capture_output=True, text=True, check=True).stdout
+    assert '"hairpin":false' in out.replace(" ", "")
+    assert ok.ok and ip_link(netns, "bry")["ifalias"] == "new one"
