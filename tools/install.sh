@@ -14,7 +14,6 @@ fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 # compat: a plain .pth with the checkout, which type checkers (mypy, pyright) follow; the default
 # editable mode installs an import hook they cannot see
-# editable install (setuptools says this mode is transitional; it still works)
-.venv/bin/python -m pip install -q -e ".${PYNETLINK_EXTRAS:-}" --config-settings editable_mode=compat 2>/dev/null \
-  || .venv/bin/python -m pip install -q -e ".${PYNETLINK_EXTRAS:-}" --config-settings editable_mode=compat
+# (setuptools calls this mode transitional and says so on stderr; it works)
+.venv/bin/python -m pip install -q -e ".${PYNETLINK_EXTRAS:-}" --config-settings editable_mode=compat
 echo "pynetlink installed in $(pwd)/.venv ($(.venv/bin/python -c 'import pynetlink._native as n; print(n.__file__)'))"
