@@ -12,6 +12,7 @@ from ..rtnl.request import Endpoint, Outcome, Request, run, run_flow, run_one
 from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
+from .routing import Rules
 from .verbs import Addresses, Fdb, Links, Neighbours, Routes
 
 NETLINK_ROUTE = 0
@@ -22,7 +23,8 @@ class Handle:
     path or pid). The socket is opened inside the namespace; the Handle then works from any
     thread (requests are serialised on the socket).
 
-    Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``; they run at
+    Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``, ``h.rules``,
+    ``h.nexthops``; they run at
     once, return views or None, and raise NetlinkError (or InvalidArgument before sending).
     """
 
@@ -35,6 +37,7 @@ class Handle:
         self.routes: Routes[Any] = Routes(self._run, True)
         self.neighbours: Neighbours[Any] = Neighbours(self._run, True)
         self.fdb: Fdb[Any] = Fdb(self._run, True)
+        self.rules: Rules[Any] = Rules(self._run, True)
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
@@ -75,6 +78,7 @@ class BatchBase:
         self.routes: Routes[Outcome[Any]] = Routes(self._queue, False)
         self.neighbours: Neighbours[Outcome[Any]] = Neighbours(self._queue, False)
         self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
+        self.rules: Rules[Outcome[Any]] = Rules(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:

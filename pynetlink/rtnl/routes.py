@@ -117,7 +117,7 @@ class Route:
             fam = v.family(family) if family is not None else socket.AF_INET
         if dev is not None:
             v.link_ref(dev, "Route.dev")
-        table = _table(d["table"]) if d["table"] is not None else int(lib.RT_TABLE_MAIN)
+        table = table_id(d["table"]) if d["table"] is not None else int(lib.RT_TABLE_MAIN)
         if d["metric"] is not None:
             v.integer(d["metric"], "Route.metric", 0, 0xFFFFFFFF)
         if d["scope"] is not None:
@@ -191,12 +191,13 @@ def _named(value: str | int, field: str, table: dict[str, int]) -> int:
     return int(v.choice(value, field, table))
 
 
-def _table(value: Table) -> int:
+def table_id(value: Table, field: str = "Route.table") -> int:
+    """A routing table by number (1 to 2**32-1) or name (main, local, default)."""
     if type(value) is int and 0 < value <= 0xFFFFFFFF:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        return v.integer(value, "Route.table", 1, 0xFFFFFFFF)
-    return int(v.choice(value, "Route.table", TABLES))
+        return v.integer(value, field, 1, 0xFFFFFFFF)
+    return int(v.choice(value, field, TABLES))
 
 
 def _default_scope(r: Route, kind: int) -> int:
@@ -318,7 +319,7 @@ def get(dst: str, *, src: str | None = None, dev: LinkRef | None = None,
 def dump(*, table: Table | None = "main", family: object = None) -> Request:
     """Routes of one table (default main; ``table=None`` for all), optionally one family."""
     fam = v.family(family)
-    tid = _table(table) if table is not None else None
+    tid = table_id(table) if table is not None else None
 
     def build(resolve: Resolve) -> list[Msg]:
         m = Msg("dump routes", lib.RTM_GETROUTE, lib.NLM_F_REQUEST | lib.NLM_F_DUMP, dump=True)

@@ -1,0 +1,43 @@
+"""Verb namespaces of policy routing: ``h.rules`` (``ip rule``) and ``h.nexthops`` (``ip nexthop``)."""
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from ..errors import InvalidArgument
+from ..rtnl import rules as rtrule
+from ..rtnl.rules import Rule
+from .verbs import R, _Verbs
+
+S = TypeVar("S")
+
+
+def _spec(cls: type[S], first: Any, options: dict[str, Any], first_name: str) -> S:
+    """``cls`` given as an instance, or built from a first argument and keyword options."""
+    if isinstance(first, cls):
+        if options:
+            raise InvalidArgument(f"pass either a {cls.__name__} or its options")
+        return first
+    try:
+        return cls(**({first_name: first} if first is not None else {}), **options)
+    except TypeError as exc:
+        raise InvalidArgument(f"{cls.__name__.lower()} options: {exc}") from None
+
+
+class Rules(_Verbs[R]):
+    """Policy routing rules: ``add(100, src="198.51.100.0/24", table=100)`` or ``add(Rule(...))``,
+    delete (the first rule matching what is given, e.g. ``delete(100)``), dump."""
+
+    __slots__ = ()
+
+    def add(self, rule: int | Rule | None = None, **options: Any) -> R:
+        return self._submit(rtrule.add(_spec(Rule, rule, options, "priority")))
+
+    def delete(self, rule: int | Rule | None = None, **options: Any) -> R:
+        return self._submit(rtrule.delete(_spec(Rule, rule, options, "priority")))
+
+    def dump(self, *, family: object = None) -> R:
+        """Views of the IPv4 and IPv6 rules (or of one family: 4 or 6), by priority."""
+        return self._submit(rtrule.dump(family=family))
+
+
+__all__ = ["Rules"]
