@@ -12,7 +12,7 @@ from ..rtnl.request import Endpoint, Outcome, Request, run, run_flow, run_one
 from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
-from .routing import Rules
+from .routing import Nexthops, Rules
 from .verbs import Addresses, Fdb, Links, Neighbours, Routes
 
 NETLINK_ROUTE = 0
@@ -38,6 +38,7 @@ class Handle:
         self.neighbours: Neighbours[Any] = Neighbours(self._run, True)
         self.fdb: Fdb[Any] = Fdb(self._run, True)
         self.rules: Rules[Any] = Rules(self._run, True)
+        self.nexthops: Nexthops[Any] = Nexthops(self._run, True)
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
@@ -79,6 +80,7 @@ class BatchBase:
         self.neighbours: Neighbours[Outcome[Any]] = Neighbours(self._queue, False)
         self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
         self.rules: Rules[Outcome[Any]] = Rules(self._queue, False)
+        self.nexthops: Nexthops[Outcome[Any]] = Nexthops(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from ..errors import InvalidArgument
+from ..rtnl import nexthops as rtnh
 from ..rtnl import rules as rtrule
+from ..rtnl.nexthops import NexthopObject
 from ..rtnl.rules import Rule
+from ..rtnl.validate import LinkRef
 from .verbs import R, _Verbs
 
 S = TypeVar("S")
@@ -40,4 +43,28 @@ class Rules(_Verbs[R]):
         return self._submit(rtrule.dump(family=family))
 
 
-__all__ = ["Rules"]
+class Nexthops(_Verbs[R]):
+    """Nexthop objects and groups: ``add(1, via="198.51.100.2", dev="eth0")``,
+    ``add(10, group=(1, (2, 3)))`` or ``add(NexthopObject(...))``; replace, delete(id), get(id), dump."""
+
+    __slots__ = ()
+
+    def add(self, nexthop: int | NexthopObject | None = None, **options: Any) -> R:
+        return self._submit(rtnh.add(_spec(NexthopObject, nexthop, options, "id")))
+
+    def replace(self, nexthop: int | NexthopObject | None = None, **options: Any) -> R:
+        return self._submit(rtnh.add(_spec(NexthopObject, nexthop, options, "id"), replace=True))
+
+    def delete(self, id: int) -> R:
+        return self._submit(rtnh.delete(id))
+
+    def get(self, id: int) -> R:
+        """One nexthop object's view; NotFoundError when none has this id."""
+        return self._submit(rtnh.get(id))
+
+    def dump(self, *, family: object = None, dev: LinkRef | None = None, groups: bool = False) -> R:
+        """Views of the nexthop objects (of one family, through one device, only groups)."""
+        return self._submit(rtnh.dump(family=family, dev=dev, groups=groups))
+
+
+__all__ = ["Nexthops", "Rules"]
