@@ -23,12 +23,14 @@ from pynetlink_cli import interrupted
 from .output import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, Progress, _log_to_stderr
 from .inspect import _cmd_addr_show, _cmd_link_show, _cmd_nat_show, _cmd_netns, _cmd_route_show
 from .parser import build_parser
+from .routing import _cmd_nexthop_show, _cmd_rule_show
 
 __all__ = ["Progress", "build_parser", "main"]
 
 
 _DEFAULT_VERB = {"link": _cmd_link_show, "addr": _cmd_addr_show, "route": _cmd_route_show,
                  "netns": _cmd_netns, "nat": _cmd_nat_show}
+_DEFAULT_VERB.update(rule=_cmd_rule_show, nexthop=_cmd_nexthop_show)
 
 
 def _defaults(args: argparse.Namespace) -> None:

@@ -134,6 +134,11 @@ def _cmd_route_show(args: argparse.Namespace) -> int:
                 d[k] = r[k]
         if r.get("src"):
             d["prefsrc"] = r["src"]
+        if r.get("nhid"):
+            d["nhid"] = r["nhid"]
+        if r.get("metrics"):
+            from ..rtnl.metrics import Metrics, metrics_json
+            d["metrics"] = [metrics_json(Metrics.of(r["metrics"]))]
         data.append(d)
     if args.json:
         _json(data)

@@ -7,6 +7,7 @@ from typing import Any, Callable
 from .._version import __version__
 from .completion import _cmd_completion
 from .monitor import add_monitor
+from .routing import add_parsers as _add_routing_parsers, route_options
 from .cni import add_parser as _add_cni_parser
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
@@ -153,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dev")
         p.add_argument("--metric", type=int)
         p.set_defaults(action=action)
+        route_options(p)
 
     ns = sub.add_parser("netns", help="network namespaces: ls, add, del").add_subparsers(
         dest="verb", metavar="VERB")
@@ -180,5 +182,6 @@ def build_parser() -> argparse.ArgumentParser:
     _leaf(nat, "flush", _cmd_nat_change, "delete the whole table", json_out=False).set_defaults(
         action="flush")
     add_monitor(sub, _leaf)
+    _add_routing_parsers(sub, _leaf)
     _add_cni_parser(sub)
     return parser
