@@ -28,6 +28,11 @@ def _family(p: argparse.ArgumentParser) -> None:
     p.add_argument("-6", dest="family", action="store_const", const=6, help="IPv6")
 
 
+def _name_or_number(text: str | None) -> int | str | None:
+    """A protocol given by name or number."""
+    return int(text) if text is not None and text.isdigit() else text
+
+
 def _range(text: str | None, option: str) -> tuple[int, int] | None:
     """``N`` or ``N-M`` as (first, last)."""
     if text is None:
@@ -119,18 +124,12 @@ def _rule(args: argparse.Namespace) -> Any:
             mark, mask = int(m, 0), int(k, 0) if k else None
         except ValueError:
             raise InvalidArgument(f"--fwmark: expected MARK[/MASK], not {args.fwmark!r}") from None
-    proto: int | str | None = args.ipproto
-    if proto is not None and proto.isdigit():
-        proto = int(proto)
-    rt_proto: int | str | None = args.protocol
-    if rt_proto is not None and rt_proto.isdigit():
-        rt_proto = int(rt_proto)
     ports = {k: _range(getattr(args, k), "--" + k) for k in ("sport", "dport")}
     return Rule(args.priority, src=args.src, dst=args.dst, iif=args.iif, oif=args.oif, fwmark=mark,
                 fwmask=mask, tos=args.tos, table=args.table, goto=args.goto, action=args.action,
                 uid_range=_range(args.uidrange, "--uidrange"), sport=ports["sport"],
-                dport=ports["dport"], ip_proto=proto, l3mdev=args.l3mdev,
-                suppress_prefixlength=args.suppress_prefixlength, protocol=rt_proto,
+                dport=ports["dport"], ip_proto=_name_or_number(args.ipproto), l3mdev=args.l3mdev,
+                suppress_prefixlength=args.suppress_prefixlength, protocol=_name_or_number(args.protocol),
                 invert=args.invert, family=args.family)
 
 
@@ -186,7 +185,7 @@ def _cmd_nexthop_change(args: argparse.Namespace) -> int:
                            onlink=args.onlink, group=_group(args.group), group_type=args.type,
                            buckets=args.buckets, idle_timer=args.idle_timer,
                            unbalanced_timer=args.unbalanced_timer,
-                           protocol=int(args.protocol) if (args.protocol or "").isdigit() else args.protocol,
+                           protocol=_name_or_number(args.protocol),
                            family=args.family)
         (h.nexthops.replace if args.action_verb == "replace" else h.nexthops.add)(nh)
     return EXIT_OK
