@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any, Mapping
+from typing import Any, Collection, Mapping
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -38,9 +38,9 @@ class Metrics:
     reordering: int | None = None
     rto_min: int | None = None
     quickack: bool | None = None
-    features: frozenset[str] = frozenset()
+    features: Collection[str] = frozenset()      # kept as a frozenset
     cc_algo: str | None = None
-    lock: frozenset[str] = frozenset()
+    lock: Collection[str] = frozenset()          # kept as a frozenset
 
     def __post_init__(self) -> None:
         for name in _INTS:
