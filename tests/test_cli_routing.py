@@ -6,43 +6,24 @@ import json
 import shlex
 import subprocess
 import sys
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
-from pynetlink import Handle, Veth
-from pynetlink.cli import main
+from pynetlink import Handle
 
-from .conftest import ip_json as _ip_json
+from .rtnl.conftest import wire
+from .test_cli import Run, ip_json
+from . import test_cli
 
-Run = Callable[..., tuple[int, str, str]]
-
-
-def ip_json(ns: str, *args: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = _ip_json(ns, *args)  # type: ignore[assignment]
-    return out
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def go(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return go
+run = test_cli.run                   # the fixture: main() in this process, (code, stdout, stderr)
 
 
 @pytest.fixture
 def ns(netns: Any) -> str:
     """The test namespace with lo and eth0 (198.51.100.1/24, 2001:db8:5::1/64) up."""
-    netns.set_sysctl("net.ipv6.conf.all.accept_dad", 0)
-    netns.set_sysctl("net.ipv6.conf.default.accept_dad", 0)
     with Handle(netns) as h:
-        h.links.set("lo", up=True)
-        h.links.create(Veth("eth0", peer="eth0p", up=True))
-        h.links.set("eth0p", up=True)
-        h.addresses.add("eth0", "198.51.100.1/24")
-        h.addresses.add("eth0", "2001:db8:5::1/64", flags=("nodad",))
+        wire(h, netns)
     return str(netns.name)
 
 

@@ -175,38 +175,23 @@ def _msg(r: Rule, op: str, msg_type: int, flags: int, delete: bool = False) -> M
         lib.FIB_RULE_INVERT if r.invert else 0)
     if table is not None and table >= 256:
         m.u32(lib.FRA_TABLE, "Rule.table", table)
-    if r.priority is not None:
-        m.u32(lib.FRA_PRIORITY, "Rule.priority", r.priority)
-    if src is not None:
-        m.binary(lib.FRA_SRC, "Rule.src", v.masked(*src)[0])
-    if dst is not None:
-        m.binary(lib.FRA_DST, "Rule.dst", v.masked(*dst)[0])
-    if r.iif is not None:
-        m.string(lib.FRA_IIFNAME, "Rule.iif", r.iif)
-    if r.oif is not None:
-        m.string(lib.FRA_OIFNAME, "Rule.oif", r.oif)
-    if r.fwmark is not None:
-        m.u32(lib.FRA_FWMARK, "Rule.fwmark", r.fwmark)
-    if r.fwmask is not None:
-        m.u32(lib.FRA_FWMASK, "Rule.fwmask", r.fwmask)
-    if r.goto is not None:
-        m.u32(lib.FRA_GOTO, "Rule.goto", r.goto)
-    if r.suppress_prefixlength is not None:
-        m.u32(lib.FRA_SUPPRESS_PREFIXLEN, "Rule.suppress_prefixlength", r.suppress_prefixlength)
-    if r.suppress_ifgroup is not None:
-        m.u32(lib.FRA_SUPPRESS_IFGROUP, "Rule.suppress_ifgroup", r.suppress_ifgroup)
-    if r.l3mdev:
-        m.u8(lib.FRA_L3MDEV, "Rule.l3mdev", 1)
-    if uids is not None:
-        m.binary(lib.FRA_UID_RANGE, "Rule.uid_range", _U32_PAIR.pack(*uids))
-    if rtproto is not None:
-        m.u8(lib.FRA_PROTOCOL, "Rule.protocol", rtproto)
-    if proto is not None:
-        m.u8(lib.FRA_IP_PROTO, "Rule.ip_proto", proto)
-    if sport is not None:
-        m.binary(lib.FRA_SPORT_RANGE, "Rule.sport", _U16_PAIR.pack(*sport))
-    if dport is not None:
-        m.binary(lib.FRA_DPORT_RANGE, "Rule.dport", _U16_PAIR.pack(*dport))
+    optional = (
+        ("u32", lib.FRA_PRIORITY, "priority", r.priority),
+        ("binary", lib.FRA_SRC, "src", src and v.masked(*src)[0]),
+        ("binary", lib.FRA_DST, "dst", dst and v.masked(*dst)[0]),
+        ("string", lib.FRA_IIFNAME, "iif", r.iif), ("string", lib.FRA_OIFNAME, "oif", r.oif),
+        ("u32", lib.FRA_FWMARK, "fwmark", r.fwmark), ("u32", lib.FRA_FWMASK, "fwmask", r.fwmask),
+        ("u32", lib.FRA_GOTO, "goto", r.goto),
+        ("u32", lib.FRA_SUPPRESS_PREFIXLEN, "suppress_prefixlength", r.suppress_prefixlength),
+        ("u32", lib.FRA_SUPPRESS_IFGROUP, "suppress_ifgroup", r.suppress_ifgroup),
+        ("u8", lib.FRA_L3MDEV, "l3mdev", 1 if r.l3mdev else None),
+        ("binary", lib.FRA_UID_RANGE, "uid_range", uids and _U32_PAIR.pack(*uids)),
+        ("u8", lib.FRA_PROTOCOL, "protocol", rtproto), ("u8", lib.FRA_IP_PROTO, "ip_proto", proto),
+        ("binary", lib.FRA_SPORT_RANGE, "sport", sport and _U16_PAIR.pack(*sport)),
+        ("binary", lib.FRA_DPORT_RANGE, "dport", dport and _U16_PAIR.pack(*dport)))
+    for method, attr, name, value in optional:
+        if value is not None:
+            getattr(m, method)(attr, f"Rule.{name}", value)
     return m
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from pynetlink import (BatchError, ExistsError, Handle, InvalidArgument, InvalidRequestError, NexthopObject,
-                       NexthopObjectView, NotFoundError, Route, Veth)
+                       NexthopObjectView, NotFoundError, Route)
 from pynetlink.aio import AsyncHandle
 from pynetlink.rtnl.nexthops import nexthop_json
 
@@ -18,17 +18,6 @@ from .conftest import ip
 pytestmark = [pytest.mark.root, pytest.mark.kernel("veth")]
 
 
-@pytest.fixture
-def eth(h: Handle, netns: Any) -> Handle:
-    """eth0 (up, 198.51.100.1/24, 2001:db8:5::1/64) and its peer in the test namespace."""
-    netns.set_sysctl("net.ipv6.conf.all.accept_dad", 0)
-    netns.set_sysctl("net.ipv6.conf.default.accept_dad", 0)
-    h.links.set("lo", up=True)
-    h.links.create(Veth("eth0", peer="eth0p", up=True))
-    h.links.set("eth0p", up=True)
-    h.addresses.add("eth0", "198.51.100.1/24")
-    h.addresses.add("eth0", "2001:db8:5::1/64", flags=("nodad",))
-    return h
 
 
 def nh_json(ns: Any) -> list[dict[str, Any]]:
@@ -39,79 +28,79 @@ def names(h: Handle) -> dict[int, str]:
     return {link.index: link.name for link in h.links.dump()}
 
 
-def test_objects_and_groups_match_ip(eth: Handle, netns: Any) -> None:
-    eth.nexthops.add(1, via="198.51.100.2", dev="eth0")
-    eth.nexthops.add(NexthopObject(2, via="198.51.100.3", dev="eth0", protocol="static"))
-    eth.nexthops.add(3, blackhole=True)
-    eth.nexthops.add(4, dev="eth0")
-    eth.nexthops.add(6, via="2001:db8:5::2", dev="eth0")
-    eth.nexthops.add(7, via="198.51.100.9", fdb=True)
-    eth.nexthops.add(10, group=(1, (2, 3)))
-    eth.nexthops.add(11, group=(1, 2), group_type="resilient", buckets=32, idle_timer=10)
-    views = {n.id: n for n in eth.nexthops.dump()}
+def test_objects_and_groups_match_ip(wired: Handle, netns: Any) -> None:
+    wired.nexthops.add(1, via="198.51.100.2", dev="eth0")
+    wired.nexthops.add(NexthopObject(2, via="198.51.100.3", dev="eth0", protocol="static"))
+    wired.nexthops.add(3, blackhole=True)
+    wired.nexthops.add(4, dev="eth0")
+    wired.nexthops.add(6, via="2001:db8:5::2", dev="eth0")
+    wired.nexthops.add(7, via="198.51.100.9", fdb=True)
+    wired.nexthops.add(10, group=(1, (2, 3)))
+    wired.nexthops.add(11, group=(1, 2), group_type="resilient", buckets=32, idle_timer=10)
+    views = {n.id: n for n in wired.nexthops.dump()}
     assert isinstance(views[1], NexthopObjectView)
-    dev = eth.links.get("eth0").index
+    dev = wired.links.get("eth0").index
     assert (views[1].via, views[1].dev, views[1].family) == ("198.51.100.2", dev, 4)
     assert views[2].protocol == "static" and views[3].blackhole and views[4].scope == "host"
     assert (views[6].via, views[6].family) == ("2001:db8:5::2", 6) and views[7].fdb
     assert (views[10].group, views[10].group_type, views[10].family) == ([(1, 1), (2, 3)], "mpath", None)
     assert (views[11].group_type, views[11].buckets, views[11].idle_timer) == ("resilient", 32, 10)
-    assert [nexthop_json(n, names(eth)) for n in eth.nexthops.dump()] == nh_json(netns)
-    assert eth.nexthops.get(10).group == [(1, 1), (2, 3)]
-    assert {n.id for n in eth.nexthops.dump(family=6)} == {6}
-    assert {n.id for n in eth.nexthops.dump(groups=True)} == {10, 11}
-    assert {n.id for n in eth.nexthops.dump(dev="eth0")} == {1, 2, 4, 6}
+    assert [nexthop_json(n, names(wired)) for n in wired.nexthops.dump()] == nh_json(netns)
+    assert wired.nexthops.get(10).group == [(1, 1), (2, 3)]
+    assert {n.id for n in wired.nexthops.dump(family=6)} == {6}
+    assert {n.id for n in wired.nexthops.dump(groups=True)} == {10, 11}
+    assert {n.id for n in wired.nexthops.dump(dev="eth0")} == {1, 2, 4, 6}
 
 
-def test_routes_through_nexthop_objects(eth: Handle, netns: Any) -> None:
-    eth.nexthops.add(1, via="198.51.100.2", dev="eth0")
-    eth.nexthops.add(2, via="198.51.100.3", dev="eth0")
-    eth.nexthops.add(10, group=((1, 2), 2))
-    eth.nexthops.add(6, via="2001:db8:5::2", dev="eth0")
-    eth.routes.add("203.0.113.0/24", nhid=10)
-    eth.routes.add(Route("172.16.3.0/24", nhid=1, table=100, metrics={"mtu": 1400}))
-    eth.routes.add("2001:db8:7::/48", nhid=6)
-    main = {r.dst: r for r in eth.routes.dump()}
+def test_routes_through_nexthop_objects(wired: Handle, netns: Any) -> None:
+    wired.nexthops.add(1, via="198.51.100.2", dev="eth0")
+    wired.nexthops.add(2, via="198.51.100.3", dev="eth0")
+    wired.nexthops.add(10, group=((1, 2), 2))
+    wired.nexthops.add(6, via="2001:db8:5::2", dev="eth0")
+    wired.routes.add("203.0.113.0/24", nhid=10)
+    wired.routes.add(Route("172.16.3.0/24", nhid=1, table=100, metrics={"mtu": 1400}))
+    wired.routes.add("2001:db8:7::/48", nhid=6)
+    main = {r.dst: r for r in wired.routes.dump()}
     r = main["203.0.113.0/24"]
     assert r.nhid == 10 and sorted((n.via, n.weight) for n in r.nexthops) == [
         ("198.51.100.2", 2), ("198.51.100.3", 1)]
     assert main["2001:db8:7::/48"].nhid == 6
-    t100 = eth.routes.dump(table=100)[0]
+    t100 = wired.routes.dump(table=100)[0]
     assert (t100.nhid, t100.metrics.mtu if t100.metrics else None) == (1, 1400)
     oracle = {x["dst"]: x for x in ip_json(netns.name, "route", "show")}  # type: ignore[union-attr]
     assert oracle["203.0.113.0/24"]["nhid"] == 10
     assert ip_json(netns.name, "-6", "route", "show", "2001:db8:7::/48")[0]["nhid"] == 6  # type: ignore[index]
-    eth.nexthops.delete(10)                      # its routes go with it
+    wired.nexthops.delete(10)                      # its routes go with it
     assert "203.0.113.0/24" not in {x["dst"] for x in ip_json(netns.name, "route", "show")}  # type: ignore[union-attr]
 
 
-def test_replace_delete_get_missing(eth: Handle, netns: Any) -> None:
-    eth.nexthops.add(1, via="198.51.100.2", dev="eth0")
+def test_replace_delete_get_missing(wired: Handle, netns: Any) -> None:
+    wired.nexthops.add(1, via="198.51.100.2", dev="eth0")
     with pytest.raises(ExistsError) as exc:
-        eth.nexthops.add(1, via="198.51.100.3", dev="eth0")
+        wired.nexthops.add(1, via="198.51.100.3", dev="eth0")
     assert exc.value.operation == "add nexthop" and "id 1" in str(exc.value)
-    eth.nexthops.replace(1, via="198.51.100.3", dev="eth0")
+    wired.nexthops.replace(1, via="198.51.100.3", dev="eth0")
     assert nh_json(netns)[0]["gateway"] == "198.51.100.3"
-    eth.nexthops.delete(1)
+    wired.nexthops.delete(1)
     assert nh_json(netns) == []
     with pytest.raises(NotFoundError) as nf:
-        eth.nexthops.get(1)
+        wired.nexthops.get(1)
     assert nf.value.operation == "get nexthop"
     with pytest.raises(NotFoundError):
-        eth.nexthops.delete(1)
+        wired.nexthops.delete(1)
 
 
-def test_nexthops_made_by_ip_are_read(eth: Handle, netns: Any) -> None:
+def test_nexthops_made_by_ip_are_read(wired: Handle, netns: Any) -> None:
     ip(netns, "nexthop", "add", "id", "5", "via", "198.51.100.5", "dev", "eth0", "onlink")
     ip(netns, "nexthop", "add", "id", "50", "group", "5,7")
-    views = {n.id: n for n in eth.nexthops.dump()}
+    views = {n.id: n for n in wired.nexthops.dump()}
     assert views[5].via == "198.51.100.5" and "onlink" in views[5].flags
     assert views[50].group == [(5, 7)]
 
 
-def test_kernel_refusal_has_extack(eth: Handle) -> None:
+def test_kernel_refusal_has_extack(wired: Handle) -> None:
     with pytest.raises(InvalidRequestError) as exc:   # EINVAL from the kernel
-        eth.nexthops.add(10, group=(99,))
+        wired.nexthops.add(10, group=(99,))
     err = exc.value
     assert err.errno == 22 and err.operation == "add nexthop"
     assert err.extack == "Invalid nexthop id" and "id 10" in str(err)
@@ -130,24 +119,24 @@ def test_kernel_refusal_has_extack(eth: Handle) -> None:
     ({"id": 1, "blackhole": True, "protocol": "nosuch"}, "NexthopObject.protocol"),
     ({"id": 1, "nosuch": True}, "nexthopobject options"),
 ])
-def test_bad_values_rejected_nothing_changed(eth: Handle, netns: Any, options: dict[str, Any],
+def test_bad_values_rejected_nothing_changed(wired: Handle, netns: Any, options: dict[str, Any],
                                              field: str) -> None:
     with pytest.raises(InvalidArgument, match=field):
-        eth.nexthops.add(**options)
+        wired.nexthops.add(**options)
     assert nh_json(netns) == []
 
 
-def test_route_nhid_validation(eth: Handle) -> None:
+def test_route_nhid_validation(wired: Handle) -> None:
     with pytest.raises(InvalidArgument, match="Route.nhid"):
-        eth.routes.add("203.0.113.0/24", nhid=1, via="198.51.100.2")
+        wired.routes.add("203.0.113.0/24", nhid=1, via="198.51.100.2")
     with pytest.raises(InvalidArgument, match="Route.nhid"):
-        eth.routes.add("203.0.113.0/24", nhid=0)
+        wired.routes.add("203.0.113.0/24", nhid=0)
 
 
-def test_failing_batch_rolls_back(eth: Handle, netns: Any) -> None:
-    eth.nexthops.add(9, blackhole=True)
+def test_failing_batch_rolls_back(wired: Handle, netns: Any) -> None:
+    wired.nexthops.add(9, blackhole=True)
     with pytest.raises(BatchError) as exc:
-        with eth.batch(rollback=True) as b:
+        with wired.batch(rollback=True) as b:
             b.nexthops.add(1, via="198.51.100.2", dev="eth0")
             b.nexthops.add(2, group=(1,))
             b.nexthops.add(9, blackhole=True)
@@ -156,7 +145,7 @@ def test_failing_batch_rolls_back(eth: Handle, netns: Any) -> None:
     assert [n["id"] for n in nh_json(netns)] == [9]
 
 
-def test_asyncio_handle(eth: Handle, netns: Any) -> None:
+def test_asyncio_handle(wired: Handle, netns: Any) -> None:
     async def main() -> list[int]:
         async with AsyncHandle(netns) as ah:
             await ah.nexthops.add(1, via="198.51.100.2", dev="eth0")

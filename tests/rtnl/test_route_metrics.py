@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from pynetlink import BatchError, Handle, InvalidArgument, Route, Veth
+from pynetlink import BatchError, Handle, InvalidArgument, Route
 from pynetlink.rtnl.metrics import Metrics, metrics_json
 
 from ..conftest import ip_json
@@ -16,15 +16,6 @@ ALL = {"mtu": 1400, "advmss": 1300, "window": 1000, "rtt": 100, "rttvar": 50, "i
        "initrwnd": 20, "hoplimit": 9, "ssthresh": 5, "cwnd": 6, "reordering": 4}
 
 
-@pytest.fixture
-def eth(h: Handle, netns: Any) -> Handle:
-    netns.set_sysctl("net.ipv6.conf.all.accept_dad", 0)
-    netns.set_sysctl("net.ipv6.conf.default.accept_dad", 0)
-    h.links.create(Veth("eth0", peer="eth0p", up=True))
-    h.links.set("eth0p", up=True)
-    h.addresses.add("eth0", "198.51.100.1/24")
-    h.addresses.add("eth0", "2001:db8:5::1/64", flags=("nodad",))
-    return h
 
 
 def oracle(ns: Any, family: int, dst: str, *table: str) -> dict[str, Any]:
@@ -34,11 +25,11 @@ def oracle(ns: Any, family: int, dst: str, *table: str) -> dict[str, Any]:
     return found[0]  # type: ignore[no-any-return]
 
 
-def test_every_metric_v4_written_and_read(eth: Handle, netns: Any) -> None:
-    eth.routes.add("172.16.5.0/24", via="198.51.100.2",
+def test_every_metric_v4_written_and_read(wired: Handle, netns: Any) -> None:
+    wired.routes.add("172.16.5.0/24", via="198.51.100.2",
                    metrics={**ALL, "features": ("ecn",), "lock": ("mtu",), "rto_min": 300,
                             "quickack": True, "cc_algo": "reno"})
-    view = {r.dst: r for r in eth.routes.dump(family=4)}["172.16.5.0/24"]
+    view = {r.dst: r for r in wired.routes.dump(family=4)}["172.16.5.0/24"]
     m = view.metrics
     assert isinstance(m, Metrics)
     assert {k: getattr(m, k) for k in ALL} == ALL
@@ -50,24 +41,24 @@ def test_every_metric_v4_written_and_read(eth: Handle, netns: Any) -> None:
     assert view.to_dict()["metrics"]["initcwnd"] == 10
 
 
-def test_metrics_v6_and_replace(eth: Handle, netns: Any) -> None:
-    eth.routes.add(Route("2001:db8:9::/64", via="2001:db8:5::2", table=100,
+def test_metrics_v6_and_replace(wired: Handle, netns: Any) -> None:
+    wired.routes.add(Route("2001:db8:9::/64", via="2001:db8:5::2", table=100,
                          metrics=Metrics(mtu=1300, hoplimit=5, advmss=1200)))
-    v = eth.routes.dump(table=100, family=6)[0]
+    v = wired.routes.dump(table=100, family=6)[0]
     assert v.metrics is not None and (v.metrics.mtu, v.metrics.hoplimit, v.metrics.advmss) == (1300, 5, 1200)
     j = oracle(netns, 6, "2001:db8:9::/64", "table", "100")
     assert (j["metrics"][0]["mtu"], j["metrics"][0]["hoplimit"], j["metrics"][0]["advmss"]) == (1300, 5, 1200)
-    eth.routes.replace("2001:db8:9::/64", via="2001:db8:5::2", table=100, metrics={"mtu": 1280})
-    v = eth.routes.dump(table=100, family=6)[0]
+    wired.routes.replace("2001:db8:9::/64", via="2001:db8:5::2", table=100, metrics={"mtu": 1280})
+    v = wired.routes.dump(table=100, family=6)[0]
     assert v.metrics is not None and v.metrics.mtu == 1280 and v.metrics.hoplimit is None
     assert oracle(netns, 6, "2001:db8:9::/64", "table", "100")["metrics"][0]["mtu"] == 1280
 
 
-def test_metrics_of_ip_routes_are_read(eth: Handle, netns: Any) -> None:
+def test_metrics_of_ip_routes_are_read(wired: Handle, netns: Any) -> None:
     ip(netns, "route", "add", "172.16.7.0/24", "via", "198.51.100.2", "mtu", "lock", "1450",
        "initcwnd", "12", "rtt", "40ms", "features", "ecn")
     ip(netns, "route", "add", "172.16.8.0/24", "via", "198.51.100.2")
-    views = {r.dst: r for r in eth.routes.dump(family=4)}
+    views = {r.dst: r for r in wired.routes.dump(family=4)}
     m = views["172.16.7.0/24"].metrics
     assert m is not None and (m.mtu, m.initcwnd, m.rtt, m.lock, m.features) == (
         1450, 12, 40, frozenset({"mtu"}), frozenset({"ecn"}))
@@ -81,17 +72,17 @@ def test_metrics_of_ip_routes_are_read(eth: Handle, netns: Any) -> None:
     ({"nosuch": 1}, "unknown metric 'nosuch'"), ("mtu=1400", "Route.metrics"),
     ({"cc_algo": "x" * 20}, "Metrics.cc_algo"),
 ])
-def test_bad_metrics_rejected_nothing_changed(eth: Handle, netns: Any, metrics: Any, field: str) -> None:
+def test_bad_metrics_rejected_nothing_changed(wired: Handle, netns: Any, metrics: Any, field: str) -> None:
     before = ip_json(netns.name, "route", "show")
     with pytest.raises(InvalidArgument, match=field):
-        eth.routes.add("172.16.6.0/24", via="198.51.100.2", metrics=metrics)
+        wired.routes.add("172.16.6.0/24", via="198.51.100.2", metrics=metrics)
     assert ip_json(netns.name, "route", "show") == before
 
 
-def test_kernel_refusal_names_the_field_and_batch_rolls_back(eth: Handle, netns: Any) -> None:
+def test_kernel_refusal_names_the_field_and_batch_rolls_back(wired: Handle, netns: Any) -> None:
     before = ip_json(netns.name, "route", "show")
     with pytest.raises(BatchError) as exc:
-        with eth.batch(rollback=True) as b:
+        with wired.batch(rollback=True) as b:
             ok = b.routes.add("172.16.10.0/24", via="198.51.100.2", metrics={"mtu": 1400})
             bad = b.routes.add("172.16.11.0/24", via="198.51.100.2", metrics={"cc_algo": "nosuchcc"})
     assert ok.ok and bad.error is not None
