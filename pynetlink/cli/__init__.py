@@ -4,6 +4,7 @@
     pynetlink check                                 what this kernel and these privileges allow
     pynetlink network create|rm|ls|inspect|connect|disconnect    Docker's option language
     pynetlink link|addr|route|netns|nat             inspection and quick changes (-j: JSON)
+    pynetlink rule|nexthop                          policy routing (as ip rule, ip nexthop)
 
 ``-n NETNS`` works in that namespace (as ``ip -n``); for ``network`` it is the host.
 Exit status: 0 success, 1 the kernel or the system refused, 2 bad input (nothing changed),
