@@ -97,10 +97,15 @@ class Metrics:
         locked = rows.get_u(nest, lib.RTAX_LOCK) or 0
         feats = rows.get_u(nest, lib.RTAX_FEATURES) or 0
         quick = rows.get_u(nest, lib.RTAX_QUICKACK)
-        return cls(**ints, quickack=None if quick is None else bool(quick),
-                   features=frozenset(n for n, bit in FEATURES.items() if feats & bit),
-                   cc_algo=rows.get_str(nest, lib.RTAX_CC_ALGO),
-                   lock=frozenset(n for n in _INTS if locked & (1 << _ATTR[n])))
+        # what the kernel reports is taken as it is (not checked as input: a hop limit the
+        # kernel clamps, a long algorithm name)
+        out = cls.__new__(cls)
+        out.__dict__.update({f.name: f.default for f in fields(cls)}, **ints,
+                            quickack=None if quick is None else bool(quick),
+                            features=frozenset(n for n, bit in FEATURES.items() if feats & bit),
+                            cc_algo=rows.get_str(nest, lib.RTAX_CC_ALGO),
+                            lock=frozenset(n for n in _INTS if locked & (1 << _ATTR[n])))
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The metrics that are set (JSON-ready)."""
