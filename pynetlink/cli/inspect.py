@@ -137,8 +137,8 @@ def _cmd_route_show(args: argparse.Namespace) -> int:
         if r.get("nhid"):
             d["nhid"] = r["nhid"]
         if r.get("metrics"):
-            from ..rtnl.metrics import Metrics, metrics_json
-            d["metrics"] = [metrics_json(Metrics.of(r["metrics"]))]
+            from ..rtnl.metrics import metrics_json
+            d["metrics"] = [metrics_json(r["metrics"])]
         data.append(d)
     if args.json:
         _json(data)

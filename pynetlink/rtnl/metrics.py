@@ -130,18 +130,20 @@ def _names(value: object, field: str, table: Mapping[str, object]) -> frozenset[
     return frozenset(str(n).lower() for n in value)
 
 
-def metrics_json(m: Metrics) -> dict[str, Any]:
-    """As one entry of ``ip -j route``'s "metrics" list (features as ``"ecn": null``)."""
+def metrics_json(metrics: Metrics | Mapping[str, Any]) -> dict[str, Any]:
+    """As one entry of ``ip -j route``'s "metrics" list (features as ``"ecn": null``), from a
+    Metrics or its ``to_dict()``."""
+    d = metrics.to_dict() if isinstance(metrics, Metrics) else metrics
     out: dict[str, Any] = {}
     for name in ("mtu", "window", "rtt", "rttvar", "ssthresh", "cwnd", "advmss", "reordering",
                  "hoplimit", "initcwnd"):
-        if getattr(m, name) is not None:
-            out[name] = getattr(m, name)
-    for f in sorted(m.features):
+        if d.get(name) is not None:
+            out[name] = d[name]
+    for f in sorted(d.get("features", ())):
         out[f] = None
     for name in ("rto_min", "initrwnd", "quickack"):
-        if getattr(m, name) is not None:
-            out[name] = int(getattr(m, name))
-    if m.cc_algo is not None:
-        out["congestion"] = m.cc_algo
+        if d.get(name) is not None:
+            out[name] = int(d[name])
+    if d.get("cc_algo") is not None:
+        out["congestion"] = d["cc_algo"]
     return out

@@ -377,9 +377,11 @@ def rule_json(r: RuleView, table_names: dict[int, str] | None = None) -> dict[st
         out["fwmark"] = hex(r.fwmark or 0)
         if r.fwmask is not None and r.fwmask != 0xFFFFFFFF:
             out["fwmask"] = hex(r.fwmask)
-    for key in ("iif", "oif"):
+    for key, detached in (("iif", lib.FIB_RULE_IIF_DETACHED), ("oif", lib.FIB_RULE_OIF_DETACHED)):
         if getattr(r, key):
             out[key] = getattr(r, key)
+            if r.flags & detached:                     # no such device (yet)
+                out[key + "_detached"] = None
     if r.uid_range is not None:
         out["uid_start"], out["uid_end"] = r.uid_range
     if r.ip_proto is not None:

@@ -75,6 +75,11 @@ def test_rules_made_by_ip_are_read(h: Handle, netns: Any) -> None:
         "172.16.1.0/24", 5, 0xF, "udp", (53, 54), (1, 2), 77)
     v6 = {r.priority: r for r in h.rules.dump(family=6)}[51]
     assert (v6.dst, v6.invert, v6.action) == ("2001:db8::/64", True, "unreachable")
+    ip(netns, "rule", "add", "pref", "52", "iif", "nosuchdev", "oif", "nosuchdev2", "lookup", "5")
+    h.rules.add(53, iif="alsonone", table=5)
+    mine = {r.priority: r for r in h.rules.dump(family=4)}
+    assert (mine[52].iif, mine[52].oif, mine[53].iif) == ("nosuchdev", "nosuchdev2", "alsonone")
+    assert [rule_json(x) for x in mine.values()] == rules_json(netns)
 
 
 def test_delete_and_duplicate(h: Handle, netns: Any) -> None:
