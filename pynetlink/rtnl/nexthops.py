@@ -92,6 +92,7 @@ class NexthopObject:
                 fam = v.family(self.family) if self.family is not None else socket.AF_INET
             elif self.family is not None and v.family(self.family) != fam:
                 raise InvalidArgument(f"NexthopObject.family: {self.family} does not match via")
+        d["group"] = members                          # normalised: (id, weight) pairs
         d["_packed"] = (fam, gw, members, gtype)
 
     def needs(self) -> tuple[str, ...]:

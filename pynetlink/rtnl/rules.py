@@ -95,8 +95,12 @@ class Rule:
         action = self._action(table)
         if table is None and action == lib.FR_ACT_TO_TBL and not self.l3mdev:
             table = int(lib.RT_TABLE_MAIN)            # as ip rule: a lookup in main
-        d["_packed"] = (fam, src, dst, table, action, _range(self.uid_range, "Rule.uid_range", 0xFFFFFFFF),
-                        _ports(self.sport, "Rule.sport"), _ports(self.dport, "Rule.dport"),
+        uids = _range(self.uid_range, "Rule.uid_range", 0xFFFFFFFF)
+        sport, dport = _ports(self.sport, "Rule.sport"), _ports(self.dport, "Rule.dport")
+        for name, value in (("uid_range", uids), ("sport", sport), ("dport", dport)):
+            if isinstance(d[name], list):
+                d[name] = value                           # hashable, as the spec is frozen
+        d["_packed"] = (fam, src, dst, table, action, uids, sport, dport,
                         _proto(self.ip_proto), _rt_proto(self.protocol))
 
     def _action(self, table: int | None) -> int:

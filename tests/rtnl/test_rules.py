@@ -192,3 +192,12 @@ def dial(client: Any, server: Any, *, mark: int | None = None, src: str | None =
         return str(peer[0])
     finally:
         lst.close()
+
+
+def test_specs_are_normalised_and_hashable() -> None:
+    from pynetlink import NexthopObject
+    r = Rule(5, uid_range=[1, 2], sport=[3, 4], table=3)
+    assert (r.uid_range, r.sport) == ((1, 2), (3, 4)) and r == Rule(5, uid_range=(1, 2), sport=(3, 4), table=3)
+    assert len({r, Rule(5, uid_range=(1, 2), sport=(3, 4), table=3)}) == 1
+    n = NexthopObject(1, group=[1, [2, 3]])
+    assert n.group == ((1, 1), (2, 3)) and hash(n) == hash(NexthopObject(1, group=((1, 1), (2, 3))))
