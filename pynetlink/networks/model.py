@@ -138,17 +138,19 @@ def publish_text(p: Publish) -> str:
 def network_filter(filters: Sequence[str]) -> Callable[[Network], bool]:
     """``docker network ls --filter``: ``name=`` (a substring), ``driver=``, ``label=KEY`` or
     ``label=KEY=VALUE``; a network must match every filter."""
-    checks: list[Callable[[Network], bool]] = []
+    wanted: list[tuple[str, str]] = []
     for f in filters:
         key, eq, value = f.partition("=")
         if not eq or key not in ("name", "driver", "label"):
             raise OptionError("--filter", f"{f!r}: expected name=..., driver=... or label=KEY[=VALUE]")
+        wanted.append((key, value))
+
+    def match(n: Network, key: str, value: str) -> bool:
         if key == "name":
-            checks.append(lambda n, v=value: v in n.name)
-        elif key == "driver":
-            checks.append(lambda n, v=value: n.driver == v)
-        else:
-            lk, has_value, lv = value.partition("=")
-            checks.append(lambda n, k=lk, v=lv, h=bool(has_value):
-                          k in dict(n.config.labels) and (not h or dict(n.config.labels)[k] == v))
-    return lambda n: all(c(n) for c in checks)
+            return value in n.name
+        if key == "driver":
+            return n.driver == value
+        label, has_value, want = value.partition("=")
+        labels = dict(n.config.labels)
+        return label in labels and (not has_value or labels[label] == want)
+    return lambda n: all(match(n, k, v) for k, v in wanted)
