@@ -223,3 +223,33 @@ def test_failed_internal_create_is_rolled_back(outside: Topology, monkeypatch: p
     assert any("unisolate" in n for n in getattr(exc.value, "__notes__", []))
     assert nets.list() == []
     assert_unchanged(before, snapshot(outside.H))
+
+
+def test_failed_dual_stack_connect_is_rolled_back(outside6: Topology) -> None:
+    """A host port taken by another network fails the publish, the last step of a connect:
+    the container's link, addresses and routes, both families, are undone."""
+    nets = outside6.nets["H"]
+    nets.create("a", subnet="172.21.0.0/24")
+    nets.connect("a", outside6.container(), publish=["8080:80"])
+    nets.create("b", subnet=["172.20.0.0/24", "2001:db8:20::/64"])
+    nets.connect("b", outside6.container())    # the bridge up, with its fe80:: (kernel-made)
+    c = outside6.container()
+    before = settled(outside6.H), settled(c)
+    with pytest.raises(FileExistsError, match="host port tcp/8080 is already published"):
+        nets.connect("b", c, publish=["8080:80"])
+    assert_unchanged(before, (snapshot(outside6.H), snapshot(c)))
+    assert len(nets.get("b").endpoints) == 1
+    assert nets.connect("b", c, publish=["8081:80"]).addresses == ("172.20.0.3/24", "2001:db8:20::3/64")
+
+
+@pytest.mark.kernel("macvlan")
+def test_internal_macvlan_has_no_route_out(lan: Topology) -> None:
+    from .lan import LAN
+    nets = lan.nets["H1"]
+    nets.create("m", driver="macvlan", options={"parent": "eth0"}, internal=True, **LAN)
+    c = lan.container("m")
+    e = nets.connect("m", c)
+    assert ip_j(c, "route", "show", "default") == []
+    assert tcp(c, lan.R, "172.16.0.254", 7500) == e.ip      # the segment itself: reachable
+    assert nets.get("m").to_dict()["Internal"] is True
+    nets.remove("m", force=True)

@@ -9,27 +9,18 @@ from typing import Any, Callable
 
 import pytest
 
-from pynetlink.cli import main
-
+from .. import test_cli
 from .conftest import Topology
 from .traffic import ip_j, link, nft_j, reaches, tcp
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
 Run = Callable[..., tuple[int, str, str]]
+run = test_cli.run              # the fixture: main() with its output captured
 
 # the keys of one element of `docker network inspect` (Docker 24-27), and of its parts
 DOCKER_KEYS = {"Name", "Id", "Created", "Scope", "Driver", "EnableIPv6", "IPAM", "Internal",
                "Attachable", "Ingress", "ConfigFrom", "ConfigOnly", "Containers", "Options", "Labels"}
 CONTAINER_KEYS = {"Name", "EndpointID", "MacAddress", "IPv4Address", "IPv6Address"}
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def go(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return go
 
 
 def _docker_like(net: dict[str, Any]) -> None:
