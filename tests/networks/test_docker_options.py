@@ -12,7 +12,7 @@ from pynetlink import Handle, Route
 from pynetlink.networks import Attach, OptionError
 from pynetlink.nft import DockerNat, Nftables
 
-from .conftest import Topology
+from .conftest import MakeNS, Topology
 from .traffic import assert_unchanged, ip_j, link, nft_j, reaches, settled, snapshot, tcp
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
@@ -42,12 +42,15 @@ def _map_elements(ns: Any, name: str) -> list[Any]:
     return list(m.get("elem", []))
 
 
-def test_ipv6_end_to_end(outside6: Topology) -> None:
+def test_ipv6_end_to_end(outside6: Topology, make_netns: MakeNS) -> None:
     H, O, nets = outside6.H, outside6.O, outside6.nets["H"]
     before = settled(H)
     net = nets.create("v6", subnet=["172.28.0.0/24", "2001:db8:1::/64"], ipv6=True)
     assert net.config.ipv6 and [str(p.gateway) for p in net.config.pools] == ["172.28.0.1", "2001:db8:1::1"]
-    c1, c2 = outside6.container("C1"), outside6.container("C2")
+    # containers with duplicate address detection on (the kernel's default): their addresses
+    # are added without DAD (nodad), so they work at once, without waiting
+    c1, c2 = make_netns("C1"), make_netns("C2")
+    assert c1.sysctl("net.ipv6.conf.default.accept_dad") != "0"
     e1, e2 = nets.connect_many("v6", [Attach(c1, publish=["8080:80"]), c2])
     assert (e1.addresses, e2.addresses) == (("172.28.0.2/24", "2001:db8:1::2/64"),
                                             ("172.28.0.3/24", "2001:db8:1::3/64"))
@@ -57,6 +60,8 @@ def test_ipv6_end_to_end(outside6: Topology) -> None:
     # the kernel's view (ip -j, nft -j)
     bridge_addrs = {a["local"] for x in ip_j(H, "addr", "show", "dev", net.bridge or "") for a in x["addr_info"]}
     assert {"172.28.0.1", "2001:db8:1::1"} <= bridge_addrs
+    (g6,) = [a for x in ip_j(c1, "-6", "addr", "show", "eth0") for a in x["addr_info"] if a["scope"] == "global"]
+    assert g6["local"] == v6_1 and g6.get("nodad") and not g6.get("tentative")
     assert [r["gateway"] for r in ip_j(c1, "-6", "route", "show", "default")] == ["2001:db8:1::1"]
     assert [r["gateway"] for r in ip_j(c1, "route", "show", "default")] == ["172.28.0.1"]
     assert H.sysctl("net.ipv6.conf.all.forwarding") == "1"
