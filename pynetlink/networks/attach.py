@@ -79,7 +79,6 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
         ep["addresses"] = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
         ep["mac"] = names.docker_mac(got) if cfg.driver != "ipvlan" else None
         ep["publish"] = [publish_text(parse_publish(p)) for p in w.publish] if got else []
-        _publications(cfg, [ep])           # a host address of no family the container has: refused
     ctx.save()
     _create_links(ctx, wants, eps, undo)
     for i, (w, ep) in enumerate(zip(wants, eps)):
@@ -310,15 +309,29 @@ def _publications(cfg: NetworkConfig, eps: Sequence[dict[str, Any]]) -> list[Pub
     for ep in eps:
         addrs = [ipaddress.ip_interface(a).ip for a in ep["addresses"]]
         for text in ep.get("publish", ()):
-            spec = parse_publish(text)
-            host = spec.host_addr or cfg.host_binding_ipv4
-            version = ipaddress.ip_address(host).version if host else None
-            mine = [a for a in addrs if version in (None, a.version)]
-            if not mine:
-                raise OptionError("--publish", f"{text}: container {ep['container']} has no IPv{version} "
-                                               f"address on network {cfg.name}")
-            out += [Publish(spec.host_port, str(a), spec.to_port, spec.proto, host) for a in mine]
+            spec, host, version = _host_side(cfg, text)
+            out += [Publish(spec.host_port, str(a), spec.to_port, spec.proto, host)
+                    for a in addrs if version in (None, a.version)]
     return out
+
+
+def _host_side(cfg: NetworkConfig, text: str) -> tuple[Publish, str | None, int | None]:
+    """A port's spec, its host address (given, or the network's ``host_binding_ipv4``) and
+    that address's IP version (None: any host address, every version)."""
+    spec = parse_publish(text)
+    host = spec.host_addr or cfg.host_binding_ipv4
+    return spec, host, ipaddress.ip_address(host).version if host else None
+
+
+def check_publish(cfg: NetworkConfig, container: str, texts: Sequence[str]) -> None:
+    """Refuse (before anything changes) a port whose host address is of an IP version the
+    network gives its containers no address of."""
+    versions = {p.version for p in cfg.pools}
+    for text in texts:
+        version = _host_side(cfg, text)[2]
+        if version is not None and version not in versions:
+            raise OptionError("--publish", f"{text}: container {container} would have no IPv{version} "
+                                           f"address on network {cfg.name}")
 
 
 def clean_stale(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:

@@ -322,6 +322,7 @@ class Networks:
             if item.publish and cfg.driver != "bridge":
                 raise OptionError("--publish", f"publishing ports needs a bridge network, "
                                                f"{cfg.name} is {cfg.driver}")
+            attach.check_publish(cfg, _label(item.container, ns), item.publish)
             if item.ifname is not None:
                 from .options import ifname as check_ifname
                 check_ifname(item.ifname, "ifname")
