@@ -258,3 +258,17 @@ def test_internal_macvlan_has_no_route_out(lan: Topology) -> None:
     assert tcp(c, lan.R, "172.16.0.254", 7500) == e.ip      # the segment itself: reachable
     assert nets.get("m").to_dict()["Internal"] is True
     nets.remove("m", force=True)
+
+
+def test_make_network_takes_the_new_options(make_network: Any) -> None:
+    """pynetlink.testing's make_network passes them on: an internal dual-stack network whose
+    containers cannot see each other (enable_icc=false) reaches only its gateway."""
+    n = make_network(2, subnet="172.19.0.0/24", ipv6=True, internal=True,
+                     options={"enable_icc": "false"}, labels={"team": "qa"})
+    (a, b), (ea, eb) = n.containers, n.endpoints
+    gw4, gw6 = (str(p.gateway) for p in n.network.config.pools)
+    assert n.network.to_dict()["Labels"] == {"team": "qa"} and n.network.to_dict()["EnableIPv6"]
+    assert tcp(a, n.host, gw6, 7600) == ea.addresses[1].split("/")[0]
+    assert tcp(b, n.host, gw4, 7601) == eb.ip
+    assert not reaches(a, b, eb.addresses[1].split("/")[0], 7602)
+    assert not reaches(a, b, eb.ip or "", 7603)
