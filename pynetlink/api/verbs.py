@@ -189,6 +189,11 @@ class Fdb(_Verbs[R]):
             vlan: int | None = None, dst: str | None = None) -> R:
         return self._submit(rtneigh.fdb_add(link, mac, master=master, state=state, vlan=vlan, dst=dst))
 
+    def append(self, link: LinkRef, mac: str, *, master: bool = False, state: str = "permanent",
+               dst: str) -> R:
+        """One more destination for ``mac`` (``bridge fdb append``; vxlan flooding lists)."""
+        return self._submit(rtneigh.fdb_add(link, mac, master=master, state=state, dst=dst, append=True))
+
     def delete(self, link: LinkRef, mac: str, *, master: bool = True, vlan: int | None = None,
                dst: str | None = None) -> R:
         return self._submit(rtneigh.fdb_delete(link, mac, master=master, vlan=vlan, dst=dst))

@@ -268,7 +268,7 @@ class Networks:
 
     def _room(self, network: str) -> int:
         net = self.get(network)
-        if net.driver != "bridge":
+        if not net.config.bridged:
             return 1 << 30
         with opened(self.host, self.store, self.store.load(network)) as ctx:
             return max(0, attach.BRIDGE_MAX_PORTS - len(ctx.handle.links.dump(master=net.bridge)))
@@ -312,7 +312,7 @@ class Networks:
             ips = [item.ip] if isinstance(item.ip, str) else list(item.ip or ())
             explicit = container_addresses(cfg.pools, ips)
             pubs = [publish_text(parse_publish(p, "0.0.0.0")) for p in item.publish]
-            if item.publish and cfg.driver != "bridge":
+            if item.publish and not cfg.bridged:
                 raise OptionError("--publish", f"publishing ports needs a bridge network, "
                                                f"{cfg.name} is {cfg.driver}")
             if item.ifname is not None:
