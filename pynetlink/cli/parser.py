@@ -8,6 +8,7 @@ from .._version import __version__
 from .completion import _cmd_completion
 from .monitor import add_monitor
 from .cni import add_parser as _add_cni_parser
+from .overlay import add_overlay_args
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
@@ -73,15 +74,16 @@ def build_parser() -> argparse.ArgumentParser:
     net = sub.add_parser("network", help="Docker-style networks: create, rm, ls, inspect, "
                          "connect, disconnect").add_subparsers(dest="verb", required=True, metavar="VERB")
     p = _leaf(net, "create", _cmd_net_create, "create a network", json_out=False)
-    p.add_argument("-d", "--driver", default="bridge", help="bridge (default), macvlan or ipvlan")
+    p.add_argument("-d", "--driver", default="bridge", help="bridge (default), macvlan, ipvlan or overlay")
     p.add_argument("-o", "--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="driver option: parent, macvlan_mode, ipvlan_mode, ipvlan_flag, "
-                        "bridge_name, mtu, masquerade")
+                        "bridge_name, mtu, masquerade; overlay: vni, peers, local, dstport")
     p.add_argument("--subnet", action="append", default=[], help="subnet in CIDR (repeatable)")
     p.add_argument("--gateway", action="append", default=[], help="gateway address, no prefix")
     p.add_argument("--ip-range", action="append", default=[], help="allocate from this CIDR")
     p.add_argument("--aux-address", action="append", default=[], metavar="NAME=IP",
                    help="an address containers never get (repeatable)")
+    add_overlay_args(p)
     p.add_argument("name")
     p = _leaf(net, "rm", _cmd_net_rm, "remove networks and everything they made", json_out=False)
     p.add_argument("-f", "--force", action="store_true", help="disconnect containers first")

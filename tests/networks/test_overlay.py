@@ -5,6 +5,7 @@ state directory; containers on both in 172.16.50.0/24, each host allocating from
 """
 from __future__ import annotations
 
+import json
 import socket
 import struct
 import subprocess
@@ -170,7 +171,6 @@ def test_overlay_two_hosts(hosts: Topology) -> None:
 
 
 def json_cmd(argv: list[str]) -> Any:
-    import json
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     return json.loads(out) if out.strip() else []
 
@@ -217,3 +217,56 @@ def test_overlay_vni_clash_rolls_back(hosts: Topology) -> None:
     assert [n.name for n in nets.list()] == ["a"]
     assert_unchanged(before, snapshot(hosts.H1))
     nets.remove("a")
+
+
+def test_overlay_cli(hosts: Topology, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``pynetlink network create -d overlay --vni --peer --local`` on both hosts, containers
+    connected by the CLI talk across them; ``rm`` leaves nothing."""
+    from pynetlink.cli import main
+
+    def run(host: str, *argv: str) -> tuple[int, str, str]:
+        code = main(["-n", str(hosts.ns[host].name), "--state-dir", str(tmp_path / f"cli{host}"), *argv])
+        out, err = capsys.readouterr()
+        return code, out, err
+    before = {h: settled(hosts.ns[h]) for h in ("H1", "H2")}
+    for h in ("H1", "H2"):
+        other = "H2" if h == "H1" else "H1"
+        code, _, err = run(h, "network", "create", "-d", "overlay", "--vni", "4242", "--peer",
+                           UNDERLAY[other], "--local", UNDERLAY[h], "--subnet", SUBNET,
+                           "--ip-range", RANGES[h], "ov")
+        assert code == 0, err
+    c1, c2 = hosts.container("c1"), hosts.container("c2")
+    code, out, err = run("H1", "network", "connect", "-j", "ov", str(c1.name))
+    assert code == 0, err
+    ip1 = json.loads(out)[0]["addresses"][0].split("/")[0]
+    code, out, err = run("H2", "network", "connect", "-j", "ov", str(c2.name))
+    assert code == 0, err
+    ip2 = json.loads(out)[0]["addresses"][0].split("/")[0]
+    assert (ip1, ip2) == ("172.16.50.2", "172.16.50.128")
+    code, out, _ = run("H1", "network", "inspect", "ov")
+    (info,) = json.loads(out)
+    assert info["Driver"] == "overlay" and info["Options"]["vni"] == "4242"
+    assert info["Options"]["peers"] == UNDERLAY["H2"] and info["MTU"] == 1450
+    assert link(hosts.H1, info["Made"]["vxlan"])["linkinfo"]["info_data"]["id"] == 4242
+    ping(c1, ip2)
+    assert tcp(c2, c1, ip1, 7000) == ip2
+    for h in ("H1", "H2"):
+        assert run(h, "network", "rm", "-f", "ov")[0] == 0
+        assert_unchanged(before[h], snapshot(hosts.ns[h]))
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["-d", "bridge", "--vni", "42"], "--vni: is an option of the overlay driver"),
+    (["-d", "overlay", "--vni", "x"], "-o vni: 'x' is not a number"),
+    (["-d", "overlay", "--peer", "198.51.100.2", "--peer", "nope"], "-o peers: 'nope' is not an IP"),
+    (["-d", "overlay", "--peer", "198.51.100.2", "-o", "peers=198.51.100.3"], "given twice"),
+    (["-d", "overlay", "--vxlan-port", "0"], "-o dstport: '0' is not a number in 1-65535"),
+])
+def test_overlay_cli_mistakes(hosts: Topology, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                              argv: list[str], message: str) -> None:
+    from pynetlink.cli import main
+    before = settled(hosts.H1)
+    code = main(["-n", str(hosts.H1.name), "--state-dir", str(tmp_path), "network", "create",
+                 *argv, "--subnet", SUBNET, "ov"])
+    assert code == 2 and message in capsys.readouterr().err
+    assert_unchanged(before, snapshot(hosts.H1))
