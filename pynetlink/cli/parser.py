@@ -8,12 +8,13 @@ from .._version import __version__
 from .completion import _cmd_completion
 from .monitor import add_monitor
 from .cni import add_parser as _add_cni_parser
+from .link import add_link_verbs
 from .overlay import add_overlay_args
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
 from .inspect import (
-    _cmd_addr_change, _cmd_addr_show, _cmd_link_add, _cmd_link_del, _cmd_link_set, _cmd_link_show,
+    _cmd_addr_change, _cmd_addr_show, _cmd_link_del, _cmd_link_show,
     _cmd_nat_change, _cmd_nat_show, _cmd_netns, _cmd_route_change, _cmd_route_show)
 
 
@@ -108,25 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("show", "ls"):
         p = _leaf(link, name, _cmd_link_show, "show links")
         p.add_argument("name", nargs="?")
-    p = _leaf(link, "add", _cmd_link_add, "create a link", json_out=False)
-    p.add_argument("name")
-    p.add_argument("type", choices=("bridge", "veth", "dummy", "vlan", "macvlan", "ipvlan"))
-    p.add_argument("--peer", help="veth: the peer's name")
-    p.add_argument("--peer-netns", help="veth: create the peer in this namespace")
-    p.add_argument("--parent", help="vlan, macvlan, ipvlan: the parent link")
-    p.add_argument("--id", type=int, help="vlan: the VLAN id")
-    p.add_argument("--mode", help="macvlan/ipvlan mode")
-    p.add_argument("--mtu", type=int)
-    p.add_argument("--master")
-    p.add_argument("--up", action="store_true")
-    p = _leaf(link, "set", _cmd_link_set, "change a link", json_out=False)
-    p.add_argument("name")
-    p.add_argument("state", nargs="?", choices=("up", "down"))
-    p.add_argument("--mtu", type=int)
-    p.add_argument("--rename", metavar="NEWNAME")
-    p.add_argument("--master")
-    p.add_argument("--nomaster", action="store_true")
-    p.add_argument("--alias")
+    add_link_verbs(link, _leaf)
     p = _leaf(link, "del", _cmd_link_del, "delete a link", json_out=False)
     p.add_argument("name")
 
