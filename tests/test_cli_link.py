@@ -178,3 +178,17 @@ def test_link_add_lacking_kinds_in_the_vm(run: Run, make_netns: Callable[..., Ne
         got = link(ns, argv[0])
         assert got["linkinfo"]["info_kind"] == kind and got["mtu"] == 1400
         assert run("-n", ns, "link", "del", argv[0])[0] == 0
+
+
+def test_completion_knows_the_kinds_and_options() -> None:
+    import subprocess
+    import sys
+
+    from .test_completion import complete
+    script = subprocess.run([sys.executable, "-m", "pynetlink", "completion", "bash"], check=True,
+                            capture_output=True, text=True).stdout
+    assert {"vxlan", "dummy", "macvtap", "ipvtap", "--mcast-group", "--learning"} <= \
+        complete(script, "link", "add", "x", "")
+    assert complete(script, "link", "add", "x", "vxlan", "--learning", "") == {"on", "off"}
+    assert {"--mac", "--txqlen", "--mtu", "--alias", "--promisc"} <= complete(script, "link", "set", "x", "--")
+    assert {"--vni", "--peer", "--local", "--vxlan-port"} <= complete(script, "network", "create", "--")
