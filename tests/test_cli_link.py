@@ -11,16 +11,22 @@ from pynetlink.transport import NetNS
 
 from .conftest import ip_json, kernel_features
 
-Run = Callable[..., tuple[int, str, str]]
+
+class Cli:
+    """``pynetlink ARGV`` in this process: (exit status, stdout, stderr)."""
+
+    def __init__(self, capsys: pytest.CaptureFixture[str]) -> None:
+        self.capsys = capsys
+
+    def __call__(self, *argv: str) -> tuple[int, str, str]:
+        code = main(list(argv))
+        out, err = self.capsys.readouterr()
+        return code, out, err
 
 
 @pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def go(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return go
+def run(capsys: pytest.CaptureFixture[str]) -> Cli:
+    return Cli(capsys)
 
 
 def link(ns: str, name: str) -> dict[str, Any]:
@@ -34,7 +40,7 @@ def names(ns: str) -> set[str]:
 
 
 @pytest.mark.kernel("bridge", "veth", "macvlan", "vxlan")
-def test_link_add_kinds_with_their_options(run: Run, make_netns: Callable[..., NetNS]) -> None:
+def test_link_add_kinds_with_their_options(run: Cli, make_netns: Callable[..., NetNS]) -> None:
     ns, other = str(make_netns("clil").name), str(make_netns("clio").name)
 
     def ok(*argv: str) -> None:
@@ -75,7 +81,7 @@ def test_link_add_kinds_with_their_options(run: Run, make_netns: Callable[..., N
 
 
 @pytest.mark.kernel("bridge", "veth")
-def test_link_set_options(run: Run, make_netns: Callable[..., NetNS]) -> None:
+def test_link_set_options(run: Cli, make_netns: Callable[..., NetNS]) -> None:
     ns = str(make_netns("clis").name)
     assert run("-n", ns, "link", "add", "br0", "bridge")[0] == 0
     assert run("-n", ns, "link", "add", "v0", "veth", "--peer", "v1")[0] == 0
@@ -112,7 +118,7 @@ def test_link_set_options(run: Run, make_netns: Callable[..., NetNS]) -> None:
     (["b1", "bridge", "--mac", "zz"], "--mac (Bridge.mac): invalid MAC address 'zz'"),
     (["b/1", "bridge"], "NAME (Bridge.name): invalid interface name 'b/1'"),
 ])
-def test_link_add_mistakes(run: Run, make_netns: Callable[..., NetNS], argv: list[str],
+def test_link_add_mistakes(run: Cli, make_netns: Callable[..., NetNS], argv: list[str],
                            message: str) -> None:
     ns = str(make_netns("clim").name)
     code, _, err = run("-n", ns, "link", "add", *argv)
@@ -126,7 +132,7 @@ def test_link_add_mistakes(run: Run, make_netns: Callable[..., NetNS], argv: lis
     (["lo", "--txqlen", "-1"], "--txqlen (Link.txqlen): -1 is outside"),
     (["lo", "--rename", "a/b"], "--rename (Link.name): invalid interface name 'a/b'"),
 ])
-def test_link_set_mistakes(run: Run, make_netns: Callable[..., NetNS], argv: list[str],
+def test_link_set_mistakes(run: Cli, make_netns: Callable[..., NetNS], argv: list[str],
                            message: str) -> None:
     ns = str(make_netns("clim").name)
     before = link(ns, "lo")
@@ -145,7 +151,7 @@ LACKING = [("dummy", ["d0", "dummy"], "dummy"),
 
 @pytest.mark.kernel("veth")
 @pytest.mark.parametrize("feature, argv, kind", LACKING, ids=[x[2] for x in LACKING])
-def test_link_add_kinds_this_kernel_may_lack(run: Run, make_netns: Callable[..., NetNS],
+def test_link_add_kinds_this_kernel_may_lack(run: Cli, make_netns: Callable[..., NetNS],
                                              feature: str, argv: list[str], kind: str) -> None:
     ns = str(make_netns("clik").name)
     assert run("-n", ns, "link", "add", "u0", "veth", "--peer", "u1")[0] == 0
@@ -168,7 +174,7 @@ def test_link_add_kinds_this_kernel_may_lack(run: Run, make_netns: Callable[...,
 
 @pytest.mark.vm
 @pytest.mark.kernel("dummy", "vlan", "ipvlan")
-def test_link_add_lacking_kinds_in_the_vm(run: Run, make_netns: Callable[..., NetNS]) -> None:
+def test_link_add_lacking_kinds_in_the_vm(run: Cli, make_netns: Callable[..., NetNS]) -> None:
     """The VM tier has every kind: dummy, vlan (802.1ad), ipvlan and ipvtap are made there."""
     ns = str(make_netns("clivm").name)
     assert run("-n", ns, "link", "add", "u0", "veth", "--peer", "u1")[0] == 0

@@ -19,7 +19,7 @@ import ipaddress
 from dataclasses import dataclass
 from typing import Mapping
 
-from ..api import BridgePort, LinkView, Vxlan
+from ..api import BridgePort, Vxlan
 from ..transport.signals import deferred
 from . import names
 from .context import Ctx, ignore_missing
@@ -108,9 +108,10 @@ def _underlay(text: str, option: str) -> str:
 
 def build(ctx: Ctx, undo: Undo) -> None:
     """The VXLAN device on the network's bridge (made already), its flooding list, up."""
+    from .host import get_link               # host builds the bridge, then calls this
     ov, h = overlay_of(ctx), ctx.handle
     name = vxlan_name(ctx.id)
-    view = _get(ctx, name)
+    view = get_link(ctx, name)
     if view is None:
         ctx.note("vxlan", name)
         with deferred():
@@ -127,12 +128,4 @@ def build(ctx: Ctx, undo: Undo) -> None:
         if peer not in have:
             h.fdb.append(name, ZERO_MAC, dst=peer)
     h.links.set(name, up=True, alias=names.network_mark(ctx.id))
-
-
-def _get(ctx: Ctx, name: str) -> LinkView | None:
-    try:
-        view: LinkView = ctx.handle.links.get(name)
-        return view
-    except FileNotFoundError:
-        return None
 
