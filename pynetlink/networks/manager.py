@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 from ..transport import NetNS
-from . import attach, host, names, probe
+from . import attach, host, names, overlay, probe
 from .context import Ctx, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
@@ -346,6 +346,16 @@ class Networks:
         while f"eth{n}" in used:
             n += 1
         return f"eth{n}"
+
+    # -- overlay: containers on other hosts (networks/overlay.py) ---------------------------
+    def add_remotes(self, network: str, remotes: Iterable[overlay.Remote]) -> None:
+        """Static entries for containers on other hosts (``overlay.add_remotes``)."""
+        with self._locked(), opened(self.host, self.store, self.store.load(network)) as ctx:
+            overlay.add_remotes(ctx, builtins.list(remotes))
+
+    def remove_remotes(self, network: str, macs: Iterable[str]) -> None:
+        with self._locked(), opened(self.host, self.store, self.store.load(network)) as ctx:
+            overlay.remove_remotes(ctx, builtins.list(macs))
 
     def disconnect(self, network: str, container: NetnsRef) -> None:
         """Disconnect one container (its namespace may already be gone)."""

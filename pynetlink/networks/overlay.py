@@ -17,13 +17,17 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Mapping
+from functools import partial
+from typing import Mapping, Sequence
 
 from ..api import BridgePort, Vxlan
+from ..errors import InvalidArgument
+from ..rtnl import validate
 from ..transport.signals import deferred
 from . import names
 from .context import Ctx, ignore_missing
-from .errors import NotOwned, OptionError
+from .errors import NotFound, NotOwned, OptionError
+from .model import Endpoint
 from .undo import Undo
 
 PORT = 4789                       # IANA's VXLAN port (Docker's); the kernel's default is 8472
@@ -127,5 +131,84 @@ def build(ctx: Ctx, undo: Undo) -> None:
     for peer in ov.peers:
         if peer not in have:
             h.fdb.append(name, ZERO_MAC, dst=peer)
+    try:                     # a bridge port needs no IPv6 of its own: none of its RS/MLD crosses
+        ctx.set_sysctl(f"net.ipv6.conf.{name}.disable_ipv6", "1")
+    except FileNotFoundError:          # a kernel without IPv6
+        pass
     h.links.set(name, up=True, alias=names.network_mark(ctx.id))
+
+
+@dataclass(frozen=True)
+class Remote:
+    """A container on another host: its MAC, its address in the overlay, and that host's
+    underlay address (flannel's per-container entries)."""
+
+    mac: str
+    ip: str
+    host: str
+
+    @classmethod
+    def of(cls, endpoint: Endpoint, host: str) -> "Remote":
+        """The entry for ``endpoint``, connected on the host at underlay address ``host``."""
+        if not endpoint.mac or not endpoint.ip:
+            raise OptionError("endpoint", f"{endpoint.container} has no MAC or IPv4 address")
+        return cls(endpoint.mac, endpoint.ip, host)
+
+
+def add_remotes(ctx: Ctx, remotes: Sequence[Remote]) -> None:
+    """Static entries for containers on other hosts: the MAC behind its host in the VXLAN
+    FDB and on the VXLAN port in the bridge's, the IP -> MAC neighbour on the bridge. Unicast
+    to them goes to that host only, and (``neigh_suppress``) the bridge answers ARP for them
+    itself: with them no flooding is needed (a network without peers, as flannel)."""
+    cfg, h = ctx.config, ctx.handle
+    if cfg.driver != "overlay":
+        raise OptionError("network", f"{cfg.name} is a {cfg.driver} network, not overlay")
+    version = overlay_of(ctx).version
+    for r in remotes:
+        try:
+            validate.mac(r.mac, "mac")
+            ipaddress.ip_address(r.ip)
+        except (InvalidArgument, ValueError) as exc:
+            raise OptionError("remote", f"{r}: {exc}") from None
+        if ipaddress.ip_address(_underlay(r.host, "host")).version != version:
+            raise OptionError("host", f"{r.host} is not an IPv{version} address like the underlay's")
+        if not any(ipaddress.ip_address(r.ip) in p.subnet for p in cfg.pools):
+            raise OptionError("ip", f"{r.ip} is outside the subnets of network {cfg.name}")
+    known = {d["mac"]: d for d in ctx.made.get("remotes", [])}
+    ctx.note("remotes", list({**known, **{r.mac: vars(r) for r in remotes}}.values()))
+    vx, bridge = ctx.made["vxlan"], ctx.made["bridge"]
+    with Undo() as undo:
+        for r in remotes:
+            old = known.get(r.mac)
+            undo.push(f"remote {r.mac}", partial(_restore, ctx, r, old))
+            h.fdb.add(vx, r.mac, master=False, dst=r.host, replace=True)
+            h.fdb.add(vx, r.mac, master=True, state="static", replace=True)
+            h.neighbours.replace(bridge, r.ip, r.mac)
+        undo.commit()
+
+
+def _restore(ctx: Ctx, r: Remote, old: Mapping[str, str] | None) -> None:
+    _drop(ctx, r)
+    if old is not None:
+        add_remotes(ctx, [Remote(**old)])
+    else:
+        ctx.note("remotes", [d for d in ctx.made.get("remotes", []) if d["mac"] != r.mac])
+
+
+def remove_remotes(ctx: Ctx, macs: Sequence[str]) -> None:
+    """Take the entries of ``add_remotes`` away again (unknown MACs are an error)."""
+    known = {d["mac"]: d for d in ctx.made.get("remotes", [])}
+    missing = [m for m in macs if m not in known]
+    if missing:
+        raise NotFound(f"network {ctx.config.name} has no remote {', '.join(missing)}")
+    for m in macs:
+        _drop(ctx, Remote(**known[m]))
+    ctx.note("remotes", [d for d in known.values() if d["mac"] not in macs])
+
+
+def _drop(ctx: Ctx, r: Remote) -> None:
+    h, vx = ctx.handle, ctx.made["vxlan"]
+    ignore_missing(partial(h.neighbours.delete, ctx.made["bridge"], r.ip))()
+    ignore_missing(partial(h.fdb.delete, vx, r.mac, master=True))()
+    ignore_missing(partial(h.fdb.delete, vx, r.mac, master=False, dst=r.host))()
 

@@ -16,12 +16,12 @@ from typing import Any, Iterator
 import pytest
 
 from pynetlink import Handle
-from pynetlink.networks import Networks, OptionError
-from pynetlink.networks.overlay import default_vni, vxlan_name
+from pynetlink.networks import Networks, NotFound, OptionError
+from pynetlink.networks.overlay import Remote, default_vni, vxlan_name
 from pynetlink.transport import NetNS, run_in
 
 from .conftest import MakeNS, Topology, plug
-from .traffic import assert_unchanged, ip_j, link, settled, snapshot, tcp
+from .traffic import assert_unchanged, ip_j, link, reaches, settled, snapshot, tcp
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "vxlan")
 
@@ -170,6 +170,10 @@ def test_overlay_two_hosts(hosts: Topology) -> None:
     assert [v["ifname"] for v in ip_j(c1, "link", "show")] == ["lo"]
 
 
+def net_br(nets: Networks, name: str) -> str | None:
+    return nets.get(name).bridge
+
+
 def json_cmd(argv: list[str]) -> Any:
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
     return json.loads(out) if out.strip() else []
@@ -270,3 +274,45 @@ def test_overlay_cli_mistakes(hosts: Topology, tmp_path: Path, capsys: pytest.Ca
                  *argv, "--subnet", SUBNET, "ov"])
     assert code == 2 and message in capsys.readouterr().err
     assert_unchanged(before, snapshot(hosts.H1))
+
+
+def test_overlay_static_remotes_without_flooding(hosts: Topology) -> None:
+    """flannel's model: no peers (nothing is flooded between hosts), each host told the
+    other's containers (MAC behind the host, IP -> MAC): ARP is answered by the local bridge,
+    unicast goes to that host. Without the entries nothing crosses. (An entry added after a
+    failed attempt works too, but the kernel drops the first packet to a FAILED neighbour.)"""
+    nets = {h: hosts.nets[h] for h in ("H1", "H2")}
+    for h, n in nets.items():
+        n.create("fl", driver="overlay", subnet=SUBNET, ip_range=RANGES[h],
+                 options={"vni": "7", "local": UNDERLAY[h]})
+    c1, c2 = hosts.container("c1"), hosts.container("c2")
+    e1, e2 = nets["H1"].connect("fl", c1), nets["H2"].connect("fl", c2)
+    nets["H1"].add_remotes("fl", [Remote.of(e2, UNDERLAY["H2"])])
+    nets["H2"].add_remotes("fl", [Remote.of(e1, UNDERLAY["H1"])])
+    vx = nets["H1"].get("fl").made["vxlan"]
+    fdb = json_cmd(["bridge", "-j", "-n", str(hosts.H1.name), "fdb", "show", "dev", vx])
+    mine = [e for e in fdb if e["mac"] == e2.mac]
+    assert any(e.get("dst") == UNDERLAY["H2"] and "self" in e["flags"] for e in mine)   # vxlan FDB
+    assert any(e.get("master") == net_br(nets["H1"], "fl") and e["state"] == "static" for e in mine)
+    neigh = ip_j(hosts.H1, "neigh", "show", e2.ip or "")
+    assert neigh and neigh[0]["lladdr"] == e2.mac and "PERMANENT" in neigh[0]["state"]
+    vx0 = stats(hosts.H1, vx)
+    ping(c1, e2.ip or "")
+    ping(c2, e1.ip or "")
+    assert tcp(c1, c2, e2.ip or "", 7000) == e1.ip
+    vx1 = stats(hosts.H1, vx)
+    assert vx1["tx"] > vx0["tx"] and vx1["rx"] > vx0["rx"]
+    assert nets["H1"].get("fl").made["remotes"] == [{"mac": e2.mac, "ip": e2.ip, "host": UNDERLAY["H2"]}]
+    with pytest.raises(OptionError, match="outside the subnets"):
+        nets["H1"].add_remotes("fl", [Remote("02:42:ac:10:33:02", "172.16.51.2", UNDERLAY["H2"])])
+    with pytest.raises(OptionError, match="remote"):
+        nets["H1"].add_remotes("fl", [Remote("zz", "172.16.50.200", UNDERLAY["H2"])])
+    nets["H1"].remove_remotes("fl", [e2.mac])
+    assert ip_j(hosts.H1, "neigh", "show", e2.ip or "") == []
+    assert not [e for e in json_cmd(["bridge", "-j", "-n", str(hosts.H1.name), "fdb", "show", "dev", vx])
+                if e["mac"] == e2.mac and e.get("state") != "stale"]
+    with pytest.raises(NotFound):
+        nets["H1"].remove_remotes("fl", [e2.mac])
+    assert not reaches(c1, c2, e2.ip or "", 7001)    # no flooding list, no entries: nothing crosses
+    for n in nets.values():
+        n.remove("fl", force=True)
