@@ -23,7 +23,7 @@ from pynetlink.transport import NetNS, run_in
 from .conftest import MakeNS, Topology, plug
 from .traffic import assert_unchanged, ip_j, link, reaches, settled, snapshot, tcp
 
-pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "vxlan")
+pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "vxlan", "nft_nat")
 
 SUBNET = "172.16.50.0/24"
 RANGES = {"H1": "172.16.50.0/25", "H2": "172.16.50.128/25"}
