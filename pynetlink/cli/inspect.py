@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import InvalidArgument
 from .output import EXIT_OK, _json, _table
@@ -44,39 +44,6 @@ def _cmd_link_show(args: argparse.Namespace) -> int:
         _table([(d["ifindex"], d["ifname"], d.get("linkinfo", {}).get("info_kind"), d["operstate"],
                  d["mtu"], d["address"], d.get("master")) for d in data],
                ("INDEX", "NAME", "KIND", "STATE", "MTU", "MAC", "MASTER"))
-    return EXIT_OK
-
-
-def _cmd_link_add(args: argparse.Namespace) -> int:
-    from .. import api
-    kw: dict[str, Any] = {"mtu": args.mtu, "master": args.master}
-    kinds: dict[str, Callable[[], Any]] = {
-        "bridge": lambda: api.Bridge(args.name, **kw),
-        "veth": lambda: api.Veth(args.name, peer=args.peer, peer_netns=args.peer_netns, **kw),
-        "dummy": lambda: api.Dummy(args.name, **kw),
-        "vlan": lambda: api.Vlan(args.name, parent=_need(args.parent, "--parent"),
-                                 id=int(_need(args.id, "--id")), **kw),
-        "macvlan": lambda: api.Macvlan(args.name, parent=_need(args.parent, "--parent"),
-                                       mode=args.mode, **kw),
-        "ipvlan": lambda: api.Ipvlan(args.name, parent=_need(args.parent, "--parent"),
-                                     mode=args.mode, **kw),
-    }
-    with _handle(args) as h:
-        h.links.create(kinds[args.type](), up=args.up or None)
-    return EXIT_OK
-
-
-def _need(value: Any, option: str) -> Any:
-    if value is None:
-        raise InvalidArgument(f"{option} is needed for this link type")
-    return value
-
-
-def _cmd_link_set(args: argparse.Namespace) -> int:
-    up = {"up": True, "down": False, None: None}[args.state]
-    with _handle(args) as h:
-        h.links.set(args.name, up=up, mtu=args.mtu, name=args.rename, master=args.master,
-                    nomaster=args.nomaster, alias=args.alias)
     return EXIT_OK
 
 

@@ -58,7 +58,8 @@ def _networks(args: argparse.Namespace) -> Any:
 
 
 def _cmd_net_create(args: argparse.Namespace) -> int:
-    net = _networks(args).create(args.name, driver=args.driver, options=args.opt,
+    from .overlay import overlay_options
+    net = _networks(args).create(args.name, driver=args.driver, options=overlay_options(args),
                                  subnet=args.subnet, gateway=args.gateway, ip_range=args.ip_range,
                                  aux_addresses=args.aux_address, ipv6=args.ipv6,
                                  internal=args.internal, labels=args.label)

@@ -9,11 +9,13 @@ from .completion import _cmd_completion
 from .monitor import add_monitor
 from .routing import add_parsers as _add_routing_parsers, route_options
 from .cni import add_parser as _add_cni_parser
+from .link import add_link_verbs
+from .overlay import add_overlay_args
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
 from .inspect import (
-    _cmd_addr_change, _cmd_addr_show, _cmd_link_add, _cmd_link_del, _cmd_link_set, _cmd_link_show,
+    _cmd_addr_change, _cmd_addr_show, _cmd_link_del, _cmd_link_show,
     _cmd_nat_change, _cmd_nat_show, _cmd_netns, _cmd_route_change, _cmd_route_show)
 
 
@@ -74,10 +76,10 @@ def build_parser() -> argparse.ArgumentParser:
     net = sub.add_parser("network", help="Docker-style networks: create, rm, ls, inspect, "
                          "connect, disconnect").add_subparsers(dest="verb", required=True, metavar="VERB")
     p = _leaf(net, "create", _cmd_net_create, "create a network", json_out=False)
-    p.add_argument("-d", "--driver", default="bridge", help="bridge (default), macvlan or ipvlan")
+    p.add_argument("-d", "--driver", default="bridge", help="bridge (default), macvlan, ipvlan or overlay")
     p.add_argument("-o", "--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="driver option: parent, macvlan_mode, ipvlan_mode, ipvlan_flag, "
-                        "bridge_name, mtu, masquerade, enable_icc, host_binding_ipv4 (Docker's "
+                        "bridge_name, mtu, masquerade, enable_icc, host_binding_ipv4; overlay: vni, peers, local, dstport (Docker's "
                         "com.docker.network.* names too)")
     p.add_argument("--ipv6", action="store_true", default=None,
                    help="enable IPv6 (a unique local /64 unless an IPv6 --subnet is given)")
@@ -90,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ip-range", action="append", default=[], help="allocate from this CIDR")
     p.add_argument("--aux-address", action="append", default=[], metavar="NAME=IP",
                    help="an address containers never get (repeatable)")
+    add_overlay_args(p)
     p.add_argument("name")
     p = _leaf(net, "rm", _cmd_net_rm, "remove networks and everything they made", json_out=False)
     p.add_argument("-f", "--force", action="store_true", help="disconnect containers first")
@@ -116,25 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("show", "ls"):
         p = _leaf(link, name, _cmd_link_show, "show links")
         p.add_argument("name", nargs="?")
-    p = _leaf(link, "add", _cmd_link_add, "create a link", json_out=False)
-    p.add_argument("name")
-    p.add_argument("type", choices=("bridge", "veth", "dummy", "vlan", "macvlan", "ipvlan"))
-    p.add_argument("--peer", help="veth: the peer's name")
-    p.add_argument("--peer-netns", help="veth: create the peer in this namespace")
-    p.add_argument("--parent", help="vlan, macvlan, ipvlan: the parent link")
-    p.add_argument("--id", type=int, help="vlan: the VLAN id")
-    p.add_argument("--mode", help="macvlan/ipvlan mode")
-    p.add_argument("--mtu", type=int)
-    p.add_argument("--master")
-    p.add_argument("--up", action="store_true")
-    p = _leaf(link, "set", _cmd_link_set, "change a link", json_out=False)
-    p.add_argument("name")
-    p.add_argument("state", nargs="?", choices=("up", "down"))
-    p.add_argument("--mtu", type=int)
-    p.add_argument("--rename", metavar="NEWNAME")
-    p.add_argument("--master")
-    p.add_argument("--nomaster", action="store_true")
-    p.add_argument("--alias")
+    add_link_verbs(link, _leaf)
     p = _leaf(link, "del", _cmd_link_del, "delete a link", json_out=False)
     p.add_argument("name")
 

@@ -54,13 +54,13 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
     Each kernel step runs with its undo entry under ``deferred()`` (no Ctrl-C in between).
     """
     cfg = ctx.config
-    if cfg.driver == "bridge":
+    if cfg.bridged:
         _check_ports(ctx, len(wants))
     eps: list[dict[str, Any]] = []
     for w in wants:
         ep: dict[str, Any] = {"id": w.ep_id, "container": w.container, "netns": w.ns.path,
                               "ifname": w.ifname, "addresses": [], "mac": None, "publish": [],
-                              "host_ifname": names.host_veth(w.ep_id) if cfg.driver == "bridge" else None,
+                              "host_ifname": names.host_veth(w.ep_id) if cfg.bridged else None,
                               "state": "connecting"}
         ctx.endpoints[w.ep_id] = ep
         eps.append(ep)
@@ -117,7 +117,7 @@ def _check_ports(ctx: Ctx, adding: int) -> None:
 def _link_spec(ctx: Ctx, w: Want, ep: dict[str, Any]) -> Link:
     cfg = ctx.config
     tmp = names.temp_ifname(w.ep_id)
-    if cfg.driver == "bridge":
+    if cfg.bridged:
         return Veth(ep["host_ifname"], peer=tmp, peer_netns=w.ns, master=ctx.made["bridge"],
                     up=True, group=ctx.group, mtu=cfg.mtu, peer_mtu=cfg.mtu, peer_mac=ep["mac"],
                     port=None if cfg.icc else BridgePort(isolated=True))   # enable_icc=false
@@ -231,7 +231,7 @@ def _write(path: str, value: str) -> None:
 def remove_links(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
     """Delete the endpoints' links (those carrying the network's group): host veths in one
     group delete, others in their netns."""
-    if ctx.config.driver == "bridge":
+    if ctx.config.bridged:
         doomed = names.doomed_group(ctx.id)
         wanted = {ep["host_ifname"] for ep in eps if ep.get("host_ifname")}
         # only links in the network's group (or already moved to its doomed group by a run

@@ -15,9 +15,10 @@ from typing import Any
 from ..api import Bridge, LinkView, Vlan
 from ..errors import ExistsError
 from ..transport.signals import deferred
-from . import names
+from . import names, overlay
 from .context import Ctx, ignore_missing
 from .errors import NotFound, NotOwned
+from .options import BRIDGED
 from .undo import Undo
 
 FORWARDING = {4: "net.ipv4.ip_forward", 6: "net.ipv6.conf.all.forwarding"}
@@ -33,8 +34,10 @@ def get_link(ctx: Ctx, name: str) -> LinkView | None:
 
 def build(ctx: Ctx, undo: Undo) -> None:
     """Make the host side of ``ctx``'s network (idempotent over an earlier partial run)."""
-    if ctx.config.driver == "bridge":
+    if ctx.config.bridged:
         _bridge(ctx, undo)
+        if ctx.config.driver == "overlay":
+            overlay.build(ctx, undo)
     else:
         _parent(ctx, undo)
 
@@ -177,7 +180,7 @@ def _hand_over_forwarding(ctx: Ctx, others: list[dict[str, Any]]) -> None:
     before: dict[str, str] = dict(ctx.made.get("forwarding", {}))
     if not before:
         return
-    heir = next((o for o in others if o.get("config", {}).get("driver") == "bridge"), None)
+    heir = next((o for o in others if o.get("config", {}).get("driver") in BRIDGED), None)
     if heir is None:
         for key, value in before.items():
             ctx.set_sysctl(key, value)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 from ..transport import NetNS
-from . import attach, host, names, probe
+from . import attach, host, names, overlay, probe
 from .context import Ctx, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
@@ -275,7 +275,7 @@ class Networks:
 
     def _room(self, network: str) -> int:
         net = self.get(network)
-        if net.driver != "bridge":
+        if not net.config.bridged:
             return 1 << 30
         with opened(self.host, self.store, self.store.load(network)) as ctx:
             return max(0, attach.BRIDGE_MAX_PORTS - len(ctx.handle.links.dump(master=net.bridge)))
@@ -319,7 +319,7 @@ class Networks:
             ips = [item.ip] if isinstance(item.ip, str) else list(item.ip or ())
             explicit = container_addresses(cfg.pools, ips)
             pubs = [publish_text(parse_publish(p)) for p in item.publish]
-            if item.publish and cfg.driver != "bridge":
+            if item.publish and not cfg.bridged:
                 raise OptionError("--publish", f"publishing ports needs a bridge network, "
                                                f"{cfg.name} is {cfg.driver}")
             attach.check_publish(cfg, _label(item.container, ns), item.publish)
@@ -354,6 +354,16 @@ class Networks:
         while f"eth{n}" in used:
             n += 1
         return f"eth{n}"
+
+    # -- overlay: containers on other hosts (networks/overlay.py) ---------------------------
+    def add_remotes(self, network: str, remotes: Iterable[overlay.Remote]) -> None:
+        """Static entries for containers on other hosts (``overlay.add_remotes``)."""
+        with self._locked(), opened(self.host, self.store, self.store.load(network)) as ctx:
+            overlay.add_remotes(ctx, builtins.list(remotes))
+
+    def remove_remotes(self, network: str, macs: Iterable[str]) -> None:
+        with self._locked(), opened(self.host, self.store, self.store.load(network)) as ctx:
+            overlay.remove_remotes(ctx, builtins.list(macs))
 
     def disconnect(self, network: str, container: NetnsRef) -> None:
         """Disconnect one container (its namespace may already be gone)."""

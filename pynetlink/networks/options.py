@@ -22,7 +22,8 @@ from .errors import OptionError
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNet = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
-DRIVERS = ("bridge", "macvlan", "ipvlan")
+DRIVERS = ("bridge", "macvlan", "ipvlan", "overlay")
+BRIDGED = ("bridge", "overlay")      # drivers whose containers plug into a bridge by veth
 MACVLAN_MODES = ("bridge", "private", "vepa", "passthru", "source")
 IPVLAN_MODES = ("l2", "l3", "l3s")
 IPVLAN_FLAGS = ("bridge", "private", "vepa")
@@ -47,6 +48,14 @@ _KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "ipvlan_mode": ("ipvlan_mode",),
         "ipvlan_flag": ("ipvlan_flag",),
         "mtu": ("mtu", "com.docker.network.driver.mtu"),
+    },
+    "overlay": {      # VXLAN across hosts with static peers (networks/overlay.py)
+        "vni": ("vni", "com.docker.network.driver.overlay.vxlanid_list"),
+        "peers": ("peers", "peer"),
+        "local": ("local",),
+        "dstport": ("dstport", "port"),
+        "mtu": ("mtu", "com.docker.network.driver.mtu"),
+        "masquerade": ("masquerade", "com.docker.network.bridge.enable_ip_masquerade"),
     },
 }
 
@@ -102,6 +111,11 @@ class NetworkConfig:
     icc: bool = True                 # -o enable_icc=false: containers isolated from each other
     host_binding_ipv4: str | None = None    # the host address of ports published without one
     labels: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def bridged(self) -> bool:
+        """Containers plug into a bridge on the host by veth (bridge and overlay drivers)."""
+        return self.driver in BRIDGED
 
     @property
     def vlan(self) -> tuple[str, int] | None:
@@ -337,7 +351,10 @@ def network_config(name: str, *, driver: str = "bridge",
         mtu = int(opts["mtu"])
     parent = mode = flag = bridge_name = None
     masquerade = True
-    if driver == "bridge":
+    if driver == "overlay":
+        from .overlay import overlay_mtu        # checks its -o options; a default MTU
+        mtu = overlay_mtu(name, opts, mtu)
+    if driver in BRIDGED:
         if "bridge_name" in opts:
             bridge_name = ifname(opts["bridge_name"], "-o bridge_name")
         if "masquerade" in opts:

@@ -57,11 +57,13 @@ class BridgePort:
     flood: bool | None = None           # unicast flooding
     mcast_flood: bool | None = None
     bcast_flood: bool | None = None
+    neigh_suppress: bool | None = None  # ARP/ND answered or kept local, not flooded here (vxlan)
     cost: int | None = None
     priority: int | None = None
 
     def __post_init__(self) -> None:
-        for f in ("hairpin", "isolated", "learning", "flood", "mcast_flood", "bcast_flood"):
+        for f in ("hairpin", "isolated", "learning", "flood", "mcast_flood", "bcast_flood",
+                  "neigh_suppress"):
             if getattr(self, f) is not None:
                 v.boolean(getattr(self, f), f"BridgePort.{f}")
         if self.cost is not None:
@@ -82,7 +84,8 @@ class BridgePort:
 
 _PORT_FLAGS = ((lib.IFLA_BRPORT_MODE, "hairpin"), (lib.IFLA_BRPORT_ISOLATED, "isolated"),
                (lib.IFLA_BRPORT_LEARNING, "learning"), (lib.IFLA_BRPORT_UNICAST_FLOOD, "flood"),
-               (lib.IFLA_BRPORT_MCAST_FLOOD, "mcast_flood"), (lib.IFLA_BRPORT_BCAST_FLOOD, "bcast_flood"))
+               (lib.IFLA_BRPORT_MCAST_FLOOD, "mcast_flood"), (lib.IFLA_BRPORT_BCAST_FLOOD, "bcast_flood"),
+               (lib.IFLA_BRPORT_NEIGH_SUPPRESS, "neigh_suppress"))
 
 
 # -- the spec base ------------------------------------------------------------------------
@@ -391,7 +394,7 @@ class BridgePortView:
 
     __slots__ = ("_rows", "_r")
     FIELDS = ("state", "hairpin", "isolated", "learning", "flood", "mcast_flood", "bcast_flood",
-              "cost", "priority")
+              "neigh_suppress", "cost", "priority")
     STATES = ("disabled", "listening", "learning", "forwarding", "blocking")
 
     def __init__(self, rows: Rows, row: int) -> None:
@@ -413,6 +416,7 @@ class BridgePortView:
     flood = property(lambda self: self._flag(lib.IFLA_BRPORT_UNICAST_FLOOD))
     mcast_flood = property(lambda self: self._flag(lib.IFLA_BRPORT_MCAST_FLOOD))
     bcast_flood = property(lambda self: self._flag(lib.IFLA_BRPORT_BCAST_FLOOD))
+    neigh_suppress = property(lambda self: self._flag(lib.IFLA_BRPORT_NEIGH_SUPPRESS))
 
     @property
     def cost(self) -> int | None:
