@@ -249,9 +249,11 @@ def test_overlay_cli(hosts: Topology, tmp_path: Path, capsys: pytest.CaptureFixt
     assert (ip1, ip2) == ("172.16.50.2", "172.16.50.128")
     code, out, _ = run("H1", "network", "inspect", "ov")
     (info,) = json.loads(out)
-    assert info["Driver"] == "overlay" and info["Options"]["vni"] == "4242"
-    assert info["Options"]["peers"] == UNDERLAY["H2"] and info["MTU"] == 1450
-    assert link(hosts.H1, info["Made"]["vxlan"])["linkinfo"]["info_data"]["id"] == 4242
+    opts = info["Options"]
+    assert info["Driver"] == "overlay"
+    assert opts["com.docker.network.driver.overlay.vxlanid_list"] == "4242"
+    assert opts["peers"] == UNDERLAY["H2"] and info["Pynetlink"]["MTU"] == 1450
+    assert link(hosts.H1, info["Pynetlink"]["Made"]["vxlan"])["linkinfo"]["info_data"]["id"] == 4242
     ping(c1, ip2)
     assert tcp(c2, c1, ip1, 7000) == ip2
     for h in ("H1", "H2"):
