@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..._native import lib
-from ..schema import (Attr, AttrSet, Family, MessageKind, flag, hnest, nest, raw, s32,
+from ..schema import (RAW, Attr, AttrSet, Family, MessageKind, flag, hnest, nest, raw, s32,
                       u8, u16, u32)
-from . import control_messages, extack_set, submsgs, ynl_sets
+from . import control_messages, extack_set, submsgs, tc, ynl_sets
 
 IFINFOMSG, IFADDRMSG, RTMSG, NDMSG, RTGENMSG = 16, 8, 12, 12, 4
 
@@ -51,15 +51,18 @@ def _messages() -> list[MessageKind]:
 _RT_LINK_FIXES = {
     # br_fill_info() uses nla_put_be16(IFLA_BR_VLAN_PROTOCOL); the spec says plain u16
     "linkinfo-bridge-attrs": {"vlan-protocol": {"be": True}},
+    # IFLA_AF_SPEC holds IFLA_BRIDGE_* (not AF_* nests) in AF_BRIDGE messages: kept raw, read
+    # by rtnl/bridge_vlan.py (a bridge_vlan_info read as a nest would fail the whole buffer)
+    "link-attrs": {"af-spec": {"kind": RAW, "child": ""}},
 }
 
 RTNL = Family(
     "rtnetlink",
     [*ynl_sets("rt-link", fixes=_RT_LINK_FIXES), *ynl_sets("rt-addr"), *ynl_sets("rt-route"),
-     *ynl_sets("rt-neigh", {"neighbour-attrs"}), *_EXTRA_SETS],
+     *ynl_sets("rt-neigh", {"neighbour-attrs"}), *_EXTRA_SETS, *tc.SETS],
     {"linkinfo-data-msg": _LINKINFO_DATA,
-     "linkinfo-member-data-msg": submsgs("rt-link")["linkinfo-member-data-msg"]},
-    _messages(),
+     "linkinfo-member-data-msg": submsgs("rt-link")["linkinfo-member-data-msg"], **tc.SELECTORS},
+    _messages() + tc.messages(),
 )
 
 LINK = RTNL.sets["link-attrs"]
