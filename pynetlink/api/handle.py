@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..codec.specs.rtnl import RTNL
 from ..errors import BatchError, NetlinkError
@@ -13,6 +13,10 @@ from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
 from .verbs import Addresses, Fdb, Links, Neighbours, Routes
+
+if TYPE_CHECKING:
+    from .sysctl import Sysctl
+    from .tc import Tc
 
 NETLINK_ROUTE = 0
 
@@ -38,6 +42,18 @@ class Handle:
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
+
+    @property
+    def tc(self) -> "Tc":
+        """Traffic control: bandwidth limits, qdiscs, filters (pynetlink.api.tc)."""
+        from .tc import Tc
+        return Tc(self)
+
+    @property
+    def sysctl(self) -> "Sysctl":
+        """net.* sysctls of this namespace as typed values (pynetlink.api.sysctl)."""
+        from .sysctl import Sysctl
+        return Sysctl(self.netns)
 
     def batch(self, *, rollback: bool = False, chunk: int = 64) -> "Batch":
         """Queue requests and send them together on exit (see ``Batch``)."""

@@ -8,7 +8,7 @@ IFLA_INFO_DATA by IFLA_INFO_KIND); kinds without a set here are kept raw.
 from __future__ import annotations
 
 from ..._native import lib
-from ..schema import AttrSet, MessageKind, array_of, nest, raw, string, sub, u32, u64
+from ..schema import AttrSet, MessageKind, array_of, raw, string, sub, u32, u64
 
 TCMSG = 20          # struct tcmsg: family, pad, ifindex, handle, parent, info
 
