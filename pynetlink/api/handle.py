@@ -12,6 +12,7 @@ from ..rtnl.request import Endpoint, Outcome, Request, run, run_flow, run_one
 from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
+from .bridge_vlan import BridgeVlans
 from .verbs import Addresses, Fdb, Links, Neighbours, Routes
 
 if TYPE_CHECKING:
@@ -26,7 +27,8 @@ class Handle:
     path or pid). The socket is opened inside the namespace; the Handle then works from any
     thread (requests are serialised on the socket).
 
-    Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``; they run at
+    Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``,
+    ``h.bridge_vlans`` (and ``h.tc``, ``h.sysctl``); they run at
     once, return views or None, and raise NetlinkError (or InvalidArgument before sending).
     """
 
@@ -39,6 +41,7 @@ class Handle:
         self.routes: Routes[Any] = Routes(self._run, True)
         self.neighbours: Neighbours[Any] = Neighbours(self._run, True)
         self.fdb: Fdb[Any] = Fdb(self._run, True)
+        self.bridge_vlans: BridgeVlans[Any] = BridgeVlans(self._run, True)
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
@@ -91,6 +94,7 @@ class BatchBase:
         self.routes: Routes[Outcome[Any]] = Routes(self._queue, False)
         self.neighbours: Neighbours[Outcome[Any]] = Neighbours(self._queue, False)
         self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
+        self.bridge_vlans: BridgeVlans[Outcome[Any]] = BridgeVlans(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:

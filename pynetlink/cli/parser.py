@@ -8,6 +8,9 @@ from .._version import __version__
 from .completion import _cmd_completion
 from .monitor import add_monitor
 from .cni import add_parser as _add_cni_parser
+from .bridge import add_parser as _add_bridge_parser
+from .sysctl import add_parser as _add_sysctl_parser
+from .tc import add_parser as _add_tc_parser
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
@@ -106,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("show", "ls"):
         p = _leaf(link, name, _cmd_link_show, "show links")
         p.add_argument("name", nargs="?")
+        p.add_argument("-s", "--stats", action="store_true", help="with counters (ip -s)")
     p = _leaf(link, "add", _cmd_link_add, "create a link", json_out=False)
     p.add_argument("name")
     p.add_argument("type", choices=("bridge", "veth", "dummy", "vlan", "macvlan", "ipvlan"))
@@ -181,4 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="flush")
     add_monitor(sub, _leaf)
     _add_cni_parser(sub)
+    _add_bridge_parser(sub, _leaf)
+    _add_tc_parser(sub, _leaf)
+    _add_sysctl_parser(sub, _leaf)
     return parser
