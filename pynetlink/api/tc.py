@@ -55,11 +55,13 @@ class Tc:
     # -- bandwidth ------------------------------------------------------------------------
     def set_bandwidth(self, dev: LinkRef, *, ingress_rate: int | str | None = None,
                       ingress_burst: int | str | None = None, egress_rate: int | str | None = None,
-                      egress_burst: int | str | None = None, latency: float = 0.025) -> Bandwidth:
+                      egress_burst: int | str | None = None, latency: float = 0.025,
+                      group: int | None = None) -> Bandwidth:
         """Limit what ``dev`` receives (ingress) and sends (egress); replaces earlier limits.
 
         A direction needs its rate (bits/s) and burst (bytes); at least one is needed. On
-        failure every step taken is undone and the first kernel error raised.
+        failure every step taken is undone and the first kernel error raised. ``group``: the
+        link group of the ifb made for ingress.
         """
         ingress = _tbf("ingress", ingress_rate, ingress_burst, latency)
         egress = _tbf("egress", egress_rate, egress_burst, latency)
@@ -72,7 +74,7 @@ class Tc:
         if ingress is not None:
             from ..rtnl.kinds import GenericLink
             ifb = ifb_name(index)
-            reqs += [rtlink.create(GenericLink(ifb, type="ifb", up=True), fetch=False),
+            reqs += [rtlink.create(GenericLink(ifb, type="ifb", up=True, group=group), fetch=False),
                      rtc.add_tbf(ifb, ingress), rtc.add_qdisc(index, "ingress"),
                      rtc.add_redirect(index, ifb)]
         if egress is not None:

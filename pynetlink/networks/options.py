@@ -33,6 +33,7 @@ _KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "bridge_name": ("bridge_name", "com.docker.network.bridge.name"),
         "mtu": ("mtu", "com.docker.network.driver.mtu"),
         "masquerade": ("masquerade", "com.docker.network.bridge.enable_ip_masquerade"),
+        "vlan": ("vlan",),                 # a VLAN-aware bridge (networks/ports.py)
     },
     "macvlan": {
         "parent": ("parent",),
@@ -317,6 +318,9 @@ def network_config(name: str, *, driver: str = "bridge",
             bridge_name = ifname(opts["bridge_name"], "-o bridge_name")
         if "masquerade" in opts:
             masquerade = _boolean(opts["masquerade"], "-o masquerade")
+        if "vlan" in opts:
+            from .ports import check_vlan_option
+            check_vlan_option(opts["vlan"])
     else:
         if "parent" not in opts:
             raise OptionError("-o parent", f"the {driver} driver needs a parent interface: "
