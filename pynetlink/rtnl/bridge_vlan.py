@@ -76,7 +76,8 @@ def _msg(op: str, msg_type: int, index: int, lo: int, hi: int, flags: int, maste
 def add(link: LinkRef, vid: int, *, end: int | None = None, pvid: bool = False,
         untagged: bool = False, master: bool = True) -> Request:
     """``bridge vlan add dev LINK vid VID[-END] [pvid] [untagged] [master|self]``; adding
-    an existing VLAN again changes its pvid/untagged flags."""
+    an existing VLAN again changes its pvid/untagged flags. Its undo (a batch's rollback)
+    deletes the VLAN: a PVID it took over from another VLAN is not given back."""
     link = v.link_ref(link, "link")
     lo, hi = _check(vid, end, pvid, untagged, master)
     flags = (_PVID if pvid else 0) | (_UNTAGGED if untagged else 0)
