@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from pynetlink import Handle, Veth
-from pynetlink.cli import main
 
 from .conftest import ip_json
+from .test_cli import Run
+from .test_cli import run as _run
 
-Run = Callable[..., tuple[int, str, str]]
-
-
-@pytest.fixture
-def run(capsys: pytest.CaptureFixture[str]) -> Run:
-    def go(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv))
-        out, err = capsys.readouterr()
-        return code, out, err
-    return go
-
+run = _run          # the fixture: main() with its output captured
 
 def tc_json(ns: str, *args: str) -> Any:
     return json.loads(subprocess.run(["ip", "netns", "exec", ns, "tc", "-j", *args], check=True,
