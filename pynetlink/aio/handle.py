@@ -10,6 +10,7 @@ import asyncio
 import os
 from typing import Any, Awaitable, Sequence
 
+from ..api.bridge_vlan import BridgeVlans
 from ..api.handle import BatchBase
 from ..api.verbs import Addresses, Fdb, Links, Neighbours, Routes
 from ..codec.specs.rtnl import RTNL
@@ -45,6 +46,7 @@ class AsyncHandle(AsyncEndpoint):
         self.routes: Routes[Awaitable[Any]] = Routes(self._run, True)
         self.neighbours: Neighbours[Awaitable[Any]] = Neighbours(self._run, True)
         self.fdb: Fdb[Awaitable[Any]] = Fdb(self._run, True)
+        self.bridge_vlans: BridgeVlans[Awaitable[Any]] = BridgeVlans(self._run, True)
 
     async def _run(self, request: Request) -> Any:
         return await self._enqueue(request)

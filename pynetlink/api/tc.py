@@ -57,7 +57,8 @@ class Tc:
                       ingress_burst: int | str | None = None, egress_rate: int | str | None = None,
                       egress_burst: int | str | None = None, latency: float = 0.025,
                       group: int | None = None) -> Bandwidth:
-        """Limit what ``dev`` receives (ingress) and sends (egress); replaces earlier limits.
+        """Limit what ``dev`` receives (ingress) and sends (egress). Earlier limits are
+        removed first (``clear_bandwidth``), also when the new ones then fail.
 
         A direction needs its rate (bits/s) and burst (bytes); at least one is needed. On
         failure every step taken is undone and the first kernel error raised. ``group``: the

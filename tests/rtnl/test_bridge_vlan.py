@@ -132,3 +132,25 @@ def test_vlans_isolate_ports(netns: NetNS, make_netns: Callable[..., NetNS]) -> 
     assert reaches(ctrs[0], ctrs[1], "198.51.100.2")
     assert not reaches(ctrs[0], ctrs[2], "198.51.100.3")
     assert not reaches(ctrs[2], ctrs[1], "198.51.100.2")
+
+
+@pytest.mark.root
+def test_dump_matches_bridge_tool_here_and_async(netns: NetNS) -> None:
+    """Runs on any kernel (without VLAN filtering the ports have none)."""
+    import asyncio
+
+    from pynetlink.aio import AsyncHandle
+    with Handle(netns) as h:
+        h.links.create(Bridge("br0", up=True))
+        h.links.create(Veth("p0", peer="q0", master="br0", up=True))
+        views = {v.name: v for v in h.bridge_vlans.dump()}
+    oracle = bridge_vlans(netns)
+    assert {"br0", "p0"} <= set(views)
+    for name, view in views.items():
+        assert as_oracle(view.vlans) == per_vid(oracle.get(name, [])), name
+
+    async def dump() -> list[Any]:
+        async with AsyncHandle(netns) as ah:
+            return list(await ah.bridge_vlans.dump("p0"))
+    (p0,) = asyncio.run(dump())
+    assert p0.name == "p0" and p0.to_dict()["vlans"] == [r.to_dict() for r in views["p0"].vlans]
