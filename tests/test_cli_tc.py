@@ -73,3 +73,18 @@ def test_bridge_vlan_bad_input(run: Run, ns: str) -> None:
         assert code == 2 and ("vid" in err or "end" in err)
     code, out, _ = run("-n", ns, "bridge", "vlan", "ls", "-j")
     assert code == 0 and json.loads(out) == []
+
+
+@pytest.mark.root
+def test_network_connect_with_bandwidth(run: Run, make_netns: Any, tmp_path: Any) -> None:
+    host, ctr = make_netns("host"), make_netns("ctr")
+    state = ("--state-dir", str(tmp_path))
+    assert run(*state, "-n", host.name, "network", "create", "--subnet", "172.17.0.0/24", "bw0")[0] == 0
+    code, _, err = run(*state, "-n", host.name, "network", "connect", "--vlan", "3", "bw0", ctr.name)
+    assert code == 2 and "not VLAN-aware" in err
+    code, out, _ = run(*state, "-n", host.name, "network", "connect", "--ingress-rate", "8mbit",
+                       "--ingress-burst", "32kb", "bw0", ctr.name, "-j")
+    (ep,) = json.loads(out)
+    (q,) = [q for q in tc_json(str(host.name), "qdisc", "show", "dev", ep["host_ifname"])]
+    assert q["kind"] == "tbf" and q["options"]["rate"] == 1_000_000
+    assert run(*state, "-n", host.name, "network", "rm", "-f", "bw0")[0] == 0

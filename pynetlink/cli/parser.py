@@ -79,7 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--driver", default="bridge", help="bridge (default), macvlan or ipvlan")
     p.add_argument("-o", "--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="driver option: parent, macvlan_mode, ipvlan_mode, ipvlan_flag, "
-                        "bridge_name, mtu, masquerade")
+                        "bridge_name, mtu, masquerade, vlan")
     p.add_argument("--subnet", action="append", default=[], help="subnet in CIDR (repeatable)")
     p.add_argument("--gateway", action="append", default=[], help="gateway address, no prefix")
     p.add_argument("--ip-range", action="append", default=[], help="allocate from this CIDR")
@@ -98,6 +98,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ifname", help="interface name inside (default eth0, eth1, ...)")
     p.add_argument("-p", "--publish", action="append", default=[], metavar="[IP:]PORT:PORT[/PROTO]",
                    help="publish a port (bridge networks)")
+    p.add_argument("--vlan", type=int, help="the container's VLAN (networks made with -o vlan=N)")
+    for k in ("ingress-rate", "ingress-burst", "egress-rate", "egress-burst"):
+        p.add_argument(f"--{k}", help="bandwidth limit of the container (8mbit, 32kb; docs/shaping.md)")
     p.add_argument("network")
     p.add_argument("containers", nargs="+", metavar="CONTAINER")
     p = _leaf(net, "disconnect", _cmd_net_disconnect, "disconnect containers", json_out=False)
