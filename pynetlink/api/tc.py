@@ -104,17 +104,16 @@ class Tc:
         return Bandwidth(**out)
 
     def clear_bandwidth(self, dev: LinkRef) -> None:
-        """Remove the limits of ``dev`` (its tbf root qdisc, ingress qdisc and ifb); no-op if none."""
+        """Remove the limits of ``dev``: its tbf root qdisc, and the ingress qdisc and ifb of
+        ``set_bandwidth`` (an ingress or clsact qdisc that does not redirect to that ifb
+        stays); a no-op if none."""
         index = self._h.links.get(dev).index
         ifb = self._redirect_target(index)
-        qdiscs = self.qdiscs(index)
         reqs = []
-        if _root_tbf(qdiscs) is not None:
+        if _root_tbf(self.qdiscs(index)) is not None:
             reqs.append(rtc.delete_qdisc(index, "root"))
-        if any(q.parent == "ingress" for q in qdiscs):
-            reqs.append(rtc.delete_qdisc(index, "ingress"))
         if ifb is not None and ifb.name == ifb_name(index):
-            reqs.append(rtlink.delete(ifb.index))
+            reqs += [rtc.delete_qdisc(index, "ingress"), rtlink.delete(ifb.index)]
         for out in self._h.run(reqs):
             if out.error is not None and not isinstance(out.error, NotFoundError):
                 raise out.error

@@ -356,7 +356,7 @@ class QdiscView(_TcView):
         q, r = self._tbf(), self._rate_bytes()
         if q is None or not r:
             return None
-        return max(0.0, q[12] / r - q[13] / TICK_IN_USEC / TIME_UNITS_PER_SEC)
+        return round(max(0.0, q[12] / r - q[13] / TICK_IN_USEC / TIME_UNITS_PER_SEC), 6)
 
     def __repr__(self) -> str:
         return f"<QdiscView {self.kind} {self.handle} parent {self.parent} link={self.link}>"

@@ -112,7 +112,7 @@ def test_tbf_qdisc_matches_tc(pair: Any) -> None:
     h.tc.add_tbf("va", "8mbit", "32kb", latency=0.05)
     (q,) = [x for x in h.tc.qdiscs("va")]
     assert (q.kind, q.handle, q.parent, q.rate, q.burst) == ("tbf", "1:", "root", RATE, 32768)
-    assert q.limit == 1_000_000 // 20 + 32768 and abs((q.latency or 0) - 0.05) < 1e-3
+    assert q.limit == 1_000_000 // 20 + 32768 and q.latency == 0.05
     (oracle,) = tc_json(a, "qdisc", "show", "dev", "va")
     assert oracle["kind"] == "tbf" and oracle["handle"] == "1:" and oracle["root"]
     assert oracle["options"]["rate"] == RATE // 8 and oracle["options"]["burst"] == 32768
@@ -197,3 +197,20 @@ def test_traffic_is_limited_both_ways(pair: Any) -> None:
     assert 0.3 * limit < out_rate < 1.5 * limit, (out_rate, limit)
     assert 0.3 * limit < in_rate < 1.5 * limit, (in_rate, limit)
     assert free > 5 * limit and again > 5 * limit, (free, again)
+
+
+@pytest.mark.root
+def test_clsact_of_others_is_left_alone(pair: Any) -> None:
+    """clear_bandwidth removes only what set_bandwidth made; an ingress limit on a link that
+    has a clsact qdisc already fails (EEXIST) and changes nothing."""
+    a, _, h = pair
+    h.tc.add_qdisc("va", "clsact")
+    assert [q["kind"] for q in tc_json(a, "qdisc", "show", "dev", "va") if q["kind"] != "noqueue"] == ["clsact"]
+    h.tc.clear_bandwidth("va")
+    before = tc_json(a, "qdisc", "show")
+    with pytest.raises(FileExistsError):
+        h.tc.set_bandwidth("va", ingress_rate=RATE, ingress_burst=32768)
+    assert tc_json(a, "qdisc", "show") == before
+    assert not [x for x in h.links.dump() if x.name.startswith("ifb-")]
+    h.tc.delete_qdisc("va", "clsact")
+    assert [q["kind"] for q in tc_json(a, "qdisc", "show", "dev", "va")] == ["noqueue"]
