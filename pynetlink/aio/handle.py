@@ -10,6 +10,7 @@ import asyncio
 import os
 from typing import Any, Awaitable, Sequence
 
+from ..api.bridge_vlan import BridgeVlans
 from ..api.handle import BatchBase
 from ..api.routing import Nexthops, Rules
 from ..api.verbs import Addresses, Fdb, Links, Neighbours, Routes
@@ -48,6 +49,7 @@ class AsyncHandle(AsyncEndpoint):
         self.fdb: Fdb[Awaitable[Any]] = Fdb(self._run, True)
         self.rules: Rules[Awaitable[Any]] = Rules(self._run, True)
         self.nexthops: Nexthops[Awaitable[Any]] = Nexthops(self._run, True)
+        self.bridge_vlans: BridgeVlans[Awaitable[Any]] = BridgeVlans(self._run, True)
 
     async def _run(self, request: Request) -> Any:
         return await self._enqueue(request)

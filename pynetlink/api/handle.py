@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from ..codec.specs.rtnl import RTNL
 from ..errors import BatchError, NetlinkError
@@ -13,7 +13,12 @@ from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
 from .routing import Nexthops, Rules
+from .bridge_vlan import BridgeVlans
 from .verbs import Addresses, Fdb, Links, Neighbours, Routes
+
+if TYPE_CHECKING:
+    from .sysctl import Sysctl
+    from .tc import Tc
 
 NETLINK_ROUTE = 0
 
@@ -24,7 +29,7 @@ class Handle:
     thread (requests are serialised on the socket).
 
     Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``, ``h.rules``,
-    ``h.nexthops``; they run at
+    ``h.nexthops``, ``h.bridge_vlans`` (and ``h.tc``, ``h.sysctl``); they run at
     once, return views or None, and raise NetlinkError (or InvalidArgument before sending).
     """
 
@@ -39,9 +44,22 @@ class Handle:
         self.fdb: Fdb[Any] = Fdb(self._run, True)
         self.rules: Rules[Any] = Rules(self._run, True)
         self.nexthops: Nexthops[Any] = Nexthops(self._run, True)
+        self.bridge_vlans: BridgeVlans[Any] = BridgeVlans(self._run, True)
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
+
+    @property
+    def tc(self) -> "Tc":
+        """Traffic control: bandwidth limits, qdiscs, filters (pynetlink.api.tc)."""
+        from .tc import Tc
+        return Tc(self)
+
+    @property
+    def sysctl(self) -> "Sysctl":
+        """net.* sysctls of this namespace as typed values (pynetlink.api.sysctl)."""
+        from .sysctl import Sysctl
+        return Sysctl(self.netns)
 
     def batch(self, *, rollback: bool = False, chunk: int = 64) -> "Batch":
         """Queue requests and send them together on exit (see ``Batch``)."""
@@ -81,6 +99,7 @@ class BatchBase:
         self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
         self.rules: Rules[Outcome[Any]] = Rules(self._queue, False)
         self.nexthops: Nexthops[Outcome[Any]] = Nexthops(self._queue, False)
+        self.bridge_vlans: BridgeVlans[Outcome[Any]] = BridgeVlans(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:

@@ -33,13 +33,33 @@ def _ip_link(v: Any, names: dict[int, str]) -> dict[str, Any]:
     return out
 
 
+_STATS_COLS = ("bytes", "packets", "errors", "dropped")
+
+
+def _stats(s: Any) -> dict[str, Any] | None:
+    """Counters shaped like ``ip -j -s link``'s ``stats64``."""
+    if s is None:
+        return None
+    return {"rx": {"bytes": s.rx_bytes, "packets": s.rx_packets, "errors": s.rx_errors,
+                   "dropped": s.rx_dropped, "over_errors": s.rx_over_errors, "multicast": s.multicast},
+            "tx": {"bytes": s.tx_bytes, "packets": s.tx_packets, "errors": s.tx_errors,
+                   "dropped": s.tx_dropped, "carrier_errors": s.tx_carrier_errors,
+                   "collisions": s.collisions}}
+
+
 def _cmd_link_show(args: argparse.Namespace) -> int:
     with _handle(args) as h:
         views = [h.links.get(args.name)] if args.name else h.links.dump()
         names = _names(h)
         data = [_ip_link(v, names) for v in views]
+        if getattr(args, "stats", False):
+            for d, v in zip(data, views):
+                d["stats64"] = _stats(v.stats)
     if args.json:
         _json(data)
+    elif getattr(args, "stats", False):
+        _table([(d["ifname"], *(d["stats64"][w][k] for w in ("rx", "tx") for k in _STATS_COLS))
+                for d in data], ("NAME", *(f"{w}_{k}".upper() for w in ("RX", "TX") for k in _STATS_COLS)))
     else:
         _table([(d["ifindex"], d["ifname"], d.get("linkinfo", {}).get("info_kind"), d["operstate"],
                  d["mtu"], d["address"], d.get("master")) for d in data],

@@ -99,7 +99,10 @@ def _cmd_net_connect(args: argparse.Namespace) -> int:
     from ..networks import Attach, OptionError
     if len(args.containers) > 1 and (args.ip or args.ifname):
         raise OptionError("--ip", "--ip and --ifname apply to one container; connect them one by one")
-    items = [Attach(_ns_ref(c), args.ip or None, args.ifname, args.publish) for c in args.containers]
+    bw = {k: getattr(args, k) for k in ("ingress_rate", "ingress_burst", "egress_rate", "egress_burst")
+          if getattr(args, k, None) is not None} or None
+    items = [Attach(_ns_ref(c), args.ip or None, args.ifname, args.publish, getattr(args, "vlan", None), bw)
+             for c in args.containers]
     eps = _networks(args).connect_many(args.network, items,
                                        progress=Progress(f"connecting to {args.network}"))
     if args.json:

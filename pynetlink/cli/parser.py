@@ -11,6 +11,9 @@ from .routing import add_parsers as _add_routing_parsers, route_options
 from .cni import add_parser as _add_cni_parser
 from .link import add_link_verbs
 from .overlay import add_overlay_args
+from .bridge import add_parser as _add_bridge_parser
+from .sysctl import add_parser as _add_sysctl_parser
+from .tc import add_parser as _add_tc_parser
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
@@ -79,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--driver", default="bridge", help="bridge (default), macvlan, ipvlan or overlay")
     p.add_argument("-o", "--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="driver option: parent, macvlan_mode, ipvlan_mode, ipvlan_flag, "
-                        "bridge_name, mtu, masquerade, enable_icc, host_binding_ipv4; overlay: vni, peers, local, dstport (Docker's "
+                        "bridge_name, mtu, masquerade, enable_icc, host_binding_ipv4, vlan; overlay: vni, peers, local, dstport (Docker's "
                         "com.docker.network.* names too)")
     p.add_argument("--ipv6", action="store_true", default=None,
                    help="enable IPv6 (a unique local /64 unless an IPv6 --subnet is given)")
@@ -108,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ifname", help="interface name inside (default eth0, eth1, ...)")
     p.add_argument("-p", "--publish", action="append", default=[], metavar="[IP:]PORT:PORT[/PROTO]",
                    help="publish a port (bridge networks)")
+    p.add_argument("--vlan", type=int, help="the container's VLAN (networks made with -o vlan=N)")
+    for k in ("ingress-rate", "ingress-burst", "egress-rate", "egress-burst"):
+        p.add_argument(f"--{k}", help="bandwidth limit of the container (8mbit, 32kb; docs/shaping.md)")
     p.add_argument("network")
     p.add_argument("containers", nargs="+", metavar="CONTAINER")
     p = _leaf(net, "disconnect", _cmd_net_disconnect, "disconnect containers", json_out=False)
@@ -119,6 +125,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("show", "ls"):
         p = _leaf(link, name, _cmd_link_show, "show links")
         p.add_argument("name", nargs="?")
+        p.add_argument("-s", "--stats", action="store_true", help="with counters (ip -s)")
     add_link_verbs(link, _leaf)
     p = _leaf(link, "del", _cmd_link_del, "delete a link", json_out=False)
     p.add_argument("name")
@@ -178,4 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_monitor(sub, _leaf)
     _add_routing_parsers(sub, _leaf)
     _add_cni_parser(sub)
+    _add_bridge_parser(sub, _leaf)
+    _add_tc_parser(sub, _leaf)
+    _add_sysctl_parser(sub, _leaf)
     return parser

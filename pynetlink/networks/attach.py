@@ -13,14 +13,14 @@ import errno
 import ipaddress
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable, Container, Sequence
+from typing import Any, Callable, Container, Mapping, Sequence
 
 from ..api import BridgePort, Handle, Ipvlan, Link, Macvlan, Route, Veth
 from ..errors import BatchError
 from ..nft import Publish
 from ..transport import NetNS, run_in
 from ..transport.signals import deferred
-from . import host, names
+from . import host, names, ports
 from .context import Ctx, ignore_missing
 from .errors import CapacityError, Exists, OptionError
 from .ipam import IPAM
@@ -42,6 +42,8 @@ class Want:
     ifname: str
     explicit: dict[int, IPAddress] = field(default_factory=dict)
     publish: tuple[str, ...] = ()
+    vlan: int | None = None                         # networks/ports.py
+    bandwidth: Mapping[str, Any] | None = None
 
 
 def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
@@ -81,6 +83,7 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
         ep["publish"] = [publish_text(parse_publish(p)) for p in w.publish] if got else []
     ctx.save()
     _create_links(ctx, wants, eps, undo)
+    ports.apply(ctx, wants, eps)                    # undone with the links (ifbs included)
     for i, (w, ep) in enumerate(zip(wants, eps)):
         with deferred():
             if configure(cfg, w.ns, ep, names.temp_ifname(w.ep_id), names.endpoint_mark(ctx.id, w.ep_id)):
@@ -233,7 +236,7 @@ def remove_links(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
     group delete, others in their netns."""
     if ctx.config.bridged:
         doomed = names.doomed_group(ctx.id)
-        wanted = {ep["host_ifname"] for ep in eps if ep.get("host_ifname")}
+        wanted = {ep[k] for ep in eps for k in ("host_ifname", "ifb") if ep.get(k)}
         # only links in the network's group (or already moved to its doomed group by a run
         # that was killed): a link of that name someone else made stays
         ours = (ctx.group, doomed)

@@ -15,7 +15,7 @@ from typing import Any
 from ..api import Bridge, LinkView, Vlan
 from ..errors import ExistsError
 from ..transport.signals import deferred
-from . import names, overlay
+from . import names, overlay, ports
 from .context import Ctx, ignore_missing
 from .errors import NotFound, NotOwned
 from .options import BRIDGED
@@ -53,7 +53,8 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
         # and changes it whenever ports come and go
         mac = ":".join(f"{b:02x}" for b in bytes([0x02]) + os.urandom(5))
         with deferred():
-            h.links.create(Bridge(name, mtu=cfg.mtu, group=ctx.group, mac=mac))
+            h.links.create(Bridge(name, mtu=cfg.mtu, group=ctx.group, mac=mac,
+                                  vlan_filtering=True if ports.network_vlan(cfg) else None))
             undo.push(f"delete bridge {name}", ignore_missing(lambda: h.links.delete(name)))
         if not any(p.version == 6 for p in cfg.pools):      # as Docker: no IPv6, not even fe80::
             ctx.set_sysctl(f"net.ipv6.conf.{name.replace('.', '/')}.disable_ipv6", "1")
@@ -65,6 +66,7 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
         ctx.note("bridge_owned", view.group == ctx.group)
     owned = bool(ctx.made["bridge_owned"])
     h.links.set(name, up=True, alias=names.network_mark(ctx.id) if owned else None)
+    ports.setup_bridge(ctx, name)
     addrs = [f"{p.gateway}/{p.subnet.prefixlen}" for p in cfg.pools]
     ctx.note("addresses", addrs)
     for pool, addr in zip(cfg.pools, addrs):

@@ -52,6 +52,8 @@ class Attach:
     ip: str | Sequence[str] | None = None
     ifname: str | None = None
     publish: Sequence[str] = ()
+    vlan: int | None = None                     # networks/ports.py: VLAN-aware bridge networks
+    bandwidth: Mapping[str, Any] | None = None  # ingress/egress rate (bit/s) and burst (bytes)
 
 
 class Networks:
@@ -220,9 +222,11 @@ class Networks:
 
     # -- connect / disconnect ------------------------------------------------------------------
     def connect(self, network: str, container: NetnsRef, *, ip: str | Sequence[str] | None = None,
-                ifname: str | None = None, publish: Sequence[str] = ()) -> Endpoint:
-        """Connect one container (a namespace by NetNS, name, path or pid)."""
-        return self.connect_many(network, [Attach(container, ip, ifname, publish)])[0]
+                ifname: str | None = None, publish: Sequence[str] = (), vlan: int | None = None,
+                bandwidth: Mapping[str, Any] | None = None) -> Endpoint:
+        """Connect one container (a namespace by NetNS, name, path or pid); ``vlan`` and
+        ``bandwidth``: networks/ports.py."""
+        return self.connect_many(network, [Attach(container, ip, ifname, publish, vlan, bandwidth)])[0]
 
     def connect_many(self, network: str, containers: Iterable[NetnsRef | Attach], *,
                      progress: attach.Progress | None = None,
@@ -323,6 +327,9 @@ class Networks:
                 raise OptionError("--publish", f"publishing ports needs a bridge network, "
                                                f"{cfg.name} is {cfg.driver}")
             attach.check_publish(cfg, _label(item.container, ns), item.publish)
+            if item.vlan is not None or item.bandwidth is not None:
+                from .ports import check_attach
+                check_attach(cfg, item.vlan, item.bandwidth)
             if item.ifname is not None:
                 from .options import ifname as check_ifname
                 check_ifname(item.ifname, "ifname")
@@ -335,7 +342,7 @@ class Networks:
             ifname = item.ifname or self._next_ifname(taken.get(ns.path, set()))
             taken.setdefault(ns.path, set()).add(ifname)
             wants.append(attach.Want(_label(item.container, ns), ns, ep_id, ifname, explicit,
-                                     tuple(item.publish)))
+                                     tuple(item.publish), item.vlan, item.bandwidth))
         return wants, stale, there
 
     def _ifnames_in_use(self, network: str) -> dict[str, set[str]]:

@@ -37,6 +37,7 @@ _KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "masquerade": ("masquerade", "com.docker.network.bridge.enable_ip_masquerade"),
         "enable_icc": ("enable_icc", "com.docker.network.bridge.enable_icc"),
         "host_binding_ipv4": ("host_binding_ipv4", "com.docker.network.bridge.host_binding_ipv4"),
+        "vlan": ("vlan",),                 # a VLAN-aware bridge (networks/ports.py)
     },
     "macvlan": {
         "parent": ("parent",),
@@ -359,6 +360,9 @@ def network_config(name: str, *, driver: str = "bridge",
             bridge_name = ifname(opts["bridge_name"], "-o bridge_name")
         if "masquerade" in opts:
             masquerade = _boolean(opts["masquerade"], "-o masquerade")
+        if "vlan" in opts:
+            from .ports import check_vlan_option
+            check_vlan_option(opts["vlan"])
     else:
         if "parent" not in opts:
             raise OptionError("-o parent", f"the {driver} driver needs a parent interface: "

@@ -16,6 +16,7 @@ from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
 from .request import Resolve
+from .stats import LinkStats
 from .view import MessageView, span_str
 from .validate import LinkRef, NetnsRef
 
@@ -375,6 +376,13 @@ class LinkView(MessageView):
             return None
         r = self._rows.find(self._info, lib.IFLA_INFO_SLAVE_DATA)
         return BridgePortView(self._rows, r) if r >= 0 else None
+
+    @property
+    def stats(self) -> "LinkStats | None":
+        """IFLA_STATS64 counters (``rx_bytes``, ``tx_packets``...; the kernel sends them with
+        every link), None when absent. Not part of ``to_dict()`` (``ip -s`` shows them apart)."""
+        r = self._rows.find(self._m, lib.IFLA_STATS64)
+        return None if r < 0 else LinkStats.from_bytes(self._rows.payload(r), self._rows.off[r])
 
     @property
     def raw(self) -> dict[str, object]:

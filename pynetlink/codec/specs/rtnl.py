@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..._native import lib
 from ..schema import (RAW, Attr, AttrSet, Family, MessageKind, flag, hnest, nest, raw, s32,
                       u8, u16, u32, u64)
-from . import control_messages, extack_set, submsgs, ynl_sets
+from . import control_messages, extack_set, submsgs, tc, ynl_sets
 
 IFINFOMSG, IFADDRMSG, RTMSG, NDMSG, RTGENMSG = 16, 8, 12, 12, 4
 FIB_RULE_HDR, NHMSG = 12, 8
@@ -60,6 +60,9 @@ def _messages() -> list[MessageKind]:
 _RT_LINK_FIXES = {
     # br_fill_info() uses nla_put_be16(IFLA_BR_VLAN_PROTOCOL); the spec says plain u16
     "linkinfo-bridge-attrs": {"vlan-protocol": {"be": True}},
+    # IFLA_AF_SPEC holds IFLA_BRIDGE_* (not AF_* nests) in AF_BRIDGE messages: kept raw, read
+    # by rtnl/bridge_vlan.py (a bridge_vlan_info read as a nest would fail the whole buffer)
+    "link-attrs": {"af-spec": {"kind": RAW, "child": ""}},
 }
 # rt-rule.yaml types FRA_DST/FRA_SRC as u32; they are addresses of either family (4 or 16 bytes)
 _RT_RULE_FIXES = {"fib-rule-attrs": {"dst": {"kind": RAW}, "src": {"kind": RAW}}}
@@ -68,10 +71,10 @@ RTNL = Family(
     "rtnetlink",
     [*ynl_sets("rt-link", fixes=_RT_LINK_FIXES), *ynl_sets("rt-addr"), *ynl_sets("rt-route"),
      *ynl_sets("rt-neigh", {"neighbour-attrs"}), *ynl_sets("rt-rule", fixes=_RT_RULE_FIXES),
-     *_EXTRA_SETS],
+     *_EXTRA_SETS, *tc.SETS],
     {"linkinfo-data-msg": _LINKINFO_DATA,
-     "linkinfo-member-data-msg": submsgs("rt-link")["linkinfo-member-data-msg"]},
-    _messages(),
+     "linkinfo-member-data-msg": submsgs("rt-link")["linkinfo-member-data-msg"], **tc.SELECTORS},
+    _messages() + tc.messages(),
 )
 
 LINK = RTNL.sets["link-attrs"]
