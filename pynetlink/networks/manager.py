@@ -196,7 +196,7 @@ class Networks:
                                                       f"{other.name}")
             if cfg.parent and other.parent == cfg.parent:
                 raise Exists(f"network {other.name} already uses parent interface {cfg.parent}")
-            if cfg.driver == "bridge" and other.driver == "bridge" and cfg.bridge_name \
+            if cfg.bridged and other.bridged and cfg.bridge_name \
                     and rec.get("made", {}).get("bridge") == cfg.bridge_name:
                 raise Exists(f"network {other.name} already uses bridge {cfg.bridge_name}")
 

@@ -45,7 +45,7 @@ def check_attach(cfg: NetworkConfig, vlan: object, bandwidth: object) -> None:
         if isinstance(vlan, bool) or not isinstance(vlan, int) or not 1 <= vlan <= 4094:
             raise OptionError("vlan", f"{vlan!r} is not a VLAN id (1-4094)")
     if bandwidth is not None:
-        if cfg.driver != "bridge":
+        if not cfg.bridged:
             raise OptionError("bandwidth", f"bandwidth limits need a bridge network, {cfg.name} is "
                                            f"{cfg.driver}")
         if not isinstance(bandwidth, Mapping) or not set(bandwidth) <= set(BANDWIDTH_KEYS) or not bandwidth:
@@ -70,7 +70,7 @@ def setup_bridge(ctx: Ctx, name: str) -> None:
 
 def apply(ctx: Ctx, wants: Sequence[Any], eps: Sequence[dict[str, Any]]) -> None:
     """VLANs (one batch) and bandwidth limits of newly connected containers' host ends."""
-    if ctx.config.driver != "bridge":
+    if not ctx.config.bridged:
         return
     default = network_vlan(ctx.config)
     h = ctx.handle
