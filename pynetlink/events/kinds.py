@@ -158,7 +158,7 @@ class AddressKind(_Rtnl):
         return (v.family, v.link, v.address, v.prefixlen)
 
     @classmethod
-    def _keys(cls, t: list[list[Any]], views: list[Any]) -> list[Hashable]:
+    def _keys(cls, t: list[Any], views: list[Any]) -> list[Hashable]:
         """The keys of a table's views: in bulk from its columns (key_of() per view when a
         message is short or its address malformed: that raises DecodeError)."""
         fams, links, texts = t[addresses._FAM], t[addresses._LINK], t[-1]
@@ -173,7 +173,7 @@ class AddressKind(_Rtnl):
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
         t = addresses.table(rows, self._specs[rows.tf[msgs[0]] & 0xFFFF])
-        if t[0] != msgs:
+        if t[0].tolist() != msgs:
             key_of = self.key_of
             return [(m, key_of(v), v) for m, v in zip(msgs, (AddressView(rows, m) for m in msgs))]
         views = addresses.views(rows, t)

@@ -170,7 +170,7 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request:
 
     def parse(rows: Rows, msgs: list[int]) -> list[AddressView]:
         t = table(rows, _PLUCK)
-        if t[_ROW] != msgs:                 # the buffer holds other messages too
+        if t[_ROW].tolist() != msgs:        # the buffer holds other messages too
             return [AddressView(rows, m) for m in msgs]
         return views(rows, t)
 
@@ -194,29 +194,31 @@ _PLUCK = Pluck(int(lib.RTM_NEWADDR), _IFA.size, PLUCK_COLS)
 _ROW, _FAM, _PLEN, _SCOPE, _LINK, _LOCAL, _ADDR, _LABEL = range(8)
 
 
-def table(rows: Rows, spec: Pluck) -> "list[list[Any]]":
-    """The views' shared table for every message ``spec`` plucks: one list per plucked
+def table(rows: Rows, spec: Pluck) -> "list[Any]":
+    """The views' shared table for every message ``spec`` plucks: one array per plucked
     column (``[_ROW]``: the message rows), then the address text of each (IFA_LOCAL, else
-    IFA_ADDRESS: one C call). Column by column, so each is one bulk conversion."""
+    IFA_ADDRESS: one C call) as a list. Column by column, so each is one bulk copy."""
     cols = pluck(rows, spec)
     w = spec.width
-    out: list[list[Any]] = [cols[j::w].tolist() for j in range(w)]
+    out: list[Any] = [cols[j::w] for j in range(w)]
     out.append(ip_texts(rows.data, cols, w, _LOCAL, _ADDR))
     return out
 
 
-def views(rows: Rows, t: "list[list[Any]]") -> "list[AddressView]":
+def views(rows: Rows, t: "list[Any]") -> "list[AddressView]":
     """One view per message of table ``t``."""
     new = AddressView.__new__
     out: list[AddressView] = []
     append = out.append
-    b = 0
     table: Any = t
-    for m in t[_ROW]:
+    for b, m in enumerate(t[_ROW]):
         v = new(AddressView)
-        v._rows, v._m, v._h, v._c, v._b = rows, m, None, table, b
+        v._rows = rows
+        v._m = m
+        v._h = None
+        v._c = table
+        v._b = b
         append(v)
-        b += 1
     return out
 
 
