@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import errno
 from collections import deque
-from functools import partial
 from itertools import chain, compress, repeat
 from operator import itemgetter
 from typing import Any, Callable, Hashable, Iterable, Sequence
@@ -45,7 +44,7 @@ _DUMP_INTR = int(lib.NLM_F_DUMP_INTR)
 _RETRY = {errno.ENOBUFS, errno.EINTR, errno.EAGAIN, errno.EBUSY}
 _END = object()                       # the key of a dump's NLMSG_DONE / NLMSG_ERROR in a walk
 _first = itemgetter(0)
-_make_event = partial(tuple.__new__, Event)
+_new_tuple = tuple.__new__
 _BulkKind = tuple[Kind, dict[Hashable, Any], int]
 
 
@@ -264,8 +263,8 @@ class Engine:
                 keep = [a is not None for a in acts]
                 keys, views, prevs = (list(compress(x, keep)) for x in (keys, views, prevs))
                 actions = compress(acts, keep)           # type: ignore[arg-type]  # no None left
-        out.extend(map(_make_event, zip(repeat(name), actions, views, prevs, keys, repeat(self.netns),
-                                        repeat(KERNEL))))
+        out.extend(map(_new_tuple, repeat(Event), zip(repeat(name), actions, views, prevs, keys,
+                                                       repeat(self.netns), repeat(KERNEL))))
 
     def _end(self, rows: Rows, m: int, out: list[Event]) -> None:
         """NLMSG_DONE or NLMSG_ERROR of the dump in flight."""
