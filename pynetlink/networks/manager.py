@@ -34,7 +34,7 @@ from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
 from .model import Endpoint, Network, parse_publish, publish_text
 from .options import NetworkConfig, Pool, container_addresses, make_pools, network_config
-from .store import Store, default_state_dir, is_stale, ns_identity
+from .store import Store, config_of, default_state_dir, is_stale, ns_identity
 from .undo import Undo
 from ..transport.signals import deferred
 
@@ -106,8 +106,8 @@ class Networks:
         if self.host is None:
             return []
         ident = self._identity()
-        out = [_drop(self.store, r, self.ipam_dir, self._host_label())
-               for r in self.store.all() if is_stale(r, ident)]
+        out = [_drop(self.store, self.store.load(r["config"]["name"]), self.ipam_dir, self._host_label())
+               for r in self.store.summaries() if is_stale(r, ident)]
         self.dropped += out
         return out
 
@@ -141,7 +141,7 @@ class Networks:
     def create_from(self, cfg: NetworkConfig, *, exist_ok: bool = False) -> Network:
         """Create a network from a checked config; an interrupted earlier create is finished."""
         with self._locked():
-            others = [r for r in self.store.all() if r["config"]["name"] != cfg.name]
+            others = [r for r in self.store.summaries() if r["config"]["name"] != cfg.name]
             if self.store.exists(cfg.name):
                 rec = self.store.load(cfg.name)
                 if rec["state"] == "ready":
@@ -177,7 +177,7 @@ class Networks:
         return "" if self.host is None else (self.host.name or self.host.path)
 
     def _default_pool(self, others: builtins.list[dict[str, Any]]) -> tuple[Pool, ...]:
-        used = [p.subnet for r in others for p in NetworkConfig.from_dict(r["config"]).pools]
+        used = [p.subnet for r in others for p in config_of(r).pools]
         for cand in DEFAULT_POOLS:
             net = ipaddress.ip_network(cand)
             if not any(net.version == u.version and net.overlaps(u) for u in used):
@@ -186,7 +186,7 @@ class Networks:
 
     def _check_conflicts(self, cfg: NetworkConfig, others: builtins.list[dict[str, Any]]) -> None:
         for rec in others:
-            other = NetworkConfig.from_dict(rec["config"])
+            other = config_of(rec)
             for p in cfg.pools:
                 for q in other.pools:
                     if p.version == q.version and p.subnet.overlaps(q.subnet):
@@ -208,7 +208,7 @@ class Networks:
                             "disconnect them or remove with force")
             rec["state"] = "removing"
             self.store.save(rec)
-            others = [r for r in self.store.all() if r["config"]["name"] != name]
+            others = [r for r in self.store.summaries() if r["config"]["name"] != name]
             with opened(self.host, self.store, rec) as ctx:
                 ipam = self._ipam(rec)
                 eps = list(ctx.endpoints.values())
@@ -341,11 +341,11 @@ class Networks:
     def _ifnames_in_use(self, network: str) -> dict[str, set[str]]:
         """Interface names our other networks gave each container (eth0, eth1, ...)."""
         out: dict[str, set[str]] = {}
-        for rec in self.store.all():
+        for rec in self.store.summaries():
             if rec["config"]["name"] == network:
                 continue
-            for ep in rec.get("endpoints", {}).values():
-                out.setdefault(ep["netns"], set()).add(ep["ifname"])
+            for netns, ifname in rec["ifnames"].items():
+                out.setdefault(netns, set()).add(ifname)
         return out
 
     @staticmethod
@@ -395,7 +395,8 @@ def forget_namespace(name: str, *, state_dir: str | os.PathLike[str] | None = No
     fallback = Path(ipam_dir) if ipam_dir is not None else store.dir
     with store.locked():
         ident = ns_identity(ns.path)
-        return [_drop(store, r, fallback, name) for r in store.all() if is_stale(r, ident)]
+        return [_drop(store, store.load(r["config"]["name"]), fallback, name)
+                for r in store.summaries() if is_stale(r, ident)]
 
 
 def _drop(store: Store, rec: dict[str, Any], ipam_dir: Path, host: str) -> Network:
@@ -460,7 +461,7 @@ def _same(a: NetworkConfig, b: NetworkConfig) -> bool:
 def _default_v6_pool(name: str, others: builtins.list[dict[str, Any]]) -> tuple[Pool, ...]:
     """A unique local /64 (fd00::/8, RFC 4193) for ``--ipv6`` without an IPv6 subnet: its
     global ID is drawn from the network's name, so a re-run picks the same one."""
-    used = [p.subnet for r in others for p in NetworkConfig.from_dict(r["config"]).pools if p.version == 6]
+    used = [p.subnet for r in others for p in config_of(r).pools if p.version == 6]
     for n in range(64):
         digest = hashlib.sha256(f"ula:{name}:{n}".encode()).digest()
         net = ipaddress.IPv6Network((b"\xfd" + digest[:5] + bytes(10), 64))
