@@ -427,10 +427,13 @@ class NftablesBase:
     rules = operation(_rules_flow)
 
     def _generation_and_rules_flow(self, table: str, chain: Optional[str] = None, *,
-                                   family: str = "ip") -> Flow[tuple[int, Optional[list[Rule]]]]:
+                                   family: str = "ip", comments: Optional[Iterable[str]] = None
+                                   ) -> Flow[tuple[int, Optional[list[Rule]]]]:
         """The ruleset generation and then the rules of one table (or chain), in one transfer
         (GETGEN and the filtered dump in one sendmsg); rules None if the table or chain does
-        not exist. Pin a transaction to the generation to act on what was read."""
+        not exist. Pin a transaction to the generation to act on what was read. With
+        ``comments``, only the rules carrying one of them are decoded and returned (the
+        others cost a comment read each, not a decode)."""
         validate.family(family)
         validate.name(table, "table name")
         target = f"{family} {table}" + (f"/{validate.name(chain, 'chain name')}" if chain else "")
@@ -451,9 +454,45 @@ class NftablesBase:
                 raise dump_res.error
             if not dump_res.dump_intr:
                 rows = reply.rows
-                return gen, [decode_rule(rows, m, family) for m in dump_res.messages
-                             if rows.type(m) == msg_type("NEWRULE")]
+                return gen, [decode_rule(rows, m, family) for m in _tagged(rows, dump_res.messages, comments)]
         raise DumpInterrupted("list rules", DUMP_RETRIES + 1, reply)
+
+    def _delete_tagged_flow(self, table: str, comments: Iterable[str], *, family: str = "ip") -> Flow[int]:
+        """Delete the rules of ``table`` carrying one of ``comments`` (their owner's tags):
+        one dump of the table's rules (no rule decoded) and one transaction pinned to its
+        generation, retried if the ruleset changed in between. Returns how many."""
+        tags = set(comments)
+        validate.family(family)
+        validate.name(table, "table name")
+        for attempt in range(RETRIES):
+            reply = yield from flow.transact([msg.get_generation(), msg.dump_rules(family, table, None)],
+                                             [("get generation", ""), ("list rules", f"{family} {table}")])
+            gen_res, dump_res = reply.results
+            if gen_res.error is not None:
+                raise gen_res.error
+            if dump_res.error is not None:
+                if dump_res.error.errno == errno.ENOENT:
+                    return 0
+                raise dump_res.error
+            gen = next((g for g in (reply.rows.get_u(m, GEN["id"]) for m in gen_res.messages) if g is not None),
+                       None)
+            if dump_res.dump_intr or gen is None:
+                continue
+            rows = reply.rows
+            tx = self.transaction(genid=gen)
+            for m in _tagged(rows, dump_res.messages, tags):
+                handle = rows.get_u(m, RULE["handle"])
+                if handle is not None:
+                    tx.delete_rule(table, rows.get_str(m, RULE["chain"]) or "", handle, family=family)
+            count = len(tx)
+            try:
+                yield from tx.flow()
+                return count
+            except GenerationChanged:
+                if attempt == RETRIES - 1:
+                    raise
+        raise NetlinkError(errno.EAGAIN, "delete rules", f"{family} {table}",
+                           f"the ruleset kept changing ({RETRIES} tries)")
 
     generation_and_rules = operation(_generation_and_rules_flow)
 
@@ -591,6 +630,16 @@ def _family(rows: Rows, m: int) -> Optional[str]:
 def _msgs(rows: Rows, kind: str) -> Iterator[int]:
     t = msg_type(kind)
     return (m for m in rows.messages() if rows.type(m) == t)
+
+
+def _tagged(rows: Rows, messages: Iterable[int], comments: Optional[Iterable[str]]) -> Iterator[int]:
+    """The NEWRULE messages of ``messages`` (those carrying one of ``comments``, if given)."""
+    from .rule import comment_of
+    t = msg_type("NEWRULE")
+    tags = None if comments is None else set(comments)
+    for m in messages:
+        if rows.type(m) == t and (tags is None or comment_of(rows.get_bytes(m, RULE["userdata"])) in tags):
+            yield m
 
 
 @reading("nftables rule")
