@@ -434,6 +434,13 @@ class NftablesBase:
         not exist. Pin a transaction to the generation to act on what was read. With
         ``comments``, only the rules carrying one of them are decoded and returned (the
         others cost a comment read each, not a decode)."""
+        gen, got = yield from self._listing_flow(table, chain, family, comments)
+        return gen, None if got is None else [decode_rule(got[0], m, family) for m in got[1]]
+
+    def _listing_flow(self, table: str, chain: Optional[str], family: str, comments: Optional[Iterable[str]]
+                      ) -> Flow[tuple[int, Optional[tuple[Rows, list[int]]]]]:
+        """``_generation_and_rules_flow`` before decoding: the generation, the rows and the
+        NEWRULE messages (those carrying one of ``comments``, if given)."""
         validate.family(family)
         validate.name(table, "table name")
         target = f"{family} {table}" + (f"/{validate.name(chain, 'chain name')}" if chain else "")
@@ -453,48 +460,45 @@ class NftablesBase:
                     return gen, None
                 raise dump_res.error
             if not dump_res.dump_intr:
-                rows = reply.rows
-                return gen, [decode_rule(rows, m, family) for m in _tagged(rows, dump_res.messages, comments)]
+                return gen, (reply.rows, list(_tagged(reply.rows, dump_res.messages, comments)))
         raise DumpInterrupted("list rules", DUMP_RETRIES + 1, reply)
+
+    generation_and_rules = operation(_generation_and_rules_flow)
 
     def _delete_tagged_flow(self, table: str, comments: Iterable[str], *, family: str = "ip") -> Flow[int]:
         """Delete the rules of ``table`` carrying one of ``comments`` (their owner's tags):
         one dump of the table's rules (no rule decoded) and one transaction pinned to its
         generation, retried if the ruleset changed in between. Returns how many."""
         tags = set(comments)
-        validate.family(family)
-        validate.name(table, "table name")
+
+        def read() -> Flow[Optional[tuple[int, list[tuple[str, int]]]]]:
+            gen, got = yield from self._listing_flow(table, None, family, tags)
+            if got is None:
+                return None
+            rows, msgs = got
+            return gen, [(rows.get_str(m, RULE["chain"]) or "", h) for m in msgs
+                         if (h := rows.get_u(m, RULE["handle"])) is not None]
+        return (yield from self._delete_pinned_flow(table, family, read))
+
+    def _delete_pinned_flow(self, table: str, family: str,
+                            read: Callable[[], Flow[Optional[tuple[int, list[tuple[str, int]]]]]]) -> Flow[int]:
+        """Delete the rules ``read`` lists ((chain, handle) at a generation; None: no table) in
+        one transaction pinned to that generation; read again if the ruleset changed."""
         for attempt in range(RETRIES):
-            reply = yield from flow.transact([msg.get_generation(), msg.dump_rules(family, table, None)],
-                                             [("get generation", ""), ("list rules", f"{family} {table}")])
-            gen_res, dump_res = reply.results
-            if gen_res.error is not None:
-                raise gen_res.error
-            if dump_res.error is not None:
-                if dump_res.error.errno == errno.ENOENT:
-                    return 0
-                raise dump_res.error
-            gen = next((g for g in (reply.rows.get_u(m, GEN["id"]) for m in gen_res.messages) if g is not None),
-                       None)
-            if dump_res.dump_intr or gen is None:
-                continue
-            rows = reply.rows
+            got = yield from read()
+            if got is None:
+                return 0
+            gen, doomed = got
             tx = self.transaction(genid=gen)
-            for m in _tagged(rows, dump_res.messages, tags):
-                handle = rows.get_u(m, RULE["handle"])
-                if handle is not None:
-                    tx.delete_rule(table, rows.get_str(m, RULE["chain"]) or "", handle, family=family)
-            count = len(tx)
+            for chain, handle in doomed:
+                tx.delete_rule(table, chain, handle, family=family)
             try:
                 yield from tx.flow()
-                return count
+                return len(doomed)
             except GenerationChanged:
                 if attempt == RETRIES - 1:
                     raise
-        raise NetlinkError(errno.EAGAIN, "delete rules", f"{family} {table}",
-                           f"the ruleset kept changing ({RETRIES} tries)")
-
-    generation_and_rules = operation(_generation_and_rules_flow)
+        return 0
 
     def _set_flow(self, table: str, name: str, *, family: str = "ip") -> Flow[NamedSet]:
         """One set or map with its elements, as listed (NotFoundError if absent)."""
@@ -512,23 +516,13 @@ class NftablesBase:
         Read, then delete by handle pinned to the generation read; retried if the ruleset
         changed in between. Returns how many rules were deleted.
         """
-        for attempt in range(RETRIES):
+        def read() -> Flow[Optional[tuple[int, list[tuple[str, int]]]]]:
             rs = yield from self._ruleset_flow(family)
             if (family, table) not in rs:
-                return 0
-            tx = self.transaction(genid=rs.generation)
-            for chain in rs.table(family, table).chains:
-                for rule in chain.rules:
-                    if rule.handle is not None and where(chain.name, rule):
-                        tx.delete_rule(table, chain.name, rule.handle, family=family)
-            count = len(tx)
-            try:
-                yield from tx.flow()
-                return count
-            except GenerationChanged:
-                if attempt == RETRIES - 1:
-                    raise
-        return 0
+                return None
+            return rs.generation, [(chain.name, rule.handle) for chain in rs.table(family, table).chains
+                                   for rule in chain.rules if rule.handle is not None and where(chain.name, rule)]
+        return (yield from self._delete_pinned_flow(table, family, read))
 
     delete_rules = operation(_delete_rules_flow)
 
