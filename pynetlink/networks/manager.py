@@ -23,10 +23,12 @@ import hashlib
 import ipaddress
 import logging
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
+from ..api import Handle
 from ..transport import NetNS
 from . import attach, host, names, probe
 from .context import Ctx, opened
@@ -69,6 +71,26 @@ class Networks:
         self.ipam_dir = Path(ipam_dir) if ipam_dir is not None else self.state_dir
         self.store = Store(self.state_dir)
         self.dropped: builtins.list[Network] = []    # stale records this instance dropped
+        self._hosted: tuple[int, builtins.list[int] | None, Handle] | None = None
+
+    def _handle(self) -> Handle:
+        """The host's rtnetlink Handle, kept open across changes (a connect of one container
+        does not start a namespace helper for it each time); a new one when the host
+        namespace was replaced, and in a forked child (never the parent's socket).
+        ``close`` (or garbage collection) closes it."""
+        key = (os.getpid(), self._identity())
+        if self._hosted is None or self._hosted[:2] != key:
+            self.close()
+            h = Handle(self.host)
+            weakref.finalize(self, h.close)
+            self._hosted = (*key, h)
+        return self._hosted[2]
+
+    def close(self) -> None:
+        """Close the host Handle this instance keeps (it is opened again when needed)."""
+        if self._hosted is not None:
+            self._hosted[2].close()      # in a forked child: its own copy of the descriptor
+            self._hosted = None
 
     def __repr__(self) -> str:
         return f"Networks({self.host!r}, state_dir={str(self.state_dir)!r})"
@@ -150,7 +172,7 @@ class Networks:
                         return Network.from_record(rec)
                     raise Exists(f"network {cfg.name} exists already"
                                  + ("" if same else " with other options") + "; remove it first")
-                with opened(self.host, self.store, rec) as ctx:      # interrupted: clean, redo
+                with opened(self.host, self.store, rec, self._handle()) as ctx:      # interrupted: clean, redo
                     host.teardown(ctx, others)
             if not cfg.pools:
                 cfg = cfg.with_pools(self._default_pool(others))
@@ -162,7 +184,7 @@ class Networks:
                    "host": self._host_label(), "host_ns": self._identity(),
                    "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {},
                    "created": datetime.datetime.now(datetime.timezone.utc).isoformat()}
-            with opened(self.host, self.store, rec) as ctx, Undo() as undo:
+            with opened(self.host, self.store, rec, self._handle()) as ctx, Undo() as undo:
                 with deferred():
                     self.store.save(rec)
                     undo.push(f"forget network {cfg.name}", lambda: self.store.delete(cfg.name))
@@ -209,7 +231,7 @@ class Networks:
             rec["state"] = "removing"
             self.store.save(rec)
             others = [r for r in self.store.summaries() if r["config"]["name"] != name]
-            with opened(self.host, self.store, rec) as ctx:
+            with opened(self.host, self.store, rec, self._handle()) as ctx:
                 ipam = self._ipam(rec)
                 eps = list(ctx.endpoints.values())
                 if eps:
@@ -277,7 +299,7 @@ class Networks:
         net = self.get(network)
         if net.driver != "bridge":
             return 1 << 30
-        with opened(self.host, self.store, self.store.load(network)) as ctx:
+        with opened(self.host, self.store, self.store.load(network), self._handle()) as ctx:
             return max(0, attach.BRIDGE_MAX_PORTS - len(ctx.handle.links.dump(master=net.bridge)))
 
     def _connect(self, network: str, items: Sequence[Attach],
@@ -288,7 +310,7 @@ class Networks:
                 raise NotFound(f"network {network} is {rec['state']}, not ready; "
                                "re-run its create (or remove it)")
             cfg = NetworkConfig.from_dict(rec["config"])
-            with opened(self.host, self.store, rec) as ctx:
+            with opened(self.host, self.store, rec, self._handle()) as ctx:
                 wants, stale, there = self._wants(ctx, cfg, items)
                 if stale:                       # interrupted connects: clean, then redo
                     attach.clean_stale(ctx, stale)
@@ -362,7 +384,7 @@ class Networks:
     def disconnect_many(self, network: str, containers: Iterable[NetnsRef]) -> None:
         with self._locked():
             rec = self.store.load(network)
-            with opened(self.host, self.store, rec) as ctx:
+            with opened(self.host, self.store, rec, self._handle()) as ctx:
                 eps = [self._find(ctx, c) for c in containers]
                 attach.detach_many(ctx, self._ipam(rec), eps)
 
