@@ -3,6 +3,7 @@
     python3 -m benchmarks.run                          # default: all workloads, 5 repetitions
     python3 -m benchmarks.run --quick                  # under a minute: small N, 2 repetitions
     python3 -m benchmarks.run --workloads W1,W5 --reps 7 --out benchmarks/results/
+    python3 -m benchmarks.run --workloads W1 --curve      # + W1 at N=10..1000 and its PNG
 
 Repetitions alternate implementations (the order rotates each repetition), so slow drifts of
 a noisy machine hit all of them alike; we report medians, min-max and the ratio of medians to
@@ -27,12 +28,12 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import common, w3, w6
+from . import common, curve, scale, w3, w6
 from .common import (PREFIX, Measure, Timer, build_cfloor, cleanup, cleanup_stale, count_links,
                      ip_batch, netns_alive, ns_add, ns_del, sh, wait_links_gone, wait_netns_settled)
 from .impl.base import (BRIDGE, GATEWAY, ROUTE_GW, ROUTE_TABLE, Case, Ctx, Impl, ctr_ip)
 
-ALL = ("W1", "W1S", "NS", "W2", "W3", "W4", "W5")
+ALL = ("W1", "W1S", "NS", "W2", "W3", "W4", "W5", "NETS", "MEM")
 OPT_IN = ("W6",)       # CNI plugin chains and podman (benchmarks/w6.py, ~15 min): --workloads W6
 
 
@@ -304,6 +305,9 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append("")
     if results.get("w6"):
         lines += w6.markdown(results["w6"])
+    lines += scale.markdown(results.get("nets"), results.get("mem"))
+    if results.get("curve"):
+        lines += curve.markdown(results["curve"])
     return "\n".join(lines)
 
 
@@ -317,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small N, 2 repetitions: under a minute")
     ap.add_argument("--out", default=str(common.HERE / "results"), help="directory for JSON + markdown")
     ap.add_argument("--name", default=None, help="file name stem (default: timestamp)")
+    ap.add_argument("--curve", action="store_true",
+                    help=f"W1 at N={','.join(map(str, curve.SIZES))} (C floor, pynetlink) and the "
+                    "cost-per-container curve as a PNG (needs matplotlib: the bench extra)")
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
         print("the runner needs root (it creates network namespaces); W3 alone: "
@@ -366,7 +373,10 @@ def main(argv: list[str] | None = None) -> int:
             if why:
                 log(f"skipping {i.name}: {why}")
         impls = [i for i in impls if i.available() is None]
-        for case, allowed in cases([w for w in workloads if w != "W3"], args.quick):
+        todo = cases([w for w in workloads if w not in ("W3", "NETS", "MEM")], args.quick)
+        if args.curve:
+            todo += [c for c in curve.cases() if c[0].key not in {x.key for x, _ in todo}]
+        for case, allowed in todo:
             these = [i for i in impls if i.supports(case) and (allowed is None or i.name in allowed)]
             if not these:
                 continue
@@ -376,6 +386,12 @@ def main(argv: list[str] | None = None) -> int:
         if "W3" in workloads:
             log("W3: codec only")
             results["w3"] = run_w3(bins, tmp, log, budget=0.3 if args.quick else 1.0)
+        if "NETS" in workloads:
+            log("NETS: network create/remove with networks existing; single vs bulk connect")
+            results["nets"] = scale.run_nets(tmp, log, reps)
+        if "MEM" in workloads:
+            log("MEM: peak RSS of a dump of 100,000 routes")
+            results["mem"] = scale.run_mem(log)
         if "W6" in workloads:
             log("W6: CNI plugin chains, VERSION, podman run --rm")
             results["w6"] = w6.run(tmp, log, quick=args.quick, reps=args.reps)
@@ -393,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     stem = args.name or time.strftime("%Y%m%d-%H%M%S")
+    if args.curve:
+        results["curve"] = curve.draw(results, out / f"{stem}-w1-curve.png", log)
     (out / f"{stem}.json").write_text(json.dumps(results, indent=1))
     (out / f"{stem}.md").write_text(markdown(results))
     log(markdown(results))

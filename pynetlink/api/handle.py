@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from ..codec.specs.rtnl import RTNL
 from ..errors import BatchError, NetlinkError
@@ -68,6 +68,14 @@ class Handle:
     def run(self, requests: Sequence[Request]) -> list[Outcome[Any]]:
         """Execute rtnl Requests (pynetlink.rtnl) directly; one Outcome each."""
         return run(self._sock, requests)
+
+    def stream(self, request: Request) -> Iterator[Any]:
+        """The views of a dump Request (``pynetlink.rtnl.routes.dump(table=None)``), one
+        receive buffer at a time, on a socket of its own: memory stays that of one buffer,
+        not of the whole dump (see ``pynetlink.rtnl.stream``)."""
+        from ..rtnl.stream import stream
+        yield from stream(NetlinkSocket(NETLINK_ROUTE, RTNL, self.netns, timeout=self._sock.timeout),
+                          request, close=True)
 
     def close(self) -> None:
         self._sock.close()

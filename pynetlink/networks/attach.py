@@ -106,8 +106,13 @@ def _pool_of(cfg: NetworkConfig, a: IPAddress) -> Any:
     return next(p for p in cfg.pools if a in p.subnet)
 
 
-def _check_ports(ctx: Ctx, adding: int) -> None:
+def _check_ports(ctx: Ctx, adding: int, *, exact: bool = False) -> None:
+    """CapacityError when ``adding`` more ports do not fit the bridge. The bridge's ports are
+    counted (a dump) only when the record's endpoints say it may be half full: below that the
+    kernel's own refusal (EXFULL: ports made by others) is turned into the same error."""
     bridge = ctx.made["bridge"]
+    if not exact and len(ctx.endpoints) + adding <= BRIDGE_MAX_PORTS // 2:
+        return
     have = len(ctx.handle.links.dump(master=bridge))
     if have + adding > BRIDGE_MAX_PORTS:
         raise CapacityError(
@@ -150,6 +155,7 @@ def _create_links(ctx: Ctx, wants: Sequence[Want], eps: Sequence[dict[str, Any]]
         if first.errno == errno.EEXIST:
             first.add_note(_clash(ctx, bad))
         if first.errno == errno.EXFULL:
+            _check_ports(ctx, len(eps), exact=True)
             first.add_note(f"bridge {ctx.made.get('bridge')} is full ({BRIDGE_MAX_PORTS} ports)")
         raise first from None
 

@@ -23,6 +23,7 @@ class Ctx:
     record: dict[str, Any]
     handle: Handle
     _nat: DockerNat | None = field(default=None, repr=False)
+    own_handle: bool = True              # False: the caller's, kept open across changes
 
     @property
     def config(self) -> NetworkConfig:
@@ -70,14 +71,17 @@ class Ctx:
         return f"namespace {self.host.name or self.host.path}" if self.host else "this namespace"
 
     def close(self) -> None:
-        self.handle.close()
+        if self.own_handle:
+            self.handle.close()
         if self._nat is not None:
             self._nat.nft.close()
 
 
 @contextlib.contextmanager
-def opened(host: NetNS | None, store: Store, record: dict[str, Any]) -> Iterator[Ctx]:
-    ctx = Ctx(host, store, record, Handle(host))
+def opened(host: NetNS | None, store: Store, record: dict[str, Any],
+           handle: Handle | None = None) -> Iterator[Ctx]:
+    """A Ctx for one change; ``handle`` (the host's, left open) or a new one, closed after."""
+    ctx = Ctx(host, store, record, handle or Handle(host), own_handle=handle is None)
     try:
         yield ctx
     finally:

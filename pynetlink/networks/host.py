@@ -142,7 +142,8 @@ def _link_names(ctx: Ctx) -> str:
 
 
 def teardown(ctx: Ctx, others: list[dict[str, Any]]) -> None:
-    """Remove what the network made on the host; ``others`` are the host's other records."""
+    """Remove what the network made on the host; ``others`` are the host's other records
+    (or their summaries, see ``Store.summaries``)."""
     made, h = ctx.made, ctx.handle
     bridge = str(made.get("bridge") or "")
     for s in made.get("masquerade", []):
@@ -153,8 +154,11 @@ def teardown(ctx: Ctx, others: list[dict[str, Any]]) -> None:
         for addr in made.get("addresses", []):
             ignore_missing(partial(h.addresses.delete, bridge, addr))()
     ignore_missing(lambda: h.links.delete_group(ctx.group))()
-    for view in h.links.dump():          # anything still carrying the mark (none expected)
-        if view.group == ctx.group or (view.alias or "") == names.network_mark(ctx.id):
+    # a link the record names still carrying the mark (none expected); by name, not by a
+    # dump of every link of the host (its cost would grow with the other networks' links)
+    for name in {str(made.get("bridge") or ""), str(made.get("vlan_parent") or "")} - {""}:
+        view = get_link(ctx, name)
+        if view is not None and (view.group == ctx.group or (view.alias or "") == names.network_mark(ctx.id)):
             ignore_missing(partial(h.links.delete, view.name))()
     _hand_over_forwarding(ctx, others)
     if made.get("nat"):
@@ -167,7 +171,7 @@ def note_nat(ctx: Ctx, undo: Undo) -> None:
     if not ctx.made.get("nat"):
         ctx.note("nat", True)
         undo.push("drop the nat table if unused", lambda: drop_nat_unless_used(
-            ctx, [r for r in ctx.store.all() if r["config"]["name"] != ctx.config.name]))
+            ctx, [r for r in ctx.store.summaries() if r["config"]["name"] != ctx.config.name]))
 
 
 def drop_nat_unless_used(ctx: Ctx, others: list[dict[str, Any]]) -> None:
@@ -178,7 +182,8 @@ def drop_nat_unless_used(ctx: Ctx, others: list[dict[str, Any]]) -> None:
 
 def _hand_over_forwarding(ctx: Ctx, others: list[dict[str, Any]]) -> None:
     """Restore the forwarding sysctls we changed, unless another bridge network still needs
-    them: then that network inherits the values to restore."""
+    them: then that network inherits the values to restore (``others`` may be summaries:
+    the heir's whole record is loaded to be changed)."""
     before: dict[str, str] = dict(ctx.made.get("forwarding", {}))
     if not before:
         return
@@ -187,6 +192,7 @@ def _hand_over_forwarding(ctx: Ctx, others: list[dict[str, Any]]) -> None:
         for key, value in before.items():
             ctx.set_sysctl(key, value)
         return
+    heir = ctx.store.load(heir["config"]["name"])
     made = heir.setdefault("made", {})
     made["forwarding"] = {**before, **made.get("forwarding", {})}
     ctx.store.save(heir)

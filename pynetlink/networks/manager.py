@@ -23,10 +23,12 @@ import hashlib
 import ipaddress
 import logging
 import os
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
+from ..api import Handle
 from ..transport import NetNS
 from . import attach, host, names, overlay, probe
 from .context import Ctx, opened
@@ -34,7 +36,7 @@ from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
 from .model import Endpoint, Network, parse_publish, publish_text
 from .options import NetworkConfig, Pool, container_addresses, make_pools, network_config
-from .store import Store, default_state_dir, is_stale, ns_identity
+from .store import Store, config_of, default_state_dir, is_stale, ns_identity
 from .undo import Undo
 from ..transport.signals import deferred
 
@@ -71,6 +73,26 @@ class Networks:
         self.ipam_dir = Path(ipam_dir) if ipam_dir is not None else self.state_dir
         self.store = Store(self.state_dir)
         self.dropped: builtins.list[Network] = []    # stale records this instance dropped
+        self._hosted: tuple[int, builtins.list[int] | None, Handle] | None = None
+
+    def _handle(self) -> Handle:
+        """The host's rtnetlink Handle, kept open across changes (a connect of one container
+        does not start a namespace helper for it each time); a new one when the host
+        namespace was replaced, and in a forked child (never the parent's socket).
+        ``close`` (or garbage collection) closes it."""
+        key = (os.getpid(), self._identity())
+        if self._hosted is None or self._hosted[:2] != key:
+            self.close()
+            h = Handle(self.host)
+            weakref.finalize(self, h.close)
+            self._hosted = (*key, h)
+        return self._hosted[2]
+
+    def close(self) -> None:
+        """Close the host Handle this instance keeps (it is opened again when needed)."""
+        if self._hosted is not None:
+            self._hosted[2].close()      # in a forked child: its own copy of the descriptor
+            self._hosted = None
 
     def __repr__(self) -> str:
         return f"Networks({self.host!r}, state_dir={str(self.state_dir)!r})"
@@ -108,8 +130,8 @@ class Networks:
         if self.host is None:
             return []
         ident = self._identity()
-        out = [_drop(self.store, r, self.ipam_dir, self._host_label())
-               for r in self.store.all() if is_stale(r, ident)]
+        out = [_drop(self.store, self.store.load(r["config"]["name"]), self.ipam_dir, self._host_label())
+               for r in self.store.summaries() if is_stale(r, ident)]
         self.dropped += out
         return out
 
@@ -143,7 +165,7 @@ class Networks:
     def create_from(self, cfg: NetworkConfig, *, exist_ok: bool = False) -> Network:
         """Create a network from a checked config; an interrupted earlier create is finished."""
         with self._locked():
-            others = [r for r in self.store.all() if r["config"]["name"] != cfg.name]
+            others = [r for r in self.store.summaries() if r["config"]["name"] != cfg.name]
             if self.store.exists(cfg.name):
                 rec = self.store.load(cfg.name)
                 if rec["state"] == "ready":
@@ -152,7 +174,7 @@ class Networks:
                         return Network.from_record(rec)
                     raise Exists(f"network {cfg.name} exists already"
                                  + ("" if same else " with other options") + "; remove it first")
-                with opened(self.host, self.store, rec) as ctx:      # interrupted: clean, redo
+                with opened(self.host, self.store, rec, self._handle()) as ctx:      # interrupted: clean, redo
                     host.teardown(ctx, others)
             if not cfg.pools:
                 cfg = cfg.with_pools(self._default_pool(others))
@@ -164,7 +186,7 @@ class Networks:
                    "host": self._host_label(), "host_ns": self._identity(),
                    "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {},
                    "created": datetime.datetime.now(datetime.timezone.utc).isoformat()}
-            with opened(self.host, self.store, rec) as ctx, Undo() as undo:
+            with opened(self.host, self.store, rec, self._handle()) as ctx, Undo() as undo:
                 with deferred():
                     self.store.save(rec)
                     undo.push(f"forget network {cfg.name}", lambda: self.store.delete(cfg.name))
@@ -179,7 +201,7 @@ class Networks:
         return "" if self.host is None else (self.host.name or self.host.path)
 
     def _default_pool(self, others: builtins.list[dict[str, Any]]) -> tuple[Pool, ...]:
-        used = [p.subnet for r in others for p in NetworkConfig.from_dict(r["config"]).pools]
+        used = [p.subnet for r in others for p in config_of(r).pools]
         for cand in DEFAULT_POOLS:
             net = ipaddress.ip_network(cand)
             if not any(net.version == u.version and net.overlaps(u) for u in used):
@@ -188,7 +210,7 @@ class Networks:
 
     def _check_conflicts(self, cfg: NetworkConfig, others: builtins.list[dict[str, Any]]) -> None:
         for rec in others:
-            other = NetworkConfig.from_dict(rec["config"])
+            other = config_of(rec)
             for p in cfg.pools:
                 for q in other.pools:
                     if p.version == q.version and p.subnet.overlaps(q.subnet):
@@ -210,8 +232,8 @@ class Networks:
                             "disconnect them or remove with force")
             rec["state"] = "removing"
             self.store.save(rec)
-            others = [r for r in self.store.all() if r["config"]["name"] != name]
-            with opened(self.host, self.store, rec) as ctx:
+            others = [r for r in self.store.summaries() if r["config"]["name"] != name]
+            with opened(self.host, self.store, rec, self._handle()) as ctx:
                 ipam = self._ipam(rec)
                 eps = list(ctx.endpoints.values())
                 if eps:
@@ -281,7 +303,7 @@ class Networks:
         net = self.get(network)
         if not net.config.bridged:
             return 1 << 30
-        with opened(self.host, self.store, self.store.load(network)) as ctx:
+        with opened(self.host, self.store, self.store.load(network), self._handle()) as ctx:
             return max(0, attach.BRIDGE_MAX_PORTS - len(ctx.handle.links.dump(master=net.bridge)))
 
     def _connect(self, network: str, items: Sequence[Attach],
@@ -292,7 +314,7 @@ class Networks:
                 raise NotFound(f"network {network} is {rec['state']}, not ready; "
                                "re-run its create (or remove it)")
             cfg = NetworkConfig.from_dict(rec["config"])
-            with opened(self.host, self.store, rec) as ctx:
+            with opened(self.host, self.store, rec, self._handle()) as ctx:
                 wants, stale, there = self._wants(ctx, cfg, items)
                 if stale:                       # interrupted connects: clean, then redo
                     attach.clean_stale(ctx, stale)
@@ -348,11 +370,11 @@ class Networks:
     def _ifnames_in_use(self, network: str) -> dict[str, set[str]]:
         """Interface names our other networks gave each container (eth0, eth1, ...)."""
         out: dict[str, set[str]] = {}
-        for rec in self.store.all():
+        for rec in self.store.summaries():
             if rec["config"]["name"] == network:
                 continue
-            for ep in rec.get("endpoints", {}).values():
-                out.setdefault(ep["netns"], set()).add(ep["ifname"])
+            for netns, ifname in rec["ifnames"].items():
+                out.setdefault(netns, set()).add(ifname)
         return out
 
     @staticmethod
@@ -379,7 +401,7 @@ class Networks:
     def disconnect_many(self, network: str, containers: Iterable[NetnsRef]) -> None:
         with self._locked():
             rec = self.store.load(network)
-            with opened(self.host, self.store, rec) as ctx:
+            with opened(self.host, self.store, rec, self._handle()) as ctx:
                 eps = [self._find(ctx, c) for c in containers]
                 attach.detach_many(ctx, self._ipam(rec), eps)
 
@@ -412,7 +434,8 @@ def forget_namespace(name: str, *, state_dir: str | os.PathLike[str] | None = No
     fallback = Path(ipam_dir) if ipam_dir is not None else store.dir
     with store.locked():
         ident = ns_identity(ns.path)
-        return [_drop(store, r, fallback, name) for r in store.all() if is_stale(r, ident)]
+        return [_drop(store, store.load(r["config"]["name"]), fallback, name)
+                for r in store.summaries() if is_stale(r, ident)]
 
 
 def _drop(store: Store, rec: dict[str, Any], ipam_dir: Path, host: str) -> Network:
@@ -477,7 +500,7 @@ def _same(a: NetworkConfig, b: NetworkConfig) -> bool:
 def _default_v6_pool(name: str, others: builtins.list[dict[str, Any]]) -> tuple[Pool, ...]:
     """A unique local /64 (fd00::/8, RFC 4193) for ``--ipv6`` without an IPv6 subnet: its
     global ID is drawn from the network's name, so a re-run picks the same one."""
-    used = [p.subnet for r in others for p in NetworkConfig.from_dict(r["config"]).pools if p.version == 6]
+    used = [p.subnet for r in others for p in config_of(r).pools if p.version == 6]
     for n in range(64):
         digest = hashlib.sha256(f"ula:{name}:{n}".encode()).digest()
         net = ipaddress.IPv6Network((b"\xfd" + digest[:5] + bytes(10), 64))

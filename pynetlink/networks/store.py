@@ -11,6 +11,7 @@ converges. One flock (``STATE_DIR/networks.lock``) serialises changes on a host.
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any, Iterator
 from ..transport import NetNS
 from .errors import NotFound
 from .ipam import DEFAULT_STATE_DIR, atomic_write, flocked
+from .options import NetworkConfig
 
 
 def default_state_dir(host: NetNS | None) -> Path:
@@ -58,6 +60,7 @@ class Store:
     def __init__(self, state_dir: str | os.PathLike[str]) -> None:
         self.dir = Path(state_dir)
         self.net_dir = self.dir / "networks"
+        self._summaries: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -87,11 +90,42 @@ class Store:
 
     def save(self, record: dict[str, Any]) -> None:
         self.net_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.path(record["config"]["name"]), record)
+        path = self.path(record["config"]["name"])
+        atomic_write(path, record)
+        with contextlib.suppress(FileNotFoundError):
+            self._summaries[path.stem] = (_key(os.stat(path)), summary(copy.deepcopy(
+                {k: v for k, v in record.items() if k != "endpoints"}), record))
 
     def delete(self, name: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path(name).unlink()
+
+    def summaries(self) -> list[dict[str, Any]]:
+        """Every record as ``summary`` makes it (read-only), by name. A record is parsed
+        again only when its file changed (inode, mtime, size: writes replace the file), so
+        the changes of one process cost one ``stat`` per other network, not a parse."""
+        out, seen = [], set()
+        try:
+            entries = list(os.scandir(self.net_dir))
+        except FileNotFoundError:
+            entries = []
+        for e in sorted(entries, key=lambda e: e.name):
+            if not e.name.endswith(".json") or e.name.startswith("."):
+                continue
+            name = e.name[:-5]
+            try:
+                key = _key(e.stat())
+                cached = self._summaries.get(name)
+                if cached is None or cached[0] != key:
+                    rec = self.load(name)
+                    cached = self._summaries[name] = (key, summary(rec, rec))
+            except (NotFound, FileNotFoundError, ValueError):
+                continue
+            seen.add(name)
+            out.append(cached[1])
+        for gone in set(self._summaries) - seen:
+            del self._summaries[gone]
+        return out
 
     def all(self) -> list[dict[str, Any]]:
         out = []
@@ -99,3 +133,23 @@ class Store:
             with contextlib.suppress(NotFound, ValueError):
                 out.append(self.load(name))
         return out
+
+
+def summary(head: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """``head`` (a record without its endpoints) with ``ifnames``: each connected
+    namespace's interface name on the network, from ``record``'s endpoints, and
+    ``_config``: the parsed configuration (see ``config_of``)."""
+    out = {k: v for k, v in head.items() if k != "endpoints"}
+    out["ifnames"] = {ep["netns"]: ep["ifname"] for ep in record.get("endpoints", {}).values()}
+    out["_config"] = NetworkConfig.from_dict(head["config"])
+    return out
+
+
+def config_of(record: dict[str, Any]) -> NetworkConfig:
+    """A record's (or summary's) configuration, parsed once per summary."""
+    cfg = record.get("_config")
+    return cfg if isinstance(cfg, NetworkConfig) else NetworkConfig.from_dict(record["config"])
+
+
+def _key(st: os.stat_result) -> tuple[int, int, int]:
+    return st.st_ino, st.st_mtime_ns, st.st_size

@@ -23,7 +23,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 from dataclasses import dataclass
-from typing import Any, Callable, Literal, Optional, TypeVar, Union
+from typing import Any, Callable, Literal, Optional, Sequence, TypeVar, Union
 
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
@@ -246,8 +246,8 @@ class DockerNatBase:
         chain is made if missing); returns whether anything changed."""
         for attempt in range(RETRIES):
             # the generation and the chain's rules, read in one transfer
-            gen, listed = yield from self.nft._generation_and_rules_flow(self.table, chain.name,
-                                                                         family=self.family)
+            gen, listed = yield from self.nft._generation_and_rules_flow(
+                self.table, chain.name, family=self.family, comments=_comments(rules))
             missing = listed is None        # no table (or no such chain) yet
             haves = [[r for r in listed or () if r.comment == rule.comment] for rule in rules]
             if all(len(have) == 1 and have[0] == rule for have, rule in zip(haves, rules)):
@@ -292,17 +292,15 @@ class DockerNatBase:
 
     def _unisolate_flow(self, bridge: str) -> Flow[int]:
         """Delete the rules ``isolate`` made for ``bridge``; returns how many."""
-        tags = {r.comment for r in self.isolation_rules(bridge)}
-        return (yield from self.nft._delete_rules_flow(self.table, lambda chain, r: r.comment in tags,
-                                                       family=self.family))
+        return (yield from self.nft._delete_tagged_flow(self.table, _comments(self.isolation_rules(bridge)) or (),
+                                                        family=self.family))
 
     unisolate = operation(_unisolate_flow)
 
     def _unmasquerade_flow(self, subnet: str, bridge: str) -> Flow[int]:
         """Delete the rule(s) ``masquerade`` made for ``subnet``/``bridge``; returns how many."""
-        tag = self.masquerade_rule(subnet, bridge).comment
-        return (yield from self.nft._delete_rules_flow(self.table, lambda chain, r: r.comment == tag,
-                                                       family=self.family))
+        tags = _comments([self.masquerade_rule(subnet, bridge)]) or ()
+        return (yield from self.nft._delete_tagged_flow(self.table, tags, family=self.family))
 
     unmasquerade = operation(_unmasquerade_flow)
 
@@ -451,3 +449,9 @@ def forwarding(netns: "NetNS | str") -> tuple[bool, bool]:
 
 
 __all__ = ["DockerNat", "Publish", "set_forwarding", "forwarding"]
+
+
+def _comments(rules: Sequence[Rule]) -> Optional[list[str]]:
+    """The comments that find ``rules`` in a listing (None: one has none, read them all)."""
+    out = [r.comment for r in rules if r.comment is not None]
+    return out if len(out) == len(rules) else None

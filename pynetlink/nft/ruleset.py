@@ -427,10 +427,20 @@ class NftablesBase:
     rules = operation(_rules_flow)
 
     def _generation_and_rules_flow(self, table: str, chain: Optional[str] = None, *,
-                                   family: str = "ip") -> Flow[tuple[int, Optional[list[Rule]]]]:
+                                   family: str = "ip", comments: Optional[Iterable[str]] = None
+                                   ) -> Flow[tuple[int, Optional[list[Rule]]]]:
         """The ruleset generation and then the rules of one table (or chain), in one transfer
         (GETGEN and the filtered dump in one sendmsg); rules None if the table or chain does
-        not exist. Pin a transaction to the generation to act on what was read."""
+        not exist. Pin a transaction to the generation to act on what was read. With
+        ``comments``, only the rules carrying one of them are decoded and returned (the
+        others cost a comment read each, not a decode)."""
+        gen, got = yield from self._listing_flow(table, chain, family, comments)
+        return gen, None if got is None else [decode_rule(got[0], m, family) for m in got[1]]
+
+    def _listing_flow(self, table: str, chain: Optional[str], family: str, comments: Optional[Iterable[str]]
+                      ) -> Flow[tuple[int, Optional[tuple[Rows, list[int]]]]]:
+        """``_generation_and_rules_flow`` before decoding: the generation, the rows and the
+        NEWRULE messages (those carrying one of ``comments``, if given)."""
         validate.family(family)
         validate.name(table, "table name")
         target = f"{family} {table}" + (f"/{validate.name(chain, 'chain name')}" if chain else "")
@@ -450,12 +460,45 @@ class NftablesBase:
                     return gen, None
                 raise dump_res.error
             if not dump_res.dump_intr:
-                rows = reply.rows
-                return gen, [decode_rule(rows, m, family) for m in dump_res.messages
-                             if rows.type(m) == msg_type("NEWRULE")]
+                return gen, (reply.rows, list(_tagged(reply.rows, dump_res.messages, comments)))
         raise DumpInterrupted("list rules", DUMP_RETRIES + 1, reply)
 
     generation_and_rules = operation(_generation_and_rules_flow)
+
+    def _delete_tagged_flow(self, table: str, comments: Iterable[str], *, family: str = "ip") -> Flow[int]:
+        """Delete the rules of ``table`` carrying one of ``comments`` (their owner's tags):
+        one dump of the table's rules (no rule decoded) and one transaction pinned to its
+        generation, retried if the ruleset changed in between. Returns how many."""
+        tags = set(comments)
+
+        def read() -> Flow[Optional[tuple[int, list[tuple[str, int]]]]]:
+            gen, got = yield from self._listing_flow(table, None, family, tags)
+            if got is None:
+                return None
+            rows, msgs = got
+            return gen, [(rows.get_str(m, RULE["chain"]) or "", h) for m in msgs
+                         if (h := rows.get_u(m, RULE["handle"])) is not None]
+        return (yield from self._delete_pinned_flow(table, family, read))
+
+    def _delete_pinned_flow(self, table: str, family: str,
+                            read: Callable[[], Flow[Optional[tuple[int, list[tuple[str, int]]]]]]) -> Flow[int]:
+        """Delete the rules ``read`` lists ((chain, handle) at a generation; None: no table) in
+        one transaction pinned to that generation; read again if the ruleset changed."""
+        for attempt in range(RETRIES):
+            got = yield from read()
+            if got is None:
+                return 0
+            gen, doomed = got
+            tx = self.transaction(genid=gen)
+            for chain, handle in doomed:
+                tx.delete_rule(table, chain, handle, family=family)
+            try:
+                yield from tx.flow()
+                return len(doomed)
+            except GenerationChanged:
+                if attempt == RETRIES - 1:
+                    raise
+        return 0
 
     def _set_flow(self, table: str, name: str, *, family: str = "ip") -> Flow[NamedSet]:
         """One set or map with its elements, as listed (NotFoundError if absent)."""
@@ -473,23 +516,13 @@ class NftablesBase:
         Read, then delete by handle pinned to the generation read; retried if the ruleset
         changed in between. Returns how many rules were deleted.
         """
-        for attempt in range(RETRIES):
+        def read() -> Flow[Optional[tuple[int, list[tuple[str, int]]]]]:
             rs = yield from self._ruleset_flow(family)
             if (family, table) not in rs:
-                return 0
-            tx = self.transaction(genid=rs.generation)
-            for chain in rs.table(family, table).chains:
-                for rule in chain.rules:
-                    if rule.handle is not None and where(chain.name, rule):
-                        tx.delete_rule(table, chain.name, rule.handle, family=family)
-            count = len(tx)
-            try:
-                yield from tx.flow()
-                return count
-            except GenerationChanged:
-                if attempt == RETRIES - 1:
-                    raise
-        return 0
+                return None
+            return rs.generation, [(chain.name, rule.handle) for chain in rs.table(family, table).chains
+                                   for rule in chain.rules if rule.handle is not None and where(chain.name, rule)]
+        return (yield from self._delete_pinned_flow(table, family, read))
 
     delete_rules = operation(_delete_rules_flow)
 
@@ -591,6 +624,16 @@ def _family(rows: Rows, m: int) -> Optional[str]:
 def _msgs(rows: Rows, kind: str) -> Iterator[int]:
     t = msg_type(kind)
     return (m for m in rows.messages() if rows.type(m) == t)
+
+
+def _tagged(rows: Rows, messages: Iterable[int], comments: Optional[Iterable[str]]) -> Iterator[int]:
+    """The NEWRULE messages of ``messages`` (those carrying one of ``comments``, if given)."""
+    from .rule import comment_of
+    t = msg_type("NEWRULE")
+    tags = None if comments is None else set(comments)
+    for m in messages:
+        if rows.type(m) == t and (tags is None or comment_of(rows.get_bytes(m, RULE["userdata"])) in tags):
+            yield m
 
 
 @reading("nftables rule")

@@ -26,7 +26,9 @@ class Host:
 def host(make_netns: Callable[[str], NetNS], tmp_path: Path) -> Iterator[Host]:
     ns = quiet(make_netns("H"))
     state = tmp_path / "state"
-    yield Host(ns, state, Networks(ns, state_dir=state), lambda: quiet(make_netns("c")))
+    nets = Networks(ns, state_dir=state)
+    yield Host(ns, state, nets, lambda: quiet(make_netns("c")))
+    nets.close()                     # the host Handle it keeps
 
 
 def ipj(ns: NetNS, *args: str) -> list[dict[str, Any]]:
