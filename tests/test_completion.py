@@ -48,6 +48,8 @@ def test_prefixes_options_and_choices(script: str) -> None:
     assert {"bridge", "veth", "macvlan", "--peer-netns"} <= complete(script, "-n", "h1", "link", "add", "x", "")
     assert complete(script, "link", "set", "eth0", "d") == {"down"}
     assert complete(script, "completion", "") >= {"bash", "zsh"}
+    assert complete(script, "monitor", "n") == {"neigh", "nexthop", "nsid", "nft"}
+    assert {"rule", "link", "all"} <= complete(script, "monitor", "route", "")
 
 
 def test_option_values_are_not_taken_for_subcommands(script: str) -> None:

@@ -1,4 +1,4 @@
-"""``pynetlink monitor [link|addr|route|neigh|nsid|nft ...] [-n NETNS] [-j]``: one line (or one JSON
+"""``pynetlink monitor [link|addr|route|neigh|nsid|rule|nexthop|nft ...] [-n NETNS] [-j]``: one line (or one JSON
 object) per event, flushed at once, until Ctrl-C (exit status 0)."""
 from __future__ import annotations
 
@@ -7,20 +7,24 @@ import json
 import sys
 from typing import Any, Callable
 
-from ..errors import InvalidArgument
 from ..events import Events
 from ..events.text import line
 
-WHAT = ("link", "addr", "route", "neigh", "nsid", "nft", "all")
+WHAT = ("link", "addr", "route", "neigh", "nsid", "rule", "nexthop", "nft", "all")
+RTNL = ["link", "addr", "route", "neigh", "nsid", "iprule", "nexthop"]
+
+
+class _What(tuple):  # type: ignore[type-arg]
+    """WHAT as argparse choices (offered by completion); argparse checks an empty list too."""
+
+    def __contains__(self, value: object) -> bool:
+        return value == [] or tuple.__contains__(self, value)
 
 
 def _cmd_monitor(args: argparse.Namespace) -> int:
-    bad = [w for w in args.what if w not in WHAT]
-    if bad:
-        raise InvalidArgument(f"monitor: unknown {', '.join(bad)}; choose from {', '.join(WHAT)}")
-    kinds = [k for k in args.what if k != "all"] or ["link", "addr", "route", "neigh", "nsid"]
+    kinds = [{"rule": "iprule"}.get(k, k) for k in args.what if k != "all"] or RTNL
     if "all" in args.what:
-        kinds = ["link", "addr", "route", "neigh", "nsid", "nft"]
+        kinds = RTNL + ["nft"]
     as_json = bool(getattr(args, "json", False))
     out = sys.stdout
     seen = 0
@@ -41,8 +45,9 @@ def add_monitor(sub: Any, leaf: Callable[..., argparse.ArgumentParser]) -> None:
     """The ``monitor`` subcommand (``leaf`` adds -n/-j as for every command)."""
     p = leaf(sub, "monitor", _cmd_monitor, "watch changes: one line or JSON object per event "
              "(like ip monitor); Ctrl-C stops")
-    p.add_argument("what", nargs="*", default=[], metavar="WHAT",
-                   help="link, addr, route, neigh, nsid, nft, all (default: every rtnetlink kind)")
+    p.add_argument("what", nargs="*", default=[], metavar="WHAT", choices=_What(WHAT),
+                   help="link, addr, route, neigh, nsid, rule (policy routing), nexthop, nft, all "
+                        "(default: every rtnetlink kind)")
     p.add_argument("--current", action="store_true",
                    help="first print every existing object (as new), then the changes")
     p.add_argument("--count", type=int, default=0, metavar="N", help="exit after N events")

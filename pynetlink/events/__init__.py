@@ -1,4 +1,4 @@
-"""Events: changes of links, addresses, routes, neighbours, namespace ids and nftables, as typed
+"""Events: changes of links, addresses, routes, neighbours, namespace ids, policy routing rules, nexthops and nftables, as typed
 objects, from one namespace or several, sync or async, without losing state (docs/events.md).
 
 ```python

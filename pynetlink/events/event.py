@@ -22,7 +22,7 @@ def fields_of(view: Any) -> dict[str, Any]:
 
 
 class Event(NamedTuple):
-    """``kind`` ("link", "address", "route", "neighbour", "nsid", "table", "chain", "rule",
+    """``kind`` ("link", "address", "route", "neighbour", "nsid", "iprule", "nexthop", "table", "chain", "rule",
     "set", "element", "generation") changed by ``action`` ("new", "changed", "deleted").
 
     ``view`` is the object as a dump returns it (for "deleted": as last reported),

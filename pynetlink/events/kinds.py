@@ -118,13 +118,15 @@ class LinkKind(_Rtnl):
         # IPv4 routes of a link that goes down are flushed, and RTNH_F_LINKDOWN set or cleared
         # with the carrier, without a notification; a new veth is announced before its peer
         # is set (IFLA_LINK 0), and the peer is never announced
+        # (nexthops through a link that goes down are removed, and rules naming a link
+        # attached or detached, silently too: events/policy.py)
         if deleted:
-            return ("route", "neighbour")
+            return ("route", "neighbour", "nexthop", "iprule")
         if previous is None:
-            return ("link",) if view.link == 0 and view.kind == "veth" else ()
+            return ("link", "iprule") if view.link == 0 and view.kind == "veth" else ("iprule",)
         if (previous._header[3] & _UP_MASK) != (view._header[3] & _UP_MASK):
-            return ("route",)
-        return ()
+            return ("route", "nexthop")
+        return ("iprule",) if previous.name != view.name else ()
 
 
 def twin(spec: Pluck, msg_type: int) -> Pluck:

@@ -16,8 +16,12 @@ from ..transport.netns import NetNS
 from ..transport.subscribe import Subscriber
 from .engine import Engine
 from .event import Event
-from .kinds import ALIASES, RTNL_KINDS, Kind, NETLINK_ROUTE
+from .kinds import ALIASES as _ALIASES, RTNL_KINDS as _RTNL_KINDS, Kind, NETLINK_ROUTE
 from .nft import NFT_KINDS
+from .policy import POLICY_ALIASES, POLICY_KINDS
+
+RTNL_KINDS = {**_RTNL_KINDS, **POLICY_KINDS}
+ALIASES = {**_ALIASES, **POLICY_ALIASES}
 
 NetnsRef = Union[NetNS, str, int, "os.PathLike[str]", None]
 DEFAULT_KINDS = ("link", "address", "route", "neighbour", "nsid")

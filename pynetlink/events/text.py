@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from ..rtnl.rules import rule_json
 from .event import CHANGED, Event
 
 
@@ -38,6 +39,34 @@ def _neighbour(v: Any) -> str:
     return f"{v.ip} dev {v.link}{ll} {' '.join(sorted(v.state)).upper()}"
 
 
+def _iprule(v: Any) -> str:
+    """As ``ip rule``: ``100: from 198.51.100.0/24 fwmark 0x10 lookup 100``."""
+    d = rule_json(v)
+    words = [f"{d.pop('priority')}:"] + (["not"] if d.pop("not", 0) is None else [])
+    for key, word in (("src", "from"), ("dst", "to")):
+        if key in d:
+            plen = d.pop(key + "len", None)
+            words.append(f"{word} {d.pop(key)}" + ("" if plen is None else f"/{plen}"))
+    words += [("lookup" if k == "table" else k) + ("" if x is None else f" {x}") for k, x in d.items()]
+    return " ".join(words)
+
+
+def _nexthop(v: Any) -> str:
+    """As ``ip nexthop``: ``id 1 via 198.51.100.2 dev 3 scope link``, ``id 10 group 1/2,5``."""
+    words = [f"id {v.id}"]
+    if v.group:
+        words.append("group " + "/".join(f"{i}" + (f",{w}" if w != 1 else "") for i, w in v.group))
+        if v.group_type != "mpath":
+            words.append(f"type {v.group_type}")
+    words += [f"{k} {x}" for k, x in (("via", v.via), ("dev", v.dev)) if x is not None]
+    words += [k for k in ("blackhole", "fdb") if getattr(v, k)]
+    if v.scope != "global":
+        words.append(f"scope {v.scope}")
+    if v.protocol != "unspec":
+        words.append(f"proto {v.protocol}")
+    return " ".join(words + sorted(v.flags))
+
+
 def _nft(e: Event) -> str:
     key = e.key if isinstance(e.key, tuple) else (e.key,)
     v = e.view
@@ -55,7 +84,8 @@ def _nft(e: Event) -> str:
 
 
 _LINES: dict[str, Callable[[Any], str]] = {"link": _link, "address": _address, "route": _route,
-                                            "neighbour": _neighbour, "nsid": lambda v: str(v.nsid)}
+                                            "neighbour": _neighbour, "nsid": lambda v: str(v.nsid),
+                                            "iprule": _iprule, "nexthop": _nexthop}
 
 
 def line(e: Event) -> str:

@@ -62,6 +62,7 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
         raise NotOwned(f"{name} exists in {ctx.where()} and is a {view.kind or 'device'}, "
                        "not a bridge; choose another -o bridge_name")
     else:
+        ports.check_existing_bridge(cfg, view)
         ctx.note("bridge", name)
         ctx.note("bridge_owned", view.group == ctx.group)
     owned = bool(ctx.made["bridge_owned"])

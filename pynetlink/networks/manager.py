@@ -30,7 +30,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 from ..api import Handle
 from ..transport import NetNS
-from . import attach, host, names, overlay, probe
+from . import attach, host, names, overlay, ports, probe
 from .context import Ctx, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
@@ -472,7 +472,8 @@ def _label(ref: NetnsRef, ns: NetNS) -> str:
 def _already(network: str, item: Attach, old: dict[str, Any], explicit: Mapping[int, Any],
              pubs: Sequence[str]) -> dict[str, Any]:
     """``old``, the endpoint of a container connected already, if ``item`` asks for nothing
-    else (an address, interface name or ports given that differ); else Exists says what."""
+    else (an address, interface name, ports, vlan or bandwidth given that differ); else
+    Exists says what."""
     have = [a.split("/")[0] for a in old["addresses"]]
     diff = [f"ip {a} (it has {', '.join(have)})" for a in map(str, explicit.values()) if a not in have]
     if item.ifname is not None and item.ifname != old["ifname"]:
@@ -480,6 +481,7 @@ def _already(network: str, item: Attach, old: dict[str, Any], explicit: Mapping[
     if sorted(pubs) != sorted(old.get("publish", ())):
         diff.append(f"publish {', '.join(pubs) or 'none'} "
                     f"(it has {', '.join(old.get('publish', ())) or 'none'})")
+    diff += ports.differences(item.vlan, item.bandwidth, old)
     if diff:
         raise Exists(f"container {item.container} is already connected to network {network} "
                      f"(as {old['ifname']} {', '.join(old['addresses'])}) with other options: "

@@ -4,19 +4,25 @@
   with the bridge itself in VLAN N (pvid, untagged: the gateway is reached from N); every
   container port joins VLAN N as its pvid, untagged, and leaves the default VLAN 1. A
   container connected with ``vlan=M`` joins M instead: ports in different VLANs cannot
-  reach each other (nor the gateway, unless M is N).
+  reach each other (nor the gateway, unless M is N). An existing bridge named by
+  ``-o bridge_name`` is used only if it filters VLANs already: switching filtering on would
+  change what its other ports may send (only their VLAN 1, untagged, then passes), so it is
+  refused, before anything is made, with the command that turns it on.
 - ``bandwidth={"ingress_rate": ..., "ingress_burst": ..., "egress_rate": ..., "egress_burst": ...}``
   on connect limits what the container receives (ingress) and sends (egress), as the CNI
   bandwidth plugin does: a tbf on the host end of its veth for ingress, and the host end's
   ingress redirected to an ifb (in the network's link group, named in the endpoint record,
   removed with the endpoint) for egress.
+
+Connecting a container connected already with another ``vlan`` or ``bandwidth`` than its
+endpoint has is refused (Exists), as for another address: disconnect it first.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
 from ..api.tc import ifb_name
-from ..rtnl.tc import Tbf
+from ..rtnl.tc import Tbf, parse_rate, parse_size
 from ..errors import InvalidArgument
 from .context import Ctx
 from .errors import OptionError
@@ -61,6 +67,32 @@ def check_attach(cfg: NetworkConfig, vlan: object, bandwidth: object) -> None:
                 raise OptionError("bandwidth", f"{d}: {exc}") from None
 
 
+def check_existing_bridge(cfg: NetworkConfig, bridge: Any) -> None:
+    """A VLAN-aware network on a bridge that exists (``bridge``: its view) needs VLAN
+    filtering on it already (module docstring)."""
+    if network_vlan(cfg) is not None and not bridge.vlan_filtering:
+        raise OptionError("-o vlan", f"bridge {bridge.name} exists without VLAN filtering, and turning it "
+                                     "on would change what its other ports may send; turn it on yourself "
+                                     f"(ip link set {bridge.name} type bridge vlan_filtering 1) or choose "
+                                     "another -o bridge_name")
+
+
+def differences(vlan: int | None, bandwidth: Mapping[str, Any] | None, endpoint: Mapping[str, Any]) -> list[str]:
+    """What a connect asks for (``vlan``, ``bandwidth``; None: anything) that the endpoint of
+    the container, connected already, does not have: ["vlan 20 (it has 10)", ...]."""
+    out = []
+    if vlan is not None and vlan != endpoint.get("vlan"):
+        out.append(f"vlan {vlan} (it has {endpoint.get('vlan') or 'none'})")
+    if bandwidth is not None and _limits(bandwidth) != _limits(endpoint.get("bandwidth") or {}):
+        out.append(f"bandwidth {dict(bandwidth)} (it has {endpoint.get('bandwidth') or 'none'})")
+    return out
+
+
+def _limits(bandwidth: Mapping[str, Any]) -> dict[str, int]:
+    """Rates in bit/s and bursts in bytes ("8mbit" and 8000000 are one rate); checked already."""
+    return {k: (parse_rate if k.endswith("rate") else parse_size)(x, k) for k, x in bandwidth.items()}
+
+
 def setup_bridge(ctx: Ctx, name: str) -> None:
     """The bridge's own VLAN entry (it joins the network's VLAN as pvid, untagged)."""
     vid = network_vlan(ctx.config)
@@ -93,4 +125,5 @@ def apply(ctx: Ctx, wants: Sequence[Any], eps: Sequence[dict[str, Any]]) -> None
     ctx.save()
 
 
-__all__ = ["BANDWIDTH_KEYS", "apply", "check_attach", "check_vlan_option", "network_vlan", "setup_bridge"]
+__all__ = ["BANDWIDTH_KEYS", "apply", "check_attach", "check_existing_bridge", "check_vlan_option", "differences",
+           "network_vlan", "setup_bridge"]

@@ -63,3 +63,39 @@ def test_monitor_json(netns: Any) -> None:
         assert (e["kind"], e["action"], e["object"]["name"], e["object"]["family"]) == ("table", "new", "mon", "inet")
     finally:
         _interrupt(proc)
+
+
+def test_monitor_rule_and_nexthop(netns: Any) -> None:
+    ip(netns, "link", "add", "br7", "type", "bridge")
+    ip(netns, "link", "set", "br7", "up")
+    ip(netns, "address", "add", "198.51.100.1/24", "dev", "br7")
+    proc = _monitor(netns, "rule", "nexthop")
+    try:
+        first = _read_until(proc, "32767:")            # the default rules, as ip rule shows them
+        assert "new iprule 0: from all lookup local" in first[0] and first[-1].endswith("[current]")
+        ip(netns, "rule", "add", "pref", "100", "from", "198.51.100.0/24", "fwmark", "0x10", "table", "100")
+        ip(netns, "nexthop", "add", "id", "7", "via", "198.51.100.2", "dev", "br7")
+        ip(netns, "nexthop", "add", "id", "8", "group", "7")
+        ip(netns, "rule", "del", "pref", "100")
+        lines = _read_until(proc, "deleted iprule")
+        assert f"new iprule 100: from 198.51.100.0/24 fwmark 0x10 lookup 100 netns {netns.name}" in lines
+        assert any(x.startswith("new nexthop id 7 via 198.51.100.2 dev ") and "scope link" in x for x in lines)
+        assert any(x.startswith("new nexthop id 8 group 7") for x in lines)
+        assert lines[-1].startswith("deleted iprule 100: from 198.51.100.0/24")
+    finally:
+        _interrupt(proc)
+
+
+def test_monitor_nexthop_json(netns: Any) -> None:
+    proc = _monitor(netns, "-j", "nexthop")
+    try:
+        ip(netns, "link", "set", "lo", "up")
+        ip(netns, "nexthop", "add", "id", "9", "blackhole")
+        e = json.loads(_read_until(proc, '"kind": "nexthop"')[-1])
+        assert (e["kind"], e["action"], e["netns"]) == ("nexthop", "new", netns.name)
+        assert (e["object"]["id"], e["object"]["blackhole"], e["object"]["group"]) == (9, True, [])
+        ip(netns, "nexthop", "del", "id", "9")
+        e = json.loads(_read_until(proc, '"deleted"')[-1])
+        assert (e["action"], e["object"]["id"]) == ("deleted", 9)
+    finally:
+        _interrupt(proc)

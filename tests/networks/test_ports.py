@@ -9,7 +9,9 @@ from typing import Any, Callable
 
 import pytest
 
-from pynetlink.networks.errors import OptionError
+from pynetlink.networks import Networks
+from pynetlink.networks.errors import Exists, OptionError
+from pynetlink.networks.ports import differences
 from pynetlink.transport import NetNS
 
 from ..rtnl.test_tc import throughput
@@ -45,6 +47,13 @@ def test_vlan_network_isolates_vlans(make_network: Callable[..., Any],
     assert not reaches(c[2], n.host, gw, 7004)
     with pytest.raises(OptionError, match="vlan"):
         n.networks.connect("vnet", make_netns("ctr"), vlan=5000)
+    # connected already: the same VLAN (or none asked) is the endpoint, another one is refused
+    assert n.networks.connect("vnet", c[2], vlan=20) == e2 == n.networks.connect("vnet", c[2])
+    assert n.networks.connect("vnet", c[0], vlan=10) == e0
+    with pytest.raises(Exists, match=r"vlan 10 \(it has 20\); disconnect it first"):
+        n.networks.connect("vnet", c[2], vlan=10)
+    vl2 = {p["ifname"]: p["vlans"] for p in ns_json(n.host, "bridge", "-j", "vlan", "show")}
+    assert vl2[e2.host_ifname] == [{"vlan": 20, "flags": pvid}]                # unchanged
 
 
 def test_vlan_option_checked(make_network: Callable[..., Any], make_netns: Callable[..., NetNS]) -> None:
@@ -80,3 +89,74 @@ def test_bandwidth_on_connect(make_network: Callable[..., Any], make_netns: Call
     n.networks.disconnect("bwnet", ctr)
     links = [x["ifname"] for x in ns_json(n.host, "ip", "-j", "link", "show")]
     assert ifb not in links and ep.host_ifname not in links
+
+
+def test_differences_of_a_connected_endpoint() -> None:
+    ep = {"vlan": 10, "bandwidth": {"ingress_rate": "8mbit", "ingress_burst": "32kb"}}
+    assert differences(None, None, ep) == []
+    assert differences(10, {"ingress_rate": 8_000_000, "ingress_burst": 32 * 1024}, ep) == []
+    assert differences(20, None, ep) == ["vlan 20 (it has 10)"]
+    (d,) = differences(None, {"ingress_rate": "9mbit", "ingress_burst": "32kb"}, ep)
+    assert d.startswith("bandwidth {'ingress_rate': '9mbit'") and d.endswith("(it has {'ingress_rate': '8mbit', "
+                                                                           "'ingress_burst': '32kb'})")
+    assert differences(None, {"egress_rate": 8, "egress_burst": 100}, {"vlan": None}) == [
+        "bandwidth {'egress_rate': 8, 'egress_burst': 100} (it has none)"]
+
+
+@pytest.mark.root
+def test_reconnect_with_other_bandwidth_is_refused(make_network: Callable[..., Any],
+                                                   make_netns: Callable[..., NetNS]) -> None:
+    n = make_network(0, name="bwnet2")
+    ctr = make_netns("ctr")
+    bw = {"ingress_rate": "8mbit", "ingress_burst": "32kb"}
+    ep = n.networks.connect("bwnet2", ctr, bandwidth=bw)
+    assert n.networks.connect("bwnet2", ctr) == ep                       # nothing asked: converges
+    assert n.networks.connect("bwnet2", ctr, bandwidth={"ingress_rate": RATE, "ingress_burst": 32768}) == ep
+    before = ns_json(n.host, "tc", "-j", "qdisc", "show", "dev", ep.host_ifname)
+    for other in ({"ingress_rate": "4mbit", "ingress_burst": "32kb"},
+                  {**bw, "egress_rate": "8mbit", "egress_burst": "32kb"}):
+        with pytest.raises(Exists, match=r"already connected to network bwnet2 .*bandwidth .*\(it has "):
+            n.networks.connect("bwnet2", ctr, bandwidth=other)
+    after = ns_json(n.host, "tc", "-j", "qdisc", "show", "dev", ep.host_ifname)
+    assert [(q["kind"], q.get("options", {}).get("rate")) for q in after] == \
+        [(q["kind"], q.get("options", {}).get("rate")) for q in before]
+    assert ("tbf", RATE // 8) in [(q["kind"], q.get("options", {}).get("rate")) for q in after]
+
+
+def _ip(ns: NetNS, *args: str) -> None:
+    subprocess.run(["ip", "-n", str(ns.name), *args], check=True, capture_output=True, text=True)
+
+
+def _bridge_state(ns: NetNS, name: str) -> Any:
+    (link,) = ns_json(ns, "ip", "-j", "-d", "addr", "show", "dev", name)
+    return {k: link.get(k) for k in ("flags", "mtu", "address", "group", "ifalias", "addr_info")}, \
+        ns_json(ns, "bridge", "-j", "vlan", "show")
+
+
+@pytest.mark.root
+def test_vlan_on_an_existing_bridge_without_filtering_is_refused(make_netns: Callable[..., NetNS],
+                                                                 tmp_path: Any) -> None:
+    host = make_netns("host")
+    _ip(host, "link", "add", "pnlvb0", "type", "bridge")
+    before = _bridge_state(host, "pnlvb0")
+    nets = Networks(host, state_dir=tmp_path / "state")
+    with pytest.raises(OptionError, match=r"-o vlan: bridge pnlvb0 exists without VLAN filtering.*"
+                                          r"ip link set pnlvb0 type bridge vlan_filtering 1"):
+        nets.create("vb", subnet="172.17.0.0/24", options={"vlan": "10", "bridge_name": "pnlvb0"})
+    assert nets.list() == [] and _bridge_state(host, "pnlvb0") == before      # nothing changed
+    nets.create("plain", subnet="172.17.0.0/24", options={"bridge_name": "pnlvb0"})   # no vlan: used
+    assert [n.name for n in nets.list()] == ["plain"]
+
+
+@pytest.mark.kernel("bridge_vlan_filtering")
+def test_vlan_on_an_existing_filtering_bridge(make_netns: Callable[..., NetNS], tmp_path: Any) -> None:
+    host = make_netns("host")
+    _ip(host, "link", "add", "pnlvb0", "type", "bridge", "vlan_filtering", "1")
+    nets = Networks(host, state_dir=tmp_path / "state")
+    nets.create("vb", subnet="172.17.0.0/24", options={"vlan": "10", "bridge_name": "pnlvb0"})
+    ctr = make_netns("ctr")
+    ep = nets.connect("vb", ctr)
+    vl = {p["ifname"]: p["vlans"] for p in ns_json(host, "bridge", "-j", "vlan", "show")}
+    assert vl[ep.host_ifname] == [{"vlan": 10, "flags": ["PVID", "Egress Untagged"]}]
+    assert {"vlan": 10, "flags": ["PVID", "Egress Untagged"]} in vl["pnlvb0"]
+    assert reaches(ctr, host, "172.17.0.1", 7005)
