@@ -130,3 +130,15 @@ def test_native_keeps_no_module_level_state() -> None:
                 and names != ["__all__"]:
             assert not isinstance(node.value, (ast.Dict, ast.List, ast.Set, ast.Call)), \
                 f"module-level mutable value at line {node.lineno}"
+
+
+BUILDS_WITH_MSG = [p for p in MODULES if layer_of(p) in ("rtnl", "nft", "api", "networks", "check", "cni")]
+
+
+@pytest.mark.parametrize("path", BUILDS_WITH_MSG, ids=lambda p: str(p.relative_to(PKG)))
+def test_requests_are_built_with_the_one_builder(path: Path) -> None:
+    """rtnetlink, nf_tables and the capability check build requests with codec.message.Msg
+    (which compiles Programs, cached per shape), never a Program of their own."""
+    made = [n.lineno for n in ast.walk(ast.parse(path.read_text()))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "Program"]
+    assert not made, f"{path.relative_to(PKG)} builds a Program directly at lines {made}"
