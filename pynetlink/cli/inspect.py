@@ -10,7 +10,7 @@ from .output import EXIT_OK, _json, _table
 
 # -- link, addr, route ---------------------------------------------------------------------------
 def _handle(args: argparse.Namespace) -> Any:
-    from ..api import Handle
+    from ..api.handle import Handle
     return Handle(args.netns)
 
 
