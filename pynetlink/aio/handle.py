@@ -11,7 +11,7 @@ import os
 from typing import Any, Awaitable, Sequence
 
 from ..api.handle import BatchBase
-from ..api.verbs import Addresses, Fdb, Links, Neighbours, Routes
+from ..api.verbs import Addresses, Async, Fdb, Links, Neighbours, Routes
 from ..codec.specs.rtnl import RTNL
 from ..errors import InvalidArgument
 from ..rtnl.request import Outcome, Request, run_flow
@@ -40,9 +40,9 @@ class AsyncHandle(AsyncEndpoint):
         super().__init__(netns, timeout=timeout, inflight=inflight)
         self._queued: list[tuple[Request, asyncio.Future[Any]]] = []
         self._senders: set[asyncio.Task[None]] = set()
-        self.links: Links[Awaitable[Any]] = Links(self._run, True)
-        self.addresses: Addresses[Awaitable[Any]] = Addresses(self._run, True)
-        self.routes: Routes[Awaitable[Any]] = Routes(self._run, True)
+        self.links: Links[Async] = Links(self._run, True)
+        self.addresses: Addresses[Async] = Addresses(self._run, True)
+        self.routes: Routes[Async] = Routes(self._run, True)
         self.neighbours: Neighbours[Awaitable[Any]] = Neighbours(self._run, True)
         self.fdb: Fdb[Awaitable[Any]] = Fdb(self._run, True)
 

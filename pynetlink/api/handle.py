@@ -12,7 +12,7 @@ from ..rtnl.request import Endpoint, Outcome, Request, run, run_flow, run_one
 from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
-from .verbs import Addresses, Fdb, Links, Neighbours, Routes
+from .verbs import Addresses, Fdb, Later, Links, Neighbours, Now, Routes
 
 NETLINK_ROUTE = 0
 
@@ -30,9 +30,9 @@ class Handle:
                  timeout: float = 30.0) -> None:
         self.netns = None if netns is None else _NetNS.open(netns)
         self._sock = NetlinkSocket(NETLINK_ROUTE, RTNL, self.netns, timeout=timeout)
-        self.links: Links[Any] = Links(self._run, True)
-        self.addresses: Addresses[Any] = Addresses(self._run, True)
-        self.routes: Routes[Any] = Routes(self._run, True)
+        self.links: Links[Now] = Links(self._run, True)
+        self.addresses: Addresses[Now] = Addresses(self._run, True)
+        self.routes: Routes[Now] = Routes(self._run, True)
         self.neighbours: Neighbours[Any] = Neighbours(self._run, True)
         self.fdb: Fdb[Any] = Fdb(self._run, True)
 
@@ -70,9 +70,9 @@ class BatchBase:
         self.chunk = v.integer(chunk, "chunk", 1, 0xFFFF)
         self.requests: list[Request] = []
         self.results: list[Outcome[Any]] = []
-        self.links: Links[Outcome[Any]] = Links(self._queue, False)
-        self.addresses: Addresses[Outcome[Any]] = Addresses(self._queue, False)
-        self.routes: Routes[Outcome[Any]] = Routes(self._queue, False)
+        self.links: Links[Later] = Links(self._queue, False)
+        self.addresses: Addresses[Later] = Addresses(self._queue, False)
+        self.routes: Routes[Later] = Routes(self._queue, False)
         self.neighbours: Neighbours[Outcome[Any]] = Neighbours(self._queue, False)
         self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised

@@ -19,6 +19,7 @@ _OP = struct.Struct("=BBHHH")
 _ENTRY_HEAD = struct.Struct("=II")
 _NLA_F_NESTED = 1 << 15
 _INT_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
+_Op = tuple[int, int, int, int, int]      # kind, flags, attribute type, record offset, size
 
 
 def _align(n: int) -> int:
@@ -63,8 +64,7 @@ class Program:
                  reply: bool = False) -> None:
         mflags = (lib.PNL_MF_DUMP if dump else 0) | (lib.PNL_MF_REPLY if reply else 0)
         self.name = name
-        Op = tuple[builtins.int, builtins.int, builtins.int, builtins.int, builtins.int]
-        self._ops: list[Op] = [(lib.PNL_OP_MSG, mflags, msg_type, 0, flags)]
+        self._ops: list[_Op] = [(lib.PNL_OP_MSG, mflags, msg_type, 0, flags)]
         self._fields: list[str] = ["header"]
         self._fmt: list[str] = []
         self._rec = 0

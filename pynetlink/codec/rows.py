@@ -242,13 +242,13 @@ class Pluck:
                  cols: "tuple[tuple[builtins.str | int, ...], ...]") -> None:
         words = [msg_type, len(cols), hdr_len]
         ops = {"hdr": P_HDR, "hdrs": P_HDRS, "u": P_U, "span": P_SPAN, "row": P_ROW}
-        for col in cols:
-            op = ops[builtins.str(col[0])]
+        for name, arg, *rest in cols:
+            op = ops[builtins.str(name)]
             if op in (P_HDR, P_HDRS):
-                words += [op | int(col[2]) << 8, int(col[1])]
+                words += [op | int(rest[0]) << 8, int(arg)]
             else:
-                child = int(col[2]) + 1 if len(col) > 2 else 0
-                words += [op, int(col[1]) | child << 16]
+                child = int(rest[0]) + 1 if rest else 0
+                words += [op, int(arg) | child << 16]
         self.msg_type = msg_type
         self.width = len(cols) + 1
         self.words = array("I", words)

@@ -140,9 +140,9 @@ _BYTEORDER = {"ifname": 1}          # nft's BYTEORDER_HOST_ENDIAN; every other t
 
 
 def _byteorder(names: tuple[str, ...] | None) -> int:
-    if names is None or len(names) > 1:
+    if not names or len(names) > 1:
         return 0                        # verdicts and concatenations: nft writes 0 too
-    return _BYTEORDER.get(names[0], 2)
+    return _BYTEORDER.get(next(iter(names)), 2)
 
 
 def set_userdata(s: NamedSet) -> bytes:

@@ -73,8 +73,10 @@ def _label(labels: Labels, i: int) -> Label:
     if callable(labels):
         return labels(i)
     if isinstance(labels, tuple) and len(labels) == 2 and isinstance(labels[0], str):
-        return labels
-    return labels[i]
+        return labels[0], str(labels[1])
+    label = labels[i]
+    assert isinstance(label, tuple)
+    return label
 
 
 class NetlinkSocket:
