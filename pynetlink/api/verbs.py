@@ -11,6 +11,7 @@ Typing: the namespaces of links, addresses and routes are generic in their *mode
 """
 from __future__ import annotations
 
+from types import CodeType
 from typing import Any, Awaitable, Callable, Concatenate, Generic, ParamSpec, Sequence, TypeVar, overload
 
 from ..errors import InvalidArgument
@@ -25,6 +26,7 @@ from ..rtnl.routes import Nexthop, Route, RouteView, Table
 from ..rtnl.validate import LinkRef, NetnsRef
 
 R = TypeVar("R")
+T = TypeVar("T")
 M = TypeVar("M")
 V = TypeVar("V")
 P = ParamSpec("P")
@@ -82,13 +84,29 @@ class Verb(Generic[P, V]):
         def call(*args: P.args, **kw: P.kwargs) -> Any:
             try:
                 request = build(obj, *args, **kw)
-            except TypeError as exc:     # raised by the call itself: an unknown or missing argument
-                tb = exc.__traceback__
-                if tb is not None and tb.tb_next is None:
+            except TypeError as exc:
+                if _bad_arguments(exc):
                     raise InvalidArgument(str(exc)) from None
                 raise
             return submit(request)
         return call
+
+
+def _composed(options: Callable[Concatenate[Any, P], T], make: Callable[[T], Request[V]]) -> Verb[P, V]:
+    """A verb whose parameters are those of ``options`` (which makes a spec of them) and
+    whose request ``make`` builds from that spec: verbs sharing parameters write them once."""
+    def build(self: Any, /, *args: P.args, **kw: P.kwargs) -> Request[V]:
+        return make(options(self, *args, **kw))
+    return Verb(build)
+
+
+def _bad_arguments(exc: TypeError) -> bool:
+    """Whether a TypeError is a verb called with an unknown or missing argument: raised by
+    the call itself, in a frame of this module's forwarders, not inside a verb's body."""
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and tb.tb_frame.f_code in _FORWARDERS
 
 
 class Links(_Moded[M]):
@@ -159,29 +177,25 @@ class Links(_Moded[M]):
         return rtlink.dump(kind=kind, master=master)
 
 
+def _address_options(self: Any, link: LinkRef | Address, address: str | None = None, *,
+                     peer: str | None = None, broadcast: str | bool | None = None,
+                     label: str | None = None, scope: str | int | None = None,
+                     flags: tuple[str, ...] = (), valid_lft: int | None = None,
+                     preferred_lft: int | None = None) -> Address:
+    """The parameters of ``add`` and ``replace``: a link and an address with Address's
+    options, or an Address."""
+    return _address(link, address, dict(peer=peer, broadcast=broadcast, label=label, scope=scope,
+                                        flags=flags, valid_lft=valid_lft, preferred_lft=preferred_lft))
+
+
 class Addresses(_Moded[M]):
     """Addresses: add, replace, delete, dump. ``add("eth0", "172.17.0.2/24")`` or ``add(Address(...))``;
     the keyword options are Address's."""
 
     __slots__ = ()
 
-    @Verb
-    def add(self, link: LinkRef | Address, address: str | None = None, *, peer: str | None = None,
-            broadcast: str | bool | None = None, label: str | None = None,
-            scope: str | int | None = None, flags: tuple[str, ...] = (), valid_lft: int | None = None,
-            preferred_lft: int | None = None) -> Request[None]:
-        return rtaddr.add(_address(link, address, dict(
-            peer=peer, broadcast=broadcast, label=label, scope=scope, flags=flags,
-            valid_lft=valid_lft, preferred_lft=preferred_lft)))
-
-    @Verb
-    def replace(self, link: LinkRef | Address, address: str | None = None, *, peer: str | None = None,
-                broadcast: str | bool | None = None, label: str | None = None,
-                scope: str | int | None = None, flags: tuple[str, ...] = (),
-                valid_lft: int | None = None, preferred_lft: int | None = None) -> Request[None]:
-        return rtaddr.add(_address(link, address, dict(
-            peer=peer, broadcast=broadcast, label=label, scope=scope, flags=flags,
-            valid_lft=valid_lft, preferred_lft=preferred_lft)), replace=True)
+    add = _composed(_address_options, rtaddr.add)
+    replace = _composed(_address_options, lambda a: rtaddr.add(a, replace=True))
 
     @Verb
     def delete(self, link: LinkRef | Address, address: str | None = None) -> Request[None]:
@@ -212,51 +226,28 @@ def _address(link: LinkRef | Address, address: str | None, options: dict[str, An
         raise InvalidArgument(f"address options: {exc}") from None
 
 
+def _route_options(self: Any, route: str | Route = "default", *, via: str | None = None,
+                   dev: LinkRef | None = None, table: Table | None = None, metric: int | None = None,
+                   scope: str | int | None = None, protocol: str | int | None = None,
+                   src: str | None = None, type: str = "unicast", nexthops: Sequence[Nexthop] = (),
+                   onlink: bool = False, family: int | None = None) -> Route:
+    """The parameters of ``add``, ``replace``, ``append`` and ``delete``: a destination with
+    Route's options, or a Route."""
+    return _route(route, _given(dict(via=via, dev=dev, table=table, metric=metric, scope=scope,
+                                     protocol=protocol, src=src, nexthops=tuple(nexthops),
+                                     onlink=onlink, family=family)), type)
+
+
 class Routes(_Moded[M]):
     """Routes: add, replace, append, delete, get, dump. ``add("default", via="172.17.0.1")``;
     the keyword options are Route's."""
 
     __slots__ = ()
 
-    @Verb
-    def add(self, route: str | Route = "default", *, via: str | None = None, dev: LinkRef | None = None,
-            table: Table | None = None, metric: int | None = None, scope: str | int | None = None,
-            protocol: str | int | None = None, src: str | None = None, type: str = "unicast",
-            nexthops: Sequence[Nexthop] = (), onlink: bool = False,
-            family: int | None = None) -> Request[None]:
-        return rtroute.add(_route(route, _given(dict(
-            via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol, src=src,
-            nexthops=tuple(nexthops), onlink=onlink, family=family)), type))
-
-    @Verb
-    def replace(self, route: str | Route = "default", *, via: str | None = None, dev: LinkRef | None = None,
-                table: Table | None = None, metric: int | None = None, scope: str | int | None = None,
-                protocol: str | int | None = None, src: str | None = None, type: str = "unicast",
-                nexthops: Sequence[Nexthop] = (), onlink: bool = False,
-                family: int | None = None) -> Request[None]:
-        return rtroute.add(_route(route, _given(dict(
-            via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol, src=src,
-            nexthops=tuple(nexthops), onlink=onlink, family=family)), type), how="replace")
-
-    @Verb
-    def append(self, route: str | Route = "default", *, via: str | None = None, dev: LinkRef | None = None,
-               table: Table | None = None, metric: int | None = None, scope: str | int | None = None,
-               protocol: str | int | None = None, src: str | None = None, type: str = "unicast",
-               nexthops: Sequence[Nexthop] = (), onlink: bool = False,
-               family: int | None = None) -> Request[None]:
-        return rtroute.add(_route(route, _given(dict(
-            via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol, src=src,
-            nexthops=tuple(nexthops), onlink=onlink, family=family)), type), how="append")
-
-    @Verb
-    def delete(self, route: str | Route = "default", *, via: str | None = None, dev: LinkRef | None = None,
-               table: Table | None = None, metric: int | None = None, scope: str | int | None = None,
-               protocol: str | int | None = None, src: str | None = None, type: str = "unicast",
-               nexthops: Sequence[Nexthop] = (), onlink: bool = False,
-               family: int | None = None) -> Request[None]:
-        return rtroute.delete(_route(route, _given(dict(
-            via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol, src=src,
-            nexthops=tuple(nexthops), onlink=onlink, family=family)), type))
+    add = _composed(_route_options, rtroute.add)
+    replace = _composed(_route_options, lambda r: rtroute.add(r, how="replace"))
+    append = _composed(_route_options, lambda r: rtroute.add(r, how="append"))
+    delete = _composed(_route_options, rtroute.delete)
 
     @Verb
     def get(self, dst: str, *, src: str | None = None, dev: LinkRef | None = None,
@@ -319,5 +310,10 @@ class Fdb(_Verbs[R]):
     def dump(self, link: LinkRef | None = None, *, master: LinkRef | None = None) -> R:
         return self._submit(rtneigh.fdb_dump(link=link, master=master))
 
+
+# the frames that forward a verb's arguments (Verb's ``call``, ``_composed``'s ``build``): a
+# TypeError raised there is the caller's argument mistake
+_FORWARDERS = frozenset(c for f in (Verb.__get__, _composed) for c in f.__code__.co_consts
+                        if isinstance(c, CodeType))
 
 __all__ = ["Addresses", "Fdb", "Links", "Neighbours", "Routes"]
