@@ -10,6 +10,7 @@ from ..errors import BatchError, NetlinkError
 from ..rtnl import validate as v
 from ..rtnl.request import Endpoint, Outcome, Request, run, run_flow, run_one
 from ..transport.flow import Flow, drive
+from ..transport.lifecycle import Closing
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
 from .verbs import Addresses, Fdb, Later, Links, Neighbours, Now, Routes
@@ -17,7 +18,7 @@ from .verbs import Addresses, Fdb, Later, Links, Neighbours, Now, Routes
 NETLINK_ROUTE = 0
 
 
-class Handle:
+class Handle(Closing):
     """rtnetlink in one namespace: ``Handle()`` (ours) or ``Handle("ctr1")`` (a NetNS, name,
     path or pid). The socket is opened inside the namespace; the Handle then works from any
     thread (requests are serialised on the socket).
@@ -49,12 +50,6 @@ class Handle:
 
     def close(self) -> None:
         self._sock.close()
-
-    def __enter__(self) -> "Handle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Handle({self.netns!r})"

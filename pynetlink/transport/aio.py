@@ -47,6 +47,7 @@ from ..codec.program import Compiled, Encoded
 from ..codec.schema import Family
 from ..errors import NetlinkError
 from .flow import Flow, T
+from .lifecycle import AsyncClosing
 from .netns import NetNS
 from .socket import Labels, NetlinkSocket, Reply
 
@@ -83,7 +84,7 @@ class _Xfer:
         return self.replies.bytes()
 
 
-class AsyncNetlinkSocket:
+class AsyncNetlinkSocket(AsyncClosing):
     """A ``NetlinkSocket`` driven by the running event loop (see the module docstring)."""
 
     def __init__(self, sock: NetlinkSocket, *, inflight: int = 256) -> None:
@@ -366,12 +367,6 @@ class AsyncNetlinkSocket:
             self._fail(t, err)
         self._pending.clear()
         self.sock.close()
-
-    async def __aenter__(self) -> "AsyncNetlinkSocket":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"AsyncNetlinkSocket(protocol={self.sock.protocol}, netns={self.netns!r})"

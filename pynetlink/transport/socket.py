@@ -23,6 +23,7 @@ from ..errors import NetlinkError
 from . import validate
 from .netns import NetNS, run_in
 from . import faults
+from .lifecycle import Closing
 
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
@@ -79,7 +80,7 @@ def _label(labels: Labels, i: int) -> Label:
     return label
 
 
-class NetlinkSocket:
+class NetlinkSocket(Closing):
     """A netlink socket of one protocol, opened inside a namespace (default: ours)."""
 
     def __init__(self, protocol: int, family: Family, netns: NetNS | None = None, *,
@@ -127,12 +128,6 @@ class NetlinkSocket:
     @property
     def closed(self) -> bool:
         return self._sock.fileno() < 0
-
-    def __enter__(self) -> "NetlinkSocket":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- transfers ----------------------------------------------------------------------
     def transact(self, items: Sequence[tuple[Compiled, Sequence[Any]]], *, labels: Labels = None,
