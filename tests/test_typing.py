@@ -53,7 +53,7 @@ def test_library_is_strict_clean(target: str) -> None:
 VERBS = """\
 from typing import Awaitable
 from typing_extensions import assert_type
-from pynetlink import AddressView, Bridge, Handle, LinkView, Outcome, RouteView
+from pynetlink import AddressView, Bridge, Handle, LinkView, NeighbourView, Outcome, RouteView
 from pynetlink.aio import AsyncHandle
 
 
@@ -67,6 +67,8 @@ def now(h: Handle) -> None:
     assert_type(h.routes.add("default", via="172.17.0.1", metric=10), None)
     assert_type(h.routes.get("198.51.100.1"), RouteView)
     assert_type(h.routes.dump(table="main"), list[RouteView])
+    assert_type(h.neighbours.dump("eth0"), list[NeighbourView])
+    assert_type(h.fdb.add("eth0", "02:00:00:00:00:01", vlan=5), None)
 
 
 def later(h: Handle) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, Awaitable, Sequence
+from typing import Any, Sequence
 
 from ..api.handle import BatchBase
 from ..api.verbs import Addresses, Async, Fdb, Links, Neighbours, Routes
@@ -43,8 +43,8 @@ class AsyncHandle(AsyncEndpoint):
         self.links: Links[Async] = Links(self._run, True)
         self.addresses: Addresses[Async] = Addresses(self._run, True)
         self.routes: Routes[Async] = Routes(self._run, True)
-        self.neighbours: Neighbours[Awaitable[Any]] = Neighbours(self._run, True)
-        self.fdb: Fdb[Awaitable[Any]] = Fdb(self._run, True)
+        self.neighbours: Neighbours[Async] = Neighbours(self._run, True)
+        self.fdb: Fdb[Async] = Fdb(self._run, True)
 
     async def _run(self, request: Request) -> Any:
         return await self._enqueue(request)

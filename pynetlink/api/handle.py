@@ -34,8 +34,8 @@ class Handle(Closing):
         self.links: Links[Now] = Links(self._run, True)
         self.addresses: Addresses[Now] = Addresses(self._run, True)
         self.routes: Routes[Now] = Routes(self._run, True)
-        self.neighbours: Neighbours[Any] = Neighbours(self._run, True)
-        self.fdb: Fdb[Any] = Fdb(self._run, True)
+        self.neighbours: Neighbours[Now] = Neighbours(self._run, True)
+        self.fdb: Fdb[Now] = Fdb(self._run, True)
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
@@ -68,8 +68,8 @@ class BatchBase:
         self.links: Links[Later] = Links(self._queue, False)
         self.addresses: Addresses[Later] = Addresses(self._queue, False)
         self.routes: Routes[Later] = Routes(self._queue, False)
-        self.neighbours: Neighbours[Outcome[Any]] = Neighbours(self._queue, False)
-        self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
+        self.neighbours: Neighbours[Later] = Neighbours(self._queue, False)
+        self.fdb: Fdb[Later] = Fdb(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:

@@ -21,6 +21,7 @@ from ..rtnl import neigh as rtneigh
 from ..rtnl import routes as rtroute
 from ..rtnl.addresses import Address, AddressView
 from ..rtnl.link import BridgePort, Link, LinkView
+from ..rtnl.neigh import NeighbourView
 from ..rtnl.request import Outcome, Request
 from ..rtnl.routes import Nexthop, Route, RouteView, Table
 from ..rtnl.validate import LinkRef, NetnsRef
@@ -274,41 +275,48 @@ def _route(route: str | Route, options: dict[str, Any], type: str) -> Route:
         raise InvalidArgument(f"route options: {exc}") from None
 
 
-class Neighbours(_Verbs[R]):
+class Neighbours(_Moded[M]):
     """ARP/NDP entries: add, replace, delete, dump."""
 
     __slots__ = ()
 
+    @Verb
     def add(self, link: LinkRef, ip: str, lladdr: str, *, state: str = "permanent",
-            router: bool = False) -> R:
-        return self._submit(rtneigh.add(link, ip, lladdr, state=state, router=router))
+            router: bool = False) -> Request[None]:
+        return rtneigh.add(link, ip, lladdr, state=state, router=router)
 
+    @Verb
     def replace(self, link: LinkRef, ip: str, lladdr: str, *, state: str = "permanent",
-                router: bool = False) -> R:
-        return self._submit(rtneigh.add(link, ip, lladdr, state=state, router=router, replace=True))
+                router: bool = False) -> Request[None]:
+        return rtneigh.add(link, ip, lladdr, state=state, router=router, replace=True)
 
-    def delete(self, link: LinkRef, ip: str) -> R:
-        return self._submit(rtneigh.delete(link, ip))
+    @Verb
+    def delete(self, link: LinkRef, ip: str) -> Request[None]:
+        return rtneigh.delete(link, ip)
 
-    def dump(self, link: LinkRef | None = None, *, family: object = None) -> R:
-        return self._submit(rtneigh.dump(link=link, family=family))
+    @Verb
+    def dump(self, link: LinkRef | None = None, *, family: object = None) -> Request[list[NeighbourView]]:
+        return rtneigh.dump(link=link, family=family)
 
 
-class Fdb(_Verbs[R]):
+class Fdb(_Moded[M]):
     """Bridge forwarding database entries: add, delete, dump."""
 
     __slots__ = ()
 
+    @Verb
     def add(self, link: LinkRef, mac: str, *, master: bool = True, state: str = "permanent",
-            vlan: int | None = None, dst: str | None = None) -> R:
-        return self._submit(rtneigh.fdb_add(link, mac, master=master, state=state, vlan=vlan, dst=dst))
+            vlan: int | None = None, dst: str | None = None) -> Request[None]:
+        return rtneigh.fdb_add(link, mac, master=master, state=state, vlan=vlan, dst=dst)
 
+    @Verb
     def delete(self, link: LinkRef, mac: str, *, master: bool = True, vlan: int | None = None,
-               dst: str | None = None) -> R:
-        return self._submit(rtneigh.fdb_delete(link, mac, master=master, vlan=vlan, dst=dst))
+               dst: str | None = None) -> Request[None]:
+        return rtneigh.fdb_delete(link, mac, master=master, vlan=vlan, dst=dst)
 
-    def dump(self, link: LinkRef | None = None, *, master: LinkRef | None = None) -> R:
-        return self._submit(rtneigh.fdb_dump(link=link, master=master))
+    @Verb
+    def dump(self, link: LinkRef | None = None, *, master: LinkRef | None = None) -> Request[list[NeighbourView]]:
+        return rtneigh.fdb_dump(link=link, master=master)
 
 
 # the frames that forward a verb's arguments (Verb's ``call``, ``_composed``'s ``build``): a
