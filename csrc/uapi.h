@@ -9,6 +9,8 @@
 #include <linux/if_vlan.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
+#include <linux/fib_rules.h>
+#include <linux/nexthop.h>
 #include <linux/veth.h>
 #include <linux/net_namespace.h>
 #include <linux/netfilter.h>

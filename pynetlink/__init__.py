@@ -32,9 +32,12 @@ if TYPE_CHECKING:
     from .rtnl.kinds.vlan import Vlan, VlanView
     from .rtnl.kinds.vxlan import Vxlan, VxlanView
     from .rtnl.link import BridgePort, BridgePortView, Link, LinkView
+    from .rtnl.metrics import Metrics
     from .rtnl.neigh import NeighbourView
+    from .rtnl.nexthops import NexthopObject, NexthopObjectView
     from .rtnl.request import Outcome
     from .rtnl.routes import Nexthop, NexthopView, Route, RouteView
+    from .rtnl.rules import Rule, RuleView
 
 __all__ = ["__version__", "Networks", "Address", "AddressView", "Batch", "BatchError", "Bridge", "BridgePort", "BridgePortView",
            "BridgeView", "BusyError", "DecodeError", "DumpInterrupted", "Dummy", "DummyView",
@@ -66,11 +69,16 @@ _DEFINED_IN = {
     "rtnl.kinds.vlan": ["Vlan", "VlanView"],
     "rtnl.kinds.vxlan": ["Vxlan", "VxlanView"],
     "rtnl.link": ["BridgePort", "BridgePortView", "Link", "LinkView"],
+    "rtnl.metrics": ["Metrics"],
     "rtnl.neigh": ["NeighbourView"],
+    "rtnl.nexthops": ["NexthopObject", "NexthopObjectView"],
     "rtnl.request": ["Outcome"],
     "rtnl.routes": ["Nexthop", "NexthopView", "Route", "RouteView"],
+    "rtnl.rules": ["Rule", "RuleView"],
 }
 _FROM = {name: module for module, names in _DEFINED_IN.items() for name in names}
+# policy routing: rules, nexthop objects, route metrics (rtnl/rules.py, nexthops.py, metrics.py)
+__all__ += ["Metrics", "NexthopObject", "NexthopObjectView", "Rule", "RuleView"]
 
 
 def __getattr__(name: str) -> Any:

@@ -11,6 +11,7 @@ import os
 from typing import Any, Sequence
 
 from ..api.handle import BatchBase
+from ..api.routing import Nexthops, Rules
 from ..api.verbs import Addresses, Async, Fdb, Links, Neighbours, Routes
 from ..codec.specs.rtnl import RTNL
 from ..errors import InvalidArgument
@@ -28,7 +29,7 @@ class AsyncHandle(AsyncEndpoint):
     ``async with AsyncHandle("ctr1") as h:`` or ``h = await AsyncHandle("ctr1")`` (then
     ``h.close()``). The socket is opened inside the namespace on a short-lived helper
     thread that the loop awaits. Verbs: ``await h.links.create(...)``, ``h.addresses``,
-    ``h.routes``, ``h.neighbours``, ``h.fdb``; any number of tasks may await requests on one
+    ``h.routes``, ``h.neighbours``, ``h.fdb``, ``h.rules``, ``h.nexthops``; any number of tasks may await requests on one
     handle at once (matched by sequence number; dumps take turns).
     """
 
@@ -45,6 +46,8 @@ class AsyncHandle(AsyncEndpoint):
         self.routes: Routes[Async] = Routes(self._run, True)
         self.neighbours: Neighbours[Async] = Neighbours(self._run, True)
         self.fdb: Fdb[Async] = Fdb(self._run, True)
+        self.rules: Rules[Async] = Rules(self._run, True)
+        self.nexthops: Nexthops[Async] = Nexthops(self._run, True)
 
     async def _run(self, request: Request) -> Any:
         return await self._enqueue(request)

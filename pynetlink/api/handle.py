@@ -13,6 +13,7 @@ from ..transport.flow import Flow, drive
 from ..transport.lifecycle import Closing
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
+from .routing import Nexthops, Rules
 from .verbs import Addresses, Fdb, Later, Links, Neighbours, Now, Routes
 
 NETLINK_ROUTE = 0
@@ -23,7 +24,8 @@ class Handle(Closing):
     path or pid). The socket is opened inside the namespace; the Handle then works from any
     thread (requests are serialised on the socket).
 
-    Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``; they run at
+    Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``, ``h.rules``,
+    ``h.nexthops``; they run at
     once, return views or None, and raise NetlinkError (or InvalidArgument before sending).
     """
 
@@ -36,6 +38,8 @@ class Handle(Closing):
         self.routes: Routes[Now] = Routes(self._run, True)
         self.neighbours: Neighbours[Now] = Neighbours(self._run, True)
         self.fdb: Fdb[Now] = Fdb(self._run, True)
+        self.rules: Rules[Now] = Rules(self._run, True)
+        self.nexthops: Nexthops[Now] = Nexthops(self._run, True)
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
@@ -70,6 +74,8 @@ class BatchBase:
         self.routes: Routes[Later] = Routes(self._queue, False)
         self.neighbours: Neighbours[Later] = Neighbours(self._queue, False)
         self.fdb: Fdb[Later] = Fdb(self._queue, False)
+        self.rules: Rules[Later] = Rules(self._queue, False)
+        self.nexthops: Nexthops[Later] = Nexthops(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:

@@ -12,7 +12,7 @@ Typing: the namespaces of links, addresses and routes are generic in their *mode
 from __future__ import annotations
 
 from types import CodeType
-from typing import Any, Awaitable, Callable, Concatenate, Generic, ParamSpec, Sequence, TypeVar, overload
+from typing import Any, Awaitable, Callable, Concatenate, Generic, Mapping, ParamSpec, Sequence, TypeVar, overload
 
 from ..errors import InvalidArgument
 from ..rtnl import addresses as rtaddr
@@ -21,6 +21,7 @@ from ..rtnl import neigh as rtneigh
 from ..rtnl import routes as rtroute
 from ..rtnl.addresses import Address, AddressView
 from ..rtnl.link import BridgePort, Link, LinkView
+from ..rtnl.metrics import Metrics
 from ..rtnl.neigh import NeighbourView
 from ..rtnl.request import Outcome, Request
 from ..rtnl.routes import Nexthop, Route, RouteView, Table
@@ -63,10 +64,11 @@ class _Moded(_Verbs[Any], Generic[M]):
 class Verb(Generic[P, V]):
     """A verb: its method builds the Request; the call submits it in the namespace's mode."""
 
-    def __init__(self, build: Callable[Concatenate[Any, P], Request[V]]) -> None:
+    def __init__(self, build: Callable[Concatenate[Any, P], Request[V]], what: str = "") -> None:
         self.build = build
         self.__doc__ = build.__doc__
         self.__name__ = build.__name__
+        self.what = what or build.__name__       # names the verb in argument errors
 
     @overload
     def __get__(self, obj: None, owner: type) -> "Verb[P, V]": ...
@@ -80,25 +82,27 @@ class Verb(Generic[P, V]):
     def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:
         if obj is None:
             return self
-        build, submit = self.build, obj._submit
+        build, submit, what = self.build, obj._submit, self.what
 
         def call(*args: P.args, **kw: P.kwargs) -> Any:
             try:
                 request = build(obj, *args, **kw)
             except TypeError as exc:
                 if _bad_arguments(exc):
-                    raise InvalidArgument(str(exc)) from None
+                    raise InvalidArgument(f"{what}: {str(exc).split(') ', 1)[-1]}") from None
                 raise
             return submit(request)
         return call
 
 
-def _composed(options: Callable[Concatenate[Any, P], T], make: Callable[[T], Request[V]]) -> Verb[P, V]:
+def _composed(options: Callable[Concatenate[Any, P], T], make: Callable[[T], Request[V]],
+              what: str) -> Verb[P, V]:
     """A verb whose parameters are those of ``options`` (which makes a spec of them) and
-    whose request ``make`` builds from that spec: verbs sharing parameters write them once."""
+    whose request ``make`` builds from that spec: verbs sharing parameters write them once.
+    ``what`` names them in argument errors ("route options: ...")."""
     def build(self: Any, /, *args: P.args, **kw: P.kwargs) -> Request[V]:
         return make(options(self, *args, **kw))
-    return Verb(build)
+    return Verb(build, what)
 
 
 def _bad_arguments(exc: TypeError) -> bool:
@@ -185,8 +189,9 @@ def _address_options(self: Any, link: LinkRef | Address, address: str | None = N
                      preferred_lft: int | None = None) -> Address:
     """The parameters of ``add`` and ``replace``: a link and an address with Address's
     options, or an Address."""
-    return _address(link, address, dict(peer=peer, broadcast=broadcast, label=label, scope=scope,
-                                        flags=flags, valid_lft=valid_lft, preferred_lft=preferred_lft))
+    return _address(link, address, _given(_address_options, dict(
+        peer=peer, broadcast=broadcast, label=label, scope=scope, flags=flags, valid_lft=valid_lft,
+        preferred_lft=preferred_lft)))
 
 
 class Addresses(_Moded[M]):
@@ -195,8 +200,8 @@ class Addresses(_Moded[M]):
 
     __slots__ = ()
 
-    add = _composed(_address_options, rtaddr.add)
-    replace = _composed(_address_options, lambda a: rtaddr.add(a, replace=True))
+    add = _composed(_address_options, rtaddr.add, "address options")
+    replace = _composed(_address_options, lambda a: rtaddr.add(a, replace=True), "address options")
 
     @Verb
     def delete(self, link: LinkRef | Address, address: str | None = None) -> Request[None]:
@@ -208,13 +213,13 @@ class Addresses(_Moded[M]):
         return rtaddr.dump(link=link, family=family)
 
 
-def _given(options: dict[str, Any]) -> dict[str, Any]:
-    """The options that differ from their defaults (None, False, ())."""
-    return {k: v for k, v in options.items() if v is not None and v is not False and v != ()}
+def _given(options_of: Callable[..., Any], options: dict[str, Any]) -> dict[str, Any]:
+    """The keyword options that differ from their defaults in ``options_of``."""
+    defaults = options_of.__kwdefaults__ or {}
+    return {k: v for k, v in options.items() if k not in defaults or v != defaults[k]}
 
 
 def _address(link: LinkRef | Address, address: str | None, options: dict[str, Any]) -> Address:
-    options = _given(options)
     if isinstance(link, Address):
         if address is not None or options:
             raise InvalidArgument("pass either an Address or link, address and options")
@@ -231,12 +236,14 @@ def _route_options(self: Any, route: str | Route = "default", *, via: str | None
                    dev: LinkRef | None = None, table: Table | None = None, metric: int | None = None,
                    scope: str | int | None = None, protocol: str | int | None = None,
                    src: str | None = None, type: str = "unicast", nexthops: Sequence[Nexthop] = (),
-                   onlink: bool = False, family: int | None = None) -> Route:
+                   onlink: bool = False, family: int | None = None,
+                   metrics: Metrics | Mapping[str, Any] | None = None, nhid: int | None = None) -> Route:
     """The parameters of ``add``, ``replace``, ``append`` and ``delete``: a destination with
     Route's options, or a Route."""
-    return _route(route, _given(dict(via=via, dev=dev, table=table, metric=metric, scope=scope,
-                                     protocol=protocol, src=src, nexthops=tuple(nexthops),
-                                     onlink=onlink, family=family)), type)
+    return _route(route, _given(_route_options, dict(
+        via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol, src=src,
+        type=type, nexthops=tuple(nexthops), onlink=onlink, family=family, metrics=metrics,
+        nhid=nhid)))
 
 
 class Routes(_Moded[M]):
@@ -245,10 +252,10 @@ class Routes(_Moded[M]):
 
     __slots__ = ()
 
-    add = _composed(_route_options, rtroute.add)
-    replace = _composed(_route_options, lambda r: rtroute.add(r, how="replace"))
-    append = _composed(_route_options, lambda r: rtroute.add(r, how="append"))
-    delete = _composed(_route_options, rtroute.delete)
+    add = _composed(_route_options, rtroute.add, "route options")
+    replace = _composed(_route_options, lambda r: rtroute.add(r, how="replace"), "route options")
+    append = _composed(_route_options, lambda r: rtroute.add(r, how="append"), "route options")
+    delete = _composed(_route_options, rtroute.delete, "route options")
 
     @Verb
     def get(self, dst: str, *, src: str | None = None, dev: LinkRef | None = None,
@@ -262,9 +269,7 @@ class Routes(_Moded[M]):
         return rtroute.dump(table=table, family=family)
 
 
-def _route(route: str | Route, options: dict[str, Any], type: str) -> Route:
-    if type != "unicast":
-        options["type"] = type
+def _route(route: str | Route, options: dict[str, Any]) -> Route:
     if isinstance(route, Route):
         if options:
             raise InvalidArgument("pass either a Route or a destination and options")

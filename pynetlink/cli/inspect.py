@@ -138,7 +138,7 @@ def _cmd_netns(args: argparse.Namespace) -> int:
 
 def _nat(args: argparse.Namespace) -> Any:
     from ..nft import DockerNat, Nftables
-    return DockerNat(Nftables(args.netns))
+    return DockerNat(Nftables(args.netns), family="inet")      # the table networks use
 
 
 def _cmd_nat_show(args: argparse.Namespace) -> int:
@@ -176,7 +176,7 @@ def _cmd_nat_change(args: argparse.Namespace) -> int:
         elif args.action == "publish":
             nat.publish(parse_publish(args.spec, args.to))
         elif args.action == "unpublish":
-            p = parse_publish(args.spec, "0.0.0.0")
+            p = parse_publish(args.spec)
             print(nat.unpublish(p.host_port, p.proto, p.host_addr))
         else:
             nat.teardown()

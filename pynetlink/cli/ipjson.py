@@ -11,6 +11,7 @@ from typing import Any, Iterable
 from .._native import consts, lib
 from ..rtnl.addresses import AddressView
 from ..rtnl.link import LinkView
+from ..rtnl.metrics import metrics_json
 from ..rtnl.routes import RouteView
 
 FOREVER = 0xFFFFFFFF                       # INFINITY_LIFE_TIME: ip prints it as a number
@@ -150,6 +151,10 @@ def route(r: RouteView, names: dict[int, str], *, every_table: bool) -> dict[str
         out["prefsrc"] = d["src"]
     if d["metric"] is not None:
         out["metric"] = d["metric"]
+    if d.get("nhid"):
+        out["nhid"] = d["nhid"]
+    if d.get("metrics"):
+        out["metrics"] = [metrics_json(d["metrics"])]
     out["flags"] = list(d["flags"])
     if d["nexthops"]:
         out["nexthops"] = [_nexthop(n, names) for n in d["nexthops"]]

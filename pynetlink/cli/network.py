@@ -60,7 +60,8 @@ def _networks(args: argparse.Namespace) -> Any:
 def _cmd_net_create(args: argparse.Namespace) -> int:
     net = _networks(args).create(args.name, driver=args.driver, options=args.opt,
                                  subnet=args.subnet, gateway=args.gateway, ip_range=args.ip_range,
-                                 aux_addresses=args.aux_address)
+                                 aux_addresses=args.aux_address, ipv6=args.ipv6,
+                                 internal=args.internal, labels=args.label)
     print(net.id)
     return EXIT_OK
 
@@ -74,7 +75,9 @@ def _cmd_net_rm(args: argparse.Namespace) -> int:
 
 
 def _cmd_net_ls(args: argparse.Namespace) -> int:
-    nets = _networks(args).list()
+    from ..networks.model import network_filter
+    keep = network_filter(args.filter)
+    nets = [n for n in _networks(args).list() if keep(n)]
     if args.json:
         _json([n.to_dict() for n in nets])
         return EXIT_OK

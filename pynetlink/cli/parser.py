@@ -7,6 +7,7 @@ from typing import Any, Callable
 from .._version import __version__
 from .completion import _cmd_completion
 from .monitor import add_monitor
+from .routing import add_parsers as _add_routing_parsers, route_options
 from .cni import add_parser as _add_cni_parser
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
@@ -76,7 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-d", "--driver", default="bridge", help="bridge (default), macvlan or ipvlan")
     p.add_argument("-o", "--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="driver option: parent, macvlan_mode, ipvlan_mode, ipvlan_flag, "
-                        "bridge_name, mtu, masquerade")
+                        "bridge_name, mtu, masquerade, enable_icc, host_binding_ipv4 (Docker's "
+                        "com.docker.network.* names too)")
+    p.add_argument("--ipv6", action="store_true", default=None,
+                   help="enable IPv6 (a unique local /64 unless an IPv6 --subnet is given)")
+    p.add_argument("--internal", action="store_true",
+                   help="no masquerade, no route out: containers reach each other and the gateway only")
+    p.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
+                   help="a label (repeatable), shown by inspect, matched by ls --filter label=")
     p.add_argument("--subnet", action="append", default=[], help="subnet in CIDR (repeatable)")
     p.add_argument("--gateway", action="append", default=[], help="gateway address, no prefix")
     p.add_argument("--ip-range", action="append", default=[], help="allocate from this CIDR")
@@ -86,7 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = _leaf(net, "rm", _cmd_net_rm, "remove networks and everything they made", json_out=False)
     p.add_argument("-f", "--force", action="store_true", help="disconnect containers first")
     p.add_argument("names", nargs="+", metavar="NETWORK")
-    _leaf(net, "ls", _cmd_net_ls, "list networks")
+    p = _leaf(net, "ls", _cmd_net_ls, "list networks")
+    p.add_argument("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
+                   help="name=, driver=, label=KEY or label=KEY=VALUE (repeatable: all must match)")
     p = _leaf(net, "inspect", _cmd_net_inspect, "networks as JSON", json_out=False)
     p.add_argument("names", nargs="+", metavar="NETWORK")
     p = _leaf(net, "connect", _cmd_net_connect, "connect containers (namespaces: name, path "
@@ -153,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dev")
         p.add_argument("--metric", type=int)
         p.set_defaults(action=action)
+        route_options(p)
 
     ns = sub.add_parser("netns", help="network namespaces: ls, add, del").add_subparsers(
         dest="verb", metavar="VERB")
@@ -180,5 +191,6 @@ def build_parser() -> argparse.ArgumentParser:
     _leaf(nat, "flush", _cmd_nat_change, "delete the whole table", json_out=False).set_defaults(
         action="flush")
     add_monitor(sub, _leaf)
+    _add_routing_parsers(sub, _leaf)
     _add_cni_parser(sub)
     return parser

@@ -19,7 +19,7 @@ from ..api.handle import Handle
 from ..rtnl.kinds.ipvlan import Ipvlan
 from ..rtnl.kinds.macvlan import Macvlan
 from ..rtnl.kinds.veth import Veth
-from ..rtnl.link import Link
+from ..rtnl.link import BridgePort, Link
 from ..rtnl.routes import Route
 from ..errors import BatchError
 from ..nft import Publish
@@ -27,7 +27,7 @@ from ..transport import NetNS, run_in
 from ..transport.signals import deferred
 from . import host, names
 from .context import Ctx, ignore_missing
-from .errors import CapacityError, Exists
+from .errors import CapacityError, Exists, OptionError
 from .ipam import IPAM
 from .model import parse_publish, publish_text
 from .options import IPAddress, NetworkConfig
@@ -83,7 +83,7 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
     for w, ep, got in zip(wants, eps, taken.addresses):
         ep["addresses"] = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
         ep["mac"] = names.docker_mac(got) if cfg.driver != "ipvlan" else None
-        ep["publish"] = [publish_text(parse_publish(p, str(got[0]))) for p in w.publish] if got else []
+        ep["publish"] = [publish_text(parse_publish(p)) for p in w.publish] if got else []
     ctx.save()
     _create_links(ctx, wants, eps, undo)
     for i, (w, ep) in enumerate(zip(wants, eps)):
@@ -92,7 +92,7 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
                 undo.push(f"lo down in {w.container}", partial(_lo_down, w.ns))
         if progress is not None:
             progress(i + 1, len(wants))
-    pubs = _publications(eps)
+    pubs = _publications(cfg, eps)
     if pubs:
         host.note_nat(ctx, undo)
         with deferred():
@@ -124,7 +124,8 @@ def _link_spec(ctx: Ctx, w: Want, ep: dict[str, Any]) -> Link:
     tmp = names.temp_ifname(w.ep_id)
     if cfg.driver == "bridge":
         return Veth(ep["host_ifname"], peer=tmp, peer_netns=w.ns, master=ctx.made["bridge"],
-                    up=True, group=ctx.group, mtu=cfg.mtu, peer_mtu=cfg.mtu, peer_mac=ep["mac"])
+                    up=True, group=ctx.group, mtu=cfg.mtu, peer_mtu=cfg.mtu, peer_mac=ep["mac"],
+                    port=None if cfg.icc else BridgePort(isolated=True))   # enable_icc=false
     assert cfg.parent is not None
     if cfg.driver == "macvlan":
         return Macvlan(tmp, parent=cfg.parent, mode=cfg.mode, netns=w.ns, mac=ep["mac"],
@@ -214,7 +215,7 @@ def _inside_batch(h: Handle, ifname: str, ifaces: list[Any], cfg: NetworkConfig,
         for i in ifaces:
             b.addresses.add(ifname, str(i), flags=("nodad",) if i.version == 6 else ())
         for i in ifaces:
-            if i.version in routed:
+            if i.version in routed or cfg.internal:        # --internal: no route out
                 continue
             pool = next(p for p in cfg.pools if i.ip in p.subnet)
             if cfg.driver == "ipvlan" and cfg.mode in ("l3", "l3s"):
@@ -304,14 +305,43 @@ def _unpublish(ctx: Ctx, pubs: Sequence[Publish]) -> None:
         ctx.nat.unpublish(p.host_port, p.proto, p.host_addr)
 
 
-def _publications(eps: Sequence[dict[str, Any]]) -> list[Publish]:
-    return [parse_publish(p, ep["addresses"][0].split("/")[0]) for ep in eps
-            for p in ep.get("publish", ()) if ep["addresses"]]
+def _publications(cfg: NetworkConfig, eps: Sequence[dict[str, Any]]) -> list[Publish]:
+    """The endpoints' ports as map elements, as Docker publishes them: each port to the
+    container's address of each IP version (IPv4 and IPv6), or only of the version of a
+    host address given; without one, IPv4 ports go to ``host_binding_ipv4`` if the network
+    has one (and then IPv6 is not published, as Docker binds that address only)."""
+    out = []
+    for ep in eps:
+        addrs = [ipaddress.ip_interface(a).ip for a in ep["addresses"]]
+        for text in ep.get("publish", ()):
+            spec, host, version = _host_side(cfg, text)
+            out += [Publish(spec.host_port, str(a), spec.to_port, spec.proto, host)
+                    for a in addrs if version in (None, a.version)]
+    return out
+
+
+def _host_side(cfg: NetworkConfig, text: str) -> tuple[Publish, str | None, int | None]:
+    """A port's spec, its host address (given, or the network's ``host_binding_ipv4``) and
+    that address's IP version (None: any host address, every version)."""
+    spec = parse_publish(text)
+    host = spec.host_addr or cfg.host_binding_ipv4
+    return spec, host, ipaddress.ip_address(host).version if host else None
+
+
+def check_publish(cfg: NetworkConfig, container: str, texts: Sequence[str]) -> None:
+    """Refuse (before anything changes) a port whose host address is of an IP version the
+    network gives its containers no address of."""
+    versions = {p.version for p in cfg.pools}
+    for text in texts:
+        version = _host_side(cfg, text)[2]
+        if version is not None and version not in versions:
+            raise OptionError("--publish", f"{text}: container {container} would have no IPv{version} "
+                                           f"address on network {cfg.name}")
 
 
 def clean_stale(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
     """What interrupted connects left (ports, links); their addresses stay theirs."""
-    _unpublish(ctx, _publications(eps))
+    _unpublish(ctx, _publications(ctx.config, eps))
     remove_links(ctx, eps)
 
 
@@ -322,7 +352,7 @@ def detach_many(ctx: Ctx, ipam: IPAM, eps: Sequence[dict[str, Any]]) -> None:
     for ep in eps:
         ep["state"] = "disconnecting"
     ctx.save()
-    _unpublish(ctx, _publications(eps))
+    _unpublish(ctx, _publications(ctx.config, eps))
     remove_links(ctx, eps)
     ipam.release_many([ep["id"] for ep in eps])
     for ep in eps:

@@ -74,14 +74,26 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
                 pass
             undo.push(f"delete address {addr}", ignore_missing(partial(h.addresses.delete, name, addr)))
     _forwarding(ctx, undo, {p.version for p in cfg.pools})
-    if cfg.masquerade:
-        subnets = [str(p.subnet) for p in cfg.pools if p.version == 4]
+    if cfg.internal:
+        _internal(ctx, undo, name)
+    elif cfg.masquerade:
+        subnets = [str(p.subnet) for p in cfg.pools]
         note_nat(ctx, undo)
         ctx.note("masquerade", subnets)
         for s in subnets:
             with deferred():
                 ctx.nat.masquerade(s, name)        # an ensure: a rule left by an interrupted run stays one
                 undo.push(f"unmasquerade {s}", partial(ctx.nat.unmasquerade, s, name))
+
+
+def _internal(ctx: Ctx, undo: Undo, bridge: str) -> None:
+    """``--internal``: nothing forwarded into or out of the bridge (a FORWARD drop pair in
+    the library's table); containers get no default route (attach)."""
+    note_nat(ctx, undo)
+    ctx.note("isolated", bridge)
+    with deferred():          # pushed first: a failure inside may have made the rules
+        undo.push(f"unisolate {bridge}", partial(ctx.nat.unisolate, bridge))
+        ctx.nat.isolate(bridge)
 
 
 def _forwarding(ctx: Ctx, undo: Undo, versions: set[int]) -> None:
@@ -132,6 +144,8 @@ def teardown(ctx: Ctx, others: list[dict[str, Any]]) -> None:
     bridge = str(made.get("bridge") or "")
     for s in made.get("masquerade", []):
         ctx.nat.unmasquerade(s, bridge)
+    if made.get("isolated"):
+        ctx.nat.unisolate(str(made["isolated"]))
     if bridge and not made.get("bridge_owned"):
         for addr in made.get("addresses", []):
             ignore_missing(partial(h.addresses.delete, bridge, addr))()

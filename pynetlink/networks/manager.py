@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import datetime
+import hashlib
 import ipaddress
 import logging
 import os
@@ -128,10 +130,12 @@ class Networks:
                subnet: str | Sequence[str] | None = None, gateway: str | Sequence[str] | None = None,
                ip_range: str | Sequence[str] | None = None,
                aux_addresses: Mapping[str, str] | Sequence[str] | None = None,
-               exist_ok: bool = False) -> Network:
+               exist_ok: bool = False, ipv6: bool | None = None, internal: bool = False,
+               labels: Mapping[str, str] | Sequence[str] | None = None) -> Network:
         """Create a network from Docker's options (see ``network_config``)."""
         cfg = network_config(name, driver=driver, options=options, subnet=subnet, gateway=gateway,
-                             ip_range=ip_range, aux_addresses=aux_addresses)
+                             ip_range=ip_range, aux_addresses=aux_addresses, ipv6=ipv6,
+                             internal=internal, labels=labels)
         return self.create_from(cfg, exist_ok=exist_ok)
 
     def create_from(self, cfg: NetworkConfig, *, exist_ok: bool = False) -> Network:
@@ -150,11 +154,14 @@ class Networks:
                     host.teardown(ctx, others)
             if not cfg.pools:
                 cfg = cfg.with_pools(self._default_pool(others))
+            if cfg.ipv6 and not any(p.version == 6 for p in cfg.pools):
+                cfg = cfg.with_pools(cfg.pools + _default_v6_pool(cfg.name, others))
             self._check_conflicts(cfg, others)
             probe.require_kinds(self.host, cfg)          # a missing link kind fails here, not at connect
             rec = {"config": cfg.to_dict(), "id": names.network_id(cfg.name), "state": "creating",
                    "host": self._host_label(), "host_ns": self._identity(),
-                   "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {}}
+                   "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {},
+                   "created": datetime.datetime.now(datetime.timezone.utc).isoformat()}
             with opened(self.host, self.store, rec) as ctx, Undo() as undo:
                 with deferred():
                     self.store.save(rec)
@@ -311,10 +318,11 @@ class Networks:
             seen.add(ep_id)
             ips = [item.ip] if isinstance(item.ip, str) else list(item.ip or ())
             explicit = container_addresses(cfg.pools, ips)
-            pubs = [publish_text(parse_publish(p, "0.0.0.0")) for p in item.publish]
+            pubs = [publish_text(parse_publish(p)) for p in item.publish]
             if item.publish and cfg.driver != "bridge":
                 raise OptionError("--publish", f"publishing ports needs a bridge network, "
                                                f"{cfg.name} is {cfg.driver}")
+            attach.check_publish(cfg, _label(item.container, ns), item.publish)
             if item.ifname is not None:
                 from .options import ifname as check_ifname
                 check_ifname(item.ifname, "ifname")
@@ -440,4 +448,22 @@ def _already(network: str, item: Attach, old: dict[str, Any], explicit: Mapping[
 
 
 def _same(a: NetworkConfig, b: NetworkConfig) -> bool:
-    return a.to_dict() == b.to_dict() or (not b.pools and a.with_pools(()) == b)
+    """Whether ``a`` (made) is what ``b`` asks for; pools ``b`` left to create (none, or no
+    IPv6 one with ``ipv6``) may be anything."""
+    if a.to_dict() == b.to_dict() or (not b.pools and a.with_pools(()) == b):
+        return True
+    asked = {p.version for p in b.pools}
+    return set(b.pools) <= set(a.pools) and all(p.version not in asked for p in a.pools
+                                                 if p not in b.pools) and a.with_pools(()) == b.with_pools(())
+
+
+def _default_v6_pool(name: str, others: builtins.list[dict[str, Any]]) -> tuple[Pool, ...]:
+    """A unique local /64 (fd00::/8, RFC 4193) for ``--ipv6`` without an IPv6 subnet: its
+    global ID is drawn from the network's name, so a re-run picks the same one."""
+    used = [p.subnet for r in others for p in NetworkConfig.from_dict(r["config"]).pools if p.version == 6]
+    for n in range(64):
+        digest = hashlib.sha256(f"ula:{name}:{n}".encode()).digest()
+        net = ipaddress.IPv6Network((b"\xfd" + digest[:5] + bytes(10), 64))
+        if not any(net.overlaps(u) for u in used):
+            return make_pools(str(net))
+    raise OptionError("--ipv6", "no free IPv6 pool found; give an IPv6 --subnet")
