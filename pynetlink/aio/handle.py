@@ -11,8 +11,8 @@ import os
 from typing import Any, Sequence
 
 from ..api.handle import BatchBase
-from ..api.routing import Nexthops, Rules
-from ..api.verbs import Addresses, Async, Fdb, Links, Neighbours, Routes
+from ..api.namespaces import VerbNamespaces
+from ..api.verbs import Async
 from ..codec.specs.rtnl import RTNL
 from ..errors import InvalidArgument
 from ..rtnl.request import Outcome, Request, run_flow
@@ -23,7 +23,7 @@ from .base import AsyncEndpoint
 NETLINK_ROUTE = 0
 
 
-class AsyncHandle(AsyncEndpoint):
+class AsyncHandle(AsyncEndpoint, VerbNamespaces[Async]):
     """rtnetlink in one namespace, on the running event loop.
 
     ``async with AsyncHandle("ctr1") as h:`` or ``h = await AsyncHandle("ctr1")`` (then
@@ -41,13 +41,7 @@ class AsyncHandle(AsyncEndpoint):
         super().__init__(netns, timeout=timeout, inflight=inflight)
         self._queued: list[tuple[Request, asyncio.Future[Any]]] = []
         self._senders: set[asyncio.Task[None]] = set()
-        self.links: Links[Async] = Links(self._run, True)
-        self.addresses: Addresses[Async] = Addresses(self._run, True)
-        self.routes: Routes[Async] = Routes(self._run, True)
-        self.neighbours: Neighbours[Async] = Neighbours(self._run, True)
-        self.fdb: Fdb[Async] = Fdb(self._run, True)
-        self.rules: Rules[Async] = Rules(self._run, True)
-        self.nexthops: Nexthops[Async] = Nexthops(self._run, True)
+        self._open_verbs(self._run, True)
 
     async def _run(self, request: Request) -> Any:
         return await self._enqueue(request)

@@ -13,13 +13,13 @@ from ..transport.flow import Flow, drive
 from ..transport.lifecycle import Closing
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
-from .routing import Nexthops, Rules
-from .verbs import Addresses, Fdb, Later, Links, Neighbours, Now, Routes
+from .namespaces import VerbNamespaces
+from .verbs import Later, Now
 
 NETLINK_ROUTE = 0
 
 
-class Handle(Closing):
+class Handle(Closing, VerbNamespaces[Now]):
     """rtnetlink in one namespace: ``Handle()`` (ours) or ``Handle("ctr1")`` (a NetNS, name,
     path or pid). The socket is opened inside the namespace; the Handle then works from any
     thread (requests are serialised on the socket).
@@ -33,13 +33,7 @@ class Handle(Closing):
                  timeout: float = 30.0) -> None:
         self.netns = None if netns is None else _NetNS.open(netns)
         self._sock = NetlinkSocket(NETLINK_ROUTE, RTNL, self.netns, timeout=timeout)
-        self.links: Links[Now] = Links(self._run, True)
-        self.addresses: Addresses[Now] = Addresses(self._run, True)
-        self.routes: Routes[Now] = Routes(self._run, True)
-        self.neighbours: Neighbours[Now] = Neighbours(self._run, True)
-        self.fdb: Fdb[Now] = Fdb(self._run, True)
-        self.rules: Rules[Now] = Rules(self._run, True)
-        self.nexthops: Nexthops[Now] = Nexthops(self._run, True)
+        self._open_verbs(self._run, True)
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
@@ -59,7 +53,7 @@ class Handle(Closing):
         return f"Handle({self.netns!r})"
 
 
-class BatchBase:
+class BatchBase(VerbNamespaces[Later]):
     """What the blocking Batch and the asyncio one (pynetlink.aio) share: the verbs that
     queue, and the run as a flow (transport.flow) of the socket ``sock``."""
 
@@ -69,13 +63,7 @@ class BatchBase:
         self.chunk = v.integer(chunk, "chunk", 1, 0xFFFF)
         self.requests: list[Request] = []
         self.results: list[Outcome[Any]] = []
-        self.links: Links[Later] = Links(self._queue, False)
-        self.addresses: Addresses[Later] = Addresses(self._queue, False)
-        self.routes: Routes[Later] = Routes(self._queue, False)
-        self.neighbours: Neighbours[Later] = Neighbours(self._queue, False)
-        self.fdb: Fdb[Later] = Fdb(self._queue, False)
-        self.rules: Rules[Later] = Rules(self._queue, False)
-        self.nexthops: Nexthops[Later] = Nexthops(self._queue, False)
+        self._open_verbs(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:
