@@ -16,16 +16,28 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._version import __version__
-    from .api import (Address, AddressView, Batch, Bridge, BridgePort, BridgePortView, BridgeView, Dummy,
-                      DummyView, GenericLink, GenericLinkView, Handle, Ipvlan, IpvlanView, Ipvtap, Link,
-                      LinkView, Macvlan, MacvlanView, Macvtap, NeighbourView, NetNS, Nexthop, NexthopView,
-                      Outcome, Route, RouteView, Veth, VethView, Vlan, VlanView, Vxlan, VxlanView)
-    from .api import (Metrics as Metrics, NexthopObject as NexthopObject,
-                      NexthopObjectView as NexthopObjectView, Rule as Rule, RuleView as RuleView)
-    from .networks import Networks
+    from .api.handle import Batch, Handle
+    from .api.netns import NetNS
     from .errors import (BatchError, BusyError, DecodeError, DumpInterrupted, ExistsError,
                          InvalidArgument, InvalidRequestError, NetlinkError, NetlinkPermissionError,
                          NetlinkTimeoutError, NotFoundError, NotSupportedError)
+    from .networks.manager import Networks
+    from .rtnl.addresses import Address, AddressView
+    from .rtnl.kinds.bridge import Bridge, BridgeView
+    from .rtnl.kinds.dummy import Dummy, DummyView
+    from .rtnl.kinds.generic import GenericLink, GenericLinkView
+    from .rtnl.kinds.ipvlan import Ipvlan, IpvlanView, Ipvtap
+    from .rtnl.kinds.macvlan import Macvlan, MacvlanView, Macvtap
+    from .rtnl.kinds.veth import Veth, VethView
+    from .rtnl.kinds.vlan import Vlan, VlanView
+    from .rtnl.kinds.vxlan import Vxlan, VxlanView
+    from .rtnl.link import BridgePort, BridgePortView, Link, LinkView
+    from .rtnl.metrics import Metrics
+    from .rtnl.neigh import NeighbourView
+    from .rtnl.nexthops import NexthopObject, NexthopObjectView
+    from .rtnl.request import Outcome
+    from .rtnl.routes import Nexthop, NexthopView, Route, RouteView
+    from .rtnl.rules import Rule, RuleView
 
 __all__ = ["__version__", "Networks", "Address", "AddressView", "Batch", "BatchError", "Bridge", "BridgePort", "BridgePortView",
            "BridgeView", "BusyError", "DecodeError", "DumpInterrupted", "Dummy", "DummyView",
@@ -37,21 +49,36 @@ __all__ = ["__version__", "Networks", "Address", "AddressView", "Batch", "BatchE
            "VethView", "Vlan", "VlanView", "Vxlan", "VxlanView"]
 
 # PEP 562: nothing above is imported until first used, so ``import pynetlink.cni.skel`` (a CNI
-# plugin's VERSION call) costs no more than the skel itself.
-_FROM = {"__version__": "_version",
-         **dict.fromkeys(["Address", "AddressView", "Batch", "Bridge", "BridgePort", "BridgePortView",
-                          "BridgeView", "Dummy", "DummyView", "GenericLink", "GenericLinkView", "Handle",
-                          "Ipvlan", "IpvlanView", "Ipvtap", "Link", "LinkView", "Macvlan", "MacvlanView",
-                          "Macvtap", "NeighbourView", "NetNS", "Nexthop", "NexthopView", "Outcome", "Route",
-                          "RouteView", "Veth", "VethView", "Vlan", "VlanView", "Vxlan", "VxlanView"], "api"),
-         "Networks": "networks",
-         **dict.fromkeys(["BatchError", "BusyError", "DecodeError", "DumpInterrupted", "ExistsError",
-                          "InvalidArgument", "InvalidRequestError", "NetlinkError", "NetlinkPermissionError",
-                          "NetlinkTimeoutError", "NotFoundError", "NotSupportedError"], "errors")}
+# plugin's VERSION call) costs no more than the skel itself. Each name maps straight to the
+# module that defines it (the same modules as the imports above), never to a re-export.
+_DEFINED_IN = {
+    "_version": ["__version__"],
+    "api.handle": ["Batch", "Handle"],
+    "api.netns": ["NetNS"],
+    "errors": ["BatchError", "BusyError", "DecodeError", "DumpInterrupted", "ExistsError",
+               "InvalidArgument", "InvalidRequestError", "NetlinkError", "NetlinkPermissionError",
+               "NetlinkTimeoutError", "NotFoundError", "NotSupportedError"],
+    "networks.manager": ["Networks"],
+    "rtnl.addresses": ["Address", "AddressView"],
+    "rtnl.kinds.bridge": ["Bridge", "BridgeView"],
+    "rtnl.kinds.dummy": ["Dummy", "DummyView"],
+    "rtnl.kinds.generic": ["GenericLink", "GenericLinkView"],
+    "rtnl.kinds.ipvlan": ["Ipvlan", "IpvlanView", "Ipvtap"],
+    "rtnl.kinds.macvlan": ["Macvlan", "MacvlanView", "Macvtap"],
+    "rtnl.kinds.veth": ["Veth", "VethView"],
+    "rtnl.kinds.vlan": ["Vlan", "VlanView"],
+    "rtnl.kinds.vxlan": ["Vxlan", "VxlanView"],
+    "rtnl.link": ["BridgePort", "BridgePortView", "Link", "LinkView"],
+    "rtnl.metrics": ["Metrics"],
+    "rtnl.neigh": ["NeighbourView"],
+    "rtnl.nexthops": ["NexthopObject", "NexthopObjectView"],
+    "rtnl.request": ["Outcome"],
+    "rtnl.routes": ["Nexthop", "NexthopView", "Route", "RouteView"],
+    "rtnl.rules": ["Rule", "RuleView"],
+}
+_FROM = {name: module for module, names in _DEFINED_IN.items() for name in names}
 # policy routing: rules, nexthop objects, route metrics (rtnl/rules.py, nexthops.py, metrics.py)
-_ROUTING = ["Metrics", "NexthopObject", "NexthopObjectView", "Rule", "RuleView"]
-__all__ += _ROUTING
-_FROM.update(dict.fromkeys(_ROUTING, "api"))
+__all__ += ["Metrics", "NexthopObject", "NexthopObjectView", "Rule", "RuleView"]
 
 
 def __getattr__(name: str) -> Any:

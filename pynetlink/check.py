@@ -8,12 +8,11 @@ from __future__ import annotations
 import errno
 import os
 import socket
-import struct
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
 from ._native import lib
-from .codec import Compiled, Program
+from .codec.message import Msg
 from .codec.specs.rtnl import LINK, LINKINFO, RTNL
 from .errors import NetlinkError
 from .transport import NetlinkSocket, NetNS
@@ -63,41 +62,30 @@ def capabilities() -> dict[str, bool]:
     return {"CAP_NET_ADMIN": bool(eff >> CAP_NET_ADMIN & 1), "CAP_SYS_ADMIN": bool(eff >> CAP_SYS_ADMIN & 1)}
 
 
-def _link(kind: str, data: Sequence[tuple[int, str, int]] = (), parent: bool = False) -> Program:
-    """A NEWLINK program for ``kind`` with fixed-format data attributes (attr, fmt, value)."""
-    p = Program(f"create {kind}", lib.RTM_NEWLINK, _CREATE).fixed("ifinfomsg", _IFINFO)
-    p.string(LINK["ifname"], "name")
-    if parent:
-        p.int(LINK["link"], "parent")
-    p.nest(LINK["linkinfo"], "linkinfo").string(LINKINFO["kind"], "kind")
+# a data attribute's format -> the Msg field that writes it
+_DATA_FIELDS = {"B": Msg.u8, "H": Msg.u16, "I": Msg.u32, ">H": Msg.be16}
+
+
+def _link(kind: str, name: str, data: Sequence[tuple[int, str, int]] = (),
+          parent: int | None = None) -> Msg:
+    """A NEWLINK of ``kind`` with fixed-format data attributes (attr, fmt, value)."""
+    m = Msg(f"create {kind}", lib.RTM_NEWLINK, _CREATE).fixed("ifinfomsg", _IFINFO, 0, 0, 0, 0, 0)
+    m.string(LINK["ifname"], "name", name)
+    if parent is not None:
+        m.u32(LINK["link"], "parent", parent)
+    m.nest(LINK["linkinfo"], "linkinfo").string(LINKINFO["kind"], "kind", kind)
     if data:
-        p.nest(LINKINFO["data"], "data")
-        for attr, fmt, _ in data:
-            if fmt.startswith(">"):
-                p.int(attr, f"data.{attr}", struct.calcsize(fmt), big_endian=True)
-            else:
-                p.int(attr, f"data.{attr}", struct.calcsize("=" + fmt))
-        p.end()
-    return p.end()
-
-
-def _veth_pair() -> Program:
-    return (Program("create veth", lib.RTM_NEWLINK, _CREATE).fixed("ifinfomsg", _IFINFO)
-            .string(LINK["ifname"], "name").nest(LINK["linkinfo"], "linkinfo")
-            .string(LINKINFO["kind"], "kind").nest(LINKINFO["data"], "data")
-            .nest(lib.VETH_INFO_PEER, "peer").fixed("peer", _IFINFO)
-            .string(LINK["ifname"], "peer_name").end().end().end())
+        m.nest(LINKINFO["data"], "data")
+        for attr, fmt, value in data:
+            _DATA_FIELDS[fmt](m, attr, f"data.{attr}", value)
+        m.end()
+    return m.end()
 
 
 def _run_link(sock: NetlinkSocket, name: str, kind: str, data: list[tuple[int, str, int]],
               parent: int | None) -> str:
-    prog = _link(kind, data, parent is not None).compile()
-    values: list[Any] = [0, 0, 0, 0, 0, name.encode()]
-    if parent is not None:
-        values.append(parent)
-    values.append(kind.encode())
-    values += [v for _, _, v in data]
-    err = sock.transact([(prog, values)], labels=(f"create {kind}", name)).results[0].error
+    err = sock.transact([_link(kind, name, data, parent).item()],
+                        labels=(f"create {kind}", name)).results[0].error
     return "" if err is None else _why(err)
 
 
@@ -112,8 +100,12 @@ def _why(err: NetlinkError) -> str:
 
 def _veth(sock: NetlinkSocket, name: str) -> str:
     """Create veth ``name`` (peer ``name``p); '' or why not."""
-    values = (0, 0, 0, 0, 0, name.encode(), b"veth", 0, 0, 0, 0, 0, (name + "p").encode())
-    err = sock.transact([(_veth_pair().compile(), values)], labels=("create veth", name)).results[0].error
+    m = (Msg("create veth", lib.RTM_NEWLINK, _CREATE).fixed("ifinfomsg", _IFINFO, 0, 0, 0, 0, 0)
+         .string(LINK["ifname"], "name", name).nest(LINK["linkinfo"], "linkinfo")
+         .string(LINKINFO["kind"], "kind", "veth").nest(LINKINFO["data"], "data")
+         .nest(lib.VETH_INFO_PEER, "peer").fixed("peer", _IFINFO, 0, 0, 0, 0, 0)
+         .string(LINK["ifname"], "peer_name", name + "p").end().end().end())
+    err = sock.transact([m.item()], labels=("create veth", name)).results[0].error
     return "" if err is None else _why(err)
 
 
@@ -121,27 +113,26 @@ def _nft_nat(ns: NetNS) -> str:
     """A nat table, a postrouting nat chain and a masquerade rule, in one transaction."""
     sub = lib.NFNL_SUBSYS_NFTABLES
     hdr = "BBH"                                           # nfgenmsg; res_id is big endian
-
-    def batch(msg_type: int) -> Compiled:
-        return Program("batch", msg_type, lib.NLM_F_REQUEST).fixed("nfgenmsg", hdr).compile()
-
-    table = (Program("add table", sub << 8 | lib.NFT_MSG_NEWTABLE, _CREATE)
-             .fixed("nfgenmsg", hdr).string(lib.NFTA_TABLE_NAME, "table", 32).compile())
-    chain = (Program("add chain", sub << 8 | lib.NFT_MSG_NEWCHAIN, _CREATE).fixed("nfgenmsg", hdr)
-             .string(lib.NFTA_CHAIN_TABLE, "table", 32).string(lib.NFTA_CHAIN_NAME, "chain", 32)
-             .nest(lib.NFTA_CHAIN_HOOK, "hook").int(lib.NFTA_HOOK_HOOKNUM, "hook.num", big_endian=True)
-             .int(lib.NFTA_HOOK_PRIORITY, "hook.priority", big_endian=True, signed=True).end()
-             .string(lib.NFTA_CHAIN_TYPE, "type", 8).compile())
-    rule = (Program("add rule", sub << 8 | lib.NFT_MSG_NEWRULE,
-                    lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | lib.NLM_F_APPEND)
-            .fixed("nfgenmsg", hdr).string(lib.NFTA_RULE_TABLE, "table", 32)
-            .string(lib.NFTA_RULE_CHAIN, "chain", 32).nest(lib.NFTA_RULE_EXPRESSIONS, "expressions")
-            .nest(lib.NFTA_LIST_ELEM, "expr").string(lib.NFTA_EXPR_NAME, "expr.name", 8).end().end()
-            .compile())
     ipv4, res = socket.AF_INET, socket.htons(sub)
-    items = [(batch(lib.NFNL_MSG_BATCH_BEGIN), (0, 0, res)), (table, (ipv4, 0, 0, b"probe")),
-             (chain, (ipv4, 0, 0, b"probe", b"post", lib.NF_INET_POST_ROUTING, 100, b"nat")),
-             (rule, (ipv4, 0, 0, b"probe", b"post", b"masq")), (batch(lib.NFNL_MSG_BATCH_END), (0, 0, res))]
+
+    def msg(name: str, msg_type: int, flags: int, family: int) -> Msg:
+        return Msg(name, msg_type, flags).fixed("nfgenmsg", hdr, family, 0, res if not family else 0)
+
+    table = msg("add table", sub << 8 | lib.NFT_MSG_NEWTABLE, _CREATE, ipv4).string(
+        lib.NFTA_TABLE_NAME, "table", "probe", 32)
+    chain = (msg("add chain", sub << 8 | lib.NFT_MSG_NEWCHAIN, _CREATE, ipv4)
+             .string(lib.NFTA_CHAIN_TABLE, "table", "probe", 32).string(lib.NFTA_CHAIN_NAME, "chain", "post", 32)
+             .nest(lib.NFTA_CHAIN_HOOK, "hook").be32(lib.NFTA_HOOK_HOOKNUM, "hook.num", lib.NF_INET_POST_ROUTING)
+             .sbe32(lib.NFTA_HOOK_PRIORITY, "hook.priority", 100).end()
+             .string(lib.NFTA_CHAIN_TYPE, "type", "nat", 8))
+    rule = (msg("add rule", sub << 8 | lib.NFT_MSG_NEWRULE,
+                lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | lib.NLM_F_APPEND, ipv4)
+            .string(lib.NFTA_RULE_TABLE, "table", "probe", 32).string(lib.NFTA_RULE_CHAIN, "chain", "post", 32)
+            .nest(lib.NFTA_RULE_EXPRESSIONS, "expressions")
+            .nest(lib.NFTA_LIST_ELEM, "expr").string(lib.NFTA_EXPR_NAME, "expr.name", "masq", 8).end().end())
+    msgs = [msg("batch", lib.NFNL_MSG_BATCH_BEGIN, lib.NLM_F_REQUEST, 0), table, chain, rule,
+            msg("batch", lib.NFNL_MSG_BATCH_END, lib.NLM_F_REQUEST, 0)]
+    items = [m.item() for m in msgs]
     with NetlinkSocket(NETLINK_NETFILTER, RTNL, ns) as s:
         reply = s.transact(items, labels=lambda i: (items[i][0].name, "probe"), atomic=True)
     errs = reply.errors

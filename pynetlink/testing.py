@@ -120,7 +120,7 @@ def root_snapshot(netns: "NetNS | str | None" = None) -> RootSnapshot:
     MTU, MAC, master), addresses, routes of every table, nftables tables, chains and rules.
     What the kernel changes by itself (counters, operstate, lifetimes) is left out.
     ``netns``: snapshot that namespace instead (the guard's own tests use it)."""
-    from .api import Handle
+    from .api.handle import Handle
     from .nft import Nftables
     with Handle(netns) as h:
         names = {link.index: link.name for link in h.links.dump()}

@@ -101,3 +101,44 @@ def test_package_import_is_lazy_and_complete() -> None:
                          cwd=PKG.parent).stdout.split("\n")
     assert out[0] == "['pynetlink']"
     assert out[1] == "True DockerNat"
+
+
+def _calls_into_c(path: Path) -> list[str]:
+    """``lib.pnl_*`` attribute reads of a module (calls into the compiled codec)."""
+    return [f"line {n.lineno}: lib.{n.attr}" for n in ast.walk(ast.parse(path.read_text()))
+            if isinstance(n, ast.Attribute) and n.attr.startswith("pnl_")
+            and isinstance(n.value, ast.Name) and n.value.id == "lib"]
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PKG)))
+def test_only_native_calls_the_c_library(path: Path) -> None:
+    """One gateway to C: every ``lib.pnl_*`` call is in pynetlink/_native.py."""
+    calls = _calls_into_c(path)
+    if path.name == "_native.py":
+        assert calls, "the gateway itself must be where C is called"
+    else:
+        assert not calls, f"{path.relative_to(PKG)} calls C directly: {calls}"
+
+
+def test_native_keeps_no_module_level_state() -> None:
+    """_native holds no module-level container (buffers and learned sizes live per object)."""
+    tree = ast.parse((PKG / "_native.py").read_text())
+    for node in tree.body:
+        names = [t.id for t in getattr(node, "targets", [getattr(node, "target", None)])
+                 if isinstance(t, ast.Name)]
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None \
+                and names != ["__all__"]:
+            assert not isinstance(node.value, (ast.Dict, ast.List, ast.Set, ast.Call)), \
+                f"module-level mutable value at line {node.lineno}"
+
+
+BUILDS_WITH_MSG = [p for p in MODULES if layer_of(p) in ("rtnl", "nft", "api", "networks", "check", "cni")]
+
+
+@pytest.mark.parametrize("path", BUILDS_WITH_MSG, ids=lambda p: str(p.relative_to(PKG)))
+def test_requests_are_built_with_the_one_builder(path: Path) -> None:
+    """rtnetlink, nf_tables and the capability check build requests with codec.message.Msg
+    (which compiles Programs, cached per shape), never a Program of their own."""
+    made = [n.lineno for n in ast.walk(ast.parse(path.read_text()))
+            if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "Program"]
+    assert not made, f"{path.relative_to(PKG)} builds a Program directly at lines {made}"

@@ -7,10 +7,11 @@ from typing import Any, Generator, Self
 
 from ..codec.schema import Family
 from ..transport.aio import AsyncNetlinkSocket
+from ..transport.lifecycle import AsyncClosing
 from ..transport.netns import NetNS
 
 
-class AsyncEndpoint:
+class AsyncEndpoint(AsyncClosing):
     """``async with Cls(netns) as x:`` or ``x = await Cls(netns)`` (then ``x.close()``)."""
 
     protocol: int
@@ -45,9 +46,6 @@ class AsyncEndpoint:
 
     async def __aenter__(self) -> Self:
         return await self.open()
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.netns!r})"

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-from typing import Any, Awaitable, Sequence
+from typing import Any, Sequence
 
-from ..api.bridge_vlan import BridgeVlans
 from ..api.handle import BatchBase
-from ..api.routing import Nexthops, Rules
-from ..api.verbs import Addresses, Fdb, Links, Neighbours, Routes
+from ..api.namespaces import VerbNamespaces
+from ..api.verbs import Async
 from ..codec.specs.rtnl import RTNL
 from ..errors import InvalidArgument
 from ..rtnl.request import Outcome, Request, run_flow
@@ -24,7 +23,7 @@ from .base import AsyncEndpoint
 NETLINK_ROUTE = 0
 
 
-class AsyncHandle(AsyncEndpoint):
+class AsyncHandle(AsyncEndpoint, VerbNamespaces[Async]):
     """rtnetlink in one namespace, on the running event loop.
 
     ``async with AsyncHandle("ctr1") as h:`` or ``h = await AsyncHandle("ctr1")`` (then
@@ -42,14 +41,7 @@ class AsyncHandle(AsyncEndpoint):
         super().__init__(netns, timeout=timeout, inflight=inflight)
         self._queued: list[tuple[Request, asyncio.Future[Any]]] = []
         self._senders: set[asyncio.Task[None]] = set()
-        self.links: Links[Awaitable[Any]] = Links(self._run, True)
-        self.addresses: Addresses[Awaitable[Any]] = Addresses(self._run, True)
-        self.routes: Routes[Awaitable[Any]] = Routes(self._run, True)
-        self.neighbours: Neighbours[Awaitable[Any]] = Neighbours(self._run, True)
-        self.fdb: Fdb[Awaitable[Any]] = Fdb(self._run, True)
-        self.rules: Rules[Awaitable[Any]] = Rules(self._run, True)
-        self.nexthops: Nexthops[Awaitable[Any]] = Nexthops(self._run, True)
-        self.bridge_vlans: BridgeVlans[Awaitable[Any]] = BridgeVlans(self._run, True)
+        self._open_verbs(self._run, True)
 
     async def _run(self, request: Request) -> Any:
         return await self._enqueue(request)

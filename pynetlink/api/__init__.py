@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..rtnl import BridgePort, BridgePortView, Link, LinkView, Outcome
+from ..rtnl.link import BridgePort, BridgePortView, Link, LinkView
+from ..rtnl.request import Outcome
 from ..rtnl.addresses import Address, AddressView
 from ..rtnl.neigh import NeighbourView
 from ..rtnl.metrics import Metrics
@@ -27,6 +28,7 @@ __all__ += ["Metrics", "NexthopObject", "NexthopObjectView", "Rule", "RuleView"]
 
 
 def __getattr__(name: str) -> Any:
-    """PEP 562: the link kinds (``Bridge``, ``Veth``, ...) load on first use (rtnl/kinds)."""
-    from .. import rtnl
-    return getattr(rtnl, name)
+    """PEP 562: the link kinds (``Bridge``, ``Veth``, ...) load on first use, from the
+    module of rtnl/kinds that defines each."""
+    from ..rtnl import kinds
+    return getattr(kinds, name)

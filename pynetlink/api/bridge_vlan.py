@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 from ..rtnl import bridge_vlan as rtbv
+from ..rtnl.bridge_vlan import BridgeVlanView
+from ..rtnl.request import Request
 from ..rtnl.validate import LinkRef
-from .verbs import R, _Verbs
+from .verbs import M, Verb, _Moded
 
 
-class BridgeVlans(_Verbs[R]):
+class BridgeVlans(_Moded[M]):
     """VLANs of bridge ports: add, delete, dump (``bridge vlan add|del|show``).
 
     ``master=True`` (default) sets the bridge's entry for a port; ``master=False`` ("self")
@@ -15,18 +17,22 @@ class BridgeVlans(_Verbs[R]):
 
     __slots__ = ()
 
+    @Verb
     def add(self, link: LinkRef, vid: int, *, end: int | None = None, pvid: bool = False,
-            untagged: bool = False, master: bool = True) -> R:
+            untagged: bool = False, master: bool = True) -> Request[None]:
         """VLAN ``vid`` (to ``end``: a range) on ``link``; ``pvid``: untagged frames coming in
         join it; ``untagged``: it leaves the port untagged."""
-        return self._submit(rtbv.add(link, vid, end=end, pvid=pvid, untagged=untagged, master=master))
+        return rtbv.add(link, vid, end=end, pvid=pvid, untagged=untagged, master=master)
 
-    def delete(self, link: LinkRef, vid: int, *, end: int | None = None, master: bool = True) -> R:
-        return self._submit(rtbv.delete(link, vid, end=end, master=master))
+    @Verb
+    def delete(self, link: LinkRef, vid: int, *, end: int | None = None,
+               master: bool = True) -> Request[None]:
+        return rtbv.delete(link, vid, end=end, master=master)
 
-    def dump(self, link: LinkRef | None = None) -> R:
+    @Verb
+    def dump(self, link: LinkRef | None = None) -> Request[list[BridgeVlanView]]:
         """``BridgeVlanView`` per port (and bridge) with VLANs, or of one link."""
-        return self._submit(rtbv.dump(link=link))
+        return rtbv.dump(link=link)
 
 
 __all__ = ["BridgeVlans"]

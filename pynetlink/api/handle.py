@@ -10,11 +10,11 @@ from ..errors import BatchError, NetlinkError
 from ..rtnl import validate as v
 from ..rtnl.request import Endpoint, Outcome, Request, run, run_flow, run_one
 from ..transport.flow import Flow, drive
+from ..transport.lifecycle import Closing
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
-from .routing import Nexthops, Rules
-from .bridge_vlan import BridgeVlans
-from .verbs import Addresses, Fdb, Links, Neighbours, Routes
+from .namespaces import VerbNamespaces
+from .verbs import Later, Now
 
 if TYPE_CHECKING:
     from .sysctl import Sysctl
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 NETLINK_ROUTE = 0
 
 
-class Handle:
+class Handle(Closing, VerbNamespaces[Now]):
     """rtnetlink in one namespace: ``Handle()`` (ours) or ``Handle("ctr1")`` (a NetNS, name,
     path or pid). The socket is opened inside the namespace; the Handle then works from any
     thread (requests are serialised on the socket).
@@ -37,14 +37,7 @@ class Handle:
                  timeout: float = 30.0) -> None:
         self.netns = None if netns is None else _NetNS.open(netns)
         self._sock = NetlinkSocket(NETLINK_ROUTE, RTNL, self.netns, timeout=timeout)
-        self.links: Links[Any] = Links(self._run, True)
-        self.addresses: Addresses[Any] = Addresses(self._run, True)
-        self.routes: Routes[Any] = Routes(self._run, True)
-        self.neighbours: Neighbours[Any] = Neighbours(self._run, True)
-        self.fdb: Fdb[Any] = Fdb(self._run, True)
-        self.rules: Rules[Any] = Rules(self._run, True)
-        self.nexthops: Nexthops[Any] = Nexthops(self._run, True)
-        self.bridge_vlans: BridgeVlans[Any] = BridgeVlans(self._run, True)
+        self._open_verbs(self._run, True)
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
@@ -80,17 +73,11 @@ class Handle:
     def close(self) -> None:
         self._sock.close()
 
-    def __enter__(self) -> "Handle":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"Handle({self.netns!r})"
 
 
-class BatchBase:
+class BatchBase(VerbNamespaces[Later]):
     """What the blocking Batch and the asyncio one (pynetlink.aio) share: the verbs that
     queue, and the run as a flow (transport.flow) of the socket ``sock``."""
 
@@ -100,14 +87,7 @@ class BatchBase:
         self.chunk = v.integer(chunk, "chunk", 1, 0xFFFF)
         self.requests: list[Request] = []
         self.results: list[Outcome[Any]] = []
-        self.links: Links[Outcome[Any]] = Links(self._queue, False)
-        self.addresses: Addresses[Outcome[Any]] = Addresses(self._queue, False)
-        self.routes: Routes[Outcome[Any]] = Routes(self._queue, False)
-        self.neighbours: Neighbours[Outcome[Any]] = Neighbours(self._queue, False)
-        self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
-        self.rules: Rules[Outcome[Any]] = Rules(self._queue, False)
-        self.nexthops: Nexthops[Outcome[Any]] = Nexthops(self._queue, False)
-        self.bridge_vlans: BridgeVlans[Outcome[Any]] = BridgeVlans(self._queue, False)
+        self._open_verbs(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:

@@ -1,8 +1,6 @@
 """NetNS with ``.handle()``: ``NetNS.create("c1").handle()``."""
 from __future__ import annotations
 
-from typing import Any
-
 from ..transport.netns import NetNS as _NetNS
 from .handle import Handle
 
@@ -12,6 +10,6 @@ class NetNS(_NetNS):
 
     __slots__ = ()
 
-    def handle(self, **options: Any) -> Handle:
-        """A Handle whose socket lives in this namespace."""
-        return Handle(self, **options)
+    def handle(self, *, timeout: float = 30.0) -> Handle:
+        """A Handle whose socket lives in this namespace (``timeout``: as Handle's)."""
+        return Handle(self, timeout=timeout)

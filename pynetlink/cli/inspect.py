@@ -5,32 +5,18 @@ import argparse
 from typing import Any
 
 from ..errors import InvalidArgument
+from . import ipjson
 from .output import EXIT_OK, _json, _table
 
 
 # -- link, addr, route ---------------------------------------------------------------------------
 def _handle(args: argparse.Namespace) -> Any:
-    from ..api import Handle
+    from ..api.handle import Handle
     return Handle(args.netns)
 
 
 def _names(h: Any) -> dict[int, str]:
     return {v.index: v.name for v in h.links.dump()}
-
-
-def _ip_link(v: Any, names: dict[int, str]) -> dict[str, Any]:
-    """A link shaped like ``ip -j link`` output."""
-    out: dict[str, Any] = {"ifindex": v.index, "ifname": v.name,
-                           "flags": sorted(f.upper() for f in v.flags), "mtu": v.mtu,
-                           "operstate": v.operstate.upper(), "group": v.group, "txqlen": v.txqlen,
-                           "address": v.mac}
-    if v.master:
-        out["master"] = names.get(v.master, v.master)
-    if v.kind:
-        out["linkinfo"] = {"info_kind": v.kind}
-    if v.alias:
-        out["ifalias"] = v.alias
-    return out
 
 
 _STATS_COLS = ("bytes", "packets", "errors", "dropped")
@@ -51,7 +37,7 @@ def _cmd_link_show(args: argparse.Namespace) -> int:
     with _handle(args) as h:
         views = [h.links.get(args.name)] if args.name else h.links.dump()
         names = _names(h)
-        data = [_ip_link(v, names) for v in views]
+        data = [ipjson.link(v, names) for v in views]
         if getattr(args, "stats", False):
             for d, v in zip(data, views):
                 d["stats64"] = _stats(v.stats)
@@ -75,21 +61,15 @@ def _cmd_link_del(args: argparse.Namespace) -> int:
 
 def _cmd_addr_show(args: argparse.Namespace) -> int:
     with _handle(args) as h:
-        names = _names(h)
+        links = [h.links.get(args.dev)] if args.dev else h.links.dump()
+        names = {v.index: v.name for v in (links if not args.dev else h.links.dump())}
         addrs = h.addresses.dump(args.dev) if args.dev else h.addresses.dump()
+        if args.json:
+            _json(ipjson.addresses(links, addrs, names, every_link=True))
+            return EXIT_OK
         rows = [a.to_dict() for a in addrs]
-    if args.json:
-        by_link: dict[int, dict[str, Any]] = {}
-        for a in rows:
-            entry = by_link.setdefault(a["link"], {"ifindex": a["link"],
-                                                   "ifname": names.get(a["link"]), "addr_info": []})
-            entry["addr_info"].append({"family": "inet6" if a["family"] == 6 else "inet",
-                                       "local": a["address"], "prefixlen": a["prefixlen"],
-                                       "scope": a["scope"], **({"label": a["label"]} if a["label"] else {})})
-        _json(list(by_link.values()))
-    else:
-        _table([(names.get(a["link"], a["link"]), f"{a['address']}/{a['prefixlen']}", a["scope"],
-                 ",".join(a["flags"])) for a in rows], ("DEV", "ADDRESS", "SCOPE", "FLAGS"))
+    _table([(names.get(a["link"], a["link"]), f"{a['address']}/{a['prefixlen']}", a["scope"],
+             ",".join(a["flags"])) for a in rows], ("DEV", "ADDRESS", "SCOPE", "FLAGS"))
     return EXIT_OK
 
 
@@ -108,25 +88,7 @@ def _cmd_route_show(args: argparse.Namespace) -> int:
             found = h.routes.dump(table=table, family=args.family)
         except InvalidArgument as exc:            # the option, not the API's field, is named
             raise InvalidArgument(f"--table {args.table!r}: {str(exc).removeprefix('Route.table: ')}") from None
-        routes = [r.to_dict() for r in found]
-    data = []
-    for r in routes:
-        d: dict[str, Any] = {"dst": r["dst"]}
-        if r.get("via"):
-            d["gateway"] = r["via"]
-        if r.get("dev"):
-            d["dev"] = names.get(r["dev"], r["dev"])
-        for k in ("protocol", "scope", "metric", "table", "type"):
-            if r.get(k) not in (None, "unicast", 254, "main"):
-                d[k] = r[k]
-        if r.get("src"):
-            d["prefsrc"] = r["src"]
-        if r.get("nhid"):
-            d["nhid"] = r["nhid"]
-        if r.get("metrics"):
-            from ..rtnl.metrics import metrics_json
-            d["metrics"] = [metrics_json(r["metrics"])]
-        data.append(d)
+        data = [ipjson.route(r, names, every_table=table is None) for r in found]
     if args.json:
         _json(data)
     else:

@@ -21,8 +21,11 @@ class _What(tuple):  # type: ignore[type-arg]
         return value == [] or tuple.__contains__(self, value)
 
 
+ALIASES = {"rule": "iprule"}     # monitor words that name another event kind
+
+
 def _cmd_monitor(args: argparse.Namespace) -> int:
-    kinds = [{"rule": "iprule"}.get(k, k) for k in args.what if k != "all"] or RTNL
+    kinds: list[str] = [ALIASES.get(k, k) for k in map(str, args.what) if k != "all"] or RTNL
     if "all" in args.what:
         kinds = RTNL + ["nft"]
     as_json = bool(getattr(args, "json", False))

@@ -128,7 +128,7 @@ def gateway_addresses(h: Handle, conf: Conf, ips: list[dict[str, Any]]) -> None:
                                "set \"forceAddress\": true to replace it, or use another bridge")
             h.addresses.delete(conf.bridge, str(a))
         try:
-            h.addresses.add(conf.bridge, str(want), **({"broadcast": True} if want.version == 4 else {}))
+            h.addresses.add(conf.bridge, str(want), broadcast=True if want.version == 4 else None)
         except FileExistsError:
             pass
         have.append((0, want))
@@ -178,8 +178,9 @@ def configure_container(req: Request, res: Result, routes: list[dict[str, Any]])
             b.links.set(req.ifname, up=True)
             for ip in res.get("ips") or []:
                 iface = ipaddress.ip_interface(ip["address"])
-                b.addresses.add(req.ifname, str(iface), **({"flags": ("nodad",)} if iface.version == 6
-                                                             else {"broadcast": True}))
+                v6 = iface.version == 6
+                b.addresses.add(req.ifname, str(iface), flags=("nodad",) if v6 else (),
+                                broadcast=None if v6 else True)
         with h.batch() as b:
             for r in routes:
                 version = ipaddress.ip_network(r["dst"], strict=False).version

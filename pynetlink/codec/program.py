@@ -11,6 +11,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
+from .. import _native
 from .._native import ffi, lib
 from ..errors import InvalidArgument
 
@@ -18,6 +19,7 @@ _OP = struct.Struct("=BBHHH")
 _ENTRY_HEAD = struct.Struct("=II")
 _NLA_F_NESTED = 1 << 15
 _INT_FORMATS = {1: "B", 2: "H", 4: "I", 8: "Q"}
+_Op = tuple[int, int, int, int, int]      # kind, flags, attribute type, record offset, size
 
 
 def _align(n: int) -> int:
@@ -62,8 +64,7 @@ class Program:
                  reply: bool = False) -> None:
         mflags = (lib.PNL_MF_DUMP if dump else 0) | (lib.PNL_MF_REPLY if reply else 0)
         self.name = name
-        Op = tuple[builtins.int, builtins.int, builtins.int, builtins.int, builtins.int]
-        self._ops: list[Op] = [(lib.PNL_OP_MSG, mflags, msg_type, 0, flags)]
+        self._ops: list[_Op] = [(lib.PNL_OP_MSG, mflags, msg_type, 0, flags)]
         self._fields: list[str] = ["header"]
         self._fmt: list[str] = []
         self._rec = 0
@@ -206,14 +207,11 @@ def encode(items: Iterable[tuple[Compiled, Sequence[Any]]], seq_first: builtins.
         size += prog.max_size
         n_log += prog.n_logged
     n = len(programs)
-    job = b"".join(parts)
-    buf = ffi.new("uint8_t[]", max(size, 16))
-    status = ffi.new("struct pnl_status[]", max(n, 1))
-    log = ffi.new("struct pnl_log[]", max(n_log, 1))
-    res = ffi.new("struct pnl_enc *")
-    rc = lib.pnl_encode(ffi.from_buffer(job), len(job), seq_first & 0xFFFFFFFF, buf, size,
-                        status, n, log, n_log, res)
-    if rc < 0:
-        where = programs[res.err_entry].name if res.err_entry < n else "?"
-        raise InvalidArgument(f"cannot encode {where} (entry {res.err_entry}, op {res.err_op}): rc {rc}")
-    return Encoded(buf, res.out_len, status, n, log, res.n_log, seq_first & 0xFFFFFFFF, programs)
+    try:
+        res = _native.encode(b"".join(parts), seq_first, size, n, n_log)
+    except _native.EncodeFailure as exc:
+        where = programs[exc.entry].name if exc.entry < n else "?"
+        raise InvalidArgument(f"cannot encode {where} (entry {exc.entry}, op {exc.op}): "
+                              f"rc {exc.rc}") from None
+    return Encoded(res.buf, res.length, res.status, n, res.log, res.n_log,
+                   seq_first & 0xFFFFFFFF, programs)

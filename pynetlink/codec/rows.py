@@ -1,21 +1,20 @@
 """Decoded buffers: a flat row table over the received bytes, read lazily.
 
-``decode()`` makes one C call per buffer. A ``Rows`` keeps the bytes and columns
-(memoryviews over arrays C filled); values are only turned into Python objects when
-someone reads them.
+``decode()`` measures then fills the table (``_native.decode``: two C passes, the second on
+a table of exactly the right size). A ``Rows`` keeps the bytes and columns (arrays C
+filled); values are only turned into Python objects when someone reads them.
 """
 from __future__ import annotations
 
 import builtins
-import errno
 import functools
 import socket
 import struct
-import weakref
 from array import array
 from typing import Any, Callable, Iterator, TypeVar
 
-from .._native import decode_error, ffi, lib
+from .. import _native
+from .._native import RowTable, ffi, lib
 from ..errors import DecodeError
 from .schema import Family
 
@@ -27,23 +26,24 @@ class Rows:
     """The row table of one buffer: messages, their attributes, nested attributes."""
 
     __slots__ = ("data", "family", "count", "n_msgs", "off", "len", "tf", "parent", "end",
-                 "set", "val", "slot", "index", "max_type")
+                 "set", "val", "slot", "index", "max_type", "columns")
 
-    def __init__(self, data: bytes, family: Family, cap: int, index_cap: int) -> None:
+    def __init__(self, data: bytes, family: Family, table: RowTable) -> None:
         self.data = data
         self.family = family
-        self.max_type = _max_types(family)   # per attribute set: the highest indexed type
-        self.count = 0
-        self.n_msgs = 0
-        self.off = _zeros("I", cap)
-        self.len = _zeros("I", cap)
-        self.tf = _zeros("I", cap)
-        self.parent = _zeros("i", cap)
-        self.end = _zeros("I", cap)
-        self.set = _zeros("I", cap)
-        self.val = _zeros("Q", cap)
-        self.slot = _zeros("I", cap)
-        self.index = _zeros("I", index_cap)
+        self.max_type = family.max_types     # per attribute set: the highest indexed type
+        self.columns = table
+        self.count = table.count
+        self.n_msgs = table.n_msgs
+        self.off = table.off
+        self.len = table.len
+        self.tf = table.tf
+        self.parent = table.parent
+        self.end = table.end
+        self.set = table.set
+        self.val = table.val
+        self.slot = table.slot
+        self.index = table.index
 
     # -- structure ---------------------------------------------------------------------
     def messages(self) -> Iterator[int]:
@@ -221,9 +221,6 @@ def reading(what: builtins.str) -> Callable[[F], F]:
     return wrap
 
 
-_MAX_TYPES: "weakref.WeakKeyDictionary[Family, tuple[int, ...]]" = weakref.WeakKeyDictionary()
-
-
 NONE = 0xFFFFFFFFFFFFFFFF          # a plucked column's "absent" (lib.PNL_P_NONE)
 P_HDR, P_HDRS, P_U, P_SPAN, P_ROW, P_TYPE = 1, 2, 3, 4, 5, 6
 ANY_TYPE = 0                        # a Pluck of every message type >= NLMSG_MIN_TYPE
@@ -247,15 +244,17 @@ class Pluck:
                  cols: "tuple[tuple[builtins.str | int, ...], ...]") -> None:
         words = [msg_type, len(cols), hdr_len]
         ops = {"hdr": P_HDR, "hdrs": P_HDRS, "u": P_U, "span": P_SPAN, "row": P_ROW, "type": P_TYPE}
-        for col in cols:
-            op = ops[builtins.str(col[0])]
-            if op == P_TYPE:
+        for name, *args in cols:
+            op = ops[builtins.str(name)]
+            if op == P_TYPE:                # ("type",): the message's type, no argument
                 words += [op, 0]
-            elif op in (P_HDR, P_HDRS):
-                words += [op | int(col[2]) << 8, int(col[1])]
+                continue
+            arg, *rest = args
+            if op in (P_HDR, P_HDRS):
+                words += [op | int(rest[0]) << 8, int(arg)]
             else:
-                child = int(col[2]) + 1 if len(col) > 2 else 0
-                words += [op, int(col[1]) | child << 16]
+                child = int(rest[0]) + 1 if rest else 0
+                words += [op, int(arg) | child << 16]
         self.msg_type = msg_type
         self.width = len(cols) + 1
         self.words = array("I", words)
@@ -268,93 +267,16 @@ def pluck(rows: Rows, spec: Pluck) -> "array[int]":
     The result is flat: message k's row is ``out[k * spec.width]``, column j
     ``out[k * spec.width + 1 + j]``.
     """
-    cap = rows.n_msgs * spec.width
-    out = _zeros("Q", cap) if cap else array("Q")
-    c = _c_rows(rows, len(rows.off), len(rows.index))
-    c.count = rows.count
-    c.n_msgs = rows.n_msgs
-    cout = ffi.from_buffer("uint64_t[]", out) if cap else ffi.NULL
-    n = lib.pnl_pluck(ffi.from_buffer(rows.data), len(rows.data), c, spec.cwords, len(spec.words),
-                      cout, cap)
-    if cap:
-        ffi.release(cout)                   # the array may be resized again
-    if n < 0:
-        raise OSError(-n, f"pnl_pluck: {errno.errorcode.get(-n, n)}")
-    del out[n * spec.width:]
-    return out
+    return _native.pluck(rows.data, rows.columns, spec.cwords, len(spec.words), spec.width)
 
 
 def ip_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int = -1) -> list[builtins.str]:
     """Per row of a plucked table, the address in span column ``col_a`` (``col_b`` when
     that is absent) as text, in one C call: "" when both are absent, "!" when the span is
     neither 4 nor 16 bytes long (``span_ip`` on it raises DecodeError)."""
-    n = len(cols) // width
-    if not n:
-        return []
-    out = bytearray(n * lib.PNL_IP_TEXT_MAX)
-    w = lib.pnl_ip_text(ffi.from_buffer(data), len(data), ffi.from_buffer("uint64_t[]", cols), n, width,
-                        col_a, width if col_b < 0 else col_b, ffi.from_buffer(out), len(out))
-    if w < 0:
-        raise OSError(-w, f"pnl_ip_text: {errno.errorcode.get(-w, w)}")
-    return str(memoryview(out)[:w - 1], "ascii").split("\n")
-
-
-def _c_rows(rows: Rows, cap: int, index_cap: int) -> Any:
-    """A ``struct pnl_rows`` over the columns of ``rows`` (C reads and writes them in place)."""
-    c = ffi.new("struct pnl_rows *")
-    c.off = ffi.from_buffer("uint32_t[]", rows.off)
-    c.len = ffi.from_buffer("uint32_t[]", rows.len)
-    c.tf = ffi.from_buffer("uint32_t[]", rows.tf)
-    c.parent = ffi.from_buffer("int32_t[]", rows.parent)
-    c.end = ffi.from_buffer("uint32_t[]", rows.end)
-    c.set = ffi.from_buffer("uint32_t[]", rows.set)
-    c.val = ffi.from_buffer("uint64_t[]", rows.val)
-    c.slot = ffi.from_buffer("uint32_t[]", rows.slot)
-    c.index = ffi.from_buffer("uint32_t[]", rows.index)
-    c.cap = cap
-    c.index_cap = index_cap
-    return c
-
-
-def _max_types(family: Family) -> tuple[int, ...]:
-    m = _MAX_TYPES.get(family)
-    if m is None:
-        m = _MAX_TYPES[family] = tuple(s.max_type for s in family.set_list)
-    return m
-
-
-def _zeros(typecode: str, n: int) -> "array[int]":
-    return array(typecode, [0]) * n
-
-
-# per family and message type (of a buffer's first message): the most rows and index entries
-# a buffer byte needed so far (x 1/1024), so that the first guess of the next decode fits and
-# the table is built in one C call. Per type, not per family: an address dump needs 3x the rows
-# a link dump needs per byte, and a shared maximum would oversize every later link table.
-_DENSITY: "weakref.WeakKeyDictionary[Family, dict[int, tuple[int, int]]]" = weakref.WeakKeyDictionary()
+    return _native.ip_texts(data, cols, width, col_a, col_b)
 
 
 def decode(data: bytes, family: Family) -> Rows:
-    """Decode a whole receive buffer in one C call (two if the first guess was too small)."""
-    n = len(data)
-    kind = int.from_bytes(data[4:6], "little") if n >= 16 else -1
-    learned = _DENSITY.setdefault(family, {})
-    rd, xd = learned.get(kind, (52, 104))        # ~20 bytes a row (links average ~28)
-    cap = (n * rd >> 10) + 64
-    index_cap = (n * xd >> 10) + 128
-    while True:
-        rows = Rows(data, family, cap, index_cap)
-        c = _c_rows(rows, cap, index_cap)
-        rc = lib.pnl_decode(ffi.from_buffer(data), len(data), family.cwords, len(family.words), c)
-        if rc == -errno.ENOSPC:
-            cap, index_cap = max(cap, c.count), max(index_cap, c.index_len)
-            continue
-        if rc < 0:
-            raise decode_error(rc, c.err_off)
-        if n >= 4096:
-            need_r, need_x = (c.count << 10) // n + 1, (c.index_len << 10) // n + 1
-            if need_r > rd or need_x > xd:
-                learned[kind] = (max(need_r, rd), max(need_x, xd))
-        rows.count = c.count
-        rows.n_msgs = c.n_msgs
-        return rows
+    """Decode a whole receive buffer: a table sized exactly for it, filled in one C pass."""
+    return Rows(data, family, _native.decode(data, family.cwords, len(family.words)))

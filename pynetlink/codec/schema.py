@@ -102,6 +102,7 @@ class Family:
         self.selectors = selectors
         self.sel_ids: dict[str, int] = {n: i for i, n in enumerate(selectors)}
         self.messages: dict[int, MessageKind] = {m.msg_type: m for m in messages}
+        self.max_types = tuple(s.max_type for s in self.set_list)   # per set: its highest type
         self.words = self._compile()
         self.cwords = ffi.from_buffer("uint32_t[]", self.words)
 

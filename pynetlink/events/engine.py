@@ -251,7 +251,7 @@ class Engine:
             known = [p is not None for p in prevs]
             if n_gone == len(types):
                 if not all(known):                    # deletions of unknown objects: dropped
-                    keys, views, prevs = (list(compress(x, known)) for x in (keys, views, prevs))
+                    keys, views, prevs = (list(compress(x, known)) for x in (keys, views, prevs))  # pyright: ignore[reportAssignmentType]
                 deque(map(st.__delitem__, keys), 0)
                 actions = repeat(DELETED, len(keys))
             else:
@@ -261,7 +261,7 @@ class Engine:
                 st.update(zip(compress(keys, new), compress(views, new)))
                 deque(map(st.__delitem__, compress(keys, [a is DELETED for a in acts])), 0)
                 keep = [a is not None for a in acts]
-                keys, views, prevs = (list(compress(x, keep)) for x in (keys, views, prevs))
+                keys, views, prevs = (list(compress(x, keep)) for x in (keys, views, prevs))  # pyright: ignore[reportAssignmentType]
                 actions = compress(acts, keep)           # type: ignore[arg-type]  # no None left
         out.extend(map(_new_tuple, repeat(Event), zip(repeat(name), actions, views, prevs, keys,
                                                        repeat(self.netns), repeat(KERNEL))))

@@ -88,7 +88,7 @@ class _Rtnl(Kind):
     dump_msgs: ClassVar[Callable[[], list[Msg]]]
 
     def dumps(self, state: dict[str, dict[Hashable, Any]]) -> list[tuple[Scope, DumpItems]]:
-        return [(_all, _dump_items(type(self).dump_msgs()))]
+        return [(_all, _dump_items(type(self).dump_msgs()))]  # pyright: ignore[reportAttributeAccessIssue]
 
 
 _UP_MASK = int(lib.IFF_UP | lib.IFF_LOWER_UP)

@@ -68,7 +68,7 @@ def _nexthop(v: Any) -> str:
 
 
 def _nft(e: Event) -> str:
-    key = e.key if isinstance(e.key, tuple) else (e.key,)
+    key: tuple[Any, ...] = e.key if isinstance(e.key, tuple) else (e.key,)
     v = e.view
     if e.kind == "rule":
         fam, table, chain, handle = key

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable, Container, Mapping, Sequence
 
-from ..api import BridgePort, Handle, Ipvlan, Link, Macvlan, Route, Veth
+from ..api.handle import Handle
+from ..rtnl.kinds.ipvlan import Ipvlan
+from ..rtnl.kinds.macvlan import Macvlan
+from ..rtnl.kinds.veth import Veth
+from ..rtnl.link import BridgePort, Link
+from ..rtnl.routes import Route
 from ..errors import BatchError
 from ..nft import Publish
 from ..transport import NetNS, run_in

@@ -6,7 +6,7 @@ import errno
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-from ..api import Handle
+from ..api.handle import Handle
 from ..nft import DockerNat, Nftables
 from ..transport import NetNS
 from . import names

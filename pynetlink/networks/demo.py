@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from types import FrameType
 from typing import Any, Callable, Iterator
 
-from ..api import Handle, Veth
+from ..api.handle import Handle
+from ..rtnl.kinds.veth import Veth
 from ..transport import NetNS, run_in
 from .manager import Attach, Networks
 

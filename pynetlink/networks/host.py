@@ -12,7 +12,9 @@ import os
 from functools import partial
 from typing import Any
 
-from ..api import Bridge, LinkView, Vlan
+from ..rtnl.kinds.bridge import Bridge
+from ..rtnl.kinds.vlan import Vlan
+from ..rtnl.link import LinkView
 from ..errors import ExistsError
 from ..transport.signals import deferred
 from . import names, overlay, ports

@@ -11,7 +11,8 @@ from __future__ import annotations
 import errno
 import os
 
-from ..api import GenericLink, Handle
+from ..api.handle import Handle
+from ..rtnl.kinds.generic import GenericLink
 from ..errors import InvalidRequestError, NotSupportedError
 from ..transport import NetNS
 from .options import NetworkConfig

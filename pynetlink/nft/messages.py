@@ -1,16 +1,18 @@
-"""Request programs for nf_tables messages, compiled once per shape and cached.
+"""nf_tables requests, built with the codec's one builder (``codec.message.Msg``).
 
-Each builder returns ``(program, values)`` ready for ``NetlinkSocket.transact``. Flags
+Each builder returns ``(program, values)`` ready for ``NetlinkSocket.transact``; programs
+are compiled once per message shape. A rule's expressions and a message's set elements go
+in as one ``Msg.splice`` each, keyed by their shape ids. Flags
 follow nft (tables: REQUEST; chains: CREATE; rules: CREATE|APPEND) plus NLM_F_ACK, so every
 member of a transaction reports its own result; ``ack=False`` gives nft's exact bytes.
 """
 from __future__ import annotations
 
 import struct
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .._native import lib
+from ..codec.message import Msg
 from ..codec.program import Compiled, Program
 from ..codec.specs.nft import SUBSYS, msg_type
 from . import ops as _ops
@@ -32,105 +34,66 @@ def _flags(base: int, ack: bool, excl: bool = False, echo: bool = False) -> int:
             | (lib.NLM_F_ECHO if echo else 0))
 
 
-def _head(family: str) -> list[Any]:
-    return [FAMILIES[family], 0, b"\0\0"]
+def _msg(name: str, kind: str, flags: int, family: int | str, *, dump: bool = False,
+         reply: bool = False) -> Msg:
+    """A message of ``kind`` (NEWTABLE, ...) with its nfgenmsg (``family``: name or number)."""
+    fam = FAMILIES[family] if isinstance(family, str) else family
+    return Msg(name, msg_type(kind), flags, dump=dump, reply=reply).fixed("nfgenmsg", "BB2s", fam, 0, b"\0\0")
 
 
 # -- batch framing ------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
-def _batch(kind: int, with_genid: bool) -> Compiled:
-    p = Program("batch begin" if kind == lib.NFNL_MSG_BATCH_BEGIN else "batch end", kind, REQ)
-    p.fixed("nfgenmsg", "BB2s")
-    if with_genid:
-        p.int(lib.NFNL_BATCH_GENID, "genid", 4, big_endian=True)
-    return p.compile()
-
-
 def batch_begin(genid: int | None = None) -> Item:
     """BATCH_BEGIN; with ``genid`` the kernel refuses the batch (ERESTART) if the ruleset changed."""
-    values: list[Any] = [0, 0, RES_ID]
+    m = Msg("batch begin", lib.NFNL_MSG_BATCH_BEGIN, REQ).fixed("nfgenmsg", "BB2s", 0, 0, RES_ID)
     if genid is not None:
-        values.append(genid)
-    return _batch(int(lib.NFNL_MSG_BATCH_BEGIN), genid is not None), values
+        m.be32(lib.NFNL_BATCH_GENID, "genid", genid)
+    return m.item()
 
 
 def batch_end() -> Item:
-    return _batch(int(lib.NFNL_MSG_BATCH_END), False), [0, 0, RES_ID]
+    return Msg("batch end", lib.NFNL_MSG_BATCH_END, REQ).fixed("nfgenmsg", "BB2s", 0, 0, RES_ID).item()
 
 
 # -- tables -------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
-def _table(verb: str, ack: bool, excl: bool) -> Compiled:
-    p = Program(f"{verb} table", msg_type("NEWTABLE" if verb == "add" else "DELTABLE"), _flags(0, ack, excl))
-    p.fixed("nfgenmsg", "BB2s").string(lib.NFTA_TABLE_NAME, "name", NAME)
-    if verb == "add":
-        p.int(lib.NFTA_TABLE_FLAGS, "flags", 4, big_endian=True)
-    return p.compile()
-
-
 def add_table(family: str, name: str, *, ack: bool = True, exist_ok: bool = True, flags: int = 0) -> Item:
     """NEWTABLE; ``flags``: NFT_TABLE_F_OWNER (the table lives as long as this socket), ..."""
-    return _table("add", ack, not exist_ok), _head(family) + [name.encode(), flags]
+    return (_msg("add table", "NEWTABLE", _flags(0, ack, not exist_ok), family)
+            .string(lib.NFTA_TABLE_NAME, "name", name, NAME)
+            .be32(lib.NFTA_TABLE_FLAGS, "flags", flags).item())
 
 
 def delete_table(family: str, name: str, *, ack: bool = True) -> Item:
-    return _table("delete", ack, False), _head(family) + [name.encode()]
+    return _msg("delete table", "DELTABLE", _flags(0, ack), family).string(
+        lib.NFTA_TABLE_NAME, "name", name, NAME).item()
 
 
 # -- chains -------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
-def _chain(base: bool, policy: bool, ack: bool, excl: bool) -> Compiled:
-    p = Program("add chain", msg_type("NEWCHAIN"), _flags(lib.NLM_F_CREATE, ack, excl))
-    p.fixed("nfgenmsg", "BB2s").string(lib.NFTA_CHAIN_TABLE, "table", NAME)
-    p.string(lib.NFTA_CHAIN_NAME, "name", NAME)
-    if base:
-        p.string(lib.NFTA_CHAIN_TYPE, "type", 16)
-        p.nest(lib.NFTA_CHAIN_HOOK, "hook", nested_flag=True)
-        p.int(lib.NFTA_HOOK_HOOKNUM, "hooknum", 4, big_endian=True)
-        p.int(lib.NFTA_HOOK_PRIORITY, "priority", 4, big_endian=True, signed=True).end()
-    if policy:
-        p.int(lib.NFTA_CHAIN_POLICY, "policy", 4, big_endian=True)
-    return p.compile()
-
-
 def add_chain(family: str, table: str, chain: Chain, *, ack: bool = True, exist_ok: bool = True) -> Item:
     from .rule import HOOKS, POLICIES
-    values = _head(family) + [table.encode(), chain.name.encode()]
-    policy = chain.base and chain.policy != "accept"
+    m = (_msg("add chain", "NEWCHAIN", _flags(lib.NLM_F_CREATE, ack, not exist_ok), family)
+         .string(lib.NFTA_CHAIN_TABLE, "table", table, NAME)
+         .string(lib.NFTA_CHAIN_NAME, "name", chain.name, NAME))
     if chain.base:
         assert chain.type is not None and chain.hook is not None
-        values += [chain.type.encode(), HOOKS[chain.hook], chain.priority]
-    if policy:
-        assert chain.policy is not None
-        values.append(POLICIES[chain.policy])
-    return _chain(chain.base, policy, ack, not exist_ok), values
-
-
-@lru_cache(maxsize=None)
-def _chain_del(ack: bool) -> Compiled:
-    return (Program("delete chain", msg_type("DELCHAIN"), _flags(0, ack)).fixed("nfgenmsg", "BB2s")
-            .string(lib.NFTA_CHAIN_TABLE, "table", NAME).string(lib.NFTA_CHAIN_NAME, "name", NAME).compile())
+        m.string(lib.NFTA_CHAIN_TYPE, "type", chain.type, 16)
+        m.nest(lib.NFTA_CHAIN_HOOK, "hook", nested=True)
+        m.be32(lib.NFTA_HOOK_HOOKNUM, "hooknum", HOOKS[chain.hook])
+        m.sbe32(lib.NFTA_HOOK_PRIORITY, "priority", chain.priority).end()
+        if chain.policy != "accept":
+            assert chain.policy is not None
+            m.be32(lib.NFTA_CHAIN_POLICY, "policy", POLICIES[chain.policy])
+    return m.item()
 
 
 def delete_chain(family: str, table: str, chain: str, *, ack: bool = True) -> Item:
-    return _chain_del(ack), _head(family) + [table.encode(), chain.encode()]
+    return (_msg("delete chain", "DELCHAIN", _flags(0, ack), family)
+            .string(lib.NFTA_CHAIN_TABLE, "table", table, NAME)
+            .string(lib.NFTA_CHAIN_NAME, "name", chain, NAME).item())
 
 
 # -- rules --------------------------------------------------------------------------------------
-@lru_cache(maxsize=4096)
-def _rule(shape: tuple[int, ...], userdata: bool, ack: bool, echo: bool,
-          append: bool = True, position: bool = False) -> Compiled:
-    p = Program("add rule", msg_type("NEWRULE"),
-                _flags(lib.NLM_F_CREATE | (lib.NLM_F_APPEND if append else 0), ack, echo=echo))
-    p.fixed("nfgenmsg", "BB2s").string(lib.NFTA_RULE_TABLE, "table", NAME)
-    p.string(lib.NFTA_RULE_CHAIN, "chain", NAME)
-    if position:
-        p.int(lib.NFTA_RULE_POSITION, "position", 8, big_endian=True)
-    if userdata:
-        p.var(lib.NFTA_RULE_USERDATA, "comment", 256)
-    p.nest(lib.NFTA_RULE_EXPRESSIONS, "expressions", nested_flag=True)
+def _emit_exprs(p: Program, shape: tuple[int, ...]) -> None:
     _ops.emit(p, [Op(*_ops.SHAPES[i], ()) for i in shape])
-    return p.end().compile()
 
 
 def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = True,
@@ -142,67 +105,44 @@ def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = Tru
     """
     ids, exprs = rule.flat(family)
     userdata = rule.userdata()
-    prog = _rule(ids, bool(userdata), ack, echo, append, position is not None)
-    values = [FAMILIES[family], 0, b"\0\0", table.encode(), chain.encode()]
+    m = (_msg("add rule", "NEWRULE",
+              _flags(lib.NLM_F_CREATE | (lib.NLM_F_APPEND if append else 0), ack, echo=echo), family)
+         .string(lib.NFTA_RULE_TABLE, "table", table, NAME)
+         .string(lib.NFTA_RULE_CHAIN, "chain", chain, NAME))
     if position is not None:
-        values.append(position)
+        m.be64(lib.NFTA_RULE_POSITION, "position", position)
     if userdata:
-        values.append(userdata)
-    values += exprs
-    return prog, values
+        m.var(lib.NFTA_RULE_USERDATA, "comment", userdata, 256)
+    m.nest(lib.NFTA_RULE_EXPRESSIONS, "expressions", nested=True)
+    return m.splice("expressions", _emit_exprs, ids, exprs).end().item()
 
 
-@lru_cache(maxsize=None)
-def _rule_del(chain: bool, handle: bool, ack: bool) -> Compiled:
-    p = Program("delete rule", msg_type("DELRULE"), _flags(0, ack)).fixed("nfgenmsg", "BB2s")
-    p.string(lib.NFTA_RULE_TABLE, "table", NAME)
-    if chain:
-        p.string(lib.NFTA_RULE_CHAIN, "chain", NAME)
-    if handle:
-        p.int(lib.NFTA_RULE_HANDLE, "handle", 8, big_endian=True)
-    return p.compile()
+def _rule_del(family: str, table: str, chain: str | None, handle: int | None, ack: bool) -> Msg:
+    m = _msg("delete rule", "DELRULE", _flags(0, ack), family).string(lib.NFTA_RULE_TABLE, "table", table, NAME)
+    if chain is not None:
+        m.string(lib.NFTA_RULE_CHAIN, "chain", chain, NAME)
+    if handle is not None:
+        m.be64(lib.NFTA_RULE_HANDLE, "handle", handle)
+    return m
 
 
 def delete_rule(family: str, table: str, chain: str, handle: int, *, ack: bool = True) -> Item:
-    return _rule_del(True, True, ack), _head(family) + [table.encode(), chain.encode(), handle]
+    return _rule_del(family, table, chain, handle, ack).item()
 
 
 def flush(family: str, table: str, chain: str | None = None, *, ack: bool = True) -> Item:
     """DELRULE without a handle: every rule of the table (or of one chain)."""
-    values = _head(family) + [table.encode()] + ([chain.encode()] if chain is not None else [])
-    return _rule_del(chain is not None, False, ack), values
+    return _rule_del(family, table, chain, None, ack).item()
 
 
 # -- sets -----------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
-def _set(is_map: bool, flags: bool, ack: bool, excl: bool, fields: int = 0) -> Compiled:
-    p = Program("add set", msg_type("NEWSET"), _flags(lib.NLM_F_CREATE, ack, excl)).fixed("nfgenmsg", "BB2s")
-    p.string(lib.NFTA_SET_TABLE, "table", NAME).string(lib.NFTA_SET_NAME, "name", NAME)
-    if flags:
-        p.int(lib.NFTA_SET_FLAGS, "flags", 4, big_endian=True)
-    p.int(lib.NFTA_SET_KEY_TYPE, "key_type", 4, big_endian=True)
-    p.int(lib.NFTA_SET_KEY_LEN, "key_len", 4, big_endian=True)
-    if is_map:
-        p.int(lib.NFTA_SET_DATA_TYPE, "data_type", 4, big_endian=True)
-        p.int(lib.NFTA_SET_DATA_LEN, "data_len", 4, big_endian=True)
-    p.int(lib.NFTA_SET_ID, "id", 4, big_endian=True)
-    if fields:
-        p.nest(lib.NFTA_SET_DESC, "desc", nested_flag=True).nest(lib.NFTA_SET_DESC_CONCAT, "concat", nested_flag=True)
-        for i in range(fields):
-            p.nest(lib.NFTA_LIST_ELEM, f"field{i}", nested_flag=True)
-            p.int(lib.NFTA_SET_FIELD_LEN, "len", 4, big_endian=True).end()
-        p.end().end()
-    p.var(lib.NFTA_SET_USERDATA, "userdata", 32)
-    return p.compile()
-
-
 _BYTEORDER = {"ifname": 1}          # nft's BYTEORDER_HOST_ENDIAN; every other type: BIG_ENDIAN (2)
 
 
 def _byteorder(names: tuple[str, ...] | None) -> int:
-    if names is None or len(names) > 1:
+    if not names or len(names) > 1:
         return 0                        # verdicts and concatenations: nft writes 0 too
-    return _BYTEORDER.get(names[0], 2)
+    return _BYTEORDER.get(next(iter(names)), 2)
 
 
 def set_userdata(s: NamedSet) -> bytes:
@@ -217,38 +157,38 @@ def add_set(family: str, table: str, s: NamedSet, set_id: int, *, ack: bool = Tr
             exist_ok: bool = True) -> Item:
     """NEWSET (a map when ``s`` is a Map); elements go in separate NEWSETELEM messages."""
     flags = s.kernel_flags()
-    values = _head(family) + [table.encode(), s.name.encode()]
+    m = (_msg("add set", "NEWSET", _flags(lib.NLM_F_CREATE, ack, not exist_ok), family)
+         .string(lib.NFTA_SET_TABLE, "table", table, NAME).string(lib.NFTA_SET_NAME, "name", s.name, NAME))
     if flags:
-        values.append(flags)
-    values += [type_id(s.key_type), type_len(s.key_type)]
-    is_map = isinstance(s, Map)
+        m.be32(lib.NFTA_SET_FLAGS, "flags", flags)
+    m.be32(lib.NFTA_SET_KEY_TYPE, "key_type", type_id(s.key_type))
+    m.be32(lib.NFTA_SET_KEY_LEN, "key_len", type_len(s.key_type))
     if isinstance(s, Map):
         dt = s.data_type
-        values += [VERDICT_TYPE, 16] if dt is None else [type_id(dt), type_len(dt)]
-    fields = s.field_lengths
-    values += [set_id, *fields, set_userdata(s)]
-    return _set(is_map, bool(flags), ack, not exist_ok, len(fields)), values
+        m.be32(lib.NFTA_SET_DATA_TYPE, "data_type", VERDICT_TYPE if dt is None else type_id(dt))
+        m.be32(lib.NFTA_SET_DATA_LEN, "data_len", 16 if dt is None else type_len(dt))
+    m.be32(lib.NFTA_SET_ID, "id", set_id)
+    if s.field_lengths:
+        m.nest(lib.NFTA_SET_DESC, "desc", nested=True).nest(lib.NFTA_SET_DESC_CONCAT, "concat", nested=True)
+        for i, n in enumerate(s.field_lengths):
+            m.nest(lib.NFTA_LIST_ELEM, f"field{i}", nested=True).be32(lib.NFTA_SET_FIELD_LEN, "len", n).end()
+        m.end().end()
+    return m.var(lib.NFTA_SET_USERDATA, "userdata", set_userdata(s), 32).item()
 
 
-@lru_cache(maxsize=None)
-def _set_del(ack: bool) -> Compiled:
-    return (Program("delete set", msg_type("DELSET"), _flags(0, ack)).fixed("nfgenmsg", "BB2s")
-            .string(lib.NFTA_SET_TABLE, "table", NAME).string(lib.NFTA_SET_NAME, "name", NAME).compile())
-
-
-@lru_cache(maxsize=None)
-def _set_get() -> Compiled:
-    return (Program("get set", msg_type("GETSET"), REQ | lib.NLM_F_ACK, reply=True).fixed("nfgenmsg", "BB2s")
-            .string(lib.NFTA_SET_TABLE, "table", NAME).string(lib.NFTA_SET_NAME, "name", NAME).compile())
+def _set_msg(verb: str, kind: str, flags: int, family: str, table: str, name: str) -> Item:
+    return (_msg(f"{verb} set", kind, flags, family, reply=verb == "get")
+            .string(lib.NFTA_SET_TABLE, "table", table, NAME).string(lib.NFTA_SET_NAME, "name", name, NAME)
+            .item())
 
 
 def get_set(family: str, table: str, name: str) -> Item:
     """GETSET of one set (its NEWSET reply, or ENOENT)."""
-    return _set_get(), _head(family) + [table.encode(), name.encode()]
+    return _set_msg("get", "GETSET", REQ | lib.NLM_F_ACK, family, table, name)
 
 
 def delete_set(family: str, table: str, name: str, *, ack: bool = True) -> Item:
-    return _set_del(ack), _head(family) + [table.encode(), name.encode()]
+    return _set_msg("delete", "DELSET", _flags(0, ack), family, table, name)
 
 
 ElemShape = tuple[int, str, int, bool, int]   # key size, data kind ('', 'value', 'verdict', 'chain'), data size,
@@ -256,37 +196,46 @@ ElemShape = tuple[int, str, int, bool, int]   # key size, data kind ('', 'value'
 ELEMENTS_PER_MESSAGE = 512
 
 
-@lru_cache(maxsize=256)
-def _elems(verb: str, shapes: tuple[ElemShape, ...], ack: bool, excl: bool) -> Compiled:
-    add = verb == "add"
-    kind = {"add": "NEWSETELEM", "delete": "DELSETELEM", "get": "GETSETELEM"}[verb]
-    p = Program(f"{verb} elements", msg_type(kind), _flags(lib.NLM_F_CREATE if add else 0, ack, excl),
-                reply=verb == "get")
-    p.fixed("nfgenmsg", "BB2s")
-    p.string(lib.NFTA_SET_ELEM_LIST_TABLE, "table", NAME).string(lib.NFTA_SET_ELEM_LIST_SET, "set", NAME)
-    if shapes:
-        p.nest(lib.NFTA_SET_ELEM_LIST_ELEMENTS, "elements", nested_flag=True)
-        for i, (ksize, dkind, dsize, flags, esize) in enumerate(shapes):
-            p.nest(lib.NFTA_LIST_ELEM, f"elem{i}", nested_flag=True)
-            p.nest(lib.NFTA_SET_ELEM_KEY, "key", nested_flag=True).bytes(lib.NFTA_DATA_VALUE, "value", ksize).end()
-            if esize:
-                p.nest(lib.NFTA_SET_ELEM_KEY_END, "key_end", nested_flag=True)
-                p.bytes(lib.NFTA_DATA_VALUE, "value", esize).end()
-            if dkind == "value":
-                p.nest(lib.NFTA_SET_ELEM_DATA, "data", nested_flag=True)
-                p.bytes(lib.NFTA_DATA_VALUE, "value", dsize).end()
-            elif dkind:
-                p.nest(lib.NFTA_SET_ELEM_DATA, "data", nested_flag=True)
-                p.nest(lib.NFTA_DATA_VERDICT, "verdict", nested_flag=True)
-                p.int(lib.NFTA_VERDICT_CODE, "code", 4, big_endian=True, signed=True)
-                if dkind == "chain":
-                    p.string(lib.NFTA_VERDICT_CHAIN, "chain", NAME)
-                p.end().end()
-            if flags:
-                p.int(lib.NFTA_SET_ELEM_FLAGS, "flags", 4, big_endian=True)
-            p.end()
+def _emit_elems(p: Program, shapes: tuple[ElemShape, ...]) -> None:
+    """NFTA_SET_ELEM_LIST_ELEMENTS for elements of these shapes (nothing when there are none)."""
+    if not shapes:
+        return
+    p.nest(lib.NFTA_SET_ELEM_LIST_ELEMENTS, "elements", nested_flag=True)
+    for i, (ksize, dkind, dsize, flags, esize) in enumerate(shapes):
+        p.nest(lib.NFTA_LIST_ELEM, f"elem{i}", nested_flag=True)
+        p.nest(lib.NFTA_SET_ELEM_KEY, "key", nested_flag=True).bytes(lib.NFTA_DATA_VALUE, "value", ksize).end()
+        if esize:
+            p.nest(lib.NFTA_SET_ELEM_KEY_END, "key_end", nested_flag=True)
+            p.bytes(lib.NFTA_DATA_VALUE, "value", esize).end()
+        if dkind == "value":
+            p.nest(lib.NFTA_SET_ELEM_DATA, "data", nested_flag=True)
+            p.bytes(lib.NFTA_DATA_VALUE, "value", dsize).end()
+        elif dkind:
+            p.nest(lib.NFTA_SET_ELEM_DATA, "data", nested_flag=True)
+            p.nest(lib.NFTA_DATA_VERDICT, "verdict", nested_flag=True)
+            p.int(lib.NFTA_VERDICT_CODE, "code", 4, big_endian=True, signed=True)
+            if dkind == "chain":
+                p.string(lib.NFTA_VERDICT_CHAIN, "chain", NAME)
+            p.end().end()
+        if flags:
+            p.int(lib.NFTA_SET_ELEM_FLAGS, "flags", 4, big_endian=True)
         p.end()
-    return p.compile()
+    p.end()
+
+
+def _emit_uniform(p: Program, key: tuple[ElemShape, int]) -> None:
+    shape, n = key
+    _emit_elems(p, (shape,) * n)
+
+
+_ELEM_KINDS = {"add": "NEWSETELEM", "delete": "DELSETELEM", "get": "GETSETELEM"}
+
+
+def _elems_msg(verb: str, family: str, table: str, set_name: str, ack: bool, excl: bool) -> Msg:
+    flags = _flags(lib.NLM_F_CREATE if verb == "add" else 0, ack, excl)
+    return (_msg(f"{verb} elements", _ELEM_KINDS[verb], flags, family, reply=verb == "get")
+            .string(lib.NFTA_SET_ELEM_LIST_TABLE, "table", table, NAME)
+            .string(lib.NFTA_SET_ELEM_LIST_SET, "set", set_name, NAME))
 
 
 def elements(verb: str, family: str, table: str, set_name: str, elems: Sequence[Element], *,
@@ -299,7 +248,7 @@ def elements(verb: str, family: str, table: str, set_name: str, elems: Sequence[
     out: list[Item] = []
     for chunk in _chunks(elems):
         shapes: list[ElemShape] = []
-        values: list[Any] = _head(family) + [table.encode(), set_name.encode()]
+        values: list[Any] = []
         for e in chunk:
             values.append(e.key)
             end = len(e.key_end) if e.key_end is not None else 0
@@ -318,13 +267,9 @@ def elements(verb: str, family: str, table: str, set_name: str, elems: Sequence[
                 shapes.append((len(e.key), "", 0, bool(e.flags), end))
             if e.flags:
                 values.append(e.flags)
-        out.append((_elems(verb, tuple(shapes), ack, not exist_ok), values))
+        m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
+        out.append(m.splice("elements", _emit_elems, tuple(shapes), values).item())
     return out
-
-
-@lru_cache(maxsize=256)
-def _uniform_elems(verb: str, shape: ElemShape, n: int, ack: bool, excl: bool) -> Compiled:
-    return _elems(verb, (shape,) * n, ack, excl)
 
 
 def pairs(verb: str, family: str, table: str, set_name: str, elems: Sequence[tuple[bytes, bytes | None]], *,
@@ -344,17 +289,17 @@ def pairs(verb: str, family: str, table: str, set_name: str, elems: Sequence[tup
     shape: ElemShape = (ksize, "value", dsize, False, 0) if with_data else (ksize, "", 0, False, 0)
     per = 2 * ksize + 8 + max(dsize, 0)
     step = max(1, min(ELEMENTS_PER_MESSAGE, ELEMENT_BYTES_PER_MESSAGE // per))
-    head = _head(family) + [table.encode(), set_name.encode()]
     out: list[Item] = []
     for start in range(0, len(elems), step):
         chunk = elems[start:start + step]
-        values = list(head)
+        values: list[Any] = []
         if with_data:
             for k, d in chunk:
                 values += (k, d)
         else:
             values += [k for k, _ in chunk]
-        out.append((_uniform_elems(verb, shape, len(chunk), ack, not exist_ok), values))
+        m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
+        out.append(m.splice("elements", _emit_uniform, (shape, len(chunk)), values).item())
     return out
 
 
@@ -375,50 +320,29 @@ def _chunks(elems: Sequence[Element]) -> list[Sequence[Element]]:
 ELEMENT_BYTES_PER_MESSAGE = 48 * 1024
 
 
-@lru_cache(maxsize=None)
-def _elem_dump() -> Compiled:
-    return (Program("list elements", msg_type("GETSETELEM"), REQ | lib.NLM_F_DUMP, dump=True)
-            .fixed("nfgenmsg", "BB2s").string(lib.NFTA_SET_ELEM_LIST_TABLE, "table", NAME)
-            .string(lib.NFTA_SET_ELEM_LIST_SET, "set", NAME).compile())
-
-
 def dump_elements(family: str, table: str, set_name: str) -> Item:
-    return _elem_dump(), _head(family) + [table.encode(), set_name.encode()]
+    return (_msg("list elements", "GETSETELEM", REQ | lib.NLM_F_DUMP, family, dump=True)
+            .string(lib.NFTA_SET_ELEM_LIST_TABLE, "table", table, NAME)
+            .string(lib.NFTA_SET_ELEM_LIST_SET, "set", set_name, NAME).item())
 
 
 # -- reads --------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
-def _dump(what: str) -> Compiled:
-    return (Program(f"list {what.lower()}s", msg_type("GET" + what), REQ | lib.NLM_F_DUMP, dump=True)
-            .fixed("nfgenmsg", "BB2s").compile())
-
-
 def dump(what: str, family: int = 0) -> Item:
     """A dump of TABLE, CHAIN, RULE or SET objects (family 0: all families)."""
-    return _dump(what), [family, 0, b"\0\0"]
-
-
-@lru_cache(maxsize=None)
-def _rule_dump(chain: bool) -> Compiled:
-    p = (Program("list rules", msg_type("GETRULE"), REQ | lib.NLM_F_DUMP, dump=True).fixed("nfgenmsg", "BB2s")
-         .string(lib.NFTA_RULE_TABLE, "table", NAME))
-    if chain:
-        p.string(lib.NFTA_RULE_CHAIN, "chain", NAME)
-    return p.compile()
+    return _msg(f"list {what.lower()}s", "GET" + what, REQ | lib.NLM_F_DUMP, family, dump=True).item()
 
 
 def dump_rules(family: str, table: str, chain: str | None = None) -> Item:
     """A dump of one table's (or one chain's) rules only (the kernel filters)."""
-    return _rule_dump(chain is not None), _head(family) + [table.encode()] + ([chain.encode()] if chain else [])
-
-
-@lru_cache(maxsize=None)
-def _getgen() -> Compiled:
-    return Program("get generation", msg_type("GETGEN"), REQ, reply=True).fixed("nfgenmsg", "BB2s").compile()
+    m = (_msg("list rules", "GETRULE", REQ | lib.NLM_F_DUMP, family, dump=True)
+         .string(lib.NFTA_RULE_TABLE, "table", table, NAME))
+    if chain:
+        m.string(lib.NFTA_RULE_CHAIN, "chain", chain, NAME)
+    return m.item()
 
 
 def get_generation() -> Item:
-    return _getgen(), [0, 0, b"\0\0"]
+    return _msg("get generation", "GETGEN", REQ, 0, reply=True).item()
 
 
 __all__ = ["Item", "batch_begin", "batch_end", "add_table", "delete_table", "add_chain", "delete_chain",

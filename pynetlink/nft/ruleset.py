@@ -20,6 +20,7 @@ from ..errors import DumpInterrupted, InvalidArgument, NetlinkError
 from ..transport import NetlinkSocket, NetNS
 from ..transport import flow
 from ..transport.flow import Flow, drive, operation
+from ..transport.lifecycle import Closing
 from ..transport.socket import DUMP_RETRIES
 from . import messages as msg
 from . import validate
@@ -591,7 +592,7 @@ class NftablesBase:
     table = operation(_table_flow)
 
 
-class Nftables(NftablesBase):
+class Nftables(NftablesBase, Closing):
     """nf_tables of one network namespace (default: ours), over one NETLINK_NETFILTER socket."""
 
     flow_mode: Literal["sync"] = "sync"
@@ -605,12 +606,6 @@ class Nftables(NftablesBase):
 
     def close(self) -> None:
         self.sock.close()
-
-    def __enter__(self) -> "Nftables":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"Nftables({self.sock.netns!r})"

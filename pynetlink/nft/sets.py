@@ -375,7 +375,7 @@ def key_elements(s: NamedSet, pairs: Iterable[tuple[Key, ElemData]]) -> list[Ele
                 lo, hi = lo + x + pad, hi + y + pad
             out.append(Element(lo, d, key_end=hi))
         return out
-    kind = s.key_type[0]
+    kind = next(iter(s.key_type))
     size = TYPES[kind][1]
     top = (1 << (8 * size)) - 1
     for k, d in sorted(pairs, key=lambda kd: _bounds(kind, kd[0])):  # type: ignore[arg-type]
@@ -417,7 +417,7 @@ def _key_pairs(s: NamedSet, elems: Sequence[Element]) -> list[tuple[Key, ElemDat
         return [(decode_value(s.key_type, e.key), e.data) for e in elems]
     if len(s.key_type) > 1:
         return [(_concat_interval_key(s.key_type, e.key, e.key_end or e.key), e.data) for e in elems]
-    kind = s.key_type[0]
+    kind = next(iter(s.key_type))
     size = TYPES[kind][1]
     top = (1 << (8 * size)) - 1
     # ends sort before starts at the same value (adjacent intervals)

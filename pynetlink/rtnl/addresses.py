@@ -137,7 +137,7 @@ def _msg(a: Address, name: str, msg_type: int, flags: int, resolve: Resolve, ful
     return m
 
 
-def add(a: Address, *, replace: bool = False) -> Request:
+def add(a: Address, *, replace: bool = False) -> Request[None]:
     """RTM_NEWADDR (CREATE|EXCL, or CREATE|REPLACE with ``replace``)."""
     if not isinstance(a, Address):
         raise InvalidArgument(f"expected an Address, not {a!r}")
@@ -149,7 +149,7 @@ def add(a: Address, *, replace: bool = False) -> Request:
                    needs=a.needs(), undo=None if replace else (lambda: delete(a)))
 
 
-def delete(a: Address) -> Request:
+def delete(a: Address) -> Request[None]:
     if not isinstance(a, Address):
         raise InvalidArgument(f"expected an Address, not {a!r}")
     flags = lib.NLM_F_REQUEST | lib.NLM_F_ACK
@@ -158,7 +158,7 @@ def delete(a: Address) -> Request:
                    needs=a.needs())
 
 
-def dump(*, link: LinkRef | None = None, family: object = None) -> Request:
+def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[AddressView]]:
     """Addresses, optionally of one link and one family (filtered by the kernel)."""
     fam = v.family(family)
     if link is not None:

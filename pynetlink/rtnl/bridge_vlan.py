@@ -74,7 +74,7 @@ def _msg(op: str, msg_type: int, index: int, lo: int, hi: int, flags: int, maste
 
 
 def add(link: LinkRef, vid: int, *, end: int | None = None, pvid: bool = False,
-        untagged: bool = False, master: bool = True) -> Request:
+        untagged: bool = False, master: bool = True) -> Request[None]:
     """``bridge vlan add dev LINK vid VID[-END] [pvid] [untagged] [master|self]``; adding
     an existing VLAN again changes its pvid/untagged flags. Its undo (a batch's rollback)
     deletes the VLAN: a PVID it took over from another VLAN is not given back."""
@@ -87,7 +87,7 @@ def add(link: LinkRef, vid: int, *, end: int | None = None, pvid: bool = False,
                    needs=_needs(link), undo=lambda: delete(link, lo, end=hi, master=master))
 
 
-def delete(link: LinkRef, vid: int, *, end: int | None = None, master: bool = True) -> Request:
+def delete(link: LinkRef, vid: int, *, end: int | None = None, master: bool = True) -> Request[None]:
     """``bridge vlan del dev LINK vid VID[-END] [master|self]``."""
     link = v.link_ref(link, "link")
     lo, hi = _check(vid, end, False, False, master)
@@ -97,7 +97,7 @@ def delete(link: LinkRef, vid: int, *, end: int | None = None, master: bool = Tr
                    needs=_needs(link))
 
 
-def dump(*, link: LinkRef | None = None) -> Request:
+def dump(*, link: LinkRef | None = None) -> Request[list[BridgeVlanView]]:
     """The VLANs of every bridge port and bridge (``bridge vlan show``), or of one link
     (the kernel dumps all: one link's are picked here)."""
     if link is not None:

@@ -74,7 +74,7 @@ def _first_view(rows: Rows, msgs: list[int]) -> LinkView | None:
     return view_of(rows, msgs[-1]) if msgs else None
 
 
-def create(spec: Link, *, fetch: bool = False) -> Request:
+def create(spec: Link, *, fetch: bool = False) -> Request[LinkView | None]:
     """RTM_NEWLINK with CREATE|EXCL; ``fetch`` adds a pipelined get of the new link."""
     if not isinstance(spec, Link):
         raise InvalidArgument(f"expected a link spec (Bridge, Veth, ...), not {spec!r}")
@@ -133,7 +133,7 @@ def _create_hints(spec: Link) -> dict[int, str]:
                               f"its module not loaded){lacks}; `pynetlink check` lists what it supports"}
 
 
-def change(spec: Link) -> Request:
+def change(spec: Link) -> Request[None]:
     """Apply a spec's options to the existing link of that name (kind data included)."""
     if not isinstance(spec, Link):
         raise InvalidArgument(f"expected a link spec (Bridge, Veth, ...), not {spec!r}")
@@ -164,7 +164,7 @@ def put_port_msg(link: LinkRef, port: BridgePort, resolve: Resolve) -> Msg:
 def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, mac: str | None = None,
         name: str | None = None, master: LinkRef | None = None, nomaster: bool = False,
         alias: str | None = None, txqlen: int | None = None, group: int | None = None,
-        netns: NetnsRef | None = None, promisc: bool | None = None) -> Request:
+        netns: NetnsRef | None = None, promisc: bool | None = None) -> Request[None]:
     """Change common options of an existing link (``ip link set``)."""
     link = v.link_ref(link, "link")
     if up is not None:
@@ -220,7 +220,7 @@ def _name_free_in(netns: NetnsRef, name: str, operation: str, target: str) -> No
                               "(nothing was sent)")
 
 
-def set_port(link: LinkRef, port: BridgePort) -> Request:
+def set_port(link: LinkRef, port: BridgePort) -> Request[None]:
     """Bridge-port options of an enslaved link."""
     link = v.link_ref(link, "link")
     if not isinstance(port, BridgePort):
@@ -228,7 +228,7 @@ def set_port(link: LinkRef, port: BridgePort) -> Request:
     return Request("set bridge port", str(link), lambda r: [put_port_msg(link, port, r)])
 
 
-def macvlan_macs(link: LinkRef, action: str, macs: Sequence[str] = (), kind: str = "macvlan") -> Request:
+def macvlan_macs(link: LinkRef, action: str, macs: Sequence[str] = (), kind: str = "macvlan") -> Request[None]:
     """Change the source-mode MAC list: 'set' (replace), 'add', 'del' (one message per MAC), 'flush'."""
     from .kinds.macvlan import MAC_ACTIONS, put_macs
     link = v.link_ref(link, "link")
@@ -259,7 +259,7 @@ def macvlan_macs(link: LinkRef, action: str, macs: Sequence[str] = (), kind: str
     return Request(f"macvlan macs {action}", str(link), build)
 
 
-def delete(link: LinkRef) -> Request:
+def delete(link: LinkRef) -> Request[None]:
     link = v.link_ref(link, "link")
 
     def build(resolve: Resolve) -> list[Msg]:
@@ -268,7 +268,7 @@ def delete(link: LinkRef) -> Request:
     return Request("delete link", str(link), build)
 
 
-def delete_group(group: int) -> Request:
+def delete_group(group: int) -> Request[None]:
     """Delete every link of a group in one request (IFLA_GROUP; group 0 is refused)."""
     v.integer(group, "group", 1, 0xFFFFFFFF)
 
@@ -279,7 +279,7 @@ def delete_group(group: int) -> Request:
     return Request("delete link group", str(group), build)
 
 
-def move(link: LinkRef, netns: NetnsRef, *, name: str | None = None) -> Request:
+def move(link: LinkRef, netns: NetnsRef, *, name: str | None = None) -> Request[None]:
     """Move a link to another namespace (by NetNS, name, path or pid), optionally renaming it."""
     link = v.link_ref(link, "link")
     netns = v.netns_ref(netns, "netns")
@@ -301,7 +301,7 @@ def move(link: LinkRef, netns: NetnsRef, *, name: str | None = None) -> Request:
                    hints={errno.EEXIST: f"a link named {moved!r} already exists in the target namespace"})
 
 
-def get(link: LinkRef) -> Request:
+def get(link: LinkRef) -> Request[LinkView]:
     link = v.link_ref(link, "link")
 
     def build(resolve: Resolve) -> list[Msg]:
@@ -313,7 +313,7 @@ def get(link: LinkRef) -> Request:
     return Request("get link", str(link), build, parse=_first_view)
 
 
-def dump(*, kind: str | None = None, master: LinkRef | None = None) -> Request:
+def dump(*, kind: str | None = None, master: LinkRef | None = None) -> Request[list[LinkView]]:
     """All links, optionally only one kind or the ports of one master (filtered by the kernel)."""
     if master is not None:
         master = v.link_ref(master, "master")

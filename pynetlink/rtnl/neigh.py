@@ -32,7 +32,7 @@ def _head(m: Msg, fam: int, index: int, state: int, flags: int) -> Msg:
 
 
 def add(link: LinkRef, ip: str, lladdr: str, *, state: str = "permanent", router: bool = False,
-        replace: bool = False) -> Request:
+        replace: bool = False) -> Request[None]:
     """An ARP/NDP entry (``ip neigh add|replace IP lladdr MAC dev LINK``)."""
     link = v.link_ref(link, "link")
     addr = v.ip(ip, "Neighbour.ip")
@@ -52,7 +52,7 @@ def add(link: LinkRef, ip: str, lladdr: str, *, state: str = "permanent", router
     return Request(op, f"{ip} on {link}", build, needs=_needs(link))
 
 
-def delete(link: LinkRef, ip: str) -> Request:
+def delete(link: LinkRef, ip: str) -> Request[None]:
     link = v.link_ref(link, "link")
     addr = v.ip(ip, "Neighbour.ip")
     fam = v.family_of(addr)
@@ -64,7 +64,7 @@ def delete(link: LinkRef, ip: str) -> Request:
     return Request("delete neighbour", f"{ip} on {link}", build, needs=_needs(link))
 
 
-def dump(*, link: LinkRef | None = None, family: object = None) -> Request:
+def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[NeighbourView]]:
     """ARP/NDP entries, optionally of one link and one family."""
     fam = v.family(family)
     if link is not None:
@@ -101,7 +101,7 @@ def _fdb_msg(op: str, msg_type: int, flags: int, link: LinkRef, mac: bytes, stat
 
 def fdb_add(link: LinkRef, mac: str, *, master: bool = True, state: str = "permanent",
             vlan: int | None = None, dst: str | None = None, replace: bool = False,
-            append: bool = False) -> Request:
+            append: bool = False) -> Request[None]:
     """A bridge FDB entry (``bridge fdb add MAC dev LINK master|self``); ``dst`` for vxlan.
     ``append`` adds one more destination to an entry (``bridge fdb append``: a vxlan's
     all-zeros MAC floods to every destination it has)."""
@@ -123,7 +123,7 @@ def fdb_add(link: LinkRef, mac: str, *, master: bool = True, state: str = "perma
 
 
 def fdb_delete(link: LinkRef, mac: str, *, master: bool = True, vlan: int | None = None,
-               dst: str | None = None) -> Request:
+               dst: str | None = None) -> Request[None]:
     link = v.link_ref(link, "link")
     raw = v.mac(mac, "Fdb.mac")
     if vlan is not None:
@@ -133,7 +133,7 @@ def fdb_delete(link: LinkRef, mac: str, *, master: bool = True, vlan: int | None
                                        vlan, dst, r)], needs=_needs(link))
 
 
-def fdb_dump(*, link: LinkRef | None = None, master: LinkRef | None = None) -> Request:
+def fdb_dump(*, link: LinkRef | None = None, master: LinkRef | None = None) -> Request[list[NeighbourView]]:
     """Bridge FDB entries, optionally of one port or one bridge."""
     if link is not None:
         link = v.link_ref(link, "link")

@@ -105,9 +105,8 @@ def _members(group: object) -> tuple[Member, ...]:
     out = []
     for g in group:
         nid, weight = (g, 1) if not isinstance(g, (tuple, list)) else (tuple(g) + (None,))[:2]
-        v.integer(nid, "NexthopObject.group", 1, 0xFFFFFFFF)
-        v.integer(weight, "NexthopObject.group weight", 1, 256)
-        out.append((int(nid), int(weight)))
+        out.append((v.integer(nid, "NexthopObject.group", 1, 0xFFFFFFFF),
+                    v.integer(weight, "NexthopObject.group weight", 1, 256)))
     v.unique([n for n, _ in out], "NexthopObject.group")
     return tuple(out)
 
@@ -153,7 +152,7 @@ def _msg(n: NexthopObject, op: str, flags: int, resolve: Resolve) -> Msg:
     return m
 
 
-def add(nexthop: NexthopObject, *, replace: bool = False) -> Request:
+def add(nexthop: NexthopObject, *, replace: bool = False) -> Request[None]:
     """RTM_NEWNEXTHOP (``ip nexthop add|replace``)."""
     n = _spec(nexthop)
     op = "replace nexthop" if replace else "add nexthop"
@@ -171,19 +170,19 @@ def _by_id(op: str, msg_type: int, nid: object) -> tuple[int, Request]:
     return i, Request(op, f"id {i}", build)
 
 
-def delete(nid: int) -> Request:
+def delete(nid: int) -> Request[None]:
     """RTM_DELNEXTHOP by id (routes through it go with it)."""
     return _by_id("delete nexthop", lib.RTM_DELNEXTHOP, nid)[1]
 
 
-def get(nid: int) -> Request:
+def get(nid: int) -> Request[NexthopObjectView]:
     """One nexthop object's view; NotFoundError when no object has this id."""
     _, req = _by_id("get nexthop", lib.RTM_GETNEXTHOP, nid)
     req.parse = lambda rows, msgs: NexthopObjectView(rows, msgs[0]) if msgs else None
     return req
 
 
-def dump(*, family: object = None, dev: LinkRef | None = None, groups: bool = False) -> Request:
+def dump(*, family: object = None, dev: LinkRef | None = None, groups: bool = False) -> Request[list[NexthopObjectView]]:
     """Views of the nexthop objects (of one family: groups have none; using one device; or
     only the groups)."""
     fam = v.family(family)

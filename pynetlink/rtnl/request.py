@@ -19,7 +19,7 @@ import errno
 import fcntl
 import struct
 from dataclasses import dataclass
-from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar, cast
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -32,6 +32,11 @@ from .message import Msg, field_name
 from .validate import LinkRef
 
 T = TypeVar("T")
+if TYPE_CHECKING:                  # PEP 696 defaults (typing has them from 3.13): a bare Request is Request[Any]
+    from typing_extensions import TypeVar as _TypeVarDefault
+    V = _TypeVarDefault("V", default=Any)
+else:
+    V = TypeVar("V")
 Resolve = Callable[[LinkRef], int]
 Parse = Callable[[Rows, list[int]], Any]
 RTEXT_FILTER_SKIP_STATS = 1 << 3   # <linux/rtnetlink.h>
@@ -43,8 +48,9 @@ _IFREQ = struct.Struct("16s24x")   # struct ifreq: ifr_name, then a 24-byte unio
 _IFREQ_INDEX = struct.Struct("=i")
 
 
-class Request:
+class Request(Generic[V]):
     """One operation: its label, what it needs and creates, and how to build and parse it.
+    ``V`` is the type of its value (what ``parse`` returns; None without one).
 
     ``undo`` is the inverse, for batches that roll back; it may be given as a function that
     makes it, called on first use (most batches never roll back). ``then`` builds messages
@@ -331,7 +337,7 @@ def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
             out.value = parse(reply.rows, rows_of)
 
 
-def run_one(sock: NetlinkSocket, request: Request) -> Any:
+def run_one(sock: NetlinkSocket, request: Request[V]) -> V:
     """Execute one request; return its value or raise its error."""
-    return run(sock, [request])[0].result()
+    return cast(V, run(sock, [request])[0].result())
 

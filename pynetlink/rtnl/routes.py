@@ -273,7 +273,7 @@ def _spec(r: object) -> Route:
     return r
 
 
-def add(route: Route, *, how: str = "add") -> Request:
+def add(route: Route, *, how: str = "add") -> Request[None]:
     """RTM_NEWROUTE: ``how`` is add (EXCL), replace (REPLACE) or append (APPEND: another path)."""
     r = _spec(route)
     if how not in _HOW:
@@ -288,7 +288,7 @@ _HOW = {how: (f"{how} route", lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREA
                            ("append", lib.NLM_F_APPEND))}
 
 
-def delete(route: Route) -> Request:
+def delete(route: Route) -> Request[None]:
     r = _spec(route)
     flags = lib.NLM_F_REQUEST | lib.NLM_F_ACK
     return Request("delete route", r.dst,
@@ -297,7 +297,7 @@ def delete(route: Route) -> Request:
 
 
 def get(dst: str, *, src: str | None = None, dev: LinkRef | None = None,
-        iif: LinkRef | None = None, mark: int | None = None) -> Request:
+        iif: LinkRef | None = None, mark: int | None = None) -> Request[RouteView]:
     """The route the kernel would use for ``dst`` (``ip route get``)."""
     addr = v.ip(dst, "dst")
     srca = v.ip(src, "src") if src is not None else None
@@ -331,7 +331,7 @@ def get(dst: str, *, src: str | None = None, dev: LinkRef | None = None,
     return Request("get route", dst, build, needs=needs, parse=parse)
 
 
-def dump(*, table: Table | None = "main", family: object = None) -> Request:
+def dump(*, table: Table | None = "main", family: object = None) -> Request[list[RouteView]]:
     """Routes of one table (default main; ``table=None`` for all), optionally one family."""
     fam = v.family(family)
     tid = table_id(table) if table is not None else None

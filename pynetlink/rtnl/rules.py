@@ -203,7 +203,7 @@ def _target(r: Rule) -> str:
     return f"pref {r.priority}" if r.priority is not None else f"from {r.src or 'all'}"
 
 
-def add(rule: Rule) -> Request:
+def add(rule: Rule) -> Request[None]:
     """RTM_NEWRULE (``ip rule add``): EEXIST when an equal rule exists."""
     r = _spec(rule)
     flags = _ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
@@ -211,14 +211,14 @@ def add(rule: Rule) -> Request:
                    undo=lambda: delete(r))
 
 
-def delete(rule: Rule) -> Request:
+def delete(rule: Rule) -> Request[None]:
     """RTM_DELRULE (``ip rule del``): the first rule matching what the spec gives."""
     r = _spec(rule)
     return Request("delete rule", _target(r),
                    lambda res: [_msg(r, "delete rule", lib.RTM_DELRULE, _ACK, delete=True)])
 
 
-def dump(*, family: object = None) -> Request:
+def dump(*, family: object = None) -> Request[list[RuleView]]:
     """Views of the IPv4 and IPv6 rules (or one family's), in the kernel's order (priority)."""
     fam = v.family(family)
 

@@ -42,11 +42,12 @@ import struct
 from collections import deque
 from typing import Any, Callable, Sequence
 
-from .._native import ffi, lib
+from .._native import BatchReplies, RecvArea, lib
 from ..codec.program import Compiled, Encoded
 from ..codec.schema import Family
 from ..errors import NetlinkError
 from .flow import Flow, T
+from .lifecycle import AsyncClosing
 from .netns import NetNS
 from .socket import Labels, NetlinkSocket, Reply
 
@@ -60,61 +61,30 @@ _DUMP = int(lib.PNL_ST_DUMP)
 
 
 class _Xfer:
-    """One batch in flight: its encoding, transfer state and receive area."""
+    """One batch in flight: its encoding, transfer state and kept replies."""
 
-    __slots__ = ("enc", "x", "data", "cap", "waiter", "charged", "error", "orphan", "progress")
+    __slots__ = ("enc", "replies", "x", "waiter", "charged", "error", "orphan", "progress")
 
     def __init__(self, enc: Encoded, atomic: bool, chunk: int, sndbuf: int) -> None:
         self.enc = enc
-        self.cap = 0
-        self.data: Any = ffi.NULL        # allocated when a reply leaves something to keep
-        x = self.x = ffi.new("struct pnl_xfer *")
-        x.chunk_msgs = chunk
-        x.chunk_bytes = max(16384, min(sndbuf // 4, 1 << 20))
-        x.flags = lib.PNL_XF_ONESHOT if atomic else 0
+        self.replies = BatchReplies(chunk, max(16384, min(sndbuf // 4, 1 << 20)), atomic)
+        self.x = self.replies.x          # the C transfer state (counters read below)
         self.waiter: asyncio.Future[int] | None = None
         self.charged = 0                 # requests counted against the socket's in-flight limit
         self.error: BaseException | None = None
         self.orphan = False              # cancelled with a dump open: drained, then forgotten
         self.progress = 0.0
 
-    def take(self, src: Any, got: int) -> int:
-        """Hand one received datagram (``got`` bytes at ``src``) to the status table."""
-        x, enc = self.x, self.enc
-        if not x.data_len:               # nothing kept yet: take it where it was received
-            x.data, x.data_cap = src, got
-            rc = int(lib.pnl_xfer_take(x, got, enc.seq_first, enc.status, enc.n))
-            kept = x.data_len            # data and errors stay (acks do not): copy them
-            if kept:
-                if self.cap < kept:
-                    self.cap = max(4096, kept * 2)
-                    self.data = ffi.new("uint8_t[]", self.cap)
-                ffi.memmove(self.data, src, kept)
-            x.data, x.data_cap = self.data, self.cap
-            return rc
-        if self.cap - x.data_len < got:
-            cap = max(self.cap * 2, x.data_len + got)
-            data = ffi.new("uint8_t[]", cap)
-            ffi.memmove(data, self.data, x.data_len)
-            self.data, self.cap = data, cap
-            x.data, x.data_cap = data, cap
-        ffi.memmove(self.data + x.data_len, src, got)
-        return int(lib.pnl_xfer_take(x, got, enc.seq_first, enc.status, enc.n))
-
-    def adopt(self, kept: int) -> None:
-        """Copy the replies kept in the receive area (pnl_xfer_recv's PNL_XS_GROW) to our own."""
-        if self.cap < kept:
-            self.cap = max(4096, kept * 2)
-            self.data = ffi.new("uint8_t[]", self.cap)
-        ffi.memmove(self.data, self.x.data, kept)
-        self.x.data, self.x.data_cap = self.data, self.cap
+    def take(self, area: RecvArea, got: int) -> int:
+        """Hand the datagram received in ``area`` (``got`` bytes) to the status table."""
+        enc = self.enc
+        return self.replies.take(area, got, enc.seq_first, enc.status, enc.n)
 
     def bytes(self) -> bytes:
-        n = self.x.data_len
-        return bytes(ffi.buffer(self.data, n)) if n else b""
+        return self.replies.bytes()
 
 
-class AsyncNetlinkSocket:
+class AsyncNetlinkSocket(AsyncClosing):
     """A ``NetlinkSocket`` driven by the running event loop (see the module docstring)."""
 
     def __init__(self, sock: NetlinkSocket, *, inflight: int = 256) -> None:
@@ -124,10 +94,7 @@ class AsyncNetlinkSocket:
         self._fd = sock.fileno()
         sock._sock.setblocking(False)
         self._pending: dict[int, _Xfer] = {}          # sequence number -> its batch
-        self._scratch = bytearray(RECV_SIZE)
-        self._view = memoryview(self._scratch)
-        self._cscratch = ffi.from_buffer(self._scratch)
-        self._got = ffi.new("uint32_t *")
+        self._area = RecvArea(RECV_SIZE)          # every datagram is received here
         self._dump_lock = asyncio.Lock()
         self._charged = 0
         self._room: deque[tuple[int, _Xfer, asyncio.Future[None]]] = deque()
@@ -213,7 +180,7 @@ class AsyncNetlinkSocket:
             if not t.charged:
                 await self._reserve(t, enc.n - x.next_req if oneshot else min(x.chunk_msgs, enc.n - x.next_req))
             before = x.next_req
-            rc = lib.pnl_xfer_send(self._fd, enc.buf, enc.length, enc.seq_first, enc.status, enc.n, x)
+            rc = t.replies.send(self._fd, enc.buf, enc.length, enc.seq_first, enc.status, enc.n)
             if rc == -errno.EAGAIN:
                 await self._writable()
                 continue
@@ -326,7 +293,7 @@ class AsyncNetlinkSocket:
         """Receive one datagram and route it; then, while the batch it answered waits, take
         that batch's next datagrams in C (at most ``more``). False when the socket is empty."""
         try:
-            got, _, flags, addr = self.sock._sock.recvmsg_into([self._view], 0, socket.MSG_TRUNC)
+            got, _, flags, addr = self.sock._sock.recvmsg_into([self._area.view], 0, socket.MSG_TRUNC)
         except (BlockingIOError, InterruptedError):
             return False
         except OSError as exc:           # ENOBUFS: replies were lost; which ones is unknown
@@ -338,22 +305,21 @@ class AsyncNetlinkSocket:
         if addr[0] != 0 or got < 16:
             return True                  # not from the kernel
         if flags & socket.MSG_TRUNC or got > RECV_SIZE:
-            bad = self._pending.get(_SEQ.unpack_from(self._scratch, 8)[0])
+            bad = self._pending.get(_SEQ.unpack_from(self._area.buf, 8)[0])
             if bad is not None:
                 self._fail(bad, self.sock._transfer_error(errno.EMSGSIZE))
             return True
         t = self._dispatch(got)
-        pending = self._got
+        area = self._area
         while t is not None and more > 0:
             x, enc = t.x, t.enc
             before = x.n_recvmsg
-            rc = lib.pnl_xfer_recv(self._fd, self._cscratch, RECV_SIZE, pending, more,
-                                   enc.seq_first, enc.status, enc.n, x)
+            rc = t.replies.recv(self._fd, area, more, enc.seq_first, enc.status, enc.n)
             more -= x.n_recvmsg - before + 1
             if rc == _OTHER:
-                t = self._dispatch(pending[0])
+                t = self._dispatch(area.pending[0])
             elif rc == _GROW:
-                t.adopt(pending[0])
+                pass                     # its replies were copied out of the receive area
             elif rc == _WAIT:
                 return False             # the socket is empty
             elif rc == _MORE:
@@ -365,13 +331,13 @@ class AsyncNetlinkSocket:
 
     def _dispatch(self, got: int) -> _Xfer | None:
         """Route the datagram in the receive area to its batch; that batch if it still waits."""
-        t = self._pending.get(_SEQ.unpack_from(self._scratch, 8)[0])
+        t = self._pending.get(_SEQ.unpack_from(self._area.buf, 8)[0])
         if t is None:
             if self.on_unsolicited is not None:
-                self.on_unsolicited(bytes(self._view[:got]))
+                self.on_unsolicited(bytes(self._area.view[:got]))
             return None                  # a late reply of a cancelled batch: dropped
         t.progress = self._loop.time()
-        rc = t.take(self._cscratch, got)
+        rc = t.take(self._area, got)
         if rc == _WAIT:
             return None if t.orphan else t
         self._settled(t, rc)
@@ -401,12 +367,6 @@ class AsyncNetlinkSocket:
             self._fail(t, err)
         self._pending.clear()
         self.sock.close()
-
-    async def __aenter__(self) -> "AsyncNetlinkSocket":
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"AsyncNetlinkSocket(protocol={self.sock.protocol}, netns={self.netns!r})"

@@ -16,7 +16,8 @@ from typing import Callable, Self, Sequence, TypeVar
 
 from . import faults, validate
 from .signals import deferred
-from .._native import ffi, lib
+from .. import _native
+from .._native import check_rc as _check
 from ..errors import InvalidArgument
 
 RUN_DIR = "/run/netns"
@@ -26,11 +27,6 @@ MNT_DETACH = 2
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}\Z")
 _SYSCTL_KEY = re.compile(r"[A-Za-z0-9_\-]+([./][A-Za-z0-9_\-]+)*\Z")
 T = TypeVar("T")
-
-
-def _check(rc: int, what: str, path: str = "") -> None:
-    if rc < 0:
-        raise OSError(-rc, f"{what}: {os.strerror(-rc)}", path or None)
 
 
 def check_name(name: str) -> str:
@@ -59,7 +55,7 @@ def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False,
             if path is not None:
                 fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
                 try:
-                    _check(lib.pnl_setns(fd, CLONE_NEWNET), "setns", path)
+                    _native.setns(fd, CLONE_NEWNET, path)
                 finally:
                     os.close(fd)
             box["value"] = fn()
@@ -200,9 +196,9 @@ class NetNS:
                     return
                 _make_mount_point(ns)
                 try:
-                    _check(lib.pnl_unshare(CLONE_NEWNET), "unshare")
-                    _check(lib.pnl_mount(b"/proc/thread-self/ns/net", ns.path.encode(), b"none",
-                                         MS_BIND, ffi.NULL), "bind mount", ns.path)
+                    _native.unshare(CLONE_NEWNET)
+                    _check(_native.mount("/proc/thread-self/ns/net", ns.path, MS_BIND),
+                           "bind mount", ns.path)
                 except BaseException:
                     _remove_mount_point(ns.path)
                     raise
@@ -272,11 +268,10 @@ def _prepare_run_dir() -> None:
 
 def _make_run_dir_shared() -> None:
     os.makedirs(RUN_DIR, 0o755, exist_ok=True)
-    rc = lib.pnl_mount(b"none", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, ffi.NULL)
+    rc = _native.mount("none", RUN_DIR, MS_SHARED | MS_REC)
     if rc == -errno.EINVAL:
-        _check(lib.pnl_mount(RUN_DIR.encode(), RUN_DIR.encode(), b"none", MS_BIND | MS_REC, ffi.NULL),
-               "bind mount", RUN_DIR)
-        rc = lib.pnl_mount(b"none", RUN_DIR.encode(), b"none", MS_SHARED | MS_REC, ffi.NULL)
+        _check(_native.mount(RUN_DIR, RUN_DIR, MS_BIND | MS_REC), "bind mount", RUN_DIR)
+        rc = _native.mount("none", RUN_DIR, MS_SHARED | MS_REC)
     _check(rc, "make shared", RUN_DIR)
 
 
@@ -291,7 +286,7 @@ def _make_mount_point(ns: NetNS) -> None:
 
 
 def _remove_mount_point(path: str) -> None:
-    rc = lib.pnl_umount2(path.encode(), MNT_DETACH)
+    rc = _native.umount2(path, MNT_DETACH)
     if rc < 0 and rc not in (-errno.EINVAL, -errno.ENOENT):
         _check(rc, "umount", path)
     try:

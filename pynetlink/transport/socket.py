@@ -15,7 +15,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence, Union
 
-from .._native import ffi, lib
+from .._native import Transfer, lib
 from ..codec.program import Compiled, Encoded, encode
 from ..codec.rows import Rows, decode
 from ..codec.schema import Family
@@ -23,6 +23,7 @@ from ..errors import NetlinkError
 from . import validate
 from .netns import NetNS, run_in
 from . import faults
+from .lifecycle import Closing
 
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
@@ -73,11 +74,13 @@ def _label(labels: Labels, i: int) -> Label:
     if callable(labels):
         return labels(i)
     if isinstance(labels, tuple) and len(labels) == 2 and isinstance(labels[0], str):
-        return labels
-    return labels[i]
+        return labels[0], str(labels[1])
+    label = labels[i]
+    assert isinstance(label, tuple)
+    return label
 
 
-class NetlinkSocket:
+class NetlinkSocket(Closing):
     """A netlink socket of one protocol, opened inside a namespace (default: ours)."""
 
     def __init__(self, protocol: int, family: Family, netns: NetNS | None = None, *,
@@ -91,8 +94,7 @@ class NetlinkSocket:
         self._sock = run_in(netns.path if netns else None, lambda: self._open(rcvbuf, sndbuf))
         self._named = _identity(netns.path) if netns is not None and netns.name else None
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
-        self._data_cap = 256 * 1024
-        self._data = ffi.new("uint8_t[]", self._data_cap)
+        self._area = Transfer()           # the receive area, reused by every transfer
 
     def _open(self, rcvbuf: int, sndbuf: int) -> socket.socket:
         s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, self.protocol)
@@ -126,12 +128,6 @@ class NetlinkSocket:
     @property
     def closed(self) -> bool:
         return self._sock.fileno() < 0
-
-    def __enter__(self) -> "NetlinkSocket":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- transfers ----------------------------------------------------------------------
     def transact(self, items: Sequence[tuple[Compiled, Sequence[Any]]], *, labels: Labels = None,
@@ -203,30 +199,16 @@ class NetlinkSocket:
             except OSError:
                 self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
             self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
-        x = ffi.new("struct pnl_xfer *")
-        x.data = self._data
-        x.data_cap = self._data_cap
-        x.chunk_msgs = chunk
-        x.chunk_bytes = max(16384, min(self._sndbuf // 4, 1 << 20))
-        x.timeout_ms = math.ceil(self.timeout * 1000)   # a few ms stay a few ms, never 0
-        x.flags = lib.PNL_XF_ONESHOT if atomic else 0
-        fd = self._sock.fileno()
-        while True:
-            rc = lib.pnl_xfer(fd, enc.buf, enc.length, enc.seq_first, enc.status, enc.n, x)
-            if rc == lib.PNL_XF_NEED_SPACE:
-                self._grow(x)
-                continue
-            if rc < 0:
-                raise self._transfer_error(-rc)
-            faults.point("netlink")
-            return bytes(ffi.buffer(x.data, x.data_len))
-
-    def _grow(self, x: Any) -> None:
-        cap = self._data_cap * 2
-        data = ffi.new("uint8_t[]", cap)
-        ffi.memmove(data, x.data, x.data_len)
-        self._data, self._data_cap = data, cap
-        x.data, x.data_cap = data, cap
+        try:
+            data = self._area.run(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
+                                  enc.status, enc.n, chunk_msgs=chunk,
+                                  chunk_bytes=max(16384, min(self._sndbuf // 4, 1 << 20)),
+                                  timeout_ms=math.ceil(self.timeout * 1000),  # never 0
+                                  oneshot=atomic)
+        except OSError as exc:
+            raise self._transfer_error(exc.errno or errno.EIO) from None
+        faults.point("netlink")
+        return data
 
     def _transfer_error(self, err: int) -> NetlinkError:
         why = {errno.ENOBUFS: "socket receive buffer overflowed, replies were lost",

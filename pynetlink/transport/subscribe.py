@@ -16,6 +16,7 @@ from typing import Any, Sequence
 
 from .._native import ffi
 from ..codec.program import Compiled, encode
+from .lifecycle import Closing
 from .netns import NetNS, run_in
 from .socket import SO_RCVBUFFORCE, SOL_NETLINK
 
@@ -24,7 +25,7 @@ NETLINK_EXT_ACK, NETLINK_GET_STRICT_CHK = 11, 12
 _SLACK = 65536                      # room kept free for one more datagram (a dump part is <= 32 KiB)
 
 
-class Subscriber:
+class Subscriber(Closing):
     """A non-blocking netlink socket of ``protocol`` in ``netns`` that joined ``groups``.
 
     ``rcvbuf`` sizes the receive buffer; ``force`` uses ``SO_RCVBUFFORCE`` (root) so the

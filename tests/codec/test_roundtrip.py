@@ -333,8 +333,10 @@ def test_encode_bad_entries() -> None:
     assert n_ops == 15
 
 
-def test_decode_grows_row_table() -> None:
-    """Many empty attributes: more rows than the first guess, decode() retries after ENOSPC."""
+def test_decode_sizes_row_table_exactly() -> None:
+    """Many empty attributes (a row per 4 bytes): the table is measured first, then holds
+    exactly the rows the buffer needs."""
     body = struct.pack("=HH", 4, 30) * 3000
     rows = decode(struct.pack("=IHHII", 20 + len(body), 0x700, 0, 5, 0) + bytes(4) + body, FAM)
     assert rows.count == 3001 and rows.n_msgs == 1 and rows.msg_seq(0) == 5
+    assert len(rows.off) == len(rows.val) == 3001

@@ -176,7 +176,7 @@ def test_bridge_encodes_seconds_as_clock_t() -> None:
 
 
 def test_programs_are_cached_per_shape() -> None:
-    from pynetlink.rtnl.message import cache_size
+    from pynetlink.codec.message import cache_size
     reqs = [links.create(Veth(f"v{i}", peer=f"p{i}")) for i in range(3)]
     first = reqs[0].build(lambda r: 0)[0]
     n = cache_size()

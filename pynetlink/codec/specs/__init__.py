@@ -36,7 +36,7 @@ def ynl_sets(spec: str, names: Iterable[str] | None = None, rename: dict[str, st
 def _attr(row: tuple[Any, ...], rename: dict[str, str]) -> Attr:
     name, ynl_type, child, selector, big_endian, number = row
     kind = _KINDS.get(ynl_type, RAW)
-    child = rename.get(child, child) if child else ""
+    child = (rename.get(child) or child) if child else ""
     extra: Any = selector or 0
     if kind in (NEST, ARRAY, SUB) and not child:
         kind = RAW
