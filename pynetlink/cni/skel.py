@@ -377,24 +377,44 @@ def error_version(stdin: bytes) -> str:
         return CURRENT
 
 
-def run(name: str, argv: Sequence[str] | None = None) -> NoReturn:
-    """The main of plugin ``name``: read env and stdin, answer on stdout, exit."""
+def run(name: str, argv: Sequence[str] | None = None, *, fast_exit: bool = False) -> NoReturn:
+    """The main of plugin ``name``: read env and stdin, answer on stdout, exit.
+
+    ``fast_exit`` (what the installed executables use): the process is short-lived, so no
+    cyclic garbage collection while it imports and works, and it ends with ``os._exit``
+    once stdout is flushed and the ``atexit`` handlers ran, skipping the interpreter's
+    teardown (~4 ms each, of a ~5 ms interpreter start).
+    """
+    if fast_exit:
+        import gc
+        gc.disable()
+    code = _main(name)
+    if fast_exit:
+        import atexit
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
+def _main(name: str) -> int:
     env = os.environ
     if env.get("CNI_COMMAND", "") == "" and sys.stdin.isatty():
         sys.stderr.write(f"{name}: a CNI plugin (spec 1.1.0, versions {', '.join(SUPPORTED)}); "
                          "run it with CNI_COMMAND and the network config on stdin\n")
-        raise SystemExit(1)
+        return 1
     stdin = b""
     try:
         stdin = sys.stdin.buffer.read()
         out = dispatch(name, env, stdin)
     except CNIError as e:
         _emit(sys.stdout, e.to_dict(error_version(stdin)))
-        raise SystemExit(1) from None
+        return 1
     except Exception as e:  # noqa: BLE001 - a plugin must answer with an error object
         err = CNIError(INTERNAL, f"{name}: {type(e).__name__}: {e}")
         _emit(sys.stdout, err.to_dict(error_version(stdin)))
-        raise SystemExit(1) from None
+        return 1
     if out is not None:
         _emit(sys.stdout, out)
-    raise SystemExit(0)
+    return 0

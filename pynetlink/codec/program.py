@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import builtins
 import struct
-from dataclasses import dataclass
+from .._record import record
 from typing import Any, Iterable, Sequence
 
 from .._native import ffi, lib
@@ -24,7 +24,7 @@ def _align(n: int) -> int:
     return (n + 3) & ~3
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Compiled:
     """An immutable, ready-to-use program."""
 
@@ -164,7 +164,7 @@ class Program:
                         logged, self.name)
 
 
-@dataclass
+@record
 class Encoded:
     """A batch encoded into one buffer, with its request table and offset log."""
 

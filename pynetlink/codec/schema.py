@@ -7,7 +7,7 @@ name the installed headers lack may carry an explicit ``number`` from the YNL sp
 from __future__ import annotations
 
 from array import array
-from dataclasses import dataclass
+from .._record import record
 from typing import Any, Iterable
 
 from .._native import ffi, lib
@@ -19,7 +19,7 @@ SCALARS = frozenset({U8, U16, U32, U64, S32})
 SIZES = {U8: 1, U16: 2, U32: 4, U64: 8, S32: 4}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Attr:
     """One attribute of a set: its name, how to read it, and where nests lead."""
 
@@ -83,7 +83,7 @@ class AttrSet:
         return f"AttrSet({self.name!r}, {len(self.attrs)} attrs)"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MessageKind:
     msg_type: int
     header: int                 # fixed header bytes after nlmsghdr

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import socket
-from dataclasses import dataclass
+from .._record import record
 from typing import Union
 
 from .._native import lib
@@ -33,7 +33,7 @@ class PortRange(tuple[int, int]):
 MatchValue = Union[str, int, ipaddress.IPv4Network, ipaddress.IPv6Network, frozenset[str], "SetRef", PortRange]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SetRef:
     """A named set, as the right-hand side of ``field.in_set(name)``."""
 
@@ -400,7 +400,7 @@ def _protocol(value: object) -> int:
 
 
 # -- matches -------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Match:
     """``field op value``: one condition of a rule."""
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-from dataclasses import dataclass
+from .._record import record
 from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
 from ..errors import ExistsError, InvalidArgument
@@ -43,7 +43,7 @@ _PROTO_BYTES = {name: bytes([PROTOCOLS[name], 0, 0, 0]) for name in ("tcp", "udp
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Publish:
     """``docker run -p [host_addr:]host_port:to_port/proto`` towards container address ``to``."""
 

@@ -6,7 +6,7 @@ program; its *values* fill it. Rules made of the same shapes share one compiled 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .._record import record
 from typing import Any, Union
 
 from .._native import lib
@@ -25,7 +25,7 @@ STRING = "str"      # NUL-terminated string (set names)
 Value = Union[int, bytes, str, tuple[int, str]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Attr:
     """One attribute of an expression: its number, kind and (for data) size in bytes."""
 
@@ -34,7 +34,7 @@ class Attr:
     size: int = 4
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Op:
     """One kernel expression: ``name`` with attributes ``attrs`` holding ``values``."""
 

@@ -7,7 +7,7 @@ into the same Rule (expressions it does not model become ``Raw`` statements).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from .._record import record, field
 from typing import Optional, Sequence, Union
 
 from .._native import lib
@@ -28,7 +28,7 @@ CHAIN_TYPES = ("filter", "nat", "route")
 POLICIES = {"accept": int(lib.NF_ACCEPT), "drop": int(lib.NF_DROP)}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """Conditions (all must hold) and statements, with an optional comment."""
 
@@ -107,7 +107,7 @@ def _sets_l4proto(m: Match) -> bool:
     return f is Meta.l4proto and m.op == "==" and isinstance(m.value, int)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Chain:
     """A chain: a base chain when ``hook`` is set (with ``type``, ``priority``, ``policy``)."""
 
@@ -155,7 +155,7 @@ class Chain:
                 f"policy {self.policy}; }}")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Table:
     """A table of one family (ip, ip6, inet) with its chains (and their rules)."""
 

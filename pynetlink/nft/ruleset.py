@@ -9,7 +9,7 @@ commit fail with ``GenerationChanged`` instead of acting on stale handles.
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass, replace
+from .._record import record, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, TypeVar, Union
 
 from .._native import lib
@@ -45,7 +45,7 @@ class GenerationChanged(NetlinkError):
     """The ruleset changed between our read and our commit (the kernel said ERESTART)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Ruleset:
     """Tables (with chains and rules) as listed at ruleset generation ``generation``."""
 
@@ -545,7 +545,7 @@ class NftablesBase:
                     continue
                 raise res.error
             elems = [e for m in res.messages for e in decode_elements_msg(reply.rows, m)]
-            out.setdefault((fam, table), []).append(replace(s, elements=decode_elements(s, elems)))  # type: ignore[type-var]
+            out.setdefault((fam, table), []).append(replace(s, elements=decode_elements(s, elems)))
         return out
 
     def _table_flow(self, name: str, *, family: str = "ip") -> Flow[Table]:

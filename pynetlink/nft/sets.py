@@ -20,7 +20,7 @@ KEY_END the last values, members being ranges (addresses, ports) or exact values
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from .._record import record, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
 
 from .._native import lib
@@ -277,7 +277,7 @@ class NamedSet:
         return parse_value(self.key_type, value, self.interval, f"{self}: key")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Set(NamedSet):
     """A named set of keys of one type (or a concatenation of types)."""
 
@@ -301,7 +301,7 @@ class Set(NamedSet):
         return f"set {self.name}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Map(NamedSet):
     """A named map: keys of ``type`` to values of ``data`` (a type, a tuple of types, or "verdict")."""
 
@@ -345,7 +345,7 @@ class Map(NamedSet):
 
 
 # -- kernel elements -----------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record(frozen=True)
 class Element:
     """One NFTA_LIST_ELEM of NEWSETELEM/DELSETELEM: key bytes, optional data, flags."""
 

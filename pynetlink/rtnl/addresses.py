@@ -4,8 +4,9 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
-from dataclasses import KW_ONLY, dataclass
 from typing import ClassVar, NamedTuple, cast
+
+from .._record import record
 
 from .._native import lib
 from ..codec.rows import NONE, Pluck, Rows
@@ -15,6 +16,10 @@ from .view import InetView, make_views, span_ip, span_str
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dataclasses import KW_ONLY
 
 SCOPES = {"global": lib.RT_SCOPE_UNIVERSE, "universe": lib.RT_SCOPE_UNIVERSE,
           "site": lib.RT_SCOPE_SITE, "link": lib.RT_SCOPE_LINK, "host": lib.RT_SCOPE_HOST,
@@ -33,7 +38,7 @@ _IFA = struct.Struct("=BBBBi")
 _CACHE = struct.Struct("=IIII")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Address:
     """An address on a link: ``Address("eth0", "172.17.0.2/24")``.
 

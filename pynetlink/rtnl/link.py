@@ -5,10 +5,8 @@ and ``LinkView`` with typed properties over ``IFLA_INFO_DATA``.
 """
 from __future__ import annotations
 
-import dataclasses
 import struct
-from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar, Iterator, Sequence
+from .._record import record, replace as record_replace
 
 from .._native import lib
 from ..codec.rows import NONE, Pluck, Rows
@@ -18,6 +16,11 @@ from .message import Msg
 from .request import Resolve
 from .view import MessageView, span_str
 from .validate import LinkRef, NetnsRef
+
+TYPE_CHECKING = False        # typing is not imported at run time
+if TYPE_CHECKING:
+    from dataclasses import KW_ONLY
+    from typing import Any, ClassVar, Iterator, Sequence
 
 _IFI = struct.Struct("=BxHiII")
 OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
@@ -47,7 +50,7 @@ def fmt_mac(raw: bytes) -> str:
 
 
 # -- bridge port options (IFLA_INFO_SLAVE_DATA of a link enslaved to a bridge) ----------------
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class BridgePort:
     """Options of a link as a bridge port (``ip link set X type bridge_slave ...``)."""
 
@@ -86,7 +89,7 @@ _PORT_FLAGS = ((lib.IFLA_BRPORT_MODE, "hairpin"), (lib.IFLA_BRPORT_ISOLATED, "is
 
 
 # -- the spec base ------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record(frozen=True)
 class Link:
     """Fields every link has; a kind subclasses this (as vishvananda's LinkAttrs).
 
@@ -153,7 +156,7 @@ class Link:
         return tuple(r for r in refs if isinstance(r, str))
 
     def replace(self, **changes: Any) -> "Link":
-        return dataclasses.replace(self, **changes)
+        return record_replace(self, **changes)
 
 
 def check_common(t: str, *, mtu: object = None, mac: object = None, master: object = None,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import struct
-from dataclasses import dataclass
+from .._record import record
 from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 from .._native import lib
@@ -86,7 +86,7 @@ class Request:
         return f"Request({self.operation!r}, {self.target!r}, needs={self.needs!r}, creates={self.creates!r})"
 
 
-@dataclass
+@record
 class Outcome(Generic[T]):
     """The result of one request: ``error`` (None on success) and the decoded ``value``."""
 

@@ -1,13 +1,12 @@
 """IPv4/IPv6 routes: ``Route`` and ``Nexthop`` specs, add/replace/append/delete/get/dump, ``RouteView``."""
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import ipaddress
 import socket
 import struct
-from dataclasses import KW_ONLY, dataclass
 from typing import Any, ClassVar, NamedTuple, Union, cast
+
+from .._record import record
 
 from .._native import lib
 from ..codec.rows import NONE, Pluck, Rows, ip_text
@@ -18,6 +17,10 @@ from .view import InetView, make_views, span_ip
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from dataclasses import KW_ONLY
 
 TABLES = {"main": lib.RT_TABLE_MAIN, "local": lib.RT_TABLE_LOCAL, "default": lib.RT_TABLE_DEFAULT}
 TABLE_NAMES = {n: k for k, n in TABLES.items()}
@@ -41,7 +44,7 @@ _NOLINK = (lib.RTN_BLACKHOLE, lib.RTN_UNREACHABLE, lib.RTN_PROHIBIT, lib.RTN_THR
 Table = Union[int, str]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Nexthop:
     """One path of a multipath route."""
 
@@ -61,7 +64,7 @@ class Nexthop:
         v.boolean(self.onlink, "Nexthop.onlink")
 
 
-@dataclass(frozen=True, init=False)
+@record(frozen=True, init=False)
 class Route:
     """A route: ``Route("default", via="172.17.0.1")``, ``Route("10.0.0.0/8", dev="eth0")``,
     ``Route("203.0.113.0/24", type="blackhole")``, ``Route(..., nexthops=(Nexthop(...), ...))``.
@@ -91,7 +94,7 @@ class Route:
                  nexthops: tuple[Nexthop, ...] = (), onlink: bool = False,
                  family: int | None = None) -> None:
         # what the dataclass __init__ would do, without a frozen setattr per field (W5 makes
-        # thousands); _check_init() below keeps this signature equal to the fields
+        # thousands); tests/rtnl/test_record.py keeps this signature equal to the fields
         d = self.__dict__
         d["dst"], d["via"], d["dev"], d["table"], d["metric"], d["scope"] = dst, via, dev, table, metric, scope
         d["protocol"], d["src"], d["type"], d["nexthops"], d["onlink"] = protocol, src, type, nexthops, onlink
@@ -158,17 +161,6 @@ class Route:
 
     def needs(self) -> tuple[str, ...]:
         return self._pk.needs
-
-
-def _check_init(cls: type) -> None:
-    """The hand-written __init__ takes exactly the dataclass fields, with their defaults."""
-    params = [(p.name, p.default, p.kind == p.KEYWORD_ONLY) for p in inspect.signature(cls).parameters.values()]
-    want = [(f.name, f.default, f.kw_only) for f in dataclasses.fields(cls)]
-    if params != want:  # pragma: no cover - a programming error
-        raise TypeError(f"{cls.__name__}.__init__ does not match its fields: {params} != {want}")
-
-
-_check_init(Route)
 
 
 class _Packed(NamedTuple):

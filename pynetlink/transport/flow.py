@@ -9,7 +9,7 @@ thrown into the flow at its ``yield``, so a flow may catch them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from .._record import record
 from typing import (Any, Awaitable, Callable, Concatenate, Generator, Generic, Literal, ParamSpec, Protocol,
                     Sequence, TypeVar, overload)
 
@@ -22,7 +22,7 @@ P = ParamSpec("P")
 Items = Sequence[tuple[Compiled, Sequence[Any]]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Transfer:
     """One batch for the socket: ``NetlinkSocket.transact``'s arguments."""
 

@@ -12,7 +12,7 @@ import math
 import os
 import socket
 import threading
-from dataclasses import dataclass, field
+from .._record import field, record as dataclass  # the light @dataclass (start-up of CNI plugins)
 from typing import Any, Callable, Sequence, Union
 
 from .._native import ffi, lib

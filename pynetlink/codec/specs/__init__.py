@@ -1,7 +1,7 @@
 """Protocol descriptions: the kernel's YNL attribute sets plus what YNL does not cover yet."""
 from __future__ import annotations
 
-from dataclasses import replace
+from ..._record import replace
 from typing import Any, Iterable, Mapping
 
 from ..._native import lib

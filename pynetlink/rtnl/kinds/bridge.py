@@ -1,7 +1,7 @@
 """bridge: STP, timers (in seconds), priority, VLAN filtering, multicast snooping."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..._record import record
 
 from ..._native import lib
 from ...errors import InvalidArgument
@@ -16,7 +16,7 @@ GROUPFWD_RESTRICTED = 0x0007      # STP, MAC pause, 802.3ad: the kernel refuses 
 USER_HZ = 100                     # bridge timers are clock_t (1/100 s)
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Bridge(Link):
     """A Linux bridge. Timers are seconds (``forward_delay=4.0``)."""
 

@@ -1,7 +1,7 @@
 """ipvlan (and ipvtap): modes l2, l3, l3s; flags bridge, private, vepa."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..._record import record
 
 from ..._native import lib
 from .. import validate as v
@@ -16,7 +16,7 @@ MODE_NAMES = {n: k for k, n in MODES.items()}
 FLAG_NAMES = {n: k for k, n in FLAGS.items()}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Ipvlan(Link):
     """An ipvlan on ``parent``: it shares the parent's MAC address."""
 
@@ -44,7 +44,7 @@ class Ipvlan(Link):
             m.u16(lib.IFLA_IPVLAN_FLAGS, f"{t}.flag", FLAGS[self.flag.lower()])
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Ipvtap(Ipvlan):
     kind = "ipvtap"
 

@@ -1,7 +1,7 @@
 """macvlan (and macvtap): modes private, vepa, bridge, passthru, source (+ its MAC list)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..._record import record, field
 
 from ..._native import lib
 from ...errors import InvalidArgument
@@ -19,7 +19,7 @@ MAC_ACTIONS = {"add": lib.MACVLAN_MACADDR_ADD, "del": lib.MACVLAN_MACADDR_DEL,
                "flush": lib.MACVLAN_MACADDR_FLUSH, "set": lib.MACVLAN_MACADDR_SET}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Macvlan(Link):
     """A macvlan on ``parent``. ``macs`` is the allowed-source list of mode "source"."""
 
@@ -72,7 +72,7 @@ def put_macs(m: Msg, t: str, action: str, macs: tuple[str, ...]) -> None:
         m.binary(lib.IFLA_MACVLAN_MACADDR, f"{t}.mac", v.mac(mac))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Macvtap(Macvlan):
     """A macvtap: a macvlan with a character device."""
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from ..._record import record, field
 from typing import Mapping
 
 from ..._native import lib
@@ -20,7 +20,7 @@ FLAGS = {"reorder_hdr": 0x1, "gvrp": 0x2, "loose_binding": 0x4, "mvrp": 0x8}
 _PAIR = struct.Struct("=II")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Vlan(Link):
     """A VLAN sub-interface of ``parent`` with tag ``id`` (1-4094).
 

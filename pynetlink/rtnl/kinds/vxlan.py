@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from ..._record import record
 
 from ..._native import lib
 from ...errors import InvalidArgument
@@ -15,7 +15,7 @@ from ..validate import LinkRef
 IANA_PORT = 4789
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Vxlan(Link):
     """A VXLAN device with VNI ``id``; ``remote`` is a unicast peer, ``mcast_group`` a
     multicast group; ``dstport`` defaults to the kernel's (8472) unless given (4789 is IANA's)."""
