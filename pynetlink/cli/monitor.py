@@ -8,8 +8,6 @@ import sys
 from typing import Any, Callable
 
 from ..errors import InvalidArgument
-from ..events import Events
-from ..events.text import line
 
 WHAT = ("link", "addr", "route", "neigh", "nsid", "nft", "all")
 
@@ -21,6 +19,8 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     kinds = [k for k in args.what if k != "all"] or ["link", "addr", "route", "neigh", "nsid"]
     if "all" in args.what:
         kinds = ["link", "addr", "route", "neigh", "nsid", "nft"]
+    from ..events import Events          # asyncio and the event decoders: only for this command
+    from ..events.text import line
     as_json = bool(getattr(args, "json", False))
     out = sys.stdout
     seen = 0

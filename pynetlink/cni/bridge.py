@@ -319,15 +319,23 @@ class BridgePlugin(Plugin):
     def delete(self, req: Request) -> None:
         conf = Conf(req)
         addresses = (conf.ipam.addresses(req) or addresses_in_container(req)) if conf.ip_masq else []
-        if conf.portmap or addresses:
-            from . import masq
-            with nftables() as nft:                        # one socket for both
+        nft = None
+        try:
+            if conf.portmap or addresses:
+                from . import masq
+                nft = nftables()                           # one socket for both
                 if conf.portmap:
                     from .portmap import Portmap
                     Portmap().delete(req, nft)
                 masq.remove(nft, addresses)
-        with Handle() as h:
-            remove_host_veth(h, conf)
+            with Handle() as h:
+                remove_host_veth(h, conf)
+        finally:
+            # closed after the veth: closing a socket whose transaction deleted set elements
+            # waits for the kernel's deferred release of them (an RCU grace period, 4-15 ms
+            # here), which the veth deletion's own wait then covers
+            if nft is not None:
+                nft.close()
         conf.ipam.run(req, "DEL")
 
     def check(self, req: Request) -> None:
