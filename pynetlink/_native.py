@@ -4,7 +4,6 @@ Each function crosses into C once for a whole batch or buffer.
 """
 from __future__ import annotations
 
-from typing import Any
 
 try:
     from ._codec import ffi, lib
@@ -15,6 +14,10 @@ except ImportError as _exc:                  # a source tree without the built e
         "(needs gcc and the Python headers); or install the package and run from outside the "
         "source tree, which would otherwise shadow it") from _exc
 from .errors import DecodeError
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc"]
 

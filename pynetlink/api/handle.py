@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Any, Sequence
 
 from ..codec.specs.rtnl import RTNL
 from ..errors import BatchError, NetlinkError
@@ -13,6 +12,10 @@ from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
 from .verbs import Addresses, Fdb, Links, Neighbours, Routes
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Sequence
 
 NETLINK_ROUTE = 0
 

@@ -6,7 +6,6 @@ runs it at once and returns its value (or raises); a Batch queues it and returns
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Generic, Sequence, TypeVar
 
 from ..errors import InvalidArgument
 from ..rtnl import addresses as rtaddr
@@ -18,6 +17,12 @@ from ..rtnl.link import BridgePort, Link
 from ..rtnl.request import Request
 from ..rtnl.routes import Route, Table
 from ..rtnl.validate import LinkRef, NetnsRef
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Generic, Sequence, TypeVar
+else:
+    from .._lighttyping import Callable, Generic, TypeVar
 
 R = TypeVar("R")
 Submit = Callable[[Request], R]

@@ -17,7 +17,6 @@ import errno
 import ipaddress
 import os
 import zlib
-from typing import Any, Optional
 
 from ..api import Bridge, BridgePort, Handle, NetNS, Route, Veth
 from ..errors import InvalidArgument
@@ -25,6 +24,10 @@ from .ipam import Ipam
 from .linkutil import link_exists
 from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
                    Request, Result)
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 TYPE = "pynetlink-bridge"
 FORWARDING = {4: "net/ipv4/ip_forward", 6: "net/ipv6/conf/all/forwarding"}

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Optional
 
 from .skel import INTERNAL, INVALID_CONFIG, CNIError, Request
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 MARK = b"# pynetlink CNI plugin "
 

@@ -29,13 +29,18 @@ import ipaddress
 import json
 import os
 from pathlib import Path
-from typing import Any, Optional
 
 from ..errors import ExistsError
 from ..nft import DockerNat, Ip, Ip6, Masquerade, Meta, Nftables, Publish, Rule, Set, Th
 from ..transport.flow import Flow
 from .masq import remove_elements
 from .skel import INTERNAL, INVALID_CONFIG, CNIError, Plugin, Request, Result
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Optional
+else:
+    from .._lighttyping import Optional
 
 TABLE, FAMILY = "pynetlink_portmap", "inet"
 DEFAULT_STATE_DIR = "/run/pynetlink/cni-portmap"

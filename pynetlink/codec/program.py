@@ -9,10 +9,13 @@ from __future__ import annotations
 import builtins
 import struct
 from .._record import record
-from typing import Any, Iterable, Sequence
 
 from .._native import ffi, lib
 from ..errors import InvalidArgument
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Sequence
 
 _OP = struct.Struct("=BBHHH")
 _ENTRY_HEAD = struct.Struct("=II")

@@ -13,11 +13,16 @@ import socket
 import struct
 import weakref
 from array import array
-from typing import Any, Callable, Iterator, TypeVar
 
 from .._native import decode_error, ffi, lib
 from ..errors import DecodeError
 from .schema import Family
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, TypeVar
+else:
+    from .._lighttyping import Any, Callable, TypeVar
 
 R_MSG, R_BADLEN, R_UNKNOWN, R_CONT = lib.PNL_R_MSG, lib.PNL_R_BADLEN, lib.PNL_R_UNKNOWN, lib.PNL_R_CONT
 NO_SET = lib.PNL_NO_SET

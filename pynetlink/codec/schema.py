@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from array import array
 from .._record import record
-from typing import Any, Iterable
 
 from .._native import ffi, lib
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 RAW, U8, U16, U32 = lib.PNL_K_RAW, lib.PNL_K_U8, lib.PNL_K_U16, lib.PNL_K_U32
 U64, STR = lib.PNL_K_U64, lib.PNL_K_STR

@@ -10,13 +10,18 @@ from __future__ import annotations
 import ipaddress
 import socket
 from .._record import record
-from typing import Union
 
 from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
 from .validate import PROTOCOL_NAMES, PROTOCOLS
 from .ops import BE32, DATA_VALUE, STRING, Exprs, Op, be32_shape, data_shape, exprs_of, op
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Union
+else:
+    from .._lighttyping import Union
 
 REG = int(lib.NFT_REG_1)
 EQ, NEQ = int(lib.NFT_CMP_EQ), int(lib.NFT_CMP_NEQ)

@@ -23,7 +23,6 @@ from __future__ import annotations
 import errno
 import ipaddress
 from .._record import record
-from typing import Any, Callable, Literal, Optional, TypeVar, Union
 
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
@@ -34,6 +33,12 @@ from .rule import Chain, Rule, Table
 from .ruleset import GenerationChanged, Nftables, NftablesBase, Transaction, RETRIES
 from .sets import Map, NamedSet, Set
 from .stmt import Dnat, Masquerade, NatMap
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Literal, Optional, TypeVar, Union
+else:
+    from .._lighttyping import TypeVar
 
 POSTROUTING = Chain("POSTROUTING", "nat", "postrouting", 100)
 PREROUTING = Chain("PREROUTING", "nat", "prerouting", -100)

@@ -7,13 +7,18 @@ program; its *values* fill it. Rules made of the same shapes share one compiled 
 from __future__ import annotations
 
 from .._record import record
-from typing import Any, Union
 
 from .._native import lib
 from ..codec.program import Program
 from ..codec.rows import Rows
 from ..codec.schema import STR
 from ..codec.specs.nft import DATA, EXPR, NFT, VERDICT
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Union
+else:
+    from .._lighttyping import Any, Union
 
 # attribute kinds of an Op
 BE32 = "be32"       # big-endian u32 (registers, keys, offsets, flags)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ipaddress
 from .._record import record, field
-from typing import Optional, Sequence, Union
 
 from .._native import lib
 from ..errors import InvalidArgument
@@ -18,6 +17,12 @@ from .match import (ADDR_TYPES, CT_STATES, EQ, Fib, NEQ, AddrField, Concat, Ct, 
 from .ops import Exprs, Op
 from .sets import NamedSet
 from .stmt import (IMPLIED, Counter, Dnat, Masquerade, NatMap, Raw, Redirect, Snat, Statement, Verdict, Vmap)
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Optional, Sequence, Union
+else:
+    from .._lighttyping import Sequence, Union
 
 UDATA_COMMENT = 0                     # NFTNL_UDATA_RULE_COMMENT
 HOOKS = {"prerouting": int(lib.NF_INET_PRE_ROUTING), "input": int(lib.NF_INET_LOCAL_IN),

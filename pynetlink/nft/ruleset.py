@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 from .._record import record, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, TypeVar, Union
 
 from .._native import lib
 from ..codec.rows import Rows, reading
@@ -27,8 +26,12 @@ from .sets import (FLAGS, MAP_FLAG, VERDICT_TYPE, Element, Map, NamedSet, Set, d
                    set_elements, type_names)
 from .validate import FAMILIES, FAMILY_NAMES
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # rule (match, stmt, ops) loads where rules are built or listed: sets stay light
+    from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, TypeVar, Union
     from .rule import Chain, Rule, Table
+else:
+    from .._lighttyping import Callable, TypeVar, Union
 
 RETRIES = 5
 T = TypeVar("T")

@@ -21,15 +21,20 @@ from __future__ import annotations
 
 import ipaddress
 from .._record import record, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
+from collections.abc import Mapping
 
 from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
 from .validate import PROTOCOL_NAMES, PROTOCOLS
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # stmt (and match) load on first use of a verdict map: element add/delete stays light
+    from typing import Any, Iterable, Optional, Sequence, Union
+
     from .stmt import Verdict
+else:
+    from .._lighttyping import Optional, Union
 
 TYPE_BITS = 6                                  # nft: a concatenation's type is 6 bits per member
 VERDICT_TYPE = int(lib.NFT_DATA_VERDICT)       # NFTA_SET_DATA_TYPE of a verdict map

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from .._record import record, field
-from typing import Optional, Union
 
 from .._native import lib
 from ..errors import InvalidArgument
@@ -10,6 +9,10 @@ from . import validate
 from .match import Field, lookup, reg_of, same_field
 from .ops import BE32, DATA_VALUE, VERDICT_CHAIN, VERDICT_CODE, Attr, Exprs, Op, be32_shape, data_shape, exprs_of, op, \
     shape_id
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Optional, Union
 
 PortRange = tuple[int, int]
 RANDOM = int(lib.NF_NAT_RANGE_PROTO_RANDOM)

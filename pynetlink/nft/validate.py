@@ -4,11 +4,16 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
-from typing import Literal, Union
 
 from .._native import lib
 from ..errors import InvalidArgument
 from ..transport import validate as transport_validate
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Literal, Union
+else:
+    from .._lighttyping import Literal, Union
 
 TableFamily = Literal["ip", "ip6", "inet"]
 FAMILIES: dict[str, int] = {"ip": int(lib.NFPROTO_IPV4), "ip6": int(lib.NFPROTO_IPV6),

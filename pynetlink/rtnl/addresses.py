@@ -4,7 +4,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
-from typing import ClassVar, NamedTuple, cast
 
 from .._record import record
 
@@ -17,9 +16,10 @@ from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from dataclasses import KW_ONLY
+    from typing import ClassVar
 
 SCOPES = {"global": lib.RT_SCOPE_UNIVERSE, "universe": lib.RT_SCOPE_UNIVERSE,
           "site": lib.RT_SCOPE_SITE, "link": lib.RT_SCOPE_LINK, "host": lib.RT_SCOPE_HOST,
@@ -98,17 +98,21 @@ class Address:
 
     @property
     def _pk(self) -> "_Packed":
-        return cast(_Packed, self.__dict__["_packed"])
+        packed: _Packed = self.__dict__["_packed"]
+        return packed
 
 
-class _Packed(NamedTuple):
+class _Packed:
     """An Address's addresses, packed: family, prefix length, local, peer, broadcast."""
 
-    af: int
-    plen: int
-    local: bytes
-    peer: bytes | None
-    broadcast: bytes | None
+    __slots__ = ('af', 'plen', 'local', 'peer', 'broadcast')
+
+    def __init__(self, af: int, plen: int, local: bytes, peer: bytes | None, broadcast: bytes | None) -> None:
+        self.af = af
+        self.plen = plen
+        self.local = local
+        self.peer = peer
+        self.broadcast = broadcast
 
 
 def _scope(value: str | int) -> int:

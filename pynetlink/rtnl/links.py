@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import errno
-from typing import Sequence
 
 from .._native import lib
 from ..codec.rows import NONE, Rows
@@ -16,6 +15,10 @@ from .message import Msg
 from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
 from .validate import LinkRef, NetnsRef
 from .view import columns, span_str
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Sequence
 
 NEW, ACK = lib.RTM_NEWLINK, lib.NLM_F_REQUEST | lib.NLM_F_ACK
 CREATE = ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL

@@ -13,10 +13,13 @@ from __future__ import annotations
 import errno
 import os
 import threading
-from typing import Any
 
 from ..codec.program import Compiled, Program
 from ..transport import validate as tv
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 # (code, attr, name, size): code is the Program method and its options
 Op = tuple[str, int, str, int]

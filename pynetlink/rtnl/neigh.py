@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import socket
 import struct
-from typing import ClassVar
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -14,6 +13,10 @@ from .view import MessageView
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 STATES = {"incomplete": lib.NUD_INCOMPLETE, "reachable": lib.NUD_REACHABLE, "stale": lib.NUD_STALE,
           "delay": lib.NUD_DELAY, "probe": lib.NUD_PROBE, "failed": lib.NUD_FAILED,

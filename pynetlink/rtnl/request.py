@@ -19,7 +19,6 @@ import errno
 import fcntl
 import struct
 from .._record import record
-from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -30,6 +29,12 @@ from ..transport.netns import NetNS
 from ..transport.socket import NetlinkSocket, Reply
 from .message import Msg, field_name
 from .validate import LinkRef
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar
+else:
+    from .._lighttyping import Any, Callable, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 Resolve = Callable[[LinkRef], int]

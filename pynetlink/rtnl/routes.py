@@ -4,7 +4,6 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
-from typing import Any, ClassVar, NamedTuple, Union, cast
 
 from .._record import record
 
@@ -18,9 +17,12 @@ from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
 
-TYPE_CHECKING = False
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from dataclasses import KW_ONLY
+    from typing import Any, ClassVar, Union
+else:
+    from .._lighttyping import Union
 
 TABLES = {"main": lib.RT_TABLE_MAIN, "local": lib.RT_TABLE_LOCAL, "default": lib.RT_TABLE_DEFAULT}
 TABLE_NAMES = {n: k for k, n in TABLES.items()}
@@ -157,24 +159,29 @@ class Route:
 
     @property
     def _pk(self) -> "_Packed":
-        return cast(_Packed, self.__dict__["_packed"])
+        packed: _Packed = self.__dict__["_packed"]
+        return packed
 
     def needs(self) -> tuple[str, ...]:
         return self._pk.needs
 
 
-class _Packed(NamedTuple):
+class _Packed:
     """What a Route's messages need, checked once: family, prefix length, packed destination
     (masked), gateway and source, type, table, link names to resolve."""
 
-    af: int
-    plen: int
-    dst: bytes | None
-    via: bytes | None
-    src: bytes | None
-    kind: int
-    table: int
-    needs: tuple[str, ...]
+    __slots__ = ('af', 'plen', 'dst', 'via', 'src', 'kind', 'table', 'needs')
+
+    def __init__(self, af: int, plen: int, dst: bytes | None, via: bytes | None, src: bytes | None, kind: int,
+                 table: int, needs: tuple[str, ...]) -> None:
+        self.af = af
+        self.plen = plen
+        self.dst = dst
+        self.via = via
+        self.src = src
+        self.kind = kind
+        self.table = table
+        self.needs = needs
 
 
 def _named(value: str | int, field: str, table: dict[str, int]) -> int:

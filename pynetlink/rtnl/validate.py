@@ -9,11 +9,16 @@ import ipaddress
 import os
 import re
 import socket
-from typing import Iterable, Mapping, TypeVar, Union
 
 from ..errors import InvalidArgument
 from ..transport import validate as tv
 from ..transport.netns import NetNS
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Iterable, Mapping, TypeVar, Union
+else:
+    from .._lighttyping import TypeVar, Union
 
 IFNAMSIZ = tv.IFNAMSIZ
 _AF4, _AF6 = socket.AF_INET, socket.AF_INET6

@@ -4,10 +4,15 @@ from __future__ import annotations
 import socket
 import struct
 from array import array
-from typing import Any, ClassVar, Iterable, TypeVar
 
 from ..codec.rows import NONE, Pluck, Rows, ip_text, pluck
 from ..errors import DecodeError
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Iterable, TypeVar
+else:
+    from .._lighttyping import TypeVar
 
 
 class MessageView:

@@ -12,12 +12,17 @@ import errno
 import os
 import re
 import threading
-from typing import Callable, Self, Sequence, TypeVar
 
 from . import faults, validate
 from .signals import deferred
 from .._native import ffi, lib
 from ..errors import InvalidArgument
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Callable, Self, Sequence, TypeVar
+else:
+    from .._lighttyping import TypeVar
 
 RUN_DIR = "/run/netns"
 CLONE_NEWNET = 0x40000000

@@ -17,7 +17,10 @@ import contextlib
 import signal
 import threading
 from types import FrameType
-from typing import Any, Iterator
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Iterator
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _depth = 0

@@ -13,7 +13,6 @@ import os
 import socket
 import threading
 from .._record import field, record as dataclass  # the light @dataclass (start-up of CNI plugins)
-from typing import Any, Callable, Sequence, Union
 
 from .._native import ffi, lib
 from ..codec.program import Compiled, Encoded, encode
@@ -23,6 +22,12 @@ from ..errors import NetlinkError
 from . import validate
 from .netns import NetNS, run_in
 from . import faults
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Sequence, Union
+else:
+    from .._lighttyping import Callable, Sequence, Union
 
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
