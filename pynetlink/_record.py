@@ -105,25 +105,23 @@ def _init(cls: type, fs: tuple[Field, ...], frozen: bool) -> Any:
     rest = [tuple(f for f in fs if f not in pos[:n]) for n in range(len(pos) + 1)]
 
     def __init__(self: Any, *args: Any, **kw: Any) -> None:
-        if len(args) > len(pos):
-            raise TypeError(f"{name}() takes {len(pos)} positional arguments but {len(args)} were given")
         d = self.__dict__
-        for f, value in zip(pos, args):
-            if f.name in kw:
-                raise TypeError(f"{name}() got multiple values for argument {f.name!r}")
-            d[f.name] = value
+        if args:
+            if len(args) > len(pos):
+                raise TypeError(f"{name}() takes {len(pos)} positional arguments but {len(args)} were given")
+            for f, value in zip(pos, args):
+                if f.name in kw:
+                    raise TypeError(f"{name}() got multiple values for argument {f.name!r}")
+                d[f.name] = value
         for key in kw:
             if key not in by_name:
                 raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
         for f in rest[len(args)]:
-            value = kw.get(f.name, _MISSING)
+            value = kw.get(f.name, f.default)
             if value is _MISSING:
-                if f.default is not _MISSING:
-                    value = f.default
-                elif f.default_factory is not _MISSING:
-                    value = f.default_factory()
-                else:
+                if f.default_factory is _MISSING:
                     raise TypeError(f"{name}() missing required argument: {f.name!r}")
+                value = f.default_factory()
             d[f.name] = value
         if post is not None:
             self.__post_init__()

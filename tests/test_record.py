@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pynetlink._record import _MISSING as MISSING
 from pynetlink._record import FrozenInstanceError, field, fields, record, replace
+from pynetlink.codec.schema import Attr
 from pynetlink.rtnl.routes import Route
 
 if TYPE_CHECKING:
@@ -69,9 +71,11 @@ def test_eq_hash_repr_frozen_replace() -> None:
     assert Box.__hash__ is None and b == Box([1])
 
 
-def test_route_init_matches_its_fields() -> None:
-    params = [(p.name, p.default, p.kind == p.KEYWORD_ONLY) for p in inspect.signature(Route).parameters.values()]
-    assert params == [(f.name, f.default, f.kw_only) for f in fields(Route)]
+@pytest.mark.parametrize("cls", [Route, Attr])
+def test_hand_written_inits_match_their_fields(cls: type) -> None:
+    params = [(p.name, p.default, p.kind == p.KEYWORD_ONLY) for p in inspect.signature(cls).parameters.values()]
+    assert params == [(f.name, inspect.Parameter.empty if f.default is MISSING else f.default, f.kw_only)
+                      for f in fields(cls)]
 
 
 def test_importing_rtnl_and_nft_loads_neither_dataclasses_nor_inspect() -> None:

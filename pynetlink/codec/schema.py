@@ -34,6 +34,14 @@ class Attr:
     number: int | None = None  # fixed number (a set the UAPI headers do not name)
     ynl_number: int | None = None  # YNL's number: used where the headers lack the name
 
+    def __init__(self, name: str, kind: int = RAW, child: str = "", extra: Any = 0, be: bool = False,
+                 number: int | None = None, ynl_number: int | None = None) -> None:
+        # hand-written: ~550 are made when the rtnetlink tables load (tests/test_record.py
+        # keeps this signature equal to the fields)
+        d = self.__dict__
+        d["name"], d["kind"], d["child"], d["extra"] = name, kind, child, extra
+        d["be"], d["number"], d["ynl_number"] = be, number, ynl_number
+
 
 def u8(name: str, **kw: Any) -> Attr: return Attr(name, U8, **kw)
 def u16(name: str, **kw: Any) -> Attr: return Attr(name, U16, **kw)
