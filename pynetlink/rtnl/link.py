@@ -131,7 +131,10 @@ class Link:
 
     # -- what kinds override ------------------------------------------------------------
     def check(self) -> None:
-        """Validate the kind's own fields (raise InvalidArgument)."""
+        """Validate the kind's own fields (raise InvalidArgument): its declared options
+        (``rtnl.options``); a kind adds what they cannot say."""
+        from .options import check_options
+        check_options(self)
 
     def info_kind(self) -> str:
         return self.kind
@@ -141,7 +144,9 @@ class Link:
         return None
 
     def info_data(self, m: Msg, resolve: Resolve, create: bool) -> None:
-        """Append the kind's IFLA_INFO_DATA attributes (nothing by default)."""
+        """Append the kind's IFLA_INFO_DATA attributes: its declared options, in order."""
+        from .options import put_options
+        put_options(self, m, resolve, create)
 
     def netns_refs(self) -> tuple[tuple[str, NetnsRef], ...]:
         """(field, namespace) of every other namespace the request names."""
