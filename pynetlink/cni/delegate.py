@@ -7,9 +7,9 @@ host-local is called in-process instead (``is_ours``): no process start.
 """
 from __future__ import annotations
 
-import json
 import os
 
+from . import jsonlite as json
 from .skel import INTERNAL, INVALID_CONFIG, CNIError, Request
 
 TYPE_CHECKING = False       # typing is not imported at run time

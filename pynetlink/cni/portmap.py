@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-import json
 import os
 from pathlib import Path
 
@@ -34,6 +33,7 @@ from ..errors import ExistsError
 from ..nft import DockerNat, Ip, Ip6, Masquerade, Meta, Nftables, Publish, Rule, Set, Th
 from ..transport.flow import Flow
 from .masq import remove_elements
+from . import jsonlite as json
 from .skel import INTERNAL, INVALID_CONFIG, CNIError, Plugin, Request, Result
 
 TYPE_CHECKING = False       # typing is not imported at run time

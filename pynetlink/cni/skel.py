@@ -251,7 +251,7 @@ def _check_env(command: str, env: Mapping[str, str]) -> None:
 def decode_config(stdin: bytes) -> dict[str, Any]:
     """The stdin config: a JSON object with a supported ``cniVersion`` (codes 6, 1)."""
     try:
-        import json
+        from . import jsonlite as json      # json's results without its import cost
         config = json.loads(stdin)
     except (ValueError, UnicodeDecodeError) as e:
         raise CNIError(DECODING_FAILURE, f"the network config on stdin is not valid JSON: {e}") from None
@@ -287,7 +287,7 @@ def _emit(out: TextIO, obj: Mapping[str, Any]) -> None:
     if set(obj) == {"cniVersion", "supportedVersions"} and _plain_version(obj["cniVersion"]):
         out.write(VERSION_ANSWER % obj["cniVersion"])          # VERSION: no json import
     else:
-        import json
+        from . import jsonlite as json      # json's results without its import cost
         out.write(json.dumps(obj, indent=1))
         out.write("\n")
     out.flush()
@@ -322,7 +322,7 @@ def _version_answer(stdin: bytes) -> dict[str, Any]:
     if quick is not None:
         version = quick
     elif text:
-        import json
+        from . import jsonlite as json      # json's results without its import cost
         try:
             given = json.loads(text).get("cniVersion")
         except (ValueError, AttributeError, UnicodeDecodeError):
@@ -370,7 +370,7 @@ def load_plugin(name: str) -> Plugin:
 def error_version(stdin: bytes) -> str:
     """The cniVersion to put in an error object: the config's if readable and supported."""
     try:
-        import json
+        from . import jsonlite as json      # json's results without its import cost
         v = json.loads(stdin).get("cniVersion")
         return v if v in SUPPORTED else CURRENT
     except Exception:

@@ -8,7 +8,7 @@ before ``ip saddr`` in inet tables).
 from __future__ import annotations
 
 import ipaddress
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 from .._record import record
 
 from .._native import lib

@@ -1,7 +1,7 @@
 """Neighbours (ARP/NDP entries) and bridge FDB entries: add, delete, dump, ``NeighbourView``."""
 from __future__ import annotations
 
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
 
 from .._native import lib

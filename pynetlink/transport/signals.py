@@ -14,11 +14,15 @@ progress rolls back and ``finally`` blocks run, instead of the process dying at 
 from __future__ import annotations
 
 import contextlib
-import signal
 import threading
 from types import FrameType
 
-TYPE_CHECKING = False       # typing is not imported at run time
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+else:               # the C module: signal.py builds enums at import (CNI plugin start-up)
+    import _signal as signal
+
 if TYPE_CHECKING:
     from typing import Any, Iterator
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import math
 import os
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import threading
 from .._record import field, record as dataclass  # the light @dataclass (start-up of CNI plugins)
 
