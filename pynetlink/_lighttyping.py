@@ -45,19 +45,10 @@ class _Form:
         return f"<type form {self.name}>"
 
 
-Any = _Form("Any")
-Union = _Form("Union")
-Optional = _Form("Optional")
-Literal = _Form("Literal")
-Callable = _Form("Callable")
-Sequence = _Form("Sequence")
-Iterable = _Form("Iterable")
-Iterator = _Form("Iterator")
-Generator = _Form("Generator")
-Awaitable = _Form("Awaitable")
-Concatenate = _Form("Concatenate")
-TypeVar = _Form("TypeVar")
-ParamSpec = _Form("ParamSpec")
+_NAMES = ("Any", "Union", "Optional", "Literal", "Callable", "Sequence", "Iterable", "Iterator", "Generator",
+          "Awaitable", "Concatenate", "TypeVar", "ParamSpec")
+(Any, Union, Optional, Literal, Callable, Sequence, Iterable, Iterator, Generator, Awaitable, Concatenate, TypeVar,
+ ParamSpec) = (_Form(n) for n in _NAMES)
 
 
 class Generic:

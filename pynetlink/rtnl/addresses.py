@@ -108,11 +108,8 @@ class _Packed:
     __slots__ = ('af', 'plen', 'local', 'peer', 'broadcast')
 
     def __init__(self, af: int, plen: int, local: bytes, peer: bytes | None, broadcast: bytes | None) -> None:
-        self.af = af
-        self.plen = plen
-        self.local = local
-        self.peer = peer
-        self.broadcast = broadcast
+        (self.af, self.plen, self.local, self.peer, self.broadcast) = \
+            (af, plen, local, peer, broadcast)
 
 
 def _scope(value: str | int) -> int:

@@ -174,14 +174,8 @@ class _Packed:
 
     def __init__(self, af: int, plen: int, dst: bytes | None, via: bytes | None, src: bytes | None, kind: int,
                  table: int, needs: tuple[str, ...]) -> None:
-        self.af = af
-        self.plen = plen
-        self.dst = dst
-        self.via = via
-        self.src = src
-        self.kind = kind
-        self.table = table
-        self.needs = needs
+        (self.af, self.plen, self.dst, self.via, self.src, self.kind, self.table, self.needs) = \
+            (af, plen, dst, via, src, kind, table, needs)
 
 
 def _named(value: str | int, field: str, table: dict[str, int]) -> int:
