@@ -3,7 +3,7 @@
 A plugin executable is two lines (``pynetlink cni install`` writes them)::
 
     #!/abs/venv/bin/python -I
-    from pynetlink.cni.skel import run; run("pynetlink-bridge")
+    from pynetlink.cni.skel import run; run("pynetlink-bridge", fast_exit=True)
 
 ``run`` reads ``CNI_COMMAND`` and answers VERSION itself, importing nothing else; for any
 other command it imports the plugin's module (``PLUGINS``) and calls its ``plugin()``.
