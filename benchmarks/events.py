@@ -15,8 +15,11 @@ bytes, in the same run:
   ``-j``); its process start-up, measured on an empty file, is subtracted, the time divided
   by ten.
 
-Every repetition runs the three replays one after the other (alternating); the best of each
-is kept.
+Every repetition runs the three replays one after the other (alternating). Each is timed
+in CPU time (user + system: this process for pynetlink and pyroute2, ``wait4()`` of the
+child for ``ip``), which other load on the machine disturbs far less than wall-clock time
+(also recorded); the best of each, the median and the worst are reported, and the ratios
+of every repetition (pyroute2 / pynetlink and ip / pynetlink) with their spread.
 
 Then a live run: each consumer subscribed in the namespace while ``ip -batch`` makes the same
 changes, timed from its first to its last event (pynetlink ``Events`` async and pyroute2
@@ -28,6 +31,7 @@ fast the kernel and ``ip`` make the changes).
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import select
@@ -110,23 +114,95 @@ def pyroute2_replay(chunks: list[bytes]) -> int:
     return n
 
 
-def iproute2_replay(path: str, empty: str) -> float:
-    """Seconds ``ip -j monitor file`` needs for the events (its start-up subtracted)."""
-    def run(p: str) -> float:
-        t = time.perf_counter()
-        subprocess.run(["ip", "-j", "monitor", "file", p], stdout=subprocess.DEVNULL, check=True)
-        return time.perf_counter() - t
-    start = min(run(empty) for _ in range(3))
-    return run(path) - start
+def _ip_run(path: str) -> tuple[float, float]:
+    """Wall-clock and CPU (user + system) seconds of one ``ip -j monitor file`` run."""
+    t = time.perf_counter()
+    proc = subprocess.Popen(["ip", "-j", "monitor", "file", path], stdout=subprocess.DEVNULL)
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, proc.returncode
+    return wall, ru.ru_utime + ru.ru_stime
 
 
-def best(fn: Callable[[], Any], reps: int) -> tuple[float, Any]:
-    times, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t)
-    return min(times), out
+def iproute2_replay(path: str, empty: str) -> tuple[float, float]:
+    """Wall-clock and CPU seconds ``ip -j monitor file`` needs for the events (its start-up,
+    the least of three runs on an empty file, subtracted)."""
+    starts = [_ip_run(empty) for _ in range(3)]
+    wall, cpu = _ip_run(path)
+    return wall - min(w for w, _ in starts), cpu - min(c for _, c in starts)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
+    """Wall-clock and CPU (user + system, this process) seconds of ``fn()`` and of collecting
+    the garbage it left, and its result. Each consumer starts from a collected heap and pays
+    for its own garbage only (pyroute2's messages hold reference cycles: uncollected, the
+    next consumer's run would pay for freeing them); the cost of a full collection of the
+    clean heap (the rest of the process) is subtracted."""
+    gc.collect()
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    gc.collect()
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
+    gc.collect()                        # a full collection of the clean heap: not the consumer's
+    return wall - (time.perf_counter() - t), cpu - (time.process_time() - c), out
+
+
+def spread(xs: list[float]) -> dict[str, float]:
+    s = sorted(xs)
+    return {"min": s[0], "median": s[len(s) // 2], "max": s[-1]}
+
+
+def stages(chunks: list[bytes], events: int, reps: int) -> dict[str, float]:
+    """Where pynetlink's time per event goes (CPU ns per event, best of ``reps``): each stage
+    of ``Engine.feed`` run alone over every buffer, the consumer's reads, and the whole
+    replay with the cyclic garbage collector off (the difference is its share)."""
+    from pynetlink.codec.rows import decode
+    from pynetlink.rtnl import addresses
+    kind = AddressKind()
+
+    def best(fn: Callable[[], Any]) -> float:
+        out = []
+        for _ in range(reps):
+            gc.collect()
+            c = time.process_time()
+            fn()
+            out.append(time.process_time() - c)
+        return min(out) * 1e9 / events
+
+    rows = [decode(c, RTNL) for c in chunks]
+    tables = [addresses.table(r, kind._ANY) for r in rows]
+    views = [addresses.views(r, t) for r, t in zip(rows, tables)]
+    batches = [kind.batch(r) for r in rows]
+    eng = Engine([kind], RTNL, 0, lambda items: 0, load=False)
+    evs = [e for c in chunks for e in eng.feed(c)]
+
+    def apply() -> None:
+        e = Engine([kind], RTNL, 0, lambda items: 0, load=False)
+        out: list[Any] = []
+        for b in batches:
+            assert b is not None
+            e._bulk(e._bulk_kinds[b[0][0]], *b, out)
+
+    def read() -> None:
+        for e in evs:
+            v = e.view
+            v.address, v.prefixlen, v.link, e.action
+
+    out = {"decode (C row table)": best(lambda: [decode(c, RTNL) for c in chunks]),
+           "pluck + columns + address text (C, bulk copies)": best(lambda: [addresses.table(r, kind._ANY) for r in rows]),
+           "views (one AddressView each)": best(lambda: [addresses.views(r, t) for r, t in zip(rows, tables)]),
+           "keys (bulk)": best(lambda: [kind._keys(t, v) for t, v in zip(tables, views)]),
+           "state + events (bulk)": best(apply),
+           "consumer: e.view, 3 view fields, e.action": best(read),
+           "whole replay": best(lambda: pynetlink_replay(chunks))}
+    gc.disable()
+    try:
+        out["whole replay, garbage collector off"] = best(lambda: pynetlink_replay(chunks))
+    finally:
+        gc.enable()
+    return out
 
 
 # -- live -------------------------------------------------------------------------------------------
@@ -229,19 +305,28 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             with open(path, "wb") as f:           # 10 copies: ip's start-up becomes small
                 f.writelines(chunks * IP_COPIES)
             open(empty, "wb").close()
-            times: dict[str, list[float]] = {"pynetlink": [], "pyroute2": [], "ip": []}
+            wall: dict[str, list[float]] = {"pynetlink": [], "pyroute2": [], "ip": []}
+            cpu: dict[str, list[float]] = {"pynetlink": [], "pyroute2": [], "ip": []}
             for _ in range(args.reps):          # alternating: every repetition runs all three
-                t, got = best(lambda: pynetlink_replay(chunks), 1)
-                assert got == events, (got, events)
-                times["pynetlink"].append(t)
-                t, got = best(lambda: pyroute2_replay(chunks), 1)
-                assert got == events, (got, events)
-                times["pyroute2"].append(t)
-                times["ip"].append(iproute2_replay(path, empty) / IP_COPIES)
-        t_pnl, t_pr2, t_ip = (min(times[k]) for k in ("pynetlink", "pyroute2", "ip"))
-        res["replay_runs"] = times
-        res["replay"] = {name: {"seconds": t, "events_per_s": events / t}
-                         for name, t in (("pynetlink", t_pnl), ("pyroute2", t_pr2), ("ip -j monitor", t_ip))}
+                for name, fn in (("pynetlink", pynetlink_replay), ("pyroute2", pyroute2_replay)):
+                    w, c, got = timed(lambda: fn(chunks))
+                    assert got == events, (name, got, events)
+                    wall[name].append(w)
+                    cpu[name].append(c)
+                w, c = iproute2_replay(path, empty)
+                wall["ip"].append(w / IP_COPIES)
+                cpu["ip"].append(c / IP_COPIES)
+        # per repetition (the three ran one after the other): pyroute2 / pynetlink, ip / pynetlink
+        res["replay_runs"] = {"wall": wall, "cpu": cpu}
+        res["replay"] = {}
+        for label, name in (("pynetlink", "pynetlink"), ("pyroute2", "pyroute2"), ("ip -j monitor", "ip")):
+            res["replay"][label] = {"cpu_s": spread(cpu[name]), "wall_s": spread(wall[name]),
+                                    "events_per_s": events / min(cpu[name]),
+                                    "seconds": min(cpu[name])}
+        res["ratios"] = {
+            f"{clock} {peer}/pynetlink": spread([p / q for p, q in zip(runs[peer], runs["pynetlink"])])
+            for clock, runs in (("cpu", cpu), ("wall", wall)) for peer in ("pyroute2", "ip")}
+        res["stages_ns_per_event"] = stages(chunks, events, args.reps)
         if not args.no_live:
             res["live"] = {}
             for which in ("pynetlink", "pyroute2", "ip -j monitor"):
@@ -254,11 +339,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     finally:
         ns.delete()
     rp = res["replay"]
-    print(f"{events} address events in {len(chunks)} buffers ({res['bytes']} bytes)")
+    print(f"{events} address events in {len(chunks)} buffers ({res['bytes']} bytes); CPU time, "
+          f"best (median, worst) of {args.reps} alternating repetitions")
     for name, r in rp.items():
-        print(f"  replay  {name:14} {r['events_per_s']:>12,.0f} events/s  ({r['seconds'] * 1000:.1f} ms)")
-    print(f"  pynetlink vs pyroute2: {rp['pyroute2']['seconds'] / rp['pynetlink']['seconds']:.1f}x, "
-          f"vs ip -j monitor: {rp['ip -j monitor']['seconds'] / rp['pynetlink']['seconds']:.1f}x")
+        c = r["cpu_s"]
+        print(f"  replay  {name:14} {r['events_per_s']:>12,.0f} events/s  ({c['min'] * 1e6 / events:.2f} us/event; "
+              f"{c['median'] * 1e3:.1f} / {c['max'] * 1e3:.1f} ms)")
+    for key, sp in res["ratios"].items():
+        print(f"  {key:26} min {sp['min']:.2f}x  median {sp['median']:.2f}x  max {sp['max']:.2f}x")
+    print("  pynetlink, CPU ns per event by stage (each alone, best of the repetitions):")
+    for name, ns_ in res["stages_ns_per_event"].items():
+        print(f"    {name:50} {ns_:7.0f}")
     for name, r in res.get("live", {}).items():
         print(f"  live    {name:14} {r['events']} events in {r['seconds'] * 1000:.0f} ms (first to last)")
     if args.json:

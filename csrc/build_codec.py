@@ -19,6 +19,8 @@ PREFIXES = (
     "NLMSG_", "NLMSGERR_", "NLA_F_", "NETLINK_", "VETH_INFO_", "MACVLAN_", "IPVLAN_",
     "BRIDGE_", "BR_", "IFF_", "ARPHRD_", "ETH_P_", "NETNSA_", "NF_", "NFPROTO_", "NF_NAT_",
     "IP_CT_", "IPS_", "VXLAN_", "VLAN_FLAG_", "RTEXT_FILTER_",
+    "FRA_", "FR_ACT_", "FIB_RULE_", "NHA_", "NEXTHOP_GRP_", "RTAX_",
+    "TCA_", "TC_H_", "TC_ACT_", "TC_U32_", "TC_LINKLAYER_",
 )
 NAME = re.compile(r"^\s*(?:#define\s+)?([A-Z][A-Z0-9_]*)\b(?!\()")
 

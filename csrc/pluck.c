@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/netlink.h>
 #include "pnl.h"
 
 #define PLUCK_MAX_COLS 64
@@ -65,6 +66,9 @@ int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
             if ((c->size != 1 && c->size != 2 && c->size != 4) || (uint64_t)w1 + c->size > hdr_len)
                 return -EINVAL;
             c->off = w1;
+        } else if (c->op == PNL_P_TYPE) {
+            if (w1 != 0)
+                return -EINVAL;
         } else if (c->op == PNL_P_U || c->op == PNL_P_SPAN || c->op == PNL_P_ROW) {
             c->type = w1 & 0xffff;
             c->child = w1 >> 16;
@@ -88,7 +92,9 @@ int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
         if (stop <= m || stop > count)
             return -EINVAL;
         i = stop;
-        if (!((rows->tf[m] >> 16) & PNL_R_MSG) || (rows->tf[m] & 0xffff) != msg_type)
+        if (!((rows->tf[m] >> 16) & PNL_R_MSG) ||
+            (msg_type == PNL_P_ANY ? (rows->tf[m] & 0xffff) < NLMSG_MIN_TYPE
+                                   : (rows->tf[m] & 0xffff) != msg_type))
             continue;
         if ((uint64_t)(n + 1) * width > out_cap) {
             n++;
@@ -98,7 +104,7 @@ int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
         n++;
         o[0] = m;
         for (uint32_t k = 0; k < n_cols; k++)
-            o[1 + k] = PNL_P_NONE;
+            o[1 + k] = cols[k].op == PNL_P_TYPE ? (rows->tf[m] & 0xffff) : PNL_P_NONE;
         /* fixed header fields: only when the message holds the whole header */
         if (buf && rows->off[m] <= buf_len && rows->len[m] <= buf_len - rows->off[m] &&
             16 + (uint64_t)hdr_len <= rows->len[m]) {

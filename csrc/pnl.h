@@ -174,7 +174,10 @@ int pnl_decode(const uint8_t *buf, size_t len,
  *   PNL_P_U:    the decoded value of attribute arg & 0xffff (of the nested attribute
  *               (arg >> 16) - 1 inside it when arg >> 16 is set); NONE when absent or short;
  *   PNL_P_SPAN: that attribute's payload as offset << 32 | length;
- *   PNL_P_ROW:  that attribute's row.
+ *   PNL_P_ROW:  that attribute's row;
+ *   PNL_P_TYPE: the message's nlmsg_type (arg 0).
+ * nlmsg_type PNL_P_ANY (0) plucks every message of a type >= NLMSG_MIN_TYPE (not
+ * NLMSG_DONE / NLMSG_ERROR).
  * out: per message, its row, then one u64 per column (PNL_P_NONE = absent); returns the
  * number of messages, -ENOSPC when out_cap (u64 words) is too small, -EINVAL on a bad
  * spec or an inconsistent row table.  The first attribute of a type wins (as find()). */
@@ -183,10 +186,23 @@ int pnl_decode(const uint8_t *buf, size_t len,
 #define PNL_P_U    3
 #define PNL_P_SPAN 4
 #define PNL_P_ROW  5
+#define PNL_P_TYPE 6
+#define PNL_P_ANY  0
 #define PNL_P_NONE 0xffffffffffffffff
 
 int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
               const uint32_t *spec, size_t spec_words, uint64_t *out, uint32_t out_cap);
+
+/* ---- address text: every address column of a plucked table as text, one call ----
+ * cols: n rows of width u64 words; per row the span (offset << 32 | length, as
+ * PNL_P_SPAN) in column col_a, or in col_b when col_a is PNL_P_NONE (col_b >= width: no
+ * second column).  Writes, per row, the address as inet_ntop() writes it (4 bytes IPv4,
+ * 16 bytes IPv6), nothing when both columns are absent, "!" for a span of another length
+ * or outside the buffer, then '\n'.  Returns the bytes written, -ENOSPC when out_cap is
+ * too small (PNL_IP_TEXT_MAX per row always fits), -EINVAL on bad arguments. */
+#define PNL_IP_TEXT_MAX 47
+int pnl_ip_text(const uint8_t *buf, size_t buf_len, const uint64_t *cols, uint32_t n,
+                uint32_t width, uint32_t col_a, uint32_t col_b, char *out, size_t out_cap);
 
 /* ---- namespaces: the syscalls Python 3.11 lacks ---- */
 int pnl_setns(int fd, int nstype);

@@ -9,6 +9,8 @@
 #include <linux/if_vlan.h>
 #include <linux/if.h>
 #include <linux/neighbour.h>
+#include <linux/fib_rules.h>
+#include <linux/nexthop.h>
 #include <linux/veth.h>
 #include <linux/net_namespace.h>
 #include <linux/netfilter.h>
@@ -16,3 +18,6 @@
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/pkt_sched.h>
+#include <linux/pkt_cls.h>
+#include <linux/tc_act/tc_mirred.h>

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
                       DummyView, GenericLink, GenericLinkView, Handle, Ipvlan, IpvlanView, Ipvtap, Link,
                       LinkView, Macvlan, MacvlanView, Macvtap, NeighbourView, NetNS, Nexthop, NexthopView,
                       Outcome, Route, RouteView, Veth, VethView, Vlan, VlanView, Vxlan, VxlanView)
+    from .api import (Metrics as Metrics, NexthopObject as NexthopObject,
+                      NexthopObjectView as NexthopObjectView, Rule as Rule, RuleView as RuleView)
     from .networks import Networks
     from .errors import (BatchError, BusyError, DecodeError, DumpInterrupted, ExistsError,
                          InvalidArgument, InvalidRequestError, NetlinkError, NetlinkPermissionError,
@@ -46,6 +48,10 @@ _FROM = {"__version__": "_version",
          **dict.fromkeys(["BatchError", "BusyError", "DecodeError", "DumpInterrupted", "ExistsError",
                           "InvalidArgument", "InvalidRequestError", "NetlinkError", "NetlinkPermissionError",
                           "NetlinkTimeoutError", "NotFoundError", "NotSupportedError"], "errors")}
+# policy routing: rules, nexthop objects, route metrics (rtnl/rules.py, nexthops.py, metrics.py)
+_ROUTING = ["Metrics", "NexthopObject", "NexthopObjectView", "Rule", "RuleView"]
+__all__ += _ROUTING
+_FROM.update(dict.fromkeys(_ROUTING, "api"))
 
 
 def __getattr__(name: str) -> Any:

@@ -53,6 +53,21 @@ def fields(obj: Any) -> tuple[Field, ...]:
     return type(obj).__record_fields__ if not isinstance(obj, type) else obj.__record_fields__  # type: ignore
 
 
+def asdict(obj: Any) -> dict[str, Any]:
+    """The record's fields as a dict, records, lists, tuples and dicts inside converted too
+    (as ``dataclasses.asdict``)."""
+    def conv(v: Any) -> Any:
+        if hasattr(type(v), "__record_fields__"):
+            return {f.name: conv(getattr(v, f.name)) for f in type(v).__record_fields__}
+        if isinstance(v, (list, tuple)):
+            return type(v)(conv(x) for x in v)
+        if isinstance(v, dict):
+            return {conv(k): conv(x) for k, x in v.items()}
+        return v
+    out: dict[str, Any] = conv(obj)
+    return out
+
+
 def replace(obj: T, **changes: Any) -> T:
     """A copy of ``obj`` with ``changes`` (``__init__`` runs again, so validation too)."""
     cls = type(obj)

@@ -12,6 +12,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = {"README.md": ROOT / "README.md", "tutorial.md": ROOT / "docs" / "tutorial.md"}
+DOCS["routing.md"] = ROOT / "docs" / "routing.md"
 
 
 def python_blocks(path: Path) -> list[str]:

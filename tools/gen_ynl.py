@@ -15,7 +15,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
-SPECS = ["rt-link", "rt-addr", "rt-route", "rt-neigh", "nftables"]
+SPECS = ["rt-link", "rt-addr", "rt-route", "rt-neigh", "rt-rule", "nftables"]
 # nftables.yaml has no name-prefix: the UAPI prefix of each set
 NFT_PREFIX = {
     "log-attrs": "NFTA_LOG_", "numgen-attrs": "NFTA_NG_", "range-attrs": "NFTA_RANGE_",

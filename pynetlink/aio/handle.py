@@ -10,7 +10,9 @@ import asyncio
 import os
 from typing import Any, Awaitable, Sequence
 
+from ..api.bridge_vlan import BridgeVlans
 from ..api.handle import BatchBase
+from ..api.routing import Nexthops, Rules
 from ..api.verbs import Addresses, Fdb, Links, Neighbours, Routes
 from ..codec.specs.rtnl import RTNL
 from ..errors import InvalidArgument
@@ -28,7 +30,7 @@ class AsyncHandle(AsyncEndpoint):
     ``async with AsyncHandle("ctr1") as h:`` or ``h = await AsyncHandle("ctr1")`` (then
     ``h.close()``). The socket is opened inside the namespace on a short-lived helper
     thread that the loop awaits. Verbs: ``await h.links.create(...)``, ``h.addresses``,
-    ``h.routes``, ``h.neighbours``, ``h.fdb``; any number of tasks may await requests on one
+    ``h.routes``, ``h.neighbours``, ``h.fdb``, ``h.rules``, ``h.nexthops``; any number of tasks may await requests on one
     handle at once (matched by sequence number; dumps take turns).
     """
 
@@ -45,6 +47,9 @@ class AsyncHandle(AsyncEndpoint):
         self.routes: Routes[Awaitable[Any]] = Routes(self._run, True)
         self.neighbours: Neighbours[Awaitable[Any]] = Neighbours(self._run, True)
         self.fdb: Fdb[Awaitable[Any]] = Fdb(self._run, True)
+        self.rules: Rules[Awaitable[Any]] = Rules(self._run, True)
+        self.nexthops: Nexthops[Awaitable[Any]] = Nexthops(self._run, True)
+        self.bridge_vlans: BridgeVlans[Awaitable[Any]] = BridgeVlans(self._run, True)
 
     async def _run(self, request: Request) -> Any:
         return await self._enqueue(request)

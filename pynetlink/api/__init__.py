@@ -5,7 +5,10 @@ from __future__ import annotations
 from ..rtnl import BridgePort, BridgePortView, Link, LinkView, Outcome
 from ..rtnl.addresses import Address, AddressView
 from ..rtnl.neigh import NeighbourView
+from ..rtnl.metrics import Metrics
+from ..rtnl.nexthops import NexthopObject, NexthopObjectView
 from ..rtnl.routes import Nexthop, NexthopView, Route, RouteView
+from ..rtnl.rules import Rule, RuleView
 from .handle import Batch, Handle
 from .netns import NetNS
 
@@ -21,6 +24,7 @@ __all__ = ["Address", "AddressView", "Batch", "Bridge", "BridgePort", "BridgePor
            "IpvlanView", "Ipvtap", "Link", "LinkView", "Macvlan", "MacvlanView", "Macvtap",
            "NeighbourView", "NetNS", "Nexthop", "NexthopView", "Outcome", "Route", "RouteView",
            "Veth", "VethView", "Vlan", "VlanView", "Vxlan", "VxlanView"]
+__all__ += ["Metrics", "NexthopObject", "NexthopObjectView", "Rule", "RuleView"]
 
 
 def __getattr__(name: str) -> Any:

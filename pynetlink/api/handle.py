@@ -11,11 +11,16 @@ from ..rtnl.request import Endpoint, Outcome, Request, run, run_flow, run_one
 from ..transport.flow import Flow, drive
 from ..transport.netns import NetNS as _NetNS
 from ..transport.socket import NetlinkSocket
+from .routing import Nexthops, Rules
+from .bridge_vlan import BridgeVlans
 from .verbs import Addresses, Fdb, Links, Neighbours, Routes
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Sequence
+
+    from .sysctl import Sysctl
+    from .tc import Tc
 
 NETLINK_ROUTE = 0
 
@@ -25,7 +30,8 @@ class Handle:
     path or pid). The socket is opened inside the namespace; the Handle then works from any
     thread (requests are serialised on the socket).
 
-    Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``; they run at
+    Verbs: ``h.links``, ``h.addresses``, ``h.routes``, ``h.neighbours``, ``h.fdb``, ``h.rules``,
+    ``h.nexthops``, ``h.bridge_vlans`` (and ``h.tc``, ``h.sysctl``); they run at
     once, return views or None, and raise NetlinkError (or InvalidArgument before sending).
     """
 
@@ -38,9 +44,24 @@ class Handle:
         self.routes: Routes[Any] = Routes(self._run, True)
         self.neighbours: Neighbours[Any] = Neighbours(self._run, True)
         self.fdb: Fdb[Any] = Fdb(self._run, True)
+        self.rules: Rules[Any] = Rules(self._run, True)
+        self.nexthops: Nexthops[Any] = Nexthops(self._run, True)
+        self.bridge_vlans: BridgeVlans[Any] = BridgeVlans(self._run, True)
 
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
+
+    @property
+    def tc(self) -> "Tc":
+        """Traffic control: bandwidth limits, qdiscs, filters (pynetlink.api.tc)."""
+        from .tc import Tc
+        return Tc(self)
+
+    @property
+    def sysctl(self) -> "Sysctl":
+        """net.* sysctls of this namespace as typed values (pynetlink.api.sysctl)."""
+        from .sysctl import Sysctl
+        return Sysctl(self.netns)
 
     def batch(self, *, rollback: bool = False, chunk: int = 64) -> "Batch":
         """Queue requests and send them together on exit (see ``Batch``)."""
@@ -78,6 +99,9 @@ class BatchBase:
         self.routes: Routes[Outcome[Any]] = Routes(self._queue, False)
         self.neighbours: Neighbours[Outcome[Any]] = Neighbours(self._queue, False)
         self.fdb: Fdb[Outcome[Any]] = Fdb(self._queue, False)
+        self.rules: Rules[Outcome[Any]] = Rules(self._queue, False)
+        self.nexthops: Nexthops[Outcome[Any]] = Nexthops(self._queue, False)
+        self.bridge_vlans: BridgeVlans[Outcome[Any]] = BridgeVlans(self._queue, False)
         self.last: list[Outcome[Any]] = []    # the outcomes of the last run, also when it raised
 
     def _queue(self, request: Request) -> Outcome[Any]:

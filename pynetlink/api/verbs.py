@@ -191,8 +191,14 @@ class Fdb(_Verbs[R]):
     __slots__ = ()
 
     def add(self, link: LinkRef, mac: str, *, master: bool = True, state: str = "permanent",
-            vlan: int | None = None, dst: str | None = None) -> R:
-        return self._submit(rtneigh.fdb_add(link, mac, master=master, state=state, vlan=vlan, dst=dst))
+            vlan: int | None = None, dst: str | None = None, replace: bool = False) -> R:
+        return self._submit(rtneigh.fdb_add(link, mac, master=master, state=state, vlan=vlan, dst=dst,
+                                            replace=replace))
+
+    def append(self, link: LinkRef, mac: str, *, master: bool = False, state: str = "permanent",
+               dst: str) -> R:
+        """One more destination for ``mac`` (``bridge fdb append``; vxlan flooding lists)."""
+        return self._submit(rtneigh.fdb_add(link, mac, master=master, state=state, dst=dst, append=True))
 
     def delete(self, link: LinkRef, mac: str, *, master: bool = True, vlan: int | None = None,
                dst: str | None = None) -> R:

@@ -4,6 +4,7 @@
     pynetlink check                                 what this kernel and these privileges allow
     pynetlink network create|rm|ls|inspect|connect|disconnect    Docker's option language
     pynetlink link|addr|route|netns|nat             inspection and quick changes (-j: JSON)
+    pynetlink rule|nexthop                          policy routing (as ip rule, ip nexthop)
 
 ``-n NETNS`` works in that namespace (as ``ip -n``); for ``network`` it is the host.
 Exit status: 0 success, 1 the kernel or the system refused, 2 bad input (nothing changed),
@@ -23,12 +24,14 @@ from pynetlink_cli import interrupted
 from .output import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, Progress, _log_to_stderr
 from .inspect import _cmd_addr_show, _cmd_link_show, _cmd_nat_show, _cmd_netns, _cmd_route_show
 from .parser import build_parser
+from .routing import _cmd_nexthop_show, _cmd_rule_show
 
 __all__ = ["Progress", "build_parser", "main"]
 
 
 _DEFAULT_VERB = {"link": _cmd_link_show, "addr": _cmd_addr_show, "route": _cmd_route_show,
                  "netns": _cmd_netns, "nat": _cmd_nat_show}
+_DEFAULT_VERB.update(rule=_cmd_rule_show, nexthop=_cmd_nexthop_show)
 
 
 def _defaults(args: argparse.Namespace) -> None:

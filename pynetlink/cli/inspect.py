@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import InvalidArgument
 from .output import EXIT_OK, _json, _table
@@ -33,50 +33,37 @@ def _ip_link(v: Any, names: dict[int, str]) -> dict[str, Any]:
     return out
 
 
+_STATS_COLS = ("bytes", "packets", "errors", "dropped")
+
+
+def _stats(s: Any) -> dict[str, Any] | None:
+    """Counters shaped like ``ip -j -s link``'s ``stats64``."""
+    if s is None:
+        return None
+    return {"rx": {"bytes": s.rx_bytes, "packets": s.rx_packets, "errors": s.rx_errors,
+                   "dropped": s.rx_dropped, "over_errors": s.rx_over_errors, "multicast": s.multicast},
+            "tx": {"bytes": s.tx_bytes, "packets": s.tx_packets, "errors": s.tx_errors,
+                   "dropped": s.tx_dropped, "carrier_errors": s.tx_carrier_errors,
+                   "collisions": s.collisions}}
+
+
 def _cmd_link_show(args: argparse.Namespace) -> int:
     with _handle(args) as h:
         views = [h.links.get(args.name)] if args.name else h.links.dump()
         names = _names(h)
         data = [_ip_link(v, names) for v in views]
+        if getattr(args, "stats", False):
+            for d, v in zip(data, views):
+                d["stats64"] = _stats(v.stats)
     if args.json:
         _json(data)
+    elif getattr(args, "stats", False):
+        _table([(d["ifname"], *(d["stats64"][w][k] for w in ("rx", "tx") for k in _STATS_COLS))
+                for d in data], ("NAME", *(f"{w}_{k}".upper() for w in ("RX", "TX") for k in _STATS_COLS)))
     else:
         _table([(d["ifindex"], d["ifname"], d.get("linkinfo", {}).get("info_kind"), d["operstate"],
                  d["mtu"], d["address"], d.get("master")) for d in data],
                ("INDEX", "NAME", "KIND", "STATE", "MTU", "MAC", "MASTER"))
-    return EXIT_OK
-
-
-def _cmd_link_add(args: argparse.Namespace) -> int:
-    from .. import api
-    kw: dict[str, Any] = {"mtu": args.mtu, "master": args.master}
-    kinds: dict[str, Callable[[], Any]] = {
-        "bridge": lambda: api.Bridge(args.name, **kw),
-        "veth": lambda: api.Veth(args.name, peer=args.peer, peer_netns=args.peer_netns, **kw),
-        "dummy": lambda: api.Dummy(args.name, **kw),
-        "vlan": lambda: api.Vlan(args.name, parent=_need(args.parent, "--parent"),
-                                 id=int(_need(args.id, "--id")), **kw),
-        "macvlan": lambda: api.Macvlan(args.name, parent=_need(args.parent, "--parent"),
-                                       mode=args.mode, **kw),
-        "ipvlan": lambda: api.Ipvlan(args.name, parent=_need(args.parent, "--parent"),
-                                     mode=args.mode, **kw),
-    }
-    with _handle(args) as h:
-        h.links.create(kinds[args.type](), up=args.up or None)
-    return EXIT_OK
-
-
-def _need(value: Any, option: str) -> Any:
-    if value is None:
-        raise InvalidArgument(f"{option} is needed for this link type")
-    return value
-
-
-def _cmd_link_set(args: argparse.Namespace) -> int:
-    up = {"up": True, "down": False, None: None}[args.state]
-    with _handle(args) as h:
-        h.links.set(args.name, up=up, mtu=args.mtu, name=args.rename, master=args.master,
-                    nomaster=args.nomaster, alias=args.alias)
     return EXIT_OK
 
 
@@ -134,6 +121,11 @@ def _cmd_route_show(args: argparse.Namespace) -> int:
                 d[k] = r[k]
         if r.get("src"):
             d["prefsrc"] = r["src"]
+        if r.get("nhid"):
+            d["nhid"] = r["nhid"]
+        if r.get("metrics"):
+            from ..rtnl.metrics import metrics_json
+            d["metrics"] = [metrics_json(r["metrics"])]
         data.append(d)
     if args.json:
         _json(data)
@@ -171,7 +163,7 @@ def _cmd_netns(args: argparse.Namespace) -> int:
 
 def _nat(args: argparse.Namespace) -> Any:
     from ..nft import DockerNat, Nftables
-    return DockerNat(Nftables(args.netns))
+    return DockerNat(Nftables(args.netns), family="inet")      # the table networks use
 
 
 def _cmd_nat_show(args: argparse.Namespace) -> int:
@@ -209,7 +201,7 @@ def _cmd_nat_change(args: argparse.Namespace) -> int:
         elif args.action == "publish":
             nat.publish(parse_publish(args.spec, args.to))
         elif args.action == "unpublish":
-            p = parse_publish(args.spec, "0.0.0.0")
+            p = parse_publish(args.spec)
             print(nat.unpublish(p.host_port, p.proto, p.host_addr))
         else:
             nat.teardown()

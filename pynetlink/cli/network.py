@@ -58,9 +58,11 @@ def _networks(args: argparse.Namespace) -> Any:
 
 
 def _cmd_net_create(args: argparse.Namespace) -> int:
-    net = _networks(args).create(args.name, driver=args.driver, options=args.opt,
+    from .overlay import overlay_options
+    net = _networks(args).create(args.name, driver=args.driver, options=overlay_options(args),
                                  subnet=args.subnet, gateway=args.gateway, ip_range=args.ip_range,
-                                 aux_addresses=args.aux_address)
+                                 aux_addresses=args.aux_address, ipv6=args.ipv6,
+                                 internal=args.internal, labels=args.label)
     print(net.id)
     return EXIT_OK
 
@@ -74,7 +76,9 @@ def _cmd_net_rm(args: argparse.Namespace) -> int:
 
 
 def _cmd_net_ls(args: argparse.Namespace) -> int:
-    nets = _networks(args).list()
+    from ..networks.model import network_filter
+    keep = network_filter(args.filter)
+    nets = [n for n in _networks(args).list() if keep(n)]
     if args.json:
         _json([n.to_dict() for n in nets])
         return EXIT_OK
@@ -95,7 +99,10 @@ def _cmd_net_connect(args: argparse.Namespace) -> int:
     from ..networks import Attach, OptionError
     if len(args.containers) > 1 and (args.ip or args.ifname):
         raise OptionError("--ip", "--ip and --ifname apply to one container; connect them one by one")
-    items = [Attach(_ns_ref(c), args.ip or None, args.ifname, args.publish) for c in args.containers]
+    bw = {k: getattr(args, k) for k in ("ingress_rate", "ingress_burst", "egress_rate", "egress_burst")
+          if getattr(args, k, None) is not None} or None
+    items = [Attach(_ns_ref(c), args.ip or None, args.ifname, args.publish, getattr(args, "vlan", None), bw)
+             for c in args.containers]
     eps = _networks(args).connect_many(args.network, items,
                                        progress=Progress(f"connecting to {args.network}"))
     if args.json:

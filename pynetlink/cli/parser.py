@@ -7,12 +7,18 @@ from typing import Any, Callable
 from .._version import __version__
 from .completion import _cmd_completion
 from .monitor import add_monitor
+from .routing import add_parsers as _add_routing_parsers, route_options
 from .cni import add_parser as _add_cni_parser
+from .link import add_link_verbs
+from .overlay import add_overlay_args
+from .bridge import add_parser as _add_bridge_parser
+from .sysctl import add_parser as _add_sysctl_parser
+from .tc import add_parser as _add_tc_parser
 from .network import (
     _cmd_check, _cmd_demo, _cmd_net_connect, _cmd_net_create, _cmd_net_disconnect, _cmd_net_inspect,
     _cmd_net_ls, _cmd_net_rm)
 from .inspect import (
-    _cmd_addr_change, _cmd_addr_show, _cmd_link_add, _cmd_link_del, _cmd_link_set, _cmd_link_show,
+    _cmd_addr_change, _cmd_addr_show, _cmd_link_del, _cmd_link_show,
     _cmd_nat_change, _cmd_nat_show, _cmd_netns, _cmd_route_change, _cmd_route_show)
 
 
@@ -73,20 +79,30 @@ def build_parser() -> argparse.ArgumentParser:
     net = sub.add_parser("network", help="Docker-style networks: create, rm, ls, inspect, "
                          "connect, disconnect").add_subparsers(dest="verb", required=True, metavar="VERB")
     p = _leaf(net, "create", _cmd_net_create, "create a network", json_out=False)
-    p.add_argument("-d", "--driver", default="bridge", help="bridge (default), macvlan or ipvlan")
+    p.add_argument("-d", "--driver", default="bridge", help="bridge (default), macvlan, ipvlan or overlay")
     p.add_argument("-o", "--opt", action="append", default=[], metavar="KEY=VALUE",
                    help="driver option: parent, macvlan_mode, ipvlan_mode, ipvlan_flag, "
-                        "bridge_name, mtu, masquerade")
+                        "bridge_name, mtu, masquerade, enable_icc, host_binding_ipv4, vlan; overlay: vni, peers, local, dstport (Docker's "
+                        "com.docker.network.* names too)")
+    p.add_argument("--ipv6", action="store_true", default=None,
+                   help="enable IPv6 (a unique local /64 unless an IPv6 --subnet is given)")
+    p.add_argument("--internal", action="store_true",
+                   help="no masquerade, no route out: containers reach each other and the gateway only")
+    p.add_argument("--label", action="append", default=[], metavar="KEY=VALUE",
+                   help="a label (repeatable), shown by inspect, matched by ls --filter label=")
     p.add_argument("--subnet", action="append", default=[], help="subnet in CIDR (repeatable)")
     p.add_argument("--gateway", action="append", default=[], help="gateway address, no prefix")
     p.add_argument("--ip-range", action="append", default=[], help="allocate from this CIDR")
     p.add_argument("--aux-address", action="append", default=[], metavar="NAME=IP",
                    help="an address containers never get (repeatable)")
+    add_overlay_args(p)
     p.add_argument("name")
     p = _leaf(net, "rm", _cmd_net_rm, "remove networks and everything they made", json_out=False)
     p.add_argument("-f", "--force", action="store_true", help="disconnect containers first")
     p.add_argument("names", nargs="+", metavar="NETWORK")
-    _leaf(net, "ls", _cmd_net_ls, "list networks")
+    p = _leaf(net, "ls", _cmd_net_ls, "list networks")
+    p.add_argument("-f", "--filter", action="append", default=[], metavar="KEY=VALUE",
+                   help="name=, driver=, label=KEY or label=KEY=VALUE (repeatable: all must match)")
     p = _leaf(net, "inspect", _cmd_net_inspect, "networks as JSON", json_out=False)
     p.add_argument("names", nargs="+", metavar="NETWORK")
     p = _leaf(net, "connect", _cmd_net_connect, "connect containers (namespaces: name, path "
@@ -95,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ifname", help="interface name inside (default eth0, eth1, ...)")
     p.add_argument("-p", "--publish", action="append", default=[], metavar="[IP:]PORT:PORT[/PROTO]",
                    help="publish a port (bridge networks)")
+    p.add_argument("--vlan", type=int, help="the container's VLAN (networks made with -o vlan=N)")
+    for k in ("ingress-rate", "ingress-burst", "egress-rate", "egress-burst"):
+        p.add_argument(f"--{k}", help="bandwidth limit of the container (8mbit, 32kb; docs/shaping.md)")
     p.add_argument("network")
     p.add_argument("containers", nargs="+", metavar="CONTAINER")
     p = _leaf(net, "disconnect", _cmd_net_disconnect, "disconnect containers", json_out=False)
@@ -106,25 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name in ("show", "ls"):
         p = _leaf(link, name, _cmd_link_show, "show links")
         p.add_argument("name", nargs="?")
-    p = _leaf(link, "add", _cmd_link_add, "create a link", json_out=False)
-    p.add_argument("name")
-    p.add_argument("type", choices=("bridge", "veth", "dummy", "vlan", "macvlan", "ipvlan"))
-    p.add_argument("--peer", help="veth: the peer's name")
-    p.add_argument("--peer-netns", help="veth: create the peer in this namespace")
-    p.add_argument("--parent", help="vlan, macvlan, ipvlan: the parent link")
-    p.add_argument("--id", type=int, help="vlan: the VLAN id")
-    p.add_argument("--mode", help="macvlan/ipvlan mode")
-    p.add_argument("--mtu", type=int)
-    p.add_argument("--master")
-    p.add_argument("--up", action="store_true")
-    p = _leaf(link, "set", _cmd_link_set, "change a link", json_out=False)
-    p.add_argument("name")
-    p.add_argument("state", nargs="?", choices=("up", "down"))
-    p.add_argument("--mtu", type=int)
-    p.add_argument("--rename", metavar="NEWNAME")
-    p.add_argument("--master")
-    p.add_argument("--nomaster", action="store_true")
-    p.add_argument("--alias")
+        p.add_argument("-s", "--stats", action="store_true", help="with counters (ip -s)")
+    add_link_verbs(link, _leaf)
     p = _leaf(link, "del", _cmd_link_del, "delete a link", json_out=False)
     p.add_argument("name")
 
@@ -153,6 +155,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--dev")
         p.add_argument("--metric", type=int)
         p.set_defaults(action=action)
+        route_options(p)
 
     ns = sub.add_parser("netns", help="network namespaces: ls, add, del").add_subparsers(
         dest="verb", metavar="VERB")
@@ -180,5 +183,9 @@ def build_parser() -> argparse.ArgumentParser:
     _leaf(nat, "flush", _cmd_nat_change, "delete the whole table", json_out=False).set_defaults(
         action="flush")
     add_monitor(sub, _leaf)
+    _add_routing_parsers(sub, _leaf)
     _add_cni_parser(sub)
+    _add_bridge_parser(sub, _leaf)
+    _add_tc_parser(sub, _leaf)
+    _add_sysctl_parser(sub, _leaf)
     return parser

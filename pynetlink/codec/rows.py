@@ -230,7 +230,8 @@ _MAX_TYPES: "weakref.WeakKeyDictionary[Family, tuple[int, ...]]" = weakref.WeakK
 
 
 NONE = 0xFFFFFFFFFFFFFFFF          # a plucked column's "absent" (lib.PNL_P_NONE)
-P_HDR, P_HDRS, P_U, P_SPAN, P_ROW = 1, 2, 3, 4, 5
+P_HDR, P_HDRS, P_U, P_SPAN, P_ROW, P_TYPE = 1, 2, 3, 4, 5, 6
+ANY_TYPE = 0                        # a Pluck of every message type >= NLMSG_MIN_TYPE
 
 
 class Pluck:
@@ -240,8 +241,9 @@ class Pluck:
     little-endian field of the fixed header, absent unless the message holds all ``hdr_len``
     bytes of it), ``("u", attr)`` / ``("u", attr, child)`` (a
     decoded attribute value, as ``Rows.get_u``) and ``("span", attr[, child])`` (an
-    attribute's payload as ``offset << 32 | length``) and ``("row", attr[, child])`` (its
-    row); absent values are ``NONE``.
+    attribute's payload as ``offset << 32 | length``), ``("row", attr[, child])`` (its
+    row) and ``("type",)`` (the message's nlmsg_type); absent values are ``NONE``.
+    ``msg_type`` ``ANY_TYPE`` plucks every message (not NLMSG_DONE / NLMSG_ERROR).
     """
 
     __slots__ = ("msg_type", "width", "words", "cwords")
@@ -249,10 +251,12 @@ class Pluck:
     def __init__(self, msg_type: int, hdr_len: int,
                  cols: "tuple[tuple[builtins.str | int, ...], ...]") -> None:
         words = [msg_type, len(cols), hdr_len]
-        ops = {"hdr": P_HDR, "hdrs": P_HDRS, "u": P_U, "span": P_SPAN, "row": P_ROW}
+        ops = {"hdr": P_HDR, "hdrs": P_HDRS, "u": P_U, "span": P_SPAN, "row": P_ROW, "type": P_TYPE}
         for col in cols:
             op = ops[builtins.str(col[0])]
-            if op in (P_HDR, P_HDRS):
+            if op == P_TYPE:
+                words += [op, 0]
+            elif op in (P_HDR, P_HDRS):
                 words += [op | int(col[2]) << 8, int(col[1])]
             else:
                 child = int(col[2]) + 1 if len(col) > 2 else 0
@@ -283,6 +287,21 @@ def pluck(rows: Rows, spec: Pluck) -> "array[int]":
         raise OSError(-n, f"pnl_pluck: {errno.errorcode.get(-n, n)}")
     del out[n * spec.width:]
     return out
+
+
+def ip_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int = -1) -> list[builtins.str]:
+    """Per row of a plucked table, the address in span column ``col_a`` (``col_b`` when
+    that is absent) as text, in one C call: "" when both are absent, "!" when the span is
+    neither 4 nor 16 bytes long (``span_ip`` on it raises DecodeError)."""
+    n = len(cols) // width
+    if not n:
+        return []
+    out = bytearray(n * lib.PNL_IP_TEXT_MAX)
+    w = lib.pnl_ip_text(ffi.from_buffer(data), len(data), ffi.from_buffer("uint64_t[]", cols), n, width,
+                        col_a, width if col_b < 0 else col_b, ffi.from_buffer(out), len(out))
+    if w < 0:
+        raise OSError(-w, f"pnl_ip_text: {errno.errorcode.get(-w, w)}")
+    return str(memoryview(out)[:w - 1], "ascii").split("\n")
 
 
 def _c_rows(rows: Rows, cap: int, index_cap: int) -> Any:

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 import errno
 from collections import deque
-from itertools import chain
+from itertools import chain, compress, repeat
 from operator import itemgetter
-from typing import Any, Callable, Hashable, Sequence
+from typing import Any, Callable, Hashable, Iterable, Sequence
 
 from .._native import lib
 from ..codec.rows import Rows, decode
@@ -44,6 +44,8 @@ _DUMP_INTR = int(lib.NLM_F_DUMP_INTR)
 _RETRY = {errno.ENOBUFS, errno.EINTR, errno.EAGAIN, errno.EBUSY}
 _END = object()                       # the key of a dump's NLMSG_DONE / NLMSG_ERROR in a walk
 _first = itemgetter(0)
+_new_tuple = tuple.__new__
+_BulkKind = tuple[Kind, dict[Hashable, Any], int]
 
 
 class _Pending:
@@ -91,6 +93,13 @@ class Engine:
         # message type -> (kind name, is a deletion, state) of kinds without children or re-dumps
         self._plain = {t: (k.name, gone, self.state[k.name]) for t, (k, gone) in self.by_type.items()
                        if k.plain}
+        # the bulk path (``_bulk``), by message type: plain kinds with one deletion type and
+        # a ``batch``: (kind, its state, its deletion type)
+        self._bulk_kinds: dict[int, _BulkKind] = {}
+        for k in self.kinds:
+            gones = [t for t, g in k.types.items() if g]
+            if k.plain and type(k).batch is not Kind.batch and len(gones) == 1:
+                self._bulk_kinds.update(dict.fromkeys(k.types, (k, self.state[k.name], gones[0])))
         self.queue: deque[_Pending] = deque(
             _Pending(k, CURRENT if start_with_current else SILENT) for k in self.kinds if load)
         self.current: _Dump | None = None
@@ -151,6 +160,12 @@ class Engine:
     # -- walking a buffer -----------------------------------------------------------------
     def _walk(self, rows: Rows, out: list[Event]) -> None:
         by_type = self.by_type
+        bulk = self._bulk_kinds.get(rows.tf[0] & 0xFFFF) if rows.count else None
+        if bulk is not None and self.current is None and not self.queue:
+            got = bulk[0].batch(rows)
+            if got is not None:
+                self._bulk(bulk, *got, out)
+                return
         groups: dict[int, list[int]] = {}
         tf, end, n, i = rows.tf, rows.end, rows.count, 0
         while i < n:
@@ -205,6 +220,51 @@ class Engine:
             else:
                 st[key] = view
                 append(make(Event, (name, NEW if prev is None else CHANGED, view, prev, key, netns, KERNEL)))
+
+    def _bulk(self, bulk: "_BulkKind", types: list[int], keys: list[Hashable], views: list[Any],
+              out: list[Event]) -> None:
+        """``_notifications`` for a buffer of one plain kind's notifications, in bulk: each
+        step is one C-level pass over the buffer's messages (runs of distinct keys at a
+        time, so that a key seen twice sees its first change)."""
+        n = len(keys)
+        if len(set(keys)) == n:
+            self._bulk_run(bulk, types, keys, views, out)
+            return
+        start, seen = 0, set[Hashable]()
+        for i, k in enumerate(keys):
+            if k in seen:
+                self._bulk_run(bulk, types[start:i], keys[start:i], views[start:i], out)
+                start, seen = i, set()
+            seen.add(k)
+        self._bulk_run(bulk, types[start:], keys[start:], views[start:], out)
+
+    def _bulk_run(self, bulk: "_BulkKind", types: list[int], keys: list[Hashable], views: list[Any],
+                  out: list[Event]) -> None:
+        kind, st, gone = bulk
+        name = kind.name
+        prevs = list(map(st.get, keys))
+        n_gone = types.count(gone)
+        if not n_gone:
+            st.update(zip(keys, views))
+            actions: Iterable[str] = [NEW if p is None else CHANGED for p in prevs]
+        else:
+            known = [p is not None for p in prevs]
+            if n_gone == len(types):
+                if not all(known):                    # deletions of unknown objects: dropped
+                    keys, views, prevs = (list(compress(x, known)) for x in (keys, views, prevs))
+                deque(map(st.__delitem__, keys), 0)
+                actions = repeat(DELETED, len(keys))
+            else:
+                acts = [(DELETED if k else None) if t == gone else (CHANGED if k else NEW)
+                        for t, k in zip(types, known)]
+                new = [t != gone for t in types]
+                st.update(zip(compress(keys, new), compress(views, new)))
+                deque(map(st.__delitem__, compress(keys, [a is DELETED for a in acts])), 0)
+                keep = [a is not None for a in acts]
+                keys, views, prevs = (list(compress(x, keep)) for x in (keys, views, prevs))
+                actions = compress(acts, keep)           # type: ignore[arg-type]  # no None left
+        out.extend(map(_new_tuple, repeat(Event), zip(repeat(name), actions, views, prevs, keys,
+                                                       repeat(self.netns), repeat(KERNEL))))
 
     def _end(self, rows: Rows, m: int, out: list[Event]) -> None:
         """NLMSG_DONE or NLMSG_ERROR of the dump in flight."""

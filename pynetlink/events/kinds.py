@@ -10,20 +10,22 @@ from __future__ import annotations
 import socket
 import struct
 from array import array
+from itertools import repeat
 from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence
 
 from .._native import ffi, lib
 from ..codec.program import Compiled
-from ..codec.rows import NONE, Pluck, Rows
+from ..codec.rows import ANY_TYPE, Pluck, Rows
 from ..codec.specs.rtnl import NETNS
 from ..rtnl import addresses, links, neigh, routes
 from ..rtnl.message import Msg
 from ..rtnl.request import dumplink_msg
 from ..rtnl.addresses import AddressView
-from ..rtnl.view import MessageView, columns
+from ..rtnl.view import MessageView
 from .event import fields_of
 
 Item = tuple[int, Hashable, Any]                     # message row, key, view
+Batch = tuple[list[int], list[Hashable], list[Any]]  # message types, keys, views
 DumpItems = list[tuple[Compiled, Sequence[Any]]]
 Scope = Callable[[Hashable], bool]
 NETLINK_ROUTE = 0
@@ -56,6 +58,11 @@ class Kind:
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
         raise NotImplementedError
+
+    def batch(self, rows: Rows) -> Batch | None:
+        """Every message of ``rows`` when all are of this kind (else None): their types,
+        keys and views, in order, made in bulk (the engine's fast path)."""
+        return None
 
     @staticmethod
     def key_of(view: Any) -> Hashable:
@@ -131,44 +138,53 @@ def twin(spec: Pluck, msg_type: int) -> Pluck:
 
 
 class AddressKind(_Rtnl):
-    """IPv4 and IPv6 addresses; key: (4 or 6, ifindex, packed address, prefix length)."""
+    """IPv4 and IPv6 addresses; key: (4 or 6, ifindex, address text, prefix length)."""
 
     name = "address"
     groups = (int(lib.RTNLGRP_IPV4_IFADDR), int(lib.RTNLGRP_IPV6_IFADDR))
     types = {int(lib.RTM_NEWADDR): False, int(lib.RTM_DELADDR): True}
     volatile = frozenset({"valid_lft", "preferred_lft"})
-    # the columns rtnl/addresses.py plucks for its views: 1 family, 2 prefixlen, 4 link,
-    # 5 IFA_LOCAL, 6 IFA_ADDRESS (key_of() reads the same through the view; the tests compare)
+    # the columns rtnl/addresses.py plucks for its views, for one message type; _ANY: for
+    # every message of a buffer, with its type last (key_of() reads the same through the
+    # view; the tests compare)
     _specs = {int(lib.RTM_NEWADDR): addresses._PLUCK,
               int(lib.RTM_DELADDR): twin(addresses._PLUCK, int(lib.RTM_DELADDR))}
+    _ANY = Pluck(ANY_TYPE, addresses._IFA.size, addresses.PLUCK_COLS + (("type",),))
+    _TYPE = len(addresses.PLUCK_COLS) + 1
     dump_msgs = staticmethod(lambda: addresses.dump().build(_no_resolve))
 
     @staticmethod
     def key_of(v: Any) -> Hashable:
-        fam = v.family
-        return (fam, v.link, socket.inet_pton(socket.AF_INET if fam == 4 else socket.AF_INET6, v.address),
-                v.prefixlen)
+        return (v.family, v.link, v.address, v.prefixlen)
+
+    @classmethod
+    def _keys(cls, t: list[Any], views: list[Any]) -> list[Hashable]:
+        """The keys of a table's views: in bulk from its columns (key_of() per view when a
+        message is short or its address malformed: that raises DecodeError)."""
+        fams, links, texts = t[addresses._FAM], t[addresses._LINK], t[-1]
+        n = len(fams)
+        if not n or max(links) >> 31 or "!" in texts:       # an ifindex is 1 .. 2**31-1
+            return [cls.key_of(v) for v in views]
+        if fams.count(_AF_INET) == n:
+            f46: Iterable[int] = repeat(4, n)
+        else:
+            f46 = [4 if f == _AF_INET else 6 for f in fams]
+        return list(zip(f46, links, texts, t[addresses._PLEN]))
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
-        spec = self._specs[rows.tf[msgs[0]] & 0xFFFF]
-        cols = columns(rows, msgs, spec)
-        if cols is None:
+        t = addresses.table(rows, self._specs[rows.tf[msgs[0]] & 0xFFFF])
+        if t[0].tolist() != msgs:
             key_of = self.key_of
             return [(m, key_of(v), v) for m, v in zip(msgs, (AddressView(rows, m) for m in msgs))]
-        data, new = rows.data, AddressView.__new__
-        out: list[Item] = []
-        append = out.append
-        for b in range(0, len(cols), spec.width):
-            v = new(AddressView)
-            m = cols[b]
-            v._rows, v._m, v._h, v._c, v._b = rows, m, None, cols, b
-            a = cols[b + 5]
-            if a == NONE:
-                a = cols[b + 6]
-            o = a >> 32
-            append((m, (4 if cols[b + 1] == _AF_INET else 6, cols[b + 4],      # an ifindex is > 0
-                        data[o:o + (a & 0xFFFFFFFF)], cols[b + 2]), v))
-        return out
+        views = addresses.views(rows, t)
+        return list(zip(msgs, self._keys(t, views), views))
+
+    def batch(self, rows: Rows) -> Batch | None:
+        t = addresses.table(rows, self._ANY)
+        if len(t[0]) != rows.n_msgs or not self.types.keys() >= set(t[self._TYPE]):
+            return None                         # NLMSG_DONE / ERROR, or other kinds' messages
+        views = addresses.views(rows, t)
+        return t[self._TYPE], self._keys(t, views), views
 
 
 _RTM_F_CLONED = int(lib.RTM_F_CLONED)

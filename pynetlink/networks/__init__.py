@@ -15,8 +15,9 @@ from .ipam import IPAM, Allocation
 from .manager import Attach, Networks, forget_namespace
 from .model import Endpoint, Network, parse_publish
 from .options import NetworkConfig, Pool, network_config
+from .overlay import Remote
 
 __all__ = ["AddressInUse", "Allocation", "Attach", "CapacityError", "Endpoint", "Exists", "IPAM", "InUse",
            "Network", "NetworkConfig", "NetworkError", "Networks", "NotFound", "NotOwned",
-           "OptionError", "Pool", "PoolExhausted", "forget_namespace", "network_config",
+           "OptionError", "Pool", "PoolExhausted", "Remote", "forget_namespace", "network_config",
            "parse_publish"]

@@ -13,16 +13,16 @@ import errno
 import ipaddress
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable, Container, Sequence
+from typing import Any, Callable, Container, Mapping, Sequence
 
-from ..api import Handle, Ipvlan, Link, Macvlan, Route, Veth
+from ..api import BridgePort, Handle, Ipvlan, Link, Macvlan, Route, Veth
 from ..errors import BatchError
 from ..nft import Publish
 from ..transport import NetNS, run_in
 from ..transport.signals import deferred
-from . import host, names
+from . import host, names, ports
 from .context import Ctx, ignore_missing
-from .errors import CapacityError, Exists
+from .errors import CapacityError, Exists, OptionError
 from .ipam import IPAM
 from .model import parse_publish, publish_text
 from .options import IPAddress, NetworkConfig
@@ -42,6 +42,8 @@ class Want:
     ifname: str
     explicit: dict[int, IPAddress] = field(default_factory=dict)
     publish: tuple[str, ...] = ()
+    vlan: int | None = None                         # networks/ports.py
+    bandwidth: Mapping[str, Any] | None = None
 
 
 def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
@@ -54,13 +56,13 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
     Each kernel step runs with its undo entry under ``deferred()`` (no Ctrl-C in between).
     """
     cfg = ctx.config
-    if cfg.driver == "bridge":
+    if cfg.bridged:
         _check_ports(ctx, len(wants))
     eps: list[dict[str, Any]] = []
     for w in wants:
         ep: dict[str, Any] = {"id": w.ep_id, "container": w.container, "netns": w.ns.path,
                               "ifname": w.ifname, "addresses": [], "mac": None, "publish": [],
-                              "host_ifname": names.host_veth(w.ep_id) if cfg.driver == "bridge" else None,
+                              "host_ifname": names.host_veth(w.ep_id) if cfg.bridged else None,
                               "state": "connecting"}
         ctx.endpoints[w.ep_id] = ep
         eps.append(ep)
@@ -78,16 +80,17 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
     for w, ep, got in zip(wants, eps, taken.addresses):
         ep["addresses"] = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
         ep["mac"] = names.docker_mac(got) if cfg.driver != "ipvlan" else None
-        ep["publish"] = [publish_text(parse_publish(p, str(got[0]))) for p in w.publish] if got else []
+        ep["publish"] = [publish_text(parse_publish(p)) for p in w.publish] if got else []
     ctx.save()
     _create_links(ctx, wants, eps, undo)
+    ports.apply(ctx, wants, eps)                    # undone with the links (ifbs included)
     for i, (w, ep) in enumerate(zip(wants, eps)):
         with deferred():
             if configure(cfg, w.ns, ep, names.temp_ifname(w.ep_id), names.endpoint_mark(ctx.id, w.ep_id)):
                 undo.push(f"lo down in {w.container}", partial(_lo_down, w.ns))
         if progress is not None:
             progress(i + 1, len(wants))
-    pubs = _publications(eps)
+    pubs = _publications(cfg, eps)
     if pubs:
         host.note_nat(ctx, undo)
         with deferred():
@@ -117,9 +120,10 @@ def _check_ports(ctx: Ctx, adding: int) -> None:
 def _link_spec(ctx: Ctx, w: Want, ep: dict[str, Any]) -> Link:
     cfg = ctx.config
     tmp = names.temp_ifname(w.ep_id)
-    if cfg.driver == "bridge":
+    if cfg.bridged:
         return Veth(ep["host_ifname"], peer=tmp, peer_netns=w.ns, master=ctx.made["bridge"],
-                    up=True, group=ctx.group, mtu=cfg.mtu, peer_mtu=cfg.mtu, peer_mac=ep["mac"])
+                    up=True, group=ctx.group, mtu=cfg.mtu, peer_mtu=cfg.mtu, peer_mac=ep["mac"],
+                    port=None if cfg.icc else BridgePort(isolated=True))   # enable_icc=false
     assert cfg.parent is not None
     if cfg.driver == "macvlan":
         return Macvlan(tmp, parent=cfg.parent, mode=cfg.mode, netns=w.ns, mac=ep["mac"],
@@ -209,7 +213,7 @@ def _inside_batch(h: Handle, ifname: str, ifaces: list[Any], cfg: NetworkConfig,
         for i in ifaces:
             b.addresses.add(ifname, str(i), flags=("nodad",) if i.version == 6 else ())
         for i in ifaces:
-            if i.version in routed:
+            if i.version in routed or cfg.internal:        # --internal: no route out
                 continue
             pool = next(p for p in cfg.pools if i.ip in p.subnet)
             if cfg.driver == "ipvlan" and cfg.mode in ("l3", "l3s"):
@@ -230,9 +234,9 @@ def _write(path: str, value: str) -> None:
 def remove_links(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
     """Delete the endpoints' links (those carrying the network's group): host veths in one
     group delete, others in their netns."""
-    if ctx.config.driver == "bridge":
+    if ctx.config.bridged:
         doomed = names.doomed_group(ctx.id)
-        wanted = {ep["host_ifname"] for ep in eps if ep.get("host_ifname")}
+        wanted = {ep[k] for ep in eps for k in ("host_ifname", "ifb") if ep.get(k)}
         # only links in the network's group (or already moved to its doomed group by a run
         # that was killed): a link of that name someone else made stays
         ours = (ctx.group, doomed)
@@ -299,14 +303,43 @@ def _unpublish(ctx: Ctx, pubs: Sequence[Publish]) -> None:
         ctx.nat.unpublish(p.host_port, p.proto, p.host_addr)
 
 
-def _publications(eps: Sequence[dict[str, Any]]) -> list[Publish]:
-    return [parse_publish(p, ep["addresses"][0].split("/")[0]) for ep in eps
-            for p in ep.get("publish", ()) if ep["addresses"]]
+def _publications(cfg: NetworkConfig, eps: Sequence[dict[str, Any]]) -> list[Publish]:
+    """The endpoints' ports as map elements, as Docker publishes them: each port to the
+    container's address of each IP version (IPv4 and IPv6), or only of the version of a
+    host address given; without one, IPv4 ports go to ``host_binding_ipv4`` if the network
+    has one (and then IPv6 is not published, as Docker binds that address only)."""
+    out = []
+    for ep in eps:
+        addrs = [ipaddress.ip_interface(a).ip for a in ep["addresses"]]
+        for text in ep.get("publish", ()):
+            spec, host, version = _host_side(cfg, text)
+            out += [Publish(spec.host_port, str(a), spec.to_port, spec.proto, host)
+                    for a in addrs if version in (None, a.version)]
+    return out
+
+
+def _host_side(cfg: NetworkConfig, text: str) -> tuple[Publish, str | None, int | None]:
+    """A port's spec, its host address (given, or the network's ``host_binding_ipv4``) and
+    that address's IP version (None: any host address, every version)."""
+    spec = parse_publish(text)
+    host = spec.host_addr or cfg.host_binding_ipv4
+    return spec, host, ipaddress.ip_address(host).version if host else None
+
+
+def check_publish(cfg: NetworkConfig, container: str, texts: Sequence[str]) -> None:
+    """Refuse (before anything changes) a port whose host address is of an IP version the
+    network gives its containers no address of."""
+    versions = {p.version for p in cfg.pools}
+    for text in texts:
+        version = _host_side(cfg, text)[2]
+        if version is not None and version not in versions:
+            raise OptionError("--publish", f"{text}: container {container} would have no IPv{version} "
+                                           f"address on network {cfg.name}")
 
 
 def clean_stale(ctx: Ctx, eps: Sequence[dict[str, Any]]) -> None:
     """What interrupted connects left (ports, links); their addresses stay theirs."""
-    _unpublish(ctx, _publications(eps))
+    _unpublish(ctx, _publications(ctx.config, eps))
     remove_links(ctx, eps)
 
 
@@ -317,7 +350,7 @@ def detach_many(ctx: Ctx, ipam: IPAM, eps: Sequence[dict[str, Any]]) -> None:
     for ep in eps:
         ep["state"] = "disconnecting"
     ctx.save()
-    _unpublish(ctx, _publications(eps))
+    _unpublish(ctx, _publications(ctx.config, eps))
     remove_links(ctx, eps)
     ipam.release_many([ep["id"] for ep in eps])
     for ep in eps:

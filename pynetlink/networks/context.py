@@ -57,7 +57,7 @@ class Ctx:
     @property
     def nat(self) -> DockerNat:
         if self._nat is None:
-            self._nat = DockerNat(Nftables(self.host))
+            self._nat = DockerNat(Nftables(self.host), family="inet")     # IPv4 and IPv6 in one table
         return self._nat
 
     def sysctl(self, key: str) -> str:

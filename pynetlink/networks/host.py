@@ -15,9 +15,10 @@ from typing import Any
 from ..api import Bridge, LinkView, Vlan
 from ..errors import ExistsError
 from ..transport.signals import deferred
-from . import names
+from . import names, overlay, ports
 from .context import Ctx, ignore_missing
 from .errors import NotFound, NotOwned
+from .options import BRIDGED
 from .undo import Undo
 
 FORWARDING = {4: "net.ipv4.ip_forward", 6: "net.ipv6.conf.all.forwarding"}
@@ -33,8 +34,10 @@ def get_link(ctx: Ctx, name: str) -> LinkView | None:
 
 def build(ctx: Ctx, undo: Undo) -> None:
     """Make the host side of ``ctx``'s network (idempotent over an earlier partial run)."""
-    if ctx.config.driver == "bridge":
+    if ctx.config.bridged:
         _bridge(ctx, undo)
+        if ctx.config.driver == "overlay":
+            overlay.build(ctx, undo)
     else:
         _parent(ctx, undo)
 
@@ -50,7 +53,8 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
         # and changes it whenever ports come and go
         mac = ":".join(f"{b:02x}" for b in bytes([0x02]) + os.urandom(5))
         with deferred():
-            h.links.create(Bridge(name, mtu=cfg.mtu, group=ctx.group, mac=mac))
+            h.links.create(Bridge(name, mtu=cfg.mtu, group=ctx.group, mac=mac,
+                                  vlan_filtering=True if ports.network_vlan(cfg) else None))
             undo.push(f"delete bridge {name}", ignore_missing(lambda: h.links.delete(name)))
         if not any(p.version == 6 for p in cfg.pools):      # as Docker: no IPv6, not even fe80::
             ctx.set_sysctl(f"net.ipv6.conf.{name.replace('.', '/')}.disable_ipv6", "1")
@@ -62,6 +66,7 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
         ctx.note("bridge_owned", view.group == ctx.group)
     owned = bool(ctx.made["bridge_owned"])
     h.links.set(name, up=True, alias=names.network_mark(ctx.id) if owned else None)
+    ports.setup_bridge(ctx, name)
     addrs = [f"{p.gateway}/{p.subnet.prefixlen}" for p in cfg.pools]
     ctx.note("addresses", addrs)
     for pool, addr in zip(cfg.pools, addrs):
@@ -72,14 +77,26 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
                 pass
             undo.push(f"delete address {addr}", ignore_missing(partial(h.addresses.delete, name, addr)))
     _forwarding(ctx, undo, {p.version for p in cfg.pools})
-    if cfg.masquerade:
-        subnets = [str(p.subnet) for p in cfg.pools if p.version == 4]
+    if cfg.internal:
+        _internal(ctx, undo, name)
+    elif cfg.masquerade:
+        subnets = [str(p.subnet) for p in cfg.pools]
         note_nat(ctx, undo)
         ctx.note("masquerade", subnets)
         for s in subnets:
             with deferred():
                 ctx.nat.masquerade(s, name)        # an ensure: a rule left by an interrupted run stays one
                 undo.push(f"unmasquerade {s}", partial(ctx.nat.unmasquerade, s, name))
+
+
+def _internal(ctx: Ctx, undo: Undo, bridge: str) -> None:
+    """``--internal``: nothing forwarded into or out of the bridge (a FORWARD drop pair in
+    the library's table); containers get no default route (attach)."""
+    note_nat(ctx, undo)
+    ctx.note("isolated", bridge)
+    with deferred():          # pushed first: a failure inside may have made the rules
+        undo.push(f"unisolate {bridge}", partial(ctx.nat.unisolate, bridge))
+        ctx.nat.isolate(bridge)
 
 
 def _forwarding(ctx: Ctx, undo: Undo, versions: set[int]) -> None:
@@ -130,6 +147,8 @@ def teardown(ctx: Ctx, others: list[dict[str, Any]]) -> None:
     bridge = str(made.get("bridge") or "")
     for s in made.get("masquerade", []):
         ctx.nat.unmasquerade(s, bridge)
+    if made.get("isolated"):
+        ctx.nat.unisolate(str(made["isolated"]))
     if bridge and not made.get("bridge_owned"):
         for addr in made.get("addresses", []):
             ignore_missing(partial(h.addresses.delete, bridge, addr))()
@@ -163,7 +182,7 @@ def _hand_over_forwarding(ctx: Ctx, others: list[dict[str, Any]]) -> None:
     before: dict[str, str] = dict(ctx.made.get("forwarding", {}))
     if not before:
         return
-    heir = next((o for o in others if o.get("config", {}).get("driver") == "bridge"), None)
+    heir = next((o for o in others if o.get("config", {}).get("driver") in BRIDGED), None)
     if heir is None:
         for key, value in before.items():
             ctx.set_sysctl(key, value)

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import datetime
+import hashlib
 import ipaddress
 import logging
 import os
@@ -26,7 +28,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
 from ..transport import NetNS
-from . import attach, host, names, probe
+from . import attach, host, names, overlay, probe
 from .context import Ctx, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
@@ -50,6 +52,8 @@ class Attach:
     ip: str | Sequence[str] | None = None
     ifname: str | None = None
     publish: Sequence[str] = ()
+    vlan: int | None = None                     # networks/ports.py: VLAN-aware bridge networks
+    bandwidth: Mapping[str, Any] | None = None  # ingress/egress rate (bit/s) and burst (bytes)
 
 
 class Networks:
@@ -128,10 +132,12 @@ class Networks:
                subnet: str | Sequence[str] | None = None, gateway: str | Sequence[str] | None = None,
                ip_range: str | Sequence[str] | None = None,
                aux_addresses: Mapping[str, str] | Sequence[str] | None = None,
-               exist_ok: bool = False) -> Network:
+               exist_ok: bool = False, ipv6: bool | None = None, internal: bool = False,
+               labels: Mapping[str, str] | Sequence[str] | None = None) -> Network:
         """Create a network from Docker's options (see ``network_config``)."""
         cfg = network_config(name, driver=driver, options=options, subnet=subnet, gateway=gateway,
-                             ip_range=ip_range, aux_addresses=aux_addresses)
+                             ip_range=ip_range, aux_addresses=aux_addresses, ipv6=ipv6,
+                             internal=internal, labels=labels)
         return self.create_from(cfg, exist_ok=exist_ok)
 
     def create_from(self, cfg: NetworkConfig, *, exist_ok: bool = False) -> Network:
@@ -150,11 +156,14 @@ class Networks:
                     host.teardown(ctx, others)
             if not cfg.pools:
                 cfg = cfg.with_pools(self._default_pool(others))
+            if cfg.ipv6 and not any(p.version == 6 for p in cfg.pools):
+                cfg = cfg.with_pools(cfg.pools + _default_v6_pool(cfg.name, others))
             self._check_conflicts(cfg, others)
             probe.require_kinds(self.host, cfg)          # a missing link kind fails here, not at connect
             rec = {"config": cfg.to_dict(), "id": names.network_id(cfg.name), "state": "creating",
                    "host": self._host_label(), "host_ns": self._identity(),
-                   "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {}}
+                   "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {},
+                   "created": datetime.datetime.now(datetime.timezone.utc).isoformat()}
             with opened(self.host, self.store, rec) as ctx, Undo() as undo:
                 with deferred():
                     self.store.save(rec)
@@ -187,7 +196,7 @@ class Networks:
                                                       f"{other.name}")
             if cfg.parent and other.parent == cfg.parent:
                 raise Exists(f"network {other.name} already uses parent interface {cfg.parent}")
-            if cfg.driver == "bridge" and other.driver == "bridge" and cfg.bridge_name \
+            if cfg.bridged and other.bridged and cfg.bridge_name \
                     and rec.get("made", {}).get("bridge") == cfg.bridge_name:
                 raise Exists(f"network {other.name} already uses bridge {cfg.bridge_name}")
 
@@ -213,9 +222,11 @@ class Networks:
 
     # -- connect / disconnect ------------------------------------------------------------------
     def connect(self, network: str, container: NetnsRef, *, ip: str | Sequence[str] | None = None,
-                ifname: str | None = None, publish: Sequence[str] = ()) -> Endpoint:
-        """Connect one container (a namespace by NetNS, name, path or pid)."""
-        return self.connect_many(network, [Attach(container, ip, ifname, publish)])[0]
+                ifname: str | None = None, publish: Sequence[str] = (), vlan: int | None = None,
+                bandwidth: Mapping[str, Any] | None = None) -> Endpoint:
+        """Connect one container (a namespace by NetNS, name, path or pid); ``vlan`` and
+        ``bandwidth``: networks/ports.py."""
+        return self.connect_many(network, [Attach(container, ip, ifname, publish, vlan, bandwidth)])[0]
 
     def connect_many(self, network: str, containers: Iterable[NetnsRef | Attach], *,
                      progress: attach.Progress | None = None,
@@ -268,7 +279,7 @@ class Networks:
 
     def _room(self, network: str) -> int:
         net = self.get(network)
-        if net.driver != "bridge":
+        if not net.config.bridged:
             return 1 << 30
         with opened(self.host, self.store, self.store.load(network)) as ctx:
             return max(0, attach.BRIDGE_MAX_PORTS - len(ctx.handle.links.dump(master=net.bridge)))
@@ -311,10 +322,14 @@ class Networks:
             seen.add(ep_id)
             ips = [item.ip] if isinstance(item.ip, str) else list(item.ip or ())
             explicit = container_addresses(cfg.pools, ips)
-            pubs = [publish_text(parse_publish(p, "0.0.0.0")) for p in item.publish]
-            if item.publish and cfg.driver != "bridge":
+            pubs = [publish_text(parse_publish(p)) for p in item.publish]
+            if item.publish and not cfg.bridged:
                 raise OptionError("--publish", f"publishing ports needs a bridge network, "
                                                f"{cfg.name} is {cfg.driver}")
+            attach.check_publish(cfg, _label(item.container, ns), item.publish)
+            if item.vlan is not None or item.bandwidth is not None:
+                from .ports import check_attach
+                check_attach(cfg, item.vlan, item.bandwidth)
             if item.ifname is not None:
                 from .options import ifname as check_ifname
                 check_ifname(item.ifname, "ifname")
@@ -327,7 +342,7 @@ class Networks:
             ifname = item.ifname or self._next_ifname(taken.get(ns.path, set()))
             taken.setdefault(ns.path, set()).add(ifname)
             wants.append(attach.Want(_label(item.container, ns), ns, ep_id, ifname, explicit,
-                                     tuple(item.publish)))
+                                     tuple(item.publish), item.vlan, item.bandwidth))
         return wants, stale, there
 
     def _ifnames_in_use(self, network: str) -> dict[str, set[str]]:
@@ -346,6 +361,16 @@ class Networks:
         while f"eth{n}" in used:
             n += 1
         return f"eth{n}"
+
+    # -- overlay: containers on other hosts (networks/overlay.py) ---------------------------
+    def add_remotes(self, network: str, remotes: Iterable[overlay.Remote]) -> None:
+        """Static entries for containers on other hosts (``overlay.add_remotes``)."""
+        with self._locked(), opened(self.host, self.store, self.store.load(network)) as ctx:
+            overlay.add_remotes(ctx, builtins.list(remotes))
+
+    def remove_remotes(self, network: str, macs: Iterable[str]) -> None:
+        with self._locked(), opened(self.host, self.store, self.store.load(network)) as ctx:
+            overlay.remove_remotes(ctx, builtins.list(macs))
 
     def disconnect(self, network: str, container: NetnsRef) -> None:
         """Disconnect one container (its namespace may already be gone)."""
@@ -440,4 +465,22 @@ def _already(network: str, item: Attach, old: dict[str, Any], explicit: Mapping[
 
 
 def _same(a: NetworkConfig, b: NetworkConfig) -> bool:
-    return a.to_dict() == b.to_dict() or (not b.pools and a.with_pools(()) == b)
+    """Whether ``a`` (made) is what ``b`` asks for; pools ``b`` left to create (none, or no
+    IPv6 one with ``ipv6``) may be anything."""
+    if a.to_dict() == b.to_dict() or (not b.pools and a.with_pools(()) == b):
+        return True
+    asked = {p.version for p in b.pools}
+    return set(b.pools) <= set(a.pools) and all(p.version not in asked for p in a.pools
+                                                 if p not in b.pools) and a.with_pools(()) == b.with_pools(())
+
+
+def _default_v6_pool(name: str, others: builtins.list[dict[str, Any]]) -> tuple[Pool, ...]:
+    """A unique local /64 (fd00::/8, RFC 4193) for ``--ipv6`` without an IPv6 subnet: its
+    global ID is drawn from the network's name, so a re-run picks the same one."""
+    used = [p.subnet for r in others for p in NetworkConfig.from_dict(r["config"]).pools if p.version == 6]
+    for n in range(64):
+        digest = hashlib.sha256(f"ula:{name}:{n}".encode()).digest()
+        net = ipaddress.IPv6Network((b"\xfd" + digest[:5] + bytes(10), 64))
+        if not any(net.overlaps(u) for u in used):
+            return make_pools(str(net))
+    raise OptionError("--ipv6", "no free IPv6 pool found; give an IPv6 --subnet")

@@ -8,6 +8,7 @@ address or ip-range outside its subnet, a subnet with host bits set.
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import ipaddress
 import re
@@ -21,7 +22,8 @@ from .errors import OptionError
 IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 IPNet = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 
-DRIVERS = ("bridge", "macvlan", "ipvlan")
+DRIVERS = ("bridge", "macvlan", "ipvlan", "overlay")
+BRIDGED = ("bridge", "overlay")      # drivers whose containers plug into a bridge by veth
 MACVLAN_MODES = ("bridge", "private", "vepa", "passthru", "source")
 IPVLAN_MODES = ("l2", "l3", "l3s")
 IPVLAN_FLAGS = ("bridge", "private", "vepa")
@@ -33,6 +35,9 @@ _KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "bridge_name": ("bridge_name", "com.docker.network.bridge.name"),
         "mtu": ("mtu", "com.docker.network.driver.mtu"),
         "masquerade": ("masquerade", "com.docker.network.bridge.enable_ip_masquerade"),
+        "enable_icc": ("enable_icc", "com.docker.network.bridge.enable_icc"),
+        "host_binding_ipv4": ("host_binding_ipv4", "com.docker.network.bridge.host_binding_ipv4"),
+        "vlan": ("vlan",),                 # a VLAN-aware bridge (networks/ports.py)
     },
     "macvlan": {
         "parent": ("parent",),
@@ -44,6 +49,14 @@ _KEYS: dict[str, dict[str, tuple[str, ...]]] = {
         "ipvlan_mode": ("ipvlan_mode",),
         "ipvlan_flag": ("ipvlan_flag",),
         "mtu": ("mtu", "com.docker.network.driver.mtu"),
+    },
+    "overlay": {      # VXLAN across hosts with static peers (networks/overlay.py)
+        "vni": ("vni", "com.docker.network.driver.overlay.vxlanid_list"),
+        "peers": ("peers", "peer"),
+        "local": ("local",),
+        "dstport": ("dstport", "port"),
+        "mtu": ("mtu", "com.docker.network.driver.mtu"),
+        "masquerade": ("masquerade", "com.docker.network.bridge.enable_ip_masquerade"),
     },
 }
 
@@ -94,6 +107,16 @@ class NetworkConfig:
     mtu: int | None = None
     masquerade: bool = True
     options: tuple[tuple[str, str], ...] = field(default=())
+    ipv6: bool = False               # --ipv6 (implied by an IPv6 subnet)
+    internal: bool = False           # --internal: no masquerade, no route out
+    icc: bool = True                 # -o enable_icc=false: containers isolated from each other
+    host_binding_ipv4: str | None = None    # the host address of ports published without one
+    labels: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def bridged(self) -> bool:
+        """Containers plug into a bridge on the host by veth (bridge and overlay drivers)."""
+        return self.driver in BRIDGED
 
     @property
     def vlan(self) -> tuple[str, int] | None:
@@ -101,20 +124,32 @@ class NetworkConfig:
         return vlan_of(self.parent) if self.parent else None
 
     def with_pools(self, pools: tuple[Pool, ...]) -> "NetworkConfig":
-        return NetworkConfig(self.name, self.driver, pools, self.parent, self.mode, self.flag,
-                             self.bridge_name, self.mtu, self.masquerade, self.options)
+        return dataclasses.replace(self, pools=pools)
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "driver": self.driver,
                 "pools": [p.to_dict() for p in self.pools], "parent": self.parent,
                 "mode": self.mode, "flag": self.flag, "bridge_name": self.bridge_name,
-                "mtu": self.mtu, "masquerade": self.masquerade, "options": dict(self.options)}
+                "mtu": self.mtu, "masquerade": self.masquerade, "options": dict(self.options),
+                "ipv6": self.ipv6, "internal": self.internal, "icc": self.icc,
+                "host_binding_ipv4": self.host_binding_ipv4, "labels": dict(self.labels)}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "NetworkConfig":
         return cls(d["name"], d["driver"], tuple(Pool.from_dict(p) for p in d["pools"]),
                    d["parent"], d["mode"], d["flag"], d["bridge_name"], d["mtu"],
-                   bool(d["masquerade"]), tuple(d["options"].items()))
+                   bool(d["masquerade"]), tuple(d["options"].items()),
+                   bool(d.get("ipv6", any(":" in p["subnet"] for p in d["pools"]))),
+                   bool(d.get("internal", False)), bool(d.get("icc", True)),
+                   d.get("host_binding_ipv4"), tuple(d.get("labels", {}).items()))
+
+
+def docker_options(cfg: NetworkConfig) -> dict[str, str]:
+    """The ``-o`` options as ``docker network inspect`` shows them: Docker's long key where
+    there is one (``com.docker.network.bridge.name``), else the key as given."""
+    keys = _KEYS.get(cfg.driver, {})
+    return {next((k for k in keys.get(canon, ()) if k.startswith("com.docker.")), canon): value
+            for canon, value in cfg.options}
 
 
 def vlan_of(parent: str) -> tuple[str, int] | None:
@@ -297,8 +332,13 @@ def network_config(name: str, *, driver: str = "bridge",
                    subnet: str | Sequence[str] | None = None,
                    gateway: str | Sequence[str] | None = None,
                    ip_range: str | Sequence[str] | None = None,
-                   aux_addresses: Mapping[str, str] | Sequence[str] | None = None) -> NetworkConfig:
-    """A checked ``NetworkConfig`` from Docker's options (``OptionError`` on any mistake)."""
+                   aux_addresses: Mapping[str, str] | Sequence[str] | None = None,
+                   ipv6: bool | None = None, internal: bool = False,
+                   labels: Mapping[str, str] | Sequence[str] | None = None) -> NetworkConfig:
+    """A checked ``NetworkConfig`` from Docker's options (``OptionError`` on any mistake).
+
+    ``ipv6`` is ``--ipv6`` (None: on when a subnet is IPv6; True without an IPv6 subnet: one
+    is chosen at create), ``internal`` is ``--internal``, ``labels`` are ``--label k=v``."""
     check_network_name(name)
     check_driver(driver)
     opts = _canonical_options(driver, parse_kv(options or [], "-o"))
@@ -312,11 +352,17 @@ def network_config(name: str, *, driver: str = "bridge",
         mtu = int(opts["mtu"])
     parent = mode = flag = bridge_name = None
     masquerade = True
-    if driver == "bridge":
+    if driver == "overlay":
+        from .overlay import overlay_mtu        # checks its -o options; a default MTU
+        mtu = overlay_mtu(name, opts, mtu)
+    if driver in BRIDGED:
         if "bridge_name" in opts:
             bridge_name = ifname(opts["bridge_name"], "-o bridge_name")
         if "masquerade" in opts:
             masquerade = _boolean(opts["masquerade"], "-o masquerade")
+        if "vlan" in opts:
+            from .ports import check_vlan_option
+            check_vlan_option(opts["vlan"])
     else:
         if "parent" not in opts:
             raise OptionError("-o parent", f"the {driver} driver needs a parent interface: "
@@ -330,8 +376,38 @@ def network_config(name: str, *, driver: str = "bridge",
         mode = _choice(opts.get(key, choices[0]), f"-o {key}", choices)
         if driver == "ipvlan":
             flag = _choice(opts.get("ipvlan_flag", "bridge"), "-o ipvlan_flag", IPVLAN_FLAGS)
+    has_v6 = any(p.version == 6 for p in pools)
+    if ipv6 is False and has_v6:
+        raise OptionError("--ipv6", "an IPv6 --subnet needs IPv6 enabled (--ipv6)")
+    extra = _bridge_extras(driver, opts)
     return NetworkConfig(name, driver, pools, parent, mode, flag, bridge_name, mtu, masquerade,
-                         tuple(sorted(opts.items())))
+                         tuple(sorted(opts.items())), bool(ipv6) or has_v6,
+                         _boolean(internal, "--internal"), extra[0], extra[1], _labels(labels))
+
+
+def _bridge_extras(driver: str, opts: Mapping[str, str]) -> tuple[bool, str | None]:
+    """(enable_icc, host_binding_ipv4) of a bridge network's ``-o`` options."""
+    icc = _boolean(opts["enable_icc"], "-o enable_icc") if "enable_icc" in opts else True
+    binding = opts.get("host_binding_ipv4")
+    if binding is not None:
+        ip = _address(binding, "-o host_binding_ipv4")
+        if ip.version != 4:
+            raise OptionError("-o host_binding_ipv4", f"{binding!r} is not an IPv4 address")
+        binding = None if ip.is_unspecified else str(ip)
+    return icc, binding
+
+
+def _labels(labels: Mapping[str, str] | Sequence[str] | None) -> tuple[tuple[str, str], ...]:
+    if isinstance(labels, str):
+        labels = [labels]
+    if labels is not None and not isinstance(labels, Mapping):     # ``--label k``: k=""
+        labels = [x if "=" in x else f"{x}=" for x in labels]
+    out: dict[str, str] = {}
+    for key, value in parse_kv(labels or [], "--label"):
+        if key in out and out[key] != value:
+            raise OptionError("--label", f"{key} given twice ({out[key]!r} and {value!r})")
+        out[key] = value
+    return tuple(sorted(out.items()))
 
 
 def _choice(value: str, option: str, choices: Sequence[str]) -> str:
@@ -341,7 +417,11 @@ def _choice(value: str, option: str, choices: Sequence[str]) -> str:
     return value.lower()
 
 
-def _boolean(value: str, option: str) -> bool:
+def _boolean(value: str | bool, option: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str):
+        raise OptionError(option, f"expected true or false, not {value!r}")
     low = value.lower()
     if low in ("1", "true", "yes", "on"):
         return True

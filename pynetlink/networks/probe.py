@@ -19,8 +19,8 @@ from .options import NetworkConfig
 
 def kinds_needed(cfg: NetworkConfig) -> tuple[str, ...]:
     """The link kinds a network of this config creates later (at connect)."""
-    if cfg.driver == "bridge":
-        return ()                      # the bridge is made at create; veth is everywhere
+    if cfg.bridged:
+        return ()          # the bridge (and vxlan) are made at create; veth is everywhere
     return (cfg.driver,) + (("vlan",) if cfg.vlan is not None else ())
 
 

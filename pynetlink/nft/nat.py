@@ -32,7 +32,7 @@ from .match import PROTOCOLS, Fib, Ip, Ip6, Meta, Th, port_field
 from .rule import Chain, Rule, Table
 from .ruleset import GenerationChanged, Nftables, NftablesBase, Transaction, RETRIES
 from .sets import Map, NamedSet, Set
-from .stmt import Dnat, Masquerade, NatMap
+from .stmt import Dnat, Drop, Masquerade, NatMap
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -43,6 +43,7 @@ else:
 POSTROUTING = Chain("POSTROUTING", "nat", "postrouting", 100)
 PREROUTING = Chain("PREROUTING", "nat", "prerouting", -100)
 OUTPUT = Chain("OUTPUT", "nat", "output", -100)
+FORWARD = Chain("FORWARD", "filter", "forward", 0)          # made only by ``isolate``
 _ADDR = {4: "ipv4_addr", 6: "ipv6_addr"}
 _PROTO_BYTES = {name: bytes([PROTOCOLS[name], 0, 0, 0]) for name in ("tcp", "udp")}
 T = TypeVar("T")
@@ -241,20 +242,32 @@ class DockerNatBase:
         Read and write are pinned to one ruleset generation: duplicates or a changed rule
         with the same comment are replaced in the same transaction as the add.
         """
-        rule = self.masquerade_rule(subnet, bridge)
+        return (yield from self._ensure_rules_flow(POSTROUTING, [self.masquerade_rule(subnet, bridge)]))
+
+    masquerade = operation(_masquerade_flow)
+
+    def _ensure_rules_flow(self, chain: Chain, rules: list[Rule]) -> Flow[bool]:
+        """Ensure each of ``rules`` is in ``chain`` exactly once (found by its comment; the
+        chain is made if missing); returns whether anything changed."""
         for attempt in range(RETRIES):
-            # the generation and POSTROUTING's rules, read in one transfer
-            gen, listed = yield from self.nft._generation_and_rules_flow(self.table, POSTROUTING.name,
+            # the generation and the chain's rules, read in one transfer
+            gen, listed = yield from self.nft._generation_and_rules_flow(self.table, chain.name,
                                                                          family=self.family)
-            missing = listed is None        # no table (or no POSTROUTING) yet
-            have = [r for r in listed or () if r.comment == rule.comment]
-            if len(have) == 1 and have[0] == rule:
+            missing = listed is None        # no table (or no such chain) yet
+            haves = [[r for r in listed or () if r.comment == rule.comment] for rule in rules]
+            if all(len(have) == 1 and have[0] == rule for have, rule in zip(haves, rules)):
                 return False
             tx = yield from self._base(self.nft.transaction(genid=gen), force=missing)
-            for old in have:
-                if old.handle is not None:
-                    tx.delete_rule(self.table, POSTROUTING.name, old.handle, family=self.family)
-            tx.add_rule(self.table, POSTROUTING.name, rule, family=self.family)
+            if chain.name != POSTROUTING.name:      # not in the structure: made on demand
+                tx.add_chain(self.table, chain, family=self.family)     # (a dump of a missing
+                # chain in an existing table is empty, not an error)
+            for have, rule in zip(haves, rules):
+                if len(have) == 1 and have[0] == rule:
+                    continue
+                for old in have:
+                    if old.handle is not None:
+                        tx.delete_rule(self.table, chain.name, old.handle, family=self.family)
+                tx.add_rule(self.table, chain.name, rule, family=self.family)
             try:
                 yield from tx.flow()
             except GenerationChanged:
@@ -265,7 +278,30 @@ class DockerNatBase:
             return True
         return False
 
-    masquerade = operation(_masquerade_flow)
+    # -- internal networks ----------------------------------------------------------------------
+    def isolation_rules(self, bridge: str) -> list[Rule]:
+        """What ``isolate`` ensures in FORWARD: nothing is forwarded into or out of ``bridge``
+        (Docker's ``--internal``); traffic between its own ports is bridged, never forwarded."""
+        name = validate.ifname(bridge)
+        return [Rule([Meta.iifname == name, Meta.oifname != name], [Drop()],
+                     comment=f"pynetlink internal {name} out"),
+                Rule([Meta.oifname == name, Meta.iifname != name], [Drop()],
+                     comment=f"pynetlink internal {name} in")]
+
+    def _isolate_flow(self, bridge: str) -> Flow[bool]:
+        """Ensure nothing is forwarded between ``bridge`` and any other interface (a filter
+        chain FORWARD in this table, made on demand); returns whether anything changed."""
+        return (yield from self._ensure_rules_flow(FORWARD, self.isolation_rules(bridge)))
+
+    isolate = operation(_isolate_flow)
+
+    def _unisolate_flow(self, bridge: str) -> Flow[int]:
+        """Delete the rules ``isolate`` made for ``bridge``; returns how many."""
+        tags = {r.comment for r in self.isolation_rules(bridge)}
+        return (yield from self.nft._delete_rules_flow(self.table, lambda chain, r: r.comment in tags,
+                                                       family=self.family))
+
+    unisolate = operation(_unisolate_flow)
 
     def _unmasquerade_flow(self, subnet: str, bridge: str) -> Flow[int]:
         """Delete the rule(s) ``masquerade`` made for ``subnet``/``bridge``; returns how many."""

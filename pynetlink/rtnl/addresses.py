@@ -8,10 +8,10 @@ import struct
 from .._record import record
 
 from .._native import lib
-from ..codec.rows import NONE, Pluck, Rows
+from ..codec.rows import NONE, Pluck, Rows, ip_texts, pluck
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
-from .view import InetView, make_views, span_ip, span_str
+from .view import InetView, span_ip, span_str
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -19,7 +19,7 @@ from .validate import LinkRef
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from dataclasses import KW_ONLY
-    from typing import ClassVar
+    from typing import Any, ClassVar
 
 SCOPES = {"global": lib.RT_SCOPE_UNIVERSE, "universe": lib.RT_SCOPE_UNIVERSE,
           "site": lib.RT_SCOPE_SITE, "link": lib.RT_SCOPE_LINK, "host": lib.RT_SCOPE_HOST,
@@ -175,7 +175,10 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request:
         return [m.fixed("Address.header", "BBBBi", fam, 0, 0, 0, 0 if link is None else resolve(link))]
 
     def parse(rows: Rows, msgs: list[int]) -> list[AddressView]:
-        return make_views(AddressView, rows, msgs, _PLUCK)
+        t = table(rows, _PLUCK)
+        if t[_ROW].tolist() != msgs:        # the buffer holds other messages too
+            return [AddressView(rows, m) for m in msgs]
+        return views(rows, t)
 
     needs = (link,) if isinstance(link, str) else ()
     return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
@@ -188,14 +191,46 @@ _IFA_BROADCAST = int(lib.IFA_BROADCAST)
 _IFA_LABEL = int(lib.IFA_LABEL)
 _IFA_FLAGS = int(lib.IFA_FLAGS)
 _IFA_CACHEINFO = int(lib.IFA_CACHEINFO)
-# the columns a dump plucks for its views (offsets into _IFA): _c[_b + 1 ...]
-_PLUCK = Pluck(int(lib.RTM_NEWADDR), _IFA.size, (
+# the columns a dump plucks for its views (offsets into _IFA); a pluck spec may add more
+# columns after these (the event stream adds the message type)
+PLUCK_COLS: tuple[tuple[str | int, ...], ...] = (
     ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 3, 1), ("hdrs", 4, 4),           # 1 family, 2 prefixlen, 3 scope, 4 link
-    ("span", _IFA_LOCAL), ("span", _IFA_ADDRESS), ("span", _IFA_LABEL)))    # 5, 6, 7
+    ("span", _IFA_LOCAL), ("span", _IFA_ADDRESS), ("span", _IFA_LABEL))     # 5, 6, 7
+_PLUCK = Pluck(int(lib.RTM_NEWADDR), _IFA.size, PLUCK_COLS)
+_ROW, _FAM, _PLEN, _SCOPE, _LINK, _LOCAL, _ADDR, _LABEL = range(8)
+
+
+def table(rows: Rows, spec: Pluck) -> "list[Any]":
+    """The views' shared table for every message ``spec`` plucks: one array per plucked
+    column (``[_ROW]``: the message rows), then the address text of each (IFA_LOCAL, else
+    IFA_ADDRESS: one C call) as a list. Column by column, so each is one bulk copy."""
+    cols = pluck(rows, spec)
+    w = spec.width
+    out: list[Any] = [cols[j::w] for j in range(w)]
+    out.append(ip_texts(rows.data, cols, w, _LOCAL, _ADDR))
+    return out
+
+
+def views(rows: Rows, t: "list[Any]") -> "list[AddressView]":
+    """One view per message of table ``t``."""
+    new = AddressView.__new__
+    out: list[AddressView] = []
+    append = out.append
+    table: Any = t
+    for b, m in enumerate(t[_ROW]):
+        v = new(AddressView)
+        v._rows = rows
+        v._m = m
+        v._h = None
+        v._c = table
+        v._b = b
+        append(v)
+    return out
 
 
 class AddressView(InetView):
-    """An address as the kernel reported it."""
+    """An address as the kernel reported it (made by ``views``: ``_c`` is a ``table``, this
+    view's values at index ``_b`` of each column; made alone: read from the rows)."""
 
     __slots__ = ()
     HEADER = _IFA
@@ -204,22 +239,30 @@ class AddressView(InetView):
         "link", "valid_lft", "preferred_lft")
 
     @property
+    def family(self) -> int:
+        """4 or 6."""
+        c: Any = self._c                            # a table (see ``views``)
+        if c is not None and (f := c[_FAM][self._b]) != NONE:
+            return 4 if f == socket.AF_INET else 6
+        return 4 if self._header[0] == socket.AF_INET else 6
+
+    @property
     def address(self) -> str:
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            b = self._b
-            a = c[b + 5]
-            if a == NONE:
-                a = c[b + 6]
-            if a == NONE:
-                return ""
-            return span_ip(self._rows.data, a)
+            text: str = c[-1][self._b]
+            if text == "!":                          # malformed: span_ip raises DecodeError
+                b = self._b
+                a = c[_LOCAL][b]
+                return span_ip(self._rows.data, c[_ADDR][b] if a == NONE else a)
+            return text
         return self._rows.get_ip(self._m, _IFA_LOCAL) or self._rows.get_ip(self._m, _IFA_ADDRESS) or ""
 
     @property
     def prefixlen(self) -> int:
-        c = self._c
-        if c is not None and (p := c[self._b + 2]) != NONE:
+        c: Any = self._c
+        p: int
+        if c is not None and (p := c[_PLEN][self._b]) != NONE:
             return p
         return self._header[1]
 
@@ -241,16 +284,16 @@ class AddressView(InetView):
 
     @property
     def label(self) -> str | None:
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            v = c[self._b + 7]
+            v = c[_LABEL][self._b]
             return None if v == NONE else span_str(self._rows.data, v)
         return self._rows.get_str(self._m, _IFA_LABEL)
 
     @property
     def scope(self) -> str:
-        c = self._c
-        if c is None or (s := c[self._b + 3]) == NONE:
+        c: Any = self._c
+        if c is None or (s := c[_SCOPE][self._b]) == NONE:
             s = self._header[3]
         return SCOPE_NAMES.get(s) or str(s)
 
@@ -263,8 +306,9 @@ class AddressView(InetView):
     @property
     def link(self) -> int:
         """ifindex of the link."""
-        c = self._c
-        if c is not None and (i := c[self._b + 4]) != NONE:
+        c: Any = self._c
+        i: int
+        if c is not None and (i := c[_LINK][self._b]) != NONE:
             return i - (1 << 64) if i >> 63 else i
         return self._header[4]
 

@@ -14,6 +14,7 @@ from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
 from .request import Resolve
+from .stats import LinkStats
 from .view import MessageView, span_str
 from .validate import LinkRef, NetnsRef
 
@@ -60,11 +61,13 @@ class BridgePort:
     flood: bool | None = None           # unicast flooding
     mcast_flood: bool | None = None
     bcast_flood: bool | None = None
+    neigh_suppress: bool | None = None  # ARP/ND answered or kept local, not flooded here (vxlan)
     cost: int | None = None
     priority: int | None = None
 
     def __post_init__(self) -> None:
-        for f in ("hairpin", "isolated", "learning", "flood", "mcast_flood", "bcast_flood"):
+        for f in ("hairpin", "isolated", "learning", "flood", "mcast_flood", "bcast_flood",
+                  "neigh_suppress"):
             if getattr(self, f) is not None:
                 v.boolean(getattr(self, f), f"BridgePort.{f}")
         if self.cost is not None:
@@ -85,7 +88,8 @@ class BridgePort:
 
 _PORT_FLAGS = ((lib.IFLA_BRPORT_MODE, "hairpin"), (lib.IFLA_BRPORT_ISOLATED, "isolated"),
                (lib.IFLA_BRPORT_LEARNING, "learning"), (lib.IFLA_BRPORT_UNICAST_FLOOD, "flood"),
-               (lib.IFLA_BRPORT_MCAST_FLOOD, "mcast_flood"), (lib.IFLA_BRPORT_BCAST_FLOOD, "bcast_flood"))
+               (lib.IFLA_BRPORT_MCAST_FLOOD, "mcast_flood"), (lib.IFLA_BRPORT_BCAST_FLOOD, "bcast_flood"),
+               (lib.IFLA_BRPORT_NEIGH_SUPPRESS, "neigh_suppress"))
 
 
 # -- the spec base ------------------------------------------------------------------------
@@ -382,6 +386,13 @@ class LinkView(MessageView):
         return BridgePortView(self._rows, r) if r >= 0 else None
 
     @property
+    def stats(self) -> "LinkStats | None":
+        """IFLA_STATS64 counters (``rx_bytes``, ``tx_packets``...; the kernel sends them with
+        every link), None when absent. Not part of ``to_dict()`` (``ip -s`` shows them apart)."""
+        r = self._rows.find(self._m, lib.IFLA_STATS64)
+        return None if r < 0 else LinkStats.from_bytes(self._rows.payload(r), self._rows.off[r])
+
+    @property
     def raw(self) -> dict[str, object]:
         """Every attribute as a plain dict (names from the kernel's YNL spec)."""
         return self._rows.tree(self._m)
@@ -399,7 +410,7 @@ class BridgePortView:
 
     __slots__ = ("_rows", "_r")
     FIELDS = ("state", "hairpin", "isolated", "learning", "flood", "mcast_flood", "bcast_flood",
-              "cost", "priority")
+              "neigh_suppress", "cost", "priority")
     STATES = ("disabled", "listening", "learning", "forwarding", "blocking")
 
     def __init__(self, rows: Rows, row: int) -> None:
@@ -421,6 +432,7 @@ class BridgePortView:
     flood = property(lambda self: self._flag(lib.IFLA_BRPORT_UNICAST_FLOOD))
     mcast_flood = property(lambda self: self._flag(lib.IFLA_BRPORT_MCAST_FLOOD))
     bcast_flood = property(lambda self: self._flag(lib.IFLA_BRPORT_BCAST_FLOOD))
+    neigh_suppress = property(lambda self: self._flag(lib.IFLA_BRPORT_NEIGH_SUPPRESS))
 
     @property
     def cost(self) -> int | None:

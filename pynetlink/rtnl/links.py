@@ -15,6 +15,7 @@ from .message import Msg
 from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
 from .validate import LinkRef, NetnsRef
 from .view import columns, span_str
+from .._record import fields as record_fields
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -125,9 +126,14 @@ def create(spec: Link, *, fetch: bool = False) -> Request:
 def _create_hints(spec: Link) -> dict[int, str]:
     names = " or ".join(repr(n) for n in (spec.name, getattr(spec, "peer", None)) if n)
     where = " in the target namespace" if spec.netns is not None else ""
+    # the kernel also answers EOPNOTSUPP for an option it was built without (vlan_filtering)
+    base = {f.name for f in record_fields(Link)} | {"peer", "peer_netns", "parent", "type"}
+    given = [f.name for f in record_fields(spec)
+             if f.name not in base and getattr(spec, f.name) not in (None, (), {})]
+    lacks = f", or lacks an option given ({', '.join(given)})" if given else ""
     return {errno.EEXIST: f"a link named {names} already exists{where}",
             errno.EOPNOTSUPP: f"this kernel has no {spec.info_kind()!r} link kind (not built or "
-                              "its module not loaded); `pynetlink check` lists what it supports"}
+                              f"its module not loaded){lacks}; `pynetlink check` lists what it supports"}
 
 
 def change(spec: Link) -> Request:

@@ -103,8 +103,11 @@ def _fdb_msg(op: str, msg_type: int, flags: int, link: LinkRef, mac: bytes, stat
 
 
 def fdb_add(link: LinkRef, mac: str, *, master: bool = True, state: str = "permanent",
-            vlan: int | None = None, dst: str | None = None, replace: bool = False) -> Request:
-    """A bridge FDB entry (``bridge fdb add MAC dev LINK master|self``); ``dst`` for vxlan."""
+            vlan: int | None = None, dst: str | None = None, replace: bool = False,
+            append: bool = False) -> Request:
+    """A bridge FDB entry (``bridge fdb add MAC dev LINK master|self``); ``dst`` for vxlan.
+    ``append`` adds one more destination to an entry (``bridge fdb append``: a vxlan's
+    all-zeros MAC floods to every destination it has)."""
     link = v.link_ref(link, "link")
     raw = v.mac(mac, "Fdb.mac")
     st = v.choice(state, "Fdb.state", FDB_STATES)
@@ -113,7 +116,10 @@ def fdb_add(link: LinkRef, mac: str, *, master: bool = True, state: str = "perma
         v.integer(vlan, "Fdb.vlan", 1, 4094)
     if dst is not None:
         v.ip(dst, "Fdb.dst")
-    flags = _ACK | lib.NLM_F_CREATE | (lib.NLM_F_REPLACE if replace else lib.NLM_F_EXCL)
+    if replace and append:
+        raise InvalidArgument("Fdb: replace and append exclude each other")
+    flags = _ACK | lib.NLM_F_CREATE | (lib.NLM_F_REPLACE if replace else
+                                       lib.NLM_F_APPEND if append else lib.NLM_F_EXCL)
     return Request("add fdb entry", f"{mac} on {link}",
                    lambda r: [_fdb_msg("add fdb entry", lib.RTM_NEWNEIGH, flags, link, raw, st, master,
                                        vlan, dst, r)], needs=_needs(link))

@@ -12,6 +12,7 @@ from ..codec.rows import NONE, Pluck, Rows, ip_text
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
+from .metrics import Metrics
 from .view import InetView, make_views, span_ip
 from .message import Msg
 from .request import Request, Resolve
@@ -20,7 +21,7 @@ from .validate import LinkRef
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from dataclasses import KW_ONLY
-    from typing import Any, ClassVar, Union
+    from typing import Any, ClassVar, Mapping, Union
 else:
     from .._lighttyping import Union
 
@@ -69,7 +70,8 @@ class Nexthop:
 @record(frozen=True, init=False)
 class Route:
     """A route: ``Route("default", via="172.17.0.1")``, ``Route("10.0.0.0/8", dev="eth0")``,
-    ``Route("203.0.113.0/24", type="blackhole")``, ``Route(..., nexthops=(Nexthop(...), ...))``.
+    ``Route("203.0.113.0/24", type="blackhole")``, ``Route(..., nexthops=(Nexthop(...), ...))``,
+    ``Route("203.0.113.0/24", nhid=10)`` (a nexthop object), ``metrics={"mtu": 1400}`` (``Metrics``).
 
     ``family`` (4 or 6) is only needed where nothing else tells (``Route("default",
     type="unreachable", family=6)``). Defaults as ``ip route``: table main, protocol boot,
@@ -89,18 +91,21 @@ class Route:
     nexthops: tuple[Nexthop, ...] = ()
     onlink: bool = False
     family: int | None = None
+    metrics: Metrics | None = None
+    nhid: int | None = None
 
     def __init__(self, dst: str = "default", *, via: str | None = None, dev: LinkRef | None = None,
                  table: Table | None = None, metric: int | None = None, scope: str | int | None = None,
                  protocol: str | int | None = None, src: str | None = None, type: str = "unicast",
                  nexthops: tuple[Nexthop, ...] = (), onlink: bool = False,
-                 family: int | None = None) -> None:
+                 family: int | None = None, metrics: Metrics | Mapping[str, Any] | None = None,
+                 nhid: int | None = None) -> None:
         # what the dataclass __init__ would do, without a frozen setattr per field (W5 makes
         # thousands); tests/rtnl/test_record.py keeps this signature equal to the fields
         d = self.__dict__
         d["dst"], d["via"], d["dev"], d["table"], d["metric"], d["scope"] = dst, via, dev, table, metric, scope
         d["protocol"], d["src"], d["type"], d["nexthops"], d["onlink"] = protocol, src, type, nexthops, onlink
-        d["family"] = family
+        d["family"], d["metrics"], d["nhid"] = family, metrics, nhid
         self.__post_init__()
 
     def __post_init__(self) -> None:
@@ -122,7 +127,7 @@ class Route:
             fam = v.family(family) if family is not None else socket.AF_INET
         if dev is not None:
             v.link_ref(dev, "Route.dev")
-        table = _table(d["table"]) if d["table"] is not None else int(lib.RT_TABLE_MAIN)
+        table = table_id(d["table"]) if d["table"] is not None else int(lib.RT_TABLE_MAIN)
         if d["metric"] is not None:
             v.integer(d["metric"], "Route.metric", 0, 0xFFFFFFFF)
         if d["scope"] is not None:
@@ -135,6 +140,12 @@ class Route:
             kind = v.choice(rtype, "Route.type", TYPES)
         if nhs and (via or dev is not None):
             raise InvalidArgument("Route: nexthops exclude via and dev")
+        if d["metrics"] is not None:
+            d["metrics"] = Metrics.of(d["metrics"])
+        if d["nhid"] is not None:
+            v.integer(d["nhid"], "Route.nhid", 1, 0xFFFFFFFF)
+            if via or dev is not None or nhs:
+                raise InvalidArgument("Route.nhid: a route through a nexthop object has no via, dev or nexthops")
         if kind in _NOLINK and (via or dev is not None or nhs):
             raise InvalidArgument(f"Route: a {rtype} route has no gateway or device")
         if type(d["onlink"]) is not bool:
@@ -184,12 +195,13 @@ def _named(value: str | int, field: str, table: dict[str, int]) -> int:
     return int(v.choice(value, field, table))
 
 
-def _table(value: Table) -> int:
+def table_id(value: Table, field: str = "Route.table") -> int:
+    """A routing table by number (1 to 2**32-1) or name (main, local, default)."""
     if type(value) is int and 0 < value <= 0xFFFFFFFF:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
-        return v.integer(value, "Route.table", 1, 0xFFFFFFFF)
-    return int(v.choice(value, "Route.table", TABLES))
+        return v.integer(value, field, 1, 0xFFFFFFFF)
+    return int(v.choice(value, field, TABLES))
 
 
 def _default_scope(r: Route, kind: int) -> int:
@@ -241,6 +253,10 @@ def _msg(r: Route, op: str, msg_type: int, flags: int, resolve: Resolve, delete:
         m.u32(lib.RTA_PRIORITY, "Route.metric", r.metric)
     if r.nexthops:
         m.binary(lib.RTA_MULTIPATH, "Route.nexthops", _multipath(r, resolve))
+    if r.nhid is not None:
+        m.u32(lib.RTA_NH_ID, "Route.nhid", r.nhid)
+    if r.metrics is not None and not delete:
+        r.metrics.encode(m)
     return m
 
 
@@ -311,7 +327,7 @@ def get(dst: str, *, src: str | None = None, dev: LinkRef | None = None,
 def dump(*, table: Table | None = "main", family: object = None) -> Request:
     """Routes of one table (default main; ``table=None`` for all), optionally one family."""
     fam = v.family(family)
-    tid = _table(table) if table is not None else None
+    tid = table_id(table) if table is not None else None
 
     def build(resolve: Resolve) -> list[Msg]:
         m = Msg("dump routes", lib.RTM_GETROUTE, lib.NLM_F_REQUEST | lib.NLM_F_DUMP, dump=True)
@@ -355,6 +371,8 @@ _PLUCK = Pluck(int(lib.RTM_NEWROUTE), _RTM.size, (
     ("hdr", 6, 1), ("hdr", 7, 1), ("span", _RTA_DST),              # 5 scope, 6 type, 7 dst
     ("span", _RTA_GATEWAY), ("u", _RTA_OIF), ("u", _RTA_TABLE)))   # 8 via, 9 dev, 10 table
 _RTA_MULTIPATH = int(lib.RTA_MULTIPATH)
+_RTA_NH_ID = int(lib.RTA_NH_ID)
+_RTA_METRICS = int(lib.RTA_METRICS)
 
 
 class RouteView(InetView):
@@ -364,7 +382,7 @@ class RouteView(InetView):
     HEADER = _RTM
     FIELDS: ClassVar[tuple[str, ...]] = (
         "family", "dst", "table", "type", "protocol", "scope", "via", "dev", "metric", "src",
-        "nexthops", "flags")
+        "nexthops", "flags", "nhid", "metrics")
 
     @property
     def dst(self) -> str:
@@ -466,6 +484,17 @@ class RouteView(InetView):
                                    frozenset(n for n, bit in NH_FLAGS.items() if fl & bit)))
             pos += (ln + 3) & ~3
         return out
+
+    @property
+    def nhid(self) -> int | None:
+        """The nexthop object the route goes through (RTA_NH_ID)."""
+        return self._rows.get_u(self._m, _RTA_NH_ID)
+
+    @property
+    def metrics(self) -> Metrics | None:
+        """RTA_METRICS, typed (None when the route has none)."""
+        row = self._rows.find(self._m, _RTA_METRICS)
+        return None if row < 0 else Metrics.decode(self._rows, row)
 
     def __repr__(self) -> str:
         return f"<RouteView {self.dst} via={self.via} dev={self.dev} table={self.table}>"

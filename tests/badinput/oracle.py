@@ -26,7 +26,8 @@ def _strip(value: Any) -> Any:
 
 
 def netns_state(name: str) -> dict[str, Any]:
-    """Links, addresses, routes of every table, neighbours and the nftables ruleset of `name`."""
+    """Links, addresses, routes of every table, neighbours, rules, nexthop objects and the
+    nftables ruleset of `name`."""
     ip = ("ip", "-j", "-d", "-n", name)
     return {
         "links": _strip(_run_json(*ip, "link", "show")),
@@ -34,6 +35,8 @@ def netns_state(name: str) -> dict[str, Any]:
         "routes": _run_json(*ip, "route", "show", "table", "all"),
         "routes6": _run_json(*ip, "-6", "route", "show", "table", "all"),
         "neigh": _run_json(*ip, "neigh", "show"),
+        "rules": _run_json(*ip, "rule", "show") + _run_json(*ip, "-6", "rule", "show"),
+        "nexthops": _run_json(*ip, "nexthop", "show"),
         "nft": _run_json("ip", "netns", "exec", name, "nft", "-j", "list", "ruleset"),
         "netns": sorted(n for n in os.listdir("/run/netns") if n.startswith(PREFIX)),
     }

@@ -211,6 +211,18 @@ ROWS: list[Row] = [
      "172.16.5.1/24 br0"),
     ("create an existing name", lambda c: c.h.links.create(Bridge("br0")), FileExistsError,
      "br0 already exists"),
+    # -- policy routing (docs/routing.md)
+    ("rule fwmark huge", lambda c: c.h.rules.add(10, fwmark=1 << 32), InvalidArgument, "Rule.fwmark"),
+    ("rule iif NUL", lambda c: c.h.rules.add(10, iif="br0\0", table=5), InvalidArgument, "Rule.iif NUL"),
+    ("rule mixed families", lambda c: c.h.rules.add(src="172.16.0.0/12", dst="2001:db8::/32"),
+     InvalidArgument, "mixed"),
+    ("nexthop dev NUL", lambda c: c.h.nexthops.add(1, dev="br0\0"), InvalidArgument, "NexthopObject.dev NUL"),
+    ("nexthop weight 0", lambda c: c.h.nexthops.add(1, group=((2, 0),)), InvalidArgument, "weight"),
+    ("route metrics mtu str", lambda c: c.h.routes.add("198.51.100.0/24", dev="br0", metrics={"mtu": "9"}),
+     InvalidArgument, "Metrics.mtu integer"),
+    ("route nhid with via", lambda c: c.h.routes.add("198.51.100.0/24", nhid=1, via="172.16.5.9"),
+     InvalidArgument, "Route.nhid"),
+    ("nexthop group member missing", lambda c: c.h.nexthops.add(1, group=(77,)), OSError, "add nexthop id 1"),
 ]
 
 

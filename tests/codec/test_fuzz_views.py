@@ -31,7 +31,9 @@ def _readers() -> dict[tuple[Family, int], Callable[[Rows, int], Any]]:
     from pynetlink.rtnl.addresses import AddressView
     from pynetlink.rtnl.kinds import view_of
     from pynetlink.rtnl.neigh import NeighbourView
+    from pynetlink.rtnl.nexthops import NexthopObjectView
     from pynetlink.rtnl.routes import RouteView
+    from pynetlink.rtnl.rules import RuleView
 
     def view(make: Callable[[Rows, int], Any]) -> Callable[[Rows, int], Any]:
         def read(rows: Rows, m: int) -> Any:
@@ -47,6 +49,8 @@ def _readers() -> dict[tuple[Family, int], Callable[[Rows, int], Any]]:
         (RTNL, lib.RTM_NEWADDR): view(AddressView),
         (RTNL, lib.RTM_NEWROUTE): view(RouteView),
         (RTNL, lib.RTM_NEWNEIGH): view(NeighbourView),
+        (RTNL, lib.RTM_NEWRULE): view(RuleView),
+        (RTNL, lib.RTM_NEWNEXTHOP): view(NexthopObjectView),
     }
     if NFT is not None:
         from pynetlink.nft.ruleset import _assemble, decode_chain, decode_elements_msg, decode_rule, decode_set
@@ -109,7 +113,8 @@ def attrs_behind_real_headers(draw: Any) -> tuple[bytes, Family]:
     """A real message's fixed header, then random attributes of the types its readers know."""
     keys = list(READERS)
     fam, msg_type = draw(st.sampled_from(keys))
-    hdr = {lib.RTM_NEWLINK: 16, lib.RTM_NEWADDR: 8, lib.RTM_NEWROUTE: 12, lib.RTM_NEWNEIGH: 12}.get(msg_type, 4)
+    hdr = {lib.RTM_NEWLINK: 16, lib.RTM_NEWADDR: 8, lib.RTM_NEWROUTE: 12, lib.RTM_NEWNEIGH: 12,
+           lib.RTM_NEWRULE: 12, lib.RTM_NEWNEXTHOP: 8}.get(msg_type, 4)
     header = bytearray(draw(st.binary(min_size=hdr, max_size=hdr)))
     if fam is RTNL and msg_type != lib.RTM_NEWLINK:
         header[0] = draw(st.sampled_from([2, 10, 7, 0]))     # AF_INET, AF_INET6, AF_BRIDGE, other

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pynetlink._native import ffi, lib
-from pynetlink.codec.rows import NONE, Pluck, Rows, decode, pluck
+from pynetlink.codec.rows import ANY_TYPE, NONE, Pluck, Rows, decode, pluck
 
 from ._strategies import FAM, MSG_KNOWN, MSG_NOHDR, MSG_UNKNOWN, encode_ref, exact_buf, examples, message
 
@@ -24,18 +24,22 @@ COLUMN = st.one_of(
     st.tuples(st.sampled_from(["hdr", "hdrs"]), st.integers(0, 3), st.sampled_from([1, 2, 4]))
       .filter(lambda c: c[1] + c[2] <= 4),
     st.tuples(st.sampled_from(["u", "span", "row"]), TYPES),
-    st.tuples(st.sampled_from(["u", "span", "row"]), TYPES, TYPES))
+    st.tuples(st.sampled_from(["u", "span", "row"]), TYPES, TYPES),
+    st.just(("type",)))
 
 
 def reference(rows: Rows, msg_type: int, hdr_len: int, cols: tuple[tuple[Any, ...], ...]) -> list[int]:
     """The columns as the Python readers see them (find/path, get_u, payload offsets)."""
     out: list[int] = []
     for m in rows.messages():
-        if not rows.flags(m) & lib.PNL_R_MSG or rows.type(m) != msg_type:
+        if not rows.flags(m) & lib.PNL_R_MSG or rows.type(m) != msg_type != ANY_TYPE or rows.type(m) < 16:
             continue
         out.append(m)
         whole = rows.len[m] >= 16 + hdr_len
         for c in cols:
+            if c[0] == "type":
+                out.append(rows.type(m))
+                continue
             if c[0] in ("hdr", "hdrs"):
                 if not whole:
                     out.append(NONE)
@@ -58,7 +62,7 @@ def reference(rows: Rows, msg_type: int, hdr_len: int, cols: tuple[tuple[Any, ..
 
 @settings(max_examples=examples(300), **SETTINGS)
 @given(st.lists(message(), min_size=0, max_size=6),
-       st.sampled_from([MSG_KNOWN, MSG_NOHDR, MSG_UNKNOWN]),
+       st.sampled_from([MSG_KNOWN, MSG_NOHDR, MSG_UNKNOWN, ANY_TYPE]),
        st.integers(0, 8), st.lists(COLUMN, max_size=8))
 def test_pluck_matches_readers(msgs: list[dict[str, Any]], msg_type: int, hdr_len: int,
                                cols: list[tuple[Any, ...]]) -> None:

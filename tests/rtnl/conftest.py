@@ -6,7 +6,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from pynetlink import Handle
+from pynetlink import Handle, Veth
 
 
 @pytest.fixture
@@ -29,3 +29,21 @@ def ip_link(ns: Any, name: str) -> dict[str, Any]:
 
 
 IpLink = Callable[[Any, str], dict[str, Any]]
+
+
+def wire(h: Handle, ns: Any) -> Handle:
+    """lo up, and eth0 (198.51.100.1/24, 2001:db8:5::1/64) with its peer eth0p, both up (no DAD)."""
+    ns.set_sysctl("net.ipv6.conf.all.accept_dad", 0)
+    ns.set_sysctl("net.ipv6.conf.default.accept_dad", 0)
+    h.links.set("lo", up=True)
+    h.links.create(Veth("eth0", peer="eth0p", up=True))
+    h.links.set("eth0p", up=True)
+    h.addresses.add("eth0", "198.51.100.1/24")
+    h.addresses.add("eth0", "2001:db8:5::1/64", flags=("nodad",))
+    return h
+
+
+@pytest.fixture
+def wired(h: Handle, netns: Any) -> Handle:
+    """The test's Handle after ``wire()``."""
+    return wire(h, netns)

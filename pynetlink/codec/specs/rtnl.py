@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 from ..._native import lib
-from ..schema import (Attr, AttrSet, Family, MessageKind, flag, hnest, nest, raw, s32,
-                      u8, u16, u32)
-from . import control_messages, extack_set, submsgs, ynl_sets
+from ..schema import (RAW, Attr, AttrSet, Family, MessageKind, flag, hnest, nest, raw, s32,
+                      u8, u16, u32, u64)
+from . import control_messages, extack_set, submsgs, tc, ynl_sets
 
 IFINFOMSG, IFADDRMSG, RTMSG, NDMSG, RTGENMSG = 16, 8, 12, 12, 4
+FIB_RULE_HDR, NHMSG = 12, 8
 
 # Link kinds YNL does not describe yet (names as in <linux/if_link.h>, <linux/veth.h>)
 _EXTRA_SETS = [
@@ -26,6 +27,13 @@ _EXTRA_SETS = [
         flag("gpe"), u8("ttl-inherit"), u8("df"), u8("vnifilter")]),
     AttrSet("netns-attrs", "NETNSA_", [s32("nsid"), u32("pid"), u32("fd"), s32("target-nsid"),
                                        s32("current-nsid")]),
+    # <linux/nexthop.h>: no YNL spec for nexthop objects in the shared copy
+    AttrSet("nexthop-attrs", "NHA_", [
+        u32("id"), raw("group"), u16("group-type"), flag("blackhole"), u32("oif"), raw("gateway"),
+        u16("encap-type"), raw("encap"), flag("groups"), u32("master"), flag("fdb"),
+        nest("res-group", "nexthop-res-group-attrs"), raw("res-bucket")]),
+    AttrSet("nexthop-res-group-attrs", "NHA_RES_GROUP_", [
+        u16("buckets"), u32("idle-timer"), u32("unbalanced-timer"), u64("unbalanced-time")]),
     extack_set(),
 ]
 
@@ -40,7 +48,8 @@ def _messages() -> list[MessageKind]:
     for verb in ("NEW", "DEL", "GET", "SET"):
         for obj, hdr, root in (("LINK", IFINFOMSG, "link-attrs"), ("ADDR", IFADDRMSG, "addr-attrs"),
                                ("ROUTE", RTMSG, "route-attrs"), ("NEIGH", NDMSG, "neighbour-attrs"),
-                               ("NSID", RTGENMSG, "netns-attrs")):
+                               ("NSID", RTGENMSG, "netns-attrs"), ("RULE", FIB_RULE_HDR, "fib-rule-attrs"),
+                               ("NEXTHOP", NHMSG, "nexthop-attrs")):
             t = getattr(lib, f"RTM_{verb}{obj}", None)
             if t is not None:
                 out.append(MessageKind(int(t), hdr, root))
@@ -51,15 +60,21 @@ def _messages() -> list[MessageKind]:
 _RT_LINK_FIXES = {
     # br_fill_info() uses nla_put_be16(IFLA_BR_VLAN_PROTOCOL); the spec says plain u16
     "linkinfo-bridge-attrs": {"vlan-protocol": {"be": True}},
+    # IFLA_AF_SPEC holds IFLA_BRIDGE_* (not AF_* nests) in AF_BRIDGE messages: kept raw, read
+    # by rtnl/bridge_vlan.py (a bridge_vlan_info read as a nest would fail the whole buffer)
+    "link-attrs": {"af-spec": {"kind": RAW, "child": ""}},
 }
+# rt-rule.yaml types FRA_DST/FRA_SRC as u32; they are addresses of either family (4 or 16 bytes)
+_RT_RULE_FIXES = {"fib-rule-attrs": {"dst": {"kind": RAW}, "src": {"kind": RAW}}}
 
 RTNL = Family(
     "rtnetlink",
     [*ynl_sets("rt-link", fixes=_RT_LINK_FIXES), *ynl_sets("rt-addr"), *ynl_sets("rt-route"),
-     *ynl_sets("rt-neigh", {"neighbour-attrs"}), *_EXTRA_SETS],
+     *ynl_sets("rt-neigh", {"neighbour-attrs"}), *ynl_sets("rt-rule", fixes=_RT_RULE_FIXES),
+     *_EXTRA_SETS, *tc.SETS],
     {"linkinfo-data-msg": _LINKINFO_DATA,
-     "linkinfo-member-data-msg": submsgs("rt-link")["linkinfo-member-data-msg"]},
-    _messages(),
+     "linkinfo-member-data-msg": submsgs("rt-link")["linkinfo-member-data-msg"], **tc.SELECTORS},
+    _messages() + tc.messages(),
 )
 
 LINK = RTNL.sets["link-attrs"]
@@ -69,5 +84,7 @@ ROUTE = RTNL.sets["route-attrs"]
 NEIGH = RTNL.sets["neighbour-attrs"]
 NETNS = RTNL.sets["netns-attrs"]
 EXTACK = RTNL.sets["extack-attrs"]
+RULE = RTNL.sets["fib-rule-attrs"]
+NEXTHOP = RTNL.sets["nexthop-attrs"]
 
-__all__ = ["RTNL", "LINK", "LINKINFO", "ADDR", "ROUTE", "NEIGH", "NETNS", "EXTACK", "Attr"]
+__all__ = ["RTNL", "LINK", "LINKINFO", "ADDR", "ROUTE", "NEIGH", "NETNS", "EXTACK", "RULE", "NEXTHOP", "Attr"]
