@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import os
 from array import array
-from typing import Any
 
 try:
     from ._codec import ffi, lib
@@ -21,6 +20,10 @@ except ImportError as _exc:                  # a source tree without the built e
         "(needs gcc and the Python headers); or install the package and run from outside the "
         "source tree, which would otherwise shadow it") from _exc
 from .errors import DecodeError
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "pluck",
            "EncodeResult", "encode", "Transfer", "RecvArea", "BatchReplies", "setns", "unshare", "mount", "umount2"]

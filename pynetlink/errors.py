@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-from typing import Any, Sequence
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Sequence
 
 
 class NetlinkError(OSError):

@@ -32,6 +32,10 @@ ALLOWED: dict[str, set[str]] = {
 ORDER.insert(ORDER.index("api") + 1, "aio")
 ALLOWED["aio"] = {"errors", "_native", "codec", "transport", "rtnl", "nft", "api"}
 ALLOWED["cli"].add("aio")
+# pynetlink._record (the light @dataclass) and _lighttyping (typing's run-time names): below every layer
+ORDER[:0] = ["_record", "_lighttyping"]
+ALLOWED = {k: a | {"_record", "_lighttyping"} for k, a in ALLOWED.items()}
+ALLOWED["_record"] = ALLOWED["_lighttyping"] = set()
 
 
 def layer_of(path: Path) -> str:

@@ -1,7 +1,6 @@
 """The object API: a Handle per namespace, frozen specs, lazy views."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
 
 from ..rtnl.link import BridgePort, BridgePortView, Link, LinkView
 from ..rtnl.request import Outcome
@@ -14,7 +13,9 @@ from ..rtnl.rules import Rule, RuleView
 from .handle import Batch, Handle
 from .netns import NetNS
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    from typing import Any
     from ..rtnl.kinds import (Bridge, BridgeView, Dummy, DummyView, GenericLink, GenericLinkView, Ipvlan,
                               IpvlanView, Ipvtap, Macvlan, MacvlanView, Macvtap, Veth, VethView, Vlan,
                               VlanView, Vxlan, VxlanView)

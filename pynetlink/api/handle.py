@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from ..codec.specs.rtnl import RTNL
 from ..errors import BatchError, NetlinkError
@@ -16,7 +15,10 @@ from ..transport.socket import NetlinkSocket
 from .namespaces import VerbNamespaces
 from .verbs import Later, Now
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    from typing import Any, Iterator, Sequence
+
     from .sysctl import Sysctl
     from .tc import Tc
 

@@ -1,12 +1,17 @@
 """The verb namespaces of a Handle, a Batch and an AsyncHandle, declared once, in mode ``M``."""
 from __future__ import annotations
 
-from typing import Any, Callable, Generic
 
 from ..rtnl.request import Request
 from .bridge_vlan import BridgeVlans
 from .routing import Nexthops, Rules
 from .verbs import Addresses, Fdb, Links, M, Neighbours, Routes
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Generic
+else:
+    from .._lighttyping import Generic
 
 
 class VerbNamespaces(Generic[M]):

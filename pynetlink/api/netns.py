@@ -1,8 +1,13 @@
 """NetNS with ``.handle()``: ``NetNS.create("c1").handle()``."""
 from __future__ import annotations
 
+
 from ..transport.netns import NetNS as _NetNS
 from .handle import Handle
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    pass
 
 
 class NetNS(_NetNS):

@@ -2,7 +2,6 @@
 typed per mode as the other verbs (api/verbs.py); options are Rule's and NexthopObject's."""
 from __future__ import annotations
 
-from typing import Any, TypeVar
 
 from ..errors import InvalidArgument
 from ..rtnl import nexthops as rtnh
@@ -13,6 +12,12 @@ from ..rtnl.routes import Table
 from ..rtnl.rules import Range, Rule, RuleView
 from ..rtnl.validate import LinkRef
 from .verbs import M, Verb, _composed, _given, _Moded
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+else:
+    from .._lighttyping import TypeVar
 
 S = TypeVar("S")
 

@@ -8,7 +8,7 @@ to an ifb device carrying the tbf. Rates in bits/s, bursts in bytes (ints, or tc
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from .._record import asdict, record
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BatchError, InvalidArgument, NetlinkError, NotFoundError
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from .handle import Handle
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Bandwidth:
     """The shaping of one link as read back: None where a direction is not shaped."""
 

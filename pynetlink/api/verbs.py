@@ -12,7 +12,6 @@ Typing: the namespaces of links, addresses and routes are generic in their *mode
 from __future__ import annotations
 
 from types import CodeType
-from typing import Any, Awaitable, Callable, Concatenate, Generic, Mapping, ParamSpec, Sequence, TypeVar, overload
 
 from ..errors import InvalidArgument
 from ..rtnl import addresses as rtaddr
@@ -26,6 +25,13 @@ from ..rtnl.neigh import NeighbourView
 from ..rtnl.request import Outcome, Request
 from ..rtnl.routes import Nexthop, Route, RouteView, Table
 from ..rtnl.validate import LinkRef, NetnsRef
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import (Any, Awaitable, Callable, Concatenate, Generic, Mapping, ParamSpec, Sequence,
+                        TypeVar, overload)
+else:
+    from .._lighttyping import Any, Callable, Generic, ParamSpec, TypeVar, overload
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -73,13 +79,13 @@ class Verb(Generic[P, V]):
     @overload
     def __get__(self, obj: None, owner: type) -> "Verb[P, V]": ...
     @overload
-    def __get__(self, obj: _Moded[Now], owner: type) -> Callable[P, V]: ...
+    def __get__(self, obj: _Moded[Now], owner: type) -> Callable[P, V]: ...  # noqa: F811 (overload)
     @overload
-    def __get__(self, obj: _Moded[Later], owner: type) -> Callable[P, Outcome[V]]: ...
+    def __get__(self, obj: _Moded[Later], owner: type) -> Callable[P, Outcome[V]]: ...  # noqa: F811
     @overload
-    def __get__(self, obj: _Moded[Async], owner: type) -> Callable[P, Awaitable[V]]: ...
+    def __get__(self, obj: _Moded[Async], owner: type) -> Callable[P, Awaitable[V]]: ...  # noqa: F811
 
-    def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:
+    def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:  # noqa: F811
         if obj is None:
             return self
         build, submit, what = self.build, obj._submit, self.what

@@ -7,8 +7,6 @@ import json
 import sys
 from typing import Any, Callable
 
-from ..events import Events
-from ..events.text import line
 
 WHAT = ("link", "addr", "route", "neigh", "nsid", "rule", "nexthop", "nft", "all")
 RTNL = ["link", "addr", "route", "neigh", "nsid", "iprule", "nexthop"]
@@ -28,6 +26,8 @@ def _cmd_monitor(args: argparse.Namespace) -> int:
     kinds: list[str] = [ALIASES.get(k, k) for k in map(str, args.what) if k != "all"] or RTNL
     if "all" in args.what:
         kinds = RTNL + ["nft"]
+    from ..events import Events          # asyncio and the event decoders: only for this command
+    from ..events.text import line
     as_json = bool(getattr(args, "json", False))
     out = sys.stdout
     seen = 0

@@ -17,7 +17,6 @@ import errno
 import ipaddress
 import os
 import zlib
-from typing import Any, Optional
 
 from ..api import Bridge, BridgePort, Handle, NetNS, Route, Veth
 from ..errors import InvalidArgument
@@ -25,6 +24,10 @@ from .ipam import Ipam
 from .linkutil import link_exists
 from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
                    Request, Result)
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 TYPE = "pynetlink-bridge"
 FORWARDING = {4: "net/ipv4/ip_forward", 6: "net/ipv6/conf/all/forwarding"}
@@ -320,15 +323,23 @@ class BridgePlugin(Plugin):
     def delete(self, req: Request) -> None:
         conf = Conf(req)
         addresses = (conf.ipam.addresses(req) or addresses_in_container(req)) if conf.ip_masq else []
-        if conf.portmap or addresses:
-            from . import masq
-            with nftables() as nft:                        # one socket for both
+        nft = None
+        try:
+            if conf.portmap or addresses:
+                from . import masq
+                nft = nftables()                           # one socket for both
                 if conf.portmap:
                     from .portmap import Portmap
                     Portmap().delete(req, nft)
                 masq.remove(nft, addresses)
-        with Handle() as h:
-            remove_host_veth(h, conf)
+            with Handle() as h:
+                remove_host_veth(h, conf)
+        finally:
+            # closed after the veth: closing a socket whose transaction deleted set elements
+            # waits for the kernel's deferred release of them (an RCU grace period, 4-15 ms
+            # here), which the veth deletion's own wait then covers
+            if nft is not None:
+                nft.close()
         conf.ipam.run(req, "DEL")
 
     def check(self, req: Request) -> None:

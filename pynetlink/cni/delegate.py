@@ -7,11 +7,14 @@ host-local is called in-process instead (``is_ours``): no process start.
 """
 from __future__ import annotations
 
-import json
 import os
-from typing import Any, Optional
 
+from . import jsonlite as json
 from .skel import INTERNAL, INVALID_CONFIG, CNIError, Request
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Optional
 
 MARK = b"# pynetlink CNI plugin "
 

@@ -21,7 +21,7 @@ TEMPLATE = """#!{python} -IS
 import sys
 sys.path[:0] = {paths!r}
 from pynetlink.cni.skel import run
-run({type!r})
+run({type!r}, fast_exit=True)
 """
 
 

@@ -12,10 +12,13 @@ even without prevResult when the store has host-local's layout (ours or Go's).
 from __future__ import annotations
 
 import ipaddress
-from typing import Optional
 
 from . import delegate, hostlocal
 from .skel import INVALID_CONFIG, CNIError, Request, Result, from_result
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Optional
 
 
 class Ipam:

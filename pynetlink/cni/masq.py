@@ -16,11 +16,12 @@ reservation even without a netns or a prevResult.
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..nft.sets import NamedSet, Set
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # the rule layer (match, stmt, rule) loads only when the table is made
+    from typing import Any, Iterable, Sequence
     from ..nft.rule import Chain, Rule
     from ..nft.ruleset import Nftables
 

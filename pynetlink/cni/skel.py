@@ -3,7 +3,7 @@
 A plugin executable is two lines (``pynetlink cni install`` writes them)::
 
     #!/abs/venv/bin/python -I
-    from pynetlink.cni.skel import run; run("pynetlink-bridge")
+    from pynetlink.cni.skel import run; run("pynetlink-bridge", fast_exit=True)
 
 ``run`` reads ``CNI_COMMAND`` and answers VERSION itself, importing nothing else; for any
 other command it imports the plugin's module (``PLUGINS``) and calls its ``plugin()``.
@@ -251,7 +251,7 @@ def _check_env(command: str, env: Mapping[str, str]) -> None:
 def decode_config(stdin: bytes) -> dict[str, Any]:
     """The stdin config: a JSON object with a supported ``cniVersion`` (codes 6, 1)."""
     try:
-        import json
+        from . import jsonlite as json      # json's results without its import cost
         config = json.loads(stdin)
     except (ValueError, UnicodeDecodeError) as e:
         raise CNIError(DECODING_FAILURE, f"the network config on stdin is not valid JSON: {e}") from None
@@ -287,7 +287,7 @@ def _emit(out: TextIO, obj: Mapping[str, Any]) -> None:
     if set(obj) == {"cniVersion", "supportedVersions"} and _plain_version(obj["cniVersion"]):
         out.write(VERSION_ANSWER % obj["cniVersion"])          # VERSION: no json import
     else:
-        import json
+        from . import jsonlite as json      # json's results without its import cost
         out.write(json.dumps(obj, indent=1))
         out.write("\n")
     out.flush()
@@ -322,7 +322,7 @@ def _version_answer(stdin: bytes) -> dict[str, Any]:
     if quick is not None:
         version = quick
     elif text:
-        import json
+        from . import jsonlite as json      # json's results without its import cost
         try:
             given = json.loads(text).get("cniVersion")
         except (ValueError, AttributeError, UnicodeDecodeError):
@@ -370,31 +370,51 @@ def load_plugin(name: str) -> Plugin:
 def error_version(stdin: bytes) -> str:
     """The cniVersion to put in an error object: the config's if readable and supported."""
     try:
-        import json
+        from . import jsonlite as json      # json's results without its import cost
         v = json.loads(stdin).get("cniVersion")
         return v if v in SUPPORTED else CURRENT
     except Exception:
         return CURRENT
 
 
-def run(name: str, argv: Sequence[str] | None = None) -> NoReturn:
-    """The main of plugin ``name``: read env and stdin, answer on stdout, exit."""
+def run(name: str, argv: Sequence[str] | None = None, *, fast_exit: bool = False) -> NoReturn:
+    """The main of plugin ``name``: read env and stdin, answer on stdout, exit.
+
+    ``fast_exit`` (what the installed executables use): the process is short-lived, so no
+    cyclic garbage collection while it imports and works, and it ends with ``os._exit``
+    once stdout is flushed and the ``atexit`` handlers ran, skipping the interpreter's
+    teardown (~4 ms each, of a ~5 ms interpreter start).
+    """
+    if fast_exit:
+        import gc
+        gc.disable()
+    code = _main(name)
+    if fast_exit:
+        import atexit
+        atexit._run_exitfuncs()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    raise SystemExit(code)
+
+
+def _main(name: str) -> int:
     env = os.environ
     if env.get("CNI_COMMAND", "") == "" and sys.stdin.isatty():
         sys.stderr.write(f"{name}: a CNI plugin (spec 1.1.0, versions {', '.join(SUPPORTED)}); "
                          "run it with CNI_COMMAND and the network config on stdin\n")
-        raise SystemExit(1)
+        return 1
     stdin = b""
     try:
         stdin = sys.stdin.buffer.read()
         out = dispatch(name, env, stdin)
     except CNIError as e:
         _emit(sys.stdout, e.to_dict(error_version(stdin)))
-        raise SystemExit(1) from None
+        return 1
     except Exception as e:  # noqa: BLE001 - a plugin must answer with an error object
         err = CNIError(INTERNAL, f"{name}: {type(e).__name__}: {e}")
         _emit(sys.stdout, err.to_dict(error_version(stdin)))
-        raise SystemExit(1) from None
+        return 1
     if out is not None:
         _emit(sys.stdout, out)
-    raise SystemExit(0)
+    return 0

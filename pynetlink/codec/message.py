@@ -14,9 +14,14 @@ attribute's offset under its path, so a kernel extack offset names the field at 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Hashable, Iterable, Self
 
 from .program import Compiled, Program
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Hashable, Iterable, Self
+else:
+    from .._lighttyping import Any, Callable
 
 # (code, attr, name, size): code is the Program method and its options (size: a splice's key)
 Op = tuple[str, int, str, Any]

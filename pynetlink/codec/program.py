@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import builtins
 import struct
-from dataclasses import dataclass
-from typing import Any, Iterable, Sequence
+from .._record import record
 
 from .. import _native
 from .._native import ffi, lib
 from ..errors import InvalidArgument
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Sequence
 
 _OP = struct.Struct("=BBHHH")
 _ENTRY_HEAD = struct.Struct("=II")
@@ -26,7 +29,7 @@ def _align(n: int) -> int:
     return (n + 3) & ~3
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Compiled:
     """An immutable, ready-to-use program."""
 
@@ -165,7 +168,7 @@ class Program:
                         logged, self.name)
 
 
-@dataclass
+@record
 class Encoded:
     """A batch encoded into one buffer, with its request table and offset log."""
 

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import builtins
 import functools
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
 from array import array
-from typing import Any, Callable, Iterator, TypeVar
 
 from .. import _native
 from .._native import RowTable, ffi, lib
 from ..errors import DecodeError
 from .schema import Family
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Iterator, TypeVar
+else:
+    from .._lighttyping import Any, Callable, TypeVar
 
 R_MSG, R_BADLEN, R_UNKNOWN, R_CONT = lib.PNL_R_MSG, lib.PNL_R_BADLEN, lib.PNL_R_UNKNOWN, lib.PNL_R_CONT
 NO_SET = lib.PNL_NO_SET

@@ -16,6 +16,8 @@ def fields_of(view: Any) -> dict[str, Any]:
     if hasattr(view, "to_dict"):
         out = view.to_dict()
         return out if isinstance(out, dict) else {"value": out}
+    if hasattr(view, "__record_fields__"):                 # nft objects (pynetlink._record)
+        return {f.name: plain(getattr(view, f.name)) for f in view.__record_fields__}
     if hasattr(view, "__dataclass_fields__"):
         return {f: plain(getattr(view, f)) for f in view.__dataclass_fields__}
     return {"value": plain(view)}

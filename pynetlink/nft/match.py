@@ -8,15 +8,20 @@ before ``ip saddr`` in inet tables).
 from __future__ import annotations
 
 import ipaddress
-import socket
-from dataclasses import dataclass
-from typing import Union
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
+from .._record import record
 
 from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
 from .validate import PROTOCOL_NAMES, PROTOCOLS
 from .ops import BE32, DATA_VALUE, STRING, Exprs, Op, be32_shape, data_shape, exprs_of, op
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Union
+else:
+    from .._lighttyping import Union
 
 REG = int(lib.NFT_REG_1)
 EQ, NEQ = int(lib.NFT_CMP_EQ), int(lib.NFT_CMP_NEQ)
@@ -33,7 +38,7 @@ class PortRange(tuple[int, int]):
 MatchValue = Union[str, int, ipaddress.IPv4Network, ipaddress.IPv6Network, frozenset[str], "SetRef", PortRange]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SetRef:
     """A named set, as the right-hand side of ``field.in_set(name)``."""
 
@@ -400,7 +405,7 @@ def _protocol(value: object) -> int:
 
 
 # -- matches -------------------------------------------------------------------------------
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Match:
     """``field op value``: one condition of a rule."""
 

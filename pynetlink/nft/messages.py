@@ -9,7 +9,6 @@ member of a transaction reports its own result; ``ack=False`` gives nft's exact 
 from __future__ import annotations
 
 import struct
-from typing import TYPE_CHECKING, Any, Sequence
 
 from .._native import lib
 from ..codec.message import Msg
@@ -20,8 +19,12 @@ from .ops import Op
 from .sets import VERDICT_TYPE, Element, Map, NamedSet, type_id, type_len
 from .validate import FAMILIES
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # rule (match, stmt) is loaded by whoever builds a Chain or Rule
+    from typing import Any, Sequence
     from .rule import Chain, Rule
+else:
+    from .._lighttyping import Any, Sequence
 
 Item = tuple[Compiled, Sequence[Any]]
 NAME = 256                      # NFT_NAME_MAXLEN

@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
-from dataclasses import dataclass
-from typing import Any, Callable, Literal, Optional, Sequence, TypeVar, Union
+from .._record import record
 
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
@@ -35,6 +34,12 @@ from .ruleset import GenerationChanged, Nftables, NftablesBase, Transaction, RET
 from .sets import Map, NamedSet, Set
 from .stmt import Dnat, Drop, Masquerade, NatMap
 
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Literal, Optional, Sequence, TypeVar, Union
+else:
+    from .._lighttyping import TypeVar
+
 POSTROUTING = Chain("POSTROUTING", "nat", "postrouting", 100)
 PREROUTING = Chain("PREROUTING", "nat", "prerouting", -100)
 OUTPUT = Chain("OUTPUT", "nat", "output", -100)
@@ -44,7 +49,7 @@ _PROTO_BYTES = {name: bytes([PROTOCOLS[name], 0, 0, 0]) for name in ("tcp", "udp
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Publish:
     """``docker run -p [host_addr:]host_port:to_port/proto`` towards container address ``to``."""
 

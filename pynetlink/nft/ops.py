@@ -6,14 +6,19 @@ program; its *values* fill it. Rules made of the same shapes share one compiled 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Union
+from .._record import record
 
 from .._native import lib
 from ..codec.program import Program
 from ..codec.rows import Rows
 from ..codec.schema import STR
 from ..codec.specs.nft import DATA, EXPR, NFT, VERDICT
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Union
+else:
+    from .._lighttyping import Any, Union
 
 # attribute kinds of an Op
 BE32 = "be32"       # big-endian u32 (registers, keys, offsets, flags)
@@ -25,7 +30,7 @@ STRING = "str"      # NUL-terminated string (set names)
 Value = Union[int, bytes, str, tuple[int, str]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Attr:
     """One attribute of an expression: its number, kind and (for data) size in bytes."""
 
@@ -34,7 +39,7 @@ class Attr:
     size: int = 4
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Op:
     """One kernel expression: ``name`` with attributes ``attrs`` holding ``values``."""
 

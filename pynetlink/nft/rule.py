@@ -7,8 +7,7 @@ into the same Rule (expressions it does not model become ``Raw`` statements).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
-from typing import Optional, Sequence, Union
+from .._record import record, field
 
 from .._native import lib
 from ..errors import InvalidArgument
@@ -19,6 +18,12 @@ from .ops import Exprs, Op
 from .sets import NamedSet
 from .stmt import (IMPLIED, Counter, Dnat, Masquerade, NatMap, Raw, Redirect, Snat, Statement, Verdict, Vmap)
 
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Optional, Sequence, Union
+else:
+    from .._lighttyping import Sequence, Union
+
 UDATA_COMMENT = 0                     # NFTNL_UDATA_RULE_COMMENT
 HOOKS = {"prerouting": int(lib.NF_INET_PRE_ROUTING), "input": int(lib.NF_INET_LOCAL_IN),
          "forward": int(lib.NF_INET_FORWARD), "output": int(lib.NF_INET_LOCAL_OUT),
@@ -28,7 +33,7 @@ CHAIN_TYPES = ("filter", "nat", "route")
 POLICIES = {"accept": int(lib.NF_ACCEPT), "drop": int(lib.NF_DROP)}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """Conditions (all must hold) and statements, with an optional comment."""
 
@@ -107,7 +112,7 @@ def _sets_l4proto(m: Match) -> bool:
     return f is Meta.l4proto and m.op == "==" and isinstance(m.value, int)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Chain:
     """A chain: a base chain when ``hook`` is set (with ``type``, ``priority``, ``policy``)."""
 
@@ -155,7 +160,7 @@ class Chain:
                 f"policy {self.policy}; }}")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Table:
     """A table of one family (ip, ip6, inet) with its chains (and their rules)."""
 

@@ -9,8 +9,7 @@ commit fail with ``GenerationChanged`` instead of acting on stale handles.
 from __future__ import annotations
 
 import errno
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, TypeVar, Union
+from .._record import record, replace
 
 from .._native import lib
 from ..codec.rows import Rows, reading
@@ -28,8 +27,12 @@ from .sets import (FLAGS, MAP_FLAG, VERDICT_TYPE, Element, Map, NamedSet, Set, d
                    set_elements, type_names)
 from .validate import FAMILIES, FAMILY_NAMES
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # rule (match, stmt, ops) loads where rules are built or listed: sets stay light
+    from typing import Any, Callable, Iterable, Iterator, Literal, Optional, Sequence, TypeVar, Union
     from .rule import Chain, Rule, Table
+else:
+    from .._lighttyping import Callable, TypeVar, Union
 
 RETRIES = 5
 T = TypeVar("T")
@@ -46,7 +49,7 @@ class GenerationChanged(NetlinkError):
     """The ruleset changed between our read and our commit (the kernel said ERESTART)."""
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Ruleset:
     """Tables (with chains and rules) as listed at ruleset generation ``generation``."""
 
@@ -579,7 +582,7 @@ class NftablesBase:
                     continue
                 raise res.error
             elems = [e for m in res.messages for e in decode_elements_msg(reply.rows, m)]
-            out.setdefault((fam, table), []).append(replace(s, elements=decode_elements(s, elems)))  # type: ignore[type-var]
+            out.setdefault((fam, table), []).append(replace(s, elements=decode_elements(s, elems)))
         return out
 
     def _table_flow(self, name: str, *, family: str = "ip") -> Flow[Table]:

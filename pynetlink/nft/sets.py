@@ -20,16 +20,21 @@ KEY_END the last values, members being ranges (addresses, ports) or exact values
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
+from .._record import record, field
+from collections.abc import Mapping
 
 from .._native import lib
 from ..errors import InvalidArgument
 from . import validate
 from .validate import PROTOCOL_NAMES, PROTOCOLS
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # stmt (and match) load on first use of a verdict map: element add/delete stays light
+    from typing import Any, Iterable, Optional, Sequence, Union
+
     from .stmt import Verdict
+else:
+    from .._lighttyping import Optional, Union
 
 TYPE_BITS = 6                                  # nft: a concatenation's type is 6 bits per member
 VERDICT_TYPE = int(lib.NFT_DATA_VERDICT)       # NFTA_SET_DATA_TYPE of a verdict map
@@ -277,7 +282,7 @@ class NamedSet:
         return parse_value(self.key_type, value, self.interval, f"{self}: key")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Set(NamedSet):
     """A named set of keys of one type (or a concatenation of types)."""
 
@@ -301,7 +306,7 @@ class Set(NamedSet):
         return f"set {self.name}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Map(NamedSet):
     """A named map: keys of ``type`` to values of ``data`` (a type, a tuple of types, or "verdict")."""
 
@@ -345,7 +350,7 @@ class Map(NamedSet):
 
 
 # -- kernel elements -----------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record(frozen=True)
 class Element:
     """One NFTA_LIST_ELEM of NEWSETELEM/DELSETELEM: key bytes, optional data, flags."""
 

@@ -1,8 +1,7 @@
 """What a rule does: counters, NAT (masquerade, snat, dnat, redirect) and verdicts."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Optional, Union
+from .._record import record, field
 
 from .._native import lib
 from ..errors import InvalidArgument
@@ -10,6 +9,10 @@ from . import validate
 from .match import Field, lookup, reg_of, same_field
 from .ops import BE32, DATA_VALUE, VERDICT_CHAIN, VERDICT_CODE, Attr, Exprs, Op, be32_shape, data_shape, exprs_of, op, \
     shape_id
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Optional, Union
 
 PortRange = tuple[int, int]
 RANDOM = int(lib.NF_NAT_RANGE_PROTO_RANDOM)
@@ -91,7 +94,7 @@ class Statement:
         return exprs_of(self.ops(family))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Counter(Statement):
     """Count packets and bytes (the counts are read back, never compared)."""
 
@@ -108,7 +111,7 @@ class Counter(Statement):
         return "counter"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Masquerade(Statement):
     """Source NAT to the outgoing interface's address, optionally to a port range."""
 
@@ -145,7 +148,7 @@ class Masquerade(Statement):
         return "masquerade" + ports + _flag_text(_flags(self.random, self.fully_random, self.persistent))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Nat(Statement):
     """snat/dnat to an address and optionally a port (range)."""
 
@@ -266,7 +269,7 @@ class _Nat(Statement):
         return f"{self.name} to {addr}{ports}" + _flag_text(_flags(self.random, self.fully_random, self.persistent))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Snat(_Nat):
     """Source NAT to ``to`` (and a port or port range)."""
 
@@ -274,7 +277,7 @@ class Snat(_Nat):
     name = "snat"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Dnat(_Nat):
     """Destination NAT to ``to`` (and a port): port publishing."""
 
@@ -282,7 +285,7 @@ class Dnat(_Nat):
     name = "dnat"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Redirect(Statement):
     """Redirect to the local machine, optionally to another port."""
 
@@ -307,7 +310,7 @@ class Redirect(Statement):
         return "redirect" + (f" to {_port_text(self.ports)}" if isinstance(self.ports, tuple) else "")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Verdict(Statement):
     """accept, drop, return; jump/goto a chain (use the helpers Accept(), Jump("chain")...)."""
 
@@ -357,7 +360,7 @@ def Goto(chain: str) -> Verdict:
     return Verdict("goto", chain)
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class NatMap(Statement):
     """``dnat ip to <key> map @name``: the address and port come from a map keyed by ``key``.
 
@@ -403,7 +406,7 @@ class NatMap(Statement):
         return f"{self.kind} {'ip' if self.version == 4 else 'ip6'} to {self.key.text} map @{self.map}"
 
 
-@dataclass(frozen=True, eq=False)
+@record(frozen=True, eq=False)
 class Vmap(Statement):
     """``<key> vmap @name``: the verdict comes from a verdict map."""
 
@@ -428,7 +431,7 @@ class Vmap(Statement):
         return f"{self.key.text} vmap @{self.map}"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Raw(Statement):
     """Kernel expressions this library does not model, kept as they came (and re-sent as is)."""
 

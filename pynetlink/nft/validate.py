@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import ipaddress
-import re
-import socket
-from typing import Literal, Union
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 
 from .._native import lib
 from ..errors import InvalidArgument
 from ..transport import validate as transport_validate
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Literal, Union
+else:
+    from .._lighttyping import Literal, Union
 
 TableFamily = Literal["ip", "ip6", "inet"]
 FAMILIES: dict[str, int] = {"ip": int(lib.NFPROTO_IPV4), "ip6": int(lib.NFPROTO_IPV6),
@@ -20,7 +24,13 @@ PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-/]{0,254}\Z")
+_FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
+_NAME_CHARS = _FIRST | frozenset("0123456789.-/")
+
+
+def _valid_name(value: str) -> bool:
+    """[A-Za-z_][A-Za-z0-9_.-/]{0,254}, checked without ``re`` (CNI plugin start-up)."""
+    return 0 < len(value) <= 255 and value[0] in _FIRST and set(value) <= _NAME_CHARS
 
 
 def family(value: str) -> TableFamily:
@@ -37,7 +47,7 @@ def name(value: str, what: str = "name") -> str:
     """A table, chain or set name (1-255 characters, starting with a letter or '_')."""
     if value.__class__ is str and value in _NAMES_OK:
         return value
-    if not isinstance(value, str) or not _NAME.match(value):
+    if not isinstance(value, str) or not _valid_name(value):
         raise InvalidArgument(f"invalid {what} {value!r}: use 1-255 letters, digits, '_', '.', '-', '/', "
                               "starting with a letter or '_'")
     if value.__class__ is str and len(_NAMES_OK) < 4096:

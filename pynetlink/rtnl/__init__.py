@@ -6,12 +6,13 @@ socket. The object API (pynetlink.api) wraps this in a Handle.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
 
 from .link import BridgePort, BridgePortView, Link, LinkView
 from .request import Outcome, Request, run, run_one
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    from typing import Any
     from .kinds import (Bridge, BridgeView, Dummy, DummyView, GenericLink, GenericLinkView, Ipvlan,
                         IpvlanView, Ipvtap, Macvlan, MacvlanView, Macvtap, Veth, VethView, Vlan,
                         VlanView, Vxlan, VxlanView)

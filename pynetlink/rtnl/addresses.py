@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import ipaddress
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
-from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar, NamedTuple, cast
+
+from .._record import record
 
 from .._native import lib
 from ..codec.rows import NONE, Pluck, Rows, ip_texts, pluck
@@ -15,6 +15,11 @@ from .view import InetView, span_ip, span_str
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from dataclasses import KW_ONLY
+    from typing import Any, ClassVar
 
 SCOPES = {"global": lib.RT_SCOPE_UNIVERSE, "universe": lib.RT_SCOPE_UNIVERSE,
           "site": lib.RT_SCOPE_SITE, "link": lib.RT_SCOPE_LINK, "host": lib.RT_SCOPE_HOST,
@@ -33,7 +38,7 @@ _IFA = struct.Struct("=BBBBi")
 _CACHE = struct.Struct("=IIII")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Address:
     """An address on a link: ``Address("eth0", "172.17.0.2/24")``.
 
@@ -93,17 +98,18 @@ class Address:
 
     @property
     def _pk(self) -> "_Packed":
-        return cast(_Packed, self.__dict__["_packed"])
+        packed: _Packed = self.__dict__["_packed"]
+        return packed
 
 
-class _Packed(NamedTuple):
+class _Packed:
     """An Address's addresses, packed: family, prefix length, local, peer, broadcast."""
 
-    af: int
-    plen: int
-    local: bytes
-    peer: bytes | None
-    broadcast: bytes | None
+    __slots__ = ('af', 'plen', 'local', 'peer', 'broadcast')
+
+    def __init__(self, af: int, plen: int, local: bytes, peer: bytes | None, broadcast: bytes | None) -> None:
+        (self.af, self.plen, self.local, self.peer, self.broadcast) = \
+            (af, plen, local, peer, broadcast)
 
 
 def _scope(value: str | int) -> int:

@@ -11,8 +11,7 @@ The bridge must have ``vlan_filtering`` on for entries to take effect.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from .._record import record
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -22,6 +21,10 @@ from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
 from .view import MessageView
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 AF_BRIDGE = 7
 _IFI = struct.Struct("=BxHiII")
@@ -33,7 +36,7 @@ _BEGIN, _END = int(lib.BRIDGE_VLAN_INFO_RANGE_BEGIN), int(lib.BRIDGE_VLAN_INFO_R
 _VLAN_INFO = int(lib.IFLA_BRIDGE_VLAN_INFO)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class VlanRange:
     """VLAN ids ``vid``..``end`` of a port; ``pvid`` (untagged frames in) and ``untagged``
     (frames leave untagged)."""

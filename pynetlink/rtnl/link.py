@@ -5,10 +5,8 @@ and ``LinkView`` with typed properties over ``IFLA_INFO_DATA``.
 """
 from __future__ import annotations
 
-import dataclasses
 import struct
-from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar, Iterator, Sequence
+from .._record import record, replace as record_replace
 
 from .._native import lib
 from ..codec.rows import NONE, Pluck, Rows
@@ -19,6 +17,11 @@ from .request import Resolve
 from .stats import LinkStats
 from .view import MessageView, span_str
 from .validate import LinkRef, NetnsRef
+
+TYPE_CHECKING = False        # typing is not imported at run time
+if TYPE_CHECKING:
+    from dataclasses import KW_ONLY
+    from typing import Any, ClassVar, Iterator, Sequence
 
 _IFI = struct.Struct("=BxHiII")
 OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
@@ -48,7 +51,7 @@ def fmt_mac(raw: bytes) -> str:
 
 
 # -- bridge port options (IFLA_INFO_SLAVE_DATA of a link enslaved to a bridge) ----------------
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class BridgePort:
     """Options of a link as a bridge port (``ip link set X type bridge_slave ...``)."""
 
@@ -90,7 +93,7 @@ _PORT_FLAGS = ((lib.IFLA_BRPORT_MODE, "hairpin"), (lib.IFLA_BRPORT_ISOLATED, "is
 
 
 # -- the spec base ------------------------------------------------------------------------
-@dataclass(frozen=True)
+@record(frozen=True)
 class Link:
     """Fields every link has; a kind subclasses this (as vishvananda's LinkAttrs).
 
@@ -132,7 +135,10 @@ class Link:
 
     # -- what kinds override ------------------------------------------------------------
     def check(self) -> None:
-        """Validate the kind's own fields (raise InvalidArgument)."""
+        """Validate the kind's own fields (raise InvalidArgument): its declared options
+        (``rtnl.options``); a kind adds what they cannot say."""
+        from .options import check_options
+        check_options(self)
 
     def info_kind(self) -> str:
         return self.kind
@@ -142,7 +148,9 @@ class Link:
         return None
 
     def info_data(self, m: Msg, resolve: Resolve, create: bool) -> None:
-        """Append the kind's IFLA_INFO_DATA attributes (nothing by default)."""
+        """Append the kind's IFLA_INFO_DATA attributes: its declared options, in order."""
+        from .options import put_options
+        put_options(self, m, resolve, create)
 
     def netns_refs(self) -> tuple[tuple[str, NetnsRef], ...]:
         """(field, namespace) of every other namespace the request names."""
@@ -157,7 +165,7 @@ class Link:
         return tuple(r for r in refs if isinstance(r, str))
 
     def replace(self, **changes: Any) -> "Link":
-        return dataclasses.replace(self, **changes)
+        return record_replace(self, **changes)
 
 
 def check_common(t: str, *, mtu: object = None, mac: object = None, master: object = None,

@@ -1,9 +1,7 @@
 """Link operations as Requests: create, change, set, delete (one or a group), get, dump."""
 from __future__ import annotations
 
-import dataclasses
 import errno
-from typing import Sequence
 
 from .._native import lib
 from ..codec.rows import NONE, Rows
@@ -17,6 +15,11 @@ from .message import Msg
 from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
 from .validate import LinkRef, NetnsRef
 from .view import columns, span_str
+from .._record import fields as record_fields
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Sequence
 
 NEW, ACK = lib.RTM_NEWLINK, lib.NLM_F_REQUEST | lib.NLM_F_ACK
 CREATE = ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
@@ -124,8 +127,8 @@ def _create_hints(spec: Link) -> dict[int, str]:
     names = " or ".join(repr(n) for n in (spec.name, getattr(spec, "peer", None)) if n)
     where = " in the target namespace" if spec.netns is not None else ""
     # the kernel also answers EOPNOTSUPP for an option it was built without (vlan_filtering)
-    base = {f.name for f in dataclasses.fields(Link)} | {"peer", "peer_netns", "parent", "type"}
-    given = [f.name for f in dataclasses.fields(spec)
+    base = {f.name for f in record_fields(Link)} | {"peer", "peer_netns", "parent", "type"}
+    given = [f.name for f in record_fields(spec)
              if f.name not in base and getattr(spec, f.name) not in (None, (), {})]
     lacks = f", or lacks an option given ({', '.join(given)})" if given else ""
     return {errno.EEXIST: f"a link named {names} already exists{where}",

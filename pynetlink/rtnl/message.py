@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import Self
 
 from ..codec.message import Msg as _Msg, field_name
 from ..transport import validate as tv
 
 __all__ = ["Msg", "field_name"]
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Self
 
 
 class Msg(_Msg):

@@ -1,14 +1,18 @@
 """Route metrics (RTA_METRICS, nested RTAX_*): ``Metrics``, written on add/replace, read back."""
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-from typing import Any, Collection, Mapping
+from .._record import record, fields
+from collections.abc import Mapping
 
 from .._native import lib
 from ..codec.rows import Rows
 from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Collection
 
 FEATURES = {"ecn": lib.RTAX_FEATURE_ECN, "sack": lib.RTAX_FEATURE_SACK,
             "timestamp": lib.RTAX_FEATURE_TIMESTAMP, "allfrag": lib.RTAX_FEATURE_ALLFRAG}
@@ -18,7 +22,7 @@ _INTS = ("mtu", "advmss", "window", "rtt", "rttvar", "initcwnd", "initrwnd", "ho
          "cwnd", "reordering", "rto_min")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Metrics:
     """What ``ip route ... mtu 1400 initcwnd 10`` sets: integers (``rtt``, ``rttvar`` and
     ``rto_min`` in milliseconds), ``quickack`` and ``features`` (ecn, sack, timestamp, allfrag),

@@ -1,9 +1,8 @@
 """Neighbours (ARP/NDP entries) and bridge FDB entries: add, delete, dump, ``NeighbourView``."""
 from __future__ import annotations
 
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
-from typing import ClassVar
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -14,6 +13,10 @@ from .view import MessageView
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 STATES = {"incomplete": lib.NUD_INCOMPLETE, "reachable": lib.NUD_REACHABLE, "stale": lib.NUD_STALE,
           "delay": lib.NUD_DELAY, "probe": lib.NUD_PROBE, "failed": lib.NUD_FAILED,

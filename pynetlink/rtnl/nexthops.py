@@ -3,10 +3,9 @@ get/dump, ``NexthopObjectView``. Routes use them with ``Route(..., nhid=ID)``.""
 from __future__ import annotations
 
 import os
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
-from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar
+from .._record import record
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -19,6 +18,11 @@ from .routes import NH_FLAGS, PROTOCOL_NAMES, PROTOCOLS
 from .validate import LinkRef
 from .view import MessageView
 
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from dataclasses import KW_ONLY
+    from typing import Any, ClassVar
+
 GROUP_TYPES = {"mpath": lib.NEXTHOP_GRP_TYPE_MPATH, "resilient": lib.NEXTHOP_GRP_TYPE_RES}
 GROUP_TYPE_NAMES = {n: k for k, n in GROUP_TYPES.items()}
 _NHMSG = struct.Struct("=BBBBI")              # struct nhmsg
@@ -28,7 +32,7 @@ _HZ = os.sysconf("SC_CLK_TCK")                # the resilient timers are clock_t
 Member = tuple[int, int]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NexthopObject:
     """A nexthop object: ``NexthopObject(1, via="198.51.100.2", dev="eth0")``,
     ``NexthopObject(2, blackhole=True)``, ``NexthopObject(3, via="198.51.100.9", fdb=True)``, or a

@@ -18,8 +18,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import struct
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar, cast
+from .._record import record
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -30,6 +29,12 @@ from ..transport.netns import NetNS
 from ..transport.socket import NetlinkSocket, Reply
 from .message import Msg, field_name
 from .validate import LinkRef
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar, cast
+else:
+    from .._lighttyping import Any, Callable, Generic, Protocol, TypeVar, cast
 
 T = TypeVar("T")
 if TYPE_CHECKING:                  # PEP 696 defaults (typing has them from 3.13): a bare Request is Request[Any]
@@ -92,7 +97,7 @@ class Request(Generic[V]):
         return f"Request({self.operation!r}, {self.target!r}, needs={self.needs!r}, creates={self.creates!r})"
 
 
-@dataclass
+@record
 class Outcome(Generic[T]):
     """The result of one request: ``error`` (None on success) and the decoded ``value``."""
 

@@ -1,13 +1,11 @@
 """IPv4/IPv6 routes: ``Route`` and ``Nexthop`` specs, add/replace/append/delete/get/dump, ``RouteView``."""
 from __future__ import annotations
 
-import dataclasses
-import inspect
 import ipaddress
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
-from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar, Mapping, NamedTuple, Union, cast
+
+from .._record import record
 
 from .._native import lib
 from ..codec.rows import NONE, Pluck, Rows, ip_text
@@ -19,6 +17,13 @@ from .view import InetView, make_views, span_ip
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from dataclasses import KW_ONLY
+    from typing import Any, ClassVar, Mapping, Union
+else:
+    from .._lighttyping import Union
 
 TABLES = {"main": lib.RT_TABLE_MAIN, "local": lib.RT_TABLE_LOCAL, "default": lib.RT_TABLE_DEFAULT}
 TABLE_NAMES = {n: k for k, n in TABLES.items()}
@@ -42,7 +47,7 @@ _NOLINK = (lib.RTN_BLACKHOLE, lib.RTN_UNREACHABLE, lib.RTN_PROHIBIT, lib.RTN_THR
 Table = Union[int, str]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Nexthop:
     """One path of a multipath route."""
 
@@ -62,7 +67,7 @@ class Nexthop:
         v.boolean(self.onlink, "Nexthop.onlink")
 
 
-@dataclass(frozen=True, init=False)
+@record(frozen=True, init=False)
 class Route:
     """A route: ``Route("default", via="172.17.0.1")``, ``Route("10.0.0.0/8", dev="eth0")``,
     ``Route("203.0.113.0/24", type="blackhole")``, ``Route(..., nexthops=(Nexthop(...), ...))``,
@@ -96,7 +101,7 @@ class Route:
                  family: int | None = None, metrics: Metrics | Mapping[str, Any] | None = None,
                  nhid: int | None = None) -> None:
         # what the dataclass __init__ would do, without a frozen setattr per field (W5 makes
-        # thousands); _check_init() below keeps this signature equal to the fields
+        # thousands); tests/rtnl/test_record.py keeps this signature equal to the fields
         d = self.__dict__
         d["dst"], d["via"], d["dev"], d["table"], d["metric"], d["scope"] = dst, via, dev, table, metric, scope
         d["protocol"], d["src"], d["type"], d["nexthops"], d["onlink"] = protocol, src, type, nexthops, onlink
@@ -165,35 +170,23 @@ class Route:
 
     @property
     def _pk(self) -> "_Packed":
-        return cast(_Packed, self.__dict__["_packed"])
+        packed: _Packed = self.__dict__["_packed"]
+        return packed
 
     def needs(self) -> tuple[str, ...]:
         return self._pk.needs
 
 
-def _check_init(cls: type) -> None:
-    """The hand-written __init__ takes exactly the dataclass fields, with their defaults."""
-    params = [(p.name, p.default, p.kind == p.KEYWORD_ONLY) for p in inspect.signature(cls).parameters.values()]
-    want = [(f.name, f.default, f.kw_only) for f in dataclasses.fields(cls)]
-    if params != want:  # pragma: no cover - a programming error
-        raise TypeError(f"{cls.__name__}.__init__ does not match its fields: {params} != {want}")
-
-
-_check_init(Route)
-
-
-class _Packed(NamedTuple):
+class _Packed:
     """What a Route's messages need, checked once: family, prefix length, packed destination
     (masked), gateway and source, type, table, link names to resolve."""
 
-    af: int
-    plen: int
-    dst: bytes | None
-    via: bytes | None
-    src: bytes | None
-    kind: int
-    table: int
-    needs: tuple[str, ...]
+    __slots__ = ('af', 'plen', 'dst', 'via', 'src', 'kind', 'table', 'needs')
+
+    def __init__(self, af: int, plen: int, dst: bytes | None, via: bytes | None, src: bytes | None, kind: int,
+                 table: int, needs: tuple[str, ...]) -> None:
+        (self.af, self.plen, self.dst, self.via, self.src, self.kind, self.table, self.needs) = \
+            (af, plen, dst, via, src, kind, table, needs)
 
 
 def _named(value: str | int, field: str, table: dict[str, int]) -> int:

@@ -1,10 +1,9 @@
 """Policy routing rules (``ip rule``): the ``Rule`` spec, add/delete/dump, ``RuleView``."""
 from __future__ import annotations
 
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
-from dataclasses import KW_ONLY, dataclass
-from typing import Any, ClassVar
+from .._record import record
 
 from .._native import lib
 from ..codec.rows import Rows
@@ -14,6 +13,11 @@ from .message import Msg
 from .request import Request, Resolve
 from .routes import PROTOCOL_NAMES, PROTOCOLS, TABLE_NAMES, Table, table_id
 from .view import MessageView
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from dataclasses import KW_ONLY
+    from typing import Any, ClassVar
 
 ACTIONS = {"table": lib.FR_ACT_TO_TBL, "goto": lib.FR_ACT_GOTO, "nop": lib.FR_ACT_NOP,
            "blackhole": lib.FR_ACT_BLACKHOLE, "unreachable": lib.FR_ACT_UNREACHABLE,
@@ -30,7 +34,7 @@ _ACK = lib.NLM_F_REQUEST | lib.NLM_F_ACK
 Range = tuple[int, int]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """A rule: ``Rule(100, src="198.51.100.0/24", table=100)``, ``Rule(fwmark=1, table="main")``,
     ``Rule(200, action="blackhole")``, ``Rule(src="2001:db8::/32", table=10)``.

@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from .._record import asdict, record, fields
 
 from ..errors import DecodeError
 
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class LinkStats:
     """Counters of a link since it was created (``ip -s link``); newer fields a kernel does not
     send read 0."""

@@ -1,13 +1,18 @@
 """The base of every result view: one message of a decoded buffer, read on access."""
 from __future__ import annotations
 
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
 from array import array
-from typing import Any, ClassVar, Iterable, TypeVar
 
 from ..codec.rows import NONE, Pluck, Rows, ip_text, pluck
 from ..errors import DecodeError
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, Iterable, TypeVar
+else:
+    from .._lighttyping import TypeVar
 
 
 class MessageView:

@@ -11,8 +11,13 @@ inject at each one. Unset (always, outside tests), ``point`` is one comparison.
 from __future__ import annotations
 
 import os
-import signal
 import threading
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import signal
+else:               # the C module: signal.py builds enums at import (CNI plugin start-up)
+    import _signal as signal
 
 _SIGNALS = {"kill": signal.SIGKILL, "int": signal.SIGINT, "term": signal.SIGTERM}
 

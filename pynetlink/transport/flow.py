@@ -9,20 +9,25 @@ thrown into the flow at its ``yield``, so a flow may catch them.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import (Any, Awaitable, Callable, Concatenate, Generator, Generic, Literal, ParamSpec, Protocol,
-                    Sequence, TypeVar, overload)
+from .._record import record
 
 from ..codec.program import Compiled
 from ..errors import DumpInterrupted
 from .socket import DUMP_RETRIES, Label, Labels, Reply
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import (Any, Awaitable, Callable, Concatenate, Generator, Generic, Literal, ParamSpec, Protocol,
+                        Sequence, TypeVar, overload)
+else:
+    from .._lighttyping import Any, Generator, Generic, ParamSpec, Protocol, Sequence, TypeVar
 
 T = TypeVar("T")
 P = ParamSpec("P")
 Items = Sequence[tuple[Compiled, Sequence[Any]]]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Transfer:
     """One batch for the socket: ``NetlinkSocket.transact``'s arguments."""
 
@@ -88,12 +93,13 @@ class operation(Generic[P, T]):
         """Called through the class: ``Cls.name(obj, ...)``."""
         return obj._drive(self.fn(obj, *args, **kw))
 
-    @overload
-    def __get__(self, obj: None, owner: type) -> "operation[P, T]": ...
-    @overload
-    def __get__(self, obj: SyncDriver, owner: type) -> Callable[P, T]: ...
-    @overload
-    def __get__(self, obj: AsyncDriver, owner: type) -> Callable[P, Awaitable[T]]: ...
+    if TYPE_CHECKING:
+        @overload
+        def __get__(self, obj: None, owner: type) -> "operation[P, T]": ...
+        @overload
+        def __get__(self, obj: SyncDriver, owner: type) -> Callable[P, T]: ...
+        @overload
+        def __get__(self, obj: AsyncDriver, owner: type) -> Callable[P, Awaitable[T]]: ...
 
     def __get__(self, obj: Any, owner: type) -> Any:
         if obj is None:

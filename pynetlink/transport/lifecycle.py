@@ -1,7 +1,10 @@
 """What every object owning a socket shares: ``close()``, and ``with`` / ``async with`` closing it."""
 from __future__ import annotations
 
-from typing import Self
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Self
+
 
 
 class Closing:

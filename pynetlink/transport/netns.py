@@ -10,9 +10,7 @@ from __future__ import annotations
 import builtins
 import errno
 import os
-import re
 import threading
-from typing import Callable, Self, Sequence, TypeVar
 
 from . import faults, validate
 from .signals import deferred
@@ -20,18 +18,34 @@ from .. import _native
 from .._native import check_rc as _check
 from ..errors import InvalidArgument
 
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Callable, Self, Sequence, TypeVar
+else:
+    from .._lighttyping import TypeVar
+
 RUN_DIR = "/run/netns"
 CLONE_NEWNET = 0x40000000
 MS_BIND, MS_REC, MS_SHARED = 0x1000, 0x4000, 1 << 20
 MNT_DETACH = 2
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,254}\Z")
-_SYSCTL_KEY = re.compile(r"[A-Za-z0-9_\-]+([./][A-Za-z0-9_\-]+)*\Z")
+# names and sysctl keys are checked with sets, not regular expressions (``re`` is ~1.5 ms of
+# a CNI plugin's start): [A-Za-z0-9_][A-Za-z0-9_.-]{0,254}, and words of [A-Za-z0-9_-] joined by . or /
+_WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
+_NAME_CHARS = _WORD | {"."}
+
+
+def _valid_name(name: str) -> bool:
+    return 0 < len(name) <= 255 and name[0] != "-" and name[0] != "." and set(name) <= _NAME_CHARS
+
+
+def _valid_sysctl_key(key: str) -> bool:
+    return all(word and set(word) <= _WORD for word in key.replace("/", ".").split("."))
 T = TypeVar("T")
 
 
 def check_name(name: str) -> str:
     """A valid namespace name: letters, digits, '_', '.', '-' (no '/', no '..')."""
-    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
+    if not isinstance(name, str) or not _valid_name(name) or name in (".", ".."):
         raise InvalidArgument(f"invalid namespace name {name!r}: use 1-255 letters, digits, "
                               "'_', '.', '-', not starting with '.' or '-'")
     return name
@@ -296,7 +310,7 @@ def _remove_mount_point(path: str) -> None:
 
 
 def _sysctl_path(key: str) -> str:
-    if not _SYSCTL_KEY.match(key) or not key.startswith("net.") or ".." in key:
+    if not _valid_sysctl_key(key) or not key.startswith("net.") or ".." in key:
         raise InvalidArgument(f"invalid sysctl {key!r}: expected net.<path>, e.g. net.ipv4.ip_forward")
     # dots separate levels; '/' stands for a dot inside a name (net.ipv4.conf.eth0/30.forwarding)
     return "/proc/sys/" + key.translate(str.maketrans("./", "/."))

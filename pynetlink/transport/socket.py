@@ -10,10 +10,9 @@ from __future__ import annotations
 import errno
 import math
 import os
-import socket
+import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import threading
-from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence, Union
+from .._record import field, record as dataclass  # the light @dataclass (start-up of CNI plugins)
 
 from .._native import Transfer, lib
 from ..codec.program import Compiled, Encoded, encode
@@ -24,6 +23,12 @@ from . import validate
 from .netns import NetNS, run_in
 from . import faults
 from .lifecycle import Closing
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Callable, Sequence, Union
+else:
+    from .._lighttyping import Callable, Sequence, Union
 
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32

@@ -10,14 +10,12 @@ import errno
 import fcntl
 import math
 import os
-import re
 
 from ..errors import InvalidArgument
 
 IFNAMSIZ = 16
 # the kernel's isspace() (lib/ctype.c) also counts byte 0xa0; '/' and ':' are refused too
 _BAD_IFNAME_BYTES = frozenset(b"\0/: \t\n\v\f\r\xa0")
-_UNICODE_SPACE = re.compile(r"\s")
 NS_GET_NSTYPE = 0xB703                    # _IO(0xb7, 0x3)
 CLONE_NEWNET = 0x40000000
 MAX_TIMEOUT = 0x7FFFFFFF / 1000          # the C transfer waits in int32 milliseconds
@@ -37,7 +35,7 @@ def ifname(value: object, field: str = "name") -> str:
     if "\0" in value:
         raise InvalidArgument(f"{field}: interface name {value!r} contains a NUL byte "
                               "(the kernel would cut the name there)")
-    if value in (".", "..") or _BAD_IFNAME_BYTES.intersection(raw) or _UNICODE_SPACE.search(value):
+    if value in (".", "..") or _BAD_IFNAME_BYTES.intersection(raw) or any(c.isspace() for c in value):
         raise InvalidArgument(f"{field}: invalid interface name {value!r} (no '/', ':', spaces, "
                               "not '.' or '..')")
     return value

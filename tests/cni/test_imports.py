@@ -15,6 +15,9 @@ NOT_LOADED = {"pynetlink.nft.match", "pynetlink.nft.stmt", "pynetlink.nft.rule",
               "pynetlink.rtnl.kinds.vxlan", "pynetlink.rtnl.kinds.vlan", "pynetlink.rtnl.kinds.macvlan",
               "pynetlink.rtnl.kinds.ipvlan", "pynetlink.rtnl.kinds.dummy", "pynetlink.rtnl.kinds.generic",
               "pynetlink.events", "pynetlink.networks"}
+# the standard library's expensive modules a plugin does without (docs/performance.md, W6):
+# @dataclass (inspect, ast), typing, enum (pulled by socket, signal and re), re, json
+STDLIB_NOT_LOADED = {"dataclasses", "inspect", "ast", "typing", "enum", "re", "json", "socket", "signal"}
 LOADED = {"pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.kinds.veth", "pynetlink.nft.ruleset",
           "pynetlink.nft.sets", "pynetlink.cni.masq", "pynetlink.cni.hostlocal"}
 
@@ -46,6 +49,7 @@ def test_bridge_add_and_del_import_only_what_they_use(env: Env, container: Calla
         assert "pynetlink.cni.bridge" in mods, sorted(mods)     # the parse found the plugin's imports
         assert LOADED <= mods, (command, sorted(LOADED - mods))
         assert not mods & NOT_LOADED, (command, sorted(mods & NOT_LOADED))
+        assert not mods & STDLIB_NOT_LOADED, (command, sorted(mods & STDLIB_NOT_LOADED))
     assert env.masqueraded() == {"198.51.100.2"}          # c2's DEL removed only its own element
     env.dele(c, first, "c1").ok()
     assert env.masqueraded() == set()

@@ -1,13 +1,16 @@
 """Protocol descriptions: the kernel's YNL attribute sets plus what YNL does not cover yet."""
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import Any, Iterable, Mapping
+from ..._record import replace
 
 from ..._native import lib
 from ..schema import (ARRAY, FLAG, NEST, RAW, S32, STR, SUB, U8, U16, U32, U64, Attr, AttrSet,
                       MessageKind, raw, string, u32)
 from ._ynl import SETS, SUBMSGS
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Iterable, Mapping
 
 _KINDS = {"u8": U8, "u16": U16, "u32": U32, "u64": U64, "uint": U64, "s32": S32, "sint": S32,
           "string": STR, "flag": FLAG, "nest": NEST, "indexed-array": ARRAY, "sub-message": SUB}

@@ -4,7 +4,11 @@ SETS[family][set] = (UAPI prefix, [(name, ynl type, nested set or sub-message,
 selector, big endian, YNL number)]); SUBMSGS[family][sub-message] = {key: set}.
 """
 
-from typing import Any
+from __future__ import annotations
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SETS: dict[str, dict[str, Any]] = {}
 SUBMSGS: dict[str, dict[str, dict[str, str]]] = {}

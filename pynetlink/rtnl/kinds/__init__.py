@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
 
 from ..._native import lib
 from ...codec.rows import Rows
 from ..link import LinkView
 
+TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    from typing import Any
     from .bridge import Bridge, BridgeView
     from .dummy import Dummy, DummyView
     from .generic import GenericLink, GenericLinkView

@@ -1,12 +1,12 @@
 """dummy: a link with nothing behind it (no kind-specific options)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..._record import record
 
 from ..link import Link, LinkView
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Dummy(Link):
     kind = "dummy"
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from ..._record import record
 
 from ...errors import InvalidArgument
 from ..link import Link, LinkView
@@ -10,7 +10,7 @@ from ..link import Link, LinkView
 _KIND = re.compile(r"[a-z0-9_]{1,31}\Z")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class GenericLink(Link):
     """A link of any kind the kernel knows (``GenericLink("ifb0", type="ifb")``)."""
 

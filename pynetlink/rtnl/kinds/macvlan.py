@@ -1,13 +1,14 @@
 """macvlan (and macvtap): modes private, vepa, bridge, passthru, source (+ its MAC list)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from ..._record import record, field
 
 from ..._native import lib
 from ...errors import InvalidArgument
 from .. import validate as v
 from ..link import Link, LinkView, fmt_mac
 from ..message import Msg
+from ..options import bit, choice, kind_view, option
 from ..request import Resolve
 from ..validate import LinkRef
 
@@ -19,23 +20,21 @@ MAC_ACTIONS = {"add": lib.MACVLAN_MACADDR_ADD, "del": lib.MACVLAN_MACADDR_DEL,
                "flush": lib.MACVLAN_MACADDR_FLUSH, "set": lib.MACVLAN_MACADDR_SET}
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Macvlan(Link):
     """A macvlan on ``parent``. ``macs`` is the allowed-source list of mode "source"."""
 
     kind = "macvlan"
     parent: LinkRef
-    mode: str | None = None
-    nopromisc: bool | None = None
-    macs: tuple[str, ...] = field(default=())
+    mode: str | None = option(lib.IFLA_MACVLAN_MODE, choice(MODES, 32))
+    nopromisc: bool | None = option(lib.IFLA_MACVLAN_FLAGS, bit(16, lib.MACVLAN_FLAG_NOPROMISC))
+    macs: tuple[str, ...] = field(default=())          # mode "source": IFLA_MACVLAN_MACADDR_DATA
 
     def check(self) -> None:
         t = type(self).__name__
         v.link_ref(self.parent, f"{t}.parent")
-        if self.mode is not None:
-            v.choice(self.mode, f"{t}.mode", MODES)
+        super().check()
         if self.nopromisc is not None:
-            v.boolean(self.nopromisc, f"{t}.nopromisc")
             if self.nopromisc and (self.mode or "").lower() != "passthru":
                 raise InvalidArgument(f"{t}.nopromisc: only valid in mode passthru")
         if not isinstance(self.macs, (tuple, list)):
@@ -49,14 +48,9 @@ class Macvlan(Link):
         return self.parent
 
     def info_data(self, m: Msg, resolve: Resolve, create: bool) -> None:
-        t = type(self).__name__
-        if self.mode is not None:
-            m.u32(lib.IFLA_MACVLAN_MODE, f"{t}.mode", MODES[self.mode.lower()])
-        if self.nopromisc is not None:
-            m.u16(lib.IFLA_MACVLAN_FLAGS, f"{t}.nopromisc",
-                  lib.MACVLAN_FLAG_NOPROMISC if self.nopromisc else 0)
+        super().info_data(m, resolve, create)
         if self.macs:
-            put_macs(m, t, "set", self.macs)
+            put_macs(m, type(self).__name__, "set", self.macs)
 
 
 def put_macs(m: Msg, t: str, action: str, macs: tuple[str, ...]) -> None:
@@ -72,29 +66,23 @@ def put_macs(m: Msg, t: str, action: str, macs: tuple[str, ...]) -> None:
         m.binary(lib.IFLA_MACVLAN_MACADDR, f"{t}.mac", v.mac(mac))
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Macvtap(Macvlan):
     """A macvtap: a macvlan with a character device."""
 
     kind = "macvtap"
 
 
+@kind_view(Macvlan)
 class MacvlanView(LinkView):
+    """A macvlan as read back: ``parent`` (its ifindex), the ``Macvlan`` options, ``macs``."""
+
     __slots__ = ()
     KIND_FIELDS = ("parent", "mode", "nopromisc", "macs")
 
     @property
     def parent(self) -> int | None:
         return self.link
-
-    @property
-    def mode(self) -> str | None:
-        val = self._d(lib.IFLA_MACVLAN_MODE)
-        return None if val is None else MODE_NAMES.get(val, str(val))
-
-    @property
-    def nopromisc(self) -> bool:
-        return bool((self._d(lib.IFLA_MACVLAN_FLAGS) or 0) & lib.MACVLAN_FLAG_NOPROMISC)
 
     @property
     def macs(self) -> tuple[str, ...]:

@@ -1,7 +1,7 @@
 """veth: a pair; the peer can be named, sized, addressed and placed in another namespace."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from ..._record import record
 
 from ..._native import lib
 from ...errors import InvalidArgument
@@ -12,7 +12,7 @@ from ..request import Resolve
 from ..validate import NetnsRef
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Veth(Link):
     """A veth pair. ``peer_netns`` creates the peer inside that namespace in the same
     message (VETH_INFO_PEER carries IFLA_NET_NS_FD), as Docker does."""

@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
-from typing import Mapping
+from collections.abc import Mapping
+from ..._record import record, field
 
 from ..._native import lib
 from ...errors import InvalidArgument
 from .. import validate as v
 from ..link import Link, LinkView
 from ..message import Msg
+from ..options import choice, integer, kind_view, option
 from ..request import Resolve
 from ..validate import LinkRef
 
@@ -20,7 +21,7 @@ FLAGS = {"reorder_hdr": 0x1, "gvrp": 0x2, "loose_binding": 0x4, "mvrp": 0x8}
 _PAIR = struct.Struct("=II")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Vlan(Link):
     """A VLAN sub-interface of ``parent`` with tag ``id`` (1-4094).
 
@@ -30,8 +31,10 @@ class Vlan(Link):
 
     kind = "vlan"
     parent: LinkRef
-    id: int
-    protocol: str | None = None
+    # protocol before id: the order iproute2 sends them in (tests/rtnl/test_vectors.py)
+    protocol: str | None = option(lib.IFLA_VLAN_PROTOCOL, choice(PROTOCOLS, be=True, names=PROTOCOL_NAMES),
+                                  create_only=True)
+    id: int = option(lib.IFLA_VLAN_ID, integer(16, 1, 4094), required=True, create_only=True)
     reorder_hdr: bool | None = None
     gvrp: bool | None = None
     mvrp: bool | None = None
@@ -41,9 +44,7 @@ class Vlan(Link):
 
     def check(self) -> None:
         v.link_ref(self.parent, "Vlan.parent")
-        v.integer(self.id, "Vlan.id", 1, 4094)
-        if self.protocol is not None:
-            v.choice(self.protocol, "Vlan.protocol", PROTOCOLS)
+        super().check()
         for f in FLAGS:
             if getattr(self, f) is not None:
                 v.boolean(getattr(self, f), f"Vlan.{f}")
@@ -59,10 +60,7 @@ class Vlan(Link):
         return self.parent
 
     def info_data(self, m: Msg, resolve: Resolve, create: bool) -> None:
-        if self.protocol is not None and create:
-            m.be16(lib.IFLA_VLAN_PROTOCOL, "Vlan.protocol", PROTOCOLS[self.protocol.lower()])
-        if create:
-            m.u16(lib.IFLA_VLAN_ID, "Vlan.id", self.id)
+        super().info_data(m, resolve, create)
         flags = mask = 0
         for name, bit in FLAGS.items():
             val = getattr(self, name)
@@ -80,7 +78,10 @@ class Vlan(Link):
                 m.end()
 
 
+@kind_view(Vlan)
 class VlanView(LinkView):
+    """A VLAN as read back: ``parent`` (its ifindex), the ``Vlan`` options, flags, QoS maps."""
+
     __slots__ = ()
     KIND_FIELDS = ("parent", "id", "protocol", "reorder_hdr", "gvrp", "mvrp", "loose_binding",
                    "ingress_qos", "egress_qos")
@@ -88,18 +89,6 @@ class VlanView(LinkView):
     @property
     def parent(self) -> int | None:
         return self.link
-
-    @property
-    def id(self) -> int | None:
-        return self._d(lib.IFLA_VLAN_ID)
-
-    @property
-    def protocol(self) -> str | None:
-        raw = self._dbytes(lib.IFLA_VLAN_PROTOCOL)
-        if not raw or len(raw) < 2:
-            return None
-        proto = int.from_bytes(raw[:2], "big")
-        return PROTOCOL_NAMES.get(proto, hex(proto))
 
     def _flags(self) -> int:
         raw = self._dbytes(lib.IFLA_VLAN_FLAGS)
