@@ -22,6 +22,9 @@ command -v podman >/dev/null || missing+=(podman)
 command -v containerd >/dev/null || missing+=(containerd)
 command -v iptables >/dev/null || missing+=(iptables)
 [ -x /bin/busybox ] || missing+=(busybox-static)
+# oracles of the shaping/sysctl tests, and node for pyright (tests/test_typing.py)
+command -v sysctl >/dev/null || missing+=(procps)
+command -v node >/dev/null || missing+=(nodejs)
 if ((${#missing[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" || exit 1
