@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -280,6 +281,7 @@ def test_podman_created_network_switched(realclient: RealClient, holder_clean: A
         assert f"/var/lib/cni/networks/pnl-pnet/{ip}" not in rc.ipam_files()
     finally:
         rc.pm("network", "rm", "-f", "pnl-pnet", check=False)
+        shutil.rmtree("/var/lib/cni/networks/pnl-pnet", ignore_errors=True)  # host-local's default store
 
 
 def test_add_failure_reported(realclient: RealClient, holder_clean: Any, since: float) -> None:
