@@ -10,6 +10,7 @@ import pytest
 
 from pynetlink import Handle, Veth
 from pynetlink.errors import DecodeError, InvalidArgument
+from pynetlink.events import wait_link
 from pynetlink.rtnl.stats import LinkStats
 
 from ..conftest import ip_json
@@ -23,8 +24,13 @@ def ns_sysctl(ns: Any, key: str) -> str:
 @pytest.mark.root
 def test_link_stats_match_ip(netns: Any) -> None:
     with Handle(netns) as h:
+        # no IPv6 on the wire: its router solicitations and MLD reports would add packets
+        # between our read and ip's
+        h.sysctl.set("net.ipv6.conf.default.disable_ipv6", 1)
         h.links.create(Veth("sa", peer="sb", up=True))
         h.links.set("sb", up=True)
+        # frames sent before carrier meet the noop qdisc and are dropped uncounted
+        wait_link("sa", netns=netns, up=True, carrier=True, timeout=10)
         raw = netns.run(lambda: socket.socket(socket.AF_PACKET, socket.SOCK_RAW))
         with raw:
             raw.bind(("sa", 0))
