@@ -34,8 +34,8 @@ _LAZY = {"NexthopObject": "nexthops", "NexthopObjectView": "nexthops", "Rule": "
 def __getattr__(name: str) -> Any:
     """PEP 562: the link kinds (``Bridge``, ``Veth``, ...) load on first use, from the
     module of rtnl/kinds that defines each; rules' and nexthop objects' names from theirs."""
-    import importlib
+    from .._importing import import_module
     if name in _LAZY:
-        return getattr(importlib.import_module(f"pynetlink.rtnl.{_LAZY[name]}"), name)
+        return getattr(import_module(f"pynetlink.rtnl.{_LAZY[name]}"), name)
     from ..rtnl import kinds
     return getattr(kinds, name)

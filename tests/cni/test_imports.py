@@ -21,7 +21,8 @@ NOT_LOADED = {"pynetlink.nft.match", "pynetlink.nft.stmt", "pynetlink.nft.rule",
               "pynetlink.api.bridge_vlan", "pynetlink.rtnl.rules", "pynetlink.rtnl.nexthops"}
 # the standard library's expensive modules a plugin does without (docs/performance.md, W6):
 # @dataclass (inspect, ast), typing, enum (pulled by socket, signal and re), re, json
-STDLIB_NOT_LOADED = {"dataclasses", "inspect", "ast", "typing", "enum", "re", "json", "socket", "signal"}
+STDLIB_NOT_LOADED = {"dataclasses", "inspect", "ast", "typing", "enum", "re", "json", "socket", "signal",
+                     "importlib", "warnings", "math"}
 LOADED = {"pynetlink.codec.specs._tables", "pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.kinds.veth", "pynetlink.nft.ruleset",
           "pynetlink.nft.sets", "pynetlink.cni.masq", "pynetlink.cni.hostlocal"}
 
