@@ -36,6 +36,10 @@ ALLOWED["cli"].add("aio")
 ORDER[:0] = ["_record", "_lighttyping"]
 ALLOWED = {k: a | {"_record", "_lighttyping"} for k, a in ALLOWED.items()}
 ALLOWED["_record"] = ALLOWED["_lighttyping"] = set()
+# pynetlink._importing (import_module without importlib): below every layer too
+ORDER[:0] = ["_importing"]
+ALLOWED = {k: a | {"_importing"} for k, a in ALLOWED.items()}
+ALLOWED["_importing"] = set()
 
 
 def layer_of(path: Path) -> str:

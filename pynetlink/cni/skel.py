@@ -359,12 +359,12 @@ def dispatch(name: str, env: Mapping[str, str], stdin: bytes,
 
 def load_plugin(name: str) -> Plugin:
     """Import the module of plugin type ``name`` and make its plugin."""
-    import importlib
+    from .._importing import import_module
     module = PLUGINS.get(name)
     if module is None:
         raise CNIError(INVALID_CONFIG, f"no pynetlink CNI plugin is called {name!r}",
                        f"known: {', '.join(sorted(PLUGINS))}")
-    return importlib.import_module(f"pynetlink.cni.{module}").plugin()  # type: ignore[no-any-return]
+    return import_module(f"pynetlink.cni.{module}").plugin()  # type: ignore[no-any-return]
 
 
 def error_version(stdin: bytes) -> str:

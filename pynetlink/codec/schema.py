@@ -6,6 +6,7 @@ name the installed headers lack may carry an explicit ``number`` from the YNL sp
 """
 from __future__ import annotations
 
+from _collections_abc import Mapping, Sequence   # collections.abc without the collections package
 from array import array
 from .._record import record
 
@@ -13,7 +14,7 @@ from .._native import ffi, lib
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Iterable
+    from typing import Any, Iterable, Iterator, Self
 
 RAW, U8, U16, U32 = lib.PNL_K_RAW, lib.PNL_K_U8, lib.PNL_K_U16, lib.PNL_K_U32
 U64, STR = lib.PNL_K_U64, lib.PNL_K_STR
@@ -87,6 +88,19 @@ class AttrSet:
             self.by_type[int(number)] = a
         self.max_type = max(self.by_type, default=0)
 
+    @classmethod
+    def resolved(cls, name: str, prefix: str, ynl_trusted: bool, rows: Iterable[tuple[Any, ...]]) -> Self:
+        """A set whose numbers are already resolved: rows of Attr fields + the number (Family.tables)."""
+        self = cls.__new__(cls)
+        self.name, self.prefix, self.ynl_trusted = name, prefix, ynl_trusted
+        self.attrs, self.types, self.by_type = {}, {}, {}
+        for row in rows:
+            a = Attr(*row[:7])
+            self.attrs[a.name] = self.by_type[row[7]] = a
+            self.types[a.name] = row[7]
+        self.max_type = max(self.by_type, default=0)
+        return self
+
     def __getitem__(self, name: str) -> int:
         return self.types[name]
 
@@ -101,21 +115,90 @@ class MessageKind:
     root: str                   # attribute set of the top level
 
 
+class _SetList(Sequence[AttrSet]):
+    """A frozen family's attribute sets by index, each made on first use."""
+
+    def __init__(self, rows: tuple[tuple[Any, ...], ...]) -> None:
+        self._rows = rows
+        self._made: list[AttrSet | None] = [None] * len(rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i: Any) -> Any:     # int -> AttrSet (slices are not needed)
+        made = self._made[i]
+        if made is None:
+            made = self._made[i] = AttrSet.resolved(*self._rows[i])
+        return made
+
+
+class _SetMap(Mapping[str, AttrSet]):
+    """A frozen family's attribute sets by name (through its _SetList)."""
+
+    def __init__(self, ids: dict[str, int], sets: _SetList) -> None:
+        self._ids, self._sets = ids, sets
+
+    def __getitem__(self, name: str) -> AttrSet:
+        return self._sets[self._ids[name]]        # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+
+def tables_key() -> tuple[int, ...]:
+    """The codec constants a family's schema words are made of (Family.tables depends on them)."""
+    return (lib.PNL_SCHEMA_MAGIC, RAW, U8, U16, U32, U64, STR, NEST, ARRAY, SUB, HNEST, FLAG, S32,
+            lib.PNL_AF_BE, lib.PNL_AF_UNNAMED)
+
+
 class Family:
     """Everything the decoder needs for one netlink protocol (rtnetlink, nf_tables)."""
+
+    sets: Mapping[str, AttrSet]
+    set_list: Sequence[AttrSet]
+    messages: dict[int, MessageKind]
 
     def __init__(self, name: str, sets: Iterable[AttrSet], selectors: dict[str, dict[str, str]],
                  messages: Iterable[MessageKind]) -> None:
         self.name = name
-        self.sets: dict[str, AttrSet] = {s.name: s for s in sets}
+        self.sets = {s.name: s for s in sets}
         self.set_ids: dict[str, int] = {n: i for i, n in enumerate(self.sets)}
-        self.set_list: list[AttrSet] = list(self.sets.values())
+        self.set_list = list(self.sets.values())
         self.selectors = selectors
         self.sel_ids: dict[str, int] = {n: i for i, n in enumerate(selectors)}
-        self.messages: dict[int, MessageKind] = {m.msg_type: m for m in messages}
+        self.messages = {m.msg_type: m for m in messages}
         self.max_types = tuple(s.max_type for s in self.set_list)   # per set: its highest type
         self.words = self._compile()
         self.cwords = ffi.from_buffer("uint32_t[]", self.words)
+
+    def tables(self) -> tuple[Any, ...]:
+        """This family as plain constants: what ``Family.frozen`` takes (specs/_tables.py holds them)."""
+        sets = tuple((s.name, s.prefix, s.ynl_trusted,
+                      tuple((a.name, a.kind, a.child, a.extra, a.be, a.number, a.ynl_number, s.types[a.name])
+                            for a in s.attrs.values()))
+                     for s in self.set_list)
+        selectors = tuple((n, tuple(sel.items())) for n, sel in self.selectors.items())
+        messages = tuple((m.msg_type, m.header, m.root) for m in self.messages.values())
+        return (self.name, sets, selectors, messages, self.max_types, self.words.tobytes())
+
+    @classmethod
+    def frozen(cls, tables: tuple[Any, ...]) -> Family:
+        """The family ``tables()`` describes, its attribute sets made on first use."""
+        self = cls.__new__(cls)
+        self.name, sets, selectors, messages, self.max_types, words = tables
+        self.set_ids = {row[0]: i for i, row in enumerate(sets)}
+        self.set_list = _SetList(sets)
+        self.sets = _SetMap(self.set_ids, self.set_list)
+        self.selectors = {n: dict(sel) for n, sel in selectors}
+        self.sel_ids = {n: i for i, n in enumerate(self.selectors)}
+        self.messages = {m[0]: MessageKind(*m) for m in messages}
+        self.words = array("I")
+        self.words.frombytes(words)
+        self.cwords = ffi.from_buffer("uint32_t[]", self.words)
+        return self
 
     def _compile(self) -> "array[int]":
         msgs = list(self.messages.values())

@@ -47,8 +47,8 @@ _FROM = {**dict.fromkeys(["Concat", "Ct", "Fib", "Field", "Ip", "Ip6", "Match", 
 def __getattr__(name: str) -> Any:
     if name not in _FROM:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    import importlib
-    value = getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
+    from .._importing import import_module
+    value = getattr(import_module(f".{_FROM[name]}", __name__), name)
     globals()[name] = value
     return value
 

@@ -25,5 +25,5 @@ __all__ = ["Bridge", "BridgePort", "BridgePortView", "BridgeView", "Dummy", "Dum
 
 def __getattr__(name: str) -> Any:
     """PEP 562: the link kinds (``Bridge``, ``VxlanView``, ...) load on first use (rtnl/kinds)."""
-    import importlib                          # not ``from . import kinds``: that would call this
-    return getattr(importlib.import_module(".kinds", __name__), name)
+    from .._importing import import_module    # not ``from . import kinds``: that would call this
+    return getattr(import_module(".kinds", __name__), name)

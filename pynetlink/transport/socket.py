@@ -8,7 +8,6 @@ NLM_F_DUMP_INTR is retried a bounded number of times; MSG_TRUNC is an error.
 from __future__ import annotations
 
 import errno
-import math
 import os
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import threading
@@ -208,7 +207,7 @@ class NetlinkSocket(Closing):
             data = self._area.run(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
                                   enc.status, enc.n, chunk_msgs=chunk,
                                   chunk_bytes=max(16384, min(self._sndbuf // 4, 1 << 20)),
-                                  timeout_ms=math.ceil(self.timeout * 1000),  # never 0
+                                  timeout_ms=-int(-self.timeout * 1000 // 1),  # ceil: never 0
                                   oneshot=atomic)
         except OSError as exc:
             raise self._transfer_error(exc.errno or errno.EIO) from None

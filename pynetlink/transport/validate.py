@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import math
 import os
 
 from ..errors import InvalidArgument
@@ -81,7 +80,7 @@ def timeout(value: object, field: str = "timeout") -> float:
     """Seconds to wait for a reply: a finite number > 0 (at most about 24 days)."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise InvalidArgument(f"{field}: expected seconds as a number, not {value!r}")
-    if math.isnan(value) or not 0 < value <= MAX_TIMEOUT:
+    if not 0 < value <= MAX_TIMEOUT:                 # False for NaN too
         raise InvalidArgument(f"{field}: {value!r} is not a number of seconds above 0 and at most "
                               f"{MAX_TIMEOUT:.0f}")
     return float(value)

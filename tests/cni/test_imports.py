@@ -14,11 +14,16 @@ from .invoke import environment
 NOT_LOADED = {"pynetlink.nft.match", "pynetlink.nft.stmt", "pynetlink.nft.rule", "pynetlink.nft.nat",
               "pynetlink.rtnl.kinds.vxlan", "pynetlink.rtnl.kinds.vlan", "pynetlink.rtnl.kinds.macvlan",
               "pynetlink.rtnl.kinds.ipvlan", "pynetlink.rtnl.kinds.dummy", "pynetlink.rtnl.kinds.generic",
-              "pynetlink.events", "pynetlink.networks"}
+              "pynetlink.events", "pynetlink.networks",
+              # the codec's builders (the families load from specs/_tables.py) and the verb
+              # namespaces a plugin does not use (api/namespaces.py makes them on first use)
+              "pynetlink.codec.specs._ynl", "pynetlink.codec.specs.tc", "pynetlink.api.routing",
+              "pynetlink.api.bridge_vlan", "pynetlink.rtnl.rules", "pynetlink.rtnl.nexthops"}
 # the standard library's expensive modules a plugin does without (docs/performance.md, W6):
 # @dataclass (inspect, ast), typing, enum (pulled by socket, signal and re), re, json
-STDLIB_NOT_LOADED = {"dataclasses", "inspect", "ast", "typing", "enum", "re", "json", "socket", "signal"}
-LOADED = {"pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.kinds.veth", "pynetlink.nft.ruleset",
+STDLIB_NOT_LOADED = {"dataclasses", "inspect", "ast", "typing", "enum", "re", "json", "socket", "signal",
+                     "importlib", "warnings", "math"}
+LOADED = {"pynetlink.codec.specs._tables", "pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.kinds.veth", "pynetlink.nft.ruleset",
           "pynetlink.nft.sets", "pynetlink.cni.masq", "pynetlink.cni.hostlocal"}
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 from ..._record import replace
 
 from ..._native import lib
-from ..schema import (ARRAY, FLAG, NEST, RAW, S32, STR, SUB, U8, U16, U32, U64, Attr, AttrSet,
-                      MessageKind, raw, string, u32)
-from ._ynl import SETS, SUBMSGS
+from ..schema import (ARRAY, FLAG, NEST, RAW, S32, STR, SUB, U8, U16, U32, U64, Attr, AttrSet, Family,
+                      MessageKind, raw, string, tables_key, u32)
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -23,6 +22,7 @@ def ynl_sets(spec: str, names: Iterable[str] | None = None, rename: dict[str, st
     ``fixes[set][attr]`` corrects what the spec gets wrong about the kernel (e.g. a missing
     big-endian byte order); each fix is documented where it is given.
     """
+    from ._ynl import SETS
     rename = rename or {}
     fixes = fixes or {}
     out = []
@@ -58,4 +58,19 @@ def control_messages() -> list[MessageKind]:
 
 
 def submsgs(spec: str) -> dict[str, dict[str, str]]:
+    from ._ynl import SUBMSGS
     return {k: dict(v) for k, v in SUBMSGS[spec].items()}
+
+
+def frozen(name: str) -> Family | None:
+    """Family ``name`` ("RTNL", "NFT") from the generated ``_tables.py`` (``tools/gen_tables.py``):
+    the builders' result as constants, nothing computed at import. None when the compiled codec's
+    constants differ from those it was generated with (the caller then builds the family);
+    tests/codec/test_tables.py checks it equals what the builders make."""
+    try:
+        from . import _tables
+    except ImportError:         # not generated yet (tools/gen_tables.py)
+        return None
+    if _tables.KEY != tables_key():
+        return None
+    return Family.frozen(getattr(_tables, name))

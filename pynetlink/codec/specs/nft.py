@@ -7,29 +7,30 @@ from __future__ import annotations
 
 from ..._native import lib
 from ..schema import AttrSet, Family, MessageKind, nest, u32, u64
-from . import control_messages, extack_set, submsgs, ynl_sets
+from . import control_messages, extack_set, frozen, submsgs, ynl_sets
 
 NFGENMSG = 4
 NETLINK_NETFILTER = 12
 SUBSYS = int(lib.NFNL_SUBSYS_NFTABLES)
 
-# Expressions YNL does not describe yet (names as in <linux/netfilter/nf_tables.h>)
-_EXTRA_SETS = [
-    AttrSet("expr-masq-attrs", "NFTA_MASQ_", [
-        u32("flags", be=True), u32("reg-proto-min", be=True), u32("reg-proto-max", be=True)]),
-    AttrSet("expr-redir-attrs", "NFTA_REDIR_", [
-        u32("reg-proto-min", be=True), u32("reg-proto-max", be=True), u32("flags", be=True)]),
-    AttrSet("expr-range-attrs", "NFTA_RANGE_", [
-        u32("sreg", be=True), u32("op", be=True), nest("from-data", "data-attrs"),
-        nest("to-data", "data-attrs")]),
-    # YNL leaves the counters' byte order out: the kernel writes them big endian
-    AttrSet("expr-counter-attrs", "NFTA_COUNTER_", [u64("bytes", be=True), u64("packets", be=True)]),
-    extack_set(),
-]
-_REPLACED = {s.name for s in _EXTRA_SETS}
 
-_EXPR_OPS = dict(submsgs("nftables")["expr-ops"])
-_EXPR_OPS.update({"masq": "expr-masq-attrs", "redir": "expr-redir-attrs", "range": "expr-range-attrs"})
+def _extra_sets() -> list[AttrSet]:
+    """Expressions YNL does not describe yet (names as in <linux/netfilter/nf_tables.h>)."""
+    return [
+        AttrSet("expr-masq-attrs", "NFTA_MASQ_", [
+            u32("flags", be=True), u32("reg-proto-min", be=True), u32("reg-proto-max", be=True)]),
+        AttrSet("expr-redir-attrs", "NFTA_REDIR_", [
+            u32("reg-proto-min", be=True), u32("reg-proto-max", be=True), u32("flags", be=True)]),
+        AttrSet("expr-range-attrs", "NFTA_RANGE_", [
+            u32("sreg", be=True), u32("op", be=True), nest("from-data", "data-attrs"),
+            nest("to-data", "data-attrs")]),
+        # YNL leaves the counters' byte order out: the kernel writes them big endian
+        AttrSet("expr-counter-attrs", "NFTA_COUNTER_", [u64("bytes", be=True), u64("packets", be=True)]),
+        extack_set(),
+    ]
+
+
+_EXPR_OPS_EXTRA = {"masq": "expr-masq-attrs", "redir": "expr-redir-attrs", "range": "expr-range-attrs"}
 
 # message kind -> attribute set of its top level
 _ROOTS = {"TABLE": "table-attrs", "CHAIN": "chain-attrs", "RULE": "rule-attrs", "SET": "set-attrs",
@@ -52,12 +53,20 @@ def _messages() -> list[MessageKind]:
     return out + control_messages()
 
 
-NFT = Family(
-    "nf_tables",
-    [s for s in ynl_sets("nftables") if s.name not in _REPLACED] + _EXTRA_SETS,
-    {"expr-ops": _EXPR_OPS, "obj-data": submsgs("nftables")["obj-data"]},
-    _messages(),
-)
+def build() -> Family:
+    """nf_tables' family from the YNL spec, the sets above and the headers (what _tables.py freezes)."""
+    extra = _extra_sets()
+    replaced = {s.name for s in extra}
+    sub = submsgs("nftables")
+    return Family(
+        "nf_tables",
+        [s for s in ynl_sets("nftables") if s.name not in replaced] + extra,
+        {"expr-ops": {**sub["expr-ops"], **_EXPR_OPS_EXTRA}, "obj-data": sub["obj-data"]},
+        _messages(),
+    )
+
+
+NFT = frozen("NFT") or build()
 
 TABLE = NFT.sets["table-attrs"]
 CHAIN = NFT.sets["chain-attrs"]

@@ -2,7 +2,7 @@
 ``KINDS`` and ``_FROM`` (a bridge plugin that only makes bridges and veths loads just those two)."""
 from __future__ import annotations
 
-import importlib
+from ..._importing import import_module
 
 from ..._native import lib
 from ...codec.rows import Rows
@@ -39,7 +39,7 @@ def view_class(kind: str | None) -> type[LinkView]:
     cls = VIEWS.get(kind)
     if cls is None:
         module, name = KINDS.get(kind, ("generic", "GenericLinkView"))
-        cls = getattr(importlib.import_module(f".{module}", __name__), name)
+        cls = getattr(import_module(f".{module}", __name__), name)
         if kind in KINDS:
             VIEWS[kind] = cls
     return cls
@@ -62,7 +62,7 @@ _FROM = {"Bridge": "bridge", "BridgeView": "bridge", "Dummy": "dummy", "DummyVie
 def __getattr__(name: str) -> Any:
     """PEP 562: ``from pynetlink.rtnl.kinds import Vxlan`` imports the vxlan module then."""
     if name in _FROM:
-        return getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
+        return getattr(import_module(f".{_FROM[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
