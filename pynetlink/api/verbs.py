@@ -79,13 +79,13 @@ class Verb(Generic[P, V]):
     @overload
     def __get__(self, obj: None, owner: type) -> "Verb[P, V]": ...
     @overload
-    def __get__(self, obj: _Moded[Now], owner: type) -> Callable[P, V]: ...  # noqa: F811 (overload)
+    def __get__(self, obj: _Moded[Now], owner: type) -> Callable[P, V]: ...
     @overload
-    def __get__(self, obj: _Moded[Later], owner: type) -> Callable[P, Outcome[V]]: ...  # noqa: F811
+    def __get__(self, obj: _Moded[Later], owner: type) -> Callable[P, Outcome[V]]: ...
     @overload
-    def __get__(self, obj: _Moded[Async], owner: type) -> Callable[P, Awaitable[V]]: ...  # noqa: F811
+    def __get__(self, obj: _Moded[Async], owner: type) -> Callable[P, Awaitable[V]]: ...
 
-    def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:  # noqa: F811
+    def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:
         if obj is None:
             return self
         build, submit, what = self.build, obj._submit, self.what
