@@ -81,7 +81,7 @@ class PynetlinkApi(Impl):
             ctrs += [c for c, _ in made]
             with host.batch() as b:
                 for i, (c, _) in enumerate(made, base):
-                    b.links.create(Veth(veth_name(i), peer="eth0", peer_netns=c, master=BRIDGE), up=True)
+                    b.links.create(Veth(veth_name(i), peer="eth0", peer_netns=c, master=BRIDGE, up=True))
             for i, (_, h) in enumerate(made, base):
                 with h, h.batch() as b:
                     b.links.set("lo", up=True)
