@@ -95,3 +95,33 @@ class PynetlinkApi(Impl):
             ns.delete()
         if case.workload == "W1":
             ctx.state["h"].links.delete(BRIDGE)
+
+
+class PynetlinkApiEach(PynetlinkApi):
+    """W1 and NS as the API was used before ``NetNS.create_with_handles``: ``NetNS.create`` per
+    container, then ``ctr.handle()`` (two helper threads per container), one host batch for
+    every veth. Kept to show, in the same run, what the one-thread form saves."""
+
+    name = "pynetlink (create, handle() each)"
+    workloads = frozenset({"W1", "NS"})
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
+        from pynetlink import Bridge, NetNS, Veth
+        n = case.n
+        if case.workload == "NS":
+            ctx.state["ns"] = [NetNS.create(ctx.ctr(i)) for i in range(n)]
+            return {"layer": API}
+        host = ctx.state["h"]
+        host.links.create(Bridge(BRIDGE), up=True)
+        host.addresses.add(BRIDGE, f"{GATEWAY}/16")
+        ctx.state["ns"] = ctrs = [NetNS.create(ctx.ctr(i)) for i in range(n)]
+        with host.batch() as b:
+            for i, c in enumerate(ctrs):
+                b.links.create(Veth(veth_name(i), peer="eth0", peer_netns=c, master=BRIDGE), up=True)
+        for i, c in enumerate(ctrs):
+            with c.handle() as h, h.batch() as b:
+                b.links.set("lo", up=True)
+                b.links.set("eth0", up=True)
+                b.addresses.add("eth0", f"{ctr_ip(i)}/16")
+                b.routes.add("default", via=GATEWAY)
+        return {"layer": API}
