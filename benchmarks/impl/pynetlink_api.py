@@ -102,7 +102,7 @@ class PynetlinkApiEach(PynetlinkApi):
     container, then ``ctr.handle()`` (two helper threads per container), one host batch for
     every veth. Kept to show, in the same run, what the one-thread form saves."""
 
-    name = "pynetlink (create, handle() each)"
+    name = "pynetlink create+handle each"   # no comma: --impls splits on commas
     workloads = frozenset({"W1", "NS"})
 
     def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
