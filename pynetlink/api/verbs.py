@@ -131,7 +131,7 @@ class Links(_Moded[M]):
 
         Run at once it returns the new link's view (None when created in another namespace).
         """
-        if up is not None:
+        if up is not None and spec.up is not up:      # a copy (validated again) only when it differs
             spec = spec.replace(up=up)
         return rtlink.create(spec, fetch=self._immediate)
 
