@@ -12,7 +12,7 @@ from ..codec import columns
 from ..codec.rows import NONE, Pluck, Rows
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
-from .view import InetView
+from .view import InetView, make_views
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -176,10 +176,7 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[
         return [m.fixed("Address.header", "BBBBi", fam, 0, 0, 0, 0 if link is None else resolve(link))]
 
     def parse(rows: Rows, msgs: list[int]) -> list[AddressView]:
-        t = table(rows, _PLUCK)
-        if t[_ROW].tolist() != msgs:        # the buffer holds other messages too
-            return [AddressView(rows, m) for m in msgs]
-        return views(rows, t)
+        return make_views(AddressView, rows, msgs, table(rows, _PLUCK))
 
     needs = (link,) if isinstance(link, str) else ()
     return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
@@ -218,19 +215,7 @@ def address_texts(t: "list[Any]") -> list[str]:
 
 def views(rows: Rows, t: "list[Any]") -> "list[AddressView]":
     """One view per message of table ``t``."""
-    new = AddressView.__new__
-    out: list[AddressView] = []
-    append = out.append
-    table: Any = t
-    for b, m in enumerate(t[_ROW]):
-        v = new(AddressView)
-        v._rows = rows
-        v._m = m
-        v._h = None
-        v._c = table
-        v._b = b
-        append(v)
-    return out
+    return make_views(AddressView, rows, t[_ROW].tolist(), t)
 
 
 class AddressView(InetView):

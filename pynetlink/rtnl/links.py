@@ -54,13 +54,17 @@ def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
     out: list[LinkView] = []
     append = out.append
     infos, datas = t[9], t[10]
-    for b, (m, kind) in enumerate(zip(t[0], text(t, T_KIND, 8))):
+    for b, (m, kind) in enumerate(zip(msgs, text(t, T_KIND, 8))):
         cls = classes.get(kind)
         if cls is None:                         # as view_of: no kind and "" alike
             cls = classes[kind] = view_class(kind)
         v = cls.__new__(cls)
         info, dat = infos[b], datas[b]
-        v._rows, v._m, v._h, v._c, v._b = rows, m, None, t, b
+        v._rows = rows
+        v._m = m
+        v._h = None
+        v._c = t
+        v._b = b
         v._info = -1 if info == NONE else info
         v._data = -1 if dat == NONE else dat
         append(v)

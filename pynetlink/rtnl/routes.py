@@ -8,6 +8,7 @@ import struct
 from .._record import record
 
 from .._native import lib
+from ..codec import columns
 from ..codec.columns import IP, text
 from ..codec.rows import NONE, Pluck, Rows, ip_text
 from ..errors import DecodeError, InvalidArgument
@@ -338,7 +339,7 @@ def dump(*, table: Table | None = "main", family: object = None) -> Request[list
         return [m]
 
     def parse(rows: Rows, msgs: list[int]) -> list[RouteView]:
-        views = make_views(RouteView, rows, msgs, _PLUCK, 2)
+        views = make_views(RouteView, rows, msgs, columns.table(rows, _PLUCK, 2))
         return views if tid is None else [r for r in views if r.table == tid]
 
     return Request("dump routes", str(table or "all"), build, parse=parse, dump=True)

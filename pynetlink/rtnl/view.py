@@ -4,8 +4,7 @@ from __future__ import annotations
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
 
-from ..codec.columns import table
-from ..codec.rows import NONE, Pluck, Rows
+from ..codec.rows import NONE, Rows
 from ..errors import DecodeError
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -62,18 +61,21 @@ class MessageView:
         return {f: plain(getattr(self, f)) for f in self.fields()}
 
 
-def make_views(cls: "type[V]", rows: Rows, msgs: list[int], spec: Pluck, texts: int = 0) -> "list[V]":
-    """One ``cls`` view per message, sharing one ``columns.table`` of ``spec`` (with
-    ``texts`` text slots); views reading the rows when the buffer holds other messages too."""
-    t = table(rows, spec, texts)
+def make_views(cls: "type[V]", rows: Rows, msgs: list[int], t: "list[Any]") -> "list[V]":
+    """One ``cls`` view per message, sharing ``columns.table`` ``t`` of ``rows``; views reading
+    the rows when the table holds other messages than ``msgs``."""
     if t[0].tolist() != msgs:
         return [cls(rows, m) for m in msgs]
     new = cls.__new__
     out: list[V] = []
     append = out.append
-    for b, m in enumerate(t[0]):
+    for b, m in enumerate(msgs):              # one store per slot: no tuple built and unpacked
         v = new(cls)
-        v._rows, v._m, v._h, v._c, v._b = rows, m, None, t, b
+        v._rows = rows
+        v._m = m
+        v._h = None
+        v._c = t
+        v._b = b
         append(v)
     return out
 
