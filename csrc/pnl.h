@@ -204,6 +204,22 @@ int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
 int pnl_ip_text(const uint8_t *buf, size_t buf_len, const uint64_t *cols, uint32_t n,
                 uint32_t width, uint32_t col_a, uint32_t col_b, char *out, size_t out_cap);
 
+/* ---- column text: any span column of a plucked table as text, one call ----
+ * As pnl_ip_text (same cols, n, width, col_a, col_b), per row in mode
+ *   PNL_T_IP:  the address, as pnl_ip_text writes it;
+ *   PNL_T_STR: the payload up to its first NUL (its bytes as they are);
+ *   PNL_T_HEX: the payload's bytes as two lower-case hex digits each, joined by ':';
+ * nothing when both columns are absent, then a NUL.  out NULL with out_cap 0 only
+ * measures.  Returns the bytes written (or needed), -ENOSPC when out_cap is too small,
+ * -EOVERFLOW past INT_MAX bytes, -EINVAL on bad arguments or (PNL_T_STR, PNL_T_HEX) a
+ * span outside the buffer. */
+#define PNL_T_IP  0
+#define PNL_T_STR 1
+#define PNL_T_HEX 2
+int pnl_col_text(const uint8_t *buf, size_t buf_len, const uint64_t *cols, uint32_t n,
+                 uint32_t width, uint32_t col_a, uint32_t col_b, uint32_t mode, char *out,
+                 size_t out_cap);
+
 /* ---- namespaces: the syscalls Python 3.11 lacks ---- */
 int pnl_setns(int fd, int nstype);
 int pnl_unshare(int flags);

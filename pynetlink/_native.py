@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "pluck",
+           "ip_texts", "col_texts",
            "EncodeResult", "encode", "Transfer", "RecvArea", "BatchReplies", "setns", "unshare", "mount", "umount2"]
 
 # the columns of a row table and their C types
@@ -131,17 +132,31 @@ def pluck(data: bytes, table: RowTable, spec: Any, spec_words: int, width: int) 
 
 
 def ip_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int = -1) -> list[str]:
-    """``pnl_ip_text`` over a plucked table: per row, the address in span column ``col_a``
-    (``col_b`` when that is absent) as text, one line each, in one C call."""
+    """``pnl_col_text`` (addresses) over a plucked table: per row, the address in span column
+    ``col_a`` (``col_b`` when that is absent) as text, in one C call."""
+    return col_texts(data, cols, width, col_a, col_b, lib.PNL_T_IP)
+
+
+def col_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int = -1,
+              mode: int = lib.PNL_T_STR) -> list[str]:
+    """``pnl_col_text`` over a plucked table: per row, the text (``mode``) of span column
+    ``col_a`` (``col_b`` when that is absent; "" when both are), written NUL-separated by one
+    C call, decoded (UTF-8, malformed bytes replaced) and split once."""
     n = len(cols) // width
     if not n:
         return []
-    out = bytearray(n * lib.PNL_IP_TEXT_MAX)
-    w = lib.pnl_ip_text(ffi.from_buffer(data), len(data), ffi.from_buffer("uint64_t[]", cols), n,
-                        width, col_a, width if col_b < 0 else col_b, ffi.from_buffer(out), len(out))
+    src, c, b = ffi.from_buffer(data), ffi.from_buffer("uint64_t[]", cols), width if col_b < 0 else col_b
+    if mode == lib.PNL_T_IP:
+        cap = n * lib.PNL_IP_TEXT_MAX
+    else:
+        cap = lib.pnl_col_text(src, len(data), c, n, width, col_a, b, mode, ffi.NULL, 0)
+        if cap < 0:
+            raise OSError(-cap, f"pnl_col_text: {errno.errorcode.get(-cap, cap)}")
+    out = bytearray(cap)
+    w = lib.pnl_col_text(src, len(data), c, n, width, col_a, b, mode, ffi.from_buffer(out), cap)
     if w < 0:
-        raise OSError(-w, f"pnl_ip_text: {errno.errorcode.get(-w, w)}")
-    return str(memoryview(out)[:w - 1], "ascii").split("\n")
+        raise OSError(-w, f"pnl_col_text: {errno.errorcode.get(-w, w)}")
+    return str(memoryview(out)[:w - 1], "utf-8", "replace").split("\0")
 
 
 # -- encoding ----------------------------------------------------------------------------------

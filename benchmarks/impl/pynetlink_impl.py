@@ -15,7 +15,8 @@ import struct
 from typing import Any
 
 from pynetlink._native import lib
-from pynetlink.codec import Program
+from pynetlink.codec import Program, columns
+from pynetlink.codec.rows import NONE, Pluck
 from pynetlink.codec.specs.rtnl import ADDR, LINK, LINKINFO, ROUTE, RTNL
 from pynetlink.transport import NetlinkSocket, NetNS
 from pynetlink.transport.socket import open_raw
@@ -75,42 +76,54 @@ def veth_values(i: int, master: int, netns_fd: int) -> tuple[Any, ...]:
             AF_UNSPEC, 0, 2, 0, 0, b"eth0", netns_fd)
 
 
+# what the readers pluck (offsets into the fixed headers), then text slots
+_LINK_COLS = Pluck(int(lib.RTM_NEWLINK), _IFI.size, (
+    ("hdrs", 4, 4), ("hdr", 8, 4), ("span", LINK["ifname"]), ("u", LINK["mtu"]),          # 1 index, 2 flags, 3 name, 4 mtu
+    ("u", LINK["master"]), ("u", LINK["operstate"]), ("span", LINK["address"]),          # 5 master, 6 operstate, 7 mac
+    ("span", LINK["linkinfo"], LINKINFO["kind"])))                                        # 8 kind
+_ADDR_COLS = Pluck(int(lib.RTM_NEWADDR), _IFA.size, (
+    ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 3, 1), ("hdr", 4, 4),                           # 1 family, 2 plen, 3 scope, 4 index
+    ("span", ADDR["local"]), ("span", ADDR["label"]), ("span", ADDR["address"])))          # 5 local, 6 label, 7 address
+_ROUTE_COLS = Pluck(int(lib.RTM_NEWROUTE), _RTM.size, (
+    ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 5, 1), ("hdr", 6, 1), ("hdr", 7, 1),            # 1 family, 2 dst_len, 3 proto, 4 scope, 5 type
+    ("span", ROUTE["dst"]), ("span", ROUTE["gateway"]), ("u", ROUTE["oif"]),             # 6 dst, 7 gateway, 8 oif
+    ("u", ROUTE["table"]), ("hdr", 4, 1)))                                               # 9 table, 10 rtm_table
+
+
+def _opt(t: Any, slot: int, col: int, mode: int = columns.STR) -> list[str | None]:
+    """A text column with None where the attribute is absent."""
+    return [x if x or c != NONE else None for x, c in zip(columns.text(t, slot, col, mode), t[col])]
+
+
 def read_links(rows: Any) -> int:
-    """Every link's main fields, as a user reading objects would."""
+    """Every link's main fields, as a user reading objects would: by columns (one pluck,
+    each text column in one more C call), one record of eight fields per link."""
+    t = columns.table(rows, _LINK_COLS, 3)
+    ints = columns.ints
     n = 0
-    tkind = LINKINFO["kind"]
-    tname, tmtu, tmaster, toper, taddr, tinfo = (LINK["ifname"], LINK["mtu"], LINK["master"],
-                                                 LINK["operstate"], LINK["address"], LINK["linkinfo"])
-    for m in rows.messages():
-        _f, _t, index, flags, _c = _IFI.unpack(rows.header(m, 16))
-        info = rows.find(m, tinfo)
-        (index, flags, rows.get_str(m, tname), rows.get_u(m, tmtu), rows.get_u(m, tmaster),
-         rows.get_u(m, toper), rows.get_bytes(m, taddr),
-         rows.get_str(info, tkind) if info >= 0 else None)
+    for _link in zip(ints(t, 1, True), ints(t, 2), _opt(t, 9, 3), ints(t, 4), ints(t, 5), ints(t, 6),
+                     _opt(t, 10, 7, columns.HEX), _opt(t, 11, 8)):
         n += 1
     return n
 
 
 def read_addrs(rows: Any) -> int:
+    t = columns.table(rows, _ADDR_COLS, 2)
+    ints = columns.ints
     n = 0
-    tlocal, taddr, tlabel = ADDR["local"], ADDR["address"], ADDR["label"]
-    for m in rows.messages():
-        fam, plen, flags, scope, index = _IFA.unpack(rows.header(m, 8))
-        r = rows.find(m, tlocal)
-        (fam, plen, scope, index, rows.ip(r) if r >= 0 else None, rows.get_str(m, tlabel),
-         rows.find(m, taddr))
+    for _addr in zip(ints(t, 1), ints(t, 2), ints(t, 3), ints(t, 4), _opt(t, 8, 5, columns.IP),
+                     _opt(t, 9, 6), ints(t, 7)):
         n += 1
     return n
 
 
 def read_routes(rows: Any) -> int:
+    t = columns.table(rows, _ROUTE_COLS, 2)
+    ints = columns.ints
     n = 0
-    tdst, tgw, toif, ttable = ROUTE["dst"], ROUTE["gateway"], ROUTE["oif"], ROUTE["table"]
-    for m in rows.messages():
-        fam, dlen, slen, tos, table, proto, scope, rtype, flags = _RTM.unpack(rows.header(m, 12))
-        d, g = rows.find(m, tdst), rows.find(m, tgw)
-        (fam, dlen, proto, scope, rtype, rows.ip(d) if d >= 0 else None,
-         rows.ip(g) if g >= 0 else None, rows.get_u(m, toif), rows.get_u(m, ttable) or table)
+    tables = [h if a is None else a for a, h in zip(ints(t, 9), ints(t, 10))]
+    for _route in zip(ints(t, 1), ints(t, 2), ints(t, 3), ints(t, 4), ints(t, 5), _opt(t, 11, 6, columns.IP),
+                      _opt(t, 12, 7, columns.IP), ints(t, 8), tables):
         n += 1
     return n
 

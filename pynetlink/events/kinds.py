@@ -163,7 +163,7 @@ class AddressKind(_Rtnl):
     def _keys(cls, t: list[Any], views: list[Any]) -> list[Hashable]:
         """The keys of a table's views: in bulk from its columns (key_of() per view when a
         message is short or its address malformed: that raises DecodeError)."""
-        fams, links, texts = t[addresses._FAM], t[addresses._LINK], t[-1]
+        fams, links, texts = t[addresses._FAM], t[addresses._LINK], addresses.address_texts(t)
         n = len(fams)
         if not n or max(links) >> 31 or "!" in texts:       # an ifindex is 1 .. 2**31-1
             return [cls.key_of(v) for v in views]

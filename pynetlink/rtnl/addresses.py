@@ -8,10 +8,11 @@ import struct
 from .._record import record
 
 from .._native import lib
-from ..codec.rows import NONE, Pluck, Rows, ip_texts, pluck
+from ..codec import columns
+from ..codec.rows import NONE, Pluck, Rows
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
-from .view import InetView, span_ip, span_str
+from .view import InetView, make_views
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -175,10 +176,7 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[
         return [m.fixed("Address.header", "BBBBi", fam, 0, 0, 0, 0 if link is None else resolve(link))]
 
     def parse(rows: Rows, msgs: list[int]) -> list[AddressView]:
-        t = table(rows, _PLUCK)
-        if t[_ROW].tolist() != msgs:        # the buffer holds other messages too
-            return [AddressView(rows, m) for m in msgs]
-        return views(rows, t)
+        return make_views(AddressView, rows, msgs, table(rows, _PLUCK))
 
     needs = (link,) if isinstance(link, str) else ()
     return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
@@ -200,32 +198,24 @@ _PLUCK = Pluck(int(lib.RTM_NEWADDR), _IFA.size, PLUCK_COLS)
 _ROW, _FAM, _PLEN, _SCOPE, _LINK, _LOCAL, _ADDR, _LABEL = range(8)
 
 
+_T_ADDR, _T_LABEL = -3, -2        # text slots, from the end (a spec may add columns)
+
+
 def table(rows: Rows, spec: Pluck) -> "list[Any]":
-    """The views' shared table for every message ``spec`` plucks: one array per plucked
-    column (``[_ROW]``: the message rows), then the address text of each (IFA_LOCAL, else
-    IFA_ADDRESS: one C call) as a list. Column by column, so each is one bulk copy."""
-    cols = pluck(rows, spec)
-    w = spec.width
-    out: list[Any] = [cols[j::w] for j in range(w)]
-    out.append(ip_texts(rows.data, cols, w, _LOCAL, _ADDR))
-    return out
+    """The views' shared ``columns.table`` for every message ``spec`` plucks (``[_ROW]``: the
+    message rows), with the address and label text made on first use."""
+    return columns.table(rows, spec, 2)
+
+
+def address_texts(t: "list[Any]") -> list[str]:
+    """Every address of table ``t`` as text (IFA_LOCAL, else IFA_ADDRESS; "" when neither,
+    "!" when malformed), made in one C call on first use."""
+    return t[_T_ADDR] or columns.text(t, _T_ADDR, _LOCAL, columns.IP, _ADDR)
 
 
 def views(rows: Rows, t: "list[Any]") -> "list[AddressView]":
     """One view per message of table ``t``."""
-    new = AddressView.__new__
-    out: list[AddressView] = []
-    append = out.append
-    table: Any = t
-    for b, m in enumerate(t[_ROW]):
-        v = new(AddressView)
-        v._rows = rows
-        v._m = m
-        v._h = None
-        v._c = table
-        v._b = b
-        append(v)
-    return out
+    return make_views(AddressView, rows, t[_ROW].tolist(), t)
 
 
 class AddressView(InetView):
@@ -239,23 +229,10 @@ class AddressView(InetView):
         "link", "valid_lft", "preferred_lft")
 
     @property
-    def family(self) -> int:
-        """4 or 6."""
-        c: Any = self._c                            # a table (see ``views``)
-        if c is not None and (f := c[_FAM][self._b]) != NONE:
-            return 4 if f == socket.AF_INET else 6
-        return 4 if self._header[0] == socket.AF_INET else 6
-
-    @property
     def address(self) -> str:
-        c: Any = self._c
-        if c is not None:
-            text: str = c[-1][self._b]
-            if text == "!":                          # malformed: span_ip raises DecodeError
-                b = self._b
-                a = c[_LOCAL][b]
-                return span_ip(self._rows.data, c[_ADDR][b] if a == NONE else a)
-            return text
+        c: Any = self._c                            # a table (see ``views``)
+        if c is not None and (a := (c[_T_ADDR] or address_texts(c))[self._b]) != "!":
+            return a
         return self._rows.get_ip(self._m, _IFA_LOCAL) or self._rows.get_ip(self._m, _IFA_ADDRESS) or ""
 
     @property
@@ -286,8 +263,8 @@ class AddressView(InetView):
     def label(self) -> str | None:
         c: Any = self._c
         if c is not None:
-            v = c[_LABEL][self._b]
-            return None if v == NONE else span_str(self._rows.data, v)
+            s: str = (c[_T_LABEL] or columns.text(c, _T_LABEL, _LABEL))[self._b]
+            return None if not s and c[_LABEL][self._b] == NONE else s
         return self._rows.get_str(self._m, _IFA_LABEL)
 
     @property

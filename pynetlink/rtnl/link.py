@@ -9,13 +9,14 @@ import struct
 from .._record import record, replace as record_replace
 
 from .._native import lib
+from ..codec.columns import HEX, text
 from ..codec.rows import NONE, Pluck, Rows
 from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
 from .request import Resolve
 from .stats import LinkStats
-from .view import MessageView, span_str
+from .view import MessageView
 from .validate import LinkRef, NetnsRef
 
 TYPE_CHECKING = False        # typing is not imported at run time
@@ -38,12 +39,15 @@ _IFNAME, _OPERSTATE, _MTU = int(lib.IFLA_IFNAME), int(lib.IFLA_OPERSTATE), int(l
 _ADDRESS, _MASTER, _IFF_UP = int(lib.IFLA_ADDRESS), int(lib.IFLA_MASTER), int(lib.IFF_UP)
 _LINK = int(lib.IFLA_LINK)
 _FLAG_SETS: dict[int, frozenset[str]] = {}
-# the columns a dump plucks for its views (offsets into _IFI): _c[_b + 1 ...]
+# the columns a dump plucks for its views (offsets into _IFI): _c[1 ...]
 PLUCK = Pluck(int(lib.RTM_NEWLINK), _IFI.size, (
     ("hdrs", 4, 4), ("hdr", 8, 4), ("u", _MTU), ("u", _MASTER),             # 1 index, 2 flags, 3 mtu, 4 master
     ("u", _OPERSTATE), ("span", _IFNAME), ("span", _ADDRESS),              # 5 operstate, 6 name, 7 mac
     ("span", _LINKINFO, _INFO_KIND), ("row", _LINKINFO),                   # 8 kind, 9 IFLA_LINKINFO row
     ("row", _LINKINFO, _INFO_DATA), ("u", _LINK)))                         # 10 IFLA_INFO_DATA row, 11 link
+# a dump's views share a columns.table of PLUCK with these text slots (made on first use)
+T_NAME, T_MAC, T_KIND = PLUCK.width, PLUCK.width + 1, PLUCK.width + 2
+TEXTS = 3
 
 
 def fmt_mac(raw: bytes) -> str:
@@ -237,7 +241,8 @@ def put_port(m: Msg, port: BridgePort) -> None:
 
 # -- the view -----------------------------------------------------------------------------
 class LinkView(MessageView):
-    """A link as the kernel reported it; attributes are read from the rows on access."""
+    """A link as the kernel reported it; attributes are read from the rows on access (in a
+    dump: from the views' shared ``columns.table``, ``_c``, at index ``_b`` of each column)."""
 
     __slots__ = ("_info", "_data")
     HEADER = _IFI
@@ -265,38 +270,32 @@ class LinkView(MessageView):
 
     @property
     def index(self) -> int:
-        c = self._c
-        if c is not None and (i := c[self._b + 1]) != NONE:
+        c: Any = self._c
+        i: int
+        if c is not None and (i := c[1][self._b]) != NONE:
             return i - (1 << 64) if i >> 63 else i
         return self._header[2]
 
     @property
     def name(self) -> str:
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            v = c[self._b + 6]
-            if v == NONE:
-                return ""
-            o = v >> 32
-            e = o + (v & 0xFFFFFFFF)
-            data = self._rows.data
-            z = data.find(0, o, e)
-            return data[o:e if z < 0 else z].decode("utf-8", "replace")
+            return (c[T_NAME] or text(c, T_NAME, 6))[self._b]
         return self._rows.get_str(self._m, _IFNAME) or ""
 
     @property
     def kind(self) -> str | None:
         """IFLA_INFO_KIND, or None for links without one (lo, physical NICs)."""
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            v = c[self._b + 8]
-            return None if v == NONE else span_str(self._rows.data, v)
+            k: str = (c[T_KIND] or text(c, T_KIND, 8))[self._b]
+            return None if not k and c[8][self._b] == NONE else k
         return self._rows.get_str(self._info, _INFO_KIND) if self._info >= 0 else None
 
     @property
     def flags(self) -> frozenset[str]:
-        c = self._c
-        if c is None or (f := c[self._b + 2]) == NONE:
+        c: Any = self._c
+        if c is None or (f := c[2][self._b]) == NONE:
             f = self._header[3]
         names = _FLAG_SETS.get(f)
         if names is None:
@@ -307,55 +306,51 @@ class LinkView(MessageView):
 
     @property
     def up(self) -> bool:
-        c = self._c
-        if c is None or (f := c[self._b + 2]) == NONE:
+        c: Any = self._c
+        if c is None or (f := c[2][self._b]) == NONE:
             f = self._header[3]
         return bool(f & _IFF_UP)
 
     @property
     def operstate(self) -> str:
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            v = c[self._b + 5]
+            v = c[5][self._b]
             return OPERSTATES[v] if v < 7 else "unknown"       # NONE included
         s = self._rows.get_u(self._m, _OPERSTATE)
         return OPERSTATES[s] if s is not None and s < len(OPERSTATES) else "unknown"
 
     @property
     def mtu(self) -> int | None:
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            v = c[self._b + 3]
+            v = c[3][self._b]
             return None if v == NONE else v
         return self._rows.get_u(self._m, _MTU)
 
     @property
     def mac(self) -> str | None:
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            v = c[self._b + 7]
-            if v == NONE or not v & 0xFFFFFFFF:
-                return None
-            o = v >> 32
-            return self._rows.data[o:o + (v & 0xFFFFFFFF)].hex(":")
+            return (c[T_MAC] or text(c, T_MAC, 7, HEX))[self._b] or None
         raw = self._rows.get_bytes(self._m, _ADDRESS)
         return raw.hex(":") if raw else None
 
     @property
     def master(self) -> int | None:
         """ifindex of the master (bridge), or None."""
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            v = c[self._b + 4]
+            v = c[4][self._b]
             return None if v == NONE else v or None
         return self._rows.get_u(self._m, _MASTER) or None
 
     @property
     def link(self) -> int | None:
         """IFLA_LINK: the parent (macvlan, vlan...) or veth peer ifindex, maybe in another netns."""
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            v = c[self._b + 11]
+            v = c[11][self._b]
             return None if v == NONE else v
         return self._u(_LINK)
 

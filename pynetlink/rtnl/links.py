@@ -4,17 +4,17 @@ from __future__ import annotations
 import errno
 
 from .._native import lib
+from ..codec.columns import table, text
 from ..codec.rows import NONE, Rows
 from ..codec.specs.rtnl import RTNL
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetlinkSocket, NetNS
 from . import validate as v
 from .kinds import view_class, view_of
-from .link import PLUCK, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
+from .link import PLUCK, T_KIND, TEXTS, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
 from .message import Msg
 from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
 from .validate import LinkRef, NetnsRef
-from .view import columns, span_str
 from .._record import fields as record_fields
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -45,31 +45,29 @@ def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = N
 
 
 def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
-    """``view_of`` of every message, sharing one table of plucked columns (one C call)."""
-    cols = columns(rows, msgs, PLUCK)
-    if cols is None:
+    """``view_of`` of every message, sharing one ``columns.table`` (one C call; the kinds'
+    text in one more)."""
+    t = table(rows, PLUCK, TEXTS)
+    if t[0].tolist() != msgs:                  # the buffer holds other messages too
         return [view_of(rows, x) for x in msgs]
-    data, w = rows.data, PLUCK.width
-    classes: dict[bytes, type[LinkView]] = {}
+    classes: dict[str, type[LinkView]] = {}
     out: list[LinkView] = []
-    for b in range(0, len(cols), w):
-        k = cols[b + 8]
-        if k == NONE:
-            cls: type[LinkView] = LinkView
-        else:
-            o = k >> 32
-            raw = data[o:o + (k & 0xFFFFFFFF)]
-            found = classes.get(raw)
-            if found is None:                   # as view_of: the name up to a NUL, decoded
-                kind = span_str(data, k)
-                found = classes[raw] = view_class(kind)
-            cls = found
+    append = out.append
+    infos, datas = t[9], t[10]
+    for b, (m, kind) in enumerate(zip(msgs, text(t, T_KIND, 8))):
+        cls = classes.get(kind)
+        if cls is None:                         # as view_of: no kind and "" alike
+            cls = classes[kind] = view_class(kind)
         v = cls.__new__(cls)
-        info, dat = cols[b + 9], cols[b + 10]
-        v._rows, v._m, v._h, v._c, v._b = rows, cols[b], None, cols, b
+        info, dat = infos[b], datas[b]
+        v._rows = rows
+        v._m = m
+        v._h = None
+        v._c = t
+        v._b = b
         v._info = -1 if info == NONE else info
         v._data = -1 if dat == NONE else dat
-        out.append(v)
+        append(v)
     return out
 
 

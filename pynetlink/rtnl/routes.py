@@ -8,12 +8,14 @@ import struct
 from .._record import record
 
 from .._native import lib
+from ..codec import columns
+from ..codec.columns import IP, text
 from ..codec.rows import NONE, Pluck, Rows, ip_text
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
 from .metrics import Metrics
-from .view import InetView, make_views, span_ip
+from .view import InetView, make_views
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -337,7 +339,7 @@ def dump(*, table: Table | None = "main", family: object = None) -> Request[list
         return [m]
 
     def parse(rows: Rows, msgs: list[int]) -> list[RouteView]:
-        views = make_views(RouteView, rows, msgs, _PLUCK)
+        views = make_views(RouteView, rows, msgs, columns.table(rows, _PLUCK, 2))
         return views if tid is None else [r for r in views if r.table == tid]
 
     return Request("dump routes", str(table or "all"), build, parse=parse, dump=True)
@@ -365,11 +367,22 @@ _RTA_OIF = int(lib.RTA_OIF)
 _RTA_TABLE = int(lib.RTA_TABLE)
 _RTA_PRIORITY = int(lib.RTA_PRIORITY)
 _RTA_PREFSRC = int(lib.RTA_PREFSRC)
-# the columns a dump plucks for its views (offsets into _RTM): _c[_b + 1 ...]
+# the columns a dump plucks for its views (offsets into _RTM): _c[1 ...]
 _PLUCK = Pluck(int(lib.RTM_NEWROUTE), _RTM.size, (
     ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 4, 1), ("hdr", 5, 1),    # 1 family, 2 dst_len, 3 table, 4 protocol
     ("hdr", 6, 1), ("hdr", 7, 1), ("span", _RTA_DST),              # 5 scope, 6 type, 7 dst
     ("span", _RTA_GATEWAY), ("u", _RTA_OIF), ("u", _RTA_TABLE)))   # 8 via, 9 dev, 10 table
+T_DST, T_VIA = _PLUCK.width, _PLUCK.width + 1                      # text slots (made on first use)
+
+
+def _dsts(c: list[Any]) -> list[str | None]:
+    """Every ``dst`` of a dump's table, made at once and kept (None where the view reads
+    its rows instead: a short message, or an address neither 4 nor 16 bytes long)."""
+    out: list[str | None] = [
+        None if p == NONE or a == "!" else f"{a}/{p}" if a else "default" if p == 0 else f"None/{p}"
+        for a, p in zip(text(c, T_DST, 7, IP), c[2])]
+    c[T_DST] = out
+    return out
 _RTA_MULTIPATH = int(lib.RTA_MULTIPATH)
 _RTA_NH_ID = int(lib.RTA_NH_ID)
 _RTA_METRICS = int(lib.RTA_METRICS)
@@ -387,12 +400,9 @@ class RouteView(InetView):
     @property
     def dst(self) -> str:
         """"default" or a prefix ("10.0.0.0/8", "198.51.100.7/32")."""
-        c = self._c
-        if c is not None and (plen := c[self._b + 2]) != NONE:
-            a = c[self._b + 7]
-            if a == NONE:
-                return "default" if plen == 0 else f"None/{plen}"
-            return f"{span_ip(self._rows.data, a)}/{plen}"
+        c: Any = self._c
+        if c is not None and (d := (c[T_DST] or _dsts(c))[self._b]) is not None:
+            return d
         plen = self._header[1]
         text = self._rows.get_ip(self._m, _RTA_DST)
         if text is None and plen == 0:
@@ -401,31 +411,32 @@ class RouteView(InetView):
 
     @property
     def table(self) -> int:
-        c = self._c
-        if c is not None and (h := c[self._b + 3]) != NONE:
-            v = c[self._b + 10]
+        c: Any = self._c
+        h: int
+        if c is not None and (h := c[3][self._b]) != NONE:
+            v: int = c[10][self._b]
             return h if v == NONE else v
         t = self._rows.get_u(self._m, _RTA_TABLE)
         return self._header[4] if t is None else t
 
     @property
     def protocol(self) -> str:
-        c = self._c
-        if c is None or (p := c[self._b + 4]) == NONE:
+        c: Any = self._c
+        if c is None or (p := c[4][self._b]) == NONE:
             p = self._header[5]
         return PROTOCOL_NAMES.get(p) or str(p)
 
     @property
     def scope(self) -> str:
-        c = self._c
-        if c is None or (s := c[self._b + 5]) == NONE:
+        c: Any = self._c
+        if c is None or (s := c[5][self._b]) == NONE:
             s = self._header[6]
         return SCOPE_NAMES.get(s) or str(s)
 
     @property
     def type(self) -> str:
-        c = self._c
-        if c is None or (t := c[self._b + 6]) == NONE:
+        c: Any = self._c
+        if c is None or (t := c[6][self._b]) == NONE:
             t = self._header[7]
         return TYPE_NAMES.get(t) or str(t)
 
@@ -436,20 +447,17 @@ class RouteView(InetView):
 
     @property
     def via(self) -> str | None:
-        c = self._c
-        if c is not None:
-            a = c[self._b + 8]
-            if a == NONE:
-                return None
-            return span_ip(self._rows.data, a)
+        c: Any = self._c
+        if c is not None and (a := (c[T_VIA] or text(c, T_VIA, 8, IP))[self._b]) != "!":
+            return a or None
         return self._rows.get_ip(self._m, _RTA_GATEWAY)
 
     @property
     def dev(self) -> int | None:
         """ifindex of the output device."""
-        c = self._c
+        c: Any = self._c
         if c is not None:
-            d = c[self._b + 9]
+            d = c[9][self._b]
             return None if d == NONE else d
         return self._rows.get_u(self._m, _RTA_OIF)
 

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
-from array import array
 
-from ..codec.rows import NONE, Pluck, Rows, ip_text, pluck
+from ..codec.rows import NONE, Rows
 from ..errors import DecodeError
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -18,9 +17,10 @@ else:
 class MessageView:
     """A message of a decoded buffer; subclasses name its fixed ``HEADER`` and ``FIELDS``.
 
-    Views of a dump share one table of plucked columns (``_c``, this view's at ``_b``: its
-    message row, then the columns of the class's ``PLUCK``), filled by one C call for every
-    message; a view made alone has none (``_c`` None) and reads the rows.
+    Views of a dump share one ``columns.table`` (``_c``: the message rows, the columns of
+    the class's ``PLUCK``, its text slots; this view's values at index ``_b`` of each), filled
+    by one C call for every message; a view made alone has none (``_c`` None) and reads
+    the rows.
     """
 
     __slots__ = ("_rows", "_m", "_h", "_c", "_b")
@@ -31,7 +31,7 @@ class MessageView:
         self._rows = rows
         self._m = msg
         self._h: tuple[int, ...] | None = None
-        self._c: array[int] | None = None
+        self._c: list[Any] | None = None
         self._b = 0
 
     @property
@@ -61,42 +61,26 @@ class MessageView:
         return {f: plain(getattr(self, f)) for f in self.fields()}
 
 
-def columns(rows: Rows, msgs: list[int], spec: Pluck) -> "array[int] | None":
-    """The plucked columns of exactly ``msgs`` (in order), or None when the buffer holds
-    other messages too (then views read the rows one by one)."""
-    cols = pluck(rows, spec)
-    return cols if cols[::spec.width].tolist() == msgs else None
-
-
-def make_views(cls: "type[V]", rows: Rows, msgs: list[int], spec: Pluck) -> "list[V]":
-    """One ``cls`` view per message, sharing one table of plucked columns."""
-    cols = columns(rows, msgs, spec)
-    if cols is None:
+def make_views(cls: "type[V]", rows: Rows, msgs: list[int], t: "list[Any]") -> "list[V]":
+    """One ``cls`` view per message, sharing ``columns.table`` ``t`` of ``rows``; views reading
+    the rows when the table holds other messages than ``msgs``."""
+    if t[0].tolist() != msgs:
         return [cls(rows, m) for m in msgs]
     new = cls.__new__
-    out = []
-    for b in range(0, len(cols), spec.width):
+    out: list[V] = []
+    append = out.append
+    for b, m in enumerate(msgs):              # one store per slot: no tuple built and unpacked
         v = new(cls)
-        v._rows, v._m, v._h, v._c, v._b = rows, cols[b], None, cols, b
-        out.append(v)
+        v._rows = rows
+        v._m = m
+        v._h = None
+        v._c = t
+        v._b = b
+        append(v)
     return out
 
 
 V = TypeVar("V", bound=MessageView)
-
-
-def span_str(data: bytes, v: int) -> str:
-    """A plucked string span as ``Rows.get_str`` reads it (up to the first NUL)."""
-    o = v >> 32
-    e = o + (v & 0xFFFFFFFF)
-    z = data.find(0, o, e)
-    return data[o:e if z < 0 else z].decode("utf-8", "replace")
-
-
-def span_ip(data: bytes, v: int) -> str:
-    """A plucked address span as text (DecodeError unless 4 or 16 bytes long)."""
-    o = v >> 32
-    return ip_text(data[o:o + (v & 0xFFFFFFFF)], o)
 
 
 def plain(value: Any) -> Any:
@@ -124,7 +108,7 @@ class InetView(MessageView):
     def family(self) -> int:
         """4 or 6."""
         c = self._c
-        if c is not None and (f := c[self._b + 1]) != NONE:
+        if c is not None and (f := c[1][self._b]) != NONE:
             return 4 if f == socket.AF_INET else 6
         return 4 if self._header[0] == socket.AF_INET else 6
 

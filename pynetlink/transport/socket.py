@@ -15,7 +15,7 @@ from .._record import field, record as dataclass  # the light @dataclass (start-
 
 from .._native import Transfer, lib
 from ..codec.program import Compiled, Encoded, encode
-from ..codec.rows import Rows, decode
+from ..codec.rows import ANY_TYPE, Pluck, Rows, decode, pluck
 from ..codec.schema import Family
 from ..errors import NetlinkError
 from . import validate
@@ -34,7 +34,7 @@ SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
 Label = tuple[str, str]
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
-_NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
+_DATA = Pluck(ANY_TYPE, 0, ())        # the rows of a buffer's data messages (not NLMSG_ERROR/DONE)
 
 
 @dataclass
@@ -175,14 +175,8 @@ class NetlinkSocket(Closing):
         seq_first = enc.seq_first
         rows = decode(data, self.family)
         results = [Result() for _ in range(enc.n)]
-        if enc.n == 1:                      # every data message is the request's: one walk
-            msgs = results[0].messages
-            tf, end, i, n = rows.tf, rows.end, 0, rows.count
-            while i < n:
-                t = tf[i] & 0xFFFF
-                if t != _NLMSG_ERROR and t != _NLMSG_DONE:
-                    msgs.append(i)
-                i = end[i]
+        if enc.n == 1:          # every data message is the request's: one C pass (types >= 16)
+            results[0].messages = pluck(rows, _DATA).tolist()
         else:
             for m in rows.messages():
                 ix = (rows.msg_seq(m) - seq_first) & 0xFFFFFFFF
