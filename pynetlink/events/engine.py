@@ -96,6 +96,7 @@ class Engine:
         # the bulk path (``_bulk``), by message type: plain kinds with one deletion type and
         # a ``batch``: (kind, its state, its deletion type)
         self._bulk_kinds: dict[int, _BulkKind] = {}
+        self.native = True                # a bulk kind's C engine (``Kind.native``) when it has one
         for k in self.kinds:
             gones = [t for t, g in k.types.items() if g]
             if k.plain and type(k).batch is not Kind.batch and len(gones) == 1:
@@ -162,6 +163,8 @@ class Engine:
         by_type = self.by_type
         bulk = self._bulk_kinds.get(rows.tf[0] & 0xFFFF) if rows.count else None
         if bulk is not None and self.current is None and not self.queue:
+            if self.native and bulk[0].native(rows, bulk[1], self.netns, out):
+                return
             got = bulk[0].batch(rows)
             if got is not None:
                 self._bulk(bulk, *got, out)

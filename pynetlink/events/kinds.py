@@ -22,7 +22,12 @@ from ..rtnl.message import Msg
 from ..rtnl.request import dumplink_msg
 from ..rtnl.addresses import AddressView
 from ..rtnl.view import MessageView
-from .event import fields_of
+from .event import CHANGED, DELETED, KERNEL, NEW, Event, fields_of
+
+try:                                # the C hot path (csrc/ext/events.c), built with the codec
+    from . import _engine
+except ImportError:                 # pragma: no cover - a build without it runs the Python path
+    _engine = None  # type: ignore[assignment]
 
 Item = tuple[int, Hashable, Any]                     # message row, key, view
 Batch = tuple[list[int], list[Hashable], list[Any]]  # message types, keys, views
@@ -58,6 +63,11 @@ class Kind:
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
         raise NotImplementedError
+
+    def native(self, rows: Rows, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
+        """The C engine, for a buffer of this kind's notifications only (no dump in flight):
+        the events appended to ``out``, ``state`` updated; False when it declined (nothing done)."""
+        return False
 
     def batch(self, rows: Rows) -> Batch | None:
         """Every message of ``rows`` when all are of this kind (else None): their types,
@@ -154,6 +164,13 @@ class AddressKind(_Rtnl):
     _ANY = Pluck(ANY_TYPE, addresses._IFA.size, addresses.PLUCK_COLS + (("type",),))
     _TYPE = len(addresses.PLUCK_COLS) + 1
     dump_msgs = staticmethod(lambda: addresses.dump().build(_no_resolve))
+    # the views the C engine makes: AddressView whose family, address, prefixlen and link are slots
+    view_type: ClassVar[type[AddressView] | None] = None
+    if _engine is not None:
+        view_type = _engine.setup(AddressView, Event, "address", NEW, CHANGED, DELETED, KERNEL)
+
+    def native(self, rows: Rows, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
+        return _engine is not None and _engine.address_events(rows, state, netns, out)
 
     @staticmethod
     def key_of(v: Any) -> Hashable:
