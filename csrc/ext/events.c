@@ -6,13 +6,15 @@
  * tuple, in the order of the buffer (so a key seen twice in a buffer sees its first change).
  * The views are of a subtype of rtnl's AddressView made here, whose family, address,
  * prefixlen and link are plain slots set at creation (reading them calls no Python code);
- * every other field is the inherited property, read from the buffer's row table.
+ * every other field is the inherited property, read from the buffer's row table, which is
+ * decoded (by the codec, once per buffer, shared by its views) when a view first needs it:
+ * ``_rows`` and ``_m`` are computed attributes here.
  *
- * Nothing is changed unless the whole buffer is understood: a first pass checks every
- * message and attribute length against the buffer and the row table (and declines,
- * returning False, on anything else: other message types, duplicate attributes, an address
- * that is not 4 bytes for AF_INET or 16 for AF_INET6, ...); the Python engine then takes
- * the buffer, with its own checks and errors. Python is only called on data it made. */
+ * Nothing is changed unless the whole buffer is understood: a first pass frames the
+ * messages as pnl_decode does and checks every message and attribute length against the
+ * buffer (and declines, returning False, on anything else: other message types, flagged or
+ * duplicate attributes, an address that is not 4 bytes for AF_INET or 16 for AF_INET6,
+ * ...); the Python engine then takes the buffer, with its own checks and errors. */
 #ifndef Py_LIMITED_API
 #define Py_LIMITED_API 0x030B0000
 #endif
@@ -26,15 +28,18 @@
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
 
-/* the view's own slots, in this order, after its base's */
-static const char *const VIEW_SLOTS[] = {"_rows", "_m", "_h", "_c", "_b", "family", "address",
+/* the view's own slots, in this order, after its base's; then the message's ordinal in its
+ * buffer (a C uint32). ``_source`` is the buffer's [data, row table or None, message rows
+ * or None], shared by its views. */
+static const char *const VIEW_SLOTS[] = {"_source", "_h", "_c", "_b", "family", "address",
                                          "prefixlen", "link"};
-enum { S_ROWS, S_M, S_H, S_C, S_B, S_FAMILY, S_ADDRESS, S_PREFIXLEN, S_LINK, N_SLOTS };
+enum { S_SRC, S_H, S_C, S_B, S_FAMILY, S_ADDRESS, S_PREFIXLEN, S_LINK, N_SLOTS };
 
 static PyMemberDef view_members[N_SLOTS + 1];
 static PyTypeObject *view_type, *event_type;
 static allocfunc view_alloc, event_alloc;
-static Py_ssize_t slot_off[N_SLOTS];
+static Py_ssize_t slot_off[N_SLOTS], ordinal_off;
+static PyObject *decode_fn;                      /* data -> Rows (the codec's decode) */
 /* the Event's constant fields, and the family numbers of keys */
 static PyObject *s_kind, *s_new, *s_changed, *s_deleted, *s_origin, *i4, *i6, *i0;
 
@@ -58,6 +63,90 @@ static int view_setattro(PyObject *self, PyObject *name, PyObject *value)
     return PyObject_GenericSetAttr(self, name, value);
 }
 
+#define SLOT(v, i) (*(PyObject **)((char *)(v) + slot_off[i]))
+#define ORDINAL(v) (*(uint32_t *)((char *)(v) + ordinal_off))
+
+/* the row table of a view's buffer, decoded on first use (borrowed), and its message rows */
+static PyObject *source_rows(PyObject *src, PyObject **map)
+{
+    PyObject *rows = PyList_GetItem(src, 1), *end = NULL, *cnt = NULL, *m;
+    Py_buffer b;
+    Py_ssize_t count;
+    uint32_t *out;
+    size_t n = 0;
+
+    if (!rows)
+        return NULL;
+    if (rows == Py_None) {
+        rows = PyObject_CallFunctionObjArgs(decode_fn, PyList_GetItem(src, 0), NULL);
+        if (!rows)
+            return NULL;
+        cnt = PyObject_GetAttrString(rows, "count");
+        count = cnt ? PyLong_AsSsize_t(cnt) : -1;
+        Py_XDECREF(cnt);
+        if (count < 0 && !PyErr_Occurred())
+            PyErr_SetString(PyExc_ValueError, "rows.count < 0");
+        end = count >= 0 ? PyObject_GetAttrString(rows, "end") : NULL;
+        if (!end || PyObject_GetBuffer(end, &b, PyBUF_SIMPLE) < 0) {
+            Py_XDECREF(end);
+            Py_DECREF(rows);
+            return NULL;
+        }
+        Py_DECREF(end);
+        m = NULL;
+        if (b.len / 4 >= count && !((uintptr_t)b.buf & 3)) {
+            const uint32_t *e = b.buf;
+            for (uint32_t r = 0; r < (uint32_t)count && e[r] > r; r = e[r])
+                n++;
+            m = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)n * 4);
+            out = m ? (uint32_t *)PyBytes_AsString(m) : NULL;
+            n = 0;
+            for (uint32_t r = 0; out && r < (uint32_t)count && e[r] > r; r = e[r])
+                out[n++] = r;
+        } else {
+            PyErr_SetString(PyExc_ValueError, "rows.end is shorter than rows.count");
+        }
+        PyBuffer_Release(&b);
+        if (!m) {
+            Py_DECREF(rows);
+            return NULL;
+        }
+        if (PyList_SetItem(src, 2, m) < 0 || PyList_SetItem(src, 1, rows) < 0)
+            return NULL;
+    }
+    *map = PyList_GetItem(src, 2);
+    return rows;
+}
+
+static PyObject *get_rows(PyObject *self, void *closure)
+{
+    PyObject *map, *rows = source_rows(SLOT(self, S_SRC), &map);
+
+    Py_XINCREF(rows);
+    return rows;
+}
+
+static PyObject *get_m(PyObject *self, void *closure)
+{
+    PyObject *map = NULL;
+    uint32_t k = ORDINAL(self), row;
+
+    if (!source_rows(SLOT(self, S_SRC), &map) || !map)
+        return NULL;
+    if ((Py_ssize_t)k >= PyBytes_Size(map) / 4) {
+        PyErr_Format(PyExc_RuntimeError, "message %u is not in the decoded buffer", k);
+        return NULL;
+    }
+    memcpy(&row, PyBytes_AsString(map) + (size_t)k * 4, 4);
+    return PyLong_FromUnsignedLong(row);
+}
+
+static PyGetSetDef view_getset[] = {
+    {"_rows", get_rows, NULL, "The buffer's row table (decoded when first read).", NULL},
+    {"_m", get_m, NULL, "The message's row in it.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyObject *setup(PyObject *mod, PyObject *args)
 {
     PyObject *base, *ev, *bs, *dict_off, *weak_off, *bases, *t;
@@ -65,9 +154,10 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     Py_ssize_t basicsize;
     long doff, woff;
 
-    if (!PyArg_ParseTuple(args, "O!O!UUUUU:setup", &PyType_Type, &base, &PyType_Type, &ev, &s_kind,
-                          &s_new, &s_changed, &s_deleted, &s_origin))
+    if (!PyArg_ParseTuple(args, "O!O!UUUUUO:setup", &PyType_Type, &base, &PyType_Type, &ev, &s_kind,
+                          &s_new, &s_changed, &s_deleted, &s_origin, &decode_fn))
         return NULL;
+    Py_INCREF(decode_fn);
     bt = (PyTypeObject *)base;
     if (!PyType_IsSubtype((PyTypeObject *)ev, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "setup: the event type must be a tuple subclass");
@@ -95,15 +185,17 @@ static PyObject *setup(PyObject *mod, PyObject *args)
         view_members[i] = (PyMemberDef){(char *)VIEW_SLOTS[i], T_OBJECT_EX, slot_off[i], 0, NULL};
     }
     view_members[N_SLOTS] = (PyMemberDef){NULL, 0, 0, 0, NULL};
+    ordinal_off = basicsize + N_SLOTS * (Py_ssize_t)sizeof(PyObject *);
     PyType_Slot slots[] = {
         {Py_tp_members, view_members},
+        {Py_tp_getset, view_getset},
         {Py_tp_setattro, (void *)view_setattro},
         {Py_tp_doc, (void *)"An address event's view: AddressView whose family, address, prefixlen "
                             "and link are slots set when the event was made."},
         {0, NULL},
     };
     PyType_Spec spec = {"pynetlink.events._engine.AddressView",
-                        (int)(basicsize + N_SLOTS * (Py_ssize_t)sizeof(PyObject *)), 0,
+                        (int)(ordinal_off + (Py_ssize_t)sizeof(PyObject *)), 0,
                         Py_TPFLAGS_DEFAULT, slots};
     bases = PyTuple_Pack(1, base);
     if (!bases)
@@ -161,7 +253,7 @@ static size_t ipv4_text(const uint8_t *a, char *out)
 
 /* one understood message */
 struct msg {
-    uint32_t row;        /* its row in the row table */
+    uint32_t ordinal;    /* its place in the buffer */
     uint32_t aoff;       /* the address bytes in the buffer */
     int32_t ifindex;
     uint8_t family;      /* AF_INET or AF_INET6 */
@@ -176,9 +268,9 @@ static uint16_t rd16(const uint8_t *p)
     return v;
 }
 
-/* Check message ``row`` (``o``, ``len`` in a buffer of ``n`` bytes); 1 and *m filled when
+/* Check message ``ordinal`` (``o``, ``len`` in a buffer of ``n`` bytes); 1 and *m filled when
  * understood, 0 otherwise. */
-static int check_msg(const uint8_t *buf, size_t n, uint32_t row, uint32_t type, uint32_t o, uint32_t len,
+static int check_msg(const uint8_t *buf, size_t n, uint32_t ordinal, uint32_t type, uint32_t o, uint32_t len,
                      struct msg *m)
 {
     const size_t hdr = 16 + sizeof(struct ifaddrmsg);
@@ -227,7 +319,7 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t row, uint32_t type, 
     }
     if (!local || llen != (ifa.ifa_family == AF_INET ? 4u : 16u))
         return 0;
-    m->row = row;
+    m->ordinal = ordinal;
     m->aoff = (uint32_t)local;
     m->ifindex = (int32_t)ifa.ifa_index;
     m->family = ifa.ifa_family;
@@ -236,44 +328,15 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t row, uint32_t type, 
     return 1;
 }
 
-/* a uint32_t column of the row table, at least ``count`` long */
-static int column(PyObject *rows, const char *name, Py_ssize_t count, Py_buffer *b)
-{
-    PyObject *col = PyObject_GetAttrString(rows, name);
-    int rc;
-
-    if (!col)
-        return -1;
-    rc = PyObject_GetBuffer(col, b, PyBUF_SIMPLE);
-    Py_DECREF(col);
-    if (rc < 0)
-        return -1;
-    if (b->len / 4 < count || ((uintptr_t)b->buf & 3)) {
-        PyBuffer_Release(b);
-        PyErr_Format(PyExc_ValueError, "address_events: rows.%s is shorter than rows.count", name);
-        return -1;
-    }
-    return 0;
-}
-
-static PyObject *make_view(PyObject *rows, const struct msg *m, PyObject *fam, PyObject *text,
+static PyObject *make_view(PyObject *src, const struct msg *m, PyObject *fam, PyObject *text,
                            PyObject *plen, PyObject *link)
 {
-    PyObject *row, *v;
-    char *base;
+    PyObject *v = view_alloc(view_type, 0);
 
-    row = PyLong_FromUnsignedLong(m->row);
-    if (!row)
+    if (!v)
         return NULL;
-    v = view_alloc(view_type, 0);
-    if (!v) {
-        Py_DECREF(row);
-        return NULL;
-    }
-    base = (char *)v;
-#define SET(i, x) do { PyObject *x_ = (x); Py_INCREF(x_); *(PyObject **)(base + slot_off[i]) = x_; } while (0)
-    SET(S_ROWS, rows);
-    *(PyObject **)(base + slot_off[S_M]) = row;
+#define SET(i, x) do { PyObject *x_ = (x); Py_INCREF(x_); SLOT(v, i) = x_; } while (0)
+    SET(S_SRC, src);
     SET(S_H, Py_None);
     SET(S_C, Py_None);
     SET(S_B, i0);
@@ -282,6 +345,7 @@ static PyObject *make_view(PyObject *rows, const struct msg *m, PyObject *fam, P
     SET(S_PREFIXLEN, plen);
     SET(S_LINK, link);
 #undef SET
+    ORDINAL(v) = m->ordinal;
     PyObject_GC_UnTrack(v);                          /* acyclic: see view_setattro */
     return v;
 }
@@ -314,7 +378,7 @@ static PyObject *make_event(PyObject *action, PyObject *view, PyObject *prev, Py
 }
 
 /* one message's event (appended to out), the state updated; -1 on error */
-static int apply(PyObject *rows, const uint8_t *buf, const struct msg *m, PyObject *state, PyObject *netns,
+static int apply(PyObject *src, const uint8_t *buf, const struct msg *m, PyObject *state, PyObject *netns,
                  PyObject *out)
 {
     char tmp[INET6_ADDRSTRLEN];
@@ -335,7 +399,7 @@ static int apply(PyObject *rows, const uint8_t *buf, const struct msg *m, PyObje
     link = text ? PyLong_FromLong(m->ifindex) : NULL;
     plen = link ? PyLong_FromLong(m->plen) : NULL;
     key = plen ? PyTuple_Pack(4, fam, link, text, plen) : NULL;
-    view = key ? make_view(rows, m, fam, text, plen, link) : NULL;
+    view = key ? make_view(src, m, fam, text, plen, link) : NULL;
     Py_XDECREF(text);
     Py_XDECREF(link);
     Py_XDECREF(plen);
@@ -382,16 +446,23 @@ fail:
     return -1;
 }
 
+static int all_zero(const uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
 static PyObject *address_events(PyObject *mod, PyObject *args)
 {
-    PyObject *rows, *state, *netns, *out, *data = NULL, *cnt = NULL, *ret = NULL;
-    Py_buffer bd = {0}, boff = {0}, blen = {0}, btf = {0}, bend = {0};
-    int have[5] = {0};
-    Py_ssize_t count, n_ok = 0;
+    PyObject *data, *state, *netns, *out, *src = NULL, *ret = NULL;
+    Py_buffer bd;
+    size_t n, p = 0, n_msgs = 0, n_ok = 0;
     struct msg *msgs = NULL;
-    const uint32_t *off, *len, *tf, *end;
+    const uint8_t *buf;
 
-    if (!PyArg_ParseTuple(args, "OO!OO!:address_events", &rows, &PyDict_Type, &state, &netns, &PyList_Type, &out))
+    if (!PyArg_ParseTuple(args, "OO!OO!:address_events", &data, &PyDict_Type, &state, &netns, &PyList_Type, &out))
         return NULL;
     if (!view_type) {
         PyErr_SetString(PyExc_RuntimeError, "address_events: setup() was not called");
@@ -401,81 +472,77 @@ static PyObject *address_events(PyObject *mod, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "address_events: netns must be a str or None");
         return NULL;
     }
-    cnt = PyObject_GetAttrString(rows, "count");
-    count = cnt ? PyLong_AsSsize_t(cnt) : -1;
-    Py_XDECREF(cnt);
-    if (count < 0) {
-        if (!PyErr_Occurred())
-            PyErr_SetString(PyExc_ValueError, "address_events: rows.count < 0");
+    if (PyObject_GetBuffer(data, &bd, PyBUF_SIMPLE) < 0)
         return NULL;
+    buf = bd.buf;
+    n = (size_t)bd.len;
+    if (n > 0xffffffffu)
+        goto declined;
+    /* framed as pnl_decode frames it: messages up to trailing zero padding */
+    while (p < n && !all_zero(buf + p, n - p)) {
+        uint32_t len;
+
+        if (n - p < 16)
+            goto declined;
+        memcpy(&len, buf + p, 4);
+        if (len < 16 || len > n - p)
+            goto declined;
+        n_msgs++;
+        p += NLMSG_ALIGN((size_t)len) < n - p ? NLMSG_ALIGN((size_t)len) : n - p;
     }
-    if (count == 0 || count > 0x7fffffff)
-        Py_RETURN_FALSE;
-    data = PyObject_GetAttrString(rows, "data");
-    if (!data || PyObject_GetBuffer(data, &bd, PyBUF_SIMPLE) < 0)
-        goto done;
-    have[0] = 1;
-    if (column(rows, "off", count, &boff) < 0)
-        goto done;
-    have[1] = 1;
-    if (column(rows, "len", count, &blen) < 0)
-        goto done;
-    have[2] = 1;
-    if (column(rows, "tf", count, &btf) < 0)
-        goto done;
-    have[3] = 1;
-    if (column(rows, "end", count, &bend) < 0)
-        goto done;
-    have[4] = 1;
-    off = boff.buf;
-    len = blen.buf;
-    tf = btf.buf;
-    end = bend.buf;
-    msgs = PyMem_Malloc(sizeof(*msgs) * (size_t)count);
+    if (!n_msgs || n_msgs > 0xffffffffu)
+        goto declined;
+    msgs = PyMem_Malloc(sizeof(*msgs) * n_msgs);
     if (!msgs) {
         PyErr_NoMemory();
         goto done;
     }
     /* pass 1: every message understood, or nothing done */
-    for (uint32_t r = 0; r < (uint32_t)count;) {
-        uint32_t next = end[r];
+    p = 0;
+    for (uint32_t k = 0; k < n_msgs; k++) {
+        uint32_t len;
+        uint16_t type;
 
-        if (next <= r || next > (uint32_t)count
-            || !check_msg(bd.buf, (size_t)bd.len, r, tf[r] & 0xffff, off[r], len[r], &msgs[n_ok])) {
-            ret = Py_False;
-            goto done;
-        }
+        memcpy(&len, buf + p, 4);
+        memcpy(&type, buf + p + 4, 2);
+        if (!check_msg(buf, n, k, type, (uint32_t)p, len, &msgs[n_ok]))
+            goto declined;
         n_ok++;
-        r = next;
+        p += NLMSG_ALIGN((size_t)len) < n - p ? NLMSG_ALIGN((size_t)len) : n - p;
     }
+    src = PyList_New(3);
+    if (!src)
+        goto done;
+    Py_INCREF(data);
+    PyList_SetItem(src, 0, data);
+    Py_INCREF(Py_None);
+    PyList_SetItem(src, 1, Py_None);
+    Py_INCREF(Py_None);
+    PyList_SetItem(src, 2, Py_None);
+    PyObject_GC_UnTrack(src);                        /* reachable from its views only */
     /* pass 2: the events, in the buffer's order */
-    for (Py_ssize_t i = 0; i < n_ok; i++)
-        if (apply(rows, bd.buf, &msgs[i], state, netns, out) < 0)
+    for (size_t i = 0; i < n_ok; i++)
+        if (apply(src, buf, &msgs[i], state, netns, out) < 0)
             goto done;
     ret = Py_True;
+    goto done;
+declined:
+    ret = Py_False;
 done:
     PyMem_Free(msgs);
-    if (have[4])
-        PyBuffer_Release(&bend);
-    if (have[3])
-        PyBuffer_Release(&btf);
-    if (have[2])
-        PyBuffer_Release(&blen);
-    if (have[1])
-        PyBuffer_Release(&boff);
-    if (have[0])
-        PyBuffer_Release(&bd);
-    Py_XDECREF(data);
+    Py_XDECREF(src);
+    PyBuffer_Release(&bd);
     Py_XINCREF(ret);
     return ret;
 }
 
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
-     "setup(base_view, event, kind, new, changed, deleted, origin) -> the view type: makes the "
-     "AddressView subtype of events and records the Event type and its constant fields."},
+     "setup(base_view, event, kind, new, changed, deleted, origin, decode) -> the view type: "
+     "makes the AddressView subtype of events and records the Event type, its constant "
+     "fields and the decoder of a buffer (data -> Rows)."},
     {"address_events", address_events, METH_VARARGS,
-     "address_events(rows, state, netns, out) -> bool: the events of a buffer of RTM_NEWADDR / "
+     "address_events(data, state, netns, out) -> bool: the events of a buffer of RTM_NEWADDR / "
      "RTM_DELADDR notifications appended to out and applied to state (False: not understood, "
      "nothing done)."},
     {NULL, NULL, 0, NULL},

@@ -15,8 +15,8 @@ from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence
 
 from .._native import ffi, lib
 from ..codec.program import Compiled
-from ..codec.rows import ANY_TYPE, Pluck, Rows
-from ..codec.specs.rtnl import NETNS
+from ..codec.rows import ANY_TYPE, Pluck, Rows, decode
+from ..codec.specs.rtnl import NETNS, RTNL
 from ..rtnl import addresses, links, neigh, routes
 from ..rtnl.message import Msg
 from ..rtnl.request import dumplink_msg
@@ -64,9 +64,10 @@ class Kind:
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
         raise NotImplementedError
 
-    def native(self, rows: Rows, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
-        """The C engine, for a buffer of this kind's notifications only (no dump in flight):
-        the events appended to ``out``, ``state`` updated; False when it declined (nothing done)."""
+    def native(self, data: bytes, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
+        """The C engine, for a received buffer of this kind's notifications only (no dump in
+        flight), not decoded yet: the events appended to ``out``, ``state`` updated; False
+        when it declined (nothing done)."""
         return False
 
     def batch(self, rows: Rows) -> Batch | None:
@@ -167,10 +168,11 @@ class AddressKind(_Rtnl):
     # the views the C engine makes: AddressView whose family, address, prefixlen and link are slots
     view_type: ClassVar[type[AddressView] | None] = None
     if _engine is not None:
-        view_type = _engine.setup(AddressView, Event, "address", NEW, CHANGED, DELETED, KERNEL)
+        view_type = _engine.setup(AddressView, Event, "address", NEW, CHANGED, DELETED, KERNEL,
+                                  lambda data: decode(data, RTNL))
 
-    def native(self, rows: Rows, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
-        return _engine is not None and _engine.address_events(rows, state, netns, out)
+    def native(self, data: bytes, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
+        return _engine is not None and _engine.address_events(data, state, netns, out)
 
     @staticmethod
     def key_of(v: Any) -> Hashable:

@@ -28,8 +28,8 @@ class _Counted(AddressKind):
         _Counted.batches += got is not None
         return got
 
-    def native(self, rows: Rows, state: Any, netns: Any, out: list[Any]) -> bool:
-        done = super().native(rows, state, netns, out)
+    def native(self, data: bytes, state: Any, netns: Any, out: list[Any]) -> bool:
+        done = super().native(data, state, netns, out)
         _Counted.natives += done
         return done
 
