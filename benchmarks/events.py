@@ -186,8 +186,8 @@ def stages(chunks: list[bytes], events: int, reps: int) -> dict[str, float]:
     def native() -> None:
         state: dict[Any, Any] = {}
         out: list[Any] = []
-        for r in rows:
-            assert kind.native(r, state, None, out)
+        for c in chunks:
+            assert kind.native(c, state, None, out)
 
     def apply() -> None:
         e = Engine([kind], RTNL, 0, lambda items: 0, load=False)
@@ -201,8 +201,9 @@ def stages(chunks: list[bytes], events: int, reps: int) -> dict[str, float]:
             v = e.view
             v.address, v.prefixlen, v.link, e.action
 
-    out = {"decode (C row table)": best(lambda: [decode(c, RTNL) for c in chunks]),
-           "C engine: keys, views, state, actions, Event tuples": best(native),
+    out = {"C engine: framing, keys, views, state, actions, Event tuples": best(native),
+           "decode (C row table: the Python engine; the C engine's views when a field other than "
+           "family/address/prefixlen/link is read)": best(lambda: [decode(c, RTNL) for c in chunks]),
            "Python engine: pluck + columns + address text (C, bulk copies)": best(lambda: [addresses.table(r, kind._ANY) for r in rows]),
            "Python engine: views (one AddressView each)": best(lambda: [addresses.views(r, t) for r, t in zip(rows, tables)]),
            "Python engine: keys (bulk)": best(lambda: [kind._keys(t, v) for t, v in zip(tables, views)]),
@@ -365,7 +366,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"  {key:32} min {sp['min']:.2f}x  median {sp['median']:.2f}x  max {sp['max']:.2f}x")
     print("  pynetlink, CPU ns per event by stage (each alone, best of the repetitions):")
     for name, ns_ in res["stages_ns_per_event"].items():
-        print(f"    {name:60} {ns_:7.0f}")
+        print(f"    {name[:70]:70} {ns_:7.0f}")
     for name, r in res.get("live", {}).items():
         print(f"  live    {name:14} {r['events']} events in {r['seconds'] * 1000:.0f} ms (first to last)")
     if args.json:

@@ -377,37 +377,93 @@ static PyObject *make_event(PyObject *action, PyObject *view, PyObject *prev, Py
     return e;
 }
 
-/* one message's event (appended to out), the state updated; -1 on error */
-static int apply(PyObject *src, const uint8_t *buf, const struct msg *m, PyObject *state, PyObject *netns,
-                 PyObject *out)
-{
-    char tmp[INET6_ADDRSTRLEN];
-    size_t tlen;
-    PyObject *text, *link, *plen, *key, *view, *prev, *ev, *fam = m->family == AF_INET ? i4 : i6;
-    int rc;
+/* Keys made lately, by their bytes (family, prefix length, ifindex, address): a key is a
+ * function of them, so a key found here is the one to make (a deletion or change then
+ * reuses its add's key: no text formatted, no tuple made, the state's lookup finds the
+ * same object). Direct-mapped, a newer key replacing an older one in its place. */
+#define KEYS (1u << 14)
+struct cached {
+    uint8_t family, plen;
+    int32_t ifindex;
+    uint8_t addr[16];
+    PyObject *key;
+};
+static struct cached *keys;
 
+static uint32_t key_hash(const struct msg *m, const uint8_t *a, size_t alen)
+{
+    uint32_t h = 2166136261u ^ m->family ^ ((uint32_t)m->plen << 8) ^ ((uint32_t)m->ifindex << 16);
+
+    for (size_t i = 0; i < alen; i++)
+        h = (h ^ a[i]) * 16777619u;
+    return (h ^ (h >> 15)) & (KEYS - 1);
+}
+
+/* (4 or 6, ifindex, address text, prefix length), new reference; untracked by the GC */
+static PyObject *key_of(const uint8_t *buf, const struct msg *m)
+{
+    const uint8_t *a = buf + m->aoff;
+    size_t alen = m->family == AF_INET ? 4 : 16, tlen;
+    struct cached *c = NULL;
+    char tmp[INET6_ADDRSTRLEN];
+    PyObject *text, *link, *plen, *key;
+
+    if (!keys)
+        keys = PyMem_Calloc(KEYS, sizeof(*keys));
+    if (keys) {
+        c = &keys[key_hash(m, a, alen)];
+        if (c->key && c->family == m->family && c->plen == m->plen && c->ifindex == m->ifindex
+            && memcmp(c->addr, a, alen) == 0) {
+            Py_INCREF(c->key);
+            return c->key;
+        }
+    }
     if (m->family == AF_INET) {
-        tlen = ipv4_text(buf + m->aoff, tmp);
+        tlen = ipv4_text(a, tmp);
     } else {
-        if (!inet_ntop(AF_INET6, buf + m->aoff, tmp, sizeof(tmp))) {
+        if (!inet_ntop(AF_INET6, a, tmp, sizeof(tmp))) {
             PyErr_SetFromErrno(PyExc_OSError);
-            return -1;
+            return NULL;
         }
         tlen = strnlen(tmp, sizeof(tmp));
     }
     text = PyUnicode_DecodeASCII(tmp, (Py_ssize_t)tlen, NULL);
     link = text ? PyLong_FromLong(m->ifindex) : NULL;
     plen = link ? PyLong_FromLong(m->plen) : NULL;
-    key = plen ? PyTuple_Pack(4, fam, link, text, plen) : NULL;
-    view = key ? make_view(src, m, fam, text, plen, link) : NULL;
+    key = plen ? PyTuple_Pack(4, m->family == AF_INET ? i4 : i6, link, text, plen) : NULL;
     Py_XDECREF(text);
     Py_XDECREF(link);
     Py_XDECREF(plen);
+    if (!key)
+        return NULL;
+    PyObject_GC_UnTrack(key);                        /* ints and a str: no cycle through it */
+    if (c) {
+        Py_XDECREF(c->key);
+        c->family = m->family;
+        c->plen = m->plen;
+        c->ifindex = m->ifindex;
+        memset(c->addr, 0, sizeof(c->addr));
+        memcpy(c->addr, a, alen);
+        Py_INCREF(key);
+        c->key = key;
+    }
+    return key;
+}
+
+/* one message's event (appended to out), the state updated; -1 on error */
+static int apply(PyObject *src, const uint8_t *buf, const struct msg *m, PyObject *state, PyObject *netns,
+                 PyObject *out)
+{
+    PyObject *key, *view, *prev, *ev;
+    int rc;
+
+    key = key_of(buf, m);
+    view = key ? make_view(src, m, PyTuple_GetItem(key, 0), PyTuple_GetItem(key, 2),
+                           PyTuple_GetItem(key, 3), PyTuple_GetItem(key, 1)) : NULL;
     if (!view) {
         Py_XDECREF(key);
         return -1;
     }
-    PyObject_GC_UnTrack(key);                        /* ints and a str: no cycle through it */
     prev = PyDict_GetItemWithError(state, key);
     if (!prev && PyErr_Occurred())
         goto fail;
@@ -459,6 +515,7 @@ static PyObject *address_events(PyObject *mod, PyObject *args)
     PyObject *data, *state, *netns, *out, *src = NULL, *ret = NULL;
     Py_buffer bd;
     size_t n, p = 0, n_msgs = 0, n_ok = 0;
+    int was_enabled, rc = 0;
     struct msg *msgs = NULL;
     const uint8_t *buf;
 
@@ -520,10 +577,17 @@ static PyObject *address_events(PyObject *mod, PyObject *args)
     Py_INCREF(Py_None);
     PyList_SetItem(src, 2, Py_None);
     PyObject_GC_UnTrack(src);                        /* reachable from its views only */
-    /* pass 2: the events, in the buffer's order */
-    for (size_t i = 0; i < n_ok; i++)
-        if (apply(src, buf, &msgs[i], state, netns, out) < 0)
-            goto done;
+    /* pass 2: the events, in the buffer's order. Views, events and keys are allocated as
+     * collectable objects (and untracked): each allocation counts towards the collector's
+     * threshold, which would run it every few hundred events, each run traversing what
+     * the stream holds; it runs once after the buffer instead (when it was enabled). */
+    was_enabled = PyGC_Disable();
+    for (size_t i = 0; i < n_ok && rc == 0; i++)
+        rc = apply(src, buf, &msgs[i], state, netns, out);
+    if (was_enabled)
+        PyGC_Enable();
+    if (rc < 0)
+        goto done;
     ret = Py_True;
     goto done;
 declined:
