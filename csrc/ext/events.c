@@ -147,6 +147,24 @@ static PyGetSetDef view_getset[] = {
     {NULL, NULL, NULL, NULL, NULL},
 };
 
+/* subtype_dealloc's work for this type only: it is final (no subclass, no finalizer, no
+ * weak references), and its base's slots are never set (its own shadow them) */
+static freefunc view_free;
+
+static void view_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    for (int i = 0; i < N_SLOTS; i++) {
+        PyObject *x = SLOT(self, i);
+        SLOT(self, i) = NULL;
+        Py_XDECREF(x);
+    }
+    view_free(self);
+    Py_DECREF(tp);
+}
+
 static PyObject *setup(PyObject *mod, PyObject *args)
 {
     PyObject *base, *ev, *bs, *dict_off, *weak_off, *bases, *t;
@@ -189,6 +207,7 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     PyType_Slot slots[] = {
         {Py_tp_members, view_members},
         {Py_tp_getset, view_getset},
+        {Py_tp_dealloc, (void *)view_dealloc},
         {Py_tp_setattro, (void *)view_setattro},
         {Py_tp_doc, (void *)"An address event's view: AddressView whose family, address, prefixlen "
                             "and link are slots set when the event was made."},
@@ -212,6 +231,7 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     Py_XDECREF((PyObject *)view_type);
     view_type = (PyTypeObject *)t;
     view_alloc = (allocfunc)PyType_GetSlot(view_type, Py_tp_alloc);
+    view_free = (freefunc)PyType_GetSlot(view_type, Py_tp_free);
     Py_INCREF(ev);
     Py_XDECREF((PyObject *)event_type);
     event_type = (PyTypeObject *)ev;
@@ -221,7 +241,7 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     Py_INCREF(s_changed);
     Py_INCREF(s_deleted);
     Py_INCREF(s_origin);
-    if (!view_alloc || !event_alloc)
+    if (!view_alloc || !view_free || !event_alloc)
         return NULL;
     Py_INCREF(t);
     return t;
