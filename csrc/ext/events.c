@@ -165,6 +165,80 @@ static void view_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+/* The events' type: a final subtype of the Event named tuple whose dealloc is the
+ * tuple's work only (its items follow its basic size, as for every variable-size object) */
+static Py_ssize_t event_items;
+static freefunc event_free;
+
+static void event_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    PyObject **items = (PyObject **)((char *)self + event_items);
+
+    PyObject_GC_UnTrack(self);
+    for (int i = 0; i < 7; i++) {
+        PyObject *x = items[i];
+        items[i] = NULL;
+        Py_XDECREF(x);
+    }
+    event_free(self);
+    Py_DECREF(tp);
+}
+
+static int make_event_type(PyObject *ev)
+{
+    PyObject *bs = PyObject_GetAttrString(ev, "__basicsize__"), *is, *bases, *t;
+    Py_ssize_t basicsize = bs ? PyLong_AsSsize_t(bs) : -1, itemsize;
+
+    Py_XDECREF(bs);
+    is = PyObject_GetAttrString(ev, "__itemsize__");
+    itemsize = is ? PyLong_AsSsize_t(is) : -1;
+    Py_XDECREF(is);
+    if (PyErr_Occurred())
+        return -1;
+    if (itemsize != (Py_ssize_t)sizeof(PyObject *) || basicsize < (Py_ssize_t)sizeof(PyObject)) {
+        PyErr_SetString(PyExc_TypeError, "setup: the event type is not a tuple of objects");
+        return -1;
+    }
+    /* the items where they are expected: a tuple's first item right after its basic size */
+    bs = PyObject_GetAttrString((PyObject *)&PyTuple_Type, "__basicsize__");
+    is = bs ? PyTuple_Pack(1, bs) : NULL;
+    if (!is || PyLong_AsSsize_t(bs) != basicsize || *(PyObject **)((char *)is + basicsize) != bs) {
+        Py_XDECREF(is);
+        Py_XDECREF(bs);
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "setup: the event type's items are not where a tuple's are");
+        return -1;
+    }
+    Py_DECREF(is);
+    Py_DECREF(bs);
+    PyType_Slot slots[] = {
+        {Py_tp_dealloc, (void *)event_dealloc},
+        {Py_tp_doc, (void *)"An Event made by the C engine (a final Event subtype)."},
+        {0, NULL},
+    };
+    PyType_Spec spec = {"pynetlink.events._engine.Event", (int)basicsize, (int)itemsize,
+                        Py_TPFLAGS_DEFAULT, slots};
+    bases = PyTuple_Pack(1, ev);
+    if (!bases)
+        return -1;
+    t = PyType_FromSpecWithBases(&spec, bases);
+    Py_DECREF(bases);
+    if (!t)
+        return -1;
+    if (!(PyType_GetFlags((PyTypeObject *)t) & Py_TPFLAGS_HAVE_GC)) {
+        Py_DECREF(t);
+        PyErr_SetString(PyExc_TypeError, "setup: the event type did not inherit garbage collection");
+        return -1;
+    }
+    Py_XDECREF((PyObject *)event_type);
+    event_type = (PyTypeObject *)t;
+    event_items = basicsize;
+    event_alloc = (allocfunc)PyType_GetSlot(event_type, Py_tp_alloc);
+    event_free = (freefunc)PyType_GetSlot(event_type, Py_tp_free);
+    return event_alloc && event_free ? 0 : -1;
+}
+
 static PyObject *setup(PyObject *mod, PyObject *args)
 {
     PyObject *base, *ev, *bs, *dict_off, *weak_off, *bases, *t;
@@ -232,10 +306,8 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     view_type = (PyTypeObject *)t;
     view_alloc = (allocfunc)PyType_GetSlot(view_type, Py_tp_alloc);
     view_free = (freefunc)PyType_GetSlot(view_type, Py_tp_free);
-    Py_INCREF(ev);
-    Py_XDECREF((PyObject *)event_type);
-    event_type = (PyTypeObject *)ev;
-    event_alloc = (allocfunc)PyType_GetSlot(event_type, Py_tp_alloc);
+    if (make_event_type(ev) < 0)
+        return NULL;
     Py_INCREF(s_kind);
     Py_INCREF(s_new);
     Py_INCREF(s_changed);
@@ -373,7 +445,7 @@ static PyObject *make_view(PyObject *src, const struct msg *m, PyObject *fam, Py
 /* Event(kind, action, view, previous, key, netns, origin); steals view, prev, key */
 static PyObject *make_event(PyObject *action, PyObject *view, PyObject *prev, PyObject *key, PyObject *netns)
 {
-    PyObject *e = event_alloc(event_type, 7);
+    PyObject *e = event_alloc(event_type, 7), **items;
 
     if (!e) {
         Py_DECREF(view);
@@ -381,17 +453,18 @@ static PyObject *make_event(PyObject *action, PyObject *view, PyObject *prev, Py
         Py_DECREF(key);
         return NULL;
     }
+    items = (PyObject **)((char *)e + event_items);
     Py_INCREF(s_kind);
-    PyTuple_SetItem(e, 0, s_kind);
+    items[0] = s_kind;
     Py_INCREF(action);
-    PyTuple_SetItem(e, 1, action);
-    PyTuple_SetItem(e, 2, view);
-    PyTuple_SetItem(e, 3, prev);
-    PyTuple_SetItem(e, 4, key);
+    items[1] = action;
+    items[2] = view;
+    items[3] = prev;
+    items[4] = key;
     Py_INCREF(netns);
-    PyTuple_SetItem(e, 5, netns);
+    items[5] = netns;
     Py_INCREF(s_origin);
-    PyTuple_SetItem(e, 6, s_origin);
+    items[6] = s_origin;
     if (prev == Py_None || Py_TYPE(prev) == view_type)
         PyObject_GC_UnTrack(e);                      /* immutable, of acyclic objects */
     return e;

@@ -22,7 +22,7 @@ from pynetlink.codec.specs.rtnl import RTNL
 from pynetlink.errors import DecodeError
 from pynetlink.events import kinds
 from pynetlink.events.engine import Engine
-from pynetlink.events.event import fields_of
+from pynetlink.events.event import Event, fields_of
 
 from ._strategies import examples, exact_buf
 
@@ -142,6 +142,8 @@ def test_views_are_read_only_and_untracked() -> None:
     (e,) = eng.feed(data)
     v = e.view
     assert type(v) is kinds.AddressKind.view_type and isinstance(v, kinds.AddressView)
+    assert isinstance(e, Event) and e._replace(action="x") == ("address", "x", *e[2:])
+    assert repr(e) == "<Event new address (4, 3, '198.51.100.1', 24) (kernel)>"
     assert (v.family, v.address, v.prefixlen, v.link, v.cidr, v.scope) == (4, "198.51.100.1", 24, 3,
                                                                          "198.51.100.1/24", "global")
     assert not gc.is_tracked(v) and not gc.is_tracked(e) and not gc.is_tracked(e.key)
