@@ -8,30 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "pnl.h"
-
-/* IPv4 dotted quad (as inet_ntop writes it); out has room for 15 bytes. */
-static size_t ipv4_text(const uint8_t *a, char *out)
-{
-    size_t n = 0;
-
-    for (int i = 0; i < 4; i++) {
-        unsigned v = a[i];
-        if (i)
-            out[n++] = '.';
-        if (v >= 100) {
-            out[n++] = (char)('0' + v / 100);
-            v %= 100;
-            out[n++] = (char)('0' + v / 10);
-            out[n++] = (char)('0' + v % 10);
-        } else if (v >= 10) {
-            out[n++] = (char)('0' + v / 10);
-            out[n++] = (char)('0' + v % 10);
-        } else {
-            out[n++] = (char)('0' + v);
-        }
-    }
-    return n;
-}
+#include "ipv4_text.h"
 
 int pnl_ip_text(const uint8_t *buf, size_t buf_len, const uint64_t *cols, uint32_t n,
                 uint32_t width, uint32_t col_a, uint32_t col_b, char *out, size_t out_cap)
@@ -56,7 +33,7 @@ int pnl_ip_text(const uint8_t *buf, size_t buf_len, const uint64_t *cols, uint32
                 tmp[0] = '!';
                 len = 1;
             } else if (alen == 4) {
-                len = ipv4_text(buf + off, tmp);
+                len = pnl_ipv4_text(buf + off, tmp);
             } else if (inet_ntop(AF_INET6, buf + off, tmp, sizeof(tmp))) {
                 len = strnlen(tmp, sizeof(tmp));
             } else {

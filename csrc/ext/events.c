@@ -27,6 +27,7 @@
 #include <sys/socket.h>
 #include <linux/if_addr.h>
 #include <linux/rtnetlink.h>
+#include "../ipv4_text.h"
 
 /* the view's own slots, in this order, after its base's; then the message's ordinal in its
  * buffer (a C uint32). ``_source`` is the buffer's [data, row table or None, message rows
@@ -319,30 +320,6 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     return t;
 }
 
-/* IPv4 dotted quad, as inet_ntop writes it (csrc/text.c's); out has room for 15 bytes. */
-static size_t ipv4_text(const uint8_t *a, char *out)
-{
-    size_t n = 0;
-
-    for (int i = 0; i < 4; i++) {
-        unsigned v = a[i];
-        if (i)
-            out[n++] = '.';
-        if (v >= 100) {
-            out[n++] = (char)('0' + v / 100);
-            v %= 100;
-            out[n++] = (char)('0' + v / 10);
-            out[n++] = (char)('0' + v % 10);
-        } else if (v >= 10) {
-            out[n++] = (char)('0' + v / 10);
-            out[n++] = (char)('0' + v % 10);
-        } else {
-            out[n++] = (char)('0' + v);
-        }
-    }
-    return n;
-}
-
 /* one understood message */
 struct msg {
     uint32_t ordinal;    /* its place in the buffer */
@@ -512,7 +489,7 @@ static PyObject *key_of(const uint8_t *buf, const struct msg *m)
         }
     }
     if (m->family == AF_INET) {
-        tlen = ipv4_text(a, tmp);
+        tlen = pnl_ipv4_text(a, tmp);
     } else {
         if (!inet_ntop(AF_INET6, a, tmp, sizeof(tmp))) {
             PyErr_SetFromErrno(PyExc_OSError);
