@@ -70,12 +70,17 @@ static int view_setattro(PyObject *self, PyObject *name, PyObject *value)
 /* the row table of a view's buffer, decoded on first use (borrowed), and its message rows */
 static PyObject *source_rows(PyObject *src, PyObject **map)
 {
-    PyObject *rows = PyList_GetItem(src, 1), *end = NULL, *cnt = NULL, *m;
+    PyObject *rows, *end = NULL, *cnt = NULL, *m;
     Py_buffer b;
     Py_ssize_t count;
     uint32_t *out;
     size_t n = 0;
 
+    if (!src || !PyList_CheckExact(src) || PyList_Size(src) != 3) {
+        PyErr_SetString(PyExc_AttributeError, "AddressView: no buffer (not made by the engine)");
+        return NULL;
+    }
+    rows = PyList_GetItem(src, 1);
     if (!rows)
         return NULL;
     if (rows == Py_None) {
@@ -175,9 +180,10 @@ static void event_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
     PyObject **items = (PyObject **)((char *)self + event_items);
+    Py_ssize_t n = PyTuple_Size(self);          /* 7 when made here; any, by tuple.__new__ */
 
     PyObject_GC_UnTrack(self);
-    for (int i = 0; i < 7; i++) {
+    for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *x = items[i];
         items[i] = NULL;
         Py_XDECREF(x);
@@ -290,7 +296,7 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     };
     PyType_Spec spec = {"pynetlink.events._engine.AddressView",
                         (int)(ordinal_off + (Py_ssize_t)sizeof(PyObject *)), 0,
-                        Py_TPFLAGS_DEFAULT, slots};
+                        Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION, slots};
     bases = PyTuple_Pack(1, base);
     if (!bases)
         return NULL;
@@ -595,10 +601,8 @@ static PyObject *address_events(PyObject *mod, PyObject *args)
         PyErr_SetString(PyExc_RuntimeError, "address_events: setup() was not called");
         return NULL;
     }
-    if (netns != Py_None && !PyUnicode_CheckExact(netns)) {
-        PyErr_SetString(PyExc_TypeError, "address_events: netns must be a str or None");
-        return NULL;
-    }
+    if (netns != Py_None && !PyUnicode_CheckExact(netns))
+        Py_RETURN_FALSE;                             /* (events of it could not be left untracked) */
     if (PyObject_GetBuffer(data, &bd, PyBUF_SIMPLE) < 0)
         return NULL;
     buf = bd.buf;

@@ -151,3 +151,8 @@ def test_views_are_read_only_and_untracked() -> None:
         with pytest.raises(AttributeError):
             setattr(v, name, value)
     assert repr(v) == "<AddressView 198.51.100.1/24 link=3>"
+    with pytest.raises(TypeError):              # only the engine makes them
+        type(v)(v._rows, 0)
+    other = tuple.__new__(type(e), e[:3])       # a tuple of another length: freed as such
+    assert len(other) == 3 and type(other) is type(e)
+    del other
