@@ -7,7 +7,10 @@ bytes, in the same run:
 
 * pynetlink: the event engine (``pynetlink.events.engine.Engine``, what ``Events`` runs per
   socket): one C decode per buffer, typed ``AddressView`` events with new/deleted and the
-  stream's state kept; each event's address, prefix length, link and action are read;
+  stream's state kept (by the C engine, ``pynetlink.events._engine``); each event's address,
+  prefix length, link and action are read;
+* pynetlink's Python engine: the same with the C engine off (``Engine.native = False``: the
+  Python bulk path), for a before/after in the same run;
 * pyroute2: ``MarshalRtnl.parse`` on each buffer, what ``AsyncIPRoute.get()`` runs per
   datagram in its async monitor, reading the same fields from each message;
 * iproute2: ``ip -j monitor file F`` (the messages written back to back, as ``rtmon`` saves
@@ -92,8 +95,9 @@ def _count(data: bytes) -> int:
 
 
 # -- consumers of the recorded buffers --------------------------------------------------------------
-def pynetlink_replay(chunks: list[bytes]) -> int:
+def pynetlink_replay(chunks: list[bytes], native: bool = True) -> int:
     eng = Engine([AddressKind()], RTNL, 0, lambda items: 0, load=False)
+    eng.native = native
     n = 0
     for data in chunks:
         for e in eng.feed(data):
@@ -156,8 +160,9 @@ def spread(xs: list[float]) -> dict[str, float]:
 
 def stages(chunks: list[bytes], events: int, reps: int) -> dict[str, float]:
     """Where pynetlink's time per event goes (CPU ns per event, best of ``reps``): each stage
-    of ``Engine.feed`` run alone over every buffer, the consumer's reads, and the whole
-    replay with the cyclic garbage collector off (the difference is its share)."""
+    of ``Engine.feed`` run alone over every buffer (the C engine, then the Python engine's
+    bulk path), the consumer's reads, and the whole replay with the cyclic garbage collector
+    off (the difference is its share)."""
     from pynetlink.codec.rows import decode
     from pynetlink.rtnl import addresses
     kind = AddressKind()
@@ -178,6 +183,12 @@ def stages(chunks: list[bytes], events: int, reps: int) -> dict[str, float]:
     eng = Engine([kind], RTNL, 0, lambda items: 0, load=False)
     evs = [e for c in chunks for e in eng.feed(c)]
 
+    def native() -> None:
+        state: dict[Any, Any] = {}
+        out: list[Any] = []
+        for c in chunks:
+            assert kind.native(c, state, None, out)
+
     def apply() -> None:
         e = Engine([kind], RTNL, 0, lambda items: 0, load=False)
         out: list[Any] = []
@@ -190,11 +201,13 @@ def stages(chunks: list[bytes], events: int, reps: int) -> dict[str, float]:
             v = e.view
             v.address, v.prefixlen, v.link, e.action
 
-    out = {"decode (C row table)": best(lambda: [decode(c, RTNL) for c in chunks]),
-           "pluck + columns + address text (C, bulk copies)": best(lambda: [addresses.table(r, kind._ANY) for r in rows]),
-           "views (one AddressView each)": best(lambda: [addresses.views(r, t) for r, t in zip(rows, tables)]),
-           "keys (bulk)": best(lambda: [kind._keys(t, v) for t, v in zip(tables, views)]),
-           "state + events (bulk)": best(apply),
+    out = {"C engine: framing, keys, views, state, actions, Event tuples": best(native),
+           "decode (C row table: the Python engine; the C engine's views when a field other than "
+           "family/address/prefixlen/link is read)": best(lambda: [decode(c, RTNL) for c in chunks]),
+           "Python engine: pluck + columns + address text (C, bulk copies)": best(lambda: [addresses.table(r, kind._ANY) for r in rows]),
+           "Python engine: views (one AddressView each)": best(lambda: [addresses.views(r, t) for r, t in zip(rows, tables)]),
+           "Python engine: keys (bulk)": best(lambda: [kind._keys(t, v) for t, v in zip(tables, views)]),
+           "Python engine: state + events (bulk)": best(apply),
            "consumer: e.view, 3 view fields, e.action": best(read),
            "whole replay": best(lambda: pynetlink_replay(chunks))}
     gc.disable()
@@ -305,10 +318,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             with open(path, "wb") as f:           # 10 copies: ip's start-up becomes small
                 f.writelines(chunks * IP_COPIES)
             open(empty, "wb").close()
-            wall: dict[str, list[float]] = {"pynetlink": [], "pyroute2": [], "ip": []}
-            cpu: dict[str, list[float]] = {"pynetlink": [], "pyroute2": [], "ip": []}
-            for _ in range(args.reps):          # alternating: every repetition runs all three
-                for name, fn in (("pynetlink", pynetlink_replay), ("pyroute2", pyroute2_replay)):
+            names = ("pynetlink", "python-engine", "pyroute2", "ip")
+            wall: dict[str, list[float]] = {n: [] for n in names}
+            cpu: dict[str, list[float]] = {n: [] for n in names}
+            python_engine = lambda c: pynetlink_replay(c, native=False)   # noqa: E731
+            for _ in range(args.reps):          # alternating: every repetition runs all four
+                for name, fn in (("pynetlink", pynetlink_replay), ("python-engine", python_engine),
+                                 ("pyroute2", pyroute2_replay)):
                     w, c, got = timed(lambda: fn(chunks))
                     assert got == events, (name, got, events)
                     wall[name].append(w)
@@ -319,13 +335,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # per repetition (the three ran one after the other): pyroute2 / pynetlink, ip / pynetlink
         res["replay_runs"] = {"wall": wall, "cpu": cpu}
         res["replay"] = {}
-        for label, name in (("pynetlink", "pynetlink"), ("pyroute2", "pyroute2"), ("ip -j monitor", "ip")):
+        for label, name in (("pynetlink", "pynetlink"), ("pynetlink, Python engine", "python-engine"),
+                            ("pyroute2", "pyroute2"), ("ip -j monitor", "ip")):
             res["replay"][label] = {"cpu_s": spread(cpu[name]), "wall_s": spread(wall[name]),
                                     "events_per_s": events / min(cpu[name]),
                                     "seconds": min(cpu[name])}
         res["ratios"] = {
             f"{clock} {peer}/pynetlink": spread([p / q for p, q in zip(runs[peer], runs["pynetlink"])])
-            for clock, runs in (("cpu", cpu), ("wall", wall)) for peer in ("pyroute2", "ip")}
+            for clock, runs in (("cpu", cpu), ("wall", wall)) for peer in ("python-engine", "pyroute2", "ip")}
         res["stages_ns_per_event"] = stages(chunks, events, args.reps)
         if not args.no_live:
             res["live"] = {}
@@ -343,13 +360,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
           f"best (median, worst) of {args.reps} alternating repetitions")
     for name, r in rp.items():
         c = r["cpu_s"]
-        print(f"  replay  {name:14} {r['events_per_s']:>12,.0f} events/s  ({c['min'] * 1e6 / events:.2f} us/event; "
+        print(f"  replay  {name:24} {r['events_per_s']:>12,.0f} events/s  ({c['min'] * 1e6 / events:.2f} us/event; "
               f"{c['median'] * 1e3:.1f} / {c['max'] * 1e3:.1f} ms)")
     for key, sp in res["ratios"].items():
-        print(f"  {key:26} min {sp['min']:.2f}x  median {sp['median']:.2f}x  max {sp['max']:.2f}x")
+        print(f"  {key:32} min {sp['min']:.2f}x  median {sp['median']:.2f}x  max {sp['max']:.2f}x")
     print("  pynetlink, CPU ns per event by stage (each alone, best of the repetitions):")
     for name, ns_ in res["stages_ns_per_event"].items():
-        print(f"    {name:50} {ns_:7.0f}")
+        print(f"    {name[:70]:70} {ns_:7.0f}")
     for name, r in res.get("live", {}).items():
         print(f"  live    {name:14} {r['events']} events in {r['seconds'] * 1000:.0f} ms (first to last)")
     if args.json:

@@ -9,39 +9,16 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "pnl.h"
+#include "ipv4_text.h"
 
 #define TEXT_LIMIT 0x7fffffff          /* the return value is an int */
-
-/* IPv4 dotted quad (as inet_ntop writes it); out has room for 15 bytes. */
-static size_t ipv4_text(const uint8_t *a, char *out)
-{
-    size_t n = 0;
-
-    for (int i = 0; i < 4; i++) {
-        unsigned v = a[i];
-        if (i)
-            out[n++] = '.';
-        if (v >= 100) {
-            out[n++] = (char)('0' + v / 100);
-            v %= 100;
-            out[n++] = (char)('0' + v / 10);
-            out[n++] = (char)('0' + v % 10);
-        } else if (v >= 10) {
-            out[n++] = (char)('0' + v / 10);
-            out[n++] = (char)('0' + v % 10);
-        } else {
-            out[n++] = (char)('0' + v);
-        }
-    }
-    return n;
-}
 
 /* An address span (already checked to lie in the buffer when ok) as text in tmp: "!" when
  * it does not, or is neither 4 nor 16 bytes long. */
 static size_t ip_text(const uint8_t *buf, uint64_t off, uint64_t alen, int ok, char *tmp)
 {
     if (ok && alen == 4)
-        return ipv4_text(buf + off, tmp);
+        return pnl_ipv4_text(buf + off, tmp);
     if (ok && alen == 16 && inet_ntop(AF_INET6, buf + off, tmp, INET6_ADDRSTRLEN))
         return strnlen(tmp, INET6_ADDRSTRLEN);
     tmp[0] = '!';

@@ -96,6 +96,7 @@ class Engine:
         # the bulk path (``_bulk``), by message type: plain kinds with one deletion type and
         # a ``batch``: (kind, its state, its deletion type)
         self._bulk_kinds: dict[int, _BulkKind] = {}
+        self.native = True                # a bulk kind's C engine (``Kind.native``) when it has one
         for k in self.kinds:
             gones = [t for t, g in k.types.items() if g]
             if k.plain and type(k).batch is not Kind.batch and len(gones) == 1:
@@ -119,7 +120,7 @@ class Engine:
         """The events of one received buffer (decoded in one C call); ``overflow``: the
         kernel reported ENOBUFS while it was read."""
         out: list[Event] = []
-        if data:
+        if data and not self._native(data, out):
             self._walk(decode(data, self.family), out)
         if overflow:
             self.overflowed()
@@ -135,6 +136,14 @@ class Engine:
             return current
         held, self._held = self._held, None
         return current + held
+
+    def _native(self, data: bytes, out: list[Event]) -> bool:
+        """The C engine on a buffer not decoded yet, when no dump is in flight and it holds
+        one bulk kind's notifications only (``Kind.native``; False: declined, nothing done)."""
+        if not self.native or self.current is not None or self.queue or len(data) < 16:
+            return False
+        bulk = self._bulk_kinds.get(data[4] | data[5] << 8)
+        return bulk is not None and bulk[0].native(data, bulk[1], self.netns, out)
 
     def _first_dumps_pending(self) -> bool:
         cur = self.current

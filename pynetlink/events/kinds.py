@@ -15,14 +15,19 @@ from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence
 
 from .._native import ffi, lib
 from ..codec.program import Compiled
-from ..codec.rows import ANY_TYPE, Pluck, Rows
-from ..codec.specs.rtnl import NETNS
+from ..codec.rows import ANY_TYPE, Pluck, Rows, decode
+from ..codec.specs.rtnl import NETNS, RTNL
 from ..rtnl import addresses, links, neigh, routes
 from ..rtnl.message import Msg
 from ..rtnl.request import dumplink_msg
 from ..rtnl.addresses import AddressView
 from ..rtnl.view import MessageView
-from .event import fields_of
+from .event import CHANGED, DELETED, KERNEL, NEW, Event, fields_of
+
+try:                                # the C hot path (csrc/ext/events.c), built with the codec
+    from . import _engine
+except ImportError:                 # pragma: no cover - a build without it runs the Python path
+    _engine = None  # type: ignore[assignment]
 
 Item = tuple[int, Hashable, Any]                     # message row, key, view
 Batch = tuple[list[int], list[Hashable], list[Any]]  # message types, keys, views
@@ -58,6 +63,12 @@ class Kind:
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
         raise NotImplementedError
+
+    def native(self, data: bytes, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
+        """The C engine, for a received buffer of this kind's notifications only (no dump in
+        flight), not decoded yet: the events appended to ``out``, ``state`` updated; False
+        when it declined (nothing done)."""
+        return False
 
     def batch(self, rows: Rows) -> Batch | None:
         """Every message of ``rows`` when all are of this kind (else None): their types,
@@ -154,6 +165,14 @@ class AddressKind(_Rtnl):
     _ANY = Pluck(ANY_TYPE, addresses._IFA.size, addresses.PLUCK_COLS + (("type",),))
     _TYPE = len(addresses.PLUCK_COLS) + 1
     dump_msgs = staticmethod(lambda: addresses.dump().build(_no_resolve))
+    # the views the C engine makes: AddressView whose family, address, prefixlen and link are slots
+    view_type: ClassVar[type[AddressView] | None] = None
+    if _engine is not None:
+        view_type = _engine.setup(AddressView, Event, "address", NEW, CHANGED, DELETED, KERNEL,
+                                  lambda data: decode(data, RTNL))
+
+    def native(self, data: bytes, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
+        return _engine is not None and _engine.address_events(data, state, netns, out)
 
     @staticmethod
     def key_of(v: Any) -> Hashable:

@@ -1,7 +1,8 @@
-"""The engine's bulk path (a buffer of one plain kind's notifications, made and applied in
-bulk) against its per-message path, on real notifications recorded in the test's namespace:
-the same events (action, key, the view's fields, the previous view's), the same state, and
-keys equal to ``key_of`` of each view."""
+"""The engine's bulk paths (a buffer of one plain kind's notifications, made and applied in
+bulk: by the C engine, csrc/ext/events.c, and by Python) against its per-message path, on
+real notifications recorded in the test's namespace: the same events (action, key, the
+view's fields, the previous view's), the same state, and keys equal to ``key_of`` of each
+view."""
 from __future__ import annotations
 
 import select
@@ -20,11 +21,17 @@ from .helpers import ip, ip_batch
 
 class _Counted(AddressKind):
     batches = 0
+    natives = 0
 
     def batch(self, rows: Rows) -> Batch | None:
         got = super().batch(rows)
         _Counted.batches += got is not None
         return got
+
+    def native(self, data: bytes, state: Any, netns: Any, out: list[Any]) -> bool:
+        done = super().native(data, state, netns, out)
+        _Counted.natives += done
+        return done
 
 
 def _record(ns: Any) -> list[bytes]:
@@ -55,8 +62,10 @@ def _record(ns: Any) -> list[bytes]:
         sub.close()
 
 
-def _events(kind: AddressKind, chunks: list[bytes], bulk: bool) -> tuple[list[Any], dict[Any, Any]]:
+def _events(kind: AddressKind, chunks: list[bytes], bulk: bool, native: bool = False
+            ) -> tuple[list[Any], dict[Any, Any]]:
     eng = Engine([kind], RTNL, 0, lambda items: 0, load=False)
+    eng.native = native
     if not bulk:
         eng._bulk_kinds = {}
     out = []
@@ -70,12 +79,16 @@ def _events(kind: AddressKind, chunks: list[bytes], bulk: bool) -> tuple[list[An
 
 def test_bulk_equals_per_message(netns: Any) -> None:
     chunks = _record(netns)
-    _Counted.batches = 0
+    _Counted.batches = _Counted.natives = 0
     fast, fast_state = _events(_Counted(), chunks, bulk=True)
-    assert _Counted.batches >= 1
+    assert _Counted.batches >= 1 and _Counted.natives == 0
     slow, slow_state = _events(AddressKind(), chunks, bulk=False)
     assert fast == slow
     assert fast_state == slow_state
+    python_batches = _Counted.batches
+    c, c_state = _events(_Counted(), chunks, bulk=True, native=True)
+    assert _Counted.natives == python_batches and _Counted.batches == python_batches  # C took each
+    assert c == slow and c_state == slow_state
     acts = [(a, k) for _, a, k, *_ in fast]
     assert ("changed", (4, acts[0][1][1], "198.51.100.1", 32)) not in acts   # a new after a deletion is new
     v4 = [a for a, k in acts if k[0] == 4]      # (IPv6 ones come from a work queue: counts vary)
