@@ -287,7 +287,7 @@ class _Filled(Msg):
     __slots__ = ("_item",)
     fds: list[int] = []            # (never holds any: shadows Msg's slot)
 
-    def __init__(self, item: tuple[Any, list[Any]]) -> None:   # noqa: no Msg.__init__: nothing to build
+    def __init__(self, item: tuple[Any, list[Any]]) -> None:   # (no Msg.__init__: nothing to build)
         self._item = item
 
     def item(self) -> tuple[Any, list[Any]]:
