@@ -90,13 +90,18 @@ class Rule:
         return ids, vals
 
     def _check_transport(self) -> None:
-        """As nft: a NAT port (range) needs a transport protocol match before it."""
+        """As nft: a NAT port (range) needs a transport protocol match before it (checked on
+        the first encoding; the rule is frozen, so a pass holds)."""
+        d = self.__dict__
+        if "_transport_ok" in d:
+            return
         for st in self.stmt:
             if getattr(st, "ports", None) is not None and isinstance(st, (Masquerade, Snat, Dnat, Redirect)):
                 if not any(_sets_l4proto(m) for m in self.match):
                     raise InvalidArgument(
                         f"rule '{self}': {st}: a port mapping is only valid after a transport protocol "
                         "match (add Meta.l4proto('tcp'), Tcp.dport(...), ...)")
+        d["_transport_ok"] = True
 
     def userdata(self) -> bytes:
         """NFTA_RULE_USERDATA as nft writes it (a comment TLV), or b''."""
