@@ -248,17 +248,20 @@ int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
         space = x->data_cap - x->data_len;
         if (space < PNL_RECV_MIN)
             return PNL_XF_NEED_SPACE;
-        rc = poll(&pfd, 1, timeout);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc < 0)
-            return -errno;
-        if (rc == 0) {
-            cancel_open(st, x->first_open, x->next_req, ETIMEDOUT, PNL_ST_TIMEOUT);
-            return -ETIMEDOUT;
-        }
+        /* receive first, wait only when nothing is queued: the kernel answers most requests
+         * while sendto runs, so a poll per datagram would be one syscall too many */
         got = recv_datagram(fd, x->data + x->data_len, space, &kernel, &trunc);
-        if (got == -EINTR || got == -EAGAIN)
+        if (got == -EAGAIN) {
+            rc = poll(&pfd, 1, timeout);
+            if (rc < 0 && errno != EINTR)
+                return -errno;
+            if (rc == 0) {
+                cancel_open(st, x->first_open, x->next_req, ETIMEDOUT, PNL_ST_TIMEOUT);
+                return -ETIMEDOUT;
+            }
+            continue;
+        }
+        if (got == -EINTR)
             continue;
         if (got < 0)
             return (int)got;

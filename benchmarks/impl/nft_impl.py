@@ -190,3 +190,16 @@ class PynetlinkDockerNat(Impl):
         nat.masquerade(SUBNET, BRIDGE)
         nat.publish(*[Publish(8000 + i, ctr_ip(i), 80) for i in range(case.n)])
         return {"layer": "pynetlink.nft DockerNat masquerade + publish"}
+
+
+class PynetlinkDockerNatSetup(PynetlinkDockerNat):
+    """The same through ``DockerNat.setup(masquerade=..., publish=...)``: on a fresh host one
+    transaction (structure, masquerade and the N elements; the table created exclusively)."""
+
+    name = "pynetlink DockerNat.setup"
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
+        from pynetlink.nft import DockerNat, Publish
+        DockerNat(ctx.state["nft"], table=TABLE).setup(
+            masquerade=[(SUBNET, BRIDGE)], publish=[Publish(8000 + i, ctr_ip(i), 80) for i in range(case.n)])
+        return {"layer": "pynetlink.nft DockerNat.setup"}

@@ -125,3 +125,16 @@ class PynetlinkApiEach(PynetlinkApi):
                 b.addresses.add("eth0", f"{ctr_ip(i)}/16")
                 b.routes.add("default", via=GATEWAY)
         return {"layer": API}
+
+
+class PynetlinkApiMany(PynetlinkApi):
+    """W5 through the bulk verb: ``h.routes.add_many(dsts, via=..., table=...)`` (the options
+    checked once, one message shape for every destination)."""
+
+    name = "pynetlink add_many"
+    workloads = frozenset({"W5"})
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
+        ctx.state["h"].routes.add_many([f"{route_dst(i)}/32" for i in range(case.n)],
+                                       via=ROUTE_GW, table=ROUTE_TABLE)
+        return {"layer": API + " routes.add_many"}

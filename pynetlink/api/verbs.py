@@ -29,7 +29,24 @@ from ..rtnl.validate import LinkRef, NetnsRef
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import (Any, Awaitable, Callable, Concatenate, Generic, Mapping, ParamSpec, Sequence,
-                        TypeVar, overload)
+                        TypedDict, TypeVar, Unpack, overload)
+
+    class RouteOptions(TypedDict, total=False):
+        """Route's keyword options (``routes.add_many``)."""
+
+        via: str | None
+        dev: LinkRef | None
+        table: Table | None
+        metric: int | None
+        scope: str | int | None
+        protocol: str | int | None
+        src: str | None
+        type: str
+        nexthops: tuple[Nexthop, ...]
+        onlink: bool
+        family: int | None
+        metrics: Metrics | Mapping[str, Any] | None
+        nhid: int | None
 else:
     from .._lighttyping import Any, Callable, Generic, ParamSpec, TypeVar, overload
 
@@ -262,6 +279,14 @@ class Routes(_Moded[M]):
     replace = _composed(_route_options, lambda r: rtroute.add(r, how="replace"), "route options")
     append = _composed(_route_options, lambda r: rtroute.add(r, how="append"), "route options")
     delete = _composed(_route_options, rtroute.delete, "route options")
+
+    @Verb
+    def add_many(self, dsts: Sequence[str], **options: Unpack[RouteOptions]) -> Request[None]:
+        """A route to each destination, all with the same options (Route's):
+        ``add_many(["172.17.1.0/24", ...], via="198.51.100.2", table=100)``. The options are
+        checked once, the messages sent together; if one fails, those added are deleted again
+        and its error names the destination (all or nothing)."""
+        return rtroute.add_many(dsts, options)
 
     @Verb
     def get(self, dst: str, *, src: str | None = None, dev: LinkRef | None = None,

@@ -52,8 +52,8 @@ class PortmapNat(DockerNat):
     """DockerNat (which translates only connections to a local address) plus the POSTROUTING
     masquerade of hairpin and localhost connections."""
 
-    def _structure(self, tx: Any) -> Any:
-        super()._structure(tx)
+    def _structure(self, tx: Any, *, exist_ok: bool = True) -> Any:
+        super()._structure(tx, exist_ok=exist_ok)
         for s in HAIRPIN.values():
             tx.add_set(self.table, s, family=self.family)
         tx.flush(self.table, "POSTROUTING", family=self.family)

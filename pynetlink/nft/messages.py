@@ -108,6 +108,11 @@ def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = Tru
     """
     ids, exprs = rule.flat(family)
     userdata = rule.userdata()
+    key = (family, table, chain, ack, echo, append, ids)
+    if position is None and not userdata:
+        template = _RULES.get(key)             # a rule of a shape seen in this chain: its program
+        if template is not None:               # and the values before its expressions
+            return template[0], template[1] + exprs
     m = (_msg("add rule", "NEWRULE",
               _flags(lib.NLM_F_CREATE | (lib.NLM_F_APPEND if append else 0), ack, echo=echo), family)
          .string(lib.NFTA_RULE_TABLE, "table", table, NAME)
@@ -117,7 +122,16 @@ def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = Tru
     if userdata:
         m.var(lib.NFTA_RULE_USERDATA, "comment", userdata, 256)
     m.nest(lib.NFTA_RULE_EXPRESSIONS, "expressions", nested=True)
-    return m.splice("expressions", _emit_exprs, ids, exprs).end().item()
+    prog, values = m.splice("expressions", _emit_exprs, ids, exprs).end().item()
+    if position is None and not userdata:
+        if len(_RULES) >= 1024:                # bounded: many tables and chains come and go
+            _RULES.clear()
+        _RULES[key] = (prog, values[:len(values) - len(exprs)])
+    return prog, values
+
+
+# (family, table, chain, ack, echo, append, shape ids) -> (program, values before the expressions)
+_RULES: dict[tuple[Any, ...], tuple[Compiled, list[Any]]] = {}
 
 
 def _rule_del(family: str, table: str, chain: str | None, handle: int | None, ack: bool) -> Msg:

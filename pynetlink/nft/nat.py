@@ -49,7 +49,7 @@ _PROTO_BYTES = {name: bytes([PROTOCOLS[name], 0, 0, 0]) for name in ("tcp", "udp
 T = TypeVar("T")
 
 
-@record(frozen=True)
+@record(frozen=True, init=False)
 class Publish:
     """``docker run -p [host_addr:]host_port:to_port/proto`` towards container address ``to``."""
 
@@ -59,22 +59,35 @@ class Publish:
     proto: str = "tcp"
     host_addr: Optional[str] = None
 
+    def __init__(self, host_port: int, to: str, to_port: Optional[int] = None, proto: str = "tcp",
+                 host_addr: Optional[str] = None) -> None:
+        # written out (a publish may take hundreds): one dict write per field, then the checks
+        d = self.__dict__
+        d["host_port"], d["to"], d["to_port"], d["proto"], d["host_addr"] = host_port, to, to_port, proto, host_addr
+        self.__post_init__()
+
     def __post_init__(self) -> None:
-        validate.port(self.host_port)
-        version, to_raw, to_text = validate.packed_address(self.to)      # inet_pton, once
-        object.__setattr__(self, "to", to_text)
-        if self.to_port is not None:
-            validate.port(self.to_port)
-        if self.proto not in _PROTO_BYTES:
-            port_field(self.proto, "dport")                               # raises
+        d = self.__dict__
+        host_port, to_port, proto = d["host_port"], d["to_port"], d["proto"]
+        if type(host_port) is not int or not 0 < host_port < 65536:
+            validate.port(host_port)
+        version, to_raw, d["to"] = validate.packed_address(d["to"])      # inet_pton, once
+        if to_port is not None and (type(to_port) is not int or not 0 < to_port < 65536):
+            validate.port(to_port)
+        proto_raw = _PROTO_BYTES.get(proto) if type(proto) is str else None
+        if proto_raw is None:
+            port_field(proto, "dport")                                    # raises
+            raise InvalidArgument(f"publish: protocol {proto!r}: expected tcp or udp")
         host_raw = b""
-        if self.host_addr is not None:
-            host_version, host_raw, host_text = validate.packed_address(self.host_addr)
-            object.__setattr__(self, "host_addr", host_text)
+        if d["host_addr"] is not None:
+            host_version, host_raw, d["host_addr"] = validate.packed_address(d["host_addr"])
             if host_version != version:
-                raise InvalidArgument(f"publish {self.host_addr}:{self.host_port} to {self.to}: "
+                raise InvalidArgument(f"publish {self.host_addr}:{host_port} to {self.to}: "
                                       "host and container addresses of different IP versions")
-        object.__setattr__(self, "_packed", (version, to_raw, host_raw))
+        d["_packed"] = (version, to_raw, host_raw)
+        # the map element as the kernel stores it (nft's concatenation: members padded to 4 bytes)
+        d["_encoded"] = (host_raw + proto_raw + host_port.to_bytes(2, "big") + b"\0\0",
+                         to_raw + (to_port or host_port).to_bytes(2, "big") + b"\0\0")
 
     @property
     def version(self) -> int:
@@ -83,9 +96,7 @@ class Publish:
     def encoded(self) -> tuple[bytes, bytes]:
         """(key, value) of this publication's map element as the kernel stores them (nft's
         concatenation: every member padded to 4 bytes)."""
-        _, to_raw, host_raw = self._packed  # type: ignore[attr-defined]
-        key = host_raw + _PROTO_BYTES[self.proto] + self.host_port.to_bytes(2, "big") + b"\0\0"
-        return key, to_raw + (self.to_port or self.host_port).to_bytes(2, "big") + b"\0\0"
+        return self._encoded  # type: ignore[attr-defined,no-any-return]
 
     @property
     def tag(self) -> str:
@@ -178,9 +189,9 @@ class DockerNatBase:
         tx.labels += cached[1]
         return tx
 
-    def _structure(self, tx: Transaction) -> Transaction:
+    def _structure(self, tx: Transaction, *, exist_ok: bool = True) -> Transaction:
         tx.add_table(Table(self.table, self.family, [POSTROUTING, PREROUTING, OUTPUT],
-                           [s for v in self.versions for s in self.maps(v)]))
+                           [s for v in self.versions for s in self.maps(v)]), exist_ok=exist_ok)
         tx.flush(self.table, PREROUTING.name, family=self.family)
         tx.flush(self.table, OUTPUT.name, family=self.family)
         for chain, rules in self._chain_rules().items():
@@ -204,6 +215,66 @@ class DockerNatBase:
             return True
         except FileNotFoundError:
             return False
+
+    def _fresh_flow(self, build: Callable[[Transaction], None]) -> Flow[bool]:
+        """For an instance that has not seen its table yet, optimistically: the whole structure
+        and ``build``'s changes in one transaction, no read first, its NEWTABLE with
+        NLM_F_EXCL. True once committed; False when that was refused (the table exists, or
+        an element clashed: EEXIST, nothing changed), and the caller reads and writes as usual."""
+        if self._ready:
+            return False
+        key = (self.table, self.family, type(self).__qualname__)
+        cached = _STRUCTURE.get(key)            # (built once per process, as in _base)
+        if cached is None:
+            made = self._structure(Transaction(self.nft), exist_ok=False)
+            cached = _STRUCTURE[key] = (tuple(made.items), tuple(made.labels))
+        tx = self.nft.transaction()
+        tx.items += cached[0]
+        tx.labels += cached[1]
+        build(tx)
+        try:
+            yield from tx.flow()
+        except ExistsError:
+            return False
+        self._ready = True
+        return True
+
+    def _setup_flow(self, masquerade: Sequence[tuple[str, str]] = (),
+                    publish: Sequence[Union[Publish, tuple[int, str, int]]] = (), *,
+                    local: bool = True) -> Flow[bool]:
+        """``masquerade`` each ``(subnet, bridge)`` and ``publish`` the ports, in one
+        transaction; returns whether anything changed.
+
+        On a host without the table (a fresh instance) that is the only exchange: structure,
+        masquerade rules and map elements go in one transaction that creates the table
+        exclusively. Otherwise, as ``masquerade`` and ``publish`` do: the rules are read first
+        and the changes committed pinned to that generation. All or nothing; errors as theirs.
+        """
+        rules = list({r.comment: r for r in (self.masquerade_rule(subnet, bridge)
+                                             for subnet, bridge in masquerade)}.values())
+        specs = self._specs(publish)
+
+        def elements(tx: Transaction) -> None:
+            self._add_publications(tx, specs, local)
+
+        def everything(tx: Transaction) -> None:
+            for r in rules:
+                tx.add_rule(self.table, POSTROUTING.name, r, family=self.family)
+            elements(tx)
+        try:
+            if (yield from self._fresh_flow(everything)):
+                return True
+            if rules:
+                return (yield from self._ensure_rules_flow(POSTROUTING, rules, elements if specs else None))
+            yield from self._commit(elements)
+            return bool(specs)
+        except ExistsError as exc:
+            better = yield from self._clash(specs, exc)
+            if better is exc:
+                raise
+            raise better from exc
+
+    setup = operation(_setup_flow)
 
     def _commit(self, build: Callable[[Transaction], None]) -> Flow[None]:
         """``build`` on top of the structure, committed; once more with the structure if it
@@ -242,20 +313,22 @@ class DockerNatBase:
         Read and write are pinned to one ruleset generation: duplicates or a changed rule
         with the same comment are replaced in the same transaction as the add.
         """
-        return (yield from self._ensure_rules_flow(POSTROUTING, [self.masquerade_rule(subnet, bridge)]))
+        return (yield from self._setup_flow([(subnet, bridge)]))
 
     masquerade = operation(_masquerade_flow)
 
-    def _ensure_rules_flow(self, chain: Chain, rules: list[Rule]) -> Flow[bool]:
+    def _ensure_rules_flow(self, chain: Chain, rules: list[Rule],
+                           extra: Callable[[Transaction], None] | None = None) -> Flow[bool]:
         """Ensure each of ``rules`` is in ``chain`` exactly once (found by its comment; the
-        chain is made if missing); returns whether anything changed."""
+        chain is made if missing); returns whether anything changed. ``extra`` adds more
+        changes to the same transaction (which then always commits)."""
         for attempt in range(RETRIES):
             # the generation and the chain's rules, read in one transfer
             gen, listed = yield from self.nft._generation_and_rules_flow(
                 self.table, chain.name, family=self.family, comments=_comments(rules))
             missing = listed is None        # no table (or no such chain) yet
             haves = [[r for r in listed or () if r.comment == rule.comment] for rule in rules]
-            if all(len(have) == 1 and have[0] == rule for have, rule in zip(haves, rules)):
+            if extra is None and all(len(have) == 1 and have[0] == rule for have, rule in zip(haves, rules)):
                 return False
             tx = yield from self._base(self.nft.transaction(genid=gen), force=missing)
             if chain.name != POSTROUTING.name:      # not in the structure: made on demand
@@ -268,6 +341,8 @@ class DockerNatBase:
                     if old.handle is not None:
                         tx.delete_rule(self.table, chain.name, old.handle, family=self.family)
                 tx.add_rule(self.table, chain.name, rule, family=self.family)
+            if extra is not None:
+                extra(tx)
             try:
                 yield from tx.flow()
             except GenerationChanged:
@@ -322,36 +397,43 @@ class DockerNatBase:
         published too (OUTPUT); without, the key is also put in ``remote_only``.
         A host port already published elsewhere fails with ``ExistsError``; nothing changes.
         """
+        yield from self._setup_flow((), mappings, local=local)
+
+    publish = operation(_publish_flow)
+
+    def _specs(self, mappings: Sequence[Union[Publish, tuple[int, str, int]]]) -> list[Publish]:
         specs = [m if isinstance(m, Publish) else Publish(*m) for m in mappings]
-        tags = [(s.version, s.tag) for s in specs]       # one IPv4 and one IPv6 target per port is fine
+        # one IPv4 and one IPv6 target per host port is fine (the key of ``tag``, as a tuple)
+        tags = [(s._packed[0], s.proto, s.host_addr, s.host_port) for s in specs]  # type: ignore[attr-defined]
         if len(set(tags)) != len(tags):
             raise InvalidArgument("publish: the same host port is given twice")
         for sp in specs:
             self._check(sp)
-        def build(tx: Transaction) -> None:
-            for v in self.versions:
-                pub, pub_addr, remote, remote_addr = self.maps(v)
-                mine = [sp for sp in specs if sp.version == v]
-                for m, r, addr in ((pub, remote, False), (pub_addr, remote_addr, True)):
-                    # elements packed from the validated Publish values (no second parse)
-                    group = [sp.encoded() for sp in mine if (sp.host_addr is not None) == addr]
-                    if group:
-                        tx.add_encoded(self.table, m.name, group, family=self.family, exist_ok=False)
-                    if group and not local:
-                        tx.add_encoded(self.table, r.name, [(k, None) for k, _ in group], family=self.family)
-        try:
-            return (yield from self._commit(build))
-        except ExistsError as exc:
-            taken = {p.key: p for p in (yield from self._published_flow())}
-            clash = [f"host port {sp.proto}/{sp.host_port}" + (f" on {sp.host_addr}" if sp.host_addr else "")
-                     + f" is already published (to {taken[sp.key].to}:{taken[sp.key].to_port})"
-                     for sp in specs if sp.key in taken]
-            if not clash:
-                raise
-            raise ExistsError(errno.EEXIST, "publish", f"{self.family} {self.table}",
-                              "; ".join(clash) + "; unpublish it first (nothing changed)") from exc
+        return specs
 
-    publish = operation(_publish_flow)
+    def _add_publications(self, tx: Transaction, specs: list[Publish], local: bool) -> None:
+        for v in self.versions:
+            pub, pub_addr, remote, remote_addr = self.maps(v)
+            mine = [sp for sp in specs if sp.version == v]
+            for m, r, addr in ((pub, remote, False), (pub_addr, remote_addr, True)):
+                # elements packed from the validated Publish values (no second parse)
+                group = [sp.encoded() for sp in mine if (sp.host_addr is not None) == addr]
+                if group:
+                    tx.add_encoded(self.table, m.name, group, family=self.family, exist_ok=False)
+                if group and not local:
+                    tx.add_encoded(self.table, r.name, [(k, None) for k, _ in group], family=self.family)
+
+    def _clash(self, specs: list[Publish], exc: ExistsError) -> Flow[ExistsError]:
+        """The error to raise for a refused publication: which host ports are taken, and by
+        what (or ``exc`` itself when none of ``specs`` is)."""
+        taken = {p.key: p for p in (yield from self._published_flow())}
+        clash = [f"host port {sp.proto}/{sp.host_port}" + (f" on {sp.host_addr}" if sp.host_addr else "")
+                 + f" is already published (to {taken[sp.key].to}:{taken[sp.key].to_port})"
+                 for sp in specs if sp.key in taken]
+        if not clash:
+            return exc
+        return ExistsError(errno.EEXIST, "publish", f"{self.family} {self.table}",
+                           "; ".join(clash) + "; unpublish it first (nothing changed)")
 
     def _unpublish_flow(self, host_port: int, proto: str = "tcp", host_addr: Optional[str] = None) -> Flow[int]:
         """Remove one publication (its map element); returns 1, or 0 if it was not published."""
@@ -429,7 +511,7 @@ class DockerNat(DockerNatBase):
 
 
 _MAPS = {v: DockerNatBase._make_maps(v) for v in (4, 6)}
-_STRUCTURE: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+_STRUCTURE: dict[tuple[str, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
 
 
 def _listed(table: Table, name: str) -> Optional[NamedSet]:

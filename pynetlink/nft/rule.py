@@ -33,7 +33,7 @@ CHAIN_TYPES = ("filter", "nat", "route")
 POLICIES = {"accept": int(lib.NF_ACCEPT), "drop": int(lib.NF_DROP)}
 
 
-@record(frozen=True)
+@record(frozen=True, init=False)
 class Rule:
     """Conditions (all must hold) and statements, with an optional comment."""
 
@@ -42,8 +42,16 @@ class Rule:
     comment: Optional[str] = None
     handle: Optional[int] = field(default=None, compare=False)
 
+    def __init__(self, match: Sequence[Match] = (), stmt: Sequence[Statement] = (),
+                 comment: Optional[str] = None, handle: Optional[int] = None) -> None:
+        # written out: a ruleset may hold hundreds (the shared record __init__ is ~1 us)
+        d = self.__dict__
+        d["match"], d["stmt"], d["comment"], d["handle"] = match, stmt, comment, handle
+        self.__post_init__()
+
     def __post_init__(self) -> None:
-        match, stmt = tuple(self.match), tuple(self.stmt)
+        d = self.__dict__
+        match, stmt = tuple(d["match"]), tuple(d["stmt"])
         for m in match:
             if not isinstance(m, Match):
                 raise InvalidArgument(f"rule match: {m!r} is not a condition (write Ip.saddr == '10.0.0.0/8')")
@@ -53,8 +61,7 @@ class Rule:
         if self.comment is not None and (not isinstance(self.comment, str) or len(self.comment.encode()) > 127
                                          or "\0" in self.comment):
             raise InvalidArgument(f"rule comment {self.comment!r}: at most 127 bytes, no NUL")
-        object.__setattr__(self, "match", match)
-        object.__setattr__(self, "stmt", stmt)
+        d["match"], d["stmt"] = match, stmt
 
     def ops(self, family: str) -> list[Op]:
         """The kernel expressions of this rule in a table of ``family``."""
@@ -83,13 +90,18 @@ class Rule:
         return ids, vals
 
     def _check_transport(self) -> None:
-        """As nft: a NAT port (range) needs a transport protocol match before it."""
+        """As nft: a NAT port (range) needs a transport protocol match before it (checked on
+        the first encoding; the rule is frozen, so a pass holds)."""
+        d = self.__dict__
+        if "_transport_ok" in d:
+            return
         for st in self.stmt:
             if getattr(st, "ports", None) is not None and isinstance(st, (Masquerade, Snat, Dnat, Redirect)):
                 if not any(_sets_l4proto(m) for m in self.match):
                     raise InvalidArgument(
                         f"rule '{self}': {st}: a port mapping is only valid after a transport protocol "
                         "match (add Meta.l4proto('tcp'), Tcp.dport(...), ...)")
+        d["_transport_ok"] = True
 
     def userdata(self) -> bytes:
         """NFTA_RULE_USERDATA as nft writes it (a comment TLV), or b''."""

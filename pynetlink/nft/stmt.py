@@ -161,18 +161,26 @@ class _Nat(Statement):
     nat_type = 0
     name = ""
 
+    def __init__(self, to: Union[str, tuple[str, str]], ports: Union[int, PortRange, None] = None,
+                 random: bool = False, fully_random: bool = False, persistent: bool = False) -> None:
+        # written out (Snat and Dnat keep it): one per published port in a rule-per-port ruleset
+        d = self.__dict__
+        d["to"], d["ports"], d["random"], d["fully_random"], d["persistent"] = \
+            to, ports, random, fully_random, persistent
+        self.__post_init__()
+
     def __post_init__(self) -> None:
-        to = self.to
+        d = self.__dict__
+        to = d["to"]
         if to.__class__ is str and "-" not in to:          # one address: packed with inet_pton
-            version, lo_raw, text = validate.packed_address(to)
-            object.__setattr__(self, "to", text)
-            object.__setattr__(self, "_packed", (version, lo_raw, lo_raw))
+            version, lo_raw, d["to"] = validate.packed_address(to)
+            d["_packed"] = (version, lo_raw, lo_raw)
         else:
             lo, hi = _addr_range(to)
-            object.__setattr__(self, "to", str(lo) if lo == hi else f"{lo}-{hi}")
-            object.__setattr__(self, "_packed", (lo.version, lo.packed, hi.packed))
-        ports = self.ports
-        object.__setattr__(self, "ports", None if ports is None else validate.port_range(ports))
+            d["to"] = str(lo) if lo == hi else f"{lo}-{hi}"
+            d["_packed"] = (lo.version, lo.packed, hi.packed)
+        ports = d["ports"]
+        d["ports"] = None if ports is None else validate.port_range(ports)
 
     @property
     def addresses(self) -> tuple[validate.Address, validate.Address]:
@@ -269,7 +277,7 @@ class _Nat(Statement):
         return f"{self.name} to {addr}{ports}" + _flag_text(_flags(self.random, self.fully_random, self.persistent))
 
 
-@record(frozen=True)
+@record(frozen=True, init=False)
 class Snat(_Nat):
     """Source NAT to ``to`` (and a port or port range)."""
 
@@ -277,7 +285,7 @@ class Snat(_Nat):
     name = "snat"
 
 
-@record(frozen=True)
+@record(frozen=True, init=False)
 class Dnat(_Nat):
     """Destination NAT to ``to`` (and a port): port publishing."""
 

@@ -62,16 +62,20 @@ class Request(Generic[V]):
     only when the request fails. ``then`` builds messages
     sent only once ``build``'s have succeeded (e.g. what the kernel ignores in a create, which
     must not reach another link of the same name when the create is refused).
+    ``members`` makes it a request of several independent messages (``routes.add_many``):
+    an error names its member, and the members that succeeded are undone at once.
     """
 
     __slots__ = ("operation", "target", "build", "needs", "creates", "parse", "dump", "_undo", "hints",
-                 "then")
+                 "then", "members")
 
     def __init__(self, operation: str, target: str, build: Callable[[Resolve], list[Msg]],
                  needs: tuple[str, ...] = (), creates: tuple[str, ...] = (), parse: Parse | None = None,
                  dump: bool = False, undo: "Request | Callable[[], Request] | None" = None,
                  hints: "Mapping[int, str] | Callable[[], Mapping[int, str]] | None" = None,
-                 then: Callable[[Resolve], list[Msg]] | None = None) -> None:
+                 then: Callable[[Resolve], list[Msg]] | None = None,
+                 members: "Members | None" = None) -> None:
+        self.members = members
         self.hints = hints               # errno -> what it means for this request (in the error)
         self.then = then
         self.operation = operation
@@ -98,7 +102,18 @@ class Request(Generic[V]):
         return f"Request({self.operation!r}, {self.target!r}, needs={self.needs!r}, creates={self.creates!r})"
 
 
-@record
+class Members:
+    """The messages of a multi-member request: ``names[k]`` names message k in errors;
+    ``undo(ok)`` is the Request that reverts the members ``ok`` (indexes) that succeeded."""
+
+    __slots__ = ("names", "undo")
+
+    def __init__(self, names: Sequence[str], undo: Callable[[list[int]], Request]) -> None:
+        self.names = names
+        self.undo = undo
+
+
+@record(init=False)
 class Outcome(Generic[T]):
     """The result of one request: ``error`` (None on success) and the decoded ``value``."""
 
@@ -297,6 +312,7 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
 
     items: list[tuple[int, Msg]] = []
     append = items.append
+    spans: dict[int, tuple[int, int]] = {}     # multi-member requests: their items
     try:
         for i in phase:
             r = requests[i]
@@ -314,6 +330,9 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
             except OSError as exc:          # e.g. a target namespace that vanished
                 outcomes[i].error, outcomes[i].done = exc, True
                 continue
+            if r.members is not None:
+                spans[i] = (len(items), len(items) + len(msgs))
+                outcomes[i].done = not msgs
             for m in msgs:
                 append((i, m))
         if not items:
@@ -324,10 +343,16 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
         else:
             def label(k: int) -> tuple[str, str]:     # only asked for failed requests
                 i = items[k][0]
-                return requests[i].operation, outcomes[i].target
+                r = requests[i]
+                if r.members is not None:
+                    return r.operation, r.members.names[k - spans[i][0]] + _where(sock)
+                return r.operation, outcomes[i].target
 
             reply = yield from flow.transact([m.item() for _, m in items], label, chunk=chunk)
         _collect(requests, outcomes, items, reply)
+        undo = _partial_undo(requests, outcomes, spans, reply)
+        if undo:
+            yield from run_flow(sock, undo)
     finally:
         for _, m in items:
             if m.fds:
@@ -350,6 +375,20 @@ def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
         out, parse = outcomes[i], requests[i].parse
         if out.error is None and parse is not None:
             out.value = parse(reply.rows, rows_of)
+
+
+def _partial_undo(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
+                  spans: dict[int, tuple[int, int]], reply: Reply) -> list[Request]:
+    """For each multi-member request that failed, the Request reverting its members that
+    succeeded (they are undone at once: such a request is all or nothing)."""
+    undo = []
+    for i, (start, end) in spans.items():
+        members = requests[i].members
+        if outcomes[i].error is not None and members is not None:
+            ok = [k - start for k in range(start, end) if reply.results[k].done and reply.results[k].error is None]
+            if ok:
+                undo.append(members.undo(ok))
+    return undo
 
 
 def run_one(sock: NetlinkSocket, request: Request[V]) -> V:

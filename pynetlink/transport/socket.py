@@ -13,7 +13,7 @@ import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of 
 import threading
 from .._record import field, record as dataclass  # the light @dataclass (start-up of CNI plugins)
 
-from .._native import Transfer, lib
+from .._native import Transfer, ffi, lib
 from ..codec.program import Compiled, Encoded, encode
 from ..codec.rows import ANY_TYPE, Pluck, Rows, decode, pluck
 from ..codec.schema import Family
@@ -35,9 +35,14 @@ Label = tuple[str, str]
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
 _DATA = Pluck(ANY_TYPE, 0, ())        # the rows of a buffer's data messages (not NLMSG_ERROR/DONE)
+_NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
+_ST_SIZE = ffi.sizeof("struct pnl_status")
+_ST_WORDS = _ST_SIZE // 4
+_ST_DONE = int(lib.PNL_ST_DONE)
+_ST_ODD = _ST_DONE | int(lib.PNL_ST_DUMP_INTR)      # a status flag set or cleared is news
 
 
-@dataclass
+@dataclass(init=False)
 class Result:
     """The outcome of one request of a batch."""
 
@@ -177,20 +182,29 @@ class NetlinkSocket(Closing):
         results = [Result() for _ in range(enc.n)]
         if enc.n == 1:          # every data message is the request's: one C pass (types >= 16)
             results[0].messages = pluck(rows, _DATA).tolist()
-        else:
-            for m in rows.messages():
-                ix = (rows.msg_seq(m) - seq_first) & 0xFFFFFFFF
-                if ix < enc.n and rows.type(m) not in (lib.NLMSG_ERROR, lib.NLMSG_DONE):
-                    results[ix].messages.append(m)
-        st = enc.status
-        for i in range(enc.n):
-            s = st[i]
-            if not s.flags & lib.PNL_ST_DONE:
-                results[i].done, results[i].sent = False, bool(s.flags & lib.PNL_ST_SENT)
-            if s.flags & lib.PNL_ST_DUMP_INTR:
-                results[i].dump_intr = True
-            if s.error:
-                results[i].error = self._error(enc, data, i, labels)
+        else:                               # acks are most rows of a batch: types first
+            tf, end, val, i, count, n = rows.tf, rows.end, rows.val, 0, rows.count, enc.n
+            while i < count:
+                t = tf[i] & 0xFFFF
+                if t != _NLMSG_ERROR and t != _NLMSG_DONE:
+                    ix = ((val[i] & 0xFFFFFFFF) - seq_first) & 0xFFFFFFFF
+                    if ix < n:
+                        results[ix].messages.append(i)
+                i = end[i]
+        if enc.n:
+            # the status table read as words (error, flags, ...), not one cffi struct at a time
+            words = memoryview(ffi.buffer(enc.status, enc.n * _ST_SIZE)).cast("I")
+            errors, flags = words[0::_ST_WORDS], words[1::_ST_WORDS]
+            for i in range(enc.n):
+                f = flags[i]
+                if f & _ST_ODD != _ST_DONE or errors[i]:
+                    r = results[i]
+                    if not f & _ST_DONE:
+                        r.done, r.sent = False, bool(f & lib.PNL_ST_SENT)
+                    if f & lib.PNL_ST_DUMP_INTR:
+                        r.dump_intr = True
+                    if errors[i]:
+                        r.error = self._error(enc, data, i, labels)
         return Reply(rows, results, enc)
 
     def _usable(self, labels: Labels) -> None:
