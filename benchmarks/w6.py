@@ -438,10 +438,12 @@ def source_revision() -> str:
     return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-def install_plugins(tmp: Path, env: dict[str, str], name: str = "cni-bin") -> list[Path]:
+def install_plugins(tmp: Path, env: dict[str, str], name: str = "cni-bin", python: str | None = None) -> list[Path]:
+    """The snapshot's plugins in ``tmp/name`` (shebang: ``python``, default this interpreter)."""
     d = tmp / name
     d.mkdir()
-    p = subprocess.run([sys.executable, "-m", "pynetlink", "cni", "install", str(d)], capture_output=True,
+    p = subprocess.run([sys.executable, "-m", "pynetlink", "cni", "install", str(d),
+                        *(["--python", python] if python else [])], capture_output=True,
                        text=True, env=env, cwd=tmp)   # not the tree: -m puts the cwd first
     if p.returncode != 0:
         raise RuntimeError(f"pynetlink cni install: {p.stderr}")
@@ -451,16 +453,16 @@ def install_plugins(tmp: Path, env: dict[str, str], name: str = "cni-bin") -> li
 
 def run(tmp: Path, log: Callable[[str], None], quick: bool = False, reps: int | None = None,
         parts: tuple[str, ...] = ("version", "startup", "chain", "podman"),
-        chains: list[str] | None = None, baseline: Path | None = None) -> dict[str, Any]:
+        chains: list[str] | None = None, baseline: Path | None = None, python: str | None = None) -> dict[str, Any]:
     """All of W6; the runner's hook (results['w6'])."""
     if not (REF / "bridge").exists():
         return {"error": f"{REF}/bridge missing (apt-get install containernetworking-plugins)"}
     env = snapshot_source(tmp)
-    bindirs = install_plugins(tmp, env)
+    bindirs = install_plugins(tmp, env, python=python)
     ns = (1, 10) if quick else (1, 50, 200)
     base = reps or (2 if quick else 5)
     per_n = {1: base * 4, 10: base, 50: base, 200: max(2, (base + 1) // 2)}
-    out: dict[str, Any] = {"n": list(ns), "reps": per_n, "revision": source_revision()}
+    out: dict[str, Any] = {"n": list(ns), "reps": per_n, "revision": source_revision(), "python": python or sys.executable}
     if "version" in parts:
         out["version"] = run_version(bindirs, 10 if quick else 30, log)
     if "startup" in parts:
@@ -481,7 +483,8 @@ def fmt(s: dict[str, float]) -> str:
 
 def markdown(w6: dict[str, Any]) -> list[str]:
     lines = ["## W6 CNI chains, exec'd as a runtime does (per container: median, min–max)", "",
-             f"pynetlink at {w6.get('revision', '?')}.", ""]
+             f"pynetlink at {w6.get('revision', '?')}, plugins run by {w6.get('python', '?')}"
+             + (f"; baseline tree {w6['baseline']} (this interpreter)" if w6.get("baseline") else "") + ".", ""]
     if "error" in w6:
         return lines + [f"not run: {w6['error']}", ""]
     for case in w6.get("chains", []):
@@ -531,6 +534,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default=None, help="write the JSON here")
     ap.add_argument("--chains", default=None, help="only these chains (comma-separated names, e.g. "
                     "'pynetlink bridge+ipam,reference bridge+ipam')")
+    ap.add_argument("--python", default=None, help="interpreter of the pynetlink plugins (shebang; "
+                    "default this one; a --baseline tree keeps this one)")
     ap.add_argument("--baseline", default=None, help="a source tree (with its codec built) whose "
                     "bridge+ipam chain runs alongside, alternating (before/after in one run)")
     args = ap.parse_args(argv)
@@ -546,7 +551,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="pnlb-w6-"))
     try:
         res = run(tmp, lambda s: print(s, flush=True), args.quick, args.reps, tuple(args.parts.split(",")), chains,
-                  baseline)
+                  baseline, args.python)
     finally:
         cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
