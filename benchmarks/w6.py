@@ -44,11 +44,15 @@ CHAINS = {   # name -> (bridge type, IPAM type, portmap type, None or IN_PROCESS
     "pynetlink bridge+ipam+portmap": ("pynetlink-bridge", "pynetlink-host-local", "pynetlink-portmap"),
     "pynetlink bridge+ipam, ports in-process": ("pynetlink-bridge", "pynetlink-host-local", "in-process"),
     "reference bridge+ipam+portmap": ("bridge", "host-local", "portmap"),
+    # --baseline DIR: the same chain from another source tree (a before/after pair in one run)
+    "baseline pynetlink bridge+ipam": ("pynetlink-bridge", "pynetlink-host-local", None),
 }
+BASELINE = "baseline pynetlink bridge+ipam"
 IN_PROCESS = "in-process"   # pynetlink-bridge with capabilities.portMappings: one process per ADD/DEL
 PAIRS = [("pynetlink bridge+ipam", "reference bridge+ipam"),
          ("pynetlink bridge+ipam+portmap", "reference bridge+ipam+portmap"),
-         ("pynetlink bridge+ipam, ports in-process", "reference bridge+ipam+portmap")]
+         ("pynetlink bridge+ipam, ports in-process", "reference bridge+ipam+portmap"),
+         (BASELINE, "reference bridge+ipam")]
 
 
 def has_ports(chain: str) -> bool:
@@ -177,9 +181,14 @@ def summarize(values: list[float]) -> dict[str, float]:
 
 
 def run_chains(ns: tuple[int, ...], reps: dict[int, int], bindirs: list[Path], tmp: Path,
-               log: Callable[[str], None]) -> list[dict[str, Any]]:
+               log: Callable[[str], None], names: list[str] | None = None,
+               baseline_dirs: list[Path] | None = None) -> list[dict[str, Any]]:
+    """Every chain of ``names`` (default: all but the baseline's) at each N, alternating;
+    ``baseline_dirs``: the plugin dirs of the baseline tree, whose chain then runs too."""
     out = []
-    names = list(CHAINS)
+    names = list(names or [c for c in CHAINS if c != BASELINE])
+    if baseline_dirs and BASELINE not in names:
+        names.append(BASELINE)
     for n in ns:
         case: dict[str, Any] = {"n": n, "chains": {c: {"runs": [], "errors": []} for c in names}}
         failed: set[str] = set()
@@ -190,7 +199,8 @@ def run_chains(ns: tuple[int, ...], reps: dict[int, int], bindirs: list[Path], t
                     continue
                 baseline = netns_alive()
                 try:
-                    r = chain_once(chain, n, bindirs, tmp, f"{rep}{names.index(chain)}", check=rep < len(names))
+                    dirs = baseline_dirs if chain == BASELINE and baseline_dirs else bindirs
+                    r = chain_once(chain, n, dirs, tmp, f"{rep}{names.index(chain)}", check=rep < len(names))
                     case["chains"][chain]["runs"].append(r)
                     log(f"  W6 N={n:<4} rep {rep} {chain:32} ADD {r['add'] / n * 1e3:7.1f} ms  "
                         f"DEL {r['del'] / n * 1e3:7.1f} ms per container")
@@ -207,9 +217,14 @@ def run_chains(ns: tuple[int, ...], reps: dict[int, int], bindirs: list[Path], t
                 r["cycle"] = summarize([(x["add"] + x["del"]) / n for x in r["runs"]])
                 r["cpu"] = statistics.median(x["cpu"] / n for x in r["runs"])
         for ours, ref in PAIRS:
+            if ours not in case["chains"] or ref not in case["chains"]:
+                continue                       # not among the chains run (--chains)
             a, b = case["chains"][ours], case["chains"][ref]
             if a.get("cycle") and b.get("cycle"):
                 a["ratio"] = a["cycle"]["median"] / b["cycle"]["median"]
+                # per repetition (both chains ran in it, the order rotating): ADD+DEL ratio
+                a["rep_ratios"] = summarize([(x["add"] + x["del"]) / (y["add"] + y["del"])
+                                             for x, y in zip(a["runs"], b["runs"])])
         out.append(case)
     return out
 
@@ -401,13 +416,14 @@ def run_startup(bindirs: list[Path], tmp: Path, reps: int, log: Callable[[str], 
         shutil.rmtree(data, ignore_errors=True)
 
 
-def snapshot_source(tmp: Path) -> dict[str, str]:
-    """Copy the pynetlink package (byte-compiled) into ``tmp``: the plugins run that copy, so
-    edits to the tree during a run change nothing. Returns the environment to install from it."""
+def snapshot_source(tmp: Path, tree: Path | None = None, name: str = "src") -> dict[str, str]:
+    """Copy the pynetlink package (byte-compiled; of source ``tree``, default the imported one)
+    into ``tmp``: the plugins run that copy, so edits to the tree during a run change nothing.
+    Returns the environment to install from it."""
     import compileall
     import pynetlink
-    src = Path(pynetlink.__file__).resolve().parent
-    dst = tmp / "src" / "pynetlink"
+    src = tree / "pynetlink" if tree else Path(pynetlink.__file__).resolve().parent
+    dst = tmp / name / "pynetlink"
     shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
     compileall.compile_dir(str(dst), quiet=1)
     return {**os.environ, "PYTHONPATH": str(dst.parent)}
@@ -422,10 +438,12 @@ def source_revision() -> str:
     return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
 
 
-def install_plugins(tmp: Path, env: dict[str, str]) -> list[Path]:
-    d = tmp / "cni-bin"
+def install_plugins(tmp: Path, env: dict[str, str], name: str = "cni-bin", python: str | None = None) -> list[Path]:
+    """The snapshot's plugins in ``tmp/name`` (shebang: ``python``, default this interpreter)."""
+    d = tmp / name
     d.mkdir()
-    p = subprocess.run([sys.executable, "-m", "pynetlink", "cni", "install", str(d)], capture_output=True,
+    p = subprocess.run([sys.executable, "-m", "pynetlink", "cni", "install", str(d),
+                        *(["--python", python] if python else [])], capture_output=True,
                        text=True, env=env, cwd=tmp)   # not the tree: -m puts the cwd first
     if p.returncode != 0:
         raise RuntimeError(f"pynetlink cni install: {p.stderr}")
@@ -434,22 +452,26 @@ def install_plugins(tmp: Path, env: dict[str, str]) -> list[Path]:
 
 
 def run(tmp: Path, log: Callable[[str], None], quick: bool = False, reps: int | None = None,
-        parts: tuple[str, ...] = ("version", "startup", "chain", "podman")) -> dict[str, Any]:
+        parts: tuple[str, ...] = ("version", "startup", "chain", "podman"),
+        chains: list[str] | None = None, baseline: Path | None = None, python: str | None = None) -> dict[str, Any]:
     """All of W6; the runner's hook (results['w6'])."""
     if not (REF / "bridge").exists():
         return {"error": f"{REF}/bridge missing (apt-get install containernetworking-plugins)"}
     env = snapshot_source(tmp)
-    bindirs = install_plugins(tmp, env)
+    bindirs = install_plugins(tmp, env, python=python)
     ns = (1, 10) if quick else (1, 50, 200)
     base = reps or (2 if quick else 5)
     per_n = {1: base * 4, 10: base, 50: base, 200: max(2, (base + 1) // 2)}
-    out: dict[str, Any] = {"n": list(ns), "reps": per_n, "revision": source_revision()}
+    out: dict[str, Any] = {"n": list(ns), "reps": per_n, "revision": source_revision(), "python": python or sys.executable}
     if "version" in parts:
         out["version"] = run_version(bindirs, 10 if quick else 30, log)
     if "startup" in parts:
         out["startup"] = run_startup(bindirs, tmp, 3 if quick else 7, log)
     if "chain" in parts:
-        out["chains"] = run_chains(ns, per_n, bindirs, tmp, log)
+        base = install_plugins(tmp, snapshot_source(tmp, baseline, "baseline-src"), "baseline-bin") if baseline else None
+        if baseline:
+            out["baseline"] = str(baseline)
+        out["chains"] = run_chains(ns, per_n, bindirs, tmp, log, chains, base)
     if "podman" in parts:
         out["podman"] = run_podman(4 if quick else 12, log, env)
     return out
@@ -461,7 +483,8 @@ def fmt(s: dict[str, float]) -> str:
 
 def markdown(w6: dict[str, Any]) -> list[str]:
     lines = ["## W6 CNI chains, exec'd as a runtime does (per container: median, min–max)", "",
-             f"pynetlink at {w6.get('revision', '?')}.", ""]
+             f"pynetlink at {w6.get('revision', '?')}, plugins run by {w6.get('python', '?')}"
+             + (f"; baseline tree {w6['baseline']} (this interpreter)" if w6.get("baseline") else "") + ".", ""]
     if "error" in w6:
         return lines + [f"not run: {w6['error']}", ""]
     for case in w6.get("chains", []):
@@ -470,6 +493,8 @@ def markdown(w6: dict[str, Any]) -> list[str]:
         for name, r in case["chains"].items():
             if r.get("cycle"):
                 ratio = f"{r['ratio']:.2f}x" if "ratio" in r else ""
+                if "rep_ratios" in r:
+                    ratio += f" (per repetition {r['rep_ratios']['min']:.2f}–{r['rep_ratios']['max']:.2f})"
                 lines.append(f"| {name} | {fmt(r['add'])} | {fmt(r['del'])} | {fmt(r['cycle'])} | {ratio} | "
                              f"{r['cpu'] * 1e3:.1f} ms |")
             elif r["errors"]:
@@ -507,13 +532,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=None)
     ap.add_argument("--parts", default="version,startup,chain,podman")
     ap.add_argument("--out", default=None, help="write the JSON here")
+    ap.add_argument("--chains", default=None, help="only these chains (comma-separated names, e.g. "
+                    "'pynetlink bridge+ipam,reference bridge+ipam')")
+    ap.add_argument("--python", default=None, help="interpreter of the pynetlink plugins (shebang; "
+                    "default this one; a --baseline tree keeps this one)")
+    ap.add_argument("--baseline", default=None, help="a source tree (with its codec built) whose "
+                    "bridge+ipam chain runs alongside, alternating (before/after in one run)")
     args = ap.parse_args(argv)
+    chains = args.chains.split(",") if args.chains else None
+    baseline = Path(args.baseline).resolve() if args.baseline else None
+    if baseline and not (baseline / "pynetlink" / "cni").is_dir():
+        ap.error(f"--baseline {baseline}: not a source tree with pynetlink/cni")
+    if chains and set(chains) - set(CHAINS):
+        ap.error(f"unknown chain(s) {sorted(set(chains) - set(CHAINS))}: known {list(CHAINS)}")
     if os.geteuid() != 0:
         print("W6 needs root (namespaces)", file=sys.stderr)
         return 2
     tmp = Path(tempfile.mkdtemp(prefix="pnlb-w6-"))
     try:
-        res = run(tmp, lambda s: print(s, flush=True), args.quick, args.reps, tuple(args.parts.split(",")))
+        res = run(tmp, lambda s: print(s, flush=True), args.quick, args.reps, tuple(args.parts.split(",")), chains,
+                  baseline, args.python)
     finally:
         cleanup()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -11,8 +11,6 @@ Typing: the namespaces of links, addresses and routes are generic in their *mode
 """
 from __future__ import annotations
 
-from types import CodeType
-
 from ..errors import InvalidArgument
 from ..rtnl import addresses as rtaddr
 from ..rtnl import links as rtlink
@@ -26,6 +24,7 @@ from ..rtnl.request import Outcome, Request
 from ..rtnl.routes import Nexthop, Route, RouteView, Table
 from ..rtnl.validate import LinkRef, NetnsRef
 
+CodeType = type((lambda: None).__code__)   # types.CodeType without importing types (plugin start-up)
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import (Any, Awaitable, Callable, Concatenate, Generic, Mapping, ParamSpec, Sequence,

@@ -9,17 +9,18 @@ the gateway address on the bridge (``isGateway``), forwarding, and the masquerad
 
 DEL never fails on what is gone: it deletes the host veth by its name (the container end
 goes with it; no netns needed), removes the masquerade elements of the addresses the
-reservation (or prevResult) names, then releases the reservation.
+reservation (or prevResult) names (on a helper thread, while the veth's deletion waits in the
+kernel), then releases the reservation.
 """
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
-import zlib
 
 from ..api import Bridge, BridgePort, Handle, NetNS, Route, Veth
 from ..errors import InvalidArgument
+from . import ipnet
+from .background import Background
 from .ipam import Ipam
 from .linkutil import link_exists
 from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
@@ -27,7 +28,7 @@ from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE,
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Optional
+    from typing import Any, Callable, Optional
 
 TYPE = "pynetlink-bridge"
 FORWARDING = {4: "net/ipv4/ip_forward", 6: "net/ipv6/conf/all/forwarding"}
@@ -78,7 +79,18 @@ def _bool(c: dict[str, Any], key: str, strict: bool = True) -> bool:
 def host_veth_name(network: str, container_id: str, ifname: str) -> str:
     """``veth`` + 8 hex digits of a hash (CRC-32) of the attachment: the same for its ADD and
     DEL, as random-looking as the reference plugin's ``veth`` + 8 random hex digits."""
-    return f"veth{zlib.crc32(f'{network}/{container_id}/{ifname}'.encode()):08x}"
+    return f"veth{crc32(f'{network}/{container_id}/{ifname}'.encode()):08x}"
+
+
+def crc32(data: bytes) -> int:
+    """``zlib.crc32`` (the IEEE polynomial, reflected) without loading zlib's shared library
+    (~0.3 ms of a plugin's start; a name is a few dozen bytes)."""
+    crc = 0xFFFFFFFF
+    for byte in data:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1))
+    return crc ^ 0xFFFFFFFF
 
 
 # -- the host --------------------------------------------------------------------------------
@@ -112,17 +124,23 @@ def ensure_bridge(h: Handle, conf: Conf) -> Any:
 def gateway_addresses(h: Handle, conf: Conf, ips: list[dict[str, Any]]) -> None:
     """Put each gateway on the bridge (``isGateway``), as the reference: another IPv4 address
     (or an overlapping IPv6 one) is an error unless ``forceAddress`` replaces it."""
-    have = [(a.family, ipaddress.ip_interface(f"{a.address}/{a.prefixlen}"))
-            for a in h.addresses.dump(conf.bridge)]
+    dumped = h.addresses.dump(conf.bridge)
+    # by version, parsed when a gateway of that version is wanted: the other family's addresses
+    # (an IPv4 network's bridge has its IPv6 link-local one) neither match nor conflict
+    have: dict[int, list[Any]] = {}
     for ip in ips:
         if not ip.get("gateway"):
             continue
-        net = ipaddress.ip_interface(ip["address"]).network
-        want = ipaddress.ip_interface(f"{ip['gateway']}/{net.prefixlen}")
-        if any(a == want for _, a in have):
+        net = ipnet.ip_interface(ip["address"]).network
+        want = ipnet.ip_interface(f"{ip['gateway']}/{net.prefixlen}")
+        same = have.get(want.version)
+        if same is None:
+            same = have[want.version] = [ipnet.ip_interface(f"{a.address}/{a.prefixlen}") for a in dumped
+                                         if (":" in a.address) == (want.version == 6)]
+        if any(a == want for a in same):
             continue
-        for _, a in have:
-            if a.version != want.version or (a.version == 6 and not (a.network.overlaps(want.network))):
+        for a in same:
+            if a.version == 6 and not a.network.overlaps(want.network):
                 continue
             if a.version == 6 and a.ip.is_link_local:
                 continue
@@ -134,23 +152,36 @@ def gateway_addresses(h: Handle, conf: Conf, ips: list[dict[str, Any]]) -> None:
             h.addresses.add(conf.bridge, str(want), broadcast=True if want.version == 4 else None)
         except FileExistsError:
             pass
-        have.append((0, want))
+        same.append(want)
 
 
-def remove_host_veth(h: Handle, conf: Conf) -> bool:
+def remove_host_veth(h: Handle, conf: Conf, meanwhile: Optional[Callable[[], Any]] = None) -> bool:
     """Delete the attachment's host veth (its container end goes with it) if it is there and
     carries the attachment's alias; a link of that name owned by another attachment (a hash
-    collision) is left alone. Returns whether one was deleted."""
+    collision) is left alone. Returns whether one was deleted.
+
+    ``meanwhile`` runs on a helper thread while the deletion waits in the kernel (RCU grace
+    periods, ~15 ms), or here when there is nothing to delete; its error is raised once the
+    deletion is over."""
+    task = None
     try:
-        view = h.links.get(conf.host_veth)
-        if view.alias is not None and view.alias != conf.alias:
-            return False
-        h.links.delete(conf.host_veth)
-        return True
-    except (FileNotFoundError, OSError) as e:
-        if getattr(e, "errno", None) in (errno.ENODEV, errno.ENOENT):
-            return False
-        raise
+        try:
+            view = h.links.get(conf.host_veth)
+            if view.alias is not None and view.alias != conf.alias:
+                return False
+            if meanwhile is not None:
+                task, meanwhile = Background(meanwhile), None
+            h.links.delete(conf.host_veth)
+            return True
+        except (FileNotFoundError, OSError) as e:
+            if getattr(e, "errno", None) in (errno.ENODEV, errno.ENOENT):
+                return False
+            raise
+    finally:
+        if task is not None:
+            task.wait()
+        elif meanwhile is not None:
+            meanwhile()
 
 
 def routes_of(res: Result, conf: Conf) -> list[dict[str, Any]]:
@@ -161,7 +192,7 @@ def routes_of(res: Result, conf: Conf) -> list[dict[str, Any]]:
             gw = ip.get("gateway")
             if not gw:
                 continue
-            dst = "0.0.0.0/0" if ipaddress.ip_address(gw).version == 4 else "::/0"
+            dst = "0.0.0.0/0" if ipnet.ip_address(gw).version == 4 else "::/0"
             if not any(r["dst"] == dst for r in routes):
                 routes.append({"dst": dst, "gw": gw})
     return routes
@@ -169,26 +200,26 @@ def routes_of(res: Result, conf: Conf) -> list[dict[str, Any]]:
 
 def _gateway_for(res: Result, version: int) -> Optional[str]:
     return next((ip["gateway"] for ip in res.get("ips") or []
-                 if ip.get("gateway") and ipaddress.ip_address(ip["gateway"]).version == version), None)
+                 if ip.get("gateway") and ipnet.ip_address(ip["gateway"]).version == version), None)
 
 
 def configure_container(req: Request, res: Result, routes: list[dict[str, Any]]) -> tuple[str, Optional[int]]:
     """Inside CNI_NETNS: the interface up, its addresses, its routes. Returns (mac, mtu)."""
-    if any(ipaddress.ip_interface(ip["address"]).version == 4 for ip in res.get("ips") or []):
+    if any(ipnet.ip_interface(ip["address"]).version == 4 for ip in res.get("ips") or []):
         NetNS.open(req.netns).set_sysctl(f"net.ipv4.conf.{req.ifname}.arp_notify", 1)   # gratuitous ARP when up
     with Handle(req.netns) as h:
         with h.batch() as b:
             b.links.set(req.ifname, up=True)
             for ip in res.get("ips") or []:
-                iface = ipaddress.ip_interface(ip["address"])
+                iface = ipnet.ip_interface(ip["address"])
                 v6 = iface.version == 6
                 b.addresses.add(req.ifname, str(iface), flags=("nodad",) if v6 else (),
                                 broadcast=None if v6 else True)
         with h.batch() as b:
             for r in routes:
-                version = ipaddress.ip_network(r["dst"], strict=False).version
+                version = ipnet.ip_network(r["dst"], strict=False).version
                 gw = r.get("gw") or _gateway_for(res, version)
-                dst = "default" if ipaddress.ip_network(r["dst"], strict=False).prefixlen == 0 else r["dst"]
+                dst = "default" if ipnet.ip_network(r["dst"], strict=False).prefixlen == 0 else r["dst"]
                 # appended, not exclusive: a container on a second network gets its default
                 # route too (the reference plugin adds it without NLM_F_EXCL as well)
                 b.routes.append(Route(dst, via=gw, dev=req.ifname, family=version) if gw
@@ -205,7 +236,7 @@ def addresses_in_container(req: Request) -> list[str]:
     try:
         with Handle(req.netns) as h:
             return [f"{a.address}/{a.prefixlen}" for a in h.addresses.dump(req.ifname)
-                    if not ipaddress.ip_address(a.address).is_link_local]
+                    if not ipnet.ip_address(a.address).is_link_local]
     except (OSError, InvalidArgument):          # no namespace, no interface
         return []
 
@@ -285,7 +316,7 @@ class BridgePlugin(Plugin):
                 h.links.set_port(conf.host_veth, BridgePort(hairpin=True))
             if conf.is_gw:
                 gateway_addresses(h, conf, ips)
-                for v in {ipaddress.ip_interface(ip["address"]).version for ip in ips}:
+                for v in {ipnet.ip_interface(ip["address"]).version for ip in ips}:
                     _sysctl(FORWARDING[v], "1")
             host = h.links.get(conf.host_veth)
             br = h.links.get(conf.bridge)
@@ -322,25 +353,26 @@ class BridgePlugin(Plugin):
 
     def delete(self, req: Request) -> None:
         conf = Conf(req)
+        # the attachment's addresses: prevResult's, the reservation's, or, last, the
+        # container's (read before its interface goes)
         addresses = (conf.ipam.addresses(req) or addresses_in_container(req)) if conf.ip_masq else []
-        nft = None
-        try:
-            if conf.portmap or addresses:
-                from . import masq
-                nft = nftables()                           # one socket for both
+        # the NAT and port cleanup runs while the veth's deletion waits in the kernel, and so
+        # does the close of its nftables socket (which waits for the deferred release of the
+        # deleted set elements, another RCU grace period)
+        with Handle() as h:
+            remove_host_veth(h, conf, meanwhile=lambda: self._delete_nat(req, conf, addresses))
+        conf.ipam.run(req, "DEL")
+
+    @staticmethod
+    def _delete_nat(req: Request, conf: Conf, addresses: list[str]) -> None:
+        """DEL's masquerade elements (of ``addresses``) and port mappings."""
+        if conf.portmap or addresses:
+            from . import masq
+            with nftables() as nft:                        # one socket for both
                 if conf.portmap:
                     from .portmap import Portmap
                     Portmap().delete(req, nft)
                 masq.remove(nft, addresses)
-            with Handle() as h:
-                remove_host_veth(h, conf)
-        finally:
-            # closed after the veth: closing a socket whose transaction deleted set elements
-            # waits for the kernel's deferred release of them (an RCU grace period, 4-15 ms
-            # here), which the veth deletion's own wait then covers
-            if nft is not None:
-                nft.close()
-        conf.ipam.run(req, "DEL")
 
     def check(self, req: Request) -> None:
         from .check import check_bridge

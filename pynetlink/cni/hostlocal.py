@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import errno
 import fcntl
-import ipaddress
 import os
+from . import ipnet
 from .skel import INVALID_CONFIG, IO_FAILURE, NOT_AVAILABLE, TRY_AGAIN_LATER, CNIError, Plugin, Request, Result
 
 TYPE_CHECKING = False        # typing itself is not imported at run time (mypy knows the name)
 
-if TYPE_CHECKING:        # not imported at run time: an IPAM call loads json, fcntl, ipaddress, and that is all
+if TYPE_CHECKING:        # not imported at run time: an IPAM call loads json, fcntl, and that is all
+    import ipaddress
     from typing import Any, Iterator, Optional, Sequence, Union
     Addr = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
     Net = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -45,7 +46,7 @@ class Range:
         return ip.version == self.subnet.version and self.start <= int(ip) <= self.end
 
     def __str__(self) -> str:
-        a = ipaddress.ip_address
+        a = ipnet.ip_address
         return f"{a(self.start)}-{a(self.end)}"
 
     def usable(self, n: int) -> bool:
@@ -62,7 +63,7 @@ def _bad(field: str, message: str) -> CNIError:
 
 def _addr(text: Any, field: str) -> Addr:
     try:
-        return ipaddress.ip_address(str(text).split("/")[0])
+        return ipnet.ip_address(str(text).split("/")[0])
     except ValueError:
         raise _bad(field, f"{text!r} is not an IP address") from None
 
@@ -72,7 +73,7 @@ def parse_range(r: Any, where: str) -> Range:
     if not isinstance(r, dict) or not r.get("subnet"):
         raise _bad(where, "a range needs a \"subnet\", e.g. {\"subnet\": \"10.22.0.0/16\"}")
     try:
-        net = ipaddress.ip_network(str(r["subnet"]), strict=False)
+        net = ipnet.ip_network(str(r["subnet"]), strict=False)
     except ValueError:
         raise _bad(f"{where}.subnet", f"{r['subnet']!r} is not a subnet like 10.22.0.0/16") from None
     if str(r["subnet"]).split("/")[0] != str(net.network_address):
@@ -81,7 +82,7 @@ def parse_range(r: Any, where: str) -> Range:
         raise _bad(f"{where}.subnet", f"network {net} is too small to allocate from")
     first = int(net.network_address) + 1
     last = int(net.broadcast_address) - (1 if net.version == 4 else 0)
-    gw = _addr(r["gateway"], f"{where}.gateway") if r.get("gateway") else ipaddress.ip_address(first)
+    gw = _addr(r["gateway"], f"{where}.gateway") if r.get("gateway") else ipnet.ip_address(first)
     if gw not in net:
         raise _bad(f"{where}.gateway", f"{gw} is not in subnet {net}")
     bounds = []
@@ -94,8 +95,8 @@ def parse_range(r: Any, where: str) -> Range:
         else:
             bounds.append(default)
     if bounds[0] > bounds[1]:
-        raise _bad(where, f"rangeStart {ipaddress.ip_address(bounds[0])} is after rangeEnd "
-                   f"{ipaddress.ip_address(bounds[1])}")
+        raise _bad(where, f"rangeStart {ipnet.ip_address(bounds[0])} is after rangeEnd "
+                   f"{ipnet.ip_address(bounds[1])}")
     return Range(net, bounds[0], bounds[1], gw)
 
 
@@ -137,7 +138,7 @@ def parse_config(req: Request) -> Config:
         raise _bad("routes", "must be a list of {\"dst\": \"CIDR\", \"gw\": \"address\"}")
     for k, r in enumerate(routes):
         try:
-            ipaddress.ip_network(r["dst"], strict=False)
+            ipnet.ip_network(r["dst"], strict=False)
         except ValueError:
             raise _bad(f"routes[{k}].dst", f"{r['dst']!r} is not a CIDR") from None
         if r.get("gw"):
@@ -175,7 +176,7 @@ def requested_ips(req: Request) -> tuple[Addr, ...]:
     out: list[Addr] = []
     for text in filter(None, req.args.get("IP", "").split(",")):
         try:
-            out.append(ipaddress.ip_address(text.strip()))
+            out.append(ipnet.ip_address(text.strip()))
         except ValueError:
             raise CNIError(INVALID_CONFIG, f"CNI_ARGS IP={text!r} is not an IP address") from None
     args = req.config.get("args") or {}
@@ -226,7 +227,7 @@ class Store:
             return out
         for name in names:
             try:
-                ip = ipaddress.ip_address(name)
+                ip = ipnet.ip_address(name)
                 with open(self.file(name), "rb") as f:
                     text = f.read().decode()
             except (ValueError, OSError):
@@ -268,7 +269,7 @@ class Store:
     def last_reserved(self, set_index: int) -> Optional[Addr]:
         try:
             with open(self.file(f"{LAST_PREFIX}{set_index}")) as f:
-                return ipaddress.ip_address(f.read().strip())
+                return ipnet.ip_address(f.read().strip())
         except (OSError, ValueError):
             return None
 
@@ -316,7 +317,7 @@ def _pick(cfg: Config, i: int, rs: Sequence[Range], store: Store, taken: set[Add
                            f"see {store.file(want)}")
         return r, want
     for r, n in candidates(rs, store.last_reserved(i)):
-        ip = ipaddress.ip_address(n)
+        ip = ipnet.ip_address(n)
         if ip not in taken and store.reserve(ip, container_id, ifname, i):
             return r, ip
     raise CNIError(TRY_AGAIN_LATER, f"no free address in range set {i} ({', '.join(map(str, rs))}) of "
@@ -434,7 +435,7 @@ def status(cfg: Config) -> None:
         raise CNIError(NOT_AVAILABLE, f"IPAM store {store.dir} is not usable: {e}") from None
     for i, rs in enumerate(cfg.range_sets):
         free = next((n for r in rs for n in range(r.start, min(r.end, r.start + len(taken) + 4) + 1)
-                     if r.usable(n) and ipaddress.ip_address(n) not in taken), None)
+                     if r.usable(n) and ipnet.ip_address(n) not in taken), None)
         if free is None:
             raise CNIError(NOT_AVAILABLE, f"range set {i} of network {cfg.network!r} has no free address")
 

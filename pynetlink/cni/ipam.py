@@ -11,9 +11,7 @@ even without prevResult when the store has host-local's layout (ours or Go's).
 """
 from __future__ import annotations
 
-import ipaddress
-
-from . import delegate, hostlocal
+from . import delegate, hostlocal, ipnet
 from .skel import INVALID_CONFIG, CNIError, Request, Result, from_result
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -54,7 +52,7 @@ class Ipam:
         """The attachment's addresses (CIDR): prevResult's, else the reservation's."""
         try:
             prev = req.prev_result
-            found = [str(ipaddress.ip_interface(ip["address"])) for ip in (prev or {}).get("ips") or []]
+            found = [str(ipnet.ip_interface(ip["address"])) for ip in (prev or {}).get("ips") or []]
             if found:
                 return found
         except (CNIError, TypeError, KeyError, AttributeError, ValueError):   # a malformed prevResult

@@ -15,9 +15,8 @@ reservation even without a netns or a prevResult.
 """
 from __future__ import annotations
 
-import ipaddress
-
 from ..nft.sets import NamedSet, Set
+from . import ipnet
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # the rule layer (match, stmt, rule) loads only when the table is made
@@ -64,7 +63,7 @@ def _ensure(nft: Nftables) -> None:
 
 def add(nft: Nftables, addresses: Iterable[str]) -> None:
     """Masquerade the containers' ``addresses`` (CIDR: address/prefix of its subnet)."""
-    ifaces = [ipaddress.ip_interface(a) for a in addresses]
+    ifaces = [ipnet.ip_interface(a) for a in addresses]
     if not ifaces:
         return
     _ensure(nft)
@@ -80,7 +79,7 @@ def remove(nft: Nftables, addresses: Sequence[str]) -> None:
     """Remove what ``add`` put in for ``addresses``; what is missing is fine."""
     steps: list[tuple[NamedSet, Any]] = []
     for a in addresses:
-        i = ipaddress.ip_interface(a)
+        i = ipnet.ip_interface(a)
         masq, skip = SETS[i.version]
         steps += [(masq, str(i.ip)), (skip, (str(i.ip), str(i.network)))]
     remove_elements(nft, TABLE, FAMILY, steps)
@@ -117,8 +116,8 @@ def masqueraded(nft: Nftables) -> set[str]:
 
 def gc(nft: Nftables, subnets: Sequence[str], keep: set[str]) -> list[str]:
     """Remove the addresses inside ``subnets`` that are not in ``keep``; returns them."""
-    nets = [ipaddress.ip_network(s) for s in subnets]
+    nets = [ipnet.ip_network(s) for s in subnets]
     stale = [(a, n) for a in masqueraded(nft) for n in nets
-             if ipaddress.ip_address(a) in n and a not in keep]
+             if ipnet.ip_address(a) in n and a not in keep]
     remove(nft, [f"{a}/{n.prefixlen}" for a, n in stale])
     return [a for a, _ in stale]

@@ -19,9 +19,8 @@ KEY_END the last values, members being ranges (addresses, ports) or exact values
 """
 from __future__ import annotations
 
-import ipaddress
 from .._record import record, field
-from collections.abc import Mapping
+from _collections_abc import Mapping   # collections.abc without the collections package (plugin start-up)
 
 from .._native import lib
 from ..errors import InvalidArgument
@@ -105,14 +104,19 @@ def _scalar(kind: str, value: object, interval: bool) -> Scalar:
                 raise InvalidArgument(f"{kind}: invalid range {text!r}")
             return _range_text(lo, hi)
         if interval and "/" in text:
+            fast = validate.packed_network(text)
+            if fast is not None:
+                if fast[0] != version:
+                    raise InvalidArgument(f"{kind}: {text} is not an IPv{version} prefix")
+                return fast[3] if fast[2] < 8 * len(fast[1]) else fast[3].partition("/")[0]
             net = validate.network(text)
             if net.version != version:
                 raise InvalidArgument(f"{kind}: {text} is not an IPv{version} prefix")
             return str(net) if net.prefixlen < net.max_prefixlen else str(net.network_address)
-        addr = validate.address(text)
-        if addr.version != version:
+        got, _, norm = validate.packed_address(text)     # without ipaddress for plain text
+        if got != version:
             raise InvalidArgument(f"{kind}: {text} is not an IPv{version} address")
-        return str(addr)
+        return norm
     if kind == "inet_proto":
         if isinstance(value, str) and value in PROTOCOLS:
             return value
@@ -142,6 +146,7 @@ def _scalar(kind: str, value: object, interval: bool) -> Scalar:
 
 def _range_text(lo: Any, hi: Any) -> str:
     """An address range as nft prints it: one address, a prefix, or first-last."""
+    import ipaddress
     if lo == hi:
         return str(lo)
     for net in ipaddress.summarize_address_range(lo, hi):
@@ -159,6 +164,18 @@ def _bounds(kind: str, value: Scalar) -> tuple[int, int]:
             return int(lo), int(hi)
         return int(value), int(value)
     text = str(value)
+    if "/" in text:                                       # without ipaddress for a plain prefix
+        fast = validate.packed_network(text)
+        if fast is not None:
+            n, host = int.from_bytes(fast[1], "big"), (1 << (8 * len(fast[1]) - fast[2])) - 1
+            return n, n | host
+    elif "-" not in text:                                 # and for a plain address
+        try:
+            n = int.from_bytes(validate.packed_address(text)[1], "big")
+            return n, n
+        except InvalidArgument:
+            pass
+    import ipaddress
     if "-" in text:
         lo_s, _, hi_s = text.partition("-")
         return int(ipaddress.ip_address(lo_s)), int(ipaddress.ip_address(hi_s))
@@ -169,7 +186,7 @@ def _bounds(kind: str, value: Scalar) -> tuple[int, int]:
 def _raw(kind: str, value: Scalar) -> bytes:
     size = TYPES[kind][1]
     if kind in ("ipv4_addr", "ipv6_addr"):
-        return ipaddress.ip_address(str(value)).packed
+        return validate.packed_address(str(value))[1]
     if kind == "inet_proto":
         return bytes([PROTOCOLS[value] if isinstance(value, str) else value])
     if kind == "inet_service":
@@ -182,6 +199,7 @@ def _raw(kind: str, value: Scalar) -> bytes:
 
 def _unraw(kind: str, raw: bytes) -> Scalar:
     if kind in ("ipv4_addr", "ipv6_addr"):
+        import ipaddress
         return str(ipaddress.ip_address(raw))
     if kind == "inet_proto":
         return PROTOCOL_NAMES.get(raw[0], raw[0])
@@ -473,6 +491,7 @@ def _concat_interval_key(names: tuple[str, ...], lo: bytes, hi: bytes) -> Key:
 def _interval_key(kind: str, lo: int, hi: int) -> Key:
     if kind == "inet_service":
         return lo if lo == hi else f"{lo}-{hi}"
+    import ipaddress
     a, b = ipaddress.ip_address(lo if kind == "ipv4_addr" else ipaddress.IPv6Address(lo)), \
         ipaddress.ip_address(hi if kind == "ipv4_addr" else ipaddress.IPv6Address(hi))
     return _range_text(a, b)

@@ -1,7 +1,6 @@
 """Input checks, run before anything is sent: names, families, addresses, ports."""
 from __future__ import annotations
 
-import ipaddress
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 
 from .._native import lib
@@ -10,6 +9,7 @@ from ..transport import validate as transport_validate
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    import ipaddress        # imported where used: element add/delete of plain addresses goes without it
     from typing import Literal, Union
 else:
     from .._lighttyping import Literal, Union
@@ -21,8 +21,9 @@ FAMILY_NAMES = {v: k for k, v in FAMILIES.items()}
 PROTOCOLS = {"tcp": socket.IPPROTO_TCP, "udp": socket.IPPROTO_UDP, "icmp": socket.IPPROTO_ICMP,
              "icmpv6": socket.IPPROTO_ICMPV6, "sctp": 132}
 PROTOCOL_NAMES = {v: k for k, v in PROTOCOLS.items()}
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
-Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+if TYPE_CHECKING:
+    Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+    Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 
 _FIRST = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_")
 _NAME_CHARS = _FIRST | frozenset("0123456789.-/")
@@ -70,6 +71,7 @@ def ifname(value: str) -> str:
 
 def network(value: object) -> Network:
     """A CIDR prefix such as '172.17.0.0/16' (an address alone is a /32 or /128)."""
+    import ipaddress
     try:
         net = ipaddress.ip_network(str(value), strict=True)
     except ValueError as exc:
@@ -81,6 +83,7 @@ def network(value: object) -> Network:
 
 def address(value: object) -> Address:
     """A single IPv4 or IPv6 address (no prefix)."""
+    import ipaddress
     try:
         return ipaddress.ip_address(str(value))
     except ValueError:
@@ -117,6 +120,25 @@ def packed_address(value: object) -> tuple[int, bytes, str]:
     return a.version, a.packed, str(a)
 
 
+def packed_network(value: object) -> tuple[int, bytes, int, str] | None:
+    """(version, packed network address, prefix length, text as ``str(network(value))``) of a
+    plain ``address/length`` prefix without host bits, for prefixes of 1 to 128 bits; None
+    for anything else (then ``network`` decides, with its checks and errors)."""
+    if not (isinstance(value, str) and value.__class__ is str):
+        return None
+    addr, slash, plen = value.partition("/")
+    if not slash or not (plen.isascii() and plen.isdigit()):
+        return None
+    try:
+        version, raw, text = packed_address(addr)
+    except InvalidArgument:
+        return None
+    n, bits = int(plen), 8 * len(raw)
+    if not 0 < n <= bits or int.from_bytes(raw, "big") & ((1 << (bits - n)) - 1):
+        return None
+    return version, raw, n, f"{text}/{n}"
+
+
 def port(value: object) -> int:
     """A TCP/UDP port, 1-65535."""
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 65535:
@@ -136,4 +158,5 @@ def port_range(value: object) -> tuple[int, int]:
 
 
 __all__ = ["TableFamily", "FAMILIES", "FAMILY_NAMES", "family", "name", "ifname", "network", "address", "packed_address",
+           "packed_network",
            "port", "port_range"]

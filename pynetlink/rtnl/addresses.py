@@ -1,7 +1,6 @@
 """IPv4/IPv6 addresses: the ``Address`` spec, add/replace/delete/dump requests, ``AddressView``."""
 from __future__ import annotations
 
-import ipaddress
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
 
@@ -19,6 +18,7 @@ from .validate import LinkRef
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    import ipaddress
     from dataclasses import KW_ONLY
     from typing import Any, ClassVar
 

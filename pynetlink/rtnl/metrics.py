@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .._record import record, fields
-from collections.abc import Mapping
+from _collections_abc import Mapping   # collections.abc without the collections package (plugin start-up)
 
 from .._native import lib
 from ..codec.rows import Rows

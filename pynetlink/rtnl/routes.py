@@ -1,7 +1,6 @@
 """IPv4/IPv6 routes: ``Route`` and ``Nexthop`` specs, add/replace/append/delete/get/dump, ``RouteView``."""
 from __future__ import annotations
 
-import ipaddress
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
 
@@ -22,6 +21,7 @@ from .validate import LinkRef
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    import ipaddress
     from dataclasses import KW_ONLY
     from typing import Any, ClassVar, Mapping, Sequence, Union
 else:

@@ -5,7 +5,6 @@ Each checker returns the normalised value or raises ``InvalidArgument`` naming t
 from __future__ import annotations
 
 import errno
-import ipaddress
 import os
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 
@@ -15,6 +14,7 @@ from ..transport.netns import NetNS
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    import ipaddress        # imported where used: a CNI plugin's requests go through packed_ip()
     from typing import Iterable, Mapping, TypeVar, Union
 else:
     from .._lighttyping import TypeVar, Union
@@ -29,8 +29,9 @@ def _is_mac(value: str) -> bool:
     return (len(value) == 17 and all(value[i] in ":-" for i in range(2, 17, 3))
             and all(value[i] in _HEX and value[i + 1] in _HEX for i in range(0, 17, 3)))
 T = TypeVar("T")
-IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-IPNetwork = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
+if TYPE_CHECKING:
+    IPAddress = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+    IPNetwork = Union[ipaddress.IPv4Interface, ipaddress.IPv6Interface]
 LinkRef = Union[str, int]
 NetnsRef = Union[NetNS, str, int, "os.PathLike[str]"]
 
@@ -101,6 +102,7 @@ def text(value: object, field: str, max_len: int) -> str:
 
 def ip(value: object, field: str) -> IPAddress:
     """A single IPv4 or IPv6 address (no prefix)."""
+    import ipaddress
     if isinstance(value, (ipaddress.IPv4Address, ipaddress.IPv6Address)):
         return value
     if not isinstance(value, str) or "/" in value:
@@ -113,6 +115,7 @@ def ip(value: object, field: str) -> IPAddress:
 
 def interface(value: object, field: str) -> IPNetwork:
     """An address with its prefix length ("172.17.0.1/24"); without a prefix: /32 or /128."""
+    import ipaddress
     if isinstance(value, (ipaddress.IPv4Interface, ipaddress.IPv6Interface)):
         return value
     if not isinstance(value, str):

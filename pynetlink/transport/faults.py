@@ -11,7 +11,6 @@ inject at each one. Unset (always, outside tests), ``point`` is one comparison.
 from __future__ import annotations
 
 import os
-import threading
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,4 +55,5 @@ def _hit(label: str) -> None:
             f.write(f"{_passed} {label}\n")
     if _PLAN is not None and _passed in _PLAN[1]:
         # to the main thread, as a terminal's Ctrl-C or a kill(1) usually lands there
+        import threading          # only with a fault plan (tests): not at a plugin's start
         signal.pthread_kill(threading.main_thread().ident or 0, _PLAN[0])

@@ -2,15 +2,15 @@
 
 Named namespaces live where ``ip netns`` keeps them (a bind mount under /run/netns), so
 each tool sees the other's. Work inside a namespace runs on a short-lived helper
-thread that enters it with setns() and ends; no thread is left behind in another
-namespace and the caller's own namespace never changes.
+thread (``_thread``) that enters it with setns() and ends; no thread is left behind in
+another namespace and the caller's own namespace never changes.
 """
 from __future__ import annotations
 
 import builtins
 import errno
 import os
-import threading
+import _thread      # not threading: it imports functools and collections (~2 ms of each CNI plugin start)
 
 from . import faults, validate
 from .signals import deferred
@@ -43,6 +43,30 @@ def _valid_sysctl_key(key: str) -> bool:
 T = TypeVar("T")
 
 
+class Event:
+    """``threading.Event``'s ``set``/``is_set``/``wait`` on a ``_thread`` lock (held while unset)."""
+
+    __slots__ = ("_lock",)
+
+    def __init__(self) -> None:
+        self._lock = _thread.allocate_lock()
+        self._lock.acquire()
+
+    def set(self) -> None:
+        try:
+            self._lock.release()
+        except RuntimeError:          # set already
+            pass
+
+    def is_set(self) -> bool:
+        return not self._lock.locked()
+
+    def wait(self) -> None:
+        """Until set (interruptible, like ``threading.Event.wait``)."""
+        with self._lock:
+            pass
+
+
 def check_name(name: str) -> str:
     """A valid namespace name: letters, digits, '_', '.', '-' (no '/', no '..')."""
     if not isinstance(name, str) or not _valid_name(name) or name in (".", ".."):
@@ -52,7 +76,7 @@ def check_name(name: str) -> str:
 
 
 def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False,
-           cancel: threading.Event | None = None) -> T:
+           cancel: Event | None = None) -> T:
     """Run ``fn`` inside the namespace at ``path`` on a helper thread that ends afterwards.
 
     ``path=None`` runs ``fn`` here, or on a fresh thread with ``thread=True`` (for unshare).
@@ -78,14 +102,12 @@ def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False,
         finally:
             done.set()
 
-    # an Event, not join(): in Python 3.11 a join() cut short by KeyboardInterrupt leaves the
-    # thread marked finished, so a second join() would return at once
-    done = threading.Event()
-    t = threading.Thread(target=target, name="pynetlink-netns", daemon=True)
+    # an Event set as the helper's last step, not a join (a bare ``_thread`` has none)
+    done = Event()
     started = False
     try:
         with deferred():              # a signal held here is raised on leaving the block
-            t.start()
+            _thread.start_new_thread(target, ())
             started = True
         done.wait()
     except BaseException:
@@ -95,7 +117,6 @@ def run_in(path: str | None, fn: Callable[[], T], *, thread: bool = False,
             if started:
                 done.wait()
         raise
-    t.join()
     faults.point("netns run")
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
@@ -233,7 +254,7 @@ class NetNS:
                 made.append((ns, value))
                 faults.point("netns create")
 
-        stop = threading.Event()      # set when the caller is interrupted
+        stop = Event()                # set when the caller is interrupted
         try:
             run_in(None, make_all, thread=True, cancel=stop)
         except BaseException:
@@ -294,7 +315,7 @@ def remove_created(made: "Sequence[tuple[NetNS, T]]", discard: Callable[[T], Non
 
 
 _run_dir_ready = False
-_run_dir_lock = threading.Lock()
+_run_dir_lock = _thread.allocate_lock()
 
 
 def _prepare_run_dir() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import errno
 import os
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
-import threading
+import _thread   # not threading: it imports functools and collections (~2 ms of each CNI plugin start)
 from .._record import field, record as dataclass  # the light @dataclass (start-up of CNI plugins)
 
 from .._native import Transfer, ffi, lib
@@ -131,7 +131,7 @@ class NetlinkSocket(Closing):
         self.family = family
         self.netns = netns
         self.timeout = validate.timeout(timeout)
-        self._lock = threading.Lock()
+        self._lock = _thread.allocate_lock()
         self._seq = 1 + int.from_bytes(os.urandom(4), "little") % ((1 << 30) - 1)  # as randrange(1, 1 << 30)
         if sock is None:
             sock = run_in(netns.path if netns else None, lambda: open_raw(protocol, rcvbuf, sndbuf))

@@ -20,9 +20,10 @@ NOT_LOADED = {"pynetlink.nft.match", "pynetlink.nft.stmt", "pynetlink.nft.rule",
               "pynetlink.codec.specs._ynl", "pynetlink.codec.specs.tc", "pynetlink.api.routing",
               "pynetlink.api.bridge_vlan", "pynetlink.rtnl.rules", "pynetlink.rtnl.nexthops"}
 # the standard library's expensive modules a plugin does without (docs/performance.md, W6):
-# @dataclass (inspect, ast), typing, enum (pulled by socket, signal and re), re, json
+# @dataclass (inspect, ast), typing, enum (pulled by socket, signal and re), re, json; ipaddress,
+# threading, functools, types, zlib (cni.ipnet, _thread, hand-made wraps, a CRC-32 in Python)
 STDLIB_NOT_LOADED = {"dataclasses", "inspect", "ast", "typing", "enum", "re", "json", "socket", "signal",
-                     "importlib", "warnings", "math"}
+                     "importlib", "warnings", "math", "ipaddress", "threading", "functools", "types", "zlib"}
 LOADED = {"pynetlink.codec.specs._tables", "pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.kinds.veth", "pynetlink.nft.ruleset",
           "pynetlink.nft.sets", "pynetlink.cni.masq", "pynetlink.cni.hostlocal"}
 

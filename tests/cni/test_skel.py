@@ -158,4 +158,4 @@ def test_host_local_add_imports_no_netlink(tmp_path: Path) -> None:
                          env={"CNI_COMMAND": "ADD", "CNI_CONTAINERID": "c1", "CNI_NETNS": "/x", "CNI_IFNAME": "eth0"})
     assert json.loads(out.stdout)["ips"][0]["address"] == "198.51.100.2/24"
     assert out.stderr.strip() == "['pynetlink', 'pynetlink._importing', 'pynetlink.cni', 'pynetlink.cni.hostlocal', "\
-        "'pynetlink.cni.jsonlite', 'pynetlink.cni.skel']"
+        "'pynetlink.cni.ipnet', 'pynetlink.cni.jsonlite', 'pynetlink.cni.skel']"
