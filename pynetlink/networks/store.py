@@ -1,7 +1,8 @@
 """Network records on disk, so a second process (or the command line) sees every network.
 
-``STATE_DIR/networks/NAME.json`` holds the configuration, what the network made in the
-kernel (so removal takes exactly that), and its endpoints. Records of a host namespace carry its
+``STATE_DIR/networks/NAME.json`` holds the configuration and what the network made in the
+kernel (so removal takes exactly that); ``NAME.eps`` its endpoints (a journal, see ``Store``
+and journal.py). Records of a host namespace carry its
 identity (``host_ns``: device and inode of the namespace file), so records of a namespace
 that was deleted are recognised as stale even when a new one gets the same name. The record
 is written *before* each kernel change with the state ``creating`` / ``connecting`` / ``removing``:
@@ -11,16 +12,22 @@ converges. One flock (``STATE_DIR/networks.lock``) serialises changes on a host.
 from __future__ import annotations
 
 import contextlib
-import copy
+import ipaddress
 import json
 import os
+import threading
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
 from ..transport import NetNS
+from . import index, journal
 from .errors import NotFound
-from .ipam import DEFAULT_STATE_DIR, atomic_write, flocked
+from .ipam import DEFAULT_STATE_DIR, atomic_write_text, flocked
+from .journal import Key
 from .options import NetworkConfig
+
+LAYOUT = 2              # the record without its endpoints; they are in NAME.eps
+COMPACT_AT = 64         # journal lines before it may be compacted (at twice the endpoints)
 
 
 def default_state_dir(host: NetNS | None) -> Path:
@@ -55,21 +62,54 @@ def is_stale(record: dict[str, Any], identity: list[int] | None) -> bool:
 
 
 class Store:
-    """The records of every network of one host (one state directory)."""
+    """The records of every network of one host (one state directory).
+
+    A record is two files: ``NAME.json``, the network without its endpoints (``"layout": 2``),
+    and ``NAME.eps``, its endpoints as a journal (``journal.py``): a connect appends the
+    endpoints it changed instead of rewriting the record. A record of the earlier layout (the
+    endpoints inside ``NAME.json``) is read as it is and rewritten in this one by its first
+    save. ``networks.index`` (``index.py``) keeps every record's summary, so a new process
+    reads one file instead of every record."""
 
     def __init__(self, state_dir: str | os.PathLike[str]) -> None:
         self.dir = Path(state_dir)
         self.net_dir = self.dir / "networks"
-        self._summaries: dict[str, tuple[tuple[int, int, int], dict[str, Any]]] = {}
+        self._summaries: dict[str, tuple[Any, dict[str, Any]]] = {}
+        self._known: dict[str, tuple[str, Key | None, journal.State]] = {}   # head, its key, journal
+        self._holding: tuple[int, int] = (0, 0)     # the thread holding the lock, its depth
+        self._generation = 0                        # lock holds so far
+        self._fresh = -1                            # the hold in which summaries were checked
+        self._index = index.Index(self.dir / "networks.index")
+        self._index_read = False
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
         """The host-wide lock: hold it across a change and its record updates."""
+        me = threading.get_ident()
+        if self._holding[0] == me:                  # held already by this thread
+            self._holding = (me, self._holding[1] + 1)
+            try:
+                yield
+            finally:
+                self._holding = (me, self._holding[1] - 1)
+            return
         with flocked(self.dir / "networks.lock"):
-            yield
+            self._holding = (me, 1)
+            self._generation += 1
+            try:
+                yield
+            finally:
+                self._holding = (0, 0)
+
+    def _held(self) -> bool:
+        """Whether this thread holds the lock (nobody else changes the records then)."""
+        return self._holding[0] == threading.get_ident()
 
     def path(self, name: str) -> Path:
         return self.net_dir / f"{name}.json"
+
+    def journal_path(self, name: str) -> Path:
+        return self.net_dir / f"{name}.eps"
 
     def names(self) -> list[str]:
         try:
@@ -82,49 +122,107 @@ class Store:
 
     def load(self, name: str) -> dict[str, Any]:
         try:
-            data: dict[str, Any] = json.loads(self.path(name).read_text())
+            with open(self.path(name), "rb") as f:
+                text = f.read().decode()
+                key = journal.key_of(os.fstat(f.fileno()))
         except FileNotFoundError:
             raise NotFound(f"no network named {name!r} (networks: "
                            f"{', '.join(self.names()) or 'none'})") from None
+        data: dict[str, Any] = json.loads(text)
+        if data.pop("layout", None) == LAYOUT:
+            data["endpoints"], state = journal.read(self.journal_path(name))
+            self._known[name] = (text, key, state)
+        else:                                   # the earlier layout: migrated by the next save
+            self._known.pop(name, None)
         return data
 
-    def save(self, record: dict[str, Any]) -> None:
-        self.net_dir.mkdir(parents=True, exist_ok=True)
-        path = self.path(record["config"]["name"])
-        atomic_write(path, record)
-        with contextlib.suppress(FileNotFoundError):
-            self._summaries[path.stem] = (_key(os.stat(path)), summary(copy.deepcopy(
-                {k: v for k, v in record.items() if k != "endpoints"}), record))
+    def save(self, record: dict[str, Any], endpoints: Iterable[str] | None = None) -> None:
+        """Write ``record``. ``endpoints``: the ids of the only endpoints that changed (added,
+        changed or gone) since it was loaded or saved; they are appended to its journal, and
+        the rest of the record is written only if it changed. None: all of it is written."""
+        name = record["config"]["name"]
+        head = {k: v for k, v in record.items() if k != "endpoints"}
+        head["layout"] = LAYOUT
+        text = json.dumps(head, sort_keys=True, separators=(",", ":"))
+        eps: dict[str, dict[str, Any]] = record.get("endpoints", {})
+        known = self._known.get(name)
+        if endpoints is None or known is None or not self._unchanged(name, known):
+            self.net_dir.mkdir(parents=True, exist_ok=True)
+            state = journal.rewrite(self.journal_path(name), list(eps.items()))
+            known = None
+        else:
+            state = known[2]
+            changed = sorted(set(endpoints))
+            if changed:
+                journal.append(self.journal_path(name), state, [(i, eps.get(i)) for i in changed])
+            if state.lines > COMPACT_AT and state.lines > 2 * len(eps):
+                state = journal.rewrite(self.journal_path(name), list(eps.items()))
+        if known is None or known[0] != text:
+            atomic_write_text(self.path(name), text)
+            key = journal.stat_key(self.path(name))
+        else:
+            key = known[1]
+        self._known[name] = (text, key, state)
+        cached = self._summaries.get(name)
+        if known is not None and known[0] == text and cached is not None and endpoints is not None:
+            s = _updated(cached[1], eps, endpoints)      # only ifnames can have changed
+        else:
+            s = summary(json.loads(text), record)
+        self._summaries[name] = ((key, state.key), s)
+
+    def _unchanged(self, name: str, known: tuple[str, Key | None, journal.State]) -> bool:
+        """Whether the files are still those this process read or wrote last."""
+        return journal.stat_key(self.path(name)) == known[1] and \
+            journal.stat_key(self.journal_path(name)) == known[2].key
 
     def delete(self, name: str) -> None:
+        self._known.pop(name, None)
         with contextlib.suppress(FileNotFoundError):
             self.path(name).unlink()
+        with contextlib.suppress(FileNotFoundError):
+            self.journal_path(name).unlink()
+        self._summaries.pop(name, None)
+        if self._held():
+            self._index.forget(name)
 
     def summaries(self) -> list[dict[str, Any]]:
         """Every record as ``summary`` makes it (read-only), by name. A record is parsed
-        again only when its file changed (inode, mtime, size: writes replace the file), so
-        the changes of one process cost one ``stat`` per other network, not a parse."""
-        out, seen = [], set()
+        again only when its files changed (inode, mtime, size: writes replace the head and
+        append to the journal), so the changes of one process cost two ``stat`` per other
+        network, not a parse; a new process takes the summaries from the index (rewritten,
+        under the lock, when a record had to be parsed)."""
+        if self._held() and self._fresh == self._generation:    # checked in this hold already
+            return [s for _, (_, s) in sorted(self._summaries.items())]
+        if not self._index_read:
+            self._index_read = True
+            for name, entry in self._index.read().items():
+                self._summaries.setdefault(name, entry)
+        out, seen, parsed = [], set(), False
         try:
             entries = list(os.scandir(self.net_dir))
         except FileNotFoundError:
             entries = []
-        for e in sorted(entries, key=lambda e: e.name):
+        for e in sorted(entries, key=lambda e: e.name[:-5]):      # by name, as the fast path
             if not e.name.endswith(".json") or e.name.startswith("."):
                 continue
             name = e.name[:-5]
             try:
-                key = _key(e.stat())
+                key = (journal.key_of(e.stat()), journal.stat_key(self.journal_path(name)))
                 cached = self._summaries.get(name)
                 if cached is None or cached[0] != key:
                     rec = self.load(name)
                     cached = self._summaries[name] = (key, summary(rec, rec))
+                    parsed = True
             except (NotFound, FileNotFoundError, ValueError):
                 continue
             seen.add(name)
             out.append(cached[1])
         for gone in set(self._summaries) - seen:
             del self._summaries[gone]
+        if self._held():
+            if parsed or self._index.names - seen:
+                self._index.write(self._summaries)
+            self._fresh = self._generation
         return out
 
     def all(self) -> list[dict[str, Any]]:
@@ -137,19 +235,49 @@ class Store:
 
 def summary(head: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
     """``head`` (a record without its endpoints) with ``ifnames``: each connected
-    namespace's interface name on the network, from ``record``'s endpoints, and
-    ``_config``: the parsed configuration (see ``config_of``)."""
-    out = {k: v for k, v in head.items() if k != "endpoints"}
+    namespace's interface name on the network, from ``record``'s endpoints, and ``spans``:
+    each pool's ``[IP version, first, last address as integers]`` (see ``overlaps``)."""
+    out = {k: v for k, v in head.items() if k not in ("endpoints", "layout")}
     out["ifnames"] = {ep["netns"]: ep["ifname"] for ep in record.get("endpoints", {}).values()}
-    out["_config"] = NetworkConfig.from_dict(head["config"])
+    out["spans"] = [span(ipaddress.ip_network(p["subnet"])) for p in head["config"]["pools"]]
     return out
+
+
+def _updated(old: dict[str, Any], eps: dict[str, dict[str, Any]], changed: Iterable[str]) -> dict[str, Any]:
+    """``old`` (a summary) after the endpoints ``changed`` changed: itself when its
+    ``ifnames`` stay as they are; a new summary when one was added or went (O(changed))."""
+    ifnames: dict[str, str] = old["ifnames"]
+    new = {}
+    for i in changed:
+        ep = eps.get(i)
+        if ep is None:                  # gone: which namespace it had is not known here
+            return {**old, "ifnames": {e["netns"]: e["ifname"] for e in eps.values()}}
+        if ifnames.get(ep["netns"]) != ep["ifname"]:
+            new[ep["netns"]] = ep["ifname"]
+    return {**old, "ifnames": {**ifnames, **new}} if new else old
+
+
+def span(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> list[int]:
+    return [net.version, int(net.network_address), int(net.broadcast_address)]
+
+
+def overlaps(a: list[int], b: list[int]) -> bool:
+    """Whether two spans (``summary``) share an address."""
+    return a[0] == b[0] and a[1] <= b[2] and b[1] <= a[2]
+
+
+def spans_of(record: dict[str, Any]) -> list[list[int]]:
+    """A summary's spans (a record's, computed)."""
+    got: list[list[int]] | None = record.get("spans")
+    return got if got is not None else [span(p.subnet) for p in config_of(record).pools]
 
 
 def config_of(record: dict[str, Any]) -> NetworkConfig:
     """A record's (or summary's) configuration, parsed once per summary."""
     cfg = record.get("_config")
-    return cfg if isinstance(cfg, NetworkConfig) else NetworkConfig.from_dict(record["config"])
-
-
-def _key(st: os.stat_result) -> tuple[int, int, int]:
-    return st.st_ino, st.st_mtime_ns, st.st_size
+    if isinstance(cfg, NetworkConfig):
+        return cfg
+    cfg = NetworkConfig.from_dict(record["config"])
+    if "spans" in record:                # a summary: kept with it (never written)
+        record["_config"] = cfg
+    return cfg
