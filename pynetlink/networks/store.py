@@ -81,6 +81,7 @@ class Store:
         self._fresh = -1                            # the hold in which summaries were checked
         self._index = index.Index(self.dir / "networks.index")
         self._index_read = False
+        self._eps: dict[str, tuple[Key | None, Key | None, journal.Endpoints]] = {}   # see load
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -98,6 +99,9 @@ class Store:
             self._generation += 1
             try:
                 yield
+            except BaseException:
+                self._eps.clear()               # endpoints may have changed unsaved
+                raise
             finally:
                 self._holding = (0, 0)
 
@@ -121,6 +125,10 @@ class Store:
         return self.path(name).exists()
 
     def load(self, name: str) -> dict[str, Any]:
+        """The record ``name`` with its endpoints. Under the lock, the endpoints a load or
+        save of this Store left are taken again (not parsed) while the files are unchanged;
+        so a record's endpoints changed in place must be saved (a hold left by an exception
+        forgets them)."""
         try:
             with open(self.path(name), "rb") as f:
                 text = f.read().decode()
@@ -129,11 +137,18 @@ class Store:
             raise NotFound(f"no network named {name!r} (networks: "
                            f"{', '.join(self.names()) or 'none'})") from None
         data: dict[str, Any] = json.loads(text)
-        if data.pop("layout", None) == LAYOUT:
-            data["endpoints"], state = journal.read(self.journal_path(name))
-            self._known[name] = (text, key, state)
-        else:                                   # the earlier layout: migrated by the next save
+        if data.pop("layout", None) != LAYOUT:  # the earlier layout: migrated by the next save
             self._known.pop(name, None)
+            return data
+        held, hit, known = self._held(), self._eps.get(name), self._known.get(name)
+        if held and hit is not None and known is not None and hit[0] == key == known[1] and \
+                hit[1] == known[2].key == journal.stat_key(self.journal_path(name)):
+            data["endpoints"], state = dict(hit[2]), known[2]
+        else:
+            data["endpoints"], state = journal.read(self.journal_path(name))
+        self._known[name] = (text, key, state)
+        if held:
+            self._eps[name] = (key, state.key, data["endpoints"])
         return data
 
     def save(self, record: dict[str, Any], endpoints: Iterable[str] | None = None) -> None:
@@ -141,20 +156,20 @@ class Store:
         changed or gone) since it was loaded or saved; they are appended to its journal, and
         the rest of the record is written only if it changed. None: all of it is written."""
         name = record["config"]["name"]
+        ids = None if endpoints is None else sorted(set(endpoints))
         head = {k: v for k, v in record.items() if k != "endpoints"}
         head["layout"] = LAYOUT
         text = json.dumps(head, sort_keys=True, separators=(",", ":"))
         eps: dict[str, dict[str, Any]] = record.get("endpoints", {})
         known = self._known.get(name)
-        if endpoints is None or known is None or not self._unchanged(name, known):
+        if ids is None or known is None or not self._unchanged(name, known):
             self.net_dir.mkdir(parents=True, exist_ok=True)
             state = journal.rewrite(self.journal_path(name), list(eps.items()))
             known = None
         else:
             state = known[2]
-            changed = sorted(set(endpoints))
-            if changed:
-                journal.append(self.journal_path(name), state, [(i, eps.get(i)) for i in changed])
+            if ids:
+                journal.append(self.journal_path(name), state, [(i, eps.get(i)) for i in ids])
             if state.lines > COMPACT_AT and state.lines > 2 * len(eps):
                 state = journal.rewrite(self.journal_path(name), list(eps.items()))
         if known is None or known[0] != text:
@@ -163,9 +178,13 @@ class Store:
         else:
             key = known[1]
         self._known[name] = (text, key, state)
+        if self._held():
+            self._eps[name] = (key, state.key, eps)
+        else:
+            self._eps.pop(name, None)
         cached = self._summaries.get(name)
-        if known is not None and known[0] == text and cached is not None and endpoints is not None:
-            s = _updated(cached[1], eps, endpoints)      # only ifnames can have changed
+        if known is not None and known[0] == text and cached is not None and ids is not None:
+            s = _updated(cached[1], eps, ids)            # only ifnames can have changed
         else:
             s = summary(json.loads(text), record)
         self._summaries[name] = ((key, state.key), s)
@@ -177,6 +196,7 @@ class Store:
 
     def delete(self, name: str) -> None:
         self._known.pop(name, None)
+        self._eps.pop(name, None)
         with contextlib.suppress(FileNotFoundError):
             self.path(name).unlink()
         with contextlib.suppress(FileNotFoundError):
@@ -199,15 +219,14 @@ class Store:
                 self._summaries.setdefault(name, entry)
         out, seen, parsed = [], set(), False
         try:
-            entries = list(os.scandir(self.net_dir))
+            entries = {e.name: e for e in os.scandir(self.net_dir)}
         except FileNotFoundError:
-            entries = []
-        for e in sorted(entries, key=lambda e: e.name[:-5]):      # by name, as the fast path
-            if not e.name.endswith(".json") or e.name.startswith("."):
-                continue
-            name = e.name[:-5]
+            entries = {}
+        for name in sorted(n[:-5] for n in entries if n.endswith(".json") and not n.startswith(".")):
+            jrn = entries.get(f"{name}.eps")
             try:
-                key = (journal.key_of(e.stat()), journal.stat_key(self.journal_path(name)))
+                key = (journal.key_of(entries[f"{name}.json"].stat()),
+                       None if jrn is None else journal.key_of(jrn.stat()))
                 cached = self._summaries.get(name)
                 if cached is None or cached[0] != key:
                     rec = self.load(name)
