@@ -26,6 +26,7 @@ from .ipam import DEFAULT_STATE_DIR, atomic_write_text, flocked
 from .journal import Key
 from .options import NetworkConfig
 
+Known = tuple[str, Key | None, journal.State, int]   # head text, its key, journal, lock hold
 LAYOUT = 2              # the record without its endpoints; they are in NAME.eps
 COMPACT_AT = 64         # journal lines before it may be compacted (at twice the endpoints)
 
@@ -75,7 +76,7 @@ class Store:
         self.dir = Path(state_dir)
         self.net_dir = self.dir / "networks"
         self._summaries: dict[str, tuple[Any, dict[str, Any]]] = {}
-        self._known: dict[str, tuple[str, Key | None, journal.State]] = {}   # head, its key, journal
+        self._known: dict[str, Known] = {}
         self._holding: tuple[int, int] = (0, 0)     # the thread holding the lock, its depth
         self._generation = 0                        # lock holds so far
         self._fresh = -1                            # the hold in which summaries were checked
@@ -146,7 +147,7 @@ class Store:
             data["endpoints"], state = dict(hit[2]), known[2]
         else:
             data["endpoints"], state = journal.read(self.journal_path(name))
-        self._known[name] = (text, key, state)
+        self._known[name] = (text, key, state, self._generation if held else -1)
         if held:
             self._eps[name] = (key, state.key, data["endpoints"])
         return data
@@ -162,7 +163,7 @@ class Store:
         text = json.dumps(head, sort_keys=True, separators=(",", ":"))
         eps: dict[str, dict[str, Any]] = record.get("endpoints", {})
         known = self._known.get(name)
-        if ids is None or known is None or not self._unchanged(name, known):
+        if ids is None or known is None or not self._unchanged(name, known):   # or migrated
             self.net_dir.mkdir(parents=True, exist_ok=True)
             state = journal.rewrite(self.journal_path(name), list(eps.items()))
             known = None
@@ -177,7 +178,7 @@ class Store:
             key = journal.stat_key(self.path(name))
         else:
             key = known[1]
-        self._known[name] = (text, key, state)
+        self._known[name] = (text, key, state, self._generation if self._held() else -1)
         if self._held():
             self._eps[name] = (key, state.key, eps)
         else:
@@ -189,8 +190,11 @@ class Store:
             s = summary(json.loads(text), record)
         self._summaries[name] = ((key, state.key), s)
 
-    def _unchanged(self, name: str, known: tuple[str, Key | None, journal.State]) -> bool:
-        """Whether the files are still those this process read or wrote last."""
+    def _unchanged(self, name: str, known: Known) -> bool:
+        """Whether the files are still those this process read or wrote last (surely so
+        when that was in this hold of the lock)."""
+        if known[3] == self._generation and self._held():
+            return True
         return journal.stat_key(self.path(name)) == known[1] and \
             journal.stat_key(self.journal_path(name)) == known[2].key
 

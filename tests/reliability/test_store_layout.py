@@ -88,6 +88,24 @@ def test_a_torn_last_line_is_ignored_and_cut_off(tmp_path: Path) -> None:
     assert all(json.loads(x) for x in store.journal_path("n").read_text().splitlines())
 
 
+def test_endpoints_taken_again_under_the_lock_follow_the_files(tmp_path: Path) -> None:
+    mine, other = Store(tmp_path), Store(tmp_path)
+    mine.save(record("n", "172.16.5.0/24", {"e1": endpoint(1)}))
+    with mine.locked():
+        first = mine.load("n")
+    rec = other.load("n")                             # another process connects e2
+    rec["endpoints"]["e2"] = endpoint(2)
+    other.save(rec, ["e2"])
+    with mine.locked():
+        assert sorted(mine.load("n")["endpoints"]) == ["e1", "e2"]
+    with pytest.raises(RuntimeError), mine.locked():
+        mine.load("n")["endpoints"]["e1"]["state"] = "changed, never saved"
+        raise RuntimeError("a failed change")
+    with mine.locked():
+        assert mine.load("n")["endpoints"]["e1"]["state"] == "connected"
+    assert first["endpoints"]["e1"]["state"] == "connected"
+
+
 def test_the_journal_is_compacted(tmp_path: Path) -> None:
     store = Store(tmp_path)
     rec = record("n", "172.16.5.0/24")
