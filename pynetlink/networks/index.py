@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from ..transport import faults
 from .ipam import atomic_write
+from .journal import Key, key_of, stat_key
 
 VERSION = 1
 Entry = tuple[Any, dict[str, Any]]       # (head key, journal key), summary
@@ -27,14 +29,19 @@ class Index:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.names: set[str] = set()
+        self.key: Key | None = None          # the file's version when ``names`` was taken
 
     def read(self) -> dict[str, Entry]:
         """The entries on disk (none if the file is missing or damaged)."""
         try:
-            data = json.loads(self.path.read_text())
+            with open(self.path, "rb") as f:
+                data = json.loads(f.read())
+                self.key = key_of(os.fstat(f.fileno()))
             nets = data["networks"] if data.get("version") == VERSION else {}
             out = {name: (_keys(e["key"]), e["summary"]) for name, e in nets.items()}
-        except (FileNotFoundError, ValueError, TypeError, KeyError, AttributeError):
+        except FileNotFoundError:
+            out, self.key = {}, None
+        except (ValueError, TypeError, KeyError, AttributeError):
             out = {}
         self.names = set(out)
         return out
@@ -43,6 +50,7 @@ class Index:
         """Replace the index by ``entries`` (hold the host lock); none: remove it."""
         self.names = set(entries)
         if not entries:
+            self.key = None
             with contextlib.suppress(FileNotFoundError):
                 self.path.unlink()
                 faults.point(f"unlink {self.path.name}")
@@ -50,9 +58,13 @@ class Index:
         atomic_write(self.path, {"version": VERSION, "networks": {
             name: {"key": key, "summary": {k: v for k, v in s.items() if not k.startswith("_")}}
             for name, (key, s) in entries.items()}})
+        self.key = stat_key(self.path)
 
     def forget(self, name: str) -> None:
-        """Drop one network's entry, if the file has one (hold the host lock)."""
+        """Drop one network's entry, if the file has one (hold the host lock); the file is
+        read only if it changed since this process read or wrote it, or names ``name``."""
+        if stat_key(self.path) == self.key and name not in self.names:
+            return
         entries = self.read()
         if name in entries:
             del entries[name]
