@@ -73,11 +73,12 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
         eps.append(ep)
 
     ids = [w.ep_id for w in wants]
+    mark = ctx.store.mark(ctx.config.name)
 
     def forget() -> None:
         for w in wants:
             ctx.endpoints.pop(w.ep_id, None)
-        ctx.save(ids)
+        ctx.store.restore(ctx.record, ids, mark)      # the journal as it was, if it can be
     with deferred():
         ctx.save(ids)
         undo.push("forget endpoints", forget)

@@ -4,8 +4,8 @@ with the versions (inode, mtime, size) of the files it was made from.
 A new process (the command line) reads this one file instead of every record: an entry is
 used while its record's files are still those versions (two ``stat``), else the record is
 parsed again. So the index is never trusted blindly and may be missing, stale or damaged:
-it is rewritten (atomically, by the holder of the host lock) when a record had to be parsed
-or is gone, and removed with the last network.
+it is rewritten (atomically, at the end of a hold of the host lock that changed records)
+when a record had to be parsed or is gone, and removed with the last network.
 """
 from __future__ import annotations
 

@@ -46,6 +46,7 @@ class Allocation:
     addresses: tuple[tuple[IPAddress, ...], ...]
     cursor_before: Mapping[str, str]      # pool index -> last address handed out
     cursor_after: Mapping[str, str]
+    log: tuple[int, journal.Key | None] | None = None   # the journal's length before, version after
 
 
 def atomic_write(path: Path, data: Any) -> None:
@@ -144,6 +145,7 @@ class IPAM:
         self.path = self.dir / f"{network}.json"
         self.lock_path = self.dir / f"{network}.lock"
         self.log_path = self.dir / f"{network}.log"
+        self._appended: tuple[int, journal.Key | None] | None = None   # by the last change
 
     # -- the store ----------------------------------------------------------------------
     def _load(self) -> tuple[dict[str, Any], journal.State]:
@@ -178,7 +180,9 @@ class IPAM:
                 atomic_write(self.path, state)      # then the journal: replayed again it changes nothing
                 journal.rewrite(self.log_path, [])
             else:
+                start = log.whole
                 journal.append(self.log_path, log, rows)
+                self._appended = (start, log.key)
 
     def allocations(self) -> dict[IPAddress, str]:
         """Every allocated address and its owner."""
@@ -200,19 +204,25 @@ class IPAM:
 
     def reserve(self, requests: Sequence[Request]) -> Allocation:
         """``allocate_many``, returning what ``unreserve`` needs to take it back."""
+        self._appended = None
         with self._state() as st:
             alloc: dict[str, str] = dict(st["allocations"])
             before: dict[str, str] = dict(st["last"])
             last = dict(before)
             out = [self._one(alloc, last, owner, explicit) for owner, explicit in requests]
             st["allocations"], st["last"] = alloc, last
-        return Allocation(tuple(o for o, _ in requests), tuple(out), before, last)
+        return Allocation(tuple(o for o, _ in requests), tuple(out), before, last, self._appended)
 
     def unreserve(self, allocation: Allocation) -> None:
         """Take back a ``reserve`` (a rolled-back connect): release its owners' addresses and
         put the round-robin cursor back, so the next automatic address is the one that would
         have been given. A pool's cursor that moved on since (another allocation in between)
-        is left where it is."""
+        is left where it is. If nothing was written since, the journal is cut back to what
+        it was (the files as before the reserve)."""
+        if allocation.log is not None:
+            with flocked(self.lock_path):
+                if journal.truncate(self.log_path, *allocation.log):
+                    return
         gone = set(allocation.owners)
         with self._state() as st:
             for a, o in list(st["allocations"].items()):

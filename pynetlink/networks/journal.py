@@ -112,3 +112,17 @@ def rewrite(path: Path, rows: Sequence[Sequence[Any]]) -> State:
     text = "".join(_line(r) for r in rows)
     files.atomic_write_text(path, text)
     return State(stat_key(path), len(text.encode()), len(rows))
+
+
+def truncate(path: Path, whole: int, expect: Optional[Key]) -> bool:
+    """Cut the journal back to its first ``whole`` bytes (none: remove it), if it is still
+    the version ``expect`` (hold the lock): a rolled-back change leaves the file as it was.
+    False (nothing done) when it is not."""
+    if expect is None or stat_key(path) != expect or whole > expect[2]:
+        return False
+    if whole == 0:
+        path.unlink()
+    else:
+        os.truncate(path, whole)
+    faults.point(f"truncate {path.parent.name}/{path.name}")
+    return True

@@ -27,6 +27,7 @@ from .journal import Key
 from .options import NetworkConfig
 
 Known = tuple[str, Key | None, journal.State, int]   # head text, its key, journal, lock hold
+Mark = tuple[int, int, int, Key | None]      # lock hold, journal length, lines, version
 LAYOUT = 2              # the record without its endpoints; they are in NAME.eps
 COMPACT_AT = 64         # journal lines before it may be compacted (at twice the endpoints)
 
@@ -82,6 +83,8 @@ class Store:
         self._fresh = -1                            # the hold in which summaries were checked
         self._index = index.Index(self.dir / "networks.index")
         self._index_read = False
+        self._index_stale = False       # a summary had to be parsed: the index is behind
+        self._wrote = False             # a record was saved or deleted in this hold
         self._eps: dict[str, tuple[Key | None, Key | None, journal.Endpoints]] = {}   # see load
 
     @contextlib.contextmanager
@@ -98,13 +101,24 @@ class Store:
         with flocked(self.dir / "networks.lock"):
             self._holding = (me, 1)
             self._generation += 1
+            self._wrote = False
             try:
                 yield
+                self._update_index()
             except BaseException:
                 self._eps.clear()               # endpoints may have changed unsaved
                 raise
             finally:
                 self._holding = (0, 0)
+
+    def _update_index(self) -> None:
+        """At the end of a hold that changed records: the index rewritten if this process
+        had to parse a record (its entry was missing or stale) or it names one that is gone,
+        from the summaries checked in this hold. A hold that changed nothing writes nothing
+        (a call refused for bad input leaves the state directory as it was)."""
+        if self._wrote and self._index_stale and self._fresh == self._generation:
+            self._index.write(self._summaries)
+            self._index_stale = False
 
     def _held(self) -> bool:
         """Whether this thread holds the lock (nobody else changes the records then)."""
@@ -179,6 +193,7 @@ class Store:
         else:
             key = known[1]
         self._known[name] = (text, key, state, self._generation if self._held() else -1)
+        self._wrote = True
         if self._held():
             self._eps[name] = (key, state.key, eps)
         else:
@@ -189,6 +204,31 @@ class Store:
         else:
             s = summary(json.loads(text), record)
         self._summaries[name] = ((key, state.key), s)
+
+    def mark(self, name: str) -> Mark | None:
+        """Where ``name``'s journal is now, for ``restore`` (None unless loaded or saved in
+        this hold of the lock)."""
+        known = self._known.get(name)
+        if known is None or known[3] != self._generation or not self._held():
+            return None
+        return self._generation, known[2].whole, known[2].lines, known[2].key
+
+    def restore(self, record: dict[str, Any], endpoints: Iterable[str], mark: Mark | None) -> None:
+        """``save(record, endpoints)`` for a change rolled back to ``mark`` (its endpoints as
+        they were then): the journal is cut back to where it was, if nothing but appends
+        happened to it since in this hold; else the removals are appended."""
+        name, ids = record["config"]["name"], list(endpoints)
+        known = self._known.get(name)
+        if mark is not None and known is not None and self._held() and \
+                mark[0] == self._generation == known[3] and \
+                (mark[3] is None or (known[2].key is not None and known[2].key[0] == mark[3][0])) and \
+                journal.truncate(self.journal_path(name), mark[1], known[2].key):
+            state = journal.State(journal.stat_key(self.journal_path(name)), mark[1], mark[2])
+            self._known[name] = (known[0], known[1], state, known[3])
+            self._eps[name] = (known[1], state.key, record.get("endpoints", {}))
+            self._summaries[name] = ((known[1], state.key), summary(json.loads(known[0]), record))
+            return
+        self.save(record, ids)
 
     def _unchanged(self, name: str, known: Known) -> bool:
         """Whether the files are still those this process read or wrote last (surely so
@@ -206,6 +246,7 @@ class Store:
         with contextlib.suppress(FileNotFoundError):
             self.journal_path(name).unlink()
         self._summaries.pop(name, None)
+        self._wrote = True
         if self._held():
             self._index.forget(name)
 
@@ -213,8 +254,8 @@ class Store:
         """Every record as ``summary`` makes it (read-only), by name. A record is parsed
         again only when its files changed (inode, mtime, size: writes replace the head and
         append to the journal), so the changes of one process cost two ``stat`` per other
-        network, not a parse; a new process takes the summaries from the index (rewritten,
-        under the lock, when a record had to be parsed)."""
+        network, not a parse; a new process takes the summaries from the index (rewritten
+        at the end of a hold of the lock that changed records, see ``_update_index``)."""
         if self._held() and self._fresh == self._generation:    # checked in this hold already
             return [s for _, (_, s) in sorted(self._summaries.items())]
         if not self._index_read:
@@ -242,9 +283,9 @@ class Store:
             out.append(cached[1])
         for gone in set(self._summaries) - seen:
             del self._summaries[gone]
+        if parsed or self._index.names - seen:
+            self._index_stale = True
         if self._held():
-            if parsed or self._index.names - seen:
-                self._index.write(self._summaries)
             self._fresh = self._generation
         return out
 

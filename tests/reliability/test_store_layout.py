@@ -106,6 +106,33 @@ def test_endpoints_taken_again_under_the_lock_follow_the_files(tmp_path: Path) -
     assert first["endpoints"]["e1"]["state"] == "connected"
 
 
+def test_a_rolled_back_change_leaves_the_files_as_they_were(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    store.save(record("n", "172.16.5.0/24", {"e1": endpoint(1)}))
+    before = store.journal_path("n").read_bytes()
+    with store.locked():
+        rec = store.load("n")
+        mark = store.mark("n")
+        rec["endpoints"]["e2"] = endpoint(2)
+        store.save(rec, ["e2"])
+        rec["endpoints"]["e2"]["state"] = "connecting"
+        store.save(rec, ["e2"])
+        del rec["endpoints"]["e2"]
+        store.restore(rec, ["e2"], mark)
+    assert store.journal_path("n").read_bytes() == before
+    assert Store(tmp_path).summaries()[0]["ifnames"] == {"/run/netns/x1": "eth0"}
+    pools = network_config("n", subnet="172.16.5.0/24").pools
+    ipam = IPAM("n", pools, tmp_path)
+    ipam.allocate("a")
+    files = {p.name: p.read_bytes() for p in (tmp_path / "ipam").iterdir()}
+    ipam.unreserve(ipam.reserve([("b", {})]))
+    assert {p.name: p.read_bytes() for p in (tmp_path / "ipam").iterdir()} == files
+    taken = ipam.reserve([("c", {})])
+    IPAM("n", pools, tmp_path).allocate("d")                # another allocation in between
+    ipam.unreserve(taken)                                    # appended, not cut back
+    assert {str(a): o for a, o in ipam.allocations().items()} == {"172.16.5.2": "a", "172.16.5.4": "d"}
+
+
 def test_the_journal_is_compacted(tmp_path: Path) -> None:
     store = Store(tmp_path)
     rec = record("n", "172.16.5.0/24")
@@ -122,8 +149,12 @@ def test_the_index_spares_a_new_process_the_records(tmp_path: Path, monkeypatch:
     for i in range(5):
         writer.save(record(f"n{i}", f"172.16.{i}.0/24", {"e": endpoint(i)}))
     first = Store(tmp_path)
-    with first.locked():                                    # no index yet: parsed, then written
+    with first.locked():                                    # no index yet: parsed
         assert [s["config"]["name"] for s in first.summaries()] == [f"n{i}" for i in range(5)]
+    assert not (tmp_path / "networks.index").exists()      # a hold that changed nothing
+    with first.locked():
+        first.summaries()
+        first.save(first.load("n0"))                        # a change: the index is written
     assert (tmp_path / "networks.index").exists()
     loads: list[str] = []
     real = Store.load
@@ -138,7 +169,8 @@ def test_the_index_spares_a_new_process_the_records(tmp_path: Path, monkeypatch:
     stale = Store(tmp_path)
     with stale.locked():
         assert stale.summaries()[2]["ifnames"] == {"/run/netns/x2": "eth0", "/run/netns/x9": "eth1"}
-    assert loads == ["n2"]                                  # only the changed record
+        stale.save(stale.load("n4"))
+    assert loads == ["n2", "n4"]                            # only the changed record (and n4)
     loads.clear()
     assert Store(tmp_path).summaries()[2]["ifnames"]["/run/netns/x9"] == "eth1" and loads == []
 
@@ -156,11 +188,13 @@ def test_a_missing_or_damaged_index_is_rebuilt(tmp_path: Path) -> None:
         store = Store(tmp_path)
         with store.locked():
             assert [s["config"]["name"] for s in store.summaries()] == ["n0", "n1", "n2"]
+            store.save(store.load("n0"))
         assert sorted(json.loads(index.read_text())["networks"]) == ["n0", "n1", "n2"], damage
     writer.delete("n1")                           # gone behind the index's back (no lock)
     store = Store(tmp_path)
     with store.locked():
         assert [s["config"]["name"] for s in store.summaries()] == ["n0", "n2"]
+        store.save(store.load("n2"))
     assert sorted(json.loads(index.read_text())["networks"]) == ["n0", "n2"]
     with store.locked():
         store.delete("n0")
