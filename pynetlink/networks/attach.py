@@ -72,12 +72,15 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
         ctx.endpoints[w.ep_id] = ep
         eps.append(ep)
 
+    ids = [w.ep_id for w in wants]
+    mark = ctx.store.mark(ctx.config.name)
+
     def forget() -> None:
         for w in wants:
             ctx.endpoints.pop(w.ep_id, None)
-        ctx.save()
+        ctx.store.restore(ctx.record, ids, mark)      # the journal as it was, if it can be
     with deferred():
-        ctx.save()
+        ctx.save(ids)
         undo.push("forget endpoints", forget)
     with deferred():
         taken = ipam.reserve([(w.ep_id, w.explicit) for w in wants])
@@ -86,7 +89,7 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
         ep["addresses"] = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
         ep["mac"] = names.docker_mac(got) if cfg.driver != "ipvlan" else None
         ep["publish"] = [publish_text(parse_publish(p)) for p in w.publish] if got else []
-    ctx.save()
+    ctx.save(ids)
     _create_links(ctx, wants, eps, undo)
     ports.apply(ctx, wants, eps)                    # undone with the links (ifbs included)
     for i, (w, ep) in enumerate(zip(wants, eps)):
@@ -103,7 +106,7 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
             undo.push("unpublish ports", lambda: _unpublish(ctx, pubs))
     for ep in eps:
         ep["state"] = "connected"
-    ctx.save()
+    ctx.save(ids)
     return eps
 
 
@@ -358,12 +361,13 @@ def detach_many(ctx: Ctx, ipam: IPAM, eps: Sequence[dict[str, Any]]) -> None:
     """Disconnect endpoints: their ports, links and addresses go; records are dropped.
     The endpoints are marked ``disconnecting`` first, so a connect after an interrupted
     disconnect redoes them instead of taking them for connected."""
+    ids = [ep["id"] for ep in eps]
     for ep in eps:
         ep["state"] = "disconnecting"
-    ctx.save()
+    ctx.save(ids)
     _unpublish(ctx, _publications(ctx.config, eps))
     remove_links(ctx, eps)
     ipam.release_many([ep["id"] for ep in eps])
     for ep in eps:
         ctx.endpoints.pop(ep["id"], None)
-    ctx.save()
+    ctx.save(ids)

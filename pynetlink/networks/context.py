@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextlib
 import errno
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..api.handle import Handle
 from ..nft import DockerNat, Nftables
@@ -24,10 +24,15 @@ class Ctx:
     handle: Handle
     _nat: DockerNat | None = field(default=None, repr=False)
     own_handle: bool = True              # False: the caller's, kept open across changes
+    _config: tuple[object, NetworkConfig] | None = field(default=None, repr=False)
 
     @property
     def config(self) -> NetworkConfig:
-        return NetworkConfig.from_dict(self.record["config"])
+        """The record's configuration, parsed once (again if ``record["config"]`` is replaced)."""
+        raw = self.record["config"]
+        if self._config is None or self._config[0] is not raw:
+            self._config = (raw, NetworkConfig.from_dict(raw))
+        return self._config[1]
 
     @property
     def id(self) -> str:
@@ -52,8 +57,9 @@ class Ctx:
         self.made[key] = value
         self.save()
 
-    def save(self) -> None:
-        self.store.save(self.record)
+    def save(self, endpoints: Iterable[str] | None = None) -> None:
+        """Write the record; ``endpoints``: the ids of the only endpoints changed (``Store.save``)."""
+        self.store.save(self.record, endpoints)
 
     @property
     def nat(self) -> DockerNat:

@@ -2,9 +2,11 @@
 
 One JSON file per network under ``STATE_DIR/ipam/`` holds ``address -> owner`` and the last
 address handed out per pool; an exclusive ``flock`` on a sibling lock file serialises
-readers and writers (a lock file is unlinked only by its lock's holder, see ``flocked``),
-and each write replaces the file atomically (a SIGKILL mid-write
-leaves the previous version). Like CNI's host-local: allocation goes round-robin through
+readers and writers (a lock file is unlinked only by its lock's holder, see ``flocked``).
+A change is appended to a journal beside it (``NAME.log``, journal.py: O(1) in the addresses
+allocated; a SIGKILL mid-append leaves a torn last line that readers ignore), folded into
+the file, which is replaced atomically, when the journal grows long. Files of the earlier
+layout (no journal) are read as they are. Like CNI's host-local: allocation goes round-robin through
 the ip-range, starting after the last address given, so a freed address is not reused at
 once. The gateway, aux addresses, and the subnet's network and broadcast addresses are
 never handed out. An owner asking again gets the addresses it already holds.
@@ -24,10 +26,13 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from ..transport import faults
+from . import journal
 from .errors import AddressInUse, OptionError, PoolExhausted
 from .options import IPAddress, Pool
 
 DEFAULT_STATE_DIR = "/run/pynetlink"
+COMPACT_AT = 64          # journal lines before it may be folded into the file
+_SECTIONS = {"a": "allocations", "l": "last"}      # journal row kinds: address -> owner, cursors
 STALE_SECONDS = 5.0      # a temporary file of a dead writer older than this is removed
 Request = tuple[str, Mapping[int, IPAddress]]   # owner, {pool index: explicit address}
 
@@ -41,6 +46,7 @@ class Allocation:
     addresses: tuple[tuple[IPAddress, ...], ...]
     cursor_before: Mapping[str, str]      # pool index -> last address handed out
     cursor_after: Mapping[str, str]
+    log: tuple[int, journal.Key | None] | None = None   # the journal's length before, version after
 
 
 def atomic_write(path: Path, data: Any) -> None:
@@ -53,12 +59,16 @@ def atomic_write(path: Path, data: Any) -> None:
     Not fsynced: the rename is atomic against a killed process, and what the records and
     allocations describe (links, addresses, rules) does not survive a power loss either, so
     durability would buy nothing and cost milliseconds a write (a connect writes four times)."""
+    # compact, by json's C encoder (indent= takes the pure Python one: a record of 150
+    # endpoints cost ~10 ms a write that way)
+    atomic_write_text(path, json.dumps(data, sort_keys=True, separators=(",", ":")))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """``atomic_write`` of text as it is."""
     _clean_temporaries(path)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_native_id()}.tmp")
     try:
-        # compact, by json's C encoder (indent= takes the pure Python one: a record of 150
-        # endpoints cost ~10 ms a write that way)
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         with open(tmp, "w") as f:
             f.write(text)
         os.replace(tmp, path)
@@ -69,7 +79,16 @@ def atomic_write(path: Path, data: Any) -> None:
     faults.point(f"write {path.parent.name}/{path.name}")
 
 
+_cleaned: dict[Path, float] = {}      # path -> when its temporaries were last looked for
+
+
 def _clean_temporaries(path: Path) -> None:
+    """Delete dead writers' temporaries of ``path``: looked for once every STALE_SECONDS a
+    path (a listing of the directory costs O(files): every other network's)."""
+    now = time.monotonic()
+    if now - _cleaned.get(path, -STALE_SECONDS) < STALE_SECONDS:
+        return
+    _cleaned[path] = now
     for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
         pid = tmp.name[len(path.name) + 2:].split(".", 1)[0]
         with contextlib.suppress(FileNotFoundError):
@@ -125,19 +144,45 @@ class IPAM:
         self.dir = Path(state_dir) / "ipam"
         self.path = self.dir / f"{network}.json"
         self.lock_path = self.dir / f"{network}.lock"
+        self.log_path = self.dir / f"{network}.log"
+        self._appended: tuple[int, journal.Key | None] | None = None   # by the last change
 
     # -- the store ----------------------------------------------------------------------
+    def _load(self) -> tuple[dict[str, Any], journal.State]:
+        """The state (hold the lock): the file, then the changes its journal appended."""
+        try:
+            state = json.loads(self.path.read_text())
+        except FileNotFoundError:
+            state = {"network": self.network, "allocations": {}, "last": {}}
+        rows, log = journal.read_rows(self.log_path)
+        for row in rows:
+            if isinstance(row, list) and len(row) == 3 and row[0] in _SECTIONS:
+                part = state[_SECTIONS[row[0]]]
+                if row[2] is None:
+                    part.pop(row[1], None)
+                else:
+                    part[row[1]] = row[2]
+        return state, log
+
     @contextlib.contextmanager
     def _state(self) -> Iterator[dict[str, Any]]:
+        """The state to read or change under the lock; a change is appended to the journal
+        (what changed, not the whole allocation table), which is folded into the file
+        once it holds more lines than twice the allocations."""
         with flocked(self.lock_path):
-            try:
-                state = json.loads(self.path.read_text())
-            except FileNotFoundError:
-                state = {"network": self.network, "allocations": {}, "last": {}}
-            before = json.dumps(state, sort_keys=True)
+            state, log = self._load()
+            before = {k: dict(state[k]) for k in _SECTIONS.values()}
             yield state
-            if json.dumps(state, sort_keys=True) != before:
-                atomic_write(self.path, state)
+            rows = [row for s, k in _SECTIONS.items() for row in _changes(s, before[k], state[k])]
+            if not rows:
+                return
+            if log.lines + len(rows) > COMPACT_AT and log.lines + len(rows) > 2 * len(state["allocations"]):
+                atomic_write(self.path, state)      # then the journal: replayed again it changes nothing
+                journal.rewrite(self.log_path, [])
+            else:
+                start = log.whole
+                journal.append(self.log_path, log, rows)
+                self._appended = (start, log.key)
 
     def allocations(self) -> dict[IPAddress, str]:
         """Every allocated address and its owner."""
@@ -159,19 +204,25 @@ class IPAM:
 
     def reserve(self, requests: Sequence[Request]) -> Allocation:
         """``allocate_many``, returning what ``unreserve`` needs to take it back."""
+        self._appended = None
         with self._state() as st:
             alloc: dict[str, str] = dict(st["allocations"])
             before: dict[str, str] = dict(st["last"])
             last = dict(before)
             out = [self._one(alloc, last, owner, explicit) for owner, explicit in requests]
             st["allocations"], st["last"] = alloc, last
-        return Allocation(tuple(o for o, _ in requests), tuple(out), before, last)
+        return Allocation(tuple(o for o, _ in requests), tuple(out), before, last, self._appended)
 
     def unreserve(self, allocation: Allocation) -> None:
         """Take back a ``reserve`` (a rolled-back connect): release its owners' addresses and
         put the round-robin cursor back, so the next automatic address is the one that would
         have been given. A pool's cursor that moved on since (another allocation in between)
-        is left where it is."""
+        is left where it is. If nothing was written since, the journal is cut back to what
+        it was (the files as before the reserve)."""
+        if allocation.log is not None:
+            with flocked(self.lock_path):
+                if journal.truncate(self.log_path, *allocation.log):
+                    return
         gone = set(allocation.owners)
         with self._state() as st:
             for a, o in list(st["allocations"].items()):
@@ -273,12 +324,18 @@ class IPAM:
         """Forget the network: remove its store (and lock file); with ``only_if_empty`` only
         when no address is allocated (another host may share the store)."""
         with flocked(self.lock_path):
-            if only_if_empty and self.path.exists() and \
-                    json.loads(self.path.read_text())["allocations"]:
+            if only_if_empty and self._load()[0]["allocations"]:
                 return
-            with contextlib.suppress(FileNotFoundError):
-                self.path.unlink()
+            for path in (self.path, self.log_path):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
             self.lock_path.unlink()      # while holding it: see ``flocked``
+
+
+def _changes(section: str, before: dict[str, str], after: dict[str, str]) -> list[list[Any]]:
+    """Journal rows turning ``before`` into ``after`` (None: the key went)."""
+    rows: list[list[Any]] = [[section, k, v] for k, v in after.items() if before.get(k) != v]
+    return rows + [[section, k, None] for k in before if k not in after]
 
 
 def _order(item: tuple[IPAddress, str]) -> tuple[int, int]:

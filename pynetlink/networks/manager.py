@@ -35,8 +35,8 @@ from .context import Ctx, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
 from .model import Endpoint, Network, parse_publish, publish_text
-from .options import NetworkConfig, Pool, container_addresses, make_pools, network_config
-from .store import Store, config_of, default_state_dir, is_stale, ns_identity
+from .options import BRIDGED, NetworkConfig, Pool, container_addresses, make_pools, network_config
+from .store import Store, config_of, default_state_dir, is_stale, ns_identity, overlaps, span, spans_of
 from .undo import Undo
 from ..transport.signals import deferred
 
@@ -201,26 +201,27 @@ class Networks:
         return "" if self.host is None else (self.host.name or self.host.path)
 
     def _default_pool(self, others: builtins.list[dict[str, Any]]) -> tuple[Pool, ...]:
-        used = [p.subnet for r in others for p in config_of(r).pools]
+        used = [s for r in others for s in spans_of(r)]
         for cand in DEFAULT_POOLS:
-            net = ipaddress.ip_network(cand)
-            if not any(net.version == u.version and net.overlaps(u) for u in used):
+            mine = span(ipaddress.ip_network(cand))
+            if not any(overlaps(mine, u) for u in used):
                 return make_pools(cand)
         raise OptionError("--subnet", "every default pool is in use; give a --subnet")
 
     def _check_conflicts(self, cfg: NetworkConfig, others: builtins.list[dict[str, Any]]) -> None:
-        for rec in others:
-            other = config_of(rec)
-            for p in cfg.pools:
-                for q in other.pools:
-                    if p.version == q.version and p.subnet.overlaps(q.subnet):
-                        raise OptionError("--subnet", f"{p.subnet} overlaps {q.subnet} of network "
-                                                      f"{other.name}")
-            if cfg.parent and other.parent == cfg.parent:
-                raise Exists(f"network {other.name} already uses parent interface {cfg.parent}")
-            if cfg.bridged and other.bridged and cfg.bridge_name \
+        mine = [(p, span(p.subnet)) for p in cfg.pools]
+        for rec in others:             # summaries: compared without parsing their configs
+            theirs = spans_of(rec)
+            for p, s in mine:
+                if any(overlaps(s, t) for t in theirs):
+                    q = next(q for q in config_of(rec).pools if overlaps(s, span(q.subnet)))
+                    raise OptionError("--subnet", f"{p.subnet} overlaps {q.subnet} of network "
+                                                  f"{rec['config']['name']}")
+            if cfg.parent and rec["config"].get("parent") == cfg.parent:
+                raise Exists(f"network {rec['config']['name']} already uses parent interface {cfg.parent}")
+            if cfg.bridged and cfg.bridge_name and rec["config"].get("driver") in BRIDGED \
                     and rec.get("made", {}).get("bridge") == cfg.bridge_name:
-                raise Exists(f"network {other.name} already uses bridge {cfg.bridge_name}")
+                raise Exists(f"network {rec['config']['name']} already uses bridge {cfg.bridge_name}")
 
     def remove(self, name: str, *, force: bool = False) -> None:
         """Remove a network and everything it made; ``force`` disconnects its containers first."""
@@ -502,10 +503,10 @@ def _same(a: NetworkConfig, b: NetworkConfig) -> bool:
 def _default_v6_pool(name: str, others: builtins.list[dict[str, Any]]) -> tuple[Pool, ...]:
     """A unique local /64 (fd00::/8, RFC 4193) for ``--ipv6`` without an IPv6 subnet: its
     global ID is drawn from the network's name, so a re-run picks the same one."""
-    used = [p.subnet for r in others for p in config_of(r).pools if p.version == 6]
+    used = [s for r in others for s in spans_of(r)]
     for n in range(64):
         digest = hashlib.sha256(f"ula:{name}:{n}".encode()).digest()
         net = ipaddress.IPv6Network((b"\xfd" + digest[:5] + bytes(10), 64))
-        if not any(net.overlaps(u) for u in used):
+        if not any(overlaps(span(net), u) for u in used):
             return make_pools(str(net))
     raise OptionError("--ipv6", "no free IPv6 pool found; give an IPv6 --subnet")

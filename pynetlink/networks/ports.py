@@ -117,12 +117,13 @@ def apply(ctx: Ctx, wants: Sequence[Any], eps: Sequence[dict[str, Any]]) -> None
             bw = w.bandwidth
             ep["ifb"] = ifb_name(h.links.get(ep["host_ifname"]).index)
             ep["bandwidth"] = dict(bw)
-            ctx.save()                       # the ifb is named before it exists (see remove_links)
+            ctx.save([ep["id"]])             # the ifb is named before it exists (see remove_links)
             # the container's ingress is what the host end sends, and the other way round
             h.tc.set_bandwidth(ep["host_ifname"], ingress_rate=bw.get("egress_rate"),
                                ingress_burst=bw.get("egress_burst"), egress_rate=bw.get("ingress_rate"),
                                egress_burst=bw.get("ingress_burst"), group=ctx.group)
-    ctx.save()
+    if default is not None:                  # the VLANs (the bandwidths were saved above)
+        ctx.save([ep["id"] for ep in eps])
 
 
 __all__ = ["BANDWIDTH_KEYS", "apply", "check_attach", "check_existing_bridge", "check_vlan_option", "differences",

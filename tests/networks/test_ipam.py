@@ -78,15 +78,15 @@ def test_allocate_many_all_or_nothing(tmp_path: Path) -> None:
     assert len(ipam.allocate_many([(f"c{i}", {}) for i in range(4)])) == 4
 
 
-def _worker(args: tuple[str, int]) -> list[str]:
-    state, n = args
+def _worker(args: tuple[str, int, int]) -> list[str]:
+    state, n, task = args            # owners per task: a pool worker may run two tasks
     ipam = s2(Path(state))
-    return [str(ipam.allocate(f"p{multiprocessing.current_process().pid}-{i}")[0]) for i in range(n)]
+    return [str(ipam.allocate(f"p{task}-{i}")[0]) for i in range(n)]
 
 
 def test_processes_share_the_store(tmp_path: Path) -> None:
     with multiprocessing.get_context("fork").Pool(4) as pool:
-        results = pool.map(_worker, [(str(tmp_path), 20)] * 4)
+        results = pool.map(_worker, [(str(tmp_path), 20, t) for t in range(4)])
     flat = [ip for r in results for ip in r]
     assert len(flat) == 80 and len(set(flat)) == 80
     assert len(s2(tmp_path).allocations()) == 80

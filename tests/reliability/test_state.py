@@ -48,7 +48,7 @@ def test_kill_between_reservation_and_record_leaks_nothing(host: Host, tmp_path:
     log = tmp_path / "steps"
     steps = faulty.steps(_connect_code(host, c.path), log)
     host.nets.disconnect("n", c)
-    k = next(i for i, s in enumerate(steps, 1) if s.endswith("write ipam/n.json"))
+    k = next(i for i, s in enumerate(steps, 1) if s.endswith(("write ipam/n.json", "append ipam/n.log")))
     proc = faulty.run(_connect_code(host, c.path), fault=f"kill@{k}")
     assert proc.returncode == -9, proc.stderr
     host.nets.remove("n", force=True)
