@@ -147,7 +147,7 @@ struct pnl_rows {
     uint32_t *off;      /* payload offset (messages: nlmsghdr offset) */
     uint32_t *len;      /* payload length (messages: nlmsg_len)       */
     uint32_t *tf;       /* type | PNL_R_* << 16 (messages: nlmsg_type) */
-    int32_t  *parent;   /* parent row, -1 for messages                 */
+    int32_t  *parent;   /* parent row, -1 for messages (NULL: not kept) */
     uint32_t *end;      /* row after this row's subtree                */
     uint32_t *set;      /* attribute set of a container's children (PNL_NO_SET for leaves) */
     uint64_t *val;      /* scalar value; messages: seq | nlmsg_flags << 32 */
@@ -165,6 +165,18 @@ struct pnl_rows {
 int pnl_decode(const uint8_t *buf, size_t len,
                const uint32_t *schema, size_t schema_words,
                struct pnl_rows *rows);
+
+/* The same in one pass over a table the decoder owns and grows: rows from pnl_rows_new()
+ * (every column malloc'd by the decoder, `parent` not kept), reallocated as rows come and
+ * shrunk to exactly `count` rows and `index_len` entries on success; -ENOMEM when memory ran
+ * out (-EBADMSG, -EMSGSIZE, -EINVAL as pnl_decode). A caller may take a column (free it with
+ * pnl_free, set the pointer to NULL); pnl_rows_free frees the rest and the struct. */
+struct pnl_rows *pnl_rows_new(void);
+void pnl_rows_free(struct pnl_rows *rows);
+void pnl_free(void *p);
+int pnl_decode_grow(const uint8_t *buf, size_t len,
+                    const uint32_t *schema, size_t schema_words,
+                    struct pnl_rows *rows);
 
 /* ---- pluck: fixed columns for every message of one type, one call per buffer ----
  * spec (u32 words): nlmsg_type, n_cols (<= 64), hdr_len, then n_cols x {op | size << 8, arg}:

@@ -28,10 +28,13 @@ if TYPE_CHECKING:
 __all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "pluck",
            "EncodeResult", "encode", "Transfer", "RecvArea", "BatchReplies", "setns", "unshare", "mount", "umount2"]
 
-# the columns of a row table and their C types
-_COLUMNS = (("off", "uint32_t[]"), ("len", "uint32_t[]"), ("tf", "uint32_t[]"),
-            ("parent", "int32_t[]"), ("end", "uint32_t[]"), ("set", "uint32_t[]"),
-            ("val", "uint64_t[]"), ("slot", "uint32_t[]"))
+# the columns pnl_decode_grow fills and the bytes of each entry (u32, or u64: "Q")
+_COLUMNS = (("off", 4), ("len", 4), ("tf", 4), ("end", 4), ("set", 4), ("val", 8), ("slot", 4),
+            ("index", 4))
+
+
+def _column(buf: Any, size: int) -> "memoryview[int]":
+    return memoryview(buf).cast("Q" if size == 8 else "I")
 
 
 def const(name: str) -> int:
@@ -65,53 +68,58 @@ def _zeros(typecode: str, n: int) -> "array[int]":
 
 # -- decoding ----------------------------------------------------------------------------------
 class RowTable:
-    """The flat row table ``pnl_decode`` fills: one array per column, exactly as long as
-    the buffer needs (``count`` rows, ``index_len`` index entries)."""
+    """The flat row table ``pnl_decode_grow`` filled: one column per field, exactly ``count``
+    rows (``index_len`` index entries) long, each a memoryview over memory C allocated.
 
-    __slots__ = ("off", "len", "tf", "parent", "end", "set", "val", "slot", "index",
-                 "count", "index_len", "n_msgs")
+    Each column owns its memory (``ffi.gc``: freed when the last view of it goes), so a
+    column kept longer than its table stays valid. ``c`` is the ``struct pnl_rows`` over
+    them that ``pnl_pluck`` reads."""
 
-    def __init__(self, count: int, index_len: int) -> None:
-        self.off, self.len, self.tf = _zeros("I", count), _zeros("I", count), _zeros("I", count)
-        self.parent, self.end = _zeros("i", count), _zeros("I", count)
-        self.set, self.val, self.slot = _zeros("I", count), _zeros("Q", count), _zeros("I", count)
-        self.index = _zeros("I", index_len)
-        self.count = count
-        self.index_len = index_len
-        self.n_msgs = 0
+    __slots__ = ("off", "len", "tf", "end", "set", "val", "slot", "index", "count", "index_len",
+                 "n_msgs", "c")
+    off: memoryview[int]
+    len: memoryview[int]
+    tf: memoryview[int]
+    end: memoryview[int]
+    set: memoryview[int]
+    val: memoryview[int]
+    slot: memoryview[int]
+    index: memoryview[int]
+
+    def __init__(self, t: Any) -> None:
+        self.count, self.index_len, self.n_msgs = int(t.count), int(t.index_len), int(t.n_msgs)
+        c = ffi.new("struct pnl_rows *")
+        for name, size in _COLUMNS:
+            n = self.index_len if name == "index" else self.count
+            p = getattr(t, name)
+            if n and p != ffi.NULL:
+                owned = ffi.gc(p, lib.pnl_free, n * size)
+                setattr(t, name, ffi.NULL)          # taken: pnl_rows_free leaves it
+                setattr(c, name, owned)
+                setattr(self, name, _column(ffi.buffer(owned, n * size), size))
+            else:
+                setattr(self, name, _column(b"", size))
+        c.cap, c.index_cap, c.count, c.n_msgs = self.count, self.index_len, self.count, self.n_msgs
+        self.c = c
 
     def c_struct(self) -> Any:
-        """A ``struct pnl_rows`` over these columns (C reads and writes them in place)."""
-        c = ffi.new("struct pnl_rows *")
-        for name, ctype in _COLUMNS:
-            setattr(c, name, ffi.from_buffer(ctype, getattr(self, name)) if self.count else ffi.NULL)
-        c.index = ffi.from_buffer("uint32_t[]", self.index) if self.index_len else ffi.NULL
-        c.cap, c.index_cap = self.count, self.index_len
-        c.count, c.n_msgs = self.count, self.n_msgs
-        return c
+        """The ``struct pnl_rows`` over these columns (read only: ``pnl_pluck``)."""
+        return self.c
 
 
 def decode(data: bytes, schema: Any, schema_words: int) -> RowTable:
-    """Decode a whole receive buffer against a compiled schema (``uint32_t[]``).
-
-    A first C pass with no room only measures (rows and index entries the buffer needs);
-    the table is then allocated at exactly that size and filled by the second pass, so no
-    guess is ever too small and nothing is learned between calls. Malformed data raises
-    DecodeError."""
-    src = ffi.from_buffer(data)
-    probe = ffi.new("struct pnl_rows *")
-    rc = lib.pnl_decode(src, len(data), schema, schema_words, probe)
-    if rc == 0:                          # nothing to hold (an empty buffer)
-        return RowTable(0, 0)
-    if rc != -errno.ENOSPC:
-        raise decode_error(rc, probe.err_off)
-    table = RowTable(probe.count, probe.index_len)
-    c = table.c_struct()
-    rc = lib.pnl_decode(src, len(data), schema, schema_words, c)
+    """Decode a whole receive buffer against a compiled schema (``uint32_t[]``) in one C
+    pass: the decoder grows its own table as rows come and shrinks it to fit; the columns
+    are then owned here (freed with the last reference). Malformed data raises DecodeError."""
+    t = ffi.gc(lib.pnl_rows_new(), lib.pnl_rows_free)
+    if t == ffi.NULL:
+        raise MemoryError("pnl_rows_new")
+    rc = lib.pnl_decode_grow(ffi.from_buffer(data), len(data), schema, schema_words, t)
+    if rc == -errno.ENOMEM:
+        raise MemoryError(f"decoding {len(data)} bytes of netlink replies")
     if rc < 0:
-        raise decode_error(rc, c.err_off)
-    table.n_msgs = c.n_msgs
-    return table
+        raise decode_error(rc, t.err_off)
+    return RowTable(t)
 
 
 def pluck(data: bytes, table: RowTable, spec: Any, spec_words: int, width: int) -> "array[int]":
@@ -120,7 +128,7 @@ def pluck(data: bytes, table: RowTable, spec: Any, spec_words: int, width: int) 
     cap = table.n_msgs * width
     out = _zeros("Q", cap) if cap else array("Q")
     cout = ffi.from_buffer("uint64_t[]", out) if cap else ffi.NULL
-    n = lib.pnl_pluck(ffi.from_buffer(data), len(data), table.c_struct(), spec, spec_words,
+    n = lib.pnl_pluck(ffi.from_buffer(data), len(data), table.c, spec, spec_words,
                       cout, cap)
     if cap:
         ffi.release(cout)                # the array is resized below

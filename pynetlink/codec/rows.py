@@ -1,8 +1,9 @@
 """Decoded buffers: a flat row table over the received bytes, read lazily.
 
-``decode()`` measures then fills the table (``_native.decode``: two C passes, the second on
-a table of exactly the right size). A ``Rows`` keeps the bytes and columns (arrays C
-filled); values are only turned into Python objects when someone reads them.
+``decode()`` fills the table in one C pass (``_native.decode``: the decoder grows its own
+columns as rows come, then shrinks them to fit). A ``Rows`` keeps the bytes and columns
+(memoryviews over what C filled); values are only turned into Python objects when someone
+reads them.
 """
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ NO_SET = lib.PNL_NO_SET
 class Rows:
     """The row table of one buffer: messages, their attributes, nested attributes."""
 
-    __slots__ = ("data", "family", "count", "n_msgs", "off", "len", "tf", "parent", "end",
+    __slots__ = ("data", "family", "count", "n_msgs", "off", "len", "tf", "_parent", "end",
                  "set", "val", "slot", "index", "max_type", "columns")
 
     def __init__(self, data: bytes, family: Family, table: RowTable) -> None:
@@ -43,7 +44,7 @@ class Rows:
         self.off = table.off
         self.len = table.len
         self.tf = table.tf
-        self.parent = table.parent
+        self._parent: array[int] | None = None
         self.end = table.end
         self.set = table.set
         self.val = table.val
@@ -51,6 +52,24 @@ class Rows:
         self.index = table.index
 
     # -- structure ---------------------------------------------------------------------
+    @property
+    def parent(self) -> "array[int]":
+        """Each row's parent row (-1 for messages): derived from ``end`` on first use (the
+        decoder does not keep it; readers go down the tree, not up)."""
+        p = self._parent
+        if p is None:
+            p = array("i", [-1]) * self.count
+            end = self.end
+            stack: list[int] = []
+            for i in range(self.count):
+                while stack and end[stack[-1]] <= i:
+                    stack.pop()
+                if stack:
+                    p[i] = stack[-1]
+                stack.append(i)
+            self._parent = p
+        return p
+
     def messages(self) -> Iterator[int]:
         i, end, n = 0, self.end, self.count
         while i < n:
@@ -283,5 +302,5 @@ def ip_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int
 
 
 def decode(data: bytes, family: Family) -> Rows:
-    """Decode a whole receive buffer: a table sized exactly for it, filled in one C pass."""
+    """Decode a whole receive buffer: one C pass, into a table sized exactly for it."""
     return Rows(data, family, _native.decode(data, family.cwords, len(family.words)))
