@@ -195,15 +195,21 @@ def xfer_state(chunk_msgs: int, chunk_bytes: int, oneshot: bool, timeout_ms: int
     return x
 
 
+# receive areas: not cleared (the kernel writes before anyone reads), so the pages of a
+# large area that a transfer never reaches stay untouched and cost no memory
+_raw_alloc = ffi.new_allocator(should_clear_after_alloc=False)
+
+
 class Transfer:
     """The receive area of one blocking socket, reused by all its transfers (grown when a
-    transfer's replies need more)."""
+    transfer's replies need more; a grown area goes back to the usual size once its replies
+    are copied out, so a large dump leaves no large area behind)."""
 
-    __slots__ = ("cap", "data")
+    __slots__ = ("cap", "data", "base_cap")
 
     def __init__(self, cap: int = 256 * 1024) -> None:
-        self.cap = cap
-        self.data = ffi.new("uint8_t[]", cap)
+        self.cap = self.base_cap = cap
+        self.data = _raw_alloc("uint8_t[]", cap)
 
     def run(self, fd: int, buf: Any, length: int, seq_first: int, status: Any, n: int, *,
             chunk_msgs: int, chunk_bytes: int, timeout_ms: int, oneshot: bool) -> bytes:
@@ -211,18 +217,22 @@ class Transfer:
         released); the replies kept (data, errors), or OSError with the C errno."""
         x = xfer_state(chunk_msgs, chunk_bytes, oneshot, timeout_ms)
         x.data, x.data_cap = self.data, self.cap
-        while True:
-            rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
-            if rc == lib.PNL_XF_NEED_SPACE:
-                cap = self.cap * 2
-                data = ffi.new("uint8_t[]", cap)
-                ffi.memmove(data, x.data, x.data_len)
-                self.data, self.cap = data, cap
-                x.data, x.data_cap = data, cap
-                continue
-            if rc < 0:
-                raise OSError(-rc, os.strerror(-rc))
-            return bytes(ffi.buffer(x.data, x.data_len))
+        try:
+            while True:
+                rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
+                if rc == lib.PNL_XF_NEED_SPACE:
+                    cap = self.cap * 2
+                    data = _raw_alloc("uint8_t[]", cap)
+                    ffi.memmove(data, x.data, x.data_len)
+                    self.data, self.cap = data, cap
+                    x.data, x.data_cap = data, cap
+                    continue
+                if rc < 0:
+                    raise OSError(-rc, os.strerror(-rc))
+                return bytes(ffi.buffer(x.data, x.data_len))
+        finally:
+            if self.cap > self.base_cap:
+                self.data, self.cap = _raw_alloc("uint8_t[]", self.base_cap), self.base_cap
 
 
 class RecvArea:
