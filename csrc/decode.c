@@ -132,7 +132,7 @@ static void grow_rows(struct dec *d, uint64_t need)
         d->nomem = 1;
         return;
     }
-#define GROW_ONE(c) { void *p = realloc(r->c, (size_t)cap * sizeof(*r->c)); \
+#define GROW_ONE(c) { void *p = pnl_realloc(r->c, (size_t)cap * sizeof(*r->c)); \
                       if (!p) { d->nomem = 1; return; } r->c = p; }
     GROW_COLUMNS(GROW_ONE)
 #undef GROW_ONE
@@ -193,7 +193,7 @@ static int index_open(struct dec *d, uint32_t row, int64_t max, uint32_t *slot)
         void *p;
         while (cap < d->index_len)
             cap *= 2;
-        p = realloc(d->r->index, (size_t)cap * sizeof(uint32_t));   /* cap <= 2 * PNL_INDEX_MAX */
+        p = pnl_realloc(d->r->index, (size_t)cap * sizeof(uint32_t));   /* cap <= 2 * PNL_INDEX_MAX */
         if (p) {
             d->r->index = p;
             d->r->index_cap = (uint32_t)cap;
@@ -461,7 +461,7 @@ int pnl_decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t sc
 }
 
 /* Shrink a grown column to exactly n entries (kept as it is when realloc refuses). */
-#define FIT(r, c, n) do { void *p_ = realloc((r)->c, (size_t)((n) ? (n) : 1) * sizeof(*(r)->c)); \
+#define FIT(r, c, n) do { void *p_ = pnl_realloc((r)->c, (size_t)((n) ? (n) : 1) * sizeof(*(r)->c)); \
                           if (p_) (r)->c = p_; } while (0)
 
 int pnl_decode_grow(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
@@ -502,14 +502,169 @@ void pnl_rows_free(struct pnl_rows *rows)
 {
     if (!rows)
         return;
-#define FREE_ONE(c) free(rows->c);
+#define FREE_ONE(c) pnl_free(rows->c);
     GROW_COLUMNS(FREE_ONE)
 #undef FREE_ONE
-    free(rows->index);
+    pnl_free(rows->index);
     free(rows);
 }
 
-void pnl_free(void *p)
+
+/* ---- decode + pluck in one pass, no row table kept (see pnl.h) ---- */
+struct pnl_lean *pnl_lean_new(void)
 {
-    free(p);
+    return calloc(1, sizeof(struct pnl_lean));
+}
+
+void pnl_lean_free(struct pnl_lean *L)
+{
+    if (!L)
+        return;
+    pnl_free(L->msg_row);
+    pnl_free(L->msg_tf);
+    pnl_free(L->msg_val);
+    pnl_free(L->out);
+    pnl_rows_free(L->scratch);
+    free(L);
+}
+
+/* Room for one more message in the message columns. */
+static int lean_msg_room(struct pnl_lean *L)
+{
+    uint64_t cap;
+    void *a, *b, *c;
+
+    if (L->n_msgs < L->msg_cap)
+        return 0;
+    cap = L->msg_cap ? (uint64_t)L->msg_cap * 2 : 256;
+    if (cap > 0xffffffffu)
+        return -ENOMEM;
+    a = pnl_realloc(L->msg_row, (size_t)cap * sizeof(uint32_t));
+    if (a)
+        L->msg_row = a;
+    b = a ? pnl_realloc(L->msg_tf, (size_t)cap * sizeof(uint32_t)) : NULL;
+    if (b)
+        L->msg_tf = b;
+    c = b ? pnl_realloc(L->msg_val, (size_t)cap * sizeof(uint64_t)) : NULL;
+    if (!c)
+        return -ENOMEM;
+    L->msg_val = c;
+    L->msg_cap = (uint32_t)cap;
+    return 0;
+}
+
+/* Room for `words` more u64 of plucked output. */
+static int lean_out_room(struct pnl_lean *L, uint64_t words)
+{
+    uint64_t need = (uint64_t)L->out_len + words, cap = L->out_cap ? L->out_cap : 1024;
+    void *p;
+
+    if (need <= L->out_cap)
+        return 0;
+    while (cap < need)
+        cap *= 2;
+    if (cap > 0xffffffffu || cap > SIZE_MAX / sizeof(uint64_t))
+        return -ENOMEM;
+    p = pnl_realloc(L->out, (size_t)cap * sizeof(uint64_t));
+    if (!p)
+        return -ENOMEM;
+    L->out = p;
+    L->out_cap = (uint32_t)cap;
+    return 0;
+}
+
+int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
+                     const uint32_t *spec, size_t spec_words, struct pnl_lean *L)
+{
+    struct pnl_rows *r;
+    struct schema s;
+    uint64_t count = 0, index_len = 0;
+    uint32_t width, n_cols;
+    size_t p = 0;
+    int rc;
+
+    if (!L)
+        return -EINVAL;
+    L->n_msgs = L->n_out = L->out_len = L->count = L->index_len = L->err_off = 0;
+    rc = schema_open(&s, schema, schema_words);
+    if (rc < 0)
+        return rc;
+    if (len > 0xffffffffu)
+        return -EMSGSIZE;
+    if (!L->scratch && !(L->scratch = pnl_rows_new()))
+        return -ENOMEM;
+    r = L->scratch;
+    /* the spec, checked once: pnl_pluck refuses a bad one even over no rows */
+    r->count = 0;
+    rc = pnl_pluck(buf, len, r, spec, spec_words, NULL, 0);
+    if (rc < 0)
+        return rc;
+    n_cols = spec[1];
+    width = n_cols + 1;
+    while (p < len) {
+        struct nlmsghdr h;
+        uint32_t base;
+
+        if (all_zero(buf + p, len - p))
+            break;                          /* trailing padding, as pnl_decode */
+        if (!pnl_nlmsg_ok(buf, p, len, &h)) {
+            L->err_off = (uint32_t)p;
+            return -EBADMSG;
+        }
+        /* this message alone, into the reused scratch table (rows and offsets from p) */
+        rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 1);
+        if (rc < 0) {
+            L->err_off = (uint32_t)(p + r->err_off);
+            return rc == -ENOSPC ? -ENOMEM : rc;
+        }
+        if (r->count < 1 || r->n_msgs != 1)
+            return -EINVAL;                 /* cannot happen: one whole message */
+        base = (uint32_t)count;
+        count += r->count;
+        index_len += r->index_len;
+        if (index_len > PNL_INDEX_MAX) {
+            L->err_off = (uint32_t)p;
+            return -EMSGSIZE;
+        }
+        if (lean_msg_room(L) < 0 || lean_out_room(L, width) < 0)
+            return -ENOMEM;
+        L->msg_row[L->n_msgs] = base;
+        L->msg_tf[L->n_msgs] = r->tf[0];
+        L->msg_val[L->n_msgs] = r->val[0];
+        L->n_msgs++;
+        rc = pnl_pluck(buf + p, h.nlmsg_len, r, spec, spec_words, L->out + L->out_len, width);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {                      /* back to the buffer's rows and offsets */
+            uint64_t *o = L->out + L->out_len;
+            o[0] += base;
+            for (uint32_t k = 0; k < n_cols; k++) {
+                uint32_t op = spec[3 + 2 * k] & 0xff;
+                if (o[1 + k] == PNL_P_NONE)
+                    continue;
+                if (op == PNL_P_ROW)
+                    o[1 + k] += base;
+                else if (op == PNL_P_SPAN)
+                    o[1 + k] += (uint64_t)p << 32;
+            }
+            L->out_len += width;
+            L->n_out++;
+        }
+        p = pnl_next(p, h.nlmsg_len, len);
+    }
+    if (count > 0xffffffffu)
+        return -EMSGSIZE;
+    L->count = (uint32_t)count;
+    L->index_len = (uint32_t)index_len;
+    if (L->out_len < L->out_cap) {          /* shrunk to fit (kept as is when realloc refuses) */
+        FIT(L, out, L->out_len);
+        L->out_cap = L->out_len ? L->out_len : 1;
+    }
+    if (L->n_msgs < L->msg_cap) {
+        FIT(L, msg_row, L->n_msgs);
+        FIT(L, msg_tf, L->n_msgs);
+        FIT(L, msg_val, L->n_msgs);
+        L->msg_cap = L->n_msgs ? L->n_msgs : 1;
+    }
+    return 0;
 }

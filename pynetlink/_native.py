@@ -25,7 +25,7 @@ TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "pluck",
+__all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "LeanTable", "decode_pluck", "pluck",
            "EncodeResult", "encode", "Transfer", "RecvArea", "BatchReplies", "setns", "unshare", "mount", "umount2"]
 
 # the columns pnl_decode_grow fills and the bytes of each entry (u32, or u64: "Q")
@@ -35,6 +35,18 @@ _COLUMNS = (("off", 4), ("len", 4), ("tf", 4), ("end", 4), ("set", 4), ("val", 8
 
 def _column(buf: Any, size: int) -> "memoryview[int]":
     return memoryview(buf).cast("Q" if size == 8 else "I")
+
+
+def _take(t: Any, name: str, n: int, size: int) -> "tuple[Any, memoryview[int]]":
+    """Take column ``name`` (``n`` entries of ``size`` bytes) out of a C struct that owns it:
+    the pointer, now freed by ``ffi.gc`` with its last reference, and a memoryview over it
+    (which keeps it alive); the struct's pointer is cleared so its own free leaves it."""
+    p = getattr(t, name)
+    if not n or p == ffi.NULL:
+        return ffi.NULL, _column(b"", size)
+    owned = ffi.gc(p, lib.pnl_free, n * size)
+    setattr(t, name, ffi.NULL)
+    return owned, _column(ffi.buffer(owned, n * size), size)
 
 
 def const(name: str) -> int:
@@ -90,15 +102,9 @@ class RowTable:
         self.count, self.index_len, self.n_msgs = int(t.count), int(t.index_len), int(t.n_msgs)
         c = ffi.new("struct pnl_rows *")
         for name, size in _COLUMNS:
-            n = self.index_len if name == "index" else self.count
-            p = getattr(t, name)
-            if n and p != ffi.NULL:
-                owned = ffi.gc(p, lib.pnl_free, n * size)
-                setattr(t, name, ffi.NULL)          # taken: pnl_rows_free leaves it
-                setattr(c, name, owned)
-                setattr(self, name, _column(ffi.buffer(owned, n * size), size))
-            else:
-                setattr(self, name, _column(b"", size))
+            owned, view = _take(t, name, self.index_len if name == "index" else self.count, size)
+            setattr(c, name, owned)
+            setattr(self, name, view)
         c.cap, c.index_cap, c.count, c.n_msgs = self.count, self.index_len, self.count, self.n_msgs
         self.c = c
 
@@ -122,6 +128,36 @@ def decode(data: bytes, schema: Any, schema_words: int) -> RowTable:
     return RowTable(t)
 
 
+class LeanTable:
+    """What ``pnl_decode_pluck`` keeps of a buffer: per message its row (in the table a full
+    decode makes), ``msg_tf`` and ``msg_val`` (as that table's columns), and the plucked
+    columns of one spec (``pluck``'s result, a memoryview over what C wrote: no copy);
+    ``count`` and ``index_len`` as a full decode."""
+
+    __slots__ = ("count", "index_len", "n_msgs", "msg_row", "msg_tf", "msg_val", "plucked")
+
+    def __init__(self, t: Any) -> None:
+        self.count, self.index_len, self.n_msgs = int(t.count), int(t.index_len), int(t.n_msgs)
+        self.msg_row = _take(t, "msg_row", self.n_msgs, 4)[1]
+        self.msg_tf = _take(t, "msg_tf", self.n_msgs, 4)[1]
+        self.msg_val = _take(t, "msg_val", self.n_msgs, 8)[1]
+        self.plucked = _take(t, "out", int(t.out_len), 8)[1]
+
+
+def decode_pluck(data: bytes, schema: Any, schema_words: int, spec: Any, spec_words: int) -> LeanTable:
+    """Decode a whole buffer and pluck ``spec`` from it in one C pass, keeping no row table
+    (``pnl_decode_pluck``): the same errors as ``decode``."""
+    t = ffi.gc(lib.pnl_lean_new(), lib.pnl_lean_free)
+    if t == ffi.NULL:
+        raise MemoryError("pnl_lean_new")
+    rc = lib.pnl_decode_pluck(ffi.from_buffer(data), len(data), schema, schema_words, spec, spec_words, t)
+    if rc == -errno.ENOMEM:
+        raise MemoryError(f"decoding {len(data)} bytes of netlink replies")
+    if rc < 0:
+        raise decode_error(rc, t.err_off)
+    return LeanTable(t)
+
+
 def pluck(data: bytes, table: RowTable, spec: Any, spec_words: int, width: int) -> "array[int]":
     """``pnl_pluck`` over a decoded table: per message of the spec's type, its row and
     columns (``width`` words each), in one C call."""
@@ -138,7 +174,7 @@ def pluck(data: bytes, table: RowTable, spec: Any, spec_words: int, width: int) 
     return out
 
 
-def ip_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int = -1) -> list[str]:
+def ip_texts(data: bytes, cols: "array[int] | memoryview[int]", width: int, col_a: int, col_b: int = -1) -> list[str]:
     """``pnl_ip_text`` over a plucked table: per row, the address in span column ``col_a``
     (``col_b`` when that is absent) as text, one line each, in one C call."""
     n = len(cols) // width
@@ -195,21 +231,19 @@ def xfer_state(chunk_msgs: int, chunk_bytes: int, oneshot: bool, timeout_ms: int
     return x
 
 
-# receive areas: not cleared (the kernel writes before anyone reads), so the pages of a
-# large area that a transfer never reaches stay untouched and cost no memory
-_raw_alloc = ffi.new_allocator(should_clear_after_alloc=False)
-
-
 class Transfer:
     """The receive area of one blocking socket, reused by all its transfers (grown when a
     transfer's replies need more; a grown area goes back to the usual size once its replies
     are copied out, so a large dump leaves no large area behind)."""
 
     __slots__ = ("cap", "data", "base_cap")
+    # not cleared (the kernel writes before anyone reads): the pages of a large area that a
+    # transfer never reaches stay untouched and cost no memory (stateless, shared)
+    _alloc = ffi.new_allocator(should_clear_after_alloc=False)
 
     def __init__(self, cap: int = 256 * 1024) -> None:
         self.cap = self.base_cap = cap
-        self.data = _raw_alloc("uint8_t[]", cap)
+        self.data = self._alloc("uint8_t[]", cap)
 
     def run(self, fd: int, buf: Any, length: int, seq_first: int, status: Any, n: int, *,
             chunk_msgs: int, chunk_bytes: int, timeout_ms: int, oneshot: bool) -> bytes:
@@ -222,7 +256,7 @@ class Transfer:
                 rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
                 if rc == lib.PNL_XF_NEED_SPACE:
                     cap = self.cap * 2
-                    data = _raw_alloc("uint8_t[]", cap)
+                    data = self._alloc("uint8_t[]", cap)
                     ffi.memmove(data, x.data, x.data_len)
                     self.data, self.cap = data, cap
                     x.data, x.data_cap = data, cap
@@ -232,7 +266,7 @@ class Transfer:
                 return bytes(ffi.buffer(x.data, x.data_len))
         finally:
             if self.cap > self.base_cap:
-                self.data, self.cap = _raw_alloc("uint8_t[]", self.base_cap), self.base_cap
+                self.data, self.cap = self._alloc("uint8_t[]", self.base_cap), self.base_cap
 
 
 class RecvArea:

@@ -7,6 +7,7 @@ reads them.
 """
 from __future__ import annotations
 
+import bisect
 import builtins
 import functools
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
@@ -75,6 +76,17 @@ class Rows:
         while i < n:
             yield i
             i = end[i]
+
+    def data_messages(self) -> list[int]:
+        """The rows of every message but NLMSG_ERROR and NLMSG_DONE, in order."""
+        out = []
+        tf, end, i, n = self.tf, self.end, 0, self.count
+        while i < n:
+            t = tf[i] & 0xFFFF
+            if t != 2 and t != 3:
+                out.append(i)
+            i = end[i]
+        return out
 
     def children(self, row: int) -> Iterator[int]:
         i, stop, end = row + 1, self.end[row], self.end
@@ -285,22 +297,89 @@ class Pluck:
         self.cwords = ffi.from_buffer("uint32_t[]", self.words)
 
 
-def pluck(rows: Rows, spec: Pluck) -> "array[int]":
+def pluck(rows: Rows, spec: Pluck) -> "array[int] | memoryview[int]":
     """Every ``spec.msg_type`` message of ``rows``: its row, then its columns (one C call).
 
     The result is flat: message k's row is ``out[k * spec.width]``, column j
     ``out[k * spec.width + 1 + j]``.
     """
+    if isinstance(rows, LeanRows) and rows._plucked is not None and rows._plucked[0] is spec:
+        return rows._plucked[1]
     return _native.pluck(rows.data, rows.columns, spec.cwords, len(spec.words), spec.width)
 
 
-def ip_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int = -1) -> list[builtins.str]:
+def ip_texts(data: bytes, cols: "array[int] | memoryview[int]", width: int, col_a: int, col_b: int = -1) -> list[builtins.str]:
     """Per row of a plucked table, the address in span column ``col_a`` (``col_b`` when
     that is absent) as text, in one C call: "" when both are absent, "!" when the span is
     neither 4 nor 16 bytes long (``span_ip`` on it raises DecodeError)."""
     return _native.ip_texts(data, cols, width, col_a, col_b)
 
 
-def decode(data: bytes, family: Family) -> Rows:
-    """Decode a whole receive buffer: one C pass, into a table sized exactly for it."""
+class LeanRows(Rows):
+    """The rows of a buffer decoded with a pluck spec (``decode(..., pluck=spec)``): the
+    table of every row is not kept, only each message's row, type and sequence, and the
+    spec's plucked columns (``pluck(rows, spec)`` returns them). The first read of a row
+    column (``off``, ``tf``, ``end``, ...) decodes the table then, once; everything else
+    works as on ``Rows``."""
+
+    __slots__ = ("msg_rows", "msg_tf", "msg_val", "_plucked")
+
+    def __init__(self, data: bytes, family: Family, lean: _native.LeanTable, spec: Pluck) -> None:
+        self.data = data
+        self.family = family
+        self.max_type = family.max_types
+        self.count = lean.count
+        self.n_msgs = lean.n_msgs
+        self._parent = None
+        self.msg_rows, self.msg_tf, self.msg_val = lean.msg_row, lean.msg_tf, lean.msg_val
+        self._plucked: tuple[Pluck, memoryview[int]] | None = (spec, lean.plucked)
+
+    def __getattr__(self, name: builtins.str) -> Any:
+        """A row column read before the table exists: decode it now (once)."""
+        if name not in _TABLE_COLUMNS:
+            raise AttributeError(name)
+        fam = self.family
+        table = _native.decode(self.data, fam.cwords, len(fam.words))
+        self.columns = table
+        self.off, self.len, self.tf, self.end = table.off, table.len, table.tf, table.end
+        self.set, self.val, self.slot, self.index = table.set, table.val, table.slot, table.index
+        return getattr(self, name)
+
+    def messages(self) -> Iterator[int]:
+        return iter(self.msg_rows.tolist())
+
+    def data_messages(self) -> list[int]:
+        tf = self.msg_tf
+        return [m for i, m in enumerate(self.msg_rows) if tf[i] & 0xFFFF not in _CONTROL]
+
+    def type(self, row: int) -> int:
+        i = _message_at(self, row)
+        return self.msg_tf[i] & 0xFFFF if i >= 0 else Rows.type(self, row)
+
+    def msg_seq(self, row: int) -> int:
+        i = _message_at(self, row)
+        return self.msg_val[i] & 0xFFFFFFFF if i >= 0 else Rows.msg_seq(self, row)
+
+    def msg_flags(self, row: int) -> int:
+        i = _message_at(self, row)
+        return self.msg_val[i] >> 32 if i >= 0 else Rows.msg_flags(self, row)
+
+
+_TABLE_COLUMNS = frozenset(("columns", "off", "len", "tf", "end", "set", "val", "slot", "index"))
+_CONTROL = (int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE))
+
+
+def _message_at(rows: LeanRows, row: int) -> int:
+    """The index of the message whose row is ``row``, or -1 (not a message row)."""
+    i = bisect.bisect_left(rows.msg_rows, row)
+    return i if i < rows.n_msgs and rows.msg_rows[i] == row else -1
+
+
+def decode(data: bytes, family: Family, pluck: "Pluck | None" = None) -> Rows:
+    """Decode a whole receive buffer: one C pass, into a table sized exactly for it; with
+    a ``pluck`` spec, that spec's columns instead and no table until a row is read
+    (``LeanRows``: what a large dump's views need, in a fraction of the memory)."""
+    if pluck is not None:
+        lean = _native.decode_pluck(data, family.cwords, len(family.words), pluck.cwords, len(pluck.words))
+        return LeanRows(data, family, lean, pluck)
     return Rows(data, family, _native.decode(data, family.cwords, len(family.words)))

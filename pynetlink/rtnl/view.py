@@ -20,7 +20,9 @@ class MessageView:
 
     Views of a dump share one table of plucked columns (``_c``, this view's at ``_b``: its
     message row, then the columns of the class's ``PLUCK``), filled by one C call for every
-    message; a view made alone has none (``_c`` None) and reads the rows.
+    message; a view made alone has none (``_c`` None) and reads the rows. A view of a dump
+    gets its message row (``_m``) from the columns when first asked (``__getattr__``): a
+    100,000-route list holds no int per view for it.
     """
 
     __slots__ = ("_rows", "_m", "_h", "_c", "_b")
@@ -31,8 +33,16 @@ class MessageView:
         self._rows = rows
         self._m = msg
         self._h: tuple[int, ...] | None = None
-        self._c: array[int] | None = None
+        self._c: array[int] | memoryview[int] | None = None
         self._b = 0
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "_m":                    # unset by make_views: the row is in the columns
+            c = self._c
+            if c is not None:
+                m = self._m = c[self._b]
+                return m
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def _header(self) -> tuple[int, ...]:
@@ -61,11 +71,11 @@ class MessageView:
         return {f: plain(getattr(self, f)) for f in self.fields()}
 
 
-def columns(rows: Rows, msgs: list[int], spec: Pluck) -> "array[int] | None":
+def columns(rows: Rows, msgs: list[int], spec: Pluck) -> "array[int] | memoryview[int] | None":
     """The plucked columns of exactly ``msgs`` (in order), or None when the buffer holds
     other messages too (then views read the rows one by one)."""
     cols = pluck(rows, spec)
-    return cols if cols[::spec.width].tolist() == msgs else None
+    return cols if cols[::spec.width] == array("Q", msgs) else None     # no list of ints
 
 
 def make_views(cls: "type[V]", rows: Rows, msgs: list[int], spec: Pluck) -> "list[V]":
@@ -77,7 +87,7 @@ def make_views(cls: "type[V]", rows: Rows, msgs: list[int], spec: Pluck) -> "lis
     out = []
     for b in range(0, len(cols), spec.width):
         v = new(cls)
-        v._rows, v._m, v._h, v._c, v._b = rows, cols[b], None, cols, b
+        v._rows, v._h, v._c, v._b = rows, None, cols, b          # _m: on first use
         out.append(v)
     return out
 
