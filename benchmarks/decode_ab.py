@@ -4,7 +4,9 @@
 puts each tree first on ``sys.path`` in its own subprocess, rep after rep (the order swapped
 every rep), and times W3's decodes (``benchmarks/w3.py``: the 1,000-link dump into rows, and
 into objects whose main fields are read) and, given a captured route dump (raw netlink
-replies, e.g. 100,000 routes), its decode into rows and into ``RouteView``s with fields read.
+replies, e.g. 100,000 routes), its decode into rows and into ``RouteView``s with fields read,
+both through the full row table and as ``Handle.routes.dump`` decodes it (a tree with
+``decode(..., pluck)``: decode + pluck in one pass, no table).
 Per case: wall and CPU (user + sys) per message, median of the iterations of each rep; the
 summary gives min / median / max over reps and the after/before ratio of the medians.
 No kernel, no root.
@@ -59,6 +61,15 @@ if sys.argv[3]:
         for v in make_views(RouteView, rows, msgs, _PLUCK):
             v.dst, v.via, v.dev, v.table
     out["decode routes + views + read fields"] = per_msg(views, n, float(sys.argv[4]))
+    import inspect
+    lean = "pluck" in inspect.signature(decode).parameters
+
+    def dump_path():                     # what Handle.routes.dump decodes: lean when the tree has it
+        rows = decode(data, RTNL, _PLUCK) if lean else decode(data, RTNL)
+        msgs = rows.data_messages() if lean else [m for m in rows.messages() if rows.tf[m] & 0xFFFF == 24]
+        for v in make_views(RouteView, rows, msgs, _PLUCK):
+            v.dst, v.via, v.dev, v.table
+    out["routes as the list dump decodes them + views + read fields"] = per_msg(dump_path, n, float(sys.argv[4]))
 print(json.dumps(out))
 """
 

@@ -130,17 +130,16 @@ def decode(data: bytes, schema: Any, schema_words: int) -> RowTable:
 
 class LeanTable:
     """What ``pnl_decode_pluck`` keeps of a buffer: per message its row (in the table a full
-    decode makes), ``msg_tf`` and ``msg_val`` (as that table's columns), and the plucked
+    decode makes) and ``msg_tf`` (as that table's column), and the plucked
     columns of one spec (``pluck``'s result, a memoryview over what C wrote: no copy);
     ``count`` and ``index_len`` as a full decode."""
 
-    __slots__ = ("count", "index_len", "n_msgs", "msg_row", "msg_tf", "msg_val", "plucked")
+    __slots__ = ("count", "index_len", "n_msgs", "msg_row", "msg_tf", "plucked")
 
     def __init__(self, t: Any) -> None:
         self.count, self.index_len, self.n_msgs = int(t.count), int(t.index_len), int(t.n_msgs)
         self.msg_row = _take(t, "msg_row", self.n_msgs, 4)[1]
         self.msg_tf = _take(t, "msg_tf", self.n_msgs, 4)[1]
-        self.msg_val = _take(t, "msg_val", self.n_msgs, 8)[1]
         self.plucked = _take(t, "out", int(t.out_len), 8)[1]
 
 

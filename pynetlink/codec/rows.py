@@ -317,12 +317,12 @@ def ip_texts(data: bytes, cols: "array[int] | memoryview[int]", width: int, col_
 
 class LeanRows(Rows):
     """The rows of a buffer decoded with a pluck spec (``decode(..., pluck=spec)``): the
-    table of every row is not kept, only each message's row, type and sequence, and the
+    table of every row is not kept, only each message's row and type, and the
     spec's plucked columns (``pluck(rows, spec)`` returns them). The first read of a row
     column (``off``, ``tf``, ``end``, ...) decodes the table then, once; everything else
     works as on ``Rows``."""
 
-    __slots__ = ("msg_rows", "msg_tf", "msg_val", "_plucked")
+    __slots__ = ("msg_rows", "msg_tf", "_plucked")
 
     def __init__(self, data: bytes, family: Family, lean: _native.LeanTable, spec: Pluck) -> None:
         self.data = data
@@ -331,7 +331,7 @@ class LeanRows(Rows):
         self.count = lean.count
         self.n_msgs = lean.n_msgs
         self._parent = None
-        self.msg_rows, self.msg_tf, self.msg_val = lean.msg_row, lean.msg_tf, lean.msg_val
+        self.msg_rows, self.msg_tf = lean.msg_row, lean.msg_tf
         self._plucked: tuple[Pluck, memoryview[int]] | None = (spec, lean.plucked)
 
     def __getattr__(self, name: builtins.str) -> Any:
@@ -356,13 +356,6 @@ class LeanRows(Rows):
         i = _message_at(self, row)
         return self.msg_tf[i] & 0xFFFF if i >= 0 else Rows.type(self, row)
 
-    def msg_seq(self, row: int) -> int:
-        i = _message_at(self, row)
-        return self.msg_val[i] & 0xFFFFFFFF if i >= 0 else Rows.msg_seq(self, row)
-
-    def msg_flags(self, row: int) -> int:
-        i = _message_at(self, row)
-        return self.msg_val[i] >> 32 if i >= 0 else Rows.msg_flags(self, row)
 
 
 _TABLE_COLUMNS = frozenset(("columns", "off", "len", "tf", "end", "set", "val", "slot", "index"))
