@@ -22,7 +22,7 @@ from pynetlink.codec.rows import decode
 from pynetlink.codec.specs.rtnl import RTNL
 
 from ._strategies import examples, exact_buf
-from .test_fuzz import CORPUS, FAMILIES, SAMPLE, SETTINGS, framed, mutated, raw_decode
+from .test_fuzz import CORPUS, FAMILIES, SAMPLE, SETTINGS, framed, mutated, mutated_schema, raw_decode
 
 COLUMNS = ("off", "len", "tf", "parent", "end", "set", "val", "slot")
 GROW_RC = (0, -errno.EINVAL, -errno.EBADMSG, -errno.EMSGSIZE)
@@ -108,11 +108,7 @@ def test_grow_random_schema(words: list[int], data: bytes) -> None:
 @settings(max_examples=examples(300), **SETTINGS)
 @given(data=st.data())
 def test_grow_mutated_schema(data: st.DataObject) -> None:
-    fam = data.draw(st.sampled_from(FAMILIES))
-    words = list(fam.words)
-    for _ in range(data.draw(st.integers(1, 6))):
-        i = data.draw(st.integers(0, len(words) - 1))
-        words[i] = data.draw(st.sampled_from([0, 1, 2, 0xFFFF, 0x10000, 0xFFFFFFFF, len(words)]))
+    fam, words = mutated_schema(data)
     buf = data.draw(st.sampled_from([c[0] for c in CORPUS if c[1] is fam][:80] or [SAMPLE]))
     same(buf, words)
 
