@@ -48,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
                 env = dict(os.environ, PYTHONPATH=os.path.abspath(path))
                 for mode in modes:
                     g = json.loads(subprocess.run([sys.executable, "-c", scale._MEASURE, ns_path(ns), mode],
-                                                  check=True, capture_output=True, timeout=300, env=env).stdout)
+                                                  check=True, capture_output=True, timeout=300, env=env,
+                                                  cwd="/").stdout)     # not a checkout's pynetlink
+                    assert g["routes"] >= args.routes, g
                     runs[name][mode].append((g["peak_kib"] - g["base_kib"]) * 1024)
                 print(f"rep {rep + 1} {name}: " + ", ".join(
                     f"{m} {runs[name][m][-1] / 1e6:.1f} MB ({runs[name][m][-1] / raw:.2f}x)" for m in modes), flush=True)
@@ -65,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             med = statistics.median(xs)
             summary["trees"].setdefault(name, {})[mode] = {"min": min(xs), "median": med, "max": max(xs), "all": xs}
             lines.append(f"| {mode} | {name} | {min(xs) / 1e6:.1f} / {med / 1e6:.1f} / {max(xs) / 1e6:.1f} | "
-                         f"{med / raw:.2f}x | {med / statistics.median(runs[base][mode]):.2f} |")
+                         f"{med / raw:.2f}x | {med / max(statistics.median(runs[base][mode]), 1):.2f} |")
     print("\n".join(lines))
     if args.out:
         Path(args.out + ".json").write_text(json.dumps(summary, indent=1))
