@@ -10,7 +10,7 @@
 #include "pnl.h"
 #include "pnl_internal.h"
 
-#define PNL_MAP_MIN (256 * 1024)
+#define PNL_MAP_MIN (1024 * 1024)
 
 struct block {                      /* 16 bytes: what follows stays 16-byte aligned */
     size_t size;                    /* bytes usable after the header */
