@@ -33,7 +33,7 @@ class Rows:
     """The row table of one buffer: messages, their attributes, nested attributes."""
 
     __slots__ = ("data", "family", "count", "n_msgs", "off", "len", "tf", "_parent", "end",
-                 "set", "val", "slot", "index", "max_type", "columns")
+                 "set", "val", "slot", "index", "max_type", "columns", "msg_rows", "msg_tf", "_plucked")
 
     def __init__(self, data: bytes, family: Family, table: RowTable) -> None:
         self.data = data
@@ -303,7 +303,7 @@ def pluck(rows: Rows, spec: Pluck) -> "array[int] | memoryview[int]":
     The result is flat: message k's row is ``out[k * spec.width]``, column j
     ``out[k * spec.width + 1 + j]``.
     """
-    if isinstance(rows, LeanRows) and rows._plucked is not None and rows._plucked[0] is spec:
+    if type(rows) is LeanRows and rows._plucked[0] is spec:
         return rows._plucked[1]
     return _native.pluck(rows.data, rows.columns, spec.cwords, len(spec.words), spec.width)
 
@@ -319,10 +319,10 @@ class LeanRows(Rows):
     """The rows of a buffer decoded with a pluck spec (``decode(..., pluck=spec)``): the
     table of every row is not kept, only each message's row and type, and the
     spec's plucked columns (``pluck(rows, spec)`` returns them). The first read of a row
-    column (``off``, ``tf``, ``end``, ...) decodes the table then, once; everything else
-    works as on ``Rows``."""
+    column (``off``, ``tf``, ``end``, ...) decodes the table then, once, and the object
+    becomes a plain ``Rows`` (same slots: no hook on any attribute, before or after)."""
 
-    __slots__ = ("msg_rows", "msg_tf", "_plucked")
+    __slots__ = ()
 
     def __init__(self, data: bytes, family: Family, lean: _native.LeanTable, spec: Pluck) -> None:
         self.data = data
@@ -332,18 +332,15 @@ class LeanRows(Rows):
         self.n_msgs = lean.n_msgs
         self._parent = None
         self.msg_rows, self.msg_tf = lean.msg_row, lean.msg_tf
-        self._plucked: tuple[Pluck, memoryview[int]] | None = (spec, lean.plucked)
+        self._plucked = (spec, lean.plucked)
 
-    def __getattr__(self, name: builtins.str) -> Any:
-        """A row column read before the table exists: decode it now (once)."""
-        if name not in _TABLE_COLUMNS:
-            raise AttributeError(name)
+    def _materialize(self) -> None:
+        """Decode the table now: fill Rows' slots, then be a Rows."""
         fam = self.family
         table = _native.decode(self.data, fam.cwords, len(fam.words))
-        self.columns = table
-        self.off, self.len, self.tf, self.end = table.off, table.len, table.tf, table.end
-        self.set, self.val, self.slot, self.index = table.set, table.val, table.slot, table.index
-        return getattr(self, name)
+        for name in _TABLE_COLUMNS:
+            _SLOT[name].__set__(self, table if name == "columns" else getattr(table, name))
+        object.__setattr__(self, "__class__", Rows)
 
     def messages(self) -> Iterator[int]:
         return iter(self.msg_rows.tolist())
@@ -358,7 +355,19 @@ class LeanRows(Rows):
 
 
 
-_TABLE_COLUMNS = frozenset(("columns", "off", "len", "tf", "end", "set", "val", "slot", "index"))
+_TABLE_COLUMNS = ("columns", "off", "len", "tf", "end", "set", "val", "slot", "index")
+_SLOT = {name: Rows.__dict__[name] for name in _TABLE_COLUMNS}     # Rows' member descriptors
+
+
+def _lazy_column(name: builtins.str) -> property:
+    def get(self: LeanRows) -> Any:
+        self._materialize()
+        return _SLOT[name].__get__(self, Rows)
+    return property(get, doc=f"Rows.{name}, the table decoded on first use")
+
+
+for _name in _TABLE_COLUMNS:
+    setattr(LeanRows, _name, _lazy_column(_name))
 _CONTROL = (int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE))
 
 

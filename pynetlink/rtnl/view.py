@@ -20,9 +20,7 @@ class MessageView:
 
     Views of a dump share one table of plucked columns (``_c``, this view's at ``_b``: its
     message row, then the columns of the class's ``PLUCK``), filled by one C call for every
-    message; a view made alone has none (``_c`` None) and reads the rows. A view of a dump
-    gets its message row (``_m``) from the columns when first asked (``__getattr__``): a
-    100,000-route list holds no int per view for it.
+    message; a view made alone has none (``_c`` None) and reads the rows.
     """
 
     __slots__ = ("_rows", "_m", "_h", "_c", "_b")
@@ -35,14 +33,6 @@ class MessageView:
         self._h: tuple[int, ...] | None = None
         self._c: array[int] | memoryview[int] | None = None
         self._b = 0
-
-    def __getattr__(self, name: str) -> Any:
-        if name == "_m":                    # unset by make_views: the row is in the columns
-            c = self._c
-            if c is not None:
-                m = self._m = c[self._b]
-                return m
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     @property
     def _header(self) -> tuple[int, ...]:
@@ -85,9 +75,9 @@ def make_views(cls: "type[V]", rows: Rows, msgs: list[int], spec: Pluck) -> "lis
         return [cls(rows, m) for m in msgs]
     new = cls.__new__
     out = []
-    for b in range(0, len(cols), spec.width):
+    for b, m in zip(range(0, len(cols), spec.width), msgs):
         v = new(cls)
-        v._rows, v._h, v._c, v._b = rows, None, cols, b          # _m: on first use
+        v._rows, v._m, v._h, v._c, v._b = rows, m, None, cols, b    # m: msgs' own int, no copy
         out.append(v)
     return out
 
