@@ -54,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
                                                   check=True, capture_output=True, timeout=300, env=env,
                                                   cwd="/").stdout)     # not a checkout's pynetlink
                     assert g["routes"] >= args.routes, g
+                    print(name, mode, g, flush=True)
                     runs[name][mode].append((g["peak_kib"] - g["base_kib"]) * 1024)
                 print(f"rep {rep + 1} {name}: " + ", ".join(
                     f"{m} {runs[name][m][-1] / 1e6:.1f} MB ({runs[name][m][-1] / raw:.2f}x)" for m in modes), flush=True)
