@@ -82,12 +82,12 @@ __all__ += ["Metrics", "NexthopObject", "NexthopObjectView", "Rule", "RuleView"]
 
 
 def __getattr__(name: str) -> Any:
-    import importlib
+    from ._importing import import_module     # without importlib (which loads warnings)
     if name in _FROM:
-        value = getattr(importlib.import_module(f".{_FROM[name]}", __name__), name)
+        value = getattr(import_module(f".{_FROM[name]}", __name__), name)
     elif not name.startswith("_") and name.isidentifier():
         try:                                  # ``pynetlink.nft`` etc. without importing it first
-            value = importlib.import_module(f".{name}", __name__)
+            value = import_module(f".{name}", __name__)
         except ModuleNotFoundError as e:
             if e.name != f"{__name__}.{name}":
                 raise

@@ -12,7 +12,9 @@ import pytest
 from pynetlink._record import _MISSING as MISSING
 from pynetlink._record import FrozenInstanceError, field, fields, record, replace
 from pynetlink.codec.schema import Attr
+from pynetlink.rtnl.request import Outcome
 from pynetlink.rtnl.routes import Route
+from pynetlink.transport.socket import Result
 
 if TYPE_CHECKING:
     from dataclasses import KW_ONLY
@@ -71,11 +73,21 @@ def test_eq_hash_repr_frozen_replace() -> None:
     assert Box.__hash__ is None and b == Box([1])
 
 
-@pytest.mark.parametrize("cls", [Route, Attr])
+@pytest.mark.parametrize("cls", [Route, Attr, Outcome])
 def test_hand_written_inits_match_their_fields(cls: type) -> None:
     params = [(p.name, p.default, p.kind == p.KEYWORD_ONLY) for p in inspect.signature(cls).parameters.values()]
     assert params == [(f.name, inspect.Parameter.empty if f.default is MISSING else f.default, f.kw_only)
                       for f in fields(cls)]
+
+
+def test_result_init_matches_its_fields() -> None:
+    """Result's ``messages`` defaults to a fresh list (a field with a default_factory): None
+    in the hand-written signature, each instance its own list."""
+    params = [(p.name, p.default) for p in inspect.signature(Result).parameters.values()]
+    assert params == [(f.name, None if f.default is MISSING else f.default) for f in fields(Result)]
+    a, b = Result(), Result()
+    assert a == Result(None, [], False, True, True) and a.messages is not b.messages
+    assert Result(messages=[3]).messages == [3]
 
 
 def test_importing_rtnl_and_nft_loads_neither_dataclasses_nor_inspect() -> None:

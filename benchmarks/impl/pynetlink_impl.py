@@ -1,11 +1,14 @@
 """pynetlink one layer down: the codec and transport used directly ("pynetlink codec").
 
-Request programs compiled once, one ``transact`` per batch, ``NetNS`` for namespaces: what
-the object API (impl/pynetlink_api.py, the "pynetlink" row) costs without its own layer.
+Request programs compiled once, one ``transact`` per batch, ``NetNS`` for namespaces (W1: per
+chunk of containers, ``NetNS.create_many_with`` opens each container's socket on the helper
+thread that made its namespace): what the object API (impl/pynetlink_api.py, the "pynetlink"
+row) costs without its own layer.
 Also the source of W3's encode workload (``P_VETH``, ``veth_values``).
 """
 from __future__ import annotations
 
+import _socket
 import os
 import socket
 import struct
@@ -15,11 +18,13 @@ from pynetlink._native import lib
 from pynetlink.codec import Program
 from pynetlink.codec.specs.rtnl import ADDR, LINK, LINKINFO, ROUTE, RTNL
 from pynetlink.transport import NetlinkSocket, NetNS
+from pynetlink.transport.socket import open_raw
 
 from .base import (BRIDGE, GATEWAY, ROUTE_GW, ROUTE_TABLE, Case, Ctx, Impl, ctr_ip, route_dst,
                    veth_name)
 
 API = "codec+transport"
+CHUNK = 64          # containers per step, as the C floor (benchmarks/cfloor/nl.h)
 REQ, ACK = lib.NLM_F_REQUEST, lib.NLM_F_ACK
 NEW = REQ | ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
 IFF_UP = 1
@@ -129,7 +134,7 @@ class Pynetlink(Impl):
     def run(self, case: Case, ctx: Ctx) -> dict[str, Any] | None:
         w = case.workload
         if w == "NS":
-            ctx.state["ns"] = [NetNS.create(ctx.ctr(i)) for i in range(case.n)]
+            ctx.state["ns"] = NetNS.create_many([ctx.ctr(i) for i in range(case.n)])
             return None
         host: NetlinkSocket = ctx.state["sock"]
         if w == "W1":
@@ -152,25 +157,36 @@ class Pynetlink(Impl):
         br = _IFI.unpack(reply.rows.header(m, 16))[2]
         gw = _ip(GATEWAY)
         host.request(P_ADDR, (AF_INET, 16, 0, 0, br, gw, gw))
-        ctrs = [NetNS.create(ctx.ctr(i)) for i in range(n)]
-        fds = [os.open(c.path, os.O_RDONLY | os.O_CLOEXEC) for c in ctrs]
-        try:
-            host.transact([(P_VETH, veth_values(i, br, fds[i])) for i in range(n)]).check()
-        finally:
-            for fd in fds:
-                os.close(fd)
         route = (AF_INET, 0, 0, 0, RT_MAIN, RTPROT_BOOT, RT_SCOPE_UNIVERSE, RTN_UNICAST, 0)
-        for i, c in enumerate(ctrs):
-            a = _ip(ctr_ip(i))
-            with NetlinkSocket(0, RTNL, c) as s:
-                s.transact([(P_LINKUP, (AF_UNSPEC, 0, 1, IFF_UP, IFF_UP)),
-                            (P_LINKUP, (AF_UNSPEC, 0, 2, IFF_UP, IFF_UP)),
-                            (P_ADDR, (AF_INET, 16, 0, 0, 2, a, a)),
-                            (P_ROUTE, (*route, gw))]).check()
-        ctx.state["ns"] = ctrs
+        ctx.state["ns"] = ctrs = []
+        for base in range(0, n, CHUNK):
+            made = NetNS.create_many_with([ctx.ctr(i) for i in range(base, min(n, base + CHUNK))],
+                                          _open_route, _close)
+            ctrs += [c for c, _ in made]
+            fds = [os.open(c.path, os.O_RDONLY | os.O_CLOEXEC) for c, _ in made]
+            try:
+                host.transact([(P_VETH, veth_values(i, br, fd)) for i, fd in enumerate(fds, base)]).check()
+            finally:
+                for fd in fds:
+                    os.close(fd)
+            for i, (c, raw) in enumerate(made, base):
+                a = _ip(ctr_ip(i))
+                with NetlinkSocket(0, RTNL, c, sock=raw) as s:
+                    s.transact([(P_LINKUP, (AF_UNSPEC, 0, 1, IFF_UP, IFF_UP)),
+                                (P_LINKUP, (AF_UNSPEC, 0, 2, IFF_UP, IFF_UP)),
+                                (P_ADDR, (AF_INET, 16, 0, 0, 2, a, a)),
+                                (P_ROUTE, (*route, gw))]).check()
 
     def teardown(self, case: Case, ctx: Ctx) -> None:
         for ns in ctx.state.pop("ns"):
             ns.delete()
         if case.workload == "W1":
             ctx.state["sock"].request(P_DELLINK, (AF_UNSPEC, 0, 0, 0, 0, BRIDGE.encode()))
+
+
+def _open_route(_: NetNS) -> _socket.socket:
+    return open_raw(0)
+
+
+def _close(sock: _socket.socket) -> None:
+    sock.close()

@@ -41,6 +41,14 @@ class Handle(Closing, VerbNamespaces[Now]):
         self._sock = NetlinkSocket(NETLINK_ROUTE, RTNL, self.netns, timeout=timeout)
         self._open_verbs(self._run, True)
 
+    @classmethod
+    def _over(cls, netns: _NetNS, sock: NetlinkSocket) -> "Handle":
+        """A Handle on a socket already opened inside ``netns`` (NetNS.create_with_handles)."""
+        h = cls.__new__(cls)
+        h.netns, h._sock = netns, sock
+        h._open_verbs(h._run, True)
+        return h
+
     def _run(self, request: Request) -> Any:
         return run_one(self._sock, request)
 

@@ -79,13 +79,13 @@ class Verb(Generic[P, V]):
     @overload
     def __get__(self, obj: None, owner: type) -> "Verb[P, V]": ...
     @overload
-    def __get__(self, obj: _Moded[Now], owner: type) -> Callable[P, V]: ...  # noqa: F811 (overload)
+    def __get__(self, obj: _Moded[Now], owner: type) -> Callable[P, V]: ...
     @overload
-    def __get__(self, obj: _Moded[Later], owner: type) -> Callable[P, Outcome[V]]: ...  # noqa: F811
+    def __get__(self, obj: _Moded[Later], owner: type) -> Callable[P, Outcome[V]]: ...
     @overload
-    def __get__(self, obj: _Moded[Async], owner: type) -> Callable[P, Awaitable[V]]: ...  # noqa: F811
+    def __get__(self, obj: _Moded[Async], owner: type) -> Callable[P, Awaitable[V]]: ...
 
-    def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:  # noqa: F811
+    def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:
         if obj is None:
             return self
         build, submit, what = self.build, obj._submit, self.what
@@ -131,7 +131,7 @@ class Links(_Moded[M]):
 
         Run at once it returns the new link's view (None when created in another namespace).
         """
-        if up is not None:
+        if up is not None and spec.up is not up:      # a copy (validated again) only when it differs
             spec = spec.replace(up=up)
         return rtlink.create(spec, fetch=self._immediate)
 

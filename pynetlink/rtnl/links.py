@@ -120,7 +120,7 @@ def create(spec: Link, *, fetch: bool = False) -> Request[LinkView | None]:
     undo = (lambda: delete(name)) if spec.netns is None else None
     return Request(f"create {spec.info_kind()}", spec.name, build, needs=spec.needs(),
                    creates=spec.created_names(), parse=_first_view if fetch else None, undo=undo,
-                   hints=_create_hints(spec), then=then if after else None)
+                   hints=lambda: _create_hints(spec), then=then if after else None)
 
 
 def _create_hints(spec: Link) -> dict[int, str]:

@@ -198,11 +198,24 @@ class NetNS:
         helper makes no more after the interruption. An empty mount point left by a process
         killed half-way is taken over.
         """
+        return [ns for ns, _ in cls.create_many_with(names, _nothing, _nothing)]
+
+    @classmethod
+    def create_many_with(cls, names: Sequence[str], inside: Callable[[Self], T],
+                         discard: Callable[[T], None]) -> "builtins.list[tuple[Self, T]]":
+        """``create_many``, and right after making each namespace ``inside(ns)`` runs on the
+        same helper thread while it is still in that namespace (e.g. to open a socket there:
+        no second thread, no setns). One (namespace, result) pair per name, in order.
+
+        All or nothing, as ``create_many``: if making a namespace or ``inside`` fails, or the
+        caller is interrupted, ``discard`` is called on every result made so far, those
+        namespaces are removed again, and the error is raised.
+        """
         spaces = [cls.named(n) for n in names]
         if len({ns.path for ns in spaces}) != len(spaces):
             raise InvalidArgument("create_many: a name is given twice")
         _prepare_run_dir()
-        made: builtins.list[Self] = []
+        made: builtins.list[tuple[Self, T]] = []
 
         def make_all() -> None:
             for ns in spaces:
@@ -213,10 +226,11 @@ class NetNS:
                     _native.unshare(CLONE_NEWNET)
                     _check(_native.mount("/proc/thread-self/ns/net", ns.path, MS_BIND),
                            "bind mount", ns.path)
+                    value = inside(ns)
                 except BaseException:
                     _remove_mount_point(ns.path)
                     raise
-                made.append(ns)
+                made.append((ns, value))
                 faults.point("netns create")
 
         stop = threading.Event()      # set when the caller is interrupted
@@ -224,10 +238,9 @@ class NetNS:
             run_in(None, make_all, thread=True, cancel=stop)
         except BaseException:
             with deferred():
-                for ns in made:
-                    _remove_mount_point(ns.path)
+                remove_created(made, discard)
             raise
-        return spaces
+        return made
 
     def delete(self) -> None:
         """Remove a named namespace (its devices go when the last user leaves)."""
@@ -260,6 +273,24 @@ class NetNS:
                 f.write(text)
 
         self.run(write)
+
+
+def _nothing(_: object) -> None:
+    """What create_many runs inside each new namespace, and discards."""
+
+
+def remove_created(made: "Sequence[tuple[NetNS, T]]", discard: Callable[[T], None]) -> None:
+    """Roll back create_many_with: discard every result, remove every namespace (each
+    removed even when a discard raises; the first error is raised at the end)."""
+    first: BaseException | None = None
+    for ns, value in made:
+        try:
+            discard(value)
+        except BaseException as exc:
+            first = first or exc
+        _remove_mount_point(ns.path)
+    if first is not None:
+        raise first
 
 
 _run_dir_ready = False

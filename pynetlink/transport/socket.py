@@ -46,6 +46,13 @@ class Result:
     done: bool = True       # its reply came back complete (False: cut off by a cancellation)
     sent: bool = True       # False: never sent (a cancelled asyncio transfer), nothing applied
 
+    def __init__(self, error: NetlinkError | None = None, messages: list[int] | None = None,
+                 dump_intr: bool = False, done: bool = True, sent: bool = True) -> None:
+        # one per request of every transfer: the record's shared __init__ loop costs ~2 us,
+        # this ~0.3; tests/test_record.py keeps the signature equal to the fields
+        self.error, self.messages, self.dump_intr = error, [] if messages is None else messages, dump_intr
+        self.done, self.sent = done, sent
+
     @property
     def ok(self) -> bool:
         return self.error is None
@@ -83,41 +90,49 @@ def _label(labels: Labels, i: int) -> Label:
     return label
 
 
+def open_raw(protocol: int, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20) -> socket.socket:
+    """A bound netlink socket of ``protocol`` in the calling thread's namespace, with extended
+    acks, capped acks and strict checking where the kernel has them, and the buffer sizes."""
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol)
+    try:
+        for opt in (lib.NETLINK_EXT_ACK, lib.NETLINK_CAP_ACK, lib.NETLINK_GET_STRICT_CHK):
+            try:
+                s.setsockopt(SOL_NETLINK, opt, 1)
+            except OSError:
+                pass                      # older kernels: plain errors still work
+        for force, plain, size in ((SO_RCVBUFFORCE, socket.SO_RCVBUF, rcvbuf),
+                                   (SO_SNDBUFFORCE, socket.SO_SNDBUF, sndbuf)):
+            try:
+                s.setsockopt(socket.SOL_SOCKET, force, size)
+            except OSError:
+                s.setsockopt(socket.SOL_SOCKET, plain, size)
+        s.bind((0, 0))
+    except BaseException:
+        s.close()
+        raise
+    return s
+
+
 class NetlinkSocket(Closing):
     """A netlink socket of one protocol, opened inside a namespace (default: ours)."""
 
     def __init__(self, protocol: int, family: Family, netns: NetNS | None = None, *,
-                 timeout: float = 30.0, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20) -> None:
+                 timeout: float = 30.0, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20,
+                 sock: socket.socket | None = None) -> None:
+        """``sock``: a socket made by ``open_raw(protocol)`` inside ``netns`` (on the thread that
+        was there, e.g. ``NetNS.create_many_with``), taken over instead of opening one."""
         self.protocol = protocol
         self.family = family
         self.netns = netns
         self.timeout = validate.timeout(timeout)
         self._lock = threading.Lock()
         self._seq = 1 + int.from_bytes(os.urandom(4), "little") % ((1 << 30) - 1)  # as randrange(1, 1 << 30)
-        self._sock = run_in(netns.path if netns else None, lambda: self._open(rcvbuf, sndbuf))
+        if sock is None:
+            sock = run_in(netns.path if netns else None, lambda: open_raw(protocol, rcvbuf, sndbuf))
+        self._sock = sock
         self._named = _identity(netns.path) if netns is not None and netns.name else None
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
         self._area = Transfer()           # the receive area, reused by every transfer
-
-    def _open(self, rcvbuf: int, sndbuf: int) -> socket.socket:
-        s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, self.protocol)
-        try:
-            for opt in (lib.NETLINK_EXT_ACK, lib.NETLINK_CAP_ACK, lib.NETLINK_GET_STRICT_CHK):
-                try:
-                    s.setsockopt(SOL_NETLINK, opt, 1)
-                except OSError:
-                    pass                      # older kernels: plain errors still work
-            for force, plain, size in ((SO_RCVBUFFORCE, socket.SO_RCVBUF, rcvbuf),
-                                       (SO_SNDBUFFORCE, socket.SO_SNDBUF, sndbuf)):
-                try:
-                    s.setsockopt(socket.SOL_SOCKET, force, size)
-                except OSError:
-                    s.setsockopt(socket.SOL_SOCKET, plain, size)
-            s.bind((0, 0))
-        except BaseException:
-            s.close()
-            raise
-        return s
 
     # -- lifecycle ----------------------------------------------------------------------
     def fileno(self) -> int:

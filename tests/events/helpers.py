@@ -87,3 +87,37 @@ def until(ev: Any, pred: Any, timeout: float = 5.0) -> Event:
         if pred(e):
             return e
         seen.append(repr(e))
+
+
+def differences(ns: Any, c: Consumer, kinds: Iterable[str], label: str | None) -> list[str]:
+    """What the consumer believes that the kernel's fresh dump does not say (empty: the same)."""
+    out = []
+    for kind in kinds:
+        want, got = kernel_state(ns, kind), c.of(kind, label)
+        missing, extra = want.keys() - got.keys(), got.keys() - want.keys()
+        differ = [k for k in want.keys() & got.keys() if want[k] != got[k]]
+        if missing or extra or differ:
+            out.append(f"{kind}: missing {sorted(missing, key=str)[:5]}, extra {sorted(extra, key=str)[:5]}, "
+                       f"differ {[(k, want[k], got[k]) for k in differ[:1]]}")
+    return out
+
+
+def assert_converges(ev: Any, c: Consumer, ns: Any, kinds: Iterable[str], label: str | None,
+                     timeout: float = 15.0, seen: list[Any] | None = None) -> None:
+    """The consumer ends with exactly the kernel's state. The kernel keeps changing on its own
+    for a while after the test's last change (IPv6 DAD completing, addrconf routes, carrier), so
+    a difference is only a failure if the events to close it do not come within ``timeout``;
+    every event meanwhile is applied to the consumer (and appended to ``seen``)."""
+    import time
+    kinds = tuple(kinds)
+    deadline = time.monotonic() + timeout
+    while True:
+        diff = differences(ns, c, kinds, label)
+        if not diff:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("the consumer's state is not the kernel's: " + "; ".join(diff))
+        for e in ev.iter(0.5):
+            c.apply(e)
+            if seen is not None:
+                seen.append(e)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pynetlink.events import Events
 
-from .helpers import Consumer, ip, kernel_state
+from .helpers import Consumer, assert_converges, ip
 
 
 def test_current_then_changes_without_gap_or_duplicate(netns: Any) -> None:
@@ -35,8 +35,9 @@ def test_current_then_changes_without_gap_or_duplicate(netns: Any) -> None:
         for e in ev.iter(0.5):
             c.apply(e)
             origins.append(e.origin)
-        for kind in ("link", "address"):
-            assert c.of(kind, netns.name) == kernel_state(netns, kind), kind
+        seen: list[Any] = []
+        assert_converges(ev, c, netns, ("link", "address"), netns.name, seen=seen)
+        origins += [e.origin for e in seen]
     first_change = next((i for i, o in enumerate(origins) if o != "current"), len(origins))
     assert "current" not in origins[first_change:], "the current state comes first, in one piece"
     assert ev.resyncs == 0

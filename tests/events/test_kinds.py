@@ -106,7 +106,7 @@ def test_nsids(make_netns: Callable[..., Any]) -> None:
 def test_routes_the_kernel_flushes_silently(netns: Any) -> None:
     """A link going down takes its IPv4 routes without RTM_DELROUTE; the stream re-dumps routes
     on such link changes and reports the difference."""
-    from .helpers import Consumer, kernel_state
+    from .helpers import Consumer, assert_converges
     ip(netns, "link", "add", "br0", "type", "bridge")
     ip(netns, "link", "set", "br0", "up")
     ip(netns, "address", "add", "198.51.100.1/24", "dev", "br0")
@@ -122,4 +122,4 @@ def test_routes_the_kernel_flushes_silently(netns: Any) -> None:
             c.apply(e)
         gone = [e for e in got if e.kind == "route" and e.action == "deleted" and e.view.dst == "203.0.113.0/24"]
         assert gone and gone[0].origin == "resync"          # the kernel said nothing
-        assert c.of("route", netns.name) == kernel_state(netns, "route")
+        assert_converges(ev, c, netns, ("route",), netns.name)

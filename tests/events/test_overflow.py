@@ -8,7 +8,7 @@ from typing import Any
 
 from pynetlink.events import Events
 
-from .helpers import Consumer, ip, kernel_state
+from .helpers import Consumer, assert_converges, ip
 
 KINDS = ("link", "address", "route")
 
@@ -31,16 +31,6 @@ def _consume(ev: Events, c: Consumer, quiet: float = 1.0) -> None:
         c.apply(e)
 
 
-def _assert_same(ns: Any, c: Consumer, label: str | None) -> None:
-    for kind in KINDS:
-        want = kernel_state(ns, kind)
-        got = c.of(kind, label)
-        missing, extra = want.keys() - got.keys(), got.keys() - want.keys()
-        assert not missing and not extra, f"{kind}: missing {sorted(missing, key=str)[:5]}, extra {sorted(extra, key=str)[:5]}"
-        differ = [k for k in want if want[k] != got[k]]
-        assert not differ, f"{kind}: {differ[:3]} differ: {[(want[k], got[k]) for k in differ[:1]]}"
-
-
 def _tiny(ns: Any, rcvbuf: int) -> Events:
     """A bridge to change, and a stream with a tiny receive buffer (no SO_RCVBUFFORCE)."""
     ip(ns, "link", "add", "br0", "type", "bridge")
@@ -58,7 +48,7 @@ def test_overflow_is_repaired_by_a_redump(netns: Any) -> None:
                        check=True, capture_output=True, text=True)   # nobody reads meanwhile
         _consume(ev, c)
         assert ev.resyncs > before, "the kernel must have dropped notifications (ENOBUFS)"
-        _assert_same(netns, c, netns.name)
+        assert_converges(ev, c, netns, KINDS, netns.name)
         assert len(c.of("address", netns.name)) > 2000
 
 
@@ -77,5 +67,5 @@ def test_overflow_while_reading_concurrently(netns: Any) -> None:
                 c.apply(e)
         assert proc.returncode == 0
         _consume(ev, c)
-        _assert_same(netns, c, netns.name)
+        assert_converges(ev, c, netns, KINDS, netns.name)
         assert ev.resyncs >= 1

@@ -81,14 +81,22 @@ class Topology:
         return self.make(tag)
 
 
+def wire(a: NetNS, a_if: str, a_addr: str, b: NetNS, b_if: str, b_addr: str,
+         b_via: str | None = None) -> None:
+    """Two namespaces joined by a veth with an address on each end (lo up in both), and
+    optionally a default route in b."""
+    plug(a, a_if, b, b_if, addr=a_addr)
+    with Handle(b) as h:
+        h.links.set("lo", up=True)
+        h.addresses.add(b_if, b_addr)
+        if b_via:
+            h.routes.add("default", via=b_via)
+
+
 @pytest.fixture
 def outside(mk: MakeNS, tmp_path: Path) -> Iterator[Topology]:
     H, O = mk("H"), mk("O")
-    plug(O, "eth0", H, "uplink", addr="203.0.113.254/24")
-    with Handle(H) as h:
-        h.links.set("lo", up=True)
-        h.addresses.add("uplink", "203.0.113.1/24")
-        h.routes.add("default", via="203.0.113.254")
+    wire(O, "eth0", "203.0.113.254/24", H, "uplink", "203.0.113.1/24", b_via="203.0.113.254")
     yield Topology({"H": H, "O": O}, {"H": Networks(H, state_dir=tmp_path / "H")}, mk)
 
 

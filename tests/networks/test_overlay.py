@@ -15,12 +15,11 @@ from typing import Any, Iterator
 
 import pytest
 
-from pynetlink import Handle
 from pynetlink.networks import Networks, NotFound, OptionError
 from pynetlink.networks.overlay import Remote, default_vni, vxlan_name
 from pynetlink.transport import NetNS, run_in
 
-from .conftest import MakeNS, Topology, plug
+from .conftest import MakeNS, Topology, wire
 from .traffic import assert_unchanged, ip_j, link, reaches, settled, snapshot, tcp
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "vxlan", "nft_nat")
@@ -38,10 +37,7 @@ def overlay_opts(me: str, vni: int = 42) -> dict[str, str]:
 @pytest.fixture
 def hosts(mk: MakeNS, tmp_path: Path) -> Iterator[Topology]:
     H1, H2 = mk("H1"), mk("H2")
-    plug(H1, "wire", H2, "wire", addr="198.51.100.1/24")
-    with Handle(H2) as h:
-        h.links.set("lo", up=True)
-        h.addresses.add("wire", "198.51.100.2/24")
+    wire(H1, "wire", "198.51.100.1/24", H2, "wire", "198.51.100.2/24")
     yield Topology({"H1": H1, "H2": H2},
                    {"H1": Networks(H1, state_dir=tmp_path / "H1"),
                     "H2": Networks(H2, state_dir=tmp_path / "H2")}, mk)
