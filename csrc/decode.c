@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/netlink.h>
 #include "pnl.h"
@@ -26,6 +27,8 @@ struct dec {
     uint32_t count;
     uint64_t index_len;             /* 64 bits: 0xffff + 1 entries per container add up */
     uint32_t err_off;
+    int grow;                       /* pnl_decode_grow: columns reallocated as rows come */
+    int nomem;                      /* a reallocation failed: -ENOMEM at the end */
 };
 
 #define SEEN_MAX 8
@@ -111,17 +114,45 @@ static uint32_t sel_lookup(const struct schema *s, uint32_t sel, const uint8_t *
     return PNL_NO_SET;
 }
 
+/* The columns pnl_decode_grow allocates (parent is not kept: the caller derives it). */
+#define GROW_COLUMNS(X) X(off) X(len) X(tf) X(end) X(set) X(val) X(slot)
+
+/* Room for `need` rows (grow mode): every column reallocated to twice the capacity, or
+ * d->nomem set (the rows past cap are then counted, not written, as without grow). */
+static void grow_rows(struct dec *d, uint64_t need)
+{
+    struct pnl_rows *r = d->r;
+    uint64_t cap = r->cap ? (uint64_t)r->cap * 2 : 64;
+
+    while (cap < need)
+        cap *= 2;
+    if (cap > 0xffffffffu)
+        cap = 0xffffffffu;
+    if (cap < need || cap > SIZE_MAX / sizeof(uint64_t)) {
+        d->nomem = 1;
+        return;
+    }
+#define GROW_ONE(c) { void *p = pnl_realloc(r->c, (size_t)cap * sizeof(*r->c)); \
+                      if (!p) { d->nomem = 1; return; } r->c = p; }
+    GROW_COLUMNS(GROW_ONE)
+#undef GROW_ONE
+    r->cap = (uint32_t)cap;
+}
+
 static uint32_t add_row(struct dec *d, size_t off, size_t len, uint32_t tf, int32_t parent,
                         uint32_t set, uint64_t val)
 {
     uint32_t i = d->count++;
     struct pnl_rows *r = d->r;
 
+    if (i >= r->cap && d->grow && !d->nomem)
+        grow_rows(d, (uint64_t)i + 1);
     if (i < r->cap) {
         r->off[i] = (uint32_t)off;
         r->len[i] = (uint32_t)len;
         r->tf[i] = tf;
-        r->parent[i] = parent;
+        if (r->parent)
+            r->parent[i] = parent;
         r->end[i] = i + 1;
         r->set[i] = set;
         r->val[i] = val;
@@ -157,6 +188,19 @@ static int index_open(struct dec *d, uint32_t row, int64_t max, uint32_t *slot)
     if (start + (uint64_t)max + 1 > PNL_INDEX_MAX)
         return -EMSGSIZE;
     d->index_len = start + (uint64_t)max + 1;
+    if (d->index_len > d->r->index_cap && d->grow && !d->nomem) {
+        uint64_t cap = d->r->index_cap ? (uint64_t)d->r->index_cap * 2 : 256;
+        void *p;
+        while (cap < d->index_len)
+            cap *= 2;
+        p = pnl_realloc(d->r->index, (size_t)cap * sizeof(uint32_t));   /* cap <= 2 * PNL_INDEX_MAX */
+        if (p) {
+            d->r->index = p;
+            d->r->index_cap = (uint32_t)cap;
+        } else {
+            d->nomem = 1;
+        }
+    }
     if (d->index_len <= d->r->index_cap)
         memset(&d->r->index[start], 0, ((size_t)max + 1) * sizeof(uint32_t));
     if (row < d->r->cap)
@@ -345,11 +389,11 @@ static int all_zero(const uint8_t *p, size_t n)
     return 1;
 }
 
-int pnl_decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
-               struct pnl_rows *rows)
+static int decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
+                  struct pnl_rows *rows, int grow)
 {
     struct schema s;
-    struct dec d = { .buf = buf, .len = len, .s = &s, .r = rows };
+    struct dec d = { .buf = buf, .len = len, .s = &s, .r = rows, .grow = grow };
     size_t p = 0;
     int rc = schema_open(&s, schema, schema_words);
 
@@ -399,6 +443,8 @@ int pnl_decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t sc
     }
     rows->count = d.count;
     rows->index_len = (uint32_t)d.index_len;     /* <= PNL_INDEX_MAX */
+    if (d.nomem)
+        return -ENOMEM;
     if (d.count > rows->cap || d.index_len > rows->index_cap)
         return -ENOSPC;
     return 0;
@@ -406,4 +452,219 @@ bad:
     rows->count = d.count;
     rows->err_off = d.err_off;
     return rc == -EMSGSIZE ? -EMSGSIZE : -EBADMSG;
+}
+
+int pnl_decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
+               struct pnl_rows *rows)
+{
+    return decode(buf, len, schema, schema_words, rows, 0);
+}
+
+/* Shrink a grown column to exactly n entries (kept as it is when realloc refuses). */
+#define FIT(r, c, n) do { void *p_ = pnl_realloc((r)->c, (size_t)((n) ? (n) : 1) * sizeof(*(r)->c)); \
+                          if (p_) (r)->c = p_; } while (0)
+
+int pnl_decode_grow(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
+                    struct pnl_rows *rows)
+{
+    uint64_t guess = len / 16 + 16;         /* about one row per 16 bytes; grown past that */
+    int rc;
+
+    if (rows->cap == 0 && rows->off == NULL) {
+        rows->parent = NULL;
+        rows->cap = 0;
+        rows->index_cap = 0;
+        if (guess < 0x40000000u) {
+            struct dec probe = { .r = rows, .grow = 1 };
+            grow_rows(&probe, guess);       /* a failure here only means growing later */
+        }
+    }
+    rc = decode(buf, len, schema, schema_words, rows, 1);
+    if (rc == 0 && rows->count < rows->cap) {
+#define FIT_ONE(c) FIT(rows, c, rows->count);
+        GROW_COLUMNS(FIT_ONE)
+#undef FIT_ONE
+        rows->cap = rows->count ? rows->count : 1;
+    }
+    if (rc == 0 && rows->index_len < rows->index_cap) {
+        FIT(rows, index, rows->index_len);
+        rows->index_cap = rows->index_len ? rows->index_len : 1;
+    }
+    return rc;
+}
+
+struct pnl_rows *pnl_rows_new(void)
+{
+    return calloc(1, sizeof(struct pnl_rows));
+}
+
+void pnl_rows_free(struct pnl_rows *rows)
+{
+    if (!rows)
+        return;
+#define FREE_ONE(c) pnl_free(rows->c);
+    GROW_COLUMNS(FREE_ONE)
+#undef FREE_ONE
+    pnl_free(rows->index);
+    free(rows);
+}
+
+
+/* ---- decode + pluck in one pass, no row table kept (see pnl.h) ---- */
+struct pnl_lean *pnl_lean_new(void)
+{
+    return calloc(1, sizeof(struct pnl_lean));
+}
+
+void pnl_lean_free(struct pnl_lean *L)
+{
+    if (!L)
+        return;
+    pnl_free(L->msg_row);
+    pnl_free(L->msg_tf);
+    pnl_free(L->msg_val);
+    pnl_free(L->out);
+    pnl_rows_free(L->scratch);
+    free(L);
+}
+
+/* Room for one more message in the message columns. */
+static int lean_msg_room(struct pnl_lean *L)
+{
+    uint64_t cap;
+    void *a, *b, *c;
+
+    if (L->n_msgs < L->msg_cap)
+        return 0;
+    cap = L->msg_cap ? (uint64_t)L->msg_cap * 2 : 256;
+    if (cap > 0xffffffffu)
+        return -ENOMEM;
+    a = pnl_realloc(L->msg_row, (size_t)cap * sizeof(uint32_t));
+    if (a)
+        L->msg_row = a;
+    b = a ? pnl_realloc(L->msg_tf, (size_t)cap * sizeof(uint32_t)) : NULL;
+    if (b)
+        L->msg_tf = b;
+    c = b ? pnl_realloc(L->msg_val, (size_t)cap * sizeof(uint64_t)) : NULL;
+    if (!c)
+        return -ENOMEM;
+    L->msg_val = c;
+    L->msg_cap = (uint32_t)cap;
+    return 0;
+}
+
+/* Room for `words` more u64 of plucked output. */
+static int lean_out_room(struct pnl_lean *L, uint64_t words)
+{
+    uint64_t need = (uint64_t)L->out_len + words, cap = L->out_cap ? L->out_cap : 1024;
+    void *p;
+
+    if (need <= L->out_cap)
+        return 0;
+    while (cap < need)
+        cap *= 2;
+    if (cap > 0xffffffffu || cap > SIZE_MAX / sizeof(uint64_t))
+        return -ENOMEM;
+    p = pnl_realloc(L->out, (size_t)cap * sizeof(uint64_t));
+    if (!p)
+        return -ENOMEM;
+    L->out = p;
+    L->out_cap = (uint32_t)cap;
+    return 0;
+}
+
+int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
+                     const uint32_t *spec, size_t spec_words, struct pnl_lean *L)
+{
+    struct pnl_rows *r;
+    struct schema s;
+    uint64_t count = 0, index_len = 0;
+    uint32_t width, n_cols;
+    size_t p = 0;
+    int rc;
+
+    if (!L)
+        return -EINVAL;
+    L->n_msgs = L->n_out = L->out_len = L->count = L->index_len = L->err_off = 0;
+    rc = schema_open(&s, schema, schema_words);
+    if (rc < 0)
+        return rc;
+    if (len > 0xffffffffu)
+        return -EMSGSIZE;
+    if (!L->scratch && !(L->scratch = pnl_rows_new()))
+        return -ENOMEM;
+    r = L->scratch;
+    /* the spec, checked once: pnl_pluck refuses a bad one even over no rows */
+    r->count = 0;
+    rc = pnl_pluck(buf, len, r, spec, spec_words, NULL, 0);
+    if (rc < 0)
+        return rc;
+    n_cols = spec[1];
+    width = n_cols + 1;
+    while (p < len) {
+        struct nlmsghdr h;
+        uint32_t base;
+
+        if (all_zero(buf + p, len - p))
+            break;                          /* trailing padding, as pnl_decode */
+        if (!pnl_nlmsg_ok(buf, p, len, &h)) {
+            L->err_off = (uint32_t)p;
+            return -EBADMSG;
+        }
+        /* this message alone, into the reused scratch table (rows and offsets from p) */
+        rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 1);
+        if (rc < 0) {
+            L->err_off = (uint32_t)(p + r->err_off);
+            return rc == -ENOSPC ? -ENOMEM : rc;
+        }
+        if (r->count < 1 || r->n_msgs != 1)
+            return -EINVAL;                 /* cannot happen: one whole message */
+        base = (uint32_t)count;
+        count += r->count;
+        index_len += r->index_len;
+        if (index_len > PNL_INDEX_MAX) {
+            L->err_off = (uint32_t)p;
+            return -EMSGSIZE;
+        }
+        if (lean_msg_room(L) < 0 || lean_out_room(L, width) < 0)
+            return -ENOMEM;
+        L->msg_row[L->n_msgs] = base;
+        L->msg_tf[L->n_msgs] = r->tf[0];
+        L->msg_val[L->n_msgs] = r->val[0];
+        L->n_msgs++;
+        rc = pnl_pluck(buf + p, h.nlmsg_len, r, spec, spec_words, L->out + L->out_len, width);
+        if (rc < 0)
+            return rc;
+        if (rc == 1) {                      /* back to the buffer's rows and offsets */
+            uint64_t *o = L->out + L->out_len;
+            o[0] += base;
+            for (uint32_t k = 0; k < n_cols; k++) {
+                uint32_t op = spec[3 + 2 * k] & 0xff;
+                if (o[1 + k] == PNL_P_NONE)
+                    continue;
+                if (op == PNL_P_ROW)
+                    o[1 + k] += base;
+                else if (op == PNL_P_SPAN)
+                    o[1 + k] += (uint64_t)p << 32;
+            }
+            L->out_len += width;
+            L->n_out++;
+        }
+        p = pnl_next(p, h.nlmsg_len, len);
+    }
+    if (count > 0xffffffffu)
+        return -EMSGSIZE;
+    L->count = (uint32_t)count;
+    L->index_len = (uint32_t)index_len;
+    if (L->out_len < L->out_cap) {          /* shrunk to fit (kept as is when realloc refuses) */
+        FIT(L, out, L->out_len);
+        L->out_cap = L->out_len ? L->out_len : 1;
+    }
+    if (L->n_msgs < L->msg_cap) {
+        FIT(L, msg_row, L->n_msgs);
+        FIT(L, msg_tf, L->n_msgs);
+        FIT(L, msg_val, L->n_msgs);
+        L->msg_cap = L->n_msgs ? L->n_msgs : 1;
+    }
+    return 0;
 }

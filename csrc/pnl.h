@@ -147,7 +147,7 @@ struct pnl_rows {
     uint32_t *off;      /* payload offset (messages: nlmsghdr offset) */
     uint32_t *len;      /* payload length (messages: nlmsg_len)       */
     uint32_t *tf;       /* type | PNL_R_* << 16 (messages: nlmsg_type) */
-    int32_t  *parent;   /* parent row, -1 for messages                 */
+    int32_t  *parent;   /* parent row, -1 for messages (NULL: not kept) */
     uint32_t *end;      /* row after this row's subtree                */
     uint32_t *set;      /* attribute set of a container's children (PNL_NO_SET for leaves) */
     uint64_t *val;      /* scalar value; messages: seq | nlmsg_flags << 32 */
@@ -165,6 +165,18 @@ struct pnl_rows {
 int pnl_decode(const uint8_t *buf, size_t len,
                const uint32_t *schema, size_t schema_words,
                struct pnl_rows *rows);
+
+/* The same in one pass over a table the decoder owns and grows: rows from pnl_rows_new()
+ * (every column malloc'd by the decoder, `parent` not kept), reallocated as rows come and
+ * shrunk to exactly `count` rows and `index_len` entries on success; -ENOMEM when memory ran
+ * out (-EBADMSG, -EMSGSIZE, -EINVAL as pnl_decode). A caller may take a column (free it with
+ * pnl_free, set the pointer to NULL); pnl_rows_free frees the rest and the struct. */
+struct pnl_rows *pnl_rows_new(void);
+void pnl_rows_free(struct pnl_rows *rows);
+void pnl_free(void *p);
+int pnl_decode_grow(const uint8_t *buf, size_t len,
+                    const uint32_t *schema, size_t schema_words,
+                    struct pnl_rows *rows);
 
 /* ---- pluck: fixed columns for every message of one type, one call per buffer ----
  * spec (u32 words): nlmsg_type, n_cols (<= 64), hdr_len, then n_cols x {op | size << 8, arg}:
@@ -192,6 +204,36 @@ int pnl_decode(const uint8_t *buf, size_t len,
 
 int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
               const uint32_t *spec, size_t spec_words, uint64_t *out, uint32_t out_cap);
+
+/* ---- decode + pluck in one pass, no row table kept ----
+ * pnl_decode_pluck decodes the buffer as pnl_decode does (the same checks and errors, err_off
+ * on -EBADMSG) one message at a time into a scratch table it reuses, and plucks each message
+ * with `spec` (as pnl_pluck): what a dump's views need without the table of every row.
+ * Kept per message: its row in the full table, nlmsg_type | PNL_R_* << 16, and seq | flags
+ * << 32; plucked: n_out messages of out_len u64 words (rows and spans are those of the whole
+ * buffer).  `count`/`index_len`: what pnl_decode would fill.  The arrays are C-allocated
+ * and grown as needed; a caller may take one (pnl_free it, set the pointer to NULL):
+ * pnl_lean_free frees the rest.  -ENOMEM when memory ran out. */
+struct pnl_lean {
+    uint32_t *msg_row;
+    uint32_t *msg_tf;
+    uint64_t *msg_val;
+    uint64_t *out;
+    uint32_t n_msgs;
+    uint32_t n_out;
+    uint32_t out_len;
+    uint32_t count;
+    uint32_t index_len;
+    uint32_t err_off;
+    /* private */
+    uint32_t msg_cap;
+    uint32_t out_cap;
+    struct pnl_rows *scratch;
+};
+struct pnl_lean *pnl_lean_new(void);
+void pnl_lean_free(struct pnl_lean *lean);
+int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
+                     const uint32_t *spec, size_t spec_words, struct pnl_lean *lean);
 
 /* ---- address text: every address column of a plucked table as text, one call ----
  * cols: n rows of width u64 words; per row the span (offset << 32 | length, as

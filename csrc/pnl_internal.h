@@ -35,4 +35,8 @@ static inline size_t pnl_next(size_t at, size_t len, size_t end)
     return n < end ? n : end;
 }
 
+/* realloc() for the decoder's growing tables (mem.c): NULL grows a new block; free with
+ * pnl_free (never free()). */
+void *pnl_realloc(void *p, size_t n);
+
 #endif

@@ -25,14 +25,29 @@ TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "pluck",
+__all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "LeanTable", "decode_pluck", "pluck",
            "ip_texts", "col_texts",
            "EncodeResult", "encode", "Transfer", "RecvArea", "BatchReplies", "setns", "unshare", "mount", "umount2"]
 
-# the columns of a row table and their C types
-_COLUMNS = (("off", "uint32_t[]"), ("len", "uint32_t[]"), ("tf", "uint32_t[]"),
-            ("parent", "int32_t[]"), ("end", "uint32_t[]"), ("set", "uint32_t[]"),
-            ("val", "uint64_t[]"), ("slot", "uint32_t[]"))
+# the columns pnl_decode_grow fills and the bytes of each entry (u32, or u64: "Q")
+_COLUMNS = (("off", 4), ("len", 4), ("tf", 4), ("end", 4), ("set", 4), ("val", 8), ("slot", 4),
+            ("index", 4))
+
+
+def _column(buf: Any, size: int) -> "memoryview[int]":
+    return memoryview(buf).cast("Q" if size == 8 else "I")
+
+
+def _take(t: Any, name: str, n: int, size: int) -> "tuple[Any, memoryview[int]]":
+    """Take column ``name`` (``n`` entries of ``size`` bytes) out of a C struct that owns it:
+    the pointer, now freed by ``ffi.gc`` with its last reference, and a memoryview over it
+    (which keeps it alive); the struct's pointer is cleared so its own free leaves it."""
+    p = getattr(t, name)
+    if not n or p == ffi.NULL:
+        return ffi.NULL, _column(b"", size)
+    owned = ffi.gc(p, lib.pnl_free, n * size)
+    setattr(t, name, ffi.NULL)
+    return owned, _column(ffi.buffer(owned, n * size), size)
 
 
 def const(name: str) -> int:
@@ -66,53 +81,81 @@ def _zeros(typecode: str, n: int) -> "array[int]":
 
 # -- decoding ----------------------------------------------------------------------------------
 class RowTable:
-    """The flat row table ``pnl_decode`` fills: one array per column, exactly as long as
-    the buffer needs (``count`` rows, ``index_len`` index entries)."""
+    """The flat row table ``pnl_decode_grow`` filled: one column per field, exactly ``count``
+    rows (``index_len`` index entries) long, each a memoryview over memory C allocated.
 
-    __slots__ = ("off", "len", "tf", "parent", "end", "set", "val", "slot", "index",
-                 "count", "index_len", "n_msgs")
+    Each column owns its memory (``ffi.gc``: freed when the last view of it goes), so a
+    column kept longer than its table stays valid. ``c`` is the ``struct pnl_rows`` over
+    them that ``pnl_pluck`` reads."""
 
-    def __init__(self, count: int, index_len: int) -> None:
-        self.off, self.len, self.tf = _zeros("I", count), _zeros("I", count), _zeros("I", count)
-        self.parent, self.end = _zeros("i", count), _zeros("I", count)
-        self.set, self.val, self.slot = _zeros("I", count), _zeros("Q", count), _zeros("I", count)
-        self.index = _zeros("I", index_len)
-        self.count = count
-        self.index_len = index_len
-        self.n_msgs = 0
+    __slots__ = ("off", "len", "tf", "end", "set", "val", "slot", "index", "count", "index_len",
+                 "n_msgs", "c")
+    off: memoryview[int]
+    len: memoryview[int]
+    tf: memoryview[int]
+    end: memoryview[int]
+    set: memoryview[int]
+    val: memoryview[int]
+    slot: memoryview[int]
+    index: memoryview[int]
+
+    def __init__(self, t: Any) -> None:
+        self.count, self.index_len, self.n_msgs = int(t.count), int(t.index_len), int(t.n_msgs)
+        c = ffi.new("struct pnl_rows *")
+        for name, size in _COLUMNS:
+            owned, view = _take(t, name, self.index_len if name == "index" else self.count, size)
+            setattr(c, name, owned)
+            setattr(self, name, view)
+        c.cap, c.index_cap, c.count, c.n_msgs = self.count, self.index_len, self.count, self.n_msgs
+        self.c = c
 
     def c_struct(self) -> Any:
-        """A ``struct pnl_rows`` over these columns (C reads and writes them in place)."""
-        c = ffi.new("struct pnl_rows *")
-        for name, ctype in _COLUMNS:
-            setattr(c, name, ffi.from_buffer(ctype, getattr(self, name)) if self.count else ffi.NULL)
-        c.index = ffi.from_buffer("uint32_t[]", self.index) if self.index_len else ffi.NULL
-        c.cap, c.index_cap = self.count, self.index_len
-        c.count, c.n_msgs = self.count, self.n_msgs
-        return c
+        """The ``struct pnl_rows`` over these columns (read only: ``pnl_pluck``)."""
+        return self.c
 
 
 def decode(data: bytes, schema: Any, schema_words: int) -> RowTable:
-    """Decode a whole receive buffer against a compiled schema (``uint32_t[]``).
-
-    A first C pass with no room only measures (rows and index entries the buffer needs);
-    the table is then allocated at exactly that size and filled by the second pass, so no
-    guess is ever too small and nothing is learned between calls. Malformed data raises
-    DecodeError."""
-    src = ffi.from_buffer(data)
-    probe = ffi.new("struct pnl_rows *")
-    rc = lib.pnl_decode(src, len(data), schema, schema_words, probe)
-    if rc == 0:                          # nothing to hold (an empty buffer)
-        return RowTable(0, 0)
-    if rc != -errno.ENOSPC:
-        raise decode_error(rc, probe.err_off)
-    table = RowTable(probe.count, probe.index_len)
-    c = table.c_struct()
-    rc = lib.pnl_decode(src, len(data), schema, schema_words, c)
+    """Decode a whole receive buffer against a compiled schema (``uint32_t[]``) in one C
+    pass: the decoder grows its own table as rows come and shrinks it to fit; the columns
+    are then owned here (freed with the last reference). Malformed data raises DecodeError."""
+    t = ffi.gc(lib.pnl_rows_new(), lib.pnl_rows_free)
+    if t == ffi.NULL:
+        raise MemoryError("pnl_rows_new")
+    rc = lib.pnl_decode_grow(ffi.from_buffer(data), len(data), schema, schema_words, t)
+    if rc == -errno.ENOMEM:
+        raise MemoryError(f"decoding {len(data)} bytes of netlink replies")
     if rc < 0:
-        raise decode_error(rc, c.err_off)
-    table.n_msgs = c.n_msgs
-    return table
+        raise decode_error(rc, t.err_off)
+    return RowTable(t)
+
+
+class LeanTable:
+    """What ``pnl_decode_pluck`` keeps of a buffer: per message its row (in the table a full
+    decode makes) and ``msg_tf`` (as that table's column), and the plucked
+    columns of one spec (``pluck``'s result, a memoryview over what C wrote: no copy);
+    ``count`` and ``index_len`` as a full decode."""
+
+    __slots__ = ("count", "index_len", "n_msgs", "msg_row", "msg_tf", "plucked")
+
+    def __init__(self, t: Any) -> None:
+        self.count, self.index_len, self.n_msgs = int(t.count), int(t.index_len), int(t.n_msgs)
+        self.msg_row = _take(t, "msg_row", self.n_msgs, 4)[1]
+        self.msg_tf = _take(t, "msg_tf", self.n_msgs, 4)[1]
+        self.plucked = _take(t, "out", int(t.out_len), 8)[1]
+
+
+def decode_pluck(data: bytes, schema: Any, schema_words: int, spec: Any, spec_words: int) -> LeanTable:
+    """Decode a whole buffer and pluck ``spec`` from it in one C pass, keeping no row table
+    (``pnl_decode_pluck``): the same errors as ``decode``."""
+    t = ffi.gc(lib.pnl_lean_new(), lib.pnl_lean_free)
+    if t == ffi.NULL:
+        raise MemoryError("pnl_lean_new")
+    rc = lib.pnl_decode_pluck(ffi.from_buffer(data), len(data), schema, schema_words, spec, spec_words, t)
+    if rc == -errno.ENOMEM:
+        raise MemoryError(f"decoding {len(data)} bytes of netlink replies")
+    if rc < 0:
+        raise decode_error(rc, t.err_off)
+    return LeanTable(t)
 
 
 def pluck(data: bytes, table: RowTable, spec: Any, spec_words: int, width: int) -> "array[int]":
@@ -121,7 +164,7 @@ def pluck(data: bytes, table: RowTable, spec: Any, spec_words: int, width: int) 
     cap = table.n_msgs * width
     out = _zeros("Q", cap) if cap else array("Q")
     cout = ffi.from_buffer("uint64_t[]", out) if cap else ffi.NULL
-    n = lib.pnl_pluck(ffi.from_buffer(data), len(data), table.c_struct(), spec, spec_words,
+    n = lib.pnl_pluck(ffi.from_buffer(data), len(data), table.c, spec, spec_words,
                       cout, cap)
     if cap:
         ffi.release(cout)                # the array is resized below
@@ -131,13 +174,13 @@ def pluck(data: bytes, table: RowTable, spec: Any, spec_words: int, width: int) 
     return out
 
 
-def ip_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int = -1) -> list[str]:
+def ip_texts(data: bytes, cols: "array[int] | memoryview[int]", width: int, col_a: int, col_b: int = -1) -> list[str]:
     """``pnl_col_text`` (addresses) over a plucked table: per row, the address in span column
     ``col_a`` (``col_b`` when that is absent) as text, in one C call."""
     return col_texts(data, cols, width, col_a, col_b, lib.PNL_T_IP)
 
 
-def col_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int = -1,
+def col_texts(data: bytes, cols: "array[int] | memoryview[int]", width: int, col_a: int, col_b: int = -1,
               mode: int = lib.PNL_T_STR) -> list[str]:
     """``pnl_col_text`` over a plucked table: per row, the text (``mode``) of span column
     ``col_a`` (``col_b`` when that is absent; "" when both are), written NUL-separated by one
@@ -204,15 +247,17 @@ def xfer_state(chunk_msgs: int, chunk_bytes: int, oneshot: bool, timeout_ms: int
 
 class Transfer:
     """The receive area of one blocking socket, reused by all its transfers (grown when a
-    transfer's replies need more)."""
+    transfer's replies need more; a grown area goes back to the usual size once its replies
+    are copied out, so a large dump leaves no large area behind)."""
 
-    __slots__ = ("cap", "data")
+    __slots__ = ("cap", "data", "base_cap")
     # not cleared: pnl_xfer writes before Python reads, and only data_len bytes are read or
-    # copied; clearing 256 KiB per socket cost ~80 us and 64 page faults each (W1)
+    # copied; clearing 256 KiB per socket cost ~80 us and 64 page faults each (W1), and the
+    # pages of a grown area that a transfer never reaches stay untouched (no memory)
     _new_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
 
     def __init__(self, cap: int = 256 * 1024) -> None:
-        self.cap = cap
+        self.cap = self.base_cap = cap
         self.data = Transfer._new_uncleared("uint8_t[]", cap)
 
     def run(self, fd: int, buf: Any, length: int, seq_first: int, status: Any, n: int, *,
@@ -221,18 +266,22 @@ class Transfer:
         released); the replies kept (data, errors), or OSError with the C errno."""
         x = xfer_state(chunk_msgs, chunk_bytes, oneshot, timeout_ms)
         x.data, x.data_cap = self.data, self.cap
-        while True:
-            rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
-            if rc == lib.PNL_XF_NEED_SPACE:
-                cap = self.cap * 2
-                data = Transfer._new_uncleared("uint8_t[]", cap)
-                ffi.memmove(data, x.data, x.data_len)
-                self.data, self.cap = data, cap
-                x.data, x.data_cap = data, cap
-                continue
-            if rc < 0:
-                raise OSError(-rc, os.strerror(-rc))
-            return bytes(ffi.buffer(x.data, x.data_len))
+        try:
+            while True:
+                rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
+                if rc == lib.PNL_XF_NEED_SPACE:
+                    cap = self.cap * 2
+                    data = Transfer._new_uncleared("uint8_t[]", cap)
+                    ffi.memmove(data, x.data, x.data_len)
+                    self.data, self.cap = data, cap
+                    x.data, x.data_cap = data, cap
+                    continue
+                if rc < 0:
+                    raise OSError(-rc, os.strerror(-rc))
+                return bytes(ffi.buffer(x.data, x.data_len))
+        finally:
+            if self.cap > self.base_cap:
+                self.data, self.cap = Transfer._new_uncleared("uint8_t[]", self.base_cap), self.base_cap
 
 
 class RecvArea:

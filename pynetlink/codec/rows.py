@@ -1,11 +1,13 @@
 """Decoded buffers: a flat row table over the received bytes, read lazily.
 
-``decode()`` measures then fills the table (``_native.decode``: two C passes, the second on
-a table of exactly the right size). A ``Rows`` keeps the bytes and columns (arrays C
-filled); values are only turned into Python objects when someone reads them.
+``decode()`` fills the table in one C pass (``_native.decode``: the decoder grows its own
+columns as rows come, then shrinks them to fit). A ``Rows`` keeps the bytes and columns
+(memoryviews over what C filled); values are only turned into Python objects when someone
+reads them.
 """
 from __future__ import annotations
 
+import bisect
 import builtins
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
@@ -29,8 +31,8 @@ NO_SET = lib.PNL_NO_SET
 class Rows:
     """The row table of one buffer: messages, their attributes, nested attributes."""
 
-    __slots__ = ("data", "family", "count", "n_msgs", "off", "len", "tf", "parent", "end",
-                 "set", "val", "slot", "index", "max_type", "columns")
+    __slots__ = ("data", "family", "count", "n_msgs", "off", "len", "tf", "_parent", "end",
+                 "set", "val", "slot", "index", "max_type", "columns", "msg_rows", "msg_tf", "_plucked")
 
     def __init__(self, data: bytes, family: Family, table: RowTable) -> None:
         self.data = data
@@ -42,7 +44,7 @@ class Rows:
         self.off = table.off
         self.len = table.len
         self.tf = table.tf
-        self.parent = table.parent
+        self._parent: array[int] | None = None
         self.end = table.end
         self.set = table.set
         self.val = table.val
@@ -50,11 +52,34 @@ class Rows:
         self.index = table.index
 
     # -- structure ---------------------------------------------------------------------
+    @property
+    def parent(self) -> "array[int]":
+        """Each row's parent row (-1 for messages): derived from ``end`` on first use (the
+        decoder does not keep it; readers go down the tree, not up)."""
+        p = self._parent
+        if p is None:
+            p = array("i", [-1]) * self.count
+            end = self.end
+            stack: list[int] = []
+            for i in range(self.count):
+                while stack and end[stack[-1]] <= i:
+                    stack.pop()
+                if stack:
+                    p[i] = stack[-1]
+                stack.append(i)
+            self._parent = p
+        return p
+
     def messages(self) -> Iterator[int]:
         i, end, n = 0, self.end, self.count
         while i < n:
             yield i
             i = end[i]
+
+    def data_messages(self) -> list[int]:
+        """The rows of every data message (type >= NLMSG_MIN_TYPE: not NLMSG_ERROR/DONE), in
+        order: one C pass."""
+        return pluck(self, _DATA).tolist()
 
     def children(self, row: int) -> Iterator[int]:
         i, stop, end = row + 1, self.end[row], self.end
@@ -269,22 +294,93 @@ class Pluck:
         self.cwords = ffi.from_buffer("uint32_t[]", self.words)
 
 
-def pluck(rows: Rows, spec: Pluck) -> "array[int]":
+_DATA = Pluck(ANY_TYPE, 0, ())        # the rows of a buffer's data messages
+
+
+def pluck(rows: Rows, spec: Pluck) -> "array[int] | memoryview[int]":
     """Every ``spec.msg_type`` message of ``rows``: its row, then its columns (one C call).
 
     The result is flat: message k's row is ``out[k * spec.width]``, column j
     ``out[k * spec.width + 1 + j]``.
     """
+    if type(rows) is LeanRows and rows._plucked[0] is spec:
+        return rows._plucked[1]
     return _native.pluck(rows.data, rows.columns, spec.cwords, len(spec.words), spec.width)
 
 
-def ip_texts(data: bytes, cols: "array[int]", width: int, col_a: int, col_b: int = -1) -> list[builtins.str]:
+def ip_texts(data: bytes, cols: "array[int] | memoryview[int]", width: int, col_a: int, col_b: int = -1) -> list[builtins.str]:
     """Per row of a plucked table, the address in span column ``col_a`` (``col_b`` when
     that is absent) as text, in one C call: "" when both are absent, "!" when the span is
     neither 4 nor 16 bytes long (``span_ip`` on it raises DecodeError)."""
     return _native.ip_texts(data, cols, width, col_a, col_b)
 
 
-def decode(data: bytes, family: Family) -> Rows:
-    """Decode a whole receive buffer: a table sized exactly for it, filled in one C pass."""
+class LeanRows(Rows):
+    """The rows of a buffer decoded with a pluck spec (``decode(..., pluck=spec)``): the
+    table of every row is not kept, only each message's row and type, and the
+    spec's plucked columns (``pluck(rows, spec)`` returns them). The first read of a row
+    column (``off``, ``tf``, ``end``, ...) decodes the table then, once, and the object
+    becomes a plain ``Rows`` (same slots: no hook on any attribute, before or after)."""
+
+    __slots__ = ()
+
+    def __init__(self, data: bytes, family: Family, lean: _native.LeanTable, spec: Pluck) -> None:
+        self.data = data
+        self.family = family
+        self.max_type = family.max_types
+        self.count = lean.count
+        self.n_msgs = lean.n_msgs
+        self._parent = None
+        self.msg_rows, self.msg_tf = lean.msg_row, lean.msg_tf
+        self._plucked = (spec, lean.plucked)
+
+    def _materialize(self) -> None:
+        """Decode the table now: fill Rows' slots, then be a Rows."""
+        fam = self.family
+        table = _native.decode(self.data, fam.cwords, len(fam.words))
+        for name in _TABLE_COLUMNS:
+            _SLOT[name].__set__(self, table if name == "columns" else getattr(table, name))
+        object.__setattr__(self, "__class__", Rows)
+
+    def messages(self) -> Iterator[int]:
+        return iter(self.msg_rows.tolist())
+
+    def data_messages(self) -> list[int]:
+        tf = self.msg_tf
+        return [m for i, m in enumerate(self.msg_rows) if tf[i] & 0xFFFF >= 16]   # NLMSG_MIN_TYPE
+
+    def type(self, row: int) -> int:
+        i = _message_at(self, row)
+        return self.msg_tf[i] & 0xFFFF if i >= 0 else Rows.type(self, row)
+
+
+
+_TABLE_COLUMNS = ("columns", "off", "len", "tf", "end", "set", "val", "slot", "index")
+_SLOT = {name: Rows.__dict__[name] for name in _TABLE_COLUMNS}     # Rows' member descriptors
+
+
+def _lazy_column(name: builtins.str) -> property:
+    def get(self: LeanRows) -> Any:
+        self._materialize()
+        return _SLOT[name].__get__(self, Rows)
+    return property(get, doc=f"Rows.{name}, the table decoded on first use")
+
+
+for _name in _TABLE_COLUMNS:
+    setattr(LeanRows, _name, _lazy_column(_name))
+
+
+def _message_at(rows: LeanRows, row: int) -> int:
+    """The index of the message whose row is ``row``, or -1 (not a message row)."""
+    i = bisect.bisect_left(rows.msg_rows, row)
+    return i if i < rows.n_msgs and rows.msg_rows[i] == row else -1
+
+
+def decode(data: bytes, family: Family, pluck: "Pluck | None" = None) -> Rows:
+    """Decode a whole receive buffer: one C pass, into a table sized exactly for it; with
+    a ``pluck`` spec, that spec's columns instead and no table until a row is read
+    (``LeanRows``: what a large dump's views need, in a fraction of the memory)."""
+    if pluck is not None:
+        lean = _native.decode_pluck(data, family.cwords, len(family.words), pluck.cwords, len(pluck.words))
+        return LeanRows(data, family, lean, pluck)
     return Rows(data, family, _native.decode(data, family.cwords, len(family.words)))

@@ -21,7 +21,7 @@ import struct
 from .._record import record
 
 from .._native import lib
-from ..codec.rows import Rows
+from ..codec.rows import Pluck, Rows
 from ..errors import InvalidArgument, NetlinkError
 from ..transport import flow
 from ..transport.flow import Flow, drive
@@ -67,15 +67,16 @@ class Request(Generic[V]):
     """
 
     __slots__ = ("operation", "target", "build", "needs", "creates", "parse", "dump", "_undo", "hints",
-                 "then", "members")
+                 "then", "members", "pluck")
 
     def __init__(self, operation: str, target: str, build: Callable[[Resolve], list[Msg]],
                  needs: tuple[str, ...] = (), creates: tuple[str, ...] = (), parse: Parse | None = None,
                  dump: bool = False, undo: "Request | Callable[[], Request] | None" = None,
                  hints: "Mapping[int, str] | Callable[[], Mapping[int, str]] | None" = None,
                  then: Callable[[Resolve], list[Msg]] | None = None,
-                 members: "Members | None" = None) -> None:
+                 members: "Members | None" = None, pluck: Pluck | None = None) -> None:
         self.members = members
+        self.pluck = pluck               # a dump's views' columns: decoded without a row table
         self.hints = hints               # errno -> what it means for this request (in the error)
         self.then = then
         self.operation = operation
@@ -339,7 +340,8 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
             return
         if len(items) == 1 and requests[items[0][0]].dump:
             i, m = items[0]
-            reply = yield from flow.dump(*m.item(), label=(requests[i].operation, outcomes[i].target))
+            reply = yield from flow.dump(*m.item(), label=(requests[i].operation, outcomes[i].target),
+                                         pluck=requests[i].pluck)
         else:
             def label(k: int) -> tuple[str, str]:     # only asked for failed requests
                 i = items[k][0]

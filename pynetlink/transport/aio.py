@@ -135,7 +135,7 @@ class AsyncNetlinkSocket(AsyncClosing):
     # -- transfers ---------------------------------------------------------------------------
     async def transact(self, items: Sequence[tuple[Compiled, Sequence[Any]]], *, labels: Labels = None,
                        atomic: bool = False, chunk: int = 64,
-                       partial: Callable[[Reply], None] | None = None) -> Reply:
+                       partial: Callable[[Reply], None] | None = None, pluck: Any = None) -> Reply:
         """``NetlinkSocket.transact`` on the event loop. If the awaiting task is cancelled,
         ``partial`` receives what is known (see the module docstring), then CancelledError."""
         if self._closed:
@@ -168,7 +168,7 @@ class AsyncNetlinkSocket(AsyncClosing):
                 self._dump_lock.release()
         if t.error is not None:
             raise t.error
-        return self.sock.interpret(enc, t.bytes(), labels)
+        return self.sock.interpret(enc, t.bytes(), labels, pluck)
 
     async def _run(self, t: _Xfer) -> None:
         enc, x = t.enc, t.x
@@ -384,7 +384,7 @@ async def adrive(sock: AsyncNetlinkSocket, flow: Flow[T]) -> T:
             got: list[Reply] = []
             try:
                 reply = await sock.transact(step.items, labels=step.labels, atomic=step.atomic,
-                                            chunk=step.chunk, partial=got.append)
+                                            chunk=step.chunk, partial=got.append, pluck=step.pluck)
             except asyncio.CancelledError:
                 if got:
                     try:

@@ -35,6 +35,7 @@ class Transfer:
     labels: Labels = None
     atomic: bool = False
     chunk: int = 64
+    pluck: Any = None           # a codec.rows.Pluck: decode into its columns, no row table
 
 
 Flow = Generator[Transfer, Reply, T]
@@ -42,7 +43,7 @@ Flow = Generator[Transfer, Reply, T]
 
 class Transactor(Protocol):
     def transact(self, items: Items, *, labels: Labels = None, atomic: bool = False,
-                 chunk: int = 64) -> Reply: ...
+                 chunk: int = 64, pluck: Any = None) -> Reply: ...
 
 
 def drive(sock: Transactor, flow: Flow[T]) -> T:
@@ -51,7 +52,8 @@ def drive(sock: Transactor, flow: Flow[T]) -> T:
         step = next(flow)
         while True:
             try:
-                reply = sock.transact(step.items, labels=step.labels, atomic=step.atomic, chunk=step.chunk)
+                reply = sock.transact(step.items, labels=step.labels, atomic=step.atomic, chunk=step.chunk,
+                                      pluck=step.pluck)
             except Exception as exc:           # the flow may handle it; if not, it comes back out
                 step = flow.throw(exc)
             else:
@@ -124,11 +126,12 @@ def request(prog: Compiled, values: Sequence[Any], label: Label = ("request", ""
 
 
 def dump(prog: Compiled, values: Sequence[Any], label: Label = ("dump", ""),
-         retries: int = DUMP_RETRIES) -> Flow[Reply]:
-    """A dump, retried while the kernel flags it inconsistent (NLM_F_DUMP_INTR)."""
+         retries: int = DUMP_RETRIES, pluck: Any = None) -> Flow[Reply]:
+    """A dump, retried while the kernel flags it inconsistent (NLM_F_DUMP_INTR); ``pluck``
+    (a ``codec.rows.Pluck``) decodes it into those columns without a row table."""
     reply = None
     for _ in range(retries + 1):
-        reply = yield Transfer([(prog, values)], label)
+        reply = yield Transfer([(prog, values)], label, pluck=pluck)
         reply.check()
         if not reply.results[0].dump_intr:
             return reply

@@ -15,7 +15,7 @@ from .._record import field, record as dataclass  # the light @dataclass (start-
 
 from .._native import Transfer, ffi, lib
 from ..codec.program import Compiled, Encoded, encode
-from ..codec.rows import ANY_TYPE, Pluck, Rows, decode, pluck
+from ..codec.rows import Pluck, Rows, decode
 from ..codec.schema import Family
 from ..errors import NetlinkError
 from . import validate
@@ -34,7 +34,6 @@ SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
 Label = tuple[str, str]
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
-_DATA = Pluck(ANY_TYPE, 0, ())        # the rows of a buffer's data messages (not NLMSG_ERROR/DONE)
 _NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
 _ST_SIZE = ffi.sizeof("struct pnl_status")
 _ST_WORDS = _ST_SIZE // 4
@@ -155,16 +154,17 @@ class NetlinkSocket(Closing):
 
     # -- transfers ----------------------------------------------------------------------
     def transact(self, items: Sequence[tuple[Compiled, Sequence[Any]]], *, labels: Labels = None,
-                 atomic: bool = False, chunk: int = 64) -> Reply:
+                 atomic: bool = False, chunk: int = 64, pluck: Pluck | None = None) -> Reply:
         """Send every request (one encode, one transfer, one decode); one Result each, in order.
 
-        ``atomic`` sends the whole buffer in one sendmsg (nfnetlink transactions).
+        ``atomic`` sends the whole buffer in one sendmsg (nfnetlink transactions); ``pluck``:
+        decode the replies into that spec's columns and no row table (``LeanRows``).
         """
         with self._lock:
             self._usable(labels)
             enc = self.encode(items)
             data = self._transfer(enc, atomic, chunk)
-        return self.interpret(enc, data, labels)
+        return self.interpret(enc, data, labels, pluck)
 
     def encode(self, items: Sequence[tuple[Compiled, Sequence[Any]]]) -> Encoded:
         """Encode a batch under the next sequence numbers (the caller serialises the socket)."""
@@ -173,15 +173,16 @@ class NetlinkSocket(Closing):
         self._seq = (self._seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
         return enc
 
-    def interpret(self, enc: Encoded, data: bytes, labels: Labels = None) -> Reply:
+    def interpret(self, enc: Encoded, data: bytes, labels: Labels = None,
+                  pluck: Pluck | None = None) -> Reply:
         """The Reply of a batch from its status table and the replies kept in ``data``: one
         Result per request. Shared by every way of waiting (pnl_xfer here, the event loop in
         transport.aio, where a cancelled transfer leaves requests unsent or incomplete)."""
         seq_first = enc.seq_first
-        rows = decode(data, self.family)
+        rows = decode(data, self.family, pluck)
         results = [Result() for _ in range(enc.n)]
-        if enc.n == 1:          # every data message is the request's: one C pass (types >= 16)
-            results[0].messages = pluck(rows, _DATA).tolist()
+        if enc.n == 1:          # every data message is the request's: one C pass
+            results[0].messages = rows.data_messages()
         else:                               # acks are most rows of a batch: types first
             tf, end, val, i, count, n = rows.tf, rows.end, rows.val, 0, rows.count, enc.n
             while i < count:

@@ -232,9 +232,8 @@ def test_random_schema(words: list[int], magic: bool, data: bytes) -> None:
     assert rc in ALLOWED
 
 
-@settings(max_examples=examples(1000), **SETTINGS)
-@given(data=st.data())
-def test_mutated_schema(data: st.DataObject) -> None:
+def mutated_schema(data: st.DataObject) -> tuple[Family, list[int]]:
+    """A family and its schema words with a few set to edge values, maybe cut short."""
     fam = data.draw(st.sampled_from(FAMILIES))
     words = list(fam.words)
     for _ in range(data.draw(st.integers(1, 6))):
@@ -243,6 +242,13 @@ def test_mutated_schema(data: st.DataObject) -> None:
                                               len(words) - 1, data.draw(st.integers(0, 0xFFFFFFFF))]))
     if data.draw(st.booleans()):
         words = words[:data.draw(st.integers(0, len(words)))]
+    return fam, words
+
+
+@settings(max_examples=examples(1000), **SETTINGS)
+@given(data=st.data())
+def test_mutated_schema(data: st.DataObject) -> None:
+    fam, words = mutated_schema(data)
     buf = data.draw(st.sampled_from([c[0] for c in CORPUS if c[1] is fam][:80] or [SAMPLE]))
     rc, _ = raw_decode(buf, words, cap=data.draw(st.integers(0, 400)),
                        index_cap=data.draw(st.integers(0, 3000)))
