@@ -642,8 +642,11 @@ def decode_rule(rows: Rows, m: int, family: str) -> Rule:
     exprs = rows.find(m, RULE["expressions"])
     ops = decode_ops(rows, exprs) if exprs >= 0 else []
     matches, stmts = decompile(ops, family)
-    return Rule(matches, stmts, comment_of(rows.get_bytes(m, RULE["userdata"])),
+    rule = Rule(matches, stmts, comment_of(rows.get_bytes(m, RULE["userdata"])),
                 handle=rows.get_u(m, RULE["handle"]))
+    # what the kernel holds encodes as it is: nft's transport-match rule is for what we write
+    rule.__dict__["_transport_ok"] = True
+    return rule
 
 
 @reading("nftables chain")
