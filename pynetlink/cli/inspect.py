@@ -5,7 +5,6 @@ import argparse
 from typing import Any
 
 from ..errors import InvalidArgument
-from . import ipjson
 from .output import EXIT_OK, _json, _table
 
 
@@ -34,6 +33,7 @@ def _stats(s: Any) -> dict[str, Any] | None:
 
 
 def _cmd_link_show(args: argparse.Namespace) -> int:
+    from . import ipjson       # not at import: rtnl's views are ~10 ms of --help
     with _handle(args) as h:
         views = [h.links.get(args.name)] if args.name else h.links.dump()
         names = _names(h)
@@ -60,6 +60,7 @@ def _cmd_link_del(args: argparse.Namespace) -> int:
 
 
 def _cmd_addr_show(args: argparse.Namespace) -> int:
+    from . import ipjson       # not at import: rtnl's views are ~10 ms of --help
     with _handle(args) as h:
         links = [h.links.get(args.dev)] if args.dev else h.links.dump()
         names = {v.index: v.name for v in (links if not args.dev else h.links.dump())}
@@ -80,6 +81,7 @@ def _cmd_addr_change(args: argparse.Namespace) -> int:
 
 
 def _cmd_route_show(args: argparse.Namespace) -> int:
+    from . import ipjson       # not at import: rtnl's views are ~10 ms of --help
     with _handle(args) as h:
         names = _names(h)
         table: str | int | None = None if args.table == "all" else \
