@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <linux/netlink.h>
 #include "pnl.h"
@@ -198,6 +199,75 @@ bad_head:
     return -EINVAL;
 }
 
+/* A rows entry (PNL_JOB_ROWS): after the record, u32 n_rows, u32 n_patch, n_patch x {u16 record
+ * offset, u16 length}, then n_rows rows of the patches' lengths summed (padded to 4 at the end).
+ * Message k is the program over the record with row k copied over the patched ranges, in
+ * order. *p is at the record on entry and after the rows on return; *msg counts messages. */
+static int encode_rows(struct enc_ctx *c, const uint8_t *job, size_t job_len, size_t *p,
+                       const uint8_t *ops, uint32_t n_ops, uint32_t rec_len, uint32_t *msg,
+                       uint32_t seq_first, struct pnl_status *st, uint32_t st_cap,
+                       struct pnl_enc *res)
+{
+    const uint8_t *rec = job + *p, *patch, *rows;
+    size_t at = *p + PNL_ALIGN(rec_len), stride = 0, rows_bytes;
+    uint32_t n_rows, n_patch, bad_op = 0;
+    uint8_t *scratch;
+    int rc = 0;
+
+    res->err_entry = *msg;
+    res->err_op = 0xffffffffu;
+    if (job_len - at < 8)
+        return -EINVAL;
+    memcpy(&n_rows, job + at, 4);
+    memcpy(&n_patch, job + at + 4, 4);
+    at += 8;
+    if (n_patch > 0xffff || (size_t)n_patch * 4 > job_len - at)
+        return -EINVAL;
+    patch = job + at;
+    at += (size_t)n_patch * 4;
+    for (uint32_t i = 0; i < n_patch; i++) {
+        uint16_t off, len;
+        memcpy(&off, patch + 4 * i, 2);
+        memcpy(&len, patch + 4 * i + 2, 2);
+        if ((size_t)off + len > rec_len)
+            return -EINVAL;
+        stride += len;
+    }
+    if (stride && n_rows > (job_len - at) / stride)
+        return -EINVAL;
+    rows_bytes = stride * n_rows;
+    if (PNL_ALIGN(rows_bytes) > job_len - at)
+        return -EINVAL;
+    rows = job + at;
+    if (st && (*msg > st_cap || n_rows > st_cap - *msg))
+        return -ENOSPC;
+    scratch = malloc(rec_len ? rec_len : 1);
+    if (!scratch)
+        return -ENOMEM;
+    memcpy(scratch, rec, rec_len);
+    for (uint32_t k = 0; k < n_rows; k++) {
+        const uint8_t *row = rows + (size_t)k * stride;
+        for (uint32_t i = 0; i < n_patch; i++) {
+            uint16_t off, len;
+            memcpy(&off, patch + 4 * i, 2);
+            memcpy(&len, patch + 4 * i + 2, 2);
+            memcpy(scratch + off, row, len);
+            row += len;
+        }
+        rc = encode_entry(c, ops, n_ops, scratch, rec_len, *msg, seq_first + *msg,
+                          st ? &st[*msg] : NULL, &bad_op);
+        if (rc < 0) {
+            res->err_entry = *msg;
+            res->err_op = bad_op;
+            break;
+        }
+        (*msg)++;
+    }
+    free(scratch);
+    *p = at + PNL_ALIGN(rows_bytes);
+    return rc;
+}
+
 int pnl_encode(const uint8_t *job, size_t job_len, uint32_t seq_first,
                uint8_t *out, size_t out_cap,
                struct pnl_status *st, uint32_t st_cap,
@@ -212,6 +282,7 @@ int pnl_encode(const uint8_t *job, size_t job_len, uint32_t seq_first,
     memset(res, 0, sizeof(*res));
     while (p < job_len) {
         uint32_t n_ops, rec_len, bad_op = 0;
+        int rows_entry;
         const uint8_t *ops;
         size_t ops_bytes;
         int rc;
@@ -221,11 +292,20 @@ int pnl_encode(const uint8_t *job, size_t job_len, uint32_t seq_first,
         memcpy(&n_ops, job + p, 4);
         memcpy(&rec_len, job + p + 4, 4);
         p += 8;
+        rows_entry = (n_ops & PNL_JOB_ROWS) != 0;
+        n_ops &= ~(uint32_t)PNL_JOB_ROWS;
         ops_bytes = (size_t)n_ops * sizeof(struct pnl_op);
         if (n_ops > 0xffff || ops_bytes > job_len - p || PNL_ALIGN(rec_len) > job_len - p - ops_bytes)
             goto bad;
         ops = job + p;
         p += ops_bytes;
+        if (rows_entry) {
+            rc = encode_rows(&c, job, job_len, &p, ops, n_ops, rec_len, &msg, seq_first,
+                             st, st_cap, res);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         if (msg >= st_cap && st)
             return -ENOSPC;
         rc = encode_entry(&c, ops, n_ops, job + p, rec_len, msg, seq_first + msg,

@@ -63,7 +63,12 @@ struct pnl_enc {
     uint32_t err_op;
 };
 
-/* job = entries of [u32 n_ops][u32 rec_len][n_ops * struct pnl_op][record, padded to 4] */
+/* job = entries of [u32 n_ops][u32 rec_len][n_ops * struct pnl_op][record, padded to 4];
+ * n_ops | PNL_JOB_ROWS: a rows entry, one program filled with N values, followed by
+ * [u32 n_rows][u32 n_patch][n_patch * {u16 record offset, u16 length}][n_rows rows of the
+ * lengths summed, padded to 4]: n_rows messages, message k the record with row k copied over
+ * the patched ranges (every offset and length checked; -ENOMEM if a scratch record fails) */
+#define PNL_JOB_ROWS 0x80000000
 int pnl_encode(const uint8_t *job, size_t job_len, uint32_t seq_first,
                uint8_t *out, size_t out_cap,
                struct pnl_status *st, uint32_t st_cap,
@@ -261,6 +266,19 @@ int pnl_ip_text(const uint8_t *buf, size_t buf_len, const uint64_t *cols, uint32
 int pnl_col_text(const uint8_t *buf, size_t buf_len, const uint64_t *cols, uint32_t n,
                  uint32_t width, uint32_t col_a, uint32_t col_b, uint32_t mode, char *out,
                  size_t out_cap);
+
+/* ---- bulk helpers (csrc/bulk.c) ----
+ * pnl_prefixes: n prefixes "addr[/len]" of family af (AF_INET, AF_INET6), one per line of
+ * text (exactly n lines, no newline after the last), into rows of 1 + 4 (or 1 + 16) bytes:
+ * the prefix length (the address length without "/len"), then the address masked to it.
+ * Returns n, or the index of the first entry it cannot parse (the caller looks at that one
+ * itself); -EINVAL on bad arguments (out_cap too small for n rows).
+ * pnl_status_odd: the requests whose status is not plain success: error set, or the flags
+ * PNL_ST_DONE | PNL_ST_DUMP_INTR not equal to `want`; their indexes (the first out_cap)
+ * written to out; returns how many there are. */
+int pnl_prefixes(const char *text, size_t len, int af, uint32_t n, uint8_t *out, size_t out_cap);
+int pnl_status_odd(const struct pnl_status *st, uint32_t n, uint32_t want, uint32_t *out,
+                   uint32_t out_cap);
 
 /* ---- namespaces: the syscalls Python 3.11 lacks ---- */
 int pnl_setns(int fd, int nstype);

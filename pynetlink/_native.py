@@ -27,7 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "LeanTable", "decode_pluck", "pluck",
            "ip_texts", "col_texts",
-           "EncodeResult", "encode", "Transfer", "RecvArea", "BatchReplies", "setns", "unshare", "mount", "umount2"]
+           "EncodeResult", "encode", "prefixes", "status_odd", "Transfer", "RecvArea", "BatchReplies", "setns",
+           "unshare", "mount", "umount2"]
 
 # the columns pnl_decode_grow fills and the bytes of each entry (u32, or u64: "Q")
 _COLUMNS = (("off", 4), ("len", 4), ("tf", 4), ("end", 4), ("set", 4), ("val", 8), ("slot", 4),
@@ -232,6 +233,26 @@ def encode(job: bytes, seq_first: int, max_size: int, n: int, n_log: int) -> Enc
     if rc < 0:
         raise EncodeFailure(rc, int(res.err_entry), int(res.err_op))
     return EncodeResult(buf, int(res.out_len), status, log, int(res.n_log))
+
+
+def prefixes(text: bytes, af: int, n: int, row: int) -> tuple[bytearray, int]:
+    """``pnl_prefixes``: ``n`` prefixes, one per line of ``text``, as rows of ``row`` bytes
+    (length, masked address); the rows and how many were parsed before the first the C
+    parser did not take (``n``: all)."""
+    out = bytearray(n * row)
+    got = lib.pnl_prefixes(text, len(text), af, n, ffi.from_buffer(out) if n else ffi.NULL, len(out))
+    return out, check_rc(got, "pnl_prefixes")
+
+
+def status_odd(status: Any, n: int, want: int) -> "list[int]":
+    """``pnl_status_odd``: indexes of the requests of a status table that are not plain
+    successes (an error, or DONE | DUMP_INTR flags other than ``want``)."""
+    got = check_rc(lib.pnl_status_odd(status, n, want, ffi.NULL, 0), "pnl_status_odd")
+    if not got:
+        return []
+    out = ffi.new("uint32_t[]", got)
+    lib.pnl_status_odd(status, n, want, out, got)
+    return list(out)
 
 
 # -- transfers ---------------------------------------------------------------------------------

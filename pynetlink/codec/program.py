@@ -51,6 +51,76 @@ class Compiled:
             raise InvalidArgument(f"{self.name}: bad value ({exc})") from None
 
 
+class Many:
+    """Values for ``count`` messages of one program (a rows entry: one C call fills the
+    program's record ``count`` times): ``base`` the values they share; per message, the
+    bytes of the values at ``slots`` (value indexes, fixed-size fields only) in that
+    order, back to back in ``rows`` (``count`` rows of those fields' sizes summed)."""
+
+    __slots__ = ("base", "slots", "rows", "count")
+
+    def __init__(self, base: Sequence[Any], slots: Sequence[builtins.int], rows: builtins.bytes,
+                 count: builtins.int) -> None:
+        self.base, self.slots, self.rows, self.count = base, tuple(slots), rows, count
+
+
+_ROWS_HEAD = struct.Struct("=II")
+_PATCH = struct.Struct("=HH")
+_TOKEN_SIZES = {c: struct.calcsize("=" + c) for c in "BbHhIiQq?"}
+_OFFSETS: dict[Compiled, list[tuple[builtins.int, builtins.int]]] = {}
+
+
+def value_offsets(prog: Compiled) -> list[tuple[builtins.int, builtins.int]]:
+    """(record offset, size) of each value of ``prog`` (as ``entry`` takes them); a
+    variable-length value's size is its maximum, its offset that of its bytes."""
+    got = _OFFSETS.get(prog)
+    if got is not None:
+        return got
+    out: list[tuple[builtins.int, builtins.int]] = []
+    off, fmt, i, var_open = 0, prog.record.format.lstrip("=<>!@"), 0, False
+    while i < len(fmt):
+        j = i
+        while fmt[j].isdigit():
+            j += 1
+        count, code, i = builtins.int(fmt[i:j] or 1), fmt[j], j + 1
+        if code == "x":
+            off += count
+        elif code == "s":
+            if var_open:                 # "H" (the length) then the bytes: one value
+                out[-1], var_open = (off, count), False
+            else:
+                out.append((off, count))
+            off += count
+        else:
+            for _ in range(count):
+                var_open = code == "H" and len(out) in prog.var_slots
+                out.append((off, _TOKEN_SIZES[code]))
+                off += _TOKEN_SIZES[code]
+    if len(_OFFSETS) < 4096:
+        _OFFSETS[prog] = out
+    return out
+
+
+def _rows_entry(prog: Compiled, many: Many) -> builtins.bytes:
+    """A rows entry of the job (csrc/pnl.h, PNL_JOB_ROWS)."""
+    offsets = value_offsets(prog)
+    try:
+        patches = [offsets[i] for i in many.slots]
+    except IndexError:
+        raise InvalidArgument(f"{prog.name}: no value {max(many.slots)} to fill") from None
+    if any(i in prog.var_slots for i in many.slots):
+        raise InvalidArgument(f"{prog.name}: a variable-length value cannot be filled per message")
+    stride = sum(size for _, size in patches)
+    if many.count < 0 or len(many.rows) != stride * many.count:
+        raise InvalidArgument(f"{prog.name}: {len(many.rows)} bytes of rows for {many.count} messages "
+                              f"of {stride} bytes each")
+    n_ops, rec_len = _ENTRY_HEAD.unpack_from(prog.prefix)
+    rows = many.rows + bytes(_align(len(many.rows)) - len(many.rows))
+    return (_ENTRY_HEAD.pack(n_ops | lib.PNL_JOB_ROWS, rec_len) + prog.prefix[_ENTRY_HEAD.size:]
+            + prog.entry(many.base)[len(prog.prefix):] + _ROWS_HEAD.pack(many.count, len(patches))
+            + b"".join(_PATCH.pack(*pt) for pt in patches) + rows)
+
+
 def _expand_var(values: Sequence[Any], slots: tuple[int, ...]) -> list[Any]:
     out: list[Any] = []
     for i, v in enumerate(values):
@@ -198,13 +268,20 @@ class Encoded:
         return bytes(ffi.buffer(self.buf, self.length))
 
 
-def encode(items: Iterable[tuple[Compiled, Sequence[Any]]], seq_first: builtins.int) -> Encoded:
-    """Encode every (program, values) into one buffer, sequence numbers from ``seq_first``."""
+def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many"]], seq_first: builtins.int) -> Encoded:
+    """Encode every (program, values) into one buffer, sequence numbers from ``seq_first``;
+    values given as ``Many`` make that many messages (one per row)."""
     programs: list[Compiled] = []
     parts: list[bytes] = []
     size = 0
     n_log = 0
     for prog, values in items:
+        if isinstance(values, Many):      # one rows entry: count messages of one program
+            parts.append(_rows_entry(prog, values))
+            programs += [prog] * values.count
+            size += prog.max_size * values.count
+            n_log += prog.n_logged * values.count
+            continue
         programs.append(prog)
         parts.append(prog.entry(values))
         size += prog.max_size

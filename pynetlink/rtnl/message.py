@@ -19,6 +19,7 @@ class Msg(_Msg):
     """A request message (see codec.message.Msg) that may hold namespace fds."""
 
     __slots__ = ()
+    count = 1           # the messages it stands for (more when its values are a codec ``Many``)
 
     def netns_fd(self, attr: int, name: str, path: str) -> Self:
         """A namespace passed by fd (IFLA_NET_NS_FD): opened now, closed after the transfer."""

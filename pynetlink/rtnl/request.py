@@ -15,6 +15,7 @@ ifindex it needs, the links it creates, and builds its message(s) once those are
 """
 from __future__ import annotations
 
+import bisect
 import errno
 import fcntl
 import struct
@@ -313,7 +314,8 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
 
     items: list[tuple[int, Msg]] = []
     append = items.append
-    spans: dict[int, tuple[int, int]] = {}     # multi-member requests: their items
+    spans: dict[int, tuple[int, int]] = {}     # multi-member requests: their messages
+    n_msgs = 0                                 # messages so far (a bulk Msg stands for many)
     try:
         for i in phase:
             r = requests[i]
@@ -332,10 +334,12 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
                 outcomes[i].error, outcomes[i].done = exc, True
                 continue
             if r.members is not None:
-                spans[i] = (len(items), len(items) + len(msgs))
-                outcomes[i].done = not msgs
+                size = sum(m.count for m in msgs)
+                spans[i] = (n_msgs, n_msgs + size)
+                outcomes[i].done = not size
             for m in msgs:
                 append((i, m))
+                n_msgs += m.count
         if not items:
             return
         if len(items) == 1 and requests[items[0][0]].dump:
@@ -343,8 +347,10 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
             reply = yield from flow.dump(*m.item(), label=(requests[i].operation, outcomes[i].target),
                                          pluck=requests[i].pluck)
         else:
+            starts = _starts(items) if n_msgs != len(items) else None
+
             def label(k: int) -> tuple[str, str]:     # only asked for failed requests
-                i = items[k][0]
+                i = items[k if starts is None else bisect.bisect_right(starts, k) - 1][0]
                 r = requests[i]
                 if r.members is not None:
                     return r.operation, r.members.names[k - spans[i][0]] + _where(sock)
@@ -361,22 +367,59 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
                 m.close_fds()
 
 
+def _starts(items: list[tuple[int, Msg]]) -> list[int]:
+    """The index of each item's first message (a bulk Msg stands for ``count``)."""
+    out, k = [], 0
+    for _, m in items:
+        out.append(k)
+        k += m.count
+    return out
+
+
 def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
              items: list[tuple[int, Msg]], reply: Reply) -> None:
     msgs: dict[int, list[int]] = {}
-    for (i, _), res in zip(items, reply.results):
-        if not res.done:
-            continue                        # never sent, or cut off: left not done
-        out = outcomes[i]
-        out.done = True
-        if res.error is not None and out.error is None:
-            out.error = _clean(res.error, requests[i].hints)
-        if requests[i].parse is not None:
-            msgs.setdefault(i, []).extend(res.messages)
+    if len(items) != reply.encoded.n:
+        _collect_bulk(requests, outcomes, items, reply, msgs)
+    else:
+        for (i, _), res in zip(items, reply.results):
+            if not res.done:
+                continue                        # never sent, or cut off: left not done
+            out = outcomes[i]
+            out.done = True
+            if res.error is not None and out.error is None:
+                out.error = _clean(res.error, requests[i].hints)
+            if requests[i].parse is not None:
+                msgs.setdefault(i, []).extend(res.messages)
     for i, rows_of in msgs.items():
         out, parse = outcomes[i], requests[i].parse
         if out.error is None and parse is not None:
             out.value = parse(reply.rows, rows_of)
+
+
+def _collect_bulk(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
+                  items: list[tuple[int, Msg]], reply: Reply, msgs: dict[int, list[int]]) -> None:
+    """``_collect`` where a Msg stands for many messages: their Results are looked at only
+    where the status table says something happened (an error, not done) or to parse."""
+    odd, k = reply.odd, 0
+    for i, m in items:
+        c, out = m.count, outcomes[i]
+        lo = bisect.bisect_left(odd, k)
+        hi = bisect.bisect_left(odd, k + c, lo)
+        results = reply.results if hi > lo or requests[i].parse is not None else None
+        undone = 0
+        for j in odd[lo:hi]:
+            assert results is not None
+            res = results[j]
+            if not res.done:
+                undone += 1
+            elif res.error is not None and out.error is None:
+                out.error = _clean(res.error, requests[i].hints)
+        if undone < c:
+            out.done = True
+            if results is not None and requests[i].parse is not None:
+                msgs.setdefault(i, []).extend(x for res in results[k:k + c] if res.done for x in res.messages)
+        k += c
 
 
 def _partial_undo(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
@@ -387,7 +430,9 @@ def _partial_undo(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
     for i, (start, end) in spans.items():
         members = requests[i].members
         if outcomes[i].error is not None and members is not None:
-            ok = [k - start for k in range(start, end) if reply.results[k].done and reply.results[k].error is None]
+            odd = {k for k in reply.odd if start <= k < end
+                   and (not reply.results[k].done or reply.results[k].error is not None)}
+            ok = [k - start for k in range(start, end) if k not in odd]
             if ok:
                 undo.append(members.undo(ok))
     return undo

@@ -6,9 +6,11 @@ import struct
 
 from .._record import record
 
+from .. import _native
 from .._native import lib
 from ..codec import columns
 from ..codec.columns import IP, text
+from ..codec.program import Many
 from ..codec.rows import NONE, Pluck, Rows, ip_text
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
@@ -283,24 +285,57 @@ _HOW = {how: (f"{how} route", lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREA
                            ("append", lib.NLM_F_APPEND))}
 
 
-class _Filled(Msg):
-    """A message whose program and values are known (one member of ``add_many``)."""
+class _Bulk(Msg):
+    """Messages whose program and values are known: one per destination of ``add_many``
+    (their values a codec ``Many``: the template's, each row a length and an address)."""
 
-    __slots__ = ("_item",)
+    __slots__ = ("_item", "count")
     fds: list[int] = []            # (never holds any: shadows Msg's slot)
 
-    def __init__(self, item: tuple[Any, list[Any]]) -> None:   # (no Msg.__init__: nothing to build)
-        self._item = item
+    def __init__(self, item: tuple[Any, Any], count: int) -> None:   # (no Msg.__init__: nothing to build)
+        self._item, self.count = item, count
 
-    def item(self) -> tuple[Any, list[Any]]:
+    def item(self) -> tuple[Any, Any]:
         return self._item
+
+
+def _prefix_rows(names: list[str], af: int) -> bytes:
+    """Per destination, its prefix length and its address masked to it (``add_many``'s
+    rows): parsed in one C call; what that does not take (``default``, other spellings,
+    bad input) is looked at here, one at a time."""
+    size = 4 if af == socket.AF_INET else 16
+    row, n, done = 1 + size, len(names), 0
+    out = bytearray()
+    while done < n:
+        rest = names[done:]
+        text = "\n".join(rest)
+        got = 0
+        if text.count("\n") == len(rest) - 1:     # no destination holds a newline
+            rows, got = _native.prefixes(text.encode("utf-8", "replace"), af, len(rest), row)
+            out += memoryview(rows)[:got * row]
+        done += got
+        if done < n:
+            out += _prefix_row(names[done], done, af, size)
+            done += 1
+    return bytes(out)
+
+
+def _prefix_row(d: str, k: int, af: int, size: int) -> bytes:
+    if d == "default":
+        return bytes(1 + size)
+    raw, plen = v.packed_cidr(d, f"dsts[{k}]")
+    if len(raw) != size:
+        raise InvalidArgument(f"dsts[{k}]: {d!r} is not of the family of the others "
+                              f"(IPv{4 if size == 4 else 6})")
+    return bytes([plen]) + (v.masked(raw, plen)[0] if plen < 8 * size else raw)
 
 
 def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add") -> Request[None]:
     """One RTM_NEWROUTE per destination, all with the same ``options`` (Route's keywords):
-    the options are checked once, on a template Route; each destination only parsed and
-    masked, its message the template's with the destination put in. If one fails, the
-    others that were added are deleted again (``Members``); errors name the destination."""
+    the options are checked once, on a template Route; the destinations parsed in one C
+    call and the messages made in one more (the template's program filled with each
+    destination; ``default`` as 0.0.0.0/0 or ::/0). If one fails, the others that were
+    added are deleted again (``Members``); errors name the destination."""
     if isinstance(dsts, (str, bytes)) or not hasattr(dsts, "__len__"):
         raise InvalidArgument(f"dsts: expected a list of destinations, not {dsts!r}")
     if how not in _HOW:
@@ -314,44 +349,19 @@ def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add
     except TypeError as exc:
         raise InvalidArgument(f"route options: {exc}") from None
     pk = template._pk
-    af, size = pk.af, 4 if pk.af == socket.AF_INET else 16
-    bits, pton = 8 * size, socket.inet_pton
-    packed: list[tuple[bytes, int] | None] = []
-    for k, d in enumerate(names):
-        addr, slash, length = d.partition("/")
-        try:             # what v.packed_cidr does, inline (it is most of the per-route cost)
-            raw = pton(af, addr)
-            plen = int(length) if slash and length.isascii() and length.isdigit() else -1 if slash else bits
-        except (OSError, ValueError):
-            plen = -1
-        if 0 <= plen <= bits:
-            packed.append((v.masked(raw, plen)[0] if plen < bits else raw, plen))
-            continue
-        if d == "default":
-            packed.append(None)
-            continue
-        raw, plen = v.packed_cidr(d, f"dsts[{k}]")
-        if len(raw) != size:
-            raise InvalidArgument(f"dsts[{k}]: {d!r} is not of the family of the others "
-                                  f"(IPv{4 if size == 4 else 6})")
-        packed.append((v.masked(raw, plen)[0] if plen < bits else raw, plen))
+    rows = _prefix_rows(names, pk.af)
     op, flags = _HOW[how]
 
     def build(resolve: Resolve) -> list[Msg]:
+        if not names:
+            return []
         m = _msg(template, op, lib.RTM_NEWROUTE, flags, resolve)
         prog, base = m.item()
-        # RTA_DST precedes the source and gateway in _msg
-        at = base.index(pk.dst) if pk.dst is not None else -1
-        out: list[Msg] = []
-        for p in packed:
-            if p is None:
-                out.append(_msg(Route("default", **{"family": af, **options}), op, lib.RTM_NEWROUTE, flags,
-                                resolve))
-                continue
-            values = base.copy()
-            values[at], values[1] = p       # RTA_DST, rtm_dst_len
-            out.append(_Filled((prog, values)))
-        return out
+        if pk.dst is None:           # every destination is default: the template's message each time
+            many = Many(base, (1,), bytes(len(names)), len(names))
+        else:                        # RTA_DST precedes the source and gateway in _msg
+            many = Many(base, (1, base.index(pk.dst)), rows, len(names))
+        return [_Bulk((prog, many), len(names))]
 
     def undo(ok: list[int]) -> Request[None]:
         routes = [Route(names[k], **options) for k in ok]

@@ -13,7 +13,8 @@ import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of 
 import _thread   # not threading: it imports functools and collections (~2 ms of each CNI plugin start)
 from .._record import field, record as dataclass  # the light @dataclass (start-up of CNI plugins)
 
-from .._native import Transfer, ffi, lib
+from .. import _native
+from .._native import Transfer, lib
 from ..codec.program import Compiled, Encoded, encode
 from ..codec.rows import Pluck, Rows, decode
 from ..codec.schema import Family
@@ -35,10 +36,7 @@ Label = tuple[str, str]
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
 _NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
-_ST_SIZE = ffi.sizeof("struct pnl_status")
-_ST_WORDS = _ST_SIZE // 4
 _ST_DONE = int(lib.PNL_ST_DONE)
-_ST_ODD = _ST_DONE | int(lib.PNL_ST_DUMP_INTR)      # a status flag set or cleared is news
 
 
 @dataclass(init=False)
@@ -63,13 +61,27 @@ class Result:
         return self.error is None
 
 
-@dataclass
 class Reply:
-    """Everything one transfer brought back."""
+    """Everything one transfer brought back: ``rows`` (the replies kept), one ``Result`` per
+    request in ``results`` (made on first use: a bulk batch of plain acks makes none), and
+    ``odd`` (the indexes of the requests that are not plain successes)."""
 
-    rows: Rows
-    results: list[Result]
-    encoded: Encoded
+    __slots__ = ("rows", "encoded", "odd", "_results", "_make")
+
+    def __init__(self, rows: Rows, results: "list[Result] | None", encoded: Encoded,
+                 odd: "list[int] | None" = None,
+                 make: "Callable[[], list[Result]] | None" = None) -> None:
+        self.rows, self.encoded, self._results, self._make = rows, encoded, results, make
+        if odd is None:
+            odd = [i for i, r in enumerate(results or ()) if r.error is not None or not r.done or r.dump_intr]
+        self.odd = odd
+
+    @property
+    def results(self) -> list[Result]:
+        if self._results is None:
+            assert self._make is not None
+            self._results, self._make = self._make(), None
+        return self._results
 
     @property
     def errors(self) -> list[NetlinkError]:
@@ -77,10 +89,14 @@ class Reply:
 
     def check(self) -> "Reply":
         """Raise the first error, if any."""
-        for r in self.results:
-            if r.error is not None:
-                raise r.error
+        for i in self.odd:
+            err = self.results[i].error
+            if err is not None:
+                raise err
         return self
+
+    def __repr__(self) -> str:
+        return f"Reply({self.encoded.n} requests, {len(self.odd)} not plain successes)"
 
 
 def _label(labels: Labels, i: int) -> Label:
@@ -178,8 +194,16 @@ class NetlinkSocket(Closing):
         """The Reply of a batch from its status table and the replies kept in ``data``: one
         Result per request. Shared by every way of waiting (pnl_xfer here, the event loop in
         transport.aio, where a cancelled transfer leaves requests unsent or incomplete)."""
-        seq_first = enc.seq_first
         rows = decode(data, self.family, pluck)
+        odd = _native.status_odd(enc.status, enc.n, _ST_DONE) if enc.n else []
+        if enc.n > 1 and not odd and not rows.count:
+            # plain acks only (a bulk batch): Results made if asked for, all alike
+            return Reply(rows, None, enc, odd, lambda: [Result() for _ in range(enc.n)])
+        return Reply(rows, self._results(enc, data, rows, odd, labels), enc, odd)
+
+    def _results(self, enc: Encoded, data: bytes, rows: Rows, odd: list[int], labels: Labels) -> list[Result]:
+        """One Result per request: its data messages, and what its status says."""
+        seq_first = enc.seq_first
         results = [Result() for _ in range(enc.n)]
         if enc.n == 1:          # every data message is the request's: one C pass
             results[0].messages = rows.data_messages()
@@ -192,21 +216,16 @@ class NetlinkSocket(Closing):
                     if ix < n:
                         results[ix].messages.append(i)
                 i = end[i]
-        if enc.n:
-            # the status table read as words (error, flags, ...), not one cffi struct at a time
-            words = memoryview(ffi.buffer(enc.status, enc.n * _ST_SIZE)).cast("I")
-            errors, flags = words[0::_ST_WORDS], words[1::_ST_WORDS]
-            for i in range(enc.n):
-                f = flags[i]
-                if f & _ST_ODD != _ST_DONE or errors[i]:
-                    r = results[i]
-                    if not f & _ST_DONE:
-                        r.done, r.sent = False, bool(f & lib.PNL_ST_SENT)
-                    if f & lib.PNL_ST_DUMP_INTR:
-                        r.dump_intr = True
-                    if errors[i]:
-                        r.error = self._error(enc, data, i, labels)
-        return Reply(rows, results, enc)
+        for i in odd:
+            s = enc.status[i]
+            f, r = int(s.flags), results[i]
+            if not f & _ST_DONE:
+                r.done, r.sent = False, bool(f & lib.PNL_ST_SENT)
+            if f & lib.PNL_ST_DUMP_INTR:
+                r.dump_intr = True
+            if s.error:
+                r.error = self._error(enc, data, i, labels)
+        return results
 
     def _usable(self, labels: Labels) -> None:
         """Refuse to send on a closed socket, or into a named namespace deleted since."""

@@ -37,6 +37,11 @@ def test_add_many_ipv6_and_default(wired: Handle, netns: Any) -> None:
     assert {r["gateway"] for r in got.values()} == {"2001:db8:5::2"}
 
 
+def test_default_among_ipv4_destinations(wired: Handle, netns: Any) -> None:
+    wired.routes.add_many(["172.17.0.9/32", "default", "10.9.1.1/16"], via="198.51.100.2", table=103)
+    assert set(routes(netns, 103)) == {"172.17.0.9", "default", "10.9.0.0/16"}
+
+
 def test_a_failing_member_is_named_and_the_others_are_removed(wired: Handle, netns: Any) -> None:
     ip(netns, "route", "add", "172.17.0.5/32", "via", "198.51.100.2", "table", "100")
     dsts = ["172.17.0.4/32", "172.17.0.5/32", "172.17.0.6/32"]
@@ -44,6 +49,15 @@ def test_a_failing_member_is_named_and_the_others_are_removed(wired: Handle, net
         wired.routes.add_many(dsts, via="198.51.100.2", table=100)
     assert "172.17.0.5/32" in str(e.value) and e.value.operation == "add route"
     assert set(routes(netns, 100)) == {"172.17.0.5"}        # only the one that was there before
+
+
+def test_a_failing_member_of_a_large_batch(wired: Handle, netns: Any) -> None:
+    ip(netns, "route", "add", "172.17.0.150/32", "via", "198.51.100.2", "table", "104")
+    dsts = [f"172.17.0.{i}/32" for i in range(1, 201)]
+    with pytest.raises(ExistsError) as e:
+        wired.routes.add_many(dsts, via="198.51.100.2", table=104)
+    assert "172.17.0.150/32" in str(e.value) and "172.17.0.149/32" not in str(e.value)
+    assert set(routes(netns, 104)) == {"172.17.0.150"}
 
 
 def test_in_a_batch_with_rollback(wired: Handle, netns: Any) -> None:
@@ -64,6 +78,9 @@ def test_in_a_batch_with_rollback(wired: Handle, netns: Any) -> None:
     (["10.1.0.0/16", "10.300.0.0/16"], {"via": "198.51.100.2"}, "dsts[1]"),
     (["10.1.0.0/16", "10.2.0.0/33"], {"via": "198.51.100.2"}, "dsts[1]"),
     (["10.1.0.0/16", 7], {"via": "198.51.100.2"}, "dsts[1]"),
+    (["10.1.0.0/16", "10.2.0.0/16\n10.3.0.0/16", "10.4.0.0/16"], {"via": "198.51.100.2"}, "dsts[1]"),
+    (["10.1.0.0/16", "10.5.0.0/16", "10.\u00e9.0.0/16"], {"via": "198.51.100.2"}, "dsts[2]"),
+    (["10.1.0.0/16", "default", "10.6.0.0/1x"], {"via": "198.51.100.2"}, "dsts[2]"),
     ("10.1.0.0/16", {"via": "198.51.100.2"}, "dsts"),
     (["10.1.0.0/16"], {"via": "198.51.100.300"}, "Route.via"),
     (["10.1.0.0/16"], {"via": "198.51.100.2", "tabel": 5}, "tabel"),
