@@ -104,6 +104,8 @@ static int encode_entry(struct enc_ctx *c, const uint8_t *ops, uint32_t n_ops,
             st->flags |= PNL_ST_ACKREQ | PNL_ST_EXPECT;
         if (head.flags & PNL_MF_REPLY)
             st->flags |= PNL_ST_EXPECT;
+        if ((head.flags & PNL_MF_QUIET) && !(st->flags & PNL_ST_EXPECT))
+            st->flags |= PNL_ST_QUIET;
     }
     for (uint32_t i = 1; i < n_ops; i++) {
         struct pnl_op opv;

@@ -16,6 +16,9 @@
 
 #define PNL_MF_DUMP   1   /* the message starts a dump: wait for NLMSG_DONE          */
 #define PNL_MF_REPLY  2   /* a reply is expected even without NLM_F_ACK              */
+#define PNL_MF_QUIET  4   /* no NLM_F_ACK: only an error comes back, and it is this request's
+                             own (a member of a batch whose later request is acked), not a
+                             batch framing error */
 
 #define PNL_MAX_DEPTH 16
 
@@ -43,6 +46,7 @@ struct pnl_log {
 #define PNL_ST_TIMEOUT   0x20  /* no reply before the time limit */
 #define PNL_ST_SENT      0x40
 #define PNL_ST_ACKREQ    0x80  /* the request carries NLM_F_ACK */
+#define PNL_ST_QUIET     0x100 /* PNL_MF_QUIET: complete once sent; an error may follow */
 
 struct pnl_status {
     int32_t  error;        /* positive errno, 0 = success            */

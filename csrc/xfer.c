@@ -147,7 +147,7 @@ static int take_replies(struct pnl_xfer *x, size_t from, size_t to, uint32_t seq
                 keep = take_status(data, p, &h, s);
                 if (s->ext_msg_off != before)          /* text moves with its message */
                     s->ext_msg_off -= (uint32_t)(p - w);
-                if ((s->flags & PNL_ST_ERROR) && !(s->flags & PNL_ST_EXPECT))
+                if ((s->flags & PNL_ST_ERROR) && !(s->flags & (PNL_ST_EXPECT | PNL_ST_QUIET)))
                     framing_error = 1;
             } else if (!(s->flags & PNL_ST_EXPECT)) {
                 ;                                      /* unexpected data: dropped */

@@ -67,15 +67,15 @@ class Many:
 _ROWS_HEAD = struct.Struct("=II")
 _PATCH = struct.Struct("=HH")
 _TOKEN_SIZES = {c: struct.calcsize("=" + c) for c in "BbHhIiQq?"}
-_OFFSETS: dict[Compiled, list[tuple[builtins.int, builtins.int]]] = {}
+_OFFSETS: dict[builtins.int, tuple[Compiled, list[tuple[builtins.int, builtins.int]]]] = {}   # by id
 
 
 def value_offsets(prog: Compiled) -> list[tuple[builtins.int, builtins.int]]:
     """(record offset, size) of each value of ``prog`` (as ``entry`` takes them); a
     variable-length value's size is its maximum, its offset that of its bytes."""
-    got = _OFFSETS.get(prog)
-    if got is not None:
-        return got
+    pair = _OFFSETS.get(id(prog))
+    if pair is not None and pair[0] is prog:
+        return pair[1]
     out: list[tuple[builtins.int, builtins.int]] = []
     off, fmt, i, var_open = 0, prog.record.format.lstrip("=<>!@"), 0, False
     while i < len(fmt):
@@ -97,7 +97,7 @@ def value_offsets(prog: Compiled) -> list[tuple[builtins.int, builtins.int]]:
                 out.append((off, _TOKEN_SIZES[code]))
                 off += _TOKEN_SIZES[code]
     if len(_OFFSETS) < 4096:
-        _OFFSETS[prog] = out
+        _OFFSETS[id(prog)] = (prog, out)
     return out
 
 
@@ -119,6 +119,25 @@ def _rows_entry(prog: Compiled, many: Many) -> builtins.bytes:
     return (_ENTRY_HEAD.pack(n_ops | lib.PNL_JOB_ROWS, rec_len) + prog.prefix[_ENTRY_HEAD.size:]
             + prog.entry(many.base)[len(prog.prefix):] + _ROWS_HEAD.pack(many.count, len(patches))
             + b"".join(_PATCH.pack(*pt) for pt in patches) + rows)
+
+
+_QUIET: dict[builtins.int, tuple[Compiled, Compiled]] = {}    # by id (a Compiled hashes all its fields)
+
+
+def quiet(prog: Compiled) -> Compiled:
+    """``prog`` without NLM_F_ACK, its request complete once sent (PNL_MF_QUIET): for the
+    members of an nfnetlink transaction whose last member is acked (the kernel answers a
+    quiet member only with its error, before that ack)."""
+    pair = _QUIET.get(id(prog))
+    if pair is not None and pair[0] is prog:
+        return pair[1]
+    kind, mflags, msg_type, off, flags = _OP.unpack_from(prog.prefix, _ENTRY_HEAD.size)
+    head = _OP.pack(kind, mflags | lib.PNL_MF_QUIET, msg_type, off, flags & ~lib.NLM_F_ACK)
+    got = Compiled(prog.prefix[:_ENTRY_HEAD.size] + head + prog.prefix[_ENTRY_HEAD.size + _OP.size:],
+                   prog.record, prog.fields, prog.var_slots, prog.max_size, prog.n_logged, prog.name)
+    if len(_QUIET) < 4096:
+        _QUIET[id(prog)] = (prog, got)
+    return got
 
 
 def _expand_var(values: Sequence[Any], slots: tuple[int, ...]) -> list[Any]:

@@ -12,6 +12,7 @@ import errno
 from .._record import record, replace
 
 from .._native import lib
+from ..codec.program import quiet
 from ..codec.rows import Rows, reading
 from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, SET, SETELEM, SETELEM_LIST,
                                TABLE, VERDICT, msg_type)
@@ -285,7 +286,9 @@ class NftablesBase:
 
         ``labels``: (operation, target) per item, or a callable making it (called only for a
         member that failed)."""
-        batch = [msg.batch_begin(genid), *items, msg.batch_end()]
+        # one ack for the transaction: the members before the last ask none (quiet: the
+        # kernel answers them only with their errors, which come before the last one's ack)
+        batch = [msg.batch_begin(genid), *[(quiet(p), v) for p, v in items[:-1]], *items[-1:], msg.batch_end()]
 
         def label(i: int) -> tuple[str, str]:
             if i == 0:
