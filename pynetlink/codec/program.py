@@ -67,16 +67,23 @@ class Many:
 _ROWS_HEAD = struct.Struct("=II")
 _PATCH = struct.Struct("=HH")
 _TOKEN_SIZES = {c: struct.calcsize("=" + c) for c in "BbHhIiQq?"}
-_OFFSETS: dict[builtins.int, tuple[Compiled, list[tuple[builtins.int, builtins.int]]]] = {}   # by id
+_Layout = tuple[list[tuple[builtins.int, builtins.int]], list["str | None"]]
+_OFFSETS: dict[builtins.int, tuple[Compiled, _Layout]] = {}   # by id (a Compiled hashes all its fields)
 
 
 def value_offsets(prog: Compiled) -> list[tuple[builtins.int, builtins.int]]:
     """(record offset, size) of each value of ``prog`` (as ``entry`` takes them); a
     variable-length value's size is its maximum, its offset that of its bytes."""
+    return _layout(prog)[0]
+
+
+def _layout(prog: Compiled) -> _Layout:
+    """``value_offsets`` and each value's struct code (None: variable-length)."""
     pair = _OFFSETS.get(id(prog))
     if pair is not None and pair[0] is prog:
         return pair[1]
     out: list[tuple[builtins.int, builtins.int]] = []
+    codes: list[str | None] = []
     off, fmt, i, var_open = 0, prog.record.format.lstrip("=<>!@"), 0, False
     while i < len(fmt):
         j = i
@@ -87,18 +94,57 @@ def value_offsets(prog: Compiled) -> list[tuple[builtins.int, builtins.int]]:
             off += count
         elif code == "s":
             if var_open:                 # "H" (the length) then the bytes: one value
-                out[-1], var_open = (off, count), False
+                out[-1], codes[-1], var_open = (off, count), None, False
             else:
                 out.append((off, count))
+                codes.append(f"{count}s")
             off += count
         else:
             for _ in range(count):
                 var_open = code == "H" and len(out) in prog.var_slots
                 out.append((off, _TOKEN_SIZES[code]))
+                codes.append(code)
                 off += _TOKEN_SIZES[code]
     if len(_OFFSETS) < 4096:
-        _OFFSETS[id(prog)] = (prog, out)
-    return out
+        _OFFSETS[id(prog)] = (prog, (out, codes))
+    return out, codes
+
+
+RUN = 8         # consecutive messages of one program from which encode makes one rows entry
+
+
+def _merged(prog: Compiled, values: list[Sequence[Any]]) -> Many | None:
+    """Messages of one program as one ``Many``: the values that differ between them (one
+    column each, found at C speed) packed per message; None when a variable-length value
+    differs (or the counts do not match: the plain path reports that)."""
+    codes = _layout(prog)[1]
+    cols = list(zip(*values))
+    n = len(values)
+    if len(cols) != len(codes) or any(len(v) != len(codes) for v in values):
+        return None
+    slots = [k for k, col in enumerate(cols) if col.count(col[0]) != n]
+    if any(codes[k] is None for k in slots):
+        return None
+    if not slots:
+        return Many(values[0], (), b"", n)
+    row = _rows_struct("=" + "".join(codes[k] or "" for k in slots))
+    try:
+        rows = b"".join(map(row.pack, *[cols[k] for k in slots]))
+    except struct.error as exc:
+        raise InvalidArgument(f"{prog.name}: bad value ({exc})") from None
+    return Many(values[0], slots, rows, n)
+
+
+_ROW_STRUCTS: dict[str, struct.Struct] = {}
+
+
+def _rows_struct(fmt: str) -> struct.Struct:
+    got = _ROW_STRUCTS.get(fmt)
+    if got is None:
+        got = struct.Struct(fmt)
+        if len(_ROW_STRUCTS) < 1024:
+            _ROW_STRUCTS[fmt] = got
+    return got
 
 
 def _rows_entry(prog: Compiled, many: Many) -> builtins.bytes:
@@ -294,17 +340,29 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many"]], seq_first: 
     parts: list[bytes] = []
     size = 0
     n_log = 0
-    for prog, values in items:
+    seq = items if isinstance(items, list) else list(items)
+    i, n_items = 0, len(seq)
+    while i < n_items:
+        prog, values = seq[i]
+        stop = i + 1
+        if not isinstance(values, Many) and n_items - i >= RUN:
+            while stop < n_items and seq[stop][0] is prog and not isinstance(seq[stop][1], Many):
+                stop += 1
+            if stop - i >= RUN:           # a run of one program: one rows entry if it can be
+                values = _merged(prog, [v for _, v in seq[i:stop]]) or values  # type: ignore[misc]
+            if not isinstance(values, Many):
+                stop = i + 1
         if isinstance(values, Many):      # one rows entry: count messages of one program
             parts.append(_rows_entry(prog, values))
             programs += [prog] * values.count
             size += prog.max_size * values.count
             n_log += prog.n_logged * values.count
-            continue
-        programs.append(prog)
-        parts.append(prog.entry(values))
-        size += prog.max_size
-        n_log += prog.n_logged
+        else:
+            programs.append(prog)
+            parts.append(prog.entry(values))
+            size += prog.max_size
+            n_log += prog.n_logged
+        i = stop
     n = len(programs)
     try:
         res = _native.encode(b"".join(parts), seq_first, size, n, n_log)

@@ -185,3 +185,28 @@ def test_status_odd() -> None:
     assert _native.status_odd(st_, 6, lib.PNL_ST_DONE) == [1, 2, 3, 5]
     assert _native.status_odd(st_, 0, lib.PNL_ST_DONE) == []
     assert lib.pnl_status_odd(ffi.NULL, 3, 0, ffi.NULL, 0) == -errno.EINVAL
+
+
+@settings(max_examples=examples(100), **SETTINGS)
+@given(st.lists(st.tuples(st.sampled_from(["r", "v"]), st.integers(0, 32), st.binary(min_size=4, max_size=4),
+                          st.binary(max_size=40)), max_size=40),
+       st.integers(0, 2**31))
+def test_runs_of_one_program_encode_as_one_entry_each(spec: list[tuple], seq: int) -> None:
+    """encode merges runs of one program (rows entries): the bytes of one encode per message."""
+    items = []
+    for kind, plen, addr, blob in spec:
+        if kind == "r":
+            items.append((ROUTE, [*BASE[:1], plen, *BASE[2:9], addr, *BASE[10:]]))
+        else:
+            items.append((VAR, [*VBASE[:9], blob, b"eth0", addr * 4]))
+    got = encode(items, seq)
+    want = b"".join(encode([it], seq + k).tobytes() for k, it in enumerate(items))
+    assert got.n == len(items) and got.tobytes() == want
+    assert got.n_log == sum(encode([it], 0).n_log for it in items)
+
+
+def test_a_run_with_a_bad_value_is_refused() -> None:
+    items = [(ROUTE, list(BASE)) for _ in range(10)]
+    items[5][1][11] = -1                         # a u32 priority below 0
+    with pytest.raises(InvalidArgument, match="bad value"):
+        encode(items, 1)
