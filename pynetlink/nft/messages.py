@@ -8,6 +8,7 @@ member of a transaction reports its own result; ``ack=False`` gives nft's exact 
 """
 from __future__ import annotations
 
+import itertools
 import struct
 
 from .._native import lib
@@ -298,10 +299,12 @@ def pairs(verb: str, family: str, table: str, set_name: str, elems: Sequence[tup
         return []
     k0, d0 = elems[0]
     ksize, dsize = len(k0), (len(d0) if d0 is not None else -1)
-    for k, d in elems:
-        if len(k) != ksize or (len(d) if d is not None else -1) != dsize:
-            return elements(verb, family, table, set_name, [Element(k, d) for k, d in elems], ack=ack,
-                            exist_ok=exist_ok)
+    keys, datas = zip(*elems)
+    if set(map(len, keys)) != {ksize} or (
+            (None in datas or set(map(len, datas)) != {dsize}) if d0 is not None
+            else datas.count(None) != len(datas)):
+        return elements(verb, family, table, set_name, [Element(k, d) for k, d in elems], ack=ack,
+                        exist_ok=exist_ok)
     with_data = dsize >= 0 and verb == "add"
     shape: ElemShape = (ksize, "value", dsize, False, 0) if with_data else (ksize, "", 0, False, 0)
     per = 2 * ksize + 8 + max(dsize, 0)
@@ -309,12 +312,7 @@ def pairs(verb: str, family: str, table: str, set_name: str, elems: Sequence[tup
     out: list[Item] = []
     for start in range(0, len(elems), step):
         chunk = elems[start:start + step]
-        values: list[Any] = []
-        if with_data:
-            for k, d in chunk:
-                values += (k, d)
-        else:
-            values += [k for k, _ in chunk]
+        values: list[Any] = list(itertools.chain.from_iterable(chunk)) if with_data else [k for k, _ in chunk]
         m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
         out.append(m.splice("elements", _emit_uniform, (shape, len(chunk)), values).item())
     return out

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import errno
 import ipaddress
+import operator
 from .._record import record
 
 from ..errors import ExistsError, InvalidArgument
@@ -45,6 +46,7 @@ PREROUTING = Chain("PREROUTING", "nat", "prerouting", -100)
 OUTPUT = Chain("OUTPUT", "nat", "output", -100)
 FORWARD = Chain("FORWARD", "filter", "forward", 0)          # made only by ``isolate``
 _ADDR = {4: "ipv4_addr", 6: "ipv6_addr"}
+_HOST_ADDR = operator.attrgetter("host_addr")
 _PROTO_BYTES = {name: bytes([PROTOCOLS[name], 0, 0, 0]) for name in ("tcp", "udp")}
 T = TypeVar("T")
 
@@ -402,22 +404,26 @@ class DockerNatBase:
     publish = operation(_publish_flow)
 
     def _specs(self, mappings: Sequence[Union[Publish, tuple[int, str, int]]]) -> list[Publish]:
-        specs = [m if isinstance(m, Publish) else Publish(*m) for m in mappings]
+        specs = [m if m.__class__ is Publish or isinstance(m, Publish) else Publish(*m) for m in mappings]
         # one IPv4 and one IPv6 target per host port is fine (the key of ``tag``, as a tuple)
-        tags = [(s._packed[0], s.proto, s.host_addr, s.host_port) for s in specs]  # type: ignore[attr-defined]
-        if len(set(tags)) != len(tags):
+        if len({(s._packed[0], s.proto, s.host_addr, s.host_port) for s in specs}) != len(specs):  # type: ignore[attr-defined]
             raise InvalidArgument("publish: the same host port is given twice")
-        for sp in specs:
-            self._check(sp)
+        if not {s._packed[0] for s in specs} <= set(self.versions):   # type: ignore[attr-defined]
+            for sp in specs:
+                self._check(sp)
         return specs
 
     def _add_publications(self, tx: Transaction, specs: list[Publish], local: bool) -> None:
         for v in self.versions:
             pub, pub_addr, remote, remote_addr = self.maps(v)
-            mine = [sp for sp in specs if sp.version == v]
+            mine = specs if len(self.versions) == 1 else [sp for sp in specs if sp.version == v]
+            plain = not any(map(_HOST_ADDR, mine))
             for m, r, addr in ((pub, remote, False), (pub_addr, remote_addr, True)):
                 # elements packed from the validated Publish values (no second parse)
-                group = [sp.encoded() for sp in mine if (sp.host_addr is not None) == addr]
+                if plain:
+                    group = [] if addr else [sp._encoded for sp in mine]  # type: ignore[attr-defined]
+                else:
+                    group = [sp.encoded() for sp in mine if (sp.host_addr is not None) == addr]
                 if group:
                     tx.add_encoded(self.table, m.name, group, family=self.family, exist_ok=False)
                 if group and not local:
