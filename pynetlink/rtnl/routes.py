@@ -341,7 +341,7 @@ def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add
     if how not in _HOW:
         raise InvalidArgument(f"how: expected add, replace or append, not {how!r}")
     names = list(dsts)
-    if not all(type(d) is str for d in names):
+    if not set(map(type, names)) <= {str}:
         k, d = next((k, d) for k, d in enumerate(names) if type(d) is not str)
         raise InvalidArgument(f"dsts[{k}]: expected a destination ('172.17.0.0/16'), not {d!r}")
     try:
