@@ -187,12 +187,25 @@ def quiet(prog: Compiled) -> Compiled:
 
 
 def _expand_var(values: Sequence[Any], slots: tuple[int, ...]) -> list[Any]:
-    out: list[Any] = []
-    for i, v in enumerate(values):
-        if i in slots:
-            out.append(len(v))
-        out.append(v)
+    out = list(values)
+    for i in reversed(slots):           # the length before each variable-length value
+        out.insert(i, len(out[i]))
     return out
+
+
+class Packed:
+    """A message's values packed once (``packed``): for messages sent again and again with
+    the same values (a cached structure); encode copies the record, packs nothing."""
+
+    __slots__ = ("record",)
+
+    def __init__(self, record: builtins.bytes) -> None:
+        self.record = record
+
+
+def packed(prog: Compiled, values: Sequence[Any]) -> Packed:
+    """``values`` packed for ``prog`` (checked as ``entry`` does)."""
+    return Packed(prog.entry(values)[len(prog.prefix):])
 
 
 class Program:
@@ -333,9 +346,9 @@ class Encoded:
         return bytes(ffi.buffer(self.buf, self.length))
 
 
-def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many"]], seq_first: builtins.int) -> Encoded:
+def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed"]], seq_first: builtins.int) -> Encoded:
     """Encode every (program, values) into one buffer, sequence numbers from ``seq_first``;
-    values given as ``Many`` make that many messages (one per row)."""
+    values given as ``Many`` make that many messages (one per row), as ``Packed`` are copied."""
     programs: list[Compiled] = []
     parts: list[bytes] = []
     size = 0
@@ -345,8 +358,8 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many"]], seq_first: 
     while i < n_items:
         prog, values = seq[i]
         stop = i + 1
-        if not isinstance(values, Many) and n_items - i >= RUN:
-            while stop < n_items and seq[stop][0] is prog and not isinstance(seq[stop][1], Many):
+        if not isinstance(values, (Many, Packed)) and n_items - i >= RUN:
+            while stop < n_items and seq[stop][0] is prog and not isinstance(seq[stop][1], (Many, Packed)):
                 stop += 1
             if stop - i >= RUN:           # a run of one program: one rows entry if it can be
                 values = _merged(prog, [v for _, v in seq[i:stop]]) or values  # type: ignore[misc]
@@ -357,9 +370,9 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many"]], seq_first: 
             programs += [prog] * values.count
             size += prog.max_size * values.count
             n_log += prog.n_logged * values.count
-        else:
+        else:                             # (Packed: packed before, the record as it is)
             programs.append(prog)
-            parts.append(prog.entry(values))
+            parts.append(prog.prefix + values.record if isinstance(values, Packed) else prog.entry(values))
             size += prog.max_size
             n_log += prog.n_logged
         i = stop

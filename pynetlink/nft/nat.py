@@ -25,6 +25,7 @@ import ipaddress
 import operator
 from .._record import record
 
+from ..codec.program import packed
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
 from ..transport.flow import Flow, operation
@@ -186,7 +187,7 @@ class DockerNatBase:
         cached = _STRUCTURE.get(key)
         if cached is None:
             made = self._structure(Transaction(self.nft))
-            cached = _STRUCTURE[key] = (tuple(made.items), tuple(made.labels))
+            cached = _STRUCTURE[key] = (tuple((p, packed(p, v)) for p, v in made.items), tuple(made.labels))
         tx.items += cached[0]
         tx.labels += cached[1]
         return tx
@@ -229,7 +230,7 @@ class DockerNatBase:
         cached = _STRUCTURE.get(key)            # (built once per process, as in _base)
         if cached is None:
             made = self._structure(Transaction(self.nft), exist_ok=False)
-            cached = _STRUCTURE[key] = (tuple(made.items), tuple(made.labels))
+            cached = _STRUCTURE[key] = (tuple((p, packed(p, v)) for p, v in made.items), tuple(made.labels))
         tx = self.nft.transaction()
         tx.items += cached[0]
         tx.labels += cached[1]

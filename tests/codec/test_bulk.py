@@ -210,3 +210,13 @@ def test_a_run_with_a_bad_value_is_refused() -> None:
     items[5][1][11] = -1                         # a u32 priority below 0
     with pytest.raises(InvalidArgument, match="bad value"):
         encode(items, 1)
+
+
+def test_packed_values_encode_as_their_values() -> None:
+    from pynetlink.codec.program import packed, quiet
+    items = [(VAR, VBASE), (ROUTE, BASE)]
+    want = encode(items, 9).tobytes()
+    assert encode([(p, packed(p, v)) for p, v in items], 9).tobytes() == want
+    q = encode([(quiet(VAR), packed(VAR, VBASE))], 9)     # a record packed for a program is its twin's too
+    assert q.tobytes()[:4] == want[:4] and q.tobytes()[16:q.length] == want[16:q.length]
+    assert q.status[0].flags & lib.PNL_ST_QUIET and not q.status[0].flags & lib.PNL_ST_EXPECT
