@@ -15,7 +15,6 @@ ifindex it needs, the links it creates, and builds its message(s) once those are
 """
 from __future__ import annotations
 
-import bisect
 import errno
 import fcntl
 import struct
@@ -350,7 +349,11 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
             starts = _starts(items) if n_msgs != len(items) else None
 
             def label(k: int) -> tuple[str, str]:     # only asked for failed requests
-                i = items[k if starts is None else bisect.bisect_right(starts, k) - 1][0]
+                item = k
+                if starts is not None:
+                    from bisect import bisect_right     # (a failure's label only: not imported up front)
+                    item = bisect_right(starts, k) - 1
+                i = items[item][0]
                 r = requests[i]
                 if r.members is not None:
                     return r.operation, r.members.names[k - spans[i][0]] + _where(sock)
@@ -401,11 +404,12 @@ def _collect_bulk(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
                   items: list[tuple[int, Msg]], reply: Reply, msgs: dict[int, list[int]]) -> None:
     """``_collect`` where a Msg stands for many messages: their Results are looked at only
     where the status table says something happened (an error, not done) or to parse."""
-    odd, k = reply.odd, 0
+    odd, k, hi = reply.odd, 0, 0        # odd is sorted: each item's part of it in turn
     for i, m in items:
         c, out = m.count, outcomes[i]
-        lo = bisect.bisect_left(odd, k)
-        hi = bisect.bisect_left(odd, k + c, lo)
+        lo = hi
+        while hi < len(odd) and odd[hi] < k + c:
+            hi += 1
         results = reply.results if hi > lo or requests[i].parse is not None else None
         undone = 0
         for j in odd[lo:hi]:
