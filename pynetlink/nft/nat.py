@@ -405,7 +405,7 @@ class DockerNatBase:
     publish = operation(_publish_flow)
 
     def _specs(self, mappings: Sequence[Union[Publish, tuple[int, str, int]]]) -> list[Publish]:
-        specs = [m if m.__class__ is Publish or isinstance(m, Publish) else Publish(*m) for m in mappings]
+        specs = [m if isinstance(m, Publish) else Publish(*m) for m in mappings]
         # one IPv4 and one IPv6 target per host port is fine (the key of ``tag``, as a tuple)
         if len({(s._packed[0], s.proto, s.host_addr, s.host_port) for s in specs}) != len(specs):  # type: ignore[attr-defined]
             raise InvalidArgument("publish: the same host port is given twice")
