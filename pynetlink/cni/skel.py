@@ -388,6 +388,9 @@ def run(name: str, argv: Sequence[str] | None = None, *, fast_exit: bool = False
     if fast_exit:
         import gc
         gc.disable()
+        if os.environ.get("CNI_COMMAND") != "VERSION":
+            from .startup import prepare
+            prepare()
     code = _main(name)
     if fast_exit:
         import atexit
