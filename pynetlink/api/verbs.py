@@ -14,12 +14,9 @@ from __future__ import annotations
 from ..errors import InvalidArgument
 from ..rtnl import addresses as rtaddr
 from ..rtnl import links as rtlink
-from ..rtnl import neigh as rtneigh
 from ..rtnl import routes as rtroute
 from ..rtnl.addresses import Address, AddressView
 from ..rtnl.link import BridgePort, Link, LinkView
-from ..rtnl.metrics import Metrics
-from ..rtnl.neigh import NeighbourView
 from ..rtnl.request import Outcome, Request
 from ..rtnl.routes import Nexthop, Route, RouteView, Table
 from ..rtnl.validate import LinkRef, NetnsRef
@@ -27,6 +24,8 @@ from ..rtnl.validate import LinkRef, NetnsRef
 CodeType = type((lambda: None).__code__)   # types.CodeType without importing types (plugin start-up)
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    from ..rtnl.metrics import Metrics
+    from ..rtnl.neigh import NeighbourView
     from typing import (Any, Awaitable, Callable, Concatenate, Generic, Mapping, ParamSpec, Sequence,
                         TypedDict, TypeVar, Unpack, overload)
 
@@ -318,19 +317,23 @@ class Neighbours(_Moded[M]):
     @Verb
     def add(self, link: LinkRef, ip: str, lladdr: str, *, state: str = "permanent",
             router: bool = False) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.add(link, ip, lladdr, state=state, router=router)
 
     @Verb
     def replace(self, link: LinkRef, ip: str, lladdr: str, *, state: str = "permanent",
                 router: bool = False) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.add(link, ip, lladdr, state=state, router=router, replace=True)
 
     @Verb
     def delete(self, link: LinkRef, ip: str) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.delete(link, ip)
 
     @Verb
     def dump(self, link: LinkRef | None = None, *, family: object = None) -> Request[list[NeighbourView]]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.dump(link=link, family=family)
 
 
@@ -342,6 +345,7 @@ class Fdb(_Moded[M]):
     @Verb
     def add(self, link: LinkRef, mac: str, *, master: bool = True, state: str = "permanent",
             vlan: int | None = None, dst: str | None = None, replace: bool = False) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.fdb_add(link, mac, master=master, state=state, vlan=vlan, dst=dst,
                                replace=replace)
 
@@ -349,15 +353,18 @@ class Fdb(_Moded[M]):
     def append(self, link: LinkRef, mac: str, *, master: bool = False, state: str = "permanent",
                dst: str) -> Request[None]:
         """One more destination for ``mac`` (``bridge fdb append``; vxlan flooding lists)."""
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.fdb_add(link, mac, master=master, state=state, dst=dst, append=True)
 
     @Verb
     def delete(self, link: LinkRef, mac: str, *, master: bool = True, vlan: int | None = None,
                dst: str | None = None) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.fdb_delete(link, mac, master=master, vlan=vlan, dst=dst)
 
     @Verb
     def dump(self, link: LinkRef | None = None, *, master: LinkRef | None = None) -> Request[list[NeighbourView]]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.fdb_dump(link=link, master=master)
 
 

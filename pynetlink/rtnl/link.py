@@ -15,7 +15,6 @@ from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
 from .request import Resolve
-from .stats import LinkStats
 from .view import MessageView
 from .validate import LinkRef, NetnsRef
 
@@ -23,6 +22,7 @@ TYPE_CHECKING = False        # typing is not imported at run time
 if TYPE_CHECKING:
     from dataclasses import KW_ONLY
     from typing import Any, ClassVar, Iterator, Sequence
+    from .stats import LinkStats
 
 _IFI = struct.Struct("=BxHiII")
 OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
@@ -385,7 +385,10 @@ class LinkView(MessageView):
         """IFLA_STATS64 counters (``rx_bytes``, ``tx_packets``...; the kernel sends them with
         every link), None when absent. Not part of ``to_dict()`` (``ip -s`` shows them apart)."""
         r = self._rows.find(self._m, lib.IFLA_STATS64)
-        return None if r < 0 else LinkStats.from_bytes(self._rows.payload(r), self._rows.off[r])
+        if r < 0:
+            return None
+        from .stats import LinkStats
+        return LinkStats.from_bytes(self._rows.payload(r), self._rows.off[r])
 
     @property
     def raw(self) -> dict[str, object]:

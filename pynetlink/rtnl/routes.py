@@ -13,7 +13,6 @@ from ..codec.rows import NONE, Pluck, Rows, ip_text
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
-from .metrics import Metrics
 from .view import InetView, make_views
 from .message import Msg
 from .request import Members, Request, Resolve
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     import ipaddress
     from dataclasses import KW_ONLY
     from typing import Any, ClassVar, Mapping, Sequence, Union
+    from .metrics import Metrics
 else:
     from .._lighttyping import Union
 
@@ -143,6 +143,7 @@ class Route:
         if nhs and (via or dev is not None):
             raise InvalidArgument("Route: nexthops exclude via and dev")
         if d["metrics"] is not None:
+            from .metrics import Metrics
             d["metrics"] = Metrics.of(d["metrics"])
         if d["nhid"] is not None:
             v.integer(d["nhid"], "Route.nhid", 1, 0xFFFFFFFF)
@@ -582,7 +583,10 @@ class RouteView(InetView):
     def metrics(self) -> Metrics | None:
         """RTA_METRICS, typed (None when the route has none)."""
         row = self._rows.find(self._m, _RTA_METRICS)
-        return None if row < 0 else Metrics.decode(self._rows, row)
+        if row < 0:
+            return None
+        from .metrics import Metrics
+        return Metrics.decode(self._rows, row)
 
     def __repr__(self) -> str:
         return f"<RouteView {self.dst} via={self.via} dev={self.dev} table={self.table}>"
