@@ -18,6 +18,11 @@ from .._native import RowTable, ffi, lib
 from ..errors import DecodeError
 from .schema import Family
 
+try:                        # the C views' helpers (csrc/ext/views.c), built with the codec
+    from . import _cview as _cview
+except ImportError:         # pragma: no cover - a build without them
+    _cview = None  # type: ignore[assignment]
+
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterator, TypeVar
@@ -346,6 +351,8 @@ class LeanRows(Rows):
         return iter(self.msg_rows.tolist())
 
     def data_messages(self) -> list[int]:
+        if _cview is not None:                  # one C pass
+            return _cview.data_rows(self.msg_rows, self.msg_tf)
         tf = self.msg_tf
         return [m for i, m in enumerate(self.msg_rows) if tf[i] & 0xFFFF >= 16]   # NLMSG_MIN_TYPE
 

@@ -14,7 +14,7 @@ from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
 from .metrics import Metrics
-from .view import InetView, make_views
+from .view import InetView, c_fields, make_views
 from .message import Msg
 from .request import Members, Request, Resolve
 from .validate import LinkRef
@@ -419,7 +419,7 @@ def dump(*, table: Table | None = "main", family: object = None) -> Request[list
         return [m]
 
     def parse(rows: Rows, msgs: list[int]) -> list[RouteView]:
-        views = make_views(RouteView, rows, msgs, columns.table(rows, _PLUCK, 2))
+        views = make_views(RouteView, rows, msgs, columns.dump_table(rows, _PLUCK, 2))
         return views if tid is None else [r for r in views if r.table == tid]
 
     return Request("dump routes", str(table or "all"), build, parse=parse, dump=True, pluck=_PLUCK)
@@ -586,3 +586,10 @@ class RouteView(InetView):
 
     def __repr__(self) -> str:
         return f"<RouteView {self.dst} via={self.via} dev={self.dev} table={self.table}>"
+
+
+if columns._cview is not None:
+    _F = columns._cview
+    c_fields(RouteView, dst=(_F.F_DST, 7, 2), table=(_F.F_TABLE, 3, 10),
+             protocol=(_F.F_NAMED, 4, -1, PROTOCOL_NAMES), scope=(_F.F_NAMED, 5, -1, SCOPE_NAMES),
+             type=(_F.F_NAMED, 6, -1, TYPE_NAMES), via=(_F.F_IP, 8, -1, None), dev=(_F.F_OPT, 9))
