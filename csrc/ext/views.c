@@ -336,24 +336,28 @@ typedef struct {
     PyObject *fallback, *arg, *dflt;
     descrgetfunc fget;
     descrsetfunc fset;
-    int op;
+    int op, byte;
     Py_ssize_t col, col2;
     unsigned long long mask;
 } Field;
 
 static PyObject *field_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
 {
-    static char *names[] = {"fallback", "op", "col", "col2", "arg", "default", "mask", NULL};
+    static char *names[] = {"fallback", "op", "col", "col2", "arg", "default", "mask", "byte", NULL};
     PyObject *fallback, *arg = Py_None, *dflt = Py_None;
     Py_ssize_t col = 0, col2 = -1;
     unsigned long long mask = 0;
-    int op;
+    int op, byte = -1;
     Field *f;
     descrgetfunc get;
 
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "Oi|nnOOK:Field", names, &fallback, &op, &col, &col2,
-                                     &arg, &dflt, &mask))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Oi|nnOOKi:Field", names, &fallback, &op, &col, &col2,
+                                     &arg, &dflt, &mask, &byte))
         return NULL;
+    if (byte < -1 || byte > 7 || (byte >= 0 && (op == F_IP || op == F_STR || op == F_HEX))) {
+        PyErr_SetString(PyExc_ValueError, "Field: byte out of range, or of a span");
+        return NULL;
+    }
     if (op < F_UINT || op > F_LAST || col < 0 || col > 0xffff || col2 < -1 || col2 > 0xffff) {
         PyErr_SetString(PyExc_ValueError, "Field: op or column out of range");
         return NULL;
@@ -390,6 +394,7 @@ static PyObject *field_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
     f->col = col;
     f->col2 = col2;
     f->mask = mask;
+    f->byte = byte;
     return (PyObject *)f;
 }
 
@@ -483,10 +488,17 @@ static PyObject *new_ref(PyObject *x)
     return x;
 }
 
-/* the field from the table's row; FALLBACK to ask the Python reader */
+/* byte k of a packed header column (k < 0: the value as it is), absent kept absent */
+static uint64_t header_byte(uint64_t v, int k)
+{
+    return v == NONE || k < 0 ? v : (v >> (8 * k)) & 0xff;
+}
+
+/* the field from the table's row; FALLBACK to ask the Python reader. With ``byte``, the
+ * value read is that byte of col (F_DST: of col2, the prefix length). */
 static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
 {
-    uint64_t v = row[f->col], w;
+    uint64_t v = header_byte(row[f->col], f->op == F_DST ? -1 : f->byte), w;
     const uint8_t *p;
     size_t len;
 
@@ -558,7 +570,7 @@ static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
     case F_DST: {
         char tmp[INET6_ADDRSTRLEN + 24];
         size_t n;
-        w = row[f->col2];                         /* the prefix length */
+        w = header_byte(row[f->col2], f->byte);   /* the prefix length */
         if (w == NONE)
             return FALLBACK;
         if (v == NONE) {

@@ -268,8 +268,8 @@ class Pluck:
     """A compiled pluck spec: which columns ``pluck`` fills for every message of one type.
 
     Columns are ``("hdr", offset, size)`` / ``("hdrs", offset, size)`` (an unsigned / signed
-    little-endian field of the fixed header, absent unless the message holds all ``hdr_len``
-    bytes of it), ``("u", attr)`` / ``("u", attr, child)`` (a
+    little-endian field of 1, 2, 4 or 8 bytes of the fixed header, absent unless the message
+    holds all ``hdr_len`` bytes of it; eight bytes of 0xff read as absent too), ``("u", attr)`` / ``("u", attr, child)`` (a
     decoded attribute value, as ``Rows.get_u``) and ``("span", attr[, child])`` (an
     attribute's payload as ``offset << 32 | length``), ``("row", attr[, child])`` (its
     row) and ``("type",)`` (the message's nlmsg_type); absent values are ``NONE``.

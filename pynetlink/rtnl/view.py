@@ -101,14 +101,16 @@ def make_views(cls: "type[V]", rows: Rows, msgs: list[int], t: Any) -> "list[V]"
 V = TypeVar("V", bound=MessageView)
 
 
-def c_fields(cls: type, **specs: "tuple[Any, ...]") -> None:
+def c_fields(cls: type, **specs: "tuple[Any, ...] | dict[str, Any]") -> None:
     """Replace properties of ``cls`` by ``_cview.Field`` descriptors reading a dump's table
-    in C: ``name=(op, col[, col2[, arg[, default[, mask]]]])`` (ops: ``_cview.F_*``); each
-    falls back to the property it replaces. Nothing without the C views."""
+    in C: ``name=(op, col[, col2[, arg[, default[, mask]]]])`` or the same as keywords (and
+    ``byte``: of a packed header column); ops: ``_cview.F_*``. Each falls back to the
+    property it replaces. Nothing without the C views."""
     if _cview is None:
         return
     for name, spec in specs.items():
-        setattr(cls, name, _cview.Field(cls.__dict__[name], *spec))
+        prop = cls.__dict__[name]
+        setattr(cls, name, _cview.Field(prop, **spec) if isinstance(spec, dict) else _cview.Field(prop, *spec))
 
 
 def plain(value: Any) -> Any:
@@ -136,11 +138,11 @@ class InetView(MessageView):
     def family(self) -> int:
         """4 or 6."""
         c = self._c
-        if c is not None and (f := c[1][self._b]) != NONE:
-            return 4 if f == socket.AF_INET else 6
+        if c is not None and (f := c[1][self._b]) != NONE:     # (a route's: its packed header)
+            return 4 if f & 0xFF == socket.AF_INET else 6
         return 4 if self._header[0] == socket.AF_INET else 6
 
 
 if _cview is not None:
-    c_fields(InetView, family=(_cview.F_FAMILY, 1))
+    c_fields(InetView, family={"op": _cview.F_FAMILY, "col": 1, "byte": 0})
 
