@@ -689,12 +689,11 @@ static PyType_Spec field_spec = {"pynetlink.codec._cview.Field", sizeof(Field), 
 /* -- views() --------------------------------------------------------------------------------- */
 static PyObject *views(PyObject *mod, PyObject *args)
 {
-    PyObject *cls, *tobj, *msgs, *extra = NULL, *out;
-    Py_ssize_t n, n_extra = 0;
+    PyObject *cls, *tobj, *msgs, *out;
+    Py_ssize_t n;
     Table *t;
 
-    if (!PyArg_ParseTuple(args, "OO!O!|O!:views", &cls, table_type, &tobj, &PyList_Type, &msgs,
-                          &PyTuple_Type, &extra))
+    if (!PyArg_ParseTuple(args, "OO!O!:views", &cls, table_type, &tobj, &PyList_Type, &msgs))
         return NULL;
     t = (Table *)tobj;
     n = PyList_Size(msgs);
@@ -706,24 +705,6 @@ static PyObject *views(PyObject *mod, PyObject *args)
     } else if (!PyType_Check(cls)) {
         PyErr_SetString(PyExc_TypeError, "views: cls must be a type or a list of types");
         return NULL;
-    }
-    if (extra) {
-        n_extra = PyTuple_Size(extra);
-        for (Py_ssize_t k = 0; k < n_extra; k++) {
-            PyObject *e = PyTuple_GetItem(extra, k);
-            Py_ssize_t col;
-            if (!PyTuple_Check(e) || PyTuple_Size(e) != 2 || !PyUnicode_Check(PyTuple_GetItem(e, 0))) {
-                PyErr_SetString(PyExc_TypeError, "views: extra is a tuple of (name, column)");
-                return NULL;
-            }
-            col = PyLong_AsSsize_t(PyTuple_GetItem(e, 1));
-            if (col == -1 && PyErr_Occurred())
-                return NULL;
-            if (col < 1 || col >= t->width) {
-                PyErr_SetString(PyExc_ValueError, "views: extra column out of range");
-                return NULL;
-            }
-        }
     }
     if (n != t->n)
         Py_RETURN_NONE;                        /* the table holds other messages */
@@ -766,16 +747,6 @@ static PyObject *views(PyObject *mod, PyObject *args)
         v->c = tobj;
         v->m = (unsigned int)row[0];
         v->b = (unsigned int)b;
-        for (Py_ssize_t k = 0; k < n_extra; k++) {
-            PyObject *e = PyTuple_GetItem(extra, k), *x;
-            uint64_t val = row[PyLong_AsSsize_t(PyTuple_GetItem(e, 1))];
-            int rc;
-            x = val == NONE ? PyLong_FromLong(-1) : PyLong_FromUnsignedLongLong(val);
-            rc = x ? PyObject_SetAttr((PyObject *)v, PyTuple_GetItem(e, 0), x) : -1;
-            Py_XDECREF(x);
-            if (rc < 0)
-                goto fail;
-        }
         /* a view refers to its buffer, table and header only (never to another view): no
          * cycle runs through it, so the collector need not traverse it */
         PyObject_GC_UnTrack((PyObject *)v);
@@ -828,9 +799,9 @@ static PyMethodDef methods[] = {
      "data_rows(msg_rows, msg_tf) -> list: the rows of the data messages (type >= 16) of "
      "two u32 arrays (a LeanRows' message columns)."},
     {"views", views, METH_VARARGS,
-     "views(cls, table, msgs, extra=()) -> list | None: one view per message of the Table (cls: "
-     "a View subclass, or a list of one per message), sharing it; extra: (name, column) pairs "
-     "set on each view (-1 when absent). None when msgs are not the table's message rows."},
+     "views(cls, table, msgs) -> list | None: one view per message of the Table (cls: a View "
+     "subclass, or a list of one per message), sharing it; None when msgs are not the table's "
+     "message rows."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -407,6 +407,8 @@ if _cview is not None:
              flags=(_F.F_CACHED, 2, -1, _FLAG_SETS), up=(_F.F_BIT, 2, -1, None, None, int(_IFF_UP)),
              operstate=(_F.F_INDEX, 5, -1, OPERSTATES, "unknown"), mtu=(_F.F_OPT, 3),
              mac=(_F.F_HEX, 7), master=(_F.F_NONZERO, 4), link=(_F.F_OPT, 11))
+    # the IFLA_LINKINFO and IFLA_INFO_DATA rows: a dump's from its table, else the slots
+    c_fields(LinkView, _info=(_F.F_ROW, 9), _data=(_F.F_ROW, 10))
 
 
 class BridgePortView:

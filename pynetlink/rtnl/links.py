@@ -55,7 +55,7 @@ def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
     for kind in set(kinds):                     # as view_of: no kind and "" alike
         classes[kind] = view_class(kind)
     if _cview is not None and type(t) is _cview.Table:
-        made: list[LinkView] | None = _cview.views([classes[k] for k in kinds], t, msgs, _INFO_DATA)
+        made: list[LinkView] | None = _cview.views([classes[k] for k in kinds], t, msgs)
         if made is not None:
             return made
     out: list[LinkView] = []
@@ -74,9 +74,6 @@ def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
         v._data = -1 if dat == NONE else dat
         append(v)
     return out
-
-
-_INFO_DATA = (("_info", 9), ("_data", 10))     # LinkView's slots: the columns of IFLA_LINKINFO, _DATA rows
 
 
 def _first_view(rows: Rows, msgs: list[int]) -> LinkView | None:
