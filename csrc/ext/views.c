@@ -693,19 +693,36 @@ static PyObject *views(PyObject *mod, PyObject *args)
     Py_ssize_t n;
     Table *t;
 
-    if (!PyArg_ParseTuple(args, "OO!O!:views", &cls, table_type, &tobj, &PyList_Type, &msgs))
+    if (!PyArg_ParseTuple(args, "OO!O:views", &cls, table_type, &tobj, &msgs))
         return NULL;
     t = (Table *)tobj;
-    n = PyList_Size(msgs);
-    if (PyList_CheckExact(cls)) {
-        if (PyList_Size(cls) != n) {
-            PyErr_SetString(PyExc_ValueError, "views: one class per message");
-            return NULL;
-        }
-    } else if (!PyType_Check(cls)) {
+    if (!t->rows || !t->items) {
+        PyErr_SetString(PyExc_RuntimeError, "views: the table was cleared");
+        return NULL;
+    }
+    if (!PyList_CheckExact(cls) && !PyType_Check(cls)) {
         PyErr_SetString(PyExc_TypeError, "views: cls must be a type or a list of types");
         return NULL;
     }
+    if (!PyList_Check(msgs)) {                 /* a u32 array (LeanRows.data_messages) */
+        Py_buffer bm;
+        int same;
+        if (PyObject_GetBuffer(msgs, &bm, PyBUF_FORMAT) < 0)
+            return NULL;
+        n = bm.len / 4;
+        same = bm.itemsize == 4 && bm.format && (strcmp(bm.format, "I") == 0 || strcmp(bm.format, "=I") == 0)
+               && n == t->n && bm.len % 4 == 0;
+        for (Py_ssize_t b = 0; same && b < n; b++) {
+            uint32_t row;
+            memcpy(&row, (const char *)bm.buf + 4 * b, 4);
+            same = row == t->cols[(size_t)b * (size_t)t->width];
+        }
+        PyBuffer_Release(&bm);
+        if (!same)
+            Py_RETURN_NONE;
+        goto make;
+    }
+    n = PyList_Size(msgs);
     if (n != t->n)
         Py_RETURN_NONE;                        /* the table holds other messages */
     for (Py_ssize_t b = 0; b < n; b++) {
@@ -720,6 +737,11 @@ static PyObject *views(PyObject *mod, PyObject *args)
         }
         if (row != t->cols[(size_t)b * (size_t)t->width] || row > UINT32_MAX || b > UINT32_MAX)
             Py_RETURN_NONE;
+    }
+make:
+    if (PyList_CheckExact(cls) && PyList_Size(cls) != n) {
+        PyErr_SetString(PyExc_ValueError, "views: one class per message");
+        return NULL;
     }
     out = PyList_New(n);
     if (!out)
@@ -757,12 +779,13 @@ fail:
     return NULL;
 }
 
-/* msg_rows[i] for every i with msg_tf[i]'s type >= NLMSG_MIN_TYPE (16): a LeanRows' data messages */
+/* msg_rows[i] for every i with msg_tf[i]'s type >= NLMSG_MIN_TYPE (16), packed as u32 in a
+ * bytes object: a LeanRows' data messages (no int object per message) */
 static PyObject *data_rows(PyObject *mod, PyObject *args)
 {
     PyObject *ro, *to, *out = NULL;
     Py_buffer br, bt;
-    Py_ssize_t n;
+    Py_ssize_t n, k = 0;
 
     if (!PyArg_ParseTuple(args, "OO:data_rows", &ro, &to))
         return NULL;
@@ -773,20 +796,24 @@ static PyObject *data_rows(PyObject *mod, PyObject *args)
         return NULL;
     }
     n = br.len / 4;
-    if (br.len % 4 || bt.len != br.len || ((uintptr_t)br.buf & 3) || ((uintptr_t)bt.buf & 3)) {
+    if (br.len % 4 || bt.len != br.len) {
         PyErr_SetString(PyExc_ValueError, "data_rows: two u32 arrays of one length");
         goto done;
     }
-    out = PyList_New(0);
-    for (Py_ssize_t i = 0; out && i < n; i++) {
-        const uint32_t *r = br.buf, *t = bt.buf;
-        PyObject *x;
-        if ((t[i] & 0xffff) < 16)
-            continue;
-        x = PyLong_FromUnsignedLong(r[i]);
-        if (!x || PyList_Append(out, x) < 0)
-            Py_CLEAR(out);
-        Py_XDECREF(x);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t t;
+        memcpy(&t, (const char *)bt.buf + 4 * i, 4);
+        k += (t & 0xffff) >= 16;
+    }
+    out = PyBytes_FromStringAndSize(NULL, 4 * k);
+    if (out) {
+        char *o = PyBytes_AsString(out);
+        for (Py_ssize_t i = 0, j = 0; o && i < n; i++) {
+            uint32_t t;
+            memcpy(&t, (const char *)bt.buf + 4 * i, 4);
+            if ((t & 0xffff) >= 16)
+                memcpy(o + 4 * j++, (const char *)br.buf + 4 * i, 4);
+        }
     }
 done:
     PyBuffer_Release(&bt);
@@ -796,12 +823,12 @@ done:
 
 static PyMethodDef methods[] = {
     {"data_rows", data_rows, METH_VARARGS,
-     "data_rows(msg_rows, msg_tf) -> list: the rows of the data messages (type >= 16) of "
-     "two u32 arrays (a LeanRows' message columns)."},
+     "data_rows(msg_rows, msg_tf) -> bytes: the rows of the data messages (type >= 16) of "
+     "two u32 arrays (a LeanRows' message columns), as u32."},
     {"views", views, METH_VARARGS,
      "views(cls, table, msgs) -> list | None: one view per message of the Table (cls: a View "
-     "subclass, or a list of one per message), sharing it; None when msgs are not the table's "
-     "message rows."},
+     "subclass, or a list of one per message), sharing it; None when msgs (a list, or an "
+     "array of u32) are not the table's message rows."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -351,8 +351,12 @@ class LeanRows(Rows):
         return iter(self.msg_rows.tolist())
 
     def data_messages(self) -> list[int]:
-        if _cview is not None:                  # one C pass
-            return _cview.data_rows(self.msg_rows, self.msg_tf)
+        """As ``Rows.data_messages``; with the C views an ``array("I")`` (one C pass, no
+        int per message: what a large route dump's parse reads)."""
+        if _cview is not None:
+            out = array("I")
+            out.frombytes(_cview.data_rows(self.msg_rows, self.msg_tf))
+            return out  # type: ignore[return-value]
         tf = self.msg_tf
         return [m for i, m in enumerate(self.msg_rows) if tf[i] & 0xFFFF >= 16]   # NLMSG_MIN_TYPE
 

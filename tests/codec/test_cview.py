@@ -69,12 +69,15 @@ def test_views_and_fields() -> None:
     views = _cview.views(AddressView, t, msgs)
     assert [v._m for v in views] == msgs and [v._b for v in views] == list(range(len(msgs)))
     assert all(v._c is t and v._rows is rows and v._h is None for v in views)
+    assert [v._m for v in _cview.views(AddressView, t, array("I", msgs))] == msgs   # a u32 array
+    assert _cview.views(AddressView, t, array("I", msgs[1:])) is None
+    assert _cview.views(AddressView, t, array("H", msgs)) is None
     assert _cview.views(AddressView, t, msgs[1:]) is None     # other messages: the caller's way
     assert _cview.views(AddressView, t, [m + 1 for m in msgs]) is None
     with pytest.raises(TypeError):
         _cview.views(dict, t, msgs)
     with pytest.raises(ValueError):
-        _cview.views([AddressView], t, msgs + msgs)
+        _cview.views([AddressView] * (len(msgs) + 1), t, msgs)  # one class per message
     # the class attribute is the property the descriptor falls back to
     assert isinstance(AddressView.address, property) and AddressView.address.__doc__ == \
         AddressView.__dict__["address"].fallback.__doc__
@@ -101,6 +104,6 @@ def test_link_and_route_views_share_their_table() -> None:
 
 def test_data_rows() -> None:
     r, t = array("I", [0, 5, 9, 12]), array("I", [16, 20, 3, 2])
-    assert _cview.data_rows(r, t) == [0, 5]
+    assert _cview.data_rows(r, t) == array("I", [0, 5]).tobytes()
     with pytest.raises(ValueError):
         _cview.data_rows(r, array("I", [1]))
