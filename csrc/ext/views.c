@@ -252,9 +252,41 @@ static PyType_Spec table_spec = {"pynetlink.codec._cview.Table", sizeof(Table), 
                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, table_slots};
 
 /* -- View ------------------------------------------------------------------------------------ */
+/* View and Field both start with three object references (then plain C fields): one
+ * traverse, clear and dealloc for both */
 typedef struct {
     PyObject_HEAD
-    PyObject *rows, *h, *c;
+    PyObject *ref[3];
+} Refs;
+
+static int refs_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    for (int i = 0; i < 3; i++)
+        Py_VISIT(((Refs *)self)->ref[i]);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int refs_clear(PyObject *self)
+{
+    for (int i = 0; i < 3; i++)
+        Py_CLEAR(((Refs *)self)->ref[i]);
+    return 0;
+}
+
+static void refs_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    refs_clear(self);
+    ((freefunc)PyType_GetSlot(tp, Py_tp_free))(self);
+    Py_DECREF(tp);
+}
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *rows, *h, *c;                 /* (as Refs) */
     unsigned int m, b;
 } View;
 
@@ -267,41 +299,10 @@ static PyMemberDef view_members[] = {
     {NULL, 0, 0, 0, NULL},
 };
 
-static int view_traverse(PyObject *self, visitproc visit, void *arg)
-{
-    View *v = (View *)self;
-
-    Py_VISIT(v->rows);
-    Py_VISIT(v->h);
-    Py_VISIT(v->c);
-    Py_VISIT(Py_TYPE(self));
-    return 0;
-}
-
-static int view_clear(PyObject *self)
-{
-    View *v = (View *)self;
-
-    Py_CLEAR(v->rows);
-    Py_CLEAR(v->h);
-    Py_CLEAR(v->c);
-    return 0;
-}
-
-static void view_dealloc(PyObject *self)
-{
-    PyTypeObject *tp = Py_TYPE(self);
-
-    PyObject_GC_UnTrack(self);
-    view_clear(self);
-    ((freefunc)PyType_GetSlot(tp, Py_tp_free))(self);
-    Py_DECREF(tp);
-}
-
 static PyType_Slot view_slots[] = {
-    {Py_tp_dealloc, (void *)view_dealloc},
-    {Py_tp_traverse, (void *)view_traverse},
-    {Py_tp_clear, (void *)view_clear},
+    {Py_tp_dealloc, (void *)refs_dealloc},
+    {Py_tp_traverse, (void *)refs_traverse},
+    {Py_tp_clear, (void *)refs_clear},
     {Py_tp_members, view_members},
     {Py_tp_doc, (void *)"The base of message views: one message of a decoded buffer."},
     {0, NULL},
@@ -333,7 +334,7 @@ enum {
 
 typedef struct {
     PyObject_HEAD
-    PyObject *fallback, *arg, *dflt;
+    PyObject *fallback, *arg, *dflt;        /* (as Refs) */
     descrgetfunc fget;
     descrsetfunc fset;
     int op, byte;
@@ -396,37 +397,6 @@ static PyObject *field_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
     f->mask = mask;
     f->byte = byte;
     return (PyObject *)f;
-}
-
-static int field_traverse(PyObject *self, visitproc visit, void *arg)
-{
-    Field *f = (Field *)self;
-
-    Py_VISIT(f->fallback);
-    Py_VISIT(f->arg);
-    Py_VISIT(f->dflt);
-    Py_VISIT(Py_TYPE(self));
-    return 0;
-}
-
-static int field_clear(PyObject *self)
-{
-    Field *f = (Field *)self;
-
-    Py_CLEAR(f->fallback);
-    Py_CLEAR(f->arg);
-    Py_CLEAR(f->dflt);
-    return 0;
-}
-
-static void field_dealloc(PyObject *self)
-{
-    PyTypeObject *tp = Py_TYPE(self);
-
-    PyObject_GC_UnTrack(self);
-    field_clear(self);
-    ((freefunc)PyType_GetSlot(tp, Py_tp_free))(self);
-    Py_DECREF(tp);
 }
 
 /* an address span as text into tmp (room for INET6_ADDRSTRLEN): its length, or 0 when the
@@ -674,9 +644,9 @@ static PyGetSetDef field_getset[] = {
 
 static PyType_Slot field_slots[] = {
     {Py_tp_new, (void *)field_new},
-    {Py_tp_dealloc, (void *)field_dealloc},
-    {Py_tp_traverse, (void *)field_traverse},
-    {Py_tp_clear, (void *)field_clear},
+    {Py_tp_dealloc, (void *)refs_dealloc},
+    {Py_tp_traverse, (void *)refs_traverse},
+    {Py_tp_clear, (void *)refs_clear},
     {Py_tp_descr_get, (void *)field_get},
     {Py_tp_descr_set, (void *)field_set},
     {Py_tp_getset, field_getset},
