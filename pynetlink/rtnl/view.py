@@ -68,6 +68,12 @@ class MessageView(_Base):
     def _ip(self, attr: int) -> str | None:
         return self._rows.get_ip(self._m, attr)
 
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        """Every slot, the C base's included (``copy.copy`` of a view, as with plain slots)."""
+        import copyreg                      # (not imported by the CLI's start otherwise)
+        names = ("_rows", "_m", "_h", "_c", "_b", *copyreg._slotnames(type(self)))  # type: ignore[attr-defined]
+        return None, {n: getattr(self, n) for n in dict.fromkeys(names) if hasattr(self, n)}
+
     def fields(self) -> Iterable[str]:
         return self.FIELDS
 

@@ -107,3 +107,16 @@ def test_data_rows() -> None:
     assert _cview.data_rows(r, t) == array("I", [0, 5]).tobytes()
     with pytest.raises(ValueError):
         _cview.data_rows(r, array("I", [1]))
+
+
+@pytest.mark.skipif(not CORPUS, reason="no test vectors")
+def test_views_copy() -> None:
+    """copy.copy of a view (a dump's, or one made alone) reads as the view (the C base's
+    slots are part of its state)."""
+    import copy
+    for msg_type, parse in ((16, links.views_of), (20, addresses.dump().parse), (24, routes.dump(table=None).parse)):
+        rows = decode(_dump(msg_type), RTNL)
+        msgs = [m for m in rows.messages() if rows.type(m) == msg_type]
+        for v in (*parse(rows, msgs)[:3], type(parse(rows, msgs)[0])(rows, msgs[0])):  # type: ignore[misc]
+            c = copy.copy(v)
+            assert type(c) is type(v) and c._c is v._c and c._m == v._m and c.to_dict() == v.to_dict()
