@@ -601,6 +601,10 @@ static PyObject *field_get(PyObject *self, PyObject *obj, PyObject *type)
     const View *v;
     PyObject *x;
 
+    if (!f->fallback) {
+        PyErr_SetString(PyExc_AttributeError, "Field: cleared");
+        return NULL;
+    }
     if (!obj || obj == Py_None)
         return new_ref(f->fallback);
     if (!PyObject_TypeCheck(obj, view_type))
@@ -619,7 +623,7 @@ static int field_set(PyObject *self, PyObject *obj, PyObject *value)
 {
     Field *f = (Field *)self;
 
-    if (!f->fset) {
+    if (!f->fset || !f->fallback) {
         PyErr_SetString(PyExc_AttributeError, "read-only attribute");
         return -1;
     }
@@ -628,12 +632,16 @@ static int field_set(PyObject *self, PyObject *obj, PyObject *value)
 
 static PyObject *field_get_doc(PyObject *self, void *closure)
 {
-    return PyObject_GetAttrString(((Field *)self)->fallback, "__doc__");
+    PyObject *fb = ((Field *)self)->fallback;
+
+    return fb ? PyObject_GetAttrString(fb, "__doc__") : new_ref(Py_None);
 }
 
 static PyObject *field_get_fallback(PyObject *self, void *closure)
 {
-    return new_ref(((Field *)self)->fallback);
+    PyObject *fb = ((Field *)self)->fallback;
+
+    return new_ref(fb ? fb : Py_None);
 }
 
 static PyGetSetDef field_getset[] = {
@@ -717,12 +725,13 @@ make:
     if (!out)
         return NULL;
     for (Py_ssize_t b = 0; b < n; b++) {
+        /* (the list read again for every view: an allocation may run a finalizer) */
         PyTypeObject *tp = (PyTypeObject *)(PyList_CheckExact(cls) ? PyList_GetItem(cls, b) : cls);
         const uint64_t *row = t->cols + (size_t)b * (size_t)t->width;
         allocfunc alloc;
         View *v;
 
-        if (!PyType_Check((PyObject *)tp) || !PyType_IsSubtype(tp, view_type)) {
+        if (!tp || !PyType_Check((PyObject *)tp) || !PyType_IsSubtype(tp, view_type)) {
             PyErr_SetString(PyExc_TypeError, "views: not a subclass of View");
             goto fail;
         }
