@@ -15,10 +15,12 @@ else:
     from .._lighttyping import TypeVar
 
 
-if _cview is not None:
+if TYPE_CHECKING:
+    from ..codec._cview import View as _Base
+elif _cview is not None:
     _Base = _cview.View
 else:                       # pragma: no cover - a build without the C views
-    class _Base:            # type: ignore[no-redef]
+    class _Base:
         __slots__ = ("_rows", "_m", "_h", "_c", "_b")
 
 
