@@ -11,7 +11,7 @@ from ..codec import columns
 from ..codec.rows import NONE, Pluck, Rows
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
-from .view import InetView, make_views
+from .view import InetView, c_fields, make_views
 from .message import Msg
 from .request import Request, Resolve
 from .validate import LinkRef
@@ -176,7 +176,7 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[
         return [m.fixed("Address.header", "BBBBi", fam, 0, 0, 0, 0 if link is None else resolve(link))]
 
     def parse(rows: Rows, msgs: list[int]) -> list[AddressView]:
-        return make_views(AddressView, rows, msgs, table(rows, _PLUCK))
+        return make_views(AddressView, rows, msgs, columns.dump_table(rows, _PLUCK, 2))
 
     needs = (link,) if isinstance(link, str) else ()
     return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
@@ -311,3 +311,10 @@ class AddressView(InetView):
 
     def __repr__(self) -> str:
         return f"<AddressView {self.cidr} link={self.link}>"
+
+
+if columns._cview is not None:
+    _F = columns._cview
+    c_fields(AddressView, address=(_F.F_IP, _LOCAL, _ADDR, ""), prefixlen=(_F.F_UINT, _PLEN),
+             label=(_F.F_STR, _LABEL, -1, None), scope=(_F.F_NAMED, _SCOPE, -1, SCOPE_NAMES),
+             link=(_F.F_SINT, _LINK))

@@ -15,7 +15,8 @@ from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
 from .request import Resolve
-from .view import MessageView
+from .view import MessageView, c_fields
+from ..codec.columns import _cview
 from .validate import LinkRef, NetnsRef
 
 TYPE_CHECKING = False        # typing is not imported at run time
@@ -401,6 +402,16 @@ class LinkView(MessageView):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.index}: {self.name} kind={self.kind}>"
+
+
+if _cview is not None:
+    _F = _cview
+    c_fields(LinkView, index=(_F.F_SINT, 1), name=(_F.F_STR, 6, -1, ""), kind=(_F.F_STR, 8, -1, None),
+             flags=(_F.F_CACHED, 2, -1, _FLAG_SETS), up=(_F.F_BIT, 2, -1, None, None, int(_IFF_UP)),
+             operstate=(_F.F_INDEX, 5, -1, OPERSTATES, "unknown"), mtu=(_F.F_OPT, 3),
+             mac=(_F.F_HEX, 7), master=(_F.F_NONZERO, 4), link=(_F.F_OPT, 11))
+    # the IFLA_LINKINFO and IFLA_INFO_DATA rows: a dump's from its table, else the slots
+    c_fields(LinkView, _info=(_F.F_ROW, 9), _data=(_F.F_ROW, 10))
 
 
 class BridgePortView:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 
 from .._native import lib
-from ..codec.columns import table, text
+from ..codec.columns import _cview, dump_table, text
 from ..codec.rows import NONE, Rows
 from ..codec.specs.rtnl import RTNL
 from ..errors import ExistsError, InvalidArgument
@@ -45,19 +45,24 @@ def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = N
 
 
 def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
-    """``view_of`` of every message, sharing one ``columns.table`` (one C call; the kinds'
-    text in one more)."""
-    t = table(rows, PLUCK, TEXTS)
+    """``view_of`` of every message, sharing one ``columns.dump_table`` (one C call; the
+    kinds' text in one more; with the C views, the views made in one more)."""
+    t = dump_table(rows, PLUCK, TEXTS)
     if t[0].tolist() != msgs:                  # the buffer holds other messages too
         return [view_of(rows, x) for x in msgs]
     classes: dict[str, type[LinkView]] = {}
+    kinds = text(t, T_KIND, 8)
+    for kind in set(kinds):                     # as view_of: no kind and "" alike
+        classes[kind] = view_class(kind)
+    if _cview is not None and type(t) is _cview.Table:
+        made: list[LinkView] | None = _cview.views([classes[k] for k in kinds], t, msgs)
+        if made is not None:
+            return made
     out: list[LinkView] = []
     append = out.append
     infos, datas = t[9], t[10]
-    for b, (m, kind) in enumerate(zip(msgs, text(t, T_KIND, 8))):
-        cls = classes.get(kind)
-        if cls is None:                         # as view_of: no kind and "" alike
-            cls = classes[kind] = view_class(kind)
+    for b, (m, kind) in enumerate(zip(msgs, kinds)):
+        cls = classes[kind]
         v = cls.__new__(cls)
         info, dat = infos[b], datas[b]
         v._rows = rows

@@ -372,7 +372,8 @@ def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
         if res.error is not None and out.error is None:
             out.error = _clean(res.error, requests[i].hints)
         if requests[i].parse is not None:
-            msgs.setdefault(i, []).extend(res.messages)
+            got = msgs.get(i)               # one result's list as it is (a dump's: no copy)
+            msgs[i] = res.messages if got is None else [*got, *res.messages]
     for i, rows_of in msgs.items():
         out, parse = outcomes[i], requests[i].parse
         if out.error is None and parse is not None:

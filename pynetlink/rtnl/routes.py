@@ -13,7 +13,7 @@ from ..codec.rows import NONE, Pluck, Rows, ip_text
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
-from .view import InetView, make_views
+from .view import InetView, c_fields, make_views
 from .message import Msg
 from .request import Members, Request, Resolve
 from .validate import LinkRef
@@ -420,7 +420,7 @@ def dump(*, table: Table | None = "main", family: object = None) -> Request[list
         return [m]
 
     def parse(rows: Rows, msgs: list[int]) -> list[RouteView]:
-        views = make_views(RouteView, rows, msgs, columns.table(rows, _PLUCK, 2))
+        views = make_views(RouteView, rows, msgs, columns.dump_table(rows, _PLUCK, 2))
         return views if tid is None else [r for r in views if r.table == tid]
 
     return Request("dump routes", str(table or "all"), build, parse=parse, dump=True, pluck=_PLUCK)
@@ -448,20 +448,27 @@ _RTA_OIF = int(lib.RTA_OIF)
 _RTA_TABLE = int(lib.RTA_TABLE)
 _RTA_PRIORITY = int(lib.RTA_PRIORITY)
 _RTA_PREFSRC = int(lib.RTA_PREFSRC)
-# the columns a dump plucks for its views (offsets into _RTM): _c[1 ...]
+# the columns a dump plucks for its views: _c[1 ...]; the fixed header packed in one column
+# (one byte each: family, dst_len, src_len, tos, table, protocol, scope, type; NONE when short)
 _PLUCK = Pluck(int(lib.RTM_NEWROUTE), _RTM.size, (
-    ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 4, 1), ("hdr", 5, 1),    # 1 family, 2 dst_len, 3 table, 4 protocol
-    ("hdr", 6, 1), ("hdr", 7, 1), ("span", _RTA_DST),              # 5 scope, 6 type, 7 dst
-    ("span", _RTA_GATEWAY), ("u", _RTA_OIF), ("u", _RTA_TABLE)))   # 8 via, 9 dev, 10 table
+    ("hdr", 0, 8), ("span", _RTA_DST), ("span", _RTA_GATEWAY),        # 1 header, 2 dst, 3 via
+    ("u", _RTA_OIF), ("u", _RTA_TABLE)))                                # 4 dev, 5 table
 T_DST, T_VIA = _PLUCK.width, _PLUCK.width + 1                      # text slots (made on first use)
+_DST_LEN, _TABLE, _PROTOCOL, _SCOPE, _TYPE = 1, 4, 5, 6, 7         # bytes of the packed header
+
+
+def _hb(c: Any, b: int, k: int) -> int:
+    """Byte ``k`` of view ``b``'s packed header in table ``c`` (NONE when absent)."""
+    h: int = c[1][b]
+    return NONE if h == NONE else h >> 8 * k & 0xFF
 
 
 def _dsts(c: list[Any]) -> list[str | None]:
     """Every ``dst`` of a dump's table, made at once and kept (None where the view reads
     its rows instead: a short message, or an address neither 4 nor 16 bytes long)."""
     out: list[str | None] = [
-        None if p == NONE or a == "!" else f"{a}/{p}" if a else "default" if p == 0 else f"None/{p}"
-        for a, p in zip(text(c, T_DST, 7, IP), c[2])]
+        None if h == NONE or a == "!" else f"{a}/{p}" if a else "default" if p == 0 else f"None/{p}"
+        for a, h in zip(text(c, T_DST, 2, IP), c[1]) for p in (h >> 8 & 0xFF,)]
     c[T_DST] = out
     return out
 _RTA_MULTIPATH = int(lib.RTA_MULTIPATH)
@@ -494,8 +501,8 @@ class RouteView(InetView):
     def table(self) -> int:
         c: Any = self._c
         h: int
-        if c is not None and (h := c[3][self._b]) != NONE:
-            v: int = c[10][self._b]
+        if c is not None and (h := _hb(c, self._b, _TABLE)) != NONE:
+            v: int = c[5][self._b]
             return h if v == NONE else v
         t = self._rows.get_u(self._m, _RTA_TABLE)
         return self._header[4] if t is None else t
@@ -503,21 +510,21 @@ class RouteView(InetView):
     @property
     def protocol(self) -> str:
         c: Any = self._c
-        if c is None or (p := c[4][self._b]) == NONE:
+        if c is None or (p := _hb(c, self._b, _PROTOCOL)) == NONE:
             p = self._header[5]
         return PROTOCOL_NAMES.get(p) or str(p)
 
     @property
     def scope(self) -> str:
         c: Any = self._c
-        if c is None or (s := c[5][self._b]) == NONE:
+        if c is None or (s := _hb(c, self._b, _SCOPE)) == NONE:
             s = self._header[6]
         return SCOPE_NAMES.get(s) or str(s)
 
     @property
     def type(self) -> str:
         c: Any = self._c
-        if c is None or (t := c[6][self._b]) == NONE:
+        if c is None or (t := _hb(c, self._b, _TYPE)) == NONE:
             t = self._header[7]
         return TYPE_NAMES.get(t) or str(t)
 
@@ -529,7 +536,7 @@ class RouteView(InetView):
     @property
     def via(self) -> str | None:
         c: Any = self._c
-        if c is not None and (a := (c[T_VIA] or text(c, T_VIA, 8, IP))[self._b]) != "!":
+        if c is not None and (a := (c[T_VIA] or text(c, T_VIA, 3, IP))[self._b]) != "!":
             return a or None
         return self._rows.get_ip(self._m, _RTA_GATEWAY)
 
@@ -538,7 +545,7 @@ class RouteView(InetView):
         """ifindex of the output device."""
         c: Any = self._c
         if c is not None:
-            d = c[9][self._b]
+            d = c[4][self._b]
             return None if d == NONE else d
         return self._rows.get_u(self._m, _RTA_OIF)
 
@@ -590,3 +597,13 @@ class RouteView(InetView):
 
     def __repr__(self) -> str:
         return f"<RouteView {self.dst} via={self.via} dev={self.dev} table={self.table}>"
+
+
+if columns._cview is not None:
+    _F = columns._cview
+    c_fields(RouteView, dst={"op": _F.F_DST, "col": 2, "col2": 1, "byte": _DST_LEN},
+             table={"op": _F.F_TABLE, "col": 1, "col2": 5, "byte": _TABLE},
+             protocol={"op": _F.F_NAMED, "col": 1, "arg": PROTOCOL_NAMES, "byte": _PROTOCOL},
+             scope={"op": _F.F_NAMED, "col": 1, "arg": SCOPE_NAMES, "byte": _SCOPE},
+             type={"op": _F.F_NAMED, "col": 1, "arg": TYPE_NAMES, "byte": _TYPE},
+             via=(_F.F_IP, 3, -1, None), dev=(_F.F_OPT, 4))
