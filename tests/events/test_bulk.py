@@ -28,8 +28,11 @@ class _Counted(AddressKind):
         _Counted.batches += got is not None
         return got
 
-    def native(self, data: bytes, state: Any, netns: Any, out: list[Any]) -> bool:
-        done = super().native(data, state, netns, out)
+
+
+class _CountedEngine(Engine):
+    def _native(self, data: bytes, out: list[Any]) -> bool:
+        done = super()._native(data, out)
         _Counted.natives += done
         return done
 
@@ -64,7 +67,7 @@ def _record(ns: Any) -> list[bytes]:
 
 def _events(kind: AddressKind, chunks: list[bytes], bulk: bool, native: bool = False
             ) -> tuple[list[Any], dict[Any, Any]]:
-    eng = Engine([kind], RTNL, 0, lambda items: 0, load=False)
+    eng = _CountedEngine([kind], RTNL, 0, lambda items: 0, load=False)
     eng.native = native
     if not bulk:
         eng._bulk_kinds = {}
