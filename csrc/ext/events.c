@@ -46,9 +46,9 @@ enum { K_ADDR, K_LINK, K_ROUTE, K_NEIGH, N_KINDS };
 enum { S_SRC, S_H, S_C, S_B, S_F0, MAX_SLOTS = 8 };
 static const char *const COMMON[S_F0] = {"_source", "_h", "_c", "_b"};
 static const char *const FIELDS[N_KINDS][4] = {
-    {"family", "address", "prefixlen", "link"}, {"index", "name", NULL, NULL},
+    {"family", "address", "prefixlen", "link"}, {"index", "name", "kind", NULL},
     {"family", "dst", "table", "metric"}, {"family", "link", "ip", NULL}};
-static const int N_FIELDS[N_KINDS] = {4, 2, 4, 3};
+static const int N_FIELDS[N_KINDS] = {4, 3, 4, 3};
 
 struct vt {                   /* one view type made here */
     PyTypeObject *type;
@@ -58,7 +58,14 @@ struct vt {                   /* one view type made here */
     int nslots, kind;
     PyMemberDef members[MAX_SLOTS + 1];
     char name[96];
+    PyObject *free_list;      /* views freed, kept for reuse (linked through their first slot) */
+    int n_free;
 };
+/* Views and events freed are kept (up to FREE_MAX each) and made again from there: no
+ * allocation, no zeroing, and no count towards the cyclic collector's threshold (CPython
+ * keeps free lists of its own small objects the same way). They keep their type's
+ * reference while kept. */
+#define FREE_MAX 4096
 #define MAX_VTS 64
 static struct vt vts[MAX_VTS];
 static struct vt *kind_vt[N_KINDS];       /* the view type of each kind but links */
@@ -67,6 +74,10 @@ static int n_vts;
 static PyTypeObject *event_type;
 static allocfunc event_alloc;
 static PyObject *decode_fn;                      /* data -> Rows (the codec's decode) */
+static PyObject *lean_fn;                        /* data -> LeanRows (decoded, checked, no table) */
+static PyObject *descends[N_KINDS];              /* bytes: 1 at the attribute types the decoder descends into */
+static const uint8_t *desc_bytes[N_KINDS];
+static size_t desc_len[N_KINDS];
 static PyObject *link_view_fn;                   /* IFLA_INFO_KIND text -> its view type */
 /* the Event's constant fields, and constants of keys and views */
 static PyObject *s_kinds[N_KINDS], *s_new, *s_changed, *s_deleted, *s_origin, *i4, *i6, *i0;
@@ -74,9 +85,13 @@ static PyObject *s_inet, *s_inet6, *s_default, *s_empty, *no_resyncs;
 
 static struct vt *vt_of(PyTypeObject *t)
 {
+    static struct vt *last;
+
+    if (last && last->type == t)
+        return last;
     for (int i = 0; i < n_vts; i++)
         if (vts[i].type == t)
-            return &vts[i];
+            return last = &vts[i];
     return NULL;
 }
 
@@ -163,6 +178,33 @@ static PyObject *source_rows(PyObject *src, PyObject **map)
     return rows;
 }
 
+/* the buffer decoded now (the codec's checks, no row table yet: LeanRows), its message rows
+ * as the map; -1 when the codec refuses it */
+static int lean_rows(PyObject *src, size_t n_msgs)
+{
+    PyObject *rows = PyObject_CallFunctionObjArgs(lean_fn, PyList_GetItem(src, 0), NULL), *mr, *map = NULL;
+    Py_buffer b;
+
+    if (!rows)
+        return -1;
+    mr = PyObject_GetAttrString(rows, "msg_rows");
+    if (mr && PyObject_GetBuffer(mr, &b, PyBUF_SIMPLE) == 0) {
+        if ((size_t)b.len == n_msgs * 4)
+            map = PyBytes_FromStringAndSize(b.buf, b.len);
+        else
+            PyErr_SetString(PyExc_ValueError, "lean rows: not the messages framed");
+        PyBuffer_Release(&b);
+    }
+    Py_XDECREF(mr);
+    if (!map) {
+        Py_DECREF(rows);
+        return -1;
+    }
+    PyList_SetItem(src, 2, map);
+    PyList_SetItem(src, 1, rows);
+    return 0;
+}
+
 static PyObject *get_rows(PyObject *self, void *closure)
 {
     struct vt *vt = vt_of(Py_TYPE(self));
@@ -246,14 +288,40 @@ static void view_dealloc(PyObject *self)
         SLOT(self, vt, i) = NULL;
         Py_XDECREF(x);
     }
+    if (vt->n_free < FREE_MAX) {
+        SLOT(self, vt, 0) = vt->free_list;
+        vt->free_list = self;
+        vt->n_free++;
+        return;
+    }
     vt->free(self);
     Py_DECREF(tp);
+}
+
+/* a view of vt's type: from its free list, or allocated (untracked either way) */
+static PyObject *view_new(struct vt *vt)
+{
+    PyObject *v = vt->free_list;
+
+    if (v) {
+        vt->free_list = SLOT(v, vt, 0);
+        vt->n_free--;
+        SLOT(v, vt, 0) = NULL;
+        Py_SET_REFCNT(v, 1);
+        return v;
+    }
+    v = vt->alloc(vt->type, 0);
+    if (v)
+        PyObject_GC_UnTrack(v);
+    return v;
 }
 
 /* The events' type: a final subtype of the Event named tuple whose dealloc is the
  * tuple's work only (its items follow its basic size, as for every variable-size object) */
 static Py_ssize_t event_items;
 static freefunc event_free;
+static PyObject *event_free_list;         /* events of 7 items freed, linked through item 0 */
+static int n_event_free;
 
 static void event_dealloc(PyObject *self)
 {
@@ -266,6 +334,12 @@ static void event_dealloc(PyObject *self)
         PyObject *x = items[i];
         items[i] = NULL;
         Py_XDECREF(x);
+    }
+    if (n == 7 && tp == event_type && n_event_free < FREE_MAX) {
+        items[0] = event_free_list;
+        event_free_list = self;
+        n_event_free++;
+        return;
     }
     event_free(self);
     Py_DECREF(tp);
@@ -420,11 +494,28 @@ static PyObject *view_type(PyObject *mod, PyObject *args)
 
 static PyObject *setup(PyObject *mod, PyObject *args)
 {
-    PyObject *ev, *kinds, *lv;
+    PyObject *ev, *kinds, *lv, *desc;
 
-    if (!PyArg_ParseTuple(args, "O!O!UUUUOO:setup", &PyType_Type, &ev, &PyTuple_Type, &kinds, &s_new,
-                          &s_changed, &s_deleted, &s_origin, &decode_fn, &lv))
+    if (!PyArg_ParseTuple(args, "O!O!UUUUOOOO!:setup", &PyType_Type, &ev, &PyTuple_Type, &kinds, &s_new,
+                          &s_changed, &s_deleted, &s_origin, &decode_fn, &lean_fn, &lv, &PyTuple_Type, &desc))
         return NULL;
+    if (PyTuple_Size(desc) != N_KINDS) {
+        PyErr_SetString(PyExc_TypeError, "setup: 4 descends tables");
+        return NULL;
+    }
+    for (int i = 0; i < N_KINDS; i++) {
+        PyObject *d = PyTuple_GetItem(desc, i);
+        if (!PyBytes_CheckExact(d)) {
+            PyErr_SetString(PyExc_TypeError, "setup: a descends table is not bytes");
+            return NULL;
+        }
+        Py_XDECREF(descends[i]);
+        Py_INCREF(d);
+        descends[i] = d;
+        desc_bytes[i] = (const uint8_t *)PyBytes_AsString(d);
+        desc_len[i] = (size_t)PyBytes_Size(d);
+    }
+    Py_INCREF(lean_fn);
     if (!PyType_IsSubtype((PyTypeObject *)ev, &PyTuple_Type) || PyTuple_Size(kinds) != N_KINDS) {
         PyErr_SetString(PyExc_TypeError, "setup: the event type must be a tuple subclass, and 4 kind names given");
         return NULL;
@@ -454,10 +545,13 @@ struct msg {
     uint32_t ordinal;         /* its place in the buffer */
     uint32_t aoff;            /* the address (address, route dst, neighbour ip) in the buffer */
     uint32_t noff, nlen;      /* a link's name */
-    uint32_t table, metric, ifflags;
+    uint32_t table, metric, ifflags, ifchange;
+    uint32_t kh;              /* the key cache's place of its key (KEYS: none) */
     int32_t ifindex;
-    uint8_t kind, gone, skip, family, plen, tos, rtype, alen, has_metric, link0, veth;
+    uint16_t iftype;
+    uint8_t kind, gone, skip, family, plen, tos, rtype, alen, has_metric, link0, veth, flat;
     struct vt *vt;
+    PyObject *kstr;           /* a link's kind (borrowed: the cache's), or None */
 };
 
 struct attr {
@@ -480,8 +574,14 @@ static uint32_t rd32(const uint8_t *p)
 
 /* The attributes of [p, end): the first one of each type in ``want`` (types < 32) in at[];
  * 0 when malformed, when one of them is flagged or repeated, or (``strict``) any is flagged. */
-static int walk(const uint8_t *buf, size_t p, size_t end, uint32_t want, int strict, struct attr *at)
+static inline __attribute__((always_inline)) int walk(const uint8_t *buf, size_t p, size_t end, uint32_t want,
+                                                       int strict, struct attr *at, int kind, uint8_t *flat)
 {
+    const uint8_t *d = kind >= 0 ? desc_bytes[kind] : NULL;
+    size_t nd = kind >= 0 ? desc_len[kind] : 0;
+
+    for (uint32_t w = want; w; w &= w - 1)
+        at[__builtin_ctz(w)] = (struct attr){0, 0};
     while (p < end) {
         size_t alen, step;
         uint16_t t, type;
@@ -493,6 +593,8 @@ static int walk(const uint8_t *buf, size_t p, size_t end, uint32_t want, int str
         type = t & NLA_TYPE_MASK;
         if (alen < 4 || alen > end - p || (strict && (t & ~NLA_TYPE_MASK)))
             return 0;
+        if (type < nd && d[type])
+            *flat = 0;                           /* the decoder checks what is inside */
         if (type < 32 && (want >> type & 1)) {
             if ((t & ~NLA_TYPE_MASK) || at[type].off)
                 return 0;
@@ -523,40 +625,51 @@ static const size_t HDR[N_KINDS] = {sizeof(struct ifaddrmsg), sizeof(struct ifin
                                     sizeof(struct rtmsg), sizeof(struct ndmsg)};
 
 /* link view types by IFLA_INFO_KIND text */
-#define LINK_VTS 32
+#define LINK_VTS 256
 static struct {
     uint8_t len;
     char text[32];
     struct vt *vt;
+    PyObject *kind;           /* the text as a str */
 } link_vts[LINK_VTS];
 static int n_link_vts;
 
-static struct vt *link_vt(const uint8_t *text, uint32_t len)
+/* the view type and kind str of a link of IFLA_INFO_KIND ``text``; 0: too many kinds seen
+ * (declined), -1: error */
+static int link_vt(const uint8_t *text, uint32_t len, struct msg *m)
 {
     PyObject *s, *t;
     struct vt *vt;
 
     for (int i = 0; i < n_link_vts; i++)
-        if (link_vts[i].len == len && memcmp(link_vts[i].text, text, len) == 0)
-            return link_vts[i].vt;
+        if (link_vts[i].len == len && memcmp(link_vts[i].text, text, len) == 0) {
+            m->vt = link_vts[i].vt;
+            m->kstr = link_vts[i].kind;
+            return 1;
+        }
+    if (n_link_vts >= LINK_VTS)
+        return 0;
     s = PyUnicode_DecodeASCII((const char *)text, len, NULL);
     t = s ? PyObject_CallFunctionObjArgs(link_view_fn, s, NULL) : NULL;
-    Py_XDECREF(s);
-    if (!t)
-        return NULL;
+    if (!t) {
+        Py_XDECREF(s);
+        return -1;
+    }
     vt = PyType_Check(t) ? vt_of((PyTypeObject *)t) : NULL;
     Py_DECREF(t);
     if (!vt || vt->kind != K_LINK) {
+        Py_DECREF(s);
         PyErr_SetString(PyExc_TypeError, "link view: not a link view type made by view_type()");
-        return NULL;
+        return -1;
     }
-    if (n_link_vts < LINK_VTS) {
-        link_vts[n_link_vts].len = (uint8_t)len;
-        memcpy(link_vts[n_link_vts].text, text, len);
-        link_vts[n_link_vts].vt = vt;
-        n_link_vts++;
-    }
-    return vt;
+    link_vts[n_link_vts].len = (uint8_t)len;
+    memcpy(link_vts[n_link_vts].text, text, len);
+    link_vts[n_link_vts].vt = vt;
+    link_vts[n_link_vts].kind = s;               /* kept for the life of the process */
+    n_link_vts++;
+    m->vt = vt;
+    m->kstr = s;
+    return 1;
 }
 
 /* Check message ``ordinal`` (at ``o``, ``len`` bytes, in a buffer of ``n``); 1 and *m
@@ -569,6 +682,7 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t ordinal, uint32_t ty
     int kind;
 
     memset(m, 0, sizeof(*m));
+    m->flat = 0;
     switch (type) {
     case RTM_NEWADDR: case RTM_DELADDR: kind = K_ADDR; break;
     case RTM_NEWLINK: case RTM_DELLINK: kind = K_LINK; break;
@@ -585,7 +699,7 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t ordinal, uint32_t ty
     }
     if (o > n || len > n - o || len < 16 + HDR[kind])
         return 0;
-    memset(at, 0, sizeof(at));
+    m->flat = 1;
     end = (size_t)o + len;
     p = (size_t)o + 16 + HDR[kind];
     if (kind == K_ADDR) {
@@ -595,7 +709,7 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t ordinal, uint32_t ty
         memcpy(&ifa, buf + o + 16, sizeof(ifa));
         if ((ifa.ifa_family != AF_INET && ifa.ifa_family != AF_INET6) || (int32_t)ifa.ifa_index < 0)
             return 0;
-        if (!walk(buf, p, end, 1u << IFA_LOCAL | 1u << IFA_ADDRESS | 1u << IFA_LABEL, 1, at))
+        if (!walk(buf, p, end, 1u << IFA_LOCAL | 1u << IFA_ADDRESS | 1u << IFA_LABEL, 1, at, kind, &m->flat))
             return 0;
         a = at[IFA_LOCAL].off ? &at[IFA_LOCAL] : &at[IFA_ADDRESS];
         if (!a->off || a->len != (ifa.ifa_family == AF_INET ? 4u : 16u))
@@ -609,13 +723,16 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t ordinal, uint32_t ty
         struct ifinfomsg ifi;
         struct attr ki[32];
         uint32_t klen = 0;
+        int got;
 
         memcpy(&ifi, buf + o + 16, sizeof(ifi));
         if (ifi.ifi_family != AF_UNSPEC) {
             m->skip = 1;                         /* AF_BRIDGE ones describe bridge ports */
+            m->flat = 0;
             return 1;
         }
-        if (ifi.ifi_index < 0 || !walk(buf, p, end, 1u << IFLA_IFNAME | 1u << IFLA_LINK | 1u << IFLA_LINKINFO, 0, at))
+        if (ifi.ifi_index < 0 || !walk(buf, p, end, 1u << IFLA_IFNAME | 1u << IFLA_LINK | 1u << IFLA_LINKINFO, 0, at,
+                                       kind, &m->flat))
             return 0;
         if (at[IFLA_IFNAME].off && !ascii(buf, &at[IFLA_IFNAME], &m->nlen))
             return 0;
@@ -625,29 +742,34 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t ordinal, uint32_t ty
                 return 0;
             m->link0 = rd32(buf + at[IFLA_LINK].off) == 0;
         }
-        memset(ki, 0, sizeof(ki));
+        ki[IFLA_INFO_KIND] = (struct attr){0, 0};
         if (at[IFLA_LINKINFO].off) {
             if (!walk(buf, at[IFLA_LINKINFO].off, (size_t)at[IFLA_LINKINFO].off + at[IFLA_LINKINFO].len,
-                      1u << IFLA_INFO_KIND, 0, ki))
+                      1u << IFLA_INFO_KIND, 0, ki, -1, NULL))
                 return 0;
             if (ki[IFLA_INFO_KIND].off && (!ascii(buf, &ki[IFLA_INFO_KIND], &klen) || klen > 31))
                 return 0;
         }
         m->veth = klen == 4 && memcmp(buf + ki[IFLA_INFO_KIND].off, "veth", 4) == 0;
-        m->vt = link_vt(buf + ki[IFLA_INFO_KIND].off, klen);
-        if (!m->vt)
-            return -1;
+        got = link_vt(buf + ki[IFLA_INFO_KIND].off, klen, m);
+        if (got <= 0)
+            return got;
+        if (!ki[IFLA_INFO_KIND].off)
+            m->kstr = Py_None;                   /* no kind (lo, a NIC) */
         m->ifindex = ifi.ifi_index;
         m->ifflags = ifi.ifi_flags;
+        m->ifchange = ifi.ifi_change;
+        m->iftype = ifi.ifi_type;
     } else if (kind == K_ROUTE) {
         struct rtmsg rtm;
 
         memcpy(&rtm, buf + o + 16, sizeof(rtm));
         if ((rtm.rtm_family != AF_INET && rtm.rtm_family != AF_INET6) || (rtm.rtm_flags & RTM_F_CLONED)) {
             m->skip = 1;                         /* as RouteKind.parse */
+            m->flat = 0;
             return 1;
         }
-        if (!walk(buf, p, end, 1u << RTA_DST | 1u << RTA_PRIORITY | 1u << RTA_TABLE, 0, at))
+        if (!walk(buf, p, end, 1u << RTA_DST | 1u << RTA_PRIORITY | 1u << RTA_TABLE, 0, at, kind, &m->flat))
             return 0;
         if ((at[RTA_DST].off && at[RTA_DST].len != (rtm.rtm_family == AF_INET ? 4u : 16u))
             || (at[RTA_TABLE].off && at[RTA_TABLE].len != 4) || (at[RTA_PRIORITY].off && at[RTA_PRIORITY].len != 4))
@@ -667,9 +789,10 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t ordinal, uint32_t ty
         memcpy(&nd, buf + o + 16, sizeof(nd));
         if ((nd.ndm_family != AF_INET && nd.ndm_family != AF_INET6) || (nd.ndm_flags & NTF_PROXY)) {
             m->skip = 1;                         /* as NeighbourKind.parse */
+            m->flat = 0;
             return 1;
         }
-        if (!walk(buf, p, end, 1u << NDA_DST, 0, at))
+        if (!walk(buf, p, end, 1u << NDA_DST, 0, at, kind, &m->flat))
             return 0;
         if (at[NDA_DST].off && at[NDA_DST].len != (nd.ndm_family == AF_INET ? 4u : 16u))
             return 0;
@@ -688,7 +811,7 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t ordinal, uint32_t ty
  * reuses its add's key: no text formatted, no tuple made, the state's lookup finds the
  * same object). Direct-mapped, a newer key replacing an older one in its place. */
 #define KEYS (1u << 14)
-#define KEYMAT 40
+#define KEYMAT 23                 /* an entry is 32 bytes, aligned: one cache line at most */
 struct cached {
     uint8_t len;
     uint8_t mat[KEYMAT];
@@ -702,12 +825,12 @@ static size_t put(uint8_t *mat, size_t k, const void *p, size_t n)
     return k + n;
 }
 
-/* the bytes a key is made of */
+/* the bytes a key is made of (up to 31) */
 static size_t material(const uint8_t *buf, const struct msg *m, uint8_t *mat)
 {
     size_t k = 0;
 
-    mat[k++] = m->kind;
+    mat[k++] = (uint8_t)(m->kind << 5 | m->alen);     /* alen <= 16 */
     mat[k++] = m->family;
     if (m->kind == K_ADDR) {
         mat[k++] = m->plen;
@@ -722,17 +845,19 @@ static size_t material(const uint8_t *buf, const struct msg *m, uint8_t *mat)
     } else {
         k = put(mat, k, &m->ifindex, 4);
     }
-    mat[k++] = m->alen;
     return put(mat, k, buf + m->aoff, m->alen);
 }
 
-static uint32_t mat_hash(const uint8_t *mat, size_t n)
+/* the place of a cache entry's 24 bytes (length, material zero-padded to 23) */
+static uint32_t mat_hash(const uint8_t *e)
 {
-    uint32_t h = 2166136261u;
+    uint64_t w[3], h;
 
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ mat[i]) * 16777619u;
-    return (h ^ (h >> 15)) & (KEYS - 1);
+    memcpy(w, e, 24);
+    h = (w[0] * 0x9E3779B97F4A7C15u) ^ (w[1] * 0xC2B2AE3D27D4EB4Fu) ^ (w[2] * 0x165667B19E3779F9u);
+    h ^= h >> 29;
+    h *= 0xBF58476D1CE4E5B9u;
+    return (uint32_t)(h >> 40) & (KEYS - 1);
 }
 
 /* an address as text (4 or 16 bytes), or NULL with an exception set */
@@ -750,8 +875,14 @@ static PyObject *ip_text(const uint8_t *a, size_t alen, const char *suffix_fmt, 
         }
         tlen = strnlen(tmp, INET6_ADDRSTRLEN);
     }
-    if (suffix_fmt)
-        tlen += (size_t)snprintf(tmp + tlen, sizeof(tmp) - tlen, suffix_fmt, plen);
+    if (suffix_fmt) {                            /* "/" and the prefix length */
+        tmp[tlen++] = '/';
+        if (plen >= 100)
+            tmp[tlen++] = (char)('0' + plen / 100);
+        if (plen >= 10)
+            tmp[tlen++] = (char)('0' + plen / 10 % 10);
+        tmp[tlen++] = (char)('0' + plen % 10);
+    }
     return PyUnicode_DecodeASCII(tmp, (Py_ssize_t)tlen, NULL);
 }
 
@@ -806,7 +937,7 @@ static PyObject *make_key(const uint8_t *buf, const struct msg *m)
 /* the message's key, new reference: a link's ifindex, else a tuple (untracked by the GC) */
 static PyObject *key_of(const uint8_t *buf, const struct msg *m)
 {
-    uint8_t mat[KEYMAT];
+    uint8_t e[40] = {0}, *mat = e + 1;           /* an entry's first 24 bytes: length, material */
     size_t n;
     struct cached *c = NULL;
     PyObject *key;
@@ -814,11 +945,10 @@ static PyObject *key_of(const uint8_t *buf, const struct msg *m)
     if (m->kind == K_LINK)
         return PyLong_FromLong(m->ifindex);
     n = material(buf, m, mat);
-    if (!keys)
-        keys = PyMem_Calloc(KEYS, sizeof(*keys));
-    if (keys) {
-        c = &keys[mat_hash(mat, n)];
-        if (c->key && c->len == n && memcmp(c->mat, mat, n) == 0) {
+    e[0] = (uint8_t)n;
+    if (keys && m->kh < KEYS) {
+        c = &keys[m->kh];
+        if (c->key && memcmp(c, e, 24) == 0) {
             Py_INCREF(c->key);
             return c->key;
         }
@@ -826,18 +956,39 @@ static PyObject *key_of(const uint8_t *buf, const struct msg *m)
     key = make_key(buf, m);
     if (key && c) {
         Py_XDECREF(c->key);
-        c->len = (uint8_t)n;
-        memcpy(c->mat, mat, n);
+        memcpy(c, e, 24);
         Py_INCREF(key);
         c->key = key;
     }
     return key;
 }
 
+/* pass 1: where the message's key is cached (an IPv6 route's key is not kept), fetched into
+ * the CPU's cache while the other messages are checked */
+static void key_place(const uint8_t *buf, struct msg *m)
+{
+    uint8_t e[40] = {0};
+    size_t n;
+
+    m->kh = KEYS;
+    if (!keys) {
+        char *raw = PyMem_Calloc(KEYS + 1, sizeof(*keys));     /* never freed */
+        keys = raw ? (struct cached *)(((uintptr_t)raw + 31) & ~(uintptr_t)31) : NULL;
+    }
+    if (!keys || m->kind == K_LINK || m->skip)
+        return;
+    n = material(buf, m, e + 1);
+    e[0] = (uint8_t)n;
+    if (n <= KEYMAT) {
+        m->kh = mat_hash(e);
+        __builtin_prefetch(&keys[m->kh]);
+    }
+}
+
 static PyObject *make_view(PyObject *src, const uint8_t *buf, const struct msg *m, PyObject *key)
 {
     struct vt *vt = m->vt;
-    PyObject *v, *f[4] = {NULL, NULL, NULL, NULL}, *name = NULL;
+    PyObject *v, *f[4] = {NULL, NULL, NULL, NULL}, *name = NULL, *h = NULL;
     int nf = N_FIELDS[m->kind];
 
     if (m->kind == K_ADDR) {
@@ -856,6 +1007,14 @@ static PyObject *make_view(PyObject *src, const uint8_t *buf, const struct msg *
         }
         f[0] = key;
         f[1] = name;
+        f[2] = m->kstr;
+        h = Py_BuildValue("(iiiII)", 0, (int)m->iftype, (int)m->ifindex, (unsigned)m->ifflags,
+                          (unsigned)m->ifchange);
+        if (!h) {
+            Py_DECREF(name);
+            return NULL;
+        }
+        PyObject_GC_UnTrack(h);                  /* ints only */
     } else if (m->kind == K_ROUTE) {
         f[0] = PyTuple_GetItem(key, 0);
         f[1] = PyTuple_GetItem(key, 4);
@@ -866,32 +1025,40 @@ static PyObject *make_view(PyObject *src, const uint8_t *buf, const struct msg *
         f[1] = PyTuple_GetItem(key, 1);
         f[2] = PyTuple_GetItem(key, 2);
     }
-    v = vt->alloc(vt->type, 0);
+    v = view_new(vt);
     if (!v) {
         Py_XDECREF(name);
+        Py_XDECREF(h);
         return NULL;
     }
 #define SET(i, x) do { PyObject *x_ = (x); Py_INCREF(x_); SLOT(v, vt, i) = x_; } while (0)
     SET(S_SRC, src);
-    SET(S_H, Py_None);
+    SET(S_H, h ? h : Py_None);
     SET(S_C, Py_None);
     SET(S_B, i0);
     for (int i = 0; i < nf; i++)
         SET(S_F0 + i, f[i]);
 #undef SET
     Py_XDECREF(name);
+    Py_XDECREF(h);
     ORDINAL(v, vt) = m->ordinal;
     IFFLAGS(v, vt) = m->ifflags;
-    PyObject_GC_UnTrack(v);                          /* acyclic: see view_setattro */
-    return v;
+    return v;                                    /* untracked: acyclic, see view_setattro */
 }
 
 /* Event(kind, action, view, previous, key, netns, origin); steals view, prev, key */
 static PyObject *make_event(PyObject *kind, PyObject *action, PyObject *view, PyObject *prev, PyObject *key,
                             PyObject *netns)
 {
-    PyObject *e = event_alloc(event_type, 7), **items;
+    PyObject *e = event_free_list, **items;
 
+    if (e) {                                     /* untracked, 7 items */
+        event_free_list = ((PyObject **)((char *)e + event_items))[0];
+        n_event_free--;
+        Py_SET_REFCNT(e, 1);
+    } else if ((e = event_alloc(event_type, 7))) {
+        PyObject_GC_UnTrack(e);
+    }
     if (!e) {
         Py_DECREF(view);
         Py_DECREF(prev);
@@ -910,8 +1077,8 @@ static PyObject *make_event(PyObject *kind, PyObject *action, PyObject *view, Py
     items[5] = netns;
     Py_INCREF(s_origin);
     items[6] = s_origin;
-    if (prev == Py_None || vt_of(Py_TYPE(prev)))
-        PyObject_GC_UnTrack(e);                      /* immutable, of acyclic objects */
+    if (prev != Py_None && !vt_of(Py_TYPE(prev)))
+        PyObject_GC_Track(e);                    /* else immutable, of acyclic objects: untracked */
     return e;
 }
 
@@ -1107,7 +1274,8 @@ static PyObject *events(PyObject *mod, PyObject *args)
             goto done;
         if (!ok)
             goto declined;
-        eager |= msgs[k].kind != K_ADDR;
+        eager |= !msgs[k].flat;
+        key_place(buf, &msgs[k]);
         p += NLMSG_ALIGN((size_t)len) < n - p ? NLMSG_ALIGN((size_t)len) : n - p;
     }
     src = PyList_New(3);
@@ -1120,12 +1288,9 @@ static PyObject *events(PyObject *mod, PyObject *args)
     Py_INCREF(Py_None);
     PyList_SetItem(src, 2, Py_None);
     PyObject_GC_UnTrack(src);                        /* reachable from its views only */
-    if (eager) {                                 /* nested attributes: the codec checks them */
-        PyObject *map;
-        if (!source_rows(src, &map)) {
-            PyErr_Clear();                       /* the Python engine raises it again */
-            goto declined;
-        }
+    if (eager && lean_rows(src, n_msgs) < 0) {   /* nested attributes: the codec checks them */
+        PyErr_Clear();                           /* the Python engine raises it again */
+        goto declined;
     }
     /* pass 2: the events, in the buffer's order. Views, events and keys are allocated as
      * collectable objects (and untracked): each allocation counts towards the collector's
@@ -1159,10 +1324,11 @@ done:
 
 static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
-     "setup(event, kinds, new, changed, deleted, origin, decode, link_view): records the Event "
-     "type, its constant fields (kinds: the names of address, link, route, neighbour), the "
-     "decoder of a buffer (data -> Rows) and link_view (IFLA_INFO_KIND text -> a link view "
-     "type made by view_type)."},
+     "setup(event, kinds, new, changed, deleted, origin, decode, lean, link_view, descends): "
+     "records the Event type, its constant fields (kinds: the names of address, link, route, "
+     "neighbour), the decoders of a buffer (data -> Rows; data -> LeanRows, checked without "
+     "a row table), link_view (IFLA_INFO_KIND text -> a link view type made by view_type) "
+     "and per kind the attribute types the decoder descends into (bytes, 1 at each)."},
     {"view_type", view_type, METH_VARARGS,
      "view_type(base, kind) -> a final subtype of the view class base for events of kind "
      "(0 address, 1 link, 2 route, 3 neighbour) whose key fields are slots."},

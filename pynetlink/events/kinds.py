@@ -14,6 +14,7 @@ from itertools import repeat
 from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence
 
 from .._native import ffi, lib
+from ..codec import schema
 from ..codec.program import Compiled
 from ..codec.rows import ANY_TYPE, Pluck, Rows, decode
 from ..codec.specs.rtnl import NETNS, RTNL
@@ -332,9 +333,20 @@ def _link_view(kind: str) -> type[Any]:
     return t
 
 
+def _descends(kind: type[Kind]) -> bytes:
+    """1 at each top-level attribute type of ``kind``'s messages that the decoder descends
+    into (a nest: the C engine has such a buffer decoded before it takes it)."""
+    (msg_type, *_) = kind.types
+    attrs = RTNL.sets[RTNL.messages[msg_type].root].by_type
+    return bytes(int(t in attrs and attrs[t].kind in _NESTS) for t in range(max(attrs, default=0) + 1))
+
+
+_NESTS = (schema.NEST, schema.ARRAY, schema.HNEST, schema.SUB)
+_LEAN = Pluck(ANY_TYPE, 0, (("type",),))      # a checked decode without the row table
 if _engine is not None:
     _engine.setup(Event, ("address", "link", "route", "neighbour"), NEW, CHANGED, DELETED, KERNEL,
-                  lambda data: decode(data, RTNL), _link_view)
+                  lambda data: decode(data, RTNL), lambda data: decode(data, RTNL, pluck=_LEAN), _link_view,
+                  tuple(_descends(k) for k in (AddressKind, LinkKind, RouteKind, NeighbourKind)))
 
 
 RTNL_KINDS: dict[str, type[Kind]] = {k.name: k for k in (LinkKind, AddressKind, RouteKind, NeighbourKind,
