@@ -11,8 +11,9 @@
  * neighbour's family, link and ip. Every other field is the inherited property, read from
  * the buffer's row table (the codec's decode, once per buffer, shared by its views):
  * ``_rows`` and ``_m`` (and a link's ``_info`` and ``_data``) are computed attributes here.
- * A buffer of address notifications only is decoded when a view first needs it; any
- * other is decoded before anything is done (the decoder checks every nested attribute).
+ * The buffer is decoded when a view first needs it; one with attributes the decoder descends
+ * into (a link's IFLA_LINKINFO, a route's RTA_METRICS, ...) is checked by the codec first
+ * (a decode that keeps no table), as the Python engine's decode would check it.
  *
  * Nothing is changed unless the whole buffer is understood: a first pass frames the
  * messages as pnl_decode does and checks every message and top-level attribute length
@@ -74,7 +75,7 @@ static int n_vts;
 static PyTypeObject *event_type;
 static allocfunc event_alloc;
 static PyObject *decode_fn;                      /* data -> Rows (the codec's decode) */
-static PyObject *lean_fn;                        /* data -> LeanRows (decoded, checked, no table) */
+static PyObject *check_fn;                       /* data -> True when the codec decodes it (no table kept) */
 static PyObject *descends[N_KINDS];              /* bytes: 1 at the attribute types the decoder descends into */
 static const uint8_t *desc_bytes[N_KINDS];
 static size_t desc_len[N_KINDS];
@@ -176,33 +177,6 @@ static PyObject *source_rows(PyObject *src, PyObject **map)
     }
     *map = PyList_GetItem(src, 2);
     return rows;
-}
-
-/* the buffer decoded now (the codec's checks, no row table yet: LeanRows), its message rows
- * as the map; -1 when the codec refuses it */
-static int lean_rows(PyObject *src, size_t n_msgs)
-{
-    PyObject *rows = PyObject_CallFunctionObjArgs(lean_fn, PyList_GetItem(src, 0), NULL), *mr, *map = NULL;
-    Py_buffer b;
-
-    if (!rows)
-        return -1;
-    mr = PyObject_GetAttrString(rows, "msg_rows");
-    if (mr && PyObject_GetBuffer(mr, &b, PyBUF_SIMPLE) == 0) {
-        if ((size_t)b.len == n_msgs * 4)
-            map = PyBytes_FromStringAndSize(b.buf, b.len);
-        else
-            PyErr_SetString(PyExc_ValueError, "lean rows: not the messages framed");
-        PyBuffer_Release(&b);
-    }
-    Py_XDECREF(mr);
-    if (!map) {
-        Py_DECREF(rows);
-        return -1;
-    }
-    PyList_SetItem(src, 2, map);
-    PyList_SetItem(src, 1, rows);
-    return 0;
 }
 
 static PyObject *get_rows(PyObject *self, void *closure)
@@ -497,7 +471,7 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     PyObject *ev, *kinds, *lv, *desc;
 
     if (!PyArg_ParseTuple(args, "O!O!UUUUOOOO!:setup", &PyType_Type, &ev, &PyTuple_Type, &kinds, &s_new,
-                          &s_changed, &s_deleted, &s_origin, &decode_fn, &lean_fn, &lv, &PyTuple_Type, &desc))
+                          &s_changed, &s_deleted, &s_origin, &decode_fn, &check_fn, &lv, &PyTuple_Type, &desc))
         return NULL;
     if (PyTuple_Size(desc) != N_KINDS) {
         PyErr_SetString(PyExc_TypeError, "setup: 4 descends tables");
@@ -515,7 +489,7 @@ static PyObject *setup(PyObject *mod, PyObject *args)
         desc_bytes[i] = (const uint8_t *)PyBytes_AsString(d);
         desc_len[i] = (size_t)PyBytes_Size(d);
     }
-    Py_INCREF(lean_fn);
+    Py_INCREF(check_fn);
     if (!PyType_IsSubtype((PyTypeObject *)ev, &PyTuple_Type) || PyTuple_Size(kinds) != N_KINDS) {
         PyErr_SetString(PyExc_TypeError, "setup: the event type must be a tuple subclass, and 4 kind names given");
         return NULL;
@@ -1288,9 +1262,13 @@ static PyObject *events(PyObject *mod, PyObject *args)
     Py_INCREF(Py_None);
     PyList_SetItem(src, 2, Py_None);
     PyObject_GC_UnTrack(src);                        /* reachable from its views only */
-    if (eager && lean_rows(src, n_msgs) < 0) {   /* nested attributes: the codec checks them */
-        PyErr_Clear();                           /* the Python engine raises it again */
-        goto declined;
+    if (eager) {                                 /* nested attributes: the codec checks them */
+        PyObject *ok = PyObject_CallFunctionObjArgs(check_fn, data, NULL);
+        if (!ok)
+            goto done;
+        Py_DECREF(ok);
+        if (ok != Py_True)
+            goto declined;                       /* the Python engine raises its error */
     }
     /* pass 2: the events, in the buffer's order. Views, events and keys are allocated as
      * collectable objects (and untracked): each allocation counts towards the collector's
@@ -1326,8 +1304,8 @@ static PyMethodDef methods[] = {
     {"setup", setup, METH_VARARGS,
      "setup(event, kinds, new, changed, deleted, origin, decode, lean, link_view, descends): "
      "records the Event type, its constant fields (kinds: the names of address, link, route, "
-     "neighbour), the decoders of a buffer (data -> Rows; data -> LeanRows, checked without "
-     "a row table), link_view (IFLA_INFO_KIND text -> a link view type made by view_type) "
+     "neighbour), the decoder of a buffer (data -> Rows), its check (data -> True when it "
+     "decodes, no table kept), link_view (IFLA_INFO_KIND text -> a link view type made by view_type) "
      "and per kind the attribute types the decoder descends into (bytes, 1 at each)."},
     {"view_type", view_type, METH_VARARGS,
      "view_type(base, kind) -> a final subtype of the view class base for events of kind "

@@ -3,7 +3,7 @@ from typing import Any, Callable, Hashable
 from ..codec.rows import Rows
 
 def setup(event: type[tuple[Any, ...]], kinds: tuple[str, str, str, str], new: str, changed: str,
-          deleted: str, origin: str, decode: Callable[[Any], Rows], lean: Callable[[Any], Rows],
+          deleted: str, origin: str, decode: Callable[[Any], Rows], decodes: Callable[[Any], bool],
           link_view: Callable[[str], type[Any]], descends: tuple[bytes, bytes, bytes, bytes]) -> None: ...
 def view_type(base: type[Any], kind: int) -> type[Any]: ...
 def events(data: Any, states: tuple[dict[Hashable, Any] | None, ...], netns: str | None,

@@ -7,6 +7,7 @@ the same state (``same``: fields that change on their own, such as lifetimes, ar
 """
 from __future__ import annotations
 
+import errno
 import socket
 import struct
 from array import array
@@ -342,10 +343,18 @@ def _descends(kind: type[Kind]) -> bytes:
 
 
 _NESTS = (schema.NEST, schema.ARRAY, schema.HNEST, schema.SUB)
-_LEAN = Pluck(ANY_TYPE, 0, (("type",),))      # a checked decode without the row table
+_DECODES = (0, -errno.ENOSPC)
+
+
+def _decodes(data: Any) -> bool:
+    """The codec decodes ``data`` (one pass into a table of no rows: it only checks)."""
+    return lib.pnl_decode(ffi.from_buffer(data), len(data), RTNL.cwords, len(RTNL.words),
+                          ffi.new("struct pnl_rows *")) in _DECODES
+
+
 if _engine is not None:
     _engine.setup(Event, ("address", "link", "route", "neighbour"), NEW, CHANGED, DELETED, KERNEL,
-                  lambda data: decode(data, RTNL), lambda data: decode(data, RTNL, pluck=_LEAN), _link_view,
+                  lambda data: decode(data, RTNL), _decodes, _link_view,
                   tuple(_descends(k) for k in (AddressKind, LinkKind, RouteKind, NeighbourKind)))
 
 
