@@ -28,15 +28,20 @@ address's address, prefix length and link; a link's index and name; a route's ds
 and metric; a neighbour's ip and link) and its action; pyroute2 reads the same fields of
 each message; ``ip -j monitor file`` prints them. Rates are per recorded message (pynetlink
 reports fewer events than messages: deletions of what it never saw, bridge-port messages).
+The mixed recording's messages of each kind are also replayed alone ("per_kind": each
+buffer's messages of that kind, in their order), for a cost per kind.
 
 ``--baseline DIR``: another checkout's pynetlink (built in place: its codec and event
 engine) replays the same recorded buffers in a child process in every repetition,
 between the others, with the same consumer code (``REPLAY``), for a before/after in the
 same run.
 
-``--inner K``: pynetlink's replays (C engine, Python engine, baseline) are timed as the
-mean of K replays back to back in each repetition (each with a fresh engine), which
-narrows the spread of these ~10 ms runs on a loaded machine; 1 is the old method.
+``--inner K``: pynetlink's replays (C engine, Python engine, baseline) of the address
+workload are timed as the mean of K replays back to back in each repetition (each with a
+fresh engine), which narrows the spread of these ~10 ms runs on a loaded machine; 1 (the
+default) is the old method. Those of the other workloads are always the mean of as many
+replays as last 30 ms (at least K): shorter runs are mostly the noise of subtracting the
+heap's collection.
 
 Every repetition runs the replays one after the other (alternating). Each is timed
 in CPU time (user + system: this process for pynetlink and pyroute2, ``wait4()`` of the
@@ -144,6 +149,29 @@ def record_mixed(ns: NetNS, n: int) -> list[bytes]:
         sub.close()
 
 
+KIND_TYPES = {"link": (16, 17), "address": (20, 21), "route": (24, 25), "neighbour": (28, 29)}
+
+
+def split_kinds(chunks: list[bytes]) -> dict[str, list[bytes]]:
+    """The mixed recording's messages of each kind, per buffer (in their order)."""
+    out: dict[str, list[bytes]] = {}
+    for kind, types in KIND_TYPES.items():
+        bufs = []
+        for data in chunks:
+            o, parts = 0, []
+            while o + 16 <= len(data):
+                ln = int.from_bytes(data[o:o + 4], "little")
+                if ln < 16:
+                    break
+                if int.from_bytes(data[o + 4:o + 6], "little") in types:
+                    parts.append(data[o:o + ((ln + 3) & ~3)])
+                o += (ln + 3) & ~3
+            if parts:
+                bufs.append(b"".join(parts))
+        out[kind] = bufs
+    return out
+
+
 def _count(data: bytes) -> int:
     n, o = 0, 0
     while o + 16 <= len(data):
@@ -220,30 +248,31 @@ def mixed_replay(chunks, native=True, inner=1):
                 n += 1
     return n
 '''
-exec(REPLAY)
-pynetlink_replay: Callable[..., int]
-mixed_replay: Callable[..., int]
-timed: Callable[[Callable[[], Any]], tuple[float, float, Any]]
+_replay: dict[str, Any] = {}
+exec(REPLAY, _replay)
+pynetlink_replay: Callable[..., int] = _replay["pynetlink_replay"]
+mixed_replay: Callable[..., int] = _replay["mixed_replay"]
+timed: Callable[[Callable[[], Any]], tuple[float, float, Any]] = _replay["timed"]
 
 _BASELINE = r"""
 import json, pickle, sys
 exec(open(sys.argv[1]).read())
 with open(sys.argv[2], "rb") as f:
     workloads = pickle.load(f)
-inner, out = int(sys.argv[3]), {}
+inners, out = json.loads(sys.argv[3]), {}
 for name, chunks in workloads.items():
-    fn = pynetlink_replay if name == "address" else mixed_replay
+    fn, inner = pynetlink_replay if name == "address" else mixed_replay, inners[name]
     wall, cpu, n = timed(lambda: fn(chunks, True, inner))
     out[name] = [wall / inner, cpu / inner, n]
 print(json.dumps(out))
 """
 
 
-def baseline_run(tree: str, replay: str, workloads: str, inner: int) -> dict[str, list[float]]:
+def baseline_run(tree: str, replay: str, workloads: str, inner: dict[str, int]) -> dict[str, list[float]]:
     """Another checkout's pynetlink replaying the recorded workloads (a child process):
     per workload [wall, CPU seconds per replay, events]."""
     env = dict(os.environ, PYTHONPATH=tree)
-    out = subprocess.run([sys.executable, "-c", _BASELINE, replay, workloads, str(inner)], cwd=tree, env=env,
+    out = subprocess.run([sys.executable, "-c", _BASELINE, replay, workloads, json.dumps(inner)], cwd=tree, env=env,
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
 
@@ -493,6 +522,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         work: dict[str, list[bytes]] = {"address": record(ns, args.n)}
         if args.mixed:
             work["mixed"] = record_mixed(ns, args.mixed)
+            work.update({f"kind:{k}": c for k, c in split_kinds(work["mixed"]).items()})
         count = {w: sum(_count(c) for c in chunks) for w, chunks in work.items()}
         events = count["address"]
         res: dict[str, Any] = {"events": events, "buffers": len(work["address"]),
@@ -501,8 +531,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if "mixed" in work:
             res["mixed"] = {"events": count["mixed"], "buffers": len(work["mixed"]),
                             "bytes": sum(map(len, work["mixed"])), "delivered": mixed_replay(work["mixed"])}
-        replay_fn = {"address": pynetlink_replay, "mixed": mixed_replay}
-        pyroute2_fn = {"address": pyroute2_replay, "mixed": pyroute2_mixed_replay}
+        replay_fn = {w: pynetlink_replay if w == "address" else mixed_replay for w in work}
+        # pynetlink's replays of the other workloads last 30 ms at least (their mean): a
+        # short run's time is mostly the noise of subtracting the heap's collection
+        inner = {w: args.inner if w == "address" else
+                 max(args.inner, min(50, int(0.03 / max(timed(lambda: replay_fn[w](c))[1], 1e-4)) + 1))
+                 for w, c in work.items()}
+        res["inner_per_workload"] = inner
+        pyroute2_fn = {w: pyroute2_replay if w == "address" else pyroute2_mixed_replay for w in work}
         with tempfile.TemporaryDirectory() as tmp:
             empty = os.path.join(tmp, "empty.bin")
             open(empty, "wb").close()
@@ -521,16 +557,16 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             cpu = {w: {n: [] for n in LABELS} for w in work}      # type: dict[str, dict[str, list[float]]]
             for _ in range(args.reps):          # alternating: every repetition runs every consumer
                 if args.baseline:
-                    for w, (bw, bc, _n) in baseline_run(args.baseline, replay_src, pickled, args.inner).items():
+                    for w, (bw, bc, _n) in baseline_run(args.baseline, replay_src, pickled, inner).items():
                         wall[w]["baseline"].append(bw)
                         cpu[w]["baseline"].append(bc)
                 for w, chunks in work.items():
-                    inner, fn = args.inner, replay_fn[w]
-                    for name, run in (("pynetlink", lambda: fn(chunks, True, inner)),
-                                      ("python-engine", lambda: fn(chunks, False, inner)),
+                    k_w, fn = inner[w], replay_fn[w]
+                    for name, run in (("pynetlink", lambda: fn(chunks, True, k_w)),
+                                      ("python-engine", lambda: fn(chunks, False, k_w)),
                                       ("pyroute2", lambda: pyroute2_fn[w](chunks))):
                         wt, c, got = timed(run)
-                        k = 1 if name == "pyroute2" else inner
+                        k = 1 if name == "pyroute2" else k_w
                         assert name == "pyroute2" or w != "address" or got == events, (name, got, events)
                         wall[w][name].append(wt / k)
                         cpu[w][name].append(c / k)
@@ -540,6 +576,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         _replays(res, events, cpu["address"], wall["address"], LABELS)
         if "mixed" in work:
             _replays(res["mixed"], count["mixed"], cpu["mixed"], wall["mixed"], LABELS)
+            res["per_kind"] = {}
+            for w in work:
+                if w.startswith("kind:"):
+                    r = res["per_kind"][w[5:]] = {"events": count[w], "buffers": len(work[w]),
+                                                 "bytes": sum(map(len, work[w])), "delivered": mixed_replay(work[w])}
+                    _replays(r, count[w], cpu[w], wall[w], LABELS)
         res["stages_ns_per_event"] = stages(work["address"], events, args.reps)
         if not args.no_live:
             res["live"] = {}
@@ -555,6 +597,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     _print("address events", res, events, args.reps)
     if "mixed" in res:
         _print("mixed events (links, addresses, routes, neighbours)", res["mixed"], count["mixed"], args.reps)
+        for k, r in res["per_kind"].items():
+            _print(f"  the mixed recording's {k} messages alone", r, r["events"], args.reps)
     print("  pynetlink, CPU ns per address event by stage (each alone, best of the repetitions):")
     for name, ns_ in res["stages_ns_per_event"].items():
         print(f"    {name[:70]:70} {ns_:7.0f}")

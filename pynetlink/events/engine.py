@@ -36,7 +36,12 @@ from ..codec.rows import Rows, decode
 from ..codec.schema import Family
 from ..errors import NetlinkError
 from .event import CHANGED, CURRENT, DELETED, KERNEL, NEW, RESYNC, Event
-from .kinds import AddressKind, DumpItems, Item, Kind, LinkKind, NeighbourKind, RouteKind, Scope, _engine
+from .kinds import AddressKind, DumpItems, Item, Kind, LinkKind, NeighbourKind, RouteKind, Scope
+
+try:                                # the C engine (csrc/ext/events.c), set up by .kinds
+    from . import _engine
+except ImportError:                 # pragma: no cover - a build without it runs the Python path
+    _engine = None  # type: ignore[assignment]
 
 SILENT = "silent"                     # a first dump that loads the state without reporting it
 _DONE, _ERROR = int(lib.NLMSG_DONE), int(lib.NLMSG_ERROR)
