@@ -319,8 +319,12 @@ static void event_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+static char event_names[7][16];
+static PyMemberDef event_members[8];
+
 static int make_event_type(PyObject *ev)
 {
+    PyObject *fields;
     PyObject *bs = PyObject_GetAttrString(ev, "__basicsize__"), *is, *bases, *t;
     Py_ssize_t basicsize = bs ? PyLong_AsSsize_t(bs) : -1, itemsize;
 
@@ -346,8 +350,32 @@ static int make_event_type(PyObject *ev)
     }
     Py_DECREF(is);
     Py_DECREF(bs);
+    /* its fields as member descriptors reading the items (the named tuple's are its own
+     * getters: the interpreter reads a member descriptor's slot without a call) */
+    fields = PyObject_GetAttrString(ev, "_fields");
+    if (!fields || !PyTuple_Check(fields) || PyTuple_Size(fields) != 7) {
+        Py_XDECREF(fields);
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "setup: the event type has not 7 fields");
+        return -1;
+    }
+    for (int i = 0; i < 7; i++) {
+        const char *u = PyUnicode_AsUTF8AndSize(PyTuple_GetItem(fields, i), NULL);
+        if (!u || strlen(u) >= sizeof(event_names[i])) {
+            Py_DECREF(fields);
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_TypeError, "setup: an event field's name is too long");
+            return -1;
+        }
+        strcpy(event_names[i], u);
+        event_members[i] = (PyMemberDef){event_names[i], T_OBJECT_EX,
+                                         basicsize + i * (Py_ssize_t)sizeof(PyObject *), READONLY, NULL};
+    }
+    Py_DECREF(fields);
+    event_members[7] = (PyMemberDef){NULL, 0, 0, 0, NULL};
     PyType_Slot slots[] = {
         {Py_tp_dealloc, (void *)event_dealloc},
+        {Py_tp_members, event_members},
         {Py_tp_doc, (void *)"An Event made by the C engine (a final Event subtype)."},
         {0, NULL},
     };
@@ -784,8 +812,8 @@ static int check_msg(const uint8_t *buf, size_t n, uint32_t ordinal, uint32_t ty
  * function of them, so a key found here is the one to make (a deletion or change then
  * reuses its add's key: no text formatted, no tuple made, the state's lookup finds the
  * same object). Direct-mapped, a newer key replacing an older one in its place. */
-#define KEYS (1u << 14)
-#define KEYMAT 23                 /* an entry is 32 bytes, aligned: one cache line at most */
+#define KEYS (1u << 15)               /* in pairs: a pair is one 64-byte line, its newer key first */
+#define KEYMAT 23                 /* an entry is 32 bytes */
 struct cached {
     uint8_t len;
     uint8_t mat[KEYMAT];
@@ -831,7 +859,7 @@ static uint32_t mat_hash(const uint8_t *e)
     h = (w[0] * 0x9E3779B97F4A7C15u) ^ (w[1] * 0xC2B2AE3D27D4EB4Fu) ^ (w[2] * 0x165667B19E3779F9u);
     h ^= h >> 29;
     h *= 0xBF58476D1CE4E5B9u;
-    return (uint32_t)(h >> 40) & (KEYS - 1);
+    return (uint32_t)(h >> 40) & (KEYS - 2);
 }
 
 /* an address as text (4 or 16 bytes), or NULL with an exception set */
@@ -922,17 +950,19 @@ static PyObject *key_of(const uint8_t *buf, const struct msg *m)
     e[0] = (uint8_t)n;
     if (keys && m->kh < KEYS) {
         c = &keys[m->kh];
-        if (c->key && memcmp(c, e, 24) == 0) {
-            Py_INCREF(c->key);
-            return c->key;
-        }
+        for (int i = 0; i < 2; i++)
+            if (c[i].key && memcmp(&c[i], e, 24) == 0) {
+                Py_INCREF(c[i].key);
+                return c[i].key;
+            }
     }
     key = make_key(buf, m);
-    if (key && c) {
-        Py_XDECREF(c->key);
-        memcpy(c, e, 24);
+    if (key && c) {                              /* the older of the pair goes */
+        Py_XDECREF(c[1].key);
+        c[1] = c[0];
+        memcpy(&c[0], e, 24);
         Py_INCREF(key);
-        c->key = key;
+        c[0].key = key;
     }
     return key;
 }
@@ -946,8 +976,8 @@ static void key_place(const uint8_t *buf, struct msg *m)
 
     m->kh = KEYS;
     if (!keys) {
-        char *raw = PyMem_Calloc(KEYS + 1, sizeof(*keys));     /* never freed */
-        keys = raw ? (struct cached *)(((uintptr_t)raw + 31) & ~(uintptr_t)31) : NULL;
+        char *raw = PyMem_Calloc(KEYS + 2, sizeof(*keys));     /* never freed */
+        keys = raw ? (struct cached *)(((uintptr_t)raw + 63) & ~(uintptr_t)63) : NULL;
     }
     if (!keys || m->kind == K_LINK || m->skip)
         return;
