@@ -75,10 +75,8 @@ def message(draw: Any, clean: bool) -> bytes:
     return struct.pack("=IHHII", 16 + len(body), t, 0, 0, 0) + body
 
 
-@st.composite
-def buffer(draw: Any) -> bytes:
-    clean = draw(st.booleans())
-    data = b"".join(draw(st.lists(message(clean), min_size=1, max_size=6)))
+def damaged(draw: Any, data: bytes, clean: bool) -> bytes:
+    """``data``, or (not ``clean``) sometimes truncated or with one byte flipped."""
     damage = draw(st.sampled_from(["none"] * 6 + ["truncate", "flip"]) if not clean else st.just("none"))
     if damage == "truncate":
         data = data[:draw(st.integers(0, len(data)))]
@@ -86,6 +84,12 @@ def buffer(draw: Any) -> bytes:
         i = draw(st.integers(0, len(data) - 1))
         data = data[:i] + bytes([data[i] ^ draw(st.integers(1, 255))]) + data[i + 1:]
     return data
+
+
+@st.composite
+def buffer(draw: Any) -> bytes:
+    clean = draw(st.booleans())
+    return damaged(draw, b"".join(draw(st.lists(message(clean), min_size=1, max_size=6))), clean)
 
 
 def fields(view: Any) -> Any:
@@ -243,14 +247,7 @@ def other_message(draw: Any, clean: bool) -> bytes:
 def mixed_buffer(draw: Any) -> bytes:
     clean = draw(st.booleans())
     msgs = st.one_of(message(clean), other_message(clean), other_message(clean))
-    data = b"".join(draw(st.lists(msgs, min_size=1, max_size=8)))
-    damage = draw(st.sampled_from(["none"] * 6 + ["truncate", "flip"]) if not clean else st.just("none"))
-    if damage == "truncate":
-        data = data[:draw(st.integers(0, len(data)))]
-    elif damage == "flip" and data:
-        i = draw(st.integers(0, len(data) - 1))
-        data = data[:i] + bytes([data[i] ^ draw(st.integers(1, 255))]) + data[i + 1:]
-    return data
+    return damaged(draw, b"".join(draw(st.lists(msgs, min_size=1, max_size=8))), clean)
 
 
 ALL = (kinds.AddressKind, kinds.LinkKind, kinds.RouteKind, kinds.NeighbourKind)

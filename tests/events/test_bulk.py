@@ -54,16 +54,21 @@ def _record(ns: Any) -> list[bytes]:
         lines += [f"address del 2001:db8::{i:x}/128 dev br0" for i in range(1, 100, 3)]
         lines += ["address del 198.51.100.200/24 dev br0", "address del 203.0.113.1/24 dev br0"]
         ip_batch(ns, lines)
-        chunks: list[bytes] = []
-        # until quiet: IPv6 address notifications come from a kernel work queue, after ip returned
-        while select.select([sub], [], [], 1.0)[0]:
-            data, overflow = sub.receive()
-            assert not overflow
-            if data:
-                chunks.append(data)
-        return chunks
+        return _until_quiet(sub)
     finally:
         sub.close()
+
+
+def _until_quiet(sub: Subscriber) -> list[bytes]:
+    """The buffers received until a second passes without one (IPv6 notifications come from
+    a kernel work queue, after ``ip`` returned)."""
+    chunks: list[bytes] = []
+    while select.select([sub], [], [], 1.0)[0]:
+        data, overflow = sub.receive()
+        assert not overflow
+        if data:
+            chunks.append(data)
+    return chunks
 
 
 def _events(kind: AddressKind, chunks: list[bytes], bulk: bool, native: bool = False
@@ -150,13 +155,7 @@ def _record_mixed(ns: Any) -> list[bytes]:
         lines += ["link add v1 type veth peer name v2", "link set v1 name v3", "link set v3 up",
                   "link set v2 master br0", "link set v2 nomaster", "link del v3"]
         ip_batch(ns, lines)
-        chunks: list[bytes] = []
-        while select.select([sub], [], [], 1.0)[0]:       # until quiet (IPv6 work comes later)
-            data, overflow = sub.receive()
-            assert not overflow
-            if data:
-                chunks.append(data)
-        return chunks
+        return _until_quiet(sub)
     finally:
         sub.close()
 
