@@ -69,9 +69,10 @@ class Kind:
         raise NotImplementedError
 
     def native(self, data: bytes, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
-        """The C engine, for a received buffer of this kind's notifications only (no dump in
-        flight), not decoded yet: the events appended to ``out``, ``state`` updated; False
-        when it declined (nothing done)."""
+        """The C engine on this kind alone, for a received buffer of its notifications only
+        (no dump in flight), not decoded yet: the events appended to ``out``, ``state``
+        updated; False when it declined (nothing done). (``Engine`` runs the C engine on
+        every kind it knows at once: ``c_kind``.)"""
         return False
 
     def batch(self, rows: Rows) -> Batch | None:
