@@ -7,14 +7,13 @@ the same state (``same``: fields that change on their own, such as lifetimes, ar
 """
 from __future__ import annotations
 
-import errno
 import socket
 import struct
 from array import array
 from itertools import repeat
 from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence
 
-from .._native import ffi, lib
+from .._native import decodes, ffi, lib
 from ..codec import schema
 from ..codec.program import Compiled
 from ..codec.rows import ANY_TYPE, Pluck, Rows, decode
@@ -344,13 +343,9 @@ def _descends(kind: type[Kind]) -> bytes:
 
 
 _NESTS = (schema.NEST, schema.ARRAY, schema.HNEST, schema.SUB)
-_DECODES = (0, -errno.ENOSPC)
-
-
 def _decodes(data: Any) -> bool:
-    """The codec decodes ``data`` (one pass into a table of no rows: it only checks)."""
-    return lib.pnl_decode(ffi.from_buffer(data), len(data), RTNL.cwords, len(RTNL.words),
-                          ffi.new("struct pnl_rows *")) in _DECODES
+    """The codec decodes ``data`` (one pass that keeps nothing: it only checks)."""
+    return decodes(data, RTNL.cwords, len(RTNL.words))
 
 
 if _engine is not None:
