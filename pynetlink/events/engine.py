@@ -162,7 +162,7 @@ class Engine:
     def _native(self, data: bytes, out: list[Event]) -> bool:
         """The C engine on a buffer not decoded yet, when no dump is in flight and it holds
         notifications of the kinds it knows only (False: declined, nothing done)."""
-        if not self.native or self._cstates is None or self.current is not None or self.queue:
+        if not self.native or self._cstates is None or self.current is not None or self.queue or _engine is None:
             return False
         names = _engine.events(data, self._cstates, self.netns, out)
         if names is None:
