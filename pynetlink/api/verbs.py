@@ -211,6 +211,9 @@ def _address_options(self: Any, link: LinkRef | Address, address: str | None = N
                      preferred_lft: int | None = None) -> Address:
     """The parameters of ``add`` and ``replace``: a link and an address with Address's
     options, or an Address."""
+    if address is not None and not isinstance(link, Address):   # the common case: no dict of options
+        return Address(link, address, peer=peer, broadcast=broadcast, label=label, scope=scope, flags=flags,
+                       valid_lft=valid_lft, preferred_lft=preferred_lft)
     return _address(link, address, _given(_address_options, dict(
         peer=peer, broadcast=broadcast, label=label, scope=scope, flags=flags, valid_lft=valid_lft,
         preferred_lft=preferred_lft)))
@@ -262,6 +265,10 @@ def _route_options(self: Any, route: str | Route = "default", *, via: str | None
                    metrics: Metrics | Mapping[str, Any] | None = None, nhid: int | None = None) -> Route:
     """The parameters of ``add``, ``replace``, ``append`` and ``delete``: a destination with
     Route's options, or a Route."""
+    if not isinstance(route, Route):        # the common case: no dict of options
+        return Route(route, via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol,
+                     src=src, type=type, nexthops=tuple(nexthops), onlink=onlink, family=family,
+                     metrics=metrics, nhid=nhid)
     return _route(route, _given(_route_options, dict(
         via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol, src=src,
         type=type, nexthops=tuple(nexthops), onlink=onlink, family=family, metrics=metrics,

@@ -8,11 +8,13 @@ import os
 from ..codec.message import Msg as _Msg, field_name
 from ..transport import validate as tv
 
-__all__ = ["Msg", "field_name"]
+__all__ = ["Filled", "Msg", "field_name"]
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Self
+    from typing import Any, Self
+
+    from ..codec.program import Compiled
 
 
 class Msg(_Msg):
@@ -38,3 +40,17 @@ class Msg(_Msg):
     def close_fds(self) -> None:
         while self.fds:
             os.close(self.fds.pop())
+
+
+class Filled(Msg):
+    """A message whose program and values are known already (no builder: ``routes.add_many``'s
+    members, ``links.set(name, up=...)``)."""
+
+    __slots__ = ("_item",)
+    fds: list[int] = []            # (never holds any: shadows Msg's slot)
+
+    def __init__(self, item: "tuple[Compiled, list[Any]]") -> None:   # (no Msg.__init__: nothing to build)
+        self._item = item
+
+    def item(self) -> "tuple[Compiled, list[Any]]":
+        return self._item

@@ -268,17 +268,21 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
             o.target += where
     made_here: set[str] = set()
     external: set[str] = set()
+    dumps = False
     for r in requests:
         if r.needs:
             external.update(n for n in r.needs if n not in made_here)
         if r.creates:
             made_here.update(r.creates)
-    index = yield from lookup_flow(sock, external)
+        if r.dump:
+            dumps = True
+    index = (yield from lookup_flow(sock, external)) if external else {}
     missing = sorted(external - index.keys())
     if missing:
         raise InvalidArgument(f"no such link{'s' if len(missing) > 1 else ''} in this namespace: "
                               f"{', '.join(missing)}")
-    for phase in _phases(requests):
+    # nothing created here and no dump: one phase (what _phases would find, without its walk)
+    for phase in _phases(requests) if made_here or dumps else [list(range(len(requests)))]:
         yield from _run_phase(sock, requests, outcomes, phase, index, chunk)
         follow = [i for i in phase if requests[i].then is not None and outcomes[i].ok]
         if follow:

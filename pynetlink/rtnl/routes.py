@@ -15,7 +15,7 @@ from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
 from .metrics import Metrics
 from .view import InetView, make_views
-from .message import Msg
+from .message import Filled, Msg
 from .request import Members, Request, Resolve
 from .validate import LinkRef
 
@@ -283,19 +283,6 @@ _HOW = {how: (f"{how} route", lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREA
                            ("append", lib.NLM_F_APPEND))}
 
 
-class _Filled(Msg):
-    """A message whose program and values are known (one member of ``add_many``)."""
-
-    __slots__ = ("_item",)
-    fds: list[int] = []            # (never holds any: shadows Msg's slot)
-
-    def __init__(self, item: tuple[Any, list[Any]]) -> None:   # (no Msg.__init__: nothing to build)
-        self._item = item
-
-    def item(self) -> tuple[Any, list[Any]]:
-        return self._item
-
-
 def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add") -> Request[None]:
     """One RTM_NEWROUTE per destination, all with the same ``options`` (Route's keywords):
     the options are checked once, on a template Route; each destination only parsed and
@@ -350,7 +337,7 @@ def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add
                 continue
             values = base.copy()
             values[at], values[1] = p       # RTA_DST, rtm_dst_len
-            out.append(_Filled((prog, values)))
+            out.append(Filled((prog, values)))
         return out
 
     def undo(ok: list[int]) -> Request[None]:

@@ -63,13 +63,17 @@ class Result:
         return self.error is None
 
 
-@dataclass
+@dataclass(init=False)
 class Reply:
     """Everything one transfer brought back."""
 
     rows: Rows
     results: list[Result]
     encoded: Encoded
+
+    def __init__(self, rows: Rows, results: list[Result], encoded: Encoded) -> None:
+        # one per transfer (see Result); tests/test_record.py keeps the signature equal to the fields
+        self.rows, self.results, self.encoded = rows, results, encoded
 
     @property
     def errors(self) -> list[NetlinkError]:
