@@ -11,6 +11,7 @@ Typing: the namespaces of links, addresses and routes are generic in their *mode
 """
 from __future__ import annotations
 
+from _functools import partial as _partial   # the C module: functools.py is kept off the CNI plugin path
 from ..errors import InvalidArgument
 from ..rtnl import addresses as rtaddr
 from ..rtnl import links as rtlink
@@ -104,17 +105,16 @@ class Verb(Generic[P, V]):
     def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:
         if obj is None:
             return self
-        build, submit, what = self.build, obj._submit, self.what
+        return _partial(self._call, obj)      # made in C: no closure per verb call
 
-        def call(*args: P.args, **kw: P.kwargs) -> Any:
-            try:
-                request = build(obj, *args, **kw)
-            except TypeError as exc:
-                if _bad_arguments(exc):
-                    raise InvalidArgument(f"{what}: {str(exc).split(') ', 1)[-1]}") from None
-                raise
-            return submit(request)
-        return call
+    def _call(self, obj: _Moded[Any], /, *args: Any, **kw: Any) -> Any:
+        try:
+            request = self.build(obj, *args, **kw)
+        except TypeError as exc:
+            if _bad_arguments(exc):
+                raise InvalidArgument(f"{self.what}: {str(exc).split(') ', 1)[-1]}") from None
+            raise
+        return obj._submit(request)
 
 
 def _composed(options: Callable[Concatenate[Any, P], T], make: Callable[[T], Request[V]],
@@ -370,7 +370,6 @@ class Fdb(_Moded[M]):
 
 # the frames that forward a verb's arguments (Verb's ``call``, ``_composed``'s ``build``): a
 # TypeError raised there is the caller's argument mistake
-_FORWARDERS = frozenset(c for f in (Verb.__get__, _composed) for c in f.__code__.co_consts
-                        if isinstance(c, CodeType))
+_FORWARDERS = frozenset([Verb._call.__code__, *(c for c in _composed.__code__.co_consts if isinstance(c, CodeType))])
 
 __all__ = ["Addresses", "Fdb", "Links", "Neighbours", "Routes"]

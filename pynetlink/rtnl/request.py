@@ -283,7 +283,7 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
                               f"{', '.join(missing)}")
     # nothing created here and no dump: one phase (what _phases would find, without its walk)
     for phase in _phases(requests) if made_here or dumps else [list(range(len(requests)))]:
-        yield from _run_phase(sock, requests, outcomes, phase, index, chunk)
+        yield from _run_phase(sock, requests, outcomes, phase, index, chunk, created=bool(made_here))
         follow = [i for i in phase if requests[i].then is not None and outcomes[i].ok]
         if follow:
             yield from _run_phase(sock, requests, outcomes, follow, index, chunk, then=True)
@@ -307,10 +307,13 @@ def _phases(requests: Sequence[Request]) -> list[list[int]]:
 
 
 def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
-               phase: list[int], index: dict[str, int], chunk: int, then: bool = False) -> Flow[None]:
-    later = {n for i in phase for n in requests[i].needs if n not in index}
-    if later:
-        index.update((yield from lookup_flow(sock, later)))
+               phase: list[int], index: dict[str, int], chunk: int, then: bool = False,
+               created: bool = True) -> Flow[None]:
+    """``created``: the batch creates links (else every name needed was resolved up front)."""
+    if created:
+        later = {n for i in phase for n in requests[i].needs if n not in index}
+        if later:
+            index.update((yield from lookup_flow(sock, later)))
 
     def resolve(ref: LinkRef) -> int:
         return ref if isinstance(ref, int) else index[ref]

@@ -47,6 +47,8 @@ _RTNH = struct.Struct("=HBBi")
 _RTA = struct.Struct("=HH")
 _NOLINK = (lib.RTN_BLACKHOLE, lib.RTN_UNREACHABLE, lib.RTN_PROHIBIT, lib.RTN_THROW)
 Table = Union[int, str]
+_AF4, _AF6 = socket.AF_INET, socket.AF_INET6
+_UNICAST, _MAIN = int(lib.RTN_UNICAST), int(lib.RT_TABLE_MAIN)
 
 
 @record(frozen=True)
@@ -113,6 +115,15 @@ class Route:
     def __post_init__(self) -> None:
         d = self.__dict__
         nhs, via, dev, family = d["nexthops"], d["via"], d["dev"], d["family"]
+        if (type(via) is str and d["dst"] == "default" and dev is None and nhs == () and family is None
+                and d["table"] is None and d["metric"] is None and d["scope"] is None and d["protocol"] is None
+                and d["src"] is None and d["type"] == "unicast" and d["onlink"] is False and d["metrics"] is None
+                and d["nhid"] is None):
+            # the default route through a gateway (one per container), every option at its
+            # default: only the gateway to check; the general path below would find the same
+            gw = v.packed_ip(via, "Route.via")
+            d["_packed"] = _Packed(_AF6 if len(gw) == 16 else _AF4, 0, None, gw, None, _UNICAST, _MAIN, ())
+            return
         if not isinstance(nhs, tuple) or (nhs and not all(isinstance(n, Nexthop) for n in nhs)):
             raise InvalidArgument("Route.nexthops: expected a tuple of Nexthop")
         dst = plen = None
