@@ -268,7 +268,7 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
             o.target += where
     made_here: set[str] = set()
     external: set[str] = set()
-    dumps = False
+    dumps = thens = False
     for r in requests:
         if r.needs:
             external.update(n for n in r.needs if n not in made_here)
@@ -276,6 +276,8 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
             made_here.update(r.creates)
         if r.dump:
             dumps = True
+        if r.then is not None:
+            thens = True
     index = (yield from lookup_flow(sock, external)) if external else {}
     missing = sorted(external - index.keys())
     if missing:
@@ -284,7 +286,7 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
     # nothing created here and no dump: one phase (what _phases would find, without its walk)
     for phase in _phases(requests) if made_here or dumps else [list(range(len(requests)))]:
         yield from _run_phase(sock, requests, outcomes, phase, index, chunk, created=bool(made_here))
-        follow = [i for i in phase if requests[i].then is not None and outcomes[i].ok]
+        follow = [i for i in phase if requests[i].then is not None and outcomes[i].ok] if thens else None
         if follow:
             yield from _run_phase(sock, requests, outcomes, follow, index, chunk, then=True)
     return outcomes
