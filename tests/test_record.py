@@ -11,6 +11,7 @@ import pytest
 
 from pynetlink._record import _MISSING as MISSING
 from pynetlink._record import FrozenInstanceError, field, fields, record, replace
+from pynetlink.codec.program import Compiled, Encoded
 from pynetlink.codec.schema import Attr
 from pynetlink.nft.match import Match
 from pynetlink.nft.nat import Publish
@@ -80,7 +81,7 @@ def test_eq_hash_repr_frozen_replace() -> None:
 
 
 @pytest.mark.parametrize("cls", [Route, Address, Attr, Publish, Outcome, Rule, Match, Dnat, Snat,
-                                 Transfer, Reply])
+                                 Transfer, Reply, Compiled, Encoded])
 def test_hand_written_inits_match_their_fields(cls: type) -> None:
     params = [(p.name, p.default, p.kind == p.KEYWORD_ONLY) for p in inspect.signature(cls).parameters.values()]
     assert params == [(f.name, inspect.Parameter.empty if f.default is MISSING else f.default, f.kw_only)
