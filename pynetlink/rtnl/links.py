@@ -31,11 +31,15 @@ NETLINK_ROUTE = 0
 def _header(m: Msg, t: str, index: int = 0, up: bool | None = None, promisc: bool | None = None) -> Msg:
     """ifinfomsg: the flags to set (``ifi_flags``) and which of them change (``ifi_change``)."""
     flags = change = 0
-    for bit, want in ((lib.IFF_UP, up), (lib.IFF_PROMISC, promisc)):
-        if want is not None:
-            change |= bit
-            flags |= bit if want else 0
+    if up is not None:
+        change, flags = _UP, _UP if up else 0
+    if promisc is not None:
+        change |= _PROMISC
+        flags |= _PROMISC if promisc else 0
     return m.fixed(f"{t}.header", "BxHiII", 0, 0, index, flags, change)
+
+
+_UP, _PROMISC = int(lib.IFF_UP), int(lib.IFF_PROMISC)
 
 
 def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = None,

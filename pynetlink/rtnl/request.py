@@ -268,10 +268,14 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
             o.target += where
     made_here: set[str] = set()
     external: set[str] = set()
-    dumps = thens = False
+    dumps = thens = depends = False
     for r in requests:
         if r.needs:
-            external.update(n for n in r.needs if n not in made_here)
+            for n in r.needs:
+                if n in made_here:
+                    depends = True          # on a link an earlier request of the batch creates
+                else:
+                    external.add(n)
         if r.creates:
             made_here.update(r.creates)
         if r.dump:
@@ -283,9 +287,10 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
     if missing:
         raise InvalidArgument(f"no such link{'s' if len(missing) > 1 else ''} in this namespace: "
                               f"{', '.join(missing)}")
-    # nothing created here and no dump: one phase (what _phases would find, without its walk)
-    for phase in _phases(requests) if made_here or dumps else [list(range(len(requests)))]:
-        yield from _run_phase(sock, requests, outcomes, phase, index, chunk, created=bool(made_here))
+    # no request needing what another creates and no dump: one phase (what _phases would
+    # find, without its walk), every name it needs resolved already
+    for phase in _phases(requests) if depends or dumps else [list(range(len(requests)))]:
+        yield from _run_phase(sock, requests, outcomes, phase, index, chunk, created=depends)
         follow = [i for i in phase if requests[i].then is not None and outcomes[i].ok] if thens else None
         if follow:
             yield from _run_phase(sock, requests, outcomes, follow, index, chunk, then=True)
@@ -311,7 +316,8 @@ def _phases(requests: Sequence[Request]) -> list[list[int]]:
 def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
                phase: list[int], index: dict[str, int], chunk: int, then: bool = False,
                created: bool = True) -> Flow[None]:
-    """``created``: the batch creates links (else every name needed was resolved up front)."""
+    """``created``: a request of the batch needs a link another creates (else every name
+    needed was resolved up front)."""
     if created:
         later = {n for i in phase for n in requests[i].needs if n not in index}
         if later:
