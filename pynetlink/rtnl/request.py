@@ -293,7 +293,7 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
         yield from _run_phase(sock, requests, outcomes, phase, index, chunk, created=depends)
         follow = [i for i in phase if requests[i].then is not None and outcomes[i].ok] if thens else None
         if follow:
-            yield from _run_phase(sock, requests, outcomes, follow, index, chunk, then=True)
+            yield from _run_phase(sock, requests, outcomes, follow, index, chunk, then=True, created=depends)
     return outcomes
 
 
@@ -332,7 +332,7 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
     try:
         for i in phase:
             r = requests[i]
-            if r.needs:
+            if created and r.needs:             # (else every name was resolved before any phase)
                 gone = [n for n in r.needs if n not in index]
                 if gone:
                     out = outcomes[i]
@@ -342,7 +342,7 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
                     out.done = True
                     continue
             try:
-                msgs = r.then(resolve) if then and r.then is not None else r.build(resolve)
+                msgs = r.then(resolve) if then else r.build(resolve)     # (a follow phase: every r.then is set)
             except OSError as exc:          # e.g. a target namespace that vanished
                 outcomes[i].error, outcomes[i].done = exc, True
                 continue
