@@ -12,7 +12,7 @@ from ..codec.rows import NONE, Pluck, Rows
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .view import InetView, make_views
-from .message import Msg
+from .message import Msg, Shapes
 from .request import Request, Resolve
 from .validate import LinkRef
 
@@ -166,9 +166,25 @@ def add(a: Address, *, replace: bool = False) -> Request[None]:
     base = lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE
     flags = base | (lib.NLM_F_REPLACE if replace else lib.NLM_F_EXCL)
     op = "replace address" if replace else "add address"
-    return Request(op, f"{a.address} on {a.link}",
-                   lambda r: [_msg(a, op, lib.RTM_NEWADDR, flags, r, True)],
+    return Request(op, f"{a.address} on {a.link}", lambda r: [_add_msg(a, op, flags, r)],
                    needs=a.needs(), undo=None if replace else (lambda: delete(a)))
+
+
+_SHAPES = Shapes()
+_UNIVERSE = int(lib.RT_SCOPE_UNIVERSE)
+
+
+def _add_msg(a: Address, op: str, flags: int, resolve: Resolve) -> Msg:
+    """``_msg`` of an add; an address with no option but a peer (a container's) is filled
+    into its shape's program directly."""
+    pk = a._pk
+    if (pk.broadcast is not None or a.label is not None or a.flags or a.scope is not None
+            or a.valid_lft is not None or a.preferred_lft is not None):
+        return _msg(a, op, lib.RTM_NEWADDR, flags, resolve, True)
+    local = pk.local
+    values = [pk.af, pk.plen, 0, _UNIVERSE, resolve(a.link), local, local if pk.peer is None else pk.peer]
+    return _SHAPES.msg((op, flags, len(local)), values,
+                       lambda: _msg(a, op, lib.RTM_NEWADDR, flags, resolve, True))
 
 
 def delete(a: Address) -> Request[None]:

@@ -8,11 +8,11 @@ import os
 from ..codec.message import Msg as _Msg, field_name
 from ..transport import validate as tv
 
-__all__ = ["Filled", "Msg", "field_name"]
+__all__ = ["Filled", "Msg", "Shapes", "field_name"]
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Self
+    from typing import Any, Callable, Hashable, Self
 
     from ..codec.program import Compiled
 
@@ -54,3 +54,25 @@ class Filled(Msg):
 
     def item(self) -> "tuple[Compiled, list[Any]]":
         return self._item
+
+
+class Shapes:
+    """Programs of common message shapes, filled with values directly (no builder): a
+    request of a known shape ``key`` becomes ``Filled((program, values))``. The first
+    message of each key is built the usual way by ``slow()``; its program is kept only if
+    the builder's values equal ``values``, so a key whose values were assembled wrongly
+    keeps being built by ``slow`` (never sent wrong)."""
+
+    def __init__(self) -> None:
+        self._progs: dict[Hashable, Compiled] = {}
+
+    def msg(self, key: Hashable, values: "list[Any]", slow: "Callable[[], Msg]") -> Msg:
+        prog = self._progs.get(key)
+        if prog is not None:
+            return Filled((prog, values))
+        m = slow()
+        if not m.fds:
+            prog, built = m.item()
+            if list(built) == values:
+                self._progs[key] = prog
+        return m

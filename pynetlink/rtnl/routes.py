@@ -15,7 +15,7 @@ from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
 from .metrics import Metrics
 from .view import InetView, make_views
-from .message import Filled, Msg
+from .message import Filled, Msg, Shapes
 from .request import Members, Request, Resolve
 from .validate import LinkRef
 
@@ -285,8 +285,31 @@ def add(route: Route, *, how: str = "add") -> Request[None]:
     if how not in _HOW:
         raise InvalidArgument(f"how: expected add, replace or append, not {how!r}")
     op, flags = _HOW[how]
-    return Request(op, r.dst, lambda res: [_msg(r, op, lib.RTM_NEWROUTE, flags, res)],
+    return Request(op, r.dst, lambda res: [_add_msg(r, op, flags, res)],
                    needs=r._pk.needs, undo=(lambda: delete(r)) if how == "add" else None)
+
+
+_SHAPES = Shapes()
+_BOOT, _UNIVERSE, _HOST, _LOCAL = (int(lib.RTPROT_BOOT), int(lib.RT_SCOPE_UNIVERSE), int(lib.RT_SCOPE_HOST),
+                                   int(lib.RTN_LOCAL))
+
+
+def _add_msg(r: Route, op: str, flags: int, resolve: Resolve) -> Msg:
+    """``_msg`` of an add; a route with a destination and/or gateway and no other option
+    (a container's default route, W5's routes) is filled into its shape's program directly."""
+    pk = r._pk
+    if (pk.table >= 256 or pk.src is not None or r.dev is not None or r.metric is not None or r.nexthops
+            or r.nhid is not None or r.metrics is not None or r.protocol is not None or r.scope is not None
+            or r.onlink):
+        return _msg(r, op, lib.RTM_NEWROUTE, flags, resolve)
+    kind = pk.kind
+    values: list[Any] = [pk.af, pk.plen, 0, 0, pk.table, _BOOT, _HOST if kind == _LOCAL else _UNIVERSE, kind, 0]
+    if pk.dst is not None:
+        values.append(pk.dst)
+    if pk.via is not None:
+        values.append(pk.via)
+    return _SHAPES.msg((op, flags, pk.af, pk.dst is not None, pk.via is not None), values,
+                       lambda: _msg(r, op, lib.RTM_NEWROUTE, flags, resolve))
 
 
 _HOW = {how: (f"{how} route", lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | extra)
