@@ -122,7 +122,8 @@ class Route:
             # the default route through a gateway (one per container), every option at its
             # default: only the gateway to check; the general path below would find the same
             gw = v.packed_ip(via, "Route.via")
-            d["_packed"] = _Packed(_AF6 if len(gw) == 16 else _AF4, 0, None, gw, None, _UNICAST, _MAIN, ())
+            d["_packed"] = pk = _Packed(_AF6 if len(gw) == 16 else _AF4, 0, None, gw, None, _UNICAST, _MAIN, ())
+            pk.plain = True
             return
         if not isinstance(nhs, tuple) or (nhs and not all(isinstance(n, Nexthop) for n in nhs)):
             raise InvalidArgument("Route.nexthops: expected a tuple of Nexthop")
@@ -194,12 +195,13 @@ class _Packed:
     """What a Route's messages need, checked once: family, prefix length, packed destination
     (masked), gateway and source, type, table, link names to resolve."""
 
-    __slots__ = ('af', 'plen', 'dst', 'via', 'src', 'kind', 'table', 'needs')
+    __slots__ = ('af', 'plen', 'dst', 'via', 'src', 'kind', 'table', 'needs', 'plain')
 
     def __init__(self, af: int, plen: int, dst: bytes | None, via: bytes | None, src: bytes | None, kind: int,
                  table: int, needs: tuple[str, ...]) -> None:
         (self.af, self.plen, self.dst, self.via, self.src, self.kind, self.table, self.needs) = \
             (af, plen, dst, via, src, kind, table, needs)
+        self.plain: bool | None = None     # no option but dst, via, table < 256, type (None: not known yet)
 
 
 def _named(value: str | int, field: str, table: dict[str, int]) -> int:
@@ -298,9 +300,11 @@ def _add_msg(r: Route, op: str, flags: int, resolve: Resolve) -> Msg:
     """``_msg`` of an add; a route with a destination and/or gateway and no other option
     (a container's default route, W5's routes) is filled into its shape's program directly."""
     pk = r._pk
-    if (pk.table >= 256 or pk.src is not None or r.dev is not None or r.metric is not None or r.nexthops
-            or r.nhid is not None or r.metrics is not None or r.protocol is not None or r.scope is not None
-            or r.onlink):
+    if pk.plain is None:
+        pk.plain = not (pk.table >= 256 or pk.src is not None or r.dev is not None or r.metric is not None
+                        or r.nexthops or r.nhid is not None or r.metrics is not None or r.protocol is not None
+                        or r.scope is not None or r.onlink)
+    if not pk.plain:
         return _msg(r, op, lib.RTM_NEWROUTE, flags, resolve)
     kind = pk.kind
     values: list[Any] = [pk.af, pk.plen, 0, 0, pk.table, _BOOT, _HOST if kind == _LOCAL else _UNIVERSE, kind, 0]
