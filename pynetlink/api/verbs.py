@@ -11,7 +11,6 @@ Typing: the namespaces of links, addresses and routes are generic in their *mode
 """
 from __future__ import annotations
 
-from _functools import partial as _partial   # the C module: functools.py is kept off the CNI plugin path
 from ..errors import InvalidArgument
 from ..rtnl import addresses as rtaddr
 from ..rtnl import links as rtlink
@@ -49,6 +48,10 @@ if TYPE_CHECKING:
         nhid: int | None
 else:
     from .._lighttyping import Any, Callable, Generic, ParamSpec, TypeVar, overload
+if TYPE_CHECKING:
+    from functools import partial as _partial
+else:       # the C module: functools.py is kept off the CNI plugin path
+    from _functools import partial as _partial
 
 R = TypeVar("R")
 T = TypeVar("T")

@@ -342,7 +342,7 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
                     out.done = True
                     continue
             try:
-                msgs = r.then(resolve) if then else r.build(resolve)     # (a follow phase: every r.then is set)
+                msgs = r.then(resolve) if then and r.then is not None else r.build(resolve)
             except OSError as exc:          # e.g. a target namespace that vanished
                 outcomes[i].error, outcomes[i].done = exc, True
                 continue

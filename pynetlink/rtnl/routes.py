@@ -121,8 +121,9 @@ class Route:
                 and d["nhid"] is None):
             # the default route through a gateway (one per container), every option at its
             # default: only the gateway to check; the general path below would find the same
-            gw = v.packed_ip(via, "Route.via")
-            d["_packed"] = pk = _Packed(_AF6 if len(gw) == 16 else _AF4, 0, None, gw, None, _UNICAST, _MAIN, ())
+            gateway = v.packed_ip(via, "Route.via")
+            d["_packed"] = pk = _Packed(_AF6 if len(gateway) == 16 else _AF4, 0, None, gateway, None, _UNICAST,
+                                        _MAIN, ())
             pk.plain = True
             return
         if not isinstance(nhs, tuple) or (nhs and not all(isinstance(n, Nexthop) for n in nhs)):
