@@ -47,6 +47,10 @@ if TYPE_CHECKING:
         nhid: int | None
 else:
     from .._lighttyping import Any, Callable, Generic, ParamSpec, TypeVar, overload
+if TYPE_CHECKING:
+    from functools import partial as _partial
+else:       # the C module: functools.py is kept off the CNI plugin path
+    from _functools import partial as _partial
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -103,17 +107,16 @@ class Verb(Generic[P, V]):
     def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:
         if obj is None:
             return self
-        build, submit, what = self.build, obj._submit, self.what
+        return _partial(self._call, obj)      # made in C: no closure per verb call
 
-        def call(*args: P.args, **kw: P.kwargs) -> Any:
-            try:
-                request = build(obj, *args, **kw)
-            except TypeError as exc:
-                if _bad_arguments(exc):
-                    raise InvalidArgument(f"{what}: {str(exc).split(') ', 1)[-1]}") from None
-                raise
-            return submit(request)
-        return call
+    def _call(self, obj: _Moded[Any], /, *args: Any, **kw: Any) -> Any:
+        try:
+            request = self.build(obj, *args, **kw)
+        except TypeError as exc:
+            if _bad_arguments(exc):
+                raise InvalidArgument(f"{self.what}: {str(exc).split(') ', 1)[-1]}") from None
+            raise
+        return obj._submit(request)
 
 
 def _composed(options: Callable[Concatenate[Any, P], T], make: Callable[[T], Request[V]],
@@ -210,6 +213,9 @@ def _address_options(self: Any, link: LinkRef | Address, address: str | None = N
                      preferred_lft: int | None = None) -> Address:
     """The parameters of ``add`` and ``replace``: a link and an address with Address's
     options, or an Address."""
+    if address is not None and not isinstance(link, Address):   # the common case: no dict of options
+        return Address(link, address, peer=peer, broadcast=broadcast, label=label, scope=scope, flags=flags,
+                       valid_lft=valid_lft, preferred_lft=preferred_lft)
     return _address(link, address, _given(_address_options, dict(
         peer=peer, broadcast=broadcast, label=label, scope=scope, flags=flags, valid_lft=valid_lft,
         preferred_lft=preferred_lft)))
@@ -261,6 +267,10 @@ def _route_options(self: Any, route: str | Route = "default", *, via: str | None
                    metrics: Metrics | Mapping[str, Any] | None = None, nhid: int | None = None) -> Route:
     """The parameters of ``add``, ``replace``, ``append`` and ``delete``: a destination with
     Route's options, or a Route."""
+    if not isinstance(route, Route):        # the common case: no dict of options
+        return Route(route, via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol,
+                     src=src, type=type, nexthops=tuple(nexthops), onlink=onlink, family=family,
+                     metrics=metrics, nhid=nhid)
     return _route(route, _given(_route_options, dict(
         via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol, src=src,
         type=type, nexthops=tuple(nexthops), onlink=onlink, family=family, metrics=metrics,
@@ -370,7 +380,6 @@ class Fdb(_Moded[M]):
 
 # the frames that forward a verb's arguments (Verb's ``call``, ``_composed``'s ``build``): a
 # TypeError raised there is the caller's argument mistake
-_FORWARDERS = frozenset(c for f in (Verb.__get__, _composed) for c in f.__code__.co_consts
-                        if isinstance(c, CodeType))
+_FORWARDERS = frozenset([Verb._call.__code__, *(c for c in _composed.__code__.co_consts if isinstance(c, CodeType))])
 
 __all__ = ["Addresses", "Fdb", "Links", "Neighbours", "Routes"]

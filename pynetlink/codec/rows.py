@@ -394,4 +394,16 @@ def decode(data: bytes, family: Family, pluck: "Pluck | None" = None) -> Rows:
     if pluck is not None:
         lean = _native.decode_pluck(data, family.cwords, len(family.words), pluck.cwords, len(pluck.words))
         return LeanRows(data, family, lean, pluck)
+    if not data:            # a batch answered by acks alone (they are not kept): no C pass
+        return Rows(data, family, _empty_table(family))
     return Rows(data, family, _native.decode(data, family.cwords, len(family.words)))
+
+
+_EMPTY: list[Any] = []
+
+
+def _empty_table(family: Family) -> Any:
+    """The row table of no data, made once and shared (nothing writes to a table)."""
+    if not _EMPTY:
+        _EMPTY.append(_native.decode(b"", family.cwords, len(family.words)))
+    return _EMPTY[0]

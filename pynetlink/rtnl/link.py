@@ -166,8 +166,10 @@ class Link:
         return () if self.netns is not None else (self.name,)
 
     def needs(self) -> tuple[str, ...]:
-        refs = (self.lower(), self.master)
-        return tuple(r for r in refs if isinstance(r, str))
+        lower, master = self.lower(), self.master
+        if lower is None:                       # most links: none, or a master by name
+            return (master,) if isinstance(master, str) else ()
+        return tuple(r for r in (lower, master) if isinstance(r, str))
 
     def replace(self, **changes: Any) -> "Link":
         return record_replace(self, **changes)

@@ -12,7 +12,7 @@ from ..transport import NetlinkSocket, NetNS
 from . import validate as v
 from .kinds import view_class, view_of
 from .link import PLUCK, T_KIND, TEXTS, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
-from .message import Msg
+from .message import Filled, Msg
 from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
 from .validate import LinkRef, NetnsRef
 from .._record import fields as record_fields
@@ -20,6 +20,8 @@ from .._record import fields as record_fields
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Sequence
+
+    from ..codec.program import Compiled
 
 NEW, ACK = lib.RTM_NEWLINK, lib.NLM_F_REQUEST | lib.NLM_F_ACK
 CREATE = ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
@@ -29,11 +31,15 @@ NETLINK_ROUTE = 0
 def _header(m: Msg, t: str, index: int = 0, up: bool | None = None, promisc: bool | None = None) -> Msg:
     """ifinfomsg: the flags to set (``ifi_flags``) and which of them change (``ifi_change``)."""
     flags = change = 0
-    for bit, want in ((lib.IFF_UP, up), (lib.IFF_PROMISC, promisc)):
-        if want is not None:
-            change |= bit
-            flags |= bit if want else 0
+    if up is not None:
+        change, flags = _UP, _UP if up else 0
+    if promisc is not None:
+        change |= _PROMISC
+        flags |= _PROMISC if promisc else 0
     return m.fixed(f"{t}.header", "BxHiII", 0, 0, index, flags, change)
+
+
+_UP, _PROMISC = int(lib.IFF_UP), int(lib.IFF_PROMISC)
 
 
 def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = None,
@@ -172,6 +178,9 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
         alias: str | None = None, txqlen: int | None = None, group: int | None = None,
         netns: NetnsRef | None = None, promisc: bool | None = None) -> Request[None]:
     """Change common options of an existing link (``ip link set``)."""
+    if (mtu is None and mac is None and name is None and master is None and not nomaster and alias is None
+            and txqlen is None and group is None and netns is None and promisc is None):
+        return _set_state(link, up)
     link = v.link_ref(link, "link")
     if up is not None:
         v.boolean(up, "Link.up")
@@ -213,6 +222,37 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
     if mac is not None:
         hints[errno.EADDRNOTAVAIL] = f"the kernel refused MAC {v.mac(mac, 'Link.mac').hex(':')} for {link!r}"
     return Request("set link", str(link), build, needs=needs, creates=creates, hints=hints)
+
+
+def _set_state(link: LinkRef, up: bool | None) -> Request[None]:
+    """``set(link, up=...)`` alone (every container brings lo and eth0 up): the message is
+    one of two fixed shapes (by name, by index), filled with its values when the request is
+    made; no builder."""
+    link = v.link_ref(link, "link")
+    flags = change = 0
+    if up is not None:
+        change = lib.IFF_UP
+        flags = lib.IFF_UP if v.boolean(up, "Link.up") else 0
+    if type(link) is str:
+        item = (_state_program(True), [0, 0, 0, flags, change, link.encode()])
+    else:
+        item = (_state_program(False), [0, 0, link, flags, change])
+    return Request("set link", str(link), lambda _: [Filled(item)])
+
+
+_STATE_PROGRAMS: dict[bool, Compiled] = {}
+
+
+def _state_program(by_name: bool) -> Compiled:
+    """The program of a state-only RTM_NEWLINK (by IFLA_IFNAME, or by index), the shape
+    ``_target`` builds."""
+    prog = _STATE_PROGRAMS.get(by_name)
+    if prog is None:
+        m = _header(Msg("set link", NEW, ACK), "Link", 0)
+        if by_name:
+            m.string(lib.IFLA_IFNAME, "Link.name", "")
+        prog = _STATE_PROGRAMS[by_name] = m.compiled()
+    return prog
 
 
 def _name_free_in(netns: NetnsRef, name: str, operation: str, target: str) -> None:

@@ -14,7 +14,7 @@ from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
 from .view import InetView, c_fields, make_views
-from .message import Msg
+from .message import Filled, Msg, Shapes
 from .request import Members, Request, Resolve
 from .validate import LinkRef
 
@@ -47,6 +47,8 @@ _RTNH = struct.Struct("=HBBi")
 _RTA = struct.Struct("=HH")
 _NOLINK = (lib.RTN_BLACKHOLE, lib.RTN_UNREACHABLE, lib.RTN_PROHIBIT, lib.RTN_THROW)
 Table = Union[int, str]
+_AF4, _AF6 = socket.AF_INET, socket.AF_INET6
+_UNICAST, _MAIN = int(lib.RTN_UNICAST), int(lib.RT_TABLE_MAIN)
 
 
 @record(frozen=True)
@@ -113,6 +115,17 @@ class Route:
     def __post_init__(self) -> None:
         d = self.__dict__
         nhs, via, dev, family = d["nexthops"], d["via"], d["dev"], d["family"]
+        if (type(via) is str and d["dst"] == "default" and dev is None and nhs == () and family is None
+                and d["table"] is None and d["metric"] is None and d["scope"] is None and d["protocol"] is None
+                and d["src"] is None and d["type"] == "unicast" and d["onlink"] is False and d["metrics"] is None
+                and d["nhid"] is None):
+            # the default route through a gateway (one per container), every option at its
+            # default: only the gateway to check; the general path below would find the same
+            gateway = v.packed_ip(via, "Route.via")
+            d["_packed"] = pk = _Packed(_AF6 if len(gateway) == 16 else _AF4, 0, None, gateway, None, _UNICAST,
+                                        _MAIN, ())
+            pk.plain = True
+            return
         if not isinstance(nhs, tuple) or (nhs and not all(isinstance(n, Nexthop) for n in nhs)):
             raise InvalidArgument("Route.nexthops: expected a tuple of Nexthop")
         dst = plen = None
@@ -184,12 +197,13 @@ class _Packed:
     """What a Route's messages need, checked once: family, prefix length, packed destination
     (masked), gateway and source, type, table, link names to resolve."""
 
-    __slots__ = ('af', 'plen', 'dst', 'via', 'src', 'kind', 'table', 'needs')
+    __slots__ = ('af', 'plen', 'dst', 'via', 'src', 'kind', 'table', 'needs', 'plain')
 
     def __init__(self, af: int, plen: int, dst: bytes | None, via: bytes | None, src: bytes | None, kind: int,
                  table: int, needs: tuple[str, ...]) -> None:
         (self.af, self.plen, self.dst, self.via, self.src, self.kind, self.table, self.needs) = \
             (af, plen, dst, via, src, kind, table, needs)
+        self.plain: bool | None = None     # no option but dst, via, table < 256, type (None: not known yet)
 
 
 def _named(value: str | int, field: str, table: dict[str, int]) -> int:
@@ -275,26 +289,38 @@ def add(route: Route, *, how: str = "add") -> Request[None]:
     if how not in _HOW:
         raise InvalidArgument(f"how: expected add, replace or append, not {how!r}")
     op, flags = _HOW[how]
-    return Request(op, r.dst, lambda res: [_msg(r, op, lib.RTM_NEWROUTE, flags, res)],
+    return Request(op, r.dst, lambda res: [_add_msg(r, op, flags, res)],
                    needs=r._pk.needs, undo=(lambda: delete(r)) if how == "add" else None)
+
+
+_SHAPES = Shapes()
+_BOOT, _UNIVERSE, _HOST, _LOCAL = (int(lib.RTPROT_BOOT), int(lib.RT_SCOPE_UNIVERSE), int(lib.RT_SCOPE_HOST),
+                                   int(lib.RTN_LOCAL))
+
+
+def _add_msg(r: Route, op: str, flags: int, resolve: Resolve) -> Msg:
+    """``_msg`` of an add; a route with a destination and/or gateway and no other option
+    (a container's default route, W5's routes) is filled into its shape's program directly."""
+    pk = r._pk
+    if pk.plain is None:
+        pk.plain = not (pk.table >= 256 or pk.src is not None or r.dev is not None or r.metric is not None
+                        or r.nexthops or r.nhid is not None or r.metrics is not None or r.protocol is not None
+                        or r.scope is not None or r.onlink)
+    if not pk.plain:
+        return _msg(r, op, lib.RTM_NEWROUTE, flags, resolve)
+    kind = pk.kind
+    values: list[Any] = [pk.af, pk.plen, 0, 0, pk.table, _BOOT, _HOST if kind == _LOCAL else _UNIVERSE, kind, 0]
+    if pk.dst is not None:
+        values.append(pk.dst)
+    if pk.via is not None:
+        values.append(pk.via)
+    return _SHAPES.msg((op, flags, pk.af, pk.dst is not None, pk.via is not None), values,
+                       lambda: _msg(r, op, lib.RTM_NEWROUTE, flags, resolve))
 
 
 _HOW = {how: (f"{how} route", lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | extra)
         for how, extra in (("add", lib.NLM_F_EXCL), ("replace", lib.NLM_F_REPLACE),
                            ("append", lib.NLM_F_APPEND))}
-
-
-class _Filled(Msg):
-    """A message whose program and values are known (one member of ``add_many``)."""
-
-    __slots__ = ("_item",)
-    fds: list[int] = []            # (never holds any: shadows Msg's slot)
-
-    def __init__(self, item: tuple[Any, list[Any]]) -> None:   # (no Msg.__init__: nothing to build)
-        self._item = item
-
-    def item(self) -> tuple[Any, list[Any]]:
-        return self._item
 
 
 def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add") -> Request[None]:
@@ -351,7 +377,7 @@ def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add
                 continue
             values = base.copy()
             values[at], values[1] = p       # RTA_DST, rtm_dst_len
-            out.append(_Filled((prog, values)))
+            out.append(Filled((prog, values)))
         return out
 
     def undo(ok: list[int]) -> Request[None]:

@@ -63,13 +63,29 @@ class Result:
         return self.error is None
 
 
-@dataclass
+def _fresh_results(n: int) -> list[Result]:
+    """``[Result() for _ in range(n)]``: fields other than ``messages`` left to the class
+    defaults (None, False, True, True), read through the class until a result sets them."""
+    out = []
+    new = Result.__new__
+    for _ in range(n):
+        r = new(Result)
+        r.messages = []
+        out.append(r)
+    return out
+
+
+@dataclass(init=False)
 class Reply:
     """Everything one transfer brought back."""
 
     rows: Rows
     results: list[Result]
     encoded: Encoded
+
+    def __init__(self, rows: Rows, results: list[Result], encoded: Encoded) -> None:
+        # one per transfer (see Result); tests/test_record.py keeps the signature equal to the fields
+        self.rows, self.results, self.encoded = rows, results, encoded
 
     @property
     def errors(self) -> list[NetlinkError]:
@@ -180,7 +196,7 @@ class NetlinkSocket(Closing):
         transport.aio, where a cancelled transfer leaves requests unsent or incomplete)."""
         seq_first = enc.seq_first
         rows = decode(data, self.family, pluck)
-        results = [Result() for _ in range(enc.n)]
+        results = _fresh_results(enc.n)
         if enc.n == 1:          # every data message is the request's: one C pass
             results[0].messages = rows.data_messages()
         else:                               # acks are most rows of a batch: types first
