@@ -151,10 +151,11 @@ class Networks:
             self._prune()
             yield
 
-    def _ipam(self, rec: dict[str, Any]) -> IPAM:
+    def _ipam(self, rec: dict[str, Any], cfg: NetworkConfig | None = None) -> IPAM:
         """The network's allocations, in the IPAM directory its record names (the one it was
-        created with), whatever this instance's ``ipam_dir``."""
-        cfg = NetworkConfig.from_dict(rec["config"])
+        created with), whatever this instance's ``ipam_dir``; ``cfg``: the record's config,
+        parsed already."""
+        cfg = cfg or NetworkConfig.from_dict(rec["config"])
         return IPAM(cfg.name, cfg.pools, rec.get("ipam_dir") or self.ipam_dir)
 
     # -- create / remove ---------------------------------------------------------------------
@@ -323,15 +324,15 @@ class Networks:
             if rec["state"] != "ready":
                 raise NotFound(f"network {network} is {rec['state']}, not ready; "
                                "re-run its create (or remove it)")
-            cfg = NetworkConfig.from_dict(rec["config"])
             with self._opened(rec) as ctx:
+                cfg = ctx.config
                 wants, stale, there = self._wants(ctx, cfg, items)
                 if stale:                       # interrupted connects: clean, then redo
                     attach.clean_stale(ctx, stale)
                 eps: builtins.list[dict[str, Any]] = []
                 if wants:
                     with Undo() as undo:
-                        eps = attach.attach_many(ctx, self._ipam(rec), wants, undo, progress)
+                        eps = attach.attach_many(ctx, self._ipam(rec, cfg), wants, undo, progress)
                         undo.commit()
             made = iter(eps)
             return [Endpoint.from_dict(there[i] if i in there else next(made))
@@ -413,7 +414,7 @@ class Networks:
             rec = self.store.load(network)
             with self._opened(rec) as ctx:
                 eps = [self._find(ctx, c) for c in containers]
-                attach.detach_many(ctx, self._ipam(rec), eps)
+                attach.detach_many(ctx, self._ipam(rec, ctx.config), eps)
 
     def _find(self, ctx: Ctx, container: NetnsRef) -> dict[str, Any]:
         label = container if isinstance(container, str) else str(container)
