@@ -34,9 +34,8 @@ class Nat:
         return self.masq
 
     def dropped(self) -> None:
-        """The table was deleted: what was seen in place is gone."""
-        if self.docker is not None:
-            self.docker._ready = False
+        """The table was deleted (by ``docker.teardown``, which forgets its own structure):
+        the masquerade chain and sets went with it."""
         if self.masq is not None:
             self.masq.forget()
 
