@@ -89,6 +89,8 @@ class Store:
         self._eps: dict[str, tuple[Key | None, Key | None, journal.Endpoints]] = {}   # see load
         self._stamp: bytes | None | object = _UNSEEN    # the host's stamp the summaries are current at
         self._bumped = -1                               # the hold in which this Store stamped
+        self._replaced: tuple[bytes | None, bytes] = (None, b"")     # (stamp before, its own) then
+        self._touched: dict[str, tuple[Key | None, Key | None]] = {}   # names written in the hold
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -105,6 +107,7 @@ class Store:
             self._holding = (me, 1)
             self._generation += 1
             self._wrote = False
+            self._touched = {}
             try:
                 yield
                 self._update_index()
@@ -112,7 +115,10 @@ class Store:
                 self._eps.clear()               # endpoints may have changed unsaved
                 raise
             finally:
-                self._holding = (0, 0)
+                try:
+                    self._unbump()
+                finally:
+                    self._holding = (0, 0)
 
     def _update_index(self) -> None:
         """At the end of a hold that changed records: the index rewritten if this process
@@ -161,8 +167,33 @@ class Store:
         finally:
             os.close(fd)
         if held:
-            self._bumped = self._generation
+            self._bumped, self._replaced = self._generation, (old, token)
         self._stamp = token if held and old == self._stamp else _UNSEEN
+
+    def _touch(self, name: str) -> None:
+        """Before the first write of ``name``'s files in a hold: their versions then."""
+        if self._held() and name not in self._touched:
+            self._touched[name] = (journal.stat_key(self.path(name)), journal.stat_key(self.journal_path(name)))
+
+    def _unbump(self) -> None:
+        """At the end of a hold that stamped: the stamp it replaced is put back if every
+        record file it wrote is again the version it was before the hold (a call refused
+        after writing and forgetting a record leaves the state directory as it was, and no
+        other Store has anything to check again)."""
+        if self._bumped != self._generation:
+            return
+        old, token = self._replaced
+        if old is None or self._read_stamp() != token or any(
+                (journal.stat_key(self.path(n)), journal.stat_key(self.journal_path(n))) != keys
+                for n, keys in self._touched.items()):
+            return
+        fd = os.open(self.dir / "networks.lock", os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.ftruncate(fd, len(old))
+            os.pwrite(fd, old, 0)
+        finally:
+            os.close(fd)
+        self._stamp = old if self._stamp == token else _UNSEEN
 
     def path(self, name: str) -> Path:
         return self.net_dir / f"{name}.json"
@@ -210,8 +241,9 @@ class Store:
         """Write ``record``. ``endpoints``: the ids of the only endpoints that changed (added,
         changed or gone) since it was loaded or saved; they are appended to its journal, and
         the rest of the record is written only if it changed. None: all of it is written."""
-        self._bump()
         name = record["config"]["name"]
+        self._touch(name)
+        self._bump()
         ids = None if endpoints is None else sorted(set(endpoints))
         head = {k: v for k, v in record.items() if k != "endpoints"}
         head["layout"] = LAYOUT
@@ -258,8 +290,9 @@ class Store:
         """``save(record, endpoints)`` for a change rolled back to ``mark`` (its endpoints as
         they were then): the journal is cut back to where it was, if nothing but appends
         happened to it since in this hold; else the removals are appended."""
-        self._bump()
         name, ids = record["config"]["name"], list(endpoints)
+        self._touch(name)
+        self._bump()
         known = self._known.get(name)
         if mark is not None and known is not None and self._held() and \
                 mark[0] == self._generation == known[3] and \
@@ -281,6 +314,7 @@ class Store:
             journal.stat_key(self.journal_path(name)) == known[2].key
 
     def delete(self, name: str) -> None:
+        self._touch(name)
         self._bump()
         self._known.pop(name, None)
         self._eps.pop(name, None)

@@ -25,7 +25,7 @@ def scans(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     real = os.scandir
 
     def counted(path: Any = ".") -> Any:
-        if Path(path).name == "networks":
+        if isinstance(path, (str, os.PathLike)) and Path(path).name == "networks":
             seen.append(str(path))
         return real(path)
     monkeypatch.setattr(os, "scandir", counted)
@@ -65,9 +65,29 @@ def test_a_writer_killed_after_stamping_is_noticed(tmp_path: Path) -> None:
         mine.summaries()
         mine.save(record("n", "172.16.5.0/24"))
     assert names(mine) == ["n"]
-    with other.locked():                  # stamps, then "dies" after writing a record by hand
-        other._bump()
-        (other.net_dir / "m.json").write_text((other.net_dir / "n.json").read_text()
-                                              .replace('"name":"n"', '"name":"m"')
-                                              .replace("172.16.5.", "172.16.6."))
+    pid = os.fork()
+    if pid == 0:                          # a writer that dies inside its hold, after a write
+        try:
+            with other.locked():
+                other.save(record("m", "172.16.6.0/24"))
+                os._exit(0)
+        finally:
+            os._exit(1)
+    assert os.waitpid(pid, 0)[1] == 0
     assert names(mine) == ["m", "n"]
+
+
+def test_a_refused_change_leaves_the_stamp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mine, other = Store(tmp_path), Store(tmp_path)
+    with mine.locked():
+        mine.summaries()
+        mine.save(record("n", "172.16.5.0/24"))
+    lock = (tmp_path / "networks.lock").read_bytes()
+    with pytest.raises(RuntimeError), other.locked():     # written, then forgotten: refused
+        other.summaries()
+        other.save(record("m", "172.16.6.0/24"))
+        other.delete("m")
+        raise RuntimeError("refused")
+    assert (tmp_path / "networks.lock").read_bytes() == lock
+    listed = scans(monkeypatch)
+    assert names(mine) == ["n"] and listed == []          # nothing to check again
