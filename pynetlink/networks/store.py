@@ -183,9 +183,9 @@ class Store:
         if self._bumped != self._generation:
             return
         old, token = self._replaced
-        if old is None or self._read_stamp() != token or any(
-                (journal.stat_key(self.path(n)), journal.stat_key(self.journal_path(n))) != keys
-                for n, keys in self._touched.items()):
+        if old is None or self._read_stamp() != token or not all(
+                journal.stat_key(self.path(n)) == head and _same_journal(jrn, journal.stat_key(self.journal_path(n)))
+                for n, (head, jrn) in self._touched.items()):
             return
         fd = os.open(self.dir / "networks.lock", os.O_WRONLY | os.O_CLOEXEC)
         try:
@@ -382,6 +382,14 @@ class Store:
 
 SUMMARY_CONFIG = ("name", "driver", "parent", "pools")       # what a summary keeps of the config
 SUMMARY_MADE = ("bridge", "nat", "forwarding")              # ... and of what the network made
+
+
+def _same_journal(before: Key | None, now: Key | None) -> bool:
+    """Whether a journal holds what it held before a hold: in a hold it is only appended to
+    and cut back to a length it had (``restore``), or replaced (a new inode), so the same
+    inode and size mean the same lines, whatever the time of the last write."""
+    return before == now or (before is not None and now is not None and before[0] == now[0]
+                             and before[2] == now[2])
 
 
 def summary(head: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
