@@ -14,5 +14,10 @@ engine = Extension("pynetlink.events._engine", ["csrc/ext/events.c"], py_limited
                                        "-Wno-missing-field-initializers"] + (_san if _sanitize else []),
                    extra_link_args=_san if _sanitize else [])
 
-setup(cffi_modules=["csrc/build_codec.py:ffibuilder"], ext_modules=[engine],
+# dump views read in C (pynetlink.codec._cview, csrc/ext/views.c): the same build as the engine
+cview = Extension("pynetlink.codec._cview", ["csrc/ext/views.c"], py_limited_api=True,
+                  define_macros=engine.define_macros, extra_compile_args=engine.extra_compile_args,
+                  extra_link_args=engine.extra_link_args)
+
+setup(cffi_modules=["csrc/build_codec.py:ffibuilder"], ext_modules=[engine, cview],
       options={"bdist_wheel": {"py_limited_api": "cp311"}})

@@ -18,7 +18,32 @@ bytes, in the same run:
   ``-j``); its process start-up, measured on an empty file, is subtracted, the time divided
   by ten.
 
-Every repetition runs the three replays one after the other (alternating). Each is timed
+A second workload, reported apart ("mixed"): notifications of every kind the C engine
+takes, recorded the same way: ``ip -batch`` creates and deletes bridges, adds and deletes
+IPv4 addresses (with their local routes), IPv4 and IPv6 routes and IPv4 and IPv6
+permanent neighbours, subscribed to links, addresses, routes and neighbours. pynetlink
+watches the four kinds with one engine (re-dumps a link's deletion asks for are not
+replayed: the recording holds no dump replies), reading each event's key fields (an
+address's address, prefix length and link; a link's index and name; a route's dst, table
+and metric; a neighbour's ip and link) and its action; pyroute2 reads the same fields of
+each message; ``ip -j monitor file`` prints them. Rates are per recorded message (pynetlink
+reports fewer events than messages: deletions of what it never saw, bridge-port messages).
+The mixed recording's messages of each kind are also replayed alone ("per_kind": each
+buffer's messages of that kind, in their order), for a cost per kind.
+
+``--baseline DIR``: another checkout's pynetlink (built in place: its codec and event
+engine) replays the same recorded buffers in a child process in every repetition,
+between the others, with the same consumer code (``REPLAY``), for a before/after in the
+same run.
+
+``--inner K``: pynetlink's replays (C engine, Python engine, baseline) of the address
+workload are timed as the mean of K replays back to back in each repetition (each with a
+fresh engine), which narrows the spread of these ~10 ms runs on a loaded machine; 1 (the
+default) is the old method. Those of the other workloads are always the mean of as many
+replays as last 30 ms (at least K): shorter runs are mostly the noise of subtracting the
+heap's collection.
+
+Every repetition runs the replays one after the other (alternating). Each is timed
 in CPU time (user + system: this process for pynetlink and pyroute2, ``wait4()`` of the
 child for ``ip``), which other load on the machine disturbs far less than wall-clock time
 (also recorded); the best of each, the median and the worst are reported, and the ratios
@@ -29,7 +54,8 @@ changes, timed from its first to its last event (pynetlink ``Events`` async and 
 ``AsyncIPRoute`` on one event loop each, in separate processes; these are paced by how
 fast the kernel and ``ip`` make the changes).
 
-    python -m benchmarks.events [-n 10000] [--reps 5] [--json FILE]
+    python -m benchmarks.events [-n 10000] [--mixed 1500] [--reps 5] [--inner 1]
+                                [--baseline DIR] [--json FILE] [--no-live]
 """
 from __future__ import annotations
 
@@ -85,6 +111,67 @@ def record(ns: NetNS, n: int) -> list[bytes]:
         sub.close()
 
 
+def mixed_changes(n: int) -> str:
+    def ip4(net: int, i: int) -> str:
+        return f"172.{net}.{i // 250}.{i % 250 + 1}"
+    adds, dels = [], []
+    for i in range(n):
+        adds += [f"link add mx{i} type bridge", f"address add {ip4(16, i)}/32 dev br0",
+                 f"route add {ip4(20, i)}/32 dev br0", f"route add 2001:db8:1::{i + 1:x}/128 dev br0",
+                 f"neigh add {ip4(21, i)} lladdr 02:00:00:00:00:01 dev br0 nud permanent",
+                 f"neigh add 2001:db8:2::{i + 1:x} lladdr 02:00:00:00:00:02 dev br0 nud permanent"]
+        dels += [f"link del mx{i}", f"address del {ip4(16, i)}/32 dev br0",
+                 f"route del {ip4(20, i)}/32 dev br0", f"route del 2001:db8:1::{i + 1:x}/128 dev br0",
+                 f"neigh del {ip4(21, i)} dev br0", f"neigh del 2001:db8:2::{i + 1:x} dev br0"]
+    return "\n".join(adds + dels) + "\n"
+
+
+MIXED_GROUPS = ("RTNLGRP_LINK", "RTNLGRP_IPV4_IFADDR", "RTNLGRP_IPV6_IFADDR", "RTNLGRP_IPV4_ROUTE",
+                "RTNLGRP_IPV6_ROUTE", "RTNLGRP_NEIGH")
+
+
+def record_mixed(ns: NetNS, n: int) -> list[bytes]:
+    """The buffers a receive loop gets for the changes of ``mixed_changes(n)`` (until the
+    stream has been quiet for a second)."""
+    # an address kept on br0: deleting its last IPv4 address would flush its IPv4 routes
+    subprocess.run(["ip", "-n", ns.name or "", "address", "replace", "203.0.113.1/24", "dev", "br0"], check=True)
+    sub = Subscriber(0, [int(getattr(lib, g)) for g in MIXED_GROUPS], ns, rcvbuf=256 << 20)
+    try:
+        subprocess.run(["ip", "-n", ns.name or "", "-batch", "-"], input=mixed_changes(n), text=True, check=True)
+        chunks = []
+        while select.select([sub], [], [], 1.0)[0]:
+            data, overflow = sub.receive()
+            assert not overflow, "the recording overflowed: raise rcvbuf"
+            if data:
+                chunks.append(data)
+        return chunks
+    finally:
+        sub.close()
+
+
+KIND_TYPES = {"link": (16, 17), "address": (20, 21), "route": (24, 25), "neighbour": (28, 29)}
+
+
+def split_kinds(chunks: list[bytes]) -> dict[str, list[bytes]]:
+    """The mixed recording's messages of each kind, per buffer (in their order)."""
+    out: dict[str, list[bytes]] = {}
+    for kind, types in KIND_TYPES.items():
+        bufs = []
+        for data in chunks:
+            o, parts = 0, []
+            while o + 16 <= len(data):
+                ln = int.from_bytes(data[o:o + 4], "little")
+                if ln < 16:
+                    break
+                if int.from_bytes(data[o + 4:o + 6], "little") in types:
+                    parts.append(data[o:o + ((ln + 3) & ~3)])
+                o += (ln + 3) & ~3
+            if parts:
+                bufs.append(b"".join(parts))
+        out[kind] = bufs
+    return out
+
+
 def _count(data: bytes) -> int:
     n, o = 0, 0
     while o + 16 <= len(data):
@@ -95,14 +182,116 @@ def _count(data: bytes) -> int:
 
 
 # -- consumers of the recorded buffers --------------------------------------------------------------
-def pynetlink_replay(chunks: list[bytes], native: bool = True) -> int:
-    eng = Engine([AddressKind()], RTNL, 0, lambda items: 0, load=False)
-    eng.native = native
+# pynetlink's consumers, as source: run here and, with --baseline, by another checkout's
+# pynetlink in a child process (the same code on both sides)
+REPLAY = r'''
+from pynetlink.codec.specs.rtnl import RTNL
+from pynetlink.events.engine import Engine
+from pynetlink.events.kinds import AddressKind, LinkKind, NeighbourKind, RouteKind
+
+
+import gc, time
+
+
+def timed(fn):
+    """Wall-clock and CPU (user + system, this process) seconds of ``fn()`` and of collecting
+    the garbage it left, and its result. Each consumer starts from a collected heap and pays
+    for its own garbage only (pyroute2's messages hold reference cycles: uncollected, the
+    next consumer's run would pay for freeing them); the cost of a full collection of the
+    clean heap (the rest of the process) is subtracted."""
+    gc.collect()
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    gc.collect()
+    wall, cpu = time.perf_counter() - t, time.process_time() - c
+    t, c = time.perf_counter(), time.process_time()
+    gc.collect()                        # a full collection of the clean heap: not the consumer's
+    return wall - (time.perf_counter() - t), cpu - (time.process_time() - c), out
+
+
+class ReplayEngine(Engine):
+    def _queue_resync(self, name):      # the recording holds no dump replies
+        pass
+
+
+def pynetlink_replay(chunks, native=True, inner=1):
+    for _ in range(inner):
+        eng = Engine([AddressKind()], RTNL, 0, lambda items: 0, load=False)
+        eng.native = native
+        n = 0
+        for data in chunks:
+            for e in eng.feed(data):
+                v = e.view
+                v.address, v.prefixlen, v.link, e.action
+                n += 1
+    return n
+
+
+def mixed_replay(chunks, native=True, inner=1):
+    for _ in range(inner):
+        eng = ReplayEngine([LinkKind(), AddressKind(), RouteKind(), NeighbourKind()], RTNL, 0,
+                           lambda items: 0, load=False)
+        eng.native = native
+        n = 0
+        for data in chunks:
+            for e in eng.feed(data):
+                k, v = e.kind, e.view
+                if k == "address":
+                    v.address, v.prefixlen, v.link
+                elif k == "route":
+                    v.dst, v.table, v.metric
+                elif k == "link":
+                    v.index, v.name
+                else:
+                    v.ip, v.link
+                e.action
+                n += 1
+    return n
+'''
+_replay: dict[str, Any] = {}
+exec(REPLAY, _replay)
+pynetlink_replay: Callable[..., int] = _replay["pynetlink_replay"]
+mixed_replay: Callable[..., int] = _replay["mixed_replay"]
+timed: Callable[[Callable[[], Any]], tuple[float, float, Any]] = _replay["timed"]
+
+_BASELINE = r"""
+import json, pickle, sys
+exec(open(sys.argv[1]).read())
+with open(sys.argv[2], "rb") as f:
+    workloads = pickle.load(f)
+inners, out = json.loads(sys.argv[3]), {}
+for name, chunks in workloads.items():
+    fn, inner = pynetlink_replay if name == "address" else mixed_replay, inners[name]
+    wall, cpu, n = timed(lambda: fn(chunks, True, inner))
+    out[name] = [wall / inner, cpu / inner, n]
+print(json.dumps(out))
+"""
+
+
+def baseline_run(tree: str, replay: str, workloads: str, inner: dict[str, int]) -> dict[str, list[float]]:
+    """Another checkout's pynetlink replaying the recorded workloads (a child process):
+    per workload [wall, CPU seconds per replay, events]."""
+    env = dict(os.environ, PYTHONPATH=tree)
+    out = subprocess.run([sys.executable, "-c", _BASELINE, replay, workloads, json.dumps(inner)], cwd=tree, env=env,
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)
+
+
+def pyroute2_mixed_replay(chunks: list[bytes]) -> int:
+    from pyroute2.netlink.rtnl.marshal import MarshalRtnl
+    m = MarshalRtnl()
     n = 0
     for data in chunks:
-        for e in eng.feed(data):
-            v = e.view
-            v.address, v.prefixlen, v.link, e.action
+        for msg in m.parse(data):
+            ev = msg["event"]
+            if ev in ("RTM_NEWADDR", "RTM_DELADDR"):
+                msg.get_attr("IFA_LOCAL"), msg["prefixlen"], msg["index"]
+            elif ev in ("RTM_NEWROUTE", "RTM_DELROUTE"):
+                msg.get_attr("RTA_DST"), msg["dst_len"], msg.get_attr("RTA_TABLE"), msg.get_attr("RTA_PRIORITY")
+            elif ev in ("RTM_NEWLINK", "RTM_DELLINK"):
+                msg["index"], msg.get_attr("IFLA_IFNAME")
+            else:
+                msg.get_attr("NDA_DST"), msg["ifindex"]
             n += 1
     return n
 
@@ -135,22 +324,6 @@ def iproute2_replay(path: str, empty: str) -> tuple[float, float]:
     starts = [_ip_run(empty) for _ in range(3)]
     wall, cpu = _ip_run(path)
     return wall - min(w for w, _ in starts), cpu - min(c for _, c in starts)
-
-
-def timed(fn: Callable[[], Any]) -> tuple[float, float, Any]:
-    """Wall-clock and CPU (user + system, this process) seconds of ``fn()`` and of collecting
-    the garbage it left, and its result. Each consumer starts from a collected heap and pays
-    for its own garbage only (pyroute2's messages hold reference cycles: uncollected, the
-    next consumer's run would pay for freeing them); the cost of a full collection of the
-    clean heap (the rest of the process) is subtracted."""
-    gc.collect()
-    t, c = time.perf_counter(), time.process_time()
-    out = fn()
-    gc.collect()
-    wall, cpu = time.perf_counter() - t, time.process_time() - c
-    t, c = time.perf_counter(), time.process_time()
-    gc.collect()                        # a full collection of the clean heap: not the consumer's
-    return wall - (time.perf_counter() - t), cpu - (time.process_time() - c), out
 
 
 def spread(xs: list[float]) -> dict[str, float]:
@@ -301,49 +474,115 @@ def live(which: str, ns: NetNS, n: int) -> tuple[int, float, int]:
     return int(got), float(secs), int(resyncs)
 
 
+def _replays(res: dict[str, Any], events: int, cpu: dict[str, list[float]], wall: dict[str, list[float]],
+             labels: dict[str, str]) -> None:
+    """Summaries and per-repetition ratios (to pynetlink) of one workload's runs."""
+    res["replay_runs"] = {"wall": wall, "cpu": cpu}
+    res["replay"] = {}
+    for name, label in labels.items():
+        if cpu.get(name):
+            res["replay"][label] = {"cpu_s": spread(cpu[name]), "wall_s": spread(wall[name]),
+                                    "events_per_s": events / min(cpu[name]), "seconds": min(cpu[name])}
+    res["ratios"] = {
+        f"{clock} {peer}/pynetlink": spread([p / q for p, q in zip(runs[peer], runs["pynetlink"])])
+        for clock, runs in (("cpu", cpu), ("wall", wall)) for peer in labels if peer != "pynetlink" and runs.get(peer)}
+    if cpu.get("baseline"):
+        res["ratios"]["cpu pyroute2/baseline"] = spread([p / q for p, q in zip(cpu["pyroute2"], cpu["baseline"])])
+
+
+def _print(title: str, res: dict[str, Any], events: int, reps: int) -> None:
+    print(f"{title}: {events} messages in {res['buffers']} buffers ({res['bytes']} bytes); CPU time, "
+          f"best (median, worst) of {reps} alternating repetitions")
+    if "delivered" in res:
+        print(f"  (pynetlink delivers {res['delivered']} events of them)")
+    for name, r in res["replay"].items():
+        c = r["cpu_s"]
+        print(f"  replay  {name:28} {r['events_per_s']:>12,.0f} /s  ({c['min'] * 1e6 / events:.3f} / "
+              f"{c['median'] * 1e6 / events:.3f} / {c['max'] * 1e6 / events:.3f} us per message)")
+    for key, sp in res["ratios"].items():
+        print(f"  {key:32} min {sp['min']:.2f}x  median {sp['median']:.2f}x  max {sp['max']:.2f}x")
+
+
+LABELS = {"pynetlink": "pynetlink", "python-engine": "pynetlink, Python engine", "baseline": "baseline (--baseline)",
+          "pyroute2": "pyroute2", "ip": "ip -j monitor"}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("-n", type=int, default=10000, help="addresses added then deleted (2n events)")
+    ap.add_argument("--mixed", type=int, default=1500, help="rounds of the mixed workload (0: none)")
     ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--inner", type=int, default=1, help="pynetlink replays per timing (their mean)")
+    ap.add_argument("--baseline", default=None, help="another checkout, built in place, replayed alike")
     ap.add_argument("--json", default=None)
     ap.add_argument("--no-live", action="store_true")
     args = ap.parse_args(argv)
     ns = _namespace()
     try:
-        chunks = record(ns, args.n)
-        events = sum(_count(c) for c in chunks)
-        res: dict[str, Any] = {"events": events, "buffers": len(chunks), "bytes": sum(map(len, chunks))}
+        work: dict[str, list[bytes]] = {"address": record(ns, args.n)}
+        if args.mixed:
+            work["mixed"] = record_mixed(ns, args.mixed)
+            work.update({f"kind:{k}": c for k, c in split_kinds(work["mixed"]).items()})
+        count = {w: sum(_count(c) for c in chunks) for w, chunks in work.items()}
+        events = count["address"]
+        res: dict[str, Any] = {"events": events, "buffers": len(work["address"]),
+                               "bytes": sum(map(len, work["address"])), "inner": args.inner,
+                               "baseline": args.baseline}
+        if "mixed" in work:
+            res["mixed"] = {"events": count["mixed"], "buffers": len(work["mixed"]),
+                            "bytes": sum(map(len, work["mixed"])), "delivered": mixed_replay(work["mixed"])}
+        replay_fn = {w: pynetlink_replay if w == "address" else mixed_replay for w in work}
+        # pynetlink's replays of the other workloads last 30 ms at least (their mean): a
+        # short run's time is mostly the noise of subtracting the heap's collection
+        inner = {w: args.inner if w == "address" else
+                 max(args.inner, min(50, int(0.03 / max(timed(lambda: replay_fn[w](c))[1], 1e-4)) + 1))
+                 for w, c in work.items()}
+        res["inner_per_workload"] = inner
+        pyroute2_fn = {w: pyroute2_replay if w == "address" else pyroute2_mixed_replay for w in work}
         with tempfile.TemporaryDirectory() as tmp:
-            path, empty = os.path.join(tmp, "events.bin"), os.path.join(tmp, "empty.bin")
-            with open(path, "wb") as f:           # 10 copies: ip's start-up becomes small
-                f.writelines(chunks * IP_COPIES)
+            empty = os.path.join(tmp, "empty.bin")
             open(empty, "wb").close()
-            names = ("pynetlink", "python-engine", "pyroute2", "ip")
-            wall: dict[str, list[float]] = {n: [] for n in names}
-            cpu: dict[str, list[float]] = {n: [] for n in names}
-            python_engine = lambda c: pynetlink_replay(c, native=False)   # noqa: E731
-            for _ in range(args.reps):          # alternating: every repetition runs all four
-                for name, fn in (("pynetlink", pynetlink_replay), ("python-engine", python_engine),
-                                 ("pyroute2", pyroute2_replay)):
-                    w, c, got = timed(lambda: fn(chunks))
-                    assert got == events, (name, got, events)
-                    wall[name].append(w)
-                    cpu[name].append(c)
-                w, c = iproute2_replay(path, empty)
-                wall["ip"].append(w / IP_COPIES)
-                cpu["ip"].append(c / IP_COPIES)
-        # per repetition (the three ran one after the other): pyroute2 / pynetlink, ip / pynetlink
-        res["replay_runs"] = {"wall": wall, "cpu": cpu}
-        res["replay"] = {}
-        for label, name in (("pynetlink", "pynetlink"), ("pynetlink, Python engine", "python-engine"),
-                            ("pyroute2", "pyroute2"), ("ip -j monitor", "ip")):
-            res["replay"][label] = {"cpu_s": spread(cpu[name]), "wall_s": spread(wall[name]),
-                                    "events_per_s": events / min(cpu[name]),
-                                    "seconds": min(cpu[name])}
-        res["ratios"] = {
-            f"{clock} {peer}/pynetlink": spread([p / q for p, q in zip(runs[peer], runs["pynetlink"])])
-            for clock, runs in (("cpu", cpu), ("wall", wall)) for peer in ("python-engine", "pyroute2", "ip")}
-        res["stages_ns_per_event"] = stages(chunks, events, args.reps)
+            files = {}
+            for w, chunks in work.items():
+                files[w] = os.path.join(tmp, f"{w}.bin")
+                with open(files[w], "wb") as f:           # 10 copies: ip's start-up becomes small
+                    f.writelines(chunks * IP_COPIES)
+            replay_src, pickled = os.path.join(tmp, "replay.py"), os.path.join(tmp, "work.pickle")
+            with open(replay_src, "w") as f:
+                f.write(REPLAY)
+            with open(pickled, "wb") as f:
+                import pickle
+                pickle.dump(work, f)
+            wall = {w: {n: [] for n in LABELS} for w in work}     # type: dict[str, dict[str, list[float]]]
+            cpu = {w: {n: [] for n in LABELS} for w in work}      # type: dict[str, dict[str, list[float]]]
+            for _ in range(args.reps):          # alternating: every repetition runs every consumer
+                if args.baseline:
+                    for w, (bw, bc, _n) in baseline_run(args.baseline, replay_src, pickled, inner).items():
+                        wall[w]["baseline"].append(bw)
+                        cpu[w]["baseline"].append(bc)
+                for w, chunks in work.items():
+                    k_w, fn = inner[w], replay_fn[w]
+                    for name, run in (("pynetlink", lambda: fn(chunks, True, k_w)),
+                                      ("python-engine", lambda: fn(chunks, False, k_w)),
+                                      ("pyroute2", lambda: pyroute2_fn[w](chunks))):
+                        wt, c, got = timed(run)
+                        k = 1 if name == "pyroute2" else k_w
+                        assert name == "pyroute2" or w != "address" or got == events, (name, got, events)
+                        wall[w][name].append(wt / k)
+                        cpu[w][name].append(c / k)
+                    wt, c = iproute2_replay(files[w], empty)
+                    wall[w]["ip"].append(wt / IP_COPIES)
+                    cpu[w]["ip"].append(c / IP_COPIES)
+        _replays(res, events, cpu["address"], wall["address"], LABELS)
+        if "mixed" in work:
+            _replays(res["mixed"], count["mixed"], cpu["mixed"], wall["mixed"], LABELS)
+            res["per_kind"] = {}
+            for w in work:
+                if w.startswith("kind:"):
+                    r = res["per_kind"][w[5:]] = {"events": count[w], "buffers": len(work[w]),
+                                                 "bytes": sum(map(len, work[w])), "delivered": mixed_replay(work[w])}
+                    _replays(r, count[w], cpu[w], wall[w], LABELS)
+        res["stages_ns_per_event"] = stages(work["address"], events, args.reps)
         if not args.no_live:
             res["live"] = {}
             for which in ("pynetlink", "pyroute2", "ip -j monitor"):
@@ -355,16 +594,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                       "resyncs": resyncs, "runs": runs}
     finally:
         ns.delete()
-    rp = res["replay"]
-    print(f"{events} address events in {len(chunks)} buffers ({res['bytes']} bytes); CPU time, "
-          f"best (median, worst) of {args.reps} alternating repetitions")
-    for name, r in rp.items():
-        c = r["cpu_s"]
-        print(f"  replay  {name:24} {r['events_per_s']:>12,.0f} events/s  ({c['min'] * 1e6 / events:.2f} us/event; "
-              f"{c['median'] * 1e3:.1f} / {c['max'] * 1e3:.1f} ms)")
-    for key, sp in res["ratios"].items():
-        print(f"  {key:32} min {sp['min']:.2f}x  median {sp['median']:.2f}x  max {sp['max']:.2f}x")
-    print("  pynetlink, CPU ns per event by stage (each alone, best of the repetitions):")
+    _print("address events", res, events, args.reps)
+    if "mixed" in res:
+        _print("mixed events (links, addresses, routes, neighbours)", res["mixed"], count["mixed"], args.reps)
+        for k, r in res["per_kind"].items():
+            _print(f"  the mixed recording's {k} messages alone", r, r["events"], args.reps)
+    print("  pynetlink, CPU ns per address event by stage (each alone, best of the repetitions):")
     for name, ns_ in res["stages_ns_per_event"].items():
         print(f"    {name[:70]:70} {ns_:7.0f}")
     for name, r in res.get("live", {}).items():

@@ -56,6 +56,22 @@ def pynetlink_decode_read() -> Callable[[], Any]:
     return lambda: read_links(decode(data, RTNL))
 
 
+def pynetlink_decode_views() -> Callable[[], Any]:
+    """The dump as the API's ``links.dump()`` parses it (one view per link, read from the
+    dump's table in C), the W2 API reader's fields read."""
+    from pynetlink.codec import decode
+    from pynetlink.codec.specs.rtnl import RTNL
+    from pynetlink.rtnl.links import views_of
+
+    from .impl.pynetlink_api import read_links
+    data = links_dump()
+
+    def run() -> int:
+        rows = decode(data, RTNL)
+        return read_links(views_of(rows, rows.data_messages()))
+    return run
+
+
 # -- pyroute2 -------------------------------------------------------------------------------
 def pyroute2_encode() -> Callable[[], Any]:
     from pyroute2.netlink.rtnl.ifinfmsg import ifinfmsg
@@ -109,7 +125,8 @@ def per_message_ns(fn: Callable[[], Any], messages: int = N, budget: float = 1.0
 CASES: dict[str, dict[str, Callable[[], Callable[[], Any]]]] = {
     "pynetlink": {"encode": pynetlink_encode, "encode (values built per call)": pynetlink_encode_values,
                   "decode (rows)": pynetlink_decode_rows,
-                  "decode + read fields": pynetlink_decode_read},
+                  "decode + read fields": pynetlink_decode_read,
+                  "decode + views, fields read": pynetlink_decode_views},
     "pyroute2": {"encode (values built per call)": pyroute2_encode,
                  "decode + read fields": pyroute2_decode_read},
 }

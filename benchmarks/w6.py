@@ -376,7 +376,9 @@ def run_startup(bindirs: list[Path], tmp: Path, reps: int, log: Callable[[str], 
             for line in p.stderr.decode().splitlines() if xi else []:
                 if line.startswith("import time:") and "self [us]" not in line:
                     a, _, name = line[len("import time:"):].split("|")
-                    mods[name.strip()] = int(a)
+                    # max(0, ...): a bridge ADD imports nftables' modules on a helper thread, and
+                    # importtime's self time of an import overlapping another can come out negative
+                    mods[name.strip()] = max(0, int(a))
             return t, mods
 
         undo = {"ADD": "DEL", "DEL": "ADD"}

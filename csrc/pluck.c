@@ -63,7 +63,7 @@ int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
         c->size = (w0 >> 8) & 0xff;
         c->off = c->type = c->child = 0;
         if (c->op == PNL_P_HDR || c->op == PNL_P_HDRS) {
-            if ((c->size != 1 && c->size != 2 && c->size != 4) || (uint64_t)w1 + c->size > hdr_len)
+            if ((c->size != 1 && c->size != 2 && c->size != 4 && c->size != 8) || (uint64_t)w1 + c->size > hdr_len)
                 return -EINVAL;
             c->off = w1;
         } else if (c->op == PNL_P_TYPE) {

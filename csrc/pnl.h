@@ -189,7 +189,7 @@ int pnl_decode_grow(const uint8_t *buf, size_t len,
 
 /* ---- pluck: fixed columns for every message of one type, one call per buffer ----
  * spec (u32 words): nlmsg_type, n_cols (<= 64), hdr_len, then n_cols x {op | size << 8, arg}:
- *   PNL_P_HDR / PNL_P_HDRS: little-endian (unsigned / signed) integer of size 1, 2 or 4
+ *   PNL_P_HDR / PNL_P_HDRS: little-endian (unsigned / signed) integer of size 1, 2, 4 or 8
  *                            bytes at byte offset arg of the fixed header (NONE unless the
  *                            message holds all hdr_len bytes of it);
  *   PNL_P_U:    the decoded value of attribute arg & 0xffff (of the nested attribute

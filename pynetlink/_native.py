@@ -25,7 +25,7 @@ TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any
 
-__all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "LeanTable", "decode_pluck", "pluck",
+__all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "decodes", "LeanTable", "decode_pluck", "pluck",
            "ip_texts", "col_texts",
            "EncodeResult", "encode", "prefixes", "status_odd", "Transfer", "RecvArea", "BatchReplies", "setns",
            "unshare", "mount", "umount2"]
@@ -128,6 +128,13 @@ def decode(data: bytes, schema: Any, schema_words: int) -> RowTable:
     if rc < 0:
         raise decode_error(rc, t.err_off)
     return RowTable(t)
+
+
+def decodes(data: Any, schema: Any, schema_words: int) -> bool:
+    """``decode`` would take ``data``: the same pass into a table of no rows (it checks every
+    message and nested attribute, keeps nothing)."""
+    rc: int = lib.pnl_decode(ffi.from_buffer(data), len(data), schema, schema_words, ffi.new("struct pnl_rows *"))
+    return rc == 0 or rc == -errno.ENOSPC
 
 
 class LeanTable:

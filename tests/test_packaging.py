@@ -32,6 +32,7 @@ def test_wheel_is_abi3_and_manylinux(wheel: Path) -> None:
         entry_points = z.read(next(n for n in names if n.endswith(".dist-info/entry_points.txt"))).decode()
     assert any(n.startswith("pynetlink/_codec") and n.endswith(".abi3.so") for n in names), names
     assert any(n.startswith("pynetlink/events/_engine") and n.endswith(".abi3.so") for n in names), names
+    assert any(n.startswith("pynetlink/codec/_cview") and n.endswith(".abi3.so") for n in names), names
     assert "pynetlink/py.typed" in names
     assert any(n.endswith("licenses/LICENSE") for n in names)
     assert "License-Expression: MIT" in meta

@@ -11,13 +11,16 @@ import pytest
 
 from pynetlink._record import _MISSING as MISSING
 from pynetlink._record import FrozenInstanceError, field, fields, record, replace
+from pynetlink.codec.program import Compiled, Encoded
 from pynetlink.codec.schema import Attr
 from pynetlink.nft.match import Match
 from pynetlink.nft.nat import Publish
 from pynetlink.nft.rule import Rule
 from pynetlink.nft.stmt import Dnat, Snat
+from pynetlink.rtnl.addresses import Address
 from pynetlink.rtnl.request import Outcome
 from pynetlink.rtnl.routes import Route
+from pynetlink.transport.flow import Transfer
 from pynetlink.transport.socket import Result
 
 if TYPE_CHECKING:
@@ -77,7 +80,8 @@ def test_eq_hash_repr_frozen_replace() -> None:
     assert Box.__hash__ is None and b == Box([1])
 
 
-@pytest.mark.parametrize("cls", [Route, Attr, Publish, Outcome, Rule, Match, Dnat, Snat])
+@pytest.mark.parametrize("cls", [Route, Address, Attr, Publish, Outcome, Rule, Match, Dnat, Snat,
+                                 Transfer, Compiled, Encoded])
 def test_hand_written_inits_match_their_fields(cls: type) -> None:
     params = [(p.name, p.default, p.kind == p.KEYWORD_ONLY) for p in inspect.signature(cls).parameters.values()]
     assert params == [(f.name, inspect.Parameter.empty if f.default is MISSING else f.default, f.kw_only)

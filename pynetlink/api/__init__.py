@@ -5,8 +5,6 @@ from __future__ import annotations
 from ..rtnl.link import BridgePort, BridgePortView, Link, LinkView
 from ..rtnl.request import Outcome
 from ..rtnl.addresses import Address, AddressView
-from ..rtnl.neigh import NeighbourView
-from ..rtnl.metrics import Metrics
 from ..rtnl.routes import Nexthop, NexthopView, Route, RouteView
 from .handle import Batch, Handle
 from .netns import NetNS
@@ -14,6 +12,8 @@ from .netns import NetNS
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any
+    from ..rtnl.metrics import Metrics
+    from ..rtnl.neigh import NeighbourView
     from ..rtnl.nexthops import NexthopObject, NexthopObjectView
     from ..rtnl.rules import Rule, RuleView
     from ..rtnl.kinds import (Bridge, BridgeView, Dummy, DummyView, GenericLink, GenericLinkView, Ipvlan,
@@ -28,12 +28,14 @@ __all__ = ["Address", "AddressView", "Batch", "Bridge", "BridgePort", "BridgePor
 __all__ += ["Metrics", "NexthopObject", "NexthopObjectView", "Rule", "RuleView"]
 
 
-_LAZY = {"NexthopObject": "nexthops", "NexthopObjectView": "nexthops", "Rule": "rules", "RuleView": "rules"}
+_LAZY = {"NexthopObject": "nexthops", "NexthopObjectView": "nexthops", "Rule": "rules", "RuleView": "rules",
+         "NeighbourView": "neigh", "Metrics": "metrics"}
 
 
 def __getattr__(name: str) -> Any:
     """PEP 562: the link kinds (``Bridge``, ``Veth``, ...) load on first use, from the
-    module of rtnl/kinds that defines each; rules' and nexthop objects' names from theirs."""
+    module of rtnl/kinds that defines each; rules', nexthop objects', neighbours' and
+    route metrics' names from theirs."""
     from .._importing import import_module
     if name in _LAZY:
         return getattr(import_module(f"pynetlink.rtnl.{_LAZY[name]}"), name)

@@ -93,8 +93,8 @@ class BatchBase(VerbNamespaces[Later]):
 
     def __init__(self, sock: Endpoint, *, rollback: bool = False, chunk: int = 64) -> None:
         self._sock = sock
-        self.rollback = v.boolean(rollback, "rollback")
-        self.chunk = v.integer(chunk, "chunk", 1, 0xFFFF)
+        self.rollback = rollback if rollback is False else v.boolean(rollback, "rollback")
+        self.chunk = chunk if chunk == 64 and type(chunk) is int else v.integer(chunk, "chunk", 1, 0xFFFF)
         self.requests: list[Request] = []
         self.results: list[Outcome[Any]] = []
         self._open_verbs(self._queue, False)
@@ -116,7 +116,10 @@ class BatchBase(VerbNamespaces[Later]):
         if not requests:
             return results
         yield from run_flow(self._sock, requests, results, chunk=self.chunk)
-        if all(o.ok for o in results):
+        for o in results:                   # (Outcome.ok, without a call per request)
+            if not o.done or o.error is not None:
+                break
+        else:
             return results
         undone = (yield from self._undo(requests, results)) if self.rollback else []
         raise BatchError([_as_error(o) for o in results], undone,

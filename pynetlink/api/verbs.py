@@ -14,12 +14,9 @@ from __future__ import annotations
 from ..errors import InvalidArgument
 from ..rtnl import addresses as rtaddr
 from ..rtnl import links as rtlink
-from ..rtnl import neigh as rtneigh
 from ..rtnl import routes as rtroute
 from ..rtnl.addresses import Address, AddressView
 from ..rtnl.link import BridgePort, Link, LinkView
-from ..rtnl.metrics import Metrics
-from ..rtnl.neigh import NeighbourView
 from ..rtnl.request import Outcome, Request
 from ..rtnl.routes import Nexthop, Route, RouteView, Table
 from ..rtnl.validate import LinkRef, NetnsRef
@@ -27,6 +24,8 @@ from ..rtnl.validate import LinkRef, NetnsRef
 CodeType = type((lambda: None).__code__)   # types.CodeType without importing types (plugin start-up)
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
+    from ..rtnl.metrics import Metrics
+    from ..rtnl.neigh import NeighbourView
     from typing import (Any, Awaitable, Callable, Concatenate, Generic, Mapping, ParamSpec, Sequence,
                         TypedDict, TypeVar, Unpack, overload)
 
@@ -48,6 +47,10 @@ if TYPE_CHECKING:
         nhid: int | None
 else:
     from .._lighttyping import Any, Callable, Generic, ParamSpec, TypeVar, overload
+if TYPE_CHECKING:
+    from functools import partial as _partial
+else:       # the C module: functools.py is kept off the CNI plugin path
+    from _functools import partial as _partial
 
 R = TypeVar("R")
 T = TypeVar("T")
@@ -104,17 +107,16 @@ class Verb(Generic[P, V]):
     def __get__(self, obj: _Moded[Any] | None, owner: type) -> Any:
         if obj is None:
             return self
-        build, submit, what = self.build, obj._submit, self.what
+        return _partial(self._call, obj)      # made in C: no closure per verb call
 
-        def call(*args: P.args, **kw: P.kwargs) -> Any:
-            try:
-                request = build(obj, *args, **kw)
-            except TypeError as exc:
-                if _bad_arguments(exc):
-                    raise InvalidArgument(f"{what}: {str(exc).split(') ', 1)[-1]}") from None
-                raise
-            return submit(request)
-        return call
+    def _call(self, obj: _Moded[Any], /, *args: Any, **kw: Any) -> Any:
+        try:
+            request = self.build(obj, *args, **kw)
+        except TypeError as exc:
+            if _bad_arguments(exc):
+                raise InvalidArgument(f"{self.what}: {str(exc).split(') ', 1)[-1]}") from None
+            raise
+        return obj._submit(request)
 
 
 def _composed(options: Callable[Concatenate[Any, P], T], make: Callable[[T], Request[V]],
@@ -211,6 +213,9 @@ def _address_options(self: Any, link: LinkRef | Address, address: str | None = N
                      preferred_lft: int | None = None) -> Address:
     """The parameters of ``add`` and ``replace``: a link and an address with Address's
     options, or an Address."""
+    if address is not None and not isinstance(link, Address):   # the common case: no dict of options
+        return Address(link, address, peer=peer, broadcast=broadcast, label=label, scope=scope, flags=flags,
+                       valid_lft=valid_lft, preferred_lft=preferred_lft)
     return _address(link, address, _given(_address_options, dict(
         peer=peer, broadcast=broadcast, label=label, scope=scope, flags=flags, valid_lft=valid_lft,
         preferred_lft=preferred_lft)))
@@ -262,6 +267,10 @@ def _route_options(self: Any, route: str | Route = "default", *, via: str | None
                    metrics: Metrics | Mapping[str, Any] | None = None, nhid: int | None = None) -> Route:
     """The parameters of ``add``, ``replace``, ``append`` and ``delete``: a destination with
     Route's options, or a Route."""
+    if not isinstance(route, Route):        # the common case: no dict of options
+        return Route(route, via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol,
+                     src=src, type=type, nexthops=tuple(nexthops), onlink=onlink, family=family,
+                     metrics=metrics, nhid=nhid)
     return _route(route, _given(_route_options, dict(
         via=via, dev=dev, table=table, metric=metric, scope=scope, protocol=protocol, src=src,
         type=type, nexthops=tuple(nexthops), onlink=onlink, family=family, metrics=metrics,
@@ -318,19 +327,23 @@ class Neighbours(_Moded[M]):
     @Verb
     def add(self, link: LinkRef, ip: str, lladdr: str, *, state: str = "permanent",
             router: bool = False) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.add(link, ip, lladdr, state=state, router=router)
 
     @Verb
     def replace(self, link: LinkRef, ip: str, lladdr: str, *, state: str = "permanent",
                 router: bool = False) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.add(link, ip, lladdr, state=state, router=router, replace=True)
 
     @Verb
     def delete(self, link: LinkRef, ip: str) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.delete(link, ip)
 
     @Verb
     def dump(self, link: LinkRef | None = None, *, family: object = None) -> Request[list[NeighbourView]]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.dump(link=link, family=family)
 
 
@@ -342,6 +355,7 @@ class Fdb(_Moded[M]):
     @Verb
     def add(self, link: LinkRef, mac: str, *, master: bool = True, state: str = "permanent",
             vlan: int | None = None, dst: str | None = None, replace: bool = False) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.fdb_add(link, mac, master=master, state=state, vlan=vlan, dst=dst,
                                replace=replace)
 
@@ -349,21 +363,23 @@ class Fdb(_Moded[M]):
     def append(self, link: LinkRef, mac: str, *, master: bool = False, state: str = "permanent",
                dst: str) -> Request[None]:
         """One more destination for ``mac`` (``bridge fdb append``; vxlan flooding lists)."""
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.fdb_add(link, mac, master=master, state=state, dst=dst, append=True)
 
     @Verb
     def delete(self, link: LinkRef, mac: str, *, master: bool = True, vlan: int | None = None,
                dst: str | None = None) -> Request[None]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.fdb_delete(link, mac, master=master, vlan=vlan, dst=dst)
 
     @Verb
     def dump(self, link: LinkRef | None = None, *, master: LinkRef | None = None) -> Request[list[NeighbourView]]:
+        from ..rtnl import neigh as rtneigh    # loaded on first use (not by a CNI plugin)
         return rtneigh.fdb_dump(link=link, master=master)
 
 
 # the frames that forward a verb's arguments (Verb's ``call``, ``_composed``'s ``build``): a
 # TypeError raised there is the caller's argument mistake
-_FORWARDERS = frozenset(c for f in (Verb.__get__, _composed) for c in f.__code__.co_consts
-                        if isinstance(c, CodeType))
+_FORWARDERS = frozenset([Verb._call.__code__, *(c for c in _composed.__code__.co_consts if isinstance(c, CodeType))])
 
 __all__ = ["Addresses", "Fdb", "Links", "Neighbours", "Routes"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import errno
 import os
 
-from ..api import Bridge, BridgePort, Handle, NetNS, Route, Veth
+from ..api import BridgePort, Handle, NetNS, Route
 from ..errors import InvalidArgument
 from . import ipnet
 from .background import Background
@@ -108,6 +108,7 @@ def ensure_bridge(h: Handle, conf: Conf) -> Any:
         view = h.links.get(conf.bridge)
     except FileNotFoundError:
         mac = ":".join(f"{b:02x}" for b in bytes([0x02]) + os.urandom(5))
+        from ..api import Bridge               # the link kinds load when ADD makes links
         try:
             h.links.create(Bridge(conf.bridge, mtu=conf.mtu, mac=mac), up=True)
         except FileExistsError:          # another ADD made it meanwhile
@@ -241,6 +242,12 @@ def addresses_in_container(req: Request) -> list[str]:
         return []
 
 
+def _load_nft() -> None:
+    """Import what the masquerade uses (ADD's helper thread)."""
+    from . import masq  # noqa: F401
+    from ..nft import ruleset  # noqa: F401
+
+
 def nftables() -> Any:
     """An nftables socket, imported on first use: a bridge without ``ipMasq`` or port
     mappings never loads pynetlink.nft."""
@@ -295,6 +302,18 @@ class BridgePlugin(Plugin):
     def _add(self, req: Request, conf: Conf, res: Result, mac: Optional[str]) -> Result:
         ips = [dict(ip) for ip in res.get("ips") or []]
         routes = routes_of(res, conf)
+        # nftables' modules load on a helper thread while the veth's creation waits in the
+        # kernel (the GIL is free meanwhile); joined before the masquerade needs them
+        loading = Background(_load_nft) if conf.ip_masq and ips else None
+        try:
+            return self._attach(req, conf, res, mac, ips, routes)
+        finally:
+            if loading is not None:
+                loading.wait()
+
+    def _attach(self, req: Request, conf: Conf, res: Result, mac: Optional[str], ips: list[dict[str, Any]],
+                routes: list[dict[str, Any]]) -> Result:
+        from ..api import Veth                          # not loaded by DEL
         with Handle() as h:
             br = ensure_bridge(h, conf)
             remove_host_veth(h, conf)                     # left by an ADD that was killed
@@ -322,7 +341,7 @@ class BridgePlugin(Plugin):
             br = h.links.get(conf.bridge)
         cmac, cmtu = configure_container(req, {**res, "ips": ips}, routes)
         if conf.ip_masq and ips:
-            from . import masq
+            from . import masq                          # loaded (or loading) on the helper thread
             with nftables() as nft:
                 masq.add(nft, [ip["address"] for ip in ips])
         ctr: dict[str, Any] = {"name": req.ifname, "mac": cmac, "sandbox": req.netns}
@@ -356,11 +375,16 @@ class BridgePlugin(Plugin):
         # the attachment's addresses: prevResult's, the reservation's, or, last, the
         # container's (read before its interface goes)
         addresses = (conf.ipam.addresses(req) or addresses_in_container(req)) if conf.ip_masq else []
-        # the NAT and port cleanup runs while the veth's deletion waits in the kernel, and so
-        # does the close of its nftables socket (which waits for the deferred release of the
-        # deleted set elements, another RCU grace period)
+        # the NAT and port cleanup, then the release of the addresses (the reference plugin
+        # releases them before deleting its veth), run while the veth's deletion waits in the
+        # kernel, and so does the close of the nftables socket (which waits for the deferred
+        # release of the deleted set elements, another RCU grace period)
         with Handle() as h:
-            remove_host_veth(h, conf, meanwhile=lambda: self._delete_nat(req, conf, addresses))
+            remove_host_veth(h, conf, meanwhile=lambda: self._delete_nat_and_release(req, conf, addresses))
+
+    @classmethod
+    def _delete_nat_and_release(cls, req: Request, conf: Conf, addresses: list[str]) -> None:
+        cls._delete_nat(req, conf, addresses)
         conf.ipam.run(req, "DEL")
 
     @staticmethod

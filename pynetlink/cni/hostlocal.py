@@ -187,6 +187,19 @@ def requested_ips(req: Request) -> tuple[Addr, ...]:
 
 
 # -- the store -----------------------------------------------------------------------------
+def _read(path: str) -> bytes:
+    """A small file's bytes, with ``os.read`` (every ADD and DEL reads each reservation file:
+    ~10 µs each through ``open()``'s buffered file object, ~3 µs this way)."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = [os.read(fd, 4096)]
+        while len(chunks[-1]) == 4096:
+            chunks.append(os.read(fd, 4096))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
 class Store:
     """Go host-local's disk store of one network (see the module docstring)."""
 
@@ -228,8 +241,7 @@ class Store:
         for name in names:
             try:
                 ip = ipnet.ip_address(name)
-                with open(self.file(name), "rb") as f:
-                    text = f.read().decode()
+                text = _read(self.file(name)).decode()
             except (ValueError, OSError):
                 continue
             cid, _, ifname = text.strip().partition(LINE_BREAK)

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from .bundle import NAME, write
 from .skel import PLUGINS, REFERENCE_NAMES
 
 TEMPLATE = """#!{python} -IS
@@ -21,7 +22,7 @@ TEMPLATE = """#!{python} -IS
 import sys
 sys.path[:0] = {paths!r}
 from pynetlink.cni.skel import run
-run({type!r}, fast_exit=True)
+run({type!r}, fast_exit=True, bundle={bundle!r})
 """
 
 
@@ -57,8 +58,9 @@ def install(directory: str | os.PathLike[str], *, names: str = "pynetlink",
             raise ValueError(f"unknown plugin type {t!r}; known: {', '.join(PLUGINS)}")
         target = d / (REFERENCE_NAMES[t] if names == "reference" else t)
         tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(TEMPLATE.format(python=python, type=t, paths=paths))
+        tmp.write_text(TEMPLATE.format(python=python, type=t, paths=paths, bundle=str(d.resolve() / NAME)))
         tmp.chmod(0o755)
         os.replace(tmp, target)                 # a runtime never sees half a script
         written.append(target)
+    write(d)
     return written

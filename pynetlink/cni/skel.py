@@ -377,17 +377,23 @@ def error_version(stdin: bytes) -> str:
         return CURRENT
 
 
-def run(name: str, argv: Sequence[str] | None = None, *, fast_exit: bool = False) -> NoReturn:
+def run(name: str, argv: Sequence[str] | None = None, *, fast_exit: bool = False,
+        bundle: str | None = None) -> NoReturn:
     """The main of plugin ``name``: read env and stdin, answer on stdout, exit.
 
     ``fast_exit`` (what the installed executables use): the process is short-lived, so no
     cyclic garbage collection while it imports and works, and it ends with ``os._exit``
     once stdout is flushed and the ``atexit`` handlers ran, skipping the interpreter's
-    teardown (~4 ms each, of a ~5 ms interpreter start).
+    teardown (~4 ms each, of a ~5 ms interpreter start). With ``fast_exit``, a command other
+    than VERSION first runs ``startup.prepare`` (``bundle``: the path of the plugin bundle,
+    cni/bundle.py, which ``pynetlink cni install`` writes next to the executables).
     """
     if fast_exit:
         import gc
         gc.disable()
+        if os.environ.get("CNI_COMMAND") != "VERSION":
+            from .startup import prepare
+            prepare(bundle)
     code = _main(name)
     if fast_exit:
         import atexit

@@ -15,6 +15,11 @@ TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any
 
+try:                        # dump views read in C (csrc/ext/views.c), built with the codec
+    from . import _cview as _cview
+except ImportError:         # pragma: no cover - a build without it reads the list in Python
+    _cview = None  # type: ignore[assignment]
+
 STR, IP, HEX = int(lib.PNL_T_STR), int(lib.PNL_T_IP), int(lib.PNL_T_HEX)
 
 
@@ -27,6 +32,15 @@ def table(rows: Rows, spec: Pluck, texts: int = 0) -> "list[Any]":
     t += [None] * texts
     t.append((rows.data, flat, w))
     return t
+
+
+def dump_table(rows: Rows, spec: Pluck, texts: int = 0) -> "Any":
+    """What a dump's views share: ``table``'s list, or with the C views a ``_cview.Table``
+    indexed alike (the plucked array kept whole, a column sliced from it on first use) whose
+    fields ``_cview.Field`` descriptors read in C."""
+    if _cview is None:
+        return table(rows, spec, texts)
+    return _cview.Table(rows, rows.data, pluck(rows, spec), spec.width, texts)
 
 
 def text(t: "list[Any]", slot: int, col: int, mode: int = STR, fallback: int = -1) -> list[str]:
@@ -50,4 +64,4 @@ def ints(t: "list[Any]", col: int, signed: bool = False) -> "list[int | None]":
     return out
 
 
-__all__ = ["table", "text", "ints", "STR", "IP", "HEX"]
+__all__ = ["table", "dump_table", "text", "ints", "STR", "IP", "HEX"]

@@ -18,6 +18,11 @@ from .._native import RowTable, ffi, lib
 from ..errors import DecodeError
 from .schema import Family
 
+try:                        # the C views' helpers (csrc/ext/views.c), built with the codec
+    from . import _cview as _cview
+except ImportError:         # pragma: no cover - a build without them
+    _cview = None  # type: ignore[assignment]
+
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Iterator, TypeVar
@@ -263,8 +268,8 @@ class Pluck:
     """A compiled pluck spec: which columns ``pluck`` fills for every message of one type.
 
     Columns are ``("hdr", offset, size)`` / ``("hdrs", offset, size)`` (an unsigned / signed
-    little-endian field of the fixed header, absent unless the message holds all ``hdr_len``
-    bytes of it), ``("u", attr)`` / ``("u", attr, child)`` (a
+    little-endian field of 1, 2, 4 or 8 bytes of the fixed header, absent unless the message
+    holds all ``hdr_len`` bytes of it; eight bytes of 0xff read as absent too), ``("u", attr)`` / ``("u", attr, child)`` (a
     decoded attribute value, as ``Rows.get_u``) and ``("span", attr[, child])`` (an
     attribute's payload as ``offset << 32 | length``), ``("row", attr[, child])`` (its
     row) and ``("type",)`` (the message's nlmsg_type); absent values are ``NONE``.
@@ -346,6 +351,12 @@ class LeanRows(Rows):
         return iter(self.msg_rows.tolist())
 
     def data_messages(self) -> list[int]:
+        """As ``Rows.data_messages``; with the C views an ``array("I")`` (one C pass, no
+        int per message: what a large route dump's parse reads)."""
+        if _cview is not None:
+            out = array("I")
+            out.frombytes(_cview.data_rows(self.msg_rows, self.msg_tf))
+            return out  # type: ignore[return-value]
         tf = self.msg_tf
         return [m for i, m in enumerate(self.msg_rows) if tf[i] & 0xFFFF >= 16]   # NLMSG_MIN_TYPE
 
@@ -383,4 +394,16 @@ def decode(data: bytes, family: Family, pluck: "Pluck | None" = None) -> Rows:
     if pluck is not None:
         lean = _native.decode_pluck(data, family.cwords, len(family.words), pluck.cwords, len(pluck.words))
         return LeanRows(data, family, lean, pluck)
+    if not data:            # a batch answered by acks alone (they are not kept): no C pass
+        return Rows(data, family, _empty_table(family))
     return Rows(data, family, _native.decode(data, family.cwords, len(family.words)))
+
+
+_EMPTY: list[Any] = []
+
+
+def _empty_table(family: Family) -> Any:
+    """The row table of no data, made once and shared (nothing writes to a table)."""
+    if not _EMPTY:
+        _EMPTY.append(_native.decode(b"", family.cwords, len(family.words)))
+    return _EMPTY[0]

@@ -36,7 +36,12 @@ from ..codec.rows import Rows, decode
 from ..codec.schema import Family
 from ..errors import NetlinkError
 from .event import CHANGED, CURRENT, DELETED, KERNEL, NEW, RESYNC, Event
-from .kinds import DumpItems, Item, Kind, Scope
+from .kinds import AddressKind, DumpItems, Item, Kind, LinkKind, NeighbourKind, RouteKind, Scope
+
+try:                                # the C engine (csrc/ext/events.c), set up by .kinds
+    from . import _engine
+except ImportError:                 # pragma: no cover - a build without it runs the Python path
+    _engine = None  # type: ignore[assignment]
 
 SILENT = "silent"                     # a first dump that loads the state without reporting it
 _DONE, _ERROR = int(lib.NLMSG_DONE), int(lib.NLMSG_ERROR)
@@ -96,7 +101,8 @@ class Engine:
         # the bulk path (``_bulk``), by message type: plain kinds with one deletion type and
         # a ``batch``: (kind, its state, its deletion type)
         self._bulk_kinds: dict[int, _BulkKind] = {}
-        self.native = True                # a bulk kind's C engine (``Kind.native``) when it has one
+        self.native = True                # the C engine (_engine.events) for the kinds it knows
+        self._cstates = self._c_states()
         for k in self.kinds:
             gones = [t for t, g in k.types.items() if g]
             if k.plain and type(k).batch is not Kind.batch and len(gones) == 1:
@@ -137,13 +143,34 @@ class Engine:
         held, self._held = self._held, None
         return current + held
 
+    def _c_states(self) -> tuple[Any, ...] | None:
+        """The C engine's states (address, link, route, neighbour; None: not watched), or
+        None when a kind it does not know reads messages of those kinds."""
+        if _engine is None:
+            return None
+        states: list[Any] = [None] * 4
+        c_types = {t for k in (LinkKind, AddressKind, RouteKind, NeighbourKind) for t in k.types}
+        for k in self.kinds:
+            i = k.c_kind
+            if i is None or states[i] is not None:
+                if c_types & k.types.keys():
+                    return None
+                continue
+            states[i] = self.state[k.name]
+        return tuple(states) if any(x is not None for x in states) else None
+
     def _native(self, data: bytes, out: list[Event]) -> bool:
         """The C engine on a buffer not decoded yet, when no dump is in flight and it holds
-        one bulk kind's notifications only (``Kind.native``; False: declined, nothing done)."""
-        if not self.native or self.current is not None or self.queue or len(data) < 16:
+        notifications of the kinds it knows only (False: declined, nothing done)."""
+        if not self.native or self._cstates is None or self.current is not None or self.queue or _engine is None:
             return False
-        bulk = self._bulk_kinds.get(data[4] | data[5] << 8)
-        return bulk is not None and bulk[0].native(data, bulk[1], self.netns, out)
+        names = _engine.events(data, self._cstates, self.netns, out)
+        if names is None:
+            return False
+        for name in names:                    # a link's change: kinds to dump again
+            if name in self.by_name:
+                self._queue_resync(name)
+        return True
 
     def _first_dumps_pending(self) -> bool:
         cur = self.current

@@ -13,7 +13,8 @@ from array import array
 from itertools import repeat
 from typing import Any, Callable, ClassVar, Hashable, Iterable, Sequence
 
-from .._native import ffi, lib
+from .._native import decodes, ffi, lib
+from ..codec import schema
 from ..codec.program import Compiled
 from ..codec.rows import ANY_TYPE, Pluck, Rows, decode
 from ..codec.specs.rtnl import NETNS, RTNL
@@ -21,6 +22,7 @@ from ..rtnl import addresses, links, neigh, routes
 from ..rtnl.message import Msg
 from ..rtnl.request import dumplink_msg
 from ..rtnl.addresses import AddressView
+from ..rtnl.kinds import view_class
 from ..rtnl.view import MessageView
 from .event import CHANGED, DELETED, KERNEL, NEW, Event, fields_of
 
@@ -60,14 +62,16 @@ class Kind:
     volatile: ClassVar[frozenset[str]] = frozenset()
     children: ClassVar[tuple[str, ...]] = ()         # kinds whose keys start with this kind's key
     plain: ClassVar[bool] = True                     # no children, ``resyncs`` always ()
+    c_kind: ClassVar[int | None] = None              # its index in the C engine (_engine.events' states)
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
         raise NotImplementedError
 
     def native(self, data: bytes, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
-        """The C engine, for a received buffer of this kind's notifications only (no dump in
-        flight), not decoded yet: the events appended to ``out``, ``state`` updated; False
-        when it declined (nothing done)."""
+        """The C engine on this kind alone, for a received buffer of its notifications only
+        (no dump in flight), not decoded yet: the events appended to ``out``, ``state``
+        updated; False when it declined (nothing done). (``Engine`` runs the C engine on
+        every kind it knows at once: ``c_kind``.)"""
         return False
 
     def batch(self, rows: Rows) -> Batch | None:
@@ -112,6 +116,7 @@ class LinkKind(_Rtnl):
     groups = (int(lib.RTNLGRP_LINK),)
     types = {int(lib.RTM_NEWLINK): False, int(lib.RTM_DELLINK): True}
     plain = False
+    c_kind = 1
     dump_msgs = staticmethod(lambda: [dumplink_msg()])
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
@@ -166,13 +171,13 @@ class AddressKind(_Rtnl):
     _TYPE = len(addresses.PLUCK_COLS) + 1
     dump_msgs = staticmethod(lambda: addresses.dump().build(_no_resolve))
     # the views the C engine makes: AddressView whose family, address, prefixlen and link are slots
+    c_kind = 0
     view_type: ClassVar[type[AddressView] | None] = None
     if _engine is not None:
-        view_type = _engine.setup(AddressView, Event, "address", NEW, CHANGED, DELETED, KERNEL,
-                                  lambda data: decode(data, RTNL))
+        view_type = _engine.view_type(AddressView, 0)
 
     def native(self, data: bytes, state: dict[Hashable, Any], netns: str | None, out: list[Any]) -> bool:
-        return _engine is not None and _engine.address_events(data, state, netns, out)
+        return _engine is not None and _engine.events(data, (state, None, None, None), netns, out) is not None
 
     @staticmethod
     def key_of(v: Any) -> Hashable:
@@ -219,6 +224,10 @@ class RouteKind(_Rtnl):
     groups = (int(lib.RTNLGRP_IPV4_ROUTE), int(lib.RTNLGRP_IPV6_ROUTE))
     types = {int(lib.RTM_NEWROUTE): False, int(lib.RTM_DELROUTE): True}
     volatile = frozenset({"expires"})
+    c_kind = 2
+    view_type: ClassVar[type[routes.RouteView] | None] = None
+    if _engine is not None:         # RouteView whose family, dst, table and metric are slots
+        view_type = _engine.view_type(routes.RouteView, 2)
     _parse = staticmethod(routes.dump(table=None).parse or (lambda r, m: []))
     dump_msgs = staticmethod(lambda: routes.dump(table=None).build(_no_resolve))
 
@@ -245,6 +254,10 @@ class NeighbourKind(_Rtnl):
     name = "neighbour"
     groups = (int(lib.RTNLGRP_NEIGH),)
     types = {int(lib.RTM_NEWNEIGH): False, int(lib.RTM_DELNEIGH): True}
+    c_kind = 3
+    view_type: ClassVar[type[neigh.NeighbourView] | None] = None
+    if _engine is not None:         # NeighbourView whose family, link and ip are slots
+        view_type = _engine.view_type(neigh.NeighbourView, 3)
     dump_msgs = staticmethod(lambda: neigh.dump().build(_no_resolve))
 
     def parse(self, rows: Rows, msgs: list[int]) -> list[Item]:
@@ -305,6 +318,40 @@ class NsidKind(_Rtnl):
     @staticmethod
     def key_of(v: Any) -> Hashable:
         return int(v.nsid)
+
+
+_LINK_VIEWS: dict[type[Any], type[Any]] = {}
+
+
+def _link_view(kind: str) -> type[Any]:
+    """The C engine's view type of a link of IFLA_INFO_KIND ``kind`` ("" for none): its
+    view class's subtype whose index and name are slots (one per class)."""
+    cls = view_class(kind or None)
+    t = _LINK_VIEWS.get(cls)
+    if t is None:
+        assert _engine is not None
+        t = _LINK_VIEWS[cls] = _engine.view_type(cls, 1)
+    return t
+
+
+def _descends(kind: type[Kind]) -> bytes:
+    """1 at each top-level attribute type of ``kind``'s messages that the decoder descends
+    into (a nest: the C engine has such a buffer decoded before it takes it)."""
+    (msg_type, *_) = kind.types
+    attrs = RTNL.sets[RTNL.messages[msg_type].root].by_type
+    return bytes(int(t in attrs and attrs[t].kind in _NESTS) for t in range(max(attrs, default=0) + 1))
+
+
+_NESTS = (schema.NEST, schema.ARRAY, schema.HNEST, schema.SUB)
+def _decodes(data: Any) -> bool:
+    """The codec decodes ``data`` (one pass that keeps nothing: it only checks)."""
+    return decodes(data, RTNL.cwords, len(RTNL.words))
+
+
+if _engine is not None:
+    _engine.setup(Event, ("address", "link", "route", "neighbour"), NEW, CHANGED, DELETED, KERNEL,
+                  lambda data: decode(data, RTNL), _decodes, _link_view,
+                  tuple(_descends(k) for k in (AddressKind, LinkKind, RouteKind, NeighbourKind)))
 
 
 RTNL_KINDS: dict[str, type[Kind]] = {k.name: k for k in (LinkKind, AddressKind, RouteKind, NeighbourKind,

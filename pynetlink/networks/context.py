@@ -8,10 +8,41 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..api.handle import Handle
 from ..nft import DockerNat, Nftables
+from ..nft.masqsets import MasqueradeSets
 from ..transport import NetNS
 from . import names
 from .options import NetworkConfig
 from .store import Store
+
+
+@dataclass
+class Nat:
+    """The host's nftables objects, kept across changes by one ``Networks`` (what they have
+    seen in place stays known: no re-check of the table per change); closed by ``close``."""
+
+    docker: DockerNat | None = None
+    masq: MasqueradeSets | None = None
+
+    def get(self, host: NetNS | None) -> DockerNat:
+        if self.docker is None:
+            self.docker = DockerNat(Nftables(host), family="inet")     # IPv4 and IPv6 in one table
+        return self.docker
+
+    def sets(self, host: NetNS | None) -> MasqueradeSets:
+        if self.masq is None:
+            self.masq = MasqueradeSets(self.get(host).nft, family="inet")
+        return self.masq
+
+    def dropped(self) -> None:
+        """The table was deleted (by ``docker.teardown``, which forgets its own structure):
+        the masquerade chain and sets went with it."""
+        if self.masq is not None:
+            self.masq.forget()
+
+    def close(self) -> None:
+        if self.docker is not None:
+            self.docker.nft.close()
+        self.docker = self.masq = None
 
 
 @dataclass
@@ -22,8 +53,9 @@ class Ctx:
     store: Store
     record: dict[str, Any]
     handle: Handle
-    _nat: DockerNat | None = field(default=None, repr=False)
     own_handle: bool = True              # False: the caller's, kept open across changes
+    shared: Nat | None = field(default=None, repr=False)     # None: a Nat of its own
+    _nat: Nat = field(default_factory=Nat, repr=False)
     _config: tuple[object, NetworkConfig] | None = field(default=None, repr=False)
 
     @property
@@ -63,9 +95,16 @@ class Ctx:
 
     @property
     def nat(self) -> DockerNat:
-        if self._nat is None:
-            self._nat = DockerNat(Nftables(self.host), family="inet")     # IPv4 and IPv6 in one table
-        return self._nat
+        return (self.shared or self._nat).get(self.host)
+
+    @property
+    def masq(self) -> MasqueradeSets:
+        """Masquerade as set elements (nft/masqsets.py), on ``nat``'s socket."""
+        return (self.shared or self._nat).sets(self.host)
+
+    def nat_dropped(self) -> None:
+        """The library's table was deleted."""
+        (self.shared or self._nat).dropped()
 
     def sysctl(self, key: str) -> str:
         return (self.host or NetNS.current()).sysctl(key)
@@ -79,15 +118,15 @@ class Ctx:
     def close(self) -> None:
         if self.own_handle:
             self.handle.close()
-        if self._nat is not None:
-            self._nat.nft.close()
+        self._nat.close()
 
 
 @contextlib.contextmanager
 def opened(host: NetNS | None, store: Store, record: dict[str, Any],
-           handle: Handle | None = None) -> Iterator[Ctx]:
-    """A Ctx for one change; ``handle`` (the host's, left open) or a new one, closed after."""
-    ctx = Ctx(host, store, record, handle or Handle(host), own_handle=handle is None)
+           handle: Handle | None = None, nat: Nat | None = None) -> Iterator[Ctx]:
+    """A Ctx for one change; ``handle`` (the host's, left open) or a new one, closed after;
+    ``nat`` likewise."""
+    ctx = Ctx(host, store, record, handle or Handle(host), own_handle=handle is None, shared=nat)
     try:
         yield ctx
     finally:

@@ -83,13 +83,14 @@ def _bridge(ctx: Ctx, undo: Undo) -> None:
     if cfg.internal:
         _internal(ctx, undo, name)
     elif cfg.masquerade:
-        subnets = [str(p.subnet) for p in cfg.pools]
+        # elements of the masquerade sets (nft/masqsets.py): one transaction, no read, whatever
+        # the number of networks (records of before carry "masquerade": rules, see teardown)
+        pairs = [(str(p.subnet), name) for p in cfg.pools]
         note_nat(ctx, undo)
-        ctx.note("masquerade", subnets)
-        for s in subnets:
-            with deferred():
-                ctx.nat.masquerade(s, name)        # an ensure: a rule left by an interrupted run stays one
-                undo.push(f"unmasquerade {s}", partial(ctx.nat.unmasquerade, s, name))
+        ctx.note("masquerade_sets", [s for s, _ in pairs])
+        with deferred():
+            ctx.masq.add(pairs)                 # an ensure: elements left by an interrupted run stay
+            undo.push(f"unmasquerade {', '.join(s for s, _ in pairs)}", partial(ctx.masq.remove, pairs))
 
 
 def _internal(ctx: Ctx, undo: Undo, bridge: str) -> None:
@@ -149,8 +150,10 @@ def teardown(ctx: Ctx, others: list[dict[str, Any]]) -> None:
     (or their summaries, see ``Store.summaries``)."""
     made, h = ctx.made, ctx.handle
     bridge = str(made.get("bridge") or "")
-    for s in made.get("masquerade", []):
+    for s in made.get("masquerade", []):          # a record of before: one rule per subnet
         ctx.nat.unmasquerade(s, bridge)
+    if made.get("masquerade_sets"):
+        ctx.masq.remove([(s, bridge) for s in made["masquerade_sets"]])
     if made.get("isolated"):
         ctx.nat.unisolate(str(made["isolated"]))
     if bridge and not made.get("bridge_owned"):
@@ -181,6 +184,7 @@ def drop_nat_unless_used(ctx: Ctx, others: list[dict[str, Any]]) -> None:
     """Delete the library's table when no other record (``others``) uses it."""
     if not any(o.get("made", {}).get("nat") for o in others):
         ctx.nat.teardown()                # the last network using the library's table
+        ctx.nat_dropped()
 
 
 def _hand_over_forwarding(ctx: Ctx, others: list[dict[str, Any]]) -> None:

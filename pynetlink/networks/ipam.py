@@ -149,7 +149,19 @@ class IPAM:
 
     # -- the store ----------------------------------------------------------------------
     def _load(self) -> tuple[dict[str, Any], journal.State]:
-        """The state (hold the lock): the file, then the changes its journal appended."""
+        """The state (hold the lock): the file, then the changes its journal appended; the
+        state this process last read or wrote (a copy) while both files are still those
+        versions (two ``stat``, no read: a connect of one container reads no allocations)."""
+        hit = _known.get(self.path)
+        if hit is not None and hit[0] == journal.stat_key(self.path) and \
+                hit[1].key == journal.stat_key(self.log_path):
+            return _copy(hit[2]), journal.State(hit[1].key, hit[1].whole, hit[1].lines)
+        _known.pop(self.path, None)
+        state, log = self._read()
+        _remember(self.path, state, log)
+        return state, log
+
+    def _read(self) -> tuple[dict[str, Any], journal.State]:
         try:
             state = json.loads(self.path.read_text())
         except FileNotFoundError:
@@ -176,13 +188,15 @@ class IPAM:
             rows = [row for s, k in _SECTIONS.items() for row in _changes(s, before[k], state[k])]
             if not rows:
                 return
+            _known.pop(self.path, None)             # until written: read again
             if log.lines + len(rows) > COMPACT_AT and log.lines + len(rows) > 2 * len(state["allocations"]):
                 atomic_write(self.path, state)      # then the journal: replayed again it changes nothing
-                journal.rewrite(self.log_path, [])
+                log = journal.rewrite(self.log_path, [])
             else:
                 start = log.whole
                 journal.append(self.log_path, log, rows)
                 self._appended = (start, log.key)
+            _remember(self.path, state, log)
 
     def allocations(self) -> dict[IPAddress, str]:
         """Every allocated address and its owner."""
@@ -221,6 +235,7 @@ class IPAM:
         it was (the files as before the reserve)."""
         if allocation.log is not None:
             with flocked(self.lock_path):
+                _known.pop(self.path, None)
                 if journal.truncate(self.log_path, *allocation.log):
                     return
         gone = set(allocation.owners)
@@ -326,10 +341,24 @@ class IPAM:
         with flocked(self.lock_path):
             if only_if_empty and self._load()[0]["allocations"]:
                 return
+            _known.pop(self.path, None)
             for path in (self.path, self.log_path):
                 with contextlib.suppress(FileNotFoundError):
                     path.unlink()
             self.lock_path.unlink()      # while holding it: see ``flocked``
+
+
+_known: dict[Path, tuple[journal.Key | None, journal.State, dict[str, Any]]] = {}   # see IPAM._load
+
+
+def _copy(state: dict[str, Any]) -> dict[str, Any]:
+    return {k: dict(v) if isinstance(v, dict) else v for k, v in state.items()}
+
+
+def _remember(path: Path, state: dict[str, Any], log: journal.State) -> None:
+    """What the file at ``path`` and its journal ``log`` hold now (after a read or write
+    under the lock), with the file's version."""
+    _known[path] = (journal.stat_key(path), journal.State(log.key, log.whole, log.lines), _copy(state))
 
 
 def _changes(section: str, before: dict[str, str], after: dict[str, str]) -> list[list[Any]]:

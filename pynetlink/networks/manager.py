@@ -31,7 +31,7 @@ from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 from ..api import Handle
 from ..transport import NetNS
 from . import attach, host, names, overlay, ports, probe
-from .context import Ctx, opened
+from .context import Ctx, Nat, opened
 from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
 from .model import Endpoint, Network, parse_publish, publish_text
@@ -74,6 +74,8 @@ class Networks:
         self.store = Store(self.state_dir)
         self.dropped: builtins.list[Network] = []    # stale records this instance dropped
         self._hosted: tuple[int, builtins.list[int] | None, Handle] | None = None
+        self._nat = Nat()               # the host's nftables socket and what it saw (as _hosted)
+        weakref.finalize(self, self._nat.close)
 
     def _handle(self) -> Handle:
         """The host's rtnetlink Handle, kept open across changes (a connect of one container
@@ -89,10 +91,17 @@ class Networks:
         return self._hosted[2]
 
     def close(self) -> None:
-        """Close the host Handle this instance keeps (it is opened again when needed)."""
+        """Close the host Handle and nftables socket this instance keeps (opened again when
+        needed)."""
         if self._hosted is not None:
             self._hosted[2].close()      # in a forked child: its own copy of the descriptor
             self._hosted = None
+        self._nat.close()
+
+    def _opened(self, rec: dict[str, Any]) -> contextlib.AbstractContextManager[Ctx]:
+        """A Ctx for a change of ``rec`` on this instance's host Handle and nftables socket."""
+        handle = self._handle()
+        return opened(self.host, self.store, rec, handle, self._nat)
 
     def __repr__(self) -> str:
         return f"Networks({self.host!r}, state_dir={str(self.state_dir)!r})"
@@ -142,10 +151,11 @@ class Networks:
             self._prune()
             yield
 
-    def _ipam(self, rec: dict[str, Any]) -> IPAM:
+    def _ipam(self, rec: dict[str, Any], cfg: NetworkConfig | None = None) -> IPAM:
         """The network's allocations, in the IPAM directory its record names (the one it was
-        created with), whatever this instance's ``ipam_dir``."""
-        cfg = NetworkConfig.from_dict(rec["config"])
+        created with), whatever this instance's ``ipam_dir``; ``cfg``: the record's config,
+        parsed already."""
+        cfg = cfg or NetworkConfig.from_dict(rec["config"])
         return IPAM(cfg.name, cfg.pools, rec.get("ipam_dir") or self.ipam_dir)
 
     # -- create / remove ---------------------------------------------------------------------
@@ -174,7 +184,7 @@ class Networks:
                         return Network.from_record(rec)
                     raise Exists(f"network {cfg.name} exists already"
                                  + ("" if same else " with other options") + "; remove it first")
-                with opened(self.host, self.store, rec, self._handle()) as ctx:      # interrupted: clean, redo
+                with self._opened(rec) as ctx:      # interrupted: clean, redo
                     host.teardown(ctx, others)
             if not cfg.pools:
                 cfg = cfg.with_pools(self._default_pool(others))
@@ -186,7 +196,7 @@ class Networks:
                    "host": self._host_label(), "host_ns": self._identity(),
                    "ipam_dir": str(self.ipam_dir), "made": {}, "endpoints": {},
                    "created": datetime.datetime.now(datetime.timezone.utc).isoformat()}
-            with opened(self.host, self.store, rec, self._handle()) as ctx, Undo() as undo:
+            with self._opened(rec) as ctx, Undo() as undo:
                 with deferred():
                     self.store.save(rec)
                     undo.push(f"forget network {cfg.name}", lambda: self.store.delete(cfg.name))
@@ -234,7 +244,7 @@ class Networks:
             rec["state"] = "removing"
             self.store.save(rec)
             others = [r for r in self.store.summaries() if r["config"]["name"] != name]
-            with opened(self.host, self.store, rec, self._handle()) as ctx:
+            with self._opened(rec) as ctx:
                 ipam = self._ipam(rec)
                 eps = list(ctx.endpoints.values())
                 if eps:
@@ -304,7 +314,7 @@ class Networks:
         net = self.get(network)
         if not net.config.bridged:
             return 1 << 30
-        with opened(self.host, self.store, self.store.load(network), self._handle()) as ctx:
+        with self._opened(self.store.load(network)) as ctx:
             return max(0, attach.BRIDGE_MAX_PORTS - len(ctx.handle.links.dump(master=net.bridge)))
 
     def _connect(self, network: str, items: Sequence[Attach],
@@ -314,15 +324,15 @@ class Networks:
             if rec["state"] != "ready":
                 raise NotFound(f"network {network} is {rec['state']}, not ready; "
                                "re-run its create (or remove it)")
-            cfg = NetworkConfig.from_dict(rec["config"])
-            with opened(self.host, self.store, rec, self._handle()) as ctx:
+            with self._opened(rec) as ctx:
+                cfg = ctx.config
                 wants, stale, there = self._wants(ctx, cfg, items)
                 if stale:                       # interrupted connects: clean, then redo
                     attach.clean_stale(ctx, stale)
                 eps: builtins.list[dict[str, Any]] = []
                 if wants:
                     with Undo() as undo:
-                        eps = attach.attach_many(ctx, self._ipam(rec), wants, undo, progress)
+                        eps = attach.attach_many(ctx, self._ipam(rec, cfg), wants, undo, progress)
                         undo.commit()
             made = iter(eps)
             return [Endpoint.from_dict(there[i] if i in there else next(made))
@@ -402,9 +412,9 @@ class Networks:
     def disconnect_many(self, network: str, containers: Iterable[NetnsRef]) -> None:
         with self._locked():
             rec = self.store.load(network)
-            with opened(self.host, self.store, rec, self._handle()) as ctx:
+            with self._opened(rec) as ctx:
                 eps = [self._find(ctx, c) for c in containers]
-                attach.detach_many(ctx, self._ipam(rec), eps)
+                attach.detach_many(ctx, self._ipam(rec, ctx.config), eps)
 
     def _find(self, ctx: Ctx, container: NetnsRef) -> dict[str, Any]:
         label = container if isinstance(container, str) else str(container)

@@ -26,6 +26,7 @@ from .ipam import DEFAULT_STATE_DIR, atomic_write_text, flocked
 from .journal import Key
 from .options import NetworkConfig
 
+_UNSEEN = object()      # a stamp never read
 Known = tuple[str, Key | None, journal.State, int]   # head text, its key, journal, lock hold
 Mark = tuple[int, int, int, Key | None]      # lock hold, journal length, lines, version
 LAYOUT = 2              # the record without its endpoints; they are in NAME.eps
@@ -86,6 +87,10 @@ class Store:
         self._index_stale = False       # a summary had to be parsed: the index is behind
         self._wrote = False             # a record was saved or deleted in this hold
         self._eps: dict[str, tuple[Key | None, Key | None, journal.Endpoints]] = {}   # see load
+        self._stamp: bytes | None | object = _UNSEEN    # the host's stamp the summaries are current at
+        self._bumped = -1                               # the hold in which this Store stamped
+        self._replaced: tuple[bytes | None, bytes] = (None, b"")     # (stamp before, its own) then
+        self._touched: dict[str, tuple[Key | None, Key | None]] = {}   # names written in the hold
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -102,6 +107,7 @@ class Store:
             self._holding = (me, 1)
             self._generation += 1
             self._wrote = False
+            self._touched = {}
             try:
                 yield
                 self._update_index()
@@ -109,7 +115,10 @@ class Store:
                 self._eps.clear()               # endpoints may have changed unsaved
                 raise
             finally:
-                self._holding = (0, 0)
+                try:
+                    self._unbump()
+                finally:
+                    self._holding = (0, 0)
 
     def _update_index(self) -> None:
         """At the end of a hold that changed records: the index rewritten if this process
@@ -123,6 +132,68 @@ class Store:
     def _held(self) -> bool:
         """Whether this thread holds the lock (nobody else changes the records then)."""
         return self._holding[0] == threading.get_ident()
+
+    # -- the stamp: which Store wrote last --------------------------------------------------
+    def _read_stamp(self) -> bytes | None:
+        """The host's stamp: the lock file's content, replaced by every Store before the
+        first write of a hold of the lock (``_bump``)."""
+        try:
+            fd = os.open(self.dir / "networks.lock", os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        try:
+            return os.read(fd, 64)
+        finally:
+            os.close(fd)
+
+    def _bump(self) -> None:
+        """Before this Store's first write in a hold of the lock (before the write: a kill
+        after it leaves a new stamp): a new stamp, so other Stores check every record's
+        files again in their next ``summaries``; this one's summaries stay current if they
+        were (its own writes keep them so)."""
+        held = self._held()
+        if held and self._bumped == self._generation:
+            return
+        old = self._read_stamp()
+        token = os.urandom(8)
+        path = self.dir / "networks.lock"
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:
+            self.dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.pwrite(fd, token, 0)
+        finally:
+            os.close(fd)
+        if held:
+            self._bumped, self._replaced = self._generation, (old, token)
+        self._stamp = token if held and old == self._stamp else _UNSEEN
+
+    def _touch(self, name: str) -> None:
+        """Before the first write of ``name``'s files in a hold: their versions then."""
+        if self._held() and name not in self._touched:
+            self._touched[name] = (journal.stat_key(self.path(name)), journal.stat_key(self.journal_path(name)))
+
+    def _unbump(self) -> None:
+        """At the end of a hold that stamped: the stamp it replaced is put back if every
+        record file it wrote is again the version it was before the hold (a call refused
+        after writing and forgetting a record leaves the state directory as it was, and no
+        other Store has anything to check again)."""
+        if self._bumped != self._generation:
+            return
+        old, token = self._replaced
+        if old is None or self._read_stamp() != token or not all(
+                journal.stat_key(self.path(n)) == head and _same_journal(jrn, journal.stat_key(self.journal_path(n)))
+                for n, (head, jrn) in self._touched.items()):
+            return
+        fd = os.open(self.dir / "networks.lock", os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.ftruncate(fd, len(old))
+            os.pwrite(fd, old, 0)
+        finally:
+            os.close(fd)
+        self._stamp = old if self._stamp == token else _UNSEEN
 
     def path(self, name: str) -> Path:
         return self.net_dir / f"{name}.json"
@@ -171,6 +242,8 @@ class Store:
         changed or gone) since it was loaded or saved; they are appended to its journal, and
         the rest of the record is written only if it changed. None: all of it is written."""
         name = record["config"]["name"]
+        self._touch(name)
+        self._bump()
         ids = None if endpoints is None else sorted(set(endpoints))
         head = {k: v for k, v in record.items() if k != "endpoints"}
         head["layout"] = LAYOUT
@@ -218,6 +291,8 @@ class Store:
         they were then): the journal is cut back to where it was, if nothing but appends
         happened to it since in this hold; else the removals are appended."""
         name, ids = record["config"]["name"], list(endpoints)
+        self._touch(name)
+        self._bump()
         known = self._known.get(name)
         if mark is not None and known is not None and self._held() and \
                 mark[0] == self._generation == known[3] and \
@@ -239,6 +314,8 @@ class Store:
             journal.stat_key(self.journal_path(name)) == known[2].key
 
     def delete(self, name: str) -> None:
+        self._touch(name)
+        self._bump()
         self._known.pop(name, None)
         self._eps.pop(name, None)
         with contextlib.suppress(FileNotFoundError):
@@ -256,7 +333,12 @@ class Store:
         append to the journal), so the changes of one process cost two ``stat`` per other
         network, not a parse; a new process takes the summaries from the index (rewritten
         at the end of a hold of the lock that changed records, see ``_update_index``)."""
-        if self._held() and self._fresh == self._generation:    # checked in this hold already
+        held = self._held()
+        if held and self._fresh == self._generation:    # checked in this hold already
+            return [s for _, (_, s) in sorted(self._summaries.items())]
+        stamp = self._read_stamp() if held else _UNSEEN
+        if held and stamp is not _UNSEEN and stamp == self._stamp:     # nobody else wrote since
+            self._fresh = self._generation
             return [s for _, (_, s) in sorted(self._summaries.items())]
         if not self._index_read:
             self._index_read = True
@@ -285,8 +367,9 @@ class Store:
             del self._summaries[gone]
         if parsed or self._index.names - seen:
             self._index_stale = True
-        if self._held():
+        if held:
             self._fresh = self._generation
+            self._stamp = stamp
         return out
 
     def all(self) -> list[dict[str, Any]]:
@@ -297,13 +380,29 @@ class Store:
         return out
 
 
+SUMMARY_CONFIG = ("name", "driver", "parent", "pools")       # what a summary keeps of the config
+SUMMARY_MADE = ("bridge", "nat", "forwarding")              # ... and of what the network made
+
+
+def _same_journal(before: Key | None, now: Key | None) -> bool:
+    """Whether a journal holds what it held before a hold: in a hold it is only appended to
+    and cut back to a length it had (``restore``), or replaced (a new inode), so the same
+    inode and size mean the same lines, whatever the time of the last write."""
+    return before == now or (before is not None and now is not None and before[0] == now[0]
+                             and before[2] == now[2])
+
+
 def summary(head: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
-    """``head`` (a record without its endpoints) with ``ifnames``: each connected
-    namespace's interface name on the network, from ``record``'s endpoints, and ``spans``:
-    each pool's ``[IP version, first, last address as integers]`` (see ``overlaps``)."""
-    out = {k: v for k, v in head.items() if k not in ("endpoints", "layout")}
-    out["ifnames"] = {ep["netns"]: ep["ifname"] for ep in record.get("endpoints", {}).values()}
-    out["spans"] = [span(ipaddress.ip_network(p["subnet"])) for p in head["config"]["pools"]]
+    """What a change needs of the other networks (``head``: a record without its endpoints):
+    ``config`` (name, driver, parent, pools), ``made`` (bridge, nat, forwarding), ``host_ns``,
+    ``ifnames`` (each connected namespace's interface name on the network, from ``record``'s
+    endpoints) and ``spans`` (each pool's ``[IP version, first, last address as integers]``,
+    see ``overlaps``). Small: a new process parses the index of every network's summary."""
+    cfg, made = head["config"], head.get("made", {})
+    out = {"config": {k: cfg.get(k) for k in SUMMARY_CONFIG},
+           "made": {k: made[k] for k in SUMMARY_MADE if k in made}, "host_ns": head.get("host_ns"),
+           "ifnames": {ep["netns"]: ep["ifname"] for ep in record.get("endpoints", {}).values()},
+           "spans": [span(ipaddress.ip_network(p["subnet"])) for p in cfg["pools"]]}
     return out
 
 
@@ -336,12 +435,17 @@ def spans_of(record: dict[str, Any]) -> list[list[int]]:
     return got if got is not None else [span(p.subnet) for p in config_of(record).pools]
 
 
+_CONFIG_DEFAULTS: dict[str, Any] = {"mode": None, "flag": None, "bridge_name": None, "mtu": None, "masquerade": True,
+                    "options": {}}
+
+
 def config_of(record: dict[str, Any]) -> NetworkConfig:
-    """A record's (or summary's) configuration, parsed once per summary."""
+    """A record's configuration (of a summary: its name, driver, parent and pools, the rest
+    as defaults), parsed once per summary."""
     cfg = record.get("_config")
     if isinstance(cfg, NetworkConfig):
         return cfg
-    cfg = NetworkConfig.from_dict(record["config"])
+    cfg = NetworkConfig.from_dict({**_CONFIG_DEFAULTS, **record["config"]})
     if "spans" in record:                # a summary: kept with it (never written)
         record["_config"] = cfg
     return cfg

@@ -11,8 +11,8 @@ from ..codec import columns
 from ..codec.rows import NONE, Pluck, Rows
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
-from .view import InetView, make_views
-from .message import Msg
+from .view import InetView, c_fields, make_views
+from .message import Msg, Shapes
 from .request import Request, Resolve
 from .validate import LinkRef
 
@@ -39,7 +39,7 @@ _IFA = struct.Struct("=BBBBi")
 _CACHE = struct.Struct("=IIII")
 
 
-@record(frozen=True)
+@record(frozen=True, init=False)
 class Address:
     """An address on a link: ``Address("eth0", "172.17.0.2/24")``.
 
@@ -59,36 +59,51 @@ class Address:
     valid_lft: int | None = None
     preferred_lft: int | None = None
 
+    def __init__(self, link: LinkRef, address: str, *, peer: str | None = None,
+                 broadcast: str | bool | None = None, label: str | None = None,
+                 scope: str | int | None = None, flags: tuple[str, ...] = (),
+                 valid_lft: int | None = None, preferred_lft: int | None = None) -> None:
+        # what the record's __init__ would do, without its shared loop (one Address per
+        # container in W1); tests/test_record.py keeps this signature equal to the fields
+        d = self.__dict__
+        d["link"], d["address"], d["peer"], d["broadcast"], d["label"] = link, address, peer, broadcast, label
+        d["scope"], d["flags"], d["valid_lft"], d["preferred_lft"] = scope, flags, valid_lft, preferred_lft
+        self.__post_init__()
+
     def __post_init__(self) -> None:
-        v.link_ref(self.link, "Address.link")
-        local, plen = v.packed_cidr(self.address, "Address.address")
-        peer = v.packed_ip(self.peer, "Address.peer") if self.peer is not None else None
-        bcast = None
-        if isinstance(self.broadcast, str):
-            bcast = v.packed_ip(self.broadcast, "Address.broadcast")
-        elif self.broadcast is not None:
-            v.boolean(self.broadcast, "Address.broadcast")
+        d = self.__dict__
+        v.link_ref(d["link"], "Address.link")
+        local, plen = v.packed_cidr(d["address"], "Address.address")
+        peer = v.packed_ip(d["peer"], "Address.peer") if d["peer"] is not None else None
+        bcast, broadcast, label = None, d["broadcast"], d["label"]
+        if isinstance(broadcast, str):
+            bcast = v.packed_ip(broadcast, "Address.broadcast")
+        elif broadcast is not None:
+            v.boolean(broadcast, "Address.broadcast")
         fam = v.family_of_packed(local, peer, bcast)
-        if (bcast is not None or self.broadcast is True or self.label is not None) and fam == socket.AF_INET6:
+        if (bcast is not None or broadcast is True or label is not None) and fam == socket.AF_INET6:
             raise InvalidArgument("Address: broadcast and label are IPv4 only")
-        if self.broadcast is True:
+        if broadcast is True:
             bcast = v.masked(local, plen)[1]
         # what building a message needs, parsed once (the spec is frozen)
-        self.__dict__["_packed"] = _Packed(int(fam), plen, local, peer, bcast)
-        if self.label is not None:
-            v.text(self.label, "Address.label", v.IFNAMSIZ - 1)
-        if self.scope is not None:
-            _scope(self.scope)
-        if isinstance(self.flags, str) or not isinstance(self.flags, (tuple, list, frozenset, set)):
-            raise InvalidArgument(f"Address.flags: expected a sequence of names, not {self.flags!r}")
-        for f in self.flags:
-            v.choice(f, "Address.flags", {k: k for k in SETTABLE})
-        for f in ("valid_lft", "preferred_lft"):
-            if getattr(self, f) is not None:
-                v.integer(getattr(self, f), f"Address.{f}", 0, FOREVER)
-        if (self.valid_lft is not None and self.preferred_lft is not None
-                and self.preferred_lft > self.valid_lft):
-            raise InvalidArgument("Address: preferred_lft exceeds valid_lft")
+        d["_packed"] = _Packed(int(fam), plen, local, peer, bcast)
+        if label is not None:
+            v.text(label, "Address.label", v.IFNAMSIZ - 1)
+        if d["scope"] is not None:
+            _scope(d["scope"])
+        flags = d["flags"]
+        if flags != ():                 # the common case: no flags, nothing to check
+            if isinstance(flags, str) or not isinstance(flags, (tuple, list, frozenset, set)):
+                raise InvalidArgument(f"Address.flags: expected a sequence of names, not {flags!r}")
+            for f in flags:
+                v.choice(f, "Address.flags", {k: k for k in SETTABLE})
+        valid, preferred = d["valid_lft"], d["preferred_lft"]
+        if valid is not None:
+            v.integer(valid, "Address.valid_lft", 0, FOREVER)
+        if preferred is not None:
+            v.integer(preferred, "Address.preferred_lft", 0, FOREVER)
+            if valid is not None and preferred > valid:
+                raise InvalidArgument("Address: preferred_lft exceeds valid_lft")
 
     @property
     def interface(self) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
@@ -151,9 +166,25 @@ def add(a: Address, *, replace: bool = False) -> Request[None]:
     base = lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE
     flags = base | (lib.NLM_F_REPLACE if replace else lib.NLM_F_EXCL)
     op = "replace address" if replace else "add address"
-    return Request(op, f"{a.address} on {a.link}",
-                   lambda r: [_msg(a, op, lib.RTM_NEWADDR, flags, r, True)],
+    return Request(op, f"{a.address} on {a.link}", lambda r: [_add_msg(a, op, flags, r)],
                    needs=a.needs(), undo=None if replace else (lambda: delete(a)))
+
+
+_SHAPES = Shapes()
+_UNIVERSE = int(lib.RT_SCOPE_UNIVERSE)
+
+
+def _add_msg(a: Address, op: str, flags: int, resolve: Resolve) -> Msg:
+    """``_msg`` of an add; an address with no option but a peer (a container's) is filled
+    into its shape's program directly."""
+    pk = a._pk
+    if (pk.broadcast is not None or a.label is not None or a.flags or a.scope is not None
+            or a.valid_lft is not None or a.preferred_lft is not None):
+        return _msg(a, op, lib.RTM_NEWADDR, flags, resolve, True)
+    local = pk.local
+    values = [pk.af, pk.plen, 0, _UNIVERSE, resolve(a.link), local, local if pk.peer is None else pk.peer]
+    return _SHAPES.msg((op, flags, len(local)), values,
+                       lambda: _msg(a, op, lib.RTM_NEWADDR, flags, resolve, True))
 
 
 def delete(a: Address) -> Request[None]:
@@ -176,7 +207,7 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[
         return [m.fixed("Address.header", "BBBBi", fam, 0, 0, 0, 0 if link is None else resolve(link))]
 
     def parse(rows: Rows, msgs: list[int]) -> list[AddressView]:
-        return make_views(AddressView, rows, msgs, table(rows, _PLUCK))
+        return make_views(AddressView, rows, msgs, columns.dump_table(rows, _PLUCK, 2))
 
     needs = (link,) if isinstance(link, str) else ()
     return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
@@ -311,3 +342,10 @@ class AddressView(InetView):
 
     def __repr__(self) -> str:
         return f"<AddressView {self.cidr} link={self.link}>"
+
+
+if columns._cview is not None:
+    _F = columns._cview
+    c_fields(AddressView, address=(_F.F_IP, _LOCAL, _ADDR, ""), prefixlen=(_F.F_UINT, _PLEN),
+             label=(_F.F_STR, _LABEL, -1, None), scope=(_F.F_NAMED, _SCOPE, -1, SCOPE_NAMES),
+             link=(_F.F_SINT, _LINK))

@@ -15,14 +15,15 @@ from ..errors import InvalidArgument
 from . import validate as v
 from .message import Msg
 from .request import Resolve
-from .stats import LinkStats
-from .view import MessageView
+from .view import MessageView, c_fields
+from ..codec.columns import _cview
 from .validate import LinkRef, NetnsRef
 
 TYPE_CHECKING = False        # typing is not imported at run time
 if TYPE_CHECKING:
     from dataclasses import KW_ONLY
     from typing import Any, ClassVar, Iterator, Sequence
+    from .stats import LinkStats
 
 _IFI = struct.Struct("=BxHiII")
 OPERSTATES = ("unknown", "notpresent", "down", "lowerlayerdown", "testing", "dormant", "up")
@@ -165,8 +166,10 @@ class Link:
         return () if self.netns is not None else (self.name,)
 
     def needs(self) -> tuple[str, ...]:
-        refs = (self.lower(), self.master)
-        return tuple(r for r in refs if isinstance(r, str))
+        lower, master = self.lower(), self.master
+        if lower is None:                       # most links: none, or a master by name
+            return (master,) if isinstance(master, str) else ()
+        return tuple(r for r in (lower, master) if isinstance(r, str))
 
     def replace(self, **changes: Any) -> "Link":
         return record_replace(self, **changes)
@@ -385,7 +388,10 @@ class LinkView(MessageView):
         """IFLA_STATS64 counters (``rx_bytes``, ``tx_packets``...; the kernel sends them with
         every link), None when absent. Not part of ``to_dict()`` (``ip -s`` shows them apart)."""
         r = self._rows.find(self._m, lib.IFLA_STATS64)
-        return None if r < 0 else LinkStats.from_bytes(self._rows.payload(r), self._rows.off[r])
+        if r < 0:
+            return None
+        from .stats import LinkStats
+        return LinkStats.from_bytes(self._rows.payload(r), self._rows.off[r])
 
     @property
     def raw(self) -> dict[str, object]:
@@ -398,6 +404,16 @@ class LinkView(MessageView):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.index}: {self.name} kind={self.kind}>"
+
+
+if _cview is not None:
+    _F = _cview
+    c_fields(LinkView, index=(_F.F_SINT, 1), name=(_F.F_STR, 6, -1, ""), kind=(_F.F_STR, 8, -1, None),
+             flags=(_F.F_CACHED, 2, -1, _FLAG_SETS), up=(_F.F_BIT, 2, -1, None, None, int(_IFF_UP)),
+             operstate=(_F.F_INDEX, 5, -1, OPERSTATES, "unknown"), mtu=(_F.F_OPT, 3),
+             mac=(_F.F_HEX, 7), master=(_F.F_NONZERO, 4), link=(_F.F_OPT, 11))
+    # the IFLA_LINKINFO and IFLA_INFO_DATA rows: a dump's from its table, else the slots
+    c_fields(LinkView, _info=(_F.F_ROW, 9), _data=(_F.F_ROW, 10))
 
 
 class BridgePortView:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 
 from .._native import lib
-from ..codec.columns import table, text
+from ..codec.columns import _cview, dump_table, text
 from ..codec.rows import NONE, Rows
 from ..codec.specs.rtnl import RTNL
 from ..errors import ExistsError, InvalidArgument
@@ -12,7 +12,7 @@ from ..transport import NetlinkSocket, NetNS
 from . import validate as v
 from .kinds import view_class, view_of
 from .link import PLUCK, T_KIND, TEXTS, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
-from .message import Msg
+from .message import Filled, Msg
 from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
 from .validate import LinkRef, NetnsRef
 from .._record import fields as record_fields
@@ -20,6 +20,8 @@ from .._record import fields as record_fields
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Sequence
+
+    from ..codec.program import Compiled
 
 NEW, ACK = lib.RTM_NEWLINK, lib.NLM_F_REQUEST | lib.NLM_F_ACK
 CREATE = ACK | lib.NLM_F_CREATE | lib.NLM_F_EXCL
@@ -29,11 +31,15 @@ NETLINK_ROUTE = 0
 def _header(m: Msg, t: str, index: int = 0, up: bool | None = None, promisc: bool | None = None) -> Msg:
     """ifinfomsg: the flags to set (``ifi_flags``) and which of them change (``ifi_change``)."""
     flags = change = 0
-    for bit, want in ((lib.IFF_UP, up), (lib.IFF_PROMISC, promisc)):
-        if want is not None:
-            change |= bit
-            flags |= bit if want else 0
+    if up is not None:
+        change, flags = _UP, _UP if up else 0
+    if promisc is not None:
+        change |= _PROMISC
+        flags |= _PROMISC if promisc else 0
     return m.fixed(f"{t}.header", "BxHiII", 0, 0, index, flags, change)
+
+
+_UP, _PROMISC = int(lib.IFF_UP), int(lib.IFF_PROMISC)
 
 
 def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = None,
@@ -45,19 +51,24 @@ def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = N
 
 
 def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
-    """``view_of`` of every message, sharing one ``columns.table`` (one C call; the kinds'
-    text in one more)."""
-    t = table(rows, PLUCK, TEXTS)
+    """``view_of`` of every message, sharing one ``columns.dump_table`` (one C call; the
+    kinds' text in one more; with the C views, the views made in one more)."""
+    t = dump_table(rows, PLUCK, TEXTS)
     if t[0].tolist() != msgs:                  # the buffer holds other messages too
         return [view_of(rows, x) for x in msgs]
     classes: dict[str, type[LinkView]] = {}
+    kinds = text(t, T_KIND, 8)
+    for kind in set(kinds):                     # as view_of: no kind and "" alike
+        classes[kind] = view_class(kind)
+    if _cview is not None and type(t) is _cview.Table:
+        made: list[LinkView] | None = _cview.views([classes[k] for k in kinds], t, msgs)
+        if made is not None:
+            return made
     out: list[LinkView] = []
     append = out.append
     infos, datas = t[9], t[10]
-    for b, (m, kind) in enumerate(zip(msgs, text(t, T_KIND, 8))):
-        cls = classes.get(kind)
-        if cls is None:                         # as view_of: no kind and "" alike
-            cls = classes[kind] = view_class(kind)
+    for b, (m, kind) in enumerate(zip(msgs, kinds)):
+        cls = classes[kind]
         v = cls.__new__(cls)
         info, dat = infos[b], datas[b]
         v._rows = rows
@@ -167,6 +178,9 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
         alias: str | None = None, txqlen: int | None = None, group: int | None = None,
         netns: NetnsRef | None = None, promisc: bool | None = None) -> Request[None]:
     """Change common options of an existing link (``ip link set``)."""
+    if (mtu is None and mac is None and name is None and master is None and not nomaster and alias is None
+            and txqlen is None and group is None and netns is None and promisc is None):
+        return _set_state(link, up)
     link = v.link_ref(link, "link")
     if up is not None:
         v.boolean(up, "Link.up")
@@ -208,6 +222,37 @@ def set_attrs(link: LinkRef, *, up: bool | None = None, mtu: int | None = None, 
     if mac is not None:
         hints[errno.EADDRNOTAVAIL] = f"the kernel refused MAC {v.mac(mac, 'Link.mac').hex(':')} for {link!r}"
     return Request("set link", str(link), build, needs=needs, creates=creates, hints=hints)
+
+
+def _set_state(link: LinkRef, up: bool | None) -> Request[None]:
+    """``set(link, up=...)`` alone (every container brings lo and eth0 up): the message is
+    one of two fixed shapes (by name, by index), filled with its values when the request is
+    made; no builder."""
+    link = v.link_ref(link, "link")
+    flags = change = 0
+    if up is not None:
+        change = lib.IFF_UP
+        flags = lib.IFF_UP if v.boolean(up, "Link.up") else 0
+    if type(link) is str:
+        item = (_state_program(True), [0, 0, 0, flags, change, link.encode()])
+    else:
+        item = (_state_program(False), [0, 0, link, flags, change])
+    return Request("set link", str(link), lambda _: [Filled(item)])
+
+
+_STATE_PROGRAMS: dict[bool, Compiled] = {}
+
+
+def _state_program(by_name: bool) -> Compiled:
+    """The program of a state-only RTM_NEWLINK (by IFLA_IFNAME, or by index), the shape
+    ``_target`` builds."""
+    prog = _STATE_PROGRAMS.get(by_name)
+    if prog is None:
+        m = _header(Msg("set link", NEW, ACK), "Link", 0)
+        if by_name:
+            m.string(lib.IFLA_IFNAME, "Link.name", "")
+        prog = _STATE_PROGRAMS[by_name] = m.compiled()
+    return prog
 
 
 def _name_free_in(netns: NetnsRef, name: str, operation: str, target: str) -> None:

@@ -8,11 +8,13 @@ import os
 from ..codec.message import Msg as _Msg, field_name
 from ..transport import validate as tv
 
-__all__ = ["Msg", "field_name"]
+__all__ = ["Filled", "Msg", "Shapes", "field_name"]
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Self
+    from typing import Any, Callable, Hashable, Self
+
+    from ..codec.program import Compiled
 
 
 class Msg(_Msg):
@@ -39,3 +41,39 @@ class Msg(_Msg):
     def close_fds(self) -> None:
         while self.fds:
             os.close(self.fds.pop())
+
+
+class Filled(Msg):
+    """A message whose program and values are known already (no builder: ``routes.add_many``'s
+    members, ``links.set(name, up=...)``)."""
+
+    __slots__ = ("_item",)
+    fds: list[int] = []            # (never holds any: shadows Msg's slot)
+
+    def __init__(self, item: "tuple[Compiled, list[Any]]") -> None:   # (no Msg.__init__: nothing to build)
+        self._item = item
+
+    def item(self) -> "tuple[Compiled, list[Any]]":
+        return self._item
+
+
+class Shapes:
+    """Programs of common message shapes, filled with values directly (no builder): a
+    request of a known shape ``key`` becomes ``Filled((program, values))``. The first
+    message of each key is built the usual way by ``slow()``; its program is kept only if
+    the builder's values equal ``values``, so a key whose values were assembled wrongly
+    keeps being built by ``slow`` (never sent wrong)."""
+
+    def __init__(self) -> None:
+        self._progs: dict[Hashable, Compiled] = {}
+
+    def msg(self, key: Hashable, values: "list[Any]", slow: "Callable[[], Msg]") -> Msg:
+        prog = self._progs.get(key)
+        if prog is not None:
+            return Filled((prog, values))
+        m = slow()
+        if not m.fds:
+            prog, built = m.item()
+            if list(built) == values:
+                self._progs[key] = prog
+        return m

@@ -268,21 +268,32 @@ def run_flow(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Out
             o.target += where
     made_here: set[str] = set()
     external: set[str] = set()
+    dumps = thens = depends = False
     for r in requests:
         if r.needs:
-            external.update(n for n in r.needs if n not in made_here)
+            for n in r.needs:
+                if n in made_here:
+                    depends = True          # on a link an earlier request of the batch creates
+                else:
+                    external.add(n)
         if r.creates:
             made_here.update(r.creates)
-    index = yield from lookup_flow(sock, external)
+        if r.dump:
+            dumps = True
+        if r.then is not None:
+            thens = True
+    index = (yield from lookup_flow(sock, external)) if external else {}
     missing = sorted(external - index.keys())
     if missing:
         raise InvalidArgument(f"no such link{'s' if len(missing) > 1 else ''} in this namespace: "
                               f"{', '.join(missing)}")
-    for phase in _phases(requests):
-        yield from _run_phase(sock, requests, outcomes, phase, index, chunk)
-        follow = [i for i in phase if requests[i].then is not None and outcomes[i].ok]
+    # no request needing what another creates and no dump: one phase (what _phases would
+    # find, without its walk), every name it needs resolved already
+    for phase in _phases(requests) if depends or dumps else [list(range(len(requests)))]:
+        yield from _run_phase(sock, requests, outcomes, phase, index, chunk, created=depends)
+        follow = [i for i in phase if requests[i].then is not None and outcomes[i].ok] if thens else None
         if follow:
-            yield from _run_phase(sock, requests, outcomes, follow, index, chunk, then=True)
+            yield from _run_phase(sock, requests, outcomes, follow, index, chunk, then=True, created=depends)
     return outcomes
 
 
@@ -303,10 +314,14 @@ def _phases(requests: Sequence[Request]) -> list[list[int]]:
 
 
 def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
-               phase: list[int], index: dict[str, int], chunk: int, then: bool = False) -> Flow[None]:
-    later = {n for i in phase for n in requests[i].needs if n not in index}
-    if later:
-        index.update((yield from lookup_flow(sock, later)))
+               phase: list[int], index: dict[str, int], chunk: int, then: bool = False,
+               created: bool = True) -> Flow[None]:
+    """``created``: a request of the batch needs a link another creates (else every name
+    needed was resolved up front)."""
+    if created:
+        later = {n for i in phase for n in requests[i].needs if n not in index}
+        if later:
+            index.update((yield from lookup_flow(sock, later)))
 
     def resolve(ref: LinkRef) -> int:
         return ref if isinstance(ref, int) else index[ref]
@@ -318,7 +333,7 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
     try:
         for i in phase:
             r = requests[i]
-            if r.needs:
+            if created and r.needs:             # (else every name was resolved before any phase)
                 gone = [n for n in r.needs if n not in index]
                 if gone:
                     out = outcomes[i]
@@ -393,7 +408,8 @@ def _collect(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
             if res.error is not None and out.error is None:
                 out.error = _clean(res.error, requests[i].hints)
             if requests[i].parse is not None:
-                msgs.setdefault(i, []).extend(res.messages)
+                got = msgs.get(i)               # one result's list as it is (a dump's: no copy)
+                msgs[i] = res.messages if got is None else [*got, *res.messages]
     for i, rows_of in msgs.items():
         out, parse = outcomes[i], requests[i].parse
         if out.error is None and parse is not None:

@@ -15,9 +15,8 @@ from ..codec.rows import NONE, Pluck, Rows, ip_text
 from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
-from .metrics import Metrics
-from .view import InetView, make_views
-from .message import Msg
+from .view import InetView, c_fields, make_views
+from .message import Msg, Shapes
 from .request import Members, Request, Resolve
 from .validate import LinkRef
 
@@ -26,6 +25,7 @@ if TYPE_CHECKING:
     import ipaddress
     from dataclasses import KW_ONLY
     from typing import Any, ClassVar, Mapping, Sequence, Union
+    from .metrics import Metrics
 else:
     from .._lighttyping import Union
 
@@ -49,6 +49,8 @@ _RTNH = struct.Struct("=HBBi")
 _RTA = struct.Struct("=HH")
 _NOLINK = (lib.RTN_BLACKHOLE, lib.RTN_UNREACHABLE, lib.RTN_PROHIBIT, lib.RTN_THROW)
 Table = Union[int, str]
+_AF4, _AF6 = socket.AF_INET, socket.AF_INET6
+_UNICAST, _MAIN = int(lib.RTN_UNICAST), int(lib.RT_TABLE_MAIN)
 
 
 @record(frozen=True)
@@ -115,6 +117,17 @@ class Route:
     def __post_init__(self) -> None:
         d = self.__dict__
         nhs, via, dev, family = d["nexthops"], d["via"], d["dev"], d["family"]
+        if (type(via) is str and d["dst"] == "default" and dev is None and nhs == () and family is None
+                and d["table"] is None and d["metric"] is None and d["scope"] is None and d["protocol"] is None
+                and d["src"] is None and d["type"] == "unicast" and d["onlink"] is False and d["metrics"] is None
+                and d["nhid"] is None):
+            # the default route through a gateway (one per container), every option at its
+            # default: only the gateway to check; the general path below would find the same
+            gateway = v.packed_ip(via, "Route.via")
+            d["_packed"] = pk = _Packed(_AF6 if len(gateway) == 16 else _AF4, 0, None, gateway, None, _UNICAST,
+                                        _MAIN, ())
+            pk.plain = True
+            return
         if not isinstance(nhs, tuple) or (nhs and not all(isinstance(n, Nexthop) for n in nhs)):
             raise InvalidArgument("Route.nexthops: expected a tuple of Nexthop")
         dst = plen = None
@@ -145,6 +158,7 @@ class Route:
         if nhs and (via or dev is not None):
             raise InvalidArgument("Route: nexthops exclude via and dev")
         if d["metrics"] is not None:
+            from .metrics import Metrics
             d["metrics"] = Metrics.of(d["metrics"])
         if d["nhid"] is not None:
             v.integer(d["nhid"], "Route.nhid", 1, 0xFFFFFFFF)
@@ -185,12 +199,13 @@ class _Packed:
     """What a Route's messages need, checked once: family, prefix length, packed destination
     (masked), gateway and source, type, table, link names to resolve."""
 
-    __slots__ = ('af', 'plen', 'dst', 'via', 'src', 'kind', 'table', 'needs')
+    __slots__ = ('af', 'plen', 'dst', 'via', 'src', 'kind', 'table', 'needs', 'plain')
 
     def __init__(self, af: int, plen: int, dst: bytes | None, via: bytes | None, src: bytes | None, kind: int,
                  table: int, needs: tuple[str, ...]) -> None:
         (self.af, self.plen, self.dst, self.via, self.src, self.kind, self.table, self.needs) = \
             (af, plen, dst, via, src, kind, table, needs)
+        self.plain: bool | None = None     # no option but dst, via, table < 256, type (None: not known yet)
 
 
 def _named(value: str | int, field: str, table: dict[str, int]) -> int:
@@ -276,8 +291,33 @@ def add(route: Route, *, how: str = "add") -> Request[None]:
     if how not in _HOW:
         raise InvalidArgument(f"how: expected add, replace or append, not {how!r}")
     op, flags = _HOW[how]
-    return Request(op, r.dst, lambda res: [_msg(r, op, lib.RTM_NEWROUTE, flags, res)],
+    return Request(op, r.dst, lambda res: [_add_msg(r, op, flags, res)],
                    needs=r._pk.needs, undo=(lambda: delete(r)) if how == "add" else None)
+
+
+_SHAPES = Shapes()
+_BOOT, _UNIVERSE, _HOST, _LOCAL = (int(lib.RTPROT_BOOT), int(lib.RT_SCOPE_UNIVERSE), int(lib.RT_SCOPE_HOST),
+                                   int(lib.RTN_LOCAL))
+
+
+def _add_msg(r: Route, op: str, flags: int, resolve: Resolve) -> Msg:
+    """``_msg`` of an add; a route with a destination and/or gateway and no other option
+    (a container's default route, W5's routes) is filled into its shape's program directly."""
+    pk = r._pk
+    if pk.plain is None:
+        pk.plain = not (pk.table >= 256 or pk.src is not None or r.dev is not None or r.metric is not None
+                        or r.nexthops or r.nhid is not None or r.metrics is not None or r.protocol is not None
+                        or r.scope is not None or r.onlink)
+    if not pk.plain:
+        return _msg(r, op, lib.RTM_NEWROUTE, flags, resolve)
+    kind = pk.kind
+    values: list[Any] = [pk.af, pk.plen, 0, 0, pk.table, _BOOT, _HOST if kind == _LOCAL else _UNIVERSE, kind, 0]
+    if pk.dst is not None:
+        values.append(pk.dst)
+    if pk.via is not None:
+        values.append(pk.via)
+    return _SHAPES.msg((op, flags, pk.af, pk.dst is not None, pk.via is not None), values,
+                       lambda: _msg(r, op, lib.RTM_NEWROUTE, flags, resolve))
 
 
 _HOW = {how: (f"{how} route", lib.NLM_F_REQUEST | lib.NLM_F_ACK | lib.NLM_F_CREATE | extra)
@@ -429,7 +469,7 @@ def dump(*, table: Table | None = "main", family: object = None) -> Request[list
         return [m]
 
     def parse(rows: Rows, msgs: list[int]) -> list[RouteView]:
-        views = make_views(RouteView, rows, msgs, columns.table(rows, _PLUCK, 2))
+        views = make_views(RouteView, rows, msgs, columns.dump_table(rows, _PLUCK, 2))
         return views if tid is None else [r for r in views if r.table == tid]
 
     return Request("dump routes", str(table or "all"), build, parse=parse, dump=True, pluck=_PLUCK)
@@ -457,20 +497,27 @@ _RTA_OIF = int(lib.RTA_OIF)
 _RTA_TABLE = int(lib.RTA_TABLE)
 _RTA_PRIORITY = int(lib.RTA_PRIORITY)
 _RTA_PREFSRC = int(lib.RTA_PREFSRC)
-# the columns a dump plucks for its views (offsets into _RTM): _c[1 ...]
+# the columns a dump plucks for its views: _c[1 ...]; the fixed header packed in one column
+# (one byte each: family, dst_len, src_len, tos, table, protocol, scope, type; NONE when short)
 _PLUCK = Pluck(int(lib.RTM_NEWROUTE), _RTM.size, (
-    ("hdr", 0, 1), ("hdr", 1, 1), ("hdr", 4, 1), ("hdr", 5, 1),    # 1 family, 2 dst_len, 3 table, 4 protocol
-    ("hdr", 6, 1), ("hdr", 7, 1), ("span", _RTA_DST),              # 5 scope, 6 type, 7 dst
-    ("span", _RTA_GATEWAY), ("u", _RTA_OIF), ("u", _RTA_TABLE)))   # 8 via, 9 dev, 10 table
+    ("hdr", 0, 8), ("span", _RTA_DST), ("span", _RTA_GATEWAY),        # 1 header, 2 dst, 3 via
+    ("u", _RTA_OIF), ("u", _RTA_TABLE)))                                # 4 dev, 5 table
 T_DST, T_VIA = _PLUCK.width, _PLUCK.width + 1                      # text slots (made on first use)
+_DST_LEN, _TABLE, _PROTOCOL, _SCOPE, _TYPE = 1, 4, 5, 6, 7         # bytes of the packed header
+
+
+def _hb(c: Any, b: int, k: int) -> int:
+    """Byte ``k`` of view ``b``'s packed header in table ``c`` (NONE when absent)."""
+    h: int = c[1][b]
+    return NONE if h == NONE else h >> 8 * k & 0xFF
 
 
 def _dsts(c: list[Any]) -> list[str | None]:
     """Every ``dst`` of a dump's table, made at once and kept (None where the view reads
     its rows instead: a short message, or an address neither 4 nor 16 bytes long)."""
     out: list[str | None] = [
-        None if p == NONE or a == "!" else f"{a}/{p}" if a else "default" if p == 0 else f"None/{p}"
-        for a, p in zip(text(c, T_DST, 7, IP), c[2])]
+        None if h == NONE or a == "!" else f"{a}/{p}" if a else "default" if p == 0 else f"None/{p}"
+        for a, h in zip(text(c, T_DST, 2, IP), c[1]) for p in (h >> 8 & 0xFF,)]
     c[T_DST] = out
     return out
 _RTA_MULTIPATH = int(lib.RTA_MULTIPATH)
@@ -503,8 +550,8 @@ class RouteView(InetView):
     def table(self) -> int:
         c: Any = self._c
         h: int
-        if c is not None and (h := c[3][self._b]) != NONE:
-            v: int = c[10][self._b]
+        if c is not None and (h := _hb(c, self._b, _TABLE)) != NONE:
+            v: int = c[5][self._b]
             return h if v == NONE else v
         t = self._rows.get_u(self._m, _RTA_TABLE)
         return self._header[4] if t is None else t
@@ -512,21 +559,21 @@ class RouteView(InetView):
     @property
     def protocol(self) -> str:
         c: Any = self._c
-        if c is None or (p := c[4][self._b]) == NONE:
+        if c is None or (p := _hb(c, self._b, _PROTOCOL)) == NONE:
             p = self._header[5]
         return PROTOCOL_NAMES.get(p) or str(p)
 
     @property
     def scope(self) -> str:
         c: Any = self._c
-        if c is None or (s := c[5][self._b]) == NONE:
+        if c is None or (s := _hb(c, self._b, _SCOPE)) == NONE:
             s = self._header[6]
         return SCOPE_NAMES.get(s) or str(s)
 
     @property
     def type(self) -> str:
         c: Any = self._c
-        if c is None or (t := c[6][self._b]) == NONE:
+        if c is None or (t := _hb(c, self._b, _TYPE)) == NONE:
             t = self._header[7]
         return TYPE_NAMES.get(t) or str(t)
 
@@ -538,7 +585,7 @@ class RouteView(InetView):
     @property
     def via(self) -> str | None:
         c: Any = self._c
-        if c is not None and (a := (c[T_VIA] or text(c, T_VIA, 8, IP))[self._b]) != "!":
+        if c is not None and (a := (c[T_VIA] or text(c, T_VIA, 3, IP))[self._b]) != "!":
             return a or None
         return self._rows.get_ip(self._m, _RTA_GATEWAY)
 
@@ -547,7 +594,7 @@ class RouteView(InetView):
         """ifindex of the output device."""
         c: Any = self._c
         if c is not None:
-            d = c[9][self._b]
+            d = c[4][self._b]
             return None if d == NONE else d
         return self._rows.get_u(self._m, _RTA_OIF)
 
@@ -592,7 +639,20 @@ class RouteView(InetView):
     def metrics(self) -> Metrics | None:
         """RTA_METRICS, typed (None when the route has none)."""
         row = self._rows.find(self._m, _RTA_METRICS)
-        return None if row < 0 else Metrics.decode(self._rows, row)
+        if row < 0:
+            return None
+        from .metrics import Metrics
+        return Metrics.decode(self._rows, row)
 
     def __repr__(self) -> str:
         return f"<RouteView {self.dst} via={self.via} dev={self.dev} table={self.table}>"
+
+
+if columns._cview is not None:
+    _F = columns._cview
+    c_fields(RouteView, dst={"op": _F.F_DST, "col": 2, "col2": 1, "byte": _DST_LEN},
+             table={"op": _F.F_TABLE, "col": 1, "col2": 5, "byte": _TABLE},
+             protocol={"op": _F.F_NAMED, "col": 1, "arg": PROTOCOL_NAMES, "byte": _PROTOCOL},
+             scope={"op": _F.F_NAMED, "col": 1, "arg": SCOPE_NAMES, "byte": _SCOPE},
+             type={"op": _F.F_NAMED, "col": 1, "arg": TYPE_NAMES, "byte": _TYPE},
+             via=(_F.F_IP, 3, -1, None), dev=(_F.F_OPT, 4))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 import struct
 
+from ..codec.columns import _cview
 from ..codec.rows import NONE, Rows
 from ..errors import DecodeError
 
@@ -14,24 +15,40 @@ else:
     from .._lighttyping import TypeVar
 
 
-class MessageView:
+if TYPE_CHECKING:
+    from ..codec._cview import View as _Base
+elif _cview is not None:
+    _Base = _cview.View
+else:                       # pragma: no cover - a build without the C views
+    class _Base:
+        __slots__ = ("_rows", "_m", "_h", "_c", "_b")
+
+
+class MessageView(_Base):
     """A message of a decoded buffer; subclasses name its fixed ``HEADER`` and ``FIELDS``.
 
-    Views of a dump share one ``columns.table`` (``_c``: the message rows, the columns of
-    the class's ``PLUCK``, its text slots; this view's values at index ``_b`` of each), filled
-    by one C call for every message; a view made alone has none (``_c`` None) and reads
-    the rows.
+    Views of a dump share one ``columns.dump_table`` (``_c``: the message rows, the columns
+    of the class's ``PLUCK``, its text slots; this view's values at index ``_b`` of each),
+    filled by one C call for every message; a view made alone has none (``_c`` None) and
+    reads the rows. With the C views (``_cview``) the slots are the C base's and the hot
+    fields ``c_fields`` descriptors, which read the table in C (the properties below them
+    are what they fall back to: a view made alone, a short message, a malformed address).
     """
 
-    __slots__ = ("_rows", "_m", "_h", "_c", "_b")
+    __slots__ = ()
+    _rows: Rows
+    _m: int
+    _h: tuple[int, ...] | None
+    _c: Any
+    _b: int
     HEADER: ClassVar[struct.Struct]
     FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, rows: Rows, msg: int) -> None:
         self._rows = rows
         self._m = msg
-        self._h: tuple[int, ...] | None = None
-        self._c: list[Any] | None = None
+        self._h = None
+        self._c = None
         self._b = 0
 
     @property
@@ -53,6 +70,12 @@ class MessageView:
     def _ip(self, attr: int) -> str | None:
         return self._rows.get_ip(self._m, attr)
 
+    def __getstate__(self) -> tuple[None, dict[str, Any]]:
+        """Every slot, the C base's included (``copy.copy`` of a view, as with plain slots)."""
+        import copyreg                      # (not imported by the CLI's start otherwise)
+        names = ("_rows", "_m", "_h", "_c", "_b", *copyreg._slotnames(type(self)))  # type: ignore[attr-defined]
+        return None, {n: getattr(self, n) for n in dict.fromkeys(names) if hasattr(self, n)}
+
     def fields(self) -> Iterable[str]:
         return self.FIELDS
 
@@ -61,9 +84,12 @@ class MessageView:
         return {f: plain(getattr(self, f)) for f in self.fields()}
 
 
-def make_views(cls: "type[V]", rows: Rows, msgs: list[int], t: "list[Any]") -> "list[V]":
+def make_views(cls: "type[V]", rows: Rows, msgs: list[int], t: Any) -> "list[V]":
     """One ``cls`` view per message, sharing ``columns.table`` ``t`` of ``rows``; views reading
     the rows when the table holds other messages than ``msgs``."""
+    if _cview is not None and type(t) is _cview.Table:
+        made: list[V] | None = _cview.views(cls, t, msgs)
+        return [cls(rows, m) for m in msgs] if made is None else made
     if t[0].tolist() != msgs:
         return [cls(rows, m) for m in msgs]
     new = cls.__new__
@@ -81,6 +107,18 @@ def make_views(cls: "type[V]", rows: Rows, msgs: list[int], t: "list[Any]") -> "
 
 
 V = TypeVar("V", bound=MessageView)
+
+
+def c_fields(cls: type, **specs: "tuple[Any, ...] | dict[str, Any]") -> None:
+    """Replace properties of ``cls`` by ``_cview.Field`` descriptors reading a dump's table
+    in C: ``name=(op, col[, col2[, arg[, default[, mask]]]])`` or the same as keywords (and
+    ``byte``: of a packed header column); ops: ``_cview.F_*``. Each falls back to the
+    property it replaces. Nothing without the C views."""
+    if _cview is None:
+        return
+    for name, spec in specs.items():
+        prop = cls.__dict__[name]
+        setattr(cls, name, _cview.Field(prop, **spec) if isinstance(spec, dict) else _cview.Field(prop, *spec))
 
 
 def plain(value: Any) -> Any:
@@ -108,7 +146,11 @@ class InetView(MessageView):
     def family(self) -> int:
         """4 or 6."""
         c = self._c
-        if c is not None and (f := c[1][self._b]) != NONE:
-            return 4 if f == socket.AF_INET else 6
+        if c is not None and (f := c[1][self._b]) != NONE:     # (a route's: its packed header)
+            return 4 if f & 0xFF == socket.AF_INET else 6
         return 4 if self._header[0] == socket.AF_INET else 6
+
+
+if _cview is not None:
+    c_fields(InetView, family={"op": _cview.F_FAMILY, "col": 1, "byte": 0})
 

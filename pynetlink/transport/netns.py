@@ -27,7 +27,7 @@ else:
 RUN_DIR = "/run/netns"
 CLONE_NEWNET = 0x40000000
 MS_BIND, MS_REC, MS_SHARED = 0x1000, 0x4000, 1 << 20
-MNT_DETACH = 2
+MNT_DETACH, UMOUNT_NOFOLLOW = 2, 8
 # names and sysctl keys are checked with sets, not regular expressions (``re`` is ~1.5 ms of
 # a CNI plugin's start): [A-Za-z0-9_][A-Za-z0-9_.-]{0,254}, and words of [A-Za-z0-9_-] joined by . or /
 _WORD = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
@@ -264,12 +264,16 @@ class NetNS:
         return made
 
     def delete(self) -> None:
-        """Remove a named namespace (its devices go when the last user leaves)."""
-        if self.name is None:
+        """Remove a named namespace (its devices go when the last user leaves): the bind
+        mount at /run/netns/NAME and its file, as ``ip netns del`` (umount + unlink, no
+        more system calls). Only a NetNS whose path is that of its valid name is deleted."""
+        name = self.name
+        if name is None:
             raise InvalidArgument(f"{self.path} is not a named namespace")
-        if not os.path.exists(self.path):
-            raise FileNotFoundError(errno.ENOENT, "no such network namespace", self.name)
-        _remove_mount_point(self.path)
+        if self.path != RUN_DIR + "/" + name or not _valid_name(name):
+            raise InvalidArgument(f"{self.path} is not the path of a namespace named {name!r}")
+        if not _remove_mount_point(self.path):
+            raise FileNotFoundError(errno.ENOENT, "no such network namespace", name)
 
     # -- using it -----------------------------------------------------------------------
     def run(self, fn: Callable[[], T]) -> T:
@@ -351,14 +355,19 @@ def _make_mount_point(ns: NetNS) -> None:
             raise FileExistsError(errno.EEXIST, "network namespace exists", ns.name) from None
 
 
-def _remove_mount_point(path: str) -> None:
-    rc = _native.umount2(path, MNT_DETACH)
-    if rc < 0 and rc not in (-errno.EINVAL, -errno.ENOENT):
+def _remove_mount_point(path: str) -> bool:
+    """Unmount and remove a namespace file (a symlink there is not followed); False when
+    there was none (umount2 says ENOENT: no stat first)."""
+    rc = _native.umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW)
+    if rc == -errno.ENOENT:
+        return False
+    if rc < 0 and rc != -errno.EINVAL:          # EINVAL: a file, not (or no longer) mounted
         _check(rc, "umount", path)
     try:
         os.unlink(path)
     except FileNotFoundError:
-        pass
+        return False
+    return True
 
 
 def _sysctl_path(key: str) -> str:

@@ -61,6 +61,18 @@ class Result:
         return self.error is None
 
 
+def _fresh_results(n: int) -> list[Result]:
+    """``[Result() for _ in range(n)]``: fields other than ``messages`` left to the class
+    defaults (None, False, True, True), read through the class until a result sets them."""
+    out = []
+    new = Result.__new__
+    for _ in range(n):
+        r = new(Result)
+        r.messages = []
+        out.append(r)
+    return out
+
+
 class Reply:
     """Everything one transfer brought back: ``rows`` (the replies kept), one ``Result`` per
     request in ``results`` (made on first use: a bulk batch of plain acks makes none), and
@@ -198,13 +210,13 @@ class NetlinkSocket(Closing):
         odd = _native.status_odd(enc.status, enc.n, _ST_DONE) if enc.n else []
         if enc.n > 1 and not odd and not rows.count:
             # plain acks only (a bulk batch): Results made if asked for, all alike
-            return Reply(rows, None, enc, odd, lambda: [Result() for _ in range(enc.n)])
+            return Reply(rows, None, enc, odd, lambda: _fresh_results(enc.n))
         return Reply(rows, self._results(enc, data, rows, odd, labels), enc, odd)
 
     def _results(self, enc: Encoded, data: bytes, rows: Rows, odd: list[int], labels: Labels) -> list[Result]:
         """One Result per request: its data messages, and what its status says."""
         seq_first = enc.seq_first
-        results = [Result() for _ in range(enc.n)]
+        results = _fresh_results(enc.n)
         if enc.n == 1:          # every data message is the request's: one C pass
             results[0].messages = rows.data_messages()
         else:                               # acks are most rows of a batch: types first

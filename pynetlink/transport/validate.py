@@ -23,12 +23,23 @@ MAX_TIMEOUT = 0x7FFFFFFF / 1000          # the C transfer waits in int32 millise
 def ifname(value: object, field: str = "name") -> str:
     """A name the kernel takes as given (``dev_valid_name``): 1-15 bytes of UTF-8, not '.'
     or '..', without NUL, '/', ':' or whitespace (any byte the kernel's isspace() accepts)."""
-    # the common case first (W1 checks ~9 names per container): printable ASCII excludes
-    # NUL and every other whitespace byte, so only ' ', '/', ':', '.' and '..' are left to refuse
-    if (type(value) is str and 0 < len(value) < IFNAMSIZ and value.isascii() and value.isprintable()
-            and " " not in value and "/" not in value and ":" not in value and value != "." and value != ".."):
-        return value
+    # the common case first (W1 checks ~9 names per container, most of them "lo", "eth0"):
+    # a name seen valid before is one set lookup; else printable ASCII excludes NUL and
+    # every other whitespace byte, so only ' ', '/', ':', '.' and '..' are left to refuse
+    if type(value) is str:
+        if value in _VALID:
+            return value
+        if (0 < len(value) < IFNAMSIZ and value.isascii() and value.isprintable() and " " not in value
+                and "/" not in value and ":" not in value and value != "." and value != ".."):
+            if len(_VALID) < _VALID_MAX:
+                _VALID.add(value)
+            return value
     return ifname_checked(value, field)
+
+
+# names found valid (only exact str instances are looked up); bounded, never emptied by others
+_VALID: set[str] = set()
+_VALID_MAX = 4096
 
 
 def ifname_checked(value: object, field: str = "name") -> str:

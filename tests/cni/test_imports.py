@@ -24,8 +24,14 @@ NOT_LOADED = {"pynetlink.nft.match", "pynetlink.nft.stmt", "pynetlink.nft.rule",
 # threading, functools, types, zlib (cni.ipnet, _thread, hand-made wraps, a CRC-32 in Python)
 STDLIB_NOT_LOADED = {"dataclasses", "inspect", "ast", "typing", "enum", "re", "json", "socket", "signal",
                      "importlib", "warnings", "math", "ipaddress", "threading", "functools", "types", "zlib"}
-LOADED = {"pynetlink.codec.specs._tables", "pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.kinds.veth", "pynetlink.nft.ruleset",
+# every module in sys.modules at exit, the interpreter's own included (the import budget of
+# docs/performance.md, W6: 106 for an ADD and a DEL, about 115 before cni/startup.py and the lazy
+# neighbours, metrics and link stats)
+MODULE_BUDGET = 108
+LOADED = {"pynetlink.codec.specs._tables", "pynetlink.rtnl.kinds.veth", "pynetlink.nft.ruleset",
           "pynetlink.nft.sets", "pynetlink.cni.masq", "pynetlink.cni.hostlocal"}
+# ADD makes links (the bridge kind, link options); DEL only deletes the veth by name
+ADD_ONLY = {"pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.options"}
 
 
 # runs the plugin script as its shebang would, printing sys.modules on exit (an importtime
@@ -54,8 +60,12 @@ def test_bridge_add_and_del_import_only_what_they_use(env: Env, container: Calla
         mods = imported(env, command, c, ctr, "c2")
         assert "pynetlink.cni.bridge" in mods, sorted(mods)     # the parse found the plugin's imports
         assert LOADED <= mods, (command, sorted(LOADED - mods))
+        assert (ADD_ONLY <= mods) if command == "ADD" else not (ADD_ONLY & mods), (command, sorted(ADD_ONLY & mods))
         assert not mods & NOT_LOADED, (command, sorted(mods & NOT_LOADED))
         assert not mods & STDLIB_NOT_LOADED, (command, sorted(mods & STDLIB_NOT_LOADED))
+        assert len(mods) <= MODULE_BUDGET, (command, len(mods), sorted(mods))
+        # array without the collections package (cni/startup.py), the bundle used (cni/bundle.py)
+        assert not mods & {"collections", "collections.abc"} and "pynetlink.cni.bundle" in mods, (command, sorted(mods))
     assert env.masqueraded() == {"198.51.100.2"}          # c2's DEL removed only its own element
     env.dele(c, first, "c1").ok()
     assert env.masqueraded() == set()

@@ -59,7 +59,7 @@ def same(data: bytes, fam: Family, spec: Pluck) -> None:
     assert [t.msg_val[i] for i in range(t.n_msgs)] == [rows.val[m] for m in msgs]
     lr = decode(data, fam, spec)
     assert isinstance(lr, LeanRows) and pluck(lr, spec).tolist() == want
-    assert list(lr.messages()) == msgs and lr.data_messages() == rows.data_messages()
+    assert list(lr.messages()) == msgs and list(lr.data_messages()) == rows.data_messages()
     assert [(lr.type(m), lr.msg_seq(m), lr.msg_flags(m)) for m in msgs] == \
         [(rows.type(m), rows.msg_seq(m), rows.msg_flags(m)) for m in msgs]
     # the first row column read decodes the table: then everything reads as on Rows

@@ -23,6 +23,7 @@ TYPES = st.integers(0, 20)
 COLUMN = st.one_of(
     st.tuples(st.sampled_from(["hdr", "hdrs"]), st.integers(0, 3), st.sampled_from([1, 2, 4]))
       .filter(lambda c: c[1] + c[2] <= 4),
+    st.tuples(st.sampled_from(["hdr", "hdrs"]), st.integers(0, 0), st.just(8)),     # a header packed
     st.tuples(st.sampled_from(["u", "span", "row"]), TYPES),
     st.tuples(st.sampled_from(["u", "span", "row"]), TYPES, TYPES),
     st.just(("type",)))

@@ -2,7 +2,8 @@
 bulk: by the C engine, csrc/ext/events.c, and by Python) against its per-message path, on
 real notifications recorded in the test's namespace: the same events (action, key, the
 view's fields, the previous view's), the same state, and keys equal to ``key_of`` of each
-view."""
+view; and the C engine against the per-message path on links, addresses, routes and
+neighbours mixed."""
 from __future__ import annotations
 
 import select
@@ -13,7 +14,7 @@ from pynetlink.codec.rows import Rows
 from pynetlink.codec.specs.rtnl import RTNL
 from pynetlink.events.engine import Engine
 from pynetlink.events.event import fields_of
-from pynetlink.events.kinds import AddressKind, Batch
+from pynetlink.events.kinds import AddressKind, Batch, LinkKind, NeighbourKind, RouteKind
 from pynetlink.transport.subscribe import Subscriber
 
 from .helpers import ip, ip_batch
@@ -28,8 +29,11 @@ class _Counted(AddressKind):
         _Counted.batches += got is not None
         return got
 
-    def native(self, data: bytes, state: Any, netns: Any, out: list[Any]) -> bool:
-        done = super().native(data, state, netns, out)
+
+
+class _CountedEngine(Engine):
+    def _native(self, data: bytes, out: list[Any]) -> bool:
+        done = super()._native(data, out)
         _Counted.natives += done
         return done
 
@@ -50,21 +54,26 @@ def _record(ns: Any) -> list[bytes]:
         lines += [f"address del 2001:db8::{i:x}/128 dev br0" for i in range(1, 100, 3)]
         lines += ["address del 198.51.100.200/24 dev br0", "address del 203.0.113.1/24 dev br0"]
         ip_batch(ns, lines)
-        chunks: list[bytes] = []
-        # until quiet: IPv6 address notifications come from a kernel work queue, after ip returned
-        while select.select([sub], [], [], 1.0)[0]:
-            data, overflow = sub.receive()
-            assert not overflow
-            if data:
-                chunks.append(data)
-        return chunks
+        return _until_quiet(sub)
     finally:
         sub.close()
 
 
+def _until_quiet(sub: Subscriber) -> list[bytes]:
+    """The buffers received until a second passes without one (IPv6 notifications come from
+    a kernel work queue, after ``ip`` returned)."""
+    chunks: list[bytes] = []
+    while select.select([sub], [], [], 1.0)[0]:
+        data, overflow = sub.receive()
+        assert not overflow
+        if data:
+            chunks.append(data)
+    return chunks
+
+
 def _events(kind: AddressKind, chunks: list[bytes], bulk: bool, native: bool = False
             ) -> tuple[list[Any], dict[Any, Any]]:
-    eng = Engine([kind], RTNL, 0, lambda items: 0, load=False)
+    eng = _CountedEngine([kind], RTNL, 0, lambda items: 0, load=False)
     eng.native = native
     if not bulk:
         eng._bulk_kinds = {}
@@ -95,3 +104,96 @@ def test_bulk_equals_per_message(netns: Any) -> None:
     assert v4.count("new") == 149 + 1 + 75 and v4.count("deleted") == 75 + 1   # .200 was unknown
     assert sorted(k[2] for k in fast_state)[:2] == ["198.51.100.1", "198.51.100.10"]
     assert (6, acts[0][1][1], "2001:db8::2", 128) in fast_state
+
+
+class _Recording(Engine):
+    """An engine that notes the kinds a link's change asks to dump again instead of dumping
+    (the recording holds no dump replies), so every buffer stays a buffer of notifications."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        self.asked: list[list[str]] = []
+        super().__init__(*args, **kw)
+
+    def feed(self, data: bytes, overflow: bool = False) -> list[Any]:
+        self.asked.append([])
+        return super().feed(data, overflow)
+
+    def _queue_resync(self, name: str) -> None:
+        if name not in self.asked[-1]:          # as the engine's queue: once per buffer
+            self.asked[-1].append(name)
+
+    def _native(self, data: bytes, out: list[Any]) -> bool:
+        done = super()._native(data, out)
+        _Counted.natives += done
+        return done
+
+
+def _record_mixed(ns: Any) -> list[bytes]:
+    """Link, address, route and neighbour notifications of every family: bridges and veths
+    made, renamed, set up, enslaved and deleted (a veth's peer: a link deleted with another), addresses,
+    IPv4 and IPv6 routes of two tables with and without a metric, permanent neighbours."""
+    ip(ns, "link", "add", "br0", "type", "bridge")
+    ip(ns, "link", "set", "br0", "up")
+    ip(ns, "address", "add", "203.0.113.1/24", "dev", "br0")
+    groups = [int(getattr(lib, g)) for g in ("RTNLGRP_LINK", "RTNLGRP_IPV4_IFADDR", "RTNLGRP_IPV6_IFADDR",
+                                             "RTNLGRP_IPV4_ROUTE", "RTNLGRP_IPV6_ROUTE", "RTNLGRP_NEIGH")]
+    sub = Subscriber(0, groups, ns, rcvbuf=32 << 20)
+    try:
+        lines = []
+        for i in range(1, 40):
+            lines += [f"link add b{i} type bridge", f"address add 198.51.100.{i}/32 dev br0",
+                      f"route add 172.16.{i}.0/24 dev br0", f"route add 172.17.{i}.0/24 dev br0 metric {i} table 100",
+                      f"route add 2001:db8:1::{i:x}/128 dev br0", f"route add 2001:db8:2::/64 dev br0 metric {i}",
+                      f"neigh add 172.16.{i}.1 lladdr 02:00:00:00:00:{i:02x} dev br0 nud permanent",
+                      f"neigh add 2001:db8:1::{i:x} lladdr 02:00:00:00:01:{i:02x} dev br0 nud permanent"]
+        for i in range(1, 40, 2):
+            lines += [f"link del b{i}", f"route del 172.16.{i}.0/24 dev br0",
+                      f"route del 172.17.{i}.0/24 dev br0 metric {i} table 100",
+                      f"neigh del 172.16.{i}.1 dev br0", f"neigh del 2001:db8:1::{i:x} dev br0",
+                      f"address del 198.51.100.{i}/32 dev br0"]
+        # (last: a port changes the bridge's address, which flushes its neighbours)
+        lines += ["link add v1 type veth peer name v2", "link set v1 name v3", "link set v3 up",
+                  "link set v2 master br0", "link set v2 nomaster", "link del v3"]
+        ip_batch(ns, lines)
+        return _until_quiet(sub)
+    finally:
+        sub.close()
+
+
+def test_c_engine_equals_python_on_every_kind(netns: Any) -> None:
+    """The C engine against the Python engine's per-message path on real notifications of
+    links, addresses, routes and neighbours mixed: the same events (every field of the view
+    and of the previous view, the view's class), the same states, the same re-dumps asked."""
+    chunks = _record_mixed(netns)
+    kinds = (LinkKind, AddressKind, RouteKind, NeighbourKind)
+
+    def run(native: bool) -> tuple[list[Any], dict[str, Any], list[list[str]]]:
+        eng = _Recording([k() for k in kinds], RTNL, 0, lambda items: 0, load=False)
+        eng.native = native
+        if not native:
+            eng._bulk_kinds = {}
+        out = []
+        for data in chunks:
+            for e in eng.feed(data):
+                assert e.key == eng.by_name[e.kind].key_of(e.view)
+                prev = None if e.previous is None else fields_of(e.previous)
+                out.append((e.kind, e.action, e.key, fields_of(e.view), prev, type(e.view).__name__))
+        states = {name: {k: fields_of(v) for k, v in st.items()} for name, st in eng.state.items()}
+        return out, states, eng.asked
+
+    _Counted.natives = 0
+    c = run(True)
+    assert _Counted.natives == len(chunks)              # the C engine took every buffer
+    _Counted.natives = 0
+    py = run(False)
+    assert _Counted.natives == 0
+    assert c == py
+    events, states, asked = c
+    seen = {(kind, action) for kind, action, *_ in events}
+    assert seen >= {(k, a) for k in ("link", "address", "route", "neighbour") for a in ("new", "deleted")}
+    assert ("link", "changed") in seen and {"route", "neighbour", "link"} <= {n for a in asked for n in a}
+    assert (4, 100, 1, 0, "172.17.2.0/24", 2) in states["route"]
+    nb = {(action, key[2]) for kind, action, key, *_ in events if kind == "neighbour"}
+    assert {("new", "172.16.2.1"), ("new", "2001:db8:1::2"), ("deleted", "172.16.1.1")} <= nb
+    assert any(v["name"] == "b2" and v["kind"] == "bridge" for v in states["link"].values())
+    assert not any(v["name"] in ("v1", "v2", "v3") for v in states["link"].values())

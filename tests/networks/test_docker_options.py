@@ -13,7 +13,7 @@ from pynetlink.networks import Attach, OptionError
 from pynetlink.nft import DockerNat, Nftables
 
 from .conftest import MakeNS, Topology
-from .traffic import assert_unchanged, ip_j, link, nft_j, reaches, settled, snapshot, tcp
+from .traffic import assert_unchanged, ip_j, link, masquerading, nft_j, reaches, settled, snapshot, tcp
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
 
@@ -66,9 +66,7 @@ def test_ipv6_end_to_end(outside6: Topology, make_netns: MakeNS) -> None:
     assert [r["gateway"] for r in ip_j(c1, "route", "show", "default")] == ["172.28.0.1"]
     assert H.sysctl("net.ipv6.conf.all.forwarding") == "1"
     assert [x["table"]["family"] for x in nft_j(H) if "table" in x] == ["inet"]    # one table, both
-    masq = [r for r in _rules(H, "POSTROUTING") if any("masquerade" in e for e in r["expr"])]
-    assert sorted(r["comment"] for r in masq) == [f"pynetlink masquerade 172.28.0.0/24 !{net.bridge}",
-                                                  f"pynetlink masquerade 2001:db8:1::/64 !{net.bridge}"]
+    assert masquerading(H) == [f"172.28.0.0/24 !{net.bridge}", f"2001:db8:1::/64 !{net.bridge}"]
     assert len(_map_elements(H, "published_v6")) == 1 and len(_map_elements(H, "published_v4")) == 1
 
     # packets: over the bridge, out through H with the source rewritten, and a published port
@@ -107,7 +105,7 @@ def test_internal(outside6: Topology) -> None:
     c1, c2 = outside6.container(), outside6.container()
     e1, e2 = nets.connect_many("int", [c1, c2])
     assert ip_j(c1, "route", "show", "default") == [] and ip_j(c1, "-6", "route", "show", "default") == []
-    assert not any(any("masquerade" in e for e in r["expr"]) for r in _rules(H, "POSTROUTING"))
+    assert masquerading(H) == []
     drops = _rules(H, "FORWARD")
     assert sorted(r["comment"] for r in drops) == [f"pynetlink internal {net.bridge} in",
                                                    f"pynetlink internal {net.bridge} out"]

@@ -14,7 +14,7 @@ import pytest
 from pynetlink.networks import Networks
 
 from .conftest import Topology
-from .traffic import assert_unchanged, nft_j, snapshot, tcp, settled
+from .traffic import assert_unchanged, masquerading, snapshot, tcp, settled
 
 pytestmark = pytest.mark.kernel("netns", "veth", "bridge", "nft_nat")
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,7 +48,7 @@ CREATE = 'nets.create("n", subnet="172.23.0.0/24")'
 
 
 @pytest.mark.parametrize("target", ["pynetlink.networks.host:_forwarding",
-                                    "pynetlink.nft.nat:DockerNat.masquerade"])
+                                    "pynetlink.nft.masqsets:MasqueradeSets.add"])
 def test_interrupted_create_converges(outside: Topology, target: str) -> None:
     nets = outside.nets["H"]
     before = settled(outside.H)
@@ -56,8 +56,7 @@ def test_interrupted_create_converges(outside: Topology, target: str) -> None:
     assert nets.get("n").state == "creating"
     net = nets.create("n", subnet="172.23.0.0/24")                # the re-run finishes the job
     assert net.state == "ready"
-    rules = [r["rule"] for r in nft_j(outside.H) if "rule" in r]
-    assert len([r for r in rules if r["chain"] == "POSTROUTING"]) == 1
+    assert masquerading(outside.H) == [f"172.23.0.0/24 !{net.bridge}"]
     c = outside.container()
     e = nets.connect("n", c)
     assert tcp(c, outside.O, "203.0.113.254", 7040) == "203.0.113.1"
@@ -69,7 +68,7 @@ def test_interrupted_create_converges(outside: Topology, target: str) -> None:
 def test_interrupted_create_then_remove(outside: Topology) -> None:
     nets = outside.nets["H"]
     before = settled(outside.H)
-    killed_during("pynetlink.nft.nat:DockerNat.masquerade", CREATE, nets)
+    killed_during("pynetlink.nft.masqsets:MasqueradeSets.add", CREATE, nets)
     nets.remove("n")
     assert_unchanged(before, snapshot(outside.H))
     assert nets.list() == []

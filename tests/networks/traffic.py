@@ -105,6 +105,27 @@ def nft_j(ns: NetNS) -> Any:
     return json.loads(out)["nftables"] if out.strip() else []
 
 
+def masquerading(ns: NetNS) -> list[str]:
+    """What the library's table masquerades, as nft lists it: ``"SUBNET !BRIDGE"`` for each
+    element of the masquerade sets (networks) and each masquerade rule's comment (DockerNat's
+    rules), sorted. The set form counts only with its chain's masquerade rule present."""
+    listed = nft_j(ns)
+    out = [r["rule"]["comment"].removeprefix("pynetlink masquerade ") for r in listed
+           if "rule" in r and r["rule"]["chain"] == "POSTROUTING"
+           and any("masquerade" in e for e in r["rule"]["expr"])]
+    chain = [r["rule"] for r in listed if "rule" in r and r["rule"]["chain"] == "MASQUERADE"]
+    for x in listed:
+        s = x.get("set", {})
+        version = s.get("name", "")[-1:]
+        if s.get("name", "").startswith("masq_bridge_v") and any(
+                any("masquerade" in e for e in r["expr"]) and f"@masq_v{version}" in json.dumps(r["expr"])
+                for r in chain):
+            for e in s.get("elem", []):
+                net, bridge = e["concat"]
+                out.append(f"{net['prefix']['addr']}/{net['prefix']['len']} !{bridge}")
+    return sorted(out)
+
+
 _VOLATILE = {"operstate", "linkmode", "stats", "stats64", "valid_life_time", "preferred_life_time",
              "metainfo", "qdisc", "flags", "inet6_addr_gen_mode", "gc_timer", "hello_timer",
              "tcn_timer", "topology_change_timer", "forward_delay_timer", "hold_timer",

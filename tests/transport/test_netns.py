@@ -51,6 +51,28 @@ def test_delete_removes_it_for_ip_too(make_netns) -> None:  # type: ignore[no-un
         ns.delete()
 
 
+def test_delete_touches_only_its_own_file(tmp_path, netns: NetNS) -> None:  # type: ignore[no-untyped-def]
+    """delete() removes /run/netns/NAME of a valid NAME only: a NetNS built with another
+    path, or a name that climbs out, is refused; a symlink in /run/netns is not followed."""
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    for path, name in ((str(victim), "victim"), (f"/run/netns/../..{victim}", f"../..{victim}"),
+                       (f"/run/netns/{netns.name}", "other")):
+        with pytest.raises(InvalidArgument):
+            NetNS(path, name).delete()
+    link = NetNS.named(unique_name("lnk"))
+    os.symlink(netns.path, link.path)
+    try:
+        link.delete()                   # the symlink goes; the namespace it points at stays
+        assert not os.path.lexists(link.path)
+    finally:
+        if os.path.lexists(link.path):
+            os.unlink(link.path)
+    assert victim.read_text() == "keep"
+    assert netns.name in ip("netns", "list").split()
+    assert "lo" in ip("-n", netns.name, "-o", "link", "show")
+
+
 def test_create_twice_is_file_exists(netns: NetNS) -> None:
     with pytest.raises(FileExistsError):
         NetNS.create(netns.name)

@@ -36,14 +36,15 @@ class Veth(Link):
             v.device_mac(self.peer_mac, "Veth.peer_mac")
 
     def netns_refs(self) -> tuple[tuple[str, NetnsRef], ...]:
-        peer = () if self.peer_netns is None else (("Veth.peer_netns", self.peer_netns),)
-        return super().netns_refs() + peer
+        mine = super().netns_refs()
+        return mine if self.peer_netns is None else (*mine, ("Veth.peer_netns", self.peer_netns))
 
     def created_names(self) -> tuple[str, ...]:
-        names = list(super().created_names())
-        if self.peer is not None and self.peer_netns is None and self.netns is None:
-            names.append(self.peer)
-        return tuple(names)
+        if self.netns is not None:
+            return ()
+        if self.peer is not None and self.peer_netns is None:
+            return (self.name, self.peer)
+        return (self.name,)
 
     def info_data(self, m: Msg, resolve: Resolve, create: bool) -> None:
         if not create:

@@ -1,0 +1,851 @@
+/* pynetlink.codec._cview: dump views whose rows stay in C until a field is read (CPython's
+ * limited API, abi3).
+ *
+ * Three types:
+ *  - Table: a dump's plucked columns (one flat u64 array, ``width`` words per message: its row,
+ *    then the columns of a Pluck spec) over the received bytes. Indexed as the list a
+ *    ``columns.table`` is (column j made on first use as ``flat[j::width]``, then the text slots,
+ *    then (data, flat, width)), so Python code written for that list reads it unchanged; C
+ *    reads the flat array through the buffer pointers it holds.
+ *  - View: the base of every message view (rtnl's MessageView): ``_rows``, ``_h``, ``_c`` as
+ *    object slots, ``_m`` and ``_b`` as C integers (a view costs one small object, no ints).
+ *  - Field: a descriptor reading one field of a view from its Table in C (one of a few
+ *    operations: an integer, a name from a dict, an address or string as text...); where the
+ *    view has no Table, or the value is absent in a way the Python reader handles (a short
+ *    message, a malformed address), it calls that reader, the property it was made from.
+ *
+ * ``views()`` makes every view of a Table in one call. Every span is checked against the
+ * buffer and every index against the table; what does not check out goes to the Python
+ * reader, which raises DecodeError on malformed content. */
+#ifndef Py_LIMITED_API
+#define Py_LIMITED_API 0x030B0000
+#endif
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <structmember.h>
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "../ipv4_text.h"
+
+#define NONE UINT64_MAX                     /* a plucked column's "absent" (PNL_P_NONE) */
+
+static PyTypeObject *table_type, *view_type, *field_type;
+
+/* -- Table ----------------------------------------------------------------------------------- */
+typedef struct {
+    PyObject_HEAD
+    PyObject *items;        /* list: columns (None until made), text slots, (data, flat, width) */
+    PyObject *rows;         /* the decoded buffer (codec.rows.Rows) the views share */
+    Py_buffer bdata, bflat;
+    const uint8_t *buf;
+    Py_ssize_t buflen, n, width;
+    const uint64_t *cols;
+} Table;
+
+static PyObject *table_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
+{
+    PyObject *data, *flat, *rows, *last = NULL;
+    Py_ssize_t width, texts;
+    Table *t;
+
+    if (kw && PyDict_Size(kw)) {
+        PyErr_SetString(PyExc_TypeError, "Table() takes no keyword arguments");
+        return NULL;
+    }
+    if (!PyArg_ParseTuple(args, "OOOnn:Table", &rows, &data, &flat, &width, &texts))
+        return NULL;
+    if (width < 1 || width > 0xffff || texts < 0 || texts > 0xffff) {
+        PyErr_SetString(PyExc_ValueError, "Table: width or texts out of range");
+        return NULL;
+    }
+    t = (Table *)((allocfunc)PyType_GetSlot(tp, Py_tp_alloc))(tp, 0);
+    if (!t)
+        return NULL;
+    if (PyObject_GetBuffer(data, &t->bdata, PyBUF_SIMPLE) < 0) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    t->buf = t->bdata.buf;
+    t->buflen = t->bdata.len;
+    if (PyObject_GetBuffer(flat, &t->bflat, PyBUF_SIMPLE) < 0) {
+        t->bflat.obj = NULL;
+        Py_DECREF(t);
+        return NULL;
+    }
+    if (t->bflat.len % (8 * width) || (t->bflat.len && ((uintptr_t)t->bflat.buf & 7))) {
+        PyErr_SetString(PyExc_ValueError, "Table: flat is not an aligned array of width u64 rows");
+        Py_DECREF(t);
+        return NULL;
+    }
+    t->cols = t->bflat.buf;
+    t->n = t->bflat.len / (8 * width);
+    t->width = width;
+    t->items = PyList_New(width + texts + 1);
+    if (!t->items) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < width + texts; i++) {
+        Py_INCREF(Py_None);
+        PyList_SetItem(t->items, i, Py_None);
+    }
+    last = Py_BuildValue("(OOn)", data, flat, width);
+    if (!last || PyList_SetItem(t->items, width + texts, last) < 0) {
+        Py_DECREF(t);
+        return NULL;
+    }
+    Py_INCREF(rows);
+    t->rows = rows;
+    return (PyObject *)t;
+}
+
+static int table_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Table *t = (Table *)self;
+
+    Py_VISIT(t->items);
+    Py_VISIT(t->rows);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int table_clear(PyObject *self)
+{
+    Table *t = (Table *)self;
+
+    Py_CLEAR(t->items);
+    Py_CLEAR(t->rows);
+    return 0;
+}
+
+static void table_dealloc(PyObject *self)
+{
+    Table *t = (Table *)self;
+    PyTypeObject *tp = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    table_clear(self);
+    if (t->bflat.obj)
+        PyBuffer_Release(&t->bflat);
+    if (t->bdata.obj)
+        PyBuffer_Release(&t->bdata);
+    ((freefunc)PyType_GetSlot(tp, Py_tp_free))(self);
+    Py_DECREF(tp);
+}
+
+static Py_ssize_t table_len(PyObject *self)
+{
+    Table *t = (Table *)self;
+
+    return t->items ? PyList_Size(t->items) : 0;
+}
+
+/* column j of the flat array, made now (flat[j::width]) and kept */
+static PyObject *table_column(Table *t, Py_ssize_t j)
+{
+    PyObject *flat = PyTuple_GetItem(PyList_GetItem(t->items, PyList_Size(t->items) - 1), 1);
+    PyObject *start, *step, *sl, *col;
+
+    if (!flat)
+        return NULL;
+    start = PyLong_FromSsize_t(j);
+    step = PyLong_FromSsize_t(t->width);
+    sl = start && step ? PySlice_New(start, Py_None, step) : NULL;
+    Py_XDECREF(start);
+    Py_XDECREF(step);
+    col = sl ? PyObject_GetItem(flat, sl) : NULL;
+    Py_XDECREF(sl);
+    if (col && PyList_SetItem(t->items, j, col) < 0)
+        return NULL;
+    return col;                                 /* borrowed from items */
+}
+
+static PyObject *table_getitem(PyObject *self, PyObject *key)
+{
+    Table *t = (Table *)self;
+    Py_ssize_t i, n;
+    PyObject *x;
+
+    if (!t->items) {
+        PyErr_SetString(PyExc_RuntimeError, "Table: cleared");
+        return NULL;
+    }
+    if (!PyLong_Check(key))
+        return PyObject_GetItem(t->items, key);
+    i = PyLong_AsSsize_t(key);
+    if (i == -1 && PyErr_Occurred())
+        return NULL;
+    n = PyList_Size(t->items);
+    if (i < 0)
+        i += n;
+    if (i < 0 || i >= n) {
+        PyErr_SetString(PyExc_IndexError, "Table index out of range");
+        return NULL;
+    }
+    x = PyList_GetItem(t->items, i);
+    if (x == Py_None && i < t->width)
+        x = table_column(t, i);
+    Py_XINCREF(x);
+    return x;
+}
+
+static int table_setitem(PyObject *self, PyObject *key, PyObject *value)
+{
+    Table *t = (Table *)self;
+
+    if (!t->items || !value) {
+        PyErr_SetString(PyExc_TypeError, "Table: items cannot be deleted");
+        return -1;
+    }
+    if (PyLong_Check(key)) {
+        Py_ssize_t i = PyLong_AsSsize_t(key), n = PyList_Size(t->items);
+        if (i == -1 && PyErr_Occurred())
+            return -1;
+        if (i < 0)
+            i += n;
+        if (i >= 0 && i < t->width) {
+            PyErr_SetString(PyExc_TypeError, "Table: the plucked columns are read-only");
+            return -1;
+        }
+    }
+    return PyObject_SetItem(t->items, key, value);
+}
+
+static PyObject *table_get_rows(PyObject *self, void *closure)
+{
+    Table *t = (Table *)self;
+    PyObject *r = t->rows ? t->rows : Py_None;
+
+    Py_INCREF(r);
+    return r;
+}
+
+static PyObject *table_get_n(PyObject *self, void *closure)
+{
+    return PyLong_FromSsize_t(((Table *)self)->n);
+}
+
+static PyGetSetDef table_getset[] = {
+    {"rows", table_get_rows, NULL, "The decoded buffer the table was plucked from.", NULL},
+    {"n", table_get_n, NULL, "How many messages it holds.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot table_slots[] = {
+    {Py_tp_new, (void *)table_new},
+    {Py_tp_dealloc, (void *)table_dealloc},
+    {Py_tp_traverse, (void *)table_traverse},
+    {Py_tp_clear, (void *)table_clear},
+    {Py_mp_length, (void *)table_len},
+    {Py_mp_subscript, (void *)table_getitem},
+    {Py_mp_ass_subscript, (void *)table_setitem},
+    {Py_sq_length, (void *)table_len},
+    {Py_tp_getset, table_getset},
+    {Py_tp_doc, (void *)"Table(rows, data, flat, width, texts): a dump's plucked columns, "
+                        "indexed as columns.table's list (columns made on first use)."},
+    {0, NULL},
+};
+
+static PyType_Spec table_spec = {"pynetlink.codec._cview.Table", sizeof(Table), 0,
+                                 Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, table_slots};
+
+/* -- View ------------------------------------------------------------------------------------ */
+/* View and Field both start with three object references (then plain C fields): one
+ * traverse, clear and dealloc for both */
+typedef struct {
+    PyObject_HEAD
+    PyObject *ref[3];
+} Refs;
+
+static int refs_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    for (int i = 0; i < 3; i++)
+        Py_VISIT(((Refs *)self)->ref[i]);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int refs_clear(PyObject *self)
+{
+    for (int i = 0; i < 3; i++)
+        Py_CLEAR(((Refs *)self)->ref[i]);
+    return 0;
+}
+
+static void refs_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    refs_clear(self);
+    ((freefunc)PyType_GetSlot(tp, Py_tp_free))(self);
+    Py_DECREF(tp);
+}
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *rows, *h, *c;                 /* (as Refs) */
+    unsigned int m, b;
+} View;
+
+static PyMemberDef view_members[] = {
+    {"_rows", T_OBJECT_EX, offsetof(View, rows), 0, "The decoded buffer (codec.rows.Rows)."},
+    {"_h", T_OBJECT_EX, offsetof(View, h), 0, "The unpacked fixed header, or None until read."},
+    {"_c", T_OBJECT_EX, offsetof(View, c), 0, "The dump's Table, or None (a view made alone)."},
+    {"_m", T_UINT, offsetof(View, m), 0, "The message's row in _rows."},
+    {"_b", T_UINT, offsetof(View, b), 0, "The message's index in _c."},
+    {NULL, 0, 0, 0, NULL},
+};
+
+static PyType_Slot view_slots[] = {
+    {Py_tp_dealloc, (void *)refs_dealloc},
+    {Py_tp_traverse, (void *)refs_traverse},
+    {Py_tp_clear, (void *)refs_clear},
+    {Py_tp_members, view_members},
+    {Py_tp_doc, (void *)"The base of message views: one message of a decoded buffer."},
+    {0, NULL},
+};
+
+static PyType_Spec view_spec = {"pynetlink.codec._cview.View", sizeof(View), 0,
+                                Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+                                view_slots};
+
+/* -- Field ----------------------------------------------------------------------------------- */
+enum {
+    F_UINT = 1,         /* the value; absent: Python */
+    F_SINT,             /* as a signed 64-bit value; absent: Python */
+    F_OPT,              /* the value, None when absent */
+    F_NONZERO,          /* the value, None when absent or 0 */
+    F_FAMILY,           /* 4 when AF_INET, else 6; absent: Python */
+    F_NAMED,            /* arg.get(value) or str(value); absent: Python */
+    F_IP,               /* span col (col2 when absent) as an address text; both absent: arg */
+    F_STR,              /* span col as UTF-8 up to its first NUL; absent: arg */
+    F_HEX,              /* span col as hex pairs joined by ':'; absent or empty: None */
+    F_DST,              /* route dst: span col, prefix length col2 */
+    F_TABLE,            /* col2 when present, else col; col absent: Python */
+    F_CACHED,           /* arg[value] when there, else Python */
+    F_BIT,              /* bool(value & mask); absent: Python */
+    F_INDEX,            /* arg[value] when value < len(arg), else dflt */
+    F_ROW,              /* the value, -1 when absent */
+    F_LAST = F_ROW
+};
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *fallback, *arg, *dflt;        /* (as Refs) */
+    descrgetfunc fget;
+    descrsetfunc fset;
+    int op, byte;
+    Py_ssize_t col, col2;
+    unsigned long long mask;
+} Field;
+
+static PyObject *field_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
+{
+    static char *names[] = {"fallback", "op", "col", "col2", "arg", "default", "mask", "byte", NULL};
+    PyObject *fallback, *arg = Py_None, *dflt = Py_None;
+    Py_ssize_t col = 0, col2 = -1;
+    unsigned long long mask = 0;
+    int op, byte = -1;
+    Field *f;
+    descrgetfunc get;
+
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Oi|nnOOKi:Field", names, &fallback, &op, &col, &col2,
+                                     &arg, &dflt, &mask, &byte))
+        return NULL;
+    if (byte < -1 || byte > 7 || (byte >= 0 && (op == F_IP || op == F_STR || op == F_HEX))) {
+        PyErr_SetString(PyExc_ValueError, "Field: byte out of range, or of a span");
+        return NULL;
+    }
+    if (op < F_UINT || op > F_LAST || col < 0 || col > 0xffff || col2 < -1 || col2 > 0xffff) {
+        PyErr_SetString(PyExc_ValueError, "Field: op or column out of range");
+        return NULL;
+    }
+    if ((op == F_NAMED || op == F_CACHED) && !PyDict_CheckExact(arg)) {
+        PyErr_SetString(PyExc_TypeError, "Field: arg must be a dict");
+        return NULL;
+    }
+    if (op == F_INDEX && !PyTuple_CheckExact(arg)) {
+        PyErr_SetString(PyExc_TypeError, "Field: arg must be a tuple");
+        return NULL;
+    }
+    if ((op == F_DST || op == F_TABLE) && col2 < 0) {
+        PyErr_SetString(PyExc_ValueError, "Field: this op needs col2");
+        return NULL;
+    }
+    get = (descrgetfunc)PyType_GetSlot(Py_TYPE(fallback), Py_tp_descr_get);
+    if (!get) {
+        PyErr_SetString(PyExc_TypeError, "Field: the fallback must be a descriptor (a property)");
+        return NULL;
+    }
+    f = (Field *)((allocfunc)PyType_GetSlot(tp, Py_tp_alloc))(tp, 0);
+    if (!f)
+        return NULL;
+    Py_INCREF(fallback);
+    Py_INCREF(arg);
+    Py_INCREF(dflt);
+    f->fallback = fallback;
+    f->arg = arg;
+    f->dflt = dflt;
+    f->fget = get;
+    f->fset = (descrsetfunc)PyType_GetSlot(Py_TYPE(fallback), Py_tp_descr_set);
+    f->op = op;
+    f->col = col;
+    f->col2 = col2;
+    f->mask = mask;
+    f->byte = byte;
+    return (PyObject *)f;
+}
+
+/* an address span as text into tmp (room for INET6_ADDRSTRLEN): its length, or 0 when the
+ * span lies outside the buffer or is neither 4 nor 16 bytes long */
+static size_t ip_chars(const Table *t, uint64_t span, char *tmp)
+{
+    uint64_t off = span >> 32, len = span & 0xffffffff;
+
+    if (off > (uint64_t)t->buflen || len > (uint64_t)t->buflen - off)
+        return 0;
+    if (len == 4)
+        return pnl_ipv4_text(t->buf + off, tmp);
+    if (len == 16 && inet_ntop(AF_INET6, t->buf + off, tmp, INET6_ADDRSTRLEN))
+        return strnlen(tmp, INET6_ADDRSTRLEN);
+    return 0;
+}
+
+/* an address span as text (new reference); NULL without an error set: not an address here */
+static PyObject *ip_text(const Table *t, uint64_t span)
+{
+    char tmp[INET6_ADDRSTRLEN];
+    size_t n = ip_chars(t, span, tmp);
+
+    return n ? PyUnicode_DecodeASCII(tmp, (Py_ssize_t)n, NULL) : NULL;
+}
+
+/* a span's bytes, checked against the buffer (0 when it lies outside) */
+static int span_ok(const Table *t, uint64_t span, const uint8_t **p, size_t *len)
+{
+    uint64_t off = span >> 32, n = span & 0xffffffff;
+
+    if (off > (uint64_t)t->buflen || n > (uint64_t)t->buflen - off)
+        return 0;
+    *p = t->buf + off;
+    *len = (size_t)n;
+    return 1;
+}
+
+/* v in decimal into out (room for 20 digits): the digits written */
+static size_t decimal(uint64_t v, char *out)
+{
+    char rev[20];
+    size_t n = 0;
+
+    do {
+        rev[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = rev[n - 1 - i];
+    return n;
+}
+
+#define FALLBACK ((PyObject *)1)             /* "ask the Python reader" */
+
+static PyObject *new_ref(PyObject *x)
+{
+    Py_INCREF(x);
+    return x;
+}
+
+/* byte k of a packed header column (k < 0: the value as it is), absent kept absent */
+static uint64_t header_byte(uint64_t v, int k)
+{
+    return v == NONE || k < 0 ? v : (v >> (8 * k)) & 0xff;
+}
+
+/* the field from the table's row; FALLBACK to ask the Python reader. With ``byte``, the
+ * value read is that byte of col (F_DST: of col2, the prefix length). */
+static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
+{
+    uint64_t v = header_byte(row[f->col], f->op == F_DST ? -1 : f->byte), w;
+    const uint8_t *p;
+    size_t len;
+
+    switch (f->op) {
+    case F_UINT:
+        return v == NONE ? FALLBACK : PyLong_FromUnsignedLongLong(v);
+    case F_SINT:
+        return v == NONE ? FALLBACK : PyLong_FromLongLong((long long)v);
+    case F_OPT:
+        return v == NONE ? new_ref(Py_None) : PyLong_FromUnsignedLongLong(v);
+    case F_NONZERO:
+        return v == NONE || v == 0 ? new_ref(Py_None) : PyLong_FromUnsignedLongLong(v);
+    case F_FAMILY:
+        return v == NONE ? FALLBACK : PyLong_FromLong(v == AF_INET ? 4 : 6);
+    case F_ROW:
+        return v == NONE ? PyLong_FromLong(-1) : PyLong_FromUnsignedLongLong(v);
+    case F_BIT:
+        return v == NONE ? FALLBACK : PyBool_FromLong((v & f->mask) != 0);
+    case F_INDEX:
+        if (v < (uint64_t)PyTuple_Size(f->arg))
+            return new_ref(PyTuple_GetItem(f->arg, (Py_ssize_t)v));
+        return new_ref(f->dflt);
+    case F_TABLE:
+        if (v == NONE)
+            return FALLBACK;
+        w = row[f->col2];
+        return PyLong_FromUnsignedLongLong(w == NONE ? v : w);
+    case F_NAMED:
+    case F_CACHED: {
+        PyObject *key, *x;
+        if (v == NONE)
+            return FALLBACK;
+        key = PyLong_FromUnsignedLongLong(v);
+        if (!key)
+            return NULL;
+        x = PyDict_GetItemWithError(f->arg, key);       /* borrowed */
+        if (!x && PyErr_Occurred()) {
+            Py_DECREF(key);
+            return NULL;
+        }
+        if (f->op == F_CACHED) {
+            Py_DECREF(key);
+            return x ? new_ref(x) : FALLBACK;
+        }
+        if (x) {
+            int truth = PyObject_IsTrue(x);
+            if (truth < 0) {
+                Py_DECREF(key);
+                return NULL;
+            }
+            if (truth) {
+                Py_DECREF(key);
+                return new_ref(x);
+            }
+        }
+        x = PyObject_Str(key);
+        Py_DECREF(key);
+        return x;
+    }
+    case F_IP: {
+        PyObject *s;
+        if (v == NONE && f->col2 >= 0)
+            v = row[f->col2];
+        if (v == NONE)
+            return new_ref(f->arg);
+        s = ip_text(t, v);
+        return s || PyErr_Occurred() ? s : FALLBACK;
+    }
+    case F_DST: {
+        char tmp[INET6_ADDRSTRLEN + 24];
+        size_t n;
+        w = header_byte(row[f->col2], f->byte);   /* the prefix length */
+        if (w == NONE)
+            return FALLBACK;
+        if (v == NONE) {
+            if (w == 0)
+                return PyUnicode_FromString("default");
+            memcpy(tmp, "None", 4);
+            n = 4;
+        } else if (!(n = ip_chars(t, v, tmp))) {
+            return FALLBACK;
+        }
+        tmp[n++] = '/';
+        n += decimal(w, tmp + n);
+        return PyUnicode_DecodeASCII(tmp, (Py_ssize_t)n, NULL);
+    }
+    case F_STR: {
+        const uint8_t *z;
+        if (v == NONE)
+            return new_ref(f->arg);
+        if (!span_ok(t, v, &p, &len))
+            return FALLBACK;
+        z = len ? memchr(p, 0, len) : NULL;
+        return PyUnicode_DecodeUTF8((const char *)p, z ? (Py_ssize_t)(z - p) : (Py_ssize_t)len, "replace");
+    }
+    case F_HEX: {
+        static const char digits[] = "0123456789abcdef";
+        PyObject *s;
+        char *out;
+        if (v == NONE)
+            return new_ref(Py_None);
+        if (!span_ok(t, v, &p, &len))
+            return FALLBACK;
+        if (!len)
+            return new_ref(Py_None);
+        if (len > 0x7fffffff / 3) {
+            PyErr_SetString(PyExc_OverflowError, "hex text too long");
+            return NULL;
+        }
+        out = PyMem_Malloc(3 * len);
+        if (!out)
+            return PyErr_NoMemory();
+        for (size_t i = 0; i < len; i++) {
+            out[3 * i] = digits[p[i] >> 4];
+            out[3 * i + 1] = digits[p[i] & 15];
+            out[3 * i + 2] = ':';
+        }
+        s = PyUnicode_DecodeASCII(out, (Py_ssize_t)(3 * len - 1), NULL);
+        PyMem_Free(out);
+        return s;
+    }
+    }
+    return FALLBACK;
+}
+
+static PyObject *field_get(PyObject *self, PyObject *obj, PyObject *type)
+{
+    Field *f = (Field *)self;
+    const Table *t;
+    const View *v;
+    PyObject *x;
+
+    if (!f->fallback) {
+        PyErr_SetString(PyExc_AttributeError, "Field: cleared");
+        return NULL;
+    }
+    if (!obj || obj == Py_None)
+        return new_ref(f->fallback);
+    if (!PyObject_TypeCheck(obj, view_type))
+        return f->fget(f->fallback, obj, type);
+    v = (const View *)obj;
+    if (!v->c || Py_TYPE(v->c) != table_type)
+        return f->fget(f->fallback, obj, type);
+    t = (const Table *)v->c;
+    if ((Py_ssize_t)v->b >= t->n || f->col >= t->width || f->col2 >= t->width)
+        return f->fget(f->fallback, obj, type);
+    x = read_field(f, t, t->cols + (size_t)v->b * (size_t)t->width);
+    return x == FALLBACK ? f->fget(f->fallback, obj, type) : x;
+}
+
+static int field_set(PyObject *self, PyObject *obj, PyObject *value)
+{
+    Field *f = (Field *)self;
+
+    if (!f->fset || !f->fallback) {
+        PyErr_SetString(PyExc_AttributeError, "read-only attribute");
+        return -1;
+    }
+    return f->fset(f->fallback, obj, value);
+}
+
+static PyObject *field_get_doc(PyObject *self, void *closure)
+{
+    PyObject *fb = ((Field *)self)->fallback;
+
+    return fb ? PyObject_GetAttrString(fb, "__doc__") : new_ref(Py_None);
+}
+
+static PyObject *field_get_fallback(PyObject *self, void *closure)
+{
+    PyObject *fb = ((Field *)self)->fallback;
+
+    return new_ref(fb ? fb : Py_None);
+}
+
+static PyGetSetDef field_getset[] = {
+    {"__doc__", field_get_doc, NULL, NULL, NULL},
+    {"fallback", field_get_fallback, NULL, "The Python reader (a property).", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot field_slots[] = {
+    {Py_tp_new, (void *)field_new},
+    {Py_tp_dealloc, (void *)refs_dealloc},
+    {Py_tp_traverse, (void *)refs_traverse},
+    {Py_tp_clear, (void *)refs_clear},
+    {Py_tp_descr_get, (void *)field_get},
+    {Py_tp_descr_set, (void *)field_set},
+    {Py_tp_getset, field_getset},
+    {0, NULL},
+};
+
+static PyType_Spec field_spec = {"pynetlink.codec._cview.Field", sizeof(Field), 0,
+                                 Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, field_slots};
+
+/* -- views() --------------------------------------------------------------------------------- */
+static PyObject *views(PyObject *mod, PyObject *args)
+{
+    PyObject *cls, *tobj, *msgs, *out;
+    Py_ssize_t n;
+    Table *t;
+
+    if (!PyArg_ParseTuple(args, "OO!O:views", &cls, table_type, &tobj, &msgs))
+        return NULL;
+    t = (Table *)tobj;
+    if (!t->rows || !t->items) {
+        PyErr_SetString(PyExc_RuntimeError, "views: the table was cleared");
+        return NULL;
+    }
+    if (!PyList_CheckExact(cls) && !PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "views: cls must be a type or a list of types");
+        return NULL;
+    }
+    if (!PyList_Check(msgs)) {                 /* a u32 array (LeanRows.data_messages) */
+        Py_buffer bm;
+        int same;
+        if (PyObject_GetBuffer(msgs, &bm, PyBUF_FORMAT) < 0)
+            return NULL;
+        n = bm.len / 4;
+        same = bm.itemsize == 4 && bm.format && (strcmp(bm.format, "I") == 0 || strcmp(bm.format, "=I") == 0)
+               && n == t->n && bm.len % 4 == 0;
+        for (Py_ssize_t b = 0; same && b < n; b++) {
+            uint32_t row;
+            memcpy(&row, (const char *)bm.buf + 4 * b, 4);
+            same = row == t->cols[(size_t)b * (size_t)t->width];
+        }
+        PyBuffer_Release(&bm);
+        if (!same)
+            Py_RETURN_NONE;
+        goto make;
+    }
+    n = PyList_Size(msgs);
+    if (n != t->n)
+        Py_RETURN_NONE;                        /* the table holds other messages */
+    for (Py_ssize_t b = 0; b < n; b++) {
+        PyObject *m = PyList_GetItem(msgs, b);
+        unsigned long long row;
+        if (!PyLong_Check(m))
+            Py_RETURN_NONE;
+        row = PyLong_AsUnsignedLongLong(m);
+        if (row == (unsigned long long)-1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            Py_RETURN_NONE;
+        }
+        if (row != t->cols[(size_t)b * (size_t)t->width] || row > UINT32_MAX || b > UINT32_MAX)
+            Py_RETURN_NONE;
+    }
+make:
+    if (PyList_CheckExact(cls) && PyList_Size(cls) != n) {
+        PyErr_SetString(PyExc_ValueError, "views: one class per message");
+        return NULL;
+    }
+    out = PyList_New(n);
+    if (!out)
+        return NULL;
+    for (Py_ssize_t b = 0; b < n; b++) {
+        /* (the list read again for every view: an allocation may run a finalizer) */
+        PyTypeObject *tp = (PyTypeObject *)(PyList_CheckExact(cls) ? PyList_GetItem(cls, b) : cls);
+        const uint64_t *row = t->cols + (size_t)b * (size_t)t->width;
+        allocfunc alloc;
+        View *v;
+
+        if (!tp || !PyType_Check((PyObject *)tp) || !PyType_IsSubtype(tp, view_type)) {
+            PyErr_SetString(PyExc_TypeError, "views: not a subclass of View");
+            goto fail;
+        }
+        alloc = (allocfunc)PyType_GetSlot(tp, Py_tp_alloc);
+        v = alloc ? (View *)alloc(tp, 0) : NULL;
+        if (!v)
+            goto fail;
+        PyList_SetItem(out, b, (PyObject *)v);
+        Py_INCREF(t->rows);
+        v->rows = t->rows;
+        Py_INCREF(Py_None);
+        v->h = Py_None;
+        Py_INCREF(tobj);
+        v->c = tobj;
+        v->m = (unsigned int)row[0];
+        v->b = (unsigned int)b;
+        /* a view refers to its buffer, table and header only (never to another view): no
+         * cycle runs through it, so the collector need not traverse it */
+        PyObject_GC_UnTrack((PyObject *)v);
+    }
+    return out;
+fail:
+    Py_DECREF(out);
+    return NULL;
+}
+
+/* msg_rows[i] for every i with msg_tf[i]'s type >= NLMSG_MIN_TYPE (16), packed as u32 in a
+ * bytes object: a LeanRows' data messages (no int object per message) */
+static PyObject *data_rows(PyObject *mod, PyObject *args)
+{
+    PyObject *ro, *to, *out = NULL;
+    Py_buffer br, bt;
+    Py_ssize_t n, k = 0;
+
+    if (!PyArg_ParseTuple(args, "OO:data_rows", &ro, &to))
+        return NULL;
+    if (PyObject_GetBuffer(ro, &br, PyBUF_SIMPLE) < 0)
+        return NULL;
+    if (PyObject_GetBuffer(to, &bt, PyBUF_SIMPLE) < 0) {
+        PyBuffer_Release(&br);
+        return NULL;
+    }
+    n = br.len / 4;
+    if (br.len % 4 || bt.len != br.len) {
+        PyErr_SetString(PyExc_ValueError, "data_rows: two u32 arrays of one length");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t t;
+        memcpy(&t, (const char *)bt.buf + 4 * i, 4);
+        k += (t & 0xffff) >= 16;
+    }
+    out = PyBytes_FromStringAndSize(NULL, 4 * k);
+    if (out) {
+        char *o = PyBytes_AsString(out);
+        for (Py_ssize_t i = 0, j = 0; o && i < n; i++) {
+            uint32_t t;
+            memcpy(&t, (const char *)bt.buf + 4 * i, 4);
+            if ((t & 0xffff) >= 16)
+                memcpy(o + 4 * j++, (const char *)br.buf + 4 * i, 4);
+        }
+    }
+done:
+    PyBuffer_Release(&bt);
+    PyBuffer_Release(&br);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"data_rows", data_rows, METH_VARARGS,
+     "data_rows(msg_rows, msg_tf) -> bytes: the rows of the data messages (type >= 16) of "
+     "two u32 arrays (a LeanRows' message columns), as u32."},
+    {"views", views, METH_VARARGS,
+     "views(cls, table, msgs) -> list | None: one view per message of the Table (cls: a View "
+     "subclass, or a list of one per message), sharing it; None when msgs (a list, or an "
+     "array of u32) are not the table's message rows."},
+    {NULL, NULL, 0, NULL},
+};
+
+static int add_type(PyObject *m, PyType_Spec *spec, PyObject *base, PyTypeObject **out)
+{
+    PyObject *t = base ? PyType_FromSpecWithBases(spec, base) : PyType_FromSpec(spec);
+    const char *dot;
+
+    if (!t)
+        return -1;
+    *out = (PyTypeObject *)t;
+    dot = strrchr(spec->name, '.');
+    Py_INCREF(t);
+    if (PyModule_AddObject(m, dot ? dot + 1 : spec->name, t) < 0) {
+        Py_DECREF(t);
+        return -1;
+    }
+    return 0;
+}
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "pynetlink.codec._cview",
+                                    "Dump views read in C: Table, View, Field, views().", -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__cview(void)
+{
+    PyObject *m = PyModule_Create(&module);
+
+    if (!m)
+        return NULL;
+    if (add_type(m, &table_spec, NULL, &table_type) < 0 || add_type(m, &view_spec, NULL, &view_type) < 0
+        || add_type(m, &field_spec, NULL, &field_type) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+#define OP(name) if (PyModule_AddIntConstant(m, #name, name) < 0) { Py_DECREF(m); return NULL; }
+    OP(F_UINT) OP(F_SINT) OP(F_OPT) OP(F_NONZERO) OP(F_FAMILY) OP(F_NAMED) OP(F_IP) OP(F_STR)
+    OP(F_HEX) OP(F_DST) OP(F_TABLE) OP(F_CACHED) OP(F_BIT) OP(F_INDEX) OP(F_ROW)
+#undef OP
+    return m;
+}
