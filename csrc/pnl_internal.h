@@ -6,7 +6,7 @@
 #include <string.h>
 #include <linux/netlink.h>
 
-#define PNL_ALIGN(n) (((n) + 3u) & ~(size_t)3u)
+#define PNL_ALIGN(n) (((size_t)(n) + 3u) & ~(size_t)3u)   /* widened first: a u32 near 2^32 must not wrap to 0 */
 
 /* libmnl's mnl_attr_ok(): an attribute header fits in buf[at, end) and its nla_len covers
  * the header and stays inside; the header is copied to *a (buf may be unaligned). */

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 import sys
 from _frozen_importlib_external import MAGIC_NUMBER, spec_from_file_location
 
@@ -59,16 +60,30 @@ def write(directory: str | os.PathLike[str]) -> str:
     for root in ROOTS:
         import_module(root)
     path = os.path.join(directory, NAME)
-    tmp = f"{path}.{os.getpid()}.tmp"
     index, blob = {}, bytearray()
     for name, (origin, package, mtime, size, code) in entries(list(sys.modules)).items():
         index[name] = (origin, package, mtime, size, len(blob), len(code))
         blob += code
     head = marshal.dumps(index)
-    with open(tmp, "wb") as f:
-        f.write(MAGIC_NUMBER + len(head).to_bytes(4, "little") + head + blob)
-    os.replace(tmp, path)                       # a plugin never reads half a bundle
+    replace_file(path, MAGIC_NUMBER + len(head).to_bytes(4, "little") + head + blob, 0o644)
     return path
+
+
+def replace_file(path: str | os.PathLike[str], data: bytes, mode: int) -> None:
+    """Replace ``path`` at once (a reader never sees half of it) by a new file of ``mode``
+    whatever the umask, written without following or reusing a file planted at its temporary
+    name: plugins run as root what these files hold."""
+    head, name = os.path.split(os.fspath(path))
+    tmp = os.path.join(head, f".{name}.{os.getpid()}.tmp")
+    try:
+        os.unlink(tmp)                          # left by a killed install of the same pid
+    except FileNotFoundError:
+        pass
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode)
+    with open(fd, "wb") as f:
+        os.fchmod(fd, mode)
+        f.write(data)
+    os.replace(tmp, path)
 
 
 class BundleFinder:
@@ -105,10 +120,15 @@ class BundleFinder:
 
 def load(path: str) -> bool:
     """Put the bundle at ``path`` first on ``sys.meta_path``; False (nothing done) if it is
-    missing, unreadable or made by another Python."""
+    missing, unreadable, writable by others than its owner, owned by another user than root or
+    this one, or made by another Python."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except OSError:
+        return False
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode) or st.st_uid not in (0, os.geteuid()) or st.st_mode & 0o022:
+        os.close(fd)                            # code run as root only from a file only root (or we) can write
         return False
     try:
         n = len(MAGIC_NUMBER)

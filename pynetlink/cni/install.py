@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .bundle import NAME, write
+from .bundle import NAME, replace_file, write
 from .skel import PLUGINS, REFERENCE_NAMES
 
 TEMPLATE = """#!{python} -IS
@@ -57,10 +57,8 @@ def install(directory: str | os.PathLike[str], *, names: str = "pynetlink",
         if t not in PLUGINS:
             raise ValueError(f"unknown plugin type {t!r}; known: {', '.join(PLUGINS)}")
         target = d / (REFERENCE_NAMES[t] if names == "reference" else t)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        tmp.write_text(TEMPLATE.format(python=python, type=t, paths=paths, bundle=str(d.resolve() / NAME)))
-        tmp.chmod(0o755)
-        os.replace(tmp, target)                 # a runtime never sees half a script
+        script = TEMPLATE.format(python=python, type=t, paths=paths, bundle=str(d.resolve() / NAME))
+        replace_file(target, script.encode(), 0o755)    # a runtime never sees half a script
         written.append(target)
     write(d)
     return written

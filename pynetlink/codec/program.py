@@ -377,16 +377,17 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed"]], se
     n_log = 0
     seq = items if isinstance(items, list) else list(items)
     i, n_items = 0, len(seq)
+    plain_until = 0                       # the end of a run that could not be merged
     while i < n_items:
         prog, values = seq[i]
         stop = i + 1
-        if not isinstance(values, (Many, Packed)) and n_items - i >= RUN:
+        if i >= plain_until and not isinstance(values, (Many, Packed)) and n_items - i >= RUN:
             while stop < n_items and seq[stop][0] is prog and not isinstance(seq[stop][1], (Many, Packed)):
                 stop += 1
             if stop - i >= RUN:           # a run of one program: one rows entry if it can be
                 values = _merged(prog, [v for _, v in seq[i:stop]]) or values  # type: ignore[misc]
             if not isinstance(values, Many):
-                stop = i + 1
+                plain_until, stop = stop, i + 1     # its members encoded one by one, not rescanned
         if isinstance(values, Many):      # one rows entry: count messages of one program
             parts.append(_rows_entry(prog, values))
             programs += [prog] * values.count

@@ -26,6 +26,7 @@ the kernel queued them. How no change is lost or reported twice:
 from __future__ import annotations
 
 import errno
+import sys
 from collections import deque
 from itertools import chain, compress, repeat
 from operator import itemgetter
@@ -42,6 +43,8 @@ try:                                # the C engine (csrc/ext/events.c), set up b
     from . import _engine
 except ImportError:                 # pragma: no cover - a build without it runs the Python path
     _engine = None  # type: ignore[assignment]
+if sys.version_info >= (3, 14):     # pragma: no cover - tuples cache their hash there (ob_hash),
+    _engine = None  # type: ignore[assignment]  # which the engine's Event tuples do not set
 
 SILENT = "silent"                     # a first dump that loads the state without reporting it
 _DONE, _ERROR = int(lib.NLMSG_DONE), int(lib.NLMSG_ERROR)

@@ -113,6 +113,7 @@ class Store:
                 self._update_index()
             except BaseException:
                 self._eps.clear()               # endpoints may have changed unsaved
+                self._stamp = _UNSEEN           # and the summaries: files written, cache not updated
                 raise
             finally:
                 try:

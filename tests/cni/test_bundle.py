@@ -46,8 +46,10 @@ def snapshot(tmp_path: Path) -> tuple[Path, list[str]]:
 
 
 def install_from(pkg: Path, bindir: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pynetlink", "cni", "install", str(bindir)], check=True,
-                   capture_output=True, cwd=pkg.parent, env={"PYTHONPATH": str(pkg.parent), "PATH": "/usr/bin:/bin"})
+    p = subprocess.run([sys.executable, "-m", "pynetlink", "cni", "install", str(bindir)],
+                       capture_output=True, text=True, cwd=pkg.parent,
+                       env={"PYTHONPATH": str(pkg.parent), "PATH": "/usr/bin:/bin"})
+    assert p.returncode == 0, p.stderr
 
 
 def test_install_writes_the_bundle_and_a_plugin_imports_from_it(tmp_path: Path) -> None:
