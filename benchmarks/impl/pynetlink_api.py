@@ -138,3 +138,29 @@ class PynetlinkApiMany(PynetlinkApi):
         ctx.state["h"].routes.add_many([f"{route_dst(i)}/32" for i in range(case.n)],
                                        via=ROUTE_GW, table=ROUTE_TABLE)
         return {"layer": API + " routes.add_many"}
+
+
+class PynetlinkApiAttach(PynetlinkApi):
+    """W1 through the bulk form ``host.attach_many(bridge, [(handle, address), ...], names=...,
+    gateway=...)``: per chunk, the namespaces with their Handles as the batch row, then one call
+    (one host batch of veths, one transfer per container filled from one template)."""
+
+    name = "pynetlink attach_many"
+    workloads = frozenset({"W1"})
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
+        from pynetlink import Bridge, NetNS
+        n, host = case.n, ctx.state["h"]
+        host.links.create(Bridge(BRIDGE), up=True)
+        host.addresses.add(BRIDGE, f"{GATEWAY}/16")
+        ctx.state["ns"] = ctrs = []
+        for base in range(0, n, CHUNK):
+            made = NetNS.create_with_handles([ctx.ctr(i) for i in range(base, min(n, base + CHUNK))])
+            ctrs += [c for c, _ in made]
+            try:
+                host.attach_many(BRIDGE, [(h, f"{ctr_ip(i)}/16") for i, (_, h) in enumerate(made, base)],
+                                 names=[veth_name(i) for i in range(base, base + len(made))], gateway=GATEWAY)
+            finally:
+                for _, h in made:
+                    h.close()
+        return {"layer": API + " attach_many"}

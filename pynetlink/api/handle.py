@@ -19,6 +19,7 @@ TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Iterator, Sequence
 
+    from ..rtnl.validate import LinkRef
     from .sysctl import Sysctl
     from .tc import Tc
 
@@ -63,6 +64,17 @@ class Handle(Closing, VerbNamespaces[Now]):
         """net.* sysctls of this namespace as typed values (pynetlink.api.sysctl)."""
         from .sysctl import Sysctl
         return Sysctl(self.netns)
+
+    def attach_many(self, bridge: "LinkRef", containers: "Sequence[tuple[Handle, str]]", *,
+                    names: "Sequence[str]", gateway: str | None = None, ifname: str = "eth0") -> None:
+        """Docker-style attach: per ``(handle, "172.17.0.2/16")`` of ``containers`` (a Handle
+        opened in the container), a veth ``names[k]`` on ``bridge`` with its peer ``ifname``
+        in the container; there ``lo`` and the peer up, the address, the default route via
+        ``gateway``. All checked before sending; the per-container messages are one template
+        filled per container (pynetlink.api.attach). All or nothing: on failure the veths are
+        deleted and the ``lo`` brought up is down again."""
+        from .attach import attach_many
+        attach_many(self, bridge, containers, names=names, gateway=gateway, ifname=ifname)
 
     def batch(self, *, rollback: bool = False, chunk: int = 64) -> "Batch":
         """Queue requests and send them together on exit (see ``Batch``)."""

@@ -1,0 +1,162 @@
+"""Docker-style attach of many containers to a bridge in one call (``Handle.attach_many``).
+
+Per container: a veth whose host end is a port of the bridge and whose peer is ``ifname``
+inside the container, then inside: ``lo`` and the peer up, the address, the default route
+via the gateway. Everything is checked before anything is sent; the host's veths go out in
+one batch; each container's messages are a template (the first container's, made by the
+usual builders) filled with its address and the peer's ifindex, sent in one transfer on its
+Handle's socket. A failure undoes the whole call.
+"""
+from __future__ import annotations
+
+import errno
+import fcntl
+import struct
+
+from ..errors import InvalidArgument, NetlinkError
+from ..rtnl import addresses as rtaddr
+from ..rtnl import links as rtlink
+from ..rtnl import routes as rtroute
+from ..rtnl import validate as v
+from ..rtnl.addresses import Address
+from ..rtnl.request import lookup
+from ..rtnl.routes import Route
+from ..transport import validate as tv
+from .handle import Handle
+
+TYPE_CHECKING = False       # typing is not imported at run time
+if TYPE_CHECKING:
+    from typing import Any, Sequence
+
+    from ..codec.program import Compiled
+    from ..rtnl.validate import LinkRef
+
+_SIOCGIFFLAGS = 0x8913             # <linux/sockios.h>
+_IFREQ = struct.Struct("16sH22x")  # struct ifreq: ifr_name, ifr_flags (short) in the union
+_IFF_UP = 1
+_UNIVERSE = 0                      # RT_SCOPE_UNIVERSE
+
+
+def attach_many(host: Handle, bridge: LinkRef, containers: Sequence[tuple[Handle, str]], *,
+                names: Sequence[str], gateway: str | None = None, ifname: str = "eth0") -> None:
+    """See ``Handle.attach_many``."""
+    br = v.link_ref(bridge, "bridge")
+    ctrs, addrs = _containers(containers)
+    hosts = _names(names, len(ctrs))
+    peer = tv.ifname(ifname, "ifname")
+    gw = None if gateway is None else v.packed_ip(gateway, "gateway")
+    if gw is not None and addrs and len(gw) != len(addrs[0][0]):
+        raise InvalidArgument(f"gateway: {gateway!r} is not of the containers' family")
+    if not ctrs:
+        return
+    from ..rtnl.kinds.veth import Veth      # loaded on first use (as api's other kinds)
+    with host.batch(rollback=True) as b:    # a refused veth: those made are deleted again
+        for name, h in zip(hosts, ctrs):
+            b.links.create(Veth(name, peer=peer, peer_netns=h.netns, master=br, up=True))
+    lo_upped: list[Handle] = []
+    try:
+        _configure(ctrs, addrs, peer, gw, lo_upped)
+    except BaseException:
+        _undo(host, hosts, lo_upped)
+        raise
+
+
+def _containers(containers: Sequence[tuple[Handle, str]]) -> tuple[list[Handle], list[tuple[bytes, int]]]:
+    """The containers' Handles and packed addresses, all checked (one family)."""
+    if isinstance(containers, (str, bytes)) or not hasattr(containers, "__len__"):
+        raise InvalidArgument(f"containers: expected a list of (Handle, address) pairs, not {containers!r}")
+    ctrs: list[Handle] = []
+    addrs: list[tuple[bytes, int]] = []
+    for k, pair in enumerate(containers):
+        if type(pair) is not tuple or len(pair) != 2 or not isinstance(pair[0], Handle):
+            raise InvalidArgument(f"containers[{k}]: expected a (Handle, address) pair, not {pair!r}")
+        h, a = pair
+        if h.netns is None:
+            raise InvalidArgument(f"containers[{k}]: the Handle must be one opened in the container's "
+                                  "namespace (NetNS.create_with_handles, ns.handle())")
+        raw, plen = v.packed_cidr(a, f"containers[{k}]")
+        if addrs and len(raw) != len(addrs[0][0]):
+            raise InvalidArgument(f"containers[{k}]: {a!r} is not of the family of the others")
+        ctrs.append(h)
+        addrs.append((raw, plen))
+    if len({id(h) for h in ctrs}) != len(ctrs):
+        raise InvalidArgument("containers: the same Handle is given twice")
+    return ctrs, addrs
+
+
+def _names(names: Sequence[str], n: int) -> tuple[str, ...]:
+    if isinstance(names, (str, bytes)) or not hasattr(names, "__len__"):
+        raise InvalidArgument(f"names: expected a list of host-side link names, not {names!r}")
+    if len(names) != n:
+        raise InvalidArgument(f"names: {len(names)} names for {n} containers")
+    return v.unique([tv.ifname(name, f"names[{k}]") for k, name in enumerate(names)], "names")
+
+
+def _configure(ctrs: list[Handle], addrs: list[tuple[bytes, int]], peer: str, gw: bytes | None,
+               lo_upped: list[Handle]) -> None:
+    """Inside each container, one transfer: lo up (when down), the peer up, its address,
+    the default route. Programs come from the first container's messages."""
+    up_lo = _fill(rtlink.set_attrs("lo", up=True))
+    up_peer = _fill(rtlink.set_attrs(peer, up=True))
+    route = None if gw is None else _fill(rtroute.add(Route("default", via=_text(gw))))
+    addr_prog: Compiled | None = None
+    for h, (raw, plen) in zip(ctrs, addrs):
+        sock = h._sock
+        where = f" in netns {h.netns.name or h.netns.path}" if h.netns is not None else ""
+        index = lookup(sock, (peer,)).get(peer)
+        if index is None:
+            raise NetlinkError.from_errno(errno.ENODEV, "attach", f"{peer}{where}",
+                                          "the veth's peer is not in the container")
+        values = [len(raw) == 4 and 2 or 10, plen, 0, _UNIVERSE, index, raw, raw]
+        if addr_prog is None:
+            addr_prog, built = _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index)
+            if list(built) != values:         # not the shape filled below: built each time
+                addr_prog = None
+                values = list(built)
+        else:
+            built = values
+        items: list[Any] = []
+        labels: list[tuple[str, str]] = []
+        if not _is_up(sock.fileno(), "lo"):
+            items.append(up_lo)
+            labels.append(("set link", f"lo{where}"))
+            lo_upped.append(h)
+        items += [up_peer, ((addr_prog, values) if addr_prog is not None else
+                            _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index))]
+        labels += [("set link", f"{peer}{where}"), ("add address", f"{_text(raw)}/{plen} on {peer}{where}")]
+        if route is not None:
+            items.append(route)
+            labels.append(("add route", f"default{where}"))
+        sock.transact(items, labels=labels).check()
+
+
+def _fill(request: Any, index: int = 0) -> Any:
+    """The (program, values) of a request's one message (its links resolved to ``index``)."""
+    msgs = request.build(lambda _: index)
+    assert len(msgs) == 1 and not msgs[0].fds
+    return msgs[0].item()
+
+
+def _text(raw: bytes) -> str:
+    import socket
+    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
+
+
+def _is_up(fd: int, name: str) -> bool:
+    res = fcntl.ioctl(fd, _SIOCGIFFLAGS, _IFREQ.pack(name.encode(), 0))
+    return bool(_IFREQ.unpack(res)[1] & _IFF_UP)
+
+
+def _undo(host: Handle, hosts: Sequence[str], lo_upped: list[Handle]) -> None:
+    """Delete the host ends (their peers, addresses and routes go with them) and bring
+    down again the ``lo`` this call brought up (without the 127.0.0.1 it got)."""
+    with host.batch() as b:
+        for name in hosts:
+            b.links.delete(name)
+    for h in lo_upped:
+        h.links.set("lo", up=False)
+        try:
+            h.addresses.delete("lo", "127.0.0.1/8")
+        except NetlinkError as exc:
+            if exc.errno not in (errno.EADDRNOTAVAIL, errno.ENOENT, errno.ENODEV):
+                raise

@@ -1,0 +1,164 @@
+"""``Handle.attach_many``: Docker-style attach of many containers in one call, on the real
+kernel (links, addresses, routes as ``ip -j`` shows them, traffic), bad input (nothing
+changed) and rollback (a failure in one container undoes the whole call)."""
+from __future__ import annotations
+
+import errno
+import json
+import subprocess
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from pynetlink import Bridge, Handle, NetNS
+from pynetlink.errors import BatchError, InvalidArgument, NetlinkError
+
+from ..cni.traffic import ping
+from ..conftest import unique_name
+
+pytestmark = pytest.mark.root
+GW = "172.16.0.1"
+
+
+def ipj(ns: str, *args: str) -> Any:
+    out = subprocess.run(["ip", "-j", "-n", ns, *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out or "[]")
+
+
+def sh(ns: str, *args: str) -> None:
+    subprocess.run(["ip", "-n", ns, *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def host(make_netns: Callable[..., NetNS]) -> Iterator[tuple[NetNS, Handle]]:
+    """A namespace of the test's with bridge br0 (172.16.0.1/16, up) and its Handle."""
+    ns = make_netns("amh")
+    with Handle(ns) as h:
+        h.links.create(Bridge("br0"), up=True)
+        h.addresses.add("br0", f"{GW}/16")
+        yield ns, h
+
+
+@pytest.fixture
+def ctrs() -> Iterator[list[tuple[NetNS, Handle]]]:
+    """Three fresh container namespaces with their Handles (only IPv4 is asserted)."""
+    made = NetNS.create_with_handles([unique_name("amc") for _ in range(3)])
+    try:
+        yield made
+    finally:
+        for ns, h in made:
+            h.close()
+            ns.delete()
+
+
+def _pairs(made: list[tuple[NetNS, Handle]]) -> list[tuple[Handle, str]]:
+    return [(h, f"172.16.0.{10 + k}/16") for k, (_, h) in enumerate(made)]
+
+
+def _names(made: list[tuple[NetNS, Handle]]) -> list[str]:
+    return [f"vh{k}" for k in range(len(made))]
+
+
+def _host_veths(ns: NetNS) -> list[str]:
+    return sorted(l["ifname"] for l in ipj(ns.name, "link", "show") if l["ifname"].startswith("vh"))
+
+
+def _lo_up(ns: NetNS) -> bool:
+    return "UP" in ipj(ns.name, "link", "show", "lo")[0]["flags"]
+
+
+def test_attach_many_connects_every_container(host: tuple[NetNS, Handle],
+                                              ctrs: list[tuple[NetNS, Handle]]) -> None:
+    hns, h = host
+    h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW)
+    br = {l["ifname"]: l for l in ipj(hns.name, "link", "show")}
+    for k, (ns, _) in enumerate(ctrs):
+        port = br[f"vh{k}"]
+        assert port["master"] == "br0" and "UP" in port["flags"]
+        eth0 = ipj(ns.name, "link", "show", "eth0")[0]
+        assert "UP" in eth0["flags"] and eth0["link_type"] == "ether"
+        assert _lo_up(ns)
+        addrs = [(a["local"], a["prefixlen"]) for i in ipj(ns.name, "-4", "addr", "show", "eth0")
+                 for a in i["addr_info"]]
+        assert addrs == [(f"172.16.0.{10 + k}", 16)]
+        routes = ipj(ns.name, "-4", "route", "show", "default")
+        assert [(r["gateway"], r["dev"]) for r in routes] == [(GW, "eth0")]
+    # traffic: container 0 reaches container 2 over the bridge, and the gateway
+    for dst in ("172.16.0.12", GW):
+        assert ping(ctrs[0][0].name, dst)
+
+
+def test_attach_many_of_none_sends_nothing(host: tuple[NetNS, Handle]) -> None:
+    host[1].attach_many("br0", [], names=[], gateway=GW)
+    assert _host_veths(host[0]) == []
+
+
+@pytest.mark.parametrize("kw, field", [
+    ({"bridge": "nosuchbr"}, "nosuchbr"),
+    ({"names": ["vh0", "vh1"]}, "names: 2 names for 3"),
+    ({"names": ["vh0", "vh0", "vh2"]}, "names: duplicate"),
+    ({"names": ["vh0", "x" * 16, "vh2"]}, "names[1]"),
+    ({"gateway": "172.16.0.1/16"}, "gateway"),
+    ({"gateway": "2001:db8::1"}, "gateway"),
+    ({"ifname": "bad name"}, "ifname"),
+    ({"addr1": "172.16.0.300/16"}, "containers[1]"),
+    ({"addr1": "fd00::2/64"}, "containers[1]"),
+    ({"pair1": "not a pair"}, "containers[1]"),
+    ({"handle1": "host"}, "containers[1]"),
+    ({"containers": "ctr"}, "containers"),
+])
+def test_bad_input_names_the_argument_and_changes_nothing(
+        host: tuple[NetNS, Handle], ctrs: list[tuple[NetNS, Handle]], kw: dict[str, Any], field: str) -> None:
+    hns, h = host
+    pairs: Any = _pairs(ctrs)
+    if "addr1" in kw:
+        pairs[1] = (pairs[1][0], kw.pop("addr1"))
+    if "pair1" in kw:
+        pairs[1] = kw.pop("pair1")
+    if kw.pop("handle1", None):       # a Handle of the caller's own namespace (netns None)
+        pairs[1] = (Handle(), pairs[1][1])
+    args: dict[str, Any] = {"bridge": "br0", "containers": pairs, "names": _names(ctrs), "gateway": GW}
+    args.update(kw)
+    try:
+        with pytest.raises(InvalidArgument, match=field.replace("[", r"\[").replace("]", r"\]")):
+            h.attach_many(args.pop("bridge"), args.pop("containers"), **args)
+    finally:
+        if isinstance(pairs[1], tuple) and pairs[1][0].netns is None:
+            pairs[1][0].close()
+    assert _host_veths(hns) == []
+    for ns, _ in ctrs:
+        assert not _lo_up(ns)
+        assert [l["ifname"] for l in ipj(ns.name, "link", "show")] == ["lo"]
+
+
+def test_failure_in_one_container_undoes_every_container(
+        host: tuple[NetNS, Handle], ctrs: list[tuple[NetNS, Handle]]) -> None:
+    hns, h = host
+    busy = ctrs[1][0]
+    sh(busy.name, "link", "set", "lo", "up")
+    sh(busy.name, "route", "add", "default", "dev", "lo")      # its default route: ours is refused
+    with pytest.raises(NetlinkError) as info:
+        h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW)
+    err = info.value
+    assert err.errno == errno.EEXIST and err.operation == "add route" and busy.name in err.target
+    assert _host_veths(hns) == []
+    for ns, _ in ctrs:
+        assert [l["ifname"] for l in ipj(ns.name, "link", "show")] == ["lo"]
+    # the lo this call brought up is down again, without its 127.0.0.1; the busy one's stays
+    assert not _lo_up(ctrs[0][0]) and not any(
+        i.get("addr_info") for i in ipj(ctrs[0][0].name, "-4", "addr", "show", "lo"))
+    assert _lo_up(busy)
+    assert [r["dev"] for r in ipj(busy.name, "-4", "route", "show", "default")] == ["lo"]
+
+
+def test_refused_host_veth_deletes_the_others(host: tuple[NetNS, Handle],
+                                              ctrs: list[tuple[NetNS, Handle]]) -> None:
+    hns, h = host
+    sh(hns.name, "link", "add", "vh1", "type", "veth", "peer", "name", "other")
+    with pytest.raises(BatchError) as info:
+        h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW)
+    assert any(e is not None and e.errno == errno.EEXIST for e in info.value.errors)
+    assert _host_veths(hns) == ["vh1"]            # only the one that was there
+    for ns, _ in ctrs:
+        assert [l["ifname"] for l in ipj(ns.name, "link", "show")] == ["lo"]
+        assert not _lo_up(ns)
