@@ -61,7 +61,7 @@ def cases(workloads: list[str], quick: bool) -> list[tuple[Case, frozenset[str] 
             out.append((Case("W1", n1), None))
         elif w == "W1S":
             for n in scale:
-                out.append((Case("W1", n), frozenset({"C floor", "pynetlink", "pynetlink codec", "ip -batch"})))
+                out.append((Case("W1", n), frozenset({"C floor", "pynetlink", "pynetlink attach_many", "pynetlink codec", "ip -batch"})))
         elif w == "NS":
             out.append((Case("NS", n1), None))
         elif w == "W2":
