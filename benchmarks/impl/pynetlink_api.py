@@ -8,7 +8,7 @@ address, default route). NS: ``NetNS.create_many`` (one helper thread for all).
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 from .base import (BRIDGE, GATEWAY, ROUTE_GW, ROUTE_TABLE, Case, Ctx, Impl, ctr_ip, route_dst,
                    veth_name)
@@ -41,6 +41,19 @@ def read_routes(views: Any) -> int:
     return n
 
 
+def w1_chunks(host: Any, ctx: Ctx, n: int) -> Iterator[tuple[int, list[Any]]]:
+    """W1's bridge with its address, then per chunk of ``CHUNK`` containers its first index
+    and its (NetNS, Handle) pairs (``NetNS.create_with_handles``), kept for the teardown."""
+    from pynetlink import Bridge, NetNS
+    host.links.create(Bridge(BRIDGE), up=True)
+    host.addresses.add(BRIDGE, f"{GATEWAY}/16")
+    ctx.state["ns"] = ctrs = []
+    for base in range(0, n, CHUNK):
+        made = NetNS.create_with_handles([ctx.ctr(i) for i in range(base, min(n, base + CHUNK))])
+        ctrs += [c for c, _ in made]
+        yield base, made
+
+
 class PynetlinkApi(Impl):
     name = "pynetlink"
     workloads = frozenset({"W1", "NS", "W2-links", "W2-addrs", "W2-routes", "W5"})
@@ -56,7 +69,7 @@ class PynetlinkApi(Impl):
             h.close()
 
     def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
-        from pynetlink import Bridge, NetNS, Veth
+        from pynetlink import NetNS, Veth
         w, n = case.workload, case.n
         if w == "NS":
             ctx.state["ns"] = NetNS.create_many([ctx.ctr(i) for i in range(n)])
@@ -73,12 +86,7 @@ class PynetlinkApi(Impl):
                 for i in range(n):
                     b.routes.add(f"{route_dst(i)}/32", via=ROUTE_GW, table=ROUTE_TABLE)
             return {"layer": API}
-        host.links.create(Bridge(BRIDGE), up=True)
-        host.addresses.add(BRIDGE, f"{GATEWAY}/16")
-        ctx.state["ns"] = ctrs = []
-        for base in range(0, n, CHUNK):
-            made = NetNS.create_with_handles([ctx.ctr(i) for i in range(base, min(n, base + CHUNK))])
-            ctrs += [c for c, _ in made]
+        for base, made in w1_chunks(host, ctx, n):
             with host.batch() as b:
                 for i, (c, _) in enumerate(made, base):
                     b.links.create(Veth(veth_name(i), peer="eth0", peer_netns=c, master=BRIDGE, up=True))
@@ -149,14 +157,8 @@ class PynetlinkApiAttach(PynetlinkApi):
     workloads = frozenset({"W1"})
 
     def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
-        from pynetlink import Bridge, NetNS
-        n, host = case.n, ctx.state["h"]
-        host.links.create(Bridge(BRIDGE), up=True)
-        host.addresses.add(BRIDGE, f"{GATEWAY}/16")
-        ctx.state["ns"] = ctrs = []
-        for base in range(0, n, CHUNK):
-            made = NetNS.create_with_handles([ctx.ctr(i) for i in range(base, min(n, base + CHUNK))])
-            ctrs += [c for c, _ in made]
+        host = ctx.state["h"]
+        for base, made in w1_chunks(host, ctx, case.n):
             try:
                 host.attach_many(BRIDGE, [(h, f"{ctr_ip(i)}/16") for i, (_, h) in enumerate(made, base)],
                                  names=[veth_name(i) for i in range(base, base + len(made))], gateway=GATEWAY)

@@ -20,13 +20,18 @@ pytestmark = pytest.mark.root
 GW = "172.16.0.1"
 
 
-def ipj(ns: str, *args: str) -> Any:
-    out = subprocess.run(["ip", "-j", "-n", ns, *args], check=True, capture_output=True, text=True).stdout
+def _n(ns: NetNS) -> str:
+    assert ns.name is not None
+    return ns.name
+
+
+def ipj(ns: NetNS, *args: str) -> Any:
+    out = subprocess.run(["ip", "-j", "-n", _n(ns), *args], check=True, capture_output=True, text=True).stdout
     return json.loads(out or "[]")
 
 
-def sh(ns: str, *args: str) -> None:
-    subprocess.run(["ip", "-n", ns, *args], check=True, capture_output=True)
+def sh(ns: NetNS, *args: str) -> None:
+    subprocess.run(["ip", "-n", _n(ns), *args], check=True, capture_output=True)
 
 
 @pytest.fixture
@@ -60,32 +65,32 @@ def _names(made: list[tuple[NetNS, Handle]]) -> list[str]:
 
 
 def _host_veths(ns: NetNS) -> list[str]:
-    return sorted(l["ifname"] for l in ipj(ns.name, "link", "show") if l["ifname"].startswith("vh"))
+    return sorted(l["ifname"] for l in ipj(ns, "link", "show") if l["ifname"].startswith("vh"))
 
 
 def _lo_up(ns: NetNS) -> bool:
-    return "UP" in ipj(ns.name, "link", "show", "lo")[0]["flags"]
+    return "UP" in ipj(ns, "link", "show", "lo")[0]["flags"]
 
 
 def test_attach_many_connects_every_container(host: tuple[NetNS, Handle],
                                               ctrs: list[tuple[NetNS, Handle]]) -> None:
     hns, h = host
     h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW)
-    br = {l["ifname"]: l for l in ipj(hns.name, "link", "show")}
+    br = {l["ifname"]: l for l in ipj(hns, "link", "show")}
     for k, (ns, _) in enumerate(ctrs):
         port = br[f"vh{k}"]
         assert port["master"] == "br0" and "UP" in port["flags"]
-        eth0 = ipj(ns.name, "link", "show", "eth0")[0]
+        eth0 = ipj(ns, "link", "show", "eth0")[0]
         assert "UP" in eth0["flags"] and eth0["link_type"] == "ether"
         assert _lo_up(ns)
-        addrs = [(a["local"], a["prefixlen"]) for i in ipj(ns.name, "-4", "addr", "show", "eth0")
+        addrs = [(a["local"], a["prefixlen"]) for i in ipj(ns, "-4", "addr", "show", "eth0")
                  for a in i["addr_info"]]
         assert addrs == [(f"172.16.0.{10 + k}", 16)]
-        routes = ipj(ns.name, "-4", "route", "show", "default")
+        routes = ipj(ns, "-4", "route", "show", "default")
         assert [(r["gateway"], r["dev"]) for r in routes] == [(GW, "eth0")]
     # traffic: container 0 reaches container 2 over the bridge, and the gateway
     for dst in ("172.16.0.12", GW):
-        assert ping(ctrs[0][0].name, dst)
+        assert ping(_n(ctrs[0][0]), dst)
 
 
 def test_attach_many_of_none_sends_nothing(host: tuple[NetNS, Handle]) -> None:
@@ -128,37 +133,37 @@ def test_bad_input_names_the_argument_and_changes_nothing(
     assert _host_veths(hns) == []
     for ns, _ in ctrs:
         assert not _lo_up(ns)
-        assert [l["ifname"] for l in ipj(ns.name, "link", "show")] == ["lo"]
+        assert [l["ifname"] for l in ipj(ns, "link", "show")] == ["lo"]
 
 
 def test_failure_in_one_container_undoes_every_container(
         host: tuple[NetNS, Handle], ctrs: list[tuple[NetNS, Handle]]) -> None:
     hns, h = host
     busy = ctrs[1][0]
-    sh(busy.name, "link", "set", "lo", "up")
-    sh(busy.name, "route", "add", "default", "dev", "lo")      # its default route: ours is refused
+    sh(busy, "link", "set", "lo", "up")
+    sh(busy, "route", "add", "default", "dev", "lo")      # its default route: ours is refused
     with pytest.raises(NetlinkError) as info:
         h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW)
     err = info.value
-    assert err.errno == errno.EEXIST and err.operation == "add route" and busy.name in err.target
+    assert err.errno == errno.EEXIST and err.operation == "add route" and _n(busy) in err.target
     assert _host_veths(hns) == []
     for ns, _ in ctrs:
-        assert [l["ifname"] for l in ipj(ns.name, "link", "show")] == ["lo"]
+        assert [l["ifname"] for l in ipj(ns, "link", "show")] == ["lo"]
     # the lo this call brought up is down again, without its 127.0.0.1; the busy one's stays
     assert not _lo_up(ctrs[0][0]) and not any(
-        i.get("addr_info") for i in ipj(ctrs[0][0].name, "-4", "addr", "show", "lo"))
+        i.get("addr_info") for i in ipj(ctrs[0][0], "-4", "addr", "show", "lo"))
     assert _lo_up(busy)
-    assert [r["dev"] for r in ipj(busy.name, "-4", "route", "show", "default")] == ["lo"]
+    assert [r["dev"] for r in ipj(busy, "-4", "route", "show", "default")] == ["lo"]
 
 
 def test_refused_host_veth_deletes_the_others(host: tuple[NetNS, Handle],
                                               ctrs: list[tuple[NetNS, Handle]]) -> None:
     hns, h = host
-    sh(hns.name, "link", "add", "vh1", "type", "veth", "peer", "name", "other")
+    sh(hns, "link", "add", "vh1", "type", "veth", "peer", "name", "other")
     with pytest.raises(BatchError) as info:
         h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW)
     assert any(e is not None and e.errno == errno.EEXIST for e in info.value.errors)
     assert _host_veths(hns) == ["vh1"]            # only the one that was there
     for ns, _ in ctrs:
-        assert [l["ifname"] for l in ipj(ns.name, "link", "show")] == ["lo"]
+        assert [l["ifname"] for l in ipj(ns, "link", "show")] == ["lo"]
         assert not _lo_up(ns)
