@@ -42,10 +42,12 @@ def implementations() -> list[Impl]:
     from .impl.cni import CniBridge
     from .impl.iproute2 import IpBatch, IpLoop
     from .impl.nft_impl import NftFile, NftLoop, PynetlinkDockerNat, PynetlinkDockerNatSetup, PynetlinkNft
-    from .impl.pynetlink_api import PynetlinkApi, PynetlinkApiAttach, PynetlinkApiEach, PynetlinkApiMany
+    from .impl.pynetlink_api import (PynetlinkApi, PynetlinkApiAttach, PynetlinkApiEach, PynetlinkApiMany,
+                                      PynetlinkApiRange)
     from .impl.pynetlink_impl import Pynetlink
     from .impl.pyroute2_impl import Pyroute2, Pyroute2Batch
-    return [CFloor(), CFloorAcks(), PynetlinkApi(), PynetlinkApiEach(), PynetlinkApiMany(), PynetlinkApiAttach(), Pynetlink(),
+    return [CFloor(), CFloorAcks(), PynetlinkApi(), PynetlinkApiEach(), PynetlinkApiMany(), PynetlinkApiAttach(),
+            PynetlinkApiRange(), Pynetlink(),
             PynetlinkNft(), PynetlinkDockerNat(), PynetlinkDockerNatSetup(),
             Pyroute2(), Pyroute2Batch(), IpBatch(), IpLoop(), CniBridge(), NftFile(), NftLoop()]
 

@@ -166,3 +166,15 @@ class PynetlinkApiAttach(PynetlinkApi):
                 for _, h in made:
                     h.close()
         return {"layer": API + " attach_many"}
+
+
+class PynetlinkApiRange(PynetlinkApi):
+    """W5 through ``h.routes.add_range(first, n, via=..., table=...)``: the destinations as the
+    first prefix and a count (W5's are consecutive), no string per destination."""
+
+    name = "pynetlink add_range"
+    workloads = frozenset({"W5"})
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
+        ctx.state["h"].routes.add_range(f"{route_dst(0)}/32", case.n, via=ROUTE_GW, table=ROUTE_TABLE)
+        return {"layer": API + " routes.add_range"}

@@ -297,6 +297,15 @@ class Routes(_Moded[M]):
         return rtroute.add_many(dsts, options)
 
     @Verb
+    def add_range(self, first: str, count: int, **options: Unpack[RouteOptions]) -> Request[None]:
+        """A route to each of ``count`` consecutive prefixes from ``first``, of its length:
+        ``add_range("172.17.0.1/32", 1000, via="198.51.100.2", table=100)`` adds 172.17.0.1
+        to 172.17.3.232. As ``add_many`` (options checked once, all or nothing, errors name
+        the destination), without a string per destination."""
+        from ..rtnl.route_range import add_range    # loaded on first use (not by a CNI plugin)
+        return add_range(first, count, options)
+
+    @Verb
     def get(self, dst: str, *, src: str | None = None, dev: LinkRef | None = None,
             iif: LinkRef | None = None, mark: int | None = None) -> Request[RouteView]:
         """The route the kernel picks for ``dst`` (``ip route get``)."""

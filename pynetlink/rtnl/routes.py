@@ -384,12 +384,23 @@ def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add
     if not set(map(type, names)) <= {str}:
         k, d = next((k, d) for k, d in enumerate(names) if type(d) is not str)
         raise InvalidArgument(f"dsts[{k}]: expected a destination ('172.17.0.0/16'), not {d!r}")
+    template = _template(next((d for d in names if d != "default"), "default"), options)
+    return add_rows(names, _prefix_rows(names, template._pk.af), template, options, how)
+
+
+def _template(dst: str, options: Mapping[str, Any]) -> Route:
     try:
-        template = Route(next((d for d in names if d != "default"), "default"), **options)
+        return Route(dst, **options)
     except TypeError as exc:
         raise InvalidArgument(f"route options: {exc}") from None
+
+
+def add_rows(names: Sequence[str], rows: bytes, template: Route, options: Mapping[str, Any],
+             how: str = "add") -> Request[None]:
+    """``add_many``'s request once its destinations are rows (per destination its prefix
+    length and its masked address: ``_prefix_rows``) and ``names`` (their text, for errors
+    and the undo); ``template`` is a Route of ``options`` to one of them."""
     pk = template._pk
-    rows = _prefix_rows(names, pk.af)
     op, flags = _HOW[how]
 
     def build(resolve: Resolve) -> list[Msg]:
