@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import os
 import struct
 
-from ..errors import InvalidArgument, NetlinkError
+from ..errors import BatchError, InvalidArgument, NetlinkError
 from ..rtnl import addresses as rtaddr
 from ..rtnl import links as rtlink
 from ..rtnl import routes as rtroute
@@ -49,16 +50,64 @@ def attach_many(host: Handle, bridge: LinkRef, containers: Sequence[tuple[Handle
         raise InvalidArgument(f"gateway: {gateway!r} is not of the containers' family")
     if not ctrs:
         return
-    from ..rtnl.kinds.veth import Veth      # loaded on first use (as api's other kinds)
-    with host.batch(rollback=True) as b:    # a refused veth: those made are deleted again
-        for name, h in zip(hosts, ctrs):
-            b.links.create(Veth(name, peer=peer, peer_netns=h.netns, master=br, up=True))
+    _create_veths(host, br, hosts, ctrs, peer)
     lo_upped: list[Handle] = []
     try:
         _configure(ctrs, addrs, peer, gw, lo_upped)
     except BaseException:
         _undo(host, hosts, lo_upped)
         raise
+
+
+def _create_veths(host: Handle, bridge: LinkRef, hosts: Sequence[str], ctrs: list[Handle], peer: str) -> None:
+    """One host transfer: per container a veth on ``bridge``, its peer made in the container.
+    The first message is built by ``links.create``; the others fill its program with their
+    name and namespace fd (where those two values are found once each, else each is built).
+    A refused veth: those made are deleted again and ``BatchError`` says which failed."""
+    from ..rtnl.kinds.veth import Veth      # loaded on first use (as api's other kinds)
+    sock = host._sock
+    index = bridge if type(bridge) is int else lookup(sock, (str(bridge),)).get(str(bridge))
+    if index is None:
+        raise InvalidArgument(f"bridge: no link named {bridge!r} in {host.netns or 'this namespace'}")
+    fds: list[int] = []
+    items: list[Any] = []
+    slots: tuple[int, int] | None = None
+    try:
+        for k, (name, h) in enumerate(zip(hosts, ctrs)):
+            assert h.netns is not None
+            if slots is None:
+                msg = rtlink.create(Veth(name, peer=peer, peer_netns=h.netns, master=index, up=True)).build(
+                    lambda _: index)[0]
+                fds += msg.fds
+                item = msg.item()
+                if k == 0:
+                    slots = _slots(item[1], name.encode(), msg.fds)
+                items.append(item)
+                continue
+            fd = os.open(h.netns.path, os.O_RDONLY | os.O_CLOEXEC)
+            fds.append(fd)
+            tv.netns_fd(fd, h.netns.path, f"containers[{k}]")
+            values = list(items[0][1])
+            values[slots[0]], values[slots[1]] = name.encode(), fd
+            items.append((items[0][0], values))
+        reply = sock.transact(items, labels=[("create veth", name) for name in hosts])
+    finally:
+        for fd in fds:
+            os.close(fd)
+    errors = [r.error for r in reply.results]
+    if any(e is not None for e in errors):
+        made = [name for name, e in zip(hosts, errors) if e is None]
+        if made:
+            _delete(host, made)
+        raise BatchError(errors, [f"delete link {name}" for name in made], f"create {len(hosts)} veths")
+
+
+def _slots(values: Sequence[Any], name: bytes, fds: list[int]) -> tuple[int, int] | None:
+    """Where the host name and the namespace fd are in a veth create's values (each found
+    exactly once), or None."""
+    if len(fds) != 1 or [v for v in values if v == name] != [name] or values.count(fds[0]) != 1:
+        return None
+    return values.index(name), values.index(fds[0])
 
 
 def _containers(containers: Sequence[tuple[Handle, str]]) -> tuple[list[Handle], list[tuple[bytes, int]]]:
@@ -147,12 +196,16 @@ def _is_up(fd: int, name: str) -> bool:
     return bool(_IFREQ.unpack(res)[1] & _IFF_UP)
 
 
+def _delete(host: Handle, names: Sequence[str]) -> None:
+    with host.batch() as b:
+        for name in names:
+            b.links.delete(name)
+
+
 def _undo(host: Handle, hosts: Sequence[str], lo_upped: list[Handle]) -> None:
     """Delete the host ends (their peers, addresses and routes go with them) and bring
     down again the ``lo`` this call brought up (without the 127.0.0.1 it got)."""
-    with host.batch() as b:
-        for name in hosts:
-            b.links.delete(name)
+    _delete(host, hosts)
     for h in lo_upped:
         h.links.set("lo", up=False)
         try:
