@@ -41,12 +41,14 @@ def implementations() -> list[Impl]:
     from .impl.cfloor import CFloor, CFloorAcks
     from .impl.cni import CniBridge
     from .impl.iproute2 import IpBatch, IpLoop
-    from .impl.nft_impl import NftFile, NftLoop, PynetlinkDockerNat, PynetlinkDockerNatSetup, PynetlinkNft
+    from .impl.nft_impl import (NftFile, NftLoop, PynetlinkDockerNat, PynetlinkDockerNatSetup,
+                                PynetlinkDockerNatTuples, PynetlinkNft, PynetlinkNftBulk)
     from .impl.pynetlink_api import PynetlinkApi, PynetlinkApiEach, PynetlinkApiMany
     from .impl.pynetlink_impl import Pynetlink
     from .impl.pyroute2_impl import Pyroute2, Pyroute2Batch
     return [CFloor(), CFloorAcks(), PynetlinkApi(), PynetlinkApiEach(), PynetlinkApiMany(), Pynetlink(),
-            PynetlinkNft(), PynetlinkDockerNat(), PynetlinkDockerNatSetup(),
+            PynetlinkNft(), PynetlinkNftBulk(), PynetlinkDockerNat(), PynetlinkDockerNatSetup(),
+            PynetlinkDockerNatTuples(),
             Pyroute2(), Pyroute2Batch(), IpBatch(), IpLoop(), CniBridge(), NftFile(), NftLoop()]
 
 

@@ -24,6 +24,7 @@ from ..transport.lifecycle import Closing
 from ..transport.socket import DUMP_RETRIES
 from . import messages as msg
 from . import validate
+from .bulk import Each, members
 from .sets import (FLAGS, MAP_FLAG, VERDICT_TYPE, Element, Map, NamedSet, Set, decode_elements, map_elements,
                    set_elements, type_names)
 from .validate import FAMILIES, FAMILY_NAMES
@@ -37,7 +38,7 @@ else:
 
 RETRIES = 5
 T = TypeVar("T")
-LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]]]
+LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]], Each]
 
 
 def _handle(value: object) -> int:
@@ -134,6 +135,37 @@ class Transaction:
         self.items.append(msg.add_rule(family, table, chain, rule, append=append, position=position))
         # the rule's text only when the kernel refuses it (labels are made for failures)
         self.labels.append(lambda: (verb, f"{table}/{chain}{where} '{rule}'"))
+        return self
+
+    def add_dnat_rules(self, table: str, chain: str, publish: Sequence[Any], *,
+                       family: str = "ip") -> "Transaction":
+        """Append one ``<proto> dport <host_port> dnat to <to>:<to_port>`` rule per tuple
+        ``(host_port, to, to_port[, proto])`` (proto ``tcp`` by default; ``Publish`` objects
+        too): the rules ``Rule([Tcp.dport(host_port)], [Dnat(to, to_port)])`` would make,
+        byte for byte, checked in bulk and filled into one message template in C. A bad
+        tuple raises naming its position; nothing is added then."""
+        from . import bulk
+        validate.family(family)
+        validate.name(table, "table name")
+        validate.name(chain, "chain name")
+        if isinstance(publish, (str, bytes)) or not hasattr(publish, "__len__"):
+            raise InvalidArgument(f"add_dnat_rules: expected a list of (host_port, to, to_port) tuples, "
+                                  f"not {publish!r}")
+        ports = bulk.columns(publish) if family != "ip6" else None
+        if ports is None:                       # one by one: IPv6, Publish objects, or a bad tuple
+            rules = [bulk.dnat_rule(p) for p in bulk.publications(publish, "add_dnat_rules")]
+            for r in rules:
+                self.add_rule(table, chain, r, family=family)
+            return self
+        items = bulk.dnat_items(family, table, chain, ports)
+
+        def label(k: int) -> tuple[str, str]:
+            rule = bulk.dnat_rule(bulk.publications([publish[k]], "add_dnat_rules")[0])
+            return ("add rule", f"{table}/{chain} '{rule}'")
+        self.items += items
+        self.labels.append(bulk.Each(label))
+        if len(items) > 1:
+            self.labels.append(bulk.Each(lambda k: label(len(ports) - 1)))
         return self
 
     # -- sets and maps ----------------------------------------------------------------------------
@@ -293,12 +325,17 @@ class NftablesBase:
         def label(i: int) -> tuple[str, str]:
             if i == 0:
                 return ("begin transaction", "")
-            if i > len(labels):
-                return ("end transaction", "")
-            lb = labels[i - 1]
-            return lb() if callable(lb) else lb
+            k = i - 1                   # message k of the members: find its item (a Many is many)
+            for (_, v), lb in zip(items, labels):
+                count = members(v)
+                if k < count:
+                    return lb(k) if isinstance(lb, Each) else lb() if callable(lb) else lb
+                k -= count
+            return ("end transaction", "")
         reply = yield from flow.transact(batch, label, atomic=True)
-        errors = [r.error for r in reply.results if r.error is not None]
+        if not reply.odd:               # (no Result objects made for a transaction of plain acks)
+            return
+        errors = [e for i in reply.odd if (e := reply.results[i].error) is not None]
         if not errors:
             return
         begin = reply.results[0].error
@@ -307,8 +344,9 @@ class NftablesBase:
                                     "the ruleset changed since it was read")
         real = [e for e in errors if e.errno != errno.ECANCELED] or errors
         first = real[0]
-        if len(items) > 1:
-            first.add_note(f"the transaction of {len(items)} changes was not applied (nothing changed)")
+        changes = sum(members(v) for _, v in items)
+        if changes > 1:
+            first.add_note(f"the transaction of {changes} changes was not applied (nothing changed)")
         for extra in real[1:]:
             first.add_note(f"also: {extra}")
         raise first
