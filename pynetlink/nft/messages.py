@@ -9,6 +9,7 @@ member of a transaction reports its own result; ``ack=False`` gives nft's exact 
 from __future__ import annotations
 
 import struct
+from itertools import chain as _chain
 
 from .._native import lib
 from ..codec.message import Msg
@@ -311,7 +312,7 @@ def pairs(verb: str, family: str, table: str, set_name: str, elems: Sequence[tup
     out: list[Item] = []
     for start in range(0, len(elems), step):
         chunk = elems[start:start + step]
-        values: list[Any] = [x for pair in chunk for x in pair] if with_data else [k for k, _ in chunk]
+        values: list[Any] = list(_chain(*chunk)) if with_data else [k for k, _ in chunk]
         m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
         out.append(m.splice("elements", _emit_uniform, (shape, len(chunk)), values).item())
     return out

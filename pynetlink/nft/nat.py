@@ -304,10 +304,19 @@ class DockerNatBase:
     # -- masquerade ---------------------------------------------------------------------------------
     def masquerade_rule(self, subnet: str, bridge: str) -> Rule:
         """The rule ``masquerade`` ensures: ``subnet`` leaving by any interface but ``bridge``."""
+        key = (subnet, bridge)
+        rule = _MASQ_RULES.get(key) if type(subnet) is str and type(bridge) is str else None
+        if rule is not None:            # (an immutable Rule, made once per network)
+            return rule
         net = validate.network(subnet)
         field = Ip.saddr if net.version == 4 else Ip6.saddr
-        return Rule([field == str(net), Meta.oifname != validate.ifname(bridge)], [Masquerade()],
+        rule = Rule([field == str(net), Meta.oifname != validate.ifname(bridge)], [Masquerade()],
                     comment=f"pynetlink masquerade {net} !{bridge}")
+        if type(subnet) is str and type(bridge) is str:
+            if len(_MASQ_RULES) >= 1024:
+                _MASQ_RULES.clear()
+            _MASQ_RULES[key] = rule
+        return rule
 
     def _masquerade_flow(self, subnet: str, bridge: str) -> Flow[bool]:
         """Ensure ``subnet`` is masqueraded leaving by any interface except ``bridge``:
@@ -537,6 +546,7 @@ class DockerNat(DockerNatBase):
 
 _MAPS = {v: DockerNatBase._make_maps(v) for v in (4, 6)}
 _STRUCTURE: dict[tuple[str, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+_MASQ_RULES: dict[tuple[str, str], Rule] = {}
 
 
 def _listed(table: Table, name: str) -> Optional[NamedSet]:
