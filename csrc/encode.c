@@ -228,6 +228,24 @@ static long patch_target(const uint8_t *ops, uint32_t n_ops, const struct pnl_lo
     return -1;
 }
 
+/* Whether the messages after one just encoded (its status st, its log entries from log0) can
+ * be copies of it: where each patch lands in it (targets, at most 16 patches), or 0. */
+static int copy_targets(const struct enc_ctx *c, const uint8_t *ops, uint32_t n_ops, const uint8_t *patch,
+                        uint32_t n_patch, uint32_t log0, const struct pnl_status *st, long *targets)
+{
+    if (!st || !c->log || n_patch > 16 || c->n_log > c->log_cap || st->req_off + (size_t)st->req_len > c->w.cap)
+        return 0;
+    for (uint32_t i = 0; i < n_patch; i++) {
+        uint16_t off, len;
+        memcpy(&off, patch + 4 * i, 2);
+        memcpy(&len, patch + 4 * i + 2, 2);
+        targets[i] = patch_target(ops, n_ops, c->log + log0, c->n_log - log0, off, len);
+        if (targets[i] < 0 || (size_t)targets[i] + len > st->req_len)
+            return 0;
+    }
+    return 1;
+}
+
 /* Messages 1.. of a rows entry as copies of message 0 (at first, len bytes, its log entries
  * log0..log0+n_logged) with their sequence number and the row's bytes put at targets[]: the
  * program's layout does not depend on the patched values (patch_target said so). */
@@ -316,53 +334,11 @@ static int encode_rows(struct enc_ctx *c, const uint8_t *job, size_t job_len, si
     if (!scratch)
         return -ENOMEM;
     memcpy(scratch, rec, rec_len);
-    if (n_rows > 1 && n_patch <= 16 && c->log) {
-        /* message 0 in full, the others copied from it (when its layout allows) */
-        long targets[16];
-        uint32_t log0 = c->n_log, ok = 1;
-        size_t first;
-        const uint8_t *row = rows;
-
-        for (uint32_t i = 0; i < n_patch; i++) {
-            uint16_t off, len;
-            memcpy(&off, patch + 4 * i, 2);
-            memcpy(&len, patch + 4 * i + 2, 2);
-            memcpy(scratch + off, row, len);
-            row += len;
-        }
-        rc = encode_entry(c, ops, n_ops, scratch, rec_len, *msg, seq_first + *msg,
-                          st ? &st[*msg] : NULL, &bad_op);
-        if (rc < 0) {
-            res->err_entry = *msg;
-            res->err_op = bad_op;
-            free(scratch);
-            *p = at + PNL_ALIGN(rows_bytes);
-            return rc;
-        }
-        first = st ? st[*msg].req_off : 0;
-        (*msg)++;
-        if (!st || c->n_log > c->log_cap || first + st[*msg - 1].req_len > c->w.cap)
-            ok = 0;
-        for (uint32_t i = 0; ok && i < n_patch; i++) {
-            uint16_t off, len;
-            memcpy(&off, patch + 4 * i, 2);
-            memcpy(&len, patch + 4 * i + 2, 2);
-            targets[i] = patch_target(ops, n_ops, c->log + log0, c->n_log - log0, off, len);
-            if (targets[i] < 0 || (size_t)targets[i] + len > st[*msg - 1].req_len)
-                ok = 0;
-        }
-        if (ok) {
-            copy_rows(c, first, st[*msg - 1].req_len, log0, c->n_log - log0, patch, n_patch, targets,
-                      rows, stride, n_rows, msg, seq_first, st);
-            free(scratch);
-            *p = at + PNL_ALIGN(rows_bytes);
-            return 0;
-        }
-        rows += stride;                 /* the rest in full */
-        n_rows--;
-    }
     for (uint32_t k = 0; k < n_rows; k++) {
         const uint8_t *row = rows + (size_t)k * stride;
+        uint32_t log0 = c->n_log;
+        long targets[16];
+
         for (uint32_t i = 0; i < n_patch; i++) {
             uint16_t off, len;
             memcpy(&off, patch + 4 * i, 2);
@@ -378,6 +354,13 @@ static int encode_rows(struct enc_ctx *c, const uint8_t *job, size_t job_len, si
             break;
         }
         (*msg)++;
+        /* after message 0: the others as copies of it, when its layout allows */
+        if (k == 0 && n_rows > 1 && copy_targets(c, ops, n_ops, patch, n_patch, log0, st ? &st[*msg - 1] : NULL,
+                                                 targets)) {
+            copy_rows(c, st[*msg - 1].req_off, st[*msg - 1].req_len, log0, c->n_log - log0, patch, n_patch,
+                      targets, rows, stride, n_rows, msg, seq_first, st);
+            break;
+        }
     }
     free(scratch);
     *p = at + PNL_ALIGN(rows_bytes);

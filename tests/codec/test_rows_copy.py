@@ -12,6 +12,7 @@ from pynetlink.codec import Program, encode
 from pynetlink.codec.program import Many, quiet, value_offsets
 
 from ._strategies import examples
+from .test_bulk import one_by_one
 
 SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 # a DNAT-like program: strings, nests, a fixed header and data bytes (the patched slots: 2, 6, 8)
@@ -39,16 +40,6 @@ def packed(prog: Any, slots: tuple[int, ...], rows: list[tuple[Any, ...]]) -> by
     return out
 
 
-def each(prog: Any, base: list[Any], slots: tuple[int, ...], rows: list[tuple[Any, ...]]) -> list[Any]:
-    out = []
-    for row in rows:
-        values = list(base)
-        for slot, value in zip(slots, row):
-            values[slot] = value
-        out.append((prog, values))
-    return out
-
-
 def tables(enc: Any) -> tuple[bytes, list[tuple[int, ...]], list[tuple[int, int, int]]]:
     status = [(s.error, s.flags, s.req_off, s.req_len) for s in (enc.status[i] for i in range(enc.n))]
     log = [(e.msg, e.off, e.op) for e in (enc.log[i] for i in range(enc.n_log))]
@@ -69,7 +60,7 @@ def test_copied_messages_equal_full_ones(rows: list[tuple[Any, ...]], seq: int, 
     prog = quiet(NAT) if hush else NAT
     plain = [(NAT, NAT_BASE)] * around
     many = Many(NAT_BASE, NAT_SLOTS, packed(prog, NAT_SLOTS, rows), len(rows))
-    same(plain + [(prog, many)] + plain, plain + each(prog, NAT_BASE, NAT_SLOTS, rows) + plain, seq)
+    same(plain + [(prog, many)] + plain, plain + one_by_one(prog, NAT_BASE, NAT_SLOTS, rows) + plain, seq)
 
 
 @settings(max_examples=examples(80), **SETTINGS)
@@ -80,7 +71,7 @@ def test_layout_changing_patches_are_encoded_in_full(be_rows: list[tuple[Any, ..
                                                      str_rows: list[tuple[Any, ...]]) -> None:
     base = [1, 2, 3, 4, 0, b"\0" * 4]
     many = Many(base, (4, 5), packed(BE, (4, 5), be_rows), len(be_rows))
-    same([(BE, many)], each(BE, base, (4, 5), be_rows), 9)
+    same([(BE, many)], one_by_one(BE, base, (4, 5), be_rows), 9)
     sbase = [1, 2, 3, 4, b"x", b"\0" * 4]
     many = Many(sbase, (4, 5), packed(STR, (4, 5), str_rows), len(str_rows))
-    same([(STR, many)], each(STR, sbase, (4, 5), str_rows), 9)
+    same([(STR, many)], one_by_one(STR, sbase, (4, 5), str_rows), 9)
