@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import _socket
 import struct
-from functools import partial
 
 from ..codec.program import Many
 from ..errors import InvalidArgument
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional, Sequence
+    from typing import Any, Optional, Sequence
     from .messages import Item
     from .nat import Publish
     from .rule import Rule
 
 _PROTO = {"tcp": 6, "udp": 17}
-_V4 = partial(_socket.inet_pton, _socket.AF_INET)
-_NTOP = partial(_socket.inet_ntop, _socket.AF_INET)
+_AF4 = _socket.AF_INET
 _KEY = struct.Struct(">BxxxHxx")        # DockerNat's map key: inet_proto . inet_service (4-byte members)
 _VALUE = struct.Struct(">4sHxx")        # ... and value: ipv4_addr . inet_service
 _ROW = {"proto": "B", "host": "H", "to": "4s", "to_port": "H"}    # a DNAT rule's values, big-endian
@@ -77,7 +75,7 @@ def columns(mappings: Sequence[Any]) -> Optional[Ports]:
     if protos is not None and not set(protos) <= _PROTO.keys():
         return None
     try:            # strict (glibc): dotted quads without leading zeros, as ipaddress prints them
-        raw = list(map(_V4, to))
+        raw = list(map(_socket.inet_pton, [_AF4] * n, to))
     except (OSError, ValueError):
         return None
     proto = [_PROTO[p] for p in protos] if protos is not None else [6] * n
@@ -128,7 +126,7 @@ def _template(family: str, table: str, chain: str) -> tuple[Item, list[int], lis
     got = _TEMPLATES.get((family, table, chain))
     if got is not None:
         return got
-    made = [msg.add_rule(family, table, chain, dnat_rule(Publish(h, _NTOP(a), t, "tcp" if pr == 6 else "udp")))
+    made = [msg.add_rule(family, table, chain, dnat_rule(Publish(h, _socket.inet_ntop(_AF4, a), t, "tcp" if pr == 6 else "udp")))
             for pr, h, a, t in _SAMPLES]
     (prog, first), (prog2, second) = made
     assert prog is prog2, "a DNAT rule's shape depends on its values"
@@ -163,22 +161,4 @@ def dnat_items(family: str, table: str, chain: str, ports: Ports) -> list[Item]:
     return items
 
 
-def members(values: object) -> int:
-    """How many messages an item's values stand for (a ``Many``: its count)."""
-    return values.count if isinstance(values, Many) else 1
-
-
-class Each:
-    """A label per message of a bulk item: ``fn(k)`` for its ``k``-th message (made only for
-    a member that failed)."""
-
-    __slots__ = ("fn",)
-
-    def __init__(self, fn: Callable[[int], tuple[str, str]]) -> None:
-        self.fn = fn
-
-    def __call__(self, k: int) -> tuple[str, str]:
-        return self.fn(k)
-
-
-__all__ = ["Ports", "columns", "publications", "dnat_rule", "dnat_items", "members", "Each"]
+__all__ = ["Ports", "columns", "publications", "dnat_rule", "dnat_items"]

@@ -9,7 +9,6 @@ member of a transaction reports its own result; ``ack=False`` gives nft's exact 
 from __future__ import annotations
 
 import struct
-from itertools import chain as _chain
 
 from .._native import lib
 from ..codec.message import Msg
@@ -306,15 +305,50 @@ def pairs(verb: str, family: str, table: str, set_name: str, elems: Sequence[tup
         return elements(verb, family, table, set_name, [Element(k, d) for k, d in elems], ack=ack,
                         exist_ok=exist_ok)
     with_data = dsize >= 0 and verb == "add"
+    if ksize % 4 == 0 and (not with_data or dsize % 4 == 0) and ksize <= 64 and dsize <= 64:
+        return _blobs(verb, family, table, set_name, keys, datas if with_data else None, ack, exist_ok)
     shape: ElemShape = (ksize, "value", dsize, False, 0) if with_data else (ksize, "", 0, False, 0)
     per = 2 * ksize + 8 + max(dsize, 0)
     step = max(1, min(ELEMENTS_PER_MESSAGE, ELEMENT_BYTES_PER_MESSAGE // per))
     out: list[Item] = []
     for start in range(0, len(elems), step):
         chunk = elems[start:start + step]
-        values: list[Any] = list(_chain(*chunk)) if with_data else [k for k, _ in chunk]
+        values: list[Any] = [x for pair in chunk for x in pair] if with_data else [k for k, _ in chunk]
         m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
         out.append(m.splice("elements", _emit_uniform, (shape, len(chunk)), values).item())
+    return out
+
+
+_NESTED = 0x8000                 # NLA_F_NESTED
+_ATTR = struct.Struct("=HH")
+BLOB_BYTES = 60000               # the element list of one message, as one attribute (< 64 KiB)
+
+
+def _blobs(verb: str, family: str, table: str, set_name: str, keys: Sequence[bytes],
+           datas: Sequence[bytes] | None, ack: bool, exist_ok: bool) -> list[Item]:
+    """``pairs``' messages with each one's element list made as bytes, not as a program: every
+    element is the same nest of attributes (key and data of fixed, 4-byte aligned sizes) around
+    its key and data, so the list is those headers and values joined in one pass. The bytes
+    are those of the per-element program."""
+    ksize = len(keys[0])
+    key_head = _ATTR.pack(4 + 4 + ksize, lib.NFTA_SET_ELEM_KEY | _NESTED) + _ATTR.pack(4 + ksize, lib.NFTA_DATA_VALUE)
+    size = 4 + len(key_head) + ksize
+    data_head = b""
+    if datas is not None:
+        dsize = len(datas[0])
+        data_head = _ATTR.pack(4 + 4 + dsize, lib.NFTA_SET_ELEM_DATA | _NESTED) + _ATTR.pack(4 + dsize, lib.NFTA_DATA_VALUE)
+        size += len(data_head) + dsize
+    head = _ATTR.pack(size, lib.NFTA_LIST_ELEM | _NESTED) + key_head
+    step = min(ELEMENTS_PER_MESSAGE, BLOB_BYTES // size)
+    out: list[Item] = []
+    for start in range(0, len(keys), step):
+        stop = start + step
+        tails: Any = keys[start:stop]          # each element after its head: key (+ data head + data)
+        if datas is not None:
+            tails = map(bytes.__add__, tails, map(data_head.__add__, datas[start:stop]))
+        blob = head + head.join(tails)
+        m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
+        out.append(m.var(lib.NFTA_SET_ELEM_LIST_ELEMENTS | _NESTED, "elements", blob, BLOB_BYTES).item())
     return out
 
 

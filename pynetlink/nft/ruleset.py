@@ -12,7 +12,7 @@ import errno
 from .._record import record, replace
 
 from .._native import lib
-from ..codec.program import quiet
+from ..codec.program import Many, quiet
 from ..codec.rows import Rows, reading
 from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, SET, SETELEM, SETELEM_LIST,
                                TABLE, VERDICT, msg_type)
@@ -24,7 +24,6 @@ from ..transport.lifecycle import Closing
 from ..transport.socket import DUMP_RETRIES
 from . import messages as msg
 from . import validate
-from .bulk import Each, members
 from .sets import (FLAGS, MAP_FLAG, VERDICT_TYPE, Element, Map, NamedSet, Set, decode_elements, map_elements,
                    set_elements, type_names)
 from .validate import FAMILIES, FAMILY_NAMES
@@ -38,13 +37,33 @@ else:
 
 RETRIES = 5
 T = TypeVar("T")
-LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]], Each]
 
 
 def _handle(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidArgument(f"invalid rule handle {value!r}")
     return value
+
+
+class Each:
+    """A label per message of a bulk item (a codec ``Many``): ``fn(k)`` for its ``k``-th
+    message (made only for a member that failed)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[int], tuple[str, str]]) -> None:
+        self.fn = fn
+
+    def __call__(self, k: int) -> tuple[str, str]:
+        return self.fn(k)
+
+
+def members(values: object) -> int:
+    """How many messages an item's values stand for (a ``Many``: its count)."""
+    return values.count if isinstance(values, Many) else 1
+
+
+LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]], Each]
 
 
 class GenerationChanged(NetlinkError):
@@ -163,9 +182,9 @@ class Transaction:
             rule = bulk.dnat_rule(bulk.publications([publish[k]], "add_dnat_rules")[0])
             return ("add rule", f"{table}/{chain} '{rule}'")
         self.items += items
-        self.labels.append(bulk.Each(label))
+        self.labels.append(Each(label))
         if len(items) > 1:
-            self.labels.append(bulk.Each(lambda k: label(len(ports) - 1)))
+            self.labels.append(Each(lambda k: label(len(ports) - 1)))
         return self
 
     # -- sets and maps ----------------------------------------------------------------------------

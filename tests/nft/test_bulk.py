@@ -170,3 +170,18 @@ def test_docker_nat_bad_tuples_change_nothing(netns: NetNS) -> None:
         assert nft_cmd(netns, "-j", "list", "ruleset") == before
         with Nftables(netns) as other, pytest.raises(InvalidArgument, match="IPv4 in a table of family ip6"):
             DockerNat(other, table="six", family="ip6").publish((8000, "172.17.0.2", 80))
+
+
+@pytest.mark.parametrize("n", [1, 200, 513, 2000])
+@pytest.mark.parametrize("sizes", [(8, 8), (12, None), (4, 16), (2, 4), (8, 6)])
+def test_element_lists_made_as_bytes_equal_the_program(n: int, sizes: tuple[int, int | None]) -> None:
+    """``pairs``' element lists (as joined bytes when sizes are 4-byte aligned, else through
+    the per-element program) equal ``elements``' messages, chunking included."""
+    from pynetlink.nft import messages as msg
+    from pynetlink.nft.sets import Element
+    ksize, dsize = sizes
+    pairs = [(bytes([i % 251]) * ksize, None if dsize is None else bytes([i % 13]) * dsize) for i in range(n)]
+    for verb in ("add", "delete"):
+        got = msg.pairs(verb, "ip", "t", "s", pairs, exist_ok=False)
+        want = msg.elements(verb, "ip", "t", "s", [Element(k, d) for k, d in pairs], exist_ok=False)
+        assert encode(got, 7).tobytes() == encode(want, 7).tobytes()
