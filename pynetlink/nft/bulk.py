@@ -47,6 +47,17 @@ class Ports:
         """(key, value) of DockerNat's map element per publication, as the kernel stores them."""
         return list(zip(map(_KEY.pack, self.proto, self.host), map(_VALUE.pack, self.to, self.to_port)))
 
+    def element_lists(self) -> list[bytes]:
+        """DockerNat's map elements as element lists of messages (``messages.element_lists``),
+        packed from the columns in one pass: no key and value bytes each."""
+        from .messages import element_heads, elements_per_list
+        head, data_head = element_heads(_KEY.size, _VALUE.size)
+        n = len(self.host)
+        row = struct.Struct(f">{len(head)}sBxxxHxx{len(data_head)}s4sHxx")
+        packed = b"".join(map(row.pack, [head] * n, self.proto, self.host, [data_head] * n, self.to, self.to_port))
+        step = elements_per_list(head, data_head, _KEY.size, _VALUE.size)
+        return [packed[i * row.size:(i + step) * row.size] for i in range(0, n, step)]
+
     def rows(self, order: Sequence[str]) -> bytes:
         """Per publication, the columns named in ``order`` packed big-endian, back to back."""
         row = struct.Struct(">" + "".join(_ROW[c] for c in order))

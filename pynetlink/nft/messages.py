@@ -324,32 +324,54 @@ _ATTR = struct.Struct("=HH")
 BLOB_BYTES = 60000               # the element list of one message, as one attribute (< 64 KiB)
 
 
+def element_heads(ksize: int, dsize: int | None) -> tuple[bytes, bytes]:
+    """The attribute headers of one element with a key of ``ksize`` bytes (and data of
+    ``dsize``), both multiples of 4: (before the key, between key and data)."""
+    key_head = _ATTR.pack(4 + 4 + ksize, lib.NFTA_SET_ELEM_KEY | _NESTED) + _ATTR.pack(4 + ksize, lib.NFTA_DATA_VALUE)
+    size = 4 + len(key_head) + ksize
+    data_head = b""
+    if dsize is not None:
+        data_head = _ATTR.pack(4 + 4 + dsize, lib.NFTA_SET_ELEM_DATA | _NESTED) + _ATTR.pack(4 + dsize, lib.NFTA_DATA_VALUE)
+        size += len(data_head) + dsize
+    return _ATTR.pack(size, lib.NFTA_LIST_ELEM | _NESTED) + key_head, data_head
+
+
+def element_lists(verb: str, family: str, table: str, set_name: str, blobs: Sequence[bytes], *,
+                  ack: bool = True, exist_ok: bool = True) -> list[Item]:
+    """One NEWSETELEM/DELSETELEM per element list already made as bytes (``element_heads``
+    around each key and data; at most 512 elements and 60,000 bytes each)."""
+    out: list[Item] = []
+    for blob in blobs:
+        bound = min(65531, max(1024, 1 << (len(blob) - 1).bit_length()))    # a few program shapes
+        m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
+        out.append(m.var(lib.NFTA_SET_ELEM_LIST_ELEMENTS | _NESTED, "elements", blob, bound).item())
+    return out
+
+
+def elements_per_list(head: bytes, data_head: bytes, ksize: int, dsize: int) -> int:
+    """How many elements one message's list takes (at most 512, at most 60,000 bytes)."""
+    return min(ELEMENTS_PER_MESSAGE, BLOB_BYTES // (len(head) + ksize + len(data_head) + max(dsize, 0)))
+
+
 def _blobs(verb: str, family: str, table: str, set_name: str, keys: Sequence[bytes],
            datas: Sequence[bytes] | None, ack: bool, exist_ok: bool) -> list[Item]:
     """``pairs``' messages with each one's element list made as bytes, not as a program: every
     element is the same nest of attributes (key and data of fixed, 4-byte aligned sizes) around
-    its key and data, so the list is those headers and values joined in one pass. The bytes
+    its key and data, so the list is those headers and values packed in one pass. The bytes
     are those of the per-element program."""
     ksize = len(keys[0])
-    key_head = _ATTR.pack(4 + 4 + ksize, lib.NFTA_SET_ELEM_KEY | _NESTED) + _ATTR.pack(4 + ksize, lib.NFTA_DATA_VALUE)
-    size = 4 + len(key_head) + ksize
-    data_head = b""
-    if datas is not None:
-        dsize = len(datas[0])
-        data_head = _ATTR.pack(4 + 4 + dsize, lib.NFTA_SET_ELEM_DATA | _NESTED) + _ATTR.pack(4 + dsize, lib.NFTA_DATA_VALUE)
-        size += len(data_head) + dsize
-    head = _ATTR.pack(size, lib.NFTA_LIST_ELEM | _NESTED) + key_head
-    step = min(ELEMENTS_PER_MESSAGE, BLOB_BYTES // size)
-    out: list[Item] = []
-    for start in range(0, len(keys), step):
-        stop = start + step
-        tails: Any = keys[start:stop]          # each element after its head: key (+ data head + data)
-        if datas is not None:
-            tails = map(bytes.__add__, tails, map(data_head.__add__, datas[start:stop]))
-        blob = head + head.join(tails)
-        m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
-        out.append(m.var(lib.NFTA_SET_ELEM_LIST_ELEMENTS | _NESTED, "elements", blob, BLOB_BYTES).item())
-    return out
+    dsize = len(datas[0]) if datas is not None else None
+    head, data_head = element_heads(ksize, dsize)
+    step = elements_per_list(head, data_head, ksize, dsize or 0)
+    n = len(keys)
+    if datas is None:
+        blobs = [head + head.join(keys[i:i + step]) for i in range(0, n, step)]
+    else:
+        row = struct.Struct(f"={len(head)}s{ksize}s{len(data_head)}s{dsize}s")
+        heads, data_heads = [head] * n, [data_head] * n
+        packed = b"".join(map(row.pack, heads, keys, data_heads, datas))
+        blobs = [packed[i * row.size:(i + step) * row.size] for i in range(0, n, step)]
+    return element_lists(verb, family, table, set_name, blobs, ack=ack, exist_ok=exist_ok)
 
 
 def _chunks(elems: Sequence[Element]) -> list[Sequence[Element]]:

@@ -435,10 +435,9 @@ class DockerNatBase:
     def _add_publications(self, tx: Transaction, specs: Union[list[Publish], Ports], local: bool) -> None:
         if isinstance(specs, Ports):            # IPv4, no host address: elements of published_v4
             pub, _, remote, _ = self.maps(4)
-            group = specs.elements()
-            tx.add_encoded(self.table, pub.name, group, family=self.family, exist_ok=False)
+            tx._add_lists(self.table, pub.name, specs.element_lists(), len(specs), family=self.family, exist_ok=False)
             if not local:
-                tx.add_encoded(self.table, remote.name, [(k, None) for k, _ in group], family=self.family)
+                tx.add_encoded(self.table, remote.name, [(k, None) for k, _ in specs.elements()], family=self.family)
             return
         for v in self.versions:
             pub, pub_addr, remote, remote_addr = self.maps(v)

@@ -232,6 +232,14 @@ class Transaction:
             self._push(item, "add elements", target)
         return self
 
+    def _add_lists(self, table: str, set_name: str, blobs: Sequence[bytes], count: int, *, family: str,
+                   exist_ok: bool) -> "Transaction":
+        """``add_encoded`` of element lists already made as bytes (``messages.element_lists``)."""
+        target = f"{family} {table}/{set_name} ({count})"
+        for item in msg.element_lists("add", family, table, set_name, blobs, exist_ok=exist_ok):
+            self._push(item, "add elements", target)
+        return self
+
     def delete_elements(self, table: str, s: NamedSet, keys: Iterable[Any], *,
                         family: str = "ip") -> "Transaction":
         """Delete elements (by key) from the set or map ``s``."""

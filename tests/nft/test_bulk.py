@@ -185,3 +185,17 @@ def test_element_lists_made_as_bytes_equal_the_program(n: int, sizes: tuple[int,
         got = msg.pairs(verb, "ip", "t", "s", pairs, exist_ok=False)
         want = msg.elements(verb, "ip", "t", "s", [Element(k, d) for k, d in pairs], exist_ok=False)
         assert encode(got, 7).tobytes() == encode(want, 7).tobytes()
+
+
+@pytest.mark.parametrize("n", [1, 200, 513, 1500])
+def test_publication_columns_pack_the_elements_publish_objects_make(n: int) -> None:
+    """DockerNat's element lists packed from the tuple columns equal those of the Publish
+    objects' (key, value) pairs, chunking included."""
+    from pynetlink.nft import bulk
+    from pynetlink.nft import messages as msg
+    pubs = [(8000 + i, f"172.17.{i // 250}.{2 + i % 250}", 80 + i % 7, "udp" if i % 3 else "tcp") for i in range(n)]
+    cols = bulk.columns(pubs)
+    assert cols is not None
+    got = msg.element_lists("add", "ip", "t", "published_v4", cols.element_lists(), exist_ok=False)
+    want = msg.pairs("add", "ip", "t", "published_v4", [Publish(*p).encoded() for p in pubs], exist_ok=False)
+    assert encode(got, 3).tobytes() == encode(want, 3).tobytes()
