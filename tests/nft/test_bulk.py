@@ -199,3 +199,22 @@ def test_publication_columns_pack_the_elements_publish_objects_make(n: int) -> N
     got = msg.element_lists("add", "ip", "t", "published_v4", cols.element_lists(), exist_ok=False)
     want = msg.pairs("add", "ip", "t", "published_v4", [Publish(*p).encoded() for p in pubs], exist_ok=False)
     assert encode(got, 3).tobytes() == encode(want, 3).tobytes()
+
+
+def test_async_bulk_forms(netns: NetNS) -> None:
+    """The same flows on the asyncio front end: add_dnat_rules and the tuple form of setup."""
+    import asyncio
+
+    from pynetlink.aio import AsyncDockerNat, AsyncNftables
+
+    async def main() -> str:
+        async with AsyncNftables(netns) as nft:
+            await nft.transaction().add_table(nat_table()).add_dnat_rules("t", "pre", ports()).commit()
+            with pytest.raises(FileNotFoundError) as info:
+                await nft.transaction().add_dnat_rules("t", "missing", ports(2)).commit()
+            await AsyncDockerNat(nft, table="pnl").setup(masquerade=[("172.17.0.0/16", "br0")], publish=ports())
+            return str(info.value)
+    assert asyncio.run(main()).startswith("add rule t/missing 'tcp dport 8000 dnat to 172.17.0.2:80'")
+    assert [r["expr"][-1]["dnat"] for r in nft_rules(netns) if r["chain"] == "pre"] == \
+        [{"addr": to, "port": port} for _, to, port in ports()]
+    assert len(nft_map(netns, "published_v4")["elem"]) == N
