@@ -72,6 +72,8 @@ def columns(mappings: Sequence[Any]) -> Optional[Ports]:
     """``mappings`` as ``Ports`` when every one is a plain ``(host_port, to, to_port[, proto])``
     tuple with an IPv4 ``to`` in its usual spelling (``to_port`` None: the host port); None
     otherwise (the per-object way then checks them one by one)."""
+    if not isinstance(mappings, (list, tuple)):
+        return None                     # (a generator: read once, by the per-object way)
     n = len(mappings)
     if not n or set(map(type, mappings)) != {tuple} or len(lens := set(map(len, mappings))) != 1 \
             or lens.pop() not in (3, 4):

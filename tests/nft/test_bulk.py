@@ -218,3 +218,9 @@ def test_async_bulk_forms(netns: NetNS) -> None:
     assert [r["expr"][-1]["dnat"] for r in nft_rules(netns) if r["chain"] == "pre"] == \
         [{"addr": to, "port": port} for _, to, port in ports()]
     assert len(nft_map(netns, "published_v4")["elem"]) == N
+
+
+def test_publications_from_a_generator(netns: NetNS) -> None:
+    with Nftables(netns) as nft:
+        assert DockerNat(nft, table="pnl").setup(publish=(p for p in ports(5))) is True  # type: ignore[arg-type]
+        assert len(nft_map(netns, "published_v4")["elem"]) == 5
