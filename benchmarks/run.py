@@ -41,15 +41,19 @@ def implementations() -> list[Impl]:
     from .impl.cfloor import CFloor, CFloorAcks
     from .impl.cni import CniBridge
     from .impl.iproute2 import IpBatch, IpLoop
-    from .impl.nft_impl import (NftFile, NftLoop, PynetlinkDockerNat, PynetlinkDockerNatSetup,
-                                PynetlinkDockerNatTuples, PynetlinkNft, PynetlinkNftBulk)
+    from .impl.nft_impl import NftFile, NftLoop, PynetlinkDockerNat, PynetlinkDockerNatSetup, PynetlinkNft
     from .impl.pynetlink_api import PynetlinkApi, PynetlinkApiEach, PynetlinkApiMany
     from .impl.pynetlink_impl import Pynetlink
     from .impl.pyroute2_impl import Pyroute2, Pyroute2Batch
     return [CFloor(), CFloorAcks(), PynetlinkApi(), PynetlinkApiEach(), PynetlinkApiMany(), Pynetlink(),
-            PynetlinkNft(), PynetlinkNftBulk(), PynetlinkDockerNat(), PynetlinkDockerNatSetup(),
-            PynetlinkDockerNatTuples(),
-            Pyroute2(), Pyroute2Batch(), IpBatch(), IpLoop(), CniBridge(), NftFile(), NftLoop()]
+            PynetlinkNft(), PynetlinkDockerNat(), PynetlinkDockerNatSetup(),
+            Pyroute2(), Pyroute2Batch(), IpBatch(), IpLoop(), CniBridge(), NftFile(), NftLoop(), *_bulk_nat()]
+
+
+def _bulk_nat() -> list[Impl]:
+    """W4 through the bulk forms (``add_dnat_rules``; ``DockerNat.setup`` with tuples)."""
+    from .impl.nft_impl import PynetlinkDockerNatTuples, PynetlinkNftBulk
+    return [PynetlinkNftBulk(), PynetlinkDockerNatTuples()]
 
 
 def cases(workloads: list[str], quick: bool) -> list[tuple[Case, frozenset[str] | None]]:
