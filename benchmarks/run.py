@@ -49,7 +49,13 @@ def implementations() -> list[Impl]:
     return [CFloor(), CFloorAcks(), PynetlinkApi(), PynetlinkApiEach(), PynetlinkApiMany(), PynetlinkApiAttach(),
             PynetlinkApiRange(), Pynetlink(),
             PynetlinkNft(), PynetlinkDockerNat(), PynetlinkDockerNatSetup(),
-            Pyroute2(), Pyroute2Batch(), IpBatch(), IpLoop(), CniBridge(), NftFile(), NftLoop()]
+            Pyroute2(), Pyroute2Batch(), IpBatch(), IpLoop(), CniBridge(), NftFile(), NftLoop(), *_bulk_nat()]
+
+
+def _bulk_nat() -> list[Impl]:
+    """W4 through the bulk forms (``add_dnat_rules``; ``DockerNat.setup`` with tuples)."""
+    from .impl.nft_impl import PynetlinkDockerNatTuples, PynetlinkNftBulk
+    return [PynetlinkNftBulk(), PynetlinkDockerNatTuples()]
 
 
 def cases(workloads: list[str], quick: bool) -> list[tuple[Case, frozenset[str] | None]]:

@@ -201,6 +201,93 @@ bad_head:
     return -EINVAL;
 }
 
+/* Where patch (off, len) of the record lands in a message encoded from it, as an offset from
+ * the message start: inside one plain FIXED/ATTR op's bytes (found by that op's log entry).
+ * -1 when its bytes do not go out as they are (big-endian, strings, variable length) or no
+ * log entry tells: then every message is encoded in full. */
+static long patch_target(const uint8_t *ops, uint32_t n_ops, const struct pnl_log *log,
+                         uint32_t n_log, uint16_t off, uint16_t len)
+{
+    for (uint32_t j = 0; j < n_log; j++) {
+        struct pnl_op op;
+        uint32_t i = log[j].op;
+
+        if (i == 0 || i >= n_ops)
+            return -1;
+        memcpy(&op, ops + (size_t)i * sizeof(op), sizeof(op));
+        if ((op.op == PNL_OP_STR || op.op == PNL_OP_VAR) && (size_t)off < (size_t)op.off + op.len + 2
+            && (size_t)op.off < (size_t)off + len)
+            return -1;                  /* a patch over a string or variable value: lengths vary */
+        if ((op.op != PNL_OP_FIXED && op.op != PNL_OP_ATTR) || off < op.off
+            || (size_t)off + len > (size_t)op.off + op.len)
+            continue;
+        if (op.flags & PNL_OPF_BE)
+            return -1;
+        return (long)log[j].off + (op.op == PNL_OP_ATTR ? NLA_HDRLEN : 0) + (off - op.off);
+    }
+    return -1;
+}
+
+/* Whether the messages after one just encoded (its status st, its log entries from log0) can
+ * be copies of it: where each patch lands in it (targets, at most 16 patches), or 0. */
+static int copy_targets(const struct enc_ctx *c, const uint8_t *ops, uint32_t n_ops, const uint8_t *patch,
+                        uint32_t n_patch, uint32_t log0, const struct pnl_status *st, long *targets)
+{
+    if (!st || !c->log || n_patch > 16 || c->n_log > c->log_cap || st->req_off + (size_t)st->req_len > c->w.cap)
+        return 0;
+    for (uint32_t i = 0; i < n_patch; i++) {
+        uint16_t off, len;
+        memcpy(&off, patch + 4 * i, 2);
+        memcpy(&len, patch + 4 * i + 2, 2);
+        targets[i] = patch_target(ops, n_ops, c->log + log0, c->n_log - log0, off, len);
+        if (targets[i] < 0 || (size_t)targets[i] + len > st->req_len)
+            return 0;
+    }
+    return 1;
+}
+
+/* Messages 1.. of a rows entry as copies of message 0 (at first, len bytes, its log entries
+ * log0..log0+n_logged) with their sequence number and the row's bytes put at targets[]: the
+ * program's layout does not depend on the patched values (patch_target said so). */
+static void copy_rows(struct enc_ctx *c, size_t first, size_t len, uint32_t log0, uint32_t n_logged,
+                      const uint8_t *patch, uint32_t n_patch, const long *targets,
+                      const uint8_t *rows, size_t stride, uint32_t n_rows, uint32_t *msg,
+                      uint32_t seq_first, struct pnl_status *st)
+{
+    struct writer *w = &c->w;
+
+    for (uint32_t k = 1; k < n_rows; k++) {
+        const uint8_t *row = rows + (size_t)k * stride;
+        size_t start;
+        uint32_t seq = seq_first + *msg;
+
+        w_pad(w);
+        start = w->pos;
+        w_bytes(w, w->buf + first, len);
+        if (start + len <= w->cap) {
+            memcpy(w->buf + start + offsetof(struct nlmsghdr, nlmsg_seq), &seq, 4);
+            for (uint32_t i = 0; i < n_patch; i++) {
+                uint16_t plen;
+                memcpy(&plen, patch + 4 * i + 2, 2);
+                memcpy(w->buf + start + (size_t)targets[i], row, plen);
+                row += plen;
+            }
+        }
+        for (uint32_t j = 0; j < n_logged; j++) {
+            if (c->n_log < c->log_cap) {
+                c->log[c->n_log] = c->log[log0 + j];
+                c->log[c->n_log].msg = *msg;
+            }
+            c->n_log++;
+        }
+        if (st) {
+            st[*msg] = st[*msg - k];
+            st[*msg].req_off = (uint32_t)start;
+        }
+        (*msg)++;
+    }
+}
+
 /* A rows entry (PNL_JOB_ROWS): after the record, u32 n_rows, u32 n_patch, n_patch x {u16 record
  * offset, u16 length}, then n_rows rows of the patches' lengths summed (padded to 4 at the end).
  * Message k is the program over the record with row k copied over the patched ranges, in
@@ -249,6 +336,9 @@ static int encode_rows(struct enc_ctx *c, const uint8_t *job, size_t job_len, si
     memcpy(scratch, rec, rec_len);
     for (uint32_t k = 0; k < n_rows; k++) {
         const uint8_t *row = rows + (size_t)k * stride;
+        uint32_t log0 = c->n_log;
+        long targets[16];
+
         for (uint32_t i = 0; i < n_patch; i++) {
             uint16_t off, len;
             memcpy(&off, patch + 4 * i, 2);
@@ -264,6 +354,13 @@ static int encode_rows(struct enc_ctx *c, const uint8_t *job, size_t job_len, si
             break;
         }
         (*msg)++;
+        /* after message 0: the others as copies of it, when its layout allows */
+        if (k == 0 && n_rows > 1 && copy_targets(c, ops, n_ops, patch, n_patch, log0, st ? &st[*msg - 1] : NULL,
+                                                 targets)) {
+            copy_rows(c, st[*msg - 1].req_off, st[*msg - 1].req_len, log0, c->n_log - log0, patch, n_patch,
+                      targets, rows, stride, n_rows, msg, seq_first, st);
+            break;
+        }
     }
     free(scratch);
     *p = at + PNL_ALIGN(rows_bytes);

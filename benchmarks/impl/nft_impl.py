@@ -203,3 +203,35 @@ class PynetlinkDockerNatSetup(PynetlinkDockerNat):
         DockerNat(ctx.state["nft"], table=TABLE).setup(
             masquerade=[(SUBNET, BRIDGE)], publish=[Publish(8000 + i, ctr_ip(i), 80) for i in range(case.n)])
         return {"layer": "pynetlink.nft DockerNat.setup"}
+
+
+class PynetlinkNftBulk(PynetlinkNft):
+    """W4 rules through the bulk form: one transaction with the table (masquerade rule, both
+    chains) and ``tx.add_dnat_rules(table, "prerouting", [(8000 + i, ctr, 80), ...])`` (the
+    tuples checked as columns, one DNAT rule template filled per port in C); the same
+    messages as ``Nftables.apply`` of the Rule objects."""
+
+    name = "pynetlink add_dnat_rules"
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
+        from pynetlink.nft import Chain, Ip, Masquerade, Meta, Rule, Table
+        with ctx.state["nft"].transaction() as tx:
+            tx.add_table(Table(TABLE, "ip", [
+                Chain("postrouting", "nat", "postrouting", 100, rules=[
+                    Rule([Ip.saddr(SUBNET), Meta.oifname != BRIDGE], [Masquerade()])]),
+                Chain("prerouting", "nat", "prerouting", -100)]))
+            tx.add_dnat_rules(TABLE, "prerouting", [(8000 + i, ctr_ip(i), 80) for i in range(case.n)])
+        return {"layer": "pynetlink.nft Transaction.add_dnat_rules"}
+
+
+class PynetlinkDockerNatTuples(PynetlinkDockerNat):
+    """``DockerNat.setup`` with the publications as plain ``(host_port, to, to_port)`` tuples
+    (checked as columns, packed without a ``Publish`` each): the same transaction."""
+
+    name = "pynetlink DockerNat.setup tuples"
+
+    def run(self, case: Case, ctx: Ctx) -> dict[str, Any]:
+        from pynetlink.nft import DockerNat
+        DockerNat(ctx.state["nft"], table=TABLE).setup(
+            masquerade=[(SUBNET, BRIDGE)], publish=[(8000 + i, ctr_ip(i), 80) for i in range(case.n)])
+        return {"layer": "pynetlink.nft DockerNat.setup (tuples)"}

@@ -305,6 +305,8 @@ def pairs(verb: str, family: str, table: str, set_name: str, elems: Sequence[tup
         return elements(verb, family, table, set_name, [Element(k, d) for k, d in elems], ack=ack,
                         exist_ok=exist_ok)
     with_data = dsize >= 0 and verb == "add"
+    if ksize % 4 == 0 and (not with_data or dsize % 4 == 0) and ksize <= 64 and dsize <= 64:
+        return _blobs(verb, family, table, set_name, keys, datas if with_data else None, ack, exist_ok)
     shape: ElemShape = (ksize, "value", dsize, False, 0) if with_data else (ksize, "", 0, False, 0)
     per = 2 * ksize + 8 + max(dsize, 0)
     step = max(1, min(ELEMENTS_PER_MESSAGE, ELEMENT_BYTES_PER_MESSAGE // per))
@@ -315,6 +317,61 @@ def pairs(verb: str, family: str, table: str, set_name: str, elems: Sequence[tup
         m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
         out.append(m.splice("elements", _emit_uniform, (shape, len(chunk)), values).item())
     return out
+
+
+_NESTED = 0x8000                 # NLA_F_NESTED
+_ATTR = struct.Struct("=HH")
+BLOB_BYTES = 60000               # the element list of one message, as one attribute (< 64 KiB)
+
+
+def element_heads(ksize: int, dsize: int | None) -> tuple[bytes, bytes]:
+    """The attribute headers of one element with a key of ``ksize`` bytes (and data of
+    ``dsize``), both multiples of 4: (before the key, between key and data)."""
+    key_head = _ATTR.pack(4 + 4 + ksize, lib.NFTA_SET_ELEM_KEY | _NESTED) + _ATTR.pack(4 + ksize, lib.NFTA_DATA_VALUE)
+    size = 4 + len(key_head) + ksize
+    data_head = b""
+    if dsize is not None:
+        data_head = _ATTR.pack(4 + 4 + dsize, lib.NFTA_SET_ELEM_DATA | _NESTED) + _ATTR.pack(4 + dsize, lib.NFTA_DATA_VALUE)
+        size += len(data_head) + dsize
+    return _ATTR.pack(size, lib.NFTA_LIST_ELEM | _NESTED) + key_head, data_head
+
+
+def element_lists(verb: str, family: str, table: str, set_name: str, blobs: Sequence[bytes], *,
+                  ack: bool = True, exist_ok: bool = True) -> list[Item]:
+    """One NEWSETELEM/DELSETELEM per element list already made as bytes (``element_heads``
+    around each key and data; at most 512 elements and 60,000 bytes each)."""
+    out: list[Item] = []
+    for blob in blobs:
+        bound = min(65531, max(1024, 1 << (len(blob) - 1).bit_length()))    # a few program shapes
+        m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
+        out.append(m.var(lib.NFTA_SET_ELEM_LIST_ELEMENTS | _NESTED, "elements", blob, bound).item())
+    return out
+
+
+def elements_per_list(head: bytes, data_head: bytes, ksize: int, dsize: int) -> int:
+    """How many elements one message's list takes (at most 512, at most 60,000 bytes)."""
+    return min(ELEMENTS_PER_MESSAGE, BLOB_BYTES // (len(head) + ksize + len(data_head) + max(dsize, 0)))
+
+
+def _blobs(verb: str, family: str, table: str, set_name: str, keys: Sequence[bytes],
+           datas: Sequence[bytes] | None, ack: bool, exist_ok: bool) -> list[Item]:
+    """``pairs``' messages with each one's element list made as bytes, not as a program: every
+    element is the same nest of attributes (key and data of fixed, 4-byte aligned sizes) around
+    its key and data, so the list is those headers and values packed in one pass. The bytes
+    are those of the per-element program."""
+    ksize = len(keys[0])
+    dsize = len(datas[0]) if datas is not None else None
+    head, data_head = element_heads(ksize, dsize)
+    step = elements_per_list(head, data_head, ksize, dsize or 0)
+    n = len(keys)
+    if datas is None:
+        blobs = [head + head.join(keys[i:i + step]) for i in range(0, n, step)]
+    else:
+        row = struct.Struct(f"={len(head)}s{ksize}s{len(data_head)}s{dsize}s")
+        heads, data_heads = [head] * n, [data_head] * n
+        packed = b"".join(map(row.pack, heads, keys, data_heads, datas))
+        blobs = [packed[i * row.size:(i + step) * row.size] for i in range(0, n, step)]
+    return element_lists(verb, family, table, set_name, blobs, ack=ack, exist_ok=exist_ok)
 
 
 def _chunks(elems: Sequence[Element]) -> list[Sequence[Element]]:

@@ -30,6 +30,7 @@ from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
 from ..transport.flow import Flow, operation
 from . import validate
+from .bulk import Ports, columns, publications
 from .match import PROTOCOLS, Fib, Ip, Ip6, Meta, Th, port_field
 from .rule import Chain, Rule, Table
 from .ruleset import GenerationChanged, Nftables, NftablesBase, Transaction, RETRIES
@@ -303,10 +304,19 @@ class DockerNatBase:
     # -- masquerade ---------------------------------------------------------------------------------
     def masquerade_rule(self, subnet: str, bridge: str) -> Rule:
         """The rule ``masquerade`` ensures: ``subnet`` leaving by any interface but ``bridge``."""
+        key = (subnet, bridge)
+        rule = _MASQ_RULES.get(key) if type(subnet) is str and type(bridge) is str else None
+        if rule is not None:            # (an immutable Rule, made once per network)
+            return rule
         net = validate.network(subnet)
         field = Ip.saddr if net.version == 4 else Ip6.saddr
-        return Rule([field == str(net), Meta.oifname != validate.ifname(bridge)], [Masquerade()],
+        rule = Rule([field == str(net), Meta.oifname != validate.ifname(bridge)], [Masquerade()],
                     comment=f"pynetlink masquerade {net} !{bridge}")
+        if type(subnet) is str and type(bridge) is str:
+            if len(_MASQ_RULES) >= 1024:
+                _MASQ_RULES.clear()
+            _MASQ_RULES[key] = rule
+        return rule
 
     def _masquerade_flow(self, subnet: str, bridge: str) -> Flow[bool]:
         """Ensure ``subnet`` is masqueraded leaving by any interface except ``bridge``:
@@ -404,8 +414,16 @@ class DockerNatBase:
 
     publish = operation(_publish_flow)
 
-    def _specs(self, mappings: Sequence[Union[Publish, tuple[int, str, int]]]) -> list[Publish]:
-        specs = [m if isinstance(m, Publish) else Publish(*m) for m in mappings]
+    def _specs(self, mappings: Sequence[Union[Publish, tuple[int, str, int]]]) -> Union[list[Publish], Ports]:
+        """The publications checked: as columns when they are plain IPv4 tuples (no object
+        each), else as ``Publish`` objects."""
+        if 4 in self.versions:
+            ports = columns(mappings)
+            if ports is not None:
+                if len(set(zip(ports.proto, ports.host))) != len(ports):
+                    raise InvalidArgument("publish: the same host port is given twice")
+                return ports
+        specs = publications(mappings, "publish")
         # one IPv4 and one IPv6 target per host port is fine (the key of ``tag``, as a tuple)
         if len({(s._packed[0], s.proto, s.host_addr, s.host_port) for s in specs}) != len(specs):  # type: ignore[attr-defined]
             raise InvalidArgument("publish: the same host port is given twice")
@@ -414,7 +432,13 @@ class DockerNatBase:
                 self._check(sp)
         return specs
 
-    def _add_publications(self, tx: Transaction, specs: list[Publish], local: bool) -> None:
+    def _add_publications(self, tx: Transaction, specs: Union[list[Publish], Ports], local: bool) -> None:
+        if isinstance(specs, Ports):            # IPv4, no host address: elements of published_v4
+            pub, _, remote, _ = self.maps(4)
+            tx._add_lists(self.table, pub.name, specs.element_lists(), len(specs), family=self.family, exist_ok=False)
+            if not local:
+                tx.add_encoded(self.table, remote.name, [(k, None) for k, _ in specs.elements()], family=self.family)
+            return
         for v in self.versions:
             pub, pub_addr, remote, remote_addr = self.maps(v)
             mine = specs if len(self.versions) == 1 else [sp for sp in specs if sp.version == v]
@@ -430,9 +454,11 @@ class DockerNatBase:
                 if group and not local:
                     tx.add_encoded(self.table, r.name, [(k, None) for k, _ in group], family=self.family)
 
-    def _clash(self, specs: list[Publish], exc: ExistsError) -> Flow[ExistsError]:
+    def _clash(self, specs: Union[list[Publish], Ports], exc: ExistsError) -> Flow[ExistsError]:
         """The error to raise for a refused publication: which host ports are taken, and by
         what (or ``exc`` itself when none of ``specs`` is)."""
+        if isinstance(specs, Ports):
+            specs = publications(specs.mappings, "publish")
         taken = {p.key: p for p in (yield from self._published_flow())}
         clash = [f"host port {sp.proto}/{sp.host_port}" + (f" on {sp.host_addr}" if sp.host_addr else "")
                  + f" is already published (to {taken[sp.key].to}:{taken[sp.key].to_port})"
@@ -519,6 +545,7 @@ class DockerNat(DockerNatBase):
 
 _MAPS = {v: DockerNatBase._make_maps(v) for v in (4, 6)}
 _STRUCTURE: dict[tuple[str, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+_MASQ_RULES: dict[tuple[str, str], Rule] = {}
 
 
 def _listed(table: Table, name: str) -> Optional[NamedSet]:

@@ -12,7 +12,7 @@ import errno
 from .._record import record, replace
 
 from .._native import lib
-from ..codec.program import quiet
+from ..codec.program import Many, quiet
 from ..codec.rows import Rows, reading
 from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, SET, SETELEM, SETELEM_LIST,
                                TABLE, VERDICT, msg_type)
@@ -37,13 +37,33 @@ else:
 
 RETRIES = 5
 T = TypeVar("T")
-LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]]]
 
 
 def _handle(value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise InvalidArgument(f"invalid rule handle {value!r}")
     return value
+
+
+class Each:
+    """A label per message of a bulk item (a codec ``Many``): ``fn(k)`` for its ``k``-th
+    message (made only for a member that failed)."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn: Callable[[int], tuple[str, str]]) -> None:
+        self.fn = fn
+
+    def __call__(self, k: int) -> tuple[str, str]:
+        return self.fn(k)
+
+
+def members(values: object) -> int:
+    """How many messages an item's values stand for (a ``Many``: its count)."""
+    return values.count if isinstance(values, Many) else 1
+
+
+LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]], Each]
 
 
 class GenerationChanged(NetlinkError):
@@ -136,6 +156,37 @@ class Transaction:
         self.labels.append(lambda: (verb, f"{table}/{chain}{where} '{rule}'"))
         return self
 
+    def add_dnat_rules(self, table: str, chain: str, publish: Sequence[Any], *,
+                       family: str = "ip") -> "Transaction":
+        """Append one ``<proto> dport <host_port> dnat to <to>:<to_port>`` rule per tuple
+        ``(host_port, to, to_port[, proto])`` (proto ``tcp`` by default; ``Publish`` objects
+        too): the rules ``Rule([Tcp.dport(host_port)], [Dnat(to, to_port)])`` would make,
+        byte for byte, checked in bulk and filled into one message template in C. A bad
+        tuple raises naming its position; nothing is added then."""
+        from . import bulk
+        validate.family(family)
+        validate.name(table, "table name")
+        validate.name(chain, "chain name")
+        if isinstance(publish, (str, bytes)) or not hasattr(publish, "__len__"):
+            raise InvalidArgument(f"add_dnat_rules: expected a list of (host_port, to, to_port) tuples, "
+                                  f"not {publish!r}")
+        ports = bulk.columns(publish) if family != "ip6" else None
+        if ports is None:                       # one by one: IPv6, Publish objects, or a bad tuple
+            rules = [bulk.dnat_rule(p) for p in bulk.publications(publish, "add_dnat_rules")]
+            for r in rules:
+                self.add_rule(table, chain, r, family=family)
+            return self
+        items = bulk.dnat_items(family, table, chain, ports)
+
+        def label(k: int) -> tuple[str, str]:
+            rule = bulk.dnat_rule(bulk.publications([publish[k]], "add_dnat_rules")[0])
+            return ("add rule", f"{table}/{chain} '{rule}'")
+        self.items += items
+        self.labels.append(Each(label))
+        if len(items) > 1:
+            self.labels.append(Each(lambda k: label(len(ports) - 1)))
+        return self
+
     # -- sets and maps ----------------------------------------------------------------------------
     def add_set(self, table: str, s: NamedSet, *, family: str = "ip", exist_ok: bool = True,
                 elements: bool = True) -> "Transaction":
@@ -178,6 +229,14 @@ class Transaction:
         validate.name(set_name, "set name")
         target = f"{family} {table}/{set_name} ({len(elements)})"
         for item in msg.pairs("add", family, table, set_name, elements, exist_ok=exist_ok):
+            self._push(item, "add elements", target)
+        return self
+
+    def _add_lists(self, table: str, set_name: str, blobs: Sequence[bytes], count: int, *, family: str,
+                   exist_ok: bool) -> "Transaction":
+        """``add_encoded`` of element lists already made as bytes (``messages.element_lists``)."""
+        target = f"{family} {table}/{set_name} ({count})"
+        for item in msg.element_lists("add", family, table, set_name, blobs, exist_ok=exist_ok):
             self._push(item, "add elements", target)
         return self
 
@@ -293,12 +352,17 @@ class NftablesBase:
         def label(i: int) -> tuple[str, str]:
             if i == 0:
                 return ("begin transaction", "")
-            if i > len(labels):
-                return ("end transaction", "")
-            lb = labels[i - 1]
-            return lb() if callable(lb) else lb
+            k = i - 1                   # message k of the members: find its item (a Many is many)
+            for (_, v), lb in zip(items, labels):
+                count = members(v)
+                if k < count:
+                    return lb(k) if isinstance(lb, Each) else lb() if callable(lb) else lb
+                k -= count
+            return ("end transaction", "")
         reply = yield from flow.transact(batch, label, atomic=True)
-        errors = [r.error for r in reply.results if r.error is not None]
+        if not reply.odd:               # (no Result objects made for a transaction of plain acks)
+            return
+        errors = [e for i in reply.odd if (e := reply.results[i].error) is not None]
         if not errors:
             return
         begin = reply.results[0].error
@@ -307,8 +371,9 @@ class NftablesBase:
                                     "the ruleset changed since it was read")
         real = [e for e in errors if e.errno != errno.ECANCELED] or errors
         first = real[0]
-        if len(items) > 1:
-            first.add_note(f"the transaction of {len(items)} changes was not applied (nothing changed)")
+        changes = sum(members(v) for _, v in items)
+        if changes > 1:
+            first.add_note(f"the transaction of {changes} changes was not applied (nothing changed)")
         for extra in real[1:]:
             first.add_note(f"also: {extra}")
         raise first

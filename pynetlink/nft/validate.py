@@ -69,8 +69,16 @@ def ifname(value: str) -> str:
     return value
 
 
+_NETWORKS: dict[str, "Network"] = {}   # text -> parsed (immutable): a ruleset repeats its subnets
+
+
 def network(value: object) -> Network:
     """A CIDR prefix such as '172.17.0.0/16' (an address alone is a /32 or /128)."""
+    text = value if isinstance(value, str) and value.__class__ is str else None
+    if text is not None:
+        got = _NETWORKS.get(text)
+        if got is not None:
+            return got
     import ipaddress
     try:
         net = ipaddress.ip_network(str(value), strict=True)
@@ -78,6 +86,10 @@ def network(value: object) -> Network:
         raise InvalidArgument(f"invalid address or prefix {value!r}: {exc}") from None
     if net.prefixlen == 0:
         raise InvalidArgument(f"prefix {value!r} matches every address: leave the match out instead")
+    if text is not None:
+        if len(_NETWORKS) >= 1024:
+            _NETWORKS.clear()
+        _NETWORKS[text] = net
     return net
 
 

@@ -194,3 +194,33 @@ def test_set_lookups_filter_real_traffic(s1: dict[str, NetNS]) -> None:
         assert refused(c1, "203.0.113.254", 9000)
         nft.add_elements("filter", allowed, ["172.17.0.2"])
         assert peer_seen(srv, c1, "203.0.113.254", 9000) == "203.0.113.1"
+
+
+def test_bulk_dnat_rules_publish_real_ports(s1: dict[str, NetNS]) -> None:
+    """``add_dnat_rules``: 100 ports in one transaction (one template filled per rule); the
+    first, a middle and the last one reach C1, a port not in the list does not."""
+    h, c1, o = s1["h"], s1["c1"], s1["o"]
+    set_forwarding(h)
+    with Nftables(h) as nft, listener(c1, 80) as web, listener(c1, 81) as web81:
+        with nft.transaction() as tx:
+            tx.add_table(Table("bulk", "ip", [Chain("pre", "nat", "prerouting", -100)]))
+            tx.add_dnat_rules("bulk", "pre", [(8000 + i, "172.17.0.2", 80 + i % 2) for i in range(100)])
+        assert peer_seen(web, o, "203.0.113.1", 8000) == "203.0.113.254"
+        assert peer_seen(web81, o, "203.0.113.1", 8051) == "203.0.113.254"
+        assert peer_seen(web81, o, "203.0.113.1", 8099) == "203.0.113.254"
+        assert refused(o, "203.0.113.1", 8100)
+        nft.delete_table("bulk")
+        assert refused(o, "203.0.113.1", 8000)
+
+
+def test_docker_nat_tuple_form_publishes_real_ports(s1: dict[str, NetNS]) -> None:
+    """DockerNat.setup with plain tuples (checked as columns, no Publish each): traffic flows."""
+    h, c1, o = s1["h"], s1["c1"], s1["o"]
+    set_forwarding(h)
+    with Nftables(h) as nft, listener(c1, 80) as web, listener(o, 9000) as srv:
+        nat = DockerNat(nft)
+        nat.setup(masquerade=[("172.17.0.0/24", "docker0")],
+                  publish=[(8000 + i, "172.17.0.2", 80) for i in range(100)])
+        assert peer_seen(web, o, "203.0.113.1", 8099) == "203.0.113.254"
+        assert peer_seen(srv, c1, "203.0.113.254", 9000) == "203.0.113.1"
+        nat.teardown()

@@ -1,0 +1,77 @@
+"""Rows entries whose messages are copies of the first (csrc/encode.c copy_rows): every byte,
+request-table entry and offset-log entry equal to encoding each message in full; programs
+whose patched values change the layout (big-endian ints, strings) are encoded in full."""
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pynetlink.codec import Program, encode
+from pynetlink.codec.program import Many, quiet, value_offsets
+
+from ._strategies import examples
+from .test_bulk import one_by_one
+
+SETTINGS = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# a DNAT-like program: strings, nests, a fixed header and data bytes (the patched slots: 2, 6, 8)
+NAT = (Program("add rule", 0xa06, 0x605).fixed("nfgenmsg", "BB2s").string(1, "table").string(2, "chain")
+       .nest(4, "exprs").nest(1, "e0").bytes(1, "dport", 2).bytes(2, "addr", 4).end()
+       .nest(1, "e1").bytes(1, "port", 2).int(3, "flags", 4, big_endian=True).end().end().compile())
+NAT_BASE = [2, 0, b"\0\0", b"nat", b"prerouting", b"\0\1", b"\0\0\0\1", b"\0\2", 7]
+NAT_SLOTS = (5, 6, 7)
+# patched values that move what follows them or are written big-endian: encoded in full
+BE = (Program("be", 24, 5).fixed("hdr", "BBBB").int(1, "a", 4, big_endian=True).bytes(2, "b", 4).compile())
+STR = (Program("str", 24, 5).fixed("hdr", "BBBB").string(1, "name", 16).bytes(2, "b", 4).compile())
+
+
+def packed(prog: Any, slots: tuple[int, ...], rows: list[tuple[Any, ...]]) -> bytes:
+    """The rows as the record holds the values (ints native: the encoder writes them)."""
+    offs = value_offsets(prog)
+    out = b""
+    for row in rows:
+        for slot, value in zip(slots, row):
+            size = offs[slot][1]
+            if isinstance(value, int):
+                out += value.to_bytes(size, "little")
+            else:
+                out += value.ljust(size, b"\0")
+    return out
+
+
+def tables(enc: Any) -> tuple[bytes, list[tuple[int, ...]], list[tuple[int, int, int]]]:
+    status = [(s.error, s.flags, s.req_off, s.req_len) for s in (enc.status[i] for i in range(enc.n))]
+    log = [(e.msg, e.off, e.op) for e in (enc.log[i] for i in range(enc.n_log))]
+    return enc.tobytes(), status, log
+
+
+def same(items_many: list[Any], items_each: list[Any], seq: int) -> None:
+    a, b = encode(items_many, seq), encode(items_each, seq)
+    assert a.n == b.n
+    assert tables(a) == tables(b)
+
+
+@settings(max_examples=examples(120), **SETTINGS)
+@given(st.lists(st.tuples(st.binary(min_size=2, max_size=2), st.binary(min_size=4, max_size=4),
+                          st.binary(min_size=2, max_size=2)), min_size=1, max_size=30),
+       st.integers(0, 2**32 - 1), st.integers(0, 2), st.booleans())
+def test_copied_messages_equal_full_ones(rows: list[tuple[Any, ...]], seq: int, around: int, hush: bool) -> None:
+    prog = quiet(NAT) if hush else NAT
+    plain = [(NAT, NAT_BASE)] * around
+    many = Many(NAT_BASE, NAT_SLOTS, packed(prog, NAT_SLOTS, rows), len(rows))
+    same(plain + [(prog, many)] + plain, plain + one_by_one(prog, NAT_BASE, NAT_SLOTS, rows) + plain, seq)
+
+
+@settings(max_examples=examples(80), **SETTINGS)
+@given(st.lists(st.tuples(st.integers(0, 2**32 - 1), st.binary(min_size=4, max_size=4)), min_size=1, max_size=20),
+       st.lists(st.tuples(st.binary(min_size=0, max_size=15).filter(lambda b: b"\0" not in b),
+                          st.binary(min_size=4, max_size=4)), min_size=1, max_size=20))
+def test_layout_changing_patches_are_encoded_in_full(be_rows: list[tuple[Any, ...]],
+                                                     str_rows: list[tuple[Any, ...]]) -> None:
+    base = [1, 2, 3, 4, 0, b"\0" * 4]
+    many = Many(base, (4, 5), packed(BE, (4, 5), be_rows), len(be_rows))
+    same([(BE, many)], one_by_one(BE, base, (4, 5), be_rows), 9)
+    sbase = [1, 2, 3, 4, b"x", b"\0" * 4]
+    many = Many(sbase, (4, 5), packed(STR, (4, 5), str_rows), len(str_rows))
+    same([(STR, many)], one_by_one(STR, sbase, (4, 5), str_rows), 9)
