@@ -23,26 +23,12 @@
  * takes the buffer, with its own checks and errors. Messages the Python engine leaves out
  * are left out alike (links of another family than AF_UNSPEC, cached routes, proxy
  * neighbours, families other than IPv4 and IPv6, kinds not watched). */
-#ifndef Py_LIMITED_API
-#define Py_LIMITED_API 0x030B0000
-#endif
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <structmember.h>
-#include <arpa/inet.h>
-#include <stdint.h>
+#include "pyext.h"
 #include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
-#include "../ipv4_text.h"
-
-#ifndef Py_XSETREF                  /* (not in the limited API before 3.12) */
-#define Py_XSETREF(dst, src) do { PyObject *old_ = (PyObject *)(dst); (dst) = (src); Py_XDECREF(old_); } while (0)
-#endif
 
 enum { K_ADDR, K_LINK, K_ROUTE, K_NEIGH, N_KINDS };
 /* every view type's own slots: these four, then its kind's fields; then the message's
@@ -507,22 +493,15 @@ static PyObject *setup(PyObject *mod, PyObject *args)
     if (!PyArg_ParseTuple(args, "O!O!UUUUOOOO!:setup", &PyType_Type, &ev, &PyTuple_Type, &kinds, &new_,
                           &changed, &deleted, &origin, &dec, &chk, &lv, &PyTuple_Type, &desc))
         return NULL;
-    if (PyTuple_Size(desc) != N_KINDS) {
-        PyErr_SetString(PyExc_TypeError, "setup: 4 descends tables");
+    if (!PyType_IsSubtype((PyTypeObject *)ev, &PyTuple_Type) || PyTuple_Size(kinds) != N_KINDS
+        || PyTuple_Size(desc) != N_KINDS) {
+        PyErr_SetString(PyExc_TypeError, "setup: the event type must be a tuple subclass, and 4 kind names "
+                                         "and 4 descends tables given");
         return NULL;
     }
     for (int i = 0; i < N_KINDS; i++)
-        if (!PyBytes_CheckExact(PyTuple_GetItem(desc, i))) {
-            PyErr_SetString(PyExc_TypeError, "setup: a descends table is not bytes");
-            return NULL;
-        }
-    if (!PyType_IsSubtype((PyTypeObject *)ev, &PyTuple_Type) || PyTuple_Size(kinds) != N_KINDS) {
-        PyErr_SetString(PyExc_TypeError, "setup: the event type must be a tuple subclass, and 4 kind names given");
-        return NULL;
-    }
-    for (int i = 0; i < N_KINDS; i++)
-        if (!PyUnicode_CheckExact(PyTuple_GetItem(kinds, i))) {
-            PyErr_SetString(PyExc_TypeError, "setup: a kind name is not a str");
+        if (!PyUnicode_CheckExact(PyTuple_GetItem(kinds, i)) || !PyBytes_CheckExact(PyTuple_GetItem(desc, i))) {
+            PyErr_SetString(PyExc_TypeError, "setup: a kind name is not a str, or a descends table not bytes");
             return NULL;
         }
     if (!PyCallable_Check(dec) || !PyCallable_Check(chk) || !PyCallable_Check(lv)) {

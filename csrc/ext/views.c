@@ -17,21 +17,7 @@
  * ``views()`` makes every view of a Table in one call. Every span is checked against the
  * buffer and every index against the table; what does not check out goes to the Python
  * reader, which raises DecodeError on malformed content. */
-#ifndef Py_LIMITED_API
-#define Py_LIMITED_API 0x030B0000
-#endif
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <structmember.h>
-#include <arpa/inet.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/socket.h>
-#include "../ipv4_text.h"
-
-#ifndef Py_XSETREF                  /* (not in the limited API before 3.12) */
-#define Py_XSETREF(dst, src) do { PyObject *old_ = (PyObject *)(dst); (dst) = (src); Py_XDECREF(old_); } while (0)
-#endif
+#include "pyext.h"
 
 #define NONE UINT64_MAX                     /* a plucked column's "absent" (PNL_P_NONE) */
 
