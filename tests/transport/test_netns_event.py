@@ -47,8 +47,9 @@ def test_is_set_while_a_waiter_passes() -> None:
 
 def test_set_while_a_waiter_holds_the_lock() -> None:
     e = Event()
-    e._lock = _Watched(e._lock, e.set)   # type: ignore[assignment]  # a second set() mid-wait
+    w = _Watched(e._lock, e.set)         # a second set() while a waiter holds the lock
+    e._lock = w                          # type: ignore[assignment]
     e.set()
-    e._lock.lock.acquire()               # as a waiter that got here before set() ran
-    e._lock.__exit__()                   # the second set() inside, then the waiter's release
-    assert e.is_set() and not e._lock.lock.locked()
+    w.lock.acquire()                     # as a waiter that got here before set() ran
+    w.__exit__()                         # the second set() inside, then the waiter's release
+    assert e.is_set() and not w.lock.locked()
