@@ -301,26 +301,13 @@ typedef struct {
     unsigned int m, b;
 } View;
 
-/* _rows, _h, _c: set from Python by MessageView.__init__, its header cache and copy.copy,
- * checked (_h None or a tuple of ints, _c None, a Table or columns.table's list; none
- * deleted). views() leaves its views out of the collector (they refer to their buffer,
- * table and header only); a view given another _rows or _c is tracked again, so a cycle
- * made through it is collected. */
-static PyObject *view_get(PyObject *self, void *closure)
+/* _rows, _h, _c: read-only members (read as fast as plain slots), set from Python
+ * (MessageView.__init__, its header cache, copy.copy) through view_setattro, checked (_h None
+ * or a tuple of ints, _c None, a Table or columns.table's list; none deleted). views() leaves
+ * its views out of the collector (they refer to their buffer, table and header only); a view
+ * given another _rows or _c is tracked again, so a cycle made through it is collected. */
+static int view_set(PyObject *self, PyObject *value, intptr_t i)
 {
-    PyObject *x = ((Refs *)self)->ref[(intptr_t)closure];
-
-    if (!x) {
-        PyErr_SetString(PyExc_AttributeError, "view: attribute not set");
-        return NULL;
-    }
-    Py_INCREF(x);
-    return x;
-}
-
-static int view_set(PyObject *self, PyObject *value, void *closure)
-{
-    intptr_t i = (intptr_t)closure;
     int ok = value == Py_None;
 
     if (!value) {
@@ -348,14 +335,20 @@ static int view_set(PyObject *self, PyObject *value, void *closure)
     return 0;
 }
 
-static PyGetSetDef view_getset[] = {
-    {"_rows", view_get, view_set, "The decoded buffer (codec.rows.Rows).", (void *)0},
-    {"_h", view_get, view_set, "The unpacked fixed header, or None until read.", (void *)1},
-    {"_c", view_get, view_set, "The dump's Table (or columns.table list), or None (a view made alone).", (void *)2},
-    {NULL, NULL, NULL, NULL, NULL},
-};
+static int view_setattro(PyObject *self, PyObject *name, PyObject *value)
+{
+    static const char *const names[3] = {"_rows", "_h", "_c"};
+
+    for (intptr_t i = 0; i < 3 && PyUnicode_Check(name); i++)
+        if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0)
+            return view_set(self, value, i);
+    return PyObject_GenericSetAttr(self, name, value);
+}
 
 static PyMemberDef view_members[] = {
+    {"_rows", T_OBJECT_EX, offsetof(View, rows), READONLY, "The decoded buffer (codec.rows.Rows)."},
+    {"_h", T_OBJECT_EX, offsetof(View, h), READONLY, "The unpacked fixed header, or None until read."},
+    {"_c", T_OBJECT_EX, offsetof(View, c), READONLY, "The dump's Table (or columns.table list), or None."},
     {"_m", T_UINT, offsetof(View, m), 0, "The message's row in _rows."},
     {"_b", T_UINT, offsetof(View, b), 0, "The message's index in _c."},
     {NULL, 0, 0, 0, NULL},
@@ -366,7 +359,7 @@ static PyType_Slot view_slots[] = {
     {Py_tp_traverse, (void *)refs_traverse},
     {Py_tp_clear, (void *)refs_clear},
     {Py_tp_members, view_members},
-    {Py_tp_getset, view_getset},
+    {Py_tp_setattro, (void *)view_setattro},
     {Py_tp_doc, (void *)"The base of message views: one message of a decoded buffer."},
     {0, NULL},
 };

@@ -219,3 +219,11 @@ def test_grow_refuses_a_preset_parent() -> None:
         t.parent = ffi.NULL
     assert t.cap == cap and list(parent) == [-7] * cap
     assert lib.pnl_decode_grow(big, len(big), RTNL.cwords, len(RTNL.words), t) == 0
+
+
+def test_view_slot_descriptors_are_read_only() -> None:
+    """The members read as plain slots; written only through the view's checked setattr."""
+    _, v = _view(1)
+    for name in ("_rows", "_h", "_c"):
+        with pytest.raises(AttributeError):
+            getattr(_cview.View, name).__set__(v, "x")
