@@ -56,8 +56,7 @@ int pnl_prefixes(const char *text, size_t len, int af, uint32_t n, uint8_t *out,
         const char *nl;
         size_t end;
 
-        if (p > len)
-            return (int)k;
+        /* p <= len: a line without '\n' (p = len + 1 after it) is the last one */
         nl = memchr(text + p, '\n', len - p);
         end = nl ? (size_t)(nl - text) : len;
         if ((k + 1 < n) != (nl != NULL))

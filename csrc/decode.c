@@ -470,14 +470,14 @@ int pnl_decode_grow(const uint8_t *buf, size_t len, const uint32_t *schema, size
     uint64_t guess = len / 16 + 16;         /* about one row per 16 bytes; grown past that */
     int rc;
 
+    if (rows->parent)
+        return -EINVAL;                     /* not grown here: it would be written past its end */
+    if (len > 0xffffffffu)
+        return -EMSGSIZE;                   /* (as decode; before the first allocation below) */
     if (rows->cap == 0 && rows->off == NULL) {
-        rows->parent = NULL;
-        rows->cap = 0;
+        struct dec probe = { .r = rows, .grow = 1 };
         rows->index_cap = 0;
-        if (guess < 0x40000000u) {
-            struct dec probe = { .r = rows, .grow = 1 };
-            grow_rows(&probe, guess);       /* a failure here only means growing later */
-        }
+        grow_rows(&probe, guess);           /* a failure here only means growing later */
     }
     rc = decode(buf, len, schema, schema_words, rows, 1);
     if (rc == 0 && rows->count < rows->cap) {
@@ -613,10 +613,10 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         }
         /* this message alone, into the reused scratch table (rows and offsets from p) */
         rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 1);
-        if (rc < 0) {
-            L->err_off = (uint32_t)(p + r->err_off);
-            return rc == -ENOSPC ? -ENOMEM : rc;
-        }
+        if (rc == -EBADMSG || rc == -EMSGSIZE)
+            L->err_off = (uint32_t)(p + r->err_off);    /* the fault's offset in the whole buffer */
+        if (rc < 0)
+            return rc == -ENOSPC ? -ENOMEM : rc;        /* (err_off 0: no fault in the data) */
         if (r->count < 1 || r->n_msgs != 1)
             return -EINVAL;                 /* cannot happen: one whole message */
         base = (uint32_t)count;

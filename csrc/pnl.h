@@ -176,7 +176,7 @@ int pnl_decode(const uint8_t *buf, size_t len,
                struct pnl_rows *rows);
 
 /* The same in one pass over a table the decoder owns and grows: rows from pnl_rows_new()
- * (every column malloc'd by the decoder, `parent` not kept), reallocated as rows come and
+ * (every column malloc'd by the decoder, `parent` not kept: -EINVAL when set), reallocated as rows come and
  * shrunk to exactly `count` rows and `index_len` entries on success; -ENOMEM when memory ran
  * out (-EBADMSG, -EMSGSIZE, -EINVAL as pnl_decode). A caller may take a column (free it with
  * pnl_free, set the pointer to NULL); pnl_rows_free frees the rest and the struct. */

@@ -17,10 +17,10 @@
  * it does not, or is neither 4 nor 16 bytes long. */
 static size_t ip_text(const uint8_t *buf, uint64_t off, uint64_t alen, int ok, char *tmp)
 {
-    if (ok && alen == 4)
-        return pnl_ipv4_text(buf + off, tmp);
-    if (ok && alen == 16 && inet_ntop(AF_INET6, buf + off, tmp, INET6_ADDRSTRLEN))
-        return strnlen(tmp, INET6_ADDRSTRLEN);
+    size_t n = ok ? pnl_addr_text(buf + off, (size_t)alen, tmp) : 0;
+
+    if (n)
+        return n;
     tmp[0] = '!';
     return 1;
 }

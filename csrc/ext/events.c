@@ -23,22 +23,12 @@
  * takes the buffer, with its own checks and errors. Messages the Python engine leaves out
  * are left out alike (links of another family than AF_UNSPEC, cached routes, proxy
  * neighbours, families other than IPv4 and IPv6, kinds not watched). */
-#ifndef Py_LIMITED_API
-#define Py_LIMITED_API 0x030B0000
-#endif
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <structmember.h>
-#include <arpa/inet.h>
-#include <stdint.h>
+#include "pyext.h"
 #include <stdio.h>
-#include <string.h>
-#include <sys/socket.h>
 #include <linux/if_addr.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
-#include "../ipv4_text.h"
 
 enum { K_ADDR, K_LINK, K_ROUTE, K_NEIGH, N_KINDS };
 /* every view type's own slots: these four, then its kind's fields; then the message's
@@ -494,51 +484,50 @@ static PyObject *view_type(PyObject *mod, PyObject *args)
     return t;
 }
 
+/* Every argument is checked (and the event type made) before anything is kept: a failed
+ * call changes nothing; a second call replaces (and releases) what the first kept. */
 static PyObject *setup(PyObject *mod, PyObject *args)
 {
-    PyObject *ev, *kinds, *lv, *desc;
+    PyObject *ev, *kinds, *new_, *changed, *deleted, *origin, *dec, *chk, *lv, *desc;
 
-    if (!PyArg_ParseTuple(args, "O!O!UUUUOOOO!:setup", &PyType_Type, &ev, &PyTuple_Type, &kinds, &s_new,
-                          &s_changed, &s_deleted, &s_origin, &decode_fn, &check_fn, &lv, &PyTuple_Type, &desc))
+    if (!PyArg_ParseTuple(args, "O!O!UUUUOOOO!:setup", &PyType_Type, &ev, &PyTuple_Type, &kinds, &new_,
+                          &changed, &deleted, &origin, &dec, &chk, &lv, &PyTuple_Type, &desc))
         return NULL;
-    if (PyTuple_Size(desc) != N_KINDS) {
-        PyErr_SetString(PyExc_TypeError, "setup: 4 descends tables");
+    if (!PyType_IsSubtype((PyTypeObject *)ev, &PyTuple_Type) || PyTuple_Size(kinds) != N_KINDS
+        || PyTuple_Size(desc) != N_KINDS) {
+        PyErr_SetString(PyExc_TypeError, "setup: the event type must be a tuple subclass, and 4 kind names "
+                                         "and 4 descends tables given");
         return NULL;
     }
-    for (int i = 0; i < N_KINDS; i++) {
-        PyObject *d = PyTuple_GetItem(desc, i);
-        if (!PyBytes_CheckExact(d)) {
-            PyErr_SetString(PyExc_TypeError, "setup: a descends table is not bytes");
+    for (int i = 0; i < N_KINDS; i++)
+        if (!PyUnicode_CheckExact(PyTuple_GetItem(kinds, i)) || !PyBytes_CheckExact(PyTuple_GetItem(desc, i))) {
+            PyErr_SetString(PyExc_TypeError, "setup: a kind name is not a str, or a descends table not bytes");
             return NULL;
         }
-        Py_XDECREF(descends[i]);
-        Py_INCREF(d);
-        descends[i] = d;
-        desc_bytes[i] = (const uint8_t *)PyBytes_AsString(d);
-        desc_len[i] = (size_t)PyBytes_Size(d);
-    }
-    Py_INCREF(check_fn);
-    if (!PyType_IsSubtype((PyTypeObject *)ev, &PyTuple_Type) || PyTuple_Size(kinds) != N_KINDS) {
-        PyErr_SetString(PyExc_TypeError, "setup: the event type must be a tuple subclass, and 4 kind names given");
+    if (!PyCallable_Check(dec) || !PyCallable_Check(chk) || !PyCallable_Check(lv)) {
+        PyErr_SetString(PyExc_TypeError, "setup: decode, lean and link_view must be callable");
         return NULL;
     }
-    for (int i = 0; i < N_KINDS; i++) {
-        s_kinds[i] = PyTuple_GetItem(kinds, i);
-        if (!s_kinds[i] || !PyUnicode_CheckExact(s_kinds[i])) {
-            PyErr_SetString(PyExc_TypeError, "setup: a kind name is not a str");
-            return NULL;
-        }
-        Py_INCREF(s_kinds[i]);
-    }
-    Py_INCREF(decode_fn);
-    link_view_fn = lv;
-    Py_INCREF(lv);
-    Py_INCREF(s_new);
-    Py_INCREF(s_changed);
-    Py_INCREF(s_deleted);
-    Py_INCREF(s_origin);
     if (make_event_type(ev) < 0)
         return NULL;
+    for (int i = 0; i < N_KINDS; i++) {
+        PyObject *d = PyTuple_GetItem(desc, i);
+        Py_INCREF(d);
+        Py_XSETREF(descends[i], d);
+        desc_bytes[i] = (const uint8_t *)PyBytes_AsString(d);
+        desc_len[i] = (size_t)PyBytes_Size(d);
+        Py_INCREF(PyTuple_GetItem(kinds, i));
+        Py_XSETREF(s_kinds[i], PyTuple_GetItem(kinds, i));
+    }
+#define KEEP(g, x) do { Py_INCREF(x); Py_XSETREF(g, x); } while (0)
+    KEEP(s_new, new_);
+    KEEP(s_changed, changed);
+    KEEP(s_deleted, deleted);
+    KEEP(s_origin, origin);
+    KEEP(decode_fn, dec);
+    KEEP(check_fn, chk);
+    KEEP(link_view_fn, lv);
+#undef KEEP
     Py_RETURN_NONE;
 }
 
@@ -862,29 +851,19 @@ static uint32_t mat_hash(const uint8_t *e)
     return (uint32_t)(h >> 40) & (KEYS - 2);
 }
 
-/* an address as text (4 or 16 bytes), or NULL with an exception set */
-static PyObject *ip_text(const uint8_t *a, size_t alen, const char *suffix_fmt, unsigned plen)
+/* an address as text (4 or 16 bytes), with "/plen" when ``with_plen``; NULL with an
+ * exception set */
+static PyObject *ip_text(const uint8_t *a, size_t alen, int with_plen, unsigned plen)
 {
-    char tmp[INET6_ADDRSTRLEN + 8];
-    size_t tlen;
+    char tmp[INET6_ADDRSTRLEN + 24];
+    size_t tlen = pnl_addr_text(a, alen, tmp);
 
-    if (alen == 4) {
-        tlen = pnl_ipv4_text(a, tmp);
-    } else {
-        if (!inet_ntop(AF_INET6, a, tmp, INET6_ADDRSTRLEN)) {
-            PyErr_SetFromErrno(PyExc_OSError);
-            return NULL;
-        }
-        tlen = strnlen(tmp, INET6_ADDRSTRLEN);
+    if (!tlen) {
+        PyErr_SetString(PyExc_ValueError, "events: an address of neither 4 nor 16 bytes");
+        return NULL;
     }
-    if (suffix_fmt) {                            /* "/" and the prefix length */
-        tmp[tlen++] = '/';
-        if (plen >= 100)
-            tmp[tlen++] = (char)('0' + plen / 100);
-        if (plen >= 10)
-            tmp[tlen++] = (char)('0' + plen / 10 % 10);
-        tmp[tlen++] = (char)('0' + plen % 10);
-    }
+    if (with_plen)
+        tlen += pnl_plen_text(plen, tmp + tlen);
     return PyUnicode_DecodeASCII(tmp, (Py_ssize_t)tlen, NULL);
 }
 
@@ -894,13 +873,13 @@ static PyObject *make_key(const uint8_t *buf, const struct msg *m)
     const uint8_t *addr = buf + m->aoff;
 
     if (m->kind == K_ADDR) {
-        a = ip_text(addr, m->alen, NULL, 0);
+        a = ip_text(addr, m->alen, 0, 0);
         b = a ? PyLong_FromLong(m->ifindex) : NULL;
         c = b ? PyLong_FromLong(m->plen) : NULL;
         key = c ? PyTuple_Pack(4, fam, b, a, c) : NULL;
     } else if (m->kind == K_ROUTE) {
         if (m->alen) {
-            a = ip_text(addr, m->alen, "/%u", m->plen);
+            a = ip_text(addr, m->alen, 1, m->plen);
         } else if (m->plen == 0) {
             a = s_default;
             Py_INCREF(a);
@@ -919,7 +898,7 @@ static PyObject *make_key(const uint8_t *buf, const struct msg *m)
         }
     } else {
         if (m->alen) {
-            a = ip_text(addr, m->alen, NULL, 0);
+            a = ip_text(addr, m->alen, 0, 0);
         } else {
             a = Py_None;
             Py_INCREF(a);
@@ -1257,7 +1236,7 @@ static PyObject *events(PyObject *mod, PyObject *args)
         n_msgs++;
         p += NLMSG_ALIGN((size_t)len) < n - p ? NLMSG_ALIGN((size_t)len) : n - p;
     }
-    if (!n_msgs || n_msgs > 0xffffffffu)
+    if (!n_msgs)                                 /* (n <= 0xffffffff: n_msgs <= n / 16 fits a uint32) */
         goto declined;
     msgs = PyMem_Malloc(sizeof(*msgs) * n_msgs);
     if (!msgs) {

@@ -17,17 +17,7 @@
  * ``views()`` makes every view of a Table in one call. Every span is checked against the
  * buffer and every index against the table; what does not check out goes to the Python
  * reader, which raises DecodeError on malformed content. */
-#ifndef Py_LIMITED_API
-#define Py_LIMITED_API 0x030B0000
-#endif
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-#include <structmember.h>
-#include <arpa/inet.h>
-#include <stdint.h>
-#include <string.h>
-#include <sys/socket.h>
-#include "../ipv4_text.h"
+#include "pyext.h"
 
 #define NONE UINT64_MAX                     /* a plucked column's "absent" (PNL_P_NONE) */
 
@@ -69,8 +59,7 @@ static PyObject *table_new(PyTypeObject *tp, PyObject *args, PyObject *kw)
     }
     t->buf = t->bdata.buf;
     t->buflen = t->bdata.len;
-    if (PyObject_GetBuffer(flat, &t->bflat, PyBUF_SIMPLE) < 0) {
-        t->bflat.obj = NULL;
+    if (PyObject_GetBuffer(flat, &t->bflat, PyBUF_SIMPLE) < 0) {   /* (bflat.obj left NULL) */
         Py_DECREF(t);
         return NULL;
     }
@@ -191,26 +180,48 @@ static PyObject *table_getitem(PyObject *self, PyObject *key)
     return x;
 }
 
+/* Only a text slot is written (by columns.text and the views' own text columns): a list of
+ * str or None, kept as a tuple. So the items keep their shape, and nothing a Table holds
+ * refers to a view (views() leaves its views out of the collector: a cycle through one of
+ * them would never be freed). */
 static int table_setitem(PyObject *self, PyObject *key, PyObject *value)
 {
     Table *t = (Table *)self;
+    Py_ssize_t i, n;
+    PyObject *tup;
 
     if (!t->items || !value) {
         PyErr_SetString(PyExc_TypeError, "Table: items cannot be deleted");
         return -1;
     }
-    if (PyLong_Check(key)) {
-        Py_ssize_t i = PyLong_AsSsize_t(key), n = PyList_Size(t->items);
-        if (i == -1 && PyErr_Occurred())
-            return -1;
-        if (i < 0)
-            i += n;
-        if (i >= 0 && i < t->width) {
-            PyErr_SetString(PyExc_TypeError, "Table: the plucked columns are read-only");
-            return -1;
+    if (!PyLong_Check(key)) {
+        PyErr_SetString(PyExc_TypeError, "Table: only a text slot (an int index) can be set");
+        return -1;
+    }
+    i = PyLong_AsSsize_t(key);
+    n = PyList_Size(t->items);
+    if (i == -1 && PyErr_Occurred())
+        return -1;
+    if (i < 0)
+        i += n;
+    if (i < t->width || i >= n - 1) {
+        PyErr_SetString(PyExc_TypeError, "Table: only the text slots can be set (the plucked columns and "
+                                         "the source are read-only)");
+        return -1;
+    }
+    if (!PyList_CheckExact(value) && !PyTuple_CheckExact(value)) {
+        PyErr_SetString(PyExc_TypeError, "Table: a text slot takes a list of str or None");
+        return -1;
+    }
+    tup = PySequence_Tuple(value);
+    for (Py_ssize_t k = 0; tup && k < PyTuple_Size(tup); k++) {
+        PyObject *x = PyTuple_GetItem(tup, k);
+        if (x != Py_None && !PyUnicode_CheckExact(x)) {
+            PyErr_SetString(PyExc_TypeError, "Table: a text slot takes a list of str or None");
+            Py_CLEAR(tup);
         }
     }
-    return PyObject_SetItem(t->items, key, value);
+    return tup ? PyList_SetItem(t->items, i, tup) : -1;
 }
 
 static PyObject *table_get_rows(PyObject *self, void *closure)
@@ -290,10 +301,54 @@ typedef struct {
     unsigned int m, b;
 } View;
 
+/* _rows, _h, _c: read-only members (read as fast as plain slots), set from Python
+ * (MessageView.__init__, its header cache, copy.copy) through view_setattro, checked (_h None
+ * or a tuple of ints, _c None, a Table or columns.table's list; none deleted). views() leaves
+ * its views out of the collector (they refer to their buffer, table and header only); a view
+ * given another _rows or _c is tracked again, so a cycle made through it is collected. */
+static int view_set(PyObject *self, PyObject *value, intptr_t i)
+{
+    int ok = value == Py_None;
+
+    if (!value) {
+        PyErr_SetString(PyExc_TypeError, "view: _rows, _h and _c cannot be deleted");
+        return -1;
+    }
+    if (i == 0 || ok) {
+        ok = 1;
+    } else if (i == 1 && PyTuple_CheckExact(value)) {
+        ok = 1;
+        for (Py_ssize_t k = 0; ok && k < PyTuple_Size(value); k++)
+            ok = PyLong_CheckExact(PyTuple_GetItem(value, k));
+    } else if (i == 2) {
+        ok = Py_TYPE(value) == table_type || PyList_CheckExact(value);
+    }
+    if (!ok) {
+        PyErr_SetString(PyExc_TypeError, i == 1 ? "view._h takes None or a tuple of ints"
+                                                : "view._c takes None, a Table or a list (columns.table)");
+        return -1;
+    }
+    if (i != 1 && !PyObject_GC_IsTracked(self))
+        PyObject_GC_Track(self);
+    Py_INCREF(value);
+    Py_XSETREF(((Refs *)self)->ref[i], value);
+    return 0;
+}
+
+static int view_setattro(PyObject *self, PyObject *name, PyObject *value)
+{
+    static const char *const names[3] = {"_rows", "_h", "_c"};
+
+    for (intptr_t i = 0; i < 3 && PyUnicode_Check(name); i++)
+        if (PyUnicode_CompareWithASCIIString(name, names[i]) == 0)
+            return view_set(self, value, i);
+    return PyObject_GenericSetAttr(self, name, value);
+}
+
 static PyMemberDef view_members[] = {
-    {"_rows", T_OBJECT_EX, offsetof(View, rows), 0, "The decoded buffer (codec.rows.Rows)."},
-    {"_h", T_OBJECT_EX, offsetof(View, h), 0, "The unpacked fixed header, or None until read."},
-    {"_c", T_OBJECT_EX, offsetof(View, c), 0, "The dump's Table, or None (a view made alone)."},
+    {"_rows", T_OBJECT_EX, offsetof(View, rows), READONLY, "The decoded buffer (codec.rows.Rows)."},
+    {"_h", T_OBJECT_EX, offsetof(View, h), READONLY, "The unpacked fixed header, or None until read."},
+    {"_c", T_OBJECT_EX, offsetof(View, c), READONLY, "The dump's Table (or columns.table list), or None."},
     {"_m", T_UINT, offsetof(View, m), 0, "The message's row in _rows."},
     {"_b", T_UINT, offsetof(View, b), 0, "The message's index in _c."},
     {NULL, 0, 0, 0, NULL},
@@ -304,6 +359,7 @@ static PyType_Slot view_slots[] = {
     {Py_tp_traverse, (void *)refs_traverse},
     {Py_tp_clear, (void *)refs_clear},
     {Py_tp_members, view_members},
+    {Py_tp_setattro, (void *)view_setattro},
     {Py_tp_doc, (void *)"The base of message views: one message of a decoded buffer."},
     {0, NULL},
 };
@@ -407,11 +463,7 @@ static size_t ip_chars(const Table *t, uint64_t span, char *tmp)
 
     if (off > (uint64_t)t->buflen || len > (uint64_t)t->buflen - off)
         return 0;
-    if (len == 4)
-        return pnl_ipv4_text(t->buf + off, tmp);
-    if (len == 16 && inet_ntop(AF_INET6, t->buf + off, tmp, INET6_ADDRSTRLEN))
-        return strnlen(tmp, INET6_ADDRSTRLEN);
-    return 0;
+    return pnl_addr_text(t->buf + off, (size_t)len, tmp);
 }
 
 /* an address span as text (new reference); NULL without an error set: not an address here */
@@ -433,21 +485,6 @@ static int span_ok(const Table *t, uint64_t span, const uint8_t **p, size_t *len
     *p = t->buf + off;
     *len = (size_t)n;
     return 1;
-}
-
-/* v in decimal into out (room for 20 digits): the digits written */
-static size_t decimal(uint64_t v, char *out)
-{
-    char rev[20];
-    size_t n = 0;
-
-    do {
-        rev[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        out[i] = rev[n - 1 - i];
-    return n;
 }
 
 #define FALLBACK ((PyObject *)1)             /* "ask the Python reader" */
@@ -513,16 +550,17 @@ static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
             Py_DECREF(key);
             return x ? new_ref(x) : FALLBACK;
         }
-        if (x) {
-            int truth = PyObject_IsTrue(x);
-            if (truth < 0) {
-                Py_DECREF(key);
-                return NULL;
-            }
+        if (x) {                                /* held: __bool__ may change the dict */
+            int truth;
+            Py_INCREF(x);
+            truth = PyObject_IsTrue(x);
             if (truth) {
                 Py_DECREF(key);
-                return new_ref(x);
+                if (truth < 0)
+                    Py_CLEAR(x);
+                return x;
             }
+            Py_DECREF(x);
         }
         x = PyObject_Str(key);
         Py_DECREF(key);
@@ -551,8 +589,7 @@ static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
         } else if (!(n = ip_chars(t, v, tmp))) {
             return FALLBACK;
         }
-        tmp[n++] = '/';
-        n += decimal(w, tmp + n);
+        n += pnl_plen_text(w, tmp + n);
         return PyUnicode_DecodeASCII(tmp, (Py_ssize_t)n, NULL);
     }
     case F_STR: {

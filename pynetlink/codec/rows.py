@@ -168,12 +168,7 @@ class Rows:
             r = self.index[slot - 1 + attr] - 1
         else:
             r = self.find(row, attr)
-        if r < 0:
-            return None
-        o = self.off[r]
-        e = o + self.len[r]
-        z = self.data.find(0, o, e)
-        return self.data[o:e if z < 0 else z].decode("utf-8", "replace")
+        return None if r < 0 else self.str(r)
 
     def get_ip(self, row: int, attr: int) -> builtins.str | None:
         """An address attribute as text (IPv6 when 16 bytes long, else IPv4), or None."""
@@ -182,10 +177,7 @@ class Rows:
             r = self.index[slot - 1 + attr] - 1
         else:
             r = self.find(row, attr)
-        if r < 0:
-            return None
-        o = self.off[r]
-        return ip_text(self.data[o:o + self.len[r]], o)
+        return None if r < 0 else self.ip(r)
 
     def get_bytes(self, row: int, attr: int) -> bytes | None:
         r = self.find(row, attr)

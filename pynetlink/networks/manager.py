@@ -36,7 +36,7 @@ from .errors import CapacityError, Exists, InUse, NotFound, OptionError
 from .ipam import IPAM
 from .model import Endpoint, Network, parse_publish, publish_text
 from .options import BRIDGED, NetworkConfig, Pool, container_addresses, make_pools, network_config
-from .store import Store, config_of, default_state_dir, is_stale, ns_identity, overlaps, span, spans_of
+from .store import Store, default_state_dir, is_stale, ns_identity, overlaps, span, spans_of, subnets_of
 from .undo import Undo
 from ..transport.signals import deferred
 
@@ -224,8 +224,8 @@ class Networks:
             theirs = spans_of(rec)
             for p, s in mine:
                 if any(overlaps(s, t) for t in theirs):
-                    q = next(q for q in config_of(rec).pools if overlaps(s, span(q.subnet)))
-                    raise OptionError("--subnet", f"{p.subnet} overlaps {q.subnet} of network "
+                    q = next(q for q in subnets_of(rec) if overlaps(s, span(q)))
+                    raise OptionError("--subnet", f"{p.subnet} overlaps {q} of network "
                                                   f"{rec['config']['name']}")
             if cfg.parent and rec["config"].get("parent") == cfg.parent:
                 raise Exists(f"network {rec['config']['name']} already uses parent interface {cfg.parent}")

@@ -24,7 +24,6 @@ from . import index, journal
 from .errors import NotFound
 from .ipam import DEFAULT_STATE_DIR, atomic_write_text, flocked
 from .journal import Key
-from .options import NetworkConfig
 
 _UNSEEN = object()      # a stamp never read
 Known = tuple[str, Key | None, journal.State, int]   # head text, its key, journal, lock hold
@@ -433,20 +432,9 @@ def overlaps(a: list[int], b: list[int]) -> bool:
 def spans_of(record: dict[str, Any]) -> list[list[int]]:
     """A summary's spans (a record's, computed)."""
     got: list[list[int]] | None = record.get("spans")
-    return got if got is not None else [span(p.subnet) for p in config_of(record).pools]
+    return got if got is not None else [span(n) for n in subnets_of(record)]
 
 
-_CONFIG_DEFAULTS: dict[str, Any] = {"mode": None, "flag": None, "bridge_name": None, "mtu": None, "masquerade": True,
-                    "options": {}}
-
-
-def config_of(record: dict[str, Any]) -> NetworkConfig:
-    """A record's configuration (of a summary: its name, driver, parent and pools, the rest
-    as defaults), parsed once per summary."""
-    cfg = record.get("_config")
-    if isinstance(cfg, NetworkConfig):
-        return cfg
-    cfg = NetworkConfig.from_dict({**_CONFIG_DEFAULTS, **record["config"]})
-    if "spans" in record:                # a summary: kept with it (never written)
-        record["_config"] = cfg
-    return cfg
+def subnets_of(record: dict[str, Any]) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The subnets of a record's (or a summary's) pools, as ``summary`` reads them."""
+    return [ipaddress.ip_network(p["subnet"]) for p in record["config"]["pools"]]

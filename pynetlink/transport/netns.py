@@ -44,27 +44,32 @@ T = TypeVar("T")
 
 
 class Event:
-    """``threading.Event``'s ``set``/``is_set``/``wait`` on a ``_thread`` lock (held while unset)."""
+    """``threading.Event``'s ``set``/``is_set``/``wait`` on ``_thread`` locks: ``_lock`` held
+    while unset (a waiter passes through it), ``_set`` the state, changed under ``_guard``
+    (so is_set() stays True while a waiter passes, and a second set() releases nothing)."""
 
-    __slots__ = ("_lock",)
+    __slots__ = ("_lock", "_guard", "_set")
 
     def __init__(self) -> None:
         self._lock = _thread.allocate_lock()
         self._lock.acquire()
+        self._guard = _thread.allocate_lock()
+        self._set = False
 
     def set(self) -> None:
-        try:
-            self._lock.release()
-        except RuntimeError:          # set already
-            pass
+        with self._guard:
+            if not self._set:
+                self._set = True
+                self._lock.release()
 
     def is_set(self) -> bool:
-        return not self._lock.locked()
+        return self._set
 
     def wait(self) -> None:
         """Until set (interruptible, like ``threading.Event.wait``)."""
-        with self._lock:
-            pass
+        if not self._set:
+            with self._lock:
+                pass
 
 
 def check_name(name: str) -> str:

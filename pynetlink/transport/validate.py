@@ -22,7 +22,9 @@ MAX_TIMEOUT = 0x7FFFFFFF / 1000          # the C transfer waits in int32 millise
 
 def ifname(value: object, field: str = "name") -> str:
     """A name the kernel takes as given (``dev_valid_name``): 1-15 bytes of UTF-8, not '.'
-    or '..', without NUL, '/', ':' or whitespace (any byte the kernel's isspace() accepts)."""
+    or '..', without NUL, '/', ':' or whitespace. Whitespace is what ``str.isspace()`` or the
+    kernel's isspace() counts: stricter than the kernel, which takes the separators
+    0x1c-0x1f and Unicode spaces (U+2003...) in a name."""
     # the common case first (W1 checks ~9 names per container, most of them "lo", "eth0"):
     # a name seen valid before is one set lookup; else printable ASCII excludes NUL and
     # every other whitespace byte, so only ' ', '/', ':', '.' and '..' are left to refuse

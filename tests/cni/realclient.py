@@ -20,7 +20,9 @@ asynchronous cleanup with a timeout, never a fixed sleep), ``ctrd`` (containerd 
 
 Sessions share the global dirs (/var/lib/cni, /run/crun, /run/containerd) that teardown.sh
 removes when it did not find them, so a session holds a flock on ``LOCK`` from set-up to
-teardown: a second one (another pytest, the W6 benchmark) waits for it.
+teardown: a second one (another pytest, the W6 benchmark) waits for it. A session killed
+before its teardown leaves the marker ``CREATED`` naming the dirs it made: the next session
+removes those too (``own_globals``), instead of taking them for the machine's.
 
 Missing tools (podman, ctr, busybox-static, the recipe) skip the tests, except under CI
 (``CI=true``) where they fail: CI must run them.
@@ -47,6 +49,10 @@ PYNETLINK_TYPES = {"bridge": "pynetlink-bridge", "host-local": "pynetlink-host-l
                    "portmap": "pynetlink-portmap"}
 T = TypeVar("T")
 LOCK = "/run/lock/pynetlink-cni-realclient.lock"     # serialises recipe sessions (RealClient.lock)
+# the global dirs a session's setup.sh found missing (its teardown.sh removes them), written
+# under LOCK and removed after a clean teardown: left by a session killed before its teardown,
+# it tells the next session that those dirs are a session's, not the machine's (see own_globals)
+CREATED = "/run/lock/pynetlink-cni-realclient.created"
 # shell snippets for the containers (busybox)
 PING = "ping -c1 -W2 {gw} >/dev/null && echo PING-OK"
 SHOW = "ip -4 -o addr show dev {dev}; ip -o link show dev {dev}; ip route"
@@ -165,6 +171,18 @@ def in_subnet(addr: str | None, net: Net) -> bool:
     return addr is not None and ipaddress.ip_interface(addr).ip in ipaddress.ip_network(net.subnet)
 
 
+def own_globals(preexisting: str, created: Path) -> str:
+    """setup.sh's record of the global dirs that existed (``preexisting``), without those an
+    earlier session made and never tore down (``created``, the marker it left): so this
+    session's teardown removes them. The marker then names what this session's teardown.sh
+    will remove (written under LOCK)."""
+    earlier = set(created.read_text().split()) if created.exists() else set()
+    kept = [d for d in preexisting.split() if d not in earlier]
+    globals_ = ("/var/lib/cni", "/run/crun", "/run/containerd", "/sys/fs/cgroup/pids/libpod_parent")
+    created.write_text("".join(f"{d}\n" for d in globals_ if d not in kept))
+    return "".join(f"{d}\n" for d in kept)
+
+
 class RealClient:
     """One recipe set-up: the holder ns, podman's flags, the plugin dir, the spy log."""
 
@@ -220,6 +238,8 @@ class RealClient:
         assert snap.returncode == 0, snap.stderr
         r = self.script("setup.sh")
         assert r.returncode == 0, f"setup.sh failed:\n{r.stdout}\n{r.stderr}"
+        pre = self.cnifz / "preexisting.txt"
+        pre.write_text(own_globals(pre.read_text(), Path(CREATED)))
         self.holder = int((self.cnifz / "holder.pid").read_text())
         # a python3 in the containers (for a UDP server): the host's /usr, bind-mounted read-only
         root = self.rootfs
@@ -234,6 +254,8 @@ class RealClient:
         r = self.script("teardown.sh", timeout=300)
         if r.returncode != 0:
             problems.append(f"teardown.sh rc {r.returncode}: {r.stderr[-2000:]}")
+        elif getattr(self, "_lockf", None):
+            Path(CREATED).unlink(missing_ok=True)    # torn down: nothing of this session's left
         if self.snapdir.exists():
             d = self.script("compare-rootns.sh", "diff", str(self.snapdir))
             if d.returncode != 0:

@@ -17,6 +17,7 @@ from pynetlink.events.event import fields_of
 from pynetlink.events.kinds import AddressKind, Batch, LinkKind, NeighbourKind, RouteKind
 from pynetlink.transport.subscribe import Subscriber
 
+from ..conftest import ip_json
 from .helpers import ip, ip_batch
 
 
@@ -104,6 +105,14 @@ def test_bulk_equals_per_message(netns: Any) -> None:
     assert v4.count("new") == 149 + 1 + 75 and v4.count("deleted") == 75 + 1   # .200 was unknown
     assert sorted(k[2] for k in fast_state)[:2] == ["198.51.100.1", "198.51.100.10"]
     assert (6, acts[0][1][1], "2001:db8::2", 128) in fast_state
+    assert set(c_state) == _kernel_addresses(netns)       # the independent oracle: the kernel's own
+
+
+def _kernel_addresses(ns: Any) -> set[tuple[int, int, str, int]]:
+    """The namespace's addresses as ``ip -j address show`` reads them, keyed as AddressKind
+    keys them (family, link, address, prefix length)."""
+    return {(4 if a["family"] == "inet" else 6, link["ifindex"], a["local"], a["prefixlen"])
+            for link in ip_json(ns.name, "address", "show") for a in link.get("addr_info", [])}  # type: ignore[union-attr]
 
 
 class _Recording(Engine):
@@ -197,3 +206,12 @@ def test_c_engine_equals_python_on_every_kind(netns: Any) -> None:
     assert {("new", "172.16.2.1"), ("new", "2001:db8:1::2"), ("deleted", "172.16.1.1")} <= nb
     assert any(v["name"] == "b2" and v["kind"] == "bridge" for v in states["link"].values())
     assert not any(v["name"] in ("v1", "v2", "v3") for v in states["link"].values())
+    # the independent oracle: what the events leave is the kernel's state (``ip -j``); links and
+    # addresses made before the stream started are known to it only when a notification named them
+    kernel_links = {link["ifindex"]: link["ifname"] for link in ip_json(netns.name, "link", "show")}  # type: ignore[union-attr]
+    assert {v["index"]: v["name"] for v in states["link"].values()}.items() <= kernel_links.items()
+    assert {i for i, name in kernel_links.items() if name.startswith("b") and name != "br0"} <= set(states["link"])
+    learnt = {k for k in _kernel_addresses(netns) if k[2] != "203.0.113.1" and not k[2].startswith("fe80:")}
+    assert {k for k in states["address"] if not k[2].startswith("fe80:")} == learnt
+    kernel_t100 = {(r["dst"], r.get("metric")) for r in ip_json(netns.name, "route", "show", "table", "100")}  # type: ignore[union-attr]
+    assert {(k[4], k[5]) for k in states["route"] if k[1] == 100} == kernel_t100

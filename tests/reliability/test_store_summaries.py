@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from pynetlink.networks.options import network_config
-from pynetlink.networks.store import Store, config_of
+from pynetlink.networks.store import Store, subnets_of
 
 
 def record(name: str, subnet: str) -> dict[str, Any]:
@@ -21,7 +21,7 @@ def test_summaries_follow_changes_made_elsewhere(tmp_path: Path) -> None:
     first = other.summaries()
     assert [s["config"]["name"] for s in first] == ["n"]
     assert "endpoints" not in first[0] and first[0]["ifnames"] == {}
-    assert [str(p.subnet) for p in config_of(first[0]).pools] == ["172.16.5.0/24"]
+    assert [str(n) for n in subnets_of(first[0])] == ["172.16.5.0/24"]
     assert other.summaries()[0] is first[0]             # unchanged file: not parsed again
     rec["endpoints"]["e1"] = {"netns": "/run/netns/x", "ifname": "eth1"}
     mine.save(rec)
