@@ -1,8 +1,9 @@
 """The CNI bridge plugin (Debian's containernetworking-plugins), driven as a runtime does.
 
 Per container: the runtime makes the namespace (here one ``ip -batch`` of ``netns add``),
-then execs the ``loopback`` plugin (lo up, as containerd and CRI-O do) and ``/usr/lib/cni/bridge`` with CNI_COMMAND=ADD, CNI_NETNS=/run/netns/<ctr>,
-CNI_IFNAME=eth0 and the network config on stdin; teardown is CNI_COMMAND=DEL per container,
+then execs the ``loopback`` plugin (lo up, as containerd and CRI-O do) and
+``/usr/lib/cni/bridge`` with CNI_COMMAND=ADD, CNI_NETNS=/run/netns/<ctr>, CNI_IFNAME=eth0
+and the network config on stdin; teardown is CNI_COMMAND=DEL per container,
 then the namespaces, then the bridge. The plugin runs inside the benchmark's host namespace
 (setns before exec: the runtime's own namespace), so the bridge it creates is there; its
 host-local IPAM keeps its state in the run's temp dir. No masquerade (that is W4).
