@@ -69,3 +69,8 @@ void pnl_free(void *p)
     else
         free(b);
 }
+
+void *pnl_area(void *p, size_t n)
+{
+    return pnl_realloc(p, n ? n : 1);
+}
