@@ -282,8 +282,8 @@ class Transfer:
     # not cleared: pnl_xfer writes before Python reads, and only data_len bytes are read or
     # copied; clearing 256 KiB per socket cost ~80 us and 64 page faults each (W1), and the
     # pages of a grown area that a transfer never reaches stay untouched (no memory). Grown
-    # by pnl_area (an mremap once mapped): no copy and no second area while a dump grows it
-    # (a 2,000-link dump grows it four times)
+    # by pnl_area (realloc: in place or mremap where it can), not a new area and a copy per
+    # doubling (a 2,000-link dump grows it four times)
 
     def __init__(self, cap: int = 256 * 1024) -> None:
         self.cap = self.base_cap = cap
@@ -319,7 +319,7 @@ def _area(old: Any, cap: int) -> Any:
         raise MemoryError(f"a receive area of {cap} bytes")
     if old != ffi.NULL:
         ffi.gc(old, None)                   # resized: the old pointer is no longer freed
-    return ffi.gc(ffi.cast("uint8_t *", p), lib.pnl_free)
+    return ffi.gc(ffi.cast("uint8_t *", p), lib.pnl_area_free)
 
 
 class RecvArea:

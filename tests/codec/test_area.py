@@ -1,5 +1,5 @@
 """pnl_area: the receive area of a blocking transfer, grown and shrunk keeping its bytes
-(malloc'd while small, mapped on its own from 1 MiB: grown by mremap)."""
+(realloc: small blocks from malloc's heap, large ones mapped and grown by mremap)."""
 from __future__ import annotations
 
 from pynetlink._native import Transfer, _area, ffi, lib
@@ -15,20 +15,20 @@ def test_area_keeps_its_bytes_across_every_size_class() -> None:
     p = lib.pnl_area(ffi.NULL, 4096)
     assert p != ffi.NULL
     want = _fill(p, 4096, 1)
-    for size in (300_000, 2 << 20, 8 << 20):         # malloc'd, then mapped, then mremap'd
+    for size in (300_000, 2 << 20, 8 << 20):         # heap or mapped, then grown
         p = lib.pnl_area(p, size)
         assert p != ffi.NULL
         assert bytes(ffi.buffer(p, len(want))) == want
         ffi.memmove(ffi.cast("uint8_t *", p) + size - 4096, b"\xab" * 4096, 4096)   # all of it writable
-    p = lib.pnl_area(p, 1000)                         # mapped back to malloc'd: the first bytes kept
+    p = lib.pnl_area(p, 1000)                         # shrunk: the first bytes kept
     assert bytes(ffi.buffer(p, 1000)) == want[:1000]
-    lib.pnl_free(p)
+    lib.pnl_area_free(p)
 
 
 def test_area_of_zero_bytes_is_a_valid_block() -> None:
     p = lib.pnl_area(ffi.NULL, 0)
     assert p != ffi.NULL
-    lib.pnl_free(p)
+    lib.pnl_area_free(p)
 
 
 def test_transfer_area_grows_keeping_its_bytes() -> None:
