@@ -8,12 +8,7 @@
 #include <string.h>
 #include <linux/netlink.h>
 #include "pnl.h"
-
 #include "pnl_internal.h"
-
-#define PLUCK_MAX_COLS PNL_PLUCK_MAX_COLS
-#define PLUCK_TYPES PNL_PLUCK_TYPES
-#define col pnl_pluck_col
 
 static uint64_t le_uint(const uint8_t *p, uint32_t n, int sign)
 {
@@ -27,7 +22,7 @@ static uint64_t le_uint(const uint8_t *p, uint32_t n, int sign)
 }
 
 /* The value of column c for attribute row r (already known to be < count). */
-static uint64_t attr_value(const struct pnl_rows *rows, size_t buf_len, const struct col *c,
+static uint64_t attr_value(const struct pnl_rows *rows, size_t buf_len, const struct pnl_pluck_col *c,
                            uint32_t r)
 {
     if (c->op == PNL_P_ROW)
@@ -50,7 +45,7 @@ int pnl_pluck_plan(const uint32_t *spec, size_t spec_words, struct pnl_pluck_pla
         return -EINVAL;
     n_cols = spec[1];
     hdr_len = spec[2];
-    if (n_cols > PLUCK_MAX_COLS || spec_words != 3 + 2 * (size_t)n_cols || hdr_len > 0xffff)
+    if (n_cols > PNL_PLUCK_MAX_COLS || spec_words != 3 + 2 * (size_t)n_cols || hdr_len > 0xffff)
         return -EINVAL;
     memset(pl->want, 0, sizeof(pl->want));
     pl->want_high = 0;
@@ -139,7 +134,7 @@ int pnl_pluck_run(const uint8_t *buf, size_t buf_len, const struct pnl_rows *row
             16 + (uint64_t)hdr_len <= rows->len[m]) {
             const uint8_t *h = buf + rows->off[m] + 16;
             for (uint32_t k = 0; k < n_cols; k++) {
-                const struct col *c = &cols[k];
+                const struct pnl_pluck_col *c = &cols[k];
                 if (c->op == PNL_P_HDR || c->op == PNL_P_HDRS)
                     o[1 + k] = le_uint(h + c->off, c->size, c->op == PNL_P_HDRS);
             }
@@ -147,11 +142,11 @@ int pnl_pluck_run(const uint8_t *buf, size_t buf_len, const struct pnl_rows *row
         /* attributes: one pass over the message's children (first of a type wins) */
         for (uint32_t a = m + 1; a < stop;) {
             uint32_t t = rows->tf[a] & 0xffff, a_end = rows->end[a];
-            uint64_t cand = (t < PLUCK_TYPES ? want[t] : want_high) & ~done;
+            uint64_t cand = (t < PNL_PLUCK_TYPES ? want[t] : want_high) & ~done;
             if (a_end <= a || a_end > stop)
                 return -EINVAL;
             for (uint32_t k = 0; cand && k < n_cols; k++) {
-                const struct col *c = &cols[k];
+                const struct pnl_pluck_col *c = &cols[k];
                 if ((c->op != PNL_P_U && c->op != PNL_P_SPAN && c->op != PNL_P_ROW) || c->type != t ||
                     (done >> k & 1))
                     continue;
