@@ -51,9 +51,11 @@ def pynetlink_decode_read() -> Callable[[], Any]:
     from pynetlink.codec import decode
     from pynetlink.codec.specs.rtnl import RTNL
 
-    from .impl.pynetlink_impl import read_links
+    from .impl.pynetlink_impl import _LINK_COLS, read_links
     data = links_dump()
-    return lambda: read_links(decode(data, RTNL))
+    # decoded in one pass into the columns the reader plucks (no row table): what a reader
+    # of fixed fields asks the codec for (``decode(data, family, pluck)``)
+    return lambda: read_links(decode(data, RTNL, _LINK_COLS))
 
 
 def pynetlink_decode_views() -> Callable[[], Any]:
@@ -61,13 +63,14 @@ def pynetlink_decode_views() -> Callable[[], Any]:
     dump's table in C), the W2 API reader's fields read."""
     from pynetlink.codec import decode
     from pynetlink.codec.specs.rtnl import RTNL
+    from pynetlink.rtnl.link import PLUCK
     from pynetlink.rtnl.links import views_of
 
     from .impl.pynetlink_api import read_links
     data = links_dump()
 
     def run() -> int:
-        rows = decode(data, RTNL)
+        rows = decode(data, RTNL, PLUCK)            # as links.dump() decodes its replies
         return read_links(views_of(rows, rows.data_messages()))
     return run
 

@@ -576,6 +576,7 @@ static int lean_out_room(struct pnl_lean *L, uint64_t words)
 int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
                      const uint32_t *spec, size_t spec_words, struct pnl_lean *L)
 {
+    struct pnl_pluck_plan plan;
     struct pnl_rows *r;
     struct schema s;
     uint64_t count = 0, index_len = 0;
@@ -594,12 +595,11 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
     if (!L->scratch && !(L->scratch = pnl_rows_new()))
         return -ENOMEM;
     r = L->scratch;
-    /* the spec, checked once: pnl_pluck refuses a bad one even over no rows */
-    r->count = 0;
-    rc = pnl_pluck(buf, len, r, spec, spec_words, NULL, 0);
+    /* the spec, checked and compiled once (a bad one refused even over no rows) */
+    rc = pnl_pluck_plan(spec, spec_words, &plan);
     if (rc < 0)
         return rc;
-    n_cols = spec[1];
+    n_cols = plan.n_cols;
     width = n_cols + 1;
     while (p < len) {
         struct nlmsghdr h;
@@ -632,14 +632,14 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         L->msg_tf[L->n_msgs] = r->tf[0];
         L->msg_val[L->n_msgs] = r->val[0];
         L->n_msgs++;
-        rc = pnl_pluck(buf + p, h.nlmsg_len, r, spec, spec_words, L->out + L->out_len, width);
+        rc = pnl_pluck_run(buf + p, h.nlmsg_len, r, &plan, L->out + L->out_len, width);
         if (rc < 0)
             return rc;
         if (rc == 1) {                      /* back to the buffer's rows and offsets */
             uint64_t *o = L->out + L->out_len;
             o[0] += base;
             for (uint32_t k = 0; k < n_cols; k++) {
-                uint32_t op = spec[3 + 2 * k] & 0xff;
+                uint32_t op = plan.cols[k].op;
                 if (o[1 + k] == PNL_P_NONE)
                     continue;
                 if (op == PNL_P_ROW)

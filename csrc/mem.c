@@ -69,3 +69,16 @@ void pnl_free(void *p)
     else
         free(b);
 }
+
+/* malloc's realloc, not pnl_realloc: a freed area's pages go back to malloc's heap, so the
+ * next transfer's area (and its grown sizes) reuse resident pages instead of faulting in
+ * fresh mapped ones; a large malloc'd block is grown by mremap all the same. */
+void *pnl_area(void *p, size_t n)
+{
+    return realloc(p, n ? n : 1);
+}
+
+void pnl_area_free(void *p)
+{
+    free(p);
+}

@@ -8,13 +8,7 @@
 #include <string.h>
 #include <linux/netlink.h>
 #include "pnl.h"
-
-#define PLUCK_MAX_COLS 64
-#define PLUCK_TYPES 128
-
-struct col {
-    uint32_t op, size, off, type, child;     /* child: nested type + 1, 0 = none */
-};
+#include "pnl_internal.h"
 
 static uint64_t le_uint(const uint8_t *p, uint32_t n, int sign)
 {
@@ -28,7 +22,7 @@ static uint64_t le_uint(const uint8_t *p, uint32_t n, int sign)
 }
 
 /* The value of column c for attribute row r (already known to be < count). */
-static uint64_t attr_value(const struct pnl_rows *rows, size_t buf_len, const struct col *c,
+static uint64_t attr_value(const struct pnl_rows *rows, size_t buf_len, const struct pnl_pluck_col *c,
                            uint32_t r)
 {
     if (c->op == PNL_P_ROW)
@@ -41,24 +35,26 @@ static uint64_t attr_value(const struct pnl_rows *rows, size_t buf_len, const st
     return (uint64_t)rows->off[r] << 32 | rows->len[r];
 }
 
-int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
-              const uint32_t *spec, size_t spec_words, uint64_t *out, uint32_t out_cap)
+/* Check a spec and compile it into a plan (its columns, and per attribute type the columns
+ * that read it): 0, or -EINVAL for a bad spec. */
+int pnl_pluck_plan(const uint32_t *spec, size_t spec_words, struct pnl_pluck_plan *pl)
 {
-    struct col cols[PLUCK_MAX_COLS];
-    uint64_t want[PLUCK_TYPES] = { 0 };     /* per attribute type < PLUCK_TYPES: its columns */
-    uint64_t want_high = 0;                 /* columns of higher types */
-    uint32_t msg_type, n_cols, hdr_len, width, n = 0, count, i;
+    uint32_t n_cols, hdr_len, i;
 
-    if (!rows || !spec || spec_words < 3)
+    if (!spec || spec_words < 3)
         return -EINVAL;
-    msg_type = spec[0];
     n_cols = spec[1];
     hdr_len = spec[2];
-    if (n_cols > PLUCK_MAX_COLS || spec_words != 3 + 2 * (size_t)n_cols || hdr_len > 0xffff)
+    if (n_cols > PNL_PLUCK_MAX_COLS || spec_words != 3 + 2 * (size_t)n_cols || hdr_len > 0xffff)
         return -EINVAL;
+    memset(pl->want, 0, sizeof(pl->want));
+    pl->want_high = 0;
+    pl->msg_type = spec[0];
+    pl->n_cols = n_cols;
+    pl->hdr_len = hdr_len;
     for (i = 0; i < n_cols; i++) {
         uint32_t w0 = spec[3 + 2 * i], w1 = spec[4 + 2 * i];
-        struct col *c = &cols[i];
+        struct pnl_pluck_col *c = &pl->cols[i];
         c->op = w0 & 0xff;
         c->size = (w0 >> 8) & 0xff;
         c->off = c->type = c->child = 0;
@@ -72,14 +68,42 @@ int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
         } else if (c->op == PNL_P_U || c->op == PNL_P_SPAN || c->op == PNL_P_ROW) {
             c->type = w1 & 0xffff;
             c->child = w1 >> 16;
-            if (c->type < PLUCK_TYPES)
-                want[c->type] |= (uint64_t)1 << i;
+            if (c->type < PNL_PLUCK_TYPES)
+                pl->want[c->type] |= (uint64_t)1 << i;
             else
-                want_high |= (uint64_t)1 << i;
+                pl->want_high |= (uint64_t)1 << i;
         } else {
             return -EINVAL;
         }
     }
+    return 0;
+}
+
+int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
+              const uint32_t *spec, size_t spec_words, uint64_t *out, uint32_t out_cap)
+{
+    struct pnl_pluck_plan pl;
+    int rc;
+
+    if (!rows)
+        return -EINVAL;
+    rc = pnl_pluck_plan(spec, spec_words, &pl);
+    return rc < 0 ? rc : pnl_pluck_run(buf, buf_len, rows, &pl, out, out_cap);
+}
+
+/* pnl_pluck with a plan made by pnl_pluck_plan (what a one-message-at-a-time caller
+ * compiles once). */
+int pnl_pluck_run(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
+                  const struct pnl_pluck_plan *pl, uint64_t *out, uint32_t out_cap)
+{
+    const struct pnl_pluck_col *cols = pl->cols;
+    const uint64_t *want = pl->want;
+    uint64_t want_high = pl->want_high;
+    uint32_t msg_type = pl->msg_type, n_cols = pl->n_cols, hdr_len = pl->hdr_len;
+    uint32_t width, n = 0, count, i;
+
+    if (!rows)
+        return -EINVAL;
     width = n_cols + 1;
     count = rows->count;
     if (count > rows->cap || count > 0x7fffffff)
@@ -110,7 +134,7 @@ int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
             16 + (uint64_t)hdr_len <= rows->len[m]) {
             const uint8_t *h = buf + rows->off[m] + 16;
             for (uint32_t k = 0; k < n_cols; k++) {
-                const struct col *c = &cols[k];
+                const struct pnl_pluck_col *c = &cols[k];
                 if (c->op == PNL_P_HDR || c->op == PNL_P_HDRS)
                     o[1 + k] = le_uint(h + c->off, c->size, c->op == PNL_P_HDRS);
             }
@@ -118,11 +142,11 @@ int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
         /* attributes: one pass over the message's children (first of a type wins) */
         for (uint32_t a = m + 1; a < stop;) {
             uint32_t t = rows->tf[a] & 0xffff, a_end = rows->end[a];
-            uint64_t cand = (t < PLUCK_TYPES ? want[t] : want_high) & ~done;
+            uint64_t cand = (t < PNL_PLUCK_TYPES ? want[t] : want_high) & ~done;
             if (a_end <= a || a_end > stop)
                 return -EINVAL;
             for (uint32_t k = 0; cand && k < n_cols; k++) {
-                const struct col *c = &cols[k];
+                const struct pnl_pluck_col *c = &cols[k];
                 if ((c->op != PNL_P_U && c->op != PNL_P_SPAN && c->op != PNL_P_ROW) || c->type != t ||
                     (done >> k & 1))
                     continue;

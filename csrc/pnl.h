@@ -183,6 +183,12 @@ int pnl_decode(const uint8_t *buf, size_t len,
 struct pnl_rows *pnl_rows_new(void);
 void pnl_rows_free(struct pnl_rows *rows);
 void pnl_free(void *p);
+/* A blocking transfer's receive area (pynetlink._native.Transfer): allocated (p NULL) or
+ * resized to n bytes keeping the first min(old, n) (realloc: extended in place or mremap'd
+ * where it can, copied otherwise). NULL when out of memory (p is then untouched); free with
+ * pnl_area_free. */
+void *pnl_area(void *p, size_t n);
+void pnl_area_free(void *p);
 int pnl_decode_grow(const uint8_t *buf, size_t len,
                     const uint32_t *schema, size_t schema_words,
                     struct pnl_rows *rows);

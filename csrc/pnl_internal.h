@@ -39,4 +39,22 @@ static inline size_t pnl_next(size_t at, size_t len, size_t end)
  * pnl_free (never free()). */
 void *pnl_realloc(void *p, size_t n);
 
+/* A pluck spec, checked and compiled once (pluck.c): pnl_pluck is pnl_pluck_plan then
+ * pnl_pluck_run; pnl_decode_pluck plans once and runs once per message. */
+#define PNL_PLUCK_MAX_COLS 64
+#define PNL_PLUCK_TYPES 128
+struct pnl_pluck_col {
+    uint32_t op, size, off, type, child;     /* child: nested type + 1, 0 = none */
+};
+struct pnl_pluck_plan {
+    struct pnl_pluck_col cols[PNL_PLUCK_MAX_COLS];
+    uint64_t want[PNL_PLUCK_TYPES];          /* per attribute type < PNL_PLUCK_TYPES: its columns */
+    uint64_t want_high;                      /* columns of higher types */
+    uint32_t msg_type, n_cols, hdr_len;
+};
+struct pnl_rows;
+int pnl_pluck_plan(const uint32_t *spec, size_t spec_words, struct pnl_pluck_plan *pl);
+int pnl_pluck_run(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
+                  const struct pnl_pluck_plan *pl, uint64_t *out, uint32_t out_cap);
+
 #endif

@@ -281,12 +281,13 @@ class Transfer:
     __slots__ = ("cap", "data", "base_cap")
     # not cleared: pnl_xfer writes before Python reads, and only data_len bytes are read or
     # copied; clearing 256 KiB per socket cost ~80 us and 64 page faults each (W1), and the
-    # pages of a grown area that a transfer never reaches stay untouched (no memory)
-    _new_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
+    # pages of a grown area that a transfer never reaches stay untouched (no memory). Grown
+    # by pnl_area (realloc: in place or mremap where it can), not a new area and a copy per
+    # doubling (a 2,000-link dump grows it four times)
 
     def __init__(self, cap: int = 256 * 1024) -> None:
         self.cap = self.base_cap = cap
-        self.data = Transfer._new_uncleared("uint8_t[]", cap)
+        self.data = _area(ffi.NULL, cap)
 
     def run(self, fd: int, buf: Any, length: int, seq_first: int, status: Any, n: int, *,
             chunk_msgs: int, chunk_bytes: int, timeout_ms: int, oneshot: bool) -> bytes:
@@ -299,17 +300,26 @@ class Transfer:
                 rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
                 if rc == lib.PNL_XF_NEED_SPACE:
                     cap = self.cap * 2
-                    data = Transfer._new_uncleared("uint8_t[]", cap)
-                    ffi.memmove(data, x.data, x.data_len)
-                    self.data, self.cap = data, cap
-                    x.data, x.data_cap = data, cap
+                    self.data, self.cap = _area(self.data, cap), cap
+                    x.data, x.data_cap = self.data, cap
                     continue
                 if rc < 0:
                     raise OSError(-rc, os.strerror(-rc))
                 return bytes(ffi.buffer(x.data, x.data_len))
         finally:
-            if self.cap > self.base_cap:
-                self.data, self.cap = Transfer._new_uncleared("uint8_t[]", self.base_cap), self.base_cap
+            if self.cap > self.base_cap:    # a large dump leaves no large area behind
+                self.data, self.cap = _area(ffi.NULL, self.base_cap), self.base_cap
+
+
+def _area(old: Any, cap: int) -> Any:
+    """``pnl_area``: a receive area of ``cap`` bytes (``old``, owned by ``ffi.gc``, resized
+    keeping its bytes, or a new one), freed with its last reference."""
+    p = lib.pnl_area(old, cap)
+    if p == ffi.NULL:
+        raise MemoryError(f"a receive area of {cap} bytes")
+    if old != ffi.NULL:
+        ffi.gc(old, None)                   # resized: the old pointer is no longer freed
+    return ffi.gc(ffi.cast("uint8_t *", p), lib.pnl_area_free)
 
 
 class RecvArea:

@@ -210,7 +210,8 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[
         return make_views(AddressView, rows, msgs, columns.dump_table(rows, _PLUCK, 2))
 
     needs = (link,) if isinstance(link, str) else ()
-    return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True)
+    return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True,
+                   pluck=_PLUCK)
 
 
 # attribute types as plain ints for the view (a cffi lib attribute costs a lookup each time)

@@ -54,7 +54,7 @@ def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
     """``view_of`` of every message, sharing one ``columns.dump_table`` (one C call; the
     kinds' text in one more; with the C views, the views made in one more)."""
     t = dump_table(rows, PLUCK, TEXTS)
-    if t[0].tolist() != msgs:                  # the buffer holds other messages too
+    if t[0].tolist() != (msgs if type(msgs) is list else list(msgs)):   # other messages too (a lean dump's: an array)
         return [view_of(rows, x) for x in msgs]
     classes: dict[str, type[LinkView]] = {}
     kinds = text(t, T_KIND, 8)
@@ -380,4 +380,4 @@ def dump(*, kind: str | None = None, master: LinkRef | None = None) -> Request[l
         return views_of(rows, msgs)
 
     needs = (master,) if isinstance(master, str) else ()
-    return Request("dump links", kind or "", build, needs=needs, parse=parse, dump=True)
+    return Request("dump links", kind or "", build, needs=needs, parse=parse, dump=True, pluck=PLUCK)

@@ -90,7 +90,7 @@ def make_views(cls: "type[V]", rows: Rows, msgs: list[int], t: Any) -> "list[V]"
     if _cview is not None and type(t) is _cview.Table:
         made: list[V] | None = _cview.views(cls, t, msgs)
         return [cls(rows, m) for m in msgs] if made is None else made
-    if t[0].tolist() != msgs:
+    if t[0].tolist() != (msgs if type(msgs) is list else list(msgs)):    # a lean dump's: an array
         return [cls(rows, m) for m in msgs]
     new = cls.__new__
     out: list[V] = []

@@ -48,3 +48,31 @@ def test_lean_route_dump_equals_full(wired: Handle, netns: Any) -> None:
 
 def _table_absent(rows: LeanRows) -> bool:
     return type(rows) is LeanRows               # a Rows once the table is decoded
+
+
+@pytest.mark.kernel("veth")
+def test_lean_link_and_address_dumps_equal_full(h: Handle, netns: Any) -> None:
+    """Links and addresses are dumped lean too: their views' main fields come from the
+    plucked columns (no table decoded), every other field as from the full table."""
+    lines = [f"link add lx{i} mtu {1400 + i} type veth peer name ly{i}" for i in range(40)]
+    lines += ["link add br0 type bridge", "link set lx0 master br0", "link set lx1 up"]
+    lines += [f"addr add 198.51.100.{1 + i}/24 dev lx{i % 3} label lx{i % 3}:{i}" for i in range(30)]
+    subprocess.run(["ip", "-n", netns.name, "-batch", "-"], input="\n".join(lines), text=True,
+                   check=True, capture_output=True)
+    from pynetlink.rtnl import addresses, links
+
+    for lean, req, read in (
+            (h.links.dump(), links.dump(),
+             lambda v: (v.index, v.flags, v.name, v.mtu, v.master, v.operstate, v.mac, v.kind)),
+            (h.addresses.dump(family="ipv4"), addresses.dump(family="ipv4"),
+             lambda v: (v.family, v.prefixlen, v.scope, v.link, v.address, v.label))):
+        req.pluck = None                            # the same request, decoded into the full table
+        full = run_one(h._sock, req)
+        assert _table_absent(lean[0]._rows) and not isinstance(full[0]._rows, LeanRows)
+        assert [read(v) for v in lean] == [read(v) for v in full]
+        assert _table_absent(lean[0]._rows)         # the main fields read no row
+        assert [v.to_dict() for v in lean] == [v.to_dict() for v in full]
+    names = {v.name: v for v in h.links.dump()}
+    assert len(names) == 82 and names["br0"].kind == "bridge" and names["lx7"].mtu == 1407
+    assert names["lx0"].master == names["br0"].index
+    assert sorted(v.label for v in h.addresses.dump(family="ipv4"))[:2] == ["lx0:0", "lx0:12"]
