@@ -18,7 +18,6 @@ from __future__ import annotations
 import errno
 import os
 
-from ..api import BridgePort, Handle, NetNS, Route
 from ..errors import InvalidArgument
 from . import ipnet
 from .background import Background
@@ -30,6 +29,9 @@ from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE,
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional
+    from ..api import Handle
+# the api layer (and rtnetlink below it) is imported where it is used: a DEL whose veth
+# deletion started early (bridgedel) needs only nftables and the IPAM store
 
 TYPE = "pynetlink-bridge"
 FORWARDING = {4: "net/ipv4/ip_forward", 6: "net/ipv6/conf/all/forwarding"}
@@ -190,6 +192,7 @@ def _gateway_for(res: Result, version: int) -> Optional[str]:
 
 def configure_container(req: Request, res: Result, routes: list[dict[str, Any]]) -> tuple[str, Optional[int]]:
     """Inside CNI_NETNS: the interface up, its addresses, its routes. Returns (mac, mtu)."""
+    from ..api import Handle, NetNS, Route
     if any(ipnet.ip_interface(ip["address"]).version == 4 for ip in res.get("ips") or []):
         NetNS.open(req.netns).set_sysctl(f"net.ipv4.conf.{req.ifname}.arp_notify", 1)   # gratuitous ARP when up
     with Handle(req.netns) as h:
@@ -218,6 +221,7 @@ def addresses_in_container(req: Request) -> list[str]:
     without prevResult); none if the namespace or interface is gone."""
     if not req.netns:
         return []
+    from ..api import Handle
     try:
         with Handle(req.netns) as h:
             return [f"{a.address}/{a.prefixlen}" for a in h.addresses.dump(req.ifname)
@@ -297,7 +301,7 @@ class BridgePlugin(Plugin):
 
     def _attach(self, req: Request, conf: Conf, res: Result, mac: Optional[str], ips: list[dict[str, Any]],
                 routes: list[dict[str, Any]]) -> Result:
-        from ..api import Veth                          # not loaded by DEL
+        from ..api import BridgePort, Handle, Veth      # not loaded by DEL
         with Handle() as h:
             br = ensure_bridge(h, conf)
             remove_host_veth(h, conf)                     # left by an ADD that was killed
@@ -346,6 +350,7 @@ class BridgePlugin(Plugin):
             if conf.portmap:
                 from .portmap import Portmap
                 Portmap().delete(req)
+            from ..api import Handle
             with Handle() as h:
                 remove_host_veth(h, conf)
             if conf.ip_masq and res.get("ips"):
@@ -367,6 +372,7 @@ class BridgePlugin(Plugin):
         # releases them before deleting its veth), run while the veth's deletion waits in the
         # kernel, and so does the close of the nftables socket (which waits for the deferred
         # release of the deleted set elements, another RCU grace period)
+        from ..api import Handle
         with Handle() as h:
             remove_host_veth(h, conf, meanwhile=lambda: self._delete_nat_and_release(req, conf, addresses))
 
@@ -379,6 +385,7 @@ class BridgePlugin(Plugin):
         finally:
             done = req.prelude.wait()
         if done is None:
+            from ..api import Handle
             with Handle() as h:
                 remove_host_veth(h, conf)
 

@@ -15,6 +15,7 @@ from pynetlink.cni.skel import Request
 from pynetlink.transport.netns import run_in
 
 from .bridgeenv import Env, conf
+from .test_imports import imported
 
 
 def early(host: str, name: str, alias: str) -> Any:
@@ -93,3 +94,15 @@ def test_plugin_del_with_prev_result_removes_everything(env: Env, container: Cal
     assert host_veth_name("net1", "c1", "eth0") not in env.host_links()
     assert env.reservations() == {} and env.masqueraded() == set()
     env.dele(dict(c, prevResult=res), ctr, "c1").ok()                 # again: nothing left, still fine
+
+
+def test_del_with_prev_result_loads_neither_rtnetlink_nor_the_api(env: Env, container: Callable[[], str]) -> None:
+    """The veth went through bridgedel: DEL imports only nftables, the IPAM and what is below."""
+    ctr = container()
+    c = conf(env.data_dir)
+    res = env.add(c, ctr, "c1").ok()
+    mods = imported(env, "DEL", dict(c, prevResult=res), ctr, "c1")
+    assert "pynetlink.cni.bridgedel" in mods and "pynetlink.nft.ruleset" in mods, sorted(mods)
+    assert not {m for m in mods if m.startswith(("pynetlink.rtnl", "pynetlink.api"))}, sorted(mods)
+    assert host_veth_name("net1", "c1", "eth0") not in env.host_links()
+    assert env.reservations() == {} and env.masqueraded() == set()
