@@ -291,7 +291,9 @@ class BridgePlugin(Plugin):
         ips = [dict(ip) for ip in res.get("ips") or []]
         routes = routes_of(res, conf)
         # nftables' modules load on a helper thread while the veth's creation waits in the
-        # kernel (the GIL is free meanwhile); joined before the masquerade needs them
+        # kernel (the GIL is free meanwhile); joined before the masquerade needs them. The
+        # api layer first, here: importing both at once would only contend for the GIL
+        from .. import api  # noqa: F401
         loading = Background(_load_nft) if conf.ip_masq and ips else None
         try:
             return self._attach(req, conf, res, mac, ips, routes)
