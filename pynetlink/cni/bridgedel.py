@@ -150,8 +150,11 @@ def _reply(data: bytes, seq: int) -> Optional[tuple[int, Optional[str]]]:
 
 def start(req: Request) -> Optional[EarlyDelete]:
     """The deletion of DEL ``req``'s host veth, started; None where the plugin must first read
-    the container's addresses (``ipMasq`` without addresses in ``prevResult``)."""
+    the container's addresses (``ipMasq`` without addresses in ``prevResult``) or will refuse
+    the config (an ``ipam`` that is not an object)."""
     config: Any = req.config
+    if not isinstance(config.get("ipam") or {}, dict):
+        return None             # the plugin refuses this config: nothing may change
     if config.get("ipMasq"):
         try:
             ips = config["prevResult"]["ips"]

@@ -70,6 +70,17 @@ def test_not_started_while_the_container_must_be_read_first(tmp_path: Path) -> N
     assert start(req) is None
     req = Request("DEL", "c1", "", "eth0", config=dict(c, prevResult={"ips": [{"address": "bad"}]}))
     assert start(req) is None
+    req = Request("DEL", "c1", "", "eth0", config=dict(c, ipMasq=False, ipam="host-local"))
+    assert start(req) is None                   # refused by the plugin: nothing may be deleted
+
+
+def test_a_refused_del_deletes_nothing(env: Env, container: Callable[[], str]) -> None:
+    ctr = container()
+    c = conf(env.data_dir)
+    res = env.add(c, ctr, "c1").ok()
+    env.dele(dict(c, ipam="host-local", prevResult=res), ctr, "c1").error(7)
+    assert host_veth_name("net1", "c1", "eth0") in env.host_links()
+    env.dele(dict(c, prevResult=res), ctr, "c1").ok()
 
 
 def test_plugin_del_with_prev_result_keeps_another_attachments_veth(env: Env, container: Callable[[], str]) -> None:
