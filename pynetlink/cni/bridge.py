@@ -8,7 +8,8 @@ the gateway address on the bridge (``isGateway``), forwarding, and the masquerad
 (``ipMasq``, see ``masq``). A failure undoes what the ADD did and releases the addresses.
 
 DEL never fails on what is gone: it deletes the host veth by its name (the container end
-goes with it; no netns needed), removes the masquerade elements of the addresses the
+goes with it; no netns needed; started before this module loads where it can be, see
+``bridgedel``), removes the masquerade elements of the addresses the
 reservation (or prevResult) names (on a helper thread, while the veth's deletion waits in the
 kernel), then releases the reservation.
 """
@@ -17,18 +18,20 @@ from __future__ import annotations
 import errno
 import os
 
-from ..api import BridgePort, Handle, NetNS, Route
 from ..errors import InvalidArgument
 from . import ipnet
 from .background import Background
+from .bridgedel import alias_of, crc32, host_veth_name  # noqa: F401 (crc32: this module's API)
 from .ipam import Ipam
-from .linkutil import link_exists
 from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
                    Request, Result)
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional
+    from ..api import Handle
+# the api layer (and rtnetlink below it) is imported where it is used: a DEL whose veth
+# deletion started early (bridgedel) needs only nftables and the IPAM store
 
 TYPE = "pynetlink-bridge"
 FORWARDING = {4: "net/ipv4/ip_forward", 6: "net/ipv6/conf/all/forwarding"}
@@ -60,7 +63,7 @@ class Conf:
         self.mtu: Optional[int] = mtu if isinstance(mtu, int) else None
         self.ipam = Ipam(req)
         self.host_veth = host_veth_name(req.name, req.container_id, req.ifname)
-        self.alias = f"pynetlink-cni {req.name}/{req.container_id}/{req.ifname}"[:255]
+        self.alias = alias_of(req.name, req.container_id, req.ifname)
         # ``capabilities.portMappings`` on the bridge: it maps the ports itself, saving the
         # portmap plugin's process start (see docs/cni.md)
         caps = c.get("capabilities") or {}
@@ -74,23 +77,6 @@ def _bool(c: dict[str, Any], key: str, strict: bool = True) -> bool:
             raise CNIError(INVALID_CONFIG, f"{key}: {v!r} is not true or false")
         return bool(v)
     return v
-
-
-def host_veth_name(network: str, container_id: str, ifname: str) -> str:
-    """``veth`` + 8 hex digits of a hash (CRC-32) of the attachment: the same for its ADD and
-    DEL, as random-looking as the reference plugin's ``veth`` + 8 random hex digits."""
-    return f"veth{crc32(f'{network}/{container_id}/{ifname}'.encode()):08x}"
-
-
-def crc32(data: bytes) -> int:
-    """``zlib.crc32`` (the IEEE polynomial, reflected) without loading zlib's shared library
-    (~0.3 ms of a plugin's start; a name is a few dozen bytes)."""
-    crc = 0xFFFFFFFF
-    for byte in data:
-        crc ^= byte
-        for _ in range(8):
-            crc = (crc >> 1) ^ (0xEDB88320 & -(crc & 1))
-    return crc ^ 0xFFFFFFFF
 
 
 # -- the host --------------------------------------------------------------------------------
@@ -206,6 +192,7 @@ def _gateway_for(res: Result, version: int) -> Optional[str]:
 
 def configure_container(req: Request, res: Result, routes: list[dict[str, Any]]) -> tuple[str, Optional[int]]:
     """Inside CNI_NETNS: the interface up, its addresses, its routes. Returns (mac, mtu)."""
+    from ..api import Handle, NetNS, Route
     if any(ipnet.ip_interface(ip["address"]).version == 4 for ip in res.get("ips") or []):
         NetNS.open(req.netns).set_sysctl(f"net.ipv4.conf.{req.ifname}.arp_notify", 1)   # gratuitous ARP when up
     with Handle(req.netns) as h:
@@ -234,6 +221,7 @@ def addresses_in_container(req: Request) -> list[str]:
     without prevResult); none if the namespace or interface is gone."""
     if not req.netns:
         return []
+    from ..api import Handle
     try:
         with Handle(req.netns) as h:
             return [f"{a.address}/{a.prefixlen}" for a in h.addresses.dump(req.ifname)
@@ -303,7 +291,9 @@ class BridgePlugin(Plugin):
         ips = [dict(ip) for ip in res.get("ips") or []]
         routes = routes_of(res, conf)
         # nftables' modules load on a helper thread while the veth's creation waits in the
-        # kernel (the GIL is free meanwhile); joined before the masquerade needs them
+        # kernel (the GIL is free meanwhile); joined before the masquerade needs them. The
+        # api layer first, here: importing both at once would only contend for the GIL
+        from .. import api  # noqa: F401
         loading = Background(_load_nft) if conf.ip_masq and ips else None
         try:
             return self._attach(req, conf, res, mac, ips, routes)
@@ -313,7 +303,7 @@ class BridgePlugin(Plugin):
 
     def _attach(self, req: Request, conf: Conf, res: Result, mac: Optional[str], ips: list[dict[str, Any]],
                 routes: list[dict[str, Any]]) -> Result:
-        from ..api import Veth                          # not loaded by DEL
+        from ..api import BridgePort, Handle, Veth      # not loaded by DEL
         with Handle() as h:
             br = ensure_bridge(h, conf)
             remove_host_veth(h, conf)                     # left by an ADD that was killed
@@ -323,6 +313,7 @@ class BridgePlugin(Plugin):
                 h.links.create(Veth(conf.host_veth, peer=req.ifname, peer_netns=req.netns, master=conf.bridge,
                                     mtu=conf.mtu, peer_mtu=conf.mtu, peer_mac=mac), up=True)
             except FileExistsError:
+                from .linkutil import link_exists       # only on this error path
                 if link_exists(h, conf.host_veth):
                     raise CNIError(INTERNAL, f"host interface {conf.host_veth} belongs to another attachment "
                                    "(a name hash collision)", "rename the container's interface (CNI_IFNAME)") from None
@@ -361,6 +352,7 @@ class BridgePlugin(Plugin):
             if conf.portmap:
                 from .portmap import Portmap
                 Portmap().delete(req)
+            from ..api import Handle
             with Handle() as h:
                 remove_host_veth(h, conf)
             if conf.ip_masq and res.get("ips"):
@@ -372,6 +364,9 @@ class BridgePlugin(Plugin):
 
     def delete(self, req: Request) -> None:
         conf = Conf(req)
+        if req.prelude is not None:                 # the veth's deletion started before the imports
+            self._delete_started(req, conf)
+            return
         # the attachment's addresses: prevResult's, the reservation's, or, last, the
         # container's (read before its interface goes)
         addresses = (conf.ipam.addresses(req) or addresses_in_container(req)) if conf.ip_masq else []
@@ -379,8 +374,22 @@ class BridgePlugin(Plugin):
         # releases them before deleting its veth), run while the veth's deletion waits in the
         # kernel, and so does the close of the nftables socket (which waits for the deferred
         # release of the deleted set elements, another RCU grace period)
+        from ..api import Handle
         with Handle() as h:
             remove_host_veth(h, conf, meanwhile=lambda: self._delete_nat_and_release(req, conf, addresses))
+
+    def _delete_started(self, req: Request, conf: Conf) -> None:
+        """DEL while ``req.prelude`` (bridgedel) deletes the host veth: NAT, ports and the
+        addresses' release here meanwhile, then the deletion's outcome (through the library
+        if the prelude could not tell)."""
+        try:
+            self._delete_nat_and_release(req, conf, conf.ipam.addresses(req) if conf.ip_masq else [])
+        finally:
+            done = req.prelude.wait()
+        if done is None:
+            from ..api import Handle
+            with Handle() as h:
+                remove_host_veth(h, conf)
 
     @classmethod
     def _delete_nat_and_release(cls, req: Request, conf: Conf, addresses: list[str]) -> None:

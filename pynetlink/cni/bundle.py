@@ -5,7 +5,8 @@ modules for a bridge ADD).
 
 The file: the interpreter's bytecode magic number, the index's length (4 bytes, little
 endian), the index (marshalled: module name -> source path, is a package, source mtime_ns,
-source size, offset and length of its code), then the marshalled code objects, each read
+source size, offset and length of its code, its ``__cached__``), then the marshalled code
+objects (without docstrings or column positions: ``slim``), each read
 (``pread``) and unmarshalled only when imported: reading the whole file into one fresh buffer
 costs its page faults (~0.7 ms for 1 MB), a module's read reuses the memory of the previous
 one. At run time (``load``) a
@@ -20,7 +21,8 @@ import marshal
 import os
 import stat
 import sys
-from _frozen_importlib_external import MAGIC_NUMBER, spec_from_file_location
+from _frozen_importlib import ModuleSpec
+from _frozen_importlib_external import MAGIC_NUMBER, cache_from_source
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -34,12 +36,13 @@ ROOTS = ("pynetlink.cni.bridge", "pynetlink.cni.masq", "pynetlink.cni.hostlocal"
          "pynetlink.rtnl.options", "pynetlink.codec.specs.nft", "pynetlink.nft.ops", "pynetlink.nft.messages")
 
 # what a plugin does not import (the installing process may have)
-NOT_BUNDLED = ("pynetlink.cli", "pynetlink.cni.install", "pynetlink.cni.bundle")
+NOT_BUNDLED = ("pynetlink.cli", "pynetlink.cni.install", "pynetlink.cni.bundle", "pynetlink.cni.slim")
 
 
 def entries(names: Iterable[str]) -> dict[str, tuple[str, bool, int, int, bytes]]:
     """The pynetlink modules among ``names`` (imported): source path, is a package, mtime_ns,
-    size and marshalled code (compiled here)."""
+    size and marshalled code (compiled here, slim: see ``slim``)."""
+    from .slim import compile_slim
     out = {}
     for name in sorted(names):
         mod = sys.modules.get(name)
@@ -49,7 +52,7 @@ def entries(names: Iterable[str]) -> dict[str, tuple[str, bool, int, int, bytes]
             continue
         st = os.stat(origin)
         with open(origin, "rb") as f:
-            code = compile(f.read(), origin, "exec", dont_inherit=True)
+            code = compile_slim(f.read(), origin)
         out[name] = (origin, hasattr(mod, "__path__"), st.st_mtime_ns, st.st_size, marshal.dumps(code))
     return out
 
@@ -62,7 +65,8 @@ def write(directory: str | os.PathLike[str]) -> str:
     path = os.path.join(directory, NAME)
     index, blob = {}, bytearray()
     for name, (origin, package, mtime, size, code) in entries(list(sys.modules)).items():
-        index[name] = (origin, package, mtime, size, len(blob), len(code))
+        # the module's __cached__ too: computing it at each import is ~10 us of path handling
+        index[name] = (origin, package, mtime, size, len(blob), len(code), cache_from_source(origin))
         blob += code
     head = marshal.dumps(index)
     replace_file(path, MAGIC_NUMBER + len(head).to_bytes(4, "little") + head + blob, 0o644)
@@ -89,29 +93,33 @@ def replace_file(path: str | os.PathLike[str], data: bytes, mode: int) -> None:
 class BundleFinder:
     """A meta path finder and loader serving the bundle's modules whose sources are unchanged."""
 
-    def __init__(self, modules: dict[str, tuple[str, bool, int, int, int, int]], fd: int, base: int) -> None:
+    def __init__(self, modules: dict[str, tuple[str, bool, int, int, int, int, str]], fd: int, base: int) -> None:
         self.modules, self.fd, self.base = modules, fd, base     # fd: the bundle, open (close-on-exec)
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
         entry = self.modules.get(name)
         if entry is None:
             return None
-        origin, package, mtime, size = entry[:4]
+        origin, package, mtime, size, _, _, cached = entry
         try:
             st = os.stat(origin)
         except OSError:
             return None
         if st.st_mtime_ns != mtime or st.st_size != size:
             return None
-        # a loader by create_module/exec_module (importlib.abc.Loader is not imported here)
-        return spec_from_file_location(name, origin, loader=self,  # type: ignore[arg-type]
-                                       submodule_search_locations=[os.path.dirname(origin)] if package else None)
+        # what spec_from_file_location makes, without its path handling; a loader by
+        # create_module/exec_module (importlib.abc.Loader is not imported here)
+        spec = ModuleSpec(name, self, origin=origin, is_package=package)  # type: ignore[arg-type]
+        spec.has_location, spec.cached = True, cached
+        if package:
+            spec.submodule_search_locations = [os.path.dirname(origin)]
+        return spec
 
     def create_module(self, spec: Any) -> None:
         return None                              # the default module object
 
     def exec_module(self, module: Any) -> None:
-        off, n = self.modules[module.__name__][4:]
+        off, n = self.modules[module.__name__][4:6]
         code = os.pread(self.fd, n, self.base + off)
         if len(code) != n:
             raise ImportError(f"{module.__name__}: the plugin bundle was cut short (reinstall the plugins)")
@@ -137,8 +145,8 @@ def load(path: str) -> bool:
         modules = marshal.loads(os.pread(fd, size, n + 4)) if head[:n] == MAGIC_NUMBER and len(head) == n + 4 else None
     except (OSError, ValueError, EOFError, TypeError):
         modules = None
-    if not isinstance(modules, dict):
-        os.close(fd)
+    if not isinstance(modules, dict) or not all(isinstance(e, tuple) and len(e) == 7 for e in modules.values()):
+        os.close(fd)                            # not this version's index (written by another pynetlink)
         return False
     sys.meta_path.insert(0, BundleFinder(modules, fd, n + 4 + size))
     return True

@@ -42,6 +42,10 @@ CURRENT = "1.1.0"
 PLUGINS = {"pynetlink-bridge": "bridge", "pynetlink-host-local": "hostlocal",
            "pynetlink-portmap": "portmap", "pynetlink-macvlan": "macvlan",
            "pynetlink-ipvlan": "ipvlan"}
+# type name -> module under pynetlink.cni whose ``start(req)`` the skel calls for a DEL before it
+# imports the plugin (what may start before the library loads: bridgedel.py); the plugin
+# finds what it returned in ``req.prelude``
+PRELUDES = {"pynetlink-bridge": "bridgedel"}
 # the reference plugin names ``pynetlink cni install --names reference`` uses
 REFERENCE_NAMES = {"pynetlink-bridge": "bridge", "pynetlink-host-local": "host-local",
                    "pynetlink-portmap": "portmap", "pynetlink-macvlan": "macvlan",
@@ -111,6 +115,7 @@ class Request:
         self.config = config or {}
         self.stdin = stdin
         self.env = env or {}
+        self.prelude: Any = None
 
     @property
     def version(self) -> str:
@@ -349,6 +354,9 @@ def dispatch(name: str, env: Mapping[str, str], stdin: bytes,
     if command in ("STATUS", "GC") and v < (1, 1, 0):
         return None                                   # as the Go skel: not in this version
     req = request(command, env, stdin)
+    if command == "DEL" and name in PRELUDES and load is None:
+        from .._importing import import_module
+        req.prelude = import_module(f"pynetlink.cni.{PRELUDES[name]}").start(req)
     plugin = (load or load_plugin)(name)
     req.args = parse_cni_args(env.get("CNI_ARGS", ""), plugin.known_args, strict=command in ("ADD", "CHECK"))
     if command == "ADD":

@@ -14,15 +14,16 @@ import pynetlink
 from pynetlink.cni.bundle import NAME
 from pynetlink.cni.install import search_paths
 
-# imports the bridge plugin's modules the way a plugin process does (startup.prepare first),
-# then reports which loader served each module named on the command line, and its __file__
+# imports the bridge plugin's modules the way a plugin process does (startup.prepare first;
+# the api layer too, which the bridge module imports where it is used), then reports which
+# loader served each module named on the command line, and its __file__
 PROBE = """
 import json, sys
 bundle, paths, names = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3:]
 sys.path[:0] = paths
 from pynetlink.cni.startup import prepare
 prepare(bundle)
-import pynetlink.cni.bridge, pynetlink.cni.masq, pynetlink.nft.ruleset
+import pynetlink.cni.bridge, pynetlink.cni.masq, pynetlink.nft.ruleset, pynetlink.api
 out = {n: [type(sys.modules[n].__spec__.loader).__name__, sys.modules[n].__file__,
            getattr(sys.modules[n], "BUNDLE_TEST_MARK", None)] for n in names}
 print(json.dumps(out))
