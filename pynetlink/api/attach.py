@@ -14,6 +14,7 @@ import fcntl
 import os
 import struct
 
+from ..codec.rows import ip_text as _text
 from ..errors import BatchError, InvalidArgument, NetlinkError
 from ..rtnl import addresses as rtaddr
 from ..rtnl import links as rtlink
@@ -184,11 +185,6 @@ def _fill(request: Any, index: int = 0) -> Any:
     msgs = request.build(lambda _: index)
     assert len(msgs) == 1 and not msgs[0].fds
     return msgs[0].item()
-
-
-def _text(raw: bytes) -> str:
-    import socket
-    return socket.inet_ntop(socket.AF_INET if len(raw) == 4 else socket.AF_INET6, raw)
 
 
 def _is_up(fd: int, name: str) -> bool:
