@@ -167,3 +167,38 @@ def test_refused_host_veth_deletes_the_others(host: tuple[NetNS, Handle],
     for ns, _ in ctrs:
         assert [l["ifname"] for l in ipj(ns, "link", "show")] == ["lo"]
         assert not _lo_up(ns)
+
+
+def _undone(hns: NetNS, ctrs: list[tuple[NetNS, Handle]]) -> None:
+    """Nothing of the call is left: no host veth, each container only a ``lo`` that is down
+    again without an address."""
+    assert _host_veths(hns) == []
+    for ns, _ in ctrs:
+        assert [l["ifname"] for l in ipj(ns, "link", "show")] == ["lo"]
+        assert not _lo_up(ns) and not any(i.get("addr_info") for i in ipj(ns, "addr", "show", "lo"))
+
+
+def test_a_failed_rollback_step_is_a_note_on_the_original_error(
+        host: tuple[NetNS, Handle], ctrs: list[tuple[NetNS, Handle]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another program deletes vh0 just before the rollback: the kernel refuses that one
+    deletion; the error raised is still the route's, the refusal a note, the rest undone."""
+    from pynetlink.api import attach
+    hns, h = host
+    busy = ctrs[1][0]
+    sh(busy, "link", "set", "lo", "up")
+    sh(busy, "route", "add", "default", "dev", "lo")      # its default route: ours is refused
+    real = attach._delete
+
+    def raced(host_h: Handle, names: Any) -> None:
+        sh(hns, "link", "del", "vh0")
+        real(host_h, names)
+    monkeypatch.setattr(attach, "_delete", raced)
+    with pytest.raises(NetlinkError) as info:
+        h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW)
+    err = info.value
+    assert err.errno == errno.EEXIST and err.operation == "add route" and _n(busy) in err.target
+    notes = getattr(err, "__notes__", [])
+    assert len(notes) == 1 and notes[0].startswith("rollback step failed: delete 3 veths"), notes
+    assert "vh0" in notes[0], notes
+    assert _host_veths(hns) == []                         # vh1 and vh2 deleted all the same
+    assert not _lo_up(ctrs[0][0]) and _lo_up(busy)        # and the lo this call brought up is down again
