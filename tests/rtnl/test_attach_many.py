@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import subprocess
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -202,3 +204,27 @@ def test_a_failed_rollback_step_is_a_note_on_the_original_error(
     assert "vh0" in notes[0], notes
     assert _host_veths(hns) == []                         # vh1 and vh2 deleted all the same
     assert not _lo_up(ctrs[0][0]) and _lo_up(busy)        # and the lo this call brought up is down again
+
+
+# Ctrl-C (SIGINT, sent by pynetlink.transport.faults) after the K-th netlink transfer of the
+# call, counted from 1: the host veths, then one per container (4 for three containers; the
+# lookups are ioctls); "K,K2": a second one during the rollback (its first transfer: K + 1)
+STEPS = 4
+
+
+@pytest.mark.parametrize("plan", [f"int@{k}" for k in range(1, STEPS + 2)] + [f"int@{k},{k + 1}" for k in range(1, STEPS + 1)])
+def test_ctrl_c_at_any_step_rolls_back(host: tuple[NetNS, Handle], ctrs: list[tuple[NetNS, Handle]], plan: str,
+                                       tmp_path: Path) -> None:
+    from ..reliability.test_faults import in_child
+    hns, h = host
+    log = tmp_path / "points"
+    status = in_child(lambda: h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW), plan, log)
+    first = int(plan.split("@")[1].split(",")[0])
+    passed = log.read_text().splitlines()
+    if first > STEPS:                       # after the last step: the call completed
+        assert os.waitstatus_to_exitcode(status) == 0 and len(passed) == STEPS, passed
+        assert _host_veths(hns) == _names(ctrs)
+        assert all(_lo_up(ns) for ns, _ in ctrs)
+        return
+    assert os.waitstatus_to_exitcode(status) == 130, (status, passed)       # KeyboardInterrupt
+    _undone(hns, ctrs)
