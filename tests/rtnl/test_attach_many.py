@@ -228,3 +228,32 @@ def test_ctrl_c_at_any_step_rolls_back(host: tuple[NetNS, Handle], ctrs: list[tu
         return
     assert os.waitstatus_to_exitcode(status) == 130, (status, passed)       # KeyboardInterrupt
     _undone(hns, ctrs)
+
+
+def test_attach_many_with_ipv6_addresses(make_netns: Callable[..., NetNS]) -> None:
+    """Containers with 2001:db8::/64 addresses and an IPv6 gateway (DAD off in the test's
+    namespaces, so the addresses are usable at once): addresses and default routes as
+    ``ip -j -6`` shows them, and traffic between containers and to the gateway."""
+    hns = make_netns("amh6")
+    made = NetNS.create_with_handles([unique_name("amc6") for _ in range(2)])
+    try:
+        for ns in [hns] + [ns for ns, _ in made]:
+            for key in ("net.ipv6.conf.all.accept_dad", "net.ipv6.conf.default.accept_dad"):
+                ns.set_sysctl(key, 0)
+        with Handle(hns) as h:
+            h.links.create(Bridge("br0"), up=True)
+            h.addresses.add("br0", "2001:db8::1/64")
+            pairs = [(c, f"2001:db8::{10 + k}/64") for k, (_, c) in enumerate(made)]
+            h.attach_many("br0", pairs, names=_names(made), gateway="2001:db8::1")
+        for k, (ns, _) in enumerate(made):
+            addrs = [(a["local"], a["prefixlen"], "tentative" in a) for i in ipj(ns, "-6", "addr", "show", "eth0")
+                     for a in i["addr_info"] if a.get("scope") == "global"]
+            assert addrs == [(f"2001:db8::{10 + k}", 64, False)]
+            routes = ipj(ns, "-6", "route", "show", "default")
+            assert [(r["gateway"], r["dev"]) for r in routes] == [("2001:db8::1", "eth0")]
+        for dst in ("2001:db8::11", "2001:db8::1"):
+            assert ping(_n(made[0][0]), dst)
+    finally:
+        for ns, c in made:
+            c.close()
+            ns.delete()
