@@ -22,6 +22,7 @@
 #define NONE UINT64_MAX                     /* a plucked column's "absent" (PNL_P_NONE) */
 
 static PyTypeObject *table_type, *view_type, *field_type;
+static PyTypeObject *compact_rows;           /* what a compact view's _rows may be */
 
 /* -- Table ----------------------------------------------------------------------------------- */
 typedef struct {
@@ -328,8 +329,17 @@ static int view_set(PyObject *self, PyObject *value, intptr_t i)
                                                 : "view._c takes None, a Table or a list (columns.table)");
         return -1;
     }
-    if (i != 1 && !PyObject_GC_IsTracked(self))
+    if (!(PyType_GetFlags(Py_TYPE(self)) & Py_TPFLAGS_HAVE_GC)) {
+        /* a compact view (not collected): only what cannot refer back to it */
+        if ((i == 0 && value != Py_None && !(compact_rows && PyObject_TypeCheck(value, compact_rows)))
+            || (i == 2 && value != Py_None && Py_TYPE(value) != table_type)) {
+            PyErr_SetString(PyExc_TypeError, i == 0 ? "a dump's view: _rows takes None or a Rows"
+                                                    : "a dump's view: _c takes None or a Table");
+            return -1;
+        }
+    } else if (i != 1 && !PyObject_GC_IsTracked(self)) {
         PyObject_GC_Track(self);
+    }
     Py_INCREF(value);
     Py_XSETREF(((Refs *)self)->ref[i], value);
     return 0;
@@ -786,13 +796,118 @@ make:
         v->m = (unsigned int)row[0];
         v->b = (unsigned int)b;
         /* a view refers to its buffer, table and header only (never to another view): no
-         * cycle runs through it, so the collector need not traverse it */
-        PyObject_GC_UnTrack((PyObject *)v);
+         * cycle runs through it, so the collector need not traverse it (a compact view's
+         * type is not collected at all) */
+        if (PyType_GetFlags(tp) & Py_TPFLAGS_HAVE_GC)
+            PyObject_GC_UnTrack((PyObject *)v);
     }
     return out;
 fail:
     Py_DECREF(out);
     return NULL;
+}
+
+/* -- compact(): a dump's views without the collector's 16-byte header ------------------------ */
+static void compact_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    refs_clear(self);
+    PyObject_Free(self);
+    Py_DECREF(tp);
+}
+
+/* compact(base, rows_type) -> a final subtype of ``base`` (a View subclass adding no slots,
+ * no __dict__, no weak references) whose instances the collector does not track: 48 bytes a
+ * view instead of 64. Safe because such a view refers to nothing that can refer back to it:
+ * view_set lets its _rows be None or a ``rows_type`` only and its _c None or a Table (_h is
+ * None or a tuple of ints). Its Py_tp_traverse keeps it from inheriting the base's GC flag. */
+static PyObject *compact(PyObject *mod, PyObject *args)
+{
+    PyObject *base, *rows, *bs, *doff, *woff, *mname, *qname, *bases, *t = NULL;
+    Py_ssize_t basicsize;
+    long d, w;
+    char *name;
+    const char *mu, *qu;
+
+    if (!PyArg_ParseTuple(args, "O!O!:compact", &PyType_Type, &base, &PyType_Type, &rows))
+        return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)base, view_type)) {
+        PyErr_SetString(PyExc_TypeError, "compact: base must be a View subclass");
+        return NULL;
+    }
+    if (compact_rows && compact_rows != (PyTypeObject *)rows) {
+        PyErr_SetString(PyExc_TypeError, "compact: one rows type for every compact view");
+        return NULL;
+    }
+    bs = PyObject_GetAttrString(base, "__basicsize__");
+    doff = PyObject_GetAttrString(base, "__dictoffset__");
+    woff = PyObject_GetAttrString(base, "__weakrefoffset__");
+    basicsize = bs ? PyLong_AsSsize_t(bs) : -1;
+    d = doff ? PyLong_AsLong(doff) : -1;
+    w = woff ? PyLong_AsLong(woff) : -1;
+    Py_XDECREF(bs);
+    Py_XDECREF(doff);
+    Py_XDECREF(woff);
+    if (PyErr_Occurred())
+        return NULL;
+    if (basicsize != (Py_ssize_t)sizeof(View) || d != 0 || w != 0) {
+        PyErr_SetString(PyExc_TypeError, "compact: the base must add no slot, __dict__ or __weakref__ to View");
+        return NULL;
+    }
+    mname = PyObject_GetAttrString(base, "__module__");
+    qname = PyObject_GetAttrString(base, "__qualname__");
+    mu = mname && PyUnicode_Check(mname) ? PyUnicode_AsUTF8AndSize(mname, NULL) : NULL;
+    qu = qname && PyUnicode_Check(qname) ? PyUnicode_AsUTF8AndSize(qname, NULL) : NULL;
+    if (!mu || !qu) {
+        Py_XDECREF(mname);
+        Py_XDECREF(qname);
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "compact: the base has no __module__ or __qualname__");
+        return NULL;
+    }
+    /* the spec's name is kept by the type (tp_name points into it): never freed, as the
+     * type lives as long as the process (one per view class, cached by the caller) */
+    {
+        size_t ml = strlen(mu), ql = strlen(qu);
+        name = PyMem_Malloc(ml + ql + 2);
+        if (!name) {
+            Py_DECREF(mname);
+            Py_DECREF(qname);
+            return PyErr_NoMemory();
+        }
+        memcpy(name, mu, ml);
+        name[ml] = '.';
+        memcpy(name + ml + 1, qu, ql + 1);
+    }
+    Py_DECREF(mname);
+    Py_DECREF(qname);
+    {
+        PyType_Slot slots[] = {
+            {Py_tp_dealloc, (void *)compact_dealloc},
+            {Py_tp_traverse, (void *)refs_traverse},     /* (never called: not collected) */
+            {Py_tp_free, (void *)PyObject_Free},
+            {Py_tp_doc, (void *)"A dump's view: its class, without the garbage collector's header."},
+            {0, NULL},
+        };
+        PyType_Spec spec = {name, (int)sizeof(View), 0, Py_TPFLAGS_DEFAULT, slots};
+        bases = PyTuple_Pack(1, base);
+        if (bases)
+            t = PyType_FromSpecWithBases(&spec, bases);
+        Py_XDECREF(bases);
+    }
+    if (!t)
+        return NULL;                           /* (name kept: a failed type may still use it) */
+    if (PyType_GetFlags((PyTypeObject *)t) & Py_TPFLAGS_HAVE_GC) {
+        Py_DECREF(t);
+        PyErr_SetString(PyExc_TypeError, "compact: the type inherited garbage collection");
+        return NULL;
+    }
+    if (!compact_rows) {
+        Py_INCREF(rows);
+        compact_rows = (PyTypeObject *)rows;
+    }
+    return t;
 }
 
 /* msg_rows[i] for every i with msg_tf[i]'s type >= NLMSG_MIN_TYPE (16), packed as u32 in a
@@ -841,6 +956,10 @@ static PyMethodDef methods[] = {
     {"data_rows", data_rows, METH_VARARGS,
      "data_rows(msg_rows, msg_tf) -> bytes: the rows of the data messages (type >= 16) of "
      "two u32 arrays (a LeanRows' message columns), as u32."},
+    {"compact", compact, METH_VARARGS,
+     "compact(base, rows_type) -> type: a final subtype of the View subclass base whose "
+     "instances the garbage collector does not track (no cycle can run through them: their "
+     "_rows takes None or a rows_type only, their _c None or a Table)."},
     {"views", views, METH_VARARGS,
      "views(cls, table, msgs) -> list | None: one view per message of the Table (cls: a View "
      "subclass, or a list of one per message), sharing it; None when msgs (a list, or an "
