@@ -711,6 +711,96 @@ static PyType_Slot field_slots[] = {
 static PyType_Spec field_spec = {"pynetlink.codec._cview.Field", sizeof(Field), 0,
                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, field_slots};
 
+/* Eager types: a compact type with one object slot per hot field (a Field of the class),
+ * filled by views() from the table, so a read is a plain slot (CPython specializes it). */
+#define EAGER_MAX_TYPES 32
+#define EAGER_MAX_FIELDS 16
+struct eager {
+    PyTypeObject *type, *lazy;              /* lazy: the compact type for a view whose fields
+                                               need the Python reader (kept: never freed) */
+    int k;
+    Field *fields[EAGER_MAX_FIELDS];
+    PyMemberDef members[EAGER_MAX_FIELDS + 1];
+    char *names[EAGER_MAX_FIELDS];
+};
+static struct eager eagers[EAGER_MAX_TYPES];
+static int n_eagers;
+
+#define EAGER_SLOT(v, i) (((PyObject **)((char *)(v) + sizeof(View)))[i])
+
+static struct eager *eager_of(PyTypeObject *tp)
+{
+    for (int i = 0; i < n_eagers; i++)
+        if (eagers[i].type == tp)
+            return &eagers[i];
+    return NULL;
+}
+
+static void eager_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    struct eager *e = eager_of(tp);
+
+    refs_clear(self);
+    for (int i = 0; e && i < e->k; i++)
+        Py_CLEAR(EAGER_SLOT(self, i));
+    PyObject_Free(self);
+    Py_DECREF(tp);
+}
+
+/* The last value views() read for one eager field, and what it was read from: a view whose
+ * field reads the same input (the same column values; for an address or a string the same
+ * bytes) gets the same object. Nothing runs Python code between two reads (int keys, dicts of
+ * str), so the result is what read_field would make again. */
+struct last {
+    PyObject *x;                            /* NULL: none yet */
+    uint64_t a, c;
+    size_t n;
+    uint8_t bytes[16];
+};
+
+/* the key of field f's input in row into *k (0: not cacheable) */
+static int input_key(const Field *f, const Table *t, const uint64_t *row, struct last *k)
+{
+    const uint8_t *p;
+    uint64_t v;
+
+    k->a = row[f->col];
+    k->c = f->col2 >= 0 ? row[f->col2] : 0;
+    k->n = 0;
+    switch (f->op) {
+    case F_DST:
+    case F_HEX:
+        return 0;
+    case F_IP:
+        v = k->a == NONE && f->col2 >= 0 ? k->c : k->a;
+        break;
+    case F_STR:
+        v = k->a;
+        break;
+    default:
+        return 1;
+    }
+    if (v == NONE)
+        return 1;                           /* (a, c) say it: absent */
+    if (!span_ok(t, v, &p, &k->n) || k->n > sizeof(k->bytes))
+        return 0;
+    memcpy(k->bytes, p, k->n);
+    k->a = k->c = 0;                        /* the bytes, wherever they are */
+    return 1;
+}
+
+static void forget(struct last *last)
+{
+    for (int k = 0; k < EAGER_MAX_FIELDS; k++)
+        Py_CLEAR(last[k].x);
+}
+
+static int same_key(const struct last *x, const struct last *k)
+{
+    return x->x && x->a == k->a && x->c == k->c && x->n == k->n && !memcmp(x->bytes, k->bytes, k->n);
+}
+
 /* -- views() --------------------------------------------------------------------------------- */
 static PyObject *views(PyObject *mod, PyObject *args)
 {
@@ -771,6 +861,10 @@ make:
     out = PyList_New(n);
     if (!out)
         return NULL;
+    PyTypeObject *last_tp = NULL;
+    struct eager *e = NULL;
+    struct last last[EAGER_MAX_FIELDS];
+    memset(last, 0, sizeof(last));
     for (Py_ssize_t b = 0; b < n; b++) {
         /* (the list read again for every view: an allocation may run a finalizer) */
         PyTypeObject *tp = (PyTypeObject *)(PyList_CheckExact(cls) ? PyList_GetItem(cls, b) : cls);
@@ -782,10 +876,60 @@ make:
             PyErr_SetString(PyExc_TypeError, "views: not a subclass of View");
             goto fail;
         }
+        if (tp != last_tp) {
+            last_tp = tp;
+            e = eager_of(tp);
+            forget(last);
+        }
+        if (e) {                                /* the hot fields read now, or a lazy view */
+            PyObject *vals[EAGER_MAX_FIELDS];
+            int k = 0;
+            for (; k < e->k; k++) {
+                const Field *f = e->fields[k];
+                struct last key;
+                int keyed;
+                if (!f->fallback || f->col >= t->width || f->col2 >= t->width)
+                    break;
+                keyed = input_key(f, t, row, &key);
+                if (keyed && same_key(&last[k], &key)) {
+                    vals[k] = new_ref(last[k].x);
+                    continue;
+                }
+                vals[k] = read_field(f, t, row);
+                if (vals[k] == FALLBACK)
+                    break;
+                if (!vals[k]) {
+                    while (k--)
+                        Py_DECREF(vals[k]);
+                    goto fail;
+                }
+                if (keyed) {
+                    Py_XDECREF(last[k].x);
+                    key.x = new_ref(vals[k]);
+                    last[k] = key;
+                }
+            }
+            if (k == e->k) {
+                v = (View *)PyObject_Malloc(sizeof(View) + (size_t)k * sizeof(PyObject *));
+                if (!v) {
+                    while (k--)
+                        Py_DECREF(vals[k]);
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+                PyObject_Init((PyObject *)v, tp);          /* (a reference to the heap type) */
+                memcpy(&EAGER_SLOT(v, 0), vals, (size_t)k * sizeof(PyObject *));
+                goto fill;
+            }
+            while (k--)
+                Py_DECREF(vals[k]);
+            tp = e->lazy;
+        }
         alloc = (allocfunc)PyType_GetSlot(tp, Py_tp_alloc);
         v = alloc ? (View *)alloc(tp, 0) : NULL;
         if (!v)
             goto fail;
+fill:
         PyList_SetItem(out, b, (PyObject *)v);
         Py_INCREF(t->rows);
         v->rows = t->rows;
@@ -801,8 +945,10 @@ make:
         if (PyType_GetFlags(tp) & Py_TPFLAGS_HAVE_GC)
             PyObject_GC_UnTrack((PyObject *)v);
     }
+    forget(last);
     return out;
 fail:
+    forget(last);
     Py_DECREF(out);
     return NULL;
 }
@@ -830,8 +976,49 @@ static PyObject *compact(PyObject *mod, PyObject *args)
     char *name;
     const char *mu, *qu;
 
-    if (!PyArg_ParseTuple(args, "O!O!:compact", &PyType_Type, &base, &PyType_Type, &rows))
+    PyObject *fields = NULL, *lazy = NULL;
+    Py_ssize_t k = 0;
+    struct eager *e = NULL;
+
+    if (!PyArg_ParseTuple(args, "O!O!|O!O!:compact", &PyType_Type, &base, &PyType_Type, &rows,
+                          &PyTuple_Type, &fields, &PyType_Type, &lazy))
         return NULL;
+    if (fields) {
+        k = PyTuple_Size(fields);
+        if (!lazy || k < 1 || k > EAGER_MAX_FIELDS || n_eagers >= EAGER_MAX_TYPES
+            || !PyType_IsSubtype((PyTypeObject *)lazy, (PyTypeObject *)base)
+            || eager_of((PyTypeObject *)lazy) || (PyType_GetFlags((PyTypeObject *)lazy) & Py_TPFLAGS_HAVE_GC)) {
+            PyErr_SetString(PyExc_ValueError, "compact: 1..16 fields and a compact subtype of base, or too many eager types");
+            return NULL;
+        }
+        e = &eagers[n_eagers];
+        memset(e, 0, sizeof(*e));
+        for (Py_ssize_t i = 0; i < k; i++) {
+            PyObject *pair = PyTuple_GetItem(fields, i), *nm, *f;
+            const char *u;
+            size_t ul;
+            if (!pair || !PyTuple_Check(pair) || PyTuple_Size(pair) != 2
+                || !PyUnicode_Check(nm = PyTuple_GetItem(pair, 0))
+                || Py_TYPE(f = PyTuple_GetItem(pair, 1)) != field_type) {
+                PyErr_SetString(PyExc_TypeError, "compact: fields are (name, Field) pairs");
+                return NULL;
+            }
+            u = PyUnicode_AsUTF8AndSize(nm, NULL);
+            if (!u)
+                return NULL;
+            ul = strlen(u);
+            e->names[i] = PyMem_Malloc(ul + 1);       /* kept with the type, for ever */
+            if (!e->names[i])
+                return PyErr_NoMemory();
+            memcpy(e->names[i], u, ul + 1);
+            Py_INCREF(f);
+            e->fields[i] = (Field *)f;
+            e->members[i] = (PyMemberDef){e->names[i], T_OBJECT_EX, (Py_ssize_t)sizeof(View) + i * (Py_ssize_t)sizeof(PyObject *),
+                                          READONLY, NULL};
+        }
+        e->members[k] = (PyMemberDef){NULL, 0, 0, 0, NULL};
+        e->k = (int)k;
+    }
     if (!PyType_IsSubtype((PyTypeObject *)base, view_type)) {
         PyErr_SetString(PyExc_TypeError, "compact: base must be a View subclass");
         return NULL;
@@ -884,13 +1071,15 @@ static PyObject *compact(PyObject *mod, PyObject *args)
     Py_DECREF(qname);
     {
         PyType_Slot slots[] = {
-            {Py_tp_dealloc, (void *)compact_dealloc},
+            {Py_tp_dealloc, (void *)(e ? eager_dealloc : compact_dealloc)},
             {Py_tp_traverse, (void *)refs_traverse},     /* (never called: not collected) */
             {Py_tp_free, (void *)PyObject_Free},
-            {Py_tp_doc, (void *)"A dump's view: its class, without the garbage collector's header."},
+            {Py_tp_doc, (void *)(e ? "A dump's view whose hot fields were read when it was made."
+                                   : "A dump's view: its class, without the garbage collector's header.")},
+            {e ? Py_tp_members : 0, e ? (void *)e->members : NULL},
             {0, NULL},
         };
-        PyType_Spec spec = {name, (int)sizeof(View), 0, Py_TPFLAGS_DEFAULT, slots};
+        PyType_Spec spec = {name, (int)(sizeof(View) + (size_t)k * sizeof(PyObject *)), 0, Py_TPFLAGS_DEFAULT, slots};
         bases = PyTuple_Pack(1, base);
         if (bases)
             t = PyType_FromSpecWithBases(&spec, bases);
@@ -906,6 +1095,13 @@ static PyObject *compact(PyObject *mod, PyObject *args)
     if (!compact_rows) {
         Py_INCREF(rows);
         compact_rows = (PyTypeObject *)rows;
+    }
+    if (e) {
+        Py_INCREF(lazy);
+        e->lazy = (PyTypeObject *)lazy;
+        Py_INCREF(t);                          /* registered: kept for the process */
+        e->type = (PyTypeObject *)t;
+        n_eagers++;
     }
     return t;
 }
