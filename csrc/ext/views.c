@@ -756,7 +756,7 @@ struct last {
     PyObject *x;                            /* NULL: none yet */
     uint64_t a, c;
     size_t n;
-    uint8_t bytes[16];
+    uint64_t bytes[2];                      /* the input's bytes, zero-padded */
 };
 
 /* the key of field f's input in row into *k (0: not cacheable) */
@@ -768,6 +768,7 @@ static int input_key(const Field *f, const Table *t, const uint64_t *row, struct
     k->a = row[f->col];
     k->c = f->col2 >= 0 ? row[f->col2] : 0;
     k->n = 0;
+    k->bytes[0] = k->bytes[1] = 0;
     switch (f->op) {
     case F_DST:
     case F_HEX:
@@ -785,6 +786,7 @@ static int input_key(const Field *f, const Table *t, const uint64_t *row, struct
         return 1;                           /* (a, c) say it: absent */
     if (!span_ok(t, v, &p, &k->n) || k->n > sizeof(k->bytes))
         return 0;
+    k->bytes[0] = k->bytes[1] = 0;
     memcpy(k->bytes, p, k->n);
     k->a = k->c = 0;                        /* the bytes, wherever they are */
     return 1;
@@ -798,7 +800,8 @@ static void forget(struct last *last)
 
 static int same_key(const struct last *x, const struct last *k)
 {
-    return x->x && x->a == k->a && x->c == k->c && x->n == k->n && !memcmp(x->bytes, k->bytes, k->n);
+    return x->x && x->a == k->a && x->c == k->c && x->n == k->n && x->bytes[0] == k->bytes[0]
+           && x->bytes[1] == k->bytes[1];
 }
 
 /* -- views() --------------------------------------------------------------------------------- */
