@@ -875,11 +875,11 @@ make:
         allocfunc alloc;
         View *v;
 
-        if (!tp || !PyType_Check((PyObject *)tp) || !PyType_IsSubtype(tp, view_type)) {
-            PyErr_SetString(PyExc_TypeError, "views: not a subclass of View");
-            goto fail;
-        }
-        if (tp != last_tp) {
+        if (tp != last_tp) {                    /* (one check per run of one class) */
+            if (!tp || !PyType_Check((PyObject *)tp) || !PyType_IsSubtype(tp, view_type)) {
+                PyErr_SetString(PyExc_TypeError, "views: not a subclass of View");
+                goto fail;
+            }
             last_tp = tp;
             e = eager_of(tp);
             forget(last);
