@@ -7,8 +7,9 @@
  *    ``columns.table`` is (column j made on first use as ``flat[j::width]``, then the text slots,
  *    then (data, flat, width)), so Python code written for that list reads it unchanged; C
  *    reads the flat array through the buffer pointers it holds.
- *  - View: the base of every message view (rtnl's MessageView): ``_rows``, ``_h``, ``_c`` as
- *    object slots, ``_m`` and ``_b`` as C integers (a view costs one small object, no ints).
+ *  - View: the base of every message view (rtnl's MessageView): ``_rows``, ``_h``, ``_c`` in
+ *    one reference (a dump's view: its Table), ``_m`` and ``_b`` as C integers (a view costs
+ *    one 32-byte object, no ints; compact() makes the final subtypes of a dump's views).
  *  - Field: a descriptor reading one field of a view from its Table in C (one of a few
  *    operations: an integer, a name from a dict, an address or string as text...); where the
  *    view has no Table, or the value is absent in a way the Python reader handles (a short
@@ -264,8 +265,8 @@ static PyType_Spec table_spec = {"pynetlink.codec._cview.Table", sizeof(Table), 
                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, table_slots};
 
 /* -- View ------------------------------------------------------------------------------------ */
-/* View and Field both start with three object references (then plain C fields): one
- * traverse, clear and dealloc for both */
+/* Field starts with three object references (then plain C fields): its traverse, clear and
+ * dealloc */
 typedef struct {
     PyObject_HEAD
     PyObject *ref[3];
@@ -296,19 +297,72 @@ static void refs_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+/* A view is 32 bytes: one reference and two C integers. ``c`` is the dump's Table (a
+ * dump's view: its rows are the table's, its header cache None) or, once anything else is
+ * set (a view made alone, a copy, a header cached), a tuple (rows, h, c) of the three; NULL
+ * until then (the three unset). */
 typedef struct {
     PyObject_HEAD
-    PyObject *rows, *h, *c;                 /* (as Refs) */
+    PyObject *c;
     unsigned int m, b;
 } View;
 
-/* _rows, _h, _c: read-only members (read as fast as plain slots), set from Python
- * (MessageView.__init__, its header cache, copy.copy) through view_setattro, checked (_h None
- * or a tuple of ints, _c None, a Table or columns.table's list; none deleted). views() leaves
- * its views out of the collector (they refer to their buffer, table and header only); a view
- * given another _rows or _c is tracked again, so a cycle made through it is collected. */
+static int view_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(((View *)self)->c);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int view_clear(PyObject *self)
+{
+    Py_CLEAR(((View *)self)->c);
+    return 0;
+}
+
+static void view_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    view_clear(self);
+    ((freefunc)PyType_GetSlot(tp, Py_tp_free))(self);
+    Py_DECREF(tp);
+}
+
+/* slot i (0 _rows, 1 _h, 2 _c) of a view as a borrowed reference; NULL: unset */
+static PyObject *view_ref(const View *v, int i)
+{
+    PyObject *c = v->c;
+
+    if (!c)
+        return NULL;
+    if (Py_TYPE(c) == table_type)
+        return i == 0 ? ((Table *)c)->rows : i == 1 ? Py_None : c;
+    return PyTuple_GetItem(c, i);              /* (always a 3-tuple: view_set makes it) */
+}
+
+static PyObject *view_get(PyObject *self, void *closure)
+{
+    PyObject *x = view_ref((View *)self, (int)(intptr_t)closure);
+
+    if (!x) {
+        PyErr_SetString(PyExc_AttributeError, "view: unset (made without rows)");
+        return NULL;
+    }
+    Py_INCREF(x);
+    return x;
+}
+
+/* _rows, _h, _c: set from Python (MessageView.__init__, its header cache, copy.copy)
+ * through view_setattro, checked (_h None or a tuple of ints, _c None, a Table or
+ * columns.table's list; none deleted). views() leaves its views out of the collector (they
+ * refer to their table only); a view given another _rows or _c is tracked again, so a cycle
+ * made through it is collected. */
 static int view_set(PyObject *self, PyObject *value, intptr_t i)
 {
+    View *v = (View *)self;
+    PyObject *three[3], *t;
     int ok = value == Py_None;
 
     if (!value) {
@@ -340,8 +394,21 @@ static int view_set(PyObject *self, PyObject *value, intptr_t i)
     } else if (i != 1 && !PyObject_GC_IsTracked(self)) {
         PyObject_GC_Track(self);
     }
-    Py_INCREF(value);
-    Py_XSETREF(((Refs *)self)->ref[i], value);
+    for (int k = 0; k < 3; k++) {
+        three[k] = view_ref(v, k);
+        if (!three[k])
+            three[k] = Py_None;
+    }
+    three[i] = value;
+    if (Py_TYPE(three[2]) == table_type && three[0] == ((Table *)three[2])->rows && three[1] == Py_None) {
+        t = three[2];                          /* a dump's view again: the table alone */
+        Py_INCREF(t);
+    } else {
+        t = PyTuple_Pack(3, three[0], three[1], three[2]);
+        if (!t)
+            return -1;
+    }
+    Py_XSETREF(v->c, t);
     return 0;
 }
 
@@ -355,20 +422,25 @@ static int view_setattro(PyObject *self, PyObject *name, PyObject *value)
     return PyObject_GenericSetAttr(self, name, value);
 }
 
+static PyGetSetDef view_getset[] = {
+    {"_rows", view_get, NULL, "The decoded buffer (codec.rows.Rows).", (void *)0},
+    {"_h", view_get, NULL, "The unpacked fixed header, or None until read.", (void *)1},
+    {"_c", view_get, NULL, "The dump's Table (or columns.table list), or None.", (void *)2},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMemberDef view_members[] = {
-    {"_rows", T_OBJECT_EX, offsetof(View, rows), READONLY, "The decoded buffer (codec.rows.Rows)."},
-    {"_h", T_OBJECT_EX, offsetof(View, h), READONLY, "The unpacked fixed header, or None until read."},
-    {"_c", T_OBJECT_EX, offsetof(View, c), READONLY, "The dump's Table (or columns.table list), or None."},
     {"_m", T_UINT, offsetof(View, m), 0, "The message's row in _rows."},
     {"_b", T_UINT, offsetof(View, b), 0, "The message's index in _c."},
     {NULL, 0, 0, 0, NULL},
 };
 
 static PyType_Slot view_slots[] = {
-    {Py_tp_dealloc, (void *)refs_dealloc},
-    {Py_tp_traverse, (void *)refs_traverse},
-    {Py_tp_clear, (void *)refs_clear},
+    {Py_tp_dealloc, (void *)view_dealloc},
+    {Py_tp_traverse, (void *)view_traverse},
+    {Py_tp_clear, (void *)view_clear},
     {Py_tp_members, view_members},
+    {Py_tp_getset, view_getset},
     {Py_tp_setattro, (void *)view_setattro},
     {Py_tp_doc, (void *)"The base of message views: one message of a decoded buffer."},
     {0, NULL},
@@ -646,7 +718,7 @@ static PyObject *field_get(PyObject *self, PyObject *obj, PyObject *type)
     Field *f = (Field *)self;
     const Table *t;
     const View *v;
-    PyObject *x;
+    PyObject *x, *c;
 
     if (!f->fallback) {
         PyErr_SetString(PyExc_AttributeError, "Field: cleared");
@@ -657,9 +729,10 @@ static PyObject *field_get(PyObject *self, PyObject *obj, PyObject *type)
     if (!PyObject_TypeCheck(obj, view_type))
         return f->fget(f->fallback, obj, type);
     v = (const View *)obj;
-    if (!v->c || Py_TYPE(v->c) != table_type)
+    c = view_ref(v, 2);                         /* (its Table, also once a header is cached) */
+    if (!c || Py_TYPE(c) != table_type)
         return f->fget(f->fallback, obj, type);
-    t = (const Table *)v->c;
+    t = (const Table *)c;
     if ((Py_ssize_t)v->b >= t->n || f->col >= t->width || f->col2 >= t->width)
         return f->fget(f->fallback, obj, type);
     x = read_field(f, t, t->cols + (size_t)v->b * (size_t)t->width);
@@ -741,7 +814,7 @@ static void eager_dealloc(PyObject *self)
     PyTypeObject *tp = Py_TYPE(self);
     struct eager *e = eager_of(tp);
 
-    refs_clear(self);
+    view_clear(self);
     for (int i = 0; e && i < e->k; i++)
         Py_CLEAR(EAGER_SLOT(self, i));
     PyObject_Free(self);
@@ -934,10 +1007,6 @@ make:
             goto fail;
 fill:
         PyList_SetItem(out, b, (PyObject *)v);
-        Py_INCREF(t->rows);
-        v->rows = t->rows;
-        Py_INCREF(Py_None);
-        v->h = Py_None;
         Py_INCREF(tobj);
         v->c = tobj;
         v->m = (unsigned int)row[0];
@@ -961,14 +1030,14 @@ static void compact_dealloc(PyObject *self)
 {
     PyTypeObject *tp = Py_TYPE(self);
 
-    refs_clear(self);
+    view_clear(self);
     PyObject_Free(self);
     Py_DECREF(tp);
 }
 
 /* compact(base, rows_type) -> a final subtype of ``base`` (a View subclass adding no slots,
- * no __dict__, no weak references) whose instances the collector does not track: 48 bytes a
- * view instead of 64. Safe because such a view refers to nothing that can refer back to it:
+ * no __dict__, no weak references) whose instances the collector does not track: 32 bytes a
+ * view instead of 48. Safe because such a view refers to nothing that can refer back to it:
  * view_set lets its _rows be None or a ``rows_type`` only and its _c None or a Table (_h is
  * None or a tuple of ints). Its Py_tp_traverse keeps it from inheriting the base's GC flag. */
 static PyObject *compact(PyObject *mod, PyObject *args)
@@ -1075,7 +1144,7 @@ static PyObject *compact(PyObject *mod, PyObject *args)
     {
         PyType_Slot slots[] = {
             {Py_tp_dealloc, (void *)(e ? eager_dealloc : compact_dealloc)},
-            {Py_tp_traverse, (void *)refs_traverse},     /* (never called: not collected) */
+            {Py_tp_traverse, (void *)view_traverse},     /* (never called: not collected) */
             {Py_tp_free, (void *)PyObject_Free},
             {Py_tp_doc, (void *)(e ? "A dump's view whose hot fields were read when it was made."
                                    : "A dump's view: its class, without the garbage collector's header.")},

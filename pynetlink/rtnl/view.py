@@ -89,7 +89,7 @@ _COMPACT: "dict[type, Any]" = {}
 
 def compact(cls: type) -> Any:
     """``cls``'s final subtype for a dump's views (``_cview.compact``): its instances are
-    not tracked by the garbage collector (48 bytes a view instead of 64; nothing they refer
+    not tracked by the garbage collector (32 bytes a view instead of 48; nothing they refer
     to can refer back to them); ``isinstance(v, cls)`` holds, ``type(v) is cls`` does not."""
     t = _COMPACT.get(cls)
     if t is None:
@@ -103,7 +103,7 @@ EAGER_MAX = 4096      # a dump's views of up to this many messages (a table) are
 def eager(cls: type) -> Any:
     """``compact(cls)`` with a slot per field ``c_fields`` gave ``cls`` (its own and its
     bases'), filled when the views are made: a read is a plain slot, as fast as CPython
-    reads an attribute. What a small dump's views are made of (64 more bytes a view and the
+    reads an attribute. What a small dump's views are made of (8 more bytes a field and the
     fields' values); a view whose fields need the Python reader is a ``compact(cls)``."""
     t = _EAGER.get(cls)
     if t is None:

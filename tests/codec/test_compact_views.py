@@ -1,6 +1,6 @@
 """Compact and eager dump views (``_cview.compact``, ``rtnl.view.compact`` / ``eager``): the
 views a route or address dump makes are instances of a final subtype of their class that the
-garbage collector does not track (48 bytes instead of 64; small dumps: with their hot fields
+garbage collector does not track (32 bytes instead of 48; small dumps: with their hot fields
 read into slots when made), read like the class's views, copy, and refuse whatever could make
 a cycle through them. Runs under ASan too (tools/asan-tests)."""
 from __future__ import annotations
@@ -44,7 +44,7 @@ def test_large_dump_views_are_compact_and_read_alike(msg_type: int, monkeypatch:
     assert views and all(type(v) is compact(cls) for v in views)
     t: Any = type(views[0])
     assert t.__base__ is cls and t.__name__ == cls.__name__ and t.__module__ == cls.__module__
-    assert sys.getsizeof(views[0]) == 48 < sys.getsizeof(cls(rows, msgs[0]))
+    assert sys.getsizeof(views[0]) == 32 < sys.getsizeof(cls(rows, msgs[0]))
     assert not gc.is_tracked(views[0]) and not gc.is_tracked(copy.copy(views[0]))
     for m, v in zip(msgs, views):
         assert isinstance(v, cls)
@@ -61,7 +61,7 @@ def test_small_dump_views_are_eager_and_read_alike(msg_type: int) -> None:
     hot = [n for n, x in vars(e).items() if type(x).__name__ == "member_descriptor"]
     assert e.__base__ is cls and set(hot) >= {"family", "scope"} and len(hot) >= 5
     assert views and all(type(v) in (e, compact(cls)) for v in views) and type(views[0]) is e
-    assert not gc.is_tracked(views[0]) and sys.getsizeof(views[0]) == 48 + 8 * len(hot)
+    assert not gc.is_tracked(views[0]) and sys.getsizeof(views[0]) == 32 + 8 * len(hot)
     for m, v in zip(msgs, views):
         one = cls(rows, m)
         assert isinstance(v, cls) and v.to_dict() == one.to_dict()
