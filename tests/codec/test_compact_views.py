@@ -14,8 +14,9 @@ import pytest
 
 from pynetlink.codec.rows import Rows, decode
 from pynetlink.codec.specs.rtnl import RTNL
-from pynetlink.rtnl import addresses, routes
+from pynetlink.rtnl import addresses, links, routes
 from pynetlink.rtnl.addresses import AddressView
+from pynetlink.rtnl.links import LinkView
 from pynetlink.rtnl.routes import RouteView
 from pynetlink.rtnl import view
 from pynetlink.rtnl.view import compact, eager
@@ -98,3 +99,23 @@ def test_compact_refuses_a_base_with_slots_of_its_own() -> None:
 
 class _Slotted(RouteView):
     __slots__ = ("extra",)
+
+
+@pytest.mark.skipif(not CORPUS, reason="no test vectors")
+def test_a_views_rows_header_and_table_in_one_reference() -> None:
+    """A dump's view holds its table only; a header cached (or anything else set) keeps the
+    table read in C (LinkView._info has no slot value in a dump's view: it comes from it)."""
+    rows = decode(_dump(16), RTNL)
+    msgs = [m for m in rows.messages() if rows.type(m) == 16]
+    v = links.views_of(rows, msgs)[0]
+    t, info = v._c, v._info
+    assert type(t) is _cview.Table and v._rows is rows and t.rows is rows and v._h is None
+    h = v._header                               # cached: (rows, header, table) from now on
+    assert v._h is h and v._c is t and v._rows is rows and v._info == info and v.name == LinkView(rows, v._m).name
+    v._h = None
+    assert v._h is None and v._c is t
+    fresh = LinkView.__new__(LinkView)
+    with pytest.raises(AttributeError):
+        fresh._rows
+    fresh._c = t
+    assert fresh._rows is None and fresh._h is None and fresh._c is t
