@@ -1042,7 +1042,7 @@ static void compact_dealloc(PyObject *self)
  * None or a tuple of ints). Its Py_tp_traverse keeps it from inheriting the base's GC flag. */
 static PyObject *compact(PyObject *mod, PyObject *args)
 {
-    PyObject *base, *rows, *bs, *doff, *woff, *mname, *qname, *bases, *t = NULL;
+    PyObject *base, *rows, *mname, *qname, *bases, *t = NULL;
     Py_ssize_t basicsize;
     long d, w;
     char *name;
@@ -1099,16 +1099,7 @@ static PyObject *compact(PyObject *mod, PyObject *args)
         PyErr_SetString(PyExc_TypeError, "compact: one rows type for every compact view");
         return NULL;
     }
-    bs = PyObject_GetAttrString(base, "__basicsize__");
-    doff = PyObject_GetAttrString(base, "__dictoffset__");
-    woff = PyObject_GetAttrString(base, "__weakrefoffset__");
-    basicsize = bs ? PyLong_AsSsize_t(bs) : -1;
-    d = doff ? PyLong_AsLong(doff) : -1;
-    w = woff ? PyLong_AsLong(woff) : -1;
-    Py_XDECREF(bs);
-    Py_XDECREF(doff);
-    Py_XDECREF(woff);
-    if (PyErr_Occurred())
+    if (pnl_type_layout(base, &basicsize, &d, &w) < 0)
         return NULL;
     if (basicsize != (Py_ssize_t)sizeof(View) || d != 0 || w != 0) {
         PyErr_SetString(PyExc_TypeError, "compact: the base must add no slot, __dict__ or __weakref__ to View");
