@@ -528,15 +528,13 @@ void pnl_lean_free(struct pnl_lean *L)
     free(L);
 }
 
-/* Room for one more message in the message columns. */
-static int lean_msg_room(struct pnl_lean *L)
+#define LEAN_RESERVE_MIN (256 * 1024)     /* buffers from this size reserve their columns */
+
+/* Room for cap messages in the message columns. */
+static int lean_msg_cap(struct pnl_lean *L, uint64_t cap)
 {
-    uint64_t cap;
     void *a, *b, *c;
 
-    if (L->n_msgs < L->msg_cap)
-        return 0;
-    cap = L->msg_cap ? (uint64_t)L->msg_cap * 2 : 256;
     if (cap > 0xffffffffu)
         return -ENOMEM;
     a = pnl_realloc(L->msg_row, (size_t)cap * sizeof(uint32_t));
@@ -551,6 +549,14 @@ static int lean_msg_room(struct pnl_lean *L)
     L->msg_val = c;
     L->msg_cap = (uint32_t)cap;
     return 0;
+}
+
+/* Room for one more message in the message columns. */
+static int lean_msg_room(struct pnl_lean *L)
+{
+    if (L->n_msgs < L->msg_cap)
+        return 0;
+    return lean_msg_cap(L, L->msg_cap ? (uint64_t)L->msg_cap * 2 : 256);
 }
 
 /* Room for `words` more u64 of plucked output. */
@@ -601,6 +607,19 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         return rc;
     n_cols = plan.n_cols;
     width = n_cols + 1;
+    /* a large buffer: room for as many messages as it can hold (16 bytes each at least), at
+     * once: grown step by step, the columns would leave each old step's pages in malloc's
+     * heap (a large dump's peak memory); the room never written is never touched, and is
+     * given back below (large columns are mapped: pnl_realloc). Small ones grow as they go. */
+    if (len >= LEAN_RESERVE_MIN) {
+        uint64_t most = len / NLMSG_HDRLEN + 1;
+        if (most * width <= 0x7fffffffu) {     /* (past that, grown as it goes) */
+            if (most > L->msg_cap && lean_msg_cap(L, most) < 0)
+                return -ENOMEM;
+            if (lean_out_room(L, most * width) < 0)
+                return -ENOMEM;
+        }
+    }
     while (p < len) {
         struct nlmsghdr h;
         uint32_t base;

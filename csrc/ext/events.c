@@ -395,7 +395,7 @@ static int make_event_type(PyObject *ev)
  * for events of ``kind`` (0 address, 1 link, 2 route, 3 neighbour); one per base. */
 static PyObject *view_type(PyObject *mod, PyObject *args)
 {
-    PyObject *base, *bs, *dict_off, *weak_off, *bases, *t, *qn;
+    PyObject *base, *bases, *t, *qn;
     PyTypeObject *bt;
     Py_ssize_t basicsize;
     long doff, woff;
@@ -413,16 +413,7 @@ static PyObject *view_type(PyObject *mod, PyObject *args)
         PyErr_SetString(PyExc_RuntimeError, "view_type: too many view types");
         return NULL;
     }
-    bs = PyObject_GetAttrString(base, "__basicsize__");
-    dict_off = PyObject_GetAttrString(base, "__dictoffset__");
-    weak_off = PyObject_GetAttrString(base, "__weakrefoffset__");
-    basicsize = bs ? PyLong_AsSsize_t(bs) : -1;
-    doff = dict_off ? PyLong_AsLong(dict_off) : -1;
-    woff = weak_off ? PyLong_AsLong(weak_off) : -1;
-    Py_XDECREF(bs);
-    Py_XDECREF(dict_off);
-    Py_XDECREF(weak_off);
-    if (PyErr_Occurred())
+    if (pnl_type_layout(base, &basicsize, &doff, &woff) < 0)
         return NULL;
     if (basicsize < (Py_ssize_t)sizeof(PyObject) || doff != 0 || woff != 0
         || !(PyType_GetFlags(bt) & Py_TPFLAGS_HAVE_GC) || (PyType_GetFlags(bt) & Py_TPFLAGS_IS_ABSTRACT)) {

@@ -7,8 +7,9 @@
  *    ``columns.table`` is (column j made on first use as ``flat[j::width]``, then the text slots,
  *    then (data, flat, width)), so Python code written for that list reads it unchanged; C
  *    reads the flat array through the buffer pointers it holds.
- *  - View: the base of every message view (rtnl's MessageView): ``_rows``, ``_h``, ``_c`` as
- *    object slots, ``_m`` and ``_b`` as C integers (a view costs one small object, no ints).
+ *  - View: the base of every message view (rtnl's MessageView): ``_rows``, ``_h``, ``_c`` in
+ *    one reference (a dump's view: its Table), ``_m`` and ``_b`` as C integers (a view costs
+ *    one 32-byte object, no ints; compact() makes the final subtypes of a dump's views).
  *  - Field: a descriptor reading one field of a view from its Table in C (one of a few
  *    operations: an integer, a name from a dict, an address or string as text...); where the
  *    view has no Table, or the value is absent in a way the Python reader handles (a short
@@ -22,6 +23,7 @@
 #define NONE UINT64_MAX                     /* a plucked column's "absent" (PNL_P_NONE) */
 
 static PyTypeObject *table_type, *view_type, *field_type;
+static PyTypeObject *compact_rows;           /* what a compact view's _rows may be */
 
 /* -- Table ----------------------------------------------------------------------------------- */
 typedef struct {
@@ -263,8 +265,8 @@ static PyType_Spec table_spec = {"pynetlink.codec._cview.Table", sizeof(Table), 
                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, table_slots};
 
 /* -- View ------------------------------------------------------------------------------------ */
-/* View and Field both start with three object references (then plain C fields): one
- * traverse, clear and dealloc for both */
+/* Field starts with three object references (then plain C fields): its traverse, clear and
+ * dealloc */
 typedef struct {
     PyObject_HEAD
     PyObject *ref[3];
@@ -295,19 +297,72 @@ static void refs_dealloc(PyObject *self)
     Py_DECREF(tp);
 }
 
+/* A view is 32 bytes: one reference and two C integers. ``c`` is the dump's Table (a
+ * dump's view: its rows are the table's, its header cache None) or, once anything else is
+ * set (a view made alone, a copy, a header cached), a tuple (rows, h, c) of the three; NULL
+ * until then (the three unset). */
 typedef struct {
     PyObject_HEAD
-    PyObject *rows, *h, *c;                 /* (as Refs) */
+    PyObject *c;
     unsigned int m, b;
 } View;
 
-/* _rows, _h, _c: read-only members (read as fast as plain slots), set from Python
- * (MessageView.__init__, its header cache, copy.copy) through view_setattro, checked (_h None
- * or a tuple of ints, _c None, a Table or columns.table's list; none deleted). views() leaves
- * its views out of the collector (they refer to their buffer, table and header only); a view
- * given another _rows or _c is tracked again, so a cycle made through it is collected. */
+static int view_traverse(PyObject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(((View *)self)->c);
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
+static int view_clear(PyObject *self)
+{
+    Py_CLEAR(((View *)self)->c);
+    return 0;
+}
+
+static void view_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    PyObject_GC_UnTrack(self);
+    view_clear(self);
+    ((freefunc)PyType_GetSlot(tp, Py_tp_free))(self);
+    Py_DECREF(tp);
+}
+
+/* slot i (0 _rows, 1 _h, 2 _c) of a view as a borrowed reference; NULL: unset */
+static PyObject *view_ref(const View *v, int i)
+{
+    PyObject *c = v->c;
+
+    if (!c)
+        return NULL;
+    if (Py_TYPE(c) == table_type)
+        return i == 0 ? ((Table *)c)->rows : i == 1 ? Py_None : c;
+    return PyTuple_GetItem(c, i);              /* (always a 3-tuple: view_set makes it) */
+}
+
+static PyObject *view_get(PyObject *self, void *closure)
+{
+    PyObject *x = view_ref((View *)self, (int)(intptr_t)closure);
+
+    if (!x) {
+        PyErr_SetString(PyExc_AttributeError, "view: unset (made without rows)");
+        return NULL;
+    }
+    Py_INCREF(x);
+    return x;
+}
+
+/* _rows, _h, _c: set from Python (MessageView.__init__, its header cache, copy.copy)
+ * through view_setattro, checked (_h None or a tuple of ints, _c None, a Table or
+ * columns.table's list; none deleted). views() leaves its views out of the collector (they
+ * refer to their table only); a view given another _rows or _c is tracked again, so a cycle
+ * made through it is collected. */
 static int view_set(PyObject *self, PyObject *value, intptr_t i)
 {
+    View *v = (View *)self;
+    PyObject *three[3], *t;
     int ok = value == Py_None;
 
     if (!value) {
@@ -328,10 +383,32 @@ static int view_set(PyObject *self, PyObject *value, intptr_t i)
                                                 : "view._c takes None, a Table or a list (columns.table)");
         return -1;
     }
-    if (i != 1 && !PyObject_GC_IsTracked(self))
+    if (!(PyType_GetFlags(Py_TYPE(self)) & Py_TPFLAGS_HAVE_GC)) {
+        /* a compact view (not collected): only what cannot refer back to it */
+        if ((i == 0 && value != Py_None && !(compact_rows && PyObject_TypeCheck(value, compact_rows)))
+            || (i == 2 && value != Py_None && Py_TYPE(value) != table_type)) {
+            PyErr_SetString(PyExc_TypeError, i == 0 ? "a dump's view: _rows takes None or a Rows"
+                                                    : "a dump's view: _c takes None or a Table");
+            return -1;
+        }
+    } else if (i != 1 && !PyObject_GC_IsTracked(self)) {
         PyObject_GC_Track(self);
-    Py_INCREF(value);
-    Py_XSETREF(((Refs *)self)->ref[i], value);
+    }
+    for (int k = 0; k < 3; k++) {
+        three[k] = view_ref(v, k);
+        if (!three[k])
+            three[k] = Py_None;
+    }
+    three[i] = value;
+    if (Py_TYPE(three[2]) == table_type && three[0] == ((Table *)three[2])->rows && three[1] == Py_None) {
+        t = three[2];                          /* a dump's view again: the table alone */
+        Py_INCREF(t);
+    } else {
+        t = PyTuple_Pack(3, three[0], three[1], three[2]);
+        if (!t)
+            return -1;
+    }
+    Py_XSETREF(v->c, t);
     return 0;
 }
 
@@ -345,20 +422,25 @@ static int view_setattro(PyObject *self, PyObject *name, PyObject *value)
     return PyObject_GenericSetAttr(self, name, value);
 }
 
+static PyGetSetDef view_getset[] = {
+    {"_rows", view_get, NULL, "The decoded buffer (codec.rows.Rows).", (void *)0},
+    {"_h", view_get, NULL, "The unpacked fixed header, or None until read.", (void *)1},
+    {"_c", view_get, NULL, "The dump's Table (or columns.table list), or None.", (void *)2},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
 static PyMemberDef view_members[] = {
-    {"_rows", T_OBJECT_EX, offsetof(View, rows), READONLY, "The decoded buffer (codec.rows.Rows)."},
-    {"_h", T_OBJECT_EX, offsetof(View, h), READONLY, "The unpacked fixed header, or None until read."},
-    {"_c", T_OBJECT_EX, offsetof(View, c), READONLY, "The dump's Table (or columns.table list), or None."},
     {"_m", T_UINT, offsetof(View, m), 0, "The message's row in _rows."},
     {"_b", T_UINT, offsetof(View, b), 0, "The message's index in _c."},
     {NULL, 0, 0, 0, NULL},
 };
 
 static PyType_Slot view_slots[] = {
-    {Py_tp_dealloc, (void *)refs_dealloc},
-    {Py_tp_traverse, (void *)refs_traverse},
-    {Py_tp_clear, (void *)refs_clear},
+    {Py_tp_dealloc, (void *)view_dealloc},
+    {Py_tp_traverse, (void *)view_traverse},
+    {Py_tp_clear, (void *)view_clear},
     {Py_tp_members, view_members},
+    {Py_tp_getset, view_getset},
     {Py_tp_setattro, (void *)view_setattro},
     {Py_tp_doc, (void *)"The base of message views: one message of a decoded buffer."},
     {0, NULL},
@@ -636,7 +718,7 @@ static PyObject *field_get(PyObject *self, PyObject *obj, PyObject *type)
     Field *f = (Field *)self;
     const Table *t;
     const View *v;
-    PyObject *x;
+    PyObject *x, *c;
 
     if (!f->fallback) {
         PyErr_SetString(PyExc_AttributeError, "Field: cleared");
@@ -647,9 +729,10 @@ static PyObject *field_get(PyObject *self, PyObject *obj, PyObject *type)
     if (!PyObject_TypeCheck(obj, view_type))
         return f->fget(f->fallback, obj, type);
     v = (const View *)obj;
-    if (!v->c || Py_TYPE(v->c) != table_type)
+    c = view_ref(v, 2);                         /* (its Table, also once a header is cached) */
+    if (!c || Py_TYPE(c) != table_type)
         return f->fget(f->fallback, obj, type);
-    t = (const Table *)v->c;
+    t = (const Table *)c;
     if ((Py_ssize_t)v->b >= t->n || f->col >= t->width || f->col2 >= t->width)
         return f->fget(f->fallback, obj, type);
     x = read_field(f, t, t->cols + (size_t)v->b * (size_t)t->width);
@@ -700,6 +783,99 @@ static PyType_Slot field_slots[] = {
 
 static PyType_Spec field_spec = {"pynetlink.codec._cview.Field", sizeof(Field), 0,
                                  Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC, field_slots};
+
+/* Eager types: a compact type with one object slot per hot field (a Field of the class),
+ * filled by views() from the table, so a read is a plain slot (CPython specializes it). */
+#define EAGER_MAX_TYPES 32
+#define EAGER_MAX_FIELDS 16
+struct eager {
+    PyTypeObject *type, *lazy;              /* lazy: the compact type for a view whose fields
+                                               need the Python reader (kept: never freed) */
+    int k;
+    Field *fields[EAGER_MAX_FIELDS];
+    PyMemberDef members[EAGER_MAX_FIELDS + 1];
+    char *names[EAGER_MAX_FIELDS];
+};
+static struct eager eagers[EAGER_MAX_TYPES];
+static int n_eagers;
+
+#define EAGER_SLOT(v, i) (((PyObject **)((char *)(v) + sizeof(View)))[i])
+
+static struct eager *eager_of(PyTypeObject *tp)
+{
+    for (int i = 0; i < n_eagers; i++)
+        if (eagers[i].type == tp)
+            return &eagers[i];
+    return NULL;
+}
+
+static void eager_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    struct eager *e = eager_of(tp);
+
+    view_clear(self);
+    for (int i = 0; e && i < e->k; i++)
+        Py_CLEAR(EAGER_SLOT(self, i));
+    PyObject_Free(self);
+    Py_DECREF(tp);
+}
+
+/* The last value views() read for one eager field, and what it was read from: a view whose
+ * field reads the same input (the same column values; for an address or a string the same
+ * bytes) gets the same object. Nothing runs Python code between two reads (int keys, dicts of
+ * str), so the result is what read_field would make again. */
+struct last {
+    PyObject *x;                            /* NULL: none yet */
+    uint64_t a, c;
+    size_t n;
+    uint64_t bytes[2];                      /* the input's bytes, zero-padded */
+};
+
+/* the key of field f's input in row into *k (0: not cacheable) */
+static int input_key(const Field *f, const Table *t, const uint64_t *row, struct last *k)
+{
+    const uint8_t *p;
+    uint64_t v;
+
+    k->a = row[f->col];
+    k->c = f->col2 >= 0 ? row[f->col2] : 0;
+    k->n = 0;
+    k->bytes[0] = k->bytes[1] = 0;
+    switch (f->op) {
+    case F_DST:
+    case F_HEX:
+        return 0;
+    case F_IP:
+        v = k->a == NONE && f->col2 >= 0 ? k->c : k->a;
+        break;
+    case F_STR:
+        v = k->a;
+        break;
+    default:
+        return 1;
+    }
+    if (v == NONE)
+        return 1;                           /* (a, c) say it: absent */
+    if (!span_ok(t, v, &p, &k->n) || k->n > sizeof(k->bytes))
+        return 0;
+    k->bytes[0] = k->bytes[1] = 0;
+    memcpy(k->bytes, p, k->n);
+    k->a = k->c = 0;                        /* the bytes, wherever they are */
+    return 1;
+}
+
+static void forget(struct last *last)
+{
+    for (int k = 0; k < EAGER_MAX_FIELDS; k++)
+        Py_CLEAR(last[k].x);
+}
+
+static int same_key(const struct last *x, const struct last *k)
+{
+    return x->x && x->a == k->a && x->c == k->c && x->n == k->n && x->bytes[0] == k->bytes[0]
+           && x->bytes[1] == k->bytes[1];
+}
 
 /* -- views() --------------------------------------------------------------------------------- */
 static PyObject *views(PyObject *mod, PyObject *args)
@@ -761,6 +937,10 @@ make:
     out = PyList_New(n);
     if (!out)
         return NULL;
+    PyTypeObject *last_tp = NULL;
+    struct eager *e = NULL;
+    struct last last[EAGER_MAX_FIELDS];
+    memset(last, 0, sizeof(last));
     for (Py_ssize_t b = 0; b < n; b++) {
         /* (the list read again for every view: an allocation may run a finalizer) */
         PyTypeObject *tp = (PyTypeObject *)(PyList_CheckExact(cls) ? PyList_GetItem(cls, b) : cls);
@@ -768,31 +948,225 @@ make:
         allocfunc alloc;
         View *v;
 
-        if (!tp || !PyType_Check((PyObject *)tp) || !PyType_IsSubtype(tp, view_type)) {
-            PyErr_SetString(PyExc_TypeError, "views: not a subclass of View");
-            goto fail;
+        if (tp != last_tp) {                    /* (one check per run of one class) */
+            if (!tp || !PyType_Check((PyObject *)tp) || !PyType_IsSubtype(tp, view_type)) {
+                PyErr_SetString(PyExc_TypeError, "views: not a subclass of View");
+                goto fail;
+            }
+            last_tp = tp;
+            e = eager_of(tp);
+            forget(last);
+        }
+        if (e) {                                /* the hot fields read now, or a lazy view */
+            PyObject *vals[EAGER_MAX_FIELDS];
+            int k = 0;
+            for (; k < e->k; k++) {
+                const Field *f = e->fields[k];
+                struct last key;
+                int keyed;
+                if (!f->fallback || f->col >= t->width || f->col2 >= t->width)
+                    break;
+                keyed = input_key(f, t, row, &key);
+                if (keyed && same_key(&last[k], &key)) {
+                    vals[k] = new_ref(last[k].x);
+                    continue;
+                }
+                vals[k] = read_field(f, t, row);
+                if (vals[k] == FALLBACK)
+                    break;
+                if (!vals[k]) {
+                    while (k--)
+                        Py_DECREF(vals[k]);
+                    goto fail;
+                }
+                if (keyed) {
+                    Py_XDECREF(last[k].x);
+                    key.x = new_ref(vals[k]);
+                    last[k] = key;
+                }
+            }
+            if (k == e->k) {
+                v = (View *)PyObject_Malloc(sizeof(View) + (size_t)k * sizeof(PyObject *));
+                if (!v) {
+                    while (k--)
+                        Py_DECREF(vals[k]);
+                    PyErr_NoMemory();
+                    goto fail;
+                }
+                PyObject_Init((PyObject *)v, tp);          /* (a reference to the heap type) */
+                memcpy(&EAGER_SLOT(v, 0), vals, (size_t)k * sizeof(PyObject *));
+                goto fill;
+            }
+            while (k--)
+                Py_DECREF(vals[k]);
+            tp = e->lazy;
         }
         alloc = (allocfunc)PyType_GetSlot(tp, Py_tp_alloc);
         v = alloc ? (View *)alloc(tp, 0) : NULL;
         if (!v)
             goto fail;
+fill:
         PyList_SetItem(out, b, (PyObject *)v);
-        Py_INCREF(t->rows);
-        v->rows = t->rows;
-        Py_INCREF(Py_None);
-        v->h = Py_None;
         Py_INCREF(tobj);
         v->c = tobj;
         v->m = (unsigned int)row[0];
         v->b = (unsigned int)b;
         /* a view refers to its buffer, table and header only (never to another view): no
-         * cycle runs through it, so the collector need not traverse it */
-        PyObject_GC_UnTrack((PyObject *)v);
+         * cycle runs through it, so the collector need not traverse it (a compact view's
+         * type is not collected at all) */
+        if (PyType_GetFlags(tp) & Py_TPFLAGS_HAVE_GC)
+            PyObject_GC_UnTrack((PyObject *)v);
     }
+    forget(last);
     return out;
 fail:
+    forget(last);
     Py_DECREF(out);
     return NULL;
+}
+
+/* -- compact(): a dump's views without the collector's 16-byte header ------------------------ */
+static void compact_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+
+    view_clear(self);
+    PyObject_Free(self);
+    Py_DECREF(tp);
+}
+
+/* compact(base, rows_type) -> a final subtype of ``base`` (a View subclass adding no slots,
+ * no __dict__, no weak references) whose instances the collector does not track: 32 bytes a
+ * view instead of 48. Safe because such a view refers to nothing that can refer back to it:
+ * view_set lets its _rows be None or a ``rows_type`` only and its _c None or a Table (_h is
+ * None or a tuple of ints). Its Py_tp_traverse keeps it from inheriting the base's GC flag. */
+static PyObject *compact(PyObject *mod, PyObject *args)
+{
+    PyObject *base, *rows, *mname, *qname, *bases, *t = NULL;
+    Py_ssize_t basicsize;
+    long d, w;
+    char *name;
+    const char *mu, *qu;
+
+    PyObject *fields = NULL, *lazy = NULL;
+    Py_ssize_t k = 0;
+    struct eager *e = NULL;
+
+    if (!PyArg_ParseTuple(args, "O!O!|O!O!:compact", &PyType_Type, &base, &PyType_Type, &rows,
+                          &PyTuple_Type, &fields, &PyType_Type, &lazy))
+        return NULL;
+    if (fields) {
+        k = PyTuple_Size(fields);
+        if (!lazy || k < 1 || k > EAGER_MAX_FIELDS || n_eagers >= EAGER_MAX_TYPES
+            || !PyType_IsSubtype((PyTypeObject *)lazy, (PyTypeObject *)base)
+            || eager_of((PyTypeObject *)lazy) || (PyType_GetFlags((PyTypeObject *)lazy) & Py_TPFLAGS_HAVE_GC)) {
+            PyErr_SetString(PyExc_ValueError, "compact: 1..16 fields and a compact subtype of base, or too many eager types");
+            return NULL;
+        }
+        e = &eagers[n_eagers];
+        memset(e, 0, sizeof(*e));
+        for (Py_ssize_t i = 0; i < k; i++) {
+            PyObject *pair = PyTuple_GetItem(fields, i), *nm, *f;
+            const char *u;
+            size_t ul;
+            if (!pair || !PyTuple_Check(pair) || PyTuple_Size(pair) != 2
+                || !PyUnicode_Check(nm = PyTuple_GetItem(pair, 0))
+                || Py_TYPE(f = PyTuple_GetItem(pair, 1)) != field_type) {
+                PyErr_SetString(PyExc_TypeError, "compact: fields are (name, Field) pairs");
+                return NULL;
+            }
+            u = PyUnicode_AsUTF8AndSize(nm, NULL);
+            if (!u)
+                return NULL;
+            ul = strlen(u);
+            e->names[i] = PyMem_Malloc(ul + 1);       /* kept with the type, for ever */
+            if (!e->names[i])
+                return PyErr_NoMemory();
+            memcpy(e->names[i], u, ul + 1);
+            Py_INCREF(f);
+            e->fields[i] = (Field *)f;
+            e->members[i] = (PyMemberDef){e->names[i], T_OBJECT_EX, (Py_ssize_t)sizeof(View) + i * (Py_ssize_t)sizeof(PyObject *),
+                                          READONLY, NULL};
+        }
+        e->members[k] = (PyMemberDef){NULL, 0, 0, 0, NULL};
+        e->k = (int)k;
+    }
+    if (!PyType_IsSubtype((PyTypeObject *)base, view_type)) {
+        PyErr_SetString(PyExc_TypeError, "compact: base must be a View subclass");
+        return NULL;
+    }
+    if (compact_rows && compact_rows != (PyTypeObject *)rows) {
+        PyErr_SetString(PyExc_TypeError, "compact: one rows type for every compact view");
+        return NULL;
+    }
+    if (pnl_type_layout(base, &basicsize, &d, &w) < 0)
+        return NULL;
+    if (basicsize != (Py_ssize_t)sizeof(View) || d != 0 || w != 0) {
+        PyErr_SetString(PyExc_TypeError, "compact: the base must add no slot, __dict__ or __weakref__ to View");
+        return NULL;
+    }
+    mname = PyObject_GetAttrString(base, "__module__");
+    qname = PyObject_GetAttrString(base, "__qualname__");
+    mu = mname && PyUnicode_Check(mname) ? PyUnicode_AsUTF8AndSize(mname, NULL) : NULL;
+    qu = qname && PyUnicode_Check(qname) ? PyUnicode_AsUTF8AndSize(qname, NULL) : NULL;
+    if (!mu || !qu) {
+        Py_XDECREF(mname);
+        Py_XDECREF(qname);
+        if (!PyErr_Occurred())
+            PyErr_SetString(PyExc_TypeError, "compact: the base has no __module__ or __qualname__");
+        return NULL;
+    }
+    /* the spec's name is kept by the type (tp_name points into it): never freed, as the
+     * type lives as long as the process (one per view class, cached by the caller) */
+    {
+        size_t ml = strlen(mu), ql = strlen(qu);
+        name = PyMem_Malloc(ml + ql + 2);
+        if (!name) {
+            Py_DECREF(mname);
+            Py_DECREF(qname);
+            return PyErr_NoMemory();
+        }
+        memcpy(name, mu, ml);
+        name[ml] = '.';
+        memcpy(name + ml + 1, qu, ql + 1);
+    }
+    Py_DECREF(mname);
+    Py_DECREF(qname);
+    {
+        PyType_Slot slots[] = {
+            {Py_tp_dealloc, (void *)(e ? eager_dealloc : compact_dealloc)},
+            {Py_tp_traverse, (void *)view_traverse},     /* (never called: not collected) */
+            {Py_tp_free, (void *)PyObject_Free},
+            {Py_tp_doc, (void *)(e ? "A dump's view whose hot fields were read when it was made."
+                                   : "A dump's view: its class, without the garbage collector's header.")},
+            {e ? Py_tp_members : 0, e ? (void *)e->members : NULL},
+            {0, NULL},
+        };
+        PyType_Spec spec = {name, (int)(sizeof(View) + (size_t)k * sizeof(PyObject *)), 0, Py_TPFLAGS_DEFAULT, slots};
+        bases = PyTuple_Pack(1, base);
+        if (bases)
+            t = PyType_FromSpecWithBases(&spec, bases);
+        Py_XDECREF(bases);
+    }
+    if (!t)
+        return NULL;                           /* (name kept: a failed type may still use it) */
+    if (PyType_GetFlags((PyTypeObject *)t) & Py_TPFLAGS_HAVE_GC) {
+        Py_DECREF(t);
+        PyErr_SetString(PyExc_TypeError, "compact: the type inherited garbage collection");
+        return NULL;
+    }
+    if (!compact_rows) {
+        Py_INCREF(rows);
+        compact_rows = (PyTypeObject *)rows;
+    }
+    if (e) {
+        Py_INCREF(lazy);
+        e->lazy = (PyTypeObject *)lazy;
+        Py_INCREF(t);                          /* registered: kept for the process */
+        e->type = (PyTypeObject *)t;
+        n_eagers++;
+    }
+    return t;
 }
 
 /* msg_rows[i] for every i with msg_tf[i]'s type >= NLMSG_MIN_TYPE (16), packed as u32 in a
@@ -841,6 +1215,10 @@ static PyMethodDef methods[] = {
     {"data_rows", data_rows, METH_VARARGS,
      "data_rows(msg_rows, msg_tf) -> bytes: the rows of the data messages (type >= 16) of "
      "two u32 arrays (a LeanRows' message columns), as u32."},
+    {"compact", compact, METH_VARARGS,
+     "compact(base, rows_type) -> type: a final subtype of the View subclass base whose "
+     "instances the garbage collector does not track (no cycle can run through them: their "
+     "_rows takes None or a rows_type only, their _c None or a Table)."},
     {"views", views, METH_VARARGS,
      "views(cls, table, msgs) -> list | None: one view per message of the Table (cls: a View "
      "subclass, or a list of one per message), sharing it; None when msgs (a list, or an "

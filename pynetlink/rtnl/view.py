@@ -84,11 +84,63 @@ class MessageView(_Base):
         return {f: plain(getattr(self, f)) for f in self.fields()}
 
 
+_COMPACT: "dict[type, Any]" = {}
+
+
+def compact(cls: type) -> Any:
+    """``cls``'s final subtype for a dump's views (``_cview.compact``): its instances are
+    not tracked by the garbage collector (32 bytes a view instead of 48; nothing they refer
+    to can refer back to them); ``isinstance(v, cls)`` holds, ``type(v) is cls`` does not."""
+    t = _COMPACT.get(cls)
+    if t is None:
+        t = _COMPACT[cls] = _cview.compact(cls, Rows)
+    return t
+
+
+EAGER_MAX = 4096      # a dump's views of up to this many messages (a table) are eager
+
+
+def eager(cls: type) -> Any:
+    """``compact(cls)`` with a slot per field ``c_fields`` gave ``cls`` (its own and its
+    bases'), filled when the views are made: a read is a plain slot, as fast as CPython
+    reads an attribute. What a small dump's views are made of (8 more bytes a field and the
+    fields' values); a view whose fields need the Python reader is a ``compact(cls)``."""
+    t = _EAGER.get(cls)
+    if t is None:
+        fields: dict[str, Any] = {}
+        for k in cls.__mro__:
+            for name, obj in vars(k).items():
+                if type(obj) is _cview.Field and name not in fields:
+                    fields[name] = obj
+        t = _EAGER[cls] = _cview.compact(cls, Rows, tuple(fields.items()), compact(cls))
+        t.__reduce_ex__ = _reduce_eager
+        t.__new__ = staticmethod(_new_compact)
+    return t
+
+
+def _new_compact(cls: type, *args: Any, **kw: Any) -> Any:
+    """``eager(c)(rows, msg)``: a view made alone has no table to fill its slots from, so it
+    is a ``compact(c)`` view."""
+    base: Any = cls.__base__
+    return compact(base)(*args, **kw)
+
+
+_EAGER: "dict[type, Any]" = {}
+
+
+def _reduce_eager(self: "MessageView", protocol: int) -> "tuple[Any, ...]":
+    """copy of an eager view: a ``compact`` view of the same message (its slots read-only)."""
+    import copyreg
+    base: Any = type(self).__base__
+    return copyreg.__newobj__, (compact(base),), self.__getstate__()  # type: ignore[attr-defined]
+
+
 def make_views(cls: "type[V]", rows: Rows, msgs: list[int], t: Any) -> "list[V]":
-    """One ``cls`` view per message, sharing ``columns.table`` ``t`` of ``rows``; views reading
-    the rows when the table holds other messages than ``msgs``."""
+    """One view per message, sharing ``columns.table`` ``t`` of ``rows`` (with the C views of
+    ``eager(cls)`` up to ``EAGER_MAX`` messages, else of ``compact(cls)``); ``cls`` views
+    reading the rows when the table holds other messages than ``msgs``."""
     if _cview is not None and type(t) is _cview.Table:
-        made: list[V] | None = _cview.views(cls, t, msgs)
+        made: list[V] | None = _cview.views(eager(cls) if t.n <= EAGER_MAX else compact(cls), t, msgs)
         return [cls(rows, m) for m in msgs] if made is None else made
     if t[0].tolist() != (msgs if type(msgs) is list else list(msgs)):    # a lean dump's: an array
         return [cls(rows, m) for m in msgs]
