@@ -20,7 +20,6 @@ import os
 
 from ..errors import InvalidArgument
 from . import ipnet
-from .background import Background
 from .bridgedel import alias_of, crc32, host_veth_name  # noqa: F401 (crc32: this module's API)
 from .ipam import Ipam
 from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
@@ -157,6 +156,7 @@ def remove_host_veth(h: Handle, conf: Conf, meanwhile: Optional[Callable[[], Any
             if view.alias is not None and view.alias != conf.alias:
                 return False
             if meanwhile is not None:
+                from .background import Background
                 task, meanwhile = Background(meanwhile), None
             h.links.delete(conf.host_veth)
             return True
@@ -294,6 +294,7 @@ class BridgePlugin(Plugin):
         # kernel (the GIL is free meanwhile); joined before the masquerade needs them. The
         # api layer first, here: importing both at once would only contend for the GIL
         from .. import api  # noqa: F401
+        from .background import Background      # (the transport's: not loaded by a DEL)
         loading = Background(_load_nft) if conf.ip_masq and ips else None
         try:
             return self._attach(req, conf, res, mac, ips, routes)
@@ -379,11 +380,17 @@ class BridgePlugin(Plugin):
             remove_host_veth(h, conf, meanwhile=lambda: self._delete_nat_and_release(req, conf, addresses))
 
     def _delete_started(self, req: Request, conf: Conf) -> None:
-        """DEL while ``req.prelude`` (bridgedel) deletes the host veth: NAT, ports and the
+        """DEL while ``req.prelude`` (bridgedel) deletes the host veth (and first, with
+        ``ipMasq``, the masquerade elements: masqdel): the NAT it did not do, the ports and the
         addresses' release here meanwhile, then the deletion's outcome (through the library
         if the prelude could not tell)."""
         try:
-            self._delete_nat_and_release(req, conf, conf.ipam.addresses(req) if conf.ip_masq else [])
+            nat = req.prelude.nat
+            if nat is not None and nat.wait():          # before the addresses are released
+                addresses: list[str] = []
+            else:
+                addresses = conf.ipam.addresses(req) if conf.ip_masq else []
+            self._delete_nat_and_release(req, conf, addresses)
         finally:
             done = req.prelude.wait()
         if done is None:

@@ -83,3 +83,14 @@ def test_bridge_add_and_del_import_only_what_they_use(env: Env, container: Calla
     assert env.masqueraded() == {"198.51.100.2"}          # c2's DEL removed only its own element
     env.dele(c, first, "c1").ok()
     assert env.masqueraded() == set()
+
+
+def test_the_first_bridge_add_makes_the_nat_table_without_the_rule_layer(env: Env,
+                                                                         container: Callable[[], str]) -> None:
+    """The first ADD on a node makes the masquerade table from its prebuilt transaction
+    (cni/_masqtable.py): nftables' rule layer and ipaddress stay unloaded there too."""
+    c = conf(env.data_dir)
+    mods = imported(env, "ADD", c, container(), "c1")
+    assert "pynetlink.cni.masq" in mods and not mods & NOT_LOADED, sorted(mods & NOT_LOADED)
+    assert not mods & STDLIB_NOT_LOADED, sorted(mods & STDLIB_NOT_LOADED)
+    assert env.masqueraded()
