@@ -4,7 +4,7 @@ plugin's masquerade table (``masq.table_transaction``: table, chain, sets, rules
 the library as it would send it, so the first ADD on a node sends these bytes instead of
 loading nftables' rule layer (match, stmt, rule, ipaddress: ~4 ms) to build them.
 
-Usage: .venv/bin/python tools/gen_cni_masqtable.py   (tests/cni/test_masqdel.py fails while
+Usage: .venv/bin/python tools/gen_cni_masqtable.py   (tests/cni/test_masqraw.py fails while
 the file differs from what the library encodes)
 """
 from __future__ import annotations

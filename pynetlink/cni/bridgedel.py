@@ -18,7 +18,7 @@ error with its operation and extended ack.
 Only started when nothing DEL does needs the container's interface first: without
 ``ipMasq`` or with the addresses in ``prevResult`` (otherwise the plugin reads them from
 the container before deleting it). With ``ipMasq`` the thread first removes the addresses'
-masquerade elements (``masqdel``) and closes that socket only after the veth's deletion.
+masquerade elements (``masqraw``) and closes that socket only after the veth's deletion.
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ from . import ipnet
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Optional
-    from .masqdel import NatDelete
+    from .masqraw import NatDelete
     from .skel import Request
 
 RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
@@ -71,7 +71,7 @@ class EarlyDelete:
 
     def __init__(self, name: str, alias: str, nat: Optional[NatDelete] = None) -> None:
         self.name, self.alias = name, alias
-        self.nat = nat          # the masquerade elements' deletion (masqdel), run first
+        self.nat = nat          # the masquerade elements' deletion (masqraw), run first
         self._box: dict[str, Any] = {}
         # a bare _thread and lock, not cni.background: that imports the transport package
         self._done = _thread.allocate_lock()
@@ -97,7 +97,7 @@ class EarlyDelete:
             pass
         finally:
             if self.nat is not None:
-                self.nat.close()                # waits for the elements' release (masqdel)
+                self.nat.close()                # waits for the elements' release (masqraw)
             self._done.release()
 
     def _run(self) -> bool:
@@ -170,7 +170,7 @@ def start(req: Request) -> Optional[EarlyDelete]:
                 return None
         except Exception:       # no prevResult, or one Ipam.addresses would not read
             return None
-        from .masqdel import NatDelete
+        from .masqraw import NatDelete
         nat = NatDelete(ifaces)
     return EarlyDelete(host_veth_name(req.name, req.container_id, req.ifname),
                        alias_of(req.name, req.container_id, req.ifname), nat)

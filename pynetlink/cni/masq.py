@@ -49,22 +49,9 @@ def rules() -> list[Rule]:
 def _ensure(nft: Nftables) -> None:
     """Table, chain, sets and rules, if not already in place: one GETSET of ``skip6``, the last
     object of the one transaction that makes them all (concurrent callers converge: each
-    rewrites the chain whole). The transaction is sent as the library encoded it beforehand
-    (``_masqtable``, tools/gen_cni_masqtable.py), without loading the rule layer; if the
-    kernel refuses it, it is made and sent again here, to raise the error with its operation."""
+    rewrites the chain whole). The bridge plugin sends that transaction prebuilt (masqraw)."""
     if nft.has_set(TABLE, SETS[6][1].name, family=FAMILY):
         return
-    if nft.sock.netns is None:                  # (a raw socket opens in this namespace)
-        from ._masqtable import BATCH, LAST
-        from .masqdel import nft_socket, transact
-        sock = nft_socket()
-        try:
-            if transact(sock, BATCH, LAST):
-                return
-        except (OSError, ValueError):
-            pass
-        finally:
-            sock.close()
     table_transaction(nft.transaction()).commit()
 
 

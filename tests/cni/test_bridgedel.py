@@ -108,13 +108,13 @@ def test_plugin_del_with_prev_result_removes_everything(env: Env, container: Cal
 
 
 def test_del_with_prev_result_loads_no_netlink_layer(env: Env, container: Callable[[], str]) -> None:
-    """The veth and the masquerade elements went through bridgedel and masqdel: DEL imports
+    """The veth and the masquerade elements went through bridgedel and masqraw: DEL imports
     only the IPAM, none of the library's netlink layers (codec, transport, rtnl, nft, api)."""
     ctr = container()
     c = conf(env.data_dir)
     res = env.add(c, ctr, "c1").ok()
     mods = imported(env, "DEL", dict(c, prevResult=res), ctr, "c1")
-    assert {"pynetlink.cni.bridgedel", "pynetlink.cni.masqdel", "pynetlink.cni.hostlocal"} <= mods, sorted(mods)
+    assert {"pynetlink.cni.bridgedel", "pynetlink.cni.masqraw", "pynetlink.cni.hostlocal"} <= mods, sorted(mods)
     layers = ("pynetlink.codec", "pynetlink.transport", "pynetlink.rtnl", "pynetlink.nft", "pynetlink.api")
     assert not {m for m in mods if m.startswith(layers)}, sorted(mods)
     assert "_cffi_backend" not in mods

@@ -1,25 +1,27 @@
-"""The bridge DEL's masquerade elements, removed before the library loads (``bridgedel``).
+"""The bridge plugin's masquerade elements as raw nftables transactions, without the library.
 
 ``masq`` gives each container two elements in the ``inet pynetlink_cni`` table: its address in
-``masq4``/``masq6`` and (address . subnet) in the interval set ``skip4``/``skip6``. DEL removes
-them in one nftables transaction (NFT_MSG_DELSETELEM per set). Packed here with ``struct`` on a
-raw ``_socket``, on bridgedel's helper thread before the veth's deletion, this saves a DEL
-importing nftables' layers (~3 ms of a plugin process) and takes the kernel's wait off the end
-of the command: a socket that deleted elements waits, as it closes, for their deferred release
-(an RCU grace period, ~10 ms), which now passes while the veth's deletion waits for its own.
+``masq4``/``masq6`` and (address . subnet) in the interval set ``skip4``/``skip6``. ADD adds
+them and DEL removes them, each in one transaction (NEWSETELEM/DELSETELEM per set) packed here
+with ``struct`` on a raw ``_socket``: neither command then imports nftables' layers (~3 ms of
+a plugin process), and ADD needs no read first (a missing table is made from its prebuilt
+transaction, ``_masqtable``, then the elements are sent again). The DEL runs on bridgedel's
+helper thread before the veth's deletion (``NatDelete``), and closes the socket only after it:
+a socket that deleted elements waits, as it closes, for their deferred release (an RCU grace
+period, ~10 ms), which then passes while the veth's deletion waits for its own.
 
-All or nothing: the transaction commits only if every element was there. Anything else (an
-element, set or table missing, another error, a reply not understood) leaves ``wait`` False,
-and the plugin removes the elements through the library (``masq.remove``, which goes on past
-what is missing and raises real errors with their operation and extended ack).
-
-The numbers are the kernel's UAPI values (tests/cni/test_masqdel.py checks them against the
-codec's).
+All or nothing: a transaction commits only if every member succeeds. Anything else (for DEL an
+element, set or table missing; any other error; a reply not understood) is reported as not
+done, and the plugin does it through the library (``masq.add``/``masq.remove``, which go on
+past what is missing and raise real errors with their operation and extended ack). The bytes
+are the library's own encoding (tests/cni/test_masqraw.py compares them, and the numbers
+with the kernel headers' through the codec).
 """
 from __future__ import annotations
 
 import _socket
 import _thread
+import errno
 import struct
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -31,18 +33,19 @@ TABLE, FAMILY = "pynetlink_cni", "inet"
 SET_NAMES = {4: ("masq4", "skip4"), 6: ("masq6", "skip6")}
 
 NETLINK_NETFILTER = 12
-NLM_F_REQUEST, NLM_F_ACK = 1, 4
+NLM_F_REQUEST, NLM_F_ACK, NLM_F_CREATE = 1, 4, 0x400
 NLMSG_ERROR = 2
 NLA_F_NESTED = 0x8000
 NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END = 16, 17
 NFNL_SUBSYS_NFTABLES = 10
-NFT_MSG_DELSETELEM = 14
+NFT_MSG_NEWSETELEM, NFT_MSG_DELSETELEM = 12, 14
 NFPROTO_INET = 1
 NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_ELEMENTS = 1, 2, 3
 NFTA_LIST_ELEM = 1
 NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END = 1, 10
 NFTA_DATA_VALUE = 1
 
+BATCH_SEQ = 1                           # the sequence number of every transaction's start
 _HDR = struct.Struct("=IHHII")          # nlmsghdr
 _NFGEN = struct.Struct("!BBH")          # nfgenmsg: family, version, res_id (big endian)
 _ATTR = struct.Struct("=HH")            # nlattr
@@ -61,53 +64,72 @@ def _message(kind: int, flags: int, seq: int, family: int, res_id: int, attrs: b
     return _HDR.pack(_HDR.size + len(body), kind, flags, seq, 0) + body
 
 
-def _delete(seq: int, flags: int, set_name: str, key: bytes, key_end: bytes | None) -> bytes:
+def _member(kind: int, seq: int, flags: int, set_name: str, key: bytes, key_end: bytes | None) -> bytes:
     elem = _nest(NFTA_SET_ELEM_KEY, _attr(NFTA_DATA_VALUE, key))
     if key_end is not None:
         elem += _nest(NFTA_SET_ELEM_KEY_END, _attr(NFTA_DATA_VALUE, key_end))
     attrs = (_attr(NFTA_SET_ELEM_LIST_TABLE, TABLE.encode() + b"\0")
              + _attr(NFTA_SET_ELEM_LIST_SET, set_name.encode() + b"\0")
              + _nest(NFTA_SET_ELEM_LIST_ELEMENTS, _nest(NFTA_LIST_ELEM, elem)))
-    return _message(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_DELSETELEM, flags, seq, NFPROTO_INET, 0, attrs)
+    return _message(NFNL_SUBSYS_NFTABLES << 8 | kind, flags, seq, NFPROTO_INET, 0, attrs)
 
 
-def batch(interfaces: Sequence[Any], seq: int) -> tuple[bytes, int]:
-    """The transaction deleting ``masq.add``'s elements of ``interfaces`` (``ip_interface``
-    objects: address/prefix of its subnet), its messages numbered from ``seq``; returns it
-    and the sequence number of its last member (the one acked)."""
+def batch(interfaces: Sequence[Any], add: bool = False) -> tuple[bytes, int]:
+    """The transaction deleting (``add``: adding) ``masq.add``'s elements of ``interfaces``
+    (``ip_interface`` objects: address/prefix of its subnet), its messages numbered from
+    ``BATCH_SEQ``; returns it and the sequence number of its last member (the one acked)."""
     members = []
     for i in interfaces:
         ip, net = i.ip.packed, i.network
         addr_set, skip_set = SET_NAMES[i.version]
         members.append((addr_set, ip, None))
         members.append((skip_set, ip + net.network_address.packed, ip + net.broadcast_address.packed))
-    out = [_message(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, seq, 0, NFNL_SUBSYS_NFTABLES, b"")]
+    kind, flags = (NFT_MSG_NEWSETELEM, NLM_F_REQUEST | NLM_F_CREATE) if add else (NFT_MSG_DELSETELEM, NLM_F_REQUEST)
+    out = [_message(NFNL_MSG_BATCH_BEGIN, NLM_F_REQUEST, BATCH_SEQ, 0, NFNL_SUBSYS_NFTABLES, b"")]
     for k, (name, key, end) in enumerate(members):
         last = k == len(members) - 1
-        out.append(_delete(seq + 1 + k, NLM_F_REQUEST | (NLM_F_ACK if last else 0), name, key, end))
-    out.append(_message(NFNL_MSG_BATCH_END, NLM_F_REQUEST, seq + 1 + len(members), 0, NFNL_SUBSYS_NFTABLES, b""))
-    return b"".join(out), seq + len(members)
+        out.append(_member(kind, BATCH_SEQ + 1 + k, flags | (NLM_F_ACK if last else 0), name, key, end))
+    out.append(_message(NFNL_MSG_BATCH_END, NLM_F_REQUEST, BATCH_SEQ + 1 + len(members), 0, NFNL_SUBSYS_NFTABLES, b""))
+    return b"".join(out), BATCH_SEQ + len(members)
 
 
-def outcome(data: bytes, last: int) -> bool | None:
-    """Read the replies in ``data``: True once the ack of member ``last`` came with no error
-    before it, False on any error, None if ``last`` has not answered yet; a malformed
-    reply raises ValueError."""
-    at = 0
+def outcome(data: bytes, last: int) -> int | None:
+    """Read the replies in ``data`` to a transaction whose members are numbered up to ``last``:
+    None until member ``last`` (acked, so always answered) or the batch as a whole (its start,
+    numbered below the first member: an error there ends it) has answered; then 0 if no
+    error came, else the first error's errno. A malformed reply raises ValueError."""
+    at, first = 0, 0
     while at + _HDR.size <= len(data):
         length, kind, _, seq, _ = _HDR.unpack_from(data, at)
         if length < _HDR.size or at + length > len(data):
             raise ValueError("malformed netlink reply")
         if kind != NLMSG_ERROR or length < _HDR.size + 4:
             raise ValueError("unexpected netlink reply")
-        if struct.unpack_from("=i", data, at + _HDR.size)[0] != 0:
-            return False
-        if seq == last:
-            return True
+        err = -struct.unpack_from("=i", data, at + _HDR.size)[0]
+        first = first or err
+        if seq == last or (err and seq < last and seq == BATCH_SEQ):
+            return first
         at += (length + 3) & ~3
     if at != len(data):
         raise ValueError("malformed netlink reply")
     return None
+
+
+def add(interfaces: Sequence[Any]) -> bool:
+    """``masq.add`` for ``interfaces`` in this namespace (the table made first if missing);
+    False where the plugin must do it through the library (nothing, or only the table, done)."""
+    from ._masqtable import BATCH, LAST
+    sock = nft_socket()
+    try:
+        data, last = batch(interfaces, add=True)
+        err = transact(sock, data, last)
+        if err == errno.ENOENT and transact(sock, BATCH, LAST) == 0:
+            err = transact(sock, data, last)
+        return err == 0
+    except (OSError, ValueError):
+        return False
+    finally:
+        sock.close()
 
 
 class NatDelete:
@@ -151,16 +173,19 @@ class NatDelete:
         return self.done
 
     def _run(self, sock: Any) -> bool:
-        return transact(sock, *batch(self.interfaces, 1))
+        return transact(sock, *batch(self.interfaces)) == 0
 
 
 def nft_socket() -> Any:
-    return _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC, NETLINK_NETFILTER)
+    """A netfilter socket of this namespace; its replies awaited 10 s at most (then OSError)."""
+    sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC, NETLINK_NETFILTER)
+    sock.settimeout(10)
+    return sock
 
 
-def transact(sock: Any, data: bytes, last: int) -> bool:
+def transact(sock: Any, data: bytes, last: int) -> int:
     """Send the transaction ``data`` (its members acked: only ``last``) on the nftables socket
-    ``sock``; whether every member succeeded (``outcome``)."""
+    ``sock``; 0 if every member succeeded, else the first error's errno (``outcome``)."""
     sock.send(data)
     buffered = b""
     while True:

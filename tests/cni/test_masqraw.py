@@ -1,7 +1,8 @@
-"""The bridge DEL's early removal of the masquerade elements (cni/masqdel.py), against the
-kernel: it deletes exactly the attachment's elements (IPv4 and IPv6) in one transaction, and
-anything it cannot do whole (an element, set or table missing) changes nothing and is left to
-the library's path (masq.remove)."""
+"""The bridge plugin's masquerade elements as raw nftables transactions (cni/masqraw.py): the
+library's bytes; against the kernel, ADD makes the table (prebuilt, cni/_masqtable.py: the
+ruleset the library makes) and adds exactly the attachment's elements, DEL deletes exactly them
+(IPv4 and IPv6) in one transaction, and what it cannot do whole (an element, set or table
+missing) changes nothing and is left to the library's path (masq.remove)."""
 from __future__ import annotations
 
 import json
@@ -12,24 +13,24 @@ from typing import Any
 import pytest
 
 from pynetlink._native import const
-from pynetlink.cni import masq, masqdel
+from pynetlink.cni import masq, masqraw
 from pynetlink.cni.ipnet import ip_interface
 from pynetlink.nft.ruleset import Nftables
 from pynetlink.transport.netns import run_in
 
-NAMES = ("NETLINK_NETFILTER", "NLM_F_REQUEST", "NLM_F_ACK", "NLMSG_ERROR", "NLA_F_NESTED", "NFNL_MSG_BATCH_BEGIN",
-         "NFNL_MSG_BATCH_END", "NFNL_SUBSYS_NFTABLES", "NFT_MSG_DELSETELEM", "NFPROTO_INET",
+NAMES = ("NETLINK_NETFILTER", "NLM_F_REQUEST", "NLM_F_ACK", "NLM_F_CREATE", "NLMSG_ERROR", "NLA_F_NESTED", "NFNL_MSG_BATCH_BEGIN",
+         "NFNL_MSG_BATCH_END", "NFNL_SUBSYS_NFTABLES", "NFT_MSG_NEWSETELEM", "NFT_MSG_DELSETELEM", "NFPROTO_INET",
          "NFTA_SET_ELEM_LIST_TABLE", "NFTA_SET_ELEM_LIST_SET", "NFTA_SET_ELEM_LIST_ELEMENTS", "NFTA_LIST_ELEM",
          "NFTA_SET_ELEM_KEY", "NFTA_SET_ELEM_KEY_END", "NFTA_DATA_VALUE")
 
 
 def test_numbers_are_the_kernel_headers() -> None:
-    assert {n: getattr(masqdel, n) for n in NAMES} == {n: const(n) for n in NAMES}
+    assert {n: getattr(masqraw, n) for n in NAMES} == {n: const(n) for n in NAMES}
 
 
 def test_names_are_the_tables_masq_makes() -> None:
-    assert (masqdel.TABLE, masqdel.FAMILY) == (masq.TABLE, masq.FAMILY)
-    assert {v: tuple(s.name for s in pair) for v, pair in masq.SETS.items()} == masqdel.SET_NAMES
+    assert (masqraw.TABLE, masqraw.FAMILY) == (masq.TABLE, masq.FAMILY)
+    assert {v: tuple(s.name for s in pair) for v, pair in masq.SETS.items()} == masqraw.SET_NAMES
 
 
 def elements(host: str) -> dict[str, set[str]]:
@@ -57,7 +58,7 @@ def add(host: str, addresses: list[str]) -> None:
 def early(host: str, addresses: list[str]) -> bool:
     """NatDelete run (and closed) in ``host``, as bridgedel's thread does; its outcome."""
     def go() -> bool:
-        d = masqdel.NatDelete([ip_interface(a) for a in addresses])
+        d = masqraw.NatDelete([ip_interface(a) for a in addresses])
         d.run()
         d.close()
         return d.wait()
@@ -94,18 +95,51 @@ def test_no_table_is_left_to_the_library(host: str) -> None:
     assert early(host, MINE) is False
 
 
-def test_replies_it_does_not_understand_raise() -> None:
+def test_replies() -> None:
     hdr = struct.Struct("=IHHII")
 
     def err(code: int, seq: int) -> bytes:
         return hdr.pack(36, 2, 0, seq, 0) + struct.pack("=i", -code) + b"\0" * 16
-    assert masqdel.outcome(err(0, 3), 3) is True
-    assert masqdel.outcome(err(0, 2), 3) is None                     # not the last member's ack yet
-    assert masqdel.outcome(err(2, 2) + err(0, 3), 3) is False         # ENOENT before the ack
-    assert masqdel.outcome(b"", 3) is None
+    assert masqraw.outcome(err(0, 3), 3) == 0
+    assert masqraw.outcome(err(0, 2), 3) is None                     # not the last member's ack yet
+    assert masqraw.outcome(err(2, 2), 3) is None                     # an error: the rest still to come
+    assert masqraw.outcome(err(2, 2) + err(22, 3), 3) == 2           # the first error
+    assert masqraw.outcome(err(12, 1), 3) == 12                      # the batch refused as a whole
+    assert masqraw.outcome(b"", 3) is None
     for bad in (b"\0" * 20, hdr.pack(4000, 2, 0, 3, 0) + b"\0" * 4, hdr.pack(20, 16, 0, 3, 0), err(0, 2) + b"\0" * 6):
         with pytest.raises(ValueError):
-            masqdel.outcome(bad, 3)
+            masqraw.outcome(bad, 3)
+
+
+@pytest.mark.parametrize("add_", [False, True])
+def test_the_bytes_are_the_librarys(add_: bool) -> None:
+    """masqraw.batch is what Nftables would send for masq.add / masq.remove's elements."""
+    from pynetlink.codec.program import encode, quiet
+    from pynetlink.nft import messages as msg
+    from pynetlink.nft.ruleset import Transaction
+    tx = Transaction(None)  # type: ignore[arg-type]
+    for a in MINE:
+        i = ip_interface(a)
+        addr_set, skip_set = masq.SETS[i.version]
+        keys = [(addr_set, str(i.ip)), (skip_set, (str(i.ip), str(i.network)))]
+        for s, key in keys:
+            (tx.add_elements if add_ else tx.delete_elements)(masq.TABLE, s, [key], family=masq.FAMILY)
+    items = tx.items
+    frame = [msg.batch_begin(), *[(quiet(p), v) for p, v in items[:-1]], *items[-1:], msg.batch_end()]
+    data, last = masqraw.batch([ip_interface(a) for a in MINE], add=add_)
+    assert data == encode(frame, masqraw.BATCH_SEQ).tobytes()
+    assert last == masqraw.BATCH_SEQ + len(items)
+
+
+def test_add_makes_the_table_then_adds_only_elements(host: str) -> None:
+    assert in_host(host, lambda: masqraw.add([ip_interface(a) for a in MINE])) is True
+    assert in_host(host, lambda: masqraw.add([ip_interface(a) for a in OTHER])) is True
+    got = elements(host)
+    assert {len(got[n]) for n in ("masq4", "masq6", "skip4", "skip6")} == {2}
+    assert in_host(host, lambda: masqraw.add([ip_interface(a) for a in MINE])) is True    # again: converges
+    assert elements(host) == got
+    assert early(host, MINE) is True and early(host, OTHER) is True
+    assert not any(elements(host).values())
 
 
 def test_the_prebuilt_table_is_the_librarys_encoding() -> None:
@@ -133,9 +167,9 @@ def test_the_prebuilt_table_makes_what_the_library_makes(make_netns: Any) -> Non
 
     def prebuilt() -> bool:
         from pynetlink.cni._masqtable import BATCH, LAST
-        sock = masqdel.nft_socket()
+        sock = masqraw.nft_socket()
         try:
-            return masqdel.transact(sock, BATCH, LAST)
+            return masqraw.transact(sock, BATCH, LAST) == 0
         finally:
             sock.close()
     assert in_host(fast, prebuilt) is True
