@@ -38,8 +38,9 @@ NLMSG_ERROR = 2
 NLA_F_NESTED = 0x8000
 NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END = 16, 17
 NFNL_SUBSYS_NFTABLES = 10
-NFT_MSG_NEWSETELEM, NFT_MSG_DELSETELEM = 12, 14
+NFT_MSG_GETSET, NFT_MSG_NEWSETELEM, NFT_MSG_DELSETELEM = 10, 12, 14
 NFPROTO_INET = 1
+NFTA_SET_TABLE, NFTA_SET_NAME = 1, 2
 NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_ELEMENTS = 1, 2, 3
 NFTA_LIST_ELEM = 1
 NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END = 1, 10
@@ -94,15 +95,19 @@ def batch(interfaces: Sequence[Any], add: bool = False) -> tuple[bytes, int]:
 
 
 def outcome(data: bytes, last: int) -> int | None:
-    """Read the replies in ``data`` to a transaction whose members are numbered up to ``last``:
-    None until member ``last`` (acked, so always answered) or the batch as a whole (its start,
-    numbered below the first member: an error there ends it) has answered; then 0 if no
-    error came, else the first error's errno. A malformed reply raises ValueError."""
+    """Read the replies in ``data`` to a transaction whose members are numbered up to ``last``
+    (or to one acked request numbered ``last``): None until member ``last`` (acked, so always
+    answered) or the batch as a whole (its start, numbered below the first member: an error
+    there ends it) has answered; then 0 if no error came, else the first error's errno. The
+    objects a GET returns are passed over; a malformed reply raises ValueError."""
     at, first = 0, 0
     while at + _HDR.size <= len(data):
         length, kind, _, seq, _ = _HDR.unpack_from(data, at)
         if length < _HDR.size or at + length > len(data):
             raise ValueError("malformed netlink reply")
+        if kind >> 8 == NFNL_SUBSYS_NFTABLES:        # an object a GET asked for: not an answer
+            at += (length + 3) & ~3
+            continue
         if kind != NLMSG_ERROR or length < _HDR.size + 4:
             raise ValueError("unexpected netlink reply")
         err = -struct.unpack_from("=i", data, at + _HDR.size)[0]
@@ -116,20 +121,28 @@ def outcome(data: bytes, last: int) -> int | None:
 
 
 def add(interfaces: Sequence[Any]) -> bool:
-    """``masq.add`` for ``interfaces`` in this namespace (the table made first if missing);
-    False where the plugin must do it through the library (nothing, or only the table, done)."""
-    from ._masqtable import BATCH, LAST
+    """``masq.add`` for ``interfaces`` in this namespace (the table made first if missing, as
+    ``masq._ensure`` does: asked for first, since a transaction the kernel refuses costs an RCU
+    grace period); False where the plugin must do it through the library (nothing, or only
+    the table, done)."""
     sock = nft_socket()
     try:
-        data, last = batch(interfaces, add=True)
-        err = transact(sock, data, last)
-        if err == errno.ENOENT and transact(sock, BATCH, LAST) == 0:
-            err = transact(sock, data, last)
-        return err == 0
+        if transact(sock, _get_set(SET_NAMES[6][1]), BATCH_SEQ) == errno.ENOENT:
+            from ._masqtable import BATCH, LAST
+            if transact(sock, BATCH, LAST) != 0:
+                return False
+        return transact(sock, *batch(interfaces, add=True)) == 0
     except (OSError, ValueError):
         return False
     finally:
         sock.close()
+
+
+def _get_set(name: str) -> bytes:
+    """GETSET of the table's set ``name``, acked (the reply: the set and the ack, or ENOENT)."""
+    attrs = _attr(NFTA_SET_TABLE, TABLE.encode() + b"\0") + _attr(NFTA_SET_NAME, name.encode() + b"\0")
+    return _message(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETSET, NLM_F_REQUEST | NLM_F_ACK, BATCH_SEQ, NFPROTO_INET, 0,
+                    attrs)
 
 
 class NatDelete:

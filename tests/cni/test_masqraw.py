@@ -19,7 +19,8 @@ from pynetlink.nft.ruleset import Nftables
 from pynetlink.transport.netns import run_in
 
 NAMES = ("NETLINK_NETFILTER", "NLM_F_REQUEST", "NLM_F_ACK", "NLM_F_CREATE", "NLMSG_ERROR", "NLA_F_NESTED", "NFNL_MSG_BATCH_BEGIN",
-         "NFNL_MSG_BATCH_END", "NFNL_SUBSYS_NFTABLES", "NFT_MSG_NEWSETELEM", "NFT_MSG_DELSETELEM", "NFPROTO_INET",
+         "NFNL_MSG_BATCH_END", "NFNL_SUBSYS_NFTABLES", "NFT_MSG_GETSET", "NFT_MSG_NEWSETELEM", "NFT_MSG_DELSETELEM",
+         "NFPROTO_INET", "NFTA_SET_TABLE", "NFTA_SET_NAME",
          "NFTA_SET_ELEM_LIST_TABLE", "NFTA_SET_ELEM_LIST_SET", "NFTA_SET_ELEM_LIST_ELEMENTS", "NFTA_LIST_ELEM",
          "NFTA_SET_ELEM_KEY", "NFTA_SET_ELEM_KEY_END", "NFTA_DATA_VALUE")
 
@@ -106,6 +107,7 @@ def test_replies() -> None:
     assert masqraw.outcome(err(2, 2) + err(22, 3), 3) == 2           # the first error
     assert masqraw.outcome(err(12, 1), 3) == 12                      # the batch refused as a whole
     assert masqraw.outcome(b"", 3) is None
+    assert masqraw.outcome(hdr.pack(20, 10 << 8 | 9, 2, 3, 0) + b"\0" * 4 + err(0, 3), 3) == 0   # a GET's object
     for bad in (b"\0" * 20, hdr.pack(4000, 2, 0, 3, 0) + b"\0" * 4, hdr.pack(20, 16, 0, 3, 0), err(0, 2) + b"\0" * 6):
         with pytest.raises(ValueError):
             masqraw.outcome(bad, 3)
