@@ -5,7 +5,10 @@ inside the container, then inside: ``lo`` and the peer up, the address, the defa
 via the gateway. Everything is checked before anything is sent; the host's veths go out in
 one batch; each container's messages are a template (the first container's, made by the
 usual builders) filled with its address and the peer's ifindex, sent in one transfer on its
-Handle's socket. A failure undoes the whole call.
+Handle's socket. A failure undoes the whole call: the error raised is the one that failed
+the call; a rollback step that fails too is added to it as a note ("rollback step failed:
+..."), never raised instead. Each kernel step, and the rollback, runs with SIGINT and SIGTERM
+held (``transport.signals.deferred``): a Ctrl-C lands between steps and is rolled back.
 """
 from __future__ import annotations
 
@@ -24,6 +27,7 @@ from ..rtnl.addresses import Address
 from ..rtnl.request import lookup
 from ..rtnl.routes import Route
 from ..transport import validate as tv
+from ..transport.signals import deferred
 from .handle import Handle
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -51,12 +55,18 @@ def attach_many(host: Handle, bridge: LinkRef, containers: Sequence[tuple[Handle
         raise InvalidArgument(f"gateway: {gateway!r} is not of the containers' family")
     if not ctrs:
         return
-    _create_veths(host, br, hosts, ctrs, peer)
     lo_upped: list[Handle] = []
+    made = False
     try:
+        with deferred():        # a signal held here lands at the block's end: inside the try
+            _create_veths(host, br, hosts, ctrs, peer)
+            made = True
         _configure(ctrs, addrs, peer, gw, lo_upped)
-    except BaseException:
-        _undo(host, hosts, lo_upped)
+    except BaseException as exc:
+        if made:
+            with deferred():
+                for failed in _undo(host, hosts, lo_upped):
+                    exc.add_note(f"rollback step failed: {failed}")
         raise
 
 
@@ -98,9 +108,13 @@ def _create_veths(host: Handle, bridge: LinkRef, hosts: Sequence[str], ctrs: lis
     errors = [r.error for r in reply.results]
     if any(e is not None for e in errors):
         made = [name for name, e in zip(hosts, errors) if e is None]
+        err = BatchError(errors, [f"delete link {name}" for name in made], f"create {len(hosts)} veths")
         if made:
-            _delete(host, made)
-        raise BatchError(errors, [f"delete link {name}" for name in made], f"create {len(hosts)} veths")
+            try:
+                _delete(host, made)
+            except Exception as exc:    # noqa: BLE001 - the refusal stays the error raised
+                err.add_note(f"rollback step failed: delete {len(made)} veths: {exc}")
+        raise err
 
 
 def _slots(values: Sequence[Any], name: bytes, fds: list[int]) -> tuple[int, int] | None:
@@ -177,7 +191,8 @@ def _configure(ctrs: list[Handle], addrs: list[tuple[bytes, int]], peer: str, gw
         if route is not None:
             items.append(route)
             labels.append(("add route", f"default{where}"))
-        sock.transact(items, labels=labels).check()
+        with deferred():
+            sock.transact(items, labels=labels).check()
 
 
 def _fill(request: Any, index: int = 0) -> Any:
@@ -198,14 +213,27 @@ def _delete(host: Handle, names: Sequence[str]) -> None:
             b.links.delete(name)
 
 
-def _undo(host: Handle, hosts: Sequence[str], lo_upped: list[Handle]) -> None:
+def _undo(host: Handle, hosts: Sequence[str], lo_upped: list[Handle]) -> list[str]:
     """Delete the host ends (their peers, addresses and routes go with them) and bring
-    down again the ``lo`` this call brought up (without the 127.0.0.1 it got)."""
-    _delete(host, hosts)
+    down again the ``lo`` this call brought up (without the 127.0.0.1 it got). Every step
+    is tried; the ones that failed are returned ("what: error")."""
+    failed: list[str] = []
+    try:
+        _delete(host, hosts)
+    except Exception as exc:        # noqa: BLE001 - reported to the caller, the rest still undone
+        failed.append(f"delete {len(hosts)} veths: {exc}")
     for h in lo_upped:
-        h.links.set("lo", up=False)
         try:
-            h.addresses.delete("lo", "127.0.0.1/8")
-        except NetlinkError as exc:
-            if exc.errno not in (errno.EADDRNOTAVAIL, errno.ENOENT, errno.ENODEV):
-                raise
+            _lo_down(h)
+        except Exception as exc:    # noqa: BLE001 - as above
+            failed.append(f"lo down in {h.netns.name or h.netns.path if h.netns else 'this namespace'}: {exc}")
+    return failed
+
+
+def _lo_down(h: Handle) -> None:
+    h.links.set("lo", up=False)
+    try:
+        h.addresses.delete("lo", "127.0.0.1/8")
+    except NetlinkError as exc:
+        if exc.errno not in (errno.EADDRNOTAVAIL, errno.ENOENT, errno.ENODEV):
+            raise

@@ -71,8 +71,9 @@ class Handle(Closing, VerbNamespaces[Now]):
         opened in the container), a veth ``names[k]`` on ``bridge`` with its peer ``ifname``
         in the container; there ``lo`` and the peer up, the address, the default route via
         ``gateway``. All checked before sending; the per-container messages are one template
-        filled per container (pynetlink.api.attach). All or nothing: on failure the veths are
-        deleted and the ``lo`` brought up is down again."""
+        filled per container (pynetlink.api.attach). All or nothing: on failure (Ctrl-C included)
+        the veths are deleted and the ``lo`` brought up is down again; the error raised is the
+        one that failed the call, with any failed rollback step as a note on it."""
         from .attach import attach_many
         attach_many(self, bridge, containers, names=names, gateway=gateway, ifname=ifname)
 

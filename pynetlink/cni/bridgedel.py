@@ -7,7 +7,8 @@ load (~10 ms) and while it removes the masquerade elements and releases the addr
 plugin collects the outcome with ``EarlyDelete.wait``.
 
 Two fixed messages, so they are packed here with ``struct`` on a raw ``_socket`` (importing
-the codec, transport and rtnl layers first is what this saves): RTM_GETLINK by name, whose
+the codec, transport and rtnl layers first is what this saves), with the kernel's numbers from
+``_uapi`` (generated from the UAPI headers; loaded by DEL only): RTM_GETLINK by name, whose
 reply gives the ifindex and the alias, and RTM_DELLINK of that ifindex. The rule is
 ``bridge.remove_host_veth``'s: a link of that name is deleted only if it has no alias or the
 attachment's (another attachment's link, a name hash collision, is left alone); a missing
@@ -35,10 +36,6 @@ if TYPE_CHECKING:
     from .masqraw import NatDelete
     from .skel import Request
 
-RTM_NEWLINK, RTM_DELLINK, RTM_GETLINK = 16, 17, 18
-NLM_F_REQUEST, NLM_F_ACK = 1, 4
-NLMSG_ERROR = 2
-IFLA_IFNAME, IFLA_IFALIAS = 3, 20
 _HDR = struct.Struct("=IHHII")          # nlmsghdr
 _IFI = struct.Struct("=BxHiII")         # ifinfomsg
 _ATTR = struct.Struct("=HH")            # rtattr
@@ -76,6 +73,7 @@ class EarlyDelete:
         # a bare _thread and lock, not cni.background: that imports the transport package
         self._done = _thread.allocate_lock()
         self._done.acquire()
+        from . import _uapi  # noqa: F401 (loaded here, not on the helper thread while the plugin's modules load)
         _thread.start_new_thread(self._thread, ())
 
     def wait(self) -> Optional[bool]:
@@ -101,7 +99,8 @@ class EarlyDelete:
             self._done.release()
 
     def _run(self) -> bool:
-        sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC, 0)
+        from ._uapi import IFLA_IFNAME, NETLINK_ROUTE, NLM_F_ACK, NLM_F_REQUEST, RTM_DELLINK, RTM_GETLINK
+        sock = _socket.socket(_socket.AF_NETLINK, _socket.SOCK_RAW | _socket.SOCK_CLOEXEC, NETLINK_ROUTE)
         try:
             sock.bind((0, 0))
             name = self.name.encode() + b"\0"
@@ -127,6 +126,7 @@ def _message(kind: int, flags: int, seq: int, index: int, attrs: bytes) -> bytes
 def _reply(data: bytes, seq: int) -> Optional[tuple[int, Optional[str]]]:
     """The first message of ``data`` (sequence ``seq``): RTM_NEWLINK -> (ifindex, alias);
     an ack -> (0, None); ENODEV -> None; any other error or anything malformed raises."""
+    from ._uapi import IFLA_IFALIAS, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLMSG_ERROR, RTM_NEWLINK
     if len(data) < _HDR.size:
         raise ValueError("short netlink reply")
     length, kind, _, got_seq, _ = _HDR.unpack_from(data, 0)
@@ -149,7 +149,7 @@ def _reply(data: bytes, seq: int) -> Optional[tuple[int, Optional[str]]]:
         size, kind = _ATTR.unpack_from(data, at)
         if size < _ATTR.size or at + size > length:
             raise ValueError("malformed netlink attribute")
-        if kind & 0x3FFF == IFLA_IFALIAS:
+        if kind & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) == IFLA_IFALIAS:
             alias = data[at + _ATTR.size:at + size].split(b"\0", 1)[0].decode("utf-8", "replace")
         at += (size + 3) & ~3
     return index, alias

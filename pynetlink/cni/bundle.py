@@ -33,7 +33,8 @@ NAME = ".pynetlink-cni.bundle"
 ROOTS = ("pynetlink.cni.bridge", "pynetlink.cni.masq", "pynetlink.cni.hostlocal", "pynetlink.cni.portmap",
          "pynetlink.cni.macvlan", "pynetlink.cni.ipvlan", "pynetlink.nft.ruleset", "pynetlink.rtnl.kinds.bridge",
          "pynetlink.rtnl.kinds.veth", "pynetlink.rtnl.kinds.macvlan", "pynetlink.rtnl.kinds.ipvlan",
-         "pynetlink.rtnl.options", "pynetlink.codec.specs.nft", "pynetlink.nft.ops", "pynetlink.nft.messages")
+         "pynetlink.rtnl.options", "pynetlink.codec.specs.nft", "pynetlink.nft.ops", "pynetlink.nft.messages",
+         "pynetlink.cni._uapi")        # bridgedel's numbers: only its DEL imports them
 
 # what a plugin does not import (the installing process may have)
 NOT_BUNDLED = ("pynetlink.cli", "pynetlink.cni.install", "pynetlink.cni.bundle", "pynetlink.cni.slim")

@@ -56,9 +56,7 @@ class Prefixes(Sequence[str]):
         out = bytearray(n * row)
         out[0::row] = bytes([self.plen]) * n
         if size == 4 and n:
-            addrs = array("I", range(self.first, self.first + n * self.step, self.step))
-            if addrs.itemsize != 4:          # (never on Linux: 'I' is 32 bits)
-                return self._rows_slow(out)
+            addrs = array("I", range(self.first, self.first + n * self.step, self.step))  # 32 bits on Linux
             if sys.byteorder == "little":
                 addrs.byteswap()
             packed = addrs.tobytes()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import errno
 import json
+import os
 import subprocess
+from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import pytest
@@ -167,3 +169,91 @@ def test_refused_host_veth_deletes_the_others(host: tuple[NetNS, Handle],
     for ns, _ in ctrs:
         assert [l["ifname"] for l in ipj(ns, "link", "show")] == ["lo"]
         assert not _lo_up(ns)
+
+
+def _undone(hns: NetNS, ctrs: list[tuple[NetNS, Handle]]) -> None:
+    """Nothing of the call is left: no host veth, each container only a ``lo`` that is down
+    again without an address."""
+    assert _host_veths(hns) == []
+    for ns, _ in ctrs:
+        assert [l["ifname"] for l in ipj(ns, "link", "show")] == ["lo"]
+        assert not _lo_up(ns) and not any(i.get("addr_info") for i in ipj(ns, "addr", "show", "lo"))
+
+
+def test_a_failed_rollback_step_is_a_note_on_the_original_error(
+        host: tuple[NetNS, Handle], ctrs: list[tuple[NetNS, Handle]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another program deletes vh0 just before the rollback: the kernel refuses that one
+    deletion; the error raised is still the route's, the refusal a note, the rest undone."""
+    from pynetlink.api import attach
+    hns, h = host
+    busy = ctrs[1][0]
+    sh(busy, "link", "set", "lo", "up")
+    sh(busy, "route", "add", "default", "dev", "lo")      # its default route: ours is refused
+    real = attach._delete
+
+    def raced(host_h: Handle, names: Any) -> None:
+        sh(hns, "link", "del", "vh0")
+        real(host_h, names)
+    monkeypatch.setattr(attach, "_delete", raced)
+    with pytest.raises(NetlinkError) as info:
+        h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW)
+    err = info.value
+    assert err.errno == errno.EEXIST and err.operation == "add route" and _n(busy) in err.target
+    notes = getattr(err, "__notes__", [])
+    assert len(notes) == 1 and notes[0].startswith("rollback step failed: delete 3 veths"), notes
+    assert "vh0" in notes[0], notes
+    assert _host_veths(hns) == []                         # vh1 and vh2 deleted all the same
+    assert not _lo_up(ctrs[0][0]) and _lo_up(busy)        # and the lo this call brought up is down again
+
+
+# Ctrl-C (SIGINT, sent by pynetlink.transport.faults) after the K-th netlink transfer of the
+# call, counted from 1: the host veths, then one per container (4 for three containers; the
+# lookups are ioctls); "K,K2": a second one during the rollback (its first transfer: K + 1)
+STEPS = 4
+
+
+@pytest.mark.parametrize("plan", [f"int@{k}" for k in range(1, STEPS + 2)] + [f"int@{k},{k + 1}" for k in range(1, STEPS + 1)])
+def test_ctrl_c_at_any_step_rolls_back(host: tuple[NetNS, Handle], ctrs: list[tuple[NetNS, Handle]], plan: str,
+                                       tmp_path: Path) -> None:
+    from ..reliability.test_faults import in_child
+    hns, h = host
+    log = tmp_path / "points"
+    status = in_child(lambda: h.attach_many("br0", _pairs(ctrs), names=_names(ctrs), gateway=GW), plan, log)
+    first = int(plan.split("@")[1].split(",")[0])
+    passed = log.read_text().splitlines()
+    if first > STEPS:                       # after the last step: the call completed
+        assert os.waitstatus_to_exitcode(status) == 0 and len(passed) == STEPS, passed
+        assert _host_veths(hns) == _names(ctrs)
+        assert all(_lo_up(ns) for ns, _ in ctrs)
+        return
+    assert os.waitstatus_to_exitcode(status) == 130, (status, passed)       # KeyboardInterrupt
+    _undone(hns, ctrs)
+
+
+def test_attach_many_with_ipv6_addresses(make_netns: Callable[..., NetNS]) -> None:
+    """Containers with 2001:db8::/64 addresses and an IPv6 gateway (DAD off in the test's
+    namespaces, so the addresses are usable at once): addresses and default routes as
+    ``ip -j -6`` shows them, and traffic between containers and to the gateway."""
+    hns = make_netns("amh6")
+    made = NetNS.create_with_handles([unique_name("amc6") for _ in range(2)])
+    try:
+        for ns in [hns] + [ns for ns, _ in made]:
+            for key in ("net.ipv6.conf.all.accept_dad", "net.ipv6.conf.default.accept_dad"):
+                ns.set_sysctl(key, 0)
+        with Handle(hns) as h:
+            h.links.create(Bridge("br0"), up=True)
+            h.addresses.add("br0", "2001:db8::1/64")
+            pairs = [(c, f"2001:db8::{10 + k}/64") for k, (_, c) in enumerate(made)]
+            h.attach_many("br0", pairs, names=_names(made), gateway="2001:db8::1")
+        for k, (ns, _) in enumerate(made):
+            addrs = [(a["local"], a["prefixlen"], "tentative" in a) for i in ipj(ns, "-6", "addr", "show", "eth0")
+                     for a in i["addr_info"] if a.get("scope") == "global"]
+            assert addrs == [(f"2001:db8::{10 + k}", 64, False)]
+            routes = ipj(ns, "-6", "route", "show", "default")
+            assert [(r["gateway"], r["dev"]) for r in routes] == [("2001:db8::1", "eth0")]
+        for dst in ("2001:db8::11", "2001:db8::1"):
+            assert ping(_n(made[0][0]), dst)
+    finally:
+        for ns, c in made:
+            c.close()
+            ns.delete()
