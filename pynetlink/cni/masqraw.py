@@ -14,8 +14,8 @@ All or nothing: a transaction commits only if every member succeeds. Anything el
 element, set or table missing; any other error; a reply not understood) is reported as not
 done, and the plugin does it through the library (``masq.add``/``masq.remove``, which go on
 past what is missing and raise real errors with their operation and extended ack). The bytes
-are the library's own encoding (tests/cni/test_masqraw.py compares them, and the numbers
-with the kernel headers' through the codec).
+are the library's own encoding (tests/cni/test_masqraw.py compares them); the numbers come
+from ``_uapi`` (generated from the UAPI headers, tools/gen_cni_uapi.py).
 """
 from __future__ import annotations
 
@@ -24,6 +24,12 @@ import _thread
 import errno
 import struct
 
+from ._uapi import (NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES,
+                    NFPROTO_INET, NFT_MSG_DELSETELEM, NFT_MSG_GETSET, NFT_MSG_NEWSETELEM, NFTA_DATA_VALUE,
+                    NFTA_LIST_ELEM, NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END, NFTA_SET_ELEM_LIST_ELEMENTS,
+                    NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_NAME, NFTA_SET_TABLE, NLA_F_NESTED,
+                    NLM_F_ACK, NLM_F_CREATE, NLM_F_REQUEST, NLMSG_ERROR)
+
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Sequence
@@ -31,20 +37,6 @@ if TYPE_CHECKING:
 TABLE, FAMILY = "pynetlink_cni", "inet"
 # version -> (the address set, the (address . subnet) interval set)
 SET_NAMES = {4: ("masq4", "skip4"), 6: ("masq6", "skip6")}
-
-NETLINK_NETFILTER = 12
-NLM_F_REQUEST, NLM_F_ACK, NLM_F_CREATE = 1, 4, 0x400
-NLMSG_ERROR = 2
-NLA_F_NESTED = 0x8000
-NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END = 16, 17
-NFNL_SUBSYS_NFTABLES = 10
-NFT_MSG_GETSET, NFT_MSG_NEWSETELEM, NFT_MSG_DELSETELEM = 10, 12, 14
-NFPROTO_INET = 1
-NFTA_SET_TABLE, NFTA_SET_NAME = 1, 2
-NFTA_SET_ELEM_LIST_TABLE, NFTA_SET_ELEM_LIST_SET, NFTA_SET_ELEM_LIST_ELEMENTS = 1, 2, 3
-NFTA_LIST_ELEM = 1
-NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END = 1, 10
-NFTA_DATA_VALUE = 1
 
 BATCH_SEQ = 1                           # the sequence number of every transaction's start
 _HDR = struct.Struct("=IHHII")          # nlmsghdr

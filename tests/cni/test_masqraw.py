@@ -1,5 +1,5 @@
 """The bridge plugin's masquerade elements as raw nftables transactions (cni/masqraw.py): the
-library's bytes; against the kernel, ADD makes the table (prebuilt, cni/_masqtable.py: the
+library's bytes (the numbers: tests/cni/test_uapi.py); against the kernel, ADD makes the table (prebuilt, cni/_masqtable.py: the
 ruleset the library makes) and adds exactly the attachment's elements, DEL deletes exactly them
 (IPv4 and IPv6) in one transaction, and what it cannot do whole (an element, set or table
 missing) changes nothing and is left to the library's path (masq.remove)."""
@@ -12,22 +12,10 @@ from typing import Any
 
 import pytest
 
-from pynetlink._native import const
 from pynetlink.cni import masq, masqraw
 from pynetlink.cni.ipnet import ip_interface
 from pynetlink.nft.ruleset import Nftables
 from pynetlink.transport.netns import run_in
-
-NAMES = ("NETLINK_NETFILTER", "NLM_F_REQUEST", "NLM_F_ACK", "NLM_F_CREATE", "NLMSG_ERROR", "NLA_F_NESTED", "NFNL_MSG_BATCH_BEGIN",
-         "NFNL_MSG_BATCH_END", "NFNL_SUBSYS_NFTABLES", "NFT_MSG_GETSET", "NFT_MSG_NEWSETELEM", "NFT_MSG_DELSETELEM",
-         "NFPROTO_INET", "NFTA_SET_TABLE", "NFTA_SET_NAME",
-         "NFTA_SET_ELEM_LIST_TABLE", "NFTA_SET_ELEM_LIST_SET", "NFTA_SET_ELEM_LIST_ELEMENTS", "NFTA_LIST_ELEM",
-         "NFTA_SET_ELEM_KEY", "NFTA_SET_ELEM_KEY_END", "NFTA_DATA_VALUE")
-
-
-def test_numbers_are_the_kernel_headers() -> None:
-    assert {n: getattr(masqraw, n) for n in NAMES} == {n: const(n) for n in NAMES}
-
 
 def test_names_are_the_tables_masq_makes() -> None:
     assert (masqraw.TABLE, masqraw.FAMILY) == (masq.TABLE, masq.FAMILY)
