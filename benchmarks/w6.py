@@ -455,8 +455,10 @@ def install_plugins(tmp: Path, env: dict[str, str], name: str = "cni-bin", pytho
 
 def run(tmp: Path, log: Callable[[str], None], quick: bool = False, reps: int | None = None,
         parts: tuple[str, ...] = ("version", "startup", "chain", "podman"),
-        chains: list[str] | None = None, baseline: Path | None = None, python: str | None = None) -> dict[str, Any]:
-    """All of W6; the runner's hook (results['w6'])."""
+        chains: list[str] | None = None, baseline: Path | None = None, python: str | None = None,
+        ns_only: tuple[int, ...] | None = None) -> dict[str, Any]:
+    """All of W6; the runner's hook (results['w6']). ``ns_only``: these container counts,
+    each with ``reps`` repetitions (default: 1, 50, 200, or 1 and 10 ``quick``)."""
     if not (REF / "bridge").exists():
         return {"error": f"{REF}/bridge missing (apt-get install containernetworking-plugins)"}
     env = snapshot_source(tmp)
@@ -464,7 +466,10 @@ def run(tmp: Path, log: Callable[[str], None], quick: bool = False, reps: int | 
     ns = (1, 10) if quick else (1, 50, 200)
     base = reps or (2 if quick else 5)
     per_n = {1: base * 4, 10: base, 50: base, 200: max(2, (base + 1) // 2)}
-    out: dict[str, Any] = {"n": list(ns), "reps": per_n, "revision": source_revision(), "python": python or sys.executable}
+    if ns_only:
+        ns, per_n = ns_only, {n: base for n in ns_only}
+    out: dict[str, Any] = {"n": list(ns), "reps": per_n, "revision": source_revision(), "python": python or sys.executable,
+                           "loadavg": os.getloadavg()}
     if "version" in parts:
         out["version"] = run_version(bindirs, 10 if quick else 30, log)
     if "startup" in parts:
@@ -532,16 +537,18 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python3 -m benchmarks.w6", description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="N = 1 and 10, 2 repetitions")
     ap.add_argument("--reps", type=int, default=None)
+    ap.add_argument("--ns", default=None, help="only these container counts, comma-separated (e.g. 1), each "
+                    "with --reps repetitions")
     ap.add_argument("--parts", default="version,startup,chain,podman")
     ap.add_argument("--out", default=None, help="write the JSON here")
     ap.add_argument("--chains", default=None, help="only these chains (comma-separated names, e.g. "
-                    "'pynetlink bridge+ipam,reference bridge+ipam')")
+                    "'pynetlink bridge+ipam,reference bridge+ipam'; separated by '|' where a name has a comma)")
     ap.add_argument("--python", default=None, help="interpreter of the pynetlink plugins (shebang; "
                     "default this one; a --baseline tree keeps this one)")
     ap.add_argument("--baseline", default=None, help="a source tree (with its codec built) whose "
                     "bridge+ipam chain runs alongside, alternating (before/after in one run)")
     args = ap.parse_args(argv)
-    chains = args.chains.split(",") if args.chains else None
+    chains = args.chains.split("|" if "|" in args.chains else ",") if args.chains else None
     baseline = Path(args.baseline).resolve() if args.baseline else None
     if baseline and not (baseline / "pynetlink" / "cni").is_dir():
         ap.error(f"--baseline {baseline}: not a source tree with pynetlink/cni")
@@ -553,7 +560,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="pnlb-w6-"))
     try:
         res = run(tmp, lambda s: print(s, flush=True), args.quick, args.reps, tuple(args.parts.split(",")), chains,
-                  baseline, args.python)
+                  baseline, args.python, tuple(int(n) for n in args.ns.split(",")) if args.ns else None)
     finally:
         cleanup()
         shutil.rmtree(tmp, ignore_errors=True)

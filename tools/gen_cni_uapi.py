@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Generate pynetlink/cni/_uapi.py: the few kernel UAPI numbers the bridge plugin's early DEL
-(pynetlink/cni/bridgedel.py) packs its two rtnetlink messages with, as the compiled codec has
-them from <linux/netlink.h>, <linux/rtnetlink.h> and <linux/if_link.h>. A plain module of
-integers: the DEL reads them before the library (and its codec) is loaded.
+(pynetlink/cni/bridgedel.py) packs its two rtnetlink messages with, and its raw masquerade
+(pynetlink/cni/masqraw.py) its nftables transactions, as the compiled codec has them from
+<linux/netlink.h>, <linux/rtnetlink.h>, <linux/if_link.h> and the netfilter headers. A plain
+module of integers: the plugin reads them without loading the library (and its codec).
 
 Usage: .venv/bin/python tools/gen_cni_uapi.py   (after a codec rebuild against other headers;
 tests/cni/test_uapi.py fails while the file is stale)
@@ -15,7 +16,12 @@ from pynetlink._native import const
 
 OUT = Path(__file__).resolve().parent.parent / "pynetlink/cni/_uapi.py"
 NAMES = ("NETLINK_ROUTE", "NLM_F_REQUEST", "NLM_F_ACK", "NLMSG_ERROR", "NLA_F_NESTED", "NLA_F_NET_BYTEORDER",
-         "RTM_NEWLINK", "RTM_DELLINK", "RTM_GETLINK", "IFLA_IFNAME", "IFLA_IFALIAS")
+         "RTM_NEWLINK", "RTM_DELLINK", "RTM_GETLINK", "IFLA_IFNAME", "IFLA_IFALIAS",
+         # the masquerade's nftables transactions (cni/masqraw.py)
+         "NETLINK_NETFILTER", "NLM_F_CREATE", "NFNL_MSG_BATCH_BEGIN", "NFNL_MSG_BATCH_END", "NFNL_SUBSYS_NFTABLES",
+         "NFT_MSG_GETSET", "NFT_MSG_NEWSETELEM", "NFT_MSG_DELSETELEM", "NFPROTO_INET", "NFTA_SET_TABLE",
+         "NFTA_SET_NAME", "NFTA_SET_ELEM_LIST_TABLE", "NFTA_SET_ELEM_LIST_SET", "NFTA_SET_ELEM_LIST_ELEMENTS",
+         "NFTA_LIST_ELEM", "NFTA_SET_ELEM_KEY", "NFTA_SET_ELEM_KEY_END", "NFTA_DATA_VALUE")
 
 
 def render() -> str:

@@ -5,7 +5,8 @@ then the bridge (made if missing), a veth pair whose host end has a name derived
 (network, containerID, ifname), so a later DEL or ADD finds what a killed ADD left, the
 container end made directly as ``CNI_IFNAME`` in ``CNI_NETNS``, its addresses and routes,
 the gateway address on the bridge (``isGateway``), forwarding, and the masquerade elements
-(``ipMasq``, see ``masq``). A failure undoes what the ADD did and releases the addresses.
+(``ipMasq``, see ``masq``; sent as raw nftables messages by ``masqraw``, the library's path
+where that fails). A failure undoes what the ADD did and releases the addresses.
 
 DEL never fails on what is gone: it deletes the host veth by its name (the container end
 goes with it; no netns needed; started before this module loads where it can be, see
@@ -20,7 +21,6 @@ import os
 
 from ..errors import InvalidArgument
 from . import ipnet
-from .background import Background
 from .bridgedel import alias_of, crc32, host_veth_name  # noqa: F401 (crc32: this module's API)
 from .ipam import Ipam
 from .skel import (INTERNAL, INVALID_CONFIG, INVALID_ENVIRONMENT, NOT_AVAILABLE, UNSUPPORTED_FIELD, CNIError, Plugin,
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Optional
     from ..api import Handle
 # the api layer (and rtnetlink below it) is imported where it is used: a DEL whose veth
-# deletion started early (bridgedel) needs only nftables and the IPAM store
+# deletion started early (bridgedel, masqraw) needs only the IPAM store
 
 TYPE = "pynetlink-bridge"
 FORWARDING = {4: "net/ipv4/ip_forward", 6: "net/ipv6/conf/all/forwarding"}
@@ -157,6 +157,7 @@ def remove_host_veth(h: Handle, conf: Conf, meanwhile: Optional[Callable[[], Any
             if view.alias is not None and view.alias != conf.alias:
                 return False
             if meanwhile is not None:
+                from .background import Background
                 task, meanwhile = Background(meanwhile), None
             h.links.delete(conf.host_veth)
             return True
@@ -230,12 +231,6 @@ def addresses_in_container(req: Request) -> list[str]:
         return []
 
 
-def _load_nft() -> None:
-    """Import what the masquerade uses (ADD's helper thread)."""
-    from . import masq  # noqa: F401
-    from ..nft import ruleset  # noqa: F401
-
-
 def nftables() -> Any:
     """An nftables socket, imported on first use: a bridge without ``ipMasq`` or port
     mappings never loads pynetlink.nft."""
@@ -289,17 +284,7 @@ class BridgePlugin(Plugin):
 
     def _add(self, req: Request, conf: Conf, res: Result, mac: Optional[str]) -> Result:
         ips = [dict(ip) for ip in res.get("ips") or []]
-        routes = routes_of(res, conf)
-        # nftables' modules load on a helper thread while the veth's creation waits in the
-        # kernel (the GIL is free meanwhile); joined before the masquerade needs them. The
-        # api layer first, here: importing both at once would only contend for the GIL
-        from .. import api  # noqa: F401
-        loading = Background(_load_nft) if conf.ip_masq and ips else None
-        try:
-            return self._attach(req, conf, res, mac, ips, routes)
-        finally:
-            if loading is not None:
-                loading.wait()
+        return self._attach(req, conf, res, mac, ips, routes_of(res, conf))
 
     def _attach(self, req: Request, conf: Conf, res: Result, mac: Optional[str], ips: list[dict[str, Any]],
                 routes: list[dict[str, Any]]) -> Result:
@@ -332,9 +317,11 @@ class BridgePlugin(Plugin):
             br = h.links.get(conf.bridge)
         cmac, cmtu = configure_container(req, {**res, "ips": ips}, routes)
         if conf.ip_masq and ips:
-            from . import masq                          # loaded (or loading) on the helper thread
-            with nftables() as nft:
-                masq.add(nft, [ip["address"] for ip in ips])
+            from . import masqraw                       # raw: without nftables' layers
+            if not masqraw.add([ipnet.ip_interface(ip["address"]) for ip in ips]):
+                from . import masq                      # what it could not do, with its error
+                with nftables() as nft:
+                    masq.add(nft, [ip["address"] for ip in ips])
         ctr: dict[str, Any] = {"name": req.ifname, "mac": cmac, "sandbox": req.netns}
         if cmtu:
             ctr["mtu"] = cmtu
@@ -379,11 +366,17 @@ class BridgePlugin(Plugin):
             remove_host_veth(h, conf, meanwhile=lambda: self._delete_nat_and_release(req, conf, addresses))
 
     def _delete_started(self, req: Request, conf: Conf) -> None:
-        """DEL while ``req.prelude`` (bridgedel) deletes the host veth: NAT, ports and the
+        """DEL while ``req.prelude`` (bridgedel) deletes the host veth (and first, with
+        ``ipMasq``, the masquerade elements: masqraw): the NAT it did not do, the ports and the
         addresses' release here meanwhile, then the deletion's outcome (through the library
         if the prelude could not tell)."""
         try:
-            self._delete_nat_and_release(req, conf, conf.ipam.addresses(req) if conf.ip_masq else [])
+            nat = req.prelude.nat
+            if nat is not None and nat.wait():          # before the addresses are released
+                addresses: list[str] = []
+            else:
+                addresses = conf.ipam.addresses(req) if conf.ip_masq else []
+            self._delete_nat_and_release(req, conf, addresses)
         finally:
             done = req.prelude.wait()
         if done is None:

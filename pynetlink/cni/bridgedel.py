@@ -18,7 +18,8 @@ error with its operation and extended ack.
 
 Only started when nothing DEL does needs the container's interface first: without
 ``ipMasq`` or with the addresses in ``prevResult`` (otherwise the plugin reads them from
-the container before deleting it).
+the container before deleting it). With ``ipMasq`` the thread first removes the addresses'
+masquerade elements (``masqraw``) and closes that socket only after the veth's deletion.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from . import ipnet
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Optional
+    from .masqraw import NatDelete
     from .skel import Request
 
 _HDR = struct.Struct("=IHHII")          # nlmsghdr
@@ -64,8 +66,9 @@ def alias_of(network: str, container_id: str, ifname: str) -> str:
 class EarlyDelete:
     """The host veth's deletion running on a helper thread."""
 
-    def __init__(self, name: str, alias: str) -> None:
+    def __init__(self, name: str, alias: str, nat: Optional[NatDelete] = None) -> None:
         self.name, self.alias = name, alias
+        self.nat = nat          # the masquerade elements' deletion (masqraw), run first
         self._box: dict[str, Any] = {}
         # a bare _thread and lock, not cni.background: that imports the transport package
         self._done = _thread.allocate_lock()
@@ -85,10 +88,14 @@ class EarlyDelete:
 
     def _thread(self) -> None:
         try:
+            if self.nat is not None:
+                self.nat.run()                  # never raises
             self._box["value"] = self._run()
         except Exception:   # noqa: BLE001 - value None: the library's path deletes and raises
             pass
         finally:
+            if self.nat is not None:
+                self.nat.close()                # waits for the elements' release (masqraw)
             self._done.release()
 
     def _run(self) -> bool:
@@ -155,12 +162,15 @@ def start(req: Request) -> Optional[EarlyDelete]:
     config: Any = req.config
     if not isinstance(config.get("ipam") or {}, dict):
         return None             # the plugin refuses this config: nothing may change
+    nat = None
     if config.get("ipMasq"):
         try:
-            ips = config["prevResult"]["ips"]
-            if not ips or not all(ipnet.ip_interface(ip["address"]) for ip in ips):
+            ifaces = [ipnet.ip_interface(ip["address"]) for ip in config["prevResult"]["ips"]]
+            if not ifaces:
                 return None
         except Exception:       # no prevResult, or one Ipam.addresses would not read
             return None
+        from .masqraw import NatDelete
+        nat = NatDelete(ifaces)
     return EarlyDelete(host_veth_name(req.name, req.container_id, req.ifname),
-                       alias_of(req.name, req.container_id, req.ifname))
+                       alias_of(req.name, req.container_id, req.ifname), nat)

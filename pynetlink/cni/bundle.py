@@ -38,6 +38,8 @@ ROOTS = ("pynetlink.cni.bridge", "pynetlink.cni.masq", "pynetlink.cni.hostlocal"
 
 # what a plugin does not import (the installing process may have)
 NOT_BUNDLED = ("pynetlink.cli", "pynetlink.cni.install", "pynetlink.cni.bundle", "pynetlink.cni.slim")
+# the bridge plugin's raw masquerade (cni/masqraw.py), imported where ADD and DEL use it
+LAZY_ROOTS = ("pynetlink.cni.masqraw", "pynetlink.cni._masqtable")
 
 
 def entries(names: Iterable[str]) -> dict[str, tuple[str, bool, int, int, bytes]]:
@@ -61,7 +63,7 @@ def entries(names: Iterable[str]) -> dict[str, tuple[str, bool, int, int, bytes]
 def write(directory: str | os.PathLike[str]) -> str:
     """Write the bundle of the plugins' modules (imported here) into ``directory``."""
     from .._importing import import_module
-    for root in ROOTS:
+    for root in ROOTS + LAZY_ROOTS:
         import_module(root)
     path = os.path.join(directory, NAME)
     index, blob = {}, bytearray()

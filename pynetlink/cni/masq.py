@@ -22,7 +22,7 @@ TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # the rule layer (match, stmt, rule) loads only when the table is made
     from typing import Any, Iterable, Sequence
     from ..nft.rule import Chain, Rule
-    from ..nft.ruleset import Nftables
+    from ..nft.ruleset import Nftables, Transaction
 
 TABLE, FAMILY, CHAIN_NAME = "pynetlink_cni", "inet", "postrouting"
 SETS = {4: (Set("masq4", "ipv4_addr"), Set("skip4", ("ipv4_addr", "ipv4_addr"), flags="interval")),
@@ -49,16 +49,20 @@ def rules() -> list[Rule]:
 def _ensure(nft: Nftables) -> None:
     """Table, chain, sets and rules, if not already in place: one GETSET of ``skip6``, the last
     object of the one transaction that makes them all (concurrent callers converge: each
-    rewrites the chain whole)."""
+    rewrites the chain whole). The bridge plugin sends that transaction prebuilt (masqraw)."""
     if nft.has_set(TABLE, SETS[6][1].name, family=FAMILY):
         return
+    table_transaction(nft.transaction()).commit()
+
+
+def table_transaction(tx: Transaction) -> Transaction:
+    """``tx`` with the table, its chain and sets, and the chain's rules (replacing any)."""
     from ..nft.rule import Table
-    tx = nft.transaction()
     tx.add_table(Table(TABLE, FAMILY, [chain()], [s for pair in SETS.values() for s in pair]))
     tx.flush(TABLE, CHAIN_NAME, family=FAMILY)
     for r in rules():
         tx.add_rule(TABLE, CHAIN_NAME, r, family=FAMILY)
-    tx.commit()
+    return tx
 
 
 def add(nft: Nftables, addresses: Iterable[str]) -> None:

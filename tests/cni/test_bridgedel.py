@@ -107,13 +107,16 @@ def test_plugin_del_with_prev_result_removes_everything(env: Env, container: Cal
     env.dele(dict(c, prevResult=res), ctr, "c1").ok()                 # again: nothing left, still fine
 
 
-def test_del_with_prev_result_loads_neither_rtnetlink_nor_the_api(env: Env, container: Callable[[], str]) -> None:
-    """The veth went through bridgedel: DEL imports only nftables, the IPAM and what is below."""
+def test_del_with_prev_result_loads_no_netlink_layer(env: Env, container: Callable[[], str]) -> None:
+    """The veth and the masquerade elements went through bridgedel and masqraw: DEL imports
+    only the IPAM, none of the library's netlink layers (codec, transport, rtnl, nft, api)."""
     ctr = container()
     c = conf(env.data_dir)
     res = env.add(c, ctr, "c1").ok()
     mods = imported(env, "DEL", dict(c, prevResult=res), ctr, "c1")
-    assert "pynetlink.cni.bridgedel" in mods and "pynetlink.nft.ruleset" in mods, sorted(mods)
-    assert not {m for m in mods if m.startswith(("pynetlink.rtnl", "pynetlink.api"))}, sorted(mods)
+    assert {"pynetlink.cni.bridgedel", "pynetlink.cni.masqraw", "pynetlink.cni.hostlocal"} <= mods, sorted(mods)
+    layers = ("pynetlink.codec", "pynetlink.transport", "pynetlink.rtnl", "pynetlink.nft", "pynetlink.api")
+    assert not {m for m in mods if m.startswith(layers)}, sorted(mods)
+    assert "_cffi_backend" not in mods
     assert host_veth_name("net1", "c1", "eth0") not in env.host_links()
     assert env.reservations() == {} and env.masqueraded() == set()

@@ -24,11 +24,13 @@ sys.path[:0] = paths
 from pynetlink.cni.startup import prepare
 prepare(bundle)
 import pynetlink.cni.bridge, pynetlink.cni.masq, pynetlink.nft.ruleset, pynetlink.api
+import pynetlink.cni.masqraw, pynetlink.cni._masqtable
 out = {n: [type(sys.modules[n].__spec__.loader).__name__, sys.modules[n].__file__,
            getattr(sys.modules[n], "BUNDLE_TEST_MARK", None)] for n in names}
 print(json.dumps(out))
 """
-NAMES = ["pynetlink.rtnl.routes", "pynetlink.rtnl.link", "pynetlink.cni.bridge", "pynetlink.api"]
+NAMES = ["pynetlink.rtnl.routes", "pynetlink.rtnl.link", "pynetlink.cni.bridge", "pynetlink.api",
+         "pynetlink.cni.masqraw", "pynetlink.cni._masqtable"]
 
 
 def probe(bundle: Path, paths: list[str]) -> dict[str, list[object]]:

@@ -28,10 +28,12 @@ STDLIB_NOT_LOADED = {"dataclasses", "inspect", "ast", "typing", "enum", "re", "j
 # docs/performance.md, W6: 106 for an ADD and a DEL, about 115 before cni/startup.py and the lazy
 # neighbours, metrics and link stats)
 MODULE_BUDGET = 108
-LOADED = {"pynetlink.codec.specs._tables", "pynetlink.rtnl.kinds.veth", "pynetlink.nft.ruleset",
-          "pynetlink.nft.sets", "pynetlink.cni.masq", "pynetlink.cni.hostlocal"}
-# ADD makes links (the bridge kind, link options); DEL only deletes the veth by name
-ADD_ONLY = {"pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.options"}
+LOADED = {"pynetlink.codec.specs._tables", "pynetlink.rtnl.kinds.veth", "pynetlink.cni.hostlocal"}
+# ADD makes links (the bridge kind, link options) and sends its masquerade elements raw
+# (cni/masqraw.py); DEL only deletes the veth by name, and without prevResult it reads the
+# addresses from the reservation and removes their elements through nftables' set layer
+ADD_ONLY = {"pynetlink.rtnl.kinds.bridge", "pynetlink.rtnl.options", "pynetlink.cni.masqraw"}
+DEL_ONLY = {"pynetlink.nft.ruleset", "pynetlink.nft.sets", "pynetlink.cni.masq"}
 
 
 # runs the plugin script as its shebang would, printing sys.modules on exit (an importtime
@@ -75,6 +77,7 @@ def test_bridge_add_and_del_import_only_what_they_use(env: Env, container: Calla
         assert "pynetlink.cni.bridge" in mods, sorted(mods)     # the parse found the plugin's imports
         assert LOADED <= mods, (command, sorted(LOADED - mods))
         assert (ADD_ONLY <= mods) if command == "ADD" else not (ADD_ONLY & mods), (command, sorted(ADD_ONLY & mods))
+        assert (DEL_ONLY <= mods) if command == "DEL" else not (DEL_ONLY & mods), (command, sorted(DEL_ONLY & mods))
         assert not mods & NOT_LOADED, (command, sorted(mods & NOT_LOADED))
         assert not mods & STDLIB_NOT_LOADED, (command, sorted(mods & STDLIB_NOT_LOADED))
         assert len(mods - startup) + STARTUP_311 <= MODULE_BUDGET, (command, len(mods), sorted(mods - startup))
@@ -83,3 +86,15 @@ def test_bridge_add_and_del_import_only_what_they_use(env: Env, container: Calla
     assert env.masqueraded() == {"198.51.100.2"}          # c2's DEL removed only its own element
     env.dele(c, first, "c1").ok()
     assert env.masqueraded() == set()
+
+
+def test_the_first_bridge_add_makes_the_nat_table_without_the_rule_layer(env: Env,
+                                                                         container: Callable[[], str]) -> None:
+    """The first ADD on a node makes the masquerade table from its prebuilt transaction
+    (cni/_masqtable.py): nftables' layers and ipaddress stay unloaded there too."""
+    c = conf(env.data_dir)
+    mods = imported(env, "ADD", c, container(), "c1")
+    assert "pynetlink.cni.masqraw" in mods and not mods & NOT_LOADED, sorted(mods & NOT_LOADED)
+    assert not {m for m in mods if m.startswith("pynetlink.nft")}, sorted(mods)
+    assert not mods & STDLIB_NOT_LOADED, sorted(mods & STDLIB_NOT_LOADED)
+    assert env.masqueraded()

@@ -1,6 +1,7 @@
-"""cni/_uapi.py (tools/gen_cni_uapi.py), the numbers the bridge DEL's early deletion packs its
-messages with: current with the compiled codec, and equal to the kernel UAPI headers as read
-here from /usr/include (an enum's members counted, #defines evaluated), not through the codec."""
+"""cni/_uapi.py (tools/gen_cni_uapi.py), the numbers the bridge DEL's early deletion and the
+raw masquerade (cni/masqraw.py) pack their messages with: current with the compiled codec, and
+equal to the kernel UAPI headers as read here from /usr/include (an enum's members counted,
+#defines evaluated), not through the codec."""
 from __future__ import annotations
 
 import ast
@@ -12,7 +13,8 @@ from pathlib import Path
 from pynetlink.cni import _uapi
 
 ROOT = Path(__file__).resolve().parents[2]
-HEADERS = [Path("/usr/include/linux") / h for h in ("netlink.h", "rtnetlink.h", "if_link.h")]
+HEADERS = [Path("/usr/include/linux") / h for h in ("netlink.h", "rtnetlink.h", "if_link.h", "netfilter.h",
+                                                    "netfilter/nfnetlink.h", "netfilter/nf_tables.h")]
 _OPS = {ast.BitOr: operator.or_, ast.LShift: operator.lshift, ast.Add: operator.add, ast.Sub: operator.sub}
 
 
@@ -32,10 +34,11 @@ def _value(text: str, known: dict[str, int]) -> int | None:
         return None
 
 
-def header_numbers(text: str) -> dict[str, int]:
-    """The object-like #defines and enum members of a header with their values."""
+def header_numbers(text: str, known: dict[str, int] | None = None) -> dict[str, int]:
+    """The object-like #defines and enum members of a header with their values (``known``:
+    the numbers of the headers it includes, which its expressions may name)."""
     text = re.sub(r"/\*.*?\*/", "", text, flags=re.S)
-    out: dict[str, int] = {}
+    out: dict[str, int] = dict(known or {})
     for d in re.finditer(r"^#define\s+([A-Z][A-Z0-9_]*)[ \t]+(.+)$", text, flags=re.M):
         value = _value(d.group(2), out)
         if value is not None:
@@ -56,7 +59,7 @@ def header_numbers(text: str) -> dict[str, int]:
 def test_numbers_equal_the_kernel_headers() -> None:
     headers: dict[str, int] = {}
     for h in HEADERS:
-        headers.update(header_numbers(h.read_text()))
+        headers.update(header_numbers(h.read_text(), headers))
     ours = {k: v for k, v in vars(_uapi).items() if k.isupper()}
     assert ours.keys() == set(runpy.run_path(str(ROOT / "tools/gen_cni_uapi.py"))["NAMES"])
     assert ours == {k: headers[k] for k in ours}
