@@ -57,6 +57,8 @@ class Ports:
         port, a target, t target port, z zero, c the next byte of ``consts``), back to back,
         in one C call; and the row size."""
         n = len(self.host)
+        if not len(self.proto) == len(self.to_port) == n == len(self.to) // 4 or len(self.to) % 4:
+            raise ValueError("Ports: columns of different lengths")     # (C reads n of each)
         row = len(fmt) + fmt.count("h") + fmt.count("t") + 3 * fmt.count("a")
         out = bytearray(row * n)
         got = lib.pnl_port_rows(fmt.encode(), consts, len(consts), n, self.proto,
@@ -91,14 +93,22 @@ def columns(mappings: Sequence[Any]) -> Optional[Ports]:
     if not isinstance(mappings, (list, tuple)):
         return None                     # (a generator: read once, by the per-object way)
     n = len(mappings)
-    if not n or set(map(type, mappings)) != {tuple} or len(lens := set(map(len, mappings))) != 1 \
-            or lens.pop() not in (3, 4):
+    if not n or set(map(type, mappings)) != {tuple}:
         return None
-    cols = list(zip(*mappings))
+    try:
+        cols = list(zip(*mappings, strict=True))        # (strict: tuples of one length)
+    except ValueError:
+        return None
+    if len(cols) not in (3, 4):
+        return None
     host, to, to_port = cols[0], cols[1], cols[2]
-    if None in to_port:
+    if set(map(type, host + to_port)) != {int}:
+        if None not in to_port:
+            return None
         to_port = tuple(h if p is None else p for h, p in zip(host, to_port))
-    if set(map(type, host + to_port)) != {int} or set(map(type, to)) != {str}:
+        if set(map(type, to_port)) != {int}:
+            return None
+    if set(map(type, to)) != {str}:
         return None
     if len(cols) == 4:
         if not set(cols[3]) <= _PROTO.keys():

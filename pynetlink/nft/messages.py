@@ -44,20 +44,6 @@ def _msg(name: str, kind: str, flags: int, family: int | str, *, dump: bool = Fa
     return Msg(name, msg_type(kind), flags, dump=dump, reply=reply).fixed("nfgenmsg", "BB2s", fam, 0, b"\0\0")
 
 
-# -- batch framing ------------------------------------------------------------------------------
-def batch_begin(genid: int | None = None) -> Item:
-    """BATCH_BEGIN; with ``genid`` the kernel refuses the batch (ERESTART) if the ruleset changed."""
-    m = Msg("batch begin", lib.NFNL_MSG_BATCH_BEGIN, REQ).fixed("nfgenmsg", "BB2s", 0, 0, RES_ID)
-    if genid is not None:
-        m.be32(lib.NFNL_BATCH_GENID, "genid", genid)
-    return m.item()
-
-
-def batch_end() -> Item:
-    return Msg("batch end", lib.NFNL_MSG_BATCH_END, REQ).fixed("nfgenmsg", "BB2s", 0, 0, RES_ID).item()
-
-
-# -- tables -------------------------------------------------------------------------------------
 def _memo(key: tuple[Any, ...], make: Callable[[], Item]) -> Item:
     """``make()``, once per ``key`` (plain values: the message's whole input) in this process,
     its values packed once (``codec.program.packed``)."""
@@ -72,6 +58,25 @@ def _memo(key: tuple[Any, ...], make: Callable[[], Item]) -> Item:
 
 
 _MADE: dict[tuple[Any, ...], tuple[Compiled, Any]] = {}     # (values: a Packed)
+
+
+# -- batch framing ------------------------------------------------------------------------------
+def batch_begin(genid: int | None = None) -> Item:
+    """BATCH_BEGIN; with ``genid`` the kernel refuses the batch (ERESTART) if the ruleset changed."""
+    if genid is None:
+        return _memo(("begin",), lambda: Msg("batch begin", lib.NFNL_MSG_BATCH_BEGIN, REQ)
+                     .fixed("nfgenmsg", "BB2s", 0, 0, RES_ID).item())
+    m = Msg("batch begin", lib.NFNL_MSG_BATCH_BEGIN, REQ).fixed("nfgenmsg", "BB2s", 0, 0, RES_ID)
+    m.be32(lib.NFNL_BATCH_GENID, "genid", genid)
+    return m.item()
+
+
+def batch_end() -> Item:
+    return _memo(("end",), lambda: Msg("batch end", lib.NFNL_MSG_BATCH_END, REQ)
+                 .fixed("nfgenmsg", "BB2s", 0, 0, RES_ID).item())
+
+
+# -- tables -------------------------------------------------------------------------------------
 
 
 def add_table(family: str, name: str, *, ack: bool = True, exist_ok: bool = True, flags: int = 0) -> Item:
