@@ -59,9 +59,12 @@ class Ports:
         n = len(self.host)
         if not len(self.proto) == len(self.to_port) == n == len(self.to) // 4 or len(self.to) % 4:
             raise ValueError("Ports: columns of different lengths")     # (C reads n of each)
-        row = len(fmt) + fmt.count("h") + fmt.count("t") + 3 * fmt.count("a")
+        got_fmt = _FORMATS.get(fmt)
+        if got_fmt is None:
+            got_fmt = _FORMATS[fmt] = (fmt.encode(), len(fmt) + fmt.count("h") + fmt.count("t") + 3 * fmt.count("a"))
+        cfmt, row = got_fmt
         out = bytearray(row * n)
-        got = lib.pnl_port_rows(fmt.encode(), consts, len(consts), n, self.proto,
+        got = lib.pnl_port_rows(cfmt, consts, len(consts), n, self.proto,
                                 ffi.from_buffer("uint16_t[]", self.host), self.to,
                                 ffi.from_buffer("uint16_t[]", self.to_port), ffi.from_buffer(out), len(out))
         return bytes(out), check_rc(got, "pnl_port_rows")
@@ -75,15 +78,26 @@ class Ports:
     def element_lists(self) -> list[bytes]:
         """DockerNat's map elements as element lists of messages (``messages.element_lists``),
         packed from the columns in one C call: no key and value bytes each."""
-        from .messages import element_heads, elements_per_list
-        head, data_head = element_heads(_ELEMENT, _ELEMENT)
-        packed, size = self.pack("c" * len(head) + _KEY + "c" * len(data_head) + _VALUE, head + data_head)
-        step = elements_per_list(head, data_head, _ELEMENT, _ELEMENT)
+        fmt, consts, step = _LIST_LAYOUT or _list_layout()
+        packed, size = self.pack(fmt, consts)
         return [packed[i * size:(i + step) * size] for i in range(0, len(self.host), step)]
 
     def rows(self, order: Sequence[str]) -> bytes:
         """Per publication, the columns named in ``order`` packed big-endian, back to back."""
         return self.pack("".join(_FIELD[c] for c in order))[0]
+
+
+_FORMATS: dict[str, tuple[bytes, int]] = {}         # pack's format -> (its bytes, the row size)
+_LIST_LAYOUT: list[Any] = []                        # element lists: (format, consts, elements per list)
+
+
+def _list_layout() -> list[Any]:
+    """The layout of DockerNat's map elements in an element list (made once)."""
+    from .messages import element_heads, elements_per_list
+    head, data_head = element_heads(_ELEMENT, _ELEMENT)
+    _LIST_LAYOUT[:] = ["c" * len(head) + _KEY + "c" * len(data_head) + _VALUE, head + data_head,
+                       elements_per_list(head, data_head, _ELEMENT, _ELEMENT)]
+    return _LIST_LAYOUT
 
 
 def columns(mappings: Sequence[Any]) -> Optional[Ports]:
@@ -200,7 +214,8 @@ def dnat_items(family: str, table: str, chain: str, ports: Ports) -> list[Item]:
     last = list(base)
     off = (n - 1) * stride
     for k, c in zip(slots, order):
-        last[k], off = rows[off:off + _SIZE[c]], off + _SIZE[c]
+        size = _SIZE[c]
+        last[k], off = rows[off:off + size], off + size
     items: list[Item] = []
     if n > 1:
         items.append((prog, Many(base, slots, rows[:(n - 1) * stride], n - 1)))  # type: ignore[arg-type]
