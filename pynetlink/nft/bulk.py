@@ -13,7 +13,7 @@ from __future__ import annotations
 import _socket
 from array import array
 
-from .._native import check_rc, ffi, lib
+from .._native import ipv4s, port_rows
 from ..codec.program import Many
 from ..errors import InvalidArgument
 
@@ -56,18 +56,11 @@ class Ports:
         """Every publication as a row laid out by ``fmt`` (``pnl_port_rows``: p proto, h host
         port, a target, t target port, z zero, c the next byte of ``consts``), back to back,
         in one C call; and the row size."""
-        n = len(self.host)
-        if not len(self.proto) == len(self.to_port) == n == len(self.to) // 4 or len(self.to) % 4:
-            raise ValueError("Ports: columns of different lengths")     # (C reads n of each)
-        got_fmt = _FORMATS.get(fmt)
-        if got_fmt is None:
-            got_fmt = _FORMATS[fmt] = (fmt.encode(), len(fmt) + fmt.count("h") + fmt.count("t") + 3 * fmt.count("a"))
-        cfmt, row = got_fmt
-        out = bytearray(row * n)
-        got = lib.pnl_port_rows(cfmt, consts, len(consts), n, self.proto,
-                                ffi.from_buffer("uint16_t[]", self.host), self.to,
-                                ffi.from_buffer("uint16_t[]", self.to_port), ffi.from_buffer(out), len(out))
-        return bytes(out), check_rc(got, "pnl_port_rows")
+        got = _FORMATS.get(fmt)
+        if got is None:
+            got = _FORMATS[fmt] = (fmt.encode(), len(fmt) + fmt.count("h") + fmt.count("t") + 3 * fmt.count("a"))
+        cfmt, row = got
+        return port_rows(cfmt, row, consts, self.proto, self.host, self.to, self.to_port), row
 
     def elements(self) -> list[tuple[bytes, bytes]]:
         """(key, value) of DockerNat's map element per publication, as the kernel stores them."""
@@ -138,10 +131,10 @@ def columns(mappings: Sequence[Any]) -> Optional[Ports]:
     if b"\0\0" in ports.tobytes() and 0 in ports:     # (bytes first: no int object per port)
         return None
     # strict (glibc inet_pton): dotted quads without leading zeros, as ipaddress prints them
-    raw = bytearray(4 * n)
-    if lib.pnl_ipv4s(text, len(text), n, ffi.from_buffer(raw), len(raw)) != n:
+    raw = ipv4s(text, n)
+    if raw is None:
         return None
-    return Ports(mappings, ports[:n], bytes(raw), ports[n:], proto)
+    return Ports(mappings, ports[:n], raw, ports[n:], proto)
 
 
 def publications(mappings: Sequence[Any], what: str) -> list[Publish]:

@@ -158,3 +158,22 @@ def test_memoized_messages_make_each_table_in_each_namespace(make_netns: Any) ->
                                     bulk.dnat_rule(Publish(8000, "172.17.0.2", 80))])])
                 nft.delete_table("a")
                 nft.delete_table("b")
+
+
+def test_native_gateways_check_their_columns() -> None:
+    """``_native.ipv4s`` answers None for a bad line; ``_native.port_rows`` refuses columns of
+    different lengths before C reads any (it reads ``len(host)`` of each)."""
+    from array import array
+
+    from pynetlink import _native
+    assert _native.ipv4s(b"1.2.3.4\n5.6.7.8", 2) == bytes([1, 2, 3, 4, 5, 6, 7, 8])
+    assert _native.ipv4s(b"1.2.3.4\nx", 2) is None
+    assert _native.ipv4s(b"", 0) == b""
+    host, port = array("H", [1, 2]), array("H", [3, 4])
+    assert _native.port_rows(b"pht", 5, b"", b"\6\21", host, bytes(8), port) == bytes.fromhex("0600010003" "1100020004")
+    for bad in ((b"\6", host, bytes(8), port), (b"\6\6", host, bytes(4), port), (b"\6\6", host, bytes(9), port),
+                (b"\6\6", host, bytes(8), array("H", [3]))):
+        with pytest.raises(ValueError):
+            _native.port_rows(b"pht", 5, b"", *bad)
+    with pytest.raises(ValueError):
+        _native.port_rows(b"pht", 6, b"", b"\6\6", host, bytes(8), port)         # the row is 5 bytes
