@@ -52,8 +52,9 @@ def _memo(key: tuple[Any, ...], make: Callable[[], Item]) -> Item:
         prog, values = make()
         if len(_MADE) >= 1024:                 # bounded: many tables and chains come and go
             _MADE.clear()
-        _MADE[key] = (prog, packed(prog, values))
-        return _MADE[key]
+        made: tuple[Compiled, Any] = (prog, packed(prog, values))
+        _MADE[key] = made                       # (returned as made: another thread may clear)
+        return made
     return got
 
 
