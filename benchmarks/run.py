@@ -54,8 +54,9 @@ def implementations() -> list[Impl]:
 
 def _bulk_nat() -> list[Impl]:
     """W4 through the bulk forms (``add_dnat_rules``; ``DockerNat.setup`` with tuples)."""
-    from .impl.nft_impl import PynetlinkDockerNatTuples, PynetlinkNftBulk
-    return [PynetlinkNftBulk(), PynetlinkDockerNatTuples()]
+    from .impl.nft_impl import (PynetlinkDockerNatTuples, PynetlinkDockerNatTuplesReady, PynetlinkNftBulk,
+                                PynetlinkNftBulkReady)
+    return [PynetlinkNftBulk(), PynetlinkDockerNatTuples(), PynetlinkNftBulkReady(), PynetlinkDockerNatTuplesReady()]
 
 
 def cases(workloads: list[str], quick: bool) -> list[tuple[Case, frozenset[str] | None]]:

@@ -290,6 +290,20 @@ int pnl_prefixes(const char *text, size_t len, int af, uint32_t n, uint8_t *out,
 int pnl_status_odd(const struct pnl_status *st, uint32_t n, uint32_t want, uint32_t *out,
                    uint32_t out_cap);
 
+/* ---- port publications (csrc/ports.c) ----
+ * pnl_ipv4s: n dotted quads (inet_pton AF_INET), one per line of text (exactly n lines, no
+ * newline after the last), into out as 4 bytes each. Returns n, or the index of the first
+ * it cannot parse; -EINVAL on bad arguments (out_cap too small).
+ * pnl_port_rows: n rows into out, each laid out by fmt, one char per field: 'p' proto[k]
+ * (1 byte), 'h' host[k] and 't' to_port[k] (2 bytes, big-endian), 'a' addr[4k..4k+3], 'z'
+ * a zero byte, 'c' the next byte of consts (all of consts per row). Returns the row size;
+ * -EINVAL on a bad fmt, a column fmt needs missing, consts not used exactly, or out_cap
+ * too small for n rows. */
+int pnl_ipv4s(const char *text, size_t len, uint32_t n, uint8_t *out, size_t out_cap);
+int pnl_port_rows(const char *fmt, const uint8_t *consts, size_t consts_len, uint32_t n,
+                  const uint8_t *proto, const uint16_t *host, const uint8_t *addr,
+                  const uint16_t *to_port, uint8_t *out, size_t out_cap);
+
 /* ---- namespaces: the syscalls Python 3.11 lacks ---- */
 int pnl_setns(int fd, int nstype);
 int pnl_unshare(int flags);

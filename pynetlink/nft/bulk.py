@@ -11,8 +11,9 @@ errors (naming the tuple) are the reference.
 from __future__ import annotations
 
 import _socket
-import struct
+from array import array
 
+from .._native import ipv4s, port_rows
 from ..codec.program import Many
 from ..errors import InvalidArgument
 
@@ -24,48 +25,72 @@ if TYPE_CHECKING:
     from .rule import Rule
 
 _PROTO = {"tcp": 6, "udp": 17}
-_AF4 = _socket.AF_INET
-_KEY = struct.Struct(">BxxxHxx")        # DockerNat's map key: inet_proto . inet_service (4-byte members)
-_VALUE = struct.Struct(">4sHxx")        # ... and value: ipv4_addr . inet_service
-_ROW = {"proto": "B", "host": "H", "to": "4s", "to_port": "H"}    # a DNAT rule's values, big-endian
+_FIELD = {"proto": "p", "host": "h", "to": "a", "to_port": "t"}   # a DNAT rule's values (pnl_port_rows)
+_SIZE = {"proto": 1, "host": 2, "to": 4, "to_port": 2}
+_KEY = "pzzzhzz"                # DockerNat's map key: inet_proto . inet_service (4-byte members)
+_VALUE = "atzz"                 # ... and value: ipv4_addr . inet_service
+_ELEMENT = 8                    # bytes of either
 
 
 class Ports:
-    """Publications as columns (IPv4 targets): host ports, packed targets, target ports and
-    protocol numbers, one entry per tuple of ``mappings``."""
+    """Publications as columns (IPv4 targets): host ports, packed targets (4 bytes each),
+    target ports and protocol numbers, one entry per tuple of ``mappings``."""
 
     __slots__ = ("mappings", "host", "to", "to_port", "proto")
 
-    def __init__(self, mappings: Sequence[tuple[Any, ...]], host: Sequence[int], to: list[bytes],
-                 to_port: Sequence[int], proto: Sequence[int]) -> None:
+    def __init__(self, mappings: Sequence[tuple[Any, ...]], host: array[int], to: bytes,
+                 to_port: array[int], proto: bytes) -> None:
         self.mappings, self.host, self.to, self.to_port, self.proto = mappings, host, to, to_port, proto
 
     def __len__(self) -> int:
         return len(self.host)
 
+    def unique(self) -> bool:
+        """Whether no (protocol, host port) is given twice."""
+        n = len(self.host)
+        if self.proto.count(self.proto[0]) == n:
+            return len(set(self.host)) == n
+        return len(set(zip(self.proto, self.host))) == n
+
+    def pack(self, fmt: str, consts: bytes = b"") -> tuple[bytes, int]:
+        """Every publication as a row laid out by ``fmt`` (``pnl_port_rows``: p proto, h host
+        port, a target, t target port, z zero, c the next byte of ``consts``), back to back,
+        in one C call; and the row size."""
+        got = _FORMATS.get(fmt)
+        if got is None:
+            got = _FORMATS[fmt] = (fmt.encode(), len(fmt) + fmt.count("h") + fmt.count("t") + 3 * fmt.count("a"))
+        cfmt, row = got
+        return port_rows(cfmt, row, consts, self.proto, self.host, self.to, self.to_port), row
+
     def elements(self) -> list[tuple[bytes, bytes]]:
         """(key, value) of DockerNat's map element per publication, as the kernel stores them."""
-        return list(zip(map(_KEY.pack, self.proto, self.host), map(_VALUE.pack, self.to, self.to_port)))
+        keys, ks = self.pack(_KEY)
+        values, vs = self.pack(_VALUE)
+        return [(keys[i * ks:(i + 1) * ks], values[i * vs:(i + 1) * vs]) for i in range(len(self.host))]
 
     def element_lists(self) -> list[bytes]:
         """DockerNat's map elements as element lists of messages (``messages.element_lists``),
-        packed from the columns in one pass: no key and value bytes each."""
-        from .messages import element_heads, elements_per_list
-        head, data_head = element_heads(_KEY.size, _VALUE.size)
-        n = len(self.host)
-        row = struct.Struct(f">{len(head)}sBxxxHxx{len(data_head)}s4sHxx")
-        packed = b"".join(map(row.pack, [head] * n, self.proto, self.host, [data_head] * n, self.to, self.to_port))
-        step = elements_per_list(head, data_head, _KEY.size, _VALUE.size)
-        return [packed[i * row.size:(i + step) * row.size] for i in range(0, n, step)]
+        packed from the columns in one C call: no key and value bytes each."""
+        fmt, consts, step = _LIST_LAYOUT or _list_layout()
+        packed, size = self.pack(fmt, consts)
+        return [packed[i * size:(i + step) * size] for i in range(0, len(self.host), step)]
 
     def rows(self, order: Sequence[str]) -> bytes:
         """Per publication, the columns named in ``order`` packed big-endian, back to back."""
-        row = struct.Struct(">" + "".join(_ROW[c] for c in order))
-        return b"".join(map(row.pack, *[getattr(self, c) for c in order]))
+        return self.pack("".join(_FIELD[c] for c in order))[0]
 
 
-def _ports_ok(col: Sequence[Any]) -> bool:
-    return set(map(type, col)) == {int} and min(col) >= 1 and max(col) <= 65535
+_FORMATS: dict[str, tuple[bytes, int]] = {}         # pack's format -> (its bytes, the row size)
+_LIST_LAYOUT: list[Any] = []                        # element lists: (format, consts, elements per list)
+
+
+def _list_layout() -> list[Any]:
+    """The layout of DockerNat's map elements in an element list (made once)."""
+    from .messages import element_heads, elements_per_list
+    head, data_head = element_heads(_ELEMENT, _ELEMENT)
+    _LIST_LAYOUT[:] = ["c" * len(head) + _KEY + "c" * len(data_head) + _VALUE, head + data_head,
+                       elements_per_list(head, data_head, _ELEMENT, _ELEMENT)]
+    return _LIST_LAYOUT
 
 
 def columns(mappings: Sequence[Any]) -> Optional[Ports]:
@@ -75,24 +100,41 @@ def columns(mappings: Sequence[Any]) -> Optional[Ports]:
     if not isinstance(mappings, (list, tuple)):
         return None                     # (a generator: read once, by the per-object way)
     n = len(mappings)
-    if not n or set(map(type, mappings)) != {tuple} or len(lens := set(map(len, mappings))) != 1 \
-            or lens.pop() not in (3, 4):
+    if not n or set(map(type, mappings)) != {tuple}:
         return None
-    cols = list(zip(*mappings))
+    try:
+        cols = list(zip(*mappings, strict=True))        # (strict: tuples of one length)
+    except ValueError:
+        return None
+    if len(cols) not in (3, 4):
+        return None
     host, to, to_port = cols[0], cols[1], cols[2]
-    if None in to_port:
+    if set(map(type, host + to_port)) != {int}:
+        if None not in to_port:
+            return None
         to_port = tuple(h if p is None else p for h, p in zip(host, to_port))
-    protos = cols[3] if len(cols) == 4 else None
-    if not (_ports_ok(host) and _ports_ok(to_port)) or set(map(type, to)) != {str}:
+        if set(map(type, to_port)) != {int}:
+            return None
+    if set(map(type, to)) != {str}:
         return None
-    if protos is not None and not set(protos) <= _PROTO.keys():
+    if len(cols) == 4:
+        if not set(cols[3]) <= _PROTO.keys():
+            return None
+        proto = bytes(map(_PROTO.__getitem__, cols[3]))
+    else:
+        proto = b"\6" * n
+    try:
+        ports = array("H", host + to_port)
+        text = "\n".join(to).encode()
+    except (OverflowError, UnicodeEncodeError):
         return None
-    try:            # strict (glibc): dotted quads without leading zeros, as ipaddress prints them
-        raw = list(map(_socket.inet_pton, [_AF4] * n, to))
-    except (OSError, ValueError):
+    if b"\0\0" in ports.tobytes() and 0 in ports:     # (bytes first: no int object per port)
         return None
-    proto = [_PROTO[p] for p in protos] if protos is not None else [6] * n
-    return Ports(mappings, host, raw, to_port, proto)
+    # strict (glibc inet_pton): dotted quads without leading zeros, as ipaddress prints them
+    raw = ipv4s(text, n)
+    if raw is None:
+        return None
+    return Ports(mappings, ports[:n], raw, ports[n:], proto)
 
 
 def publications(mappings: Sequence[Any], what: str) -> list[Publish]:
@@ -139,7 +181,7 @@ def _template(family: str, table: str, chain: str) -> tuple[Item, list[int], lis
     got = _TEMPLATES.get((family, table, chain))
     if got is not None:
         return got
-    made = [msg.add_rule(family, table, chain, dnat_rule(Publish(h, _socket.inet_ntop(_AF4, a), t, "tcp" if pr == 6 else "udp")))
+    made = [msg.add_rule(family, table, chain, dnat_rule(Publish(h, _socket.inet_ntop(_socket.AF_INET, a), t, "tcp" if pr == 6 else "udp")))
             for pr, h, a, t in _SAMPLES]
     (prog, first), (prog2, second) = made
     assert prog is prog2, "a DNAT rule's shape depends on its values"
@@ -165,7 +207,7 @@ def dnat_items(family: str, table: str, chain: str, ports: Ports) -> list[Item]:
     last = list(base)
     off = (n - 1) * stride
     for k, c in zip(slots, order):
-        size = struct.calcsize(">" + _ROW[c])
+        size = _SIZE[c]
         last[k], off = rows[off:off + size], off + size
     items: list[Item] = []
     if n > 1:

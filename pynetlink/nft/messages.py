@@ -12,7 +12,7 @@ import struct
 
 from .._native import lib
 from ..codec.message import Msg
-from ..codec.program import Compiled, Program
+from ..codec.program import Compiled, Program, packed
 from ..codec.specs.nft import SUBSYS, msg_type
 from . import ops as _ops
 from .ops import Op
@@ -21,7 +21,7 @@ from .validate import FAMILIES
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # rule (match, stmt) is loaded by whoever builds a Chain or Rule
-    from typing import Any, Sequence
+    from typing import Any, Callable, Sequence
     from .rule import Chain, Rule
 else:
     from .._lighttyping import Any, Sequence
@@ -44,25 +44,48 @@ def _msg(name: str, kind: str, flags: int, family: int | str, *, dump: bool = Fa
     return Msg(name, msg_type(kind), flags, dump=dump, reply=reply).fixed("nfgenmsg", "BB2s", fam, 0, b"\0\0")
 
 
+def _memo(key: tuple[Any, ...], make: Callable[[], Item]) -> Item:
+    """``make()``, once per ``key`` (plain values: the message's whole input) in this process,
+    its values packed once (``codec.program.packed``)."""
+    got = _MADE.get(key)
+    if got is None:
+        prog, values = make()
+        if len(_MADE) >= 1024:                 # bounded: many tables and chains come and go
+            _MADE.clear()
+        made: tuple[Compiled, Any] = (prog, packed(prog, values))
+        _MADE[key] = made                       # (returned as made: another thread may clear)
+        return made
+    return got
+
+
+_MADE: dict[tuple[Any, ...], tuple[Compiled, Any]] = {}     # (values: a Packed)
+
+
 # -- batch framing ------------------------------------------------------------------------------
 def batch_begin(genid: int | None = None) -> Item:
     """BATCH_BEGIN; with ``genid`` the kernel refuses the batch (ERESTART) if the ruleset changed."""
+    if genid is None:
+        return _memo(("begin",), lambda: Msg("batch begin", lib.NFNL_MSG_BATCH_BEGIN, REQ)
+                     .fixed("nfgenmsg", "BB2s", 0, 0, RES_ID).item())
     m = Msg("batch begin", lib.NFNL_MSG_BATCH_BEGIN, REQ).fixed("nfgenmsg", "BB2s", 0, 0, RES_ID)
-    if genid is not None:
-        m.be32(lib.NFNL_BATCH_GENID, "genid", genid)
+    m.be32(lib.NFNL_BATCH_GENID, "genid", genid)
     return m.item()
 
 
 def batch_end() -> Item:
-    return Msg("batch end", lib.NFNL_MSG_BATCH_END, REQ).fixed("nfgenmsg", "BB2s", 0, 0, RES_ID).item()
+    return _memo(("end",), lambda: Msg("batch end", lib.NFNL_MSG_BATCH_END, REQ)
+                 .fixed("nfgenmsg", "BB2s", 0, 0, RES_ID).item())
 
 
 # -- tables -------------------------------------------------------------------------------------
+
+
 def add_table(family: str, name: str, *, ack: bool = True, exist_ok: bool = True, flags: int = 0) -> Item:
     """NEWTABLE; ``flags``: NFT_TABLE_F_OWNER (the table lives as long as this socket), ..."""
-    return (_msg("add table", "NEWTABLE", _flags(0, ack, not exist_ok), family)
-            .string(lib.NFTA_TABLE_NAME, "name", name, NAME)
-            .be32(lib.NFTA_TABLE_FLAGS, "flags", flags).item())
+    return _memo(("table", family, name, ack, exist_ok, flags), lambda: (
+        _msg("add table", "NEWTABLE", _flags(0, ack, not exist_ok), family)
+        .string(lib.NFTA_TABLE_NAME, "name", name, NAME)
+        .be32(lib.NFTA_TABLE_FLAGS, "flags", flags).item()))
 
 
 def delete_table(family: str, name: str, *, ack: bool = True) -> Item:
@@ -72,6 +95,12 @@ def delete_table(family: str, name: str, *, ack: bool = True) -> Item:
 
 # -- chains -------------------------------------------------------------------------------------
 def add_chain(family: str, table: str, chain: Chain, *, ack: bool = True, exist_ok: bool = True) -> Item:
+    """NEWCHAIN (without the chain's rules)."""
+    return _memo(("chain", family, table, chain.name, chain.type, chain.hook, chain.priority, chain.policy,
+                  ack, exist_ok), lambda: _add_chain(family, table, chain, ack, exist_ok))
+
+
+def _add_chain(family: str, table: str, chain: Chain, ack: bool, exist_ok: bool) -> Item:
     from .rule import HOOKS, POLICIES
     m = (_msg("add chain", "NEWCHAIN", _flags(lib.NLM_F_CREATE, ack, not exist_ok), family)
          .string(lib.NFTA_CHAIN_TABLE, "table", table, NAME)
@@ -106,6 +135,21 @@ def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = Tru
     As nft: ``append`` without ``position`` adds at the end, with it after that handle;
     not ``append``: at the start, or before the ``position`` handle.
     """
+    if rule.comment is not None:               # (no shape template: its program and values kept per
+        mine = (id(rule), family, table, chain, ack, echo, append, position)    # Rule object, immutable)
+        got = _BY_RULE.get(mine)
+        if got is not None and got[0] is rule:
+            return got[1]
+        item = _add_rule(family, table, chain, rule, ack, echo, append, position)
+        if len(_BY_RULE) >= 1024:
+            _BY_RULE.clear()
+        _BY_RULE[mine] = (rule, (item[0], packed(*item)))
+        return item
+    return _add_rule(family, table, chain, rule, ack, echo, append, position)
+
+
+def _add_rule(family: str, table: str, chain: str, rule: Rule, ack: bool, echo: bool, append: bool,
+              position: int | None) -> Item:
     ids, exprs = rule.flat(family)
     userdata = rule.userdata()
     key = (family, table, chain, ack, echo, append, ids)
@@ -132,6 +176,9 @@ def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = Tru
 
 # (family, table, chain, ack, echo, append, shape ids) -> (program, values before the expressions)
 _RULES: dict[tuple[Any, ...], tuple[Compiled, list[Any]]] = {}
+# (id of a Rule with a comment, family, table, chain, ack, echo, append, position) -> (the Rule,
+# its item, values packed)
+_BY_RULE: dict[tuple[Any, ...], tuple[Rule, tuple[Compiled, Any]]] = {}
 
 
 def _rule_del(family: str, table: str, chain: str | None, handle: int | None, ack: bool) -> Msg:
@@ -343,9 +390,20 @@ def element_lists(verb: str, family: str, table: str, set_name: str, blobs: Sequ
     out: list[Item] = []
     for blob in blobs:
         bound = min(65531, max(1024, 1 << (len(blob) - 1).bit_length()))    # a few program shapes
-        m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
-        out.append(m.var(lib.NFTA_SET_ELEM_LIST_ELEMENTS | _NESTED, "elements", blob, bound).item())
+        key = (verb, family, table, set_name, ack, exist_ok, bound)
+        got = _LISTS.get(key)               # the program and the values before the list
+        if got is None:
+            m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
+            prog, values = m.var(lib.NFTA_SET_ELEM_LIST_ELEMENTS | _NESTED, "elements", blob, bound).item()
+            if len(_LISTS) >= 1024:
+                _LISTS.clear()
+            got = _LISTS[key] = (prog, list(values[:-1]))
+        out.append((got[0], [*got[1], blob]))
     return out
+
+
+# (verb, family, table, set, ack, exist_ok, bound) -> (program, values before the element list)
+_LISTS: dict[tuple[Any, ...], tuple[Compiled, list[Any]]] = {}
 
 
 def elements_per_list(head: bytes, data_head: bytes, ksize: int, dsize: int) -> int:

@@ -25,7 +25,7 @@ import ipaddress
 import operator
 from .._record import record
 
-from ..codec.program import packed
+from ..codec.program import Packed, packed
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
 from ..transport.flow import Flow, operation
@@ -40,6 +40,7 @@ from .stmt import Dnat, Drop, Masquerade, NatMap
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Literal, Optional, Sequence, TypeVar, Union
+    from ..codec.program import Compiled
 else:
     from .._lighttyping import TypeVar
 
@@ -188,7 +189,7 @@ class DockerNatBase:
         cached = _STRUCTURE.get(key)
         if cached is None:
             made = self._structure(Transaction(self.nft))
-            cached = _STRUCTURE[key] = (tuple((p, packed(p, v)) for p, v in made.items), tuple(made.labels))
+            cached = _STRUCTURE[key] = (_packed_items(made), tuple(made.labels))
         tx.items += cached[0]
         tx.labels += cached[1]
         return tx
@@ -231,7 +232,7 @@ class DockerNatBase:
         cached = _STRUCTURE.get(key)            # (built once per process, as in _base)
         if cached is None:
             made = self._structure(Transaction(self.nft), exist_ok=False)
-            cached = _STRUCTURE[key] = (tuple((p, packed(p, v)) for p, v in made.items), tuple(made.labels))
+            cached = _STRUCTURE[key] = (_packed_items(made), tuple(made.labels))
         tx = self.nft.transaction()
         tx.items += cached[0]
         tx.labels += cached[1]
@@ -420,7 +421,7 @@ class DockerNatBase:
         if 4 in self.versions:
             ports = columns(mappings)
             if ports is not None:
-                if len(set(zip(ports.proto, ports.host))) != len(ports):
+                if not ports.unique():
                     raise InvalidArgument("publish: the same host port is given twice")
                 return ports
         specs = publications(mappings, "publish")
@@ -553,6 +554,11 @@ def _listed(table: Table, name: str) -> Optional[NamedSet]:
         return table.set(name)
     except KeyError:
         return None
+
+
+def _packed_items(tx: Transaction) -> tuple[tuple[Compiled, Any], ...]:
+    """A transaction's items with their values packed (the table's and chains' are already)."""
+    return tuple((p, v if isinstance(v, Packed) else packed(p, v)) for p, v in tx.items)
 
 
 def set_forwarding(netns: "NetNS | str", enabled: bool = True, *, ipv6: bool = False) -> None:

@@ -114,8 +114,9 @@ class Transaction:
                    "add table", str(table))
         for s in table.sets:
             self.add_set(table.name, s, family=table.family, exist_ok=exist_ok, elements=False)
-        for chain in table.chains:
-            self.add_chain(table.name, replace(chain, rules=()), family=table.family, exist_ok=exist_ok)
+        for chain in table.chains:          # (the table checked its names: no add_chain checks again)
+            self._push(msg.add_chain(table.family, table.name, chain, exist_ok=exist_ok), "add chain",
+                       f"{table.family} {table.name}/{chain.name}")
         for s in table.sets:              # after the chains (verdict maps may jump to them)
             if s.elements:
                 self.add_elements(table.name, s, family=table.family)
