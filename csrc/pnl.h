@@ -289,6 +289,11 @@ int pnl_col_text(const uint8_t *buf, size_t buf_len, const uint64_t *cols, uint3
 int pnl_prefixes(const char *text, size_t len, int af, uint32_t n, uint8_t *out, size_t out_cap);
 int pnl_status_odd(const struct pnl_status *st, uint32_t n, uint32_t want, uint32_t *out,
                    uint32_t out_cap);
+/* pnl_prefix_range: n consecutive prefixes of plen bits from first (size bytes: 4 or 16, its
+ * host bits clear), as pnl_prefixes' rows; returns n, -ERANGE past the last address. */
+int pnl_prefix_range(const uint8_t *first, uint32_t size, uint32_t plen, uint32_t n, uint8_t *out,
+                     size_t out_cap);
+
 
 /* ---- namespaces: the syscalls Python 3.11 lacks ---- */
 int pnl_setns(int fd, int nstype);

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "decodes", "LeanTable", "decode_pluck", "pluck",
            "ip_texts", "col_texts",
-           "EncodeResult", "encode", "prefixes", "status_odd", "Transfer", "RecvArea", "BatchReplies", "setns",
+           "EncodeResult", "encode", "prefixes", "prefix_range", "status_odd", "Transfer", "RecvArea", "BatchReplies", "setns",
            "unshare", "mount", "umount2"]
 
 # the columns pnl_decode_grow fills and the bytes of each entry (u32, or u64: "Q")
@@ -249,6 +249,15 @@ def prefixes(text: bytes, af: int, n: int, row: int) -> tuple[bytearray, int]:
     out = bytearray(n * row)
     got = lib.pnl_prefixes(text, len(text), af, n, ffi.from_buffer(out) if n else ffi.NULL, len(out))
     return out, check_rc(got, "pnl_prefixes")
+
+
+def prefix_range(first: bytes, plen: int, n: int) -> bytes:
+    """``pnl_prefix_range``: ``n`` consecutive prefixes of ``plen`` bits from ``first`` (its
+    host bits clear) as ``prefixes``' rows; OSError(ERANGE) past the last address."""
+    out = bytearray(n * (1 + len(first)))
+    check_rc(lib.pnl_prefix_range(first, len(first), plen, n, ffi.from_buffer(out) if n else ffi.NULL,
+                                  len(out)), "pnl_prefix_range")
+    return bytes(out)
 
 
 def status_odd(status: Any, n: int, want: int) -> "list[int]":
