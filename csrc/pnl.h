@@ -301,3 +301,8 @@ int pnl_unshare(int flags);
 int pnl_mount(const char *source, const char *target, const char *fstype,
               unsigned long flags, const char *data);
 int pnl_umount2(const char *target, int flags);
+/* pnl_netns_del_many: n namespace files (paths: n NUL-terminated strings within len bytes)
+ * unmounted with flags, then unlinked, as pnl_umount2 + unlink each (EINVAL from umount2: not
+ * mounted, unlinked all the same); errs[i]: 0 or -errno (the umount2's, else the unlink's).
+ * Returns how many failed, -EINVAL on a malformed list. */
+int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, int32_t *errs);
