@@ -324,6 +324,8 @@ def _publications(cfg: NetworkConfig, eps: Sequence[dict[str, Any]]) -> list[Pub
     has one (and then IPv6 is not published, as Docker binds that address only)."""
     out = []
     for ep in eps:
+        if not ep.get("publish"):
+            continue
         addrs = [ipaddress.ip_interface(a).ip for a in ep["addresses"]]
         for text in ep.get("publish", ()):
             spec, host, version = _host_side(cfg, text)

@@ -199,7 +199,7 @@ class IPAM:
                 start = log.whole
                 journal.append(self.log_path, log, rows)
                 self._appended = (start, log.key)
-            _remember(self.path, state, log)
+            _remember(self.path, state, log, copy=False)   # (the caller is done with state)
 
     def allocations(self) -> dict[IPAddress, str]:
         """Every allocated address and its owner."""
@@ -226,7 +226,7 @@ class IPAM:
         IPAM's lock (a write-ahead record of them: if it raises, nothing is reserved)."""
         self._appended = None
         with self._state() as st:
-            alloc: dict[str, str] = dict(st["allocations"])
+            alloc: dict[str, str] = st["allocations"]   # (a copy already: written only if all went well)
             before: dict[str, str] = dict(st["last"])
             last = dict(before)
             out = [self._one(alloc, last, owner, explicit) for owner, explicit in requests]
@@ -363,10 +363,12 @@ def _copy(state: dict[str, Any]) -> dict[str, Any]:
     return {k: dict(v) if isinstance(v, dict) else v for k, v in state.items()}
 
 
-def _remember(path: Path, state: dict[str, Any], log: journal.State) -> None:
+def _remember(path: Path, state: dict[str, Any], log: journal.State, copy: bool = True) -> None:
     """What the file at ``path`` and its journal ``log`` hold now (after a read or write
-    under the lock), with the file's version."""
-    _known[path] = (journal.stat_key(path), journal.State(log.key, log.whole, log.lines), _copy(state))
+    under the lock), with the file's version; ``copy=False``: ``state`` itself, which
+    nobody changes afterwards."""
+    _known[path] = (journal.stat_key(path), journal.State(log.key, log.whole, log.lines),
+                    _copy(state) if copy else state)
 
 
 def _changes(section: str, before: dict[str, str], after: dict[str, str]) -> list[list[Any]]:
