@@ -156,7 +156,8 @@ class Store:
         if held and self._bumped == self._generation:
             return
         # read in this hold already (summaries): under the lock only this Store changes it
-        old = self._stamp if held and self._fresh == self._generation and self._stamp is not _UNSEEN \
+        stamp = self._stamp
+        old = stamp if held and self._fresh == self._generation and (stamp is None or isinstance(stamp, bytes)) \
             else self._read_stamp()
         token = os.urandom(8)
         path = self.dir / "networks.lock"
@@ -221,7 +222,7 @@ class Store:
         known = self._known.get(name)
         try:
             key = journal.stat_key(self.path(name)) if known is not None else None
-            if key is not None and key == known[1]:     # (one stat, not an open and a read)
+            if known is not None and key is not None and key == known[1]:   # (a stat, not an open and a read)
                 text = known[0]
             else:
                 with open(self.path(name), "rb") as f:
