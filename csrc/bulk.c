@@ -68,6 +68,40 @@ int pnl_prefixes(const char *text, size_t len, int af, uint32_t n, uint8_t *out,
     return (int)n;
 }
 
+int pnl_prefix_range(const uint8_t *first, uint32_t size, uint32_t plen, uint32_t n, uint8_t *out,
+                     size_t out_cap)
+{
+    uint8_t cur[16];
+    size_t row = (size_t)size + 1;
+    uint32_t bit = 8 * size - plen;       /* the step: 1 << bit */
+
+    if ((size != 4 && size != 16) || plen > 8 * size || !first || (n && (!out || out_cap / row < n)))
+        return -EINVAL;
+    memcpy(cur, first, size);
+    for (uint32_t k = 0; k < n; k++) {
+        unsigned carry;
+
+        out[k * row] = (uint8_t)plen;
+        memcpy(out + k * row + 1, cur, size);
+        if (k + 1 == n)
+            break;
+        if (bit == 8 * size)
+            return -ERANGE;               /* /0: one prefix is all there is */
+        carry = 1u << (bit % 8);
+        for (size_t i = size - 1 - bit / 8; carry; i--) {
+            carry += cur[i];
+            cur[i] = (uint8_t)carry;
+            carry >>= 8;
+            if (i == 0) {
+                if (carry)
+                    return -ERANGE;       /* past the last address */
+                break;
+            }
+        }
+    }
+    return (int)n;
+}
+
 int pnl_status_odd(const struct pnl_status *st, uint32_t n, uint32_t want, uint32_t *out,
                    uint32_t out_cap)
 {

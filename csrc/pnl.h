@@ -289,6 +289,11 @@ int pnl_col_text(const uint8_t *buf, size_t buf_len, const uint64_t *cols, uint3
 int pnl_prefixes(const char *text, size_t len, int af, uint32_t n, uint8_t *out, size_t out_cap);
 int pnl_status_odd(const struct pnl_status *st, uint32_t n, uint32_t want, uint32_t *out,
                    uint32_t out_cap);
+/* pnl_prefix_range: n consecutive prefixes of plen bits from first (size bytes: 4 or 16, its
+ * host bits clear), as pnl_prefixes' rows; returns n, -ERANGE past the last address. */
+int pnl_prefix_range(const uint8_t *first, uint32_t size, uint32_t plen, uint32_t n, uint8_t *out,
+                     size_t out_cap);
+
 
 /* ---- port publications (csrc/ports.c) ----
  * pnl_ipv4s: n dotted quads (inet_pton AF_INET), one per line of text (exactly n lines, no
@@ -310,3 +315,8 @@ int pnl_unshare(int flags);
 int pnl_mount(const char *source, const char *target, const char *fstype,
               unsigned long flags, const char *data);
 int pnl_umount2(const char *target, int flags);
+/* pnl_netns_del_many: n namespace files (paths: n NUL-terminated strings within len bytes)
+ * unmounted with flags, then unlinked, as pnl_umount2 + unlink each (EINVAL from umount2: not
+ * mounted, unlinked all the same); errs[i]: 0 or -errno (the umount2's, else the unlink's).
+ * Returns how many failed, -EINVAL on a malformed list. */
+int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, int32_t *errs);

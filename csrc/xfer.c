@@ -186,20 +186,15 @@ static void cancel_open(struct pnl_status *st, uint32_t from, uint32_t to, int e
 static ssize_t recv_datagram(int fd, uint8_t *buf, size_t cap, int *kernel, int *trunc)
 {
     struct sockaddr_nl from;
-    struct iovec iov = { .iov_base = buf, .iov_len = cap };
-    struct msghdr mh;
+    socklen_t fromlen = sizeof(from);
     ssize_t got;
 
-    memset(&mh, 0, sizeof(mh));
-    mh.msg_name = &from;
-    mh.msg_namelen = sizeof(from);
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    got = recvmsg(fd, &mh, MSG_TRUNC | MSG_DONTWAIT);
+    /* recvfrom, not recvmsg: no msghdr or iovec to copy in, per datagram (an ack each) */
+    got = recvfrom(fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
     if (got < 0)
         return -errno;
-    *trunc = (size_t)got > cap || (mh.msg_flags & MSG_TRUNC);
-    *kernel = mh.msg_namelen >= sizeof(from) && from.nl_pid == 0;
+    *trunc = (size_t)got > cap;          /* MSG_TRUNC: netlink returns the datagram's length */
+    *kernel = fromlen >= sizeof(from) && from.nl_pid == 0;
     return got;
 }
 

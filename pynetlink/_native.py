@@ -27,8 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "decodes", "LeanTable", "decode_pluck", "pluck",
            "ip_texts", "col_texts",
-           "EncodeResult", "encode", "prefixes", "ipv4s", "port_rows", "status_odd", "Transfer", "RecvArea", "BatchReplies", "setns",
-           "unshare", "mount", "umount2"]
+           "EncodeResult", "encode", "prefixes", "prefix_range", "ipv4s", "port_rows", "status_odd", "Transfer", "RecvArea",
+           "BatchReplies", "setns", "unshare", "mount", "umount2", "netns_del_many"]
 
 # the columns pnl_decode_grow fills and the bytes of each entry (u32, or u64: "Q")
 _COLUMNS = (("off", 4), ("len", 4), ("tf", 4), ("end", 4), ("set", 4), ("val", 8), ("slot", 4),
@@ -255,6 +255,15 @@ def prefixes(text: bytes, af: int, n: int, row: int) -> tuple[bytearray, int]:
     return out, check_rc(got, "pnl_prefixes")
 
 
+def prefix_range(first: bytes, plen: int, n: int) -> bytes:
+    """``pnl_prefix_range``: ``n`` consecutive prefixes of ``plen`` bits from ``first`` (its
+    host bits clear) as ``prefixes``' rows; OSError(ERANGE) past the last address."""
+    out = bytearray(n * (1 + len(first)))
+    check_rc(lib.pnl_prefix_range(first, len(first), plen, n, ffi.from_buffer(out) if n else ffi.NULL,
+                                  len(out)), "pnl_prefix_range")
+    return bytes(out)
+
+
 def ipv4s(text: bytes, n: int) -> "bytes | None":
     """``pnl_ipv4s``: ``n`` dotted quads, one per line of ``text``, as 4 bytes each; None
     when one is not a dotted quad (inet_pton) or the lines are not ``n``."""
@@ -434,6 +443,17 @@ def unshare(flags: int) -> None:
 def mount(source: str, target: str, flags: int) -> int:
     """mount(2) with no file system type or data; the -errno it returned (0 when done)."""
     return int(lib.pnl_mount(source.encode(), target.encode(), b"none", flags, ffi.NULL))
+
+
+def netns_del_many(paths: "list[str]", flags: int) -> "list[int]":
+    """``pnl_netns_del_many``: umount2 (``flags``) and unlink each path in one C call; per
+    path 0 or the -errno that stopped it."""
+    blob = b"".join(os.fsencode(p) + b"\0" for p in paths)
+    if blob.count(b"\0") != len(paths):
+        raise ValueError("netns_del_many: a path with a NUL byte")
+    errs = ffi.new("int32_t[]", max(len(paths), 1))
+    check_rc(lib.pnl_netns_del_many(blob, len(blob), len(paths), flags, errs), "pnl_netns_del_many")
+    return list(errs)[:len(paths)]
 
 
 def umount2(target: str, flags: int) -> int:

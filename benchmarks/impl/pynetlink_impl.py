@@ -191,8 +191,7 @@ class Pynetlink(Impl):
                                 (P_ROUTE, (*route, gw))]).check()
 
     def teardown(self, case: Case, ctx: Ctx) -> None:
-        for ns in ctx.state.pop("ns"):
-            ns.delete()
+        NetNS.delete_many(ctx.state.pop("ns"))
         if case.workload == "W1":
             ctx.state["sock"].request(P_DELLINK, (AF_UNSPEC, 0, 0, 0, 0, BRIDGE.encode()))
 

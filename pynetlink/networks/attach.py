@@ -55,9 +55,10 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
                 progress: Progress | None = None) -> list[dict[str, Any]]:
     """Connect every container of ``wants``; returns their endpoint records.
 
-    Write-ahead: the endpoints are recorded (``connecting``) before their addresses are
-    reserved, and with their addresses before any link is made, so whatever a kill leaves
-    (a reservation, links) belongs to a recorded endpoint that a re-run or a remove finds.
+    Write-ahead: the endpoints are recorded (``connecting``, with their addresses) before
+    the addresses are reserved (under the IPAM lock, once chosen: one save for both) and
+    before any link is made, so whatever a kill leaves (a reservation, links) belongs to a
+    recorded endpoint that a re-run or a remove finds.
     Each kernel step runs with its undo entry under ``deferred()`` (no Ctrl-C in between).
     """
     cfg = ctx.config
@@ -79,17 +80,16 @@ def attach_many(ctx: Ctx, ipam: IPAM, wants: Sequence[Want], undo: Undo,
         for w in wants:
             ctx.endpoints.pop(w.ep_id, None)
         ctx.store.restore(ctx.record, ids, mark)      # the journal as it was, if it can be
-    with deferred():
+    def record(addresses: Sequence[tuple[IPAddress, ...]]) -> None:
+        for w, ep, got in zip(wants, eps, addresses):
+            ep["addresses"] = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
+            ep["mac"] = names.docker_mac(got) if cfg.driver != "ipvlan" else None
+            ep["publish"] = [publish_text(parse_publish(p)) for p in w.publish] if got else []
         ctx.save(ids)
-        undo.push("forget endpoints", forget)
     with deferred():
-        taken = ipam.reserve([(w.ep_id, w.explicit) for w in wants])
+        undo.push("forget endpoints", forget)        # (restores the journal as it was: saved or not)
+        taken = ipam.reserve([(w.ep_id, w.explicit) for w in wants], record)
         undo.push(f"release {len(wants)} address sets", partial(ipam.unreserve, taken))
-    for w, ep, got in zip(wants, eps, taken.addresses):
-        ep["addresses"] = [f"{a}/{_pool_of(cfg, a).subnet.prefixlen}" for a in got]
-        ep["mac"] = names.docker_mac(got) if cfg.driver != "ipvlan" else None
-        ep["publish"] = [publish_text(parse_publish(p)) for p in w.publish] if got else []
-    ctx.save(ids)
     _create_links(ctx, wants, eps, undo)
     ports.apply(ctx, wants, eps)                    # undone with the links (ifbs included)
     for i, (w, ep) in enumerate(zip(wants, eps)):
@@ -324,6 +324,8 @@ def _publications(cfg: NetworkConfig, eps: Sequence[dict[str, Any]]) -> list[Pub
     has one (and then IPv6 is not published, as Docker binds that address only)."""
     out = []
     for ep in eps:
+        if not ep.get("publish"):
+            continue
         addrs = [ipaddress.ip_interface(a).ip for a in ep["addresses"]]
         for text in ep.get("publish", ()):
             spec, host, version = _host_side(cfg, text)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -63,7 +64,7 @@ class Ctx:
         """The record's configuration, parsed once (again if ``record["config"]`` is replaced)."""
         raw = self.record["config"]
         if self._config is None or self._config[0] is not raw:
-            self._config = (raw, NetworkConfig.from_dict(raw))
+            self._config = (raw, parsed(raw))
         return self._config[1]
 
     @property
@@ -119,6 +120,22 @@ class Ctx:
         if self.own_handle:
             self.handle.close()
         self._nat.close()
+
+
+_PARSED: dict[str, tuple[dict[str, Any], NetworkConfig]] = {}     # name -> (a copy of its raw config, parsed)
+
+
+def parsed(raw: dict[str, Any]) -> NetworkConfig:
+    """``NetworkConfig.from_dict(raw)``, taken again while a network's config is the same
+    (each change loads its record anew: a single connect parsed it every time)."""
+    name = raw.get("name")
+    hit = _PARSED.get(name) if isinstance(name, str) else None
+    if hit is not None and hit[0] == raw:
+        return hit[1]
+    cfg = NetworkConfig.from_dict(raw)
+    if isinstance(name, str) and (name in _PARSED or len(_PARSED) < 1024):
+        _PARSED[name] = (json.loads(json.dumps(raw)), cfg)     # a copy: raw may change later
+    return cfg
 
 
 @contextlib.contextmanager

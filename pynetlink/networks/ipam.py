@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ..transport import faults
 from . import journal
@@ -116,9 +116,12 @@ def flocked(lock_path: Path) -> Iterator[None]:
     taken again. So a lock file may be unlinked, but only by its lock's holder (``unlink``
     inside the block, see ``IPAM.destroy``): two processes never hold "the" lock at once.
     """
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:       # its directory first (once: not a mkdir per lock)
+            lock_path.parent.mkdir(parents=True, exist_ok=True)
+            continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
             st = os.fstat(fd)
@@ -196,7 +199,7 @@ class IPAM:
                 start = log.whole
                 journal.append(self.log_path, log, rows)
                 self._appended = (start, log.key)
-            _remember(self.path, state, log)
+            _remember(self.path, state, log, copy=False)   # (the caller is done with state)
 
     def allocations(self) -> dict[IPAddress, str]:
         """Every allocated address and its owner."""
@@ -216,14 +219,19 @@ class IPAM:
         """Addresses for many owners under one lock: all of them, or none (an error)."""
         return list(self.reserve(requests).addresses)
 
-    def reserve(self, requests: Sequence[Request]) -> Allocation:
-        """``allocate_many``, returning what ``unreserve`` needs to take it back."""
+    def reserve(self, requests: Sequence[Request],
+                first: Callable[[Sequence[tuple[IPAddress, ...]]], object] | None = None) -> Allocation:
+        """``allocate_many``, returning what ``unreserve`` needs to take it back. ``first``
+        is called with the addresses (per request) before they are written, under this
+        IPAM's lock (a write-ahead record of them: if it raises, nothing is reserved)."""
         self._appended = None
         with self._state() as st:
-            alloc: dict[str, str] = dict(st["allocations"])
+            alloc: dict[str, str] = st["allocations"]   # (a copy already: written only if all went well)
             before: dict[str, str] = dict(st["last"])
             last = dict(before)
             out = [self._one(alloc, last, owner, explicit) for owner, explicit in requests]
+            if first is not None:
+                first(out)
             st["allocations"], st["last"] = alloc, last
         return Allocation(tuple(o for o, _ in requests), tuple(out), before, last, self._appended)
 
@@ -355,10 +363,12 @@ def _copy(state: dict[str, Any]) -> dict[str, Any]:
     return {k: dict(v) if isinstance(v, dict) else v for k, v in state.items()}
 
 
-def _remember(path: Path, state: dict[str, Any], log: journal.State) -> None:
+def _remember(path: Path, state: dict[str, Any], log: journal.State, copy: bool = True) -> None:
     """What the file at ``path`` and its journal ``log`` hold now (after a read or write
-    under the lock), with the file's version."""
-    _known[path] = (journal.stat_key(path), journal.State(log.key, log.whole, log.lines), _copy(state))
+    under the lock), with the file's version; ``copy=False``: ``state`` itself, which
+    nobody changes afterwards."""
+    _known[path] = (journal.stat_key(path), journal.State(log.key, log.whole, log.lines),
+                    _copy(state) if copy else state)
 
 
 def _changes(section: str, before: dict[str, str], after: dict[str, str]) -> list[list[Any]]:

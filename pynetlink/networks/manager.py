@@ -75,6 +75,7 @@ class Networks:
         self.dropped: builtins.list[Network] = []    # stale records this instance dropped
         self._hosted: tuple[int, builtins.list[int] | None, Handle] | None = None
         self._nat = Nat()               # the host's nftables socket and what it saw (as _hosted)
+        self._ipams: dict[tuple[str, tuple[Pool, ...], str], IPAM] = {}    # see _ipam
         weakref.finalize(self, self._nat.close)
 
     def _handle(self) -> Handle:
@@ -156,7 +157,14 @@ class Networks:
         created with), whatever this instance's ``ipam_dir``; ``cfg``: the record's config,
         parsed already."""
         cfg = cfg or NetworkConfig.from_dict(rec["config"])
-        return IPAM(cfg.name, cfg.pools, rec.get("ipam_dir") or self.ipam_dir)
+        key = (cfg.name, cfg.pools, str(rec.get("ipam_dir") or self.ipam_dir))
+        got = self._ipams.get(key)          # (an IPAM keeps no state between calls)
+        if got is None:
+            got = IPAM(cfg.name, cfg.pools, key[2])
+            if len(self._ipams) >= 1024:
+                self._ipams.clear()
+            self._ipams[key] = got
+        return got
 
     # -- create / remove ---------------------------------------------------------------------
     def create(self, name: str, *, driver: str = "bridge",

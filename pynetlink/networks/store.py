@@ -90,6 +90,8 @@ class Store:
         self._bumped = -1                               # the hold in which this Store stamped
         self._replaced: tuple[bytes | None, bytes] = (None, b"")     # (stamp before, its own) then
         self._touched: dict[str, tuple[Key | None, Key | None]] = {}   # names written in the hold
+        self._undone = -1               # the last hold in which a write was undone (restore, delete)
+        self._path_cache: dict[str, tuple[Path, Path]] = {}
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -154,7 +156,10 @@ class Store:
         held = self._held()
         if held and self._bumped == self._generation:
             return
-        old = self._read_stamp()
+        # read in this hold already (summaries): under the lock only this Store changes it
+        stamp = self._stamp
+        old = stamp if held and self._fresh == self._generation and (stamp is None or isinstance(stamp, bytes)) \
+            else self._read_stamp()
         token = os.urandom(8)
         path = self.dir / "networks.lock"
         try:
@@ -180,8 +185,8 @@ class Store:
         record file it wrote is again the version it was before the hold (a call refused
         after writing and forgetting a record leaves the state directory as it was, and no
         other Store has anything to check again)."""
-        if self._bumped != self._generation:
-            return
+        if self._bumped != self._generation or self._undone != self._generation:
+            return                      # (no write undone in this hold: the files changed)
         old, token = self._replaced
         if old is None or self._read_stamp() != token or not all(
                 journal.stat_key(self.path(n)) == head and _same_journal(jrn, journal.stat_key(self.journal_path(n)))
@@ -196,10 +201,19 @@ class Store:
         self._stamp = old if self._stamp == token else _UNSEEN
 
     def path(self, name: str) -> Path:
-        return self.net_dir / f"{name}.json"
+        return self._paths(name)[0]
 
     def journal_path(self, name: str) -> Path:
-        return self.net_dir / f"{name}.eps"
+        return self._paths(name)[1]
+
+    def _paths(self, name: str) -> tuple[Path, Path]:
+        """``NAME.json`` and ``NAME.eps``, joined once per name (a change asks ~10 times)."""
+        got = self._path_cache.get(name)
+        if got is None:
+            got = (self.net_dir / f"{name}.json", self.net_dir / f"{name}.eps")
+            if len(self._path_cache) < 4096:
+                self._path_cache[name] = got
+        return got
 
     def names(self) -> list[str]:
         try:
@@ -215,10 +229,15 @@ class Store:
         save of this Store left are taken again (not parsed) while the files are unchanged;
         so a record's endpoints changed in place must be saved (a hold left by an exception
         forgets them)."""
+        known = self._known.get(name)
         try:
-            with open(self.path(name), "rb") as f:
-                text = f.read().decode()
-                key = journal.key_of(os.fstat(f.fileno()))
+            key = journal.stat_key(self.path(name)) if known is not None else None
+            if known is not None and key is not None and key == known[1]:   # (a stat, not an open and a read)
+                text = known[0]
+            else:
+                with open(self.path(name), "rb") as f:
+                    text = f.read().decode()
+                    key = journal.key_of(os.fstat(f.fileno()))
         except FileNotFoundError:
             raise NotFound(f"no network named {name!r} (networks: "
                            f"{', '.join(self.names()) or 'none'})") from None
@@ -226,7 +245,7 @@ class Store:
         if data.pop("layout", None) != LAYOUT:  # the earlier layout: migrated by the next save
             self._known.pop(name, None)
             return data
-        held, hit, known = self._held(), self._eps.get(name), self._known.get(name)
+        held, hit = self._held(), self._eps.get(name)
         if held and hit is not None and known is not None and hit[0] == key == known[1] and \
                 hit[1] == known[2].key == journal.stat_key(self.journal_path(name)):
             data["endpoints"], state = dict(hit[2]), known[2]
@@ -293,6 +312,7 @@ class Store:
         name, ids = record["config"]["name"], list(endpoints)
         self._touch(name)
         self._bump()
+        self._undone = self._generation
         known = self._known.get(name)
         if mark is not None and known is not None and self._held() and \
                 mark[0] == self._generation == known[3] and \
@@ -316,6 +336,7 @@ class Store:
     def delete(self, name: str) -> None:
         self._touch(name)
         self._bump()
+        self._undone = self._generation
         self._known.pop(name, None)
         self._eps.pop(name, None)
         with contextlib.suppress(FileNotFoundError):

@@ -1,6 +1,6 @@
 """``routes.add_range``: routes to ``count`` consecutive prefixes, given as the first one and a
 count, with no string per destination: the rows ``add_many`` sends (prefix length, masked
-address) are made from integers in a few C-level slices; destination texts are made only
+address) are made in one C call (``pnl_prefix_range``); destination texts are made only
 for an error or an undo."""
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from array import array
 from collections.abc import Sequence
 
+from .._native import prefix_range
 from ..errors import InvalidArgument
 from . import validate as v
 from .request import Request
@@ -87,4 +88,5 @@ def add_range(first: str, count: int, options: Mapping[str, Any], *, how: str = 
         raise InvalidArgument(f"count: {n} prefixes of /{plen} from {first} go past the last address "
                               f"(at most {((1 << (8 * size)) - start) // names.step})")
     template = _template(names[0] if n else first, options)
-    return add_rows(names, names.rows(), template, options, how)
+    rows = prefix_range(start.to_bytes(size, "big"), plen, n)     # in C: ~1 us, not 30 for rows()
+    return add_rows(names, rows, template, options, how)

@@ -280,6 +280,30 @@ class NetNS:
         if not _remove_mount_point(self.path):
             raise FileNotFoundError(errno.ENOENT, "no such network namespace", name)
 
+    @staticmethod
+    def delete_many(spaces: "Sequence[NetNS]") -> None:
+        """``delete`` each named namespace, in one C call (umount + unlink each, the floor's
+        two system calls, with no Python per namespace). All are checked first (nothing is
+        deleted if one is not a named namespace); then every one that can be is deleted, and
+        FileNotFoundError names those that did not exist (another error: the first one)."""
+        spaces = list(spaces)
+        for ns in spaces:
+            if not isinstance(ns, NetNS):
+                raise InvalidArgument(f"delete_many: expected NetNS objects, not {ns!r}")
+            name = ns.name
+            if name is None:
+                raise InvalidArgument(f"{ns.path} is not a named namespace")
+            if ns.path != RUN_DIR + "/" + name or not _valid_name(name):
+                raise InvalidArgument(f"{ns.path} is not the path of a namespace named {name!r}")
+        errs = _native.netns_del_many([ns.path for ns in spaces], MNT_DETACH | UMOUNT_NOFOLLOW)
+        if not any(errs):
+            return
+        missing = [ns.name or ns.path for ns, e in zip(spaces, errs) if e == -errno.ENOENT]
+        other = next(((ns, e) for ns, e in zip(spaces, errs) if e and e != -errno.ENOENT), None)
+        if other is not None:
+            _check(other[1], "delete", other[0].path)
+        raise FileNotFoundError(errno.ENOENT, "no such network namespace", ", ".join(map(str, missing)))
+
     # -- using it -----------------------------------------------------------------------
     def run(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` inside this namespace on a helper thread."""

@@ -1,4 +1,4 @@
-"""pnl_xfer without a socket: csrc/xfer.c compiled with sendto/poll/recvmsg replaced by fakes.
+"""pnl_xfer without a socket: csrc/xfer.c compiled with its socket calls replaced by fakes.
 
 The fakes hand out scripted datagrams (each with the sender's nl_pid), so the reply parser
 (take_replies, take_status, parse_extack) runs exactly as in the library, on any bytes, with
@@ -70,13 +70,30 @@ static ssize_t fake_recvmsg(int fd, struct msghdr *mh, int flags)
     return (flags & MSG_TRUNC) ? (ssize_t)len : (ssize_t)n;
 }
 
+static ssize_t fake_recvfrom(int fd, void *buf, size_t cap, int flags, struct sockaddr *from,
+                             socklen_t *fromlen)
+{
+    struct sockaddr_nl sa;
+    struct iovec iov = { .iov_base = buf, .iov_len = cap };
+    struct msghdr mh = { .msg_name = &sa, .msg_namelen = sizeof(sa), .msg_iov = &iov, .msg_iovlen = 1 };
+    ssize_t got = fake_recvmsg(fd, &mh, flags);
+
+    if (got >= 0 && from && fromlen) {
+        memcpy(from, &sa, *fromlen < sizeof(sa) ? *fromlen : sizeof(sa));
+        *fromlen = sizeof(sa);
+    }
+    return got;
+}
+
 #define sendto fake_sendto
 #define poll fake_poll
 #define recvmsg fake_recvmsg
+#define recvfrom fake_recvfrom
 #include "xfer.c"
 #undef sendto
 #undef poll
 #undef recvmsg
+#undef recvfrom
 
 void harness_load(const uint8_t *dgrams, size_t len)
 {
