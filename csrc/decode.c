@@ -139,7 +139,7 @@ static void grow_rows(struct dec *d, uint64_t need)
     r->cap = (uint32_t)cap;
 }
 
-static uint32_t add_row(struct dec *d, size_t off, size_t len, uint32_t tf, int32_t parent,
+static inline __attribute__((always_inline)) uint32_t add_row(struct dec *d, size_t off, size_t len, uint32_t tf, int32_t parent,
                         uint32_t set, uint64_t val)
 {
     uint32_t i = d->count++;
@@ -209,7 +209,7 @@ static int index_open(struct dec *d, uint32_t row, int64_t max, uint32_t *slot)
     return 0;
 }
 
-static void index_put(struct dec *d, uint32_t slot, int64_t max, uint32_t type, uint32_t row)
+static inline void index_put(struct dec *d, uint32_t slot, int64_t max, uint32_t type, uint32_t row)
 {
     if (!slot || row >= d->r->cap || max < 0 || type > max ||
         slot - 1 + (size_t)max + 1 > d->r->index_cap)
@@ -218,43 +218,39 @@ static void index_put(struct dec *d, uint32_t slot, int64_t max, uint32_t type, 
         d->r->index[slot - 1 + type] = row + 1;
 }
 
-static uint64_t get_uint(const uint8_t *p, size_t n, int big_endian)
+static inline __attribute__((always_inline)) uint64_t get_uint(const uint8_t *p, size_t n, int big_endian)
 {
-    uint64_t v = 0;
-
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)p[big_endian ? n - 1 - i : i] << (8 * i);
-    return v;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* the sizes a scalar has (1, 2, 4, 8): one load each (memcpy: p may be unaligned) */
+    switch (n) {
+    case 1:
+        return p[0];
+    case 2: { uint16_t v; memcpy(&v, p, 2); return big_endian ? __builtin_bswap16(v) : v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return big_endian ? __builtin_bswap32(v) : v; }
+    case 8: { uint64_t v; memcpy(&v, p, 8); return big_endian ? __builtin_bswap64(v) : v; }
+    default:
+        break;
+    }
+#endif
+    {
+        uint64_t v = 0;
+        for (size_t i = 0; i < n; i++)
+            v |= (uint64_t)p[big_endian ? n - 1 - i : i] << (8 * i);
+        return v;
+    }
 }
 
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth);
 
-/* One attribute's payload, interpreted by its schema entry. */
+/* A container attribute's payload (nest, nest with a header, sub-message, array),
+ * interpreted by its schema entry (parse_attrs writes the leaves itself). */
 static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_t p, size_t n,
                        const struct seen *seen, int depth)
 {
-    static const uint8_t sizes[] = { [PNL_K_U8] = 1, [PNL_K_U16] = 2, [PNL_K_U32] = 4,
-                                     [PNL_K_U64] = 4, [PNL_K_S32] = 4 };
     const uint8_t *b = d->buf + p;
-    int be = (e->aflags & PNL_AF_BE) != 0;
     int rc = 0;
 
     switch (e->kind) {
-    case PNL_K_U8: case PNL_K_U16: case PNL_K_U32: case PNL_K_U64: case PNL_K_S32: {
-        size_t need = sizes[e->kind];
-        uint64_t v;
-        if (n < need) {
-            row_set(d, row, PNL_R_BADLEN << 16, 0, PNL_NO_SET);
-            break;
-        }
-        if (e->kind == PNL_K_U64 && n >= 8)
-            need = 8;                       /* u64, or a variable "uint" sent as u32 */
-        v = get_uint(b, need, be);
-        if (e->kind == PNL_K_S32)
-            v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
-        row_set(d, row, 0, v, PNL_NO_SET);
-        break;
-    }
     case PNL_K_NEST:
         row_set(d, row, PNL_R_CONT << 16, 0, e->child);
         rc = parse_attrs(d, p, n, e->child, (int32_t)row, depth + 1);
@@ -303,12 +299,8 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
         }
         break;
     }
-    case PNL_K_FLAG:
-        if (n >= 1)                         /* "flags" the kernel sends as u8 (bridge port) */
-            row_set(d, row, 0, b[0], PNL_NO_SET);
-        break;
     default:
-        break;                              /* raw, string: offset and length say it all */
+        break;
     }
     return rc;
 }
@@ -346,13 +338,42 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
             tf |= PNL_R_NETBYTE << 16;
         if (set_entry(d->s, base, max, type, &e) < 0 || (e.aflags & PNL_AF_UNNAMED))
             tf |= PNL_R_UNKNOWN << 16;
-        row = add_row(d, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, tf, parent, PNL_NO_SET, 0);
-        if (e.kind == PNL_K_STR && seen.n < SEEN_MAX) {
-            seen.type[seen.n] = type;
-            seen.off[seen.n] = (uint32_t)(off + q + NLA_HDRLEN);
-            seen.len[seen.n] = a.nla_len - NLA_HDRLEN;
-            seen.n++;
+        if (e.kind < PNL_K_NEST || e.kind > PNL_K_HNEST) {
+            /* a leaf (what most attributes are): its row written once, complete (as
+             * parse_value's row_set and row_end would leave it) */
+            size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
+            uint64_t v = 0;
+            if (e.kind == PNL_K_RAW || e.kind > PNL_K_S32) {
+                /* raw: offset and length say it all */
+            } else if (e.kind == PNL_K_STR) {
+                if (seen.n < SEEN_MAX) {
+                    seen.type[seen.n] = type;
+                    seen.off[seen.n] = (uint32_t)p;
+                    seen.len[seen.n] = (uint32_t)n;
+                    seen.n++;
+                }
+            } else if (e.kind == PNL_K_FLAG) {
+                if (n >= 1)                 /* "flags" the kernel sends as u8 (bridge port) */
+                    v = d->buf[p];
+            } else {
+                static const uint8_t sizes[] = { [PNL_K_U8] = 1, [PNL_K_U16] = 2, [PNL_K_U32] = 4,
+                                                 [PNL_K_U64] = 4, [PNL_K_S32] = 4 };
+                size_t need = sizes[e.kind];
+                if (n < need) {
+                    tf |= PNL_R_BADLEN << 16;
+                } else {
+                    if (e.kind == PNL_K_U64 && n >= 8)
+                        need = 8;           /* u64, or a variable "uint" sent as u32 */
+                    v = get_uint(d->buf + p, need, (e.aflags & PNL_AF_BE) != 0);
+                    if (e.kind == PNL_K_S32)
+                        v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
+                }
+            }
+            row = add_row(d, p, n, tf, parent, PNL_NO_SET, v);
+            index_put(d, slot, max, type, row);
+            continue;
         }
+        row = add_row(d, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, tf, parent, PNL_NO_SET, 0);
         rc = parse_value(d, row, &e, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, &seen, depth);
         if (rc < 0)
             return rc;

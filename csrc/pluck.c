@@ -145,10 +145,11 @@ int pnl_pluck_run(const uint8_t *buf, size_t buf_len, const struct pnl_rows *row
             uint64_t cand = (t < PNL_PLUCK_TYPES ? want[t] : want_high) & ~done;
             if (a_end <= a || a_end > stop)
                 return -EINVAL;
-            for (uint32_t k = 0; cand && k < n_cols; k++) {
+            while (cand) {                  /* the columns of type t not yet read */
+                uint32_t k = (uint32_t)__builtin_ctzll(cand);
                 const struct pnl_pluck_col *c = &cols[k];
-                if ((c->op != PNL_P_U && c->op != PNL_P_SPAN && c->op != PNL_P_ROW) || c->type != t ||
-                    (done >> k & 1))
+                cand &= cand - 1;
+                if ((c->op != PNL_P_U && c->op != PNL_P_SPAN && c->op != PNL_P_ROW) || c->type != t)
                     continue;
                 done |= (uint64_t)1 << k;
                 if (!c->child) {
