@@ -240,6 +240,31 @@ static inline __attribute__((always_inline)) uint64_t get_uint(const uint8_t *p,
     }
 }
 
+/* The row table's columns held in locals for one container's walk: the leaves' stores
+ * through them cannot alias the walk's own state (the compiler keeps it in registers).
+ * Taken again after anything that may have grown the table. */
+struct colv {
+    uint32_t *off, *len, *tf, *end, *set, *slot, *index;
+    int32_t *parent;
+    uint64_t *val;
+    uint32_t cap, index_cap;
+};
+
+static inline void colv_take(const struct pnl_rows *r, struct colv *c)
+{
+    c->off = r->off;
+    c->len = r->len;
+    c->tf = r->tf;
+    c->end = r->end;
+    c->set = r->set;
+    c->slot = r->slot;
+    c->index = r->index;
+    c->parent = r->parent;
+    c->val = r->val;
+    c->cap = r->cap;
+    c->index_cap = r->index_cap;
+}
+
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth);
 
 /* A container attribute's payload (nest, nest with a header, sub-message, array),
@@ -308,11 +333,13 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth)
 {
     struct nlattr a;
-    struct seen seen = { .n = 0 };
-    uint32_t slot;
+    struct seen seen;
+    struct colv c;
+    uint32_t slot, count;
     size_t q = 0, base = 0;
     int64_t max = set == PNL_NO_SET ? -1 : set_max(d->s, set, &base);
 
+    seen.n = 0;
     if (depth >= PNL_MAX_DEPTH) {
         d->err_off = (uint32_t)off;
         return -EBADMSG;
@@ -321,12 +348,15 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
         d->err_off = (uint32_t)off;
         return -EMSGSIZE;
     }
+    colv_take(d->r, &c);
+    count = d->count;                   /* d->count is this, written back before d is used */
     for (; len - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, len)) {
         struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
         uint32_t type, tf, row;
         int rc;
 
         if (!pnl_nla_ok(d->buf + off, q, len, &a)) {
+            d->count = count;
             d->err_off = (uint32_t)(off + q);
             return -EBADMSG;
         }
@@ -369,17 +399,39 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
                         v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
                 }
             }
-            row = add_row(d, p, n, tf, parent, PNL_NO_SET, v);
-            index_put(d, slot, max, type, row);
+            row = count++;
+            if (row < c.cap) {              /* add_row's stores, through the locals */
+                c.off[row] = (uint32_t)p;
+                c.len[row] = (uint32_t)n;
+                c.tf[row] = tf;
+                if (c.parent)
+                    c.parent[row] = parent;
+                c.end[row] = row + 1;
+                c.set[row] = PNL_NO_SET;
+                c.val[row] = v;
+                c.slot[row] = 0;
+            } else {                        /* past the room: add_row grows (or counts) it */
+                d->count = row;
+                add_row(d, p, n, tf, parent, PNL_NO_SET, v);
+                colv_take(d->r, &c);
+            }
+            /* index_put, through the locals */
+            if (slot && row < c.cap && max >= 0 && type <= max &&
+                slot - 1 + (size_t)max + 1 <= c.index_cap && c.index[slot - 1 + type] == 0)
+                c.index[slot - 1 + type] = row + 1;
             continue;
         }
+        d->count = count;
         row = add_row(d, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, tf, parent, PNL_NO_SET, 0);
         rc = parse_value(d, row, &e, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, &seen, depth);
         if (rc < 0)
             return rc;
         row_end(d, row);
         index_put(d, slot, max, type, row);
+        colv_take(d->r, &c);
+        count = d->count;
     }
+    d->count = count;
     return 0;
 }
 
