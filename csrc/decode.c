@@ -28,6 +28,7 @@ struct dec {
     uint64_t index_len;             /* 64 bits: 0xffff + 1 entries per container add up */
     uint32_t err_off;
     int grow;                       /* pnl_decode_grow: columns reallocated as rows come */
+    struct pnl_pluck_sink *sk;      /* pnl_decode_pluck: columns read as rows come (or NULL) */
     int nomem;                      /* a reallocation failed: -ENOMEM at the end */
 };
 
@@ -316,6 +317,10 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
                          (a.nla_type & NLA_F_NESTED ? PNL_R_NESTED << 16 : 0) |
                          (a.nla_type & NLA_F_NET_BYTEORDER ? PNL_R_NETBYTE << 16 : 0),
                          (int32_t)row, e->child, 0);
+            if (d->sk)
+                pnl_pluck_sink_visit(d->sk, (int32_t)row, a.nla_type & NLA_TYPE_MASK, el,
+                                   (a.nla_type & NLA_TYPE_MASK) | (PNL_R_CONT << 16), 0,
+                                   p + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
             rc = parse_attrs(d, p + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, e->child,
                              (int32_t)el, depth + 2);
             if (rc < 0)
@@ -410,11 +415,13 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
                 c.set[row] = PNL_NO_SET;
                 c.val[row] = v;
                 c.slot[row] = 0;
-            } else {                        /* past the room: add_row grows (or counts) it */
+            } else if (d->grow) {           /* past the room: add_row grows it */
                 d->count = row;
                 add_row(d, p, n, tf, parent, PNL_NO_SET, v);
                 colv_take(d->r, &c);
-            }
+            }                               /* (else only counted, as add_row would) */
+            if (d->sk)
+                pnl_pluck_sink_visit(d->sk, parent, type, row, tf, v, p, n);
             /* index_put, through the locals */
             if (slot && row < c.cap && max >= 0 && type <= max &&
                 slot - 1 + (size_t)max + 1 <= c.index_cap && c.index[slot - 1 + type] == 0)
@@ -423,6 +430,11 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
         }
         d->count = count;
         row = add_row(d, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, tf, parent, PNL_NO_SET, 0);
+        if (d->sk)                          /* the row as parse_value leaves it (a nest's value 0) */
+            pnl_pluck_sink_visit(d->sk, parent, type, row,
+                               tf | (e.kind == PNL_K_HNEST && (uint32_t)(a.nla_len - NLA_HDRLEN) < e.extra
+                                     ? PNL_R_BADLEN << 16 : 0),
+                               0, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
         rc = parse_value(d, row, &e, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, &seen, depth);
         if (rc < 0)
             return rc;
@@ -463,10 +475,10 @@ static int all_zero(const uint8_t *p, size_t n)
 }
 
 static int decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
-                  struct pnl_rows *rows, int grow)
+                  struct pnl_rows *rows, int grow, struct pnl_pluck_sink *sk)
 {
     struct schema s;
-    struct dec d = { .buf = buf, .len = len, .s = &s, .r = rows, .grow = grow };
+    struct dec d = { .buf = buf, .len = len, .s = &s, .r = rows, .grow = grow, .sk = sk };
     size_t p = 0;
     int rc = schema_open(&s, schema, schema_words);
 
@@ -498,6 +510,11 @@ static int decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t
                       h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32));
         rows->n_msgs++;
         hl = header_len(&d, &h, p, hdrlen);
+        if (sk) {                           /* the message row's tf and val, as written below */
+            sk->msg_tf = h.nlmsg_type | (PNL_R_MSG << 16) |
+                         (msg_ix == PNL_NO_SET ? PNL_R_UNKNOWN : hl < 0 ? PNL_R_BADLEN : PNL_R_CONT) << 16;
+            sk->msg_val = h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32);
+        }
         if (msg_ix == PNL_NO_SET || hl < 0) {
             row_set(&d, row, (msg_ix == PNL_NO_SET ? PNL_R_UNKNOWN : PNL_R_BADLEN) << 16,
                     h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32), PNL_NO_SET);
@@ -530,7 +547,7 @@ bad:
 int pnl_decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
                struct pnl_rows *rows)
 {
-    return decode(buf, len, schema, schema_words, rows, 0);
+    return decode(buf, len, schema, schema_words, rows, 0, NULL);
 }
 
 /* Shrink a grown column to exactly n entries (kept as it is when realloc refuses). */
@@ -552,7 +569,7 @@ int pnl_decode_grow(const uint8_t *buf, size_t len, const uint32_t *schema, size
         rows->index_cap = 0;
         grow_rows(&probe, guess);           /* a failure here only means growing later */
     }
-    rc = decode(buf, len, schema, schema_words, rows, 1);
+    rc = decode(buf, len, schema, schema_words, rows, 1, NULL);
     if (rc == 0 && rows->count < rows->cap) {
 #define FIT_ONE(c) FIT(rows, c, rows->count);
         GROW_COLUMNS(FIT_ONE)
@@ -656,7 +673,9 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
                      const uint32_t *spec, size_t spec_words, struct pnl_lean *L)
 {
     struct pnl_pluck_plan plan;
-    struct pnl_rows *r;
+    struct pnl_pluck_sink sink = { .pl = &plan };
+    struct pnl_rows none, *r = &none;   /* no room: each message's rows counted, not written */
+    uint64_t got[1 + PNL_PLUCK_MAX_COLS];   /* one message's plucked row, copied out below */
     struct schema s;
     uint64_t count = 0, index_len = 0;
     uint32_t width, n_cols;
@@ -671,9 +690,6 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         return rc;
     if (len > 0xffffffffu)
         return -EMSGSIZE;
-    if (!L->scratch && !(L->scratch = pnl_rows_new()))
-        return -ENOMEM;
-    r = L->scratch;
     /* the spec, checked and compiled once (a bad one refused even over no rows) */
     rc = pnl_pluck_plan(spec, spec_words, &plan);
     if (rc < 0)
@@ -696,6 +712,7 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
     while (p < len) {
         struct nlmsghdr h;
         uint32_t base;
+        int plucked;
 
         if (all_zero(buf + p, len - p))
             break;                          /* trailing padding, as pnl_decode */
@@ -703,12 +720,15 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
             L->err_off = (uint32_t)p;
             return -EBADMSG;
         }
-        /* this message alone, into the reused scratch table (rows and offsets from p) */
-        rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 1);
+        /* this message alone, its rows counted (numbers and offsets from p), the plan's
+         * columns read as they come */
+        memset(&none, 0, sizeof(none));
+        plucked = pnl_pluck_sink_msg(&sink, buf + p, h.nlmsg_len, h.nlmsg_type, got) == 0;
+        rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 0, &sink);
         if (rc == -EBADMSG || rc == -EMSGSIZE)
             L->err_off = (uint32_t)(p + r->err_off);    /* the fault's offset in the whole buffer */
-        if (rc < 0)
-            return rc == -ENOSPC ? -ENOMEM : rc;        /* (err_off 0: no fault in the data) */
+        if (rc != -ENOSPC)                  /* (no room: what a walk that is not wrong returns) */
+            return rc < 0 ? rc : -EINVAL;
         if (r->count < 1 || r->n_msgs != 1)
             return -EINVAL;                 /* cannot happen: one whole message */
         base = (uint32_t)count;
@@ -721,14 +741,12 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         if (lean_msg_room(L) < 0 || lean_out_room(L, width) < 0)
             return -ENOMEM;
         L->msg_row[L->n_msgs] = base;
-        L->msg_tf[L->n_msgs] = r->tf[0];
-        L->msg_val[L->n_msgs] = r->val[0];
+        L->msg_tf[L->n_msgs] = sink.msg_tf;
+        L->msg_val[L->n_msgs] = sink.msg_val;
         L->n_msgs++;
-        rc = pnl_pluck_run(buf + p, h.nlmsg_len, r, &plan, L->out + L->out_len, width);
-        if (rc < 0)
-            return rc;
-        if (rc == 1) {                      /* back to the buffer's rows and offsets */
+        if (plucked) {                      /* back to the buffer's rows and offsets */
             uint64_t *o = L->out + L->out_len;
+            memcpy(o, got, (size_t)width * sizeof(uint64_t));
             o[0] += base;
             for (uint32_t k = 0; k < n_cols; k++) {
                 uint32_t op = plan.cols[k].op;
