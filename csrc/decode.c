@@ -266,6 +266,33 @@ static inline void colv_take(const struct pnl_rows *r, struct colv *c)
     c->index_cap = r->index_cap;
 }
 
+/* A leaf's value (its n payload bytes at b read by its schema entry); *tf gains
+ * PNL_R_BADLEN when a scalar is shorter than its type. */
+static inline __attribute__((always_inline)) uint64_t leaf_value(const uint8_t *b, size_t n,
+                                                                 const struct entry *e, uint32_t *tf)
+{
+    static const uint8_t sizes[] = { [PNL_K_U8] = 1, [PNL_K_U16] = 2, [PNL_K_U32] = 4,
+                                     [PNL_K_U64] = 4, [PNL_K_S32] = 4 };
+    size_t need;
+    uint64_t v;
+
+    if (e->kind == PNL_K_FLAG)          /* "flags" the kernel sends as u8 (bridge port) */
+        return n >= 1 ? b[0] : 0;
+    if ((e->kind < PNL_K_U8 || e->kind > PNL_K_U64) && e->kind != PNL_K_S32)
+        return 0;                       /* raw, string: offset and length say it all */
+    need = sizes[e->kind];
+    if (n < need) {
+        *tf |= PNL_R_BADLEN << 16;
+        return 0;
+    }
+    if (e->kind == PNL_K_U64 && n >= 8)
+        need = 8;                       /* u64, or a variable "uint" sent as u32 */
+    v = get_uint(b, need, (e->aflags & PNL_AF_BE) != 0);
+    if (e->kind == PNL_K_S32)
+        v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
+    return v;
+}
+
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth);
 
 /* A container attribute's payload (nest, nest with a header, sub-message, array),
@@ -377,33 +404,24 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
             /* a leaf (what most attributes are): its row written once, complete (as
              * parse_value's row_set and row_end would leave it) */
             size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
-            uint64_t v = 0;
-            if (e.kind == PNL_K_RAW || e.kind > PNL_K_S32) {
-                /* raw: offset and length say it all */
-            } else if (e.kind == PNL_K_STR) {
-                if (seen.n < SEEN_MAX) {
-                    seen.type[seen.n] = type;
-                    seen.off[seen.n] = (uint32_t)p;
-                    seen.len[seen.n] = (uint32_t)n;
-                    seen.n++;
-                }
-            } else if (e.kind == PNL_K_FLAG) {
-                if (n >= 1)                 /* "flags" the kernel sends as u8 (bridge port) */
-                    v = d->buf[p];
-            } else {
-                static const uint8_t sizes[] = { [PNL_K_U8] = 1, [PNL_K_U16] = 2, [PNL_K_U32] = 4,
-                                                 [PNL_K_U64] = 4, [PNL_K_S32] = 4 };
-                size_t need = sizes[e.kind];
-                if (n < need) {
-                    tf |= PNL_R_BADLEN << 16;
-                } else {
-                    if (e.kind == PNL_K_U64 && n >= 8)
-                        need = 8;           /* u64, or a variable "uint" sent as u32 */
-                    v = get_uint(d->buf + p, need, (e.aflags & PNL_AF_BE) != 0);
-                    if (e.kind == PNL_K_S32)
-                        v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
-                }
+            uint64_t v;
+            if (e.kind == PNL_K_STR && seen.n < SEEN_MAX) {
+                seen.type[seen.n] = type;
+                seen.off[seen.n] = (uint32_t)p;
+                seen.len[seen.n] = (uint32_t)n;
+                seen.n++;
             }
+            if (count >= c.cap && !d->grow) {
+                /* no room (pnl_decode_pluck's walk): only counted, as add_row would, and
+                 * its value read when a sink reads this row */
+                row = count++;
+                if (d->sk && pnl_pluck_sink_wants(d->sk, parent, type)) {
+                    v = leaf_value(d->buf + p, n, &e, &tf);
+                    pnl_pluck_sink_row(d->sk, parent, type, row, tf, v, p, n);
+                }
+                continue;
+            }
+            v = leaf_value(d->buf + p, n, &e, &tf);
             row = count++;
             if (row < c.cap) {              /* add_row's stores, through the locals */
                 c.off[row] = (uint32_t)p;
@@ -415,11 +433,11 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
                 c.set[row] = PNL_NO_SET;
                 c.val[row] = v;
                 c.slot[row] = 0;
-            } else if (d->grow) {           /* past the room: add_row grows it */
+            } else {                        /* past the room (growing): add_row grows it */
                 d->count = row;
                 add_row(d, p, n, tf, parent, PNL_NO_SET, v);
                 colv_take(d->r, &c);
-            }                               /* (else only counted, as add_row would) */
+            }
             if (d->sk)
                 pnl_pluck_sink_visit(d->sk, parent, type, row, tf, v, p, n);
             /* index_put, through the locals */

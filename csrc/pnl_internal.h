@@ -71,20 +71,26 @@ int pnl_pluck_sink_msg(struct pnl_pluck_sink *k, const uint8_t *msg, size_t msg_
 /* Row `row` (type, tf, val, payload p/n in the message) with parent row `parent`. */
 void pnl_pluck_sink_row(struct pnl_pluck_sink *k, int32_t parent, uint32_t type, uint32_t row,
                         uint32_t tf, uint64_t val, size_t p, size_t n);
-/* pnl_pluck_sink_row for the rows it reads, the rest (most) passed over here. */
+/* Whether pnl_pluck_sink_row reads this row (most it does not: they are passed over here). */
+static inline int pnl_pluck_sink_wants(struct pnl_pluck_sink *k, int32_t parent, uint32_t type)
+{
+    if (!k->o)
+        return 0;
+    if (parent == 0) {
+        if ((type < PNL_PLUCK_TYPES ? k->pl->want[type] : k->pl->want_high) & ~k->done)
+            return 1;
+        k->nest = 0;                    /* (as pnl_pluck_sink_row: a child of the message) */
+        return 0;
+    }
+    return k->nest && (uint32_t)parent == k->nest_row;
+}
+
+/* pnl_pluck_sink_row for the rows it reads. */
 static inline void pnl_pluck_sink_visit(struct pnl_pluck_sink *k, int32_t parent, uint32_t type,
                                         uint32_t row, uint32_t tf, uint64_t val, size_t p, size_t n)
 {
-    if (!k->o)
-        return;
-    if (parent == 0 &&
-        !((type < PNL_PLUCK_TYPES ? k->pl->want[type] : k->pl->want_high) & ~k->done)) {
-        k->nest = 0;                    /* (as pnl_pluck_sink_row: a child of the message) */
-        return;
-    }
-    if (parent != 0 && !(k->nest && (uint32_t)parent == k->nest_row))
-        return;
-    pnl_pluck_sink_row(k, parent, type, row, tf, val, p, n);
+    if (pnl_pluck_sink_wants(k, parent, type))
+        pnl_pluck_sink_row(k, parent, type, row, tf, val, p, n);
 }
 int pnl_pluck_plan(const uint32_t *spec, size_t spec_words, struct pnl_pluck_plan *pl);
 int pnl_pluck_run(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
