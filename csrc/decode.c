@@ -253,15 +253,11 @@ struct colv {
 
 static inline void colv_take(const struct pnl_rows *r, struct colv *c)
 {
-    c->off = r->off;
-    c->len = r->len;
-    c->tf = r->tf;
-    c->end = r->end;
-    c->set = r->set;
-    c->slot = r->slot;
+#define TAKE_ONE(col) c->col = r->col;
+    GROW_COLUMNS(TAKE_ONE)
+#undef TAKE_ONE
     c->index = r->index;
     c->parent = r->parent;
-    c->val = r->val;
     c->cap = r->cap;
     c->index_cap = r->index_cap;
 }
