@@ -28,6 +28,7 @@ struct dec {
     uint64_t index_len;             /* 64 bits: 0xffff + 1 entries per container add up */
     uint32_t err_off;
     int grow;                       /* pnl_decode_grow: columns reallocated as rows come */
+    struct pnl_pluck_sink *sk;      /* pnl_decode_pluck: columns read as rows come (or NULL) */
     int nomem;                      /* a reallocation failed: -ENOMEM at the end */
 };
 
@@ -139,7 +140,7 @@ static void grow_rows(struct dec *d, uint64_t need)
     r->cap = (uint32_t)cap;
 }
 
-static uint32_t add_row(struct dec *d, size_t off, size_t len, uint32_t tf, int32_t parent,
+static inline __attribute__((always_inline)) uint32_t add_row(struct dec *d, size_t off, size_t len, uint32_t tf, int32_t parent,
                         uint32_t set, uint64_t val)
 {
     uint32_t i = d->count++;
@@ -209,7 +210,7 @@ static int index_open(struct dec *d, uint32_t row, int64_t max, uint32_t *slot)
     return 0;
 }
 
-static void index_put(struct dec *d, uint32_t slot, int64_t max, uint32_t type, uint32_t row)
+static inline void index_put(struct dec *d, uint32_t slot, int64_t max, uint32_t type, uint32_t row)
 {
     if (!slot || row >= d->r->cap || max < 0 || type > max ||
         slot - 1 + (size_t)max + 1 > d->r->index_cap)
@@ -218,43 +219,87 @@ static void index_put(struct dec *d, uint32_t slot, int64_t max, uint32_t type, 
         d->r->index[slot - 1 + type] = row + 1;
 }
 
-static uint64_t get_uint(const uint8_t *p, size_t n, int big_endian)
+static inline __attribute__((always_inline)) uint64_t get_uint(const uint8_t *p, size_t n, int big_endian)
 {
-    uint64_t v = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* the sizes a scalar has (1, 2, 4, 8): one load each (memcpy: p may be unaligned) */
+    switch (n) {
+    case 1:
+        return p[0];
+    case 2: { uint16_t v; memcpy(&v, p, 2); return big_endian ? __builtin_bswap16(v) : v; }
+    case 4: { uint32_t v; memcpy(&v, p, 4); return big_endian ? __builtin_bswap32(v) : v; }
+    case 8: { uint64_t v; memcpy(&v, p, 8); return big_endian ? __builtin_bswap64(v) : v; }
+    default:
+        break;
+    }
+#endif
+    {
+        uint64_t v = 0;
+        for (size_t i = 0; i < n; i++)
+            v |= (uint64_t)p[big_endian ? n - 1 - i : i] << (8 * i);
+        return v;
+    }
+}
 
-    for (size_t i = 0; i < n; i++)
-        v |= (uint64_t)p[big_endian ? n - 1 - i : i] << (8 * i);
+/* The row table's columns held in locals for one container's walk: the leaves' stores
+ * through them cannot alias the walk's own state (the compiler keeps it in registers).
+ * Taken again after anything that may have grown the table. */
+struct colv {
+    uint32_t *off, *len, *tf, *end, *set, *slot, *index;
+    int32_t *parent;
+    uint64_t *val;
+    uint32_t cap, index_cap;
+};
+
+static inline void colv_take(const struct pnl_rows *r, struct colv *c)
+{
+#define TAKE_ONE(col) c->col = r->col;
+    GROW_COLUMNS(TAKE_ONE)
+#undef TAKE_ONE
+    c->index = r->index;
+    c->parent = r->parent;
+    c->cap = r->cap;
+    c->index_cap = r->index_cap;
+}
+
+/* A leaf's value (its n payload bytes at b read by its schema entry); *tf gains
+ * PNL_R_BADLEN when a scalar is shorter than its type. */
+static inline __attribute__((always_inline)) uint64_t leaf_value(const uint8_t *b, size_t n,
+                                                                 const struct entry *e, uint32_t *tf)
+{
+    static const uint8_t sizes[] = { [PNL_K_U8] = 1, [PNL_K_U16] = 2, [PNL_K_U32] = 4,
+                                     [PNL_K_U64] = 4, [PNL_K_S32] = 4 };
+    size_t need;
+    uint64_t v;
+
+    if (e->kind == PNL_K_FLAG)          /* "flags" the kernel sends as u8 (bridge port) */
+        return n >= 1 ? b[0] : 0;
+    if ((e->kind < PNL_K_U8 || e->kind > PNL_K_U64) && e->kind != PNL_K_S32)
+        return 0;                       /* raw, string: offset and length say it all */
+    need = sizes[e->kind];
+    if (n < need) {
+        *tf |= PNL_R_BADLEN << 16;
+        return 0;
+    }
+    if (e->kind == PNL_K_U64 && n >= 8)
+        need = 8;                       /* u64, or a variable "uint" sent as u32 */
+    v = get_uint(b, need, (e->aflags & PNL_AF_BE) != 0);
+    if (e->kind == PNL_K_S32)
+        v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
     return v;
 }
 
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth);
 
-/* One attribute's payload, interpreted by its schema entry. */
+/* A container attribute's payload (nest, nest with a header, sub-message, array),
+ * interpreted by its schema entry (parse_attrs writes the leaves itself). */
 static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_t p, size_t n,
                        const struct seen *seen, int depth)
 {
-    static const uint8_t sizes[] = { [PNL_K_U8] = 1, [PNL_K_U16] = 2, [PNL_K_U32] = 4,
-                                     [PNL_K_U64] = 4, [PNL_K_S32] = 4 };
     const uint8_t *b = d->buf + p;
-    int be = (e->aflags & PNL_AF_BE) != 0;
     int rc = 0;
 
     switch (e->kind) {
-    case PNL_K_U8: case PNL_K_U16: case PNL_K_U32: case PNL_K_U64: case PNL_K_S32: {
-        size_t need = sizes[e->kind];
-        uint64_t v;
-        if (n < need) {
-            row_set(d, row, PNL_R_BADLEN << 16, 0, PNL_NO_SET);
-            break;
-        }
-        if (e->kind == PNL_K_U64 && n >= 8)
-            need = 8;                       /* u64, or a variable "uint" sent as u32 */
-        v = get_uint(b, need, be);
-        if (e->kind == PNL_K_S32)
-            v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
-        row_set(d, row, 0, v, PNL_NO_SET);
-        break;
-    }
     case PNL_K_NEST:
         row_set(d, row, PNL_R_CONT << 16, 0, e->child);
         rc = parse_attrs(d, p, n, e->child, (int32_t)row, depth + 1);
@@ -295,6 +340,10 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
                          (a.nla_type & NLA_F_NESTED ? PNL_R_NESTED << 16 : 0) |
                          (a.nla_type & NLA_F_NET_BYTEORDER ? PNL_R_NETBYTE << 16 : 0),
                          (int32_t)row, e->child, 0);
+            if (d->sk)
+                pnl_pluck_sink_visit(d->sk, (int32_t)row, a.nla_type & NLA_TYPE_MASK, el,
+                                   (a.nla_type & NLA_TYPE_MASK) | (PNL_R_CONT << 16), 0,
+                                   p + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
             rc = parse_attrs(d, p + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, e->child,
                              (int32_t)el, depth + 2);
             if (rc < 0)
@@ -303,12 +352,8 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
         }
         break;
     }
-    case PNL_K_FLAG:
-        if (n >= 1)                         /* "flags" the kernel sends as u8 (bridge port) */
-            row_set(d, row, 0, b[0], PNL_NO_SET);
-        break;
     default:
-        break;                              /* raw, string: offset and length say it all */
+        break;
     }
     return rc;
 }
@@ -316,11 +361,13 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth)
 {
     struct nlattr a;
-    struct seen seen = { .n = 0 };
-    uint32_t slot;
+    struct seen seen;
+    struct colv c;
+    uint32_t slot, count;
     size_t q = 0, base = 0;
     int64_t max = set == PNL_NO_SET ? -1 : set_max(d->s, set, &base);
 
+    seen.n = 0;
     if (depth >= PNL_MAX_DEPTH) {
         d->err_off = (uint32_t)off;
         return -EBADMSG;
@@ -329,12 +376,15 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
         d->err_off = (uint32_t)off;
         return -EMSGSIZE;
     }
+    colv_take(d->r, &c);
+    count = d->count;                   /* d->count is this, written back before d is used */
     for (; len - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, len)) {
         struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
         uint32_t type, tf, row;
         int rc;
 
         if (!pnl_nla_ok(d->buf + off, q, len, &a)) {
+            d->count = count;
             d->err_off = (uint32_t)(off + q);
             return -EBADMSG;
         }
@@ -346,19 +396,68 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
             tf |= PNL_R_NETBYTE << 16;
         if (set_entry(d->s, base, max, type, &e) < 0 || (e.aflags & PNL_AF_UNNAMED))
             tf |= PNL_R_UNKNOWN << 16;
-        row = add_row(d, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, tf, parent, PNL_NO_SET, 0);
-        if (e.kind == PNL_K_STR && seen.n < SEEN_MAX) {
-            seen.type[seen.n] = type;
-            seen.off[seen.n] = (uint32_t)(off + q + NLA_HDRLEN);
-            seen.len[seen.n] = a.nla_len - NLA_HDRLEN;
-            seen.n++;
+        if (e.kind < PNL_K_NEST || e.kind > PNL_K_HNEST) {
+            /* a leaf (what most attributes are): its row written once, complete (as
+             * parse_value's row_set and row_end would leave it) */
+            size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
+            uint64_t v;
+            if (e.kind == PNL_K_STR && seen.n < SEEN_MAX) {
+                seen.type[seen.n] = type;
+                seen.off[seen.n] = (uint32_t)p;
+                seen.len[seen.n] = (uint32_t)n;
+                seen.n++;
+            }
+            if (count >= c.cap && !d->grow) {
+                /* no room (pnl_decode_pluck's walk): only counted, as add_row would, and
+                 * its value read when a sink reads this row */
+                row = count++;
+                if (d->sk && pnl_pluck_sink_wants(d->sk, parent, type)) {
+                    v = leaf_value(d->buf + p, n, &e, &tf);
+                    pnl_pluck_sink_row(d->sk, parent, type, row, tf, v, p, n);
+                }
+                continue;
+            }
+            v = leaf_value(d->buf + p, n, &e, &tf);
+            row = count++;
+            if (row < c.cap) {              /* add_row's stores, through the locals */
+                c.off[row] = (uint32_t)p;
+                c.len[row] = (uint32_t)n;
+                c.tf[row] = tf;
+                if (c.parent)
+                    c.parent[row] = parent;
+                c.end[row] = row + 1;
+                c.set[row] = PNL_NO_SET;
+                c.val[row] = v;
+                c.slot[row] = 0;
+            } else {                        /* past the room (growing): add_row grows it */
+                d->count = row;
+                add_row(d, p, n, tf, parent, PNL_NO_SET, v);
+                colv_take(d->r, &c);
+            }
+            if (d->sk)
+                pnl_pluck_sink_visit(d->sk, parent, type, row, tf, v, p, n);
+            /* index_put, through the locals */
+            if (slot && row < c.cap && max >= 0 && type <= max &&
+                slot - 1 + (size_t)max + 1 <= c.index_cap && c.index[slot - 1 + type] == 0)
+                c.index[slot - 1 + type] = row + 1;
+            continue;
         }
+        d->count = count;
+        row = add_row(d, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, tf, parent, PNL_NO_SET, 0);
+        if (d->sk)                          /* the row as parse_value leaves it (a nest's value 0) */
+            pnl_pluck_sink_visit(d->sk, parent, type, row,
+                               tf | (e.kind == PNL_K_HNEST && (uint32_t)(a.nla_len - NLA_HDRLEN) < e.extra
+                                     ? PNL_R_BADLEN << 16 : 0),
+                               0, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
         rc = parse_value(d, row, &e, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN, &seen, depth);
         if (rc < 0)
             return rc;
         row_end(d, row);
         index_put(d, slot, max, type, row);
+        colv_take(d->r, &c);
+        count = d->count;
     }
+    d->count = count;
     return 0;
 }
 
@@ -390,10 +489,10 @@ static int all_zero(const uint8_t *p, size_t n)
 }
 
 static int decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
-                  struct pnl_rows *rows, int grow)
+                  struct pnl_rows *rows, int grow, struct pnl_pluck_sink *sk)
 {
     struct schema s;
-    struct dec d = { .buf = buf, .len = len, .s = &s, .r = rows, .grow = grow };
+    struct dec d = { .buf = buf, .len = len, .s = &s, .r = rows, .grow = grow, .sk = sk };
     size_t p = 0;
     int rc = schema_open(&s, schema, schema_words);
 
@@ -425,6 +524,11 @@ static int decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t
                       h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32));
         rows->n_msgs++;
         hl = header_len(&d, &h, p, hdrlen);
+        if (sk) {                           /* the message row's tf and val, as written below */
+            sk->msg_tf = h.nlmsg_type | (PNL_R_MSG << 16) |
+                         (msg_ix == PNL_NO_SET ? PNL_R_UNKNOWN : hl < 0 ? PNL_R_BADLEN : PNL_R_CONT) << 16;
+            sk->msg_val = h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32);
+        }
         if (msg_ix == PNL_NO_SET || hl < 0) {
             row_set(&d, row, (msg_ix == PNL_NO_SET ? PNL_R_UNKNOWN : PNL_R_BADLEN) << 16,
                     h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32), PNL_NO_SET);
@@ -457,7 +561,7 @@ bad:
 int pnl_decode(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
                struct pnl_rows *rows)
 {
-    return decode(buf, len, schema, schema_words, rows, 0);
+    return decode(buf, len, schema, schema_words, rows, 0, NULL);
 }
 
 /* Shrink a grown column to exactly n entries (kept as it is when realloc refuses). */
@@ -479,7 +583,7 @@ int pnl_decode_grow(const uint8_t *buf, size_t len, const uint32_t *schema, size
         rows->index_cap = 0;
         grow_rows(&probe, guess);           /* a failure here only means growing later */
     }
-    rc = decode(buf, len, schema, schema_words, rows, 1);
+    rc = decode(buf, len, schema, schema_words, rows, 1, NULL);
     if (rc == 0 && rows->count < rows->cap) {
 #define FIT_ONE(c) FIT(rows, c, rows->count);
         GROW_COLUMNS(FIT_ONE)
@@ -583,7 +687,9 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
                      const uint32_t *spec, size_t spec_words, struct pnl_lean *L)
 {
     struct pnl_pluck_plan plan;
-    struct pnl_rows *r;
+    struct pnl_pluck_sink sink = { .pl = &plan };
+    struct pnl_rows none, *r = &none;   /* no room: each message's rows counted, not written */
+    uint64_t got[1 + PNL_PLUCK_MAX_COLS];   /* one message's plucked row, copied out below */
     struct schema s;
     uint64_t count = 0, index_len = 0;
     uint32_t width, n_cols;
@@ -598,9 +704,6 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         return rc;
     if (len > 0xffffffffu)
         return -EMSGSIZE;
-    if (!L->scratch && !(L->scratch = pnl_rows_new()))
-        return -ENOMEM;
-    r = L->scratch;
     /* the spec, checked and compiled once (a bad one refused even over no rows) */
     rc = pnl_pluck_plan(spec, spec_words, &plan);
     if (rc < 0)
@@ -623,6 +726,7 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
     while (p < len) {
         struct nlmsghdr h;
         uint32_t base;
+        int plucked;
 
         if (all_zero(buf + p, len - p))
             break;                          /* trailing padding, as pnl_decode */
@@ -630,12 +734,15 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
             L->err_off = (uint32_t)p;
             return -EBADMSG;
         }
-        /* this message alone, into the reused scratch table (rows and offsets from p) */
-        rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 1);
+        /* this message alone, its rows counted (numbers and offsets from p), the plan's
+         * columns read as they come */
+        memset(&none, 0, sizeof(none));
+        plucked = pnl_pluck_sink_msg(&sink, buf + p, h.nlmsg_len, h.nlmsg_type, got) == 0;
+        rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 0, &sink);
         if (rc == -EBADMSG || rc == -EMSGSIZE)
             L->err_off = (uint32_t)(p + r->err_off);    /* the fault's offset in the whole buffer */
-        if (rc < 0)
-            return rc == -ENOSPC ? -ENOMEM : rc;        /* (err_off 0: no fault in the data) */
+        if (rc != -ENOSPC)                  /* (no room: what a walk that is not wrong returns) */
+            return rc < 0 ? rc : -EINVAL;
         if (r->count < 1 || r->n_msgs != 1)
             return -EINVAL;                 /* cannot happen: one whole message */
         base = (uint32_t)count;
@@ -648,14 +755,12 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         if (lean_msg_room(L) < 0 || lean_out_room(L, width) < 0)
             return -ENOMEM;
         L->msg_row[L->n_msgs] = base;
-        L->msg_tf[L->n_msgs] = r->tf[0];
-        L->msg_val[L->n_msgs] = r->val[0];
+        L->msg_tf[L->n_msgs] = sink.msg_tf;
+        L->msg_val[L->n_msgs] = sink.msg_val;
         L->n_msgs++;
-        rc = pnl_pluck_run(buf + p, h.nlmsg_len, r, &plan, L->out + L->out_len, width);
-        if (rc < 0)
-            return rc;
-        if (rc == 1) {                      /* back to the buffer's rows and offsets */
+        if (plucked) {                      /* back to the buffer's rows and offsets */
             uint64_t *o = L->out + L->out_len;
+            memcpy(o, got, (size_t)width * sizeof(uint64_t));
             o[0] += base;
             for (uint32_t k = 0; k < n_cols; k++) {
                 uint32_t op = plan.cols[k].op;

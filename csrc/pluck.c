@@ -145,10 +145,11 @@ int pnl_pluck_run(const uint8_t *buf, size_t buf_len, const struct pnl_rows *row
             uint64_t cand = (t < PNL_PLUCK_TYPES ? want[t] : want_high) & ~done;
             if (a_end <= a || a_end > stop)
                 return -EINVAL;
-            for (uint32_t k = 0; cand && k < n_cols; k++) {
+            while (cand) {                  /* the columns of type t not yet read */
+                uint32_t k = (uint32_t)__builtin_ctzll(cand);
                 const struct pnl_pluck_col *c = &cols[k];
-                if ((c->op != PNL_P_U && c->op != PNL_P_SPAN && c->op != PNL_P_ROW) || c->type != t ||
-                    (done >> k & 1))
+                cand &= cand - 1;
+                if ((c->op != PNL_P_U && c->op != PNL_P_SPAN && c->op != PNL_P_ROW) || c->type != t)
                     continue;
                 done |= (uint64_t)1 << k;
                 if (!c->child) {
@@ -171,4 +172,79 @@ int pnl_pluck_run(const uint8_t *buf, size_t buf_len, const struct pnl_rows *row
         }
     }
     return (uint64_t)n * width > out_cap ? -ENOSPC : (int)n;
+}
+
+
+/* ---- the same values, read while the decoder walks (pnl_decode_pluck) ---- */
+int pnl_pluck_sink_msg(struct pnl_pluck_sink *k, const uint8_t *msg, size_t msg_len, uint16_t type,
+                       uint64_t *o)
+{
+    const struct pnl_pluck_plan *pl = k->pl;
+
+    k->o = NULL;
+    k->done = k->nest = 0;
+    k->msg_len = msg_len;
+    if (pl->msg_type == PNL_P_ANY ? type < NLMSG_MIN_TYPE : type != pl->msg_type)
+        return -1;
+    o[0] = 0;
+    for (uint32_t j = 0; j < pl->n_cols; j++)
+        o[1 + j] = pl->cols[j].op == PNL_P_TYPE ? type : PNL_P_NONE;
+    if (16 + (uint64_t)pl->hdr_len <= msg_len) {
+        for (uint32_t j = 0; j < pl->n_cols; j++) {
+            const struct pnl_pluck_col *c = &pl->cols[j];
+            if (c->op == PNL_P_HDR || c->op == PNL_P_HDRS)
+                o[1 + j] = le_uint(msg + 16 + c->off, c->size, c->op == PNL_P_HDRS);
+        }
+    }
+    k->o = o;
+    return 0;
+}
+
+static uint64_t sink_value(const struct pnl_pluck_sink *k, const struct pnl_pluck_col *c, uint32_t row,
+                           uint32_t tf, uint64_t val, size_t p, size_t n)
+{
+    if (c->op == PNL_P_ROW)
+        return row;
+    if (c->op == PNL_P_U)
+        return (tf >> 16) & PNL_R_BADLEN ? PNL_P_NONE : val;
+    if (p > k->msg_len || n > k->msg_len - p)
+        return PNL_P_NONE;
+    return (uint64_t)p << 32 | n;
+}
+
+void pnl_pluck_sink_row(struct pnl_pluck_sink *k, int32_t parent, uint32_t type, uint32_t row,
+                        uint32_t tf, uint64_t val, size_t p, size_t n)
+{
+    const struct pnl_pluck_col *cols = k->pl->cols;
+    uint64_t cand;
+
+    if (!k->o)
+        return;
+    if (parent == 0) {                  /* a child of the message (row 0): first of a type wins */
+        k->nest = 0;                    /* the previous child's subtree is behind */
+        cand = (type < PNL_PLUCK_TYPES ? k->pl->want[type] : k->pl->want_high) & ~k->done;
+        while (cand) {
+            uint32_t j = (uint32_t)__builtin_ctzll(cand);
+            cand &= cand - 1;
+            if (cols[j].type != type)
+                continue;
+            k->done |= (uint64_t)1 << j;
+            if (!cols[j].child) {
+                k->o[1 + j] = sink_value(k, &cols[j], row, tf, val, p, n);
+            } else {                    /* nested: read from this attribute's children */
+                k->nest |= (uint64_t)1 << j;
+                k->nest_row = row;
+            }
+        }
+    } else if (k->nest && (uint32_t)parent == k->nest_row) {
+        cand = k->nest;
+        while (cand) {
+            uint32_t j = (uint32_t)__builtin_ctzll(cand);
+            cand &= cand - 1;
+            if (cols[j].child - 1 == type) {
+                k->o[1 + j] = sink_value(k, &cols[j], row, tf, val, p, n);
+                k->nest &= ~((uint64_t)1 << j);
+            }
+        }
+    }
 }

@@ -222,8 +222,9 @@ int pnl_pluck(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
 
 /* ---- decode + pluck in one pass, no row table kept ----
  * pnl_decode_pluck decodes the buffer as pnl_decode does (the same checks and errors, err_off
- * on -EBADMSG) one message at a time into a scratch table it reuses, and plucks each message
- * with `spec` (as pnl_pluck): what a dump's views need without the table of every row.
+ * on -EBADMSG) one message at a time, its rows counted but not written, and reads `spec`'s
+ * columns as the walk passes them (the values pnl_pluck reads from the rows): what a dump's
+ * views need without the table of every row.
  * Kept per message: its row in the full table, nlmsg_type | PNL_R_* << 16, and seq | flags
  * << 32; plucked: n_out messages of out_len u64 words (rows and spans are those of the whole
  * buffer).  `count`/`index_len`: what pnl_decode would fill.  The arrays are C-allocated
@@ -243,7 +244,7 @@ struct pnl_lean {
     /* private */
     uint32_t msg_cap;
     uint32_t out_cap;
-    struct pnl_rows *scratch;
+    struct pnl_rows *scratch;   /* unused (NULL) */
 };
 struct pnl_lean *pnl_lean_new(void);
 void pnl_lean_free(struct pnl_lean *lean);

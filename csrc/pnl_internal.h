@@ -53,6 +53,45 @@ struct pnl_pluck_plan {
     uint32_t msg_type, n_cols, hdr_len;
 };
 struct pnl_rows;
+/* A plan's columns read while the decoder walks one message (pnl_decode_pluck: no row table
+ * is written): the same values pnl_pluck_run reads from the rows of that message alone. */
+struct pnl_pluck_sink {
+    const struct pnl_pluck_plan *pl;
+    uint64_t *o;                /* this message's output (o[0] its row, 0), or NULL: not plucked */
+    uint64_t done, nest;        /* columns read; nested columns open under row nest_row */
+    uint32_t nest_row;
+    size_t msg_len;
+    uint32_t msg_tf;            /* the message row's tf and val (set by the decoder) */
+    uint64_t msg_val;
+};
+/* Start message msg (msg_len bytes, a whole header checked) for sink k with output o:
+ * 0 when the plan plucks it (o filled as pnl_pluck_run fills its row), -1 when it does not. */
+int pnl_pluck_sink_msg(struct pnl_pluck_sink *k, const uint8_t *msg, size_t msg_len, uint16_t type,
+                       uint64_t *o);
+/* Row `row` (type, tf, val, payload p/n in the message) with parent row `parent`. */
+void pnl_pluck_sink_row(struct pnl_pluck_sink *k, int32_t parent, uint32_t type, uint32_t row,
+                        uint32_t tf, uint64_t val, size_t p, size_t n);
+/* Whether pnl_pluck_sink_row reads this row (most it does not: they are passed over here). */
+static inline int pnl_pluck_sink_wants(struct pnl_pluck_sink *k, int32_t parent, uint32_t type)
+{
+    if (!k->o)
+        return 0;
+    if (parent == 0) {
+        if ((type < PNL_PLUCK_TYPES ? k->pl->want[type] : k->pl->want_high) & ~k->done)
+            return 1;
+        k->nest = 0;                    /* (as pnl_pluck_sink_row: a child of the message) */
+        return 0;
+    }
+    return k->nest && (uint32_t)parent == k->nest_row;
+}
+
+/* pnl_pluck_sink_row for the rows it reads. */
+static inline void pnl_pluck_sink_visit(struct pnl_pluck_sink *k, int32_t parent, uint32_t type,
+                                        uint32_t row, uint32_t tf, uint64_t val, size_t p, size_t n)
+{
+    if (pnl_pluck_sink_wants(k, parent, type))
+        pnl_pluck_sink_row(k, parent, type, row, tf, val, p, n);
+}
 int pnl_pluck_plan(const uint32_t *spec, size_t spec_words, struct pnl_pluck_plan *pl);
 int pnl_pluck_run(const uint8_t *buf, size_t buf_len, const struct pnl_rows *rows,
                   const struct pnl_pluck_plan *pl, uint64_t *out, uint32_t out_cap);
