@@ -21,7 +21,8 @@ from .validate import FAMILIES
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # rule (match, stmt) is loaded by whoever builds a Chain or Rule
-    from typing import Any, Callable, Sequence
+    from typing import Any, Callable, Sequence, TypeVar
+    V = TypeVar("V")
     from .rule import Chain, Rule
 else:
     from .._lighttyping import Any, Sequence
@@ -50,15 +51,21 @@ def _memo(key: tuple[Any, ...], make: Callable[[], Item]) -> Item:
     got = _MADE.get(key)
     if got is None:
         prog, values = make()
-        if len(_MADE) >= 1024:                 # bounded: many tables and chains come and go
-            _MADE.clear()
         made: tuple[Compiled, Any] = (prog, packed(prog, values))
-        _MADE[key] = made                       # (returned as made: another thread may clear)
-        return made
+        return _keep(_MADE, key, made)          # (returned as made: another thread may clear)
     return got
 
 
 _MADE: dict[tuple[Any, ...], tuple[Compiled, Any]] = {}     # (values: a Packed)
+
+
+def _keep(cache: dict[tuple[Any, ...], V], key: tuple[Any, ...], value: V) -> V:
+    """``cache[key] = value``, the cache emptied first when it holds 1,024 entries (bounded:
+    many tables, chains and rules come and go); returns ``value``."""
+    if len(cache) >= 1024:
+        cache.clear()
+    cache[key] = value
+    return value
 
 
 # -- batch framing ------------------------------------------------------------------------------
@@ -141,9 +148,7 @@ def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = Tru
         if got is not None and got[0] is rule:
             return got[1]
         item = _add_rule(family, table, chain, rule, ack, echo, append, position)
-        if len(_BY_RULE) >= 1024:
-            _BY_RULE.clear()
-        _BY_RULE[mine] = (rule, (item[0], packed(*item)))
+        _keep(_BY_RULE, mine, (rule, (item[0], packed(*item))))
         return item
     return _add_rule(family, table, chain, rule, ack, echo, append, position)
 
@@ -168,9 +173,7 @@ def _add_rule(family: str, table: str, chain: str, rule: Rule, ack: bool, echo: 
     m.nest(lib.NFTA_RULE_EXPRESSIONS, "expressions", nested=True)
     prog, values = m.splice("expressions", _emit_exprs, ids, exprs).end().item()
     if position is None and not userdata:
-        if len(_RULES) >= 1024:                # bounded: many tables and chains come and go
-            _RULES.clear()
-        _RULES[key] = (prog, values[:len(values) - len(exprs)])
+        _keep(_RULES, key, (prog, values[:len(values) - len(exprs)]))
     return prog, values
 
 
@@ -395,9 +398,7 @@ def element_lists(verb: str, family: str, table: str, set_name: str, blobs: Sequ
         if got is None:
             m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
             prog, values = m.var(lib.NFTA_SET_ELEM_LIST_ELEMENTS | _NESTED, "elements", blob, bound).item()
-            if len(_LISTS) >= 1024:
-                _LISTS.clear()
-            got = _LISTS[key] = (prog, list(values[:-1]))
+            got = _keep(_LISTS, key, (prog, list(values[:-1])))
         out.append((got[0], [*got[1], blob]))
     return out
 
