@@ -29,6 +29,7 @@ import errno
 import struct
 
 from . import ipnet
+from .rawnl import ATTR, HDR, attr
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -36,9 +37,7 @@ if TYPE_CHECKING:
     from .masqraw import NatDelete
     from .skel import Request
 
-_HDR = struct.Struct("=IHHII")          # nlmsghdr
 _IFI = struct.Struct("=BxHiII")         # ifinfomsg
-_ATTR = struct.Struct("=HH")            # rtattr
 
 
 def host_veth_name(network: str, container_id: str, ifname: str) -> str:
@@ -104,8 +103,7 @@ class EarlyDelete:
         try:
             sock.bind((0, 0))
             name = self.name.encode() + b"\0"
-            attr = _ATTR.pack(4 + len(name), IFLA_IFNAME) + name + b"\0" * (-len(name) % 4)
-            sock.send(_message(RTM_GETLINK, NLM_F_REQUEST, 1, 0, attr))
+            sock.send(_message(RTM_GETLINK, NLM_F_REQUEST, 1, 0, attr(IFLA_IFNAME, name)))
             found = _reply(sock.recv(65536), 1)
             if found is None:
                 return False                          # no link of that name
@@ -120,37 +118,37 @@ class EarlyDelete:
 
 def _message(kind: int, flags: int, seq: int, index: int, attrs: bytes) -> bytes:
     body = _IFI.pack(0, 0, index, 0, 0) + attrs
-    return _HDR.pack(_HDR.size + len(body), kind, flags, seq, 0) + body
+    return HDR.pack(HDR.size + len(body), kind, flags, seq, 0) + body
 
 
 def _reply(data: bytes, seq: int) -> Optional[tuple[int, Optional[str]]]:
     """The first message of ``data`` (sequence ``seq``): RTM_NEWLINK -> (ifindex, alias);
     an ack -> (0, None); ENODEV -> None; any other error or anything malformed raises."""
     from ._uapi import IFLA_IFALIAS, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLMSG_ERROR, RTM_NEWLINK
-    if len(data) < _HDR.size:
+    if len(data) < HDR.size:
         raise ValueError("short netlink reply")
-    length, kind, _, got_seq, _ = _HDR.unpack_from(data, 0)
-    if got_seq != seq or not _HDR.size <= length <= len(data):
+    length, kind, _, got_seq, _ = HDR.unpack_from(data, 0)
+    if got_seq != seq or not HDR.size <= length <= len(data):
         raise ValueError("unexpected netlink reply")
     if kind == NLMSG_ERROR:
-        if length < _HDR.size + 4:
+        if length < HDR.size + 4:
             raise ValueError("short netlink error")
-        err = -struct.unpack_from("=i", data, _HDR.size)[0]
+        err = -struct.unpack_from("=i", data, HDR.size)[0]
         if err == 0:
             return 0, None
         if err == errno.ENODEV:
             return None
         raise OSError(err, "netlink")
-    if kind != RTM_NEWLINK or length < _HDR.size + _IFI.size:
+    if kind != RTM_NEWLINK or length < HDR.size + _IFI.size:
         raise ValueError("unexpected netlink reply")
-    index = _IFI.unpack_from(data, _HDR.size)[2]
-    alias, at = None, _HDR.size + _IFI.size
-    while at + _ATTR.size <= length:
-        size, kind = _ATTR.unpack_from(data, at)
-        if size < _ATTR.size or at + size > length:
+    index = _IFI.unpack_from(data, HDR.size)[2]
+    alias, at = None, HDR.size + _IFI.size
+    while at + ATTR.size <= length:
+        size, kind = ATTR.unpack_from(data, at)
+        if size < ATTR.size or at + size > length:
             raise ValueError("malformed netlink attribute")
         if kind & ~(NLA_F_NESTED | NLA_F_NET_BYTEORDER) == IFLA_IFALIAS:
-            alias = data[at + _ATTR.size:at + size].split(b"\0", 1)[0].decode("utf-8", "replace")
+            alias = data[at + ATTR.size:at + size].split(b"\0", 1)[0].decode("utf-8", "replace")
         at += (size + 3) & ~3
     return index, alias
 

@@ -24,6 +24,7 @@ import _thread
 import errno
 import struct
 
+from .rawnl import HDR, attr
 from ._uapi import (NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES,
                     NFPROTO_INET, NFT_MSG_DELSETELEM, NFT_MSG_GETSET, NFT_MSG_NEWSETELEM, NFTA_DATA_VALUE,
                     NFTA_LIST_ELEM, NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END, NFTA_SET_ELEM_LIST_ELEMENTS,
@@ -39,30 +40,24 @@ TABLE, FAMILY = "pynetlink_cni", "inet"
 SET_NAMES = {4: ("masq4", "skip4"), 6: ("masq6", "skip6")}
 
 BATCH_SEQ = 1                           # the sequence number of every transaction's start
-_HDR = struct.Struct("=IHHII")          # nlmsghdr
 _NFGEN = struct.Struct("!BBH")          # nfgenmsg: family, version, res_id (big endian)
-_ATTR = struct.Struct("=HH")            # nlattr
-
-
-def _attr(kind: int, payload: bytes) -> bytes:
-    return _ATTR.pack(4 + len(payload), kind) + payload + b"\0" * (-len(payload) % 4)
 
 
 def _nest(kind: int, *parts: bytes) -> bytes:
-    return _attr(kind | NLA_F_NESTED, b"".join(parts))
+    return attr(kind | NLA_F_NESTED, b"".join(parts))
 
 
 def _message(kind: int, flags: int, seq: int, family: int, res_id: int, attrs: bytes) -> bytes:
     body = _NFGEN.pack(family, 0, res_id) + attrs
-    return _HDR.pack(_HDR.size + len(body), kind, flags, seq, 0) + body
+    return HDR.pack(HDR.size + len(body), kind, flags, seq, 0) + body
 
 
 def _member(kind: int, seq: int, flags: int, set_name: str, key: bytes, key_end: bytes | None) -> bytes:
-    elem = _nest(NFTA_SET_ELEM_KEY, _attr(NFTA_DATA_VALUE, key))
+    elem = _nest(NFTA_SET_ELEM_KEY, attr(NFTA_DATA_VALUE, key))
     if key_end is not None:
-        elem += _nest(NFTA_SET_ELEM_KEY_END, _attr(NFTA_DATA_VALUE, key_end))
-    attrs = (_attr(NFTA_SET_ELEM_LIST_TABLE, TABLE.encode() + b"\0")
-             + _attr(NFTA_SET_ELEM_LIST_SET, set_name.encode() + b"\0")
+        elem += _nest(NFTA_SET_ELEM_KEY_END, attr(NFTA_DATA_VALUE, key_end))
+    attrs = (attr(NFTA_SET_ELEM_LIST_TABLE, TABLE.encode() + b"\0")
+             + attr(NFTA_SET_ELEM_LIST_SET, set_name.encode() + b"\0")
              + _nest(NFTA_SET_ELEM_LIST_ELEMENTS, _nest(NFTA_LIST_ELEM, elem)))
     return _message(NFNL_SUBSYS_NFTABLES << 8 | kind, flags, seq, NFPROTO_INET, 0, attrs)
 
@@ -93,16 +88,16 @@ def outcome(data: bytes, last: int) -> int | None:
     there ends it) has answered; then 0 if no error came, else the first error's errno. The
     objects a GET returns are passed over; a malformed reply raises ValueError."""
     at, first = 0, 0
-    while at + _HDR.size <= len(data):
-        length, kind, _, seq, _ = _HDR.unpack_from(data, at)
-        if length < _HDR.size or at + length > len(data):
+    while at + HDR.size <= len(data):
+        length, kind, _, seq, _ = HDR.unpack_from(data, at)
+        if length < HDR.size or at + length > len(data):
             raise ValueError("malformed netlink reply")
         if kind >> 8 == NFNL_SUBSYS_NFTABLES:        # an object a GET asked for: not an answer
             at += (length + 3) & ~3
             continue
-        if kind != NLMSG_ERROR or length < _HDR.size + 4:
+        if kind != NLMSG_ERROR or length < HDR.size + 4:
             raise ValueError("unexpected netlink reply")
-        err = -struct.unpack_from("=i", data, at + _HDR.size)[0]
+        err = -struct.unpack_from("=i", data, at + HDR.size)[0]
         first = first or err
         if seq == last or (err and seq < last and seq == BATCH_SEQ):
             return first
@@ -132,7 +127,7 @@ def add(interfaces: Sequence[Any]) -> bool:
 
 def _get_set(name: str) -> bytes:
     """GETSET of the table's set ``name``, acked (the reply: the set and the ack, or ENOENT)."""
-    attrs = _attr(NFTA_SET_TABLE, TABLE.encode() + b"\0") + _attr(NFTA_SET_NAME, name.encode() + b"\0")
+    attrs = attr(NFTA_SET_TABLE, TABLE.encode() + b"\0") + attr(NFTA_SET_NAME, name.encode() + b"\0")
     return _message(NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_GETSET, NLM_F_REQUEST | NLM_F_ACK, BATCH_SEQ, NFPROTO_INET, 0,
                     attrs)
 
