@@ -29,7 +29,7 @@ import errno
 import struct
 
 from . import ipnet
-from .rawnl import ATTR, HDR, attr
+from .rawnl import ATTR, HDR, attr, error_of, header, recv_kernel
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -104,14 +104,14 @@ class EarlyDelete:
             sock.bind((0, 0))
             name = self.name.encode() + b"\0"
             sock.send(_message(RTM_GETLINK, NLM_F_REQUEST, 1, 0, attr(IFLA_IFNAME, name)))
-            found = _reply(sock.recv(65536), 1)
+            found = _reply(recv_kernel(sock), 1)
             if found is None:
                 return False                          # no link of that name
             index, alias = found
             if alias is not None and alias != self.alias:
                 return False                          # another attachment's
             sock.send(_message(RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, 2, index, b""))
-            return _reply(sock.recv(65536), 2) is not None
+            return _reply(recv_kernel(sock), 2) is not None
         finally:
             sock.close()
 
@@ -125,15 +125,11 @@ def _reply(data: bytes, seq: int) -> Optional[tuple[int, Optional[str]]]:
     """The first message of ``data`` (sequence ``seq``): RTM_NEWLINK -> (ifindex, alias);
     an ack -> (0, None); ENODEV -> None; any other error or anything malformed raises."""
     from ._uapi import IFLA_IFALIAS, NLA_F_NESTED, NLA_F_NET_BYTEORDER, NLMSG_ERROR, RTM_NEWLINK
-    if len(data) < HDR.size:
-        raise ValueError("short netlink reply")
-    length, kind, _, got_seq, _ = HDR.unpack_from(data, 0)
-    if got_seq != seq or not HDR.size <= length <= len(data):
+    length, kind, got_seq = header(data, 0)
+    if got_seq != seq:
         raise ValueError("unexpected netlink reply")
     if kind == NLMSG_ERROR:
-        if length < HDR.size + 4:
-            raise ValueError("short netlink error")
-        err = -struct.unpack_from("=i", data, HDR.size)[0]
+        err = error_of(data, 0, length)
         if err == 0:
             return 0, None
         if err == errno.ENODEV:

@@ -24,7 +24,7 @@ import _thread
 import errno
 import struct
 
-from .rawnl import HDR, attr
+from .rawnl import HDR, attr, error_of, header, recv_kernel
 from ._uapi import (NETLINK_NETFILTER, NFNL_MSG_BATCH_BEGIN, NFNL_MSG_BATCH_END, NFNL_SUBSYS_NFTABLES,
                     NFPROTO_INET, NFT_MSG_DELSETELEM, NFT_MSG_GETSET, NFT_MSG_NEWSETELEM, NFTA_DATA_VALUE,
                     NFTA_LIST_ELEM, NFTA_SET_ELEM_KEY, NFTA_SET_ELEM_KEY_END, NFTA_SET_ELEM_LIST_ELEMENTS,
@@ -88,22 +88,19 @@ def outcome(data: bytes, last: int) -> int | None:
     there ends it) has answered; then 0 if no error came, else the first error's errno. The
     objects a GET returns are passed over; a malformed reply raises ValueError."""
     at, first = 0, 0
-    while at + HDR.size <= len(data):
-        length, kind, _, seq, _ = HDR.unpack_from(data, at)
-        if length < HDR.size or at + length > len(data):
-            raise ValueError("malformed netlink reply")
+    while at < len(data):
+        length, kind, seq = header(data, at)
+        at_next = at + ((length + 3) & ~3)
         if kind >> 8 == NFNL_SUBSYS_NFTABLES:        # an object a GET asked for: not an answer
-            at += (length + 3) & ~3
+            at = at_next
             continue
-        if kind != NLMSG_ERROR or length < HDR.size + 4:
+        if kind != NLMSG_ERROR:
             raise ValueError("unexpected netlink reply")
-        err = -struct.unpack_from("=i", data, at + HDR.size)[0]
+        err = error_of(data, at, length)
         first = first or err
         if seq == last or (err and seq < last and seq == BATCH_SEQ):
             return first
-        at += (length + 3) & ~3
-    if at != len(data):
-        raise ValueError("malformed netlink reply")
+        at = at_next
     return None
 
 
@@ -189,7 +186,7 @@ def transact(sock: Any, data: bytes, last: int) -> int:
     sock.send(data)
     buffered = b""
     while True:
-        buffered += sock.recv(65536)
+        buffered += recv_kernel(sock)
         got = outcome(buffered, last)
         if got is not None:
             return got
