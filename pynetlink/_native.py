@@ -234,16 +234,22 @@ def encode(job: bytes, seq_first: int, max_size: int, n: int, n_log: int) -> Enc
     # buf and log not cleared: pnl_encode writes every byte below out_len (padding and NULs
     # too) and every log entry below n_log, and nothing past them is read; the bounds (sums of
     # per-message maxima) are often far above what is written (a 200-rule batch: 312 KiB)
-    uncleared = ffi.new_allocator(should_clear_after_alloc=False)
-    buf = uncleared("uint8_t[]", max(max_size, 16))
-    status = ffi.new("struct pnl_status[]", max(n, 1))
-    log = uncleared("struct pnl_log[]", max(n_log, 1))
+    # nor the status table: pnl_encode sets every field of each message's entry, and makes
+    # exactly ``n`` messages (checked: no entry is left unwritten)
+    buf = _uncleared("uint8_t[]", max(max_size, 16))
+    status = _uncleared("struct pnl_status[]", max(n, 1))
+    log = _uncleared("struct pnl_log[]", max(n_log, 1))
     res = ffi.new("struct pnl_enc *")
     rc = lib.pnl_encode(ffi.from_buffer(job), len(job), seq_first & 0xFFFFFFFF, buf, max_size,
                         status, n, log, n_log, res)
     if rc < 0:
         raise EncodeFailure(rc, int(res.err_entry), int(res.err_op))
+    if res.n_msgs != n:
+        raise RuntimeError(f"pnl_encode made {res.n_msgs} messages, not the {n} counted")
     return EncodeResult(buf, int(res.out_len), status, log, int(res.n_log))
+
+
+_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
 
 
 def prefixes(text: bytes, af: int, n: int, row: int) -> tuple[bytearray, int]:
@@ -255,13 +261,13 @@ def prefixes(text: bytes, af: int, n: int, row: int) -> tuple[bytearray, int]:
     return out, check_rc(got, "pnl_prefixes")
 
 
-def prefix_range(first: bytes, plen: int, n: int) -> bytes:
+def prefix_range(first: bytes, plen: int, n: int) -> bytearray:
     """``pnl_prefix_range``: ``n`` consecutive prefixes of ``plen`` bits from ``first`` (its
     host bits clear) as ``prefixes``' rows; OSError(ERANGE) past the last address."""
     out = bytearray(n * (1 + len(first)))
     check_rc(lib.pnl_prefix_range(first, len(first), plen, n, ffi.from_buffer(out) if n else ffi.NULL,
                                   len(out)), "pnl_prefix_range")
-    return bytes(out)
+    return out
 
 
 def ipv4s(text: bytes, n: int) -> "bytes | None":
