@@ -261,13 +261,13 @@ def prefixes(text: bytes, af: int, n: int, row: int) -> tuple[bytearray, int]:
     return out, check_rc(got, "pnl_prefixes")
 
 
-def prefix_range(first: bytes, plen: int, n: int) -> bytearray:
+def prefix_range(first: bytes, plen: int, n: int) -> bytes:
     """``pnl_prefix_range``: ``n`` consecutive prefixes of ``plen`` bits from ``first`` (its
     host bits clear) as ``prefixes``' rows; OSError(ERANGE) past the last address."""
     out = bytearray(n * (1 + len(first)))
     check_rc(lib.pnl_prefix_range(first, len(first), plen, n, ffi.from_buffer(out) if n else ffi.NULL,
                                   len(out)), "pnl_prefix_range")
-    return out
+    return bytes(out)
 
 
 def ipv4s(text: bytes, n: int) -> "bytes | None":
@@ -453,12 +453,13 @@ def mount(source: str, target: str, flags: int) -> int:
 
 def netns_del_many(paths: "list[str]", flags: int) -> "list[int]":
     """``pnl_netns_del_many``: umount2 (``flags``) and unlink each path in one C call; per
-    path 0 or the -errno that stopped it."""
-    blob = b"".join(os.fsencode(p) + b"\0" for p in paths)
+    path 0 or the -errno that stopped it, or [] when every one was deleted."""
+    blob = os.fsencode("\0".join(paths) + "\0") if paths else b""
     if blob.count(b"\0") != len(paths):
         raise ValueError("netns_del_many: a path with a NUL byte")
     errs = ffi.new("int32_t[]", max(len(paths), 1))
-    check_rc(lib.pnl_netns_del_many(blob, len(blob), len(paths), flags, errs), "pnl_netns_del_many")
+    if not check_rc(lib.pnl_netns_del_many(blob, len(blob), len(paths), flags, errs), "pnl_netns_del_many"):
+        return []
     return list(errs)[:len(paths)]
 
 
