@@ -329,7 +329,17 @@ class Transfer:
 
     def __init__(self, cap: int = 256 * 1024) -> None:
         self.cap = self.base_cap = cap
-        self.data = _area(ffi.NULL, cap)
+        try:
+            self.data = _SPARE.pop() if cap == _SPARE_CAP else _area(ffi.NULL, cap)
+        except IndexError:
+            self.data = _area(ffi.NULL, cap)
+
+    def release(self) -> None:
+        """The socket is closed: its area is kept for the next socket made (W1 makes and
+        closes one per container: no allocation and no fresh pages for each); at most 64."""
+        if self.cap == _SPARE_CAP and self.data is not None and len(_SPARE) < 64:
+            _SPARE.append(self.data)
+        self.data = None
 
     def run(self, fd: int, buf: Any, length: int, seq_first: int, status: Any, n: int, *,
             chunk_msgs: int, chunk_bytes: int, timeout_ms: int, oneshot: bool) -> bytes:
@@ -351,6 +361,10 @@ class Transfer:
         finally:
             if self.cap > self.base_cap:    # a large dump leaves no large area behind
                 self.data, self.cap = _area(ffi.NULL, self.base_cap), self.base_cap
+
+
+_SPARE: "list[Any]" = []         # base-size areas of closed sockets (Transfer.release)
+_SPARE_CAP = 256 * 1024
 
 
 def _area(old: Any, cap: int) -> Any:

@@ -174,6 +174,8 @@ class NetlinkSocket(Closing):
     def close(self) -> None:
         """Close the socket (waits for a transfer running on another thread); idempotent."""
         with self._lock:
+            if self._sock.fileno() >= 0:
+                self._area.release()      # (no transfer runs: they hold the lock)
             self._sock.close()
 
     @property
