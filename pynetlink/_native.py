@@ -236,6 +236,7 @@ def encode(job: bytes, seq_first: int, max_size: int, n: int, n_log: int) -> Enc
     # per-message maxima) are often far above what is written (a 200-rule batch: 312 KiB)
     # nor the status table: pnl_encode sets every field of each message's entry, and makes
     # exactly ``n`` messages (checked: no entry is left unwritten)
+    _uncleared = ffi.new_allocator(should_clear_after_alloc=False)
     buf = _uncleared("uint8_t[]", max(max_size, 16))
     status = _uncleared("struct pnl_status[]", max(n, 1))
     log = _uncleared("struct pnl_log[]", max(n_log, 1))
@@ -247,9 +248,6 @@ def encode(job: bytes, seq_first: int, max_size: int, n: int, n_log: int) -> Enc
     if res.n_msgs != n:
         raise RuntimeError(f"pnl_encode made {res.n_msgs} messages, not the {n} counted")
     return EncodeResult(buf, int(res.out_len), status, log, int(res.n_log))
-
-
-_uncleared = ffi.new_allocator(should_clear_after_alloc=False)
 
 
 def prefixes(text: bytes, af: int, n: int, row: int) -> tuple[bytearray, int]:
@@ -329,17 +327,7 @@ class Transfer:
 
     def __init__(self, cap: int = 256 * 1024) -> None:
         self.cap = self.base_cap = cap
-        try:
-            self.data = _SPARE.pop() if cap == _SPARE_CAP else _area(ffi.NULL, cap)
-        except IndexError:
-            self.data = _area(ffi.NULL, cap)
-
-    def release(self) -> None:
-        """The socket is closed: its area is kept for the next socket made (W1 makes and
-        closes one per container: no allocation and no fresh pages for each); at most 64."""
-        if self.cap == _SPARE_CAP and self.data is not None and len(_SPARE) < 64:
-            _SPARE.append(self.data)
-        self.data = None
+        self.data = _area(ffi.NULL, cap)
 
     def run(self, fd: int, buf: Any, length: int, seq_first: int, status: Any, n: int, *,
             chunk_msgs: int, chunk_bytes: int, timeout_ms: int, oneshot: bool) -> bytes:
@@ -361,10 +349,6 @@ class Transfer:
         finally:
             if self.cap > self.base_cap:    # a large dump leaves no large area behind
                 self.data, self.cap = _area(ffi.NULL, self.base_cap), self.base_cap
-
-
-_SPARE: "list[Any]" = []         # base-size areas of closed sockets (Transfer.release)
-_SPARE_CAP = 256 * 1024
 
 
 def _area(old: Any, cap: int) -> Any:
