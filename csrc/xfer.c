@@ -6,9 +6,30 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <linux/netlink.h>
 #include "pnl.h"
 #include "pnl_internal.h"
+
+/* The system calls themselves, not libc's wrappers: those are thread cancellation points,
+ * and once a process has had a second thread (Python's namespace helpers) libc brackets
+ * each call with two atomic operations, per ack received (1,000 for W5's batch: ~3 % of
+ * the transfer). Nothing here is ever cancelled (Python does not use pthread_cancel);
+ * return value and errno as the wrappers' (every argument passed as a long). A test harness
+ * (tests/codec/_xfer_harness.py) defines PNL_XFER_FAKE_IO and its own two functions. */
+#ifndef PNL_XFER_FAKE_IO
+static ssize_t nl_sendto(int fd, const void *buf, size_t len, const struct sockaddr_nl *to)
+{
+    return (ssize_t)syscall(SYS_sendto, (long)fd, buf, (long)len, 0L, to, (long)sizeof(*to));
+}
+
+static ssize_t nl_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr_nl *from,
+                           socklen_t *fromlen)
+{
+    return (ssize_t)syscall(SYS_recvfrom, (long)fd, buf, (long)len, (long)flags, from, fromlen);
+}
+#endif
 
 #define DEFAULT_CHUNK_MSGS 64
 #define DEFAULT_CHUNK_BYTES 65536
@@ -51,7 +72,7 @@ static int send_chunk(int fd, const uint8_t *req, struct pnl_status *st, uint32_
             break;                      /* the kernel runs one dump at a time per socket */
     }
     do {
-        rc = sendto(fd, req + start, end - start, 0, (struct sockaddr *)&kernel, sizeof(kernel));
+        rc = nl_sendto(fd, req + start, end - start, &kernel);
     } while (rc < 0 && errno == EINTR);
     if (rc < 0)
         return -errno;
@@ -190,7 +211,7 @@ static ssize_t recv_datagram(int fd, uint8_t *buf, size_t cap, int *kernel, int 
     ssize_t got;
 
     /* recvfrom, not recvmsg: no msghdr or iovec to copy in, per datagram (an ack each) */
-    got = recvfrom(fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+    got = nl_recvfrom(fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT, &from, &fromlen);
     if (got < 0)
         return -errno;
     *trunc = (size_t)got > cap;          /* MSG_TRUNC: netlink returns the datagram's length */

@@ -234,15 +234,19 @@ def encode(job: bytes, seq_first: int, max_size: int, n: int, n_log: int) -> Enc
     # buf and log not cleared: pnl_encode writes every byte below out_len (padding and NULs
     # too) and every log entry below n_log, and nothing past them is read; the bounds (sums of
     # per-message maxima) are often far above what is written (a 200-rule batch: 312 KiB)
-    uncleared = ffi.new_allocator(should_clear_after_alloc=False)
-    buf = uncleared("uint8_t[]", max(max_size, 16))
-    status = ffi.new("struct pnl_status[]", max(n, 1))
-    log = uncleared("struct pnl_log[]", max(n_log, 1))
+    # nor the status table: pnl_encode sets every field of each message's entry, and makes
+    # exactly ``n`` messages (checked: no entry is left unwritten)
+    _uncleared = ffi.new_allocator(should_clear_after_alloc=False)
+    buf = _uncleared("uint8_t[]", max(max_size, 16))
+    status = _uncleared("struct pnl_status[]", max(n, 1))
+    log = _uncleared("struct pnl_log[]", max(n_log, 1))
     res = ffi.new("struct pnl_enc *")
     rc = lib.pnl_encode(ffi.from_buffer(job), len(job), seq_first & 0xFFFFFFFF, buf, max_size,
                         status, n, log, n_log, res)
     if rc < 0:
         raise EncodeFailure(rc, int(res.err_entry), int(res.err_op))
+    if res.n_msgs != n:
+        raise RuntimeError(f"pnl_encode made {res.n_msgs} messages, not the {n} counted")
     return EncodeResult(buf, int(res.out_len), status, log, int(res.n_log))
 
 
@@ -447,12 +451,13 @@ def mount(source: str, target: str, flags: int) -> int:
 
 def netns_del_many(paths: "list[str]", flags: int) -> "list[int]":
     """``pnl_netns_del_many``: umount2 (``flags``) and unlink each path in one C call; per
-    path 0 or the -errno that stopped it."""
-    blob = b"".join(os.fsencode(p) + b"\0" for p in paths)
+    path 0 or the -errno that stopped it, or [] when every one was deleted."""
+    blob = os.fsencode("\0".join(paths) + "\0") if paths else b""
     if blob.count(b"\0") != len(paths):
         raise ValueError("netns_del_many: a path with a NUL byte")
     errs = ffi.new("int32_t[]", max(len(paths), 1))
-    check_rc(lib.pnl_netns_del_many(blob, len(blob), len(paths), flags, errs), "pnl_netns_del_many")
+    if not check_rc(lib.pnl_netns_del_many(blob, len(blob), len(paths), flags, errs), "pnl_netns_del_many"):
+        return []
     return list(errs)[:len(paths)]
 
 

@@ -27,7 +27,7 @@ from ..rtnl.addresses import Address
 from ..rtnl.request import lookup
 from ..rtnl.routes import Route
 from ..transport import validate as tv
-from ..transport.signals import deferred
+from ..transport.signals import deferred, pending
 from .handle import Handle
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -164,35 +164,55 @@ def _configure(ctrs: list[Handle], addrs: list[tuple[bytes, int]], peer: str, gw
     up_peer = _fill(rtlink.set_attrs(peer, up=True))
     route = None if gw is None else _fill(rtroute.add(Route("default", via=_text(gw))))
     addr_prog: Compiled | None = None
-    for h, (raw, plen) in zip(ctrs, addrs):
-        sock = h._sock
-        where = f" in netns {h.netns.name or h.netns.path}" if h.netns is not None else ""
-        index = lookup(sock, (peer,)).get(peer)
-        if index is None:
-            raise NetlinkError.from_errno(errno.ENODEV, "attach", f"{peer}{where}",
-                                          "the veth's peer is not in the container")
-        values = [len(raw) == 4 and 2 or 10, plen, 0, _UNIVERSE, index, raw, raw]
-        if addr_prog is None:
-            addr_prog, built = _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index)
-            if list(built) != values:         # not the shape filled below: built each time
-                addr_prog = None
-                values = list(built)
-        else:
-            built = values
-        items: list[Any] = []
-        labels: list[tuple[str, str]] = []
-        if not _is_up(sock.fileno(), "lo"):
-            items.append(up_lo)
-            labels.append(("set link", f"lo{where}"))
-            lo_upped.append(h)
-        items += [up_peer, ((addr_prog, values) if addr_prog is not None else
-                            _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index))]
-        labels += [("set link", f"{peer}{where}"), ("add address", f"{_text(raw)}/{plen} on {peer}{where}")]
-        if route is not None:
-            items.append(route)
-            labels.append(("add route", f"default{where}"))
+    k, n = 0, len(ctrs)
+    while k < n:
+        # each container's transfer with signals held; a signal that arrived during one is
+        # delivered right after it (the block is left and entered again), else the handlers
+        # are swapped once for all containers, not twice per container
         with deferred():
-            sock.transact(items, labels=labels).check()
+            while k < n:
+                addr_prog = _configure_one(ctrs[k], addrs[k], peer, up_lo, up_peer, route, addr_prog, lo_upped)
+                k += 1
+                if pending():
+                    break
+
+
+def _configure_one(h: Handle, addr: tuple[bytes, int], peer: str, up_lo: Any, up_peer: Any, route: Any,
+                   addr_prog: "Compiled | None", lo_upped: list[Handle]) -> "Compiled | None":
+    """One container's transfer (``_configure``); the address program for the next ones."""
+    raw, plen = addr
+    sock = h._sock
+    index = lookup(sock, (peer,)).get(peer)
+    if index is None:
+        raise NetlinkError.from_errno(errno.ENODEV, "attach", f"{peer}{_where(h)}",
+                                      "the veth's peer is not in the container")
+    values = [len(raw) == 4 and 2 or 10, plen, 0, _UNIVERSE, index, raw, raw]
+    if addr_prog is None:
+        addr_prog, built = _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index)
+        if list(built) != values:         # not the shape filled below: built each time
+            addr_prog = None
+            values = list(built)
+    items: list[Any] = []
+    if not _is_up(sock.fileno(), "lo"):
+        items.append(up_lo)
+        lo_upped.append(h)
+    items += [up_peer, ((addr_prog, values) if addr_prog is not None else
+                        _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index))]
+    if route is not None:
+        items.append(route)
+    first = 0 if items[0] is up_lo else 1     # the labels of a failed message, made only then
+
+    def label(i: int) -> tuple[str, str]:
+        where = _where(h)
+        return [("set link", f"lo{where}"), ("set link", f"{peer}{where}"),
+                ("add address", f"{_text(raw)}/{plen} on {peer}{where}"), ("add route", f"default{where}")][first + i]
+
+    sock.transact(items, labels=label).check()
+    return addr_prog
+
+
+def _where(h: Handle) -> str:
+    return f" in netns {h.netns.name or h.netns.path}" if h.netns is not None else ""
 
 
 def _fill(request: Any, index: int = 0) -> Any:

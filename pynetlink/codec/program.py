@@ -162,8 +162,29 @@ def _rows_struct(fmt: str) -> struct.Struct:
     return got
 
 
+_HEADS: dict[tuple[builtins.int, builtins.int, tuple[builtins.int, ...]],
+             tuple[Compiled, Any, builtins.bytes, builtins.bytes, builtins.int]] = {}
+
+
 def _rows_entry(prog: Compiled, many: Many) -> builtins.bytes:
-    """A rows entry of the job (csrc/pnl.h, PNL_JOB_ROWS)."""
+    """A rows entry of the job (csrc/pnl.h, PNL_JOB_ROWS). The parts that do not depend on
+    the rows are kept for a ``base`` given as a tuple (immutable): a bulk request sent
+    again with the same program and base packs only its count and rows."""
+    got = _HEADS.get((id(prog), id(many.base), many.slots))
+    if got is None or got[0] is not prog or got[1] is not many.base:
+        got = (prog, many.base, *_rows_parts(prog, many))
+        if type(many.base) is tuple and len(_HEADS) < 1024:
+            _HEADS[(id(prog), id(many.base), many.slots)] = got
+    _, _, head, patches, stride = got
+    if many.count < 0 or len(many.rows) != stride * many.count:
+        raise InvalidArgument(f"{prog.name}: {len(many.rows)} bytes of rows for {many.count} messages "
+                              f"of {stride} bytes each")
+    return (head + _ROWS_HEAD.pack(many.count, len(many.slots)) + patches + many.rows
+            + bytes(_align(len(many.rows)) - len(many.rows)))
+
+
+def _rows_parts(prog: Compiled, many: Many) -> tuple[builtins.bytes, builtins.bytes, builtins.int]:
+    """A rows entry's head (program and base values), its patches and its row size."""
     offsets = value_offsets(prog)
     try:
         patches = [offsets[i] for i in many.slots]
@@ -171,15 +192,10 @@ def _rows_entry(prog: Compiled, many: Many) -> builtins.bytes:
         raise InvalidArgument(f"{prog.name}: no value {max(many.slots)} to fill") from None
     if any(i in prog.var_slots for i in many.slots):
         raise InvalidArgument(f"{prog.name}: a variable-length value cannot be filled per message")
-    stride = sum(size for _, size in patches)
-    if many.count < 0 or len(many.rows) != stride * many.count:
-        raise InvalidArgument(f"{prog.name}: {len(many.rows)} bytes of rows for {many.count} messages "
-                              f"of {stride} bytes each")
     n_ops, rec_len = _ENTRY_HEAD.unpack_from(prog.prefix)
-    rows = many.rows + bytes(_align(len(many.rows)) - len(many.rows))
     return (_ENTRY_HEAD.pack(n_ops | lib.PNL_JOB_ROWS, rec_len) + prog.prefix[_ENTRY_HEAD.size:]
-            + prog.entry(many.base)[len(prog.prefix):] + _ROWS_HEAD.pack(many.count, len(patches))
-            + b"".join(_PATCH.pack(*pt) for pt in patches) + rows)
+            + prog.entry(many.base)[len(prog.prefix):], b"".join(_PATCH.pack(*pt) for pt in patches),
+            sum(size for _, size in patches))
 
 
 _QUIET: dict[builtins.int, tuple[Compiled, Compiled]] = {}    # by id (a Compiled hashes all its fields)

@@ -327,33 +327,10 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
         return ref if isinstance(ref, int) else index[ref]
 
     items: list[tuple[int, Msg]] = []
-    append = items.append
     spans: dict[int, tuple[int, int]] = {}     # multi-member requests: their messages
-    n_msgs = 0                                 # messages so far (a bulk Msg stands for many)
     try:
-        for i in phase:
-            r = requests[i]
-            if created and r.needs:             # (else every name was resolved before any phase)
-                gone = [n for n in r.needs if n not in index]
-                if gone:
-                    out = outcomes[i]
-                    out.error = NetlinkError.from_errno(
-                        int(errno.ENODEV), r.operation, out.target,
-                        f"link {', '.join(gone)} does not exist (an earlier request of the batch failed)")
-                    out.done = True
-                    continue
-            try:
-                msgs = r.then(resolve) if then and r.then is not None else r.build(resolve)
-            except OSError as exc:          # e.g. a target namespace that vanished
-                outcomes[i].error, outcomes[i].done = exc, True
-                continue
-            if r.members is not None:
-                size = sum(m.count for m in msgs)
-                spans[i] = (n_msgs, n_msgs + size)
-                outcomes[i].done = not size
-            for m in msgs:
-                append((i, m))
-                n_msgs += m.count
+        n_msgs = _build(requests, outcomes, phase, resolve, items, spans,
+                        index if created else None, then)
         if not items:
             return
         if len(items) == 1 and requests[items[0][0]].dump:
@@ -361,28 +338,105 @@ def _run_phase(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[O
             reply = yield from flow.dump(*m.item(), label=(requests[i].operation, outcomes[i].target),
                                          pluck=requests[i].pluck)
         else:
-            starts = _starts(items) if n_msgs != len(items) else None
-
-            def label(k: int) -> tuple[str, str]:     # only asked for failed requests
-                item = k
-                if starts is not None:
-                    from bisect import bisect_right     # (a failure's label only: not imported up front)
-                    item = bisect_right(starts, k) - 1
-                i = items[item][0]
-                r = requests[i]
-                if r.members is not None:
-                    return r.operation, r.members.names[k - spans[i][0]] + _where(sock)
-                return r.operation, outcomes[i].target
-
-            reply = yield from flow.transact([m.item() for _, m in items], label, chunk=chunk)
-        _collect(requests, outcomes, items, reply)
-        undo = _partial_undo(requests, outcomes, spans, reply)
-        if undo:
-            yield from run_flow(sock, undo)
+            reply = yield from flow.transact([m.item() for _, m in items],
+                                             _labels(sock, requests, outcomes, items, spans, n_msgs),
+                                             chunk=chunk)
+        yield from _settle(sock, requests, outcomes, items, spans, reply)
     finally:
         for _, m in items:
             if m.fds:
                 m.close_fds()
+
+
+def _build(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]], phase: list[int],
+           resolve: Resolve, items: list[tuple[int, Msg]], spans: dict[int, tuple[int, int]],
+           index: dict[str, int] | None, then: bool) -> int:
+    """The messages of a phase's requests into ``items`` (and the multi-member ones' spans);
+    how many messages (a bulk Msg stands for many). ``index``: the names known, when a
+    request may need a link an earlier one failed to create (None: all were resolved)."""
+    append = items.append
+    n_msgs = 0
+    for i in phase:
+        r = requests[i]
+        if index is not None and r.needs:
+            gone = [n for n in r.needs if n not in index]
+            if gone:
+                out = outcomes[i]
+                out.error = NetlinkError.from_errno(
+                    int(errno.ENODEV), r.operation, out.target,
+                    f"link {', '.join(gone)} does not exist (an earlier request of the batch failed)")
+                out.done = True
+                continue
+        try:
+            msgs = r.then(resolve) if then and r.then is not None else r.build(resolve)
+        except OSError as exc:          # e.g. a target namespace that vanished
+            outcomes[i].error, outcomes[i].done = exc, True
+            continue
+        if r.members is not None:
+            size = sum(m.count for m in msgs)
+            spans[i] = (n_msgs, n_msgs + size)
+            outcomes[i].done = not size
+        for m in msgs:
+            append((i, m))
+            n_msgs += m.count
+    return n_msgs
+
+
+def _labels(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
+            items: list[tuple[int, Msg]], spans: dict[int, tuple[int, int]], n_msgs: int) -> Callable[[int], tuple[str, str]]:
+    """(operation, target) of message k of a transfer, for its error."""
+    starts = _starts(items) if n_msgs != len(items) else None
+
+    def label(k: int) -> tuple[str, str]:     # only asked for failed requests
+        item = k
+        if starts is not None:
+            from bisect import bisect_right     # (a failure's label only: not imported up front)
+            item = bisect_right(starts, k) - 1
+        i = items[item][0]
+        r = requests[i]
+        if r.members is not None:
+            return r.operation, r.members.names[k - spans[i][0]] + _where(sock)
+        return r.operation, outcomes[i].target
+    return label
+
+
+def _settle(sock: Endpoint, requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
+            items: list[tuple[int, Msg]], spans: dict[int, tuple[int, int]], reply: Reply) -> Flow[None]:
+    """Outcomes from a phase's reply; the members that succeeded of a multi-member request
+    that failed are undone."""
+    _collect(requests, outcomes, items, reply)
+    undo = _partial_undo(requests, outcomes, spans, reply)
+    if undo:
+        yield from run_flow(sock, undo)
+
+
+def _no_names(ref: LinkRef) -> int:
+    if isinstance(ref, int):
+        return ref
+    raise AssertionError(f"link {ref!r} was not resolved")    # (a request without needs names none)
+
+
+def _run_plain(sock: NetlinkSocket, request: Request[V]) -> V:
+    """``run_one`` of a request that needs no link name, dumps nothing, has no second step
+    and parses nothing: its transfer at once; the outcome collected only when the reply
+    has something other than plain acks (``_settle``, as ``run`` does)."""
+    outcome: Outcome[V] = Outcome(request.operation, request.target + _where(sock))
+    items: list[tuple[int, Msg]] = []
+    spans: dict[int, tuple[int, int]] = {}
+    try:
+        n_msgs = _build((request,), (outcome,), [0], _no_names, items, spans, None, False)
+        if items:
+            reply = sock.transact([m.item() for _, m in items],
+                                  labels=_labels(sock, (request,), (outcome,), items, spans, n_msgs))
+            if reply.odd:
+                drive(sock, _settle(sock, (request,), (outcome,), items, spans, reply))
+            else:
+                outcome.done = True
+    finally:
+        for _, m in items:
+            if m.fds:
+                m.close_fds()
+    return cast(V, outcome.result())
 
 
 def _starts(items: list[tuple[int, Msg]]) -> list[int]:
@@ -460,5 +514,7 @@ def _partial_undo(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
 
 def run_one(sock: NetlinkSocket, request: Request[V]) -> V:
     """Execute one request; return its value or raise its error."""
-    return cast(V, run(sock, [request])[0].result())
+    if request.needs or request.dump or request.then is not None or request.parse is not None:
+        return cast(V, run(sock, [request])[0].result())
+    return _run_plain(sock, request)
 

@@ -87,6 +87,6 @@ def add_range(first: str, count: int, options: Mapping[str, Any], *, how: str = 
     if n and start + (n - 1) * names.step >= 1 << (8 * size):
         raise InvalidArgument(f"count: {n} prefixes of /{plen} from {first} go past the last address "
                               f"(at most {((1 << (8 * size)) - start) // names.step})")
-    template = _template(names[0] if n else first, options)
+    template = _template(names[0] if n else first, options, size)
     rows = prefix_range(start.to_bytes(size, "big"), plen, n)     # in C: ~1 us, not 30 for rows()
     return add_rows(names, rows, template, options, how)

@@ -388,11 +388,55 @@ def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add
     return add_rows(names, _prefix_rows(names, template._pk.af), template, options, how)
 
 
-def _template(dst: str, options: Mapping[str, Any]) -> Route:
+_PLAIN = (str, int, bool, type(None))
+_TEMPLATES: dict[tuple[Any, ...], Route] = {}   # add_many/add_range templates by options (bounded)
+_BULK: dict[tuple[int, str], tuple[Route, Any, tuple[Any, ...], tuple[int, ...]]] = {}   # by id(template)
+
+
+def _template(dst: str, options: Mapping[str, Any], size: int | None = None) -> Route:
+    """A Route of ``options`` to ``dst`` (a bulk request's template: its destination is
+    replaced per message). Kept per options, family and default-or-not when every option
+    is a plain value, so a bulk call with the same options checks them once per process
+    (a Route is immutable; a ``dst`` the parser refuses is never looked up). ``size``: the
+    length of ``dst``'s address when the caller parsed it already."""
+    key: tuple[Any, ...] | None = None
+    for x in options.values():
+        if type(x) not in _PLAIN:
+            break
+    else:
+        if size is None:
+            try:
+                size = 0 if dst == "default" else len(v.packed_cidr(dst, "dst")[0])
+            except InvalidArgument:
+                size = -1
+        if size >= 0:
+            key = (size, *options.items())
+            got = _TEMPLATES.get(key)
+            if got is not None:
+                return got
     try:
-        return Route(dst, **options)
+        route = Route(dst, **options)
     except TypeError as exc:
         raise InvalidArgument(f"route options: {exc}") from None
+    if key is not None and len(_TEMPLATES) < 256:
+        _TEMPLATES[key] = route
+    return route
+
+
+def _bulk_shape(template: Route, op: str, flags: int, resolve: Resolve) -> tuple[Any, tuple[Any, ...], tuple[int, ...]]:
+    """``add_rows``' program, its base values (a tuple: encode keeps the packed rows-entry
+    head of an unchanged base) and the slots each row fills; made once per template when
+    nothing in it is resolved by name."""
+    got = _BULK.get((id(template), op))
+    if got is not None and got[0] is template:
+        return got[1], got[2], got[3]
+    pk = template._pk
+    prog, values = _msg(template, op, lib.RTM_NEWROUTE, flags, resolve).item()
+    base = tuple(values)
+    slots = (1,) if pk.dst is None else (1, base.index(pk.dst))   # RTA_DST precedes source and gateway
+    if not pk.needs and len(_BULK) < 256:
+        _BULK[(id(template), op)] = (template, prog, base, slots)
+    return prog, base, slots
 
 
 def add_rows(names: Sequence[str], rows: bytes, template: Route, options: Mapping[str, Any],
@@ -406,12 +450,9 @@ def add_rows(names: Sequence[str], rows: bytes, template: Route, options: Mappin
     def build(resolve: Resolve) -> list[Msg]:
         if not names:
             return []
-        m = _msg(template, op, lib.RTM_NEWROUTE, flags, resolve)
-        prog, base = m.item()
-        if pk.dst is None:           # every destination is default: the template's message each time
-            many = Many(base, (1,), bytes(len(names)), len(names))
-        else:                        # RTA_DST precedes the source and gateway in _msg
-            many = Many(base, (1, base.index(pk.dst)), rows, len(names))
+        prog, base, slots = _bulk_shape(template, op, flags, resolve)
+        # every destination default: the template's message each time (its length 0 per row)
+        many = Many(base, slots, bytes(len(names)) if pk.dst is None else rows, len(names))
         return [_Bulk((prog, many), len(names))]
 
     def undo(ok: list[int]) -> Request[None]:

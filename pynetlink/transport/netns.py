@@ -38,6 +38,22 @@ def _valid_name(name: str) -> bool:
     return 0 < len(name) <= 255 and name[0] != "-" and name[0] != "." and set(name) <= _NAME_CHARS
 
 
+_NAME_BYTES = "".join(sorted(_NAME_CHARS)).encode()
+
+
+def _valid_names(names: "list[str]") -> bool:
+    """``_valid_name`` of each name, all at once (C string operations over the names joined:
+    no Python per name); False when one is not (or is not a str)."""
+    try:
+        joined = "\0" + "\0".join(names)
+        raw = joined.encode("ascii")
+    except (TypeError, UnicodeEncodeError):
+        return False
+    return (max(map(len, names), default=0) <= 255 and "\0\0" not in joined + "\0"
+            and "\0-" not in joined and "\0." not in joined
+            and len(raw.translate(None, _NAME_BYTES)) == len(names))
+
+
 def _valid_sysctl_key(key: str) -> bool:
     return all(word and set(word) <= _WORD for word in key.replace("/", ".").split("."))
 T = TypeVar("T")
@@ -287,16 +303,20 @@ class NetNS:
         deleted if one is not a named namespace); then every one that can be is deleted, and
         FileNotFoundError names those that did not exist (another error: the first one)."""
         spaces = list(spaces)
-        for ns in spaces:
-            if not isinstance(ns, NetNS):
-                raise InvalidArgument(f"delete_many: expected NetNS objects, not {ns!r}")
-            name = ns.name
-            if name is None:
-                raise InvalidArgument(f"{ns.path} is not a named namespace")
-            if ns.path != RUN_DIR + "/" + name or not _valid_name(name):
-                raise InvalidArgument(f"{ns.path} is not the path of a namespace named {name!r}")
-        errs = _native.netns_del_many([ns.path for ns in spaces], MNT_DETACH | UMOUNT_NOFOLLOW)
-        if not any(errs):
+        names = [ns.name if isinstance(ns, NetNS) else None for ns in spaces]
+        paths = [ns.path for ns in spaces] if None not in names else []
+        if not paths or not _valid_names(names) or paths != [RUN_DIR + "/" + n for n in names]:  # type: ignore[arg-type, operator]
+            for ns in spaces:                   # the first at fault, named as delete() would
+                if not isinstance(ns, NetNS):
+                    raise InvalidArgument(f"delete_many: expected NetNS objects, not {ns!r}")
+                name = ns.name
+                if name is None:
+                    raise InvalidArgument(f"{ns.path} is not a named namespace")
+                if ns.path != RUN_DIR + "/" + name or not _valid_name(name):
+                    raise InvalidArgument(f"{ns.path} is not the path of a namespace named {name!r}")
+            paths = [ns.path for ns in spaces]
+        errs = _native.netns_del_many(paths, MNT_DETACH | UMOUNT_NOFOLLOW)
+        if not errs:
             return
         missing = [ns.name or ns.path for ns, e in zip(spaces, errs) if e == -errno.ENOENT]
         other = next(((ns, e) for ns, e in zip(spaces, errs) if e and e != -errno.ENOENT), None)

@@ -123,6 +123,12 @@ def _label(labels: Labels, i: int) -> Label:
     return label
 
 
+# receive areas of closed sockets, taken by the next ones made (W1 opens and closes one per
+# container: no 256 KiB allocation and no fresh pages for each); a transfer leaves its
+# area at its usual size, and a closed socket never transfers (``_usable``)
+_SPARE_AREAS: list[Transfer] = []
+
+
 def open_raw(protocol: int, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20) -> socket.socket:
     """A bound netlink socket of ``protocol`` in the calling thread's namespace, with extended
     acks, capped acks and strict checking where the kernel has them, and the buffer sizes."""
@@ -165,7 +171,10 @@ class NetlinkSocket(Closing):
         self._sock = sock
         self._named = _identity(netns.path) if netns is not None and netns.name else None
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
-        self._area = Transfer()           # the receive area, reused by every transfer
+        try:                              # the receive area, reused by every transfer
+            self._area = _SPARE_AREAS.pop()
+        except IndexError:
+            self._area = Transfer()
 
     # -- lifecycle ----------------------------------------------------------------------
     def fileno(self) -> int:
@@ -174,6 +183,8 @@ class NetlinkSocket(Closing):
     def close(self) -> None:
         """Close the socket (waits for a transfer running on another thread); idempotent."""
         with self._lock:
+            if self._sock.fileno() >= 0 and len(_SPARE_AREAS) < 64:
+                _SPARE_AREAS.append(self._area)   # (no transfer runs: they hold the lock)
             self._sock.close()
 
     @property

@@ -85,15 +85,22 @@ static ssize_t fake_recvfrom(int fd, void *buf, size_t cap, int flags, struct so
     return got;
 }
 
-#define sendto fake_sendto
+/* xfer.c's socket calls (direct system calls there) */
+#define PNL_XFER_FAKE_IO
+static ssize_t nl_sendto(int fd, const void *buf, size_t len, const struct sockaddr_nl *to)
+{
+    return fake_sendto(fd, buf, len, 0, (const struct sockaddr *)to, sizeof(*to));
+}
+
+static ssize_t nl_recvfrom(int fd, void *buf, size_t len, int flags, struct sockaddr_nl *from,
+                           socklen_t *fromlen)
+{
+    return fake_recvfrom(fd, buf, len, flags, (struct sockaddr *)from, fromlen);
+}
+
 #define poll fake_poll
-#define recvmsg fake_recvmsg
-#define recvfrom fake_recvfrom
 #include "xfer.c"
-#undef sendto
 #undef poll
-#undef recvmsg
-#undef recvfrom
 
 void harness_load(const uint8_t *dgrams, size_t len)
 {
