@@ -13,9 +13,10 @@ from __future__ import annotations
 import _socket
 from array import array
 
-from .._native import ipv4s, port_rows
+from .._native import port_rows
 from ..codec.program import Many
 from ..errors import InvalidArgument
+from ._ports import columns as _columns
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -36,17 +37,20 @@ class Ports:
     """Publications as columns (IPv4 targets): host ports, packed targets (4 bytes each),
     target ports and protocol numbers, one entry per tuple of ``mappings``."""
 
-    __slots__ = ("mappings", "host", "to", "to_port", "proto")
+    __slots__ = ("mappings", "host", "to", "to_port", "proto", "distinct")
 
     def __init__(self, mappings: Sequence[tuple[Any, ...]], host: array[int], to: bytes,
                  to_port: array[int], proto: bytes) -> None:
         self.mappings, self.host, self.to, self.to_port, self.proto = mappings, host, to, to_port, proto
+        self.distinct: Optional[bool] = None      # unique(), when known already
 
     def __len__(self) -> int:
         return len(self.host)
 
     def unique(self) -> bool:
         """Whether no (protocol, host port) is given twice."""
+        if self.distinct is not None:
+            return self.distinct
         n = len(self.host)
         if self.proto.count(self.proto[0]) == n:
             return len(set(self.host)) == n
@@ -96,45 +100,17 @@ def _list_layout() -> list[Any]:
 def columns(mappings: Sequence[Any]) -> Optional[Ports]:
     """``mappings`` as ``Ports`` when every one is a plain ``(host_port, to, to_port[, proto])``
     tuple with an IPv4 ``to`` in its usual spelling (``to_port`` None: the host port); None
-    otherwise (the per-object way then checks them one by one)."""
-    if not isinstance(mappings, (list, tuple)):
-        return None                     # (a generator: read once, by the per-object way)
-    n = len(mappings)
-    if not n or set(map(type, mappings)) != {tuple}:
+    otherwise (the per-object way then checks them one by one). Read in C from the tuples
+    themselves (``_ports.columns``: one pass, no object per tuple)."""
+    got = _columns(mappings)
+    if got is None:
         return None
-    try:
-        cols = list(zip(*mappings, strict=True))        # (strict: tuples of one length)
-    except ValueError:
-        return None
-    if len(cols) not in (3, 4):
-        return None
-    host, to, to_port = cols[0], cols[1], cols[2]
-    if set(map(type, host + to_port)) != {int}:
-        if None not in to_port:
-            return None
-        to_port = tuple(h if p is None else p for h, p in zip(host, to_port))
-        if set(map(type, to_port)) != {int}:
-            return None
-    if set(map(type, to)) != {str}:
-        return None
-    if len(cols) == 4:
-        if not set(cols[3]) <= _PROTO.keys():
-            return None
-        proto = bytes(map(_PROTO.__getitem__, cols[3]))
-    else:
-        proto = b"\6" * n
-    try:
-        ports = array("H", host + to_port)
-        text = "\n".join(to).encode()
-    except (OverflowError, UnicodeEncodeError):
-        return None
-    if b"\0\0" in ports.tobytes() and 0 in ports:     # (bytes first: no int object per port)
-        return None
-    # strict (glibc inet_pton): dotted quads without leading zeros, as ipaddress prints them
-    raw = ipv4s(text, n)
-    if raw is None:
-        return None
-    return Ports(mappings, ports[:n], raw, ports[n:], proto)
+    host, to, to_port, proto, unique = got
+    ports = Ports(mappings, array("H"), to, array("H"), proto)
+    ports.host.frombytes(host)
+    ports.to_port.frombytes(to_port)
+    ports.distinct = unique
+    return ports
 
 
 def publications(mappings: Sequence[Any], what: str) -> list[Publish]:

@@ -1,0 +1,3 @@
+from typing import Any, Optional
+
+def columns(mappings: Any, /) -> Optional[tuple[bytes, bytes, bytes, bytes, bool]]: ...

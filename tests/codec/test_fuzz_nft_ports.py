@@ -1,0 +1,92 @@
+"""pynetlink.nft._ports (csrc/ext/nftports.c): the caller's publication tuples read in C.
+
+Fuzzed against a plain-Python reading of the same rule (what nft/bulk.py's columns did in
+Python before): anything, well-formed or not, gives that reference's columns or None (the
+per-object way), never a crash; a duplicate (protocol, host port) is found."""
+from __future__ import annotations
+
+import socket
+import struct
+from array import array
+from typing import Any, Optional
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pynetlink.nft._ports import columns
+
+_PROTO = {"tcp": 6, "udp": 17}
+
+
+def reference(mappings: Any) -> Optional[tuple[bytes, bytes, bytes, bytes, bool]]:
+    """What the C side must answer, written plainly."""
+    if type(mappings) not in (list, tuple) or not mappings:
+        return None
+    if any(type(m) is not tuple for m in mappings) or len({len(m) for m in mappings}) != 1:
+        return None
+    if len(mappings[0]) not in (3, 4):
+        return None
+    host, to, to_port, proto = array("H"), b"", array("H"), b""
+    for m in mappings:
+        h, a, t = m[0], m[1], m[2]
+        t = h if t is None else t
+        if type(h) is not int or type(t) is not int or not (0 < h < 65536 and 0 < t < 65536):
+            return None
+        if type(a) is not str or not a.isascii() or "\0" in a:
+            return None
+        try:
+            raw = socket.inet_pton(socket.AF_INET, a)
+        except OSError:
+            return None
+        p = m[3] if len(m) == 4 else "tcp"
+        if type(p) is not str or p not in _PROTO:
+            return None
+        host.append(h)
+        to_port.append(t)
+        to += raw
+        proto += bytes([_PROTO[p]])
+    unique = len(set(zip(proto, host))) == len(host)
+    return host.tobytes(), to, to_port.tobytes(), proto, unique
+
+
+def test_plain_tuples_as_columns() -> None:
+    got = columns([(8000, "172.17.0.2", 80, "tcp"), (8001, "10.0.0.1", None, "udp")])
+    assert got == (struct.pack("=HH", 8000, 8001), bytes([172, 17, 0, 2, 10, 0, 0, 1]),
+                   struct.pack("=HH", 80, 8001), b"\x06\x11", True)
+    assert columns(((53, "1.2.3.4", 53, "udp"), (53, "1.2.3.5", 53, "tcp")))[-1] is True   # type: ignore[index]
+    assert columns([(53, "1.2.3.4", 53, "udp"), (53, "1.2.3.5", 54, "udp")])[-1] is False  # type: ignore[index]
+
+
+def test_what_is_not_plainly_a_publication_is_left_to_the_per_object_way() -> None:
+    for bad in ([], (), None, "x", iter([(1, "1.2.3.4", 1)]), [[1, "1.2.3.4", 1]],
+                [(1, "1.2.3.4", 1), (1, "1.2.3.4")], [(1, "1.2.3.4")], [(1, "1.2.3.4", 1, "tcp", None)],
+                [(0, "1.2.3.4", 1)], [(65536, "1.2.3.4", 1)], [(True, "1.2.3.4", 1)], [(1, "1.2.3.4", 1.0)],
+                [(1, "01.2.3.4", 1)], [(1, "1.2.3.4 ", 1)], [(1, "1.2.3.4\0", 1)], [(1, "::1", 1)],
+                [(1, "255.255.255.2555", 1)], [(1, "\u0661.2.3.4", 1)], [(1, b"1.2.3.4", 1)],
+                [(1, "1.2.3.4", 1, "sctp")], [(1, "1.2.3.4", 1, b"tcp")], [(2 ** 70, "1.2.3.4", 1)]):
+        assert columns(bad) is None, bad
+
+
+_scalar = st.one_of(st.integers(-2, 70000), st.none(), st.booleans(), st.floats(allow_nan=False),
+                    st.sampled_from(["tcp", "udp", "sctp", "1.2.3.4", "172.17.0.2", "01.2.3.4", "1.2.3", ""]),
+                    st.text(max_size=20), st.binary(max_size=6),
+                    st.builds(lambda *q: ".".join(map(str, q)), *[st.integers(0, 300)] * 4))
+_tuple = st.one_of(st.tuples(st.integers(1, 65535), st.builds(lambda *q: ".".join(map(str, q)),
+                                                              *[st.integers(0, 255)] * 4),
+                             st.one_of(st.none(), st.integers(1, 65535)), st.sampled_from(["tcp", "udp"])),
+                   st.lists(_scalar, min_size=0, max_size=5).map(tuple))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(_tuple, max_size=12), st.lists(_tuple, max_size=12).map(tuple), _scalar))
+def test_fuzzed_input_reads_as_the_reference(mappings: Any) -> None:
+    assert columns(mappings) == reference(mappings)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 65535), st.builds(lambda *q: ".".join(map(str, q)),
+                                                          *[st.integers(0, 255)] * 4),
+                          st.one_of(st.none(), st.integers(1, 65535))), min_size=1, max_size=300))
+def test_well_formed_lists_always_read(mappings: list[tuple[Any, ...]]) -> None:
+    got = columns(mappings)
+    assert got is not None and got == reference(mappings)
