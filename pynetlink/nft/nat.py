@@ -25,7 +25,7 @@ import ipaddress
 import operator
 from .._record import record
 
-from ..codec.program import Packed, packed
+from ..codec.program import Raw, encode, quiet
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
 from ..transport.flow import Flow, operation
@@ -33,7 +33,7 @@ from . import validate
 from .bulk import Ports, columns, publications
 from .match import PROTOCOLS, Fib, Ip, Ip6, Meta, Th, port_field
 from .rule import Chain, Rule, Table
-from .ruleset import GenerationChanged, Nftables, NftablesBase, Transaction, RETRIES
+from .ruleset import Each, GenerationChanged, Nftables, NftablesBase, Transaction, RETRIES, members
 from .sets import Map, NamedSet, Set
 from .stmt import Dnat, Drop, Masquerade, NatMap
 
@@ -185,13 +185,16 @@ class DockerNatBase:
             return self._structure(tx)
         # the same messages every time for one (table, family): built once per process (set ids
         # are positions in the transaction, so the cached messages go first in an empty one)
-        key = (self.table, self.family)
+        return self._cached_structure(tx, (self.table, self.family), exist_ok=True)
+
+    def _cached_structure(self, tx: Transaction, key: tuple[str, ...], *, exist_ok: bool) -> Transaction:
+        """The structure's messages, encoded once per process and ``key`` (one raw item, its
+        members labelled as made), added to ``tx``."""
         cached = _STRUCTURE.get(key)
         if cached is None:
-            made = self._structure(Transaction(self.nft))
-            cached = _STRUCTURE[key] = (_packed_items(made), tuple(made.labels))
-        tx.items += cached[0]
-        tx.labels += cached[1]
+            cached = _STRUCTURE[key] = _raw_item(self._structure(Transaction(self.nft), exist_ok=exist_ok))
+        tx.items.append(cached[0])  # type: ignore[arg-type]
+        tx.labels.append(cached[1])
         return tx
 
     def _structure(self, tx: Transaction, *, exist_ok: bool = True) -> Transaction:
@@ -228,14 +231,8 @@ class DockerNatBase:
         an element clashed: EEXIST, nothing changed), and the caller reads and writes as usual."""
         if self._ready:
             return False
-        key = (self.table, self.family, type(self).__qualname__)
-        cached = _STRUCTURE.get(key)            # (built once per process, as in _base)
-        if cached is None:
-            made = self._structure(Transaction(self.nft), exist_ok=False)
-            cached = _STRUCTURE[key] = (_packed_items(made), tuple(made.labels))
-        tx = self.nft.transaction()
-        tx.items += cached[0]
-        tx.labels += cached[1]
+        tx = self._cached_structure(self.nft.transaction(), (self.table, self.family, type(self).__qualname__),
+                                    exist_ok=False)     # (built once per process, as in _base)
         build(tx)
         try:
             yield from tx.flow()
@@ -545,7 +542,7 @@ class DockerNat(DockerNatBase):
 
 
 _MAPS = {v: DockerNatBase._make_maps(v) for v in (4, 6)}
-_STRUCTURE: dict[tuple[str, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+_STRUCTURE: dict[tuple[str, ...], tuple[tuple[Compiled, Raw], Each]] = {}
 _MASQ_RULES: dict[tuple[str, str], Rule] = {}
 
 
@@ -556,9 +553,18 @@ def _listed(table: Table, name: str) -> Optional[NamedSet]:
         return None
 
 
-def _packed_items(tx: Transaction) -> tuple[tuple[Compiled, Any], ...]:
-    """A transaction's items with their values packed (the table's and chains' are already)."""
-    return tuple((p, v if isinstance(v, Packed) else packed(p, v)) for p, v in tx.items)
+def _raw_item(tx: Transaction) -> tuple[tuple[Compiled, Raw], Each]:
+    """A transaction's items (one message each) as one raw item, encoded as its commit does
+    (NLM_F_ACK on the last message only), and the label of each of its messages."""
+    assert all(members(v) == 1 for _, v in tx.items), "a bulk item in the structure"
+    items = [(quiet(p), v) for p, v in tx.items[:-1]] + tx.items[-1:]
+    enc = encode(items, 0)
+    labels = tuple(tx.labels)
+
+    def label(k: int) -> tuple[str, str]:
+        lb = labels[k]
+        return lb if isinstance(lb, tuple) else lb(0) if isinstance(lb, Each) else lb()
+    return (tx.items[0][0], Raw(enc.tobytes(), enc.n, tuple(enc.programs))), Each(label)
 
 
 def set_forwarding(netns: "NetNS | str", enabled: bool = True, *, ipv6: bool = False) -> None:

@@ -193,7 +193,8 @@ class Transaction:
         validate.name(table, "table name")
         if not isinstance(s, NamedSet):
             raise InvalidArgument(f"add set: {s!r} is not a Set or Map")
-        self._push(msg.add_set(family, table, s, len(self.items) + 1, exist_ok=exist_ok),
+        # (the set id: the message's position in the transaction, unique in it)
+        self._push(msg.add_set(family, table, s, sum(members(v) for _, v in self.items) + 1, exist_ok=exist_ok),
                    "add " + str(s).split()[0], f"{family} {table}/{s.name}")
         if elements and s.elements:
             self.add_elements(table, s, family=family)
