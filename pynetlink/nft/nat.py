@@ -200,8 +200,9 @@ class DockerNatBase:
     def _structure(self, tx: Transaction, *, exist_ok: bool = True) -> Transaction:
         tx.add_table(Table(self.table, self.family, [POSTROUTING, PREROUTING, OUTPUT],
                            [s for v in self.versions for s in self.maps(v)]), exist_ok=exist_ok)
-        tx.flush(self.table, PREROUTING.name, family=self.family)
-        tx.flush(self.table, OUTPUT.name, family=self.family)
+        if exist_ok:                # (a table made exclusively has no rules to flush)
+            tx.flush(self.table, PREROUTING.name, family=self.family)
+            tx.flush(self.table, OUTPUT.name, family=self.family)
         for chain, rules in self._chain_rules().items():
             for r in rules:
                 tx.add_rule(self.table, chain, r, family=self.family)
