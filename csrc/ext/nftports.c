@@ -23,12 +23,13 @@ static long port_of(PyObject *o)
     return v >= 1 && v <= 65535 ? v : -1;
 }
 
-/* an exact str holding a strict dotted quad (inet_pton: no leading zeros), into a[4]; 0 / -1 */
+/* an exact str holding a strict dotted quad (as inet_pton reads it: no leading zeros), into a[4]; 0 / -1 */
 static int ipv4_of(PyObject *o, uint8_t a[4])
 {
     Py_ssize_t len;
     const char *s;
-    char one[16];
+    unsigned v = 0;
+    int part = 0, digits = 0;
 
     if (!PyUnicode_CheckExact(o))
         return -1;
@@ -37,11 +38,31 @@ static int ipv4_of(PyObject *o, uint8_t a[4])
         PyErr_Clear();
         return -1;
     }
-    if (len < 7 || len >= (Py_ssize_t)sizeof(one) || memchr(s, 0, (size_t)len))
+    if (len < 7 || len > 15)
         return -1;
-    memcpy(one, s, (size_t)len);
-    one[len] = 0;
-    return inet_pton(AF_INET, one, a) == 1 ? 0 : -1;
+    /* inet_pton's rule: four decimal parts of 0..255, no leading zero, nothing else */
+    for (Py_ssize_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (c >= '0' && c <= '9') {
+            if (digits && v == 0)
+                return -1;
+            v = v * 10 + (unsigned)(c - '0');
+            if (v > 255)
+                return -1;
+            digits++;
+        } else if (c == '.' && digits && part < 3) {
+            a[part++] = (uint8_t)v;
+            v = 0;
+            digits = 0;
+        } else {
+            return -1;
+        }
+    }
+    if (!digits || part != 3)
+        return -1;
+    a[3] = (uint8_t)v;
+    return 0;
 }
 
 /* proto number of an exact str "tcp" / "udp", or -1 */

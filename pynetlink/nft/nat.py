@@ -138,6 +138,7 @@ class DockerNatBase:
         self.family = validate.family(family)
         self.versions = {"ip": (4,), "ip6": (6,), "inet": (4, 6)}[self.family]
         self._ready = False          # structure seen in place (or made) by this instance
+        self._exclusive_refused = False     # the exclusive first transaction found the table
 
     # -- structure ----------------------------------------------------------------------------------
     def maps(self, version: int) -> tuple[Map, Map, Set, Set]:
@@ -230,7 +231,7 @@ class DockerNatBase:
         and ``build``'s changes in one transaction, no read first, its NEWTABLE with
         NLM_F_EXCL. True once committed; False when that was refused (the table exists, or
         an element clashed: EEXIST, nothing changed), and the caller reads and writes as usual."""
-        if self._ready:
+        if self._ready or self._exclusive_refused:
             return False
         tx = self._cached_structure(self.nft.transaction(), (self.table, self.family, type(self).__qualname__),
                                     exist_ok=False)     # (built once per process, as in _base)
@@ -238,6 +239,7 @@ class DockerNatBase:
         try:
             yield from tx.flow()
         except ExistsError:
+            self._exclusive_refused = True
             return False
         self._ready = True
         return True
@@ -540,6 +542,19 @@ class DockerNat(DockerNatBase):
 
     def _drive(self, flow: Flow[T]) -> T:
         return self.nft._drive(flow)
+
+    def setup(self, masquerade: Sequence[tuple[str, str]] = (),
+              publish: Sequence[Union[Publish, tuple[int, str, int]]] = (), *, local: bool = True) -> bool:
+        """``masquerade`` each ``(subnet, bridge)`` and ``publish`` the ports, in one
+        transaction; returns whether anything changed (``DockerNatBase._setup_flow``). The
+        first call of an instance with plain IPv4 tuples sends a prepared transaction
+        (``nft.prepared``: the fixed members encoded once, the elements filled in C)."""
+        if local and not self._ready and not self._exclusive_refused and publish:
+            from .prepared import setup
+            if setup(self, masquerade, publish):
+                self._ready = True
+                return True
+        return self._drive(self._setup_flow(masquerade, publish, local=local))
 
 
 _MAPS = {v: DockerNatBase._make_maps(v) for v in (4, 6)}

@@ -90,3 +90,15 @@ def test_fuzzed_input_reads_as_the_reference(mappings: Any) -> None:
 def test_well_formed_lists_always_read(mappings: list[tuple[Any, ...]]) -> None:
     got = columns(mappings)
     assert got is not None and got == reference(mappings)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet="0123456789.", min_size=0, max_size=17))
+def test_addresses_read_as_inet_pton_reads_them(text: str) -> None:
+    """The C reader's dotted quads: exactly what inet_pton takes (no leading zeros, 0..255)."""
+    got = columns([(1, text, 1)])
+    try:
+        want: Optional[bytes] = socket.inet_pton(socket.AF_INET, text)
+    except OSError:
+        want = None
+    assert (got[1] if got is not None else None) == want
