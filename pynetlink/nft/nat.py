@@ -29,7 +29,7 @@ from ..codec.program import Raw, encode, quiet
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
 from ..transport.flow import Flow, operation
-from . import validate
+from . import prepared, validate
 from .bulk import Ports, columns, publications
 from .match import PROTOCOLS, Fib, Ip, Ip6, Meta, Th, port_field
 from .rule import Chain, Rule, Table
@@ -550,8 +550,7 @@ class DockerNat(DockerNatBase):
         first call of an instance with plain IPv4 tuples sends a prepared transaction
         (``nft.prepared``: the fixed members encoded once, the elements filled in C)."""
         if local and not self._ready and not self._exclusive_refused and publish:
-            from .prepared import setup
-            if setup(self, masquerade, publish):
+            if prepared.setup(self, masquerade, publish):
                 self._ready = True
                 return True
         return self._drive(self._setup_flow(masquerade, publish, local=local))
