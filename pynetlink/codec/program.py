@@ -405,8 +405,8 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed | Raw"
         if isinstance(values, Raw):       # messages as they are (their count known)
             quiet_flag = lib.PNL_JOB_QUIET if _OP.unpack_from(prog.prefix, _ENTRY_HEAD.size)[1] & lib.PNL_MF_QUIET else 0
             data = values.data
-            parts.append(_ENTRY_HEAD.pack(lib.PNL_JOB_RAW | quiet_flag, len(data)) + data
-                         + bytes(_align(len(data)) - len(data)))
+            parts += (_ENTRY_HEAD.pack(lib.PNL_JOB_RAW | quiet_flag, len(data)), data,
+                      bytes(_align(len(data)) - len(data)))    # (joined once, below)
             programs += values.programs or [prog] * values.count
             size += _align(len(data))
         elif isinstance(values, Many):    # one rows entry: count messages of one program
