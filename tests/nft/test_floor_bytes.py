@@ -36,8 +36,8 @@ def members(batch: bytes) -> list[bytes]:
     return out
 
 
-def sent(monkeypatch: pytest.MonkeyPatch, nft: Nftables, work: Any) -> bytes:
-    """The bytes of the one transfer ``work`` makes."""
+def transfers(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
+    """Every batch sent from now on, as bytes."""
     got: list[bytes] = []
     transfer = nlsocket.NetlinkSocket._transfer
 
@@ -45,6 +45,12 @@ def sent(monkeypatch: pytest.MonkeyPatch, nft: Nftables, work: Any) -> bytes:
         got.append(enc.tobytes())
         return transfer(self, enc, atomic, chunk)
     monkeypatch.setattr(nlsocket.NetlinkSocket, "_transfer", grab)
+    return got
+
+
+def sent(monkeypatch: pytest.MonkeyPatch, nft: Nftables, work: Any) -> bytes:
+    """The bytes of the one transfer ``work`` makes."""
+    got = transfers(monkeypatch)
     work(nft)
     monkeypatch.undo()
     assert len(got) == 1, "one transaction"

@@ -12,25 +12,12 @@ from pynetlink.errors import ExistsError, InvalidArgument
 from pynetlink.nft import DockerNat, Nftables, Publish
 from pynetlink.nft import prepared
 from pynetlink.transport import NetNS
-from pynetlink.transport import socket as nlsocket
 
-from .test_floor_bytes import members
+from .test_floor_bytes import members, transfers
 from .test_live import nft_cmd, nft_json, nft_map
 
 MASQ = [("172.17.0.0/16", "br0")]
 PUBS = [(8000 + i, f"172.17.{i // 250}.{2 + i % 250}", 80, "tcp" if i % 3 else "udp") for i in range(600)]
-
-
-def transfers(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """Every batch sent from now on, as bytes."""
-    got: list[bytes] = []
-    transfer = nlsocket.NetlinkSocket._transfer
-
-    def grab(self: Any, enc: Any, atomic: bool, chunk: int) -> bytes:
-        got.append(enc.tobytes())
-        return transfer(self, enc, atomic, chunk)
-    monkeypatch.setattr(nlsocket.NetlinkSocket, "_transfer", grab)
-    return got
 
 
 def ruleset(ns: NetNS) -> list[dict[str, Any]]:
