@@ -10,10 +10,11 @@ import struct
 from array import array
 from typing import Any, Optional
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pynetlink.nft._ports import columns
+from pynetlink.nft._ports import columns, fill
 
 _PROTO = {"tcp": 6, "udp": 17}
 
@@ -102,3 +103,53 @@ def test_addresses_read_as_inet_pton_reads_them(text: str) -> None:
     except OSError:
         want = None
     assert (got[1] if got is not None else None) == want
+
+
+_SIZES = {"p": 1, "h": 2, "a": 4, "t": 2}
+
+
+def fill_reference(mappings: Any, template: bytes, fields: list[tuple[str, int]], messages: bool) -> Any:
+    """``fill`` written plainly: the rows, or None (as ``columns``)."""
+    cols = reference(mappings)
+    if cols is None:
+        return None
+    host, to, to_port, proto, unique = cols
+    n = len(proto)
+    hosts, ports = array("H", host), array("H", to_port)
+    out = bytearray()
+    for k in range(n):
+        row = bytearray(template)
+        for c, at in fields:
+            row[at:at + _SIZES[c]] = {"p": bytes([proto[k]]), "h": hosts[k].to_bytes(2, "big"),
+                                      "a": to[4 * k:4 * k + 4], "t": ports[k].to_bytes(2, "big")}[c]
+        if messages and k + 1 < n:
+            row[6] &= ~4 & 0xFF
+        out += row
+    return bytes(out), unique
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.one_of(st.lists(_tuple, max_size=6), _scalar), st.binary(min_size=0, max_size=40),
+       st.lists(st.tuples(st.sampled_from("phatx"), st.integers(0, 70)), max_size=5), st.booleans())
+def test_fuzzed_fill_writes_what_the_reference_writes(mappings: Any, template: bytes,
+                                                      fields: list[tuple[str, int]], messages: bool) -> None:
+    """Any template and fields: refused (ValueError) unless every field fits and a message
+    template holds one message (its nlmsg_len, padded, the row); else the reference's rows."""
+    packed = b"".join(c.encode() + struct.pack("=H", at) for c, at in fields)
+    ok = 0 < len(template) <= 65536 and all(c in _SIZES and at + _SIZES[c] <= len(template) for c, at in fields)
+    if messages:
+        ok = ok and len(template) >= 16 and len(template) % 4 == 0 and \
+            (struct.unpack_from("=I", template)[0] + 3) & ~3 == len(template) and struct.unpack_from("=I", template)[0] >= 16
+    if not ok:
+        with pytest.raises(ValueError):
+            fill(mappings, template, packed, messages)
+        return
+    assert fill(mappings, template, packed, messages) == fill_reference(mappings, template, fields, messages)
+
+
+def test_fill_of_a_message_template_keeps_the_ack_on_the_last() -> None:
+    msg = struct.pack("=IHHII", 20, 16, 5, 0, 0) + bytes(4)
+    rows, unique = fill([(1, "1.2.3.4", 2), (3, "5.6.7.8", 4)], msg, b"h\x10\x00", True)  # type: ignore[misc]
+    assert unique and [rows[6] & 4, rows[26] & 4] == [0, 4] and rows[16:18] == b"\0\1" and rows[36:38] == b"\0\3"
+    with pytest.raises(ValueError):
+        fill([(1, "1.2.3.4", 2)], msg[:-4] + bytes(8), b"", True)       # nlmsg_len is not the row
