@@ -19,5 +19,10 @@ cview = Extension("pynetlink.codec._cview", ["csrc/ext/views.c"], py_limited_api
                   define_macros=engine.define_macros, extra_compile_args=engine.extra_compile_args,
                   extra_link_args=engine.extra_link_args)
 
-setup(cffi_modules=["csrc/build_codec.py:ffibuilder"], ext_modules=[engine, cview],
+# port publications read from the caller's tuples in C (pynetlink.nft._ports, csrc/ext/nftports.c)
+ports = Extension("pynetlink.nft._ports", ["csrc/ext/nftports.c"], py_limited_api=True,
+                  define_macros=engine.define_macros, extra_compile_args=engine.extra_compile_args,
+                  extra_link_args=engine.extra_link_args)
+
+setup(cffi_modules=["csrc/build_codec.py:ffibuilder"], ext_modules=[engine, cview, ports],
       options={"bdist_wheel": {"py_limited_api": "cp311"}})

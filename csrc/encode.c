@@ -367,6 +367,54 @@ static int encode_rows(struct enc_ctx *c, const uint8_t *job, size_t job_len, si
     return rc;
 }
 
+/* A raw entry (PNL_JOB_RAW): len bytes of messages at job + *p, copied one by one; *p after
+ * them on return (0), or -EINVAL for a message that does not fit or is not aligned. */
+static int encode_raw(struct enc_ctx *c, const uint8_t *job, size_t job_len, size_t *p, uint32_t len,
+                      int quiet, uint32_t *msg, uint32_t seq_first, struct pnl_status *st,
+                      uint32_t st_cap, struct pnl_enc *res)
+{
+    struct writer *w = &c->w;
+    const uint8_t *raw = job + *p;
+    size_t at = 0;
+
+    res->err_entry = *msg;
+    res->err_op = 0xffffffffu;
+    if (PNL_ALIGN(len) > job_len - *p || len == 0)
+        return -EINVAL;
+    while (at < len) {
+        struct nlmsghdr h;
+        size_t start;
+
+        if (len - at < sizeof(h))
+            return -EINVAL;
+        memcpy(&h, raw + at, sizeof(h));
+        if (h.nlmsg_len < sizeof(h) || h.nlmsg_len > len - at)
+            return -EINVAL;
+        if (st && *msg >= st_cap)
+            return -ENOSPC;
+        if (quiet)
+            h.nlmsg_flags &= (uint16_t)~NLM_F_ACK;
+        h.nlmsg_seq = seq_first + *msg;
+        w_pad(w);
+        start = w->pos;
+        w_bytes(w, &h, sizeof(h));
+        w_bytes(w, raw + at + sizeof(h), h.nlmsg_len - sizeof(h));
+        if (st) {
+            struct pnl_status *s = &st[*msg];
+            s->error = 0;
+            s->flags = (h.nlmsg_flags & NLM_F_ACK) ? PNL_ST_ACKREQ | PNL_ST_EXPECT : PNL_ST_QUIET;
+            s->req_off = (uint32_t)start;
+            s->req_len = h.nlmsg_len;
+            s->ext_offs = 0xffffffffu;
+            s->ext_msg_off = s->ext_msg_len = s->n_data = 0;
+        }
+        (*msg)++;
+        at += PNL_ALIGN(h.nlmsg_len);
+    }
+    *p += PNL_ALIGN(len);
+    return 0;
+}
+
 int pnl_encode(const uint8_t *job, size_t job_len, uint32_t seq_first,
                uint8_t *out, size_t out_cap,
                struct pnl_status *st, uint32_t st_cap,
@@ -391,6 +439,15 @@ int pnl_encode(const uint8_t *job, size_t job_len, uint32_t seq_first,
         memcpy(&n_ops, job + p, 4);
         memcpy(&rec_len, job + p + 4, 4);
         p += 8;
+        if (n_ops & PNL_JOB_RAW) {
+            if (n_ops & ~(uint32_t)(PNL_JOB_RAW | PNL_JOB_QUIET))
+                goto bad;
+            rc = encode_raw(&c, job, job_len, &p, rec_len, (n_ops & PNL_JOB_QUIET) != 0, &msg, seq_first,
+                            st, st_cap, res);
+            if (rc < 0)
+                return rc;
+            continue;
+        }
         rows_entry = (n_ops & PNL_JOB_ROWS) != 0;
         n_ops &= ~(uint32_t)PNL_JOB_ROWS;
         ops_bytes = (size_t)n_ops * sizeof(struct pnl_op);

@@ -73,6 +73,13 @@ struct pnl_enc {
  * lengths summed, padded to 4]: n_rows messages, message k the record with row k copied over
  * the patched ranges (every offset and length checked; -ENOMEM if a scratch record fails) */
 #define PNL_JOB_ROWS 0x80000000
+/* PNL_JOB_RAW (| PNL_JOB_QUIET) in place of n_ops: a raw entry, [u32 PNL_JOB_RAW...][u32 len] then
+ * len bytes (padded to 4) of netlink messages already encoded, back to back at 4-byte boundaries:
+ * each copied with its sequence number set (every nlmsg_len checked against len); one without
+ * NLM_F_ACK is complete once sent (PNL_ST_QUIET); PNL_JOB_QUIET clears NLM_F_ACK on all of them.
+ * No field log: an extended ack's offset names no field in them. */
+#define PNL_JOB_RAW 0x40000000
+#define PNL_JOB_QUIET 0x20000000
 int pnl_encode(const uint8_t *job, size_t job_len, uint32_t seq_first,
                uint8_t *out, size_t out_cap,
                struct pnl_status *st, uint32_t st_cap,

@@ -245,8 +245,8 @@ def encode(job: bytes, seq_first: int, max_size: int, n: int, n_log: int) -> Enc
                         status, n, log, n_log, res)
     if rc < 0:
         raise EncodeFailure(rc, int(res.err_entry), int(res.err_op))
-    if res.n_msgs != n:
-        raise RuntimeError(f"pnl_encode made {res.n_msgs} messages, not the {n} counted")
+    if res.n_msgs != n:                     # (a raw entry holding other than its count)
+        raise EncodeFailure(-errno.EINVAL, min(int(res.n_msgs), n), 0xFFFFFFFF)
     return EncodeResult(buf, int(res.out_len), status, log, int(res.n_log))
 
 

@@ -13,7 +13,8 @@
  *   map    what pynetlink's DockerNat ends up with after masquerade() + publish() of N ports:
  *          NEWTABLE, 4 NEWSET (maps published_v4, published_v4_addr, sets remote_only_v4,
  *          remote_only_v4_addr), 3 NEWCHAIN (POSTROUTING, PREROUTING, OUTPUT), the 4 fixed map
- *          rules (PREROUTING/OUTPUT `dnat ip to ... map @published_v4[_addr]`), the masquerade
+ *          rules (PREROUTING/OUTPUT `fib daddr type local ... dnat ip to ... map
+ *          @published_v4[_addr]`, OUTPUT's `!= @remote_only_v4[_addr]` too), the masquerade
  *          rule (with DockerNat's comments as NFTA_RULE_USERDATA), one NEWSETELEM with the N
  *          elements `tcp . 8000+i : 172.17.x.y . 80` (NLM_F_EXCL as DockerNat). All in ONE
  *          transaction (DockerNat needs a structure check and two; the floor does not).
@@ -38,6 +39,8 @@
 #define NFT(m) ((uint16_t)((NFNL_SUBSYS_NFTABLES << 8) | (m)))
 
 static uint16_t ackf;                      /* NLM_F_ACK or 0 for the members */
+static uint16_t excl;                      /* map: NLM_F_EXCL on the table, sets and chains (DockerNat's
+					      first transaction makes its table exclusively) */
 
 static int nfnl_open_in(const char *path)
 {
@@ -175,7 +178,7 @@ static void e_dnat(struct nlmsghdr *h, uint32_t proto_reg, int flags)
 /* ---- objects ------------------------------------------------------------------------------- */
 static void add_table(struct batch *b)
 {
-	struct nlmsghdr *h = nft_msg(b, NFT_MSG_NEWTABLE, ackf);
+	struct nlmsghdr *h = nft_msg(b, NFT_MSG_NEWTABLE, ackf | excl);
 	attr_str(h, NFTA_TABLE_NAME, TABLE);
 	be32(h, NFTA_TABLE_FLAGS, 0);
 	msg_end(b, h);
@@ -183,7 +186,7 @@ static void add_table(struct batch *b)
 
 static void add_chain(struct batch *b, const char *name, uint32_t hook, int32_t prio)
 {
-	struct nlmsghdr *h = nft_msg(b, NFT_MSG_NEWCHAIN, ackf | NLM_F_CREATE);
+	struct nlmsghdr *h = nft_msg(b, NFT_MSG_NEWCHAIN, ackf | NLM_F_CREATE | excl);
 	struct nlattr *n;
 	attr_str(h, NFTA_CHAIN_TABLE, TABLE);
 	attr_str(h, NFTA_CHAIN_NAME, name);
@@ -270,7 +273,7 @@ static void add_set(struct batch *b, const char *name, int map, uint32_t ktype, 
 		    uint32_t id)
 {
 	static const uint8_t ud_map[12] = { 0, 4, 0, 0, 0, 0, 1, 4, 0, 0, 0, 0 };
-	struct nlmsghdr *h = nft_msg(b, NFT_MSG_NEWSET, ackf | NLM_F_CREATE);
+	struct nlmsghdr *h = nft_msg(b, NFT_MSG_NEWSET, ackf | NLM_F_CREATE | excl);
 	attr_str(h, NFTA_SET_TABLE, TABLE);
 	attr_str(h, NFTA_SET_NAME, name);
 	if (map)
@@ -286,13 +289,14 @@ static void add_set(struct batch *b, const char *name, int map, uint32_t ktype, 
 	msg_end(b, h);
 }
 
-/* [fib daddr type local] [daddr .] l4proto . th dport [!= @remote] dnat ip to ... map @pub */
+/* fib daddr type local [daddr .] l4proto . th dport [!= @remote] dnat ip to ... map @pub
+ * (DockerNat publishes to the host's own addresses only: the fib gate in both chains) */
 static void rule_map(struct batch *b, const char *chain, const char *comment, int local, int addr,
 		     const char *remote, const char *pub)
 {
 	struct nlattr *x;
 	struct nlmsghdr *h = rule_start(b, chain, comment, &x);
-	if (local) {
+	{
 		uint32_t type = RTN_LOCAL;
 		struct nlattr *d, *e = expr_open(h, "fib", &d);
 		be32(h, NFTA_FIB_DREG, NFT_REG_1);
@@ -343,6 +347,7 @@ static void add_elements(struct batch *b, int n)
 
 static void build(struct batch *b, int map, int n, uint16_t endflags)
 {
+	excl = map ? NLM_F_EXCL : 0;
 	batch_mark(b, NFNL_MSG_BATCH_BEGIN, 0);
 	add_table(b);
 	if (!map) {

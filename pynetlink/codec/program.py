@@ -79,6 +79,19 @@ class Many:
         self.base, self.slots, self.rows, self.count = base, tuple(slots), rows, count
 
 
+class Raw:
+    """``count`` messages already encoded (``data``: each at a 4-byte boundary), copied by
+    encode as they are but for their sequence numbers (a raw entry, PNL_JOB_RAW); a message
+    without NLM_F_ACK is complete once sent, and the item's program made ``quiet`` clears it
+    on all of them. ``programs``: each message's program, when not all the item's own."""
+
+    __slots__ = ("data", "count", "programs")
+
+    def __init__(self, data: builtins.bytes, count: builtins.int,
+                 programs: "Sequence[Compiled] | None" = None) -> None:
+        self.data, self.count, self.programs = data, count, programs
+
+
 _ROWS_HEAD = struct.Struct("=II")
 _PATCH = struct.Struct("=HH")
 _TOKEN_SIZES = {c: struct.calcsize("=" + c) for c in "BbHhIiQq?"}
@@ -384,9 +397,10 @@ class Encoded:
         return bytes(ffi.buffer(self.buf, self.length))
 
 
-def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed"]], seq_first: builtins.int) -> Encoded:
+def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed | Raw"]], seq_first: builtins.int) -> Encoded:
     """Encode every (program, values) into one buffer, sequence numbers from ``seq_first``;
-    values given as ``Many`` make that many messages (one per row), as ``Packed`` are copied."""
+    values given as ``Many`` make that many messages (one per row), as ``Packed`` are copied,
+    as ``Raw`` are messages copied as they are."""
     programs: list[Compiled] = []
     parts: list[bytes] = []
     size = 0
@@ -397,14 +411,21 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed"]], se
     while i < n_items:
         prog, values = seq[i]
         stop = i + 1
-        if i >= plain_until and not isinstance(values, (Many, Packed)) and n_items - i >= RUN:
-            while stop < n_items and seq[stop][0] is prog and not isinstance(seq[stop][1], (Many, Packed)):
+        if i >= plain_until and not isinstance(values, (Many, Packed, Raw)) and n_items - i >= RUN:
+            while stop < n_items and seq[stop][0] is prog and not isinstance(seq[stop][1], (Many, Packed, Raw)):
                 stop += 1
             if stop - i >= RUN:           # a run of one program: one rows entry if it can be
                 values = _merged(prog, [v for _, v in seq[i:stop]]) or values  # type: ignore[misc]
             if not isinstance(values, Many):
                 plain_until, stop = stop, i + 1     # its members encoded one by one, not rescanned
-        if isinstance(values, Many):      # one rows entry: count messages of one program
+        if isinstance(values, Raw):       # messages as they are (their count known)
+            quiet_flag = lib.PNL_JOB_QUIET if _OP.unpack_from(prog.prefix, _ENTRY_HEAD.size)[1] & lib.PNL_MF_QUIET else 0
+            data = values.data
+            parts += (_ENTRY_HEAD.pack(lib.PNL_JOB_RAW | quiet_flag, len(data)), data,
+                      bytes(_align(len(data)) - len(data)))    # (joined once, below)
+            programs += values.programs or [prog] * values.count
+            size += _align(len(data))
+        elif isinstance(values, Many):    # one rows entry: count messages of one program
             parts.append(_rows_entry(prog, values))
             programs += [prog] * values.count
             size += prog.max_size * values.count

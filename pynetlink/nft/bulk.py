@@ -11,11 +11,13 @@ errors (naming the tuple) are the reference.
 from __future__ import annotations
 
 import _socket
+import struct
 from array import array
 
-from .._native import ipv4s, port_rows
-from ..codec.program import Many
+from .._native import port_rows
+from ..codec.program import Compiled, Raw, encode
 from ..errors import InvalidArgument
+from ._ports import columns as _columns, fill as _fill
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -26,7 +28,6 @@ if TYPE_CHECKING:
 
 _PROTO = {"tcp": 6, "udp": 17}
 _FIELD = {"proto": "p", "host": "h", "to": "a", "to_port": "t"}   # a DNAT rule's values (pnl_port_rows)
-_SIZE = {"proto": 1, "host": 2, "to": 4, "to_port": 2}
 _KEY = "pzzzhzz"                # DockerNat's map key: inet_proto . inet_service (4-byte members)
 _VALUE = "atzz"                 # ... and value: ipv4_addr . inet_service
 _ELEMENT = 8                    # bytes of either
@@ -36,17 +37,20 @@ class Ports:
     """Publications as columns (IPv4 targets): host ports, packed targets (4 bytes each),
     target ports and protocol numbers, one entry per tuple of ``mappings``."""
 
-    __slots__ = ("mappings", "host", "to", "to_port", "proto")
+    __slots__ = ("mappings", "host", "to", "to_port", "proto", "distinct")
 
     def __init__(self, mappings: Sequence[tuple[Any, ...]], host: array[int], to: bytes,
                  to_port: array[int], proto: bytes) -> None:
         self.mappings, self.host, self.to, self.to_port, self.proto = mappings, host, to, to_port, proto
+        self.distinct: Optional[bool] = None      # unique(), when known already
 
     def __len__(self) -> int:
         return len(self.host)
 
     def unique(self) -> bool:
         """Whether no (protocol, host port) is given twice."""
+        if self.distinct is not None:
+            return self.distinct
         n = len(self.host)
         if self.proto.count(self.proto[0]) == n:
             return len(set(self.host)) == n
@@ -96,45 +100,17 @@ def _list_layout() -> list[Any]:
 def columns(mappings: Sequence[Any]) -> Optional[Ports]:
     """``mappings`` as ``Ports`` when every one is a plain ``(host_port, to, to_port[, proto])``
     tuple with an IPv4 ``to`` in its usual spelling (``to_port`` None: the host port); None
-    otherwise (the per-object way then checks them one by one)."""
-    if not isinstance(mappings, (list, tuple)):
-        return None                     # (a generator: read once, by the per-object way)
-    n = len(mappings)
-    if not n or set(map(type, mappings)) != {tuple}:
+    otherwise (the per-object way then checks them one by one). Read in C from the tuples
+    themselves (``_ports.columns``: one pass, no object per tuple)."""
+    got = _columns(mappings)
+    if got is None:
         return None
-    try:
-        cols = list(zip(*mappings, strict=True))        # (strict: tuples of one length)
-    except ValueError:
-        return None
-    if len(cols) not in (3, 4):
-        return None
-    host, to, to_port = cols[0], cols[1], cols[2]
-    if set(map(type, host + to_port)) != {int}:
-        if None not in to_port:
-            return None
-        to_port = tuple(h if p is None else p for h, p in zip(host, to_port))
-        if set(map(type, to_port)) != {int}:
-            return None
-    if set(map(type, to)) != {str}:
-        return None
-    if len(cols) == 4:
-        if not set(cols[3]) <= _PROTO.keys():
-            return None
-        proto = bytes(map(_PROTO.__getitem__, cols[3]))
-    else:
-        proto = b"\6" * n
-    try:
-        ports = array("H", host + to_port)
-        text = "\n".join(to).encode()
-    except (OverflowError, UnicodeEncodeError):
-        return None
-    if b"\0\0" in ports.tobytes() and 0 in ports:     # (bytes first: no int object per port)
-        return None
-    # strict (glibc inet_pton): dotted quads without leading zeros, as ipaddress prints them
-    raw = ipv4s(text, n)
-    if raw is None:
-        return None
-    return Ports(mappings, ports[:n], raw, ports[n:], proto)
+    host, to, to_port, proto, unique = got
+    ports = Ports(mappings, array("H"), to, array("H"), proto)
+    ports.host.frombytes(host)
+    ports.to_port.frombytes(to_port)
+    ports.distinct = unique
+    return ports
 
 
 def publications(mappings: Sequence[Any], what: str) -> list[Publish]:
@@ -168,52 +144,59 @@ def dnat_rule(p: Publish) -> Rule:
     return Rule(match, [Dnat(p.to, p.to_port or p.host_port)])
 
 
-_SAMPLES = ((6, 1, b"\0\0\0\1", 2), (17, 3, b"\0\0\0\2", 4))    # two rules differing in every column
-_NAMES = ("proto", "host", "to", "to_port")
-_TEMPLATES: dict[tuple[str, str, str], tuple[Item, list[int], list[str]]] = {}
+# two rules differing in every column (protocol, host port, target, target port), each value's
+# bytes distinct from anything else in the message (found there by search)
+_SAMPLES = ((17, 0xA1B2, "193.194.195.196", 0xD1D2), (6, 0xE2E3, "241.242.243.244", 0x9394))
+_TEMPLATES: dict[tuple[str, str, str], tuple[Compiled, bytes, bytes]] = {}
 
 
-def _template(family: str, table: str, chain: str) -> tuple[Item, list[int], list[str]]:
-    """The NEWRULE of a DNAT rule in ``table``/``chain``, the value indexes that differ per
-    rule and which column each holds (found by encoding two sample rules)."""
+def _template(family: str, table: str, chain: str) -> tuple[Compiled, bytes, bytes]:
+    """The NEWRULE of a DNAT rule in ``table``/``chain`` as bytes (padded to 4) and where its
+    protocol, host port, target and target port are (``_ports.fill``'s fields: the letter
+    and the u16 offset), found in two sample rules' bytes."""
     from . import messages as msg
     from .nat import Publish
     got = _TEMPLATES.get((family, table, chain))
     if got is not None:
         return got
-    made = [msg.add_rule(family, table, chain, dnat_rule(Publish(h, _socket.inet_ntop(_socket.AF_INET, a), t, "tcp" if pr == 6 else "udp")))
+    made = [msg.add_rule(family, table, chain, dnat_rule(Publish(h, a, t, "udp" if pr == 17 else "tcp")))
             for pr, h, a, t in _SAMPLES]
-    (prog, first), (prog2, second) = made
-    assert prog is prog2, "a DNAT rule's shape depends on its values"
-    slots = [k for k, (x, y) in enumerate(zip(first, second)) if x != y]
-    packed = [(bytes([pr]), h.to_bytes(2, "big"), a, t.to_bytes(2, "big")) for pr, h, a, t in _SAMPLES]
-    order = [_NAMES[packed[0].index(first[k])] for k in slots]
-    assert sorted(order) == sorted(_NAMES) and all(second[k] == packed[1][_NAMES.index(c)]
-                                                   for k, c in zip(slots, order)), "unexpected DNAT rule layout"
-    got = ((prog, first), slots, order)
+    assert made[0][0] is made[1][0], "a DNAT rule's shape depends on its values"
+    one, two = (encode([m], 0).tobytes() for m in made)
+    fields, patched = b"", bytearray(one)
+    for c, k, size in (("h", 1, 2), ("a", 2, 4), ("t", 3, 2)):
+        mine, theirs = (_value_bytes(c, sample[k]) for sample in _SAMPLES)
+        at = one.find(mine)
+        assert at >= 0 and one.find(mine, at + 1) < 0 and len(mine) == size, f"DNAT template: {c} not found once"
+        fields += c.encode() + _OFFSET.pack(at)
+        patched[at:at + size] = theirs
+    differ = [k for k, (x, y) in enumerate(zip(patched, two)) if x != y]
+    assert len(one) == len(two) and len(differ) == 1 and (one[differ[0]], two[differ[0]]) == (17, 6), \
+        "unexpected DNAT rule layout"
+    got = (made[0][0], one + bytes(-len(one) % 4), fields + b"p" + _OFFSET.pack(differ[0]))
     if len(_TEMPLATES) >= 256:
         _TEMPLATES.clear()
     _TEMPLATES[(family, table, chain)] = got
     return got
 
 
-def dnat_items(family: str, table: str, chain: str, ports: Ports) -> list[Item]:
-    """The NEWRULE messages of ``ports`` as DNAT rules: the first ``n - 1`` as one ``Many``
-    (one C call fills them), the last one plain (the one a transaction's ack is asked of)."""
-    (prog, base), slots, order = _template(family, table, chain)
-    rows = ports.rows(order)
-    n = len(ports)
-    stride = len(rows) // n
-    last = list(base)
-    off = (n - 1) * stride
-    for k, c in zip(slots, order):
-        size = _SIZE[c]
-        last[k], off = rows[off:off + size], off + size
-    items: list[Item] = []
-    if n > 1:
-        items.append((prog, Many(base, slots, rows[:(n - 1) * stride], n - 1)))  # type: ignore[arg-type]
-    items.append((prog, last))
-    return items
+_OFFSET = struct.Struct("=H")
+
+
+def _value_bytes(c: str, v: Any) -> bytes:
+    """A sample's value as the message holds it (ports big-endian, addresses packed)."""
+    return _socket.inet_aton(v) if c == "a" else int(v).to_bytes(2, "big")
+
+
+def dnat_items(family: str, table: str, chain: str, mappings: Sequence[Any]) -> Optional[list[Item]]:
+    """The NEWRULE messages of ``mappings`` as DNAT rules, made in C from the tuples (one copy
+    of the template each, its values set; NLM_F_ACK on the last only: a transaction's ack),
+    as one raw item; None when one is not a plain IPv4 publication (``columns``)."""
+    prog, template, fields = _template(family, table, chain)
+    got = _fill(mappings, template, fields, True)
+    if got is None:
+        return None
+    return [(prog, Raw(got[0], len(mappings)))]  # type: ignore[list-item]
 
 
 __all__ = ["Ports", "columns", "publications", "dnat_rule", "dnat_items"]

@@ -25,15 +25,15 @@ import ipaddress
 import operator
 from .._record import record
 
-from ..codec.program import Packed, packed
+from ..codec.program import Raw, encode, quiet
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
 from ..transport.flow import Flow, operation
-from . import validate
+from . import prepared, validate
 from .bulk import Ports, columns, publications
 from .match import PROTOCOLS, Fib, Ip, Ip6, Meta, Th, port_field
 from .rule import Chain, Rule, Table
-from .ruleset import GenerationChanged, Nftables, NftablesBase, Transaction, RETRIES
+from .ruleset import Each, GenerationChanged, Nftables, NftablesBase, Transaction, RETRIES, members
 from .sets import Map, NamedSet, Set
 from .stmt import Dnat, Drop, Masquerade, NatMap
 
@@ -138,6 +138,7 @@ class DockerNatBase:
         self.family = validate.family(family)
         self.versions = {"ip": (4,), "ip6": (6,), "inet": (4, 6)}[self.family]
         self._ready = False          # structure seen in place (or made) by this instance
+        self._exclusive_refused = False     # the exclusive first transaction found the table
 
     # -- structure ----------------------------------------------------------------------------------
     def maps(self, version: int) -> tuple[Map, Map, Set, Set]:
@@ -185,20 +186,24 @@ class DockerNatBase:
             return self._structure(tx)
         # the same messages every time for one (table, family): built once per process (set ids
         # are positions in the transaction, so the cached messages go first in an empty one)
-        key = (self.table, self.family)
+        return self._cached_structure(tx, (self.table, self.family), exist_ok=True)
+
+    def _cached_structure(self, tx: Transaction, key: tuple[str, ...], *, exist_ok: bool) -> Transaction:
+        """The structure's messages, encoded once per process and ``key`` (one raw item, its
+        members labelled as made), added to ``tx``."""
         cached = _STRUCTURE.get(key)
         if cached is None:
-            made = self._structure(Transaction(self.nft))
-            cached = _STRUCTURE[key] = (_packed_items(made), tuple(made.labels))
-        tx.items += cached[0]
-        tx.labels += cached[1]
+            cached = _STRUCTURE[key] = _raw_item(self._structure(Transaction(self.nft), exist_ok=exist_ok))
+        tx.items.append(cached[0])  # type: ignore[arg-type]
+        tx.labels.append(cached[1])
         return tx
 
     def _structure(self, tx: Transaction, *, exist_ok: bool = True) -> Transaction:
         tx.add_table(Table(self.table, self.family, [POSTROUTING, PREROUTING, OUTPUT],
                            [s for v in self.versions for s in self.maps(v)]), exist_ok=exist_ok)
-        tx.flush(self.table, PREROUTING.name, family=self.family)
-        tx.flush(self.table, OUTPUT.name, family=self.family)
+        if exist_ok:                # (a table made exclusively has no rules to flush)
+            tx.flush(self.table, PREROUTING.name, family=self.family)
+            tx.flush(self.table, OUTPUT.name, family=self.family)
         for chain, rules in self._chain_rules().items():
             for r in rules:
                 tx.add_rule(self.table, chain, r, family=self.family)
@@ -226,20 +231,15 @@ class DockerNatBase:
         and ``build``'s changes in one transaction, no read first, its NEWTABLE with
         NLM_F_EXCL. True once committed; False when that was refused (the table exists, or
         an element clashed: EEXIST, nothing changed), and the caller reads and writes as usual."""
-        if self._ready:
+        if self._ready or self._exclusive_refused:
             return False
-        key = (self.table, self.family, type(self).__qualname__)
-        cached = _STRUCTURE.get(key)            # (built once per process, as in _base)
-        if cached is None:
-            made = self._structure(Transaction(self.nft), exist_ok=False)
-            cached = _STRUCTURE[key] = (_packed_items(made), tuple(made.labels))
-        tx = self.nft.transaction()
-        tx.items += cached[0]
-        tx.labels += cached[1]
+        tx = self._cached_structure(self.nft.transaction(), (self.table, self.family, type(self).__qualname__),
+                                    exist_ok=False)     # (built once per process, as in _base)
         build(tx)
         try:
             yield from tx.flow()
         except ExistsError:
+            self._exclusive_refused = True
             return False
         self._ready = True
         return True
@@ -543,9 +543,21 @@ class DockerNat(DockerNatBase):
     def _drive(self, flow: Flow[T]) -> T:
         return self.nft._drive(flow)
 
+    def setup(self, masquerade: Sequence[tuple[str, str]] = (),
+              publish: Sequence[Union[Publish, tuple[int, str, int]]] = (), *, local: bool = True) -> bool:
+        """``masquerade`` each ``(subnet, bridge)`` and ``publish`` the ports, in one
+        transaction; returns whether anything changed (``DockerNatBase._setup_flow``). The
+        first call of an instance with plain IPv4 tuples sends a prepared transaction
+        (``nft.prepared``: the fixed members encoded once, the elements filled in C)."""
+        if local and not self._ready and not self._exclusive_refused and publish:
+            if prepared.setup(self, masquerade, publish):
+                self._ready = True
+                return True
+        return self._drive(self._setup_flow(masquerade, publish, local=local))
+
 
 _MAPS = {v: DockerNatBase._make_maps(v) for v in (4, 6)}
-_STRUCTURE: dict[tuple[str, ...], tuple[tuple[Any, ...], tuple[Any, ...]]] = {}
+_STRUCTURE: dict[tuple[str, ...], tuple[tuple[Compiled, Raw], Each]] = {}
 _MASQ_RULES: dict[tuple[str, str], Rule] = {}
 
 
@@ -556,9 +568,18 @@ def _listed(table: Table, name: str) -> Optional[NamedSet]:
         return None
 
 
-def _packed_items(tx: Transaction) -> tuple[tuple[Compiled, Any], ...]:
-    """A transaction's items with their values packed (the table's and chains' are already)."""
-    return tuple((p, v if isinstance(v, Packed) else packed(p, v)) for p, v in tx.items)
+def _raw_item(tx: Transaction) -> tuple[tuple[Compiled, Raw], Each]:
+    """A transaction's items (one message each) as one raw item, encoded as its commit does
+    (NLM_F_ACK on the last message only), and the label of each of its messages."""
+    assert all(members(v) == 1 for _, v in tx.items), "a bulk item in the structure"
+    items = [(quiet(p), v) for p, v in tx.items[:-1]] + tx.items[-1:]
+    enc = encode(items, 0)
+    labels = tuple(tx.labels)
+
+    def label(k: int) -> tuple[str, str]:
+        lb = labels[k]
+        return lb if isinstance(lb, tuple) else lb(0) if isinstance(lb, Each) else lb()
+    return (tx.items[0][0], Raw(enc.tobytes(), enc.n, tuple(enc.programs))), Each(label)
 
 
 def set_forwarding(netns: "NetNS | str", enabled: bool = True, *, ipv6: bool = False) -> None:

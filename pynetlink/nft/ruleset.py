@@ -12,7 +12,7 @@ import errno
 from .._record import record, replace
 
 from .._native import lib
-from ..codec.program import Many, quiet
+from ..codec.program import Many, Raw, quiet
 from ..codec.rows import Rows, reading
 from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, SET, SETELEM, SETELEM_LIST,
                                TABLE, VERDICT, msg_type)
@@ -59,8 +59,8 @@ class Each:
 
 
 def members(values: object) -> int:
-    """How many messages an item's values stand for (a ``Many``: its count)."""
-    return values.count if isinstance(values, Many) else 1
+    """How many messages an item's values stand for (a ``Many`` or ``Raw``: its count)."""
+    return values.count if isinstance(values, (Many, Raw)) else 1
 
 
 LazyLabel = Union[tuple[str, str], Callable[[], tuple[str, str]], Each]
@@ -171,21 +171,18 @@ class Transaction:
         if isinstance(publish, (str, bytes)) or not hasattr(publish, "__len__"):
             raise InvalidArgument(f"add_dnat_rules: expected a list of (host_port, to, to_port) tuples, "
                                   f"not {publish!r}")
-        ports = bulk.columns(publish) if family != "ip6" else None
-        if ports is None:                       # one by one: IPv6, Publish objects, or a bad tuple
+        items = bulk.dnat_items(family, table, chain, publish) if family != "ip6" else None
+        if items is None:                       # one by one: IPv6, Publish objects, or a bad tuple
             rules = [bulk.dnat_rule(p) for p in bulk.publications(publish, "add_dnat_rules")]
             for r in rules:
                 self.add_rule(table, chain, r, family=family)
             return self
-        items = bulk.dnat_items(family, table, chain, ports)
 
         def label(k: int) -> tuple[str, str]:
             rule = bulk.dnat_rule(bulk.publications([publish[k]], "add_dnat_rules")[0])
             return ("add rule", f"{table}/{chain} '{rule}'")
         self.items += items
         self.labels.append(Each(label))
-        if len(items) > 1:
-            self.labels.append(Each(lambda k: label(len(ports) - 1)))
         return self
 
     # -- sets and maps ----------------------------------------------------------------------------
@@ -196,7 +193,8 @@ class Transaction:
         validate.name(table, "table name")
         if not isinstance(s, NamedSet):
             raise InvalidArgument(f"add set: {s!r} is not a Set or Map")
-        self._push(msg.add_set(family, table, s, len(self.items) + 1, exist_ok=exist_ok),
+        # (the set id: the message's position in the transaction, unique in it)
+        self._push(msg.add_set(family, table, s, sum(members(v) for _, v in self.items) + 1, exist_ok=exist_ok),
                    "add " + str(s).split()[0], f"{family} {table}/{s.name}")
         if elements and s.elements:
             self.add_elements(table, s, family=family)

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pynetlink.codec import Program, encode
-from pynetlink.codec.program import Many, quiet, value_offsets
+from pynetlink.codec.program import Many, Raw, quiet, value_offsets
 
 from pynetlink._native import lib
-from pynetlink.nft.bulk import columns, dnat_items
+from pynetlink.nft.bulk import dnat_items
 
 from ._strategies import examples
 from ._vectors import load_vectors
@@ -85,25 +85,27 @@ def test_layout_changing_patches_are_encoded_in_full(be_rows: list[tuple[Any, ..
 
 def test_copied_dnat_rules_equal_the_bytes_nft_sends() -> None:
     """nft 1.0.6's NEWRULE for ``tcp dport 8080 dnat to 172.17.0.2:80`` (vector
-    nft.file.batch#7.req, its last rule) against the copies of a DNAT rule template
-    (pynetlink.nft.bulk, as ``add_dnat_rules`` sends them) whose rows hold those values, the
-    template (message 0) other ones. They differ only in what the vectors' README lists as
-    varying (the sequence number, zeroed) and in NLM_F_ACK (nft asks no ack per rule here)."""
+    nft.file.batch#7.req, its last rule) against the DNAT rules ``add_dnat_rules`` sends
+    (pynetlink.nft.bulk: copies of a template filled in C from the tuples, one raw item)
+    whose tuples hold those values, the others other ones. They differ only in what the
+    vectors' README lists as varying (the sequence number, zeroed) and in NLM_F_ACK (nft asks
+    no ack per rule here; the raw item keeps it on its last message only)."""
     vec = {v["id"]: v for v in load_vectors()}["nft.file.batch#7.req"]
     rule = [m for m in vec["messages"] if m.get("type_name", "").endswith("NFT_MSG_NEWRULE")][-1]
     theirs = bytes.fromhex(vec["normalized_hex"])[rule["offset"]:rule["offset"] + rule["len"]]
     mine = (8080, "172.17.0.2", 80)
     maps = [(9000, "10.9.9.9", 9001), mine, (9002, "10.9.9.8", 9003), mine, (9004, "10.9.9.7", 9005)]
-    ports = columns(maps)
-    assert ports is not None
-    items = dnat_items("ip", "nat", "PREROUTING", ports)
-    many: Any = items[0][1]
-    assert type(many) is Many and many.count == 4                    # messages 1-3: copies of 0
+    items = dnat_items("ip", "nat", "PREROUTING", maps)
+    assert items is not None and len(items) == 1
+    raw: Any = items[0][1]
+    assert type(raw) is Raw and raw.count == 5
     enc = encode(items, 1)
     msgs = [bytearray(enc.message(i)) for i in range(enc.n)]
+    acked = []
     for m in msgs:
         m[8:12] = bytes(4)                                            # nlmsg_seq
         flags = int.from_bytes(m[6:8], "little")
-        assert flags & lib.NLM_F_ACK
+        acked.append(bool(flags & lib.NLM_F_ACK))
         m[6:8] = (flags & ~lib.NLM_F_ACK).to_bytes(2, "little")
+    assert acked == [False, False, False, False, True]
     assert [bytes(m) == theirs for m in msgs] == [False, True, False, True, False]

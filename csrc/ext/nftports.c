@@ -1,0 +1,282 @@
+/* Port publications read in C straight from the caller's tuples (pynetlink.nft._ports):
+ * ``(host_port, to, to_port[, proto])`` checked and split into the columns nft/bulk.py packs
+ * (pnl_port_rows), with the duplicate check, in one pass and without a Python object made per
+ * tuple. Anything not plainly one of those tuples gives None: the caller then takes its
+ * per-object way, whose checks and errors (naming the tuple) are the reference. */
+#include "pyext.h"
+#include <linux/netlink.h>
+
+#define MAX_PORTS (1u << 24)
+
+/* an exact int in 1..65535, or -1 */
+static long port_of(PyObject *o)
+{
+    long v;
+
+    if (!PyLong_CheckExact(o))
+        return -1;
+    v = PyLong_AsLong(o);
+    if (v == -1 && PyErr_Occurred()) {
+        PyErr_Clear();
+        return -1;
+    }
+    return v >= 1 && v <= 65535 ? v : -1;
+}
+
+/* an exact str holding a strict dotted quad (as inet_pton reads it: no leading zeros), into a[4]; 0 / -1 */
+static int ipv4_of(PyObject *o, uint8_t a[4])
+{
+    Py_ssize_t len;
+    const char *s;
+    unsigned v = 0;
+    int part = 0, digits = 0;
+
+    if (!PyUnicode_CheckExact(o))
+        return -1;
+    s = PyUnicode_AsUTF8AndSize(o, &len);
+    if (!s) {
+        PyErr_Clear();
+        return -1;
+    }
+    if (len < 7 || len > 15)
+        return -1;
+    /* inet_pton's rule: four decimal parts of 0..255, no leading zero, nothing else */
+    for (Py_ssize_t i = 0; i < len; i++) {
+        char c = s[i];
+
+        if (c >= '0' && c <= '9') {
+            if (digits && v == 0)
+                return -1;
+            v = v * 10 + (unsigned)(c - '0');
+            if (v > 255)
+                return -1;
+            digits++;
+        } else if (c == '.' && digits && part < 3) {
+            a[part++] = (uint8_t)v;
+            v = 0;
+            digits = 0;
+        } else {
+            return -1;
+        }
+    }
+    if (!digits || part != 3)
+        return -1;
+    a[3] = (uint8_t)v;
+    return 0;
+}
+
+/* proto number of an exact str "tcp" / "udp", or -1 */
+static int proto_of(PyObject *o)
+{
+    if (!PyUnicode_CheckExact(o))
+        return -1;
+    if (PyUnicode_CompareWithASCIIString(o, "tcp") == 0)
+        return 6;
+    if (PyUnicode_CompareWithASCIIString(o, "udp") == 0)
+        return 17;
+    return -1;
+}
+
+/* The tuples of ``seq`` (an exact list or tuple) read into the columns (n entries each);
+ * *unique: no (protocol, host port) twice. 0, 1 when one is not plainly a publication (nothing
+ * raised), -1 with an error set. */
+static int read_all(PyObject *seq, Py_ssize_t n, uint16_t *hp, uint8_t *ap, uint16_t *tp, uint8_t *pp,
+                    int *unique)
+{
+    int is_list = PyList_CheckExact(seq), rc = 1;
+    Py_ssize_t width = -1;
+    uint8_t (*seen)[8192] = PyMem_Calloc(2, sizeof(*seen));  /* (protocol, host port) seen: 2 x 65536 bits */
+
+    if (!seen) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    *unique = 1;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        /* (no Python code runs in this loop: exact types only, so the list cannot change) */
+        PyObject *t = is_list ? PyList_GetItem(seq, k) : PyTuple_GetItem(seq, k);
+        PyObject *tpo;
+        long h, p;
+        int pr = 6;
+        uint8_t *bits, bit;
+
+        if (!t || !PyTuple_CheckExact(t))
+            goto out;
+        if (width < 0)
+            width = PyTuple_Size(t);
+        if (PyTuple_Size(t) != width || (width != 3 && width != 4))
+            goto out;
+        h = port_of(PyTuple_GetItem(t, 0));
+        tpo = PyTuple_GetItem(t, 2);
+        p = tpo == Py_None ? h : port_of(tpo);
+        if (h < 0 || p < 0 || ipv4_of(PyTuple_GetItem(t, 1), ap + 4 * k) < 0)
+            goto out;
+        if (width == 4 && (pr = proto_of(PyTuple_GetItem(t, 3))) < 0)
+            goto out;
+        hp[k] = (uint16_t)h;
+        tp[k] = (uint16_t)p;
+        pp[k] = (uint8_t)pr;
+        bits = seen[pr == 17];
+        bit = (uint8_t)(1u << (h & 7));
+        if (bits[h >> 3] & bit)
+            *unique = 0;
+        bits[h >> 3] |= bit;
+    }
+    rc = 0;
+out:
+    PyErr_Clear();
+    PyMem_Free(seen);
+    return rc;
+}
+
+/* the number of tuples of an exact list or tuple (1 .. MAX_PORTS), or 0 */
+static Py_ssize_t count_of(PyObject *seq)
+{
+    Py_ssize_t n;
+
+    if (PyList_CheckExact(seq))
+        n = PyList_Size(seq);
+    else if (PyTuple_CheckExact(seq))
+        n = PyTuple_Size(seq);
+    else
+        return 0;
+    return n > 0 && (size_t)n <= MAX_PORTS ? n : 0;
+}
+
+static PyObject *columns(PyObject *self, PyObject *args)
+{
+    PyObject *seq, *out = NULL, *host = NULL, *to = NULL, *to_port = NULL, *proto = NULL;
+    Py_ssize_t n;
+    int unique, rc;
+
+    if (!PyArg_ParseTuple(args, "O:columns", &seq))
+        return NULL;
+    if (!(n = count_of(seq)))
+        Py_RETURN_NONE;
+    host = PyBytes_FromStringAndSize(NULL, n * 2);
+    to = PyBytes_FromStringAndSize(NULL, n * 4);
+    to_port = PyBytes_FromStringAndSize(NULL, n * 2);
+    proto = PyBytes_FromStringAndSize(NULL, n);
+    if (!host || !to || !to_port || !proto)
+        goto done;
+    rc = read_all(seq, n, (uint16_t *)PyBytes_AsString(host), (uint8_t *)PyBytes_AsString(to),
+                  (uint16_t *)PyBytes_AsString(to_port), (uint8_t *)PyBytes_AsString(proto), &unique);
+    if (rc == 0)
+        out = Py_BuildValue("(OOOOO)", host, to, to_port, proto, unique ? Py_True : Py_False);
+    else if (rc == 1)
+        out = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(host);
+    Py_XDECREF(to);
+    Py_XDECREF(to_port);
+    Py_XDECREF(proto);
+    return out;
+}
+
+/* fill(mappings, template, fields, messages): one copy of template per tuple, its fields
+ * (3 bytes each: 'p' protocol / 'h' host port / 'a' target / 't' target port, then the u16
+ * offset; ports big-endian) set from the tuple; with messages, the rows are netlink messages
+ * and all but the last lose NLM_F_ACK. (rows, unique) or None (as columns). */
+static PyObject *fill(PyObject *self, PyObject *args)
+{
+    PyObject *seq, *out = NULL, *rows = NULL;
+    const char *tmpl, *fields;
+    Py_ssize_t n, tlen, flen, nf;
+    int messages, unique, rc;
+    uint8_t *cols = NULL, *o;
+
+    if (!PyArg_ParseTuple(args, "Oy#y#p:fill", &seq, &tmpl, &tlen, &fields, &flen, &messages))
+        return NULL;
+    nf = flen / 3;
+    if (messages && tlen >= 16) {           /* one message per row: nlmsg_len, padded, is the row */
+        uint32_t mlen;
+        memcpy(&mlen, tmpl, 4);
+        if (((mlen + 3u) & ~3u) != (uint32_t)tlen || mlen < 16)
+            tlen = -1;
+    }
+    if (tlen <= 0 || tlen > 65536 || flen % 3 || (messages && (tlen < 16 || tlen % 4))) {
+        PyErr_SetString(PyExc_ValueError, "fill: a template of 1..65536 bytes (a message: 16.., 4-aligned), fields of 3 bytes");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < nf; i++) {
+        uint16_t at;
+        Py_ssize_t size;
+
+        memcpy(&at, fields + 3 * i + 1, 2);
+        switch (fields[3 * i]) {
+        case 'p': size = 1; break;
+        case 'h': case 't': size = 2; break;
+        case 'a': size = 4; break;
+        default: size = -1; break;
+        }
+        if (size < 0 || at + size > tlen) {
+            PyErr_Format(PyExc_ValueError, "fill: field %zd: not one of p h a t within the template", i);
+            return NULL;
+        }
+    }
+    if (!(n = count_of(seq)))
+        Py_RETURN_NONE;
+    if (n > PY_SSIZE_T_MAX / tlen || !(cols = PyMem_Malloc((size_t)n * 9)))
+        return PyErr_NoMemory();
+    rc = read_all(seq, n, (uint16_t *)cols, cols + 4 * n, (uint16_t *)(cols + 2 * n), cols + 8 * n, &unique);
+    if (rc) {
+        PyMem_Free(cols);
+        return rc == 1 ? Py_NewRef(Py_None) : NULL;
+    }
+    rows = PyBytes_FromStringAndSize(NULL, n * tlen);
+    if (!rows || !(o = (uint8_t *)PyBytes_AsString(rows)))
+        goto done;
+    for (Py_ssize_t k = 0; k < n; k++, o += tlen) {
+        uint16_t host, port;
+
+        memcpy(&host, cols + 2 * k, 2);
+        memcpy(&port, cols + 2 * n + 2 * k, 2);
+        memcpy(o, tmpl, (size_t)tlen);
+        for (Py_ssize_t i = 0; i < nf; i++) {
+            uint16_t at;
+            uint8_t *d;
+
+            memcpy(&at, fields + 3 * i + 1, 2);
+            d = o + at;
+            switch (fields[3 * i]) {
+            case 'p': *d = cols[8 * n + k]; break;
+            case 'h': d[0] = (uint8_t)(host >> 8); d[1] = (uint8_t)host; break;
+            case 't': d[0] = (uint8_t)(port >> 8); d[1] = (uint8_t)port; break;
+            default: memcpy(d, cols + 4 * n + 4 * k, 4); break;
+            }
+        }
+        if (messages && k + 1 < n) {        /* nlmsg_flags: acked only by the last */
+            uint16_t flags;
+            memcpy(&flags, o + 6, 2);
+            flags &= (uint16_t)~NLM_F_ACK;
+            memcpy(o + 6, &flags, 2);
+        }
+    }
+    out = Py_BuildValue("(OO)", rows, unique ? Py_True : Py_False);
+done:
+    PyMem_Free(cols);
+    Py_XDECREF(rows);
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"columns", columns, METH_VARARGS,
+     "columns(mappings) -> (host, to, to_port, proto, unique) | None: the tuples "
+     "(host_port, to, to_port[, proto]) as columns (host and target ports native u16, "
+     "targets 4 bytes each, protocol numbers), and whether no (protocol, host port) repeats; "
+     "None when one is not plainly such a tuple (IPv4 target in its usual spelling)."},
+    {"fill", fill, METH_VARARGS,
+     "fill(mappings, template, fields, messages) -> (rows, unique) | None: one copy of template "
+     "per tuple with its fields (3 bytes each: p/h/a/t and the u16 offset) set from it; with "
+     "messages, NLM_F_ACK kept on the last row only. None as columns."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "pynetlink.nft._ports",
+                                    "Port publications read from the caller's tuples in C.", -1, methods,
+                                    NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__ports(void)
+{
+    return PyModule_Create(&module);
+}
