@@ -683,6 +683,78 @@ static int lean_out_room(struct pnl_lean *L, uint64_t words)
     return 0;
 }
 
+/* The schema's entry for one message type, kept between messages (leaf_msg). */
+struct leaf_type {
+    int known;                      /* 0: not looked up yet */
+    uint16_t type;
+    uint32_t hdrlen, set;
+    int64_t max;                    /* the set's max type (-1: no set) */
+    size_t base;
+};
+
+/* What decode() does for one message alone with no room (its rows counted, the sink fed),
+ * for the common case of a message whose attributes are all leaves (route and address
+ * dumps): -ENOSPC as decode() then returns, with r's count and index_len as it leaves them;
+ * 1 when the message is anything else (a container attribute, an unknown type, a short
+ * header, a malformed attribute, an error message): the caller runs decode() on it (after
+ * resetting the sink), which finds what is wrong where it would anyway. */
+static int leaf_msg(const struct schema *s, struct leaf_type *lt, const uint8_t *msg, size_t len,
+                    struct pnl_pluck_sink *sk, struct pnl_rows *r)
+{
+    struct nlmsghdr h;
+    struct nlattr a;
+    size_t off, alen, q = 0;
+    uint32_t count = 1;             /* row 0: the message */
+
+    if (!pnl_nlmsg_ok(msg, 0, len, &h) || h.nlmsg_type == NLMSG_ERROR)
+        return 1;
+    if (!lt->known || lt->type != h.nlmsg_type) {
+        uint32_t i;
+        for (i = 0; i < s->n_msgs && s->w[4 + 4 * (size_t)i] != h.nlmsg_type; i++)
+            ;
+        if (i == s->n_msgs)
+            return 1;
+        lt->known = 1;
+        lt->type = h.nlmsg_type;
+        lt->hdrlen = s->w[4 + 4 * (size_t)i + 1];
+        lt->set = s->w[4 + 4 * (size_t)i + 2];
+        lt->max = lt->set == PNL_NO_SET ? -1 : set_max(s, lt->set, &lt->base);
+    }
+    if (lt->hdrlen > h.nlmsg_len - NLMSG_HDRLEN)
+        return 1;
+    off = NLMSG_HDRLEN + (size_t)lt->hdrlen;
+    alen = h.nlmsg_len - off;
+    for (; alen - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, alen)) {
+        struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
+        uint32_t type, tf;
+
+        if (!pnl_nla_ok(msg + off, q, alen, &a))
+            return 1;
+        type = a.nla_type & NLA_TYPE_MASK;
+        tf = type;
+        if (a.nla_type & NLA_F_NESTED)
+            tf |= PNL_R_NESTED << 16;
+        if (a.nla_type & NLA_F_NET_BYTEORDER)
+            tf |= PNL_R_NETBYTE << 16;
+        if (set_entry(s, lt->base, lt->max, type, &e) < 0 || (e.aflags & PNL_AF_UNNAMED))
+            tf |= PNL_R_UNKNOWN << 16;
+        if (e.kind >= PNL_K_NEST && e.kind <= PNL_K_HNEST)
+            return 1;
+        if (pnl_pluck_sink_wants(sk, 0, type)) {
+            size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
+            uint64_t v = leaf_value(msg + p, n, &e, &tf);
+            pnl_pluck_sink_row(sk, 0, type, count, tf, v, p, n);
+        }
+        count++;
+    }
+    sk->msg_tf = h.nlmsg_type | (PNL_R_MSG << 16) | (PNL_R_CONT << 16);
+    sk->msg_val = h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32);
+    r->count = count;
+    r->n_msgs = 1;
+    r->index_len = lt->max >= 0 ? (uint32_t)lt->max + 1 : 0;
+    return -ENOSPC;
+}
+
 int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
                      const uint32_t *spec, size_t spec_words, struct pnl_lean *L)
 {
@@ -691,6 +763,7 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
     struct pnl_rows none, *r = &none;   /* no room: each message's rows counted, not written */
     uint64_t got[1 + PNL_PLUCK_MAX_COLS];   /* one message's plucked row, copied out below */
     struct schema s;
+    struct leaf_type lt = { 0 };
     uint64_t count = 0, index_len = 0;
     uint32_t width, n_cols;
     size_t p = 0;
@@ -738,7 +811,12 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
          * columns read as they come */
         memset(&none, 0, sizeof(none));
         plucked = pnl_pluck_sink_msg(&sink, buf + p, h.nlmsg_len, h.nlmsg_type, got) == 0;
-        rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 0, &sink);
+        rc = leaf_msg(&s, &lt, buf + p, h.nlmsg_len, &sink, r);
+        if (rc == 1) {                      /* not all leaves: the full walk, sink reset */
+            memset(&none, 0, sizeof(none));
+            plucked = pnl_pluck_sink_msg(&sink, buf + p, h.nlmsg_len, h.nlmsg_type, got) == 0;
+            rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 0, &sink);
+        }
         if (rc == -EBADMSG || rc == -EMSGSIZE)
             L->err_off = (uint32_t)(p + r->err_off);    /* the fault's offset in the whole buffer */
         if (rc != -ENOSPC)                  /* (no room: what a walk that is not wrong returns) */
