@@ -994,7 +994,8 @@ make:
                     goto fail;
                 }
                 PyObject_Init((PyObject *)v, tp);          /* (a reference to the heap type) */
-                memcpy(&EAGER_SLOT(v, 0), vals, (size_t)k * sizeof(PyObject *));
+                for (int j = 0; j < k; j++)        /* (not memcpy: a rep movs per view) */
+                    EAGER_SLOT(v, j) = vals[j];
                 goto fill;
             }
             while (k--)
