@@ -372,9 +372,10 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed"]], se
     """Encode every (program, values) into one buffer, sequence numbers from ``seq_first``;
     values given as ``Many`` make that many messages (one per row), as ``Packed`` are copied."""
     seq = items if isinstance(items, list) else list(items)
-    if len(seq) == 1 and not isinstance(seq[0][1], (Many, Packed)):    # one request (a dump)
-        prog, values = seq[0]
-        return _encoded(prog.entry(values), seq_first, prog.max_size, prog.n_logged, [prog])
+    if len(seq) == 1:                     # one request (a dump)
+        prog, one = seq[0]
+        if not isinstance(one, (Many, Packed)):
+            return _encoded(prog.entry(one), seq_first, prog.max_size, prog.n_logged, [prog])
     programs: list[Compiled] = []
     parts: list[bytes] = []
     size = 0
