@@ -228,16 +228,13 @@ class EncodeFailure(Exception):
         self.rc, self.entry, self.op = rc, entry, op
 
 
-_UNCLEARED = ffi.new_allocator(should_clear_after_alloc=False)     # (made once: not per encode)
-
-
 def encode(job: bytes, seq_first: int, max_size: int, n: int, n_log: int) -> EncodeResult:
     """Encode ``n`` job entries (program prefix + packed values each) into one buffer of at
     most ``max_size`` bytes, sequence numbers from ``seq_first``; EncodeFailure if refused."""
     # buf and log not cleared: pnl_encode writes every byte below out_len (padding and NULs
     # too) and every log entry below n_log, and nothing past them is read; the bounds (sums of
     # per-message maxima) are often far above what is written (a 200-rule batch: 312 KiB)
-    uncleared = _UNCLEARED
+    uncleared = ffi.new_allocator(should_clear_after_alloc=False)
     buf = uncleared("uint8_t[]", max(max_size, 16))
     status = ffi.new("struct pnl_status[]", max(n, 1))
     log = uncleared("struct pnl_log[]", max(n_log, 1))
