@@ -683,6 +683,119 @@ static int lean_out_room(struct pnl_lean *L, uint64_t words)
     return 0;
 }
 
+/* The schema's entry for one message type, kept between messages (leaf_msg). */
+struct leaf_type {
+    int known;                      /* 0: not looked up yet */
+    uint16_t type;
+    uint32_t hdrlen, set;
+    int64_t max;                    /* the set's max type (-1: no set) */
+    size_t base;
+};
+
+/* What pnl_pluck_sink_msg, then decode() with no room, do for one message alone, for the
+ * common case of a message whose attributes are all leaves (route and address dumps): got
+ * filled as the sink fills it (*plucked: the plan plucks this message), the sink's msg_tf
+ * and msg_val set, r's count, index_len and n_msgs as decode() leaves them, and -ENOSPC
+ * returned as decode() returns it then. 1 when the message is anything else (a container
+ * attribute, a type the schema lacks, a short header, a malformed attribute, an error
+ * message), with nothing of this message's kept: the caller takes the full walk, which
+ * finds what is wrong where it would anyway. */
+static int leaf_msg(const struct schema *s, struct leaf_type *lt, const struct pnl_pluck_plan *pl,
+                    const uint8_t *msg, size_t len, struct pnl_pluck_sink *sk, uint64_t *got,
+                    int *plucked, struct pnl_rows *r)
+{
+    const struct pnl_pluck_col *cols = pl->cols;
+    struct nlmsghdr h;
+    struct nlattr a;
+    size_t off, alen, q = 0;
+    uint32_t count = 1, n_cols = pl->n_cols;  /* row 0: the message */
+    uint64_t done = 0;
+    int take;
+
+    if (!pnl_nlmsg_ok(msg, 0, len, &h) || h.nlmsg_type == NLMSG_ERROR)
+        return 1;
+    if (!lt->known || lt->type != h.nlmsg_type) {
+        uint32_t i;
+        for (i = 0; i < s->n_msgs && s->w[4 + 4 * (size_t)i] != h.nlmsg_type; i++)
+            ;
+        if (i == s->n_msgs)
+            return 1;
+        lt->known = 1;
+        lt->type = h.nlmsg_type;
+        lt->hdrlen = s->w[4 + 4 * (size_t)i + 1];
+        lt->set = s->w[4 + 4 * (size_t)i + 2];
+        lt->max = lt->set == PNL_NO_SET ? -1 : set_max(s, lt->set, &lt->base);
+    }
+    if (lt->hdrlen > h.nlmsg_len - NLMSG_HDRLEN)
+        return 1;
+    /* pnl_pluck_sink_msg */
+    take = pl->msg_type == PNL_P_ANY ? h.nlmsg_type >= NLMSG_MIN_TYPE : h.nlmsg_type == pl->msg_type;
+    if (take) {
+        got[0] = 0;
+        for (uint32_t j = 0; j < n_cols; j++)
+            got[1 + j] = cols[j].op == PNL_P_TYPE ? h.nlmsg_type : PNL_P_NONE;
+        if (16 + (uint64_t)pl->hdr_len <= len) {
+            for (uint32_t j = 0; j < n_cols; j++) {
+                const struct pnl_pluck_col *c = &cols[j];
+                uint64_t v;
+                if (c->op != PNL_P_HDR && c->op != PNL_P_HDRS)
+                    continue;
+                v = get_uint(msg + 16 + c->off, c->size, 0);
+                if (c->op == PNL_P_HDRS && c->size < 8 && (v >> (8 * c->size - 1)) & 1)
+                    v |= ~(uint64_t)0 << (8 * c->size);
+                got[1 + j] = v;
+            }
+        }
+    }
+    /* parse_attrs, every attribute a leaf, each read as pnl_pluck_sink_row reads a child of
+     * the message (the first of a type wins; a nested column finds no child in a leaf) */
+    off = NLMSG_HDRLEN + (size_t)lt->hdrlen;
+    alen = h.nlmsg_len - off;
+    for (; alen - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, alen)) {
+        struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
+        uint32_t type;
+        uint64_t cand;
+
+        if (!pnl_nla_ok(msg + off, q, alen, &a))
+            return 1;
+        type = a.nla_type & NLA_TYPE_MASK;
+        if (lt->max >= 0 && type <= lt->max) {     /* set_entry */
+            uint32_t w0 = s->w[lt->base + 2 * (size_t)type];
+            e.kind = w0 & 0xff;
+            e.aflags = (w0 >> 8) & 0xff;
+            if (e.kind >= PNL_K_NEST && e.kind <= PNL_K_HNEST)
+                return 1;
+        }
+        cand = take ? (type < PNL_PLUCK_TYPES ? pl->want[type] : pl->want_high) & ~done : 0;
+        if (cand) {
+            size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
+            uint32_t tf = type;             /* (only BADLEN is read of it below) */
+            uint64_t v = leaf_value(msg + p, n, &e, &tf);
+            while (cand) {
+                uint32_t j = (uint32_t)__builtin_ctzll(cand);
+                const struct pnl_pluck_col *c = &cols[j];
+                cand &= cand - 1;
+                if (c->type != type)
+                    continue;
+                done |= (uint64_t)1 << j;
+                if (c->child)
+                    continue;               /* (a leaf has no children: absent) */
+                got[1 + j] = c->op == PNL_P_ROW ? count
+                           : c->op == PNL_P_U ? ((tf >> 16) & PNL_R_BADLEN ? PNL_P_NONE : v)
+                           : (uint64_t)p << 32 | n;
+            }
+        }
+        count++;
+    }
+    *plucked = take;
+    sk->msg_tf = h.nlmsg_type | (PNL_R_MSG << 16) | (PNL_R_CONT << 16);
+    sk->msg_val = h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32);
+    r->count = count;
+    r->n_msgs = 1;
+    r->index_len = lt->max >= 0 ? (uint32_t)lt->max + 1 : 0;
+    return -ENOSPC;
+}
+
 int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, size_t schema_words,
                      const uint32_t *spec, size_t spec_words, struct pnl_lean *L)
 {
@@ -691,6 +804,7 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
     struct pnl_rows none, *r = &none;   /* no room: each message's rows counted, not written */
     uint64_t got[1 + PNL_PLUCK_MAX_COLS];   /* one message's plucked row, copied out below */
     struct schema s;
+    struct leaf_type lt = { 0 };
     uint64_t count = 0, index_len = 0;
     uint32_t width, n_cols;
     size_t p = 0;
@@ -736,9 +850,12 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         }
         /* this message alone, its rows counted (numbers and offsets from p), the plan's
          * columns read as they come */
-        memset(&none, 0, sizeof(none));
-        plucked = pnl_pluck_sink_msg(&sink, buf + p, h.nlmsg_len, h.nlmsg_type, got) == 0;
-        rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 0, &sink);
+        rc = leaf_msg(&s, &lt, &plan, buf + p, h.nlmsg_len, &sink, got, &plucked, r);
+        if (rc == 1) {                      /* not all leaves: the full walk */
+            memset(&none, 0, sizeof(none));
+            plucked = pnl_pluck_sink_msg(&sink, buf + p, h.nlmsg_len, h.nlmsg_type, got) == 0;
+            rc = decode(buf + p, h.nlmsg_len, schema, schema_words, r, 0, &sink);
+        }
         if (rc == -EBADMSG || rc == -EMSGSIZE)
             L->err_off = (uint32_t)(p + r->err_off);    /* the fault's offset in the whole buffer */
         if (rc != -ENOSPC)                  /* (no room: what a walk that is not wrong returns) */

@@ -859,8 +859,13 @@ static int input_key(const Field *f, const Table *t, const uint64_t *row, struct
         return 1;                           /* (a, c) say it: absent */
     if (!span_ok(t, v, &p, &k->n) || k->n > sizeof(k->bytes))
         return 0;
-    k->bytes[0] = k->bytes[1] = 0;
-    memcpy(k->bytes, p, k->n);
+    if (k->n == 4) {                        /* an IPv4 address: one load, one whole store */
+        uint32_t w;
+        memcpy(&w, p, 4);
+        k->bytes[0] = w;
+    } else {
+        memcpy(k->bytes, p, k->n);
+    }
     k->a = k->c = 0;                        /* the bytes, wherever they are */
     return 1;
 }
@@ -994,7 +999,8 @@ make:
                     goto fail;
                 }
                 PyObject_Init((PyObject *)v, tp);          /* (a reference to the heap type) */
-                memcpy(&EAGER_SLOT(v, 0), vals, (size_t)k * sizeof(PyObject *));
+                for (int j = 0; j < k; j++)        /* (not memcpy: a rep movs per view) */
+                    EAGER_SLOT(v, j) = vals[j];
                 goto fill;
             }
             while (k--)

@@ -401,11 +401,15 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed | Raw"
     """Encode every (program, values) into one buffer, sequence numbers from ``seq_first``;
     values given as ``Many`` make that many messages (one per row), as ``Packed`` are copied,
     as ``Raw`` are messages copied as they are."""
+    seq = items if isinstance(items, list) else list(items)
+    if len(seq) == 1:                     # one request (a dump)
+        prog, one = seq[0]
+        if not isinstance(one, (Many, Packed, Raw)):
+            return _encoded(prog.entry(one), seq_first, prog.max_size, prog.n_logged, [prog])
     programs: list[Compiled] = []
     parts: list[bytes] = []
     size = 0
     n_log = 0
-    seq = items if isinstance(items, list) else list(items)
     i, n_items = 0, len(seq)
     plain_until = 0                       # the end of a run that could not be merged
     while i < n_items:
@@ -436,9 +440,16 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed | Raw"
             size += prog.max_size
             n_log += prog.n_logged
         i = stop
+    return _encoded(b"".join(parts), seq_first, size, n_log, programs)
+
+
+def _encoded(job: bytes, seq_first: builtins.int, size: builtins.int, n_log: builtins.int,
+             programs: list[Compiled]) -> Encoded:
+    """``pnl_encode`` of a job of one entry per program (an InvalidArgument naming the
+    program it refused)."""
     n = len(programs)
     try:
-        res = _native.encode(b"".join(parts), seq_first, size, n, n_log)
+        res = _native.encode(job, seq_first, size, n, n_log)
     except _native.EncodeFailure as exc:
         where = programs[exc.entry].name if exc.entry < n else "?"
         raise InvalidArgument(f"cannot encode {where} (entry {exc.entry}, op {exc.op}): "

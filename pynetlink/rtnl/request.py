@@ -514,7 +514,42 @@ def _partial_undo(requests: Sequence[Request], outcomes: Sequence[Outcome[Any]],
 
 def run_one(sock: NetlinkSocket, request: Request[V]) -> V:
     """Execute one request; return its value or raise its error."""
-    if request.needs or request.dump or request.then is not None or request.parse is not None:
-        return cast(V, run(sock, [request])[0].result())
-    return _run_plain(sock, request)
+    r = request
+    if r.dump and not r.needs and r.then is None and r.members is None:
+        return cast(V, _dump_one(sock, r))
+    if r.needs or r.dump or r.then is not None or r.parse is not None:
+        return cast(V, run(sock, [r])[0].result())
+    return _run_plain(sock, r)
+
+
+def _no_name(ref: LinkRef) -> int:
+    """A dump's ``resolve``: it needs no link name (as ``run`` with nothing looked up)."""
+    if isinstance(ref, int):
+        return ref
+    raise KeyError(ref)
+
+
+def _dump_one(sock: NetlinkSocket, r: Request[V]) -> V | None:
+    """``run`` of one dump needing no link name (every view dump): its one message sent
+    as ``_run_phase`` sends it, its reply parsed as ``_collect`` parses it, without the
+    batch's bookkeeping (phases, outcomes); another shape goes through ``run``."""
+    msgs = r.build(_no_name)
+    try:
+        if len(msgs) != 1:
+            built = Request(r.operation, r.target, lambda _: msgs, parse=r.parse, dump=True,
+                            hints=r.hints, pluck=r.pluck)
+            return run(sock, [built])[0].result()
+        m = msgs[0]
+        reply = drive(sock, flow.dump(*m.item(), label=(r.operation, r.target + _where(sock)),
+                                      pluck=r.pluck))
+    finally:
+        for m in msgs:
+            if m.fds:
+                m.close_fds()
+    res = reply.results[0]
+    if not res.done:
+        return None
+    if res.error is not None:
+        raise _clean(res.error, r.hints)
+    return r.parse(reply.rows, res.messages) if r.parse is not None else None
 
