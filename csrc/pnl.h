@@ -304,15 +304,11 @@ int pnl_prefix_range(const uint8_t *first, uint32_t size, uint32_t plen, uint32_
 
 
 /* ---- port publications (csrc/ports.c) ----
- * pnl_ipv4s: n dotted quads (inet_pton AF_INET), one per line of text (exactly n lines, no
- * newline after the last), into out as 4 bytes each. Returns n, or the index of the first
- * it cannot parse; -EINVAL on bad arguments (out_cap too small).
  * pnl_port_rows: n rows into out, each laid out by fmt, one char per field: 'p' proto[k]
  * (1 byte), 'h' host[k] and 't' to_port[k] (2 bytes, big-endian), 'a' addr[4k..4k+3], 'z'
  * a zero byte, 'c' the next byte of consts (all of consts per row). Returns the row size;
  * -EINVAL on a bad fmt, a column fmt needs missing, consts not used exactly, or out_cap
  * too small for n rows. */
-int pnl_ipv4s(const char *text, size_t len, uint32_t n, uint8_t *out, size_t out_cap);
 int pnl_port_rows(const char *fmt, const uint8_t *consts, size_t consts_len, uint32_t n,
                   const uint8_t *proto, const uint16_t *host, const uint8_t *addr,
                   const uint16_t *to_port, uint8_t *out, size_t out_cap);

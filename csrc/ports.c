@@ -1,36 +1,10 @@
-/* Port publications in bulk: IPv4 addresses parsed from text, and rows packed from columns
- * (protocol, host port, address, target port) by a short format, one call each. */
+/* Port publications in bulk: rows packed from columns (protocol, host port, address, target
+ * port) by a short format, in one call. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
-#include <arpa/inet.h>
-#include <sys/socket.h>
 #include "pnl.h"
-
-int pnl_ipv4s(const char *text, size_t len, uint32_t n, uint8_t *out, size_t out_cap)
-{
-    size_t p = 0;
-
-    if (!text || (n && (!out || out_cap / 4 < n)))
-        return -EINVAL;
-    for (uint32_t k = 0; k < n; k++) {
-        char one[16];
-        const char *nl = p <= len ? memchr(text + p, '\n', len - p) : NULL;
-        size_t end = nl ? (size_t)(nl - text) : len;
-
-        if (p > len || (k + 1 < n) != (nl != NULL))
-            return (int)k;              /* one address per line, exactly n lines */
-        if (end - p == 0 || end - p >= sizeof(one))
-            return (int)k;
-        memcpy(one, text + p, end - p);
-        one[end - p] = 0;
-        if (memchr(one, 0, end - p) || inet_pton(AF_INET, one, out + 4 * (size_t)k) != 1)
-            return (int)k;
-        p = end + 1;
-    }
-    return (int)n;
-}
 
 /* one field of a row: p h a t at offset at */
 struct field {

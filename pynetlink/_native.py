@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "decodes", "LeanTable", "decode_pluck", "pluck",
            "ip_texts", "col_texts",
-           "EncodeResult", "encode", "prefixes", "prefix_range", "ipv4s", "port_rows", "status_odd", "Transfer", "RecvArea",
+           "EncodeResult", "encode", "prefixes", "prefix_range", "port_rows", "status_odd", "Transfer", "RecvArea",
            "BatchReplies", "setns", "unshare", "mount", "umount2", "netns_del_many"]
 
 # the columns pnl_decode_grow fills and the bytes of each entry (u32, or u64: "Q")
@@ -266,14 +266,6 @@ def prefix_range(first: bytes, plen: int, n: int) -> bytes:
     check_rc(lib.pnl_prefix_range(first, len(first), plen, n, ffi.from_buffer(out) if n else ffi.NULL,
                                   len(out)), "pnl_prefix_range")
     return bytes(out)
-
-
-def ipv4s(text: bytes, n: int) -> "bytes | None":
-    """``pnl_ipv4s``: ``n`` dotted quads, one per line of ``text``, as 4 bytes each; None
-    when one is not a dotted quad (inet_pton) or the lines are not ``n``."""
-    out = bytearray(4 * n)
-    got = lib.pnl_ipv4s(text, len(text), n, ffi.from_buffer(out) if n else ffi.NULL, len(out))
-    return bytes(out) if check_rc(got, "pnl_ipv4s") == n else None
 
 
 def port_rows(fmt: bytes, row: int, consts: bytes, proto: bytes, host: "array[int]", addr: bytes,

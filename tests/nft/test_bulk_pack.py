@@ -25,25 +25,6 @@ EINVAL = -22
 _PROTO = {"tcp": 6, "udp": 17}
 
 
-def ipv4s(text: bytes, n: int, cap: int | None = None) -> tuple[int, bytes]:
-    out = bytearray(4 * n if cap is None else cap)
-    got = lib.pnl_ipv4s(text, len(text), n, ffi.from_buffer(out) if out else ffi.NULL, len(out))
-    return got, bytes(out)
-
-
-def test_ipv4s_parses_each_line_and_names_the_first_bad_one() -> None:
-    assert ipv4s(b"1.2.3.4\n10.0.0.255", 2) == (2, bytes([1, 2, 3, 4, 10, 0, 0, 255]))
-    assert ipv4s(b"1.2.3.4\n1.2.3.04", 2)[0] == 1          # leading zero (as inet_pton)
-    assert ipv4s(b"1.2.3.4\n\n", 2)[0] == 1                # an empty line
-    assert ipv4s(b"1.2.3.4", 2)[0] == 0                    # a line short: the first has no newline
-    assert ipv4s(b"1.2.3.4\n5.6.7.8", 1)[0] == 0           # a line too many
-    assert ipv4s(b"1.2.3.4\x00", 1)[0] == 0                # an embedded NUL
-    assert ipv4s(b"255.255.255.255255", 1)[0] == 0         # longer than any dotted quad
-    assert ipv4s(b"::1", 1)[0] == 0
-    assert ipv4s(b"1.2.3.4", 1, cap=3)[0] == EINVAL        # no room for the output
-    assert ipv4s(b"", 0, cap=0)[0] == 0
-
-
 def rows(fmt: bytes, consts: bytes, n: int, cols: int | None = None, cap: int | None = None) -> int:
     m = n if cols is None else cols
     out = bytearray(64 * n if cap is None else cap)
@@ -161,14 +142,10 @@ def test_memoized_messages_make_each_table_in_each_namespace(make_netns: Any) ->
 
 
 def test_native_gateways_check_their_columns() -> None:
-    """``_native.ipv4s`` answers None for a bad line; ``_native.port_rows`` refuses columns of
-    different lengths before C reads any (it reads ``len(host)`` of each)."""
+    """``_native.port_rows`` refuses columns of different lengths before C reads any (it reads ``len(host)`` of each)."""
     from array import array
 
     from pynetlink import _native
-    assert _native.ipv4s(b"1.2.3.4\n5.6.7.8", 2) == bytes([1, 2, 3, 4, 5, 6, 7, 8])
-    assert _native.ipv4s(b"1.2.3.4\nx", 2) is None
-    assert _native.ipv4s(b"", 0) == b""
     host, port = array("H", [1, 2]), array("H", [3, 4])
     assert _native.port_rows(b"pht", 5, b"", b"\6\21", host, bytes(8), port) == bytes.fromhex("0600010003" "1100020004")
     for bad in ((b"\6", host, bytes(8), port), (b"\6\6", host, bytes(4), port), (b"\6\6", host, bytes(9), port),
