@@ -378,17 +378,49 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
     }
     colv_take(d->r, &c);
     count = d->count;                   /* d->count is this, written back before d is used */
+    /* a walk without room (pnl_decode_pluck's): the set's entries held in a local, and a
+     * leaf only checked and counted unless the sink reads it */
+    const uint32_t *ents = max >= 0 ? d->s->w + base : NULL;
+    const uint8_t *at = d->buf + off;
+    struct pnl_pluck_sink *sk = d->sk;
+    const int lean = !d->grow && c.cap == 0;
     for (; len - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, len)) {
         struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
         uint32_t type, tf, row;
         int rc;
 
-        if (!pnl_nla_ok(d->buf + off, q, len, &a)) {
+        if (!pnl_nla_ok(at, q, len, &a)) {
             d->count = count;
             d->err_off = (uint32_t)(off + q);
             return -EBADMSG;
         }
         type = a.nla_type & NLA_TYPE_MASK;
+        if (lean) {
+            uint32_t kind = ents && type <= (uint64_t)max ? ents[2 * (size_t)type] & 0xff : PNL_K_RAW;
+            if (kind < PNL_K_NEST || kind > PNL_K_HNEST) {
+                if (kind == PNL_K_STR && seen.n < SEEN_MAX) {
+                    seen.type[seen.n] = type;
+                    seen.off[seen.n] = (uint32_t)(off + q + NLA_HDRLEN);
+                    seen.len[seen.n] = (uint32_t)(a.nla_len - NLA_HDRLEN);
+                    seen.n++;
+                }
+                row = count++;
+                if (sk && pnl_pluck_sink_wants(sk, parent, type)) {
+                    size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
+                    uint64_t v;
+                    tf = type;
+                    if (a.nla_type & NLA_F_NESTED)
+                        tf |= PNL_R_NESTED << 16;
+                    if (a.nla_type & NLA_F_NET_BYTEORDER)
+                        tf |= PNL_R_NETBYTE << 16;
+                    if (set_entry(d->s, base, max, type, &e) < 0 || (e.aflags & PNL_AF_UNNAMED))
+                        tf |= PNL_R_UNKNOWN << 16;
+                    v = leaf_value(d->buf + p, n, &e, &tf);
+                    pnl_pluck_sink_row(sk, parent, type, row, tf, v, p, n);
+                }
+                continue;
+            }
+        }
         tf = type;
         if (a.nla_type & NLA_F_NESTED)
             tf |= PNL_R_NESTED << 16;

@@ -20,7 +20,7 @@ from .._record import fields as record_fields
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Sequence
+    from typing import Any, Sequence
 
     from ..codec.program import Compiled
 
@@ -51,17 +51,31 @@ def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = N
     return _header(m, t, 0, up, promisc).string(lib.IFLA_IFNAME, f"{t}.name", link)
 
 
+# a dump's view class of each kind's text (IFLA_INFO_KIND, "" for none), as _cview.views
+# chooses it from the kind's span column: eager ones, and compact ones for a large dump
+_EAGER_KINDS: dict[str, type[LinkView]] = {}
+_COMPACT_KINDS: dict[str, type[LinkView]] = {}
+_KINDS_MAX = 256            # distinct kind texts kept (the kernel has a few dozen kinds)
+
+
 def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
-    """``view_of`` of every message, sharing one ``columns.dump_table`` (one C call; the
-    kinds' text in one more; with the C views, the views made in one more: up to
-    ``EAGER_MAX`` links, each kind's ``eager`` class, its main fields read as it is made)."""
-    t = dump_table(rows, PLUCK, TEXTS)
-    kinds = text(t, T_KIND, 8)
+    """``view_of`` of every message, sharing one ``columns.dump_table`` (one C call; with
+    the C views, the views made in one more, each of its kind's class chosen there: up to
+    ``EAGER_MAX`` links, ``eager`` classes, their main fields read as they are made)."""
+    t: Any = dump_table(rows, PLUCK, TEXTS)
     if _cview is not None and type(t) is _cview.Table:
-        final = eager if t.n <= EAGER_MAX else compact
-        classes = {kind: final(view_class(kind)) for kind in set(kinds)}   # no kind and "" alike
-        made: list[LinkView] | None = _cview.views(list(map(classes.__getitem__, kinds)), t, msgs)
+        final, by = (eager, _EAGER_KINDS) if t.n <= EAGER_MAX else (compact, _COMPACT_KINDS)
+        made: list[LinkView] | None = _cview.views((8, by), t, msgs)
+        if made is None:                        # a kind not met yet (or other messages)
+            kinds = text(t, T_KIND, 8)
+            if len(by) > _KINDS_MAX:
+                by.clear()
+            for kind in set(kinds):             # as view_of: no kind and "" alike
+                if kind not in by:
+                    by[kind] = final(view_class(kind))
+            made = _cview.views(list(map(by.__getitem__, kinds)), t, msgs)
         return [view_of(rows, x) for x in msgs] if made is None else made   # (other messages too)
+    kinds = text(t, T_KIND, 8)
     if t[0].tolist() != (msgs if type(msgs) is list else list(msgs)):   # other messages too (a lean dump's: an array)
         return [view_of(rows, x) for x in msgs]
     out: list[LinkView] = []
