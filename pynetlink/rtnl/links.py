@@ -67,7 +67,7 @@ def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
         final, by = (eager, _EAGER_KINDS) if t.n <= EAGER_MAX else (compact, _COMPACT_KINDS)
         made: list[LinkView] | None = _cview.views((8, by), t, msgs)
         if made is None:                        # a kind not met yet (or other messages)
-            kinds = text(t, T_KIND, 8)
+            kinds = text(t, T_KIND, 8)          # type: ignore[arg-type]  # (a Table indexes as the list)
             if len(by) > _KINDS_MAX:
                 by.clear()
             for kind in set(kinds):             # as view_of: no kind and "" alike
