@@ -358,6 +358,53 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
     return rc;
 }
 
+/* The plain leaves of top-level set `set` (entries at ents, its max type max), as the sink
+ * keeps them (pnl_pluck_sink.plain): worked out for the first message of a set, then reused.
+ * A plain leaf's row is only counted by the lean walk: not a string (a sub-message's
+ * selector), not a container, no column of the plan (pnl_pluck_sink_wants would only clear
+ * the sink's open nest, which a top-level row after that nest's children no longer needs). */
+static const uint64_t *plain_leaves(struct pnl_pluck_sink *sk, uint32_t set, const uint32_t *ents, int64_t max)
+{
+    if (!sk->plain_ok || sk->plain_set != set) {
+        int sub = 0;                    /* strings are kept (seen) for a sub-message only */
+        for (int64_t t = 0; t <= max; t++)
+            sub |= (ents[2 * (size_t)t] & 0xff) == PNL_K_SUB;
+        sk->plain[0] = sk->plain[1] = 0;
+        for (uint32_t t = 0; t < PNL_PLUCK_TYPES; t++) {
+            uint32_t kind = t <= (uint64_t)max ? ents[2 * (size_t)t] & 0xff : PNL_K_RAW;
+            if ((kind == PNL_K_STR && sub) || (kind >= PNL_K_NEST && kind <= PNL_K_HNEST) || sk->pl->want[t])
+                continue;
+            sk->plain[t >> 6] |= (uint64_t)1 << (t & 63);
+        }
+        sk->plain_set = set;
+        sk->plain_ok = 1;
+    }
+    return sk->plain;
+}
+
+/* From q, the plain leaves (plain_leaves) of a container's payload at[0, len) checked and
+ * counted in *count, as the lean walk would: the offset of the next attribute that is not
+ * one (or is malformed: the caller's check finds it), or where fewer bytes than a header
+ * are left. */
+static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at, size_t q, size_t len,
+                                                              const uint64_t *plain, uint32_t *count)
+{
+    uint32_t n = *count;
+
+    while (len - q >= NLA_HDRLEN) {
+        uint16_t l, t;
+        memcpy(&l, at + q, 2);
+        memcpy(&t, at + q + 2, 2);
+        t &= NLA_TYPE_MASK;
+        if (l < NLA_HDRLEN || l > len - q || t >= PNL_PLUCK_TYPES || !(plain[t >> 6] >> (t & 63) & 1))
+            break;
+        n++;
+        q = pnl_next(q, l, len);
+    }
+    *count = n;
+    return q;
+}
+
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth)
 {
     struct nlattr a;
@@ -384,11 +431,17 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
     const uint8_t *at = d->buf + off;
     struct pnl_pluck_sink *sk = d->sk;
     const int lean = !d->grow && c.cap == 0;
+    const uint64_t *plain = lean && sk && parent == 0 && ents ? plain_leaves(sk, set, ents, max) : NULL;
     for (; len - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, len)) {
         struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
         uint32_t type, tf, row;
         int rc;
 
+        if (plain) {                        /* plain leaves counted, up to another row */
+            q = plain_run(at, q, len, plain, &count);
+            if (len - q < NLA_HDRLEN)
+                break;
+        }
         if (!pnl_nla_ok(at, q, len, &a)) {
             d->count = count;
             d->err_off = (uint32_t)(off + q);
