@@ -382,6 +382,33 @@ static const uint64_t *plain_leaves(struct pnl_pluck_sink *sk, uint32_t set, con
     return sk->plain;
 }
 
+/* A string attribute of a container, kept for a sub-message's selector (the first SEEN_MAX). */
+static inline void see(struct seen *seen, uint32_t type, size_t p, size_t n)
+{
+    if (seen->n < SEEN_MAX) {
+        seen->type[seen->n] = type;
+        seen->off[seen->n] = (uint32_t)p;
+        seen->len[seen->n] = (uint32_t)n;
+        seen->n++;
+    }
+}
+
+/* An attribute row's tf: its type and header flags, PNL_R_UNKNOWN when its set (base, max)
+ * does not name it; *e its schema entry (left as it was when the set has none). */
+static inline uint32_t row_tf(const struct schema *s, size_t base, int64_t max, const struct nlattr *a,
+                              struct entry *e)
+{
+    uint32_t tf = a->nla_type & NLA_TYPE_MASK;
+
+    if (a->nla_type & NLA_F_NESTED)
+        tf |= PNL_R_NESTED << 16;
+    if (a->nla_type & NLA_F_NET_BYTEORDER)
+        tf |= PNL_R_NETBYTE << 16;
+    if (set_entry(s, base, max, tf & 0xffff, e) < 0 || (e->aflags & PNL_AF_UNNAMED))
+        tf |= PNL_R_UNKNOWN << 16;
+    return tf;
+}
+
 /* From q, the plain leaves (plain_leaves) of a container's payload at[0, len) checked and
  * counted in *count, as the lean walk would: the offset of the next attribute that is not
  * one (or is malformed: the caller's check finds it), or where fewer bytes than a header
@@ -451,47 +478,27 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
         if (lean) {
             uint32_t kind = ents && type <= (uint64_t)max ? ents[2 * (size_t)type] & 0xff : PNL_K_RAW;
             if (kind < PNL_K_NEST || kind > PNL_K_HNEST) {
-                if (kind == PNL_K_STR && seen.n < SEEN_MAX) {
-                    seen.type[seen.n] = type;
-                    seen.off[seen.n] = (uint32_t)(off + q + NLA_HDRLEN);
-                    seen.len[seen.n] = (uint32_t)(a.nla_len - NLA_HDRLEN);
-                    seen.n++;
-                }
+                if (kind == PNL_K_STR)
+                    see(&seen, type, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
                 row = count++;
                 if (sk && pnl_pluck_sink_wants(sk, parent, type)) {
                     size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
                     uint64_t v;
-                    tf = type;
-                    if (a.nla_type & NLA_F_NESTED)
-                        tf |= PNL_R_NESTED << 16;
-                    if (a.nla_type & NLA_F_NET_BYTEORDER)
-                        tf |= PNL_R_NETBYTE << 16;
-                    if (set_entry(d->s, base, max, type, &e) < 0 || (e.aflags & PNL_AF_UNNAMED))
-                        tf |= PNL_R_UNKNOWN << 16;
+                    tf = row_tf(d->s, base, max, &a, &e);
                     v = leaf_value(d->buf + p, n, &e, &tf);
                     pnl_pluck_sink_row(sk, parent, type, row, tf, v, p, n);
                 }
                 continue;
             }
         }
-        tf = type;
-        if (a.nla_type & NLA_F_NESTED)
-            tf |= PNL_R_NESTED << 16;
-        if (a.nla_type & NLA_F_NET_BYTEORDER)
-            tf |= PNL_R_NETBYTE << 16;
-        if (set_entry(d->s, base, max, type, &e) < 0 || (e.aflags & PNL_AF_UNNAMED))
-            tf |= PNL_R_UNKNOWN << 16;
+        tf = row_tf(d->s, base, max, &a, &e);
         if (e.kind < PNL_K_NEST || e.kind > PNL_K_HNEST) {
             /* a leaf (what most attributes are): its row written once, complete (as
              * parse_value's row_set and row_end would leave it) */
             size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
             uint64_t v;
-            if (e.kind == PNL_K_STR && seen.n < SEEN_MAX) {
-                seen.type[seen.n] = type;
-                seen.off[seen.n] = (uint32_t)p;
-                seen.len[seen.n] = (uint32_t)n;
-                seen.n++;
-            }
+            if (e.kind == PNL_K_STR)
+                see(&seen, type, p, n);
             if (count >= c.cap && !d->grow) {
                 /* no room (pnl_decode_pluck's walk): only counted, as add_row would, and
                  * its value read when a sink reads this row */

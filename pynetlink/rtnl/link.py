@@ -263,22 +263,23 @@ class LinkView(MessageView):
         self._c = None
         self._b = 0
 
+    def _row_of(self, col: int) -> int:
+        """Row column ``col`` of a dump's table (-1: absent)."""
+        r: int = self._c[col][self._b]
+        return -1 if r == NONE else r
+
     @property
     def _info(self) -> int:
         """The IFLA_LINKINFO row, -1 without one (a dump's: from its table)."""
-        c: Any = self._c
-        if c is not None:
-            r: int = c[9][self._b]
-            return -1 if r == NONE else r
+        if self._c is not None:
+            return self._row_of(9)
         return self._rows.find(self._m, _LINKINFO)
 
     @property
     def _data(self) -> int:
         """The IFLA_INFO_DATA row, -1 without one (a dump's: from its table)."""
-        c: Any = self._c
-        if c is not None:
-            r: int = c[10][self._b]
-            return -1 if r == NONE else r
+        if self._c is not None:
+            return self._row_of(10)
         info = self._info
         return self._rows.find(info, _INFO_DATA) if info >= 0 else -1
 
