@@ -464,17 +464,23 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
         uint32_t type, tf, row;
         int rc;
 
-        if (plain) {                        /* plain leaves counted, up to another row */
-            q = plain_run(at, q, len, plain, &count);
-            if (len - q < NLA_HDRLEN)
-                break;
-        }
         if (!pnl_nla_ok(at, q, len, &a)) {
+bad:
             d->count = count;
             d->err_off = (uint32_t)(off + q);
             return -EBADMSG;
         }
         type = a.nla_type & NLA_TYPE_MASK;
+        if (plain && type < PNL_PLUCK_TYPES && (plain[type >> 6] >> (type & 63) & 1)) {
+            /* a plain leaf: counted, and the plain leaves after it, up to another row */
+            count++;
+            q = plain_run(at, pnl_next(q, a.nla_len, len), len, plain, &count);
+            if (len - q < NLA_HDRLEN)
+                break;
+            if (!pnl_nla_ok(at, q, len, &a))
+                goto bad;
+            type = a.nla_type & NLA_TYPE_MASK;
+        }
         if (lean) {
             uint32_t kind = ents && type <= (uint64_t)max ? ents[2 * (size_t)type] & 0xff : PNL_K_RAW;
             if (kind < PNL_K_NEST || kind > PNL_K_HNEST) {

@@ -883,7 +883,7 @@ static int same_key(const struct last *x, const struct last *k)
  * absent), as columns.text reads it; the last one's bytes (*last_p, *last_n) reused while the
  * rows repeat them. NULL without an error set: a text the dict does not hold, or a span
  * outside the buffer (the caller's Python path then decides). */
-static PyTypeObject *choose(const Table *t, const uint64_t *row, Py_ssize_t col, PyObject *by,
+static __attribute__((noinline)) PyTypeObject *choose(const Table *t, const uint64_t *row, Py_ssize_t col, PyObject *by,
                             PyTypeObject *last, const uint8_t **last_p, size_t *last_n)
 {
     const uint8_t *p = (const uint8_t *)"", *z;
