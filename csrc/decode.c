@@ -358,6 +358,80 @@ static int parse_value(struct dec *d, uint32_t row, const struct entry *e, size_
     return rc;
 }
 
+/* The plain leaves of top-level set `set` (entries at ents, its max type max), as the sink
+ * keeps them (pnl_pluck_sink.plain): worked out for the first message of a set, then reused.
+ * A plain leaf's row is only counted by the lean walk: not a string (a sub-message's
+ * selector), not a container, no column of the plan (pnl_pluck_sink_wants would only clear
+ * the sink's open nest, which a top-level row after that nest's children no longer needs). */
+static const uint64_t *plain_leaves(struct pnl_pluck_sink *sk, uint32_t set, const uint32_t *ents, int64_t max)
+{
+    if (!sk->plain_ok || sk->plain_set != set) {
+        int sub = 0;                    /* strings are kept (seen) for a sub-message only */
+        for (int64_t t = 0; t <= max; t++)
+            sub |= (ents[2 * (size_t)t] & 0xff) == PNL_K_SUB;
+        sk->plain[0] = sk->plain[1] = 0;
+        for (uint32_t t = 0; t < PNL_PLUCK_TYPES; t++) {
+            uint32_t kind = t <= (uint64_t)max ? ents[2 * (size_t)t] & 0xff : PNL_K_RAW;
+            if ((kind == PNL_K_STR && sub) || (kind >= PNL_K_NEST && kind <= PNL_K_HNEST) || sk->pl->want[t])
+                continue;
+            sk->plain[t >> 6] |= (uint64_t)1 << (t & 63);
+        }
+        sk->plain_set = set;
+        sk->plain_ok = 1;
+    }
+    return sk->plain;
+}
+
+/* A string attribute of a container, kept for a sub-message's selector (the first SEEN_MAX). */
+static inline void see(struct seen *seen, uint32_t type, size_t p, size_t n)
+{
+    if (seen->n < SEEN_MAX) {
+        seen->type[seen->n] = type;
+        seen->off[seen->n] = (uint32_t)p;
+        seen->len[seen->n] = (uint32_t)n;
+        seen->n++;
+    }
+}
+
+/* An attribute row's tf: its type and header flags, PNL_R_UNKNOWN when its set (base, max)
+ * does not name it; *e its schema entry (left as it was when the set has none). */
+static inline uint32_t row_tf(const struct schema *s, size_t base, int64_t max, const struct nlattr *a,
+                              struct entry *e)
+{
+    uint32_t tf = a->nla_type & NLA_TYPE_MASK;
+
+    if (a->nla_type & NLA_F_NESTED)
+        tf |= PNL_R_NESTED << 16;
+    if (a->nla_type & NLA_F_NET_BYTEORDER)
+        tf |= PNL_R_NETBYTE << 16;
+    if (set_entry(s, base, max, tf & 0xffff, e) < 0 || (e->aflags & PNL_AF_UNNAMED))
+        tf |= PNL_R_UNKNOWN << 16;
+    return tf;
+}
+
+/* From q, the plain leaves (plain_leaves) of a container's payload at[0, len) checked and
+ * counted in *count, as the lean walk would: the offset of the next attribute that is not
+ * one (or is malformed: the caller's check finds it), or where fewer bytes than a header
+ * are left. */
+static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at, size_t q, size_t len,
+                                                              const uint64_t *plain, uint32_t *count)
+{
+    uint32_t n = *count;
+
+    while (len - q >= NLA_HDRLEN) {
+        uint16_t l, t;
+        memcpy(&l, at + q, 2);
+        memcpy(&t, at + q + 2, 2);
+        t &= NLA_TYPE_MASK;
+        if (l < NLA_HDRLEN || l > len - q || t >= PNL_PLUCK_TYPES || !(plain[t >> 6] >> (t & 63) & 1))
+            break;
+        n++;
+        q = pnl_next(q, l, len);
+    }
+    *count = n;
+    return q;
+}
+
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth)
 {
     struct nlattr a;
@@ -378,35 +452,59 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
     }
     colv_take(d->r, &c);
     count = d->count;                   /* d->count is this, written back before d is used */
+    /* a walk without room (pnl_decode_pluck's): the set's entries held in a local, and a
+     * leaf only checked and counted unless the sink reads it */
+    const uint32_t *ents = max >= 0 ? d->s->w + base : NULL;
+    const uint8_t *at = d->buf + off;
+    struct pnl_pluck_sink *sk = d->sk;
+    const int lean = !d->grow && c.cap == 0;
+    const uint64_t *plain = lean && sk && parent == 0 && ents ? plain_leaves(sk, set, ents, max) : NULL;
     for (; len - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, len)) {
         struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
         uint32_t type, tf, row;
         int rc;
 
-        if (!pnl_nla_ok(d->buf + off, q, len, &a)) {
+        if (!pnl_nla_ok(at, q, len, &a)) {
+bad:
             d->count = count;
             d->err_off = (uint32_t)(off + q);
             return -EBADMSG;
         }
         type = a.nla_type & NLA_TYPE_MASK;
-        tf = type;
-        if (a.nla_type & NLA_F_NESTED)
-            tf |= PNL_R_NESTED << 16;
-        if (a.nla_type & NLA_F_NET_BYTEORDER)
-            tf |= PNL_R_NETBYTE << 16;
-        if (set_entry(d->s, base, max, type, &e) < 0 || (e.aflags & PNL_AF_UNNAMED))
-            tf |= PNL_R_UNKNOWN << 16;
+        if (plain && type < PNL_PLUCK_TYPES && (plain[type >> 6] >> (type & 63) & 1)) {
+            /* a plain leaf: counted, and the plain leaves after it, up to another row */
+            count++;
+            q = plain_run(at, pnl_next(q, a.nla_len, len), len, plain, &count);
+            if (len - q < NLA_HDRLEN)
+                break;
+            if (!pnl_nla_ok(at, q, len, &a))
+                goto bad;
+            type = a.nla_type & NLA_TYPE_MASK;
+        }
+        if (lean) {
+            uint32_t kind = ents && type <= (uint64_t)max ? ents[2 * (size_t)type] & 0xff : PNL_K_RAW;
+            if (kind < PNL_K_NEST || kind > PNL_K_HNEST) {
+                if (kind == PNL_K_STR)
+                    see(&seen, type, off + q + NLA_HDRLEN, a.nla_len - NLA_HDRLEN);
+                row = count++;
+                if (sk && pnl_pluck_sink_wants(sk, parent, type)) {
+                    size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
+                    uint64_t v;
+                    tf = row_tf(d->s, base, max, &a, &e);
+                    v = leaf_value(d->buf + p, n, &e, &tf);
+                    pnl_pluck_sink_row(sk, parent, type, row, tf, v, p, n);
+                }
+                continue;
+            }
+        }
+        tf = row_tf(d->s, base, max, &a, &e);
         if (e.kind < PNL_K_NEST || e.kind > PNL_K_HNEST) {
             /* a leaf (what most attributes are): its row written once, complete (as
              * parse_value's row_set and row_end would leave it) */
             size_t p = off + q + NLA_HDRLEN, n = a.nla_len - NLA_HDRLEN;
             uint64_t v;
-            if (e.kind == PNL_K_STR && seen.n < SEEN_MAX) {
-                seen.type[seen.n] = type;
-                seen.off[seen.n] = (uint32_t)p;
-                seen.len[seen.n] = (uint32_t)n;
-                seen.n++;
-            }
+            if (e.kind == PNL_K_STR)
+                see(&seen, type, p, n);
             if (count >= c.cap && !d->grow) {
                 /* no room (pnl_decode_pluck's walk): only counted, as add_row would, and
                  * its value read when a sink reads this row */

@@ -63,6 +63,12 @@ struct pnl_pluck_sink {
     size_t msg_len;
     uint32_t msg_tf;            /* the message row's tf and val (set by the decoder) */
     uint64_t msg_val;
+    /* the decoder's own: of the top-level set `plain_set` (when plain_ok), the types below
+     * 128 that are plain leaves there (no container, no string, no column of the plan): a
+     * walk without room only checks and counts them */
+    uint64_t plain[2];
+    uint32_t plain_set;
+    int plain_ok;
 };
 /* Start message msg (msg_len bytes, a whole header checked) for sink k with output o:
  * 0 when the plan plucks it (o filled as pnl_pluck_run fills its row), -1 when it does not. */

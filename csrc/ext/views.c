@@ -883,10 +883,42 @@ static int same_key(const struct last *x, const struct last *k)
 }
 
 /* -- views() --------------------------------------------------------------------------------- */
+/* The class a chooser (views()' ``(col, dict)``) gives the row: the dict's value for the
+ * text of span column col (up to its first NUL, UTF-8 with malformed bytes replaced; "" when
+ * absent), as columns.text reads it; the last one's bytes (*last_p, *last_n) reused while the
+ * rows repeat them. NULL without an error set: a text the dict does not hold, or a span
+ * outside the buffer (the caller's Python path then decides). */
+static __attribute__((noinline)) PyTypeObject *choose(const Table *t, const uint64_t *row, Py_ssize_t col, PyObject *by,
+                            PyTypeObject *last, const uint8_t **last_p, size_t *last_n)
+{
+    const uint8_t *p = (const uint8_t *)"", *z;
+    size_t n = 0;
+    PyObject *key, *tp;
+
+    if (row[col] != NONE) {
+        if (!span_ok(t, row[col], &p, &n))
+            return NULL;
+        if ((z = memchr(p, 0, n)))
+            n = (size_t)(z - p);
+    }
+    if (last && n == *last_n && memcmp(p, *last_p, n) == 0)
+        return last;
+    key = PyUnicode_DecodeUTF8((const char *)p, (Py_ssize_t)n, "replace");
+    if (!key)
+        return NULL;
+    tp = PyDict_GetItemWithError(by, key);       /* (borrowed: the dict keeps it) */
+    Py_DECREF(key);
+    *last_p = p;
+    *last_n = n;
+    return (PyTypeObject *)tp;
+}
+
 static PyObject *views(PyObject *mod, PyObject *args)
 {
-    PyObject *cls, *tobj, *msgs, *out;
-    Py_ssize_t n;
+    PyObject *cls, *tobj, *msgs, *out, *by = NULL;
+    Py_ssize_t n, by_col = 0;
+    const uint8_t *by_p = NULL;
+    size_t by_n = 0;
     Table *t;
 
     if (!PyArg_ParseTuple(args, "OO!O:views", &cls, table_type, &tobj, &msgs))
@@ -896,8 +928,22 @@ static PyObject *views(PyObject *mod, PyObject *args)
         PyErr_SetString(PyExc_RuntimeError, "views: the table was cleared");
         return NULL;
     }
-    if (!PyList_CheckExact(cls) && !PyType_Check(cls)) {
-        PyErr_SetString(PyExc_TypeError, "views: cls must be a type or a list of types");
+    if (PyTuple_CheckExact(cls)) {             /* (col, {text: type}): chosen by a string column */
+        if (PyTuple_Size(cls) != 2 || !PyLong_Check(PyTuple_GetItem(cls, 0))
+            || !PyDict_CheckExact(PyTuple_GetItem(cls, 1))) {
+            PyErr_SetString(PyExc_TypeError, "views: a chooser is (column, dict)");
+            return NULL;
+        }
+        by_col = PyLong_AsSsize_t(PyTuple_GetItem(cls, 0));
+        if (by_col == -1 && PyErr_Occurred())
+            return NULL;
+        if (by_col < 1 || by_col >= t->width) {
+            PyErr_SetString(PyExc_ValueError, "views: the chooser's column is not in the table");
+            return NULL;
+        }
+        by = PyTuple_GetItem(cls, 1);
+    } else if (!PyList_CheckExact(cls) && !PyType_Check(cls)) {
+        PyErr_SetString(PyExc_TypeError, "views: cls must be a type, a list of types or a chooser");
         return NULL;
     }
     if (!PyList_Check(msgs)) {                 /* a u32 array (LeanRows.data_messages) */
@@ -948,10 +994,23 @@ make:
     memset(last, 0, sizeof(last));
     for (Py_ssize_t b = 0; b < n; b++) {
         /* (the list read again for every view: an allocation may run a finalizer) */
-        PyTypeObject *tp = (PyTypeObject *)(PyList_CheckExact(cls) ? PyList_GetItem(cls, b) : cls);
         const uint64_t *row = t->cols + (size_t)b * (size_t)t->width;
+        PyTypeObject *tp;
         allocfunc alloc;
         View *v;
+
+        if (by) {
+            tp = choose(t, row, by_col, by, last_tp, &by_p, &by_n);
+            if (!tp) {                          /* the caller's Python path decides */
+                forget(last);
+                Py_DECREF(out);
+                if (PyErr_Occurred())
+                    return NULL;
+                Py_RETURN_NONE;
+            }
+        } else {
+            tp = (PyTypeObject *)(PyList_CheckExact(cls) ? PyList_GetItem(cls, b) : cls);
+        }
 
         if (tp != last_tp) {                    /* (one check per run of one class) */
             if (!tp || !PyType_Check((PyObject *)tp) || !PyType_IsSubtype(tp, view_type)) {

@@ -247,7 +247,7 @@ class LinkView(MessageView):
     """A link as the kernel reported it; attributes are read from the rows on access (in a
     dump: from the views' shared ``columns.table``, ``_c``, at index ``_b`` of each column)."""
 
-    __slots__ = ("_info", "_data")
+    __slots__ = ()
     HEADER = _IFI
     FIELDS: ClassVar[tuple[str, ...]] = (
         "index", "name", "kind", "up", "operstate", "mtu", "mac", "master", "link", "link_netnsid",
@@ -255,21 +255,42 @@ class LinkView(MessageView):
     KIND_FIELDS: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, rows: Rows, msg: int, info: int | None = None) -> None:
-        """``info``: the IFLA_LINKINFO row when the caller has found it already (view_of)."""
+        """``info``: the IFLA_LINKINFO row as the caller found it (view_of; found again
+        when read: a view has no slot for it, so a dump's views can be compact)."""
         self._rows = rows
         self._m = msg
         self._h = None
         self._c = None
         self._b = 0
-        self._info = info = rows.find(msg, _LINKINFO) if info is None else info
-        self._data = rows.find(info, _INFO_DATA) if info >= 0 else -1
+
+    def _row_of(self, col: int) -> int:
+        """Row column ``col`` of a dump's table (-1: absent)."""
+        r: int = self._c[col][self._b]
+        return -1 if r == NONE else r
+
+    @property
+    def _info(self) -> int:
+        """The IFLA_LINKINFO row, -1 without one (a dump's: from its table)."""
+        if self._c is not None:
+            return self._row_of(9)
+        return self._rows.find(self._m, _LINKINFO)
+
+    @property
+    def _data(self) -> int:
+        """The IFLA_INFO_DATA row, -1 without one (a dump's: from its table)."""
+        if self._c is not None:
+            return self._row_of(10)
+        info = self._info
+        return self._rows.find(info, _INFO_DATA) if info >= 0 else -1
 
     def _d(self, attr: int) -> int | None:
         """A scalar of IFLA_INFO_DATA."""
-        return self._rows.get_u(self._data, attr) if self._data >= 0 else None
+        d = self._data
+        return self._rows.get_u(d, attr) if d >= 0 else None
 
     def _dbytes(self, attr: int) -> bytes | None:
-        return self._rows.get_bytes(self._data, attr) if self._data >= 0 else None
+        d = self._data
+        return self._rows.get_bytes(d, attr) if d >= 0 else None
 
     @property
     def index(self) -> int:
@@ -293,7 +314,8 @@ class LinkView(MessageView):
         if c is not None:
             k: str = (c[T_KIND] or text(c, T_KIND, 8))[self._b]
             return None if not k and c[8][self._b] == NONE else k
-        return self._rows.get_str(self._info, _INFO_KIND) if self._info >= 0 else None
+        info = self._info
+        return self._rows.get_str(info, _INFO_KIND) if info >= 0 else None
 
     @property
     def flags(self) -> frozenset[str]:
@@ -378,9 +400,10 @@ class LinkView(MessageView):
     @property
     def port(self) -> "BridgePortView | None":
         """Bridge-port options when enslaved to a bridge."""
-        if self._info < 0 or self._rows.get_str(self._info, lib.IFLA_INFO_SLAVE_KIND) != "bridge":
+        info = self._info
+        if info < 0 or self._rows.get_str(info, lib.IFLA_INFO_SLAVE_KIND) != "bridge":
             return None
-        r = self._rows.find(self._info, lib.IFLA_INFO_SLAVE_DATA)
+        r = self._rows.find(info, lib.IFLA_INFO_SLAVE_DATA)
         return BridgePortView(self._rows, r) if r >= 0 else None
 
     @property
@@ -412,8 +435,6 @@ if _cview is not None:
              flags=(_F.F_CACHED, 2, -1, _FLAG_SETS), up=(_F.F_BIT, 2, -1, None, None, int(_IFF_UP)),
              operstate=(_F.F_INDEX, 5, -1, OPERSTATES, "unknown"), mtu=(_F.F_OPT, 3),
              mac=(_F.F_HEX, 7), master=(_F.F_NONZERO, 4), link=(_F.F_OPT, 11))
-    # the IFLA_LINKINFO and IFLA_INFO_DATA rows: a dump's from its table, else the slots
-    c_fields(LinkView, _info=(_F.F_ROW, 9), _data=(_F.F_ROW, 10))
 
 
 class BridgePortView:

@@ -5,7 +5,7 @@ import errno
 
 from .._native import lib
 from ..codec.columns import _cview, dump_table, text
-from ..codec.rows import NONE, Rows
+from ..codec.rows import Rows
 from ..codec.specs.rtnl import RTNL
 from ..errors import ExistsError, InvalidArgument
 from ..transport import NetlinkSocket, NetNS
@@ -13,13 +13,14 @@ from . import validate as v
 from .kinds import view_class, view_of
 from .link import PLUCK, T_KIND, TEXTS, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
 from .message import Filled, Msg
+from .view import EAGER_MAX, compact, eager
 from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
 from .validate import LinkRef, NetnsRef
 from .._record import fields as record_fields
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Sequence
+    from typing import Any, Sequence
 
     from ..codec.program import Compiled
 
@@ -50,34 +51,43 @@ def _target(m: Msg, t: str, link: LinkRef, resolve: Resolve, up: bool | None = N
     return _header(m, t, 0, up, promisc).string(lib.IFLA_IFNAME, f"{t}.name", link)
 
 
+# a dump's view class of each kind's text (IFLA_INFO_KIND, "" for none), as _cview.views
+# chooses it from the kind's span column: eager ones, and compact ones for a large dump
+_EAGER_KINDS: dict[str, type[LinkView]] = {}
+_COMPACT_KINDS: dict[str, type[LinkView]] = {}
+_KINDS_MAX = 256            # distinct kind texts kept (the kernel has a few dozen kinds)
+
+
 def views_of(rows: Rows, msgs: list[int]) -> list[LinkView]:
-    """``view_of`` of every message, sharing one ``columns.dump_table`` (one C call; the
-    kinds' text in one more; with the C views, the views made in one more)."""
-    t = dump_table(rows, PLUCK, TEXTS)
+    """``view_of`` of every message, sharing one ``columns.dump_table`` (one C call; with
+    the C views, the views made in one more, each of its kind's class chosen there: up to
+    ``EAGER_MAX`` links, ``eager`` classes, their main fields read as they are made)."""
+    t: Any = dump_table(rows, PLUCK, TEXTS)
+    if _cview is not None and type(t) is _cview.Table:
+        final, by = (eager, _EAGER_KINDS) if t.n <= EAGER_MAX else (compact, _COMPACT_KINDS)
+        made: list[LinkView] | None = _cview.views((8, by), t, msgs)
+        if made is None:                        # a kind not met yet (or other messages)
+            kinds = text(t, T_KIND, 8)          # type: ignore[arg-type]  # (a Table indexes as the list)
+            if len(by) > _KINDS_MAX:
+                by.clear()
+            for kind in set(kinds):             # as view_of: no kind and "" alike
+                if kind not in by:
+                    by[kind] = final(view_class(kind))
+            made = _cview.views(list(map(by.__getitem__, kinds)), t, msgs)
+        return [view_of(rows, x) for x in msgs] if made is None else made   # (other messages too)
+    kinds = text(t, T_KIND, 8)
     if t[0].tolist() != (msgs if type(msgs) is list else list(msgs)):   # other messages too (a lean dump's: an array)
         return [view_of(rows, x) for x in msgs]
-    classes: dict[str, type[LinkView]] = {}
-    kinds = text(t, T_KIND, 8)
-    for kind in set(kinds):                     # as view_of: no kind and "" alike
-        classes[kind] = view_class(kind)
-    if _cview is not None and type(t) is _cview.Table:
-        made: list[LinkView] | None = _cview.views([classes[k] for k in kinds], t, msgs)
-        if made is not None:
-            return made
     out: list[LinkView] = []
     append = out.append
-    infos, datas = t[9], t[10]
     for b, (m, kind) in enumerate(zip(msgs, kinds)):
-        cls = classes[kind]
+        cls = view_class(kind)
         v = cls.__new__(cls)
-        info, dat = infos[b], datas[b]
         v._rows = rows
         v._m = m
         v._h = None
         v._c = t
         v._b = b
-        v._info = -1 if info == NONE else info
-        v._data = -1 if dat == NONE else dat
         append(v)
     return out
 

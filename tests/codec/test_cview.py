@@ -123,3 +123,37 @@ def test_views_copy() -> None:
             base: Any = type(v).__base__
             assert type(c) is type(v) or (type(v) is view.eager(base) and type(c) is view.compact(base))
             assert c._c is v._c and c._m == v._m and c.to_dict() == v.to_dict()
+
+
+@pytest.mark.skipif(not CORPUS, reason="no test vectors")
+def test_views_choose_each_class_by_a_string_column() -> None:
+    """views((col, {text: class}), ...): each view of its kind text's class (the text as
+    columns.text reads it, "" when absent); None when a text is not in the dict, so the
+    caller decides (links.views_of then adds the kinds it meets)."""
+    from pynetlink.rtnl.kinds import view_class
+    for data, fam in CORPUS:                                   # a link dump of several kinds
+        rows = decode(data, fam) if fam is RTNL else None
+        msgs = [m for m in rows.messages() if rows.type(m) == 16] if rows else []
+        if msgs:
+            t = columns.dump_table(rows, links.PLUCK, links.TEXTS)
+            kinds = columns.text(t, links.T_KIND, 8)
+            if len(set(kinds)) > 2 and "" in kinds:
+                break
+    else:
+        pytest.fail("no link dump of several kinds among the vectors")
+    by = {k: view.compact(view_class(k)) for k in set(kinds)}
+    got = _cview.views((8, by), t, msgs)
+    assert [type(v) for v in got] == [by[k] for k in kinds]
+    assert [v.name for v in got] == [view_class(k)(rows, m).name for k, m in zip(kinds, msgs)]
+    missing = dict(by)
+    del missing[kinds[-1]]
+    assert _cview.views((8, missing), t, msgs) is None
+    assert _cview.views((8, by), t, msgs[:-1]) is None         # other messages
+    with pytest.raises(ValueError, match="column"):
+        _cview.views((links.PLUCK.width, by), t, msgs)
+    with pytest.raises(TypeError, match="chooser"):
+        _cview.views((8, list(by)), t, msgs)
+    links._EAGER_KINDS.clear()                                 # a dump meeting new kinds
+    made = links.views_of(rows, msgs)
+    assert [type(v).__base__ for v in made] == [view_class(k) for k in kinds]
+    assert set(links._EAGER_KINDS) == set(kinds)
