@@ -781,9 +781,13 @@ static int lean_out_room(struct pnl_lean *L, uint64_t words)
     return 0;
 }
 
-/* The schema's entry for one message type, kept between messages (leaf_msg). */
+/* The schema's entry for one message type, kept between messages (leaf_msg); after
+ * LEAF_GIVE_UP messages of it in a row held a container, its messages take the full walk
+ * at once (not a prefix of leaves first). */
+#define LEAF_GIVE_UP 4
 struct leaf_type {
     int known;                      /* 0: not looked up yet */
+    int nested;                     /* messages of this type in a row that held a container */
     uint16_t type;
     uint32_t hdrlen, set;
     int64_t max;                    /* the set's max type (-1: no set) */
@@ -819,13 +823,14 @@ static int leaf_msg(const struct schema *s, struct leaf_type *lt, const struct p
         if (i == s->n_msgs)
             return 1;
         lt->known = 1;
+        lt->nested = 0;
         lt->type = h.nlmsg_type;
         lt->hdrlen = s->w[4 + 4 * (size_t)i + 1];
         lt->set = s->w[4 + 4 * (size_t)i + 2];
         lt->max = lt->set == PNL_NO_SET ? -1 : set_max(s, lt->set, &lt->base);
     }
-    if (lt->hdrlen > h.nlmsg_len - NLMSG_HDRLEN)
-        return 1;
+    if (lt->nested >= LEAF_GIVE_UP || lt->hdrlen > h.nlmsg_len - NLMSG_HDRLEN)
+        return 1;                   /* (a type whose messages hold containers: links) */
     /* pnl_pluck_sink_msg */
     take = pl->msg_type == PNL_P_ANY ? h.nlmsg_type >= NLMSG_MIN_TYPE : h.nlmsg_type == pl->msg_type;
     if (take) {
@@ -861,8 +866,10 @@ static int leaf_msg(const struct schema *s, struct leaf_type *lt, const struct p
             uint32_t w0 = s->w[lt->base + 2 * (size_t)type];
             e.kind = w0 & 0xff;
             e.aflags = (w0 >> 8) & 0xff;
-            if (e.kind >= PNL_K_NEST && e.kind <= PNL_K_HNEST)
+            if (e.kind >= PNL_K_NEST && e.kind <= PNL_K_HNEST) {
+                lt->nested++;
                 return 1;
+            }
         }
         cand = take ? (type < PNL_PLUCK_TYPES ? pl->want[type] : pl->want_high) & ~done : 0;
         if (cand) {
@@ -885,6 +892,7 @@ static int leaf_msg(const struct schema *s, struct leaf_type *lt, const struct p
         }
         count++;
     }
+    lt->nested = 0;
     *plucked = take;
     sk->msg_tf = h.nlmsg_type | (PNL_R_MSG << 16) | (PNL_R_CONT << 16);
     sk->msg_val = h.nlmsg_seq | ((uint64_t)h.nlmsg_flags << 32);
