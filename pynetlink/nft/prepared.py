@@ -101,7 +101,7 @@ def setup(nat: DockerNat, masquerade: Any, publish: Any) -> Optional[bool]:
     if nat.family != "ip" or type(masquerade) not in (list, tuple):
         return None
     try:
-        key = (nat.table, type(nat).__qualname__, *masquerade)
+        key = (nat.table, type(nat), *masquerade)
         prep = _PREPARED.get(key)
     except TypeError:                   # (not hashable: not plain (subnet, bridge) strings)
         return None
