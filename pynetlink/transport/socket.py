@@ -26,7 +26,8 @@ from .lifecycle import Closing
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Sequence, Union
+    from typing import Any, Callable, Sequence, TypeVar, Union
+    T = TypeVar("T")
 else:
     from .._lighttyping import Callable, Sequence, Union
 
@@ -261,14 +262,18 @@ class NetlinkSocket(Closing):
                 f"network namespace {self.netns.name} was deleted (or replaced) after this "
                 "socket (Handle) was opened in it")
 
+    def _room(self, length: int) -> None:
+        """A send buffer that takes ``length`` bytes in one sendmsg."""
+        want = 2 * length + 65536
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, want)
+        except OSError:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
+        self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+
     def _transfer(self, enc: Encoded, atomic: bool, chunk: int) -> bytes:
         if atomic and enc.length + 4096 > self._sndbuf // 2:
-            want = 2 * enc.length + 65536
-            try:
-                self._sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, want)
-            except OSError:
-                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
-            self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+            self._room(enc.length)
         try:
             data = self._area.run(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
                                   enc.status, enc.n, chunk_msgs=chunk,
@@ -279,6 +284,24 @@ class NetlinkSocket(Closing):
             raise self._transfer_error(exc.errno or errno.EIO) from None
         faults.point("netlink")
         return data
+
+    def exchange(self, batch: bytearray, send: Callable[[int, bytearray, int, int], T]) -> T:
+        """A transaction already encoded (``batch``, one sendmsg), sent and its replies collected
+        by ``send(fd, batch, seq_first, timeout_ms)`` (which numbers its messages from seq_first:
+        e.g. ``pynetlink.nft._ports.exchange``) under the socket's lock: its result. OSError
+        from ``send`` becomes the NetlinkError of a failed transfer."""
+        with self._lock:
+            self._usable(None)
+            seq = self._seq
+            self._seq = (seq + len(batch) // 16) & 0x7FFFFFFF or 1     # (at most that many messages)
+            if len(batch) + 4096 > self._sndbuf // 2:
+                self._room(len(batch))
+            try:
+                out = send(self._sock.fileno(), batch, seq, -int(-self.timeout * 1000 // 1))
+            except OSError as exc:
+                raise self._transfer_error(exc.errno or errno.EIO) from None
+        faults.point("netlink")
+        return out
 
     def _transfer_error(self, err: int) -> NetlinkError:
         why = {errno.ENOBUFS: "socket receive buffer overflowed, replies were lost",
