@@ -6,6 +6,7 @@
 #include "pyext.h"
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <linux/netlink.h>
 #include "../pnl.h"
 
@@ -30,9 +31,7 @@ static long port_of(PyObject *o)
 static int ipv4_of(PyObject *o, uint8_t a[4])
 {
     Py_ssize_t len;
-    const char *s;
-    unsigned v = 0;
-    int part = 0, digits = 0;
+    const char *s, *e;
 
     if (!PyUnicode_CheckExact(o))
         return -1;
@@ -43,29 +42,32 @@ static int ipv4_of(PyObject *o, uint8_t a[4])
     }
     if (len < 7 || len > 15)
         return -1;
-    /* inet_pton's rule: four decimal parts of 0..255, no leading zero, nothing else */
-    for (Py_ssize_t i = 0; i < len; i++) {
-        char c = s[i];
+    e = s + len;
+    /* inet_pton's rule: four decimal parts of 0..255, no leading zero, nothing else (a part
+     * at a time: one to three digits, then a dot) */
+    for (int part = 0; part < 4; part++) {
+        unsigned v, d;
 
-        if (c >= '0' && c <= '9') {
-            if (digits && v == 0)
-                return -1;
-            v = v * 10 + (unsigned)(c - '0');
-            if (v > 255)
-                return -1;
-            digits++;
-        } else if (c == '.' && digits && part < 3) {
-            a[part++] = (uint8_t)v;
-            v = 0;
-            digits = 0;
-        } else {
+        if (s == e || (v = (unsigned)(uint8_t)*s - '0') > 9)
             return -1;
+        s++;
+        if (s < e && (d = (unsigned)(uint8_t)*s - '0') <= 9) {
+            if (v == 0)
+                return -1;                  /* a leading zero */
+            v = v * 10 + d;
+            s++;
+            if (s < e && (d = (unsigned)(uint8_t)*s - '0') <= 9) {
+                v = v * 10 + d;
+                s++;
+                if (v > 255)
+                    return -1;
+            }
         }
+        a[part] = (uint8_t)v;
+        if (part < 3 && (s == e || *s++ != '.'))
+            return -1;
     }
-    if (!digits || part != 3)
-        return -1;
-    a[3] = (uint8_t)v;
-    return 0;
+    return s == e ? 0 : -1;
 }
 
 /* proto number of an exact str "tcp" / "udp", or -1 */
@@ -328,16 +330,28 @@ static Py_ssize_t messages_in(const uint8_t *p, Py_ssize_t len)
  * last 4 bytes; each tuple the row with its fields set; NLM_F_ACK on the last list only),
  * then end (BATCH_END); sequence numbers left to exchange. None as columns; False when a
  * (protocol, host port) repeats. */
-static PyObject *batch(PyObject *self, PyObject *args)
+static PyObject *batch(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *seq, *out = NULL;
-    const char *head, *row, *fields, *lhead, *end;
+    char *head, *row, *fields, *lhead, *end;
     Py_ssize_t hlen, tlen, flen, llen, elen, step, n, lists, total;
     int unique, rc;
     uint8_t *cols = NULL, *o;
 
-    if (!PyArg_ParseTuple(args, "Oy#y#y#y#ny#:batch", &seq, &head, &hlen, &row, &tlen, &fields, &flen,
-                          &lhead, &llen, &step, &end, &elen))
+    /* (a fast call, no argument parser: this runs once per DockerNat, cold) */
+    if (nargs != 7 || !PyBytes_CheckExact(args[1]) || !PyBytes_CheckExact(args[2]) ||
+        !PyBytes_CheckExact(args[3]) || !PyBytes_CheckExact(args[4]) || !PyLong_CheckExact(args[5]) ||
+        !PyBytes_CheckExact(args[6])) {
+        PyErr_SetString(PyExc_TypeError, "batch(mappings, head, row, fields, list_head, step, end): "
+                        "bytes and an int step");
+        return NULL;
+    }
+    seq = args[0];
+    if (PyBytes_AsStringAndSize(args[1], &head, &hlen) < 0 || PyBytes_AsStringAndSize(args[2], &row, &tlen) < 0 ||
+        PyBytes_AsStringAndSize(args[3], &fields, &flen) < 0 ||
+        PyBytes_AsStringAndSize(args[4], &lhead, &llen) < 0 || PyBytes_AsStringAndSize(args[6], &end, &elen) < 0)
+        return NULL;
+    if ((step = PyLong_AsSsize_t(args[5])) == -1 && PyErr_Occurred())
         return NULL;
     if (messages_in((const uint8_t *)head, hlen) < 1 || messages_in((const uint8_t *)end, elen) != 1 ||
         llen < NLMSG_HDRLEN + 4 || llen % 4 || llen > 65536 || tlen <= 0 || tlen % 4 || step < 1 ||
@@ -385,29 +399,64 @@ done:
     return out;
 }
 
-/* exchange(fd, batch, seq, timeout_ms): send one nfnetlink transaction (a bytearray of
+/* ns: None, or (path, st_dev, st_ino) of a namespace file: 1 when the path still names that
+ * file (stat), 0 when it does not (gone, or another), -1 with an error set */
+static int same_file(PyObject *ns)
+{
+    PyObject *path = NULL;
+    unsigned long long dev, ino;
+    struct stat sb;
+    int rc;
+
+    if (ns == Py_None)
+        return 1;
+    if (!PyArg_ParseTuple(ns, "O&KK:exchange (ns)", PyUnicode_FSConverter, &path, &dev, &ino))
+        return -1;
+    rc = stat(PyBytes_AsString(path), &sb) == 0 && sb.st_dev == dev && sb.st_ino == ino;
+    Py_DECREF(path);
+    return rc;
+}
+
+/* exchange(fd, batch, seq, timeout_ms, ns): send one nfnetlink transaction (a bytearray of
  * messages back to back: BATCH_BEGIN, members, BATCH_END) in one sendto, numbered from seq
  * on (written into it), and collect its replies (pnl_xfer, the GIL released): the last
  * member must ask the ack, members without NLM_F_ACK are complete once sent (their errors
  * still counted), an error of BEGIN or END ends the batch. The errnos of the messages
- * refused, in order (empty: committed); OSError for the transfer itself. */
-static PyObject *exchange(PyObject *self, PyObject *args)
+ * refused, in order (empty: committed); None, nothing sent, when ns (path, st_dev, st_ino)
+ * no longer names the socket's namespace (a named one deleted, or made anew); OSError for
+ * the transfer itself. */
+static PyObject *exchange(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
-    PyObject *obj, *out = NULL;
+    PyObject *obj, *ns, *out = NULL;
     Py_buffer view;
     int fd, timeout_ms, rc;
+    long v[3];
     unsigned long first;
     Py_ssize_t n, at = 0, errors = 0;
     struct pnl_status *st = NULL;
     struct pnl_xfer x = { 0 };
     uint8_t *p;
 
-    if (!PyArg_ParseTuple(args, "iOki:exchange", &fd, &obj, &first, &timeout_ms))
-        return NULL;
-    if (!PyByteArray_Check(obj)) {
-        PyErr_SetString(PyExc_TypeError, "exchange: the batch is a bytearray");
+    if (nargs != 5 || !PyLong_CheckExact(args[0]) || !PyByteArray_CheckExact(args[1]) ||
+        !PyLong_CheckExact(args[2]) || !PyLong_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "exchange(fd, batch, seq, timeout_ms, ns): ints and a bytearray");
         return NULL;
     }
+    for (int i = 0; i < 3; i++)
+        if ((v[i] = PyLong_AsLong(args[i ? i + 1 : 0])) == -1 && PyErr_Occurred())
+            return NULL;
+    if (v[0] < 0 || v[0] > INT32_MAX || v[1] < 0 || (unsigned long)v[1] > 0xFFFFFFFFul ||
+        v[2] < INT32_MIN || v[2] > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "exchange: a file descriptor, a u32 sequence number, an int timeout");
+        return NULL;
+    }
+    fd = (int)v[0];
+    first = (unsigned long)v[1];
+    timeout_ms = (int)v[2];
+    obj = args[1];
+    ns = args[4];
+    if ((rc = same_file(ns)) <= 0)
+        return rc < 0 ? NULL : Py_NewRef(Py_None);
     if (PyObject_GetBuffer(obj, &view, PyBUF_WRITABLE) < 0)
         return NULL;
     p = view.buf;
@@ -495,16 +544,17 @@ static PyMethodDef methods[] = {
      "fill(mappings, template, fields, messages) -> (rows, unique) | None: one copy of template "
      "per tuple with its fields (3 bytes each: p/h/a/t and the u16 offset) set from it; with "
      "messages, NLM_F_ACK kept on the last row only. None as columns."},
-    {"batch", batch, METH_VARARGS,
+    {"batch", (PyCFunction)(void (*)(void))batch, METH_FASTCALL,
      "batch(mappings, head, row, fields, list_head, step, end) -> bytearray | False | None: one "
      "nfnetlink transaction: head, one element list message (list_head, then step rows filled "
      "as fill fills them; NLM_F_ACK on the last list only) per step tuples, end. None as "
      "columns, False when a (protocol, host port) repeats."},
-    {"exchange", exchange, METH_VARARGS,
-     "exchange(fd, batch, seq, timeout_ms) -> tuple[int, ...]: the batch (a bytearray) numbered "
-     "from seq, sent in one sendto and its replies collected (pnl_xfer; the last member asks the "
-     "ack): the errnos of the messages refused, in order (empty: committed). OSError for the "
-     "transfer."},
+    {"exchange", (PyCFunction)(void (*)(void))exchange, METH_FASTCALL,
+     "exchange(fd, batch, seq, timeout_ms, ns) -> tuple[int, ...] | None: the batch (a bytearray) "
+     "numbered from seq, sent in one sendto and its replies collected (pnl_xfer; the last member "
+     "asks the ack): the errnos of the messages refused, in order (empty: committed); None, "
+     "nothing sent, when ns, (path, st_dev, st_ino) or None, no longer names that file. OSError "
+     "for the transfer."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -26,8 +26,10 @@ from .lifecycle import Closing
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Sequence, TypeVar, Union
+    from typing import Any, Callable, Optional, Sequence, TypeVar, Union
     T = TypeVar("T")
+    # what NetlinkSocket.exchange calls: (fd, batch, seq_first, timeout_ms, namespace check)
+    Exchange = Callable[[int, bytearray, int, int, Optional[tuple[str, int, int]]], Optional[T]]
 else:
     from .._lighttyping import Callable, Sequence, Union
 
@@ -257,10 +259,14 @@ class NetlinkSocket(Closing):
             raise NetlinkError.from_errno(errno.EBADF, *_label(labels, 0),
                                           "the socket (Handle) is closed")
         if self._named is not None and self.netns is not None and _identity(self.netns.path) != self._named:
-            raise NetlinkError.from_errno(
-                errno.ENOENT, *_label(labels, 0),
-                f"network namespace {self.netns.name} was deleted (or replaced) after this "
-                "socket (Handle) was opened in it")
+            raise self._gone(labels)
+
+    def _gone(self, labels: Labels) -> NetlinkError:
+        name = self.netns.name if self.netns is not None else ""
+        return NetlinkError.from_errno(
+            errno.ENOENT, *_label(labels, 0),
+            f"network namespace {name} was deleted (or replaced) after this socket (Handle) was "
+            "opened in it")
 
     def _room(self, length: int) -> None:
         """A send buffer that takes ``length`` bytes in one sendmsg."""
@@ -285,22 +291,29 @@ class NetlinkSocket(Closing):
         faults.point("netlink")
         return data
 
-    def exchange(self, batch: bytearray, send: Callable[[int, bytearray, int, int], T]) -> T:
+    def exchange(self, batch: bytearray, send: Exchange[T]) -> T:
         """A transaction already encoded (``batch``, one sendmsg), sent and its replies collected
-        by ``send(fd, batch, seq_first, timeout_ms)`` (which numbers its messages from seq_first:
-        e.g. ``pynetlink.nft._ports.exchange``) under the socket's lock: its result. OSError
-        from ``send`` becomes the NetlinkError of a failed transfer."""
+        by ``send(fd, batch, seq_first, timeout_ms, ns)`` (e.g. ``pynetlink.nft._ports.exchange``:
+        it numbers the messages from seq_first, and returns None, sending nothing, when ``ns``,
+        the (path, st_dev, st_ino) of a named namespace, no longer names it) under the socket's
+        lock: its result. OSError from ``send`` becomes the NetlinkError of a failed transfer."""
         with self._lock:
-            self._usable(None)
+            if self._sock.fileno() < 0:
+                self._usable(None)
             seq = self._seq
             self._seq = (seq + len(batch) // 16) & 0x7FFFFFFF or 1     # (at most that many messages)
             if len(batch) + 4096 > self._sndbuf // 2:
                 self._room(len(batch))
+            named = self._named             # (checked by send: a stat, not os.stat's record)
+            ns = None if named is None or self.netns is None else (self.netns.path, *named)
             try:
-                out = send(self._sock.fileno(), batch, seq, -int(-self.timeout * 1000 // 1))
+                out = send(self._sock.fileno(), batch, seq, -int(-self.timeout * 1000 // 1), ns)
             except OSError as exc:
                 raise self._transfer_error(exc.errno or errno.EIO) from None
-        faults.point("netlink")
+            if out is None:
+                raise self._gone(None)
+        if faults.ACTIVE:
+            faults.point("netlink")
         return out
 
     def _transfer_error(self, err: int) -> NetlinkError:
