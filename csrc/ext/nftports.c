@@ -90,6 +90,8 @@ static int read_all(PyObject *seq, Py_ssize_t n, uint16_t *hp, uint8_t *ap, uint
 {
     int is_list = PyList_CheckExact(seq), rc = 1;
     Py_ssize_t width = -1;
+    PyObject *last_tpo = NULL;
+    long last_p = -1;
     uint8_t (*seen)[8192] = PyMem_Calloc(2, sizeof(*seen));  /* (protocol, host port) seen: 2 x 65536 bits */
 
     if (!seen) {
@@ -107,13 +109,18 @@ static int read_all(PyObject *seq, Py_ssize_t n, uint16_t *hp, uint8_t *ap, uint
 
         if (!t || !PyTuple_CheckExact(t))
             goto out;
-        if (width < 0)
-            width = PyTuple_Size(t);
-        if (PyTuple_Size(t) != width || (width != 3 && width != 4))
+        if (width < 0 && (width = PyTuple_Size(t)) != 3 && width != 4)
+            goto out;
+        if (PyTuple_Size(t) != width)
             goto out;
         h = port_of(PyTuple_GetItem(t, 0));
         tpo = PyTuple_GetItem(t, 2);
-        p = tpo == Py_None ? h : port_of(tpo);
+        if (tpo == Py_None)
+            p = h;
+        else if (tpo == last_tpo)           /* (most give the same target port: one int object) */
+            p = last_p;
+        else
+            p = last_p = port_of(last_tpo = tpo);
         if (h < 0 || p < 0 || ipv4_of(PyTuple_GetItem(t, 1), ap + 4 * k) < 0)
             goto out;
         if (width == 4 && (pr = proto_of(PyTuple_GetItem(t, 3))) < 0)

@@ -298,16 +298,15 @@ class NetlinkSocket(Closing):
         the (path, st_dev, st_ino) of a named namespace, no longer names it) under the socket's
         lock: its result. OSError from ``send`` becomes the NetlinkError of a failed transfer."""
         with self._lock:
-            if self._sock.fileno() < 0:
+            fd, size, seq, named = self._sock.fileno(), len(batch), self._seq, self._named
+            if fd < 0:
                 self._usable(None)
-            seq = self._seq
-            self._seq = (seq + len(batch) // 16) & 0x7FFFFFFF or 1     # (at most that many messages)
-            if len(batch) + 4096 > self._sndbuf // 2:
-                self._room(len(batch))
-            named = self._named             # (checked by send: a stat, not os.stat's record)
-            ns = None if named is None or self.netns is None else (self.netns.path, *named)
-            try:
-                out = send(self._sock.fileno(), batch, seq, -int(-self.timeout * 1000 // 1), ns)
+            self._seq = (seq + size // 16) & 0x7FFFFFFF or 1        # (at most that many messages)
+            if size + 4096 > self._sndbuf // 2:
+                self._room(size)
+            try:                            # (the namespace checked by send: a stat, not os.stat's record)
+                out = send(fd, batch, seq, -int(-self.timeout * 1000 // 1),
+                           None if named is None or self.netns is None else (self.netns.path, *named))
             except OSError as exc:
                 raise self._transfer_error(exc.errno or errno.EIO) from None
             if out is None:
