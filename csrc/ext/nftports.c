@@ -472,11 +472,11 @@ static PyObject *exchange(PyObject *self, PyObject *const *args, Py_ssize_t narg
         PyErr_SetString(PyExc_ValueError, "exchange: a batch of 3.. whole messages, a sequence number of 1..2^31-1");
         goto done;
     }
-    if (!(st = PyMem_Calloc((size_t)n, sizeof(*st))) || !(x.data = malloc(2 * PNL_RECV_MIN))) {
+    if (!(st = PyMem_Calloc((size_t)n, sizeof(*st))) || !(x.data = malloc(PNL_RECV_MIN))) {
         PyErr_NoMemory();
         goto done;
     }
-    x.data_cap = 2 * PNL_RECV_MIN;
+    x.data_cap = PNL_RECV_MIN;             /* (what pnl_xfer asks free before each receive: grown if errors fill it) */
     for (Py_ssize_t i = 0; i < n; i++) {
         uint32_t mlen, seqno = (uint32_t)first + (uint32_t)i;
         uint16_t flags;
