@@ -1022,8 +1022,17 @@ make:
             forget(last);
         }
         if (e) {                                /* the hot fields read now, or a lazy view */
-            PyObject *vals[EAGER_MAX_FIELDS];
+            /* the view allocated first and its slots written in place (values gathered in a
+             * local array, then copied, compiled to a rep movs per view: ~13 ns each); not
+             * initialised (no type reference) until every field was read */
+            PyObject **vals;
             int k = 0;
+            v = (View *)PyObject_Malloc(sizeof(View) + (size_t)e->k * sizeof(PyObject *));
+            if (!v) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+            vals = &EAGER_SLOT(v, 0);
             for (; k < e->k; k++) {
                 const Field *f = e->fields[k];
                 struct last key;
@@ -1041,6 +1050,7 @@ make:
                 if (!vals[k]) {
                     while (k--)
                         Py_DECREF(vals[k]);
+                    PyObject_Free(v);
                     goto fail;
                 }
                 if (keyed) {
@@ -1050,20 +1060,12 @@ make:
                 }
             }
             if (k == e->k) {
-                v = (View *)PyObject_Malloc(sizeof(View) + (size_t)k * sizeof(PyObject *));
-                if (!v) {
-                    while (k--)
-                        Py_DECREF(vals[k]);
-                    PyErr_NoMemory();
-                    goto fail;
-                }
                 PyObject_Init((PyObject *)v, tp);          /* (a reference to the heap type) */
-                for (int j = 0; j < k; j++)        /* (not memcpy: a rep movs per view) */
-                    EAGER_SLOT(v, j) = vals[j];
                 goto fill;
             }
             while (k--)
                 Py_DECREF(vals[k]);
+            PyObject_Free(v);
             tp = e->lazy;
         }
         alloc = (allocfunc)PyType_GetSlot(tp, Py_tp_alloc);

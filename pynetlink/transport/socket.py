@@ -15,7 +15,7 @@ from .._record import field, record as dataclass  # the light @dataclass (start-
 
 from .. import _native
 from .._native import Transfer, lib
-from ..codec.program import Compiled, Encoded, encode
+from ..codec.program import Compiled, Encoded, Prepared, encode
 from ..codec.rows import Pluck, Rows, decode
 from ..codec.schema import Family
 from ..errors import NetlinkError
@@ -26,7 +26,7 @@ from .lifecycle import Closing
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Sequence, Union
+    from typing import Any, Callable, Hashable, Sequence, Union
 else:
     from .._lighttyping import Callable, Sequence, Union
 
@@ -35,6 +35,7 @@ SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
 Label = tuple[str, str]
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
+PREPARED_MAX = 32       # requests a socket keeps encoded (``NetlinkSocket.prepared``)
 _NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
 _ST_DONE = int(lib.PNL_ST_DONE)
 
@@ -170,7 +171,9 @@ class NetlinkSocket(Closing):
             sock = run_in(netns.path if netns else None, lambda: open_raw(protocol, rcvbuf, sndbuf))
         self._sock = sock
         self._named = _identity(netns.path) if netns is not None and netns.name else None
+        self._named_path = os.fsencode(netns.path) if self._named is not None and netns is not None else b""
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        self._prepared: dict[Hashable, Prepared] = {}
         try:                              # the receive area, reused by every transfer
             self._area = _SPARE_AREAS.pop()
         except IndexError:
@@ -192,23 +195,44 @@ class NetlinkSocket(Closing):
         return self._sock.fileno() < 0
 
     # -- transfers ----------------------------------------------------------------------
-    def transact(self, items: Sequence[tuple[Compiled, Sequence[Any]]], *, labels: Labels = None,
+    def transact(self, items: "Sequence[tuple[Compiled, Sequence[Any]]] | Prepared", *, labels: Labels = None,
                  atomic: bool = False, chunk: int = 64, pluck: Pluck | None = None) -> Reply:
         """Send every request (one encode, one transfer, one decode); one Result each, in order.
 
         ``atomic`` sends the whole buffer in one sendmsg (nfnetlink transactions); ``pluck``:
-        decode the replies into that spec's columns and no row table (``LeanRows``).
+        decode the replies into that spec's columns and no row table (``LeanRows``). A
+        ``Prepared`` request (``prepared``) is encoded again in place, and its Reply made
+        under the lock (its status table is the next transfer's).
         """
         with self._lock:
             self._usable(labels)
+            if type(items) is Prepared:
+                seq = self._seq
+                self._seq = (seq + 1) & 0x7FFFFFFF or 1
+                enc = items.at(seq)
+                return self.interpret(enc, self._transfer(enc, atomic, chunk), labels, pluck)
             enc = self.encode(items)
             data = self._transfer(enc, atomic, chunk)
         return self.interpret(enc, data, labels, pluck)
 
-    def encode(self, items: Sequence[tuple[Compiled, Sequence[Any]]]) -> Encoded:
-        """Encode a batch under the next sequence numbers (the caller serialises the socket)."""
+    def prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]") -> Prepared:
+        """The one request ``key`` names, encoded once for this socket (``make()`` gives its
+        program and values the first time): what ``transact`` sends again without building
+        or packing it (a dump made again and again). At most ``PREPARED_MAX`` kept."""
+        p = self._prepared.get(key)
+        if p is None:
+            prog, values = make()
+            p = Prepared(prog, values)
+            if len(self._prepared) >= PREPARED_MAX:
+                self._prepared.clear()
+            self._prepared[key] = p
+        return p
+
+    def encode(self, items: "Sequence[tuple[Compiled, Sequence[Any]]] | Prepared") -> Encoded:
+        """Encode a batch under the next sequence numbers (the caller serialises the socket);
+        a ``Prepared`` request is encoded anew from its items (its buffers are left alone)."""
         seq_first = self._seq
-        enc = encode(items, seq_first)
+        enc = encode(items.items if isinstance(items, Prepared) else items, seq_first)
         self._seq = (self._seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
         return enc
 
@@ -255,11 +279,17 @@ class NetlinkSocket(Closing):
         if self._sock.fileno() < 0:
             raise NetlinkError.from_errno(errno.EBADF, *_label(labels, 0),
                                           "the socket (Handle) is closed")
-        if self._named is not None and self.netns is not None and _identity(self.netns.path) != self._named:
+        named = self._named
+        if named is not None and self.netns is not None and not self._same_namespace(named):
             raise NetlinkError.from_errno(
                 errno.ENOENT, *_label(labels, 0),
                 f"network namespace {self.netns.name} was deleted (or replaced) after this "
                 "socket (Handle) was opened in it")
+
+    def _same_namespace(self, named: tuple[int, int]) -> bool:
+        """Whether the named namespace's file is still the one this socket was opened in
+        (``_identity`` in one C call: no stat result object on every transfer)."""
+        return _native.same_file(self._named_path, named[0], named[1])
 
     def _transfer(self, enc: Encoded, atomic: bool, chunk: int) -> bytes:
         if atomic and enc.length + 4096 > self._sndbuf // 2:
