@@ -991,6 +991,8 @@ make:
     PyTypeObject *last_tp = NULL;
     struct eager *e = NULL;
     struct last last[EAGER_MAX_FIELDS];
+    struct { Py_ssize_t col, col2; int plain; } spec[EAGER_MAX_FIELDS];
+    int eager_ok = 0, untrack = 1;
     memset(last, 0, sizeof(last));
     for (Py_ssize_t b = 0; b < n; b++) {
         /* (the list read again for every view: an allocation may run a finalizer) */
@@ -1020,8 +1022,22 @@ make:
             last_tp = tp;
             e = eager_of(tp);
             forget(last);
+            /* the class's fields read from this table, once: a field without a Python reader
+             * or outside the table makes every view of the class a lazy one */
+            eager_ok = e != NULL;
+            for (int k = 0; e && k < e->k; k++) {
+                const Field *f = e->fields[k];
+                if (!f->fallback || f->col >= t->width || f->col2 >= t->width) {
+                    eager_ok = 0;
+                    break;
+                }
+                spec[k].col = f->col;
+                spec[k].col2 = f->col2;
+                spec[k].plain = f->op != F_DST && f->op != F_HEX && f->op != F_IP && f->op != F_STR;
+            }
+            untrack = (PyType_GetFlags(eager_ok ? tp : e ? e->lazy : tp) & Py_TPFLAGS_HAVE_GC) != 0;
         }
-        if (e) {                                /* the hot fields read now, or a lazy view */
+        if (e && eager_ok) {                    /* the hot fields read now, or a lazy view */
             /* the view allocated first and its slots written in place (values gathered in a
              * local array, then copied, compiled to a rep movs per view: ~13 ns each); not
              * initialised (no type reference) until every field was read */
@@ -1037,12 +1053,22 @@ make:
                 const Field *f = e->fields[k];
                 struct last key;
                 int keyed;
-                if (!f->fallback || f->col >= t->width || f->col2 >= t->width)
-                    break;
-                keyed = input_key(f, t, row, &key);
-                if (keyed && same_key(&last[k], &key)) {
-                    vals[k] = new_ref(last[k].x);
-                    continue;
+                if (spec[k].plain) {            /* its input: the column values (input_key's) */
+                    key.a = row[spec[k].col];
+                    key.c = spec[k].col2 >= 0 ? row[spec[k].col2] : 0;
+                    if (last[k].x && last[k].a == key.a && last[k].c == key.c) {
+                        vals[k] = new_ref(last[k].x);
+                        continue;
+                    }
+                    key.n = 0;
+                    key.bytes[0] = key.bytes[1] = 0;
+                    keyed = 1;
+                } else {
+                    keyed = input_key(f, t, row, &key);
+                    if (keyed && same_key(&last[k], &key)) {
+                        vals[k] = new_ref(last[k].x);
+                        continue;
+                    }
                 }
                 vals[k] = read_field(f, t, row);
                 if (vals[k] == FALLBACK)
@@ -1067,6 +1093,8 @@ make:
                 Py_DECREF(vals[k]);
             PyObject_Free(v);
             tp = e->lazy;
+        } else if (e) {
+            tp = e->lazy;
         }
         alloc = (allocfunc)PyType_GetSlot(tp, Py_tp_alloc);
         v = alloc ? (View *)alloc(tp, 0) : NULL;
@@ -1081,7 +1109,7 @@ fill:
         /* a view refers to its buffer, table and header only (never to another view): no
          * cycle runs through it, so the collector need not traverse it (a compact view's
          * type is not collected at all) */
-        if (PyType_GetFlags(tp) & Py_TPFLAGS_HAVE_GC)
+        if (untrack && (PyType_GetFlags(tp) & Py_TPFLAGS_HAVE_GC))
             PyObject_GC_UnTrack((PyObject *)v);
     }
     forget(last);
