@@ -803,9 +803,14 @@ static int n_eagers;
 
 static struct eager *eager_of(PyTypeObject *tp)
 {
+    static struct eager *hit;               /* the last one found (entries never move or go:
+                                               a dump's views are freed one class after another
+                                               and the link kinds make dozens of these) */
+    if (hit && hit->type == tp)
+        return hit;
     for (int i = 0; i < n_eagers; i++)
         if (eagers[i].type == tp)
-            return &eagers[i];
+            return hit = &eagers[i];
     return NULL;
 }
 
