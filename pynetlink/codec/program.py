@@ -464,7 +464,7 @@ class Prepared:
     call rewriting the message and its status entry), without packing it again: a request
     sent again and again, as a dump. The ``Encoded`` it returns is the same object each
     time: its owner serialises ``at``, the transfer and the reading of the status table
-    (``NetlinkSocket.transact`` holds its lock over all three)."""
+    (``NetlinkSocket.dump_prepared`` holds its lock over all three)."""
 
     __slots__ = ("items", "_job", "_cjob", "_enc", "_res", "_out", "_cap", "_log_cap")
 

@@ -537,10 +537,9 @@ def _dump_one(sock: NetlinkSocket, r: Request[V]) -> V | None:
     """``run`` of one dump needing no link name (every view dump): its one message sent
     as ``_run_phase`` sends it, its reply parsed as ``_collect`` parses it, without the
     batch's bookkeeping (phases, outcomes); another shape goes through ``run``."""
-    if r.key is not None:           # built and encoded once per socket (NetlinkSocket.prepared)
-        reply = drive(sock, flow.dump_of(sock.prepared(r.key, lambda: _only_item(r)),
-                                         (r.operation, r.target + _where(sock)), pluck=r.pluck))
-        return _dumped(reply, r)
+    if r.key is not None:           # built and encoded once per socket (NetlinkSocket.dump_prepared)
+        return _dumped(sock.dump_prepared(r.key, lambda: _only_item(r), (r.operation, r.target + _where(sock)),
+                                          r.pluck), r)
     msgs = r.build(_no_name)
     try:
         if len(msgs) != 1:

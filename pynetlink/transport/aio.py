@@ -43,7 +43,7 @@ from collections import deque
 from typing import Any, Callable, Sequence
 
 from .._native import BatchReplies, RecvArea, lib
-from ..codec.program import Compiled, Encoded, Prepared
+from ..codec.program import Compiled, Encoded
 from ..codec.schema import Family
 from ..errors import NetlinkError
 from .flow import Flow, T
@@ -133,7 +133,7 @@ class AsyncNetlinkSocket(AsyncClosing):
         return len({id(t) for t in self._pending.values()})
 
     # -- transfers ---------------------------------------------------------------------------
-    async def transact(self, items: "Sequence[tuple[Compiled, Sequence[Any]]] | Prepared", *, labels: Labels = None,
+    async def transact(self, items: Sequence[tuple[Compiled, Sequence[Any]]], *, labels: Labels = None,
                        atomic: bool = False, chunk: int = 64,
                        partial: Callable[[Reply], None] | None = None, pluck: Any = None) -> Reply:
         """``NetlinkSocket.transact`` on the event loop. If the awaiting task is cancelled,

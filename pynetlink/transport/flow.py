@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from .._record import record
 
-from ..codec.program import Compiled, Prepared
+from ..codec.program import Compiled
 from ..errors import DumpInterrupted
 from .socket import DUMP_RETRIES, Label, Labels, Reply
 
@@ -31,13 +31,13 @@ Items = Sequence[tuple[Compiled, Sequence[Any]]]
 class Transfer:
     """One batch for the socket: ``NetlinkSocket.transact``'s arguments."""
 
-    items: "Items | Prepared"
+    items: Items
     labels: Labels = None
     atomic: bool = False
     chunk: int = 64
     pluck: Any = None           # a codec.rows.Pluck: decode into its columns, no row table
 
-    def __init__(self, items: "Items | Prepared", labels: Labels = None, atomic: bool = False, chunk: int = 64,
+    def __init__(self, items: Items, labels: Labels = None, atomic: bool = False, chunk: int = 64,
                  pluck: Any = None) -> None:
         # one per transfer: the record's shared __init__ loop costs ~2 us, this ~0.3;
         # tests/test_record.py keeps the signature equal to the fields
@@ -49,7 +49,7 @@ Flow = Generator[Transfer, Reply, T]
 
 
 class Transactor(Protocol):
-    def transact(self, items: "Items | Prepared", *, labels: Labels = None, atomic: bool = False,
+    def transact(self, items: Items, *, labels: Labels = None, atomic: bool = False,
                  chunk: int = 64, pluck: Any = None) -> Reply: ...
 
 
@@ -136,21 +136,14 @@ def dump(prog: Compiled, values: Sequence[Any], label: Label = ("dump", ""),
          retries: int = DUMP_RETRIES, pluck: Any = None) -> Flow[Reply]:
     """A dump, retried while the kernel flags it inconsistent (NLM_F_DUMP_INTR); ``pluck``
     (a ``codec.rows.Pluck``) decodes it into those columns without a row table."""
-    return (yield from dump_of([(prog, values)], label, retries, pluck))
-
-
-def dump_of(items: "Items | Prepared", label: Label = ("dump", ""), retries: int = DUMP_RETRIES,
-            pluck: Any = None) -> Flow[Reply]:
-    """``dump`` of one request given as its items or ``Prepared`` (``NetlinkSocket.prepared``:
-    encoded once per socket)."""
     reply = None
     for _ in range(retries + 1):
-        reply = yield Transfer(items, label, pluck=pluck)
+        reply = yield Transfer([(prog, values)], label, pluck=pluck)
         reply.check()
         if not reply.results[0].dump_intr:
             return reply
     raise DumpInterrupted(label[0], retries + 1, reply)
 
 
-__all__ = ["AsyncDriver", "Flow", "Items", "SyncDriver", "Transactor", "Transfer", "drive", "dump", "dump_of", "operation",
+__all__ = ["AsyncDriver", "Flow", "Items", "SyncDriver", "Transactor", "Transfer", "drive", "dump", "operation",
            "request", "transact"]

@@ -18,7 +18,7 @@ from .._native import Transfer, lib
 from ..codec.program import Compiled, Encoded, Prepared, encode
 from ..codec.rows import Pluck, Rows, decode
 from ..codec.schema import Family
-from ..errors import NetlinkError
+from ..errors import DumpInterrupted, NetlinkError
 from . import validate
 from .netns import NetNS, run_in
 from . import faults
@@ -195,30 +195,26 @@ class NetlinkSocket(Closing):
         return self._sock.fileno() < 0
 
     # -- transfers ----------------------------------------------------------------------
-    def transact(self, items: "Sequence[tuple[Compiled, Sequence[Any]]] | Prepared", *, labels: Labels = None,
+    def transact(self, items: Sequence[tuple[Compiled, Sequence[Any]]], *, labels: Labels = None,
                  atomic: bool = False, chunk: int = 64, pluck: Pluck | None = None) -> Reply:
         """Send every request (one encode, one transfer, one decode); one Result each, in order.
 
         ``atomic`` sends the whole buffer in one sendmsg (nfnetlink transactions); ``pluck``:
-        decode the replies into that spec's columns and no row table (``LeanRows``). A
-        ``Prepared`` request (``prepared``) is encoded again in place, and its Reply made
-        under the lock (its status table is the next transfer's).
+        decode the replies into that spec's columns and no row table (``LeanRows``).
         """
         with self._lock:
             self._usable(labels)
-            if type(items) is Prepared:
-                seq = self._seq
-                self._seq = (seq + 1) & 0x7FFFFFFF or 1
-                enc = items.at(seq)
-                return self.interpret(enc, self._transfer(enc, atomic, chunk), labels, pluck)
             enc = self.encode(items)
             data = self._transfer(enc, atomic, chunk)
         return self.interpret(enc, data, labels, pluck)
 
-    def prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]") -> Prepared:
-        """The one request ``key`` names, encoded once for this socket (``make()`` gives its
-        program and values the first time): what ``transact`` sends again without building
-        or packing it (a dump made again and again). At most ``PREPARED_MAX`` kept."""
+    def dump_prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]",
+                      label: Label, pluck: Pluck | None = None, retries: int = DUMP_RETRIES) -> Reply:
+        """``flow.dump`` of the one request ``key`` names, built and encoded once for this
+        socket (``make()`` gives its program and values the first time; at most
+        ``PREPARED_MAX`` kept): later dumps encode it again in place under their sequence
+        number (``codec.program.Prepared``) and take no flow. Its Reply is made under the
+        lock (the status table is the next dump's)."""
         p = self._prepared.get(key)
         if p is None:
             prog, values = make()
@@ -226,13 +222,22 @@ class NetlinkSocket(Closing):
             if len(self._prepared) >= PREPARED_MAX:
                 self._prepared.clear()
             self._prepared[key] = p
-        return p
+        for _ in range(retries + 1):
+            with self._lock:
+                self._usable(label)
+                seq = self._seq
+                self._seq = (seq + 1) & 0x7FFFFFFF or 1
+                enc = p.at(seq)
+                reply = self.interpret(enc, self._transfer(enc, False, 64), label, pluck)
+            reply.check()
+            if not reply.results[0].dump_intr:
+                return reply
+        raise DumpInterrupted(label[0], retries + 1, reply)
 
-    def encode(self, items: "Sequence[tuple[Compiled, Sequence[Any]]] | Prepared") -> Encoded:
-        """Encode a batch under the next sequence numbers (the caller serialises the socket);
-        a ``Prepared`` request is encoded anew from its items (its buffers are left alone)."""
+    def encode(self, items: Sequence[tuple[Compiled, Sequence[Any]]]) -> Encoded:
+        """Encode a batch under the next sequence numbers (the caller serialises the socket)."""
         seq_first = self._seq
-        enc = encode(items.items if isinstance(items, Prepared) else items, seq_first)
+        enc = encode(items, seq_first)
         self._seq = (self._seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
         return enc
 

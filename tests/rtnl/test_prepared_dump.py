@@ -1,16 +1,17 @@
-"""Dumps encoded once per socket (``NetlinkSocket.prepared``, ``codec.program.Prepared``): the
+"""Dumps encoded once per socket (``NetlinkSocket.dump_prepared``, ``codec.program.Prepared``): the
 bytes equal a fresh encode under each sequence number; every dump reads the kernel's state of
 the moment; one entry per request shape, bounded; threads sharing a Handle each get their own
 dump's views. Against the kernel, in the test's own namespace."""
 from __future__ import annotations
 
+import errno
 import socket
 import threading
 from typing import Any
 
 import pytest
 
-from pynetlink import Handle
+from pynetlink import Handle, NetlinkError
 from pynetlink.codec.program import Prepared, encode
 from pynetlink.rtnl import addresses, request, routes
 from pynetlink.rtnl.request import _only_item
@@ -108,11 +109,15 @@ def test_threads_sharing_a_handle_get_their_own_dumps(wired: Handle) -> None:
     assert bad == []
 
 
-def test_a_socket_encodes_a_prepared_request_anew_outside_transact(h: Handle) -> None:
-    """``encode`` (the event-loop socket's way) leaves the prepared buffers alone."""
-    sock = h._sock
-    p = sock.prepared(("dump routes", 0, None), lambda: _only_item(routes.dump(table=None)))
-    kept = p.at(9).tobytes()
-    enc = sock.encode(p)
-    assert enc is not p.at(9) and enc.n == 1 and enc.length == len(kept)
-    assert p.at(9).tobytes() == kept
+@pytest.mark.kernel("veth")
+def test_a_prepared_dump_error_then_the_same_dump_again(wired: Handle) -> None:
+    """The kernel's error (a table that does not exist, strict checking) raised with the
+    operation and namespace; the same prepared request afterwards reads the table once made."""
+    for _ in range(2):
+        with pytest.raises(NetlinkError) as info:
+            wired.routes.dump(table=42, family="ipv4")
+        assert info.value.errno == errno.ENOENT and "dump routes 42" in str(info.value)
+        assert wired.netns is not None and wired.netns.name in str(info.value)
+    wired.routes.add("203.0.113.0/24", via="198.51.100.2", table=42)
+    assert [r.dst for r in wired.routes.dump(table=42, family="ipv4")] == ["203.0.113.0/24"]
+    assert list(wired._sock._prepared) == [("dump routes", socket.AF_INET, 42)]
