@@ -802,9 +802,32 @@ struct leaf_type {
  * attribute, a type the schema lacks, a short header, a malformed attribute, an error
  * message), with nothing of this message's kept: the caller takes the full walk, which
  * finds what is wrong where it would anyway. */
+/* What pnl_decode_pluck works out of its plan once, for leaf_msg: a plucked row's starting
+ * values (NONE, 0 for the row; a message type column set per message) and the plan's fixed
+ * header columns. */
+struct leaf_plan {
+    uint64_t init[1 + PNL_PLUCK_MAX_COLS];
+    uint32_t hdr[PNL_PLUCK_MAX_COLS], n_hdr;
+    uint64_t type_cols;                     /* columns of op PNL_P_TYPE */
+};
+
+static void leaf_plan(const struct pnl_pluck_plan *pl, struct leaf_plan *lp)
+{
+    lp->n_hdr = 0;
+    lp->type_cols = 0;
+    lp->init[0] = 0;
+    for (uint32_t j = 0; j < pl->n_cols; j++) {
+        lp->init[1 + j] = PNL_P_NONE;
+        if (pl->cols[j].op == PNL_P_TYPE)
+            lp->type_cols |= (uint64_t)1 << j;
+        else if (pl->cols[j].op == PNL_P_HDR || pl->cols[j].op == PNL_P_HDRS)
+            lp->hdr[lp->n_hdr++] = j;
+    }
+}
+
 static int leaf_msg(const struct schema *s, struct leaf_type *lt, const struct pnl_pluck_plan *pl,
-                    const uint8_t *msg, size_t len, struct pnl_pluck_sink *sk, uint64_t *got,
-                    int *plucked, struct pnl_rows *r)
+                    const struct leaf_plan *lp, const uint8_t *msg, size_t len,
+                    struct pnl_pluck_sink *sk, uint64_t *got, int *plucked, struct pnl_rows *r)
 {
     const struct pnl_pluck_col *cols = pl->cols;
     struct nlmsghdr h;
@@ -834,16 +857,15 @@ static int leaf_msg(const struct schema *s, struct leaf_type *lt, const struct p
     /* pnl_pluck_sink_msg */
     take = pl->msg_type == PNL_P_ANY ? h.nlmsg_type >= NLMSG_MIN_TYPE : h.nlmsg_type == pl->msg_type;
     if (take) {
-        got[0] = 0;
-        for (uint32_t j = 0; j < n_cols; j++)
-            got[1 + j] = cols[j].op == PNL_P_TYPE ? h.nlmsg_type : PNL_P_NONE;
+        for (uint32_t j = 0; j <= n_cols; j++)     /* (not memcpy: a call for a few words) */
+            got[j] = lp->init[j];
+        for (uint64_t m = lp->type_cols; m; m &= m - 1)
+            got[1 + __builtin_ctzll(m)] = h.nlmsg_type;
         if (16 + (uint64_t)pl->hdr_len <= len) {
-            for (uint32_t j = 0; j < n_cols; j++) {
+            for (uint32_t i = 0; i < lp->n_hdr; i++) {
+                uint32_t j = lp->hdr[i];
                 const struct pnl_pluck_col *c = &cols[j];
-                uint64_t v;
-                if (c->op != PNL_P_HDR && c->op != PNL_P_HDRS)
-                    continue;
-                v = get_uint(msg + 16 + c->off, c->size, 0);
+                uint64_t v = get_uint(msg + 16 + c->off, c->size, 0);
                 if (c->op == PNL_P_HDRS && c->size < 8 && (v >> (8 * c->size - 1)) & 1)
                     v |= ~(uint64_t)0 << (8 * c->size);
                 got[1 + j] = v;
@@ -908,7 +930,8 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
     struct pnl_pluck_plan plan;
     struct pnl_pluck_sink sink = { .pl = &plan };
     struct pnl_rows none, *r = &none;   /* no room: each message's rows counted, not written */
-    uint64_t got[1 + PNL_PLUCK_MAX_COLS];   /* one message's plucked row, copied out below */
+    struct leaf_plan lp;
+    uint64_t fix_row = 0, fix_span = 0;     /* columns made relative to the message: rows, spans */
     struct schema s;
     struct leaf_type lt = { 0 };
     uint64_t count = 0, index_len = 0;
@@ -930,6 +953,13 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         return rc;
     n_cols = plan.n_cols;
     width = n_cols + 1;
+    leaf_plan(&plan, &lp);
+    for (uint32_t k = 0; k < n_cols; k++) {
+        if (plan.cols[k].op == PNL_P_ROW)
+            fix_row |= (uint64_t)1 << k;
+        else if (plan.cols[k].op == PNL_P_SPAN)
+            fix_span |= (uint64_t)1 << k;
+    }
     /* a large buffer: room for as many messages as it can hold (16 bytes each at least), at
      * once: grown step by step, the columns would leave each old step's pages in malloc's
      * heap (a large dump's peak memory); the room never written is never touched, and is
@@ -946,6 +976,7 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
     while (p < len) {
         struct nlmsghdr h;
         uint32_t base;
+        uint64_t *got;
         int plucked;
 
         if (all_zero(buf + p, len - p))
@@ -954,9 +985,15 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
             L->err_off = (uint32_t)p;
             return -EBADMSG;
         }
+        /* room first: the plucked row is written where it stays (out_len moves past it
+         * only when the message is plucked) */
+        if ((L->n_msgs >= L->msg_cap && lean_msg_room(L) < 0)
+            || (L->out_len + (uint64_t)width > L->out_cap && lean_out_room(L, width) < 0))
+            return -ENOMEM;
+        got = L->out + L->out_len;
         /* this message alone, its rows counted (numbers and offsets from p), the plan's
          * columns read as they come */
-        rc = leaf_msg(&s, &lt, &plan, buf + p, h.nlmsg_len, &sink, got, &plucked, r);
+        rc = leaf_msg(&s, &lt, &plan, &lp, buf + p, h.nlmsg_len, &sink, got, &plucked, r);
         if (rc == 1) {                      /* not all leaves: the full walk */
             memset(&none, 0, sizeof(none));
             plucked = pnl_pluck_sink_msg(&sink, buf + p, h.nlmsg_len, h.nlmsg_type, got) == 0;
@@ -975,23 +1012,21 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
             L->err_off = (uint32_t)p;
             return -EMSGSIZE;
         }
-        if (lean_msg_room(L) < 0 || lean_out_room(L, width) < 0)
-            return -ENOMEM;
         L->msg_row[L->n_msgs] = base;
         L->msg_tf[L->n_msgs] = sink.msg_tf;
         L->msg_val[L->n_msgs] = sink.msg_val;
         L->n_msgs++;
         if (plucked) {                      /* back to the buffer's rows and offsets */
-            uint64_t *o = L->out + L->out_len;
-            memcpy(o, got, (size_t)width * sizeof(uint64_t));
+            uint64_t *o = got;
             o[0] += base;
-            for (uint32_t k = 0; k < n_cols; k++) {
-                uint32_t op = plan.cols[k].op;
-                if (o[1 + k] == PNL_P_NONE)
-                    continue;
-                if (op == PNL_P_ROW)
+            for (uint64_t m = fix_row; m; m &= m - 1) {
+                uint32_t k = (uint32_t)__builtin_ctzll(m);
+                if (o[1 + k] != PNL_P_NONE)
                     o[1 + k] += base;
-                else if (op == PNL_P_SPAN)
+            }
+            for (uint64_t m = fix_span; m; m &= m - 1) {
+                uint32_t k = (uint32_t)__builtin_ctzll(m);
+                if (o[1 + k] != PNL_P_NONE)
                     o[1 + k] += (uint64_t)p << 32;
             }
             L->out_len += width;

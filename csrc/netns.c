@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "pnl.h"
 
@@ -28,6 +29,17 @@ int pnl_mount(const char *source, const char *target, const char *fstype,
 int pnl_umount2(const char *target, int flags)
 {
     return umount2(target, flags) < 0 ? -errno : 0;
+}
+
+int pnl_same_file(const char *path, uint64_t dev, uint64_t ino)
+{
+    struct stat st;
+
+    if (!path)
+        return -EINVAL;
+    if (stat(path, &st) < 0)
+        return errno == ENOENT ? 0 : -errno;
+    return (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
 }
 
 int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, int32_t *errs)

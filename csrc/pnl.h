@@ -324,3 +324,7 @@ int pnl_umount2(const char *target, int flags);
  * mounted, unlinked all the same); errs[i]: 0 or -errno (the umount2's, else the unlink's).
  * Returns how many failed, -EINVAL on a malformed list. */
 int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, int32_t *errs);
+/* pnl_same_file: 1 when path (NUL-terminated) is the file (dev, ino) as stat(2) sees it, 0
+ * when it is another file or no longer exists (ENOENT), else -errno: a socket's check that
+ * its named namespace was not deleted or replaced, without os.stat's result object. */
+int pnl_same_file(const char *path, uint64_t dev, uint64_t ino);

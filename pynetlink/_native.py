@@ -250,6 +250,25 @@ def encode(job: bytes, seq_first: int, max_size: int, n: int, n_log: int) -> Enc
     return EncodeResult(buf, int(res.out_len), status, log, int(res.n_log))
 
 
+def encode_again(job: Any, job_len: int, seq_first: int, res: EncodeResult, cap: int, log_cap: int,
+                 out: Any) -> None:
+    """``pnl_encode`` of a one-message ``job`` (a cdata over its bytes) that ``encode`` made
+    ``res`` of, again into ``res``'s buffers under ``seq_first`` (``out``: a ``struct
+    pnl_enc *`` reused); EncodeFailure if it is not the same message (cannot happen)."""
+    rc = lib.pnl_encode(job, job_len, seq_first, res.buf, cap, res.status, 1, res.log, log_cap, out)
+    if rc < 0 or out.out_len != res.length or out.n_log != res.n_log:
+        raise EncodeFailure(rc if rc < 0 else -errno.EINVAL, 0, 0xFFFFFFFF)
+
+
+def same_file(path: bytes, dev: int, ino: int) -> bool:
+    """``pnl_same_file``: whether ``path`` is still the file (dev, ino) (False when it is
+    gone); OSError on another failure of stat(2)."""
+    rc = lib.pnl_same_file(path, dev, ino)
+    if rc < 0:
+        raise OSError(-rc, os.strerror(-rc), os.fsdecode(path))
+    return bool(rc == 1)
+
+
 def prefixes(text: bytes, af: int, n: int, row: int) -> tuple[bytearray, int]:
     """``pnl_prefixes``: ``n`` prefixes, one per line of ``text``, as rows of ``row`` bytes
     (length, masked address); the rows and how many were parsed before the first the C

@@ -456,3 +456,34 @@ def _encoded(job: bytes, seq_first: builtins.int, size: builtins.int, n_log: bui
                               f"rc {exc.rc}") from None
     return Encoded(res.buf, res.length, res.status, n, res.log, res.n_log,
                    seq_first & 0xFFFFFFFF, programs)
+
+
+class Prepared:
+    """One request (``items``: its one (program, values)) encoded once into buffers it keeps:
+    ``at(seq)`` encodes the same job again in place under sequence number ``seq`` (one C
+    call rewriting the message and its status entry), without packing it again: a request
+    sent again and again, as a dump. The ``Encoded`` it returns is the same object each
+    time: its owner serialises ``at``, the transfer and the reading of the status table
+    (``NetlinkSocket.dump_prepared`` holds its lock over all three)."""
+
+    __slots__ = ("items", "_job", "_cjob", "_enc", "_res", "_out", "_cap", "_log_cap")
+
+    def __init__(self, prog: Compiled, values: Sequence[Any]) -> None:
+        self.items = [(prog, values)]
+        self._job = prog.entry(values)
+        self._cjob = ffi.from_buffer(self._job)
+        try:
+            self._res = _native.encode(self._job, 0, prog.max_size, 1, prog.n_logged)
+        except _native.EncodeFailure as exc:
+            raise InvalidArgument(f"cannot encode {prog.name} (op {exc.op}): rc {exc.rc}") from None
+        r = self._res
+        self._enc = Encoded(r.buf, r.length, r.status, 1, r.log, r.n_log, 0, [prog])
+        self._out = ffi.new("struct pnl_enc *")
+        self._cap, self._log_cap = prog.max_size, prog.n_logged
+
+    def at(self, seq: builtins.int) -> Encoded:
+        seq &= 0xFFFFFFFF
+        _native.encode_again(self._cjob, len(self._job), seq, self._res, self._cap, self._log_cap, self._out)
+        enc = self._enc
+        enc.seq_first = seq
+        return enc

@@ -211,7 +211,7 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[
 
     needs = (link,) if isinstance(link, str) else ()
     return Request("dump addresses", str(link or ""), build, needs=needs, parse=parse, dump=True,
-                   pluck=_PLUCK)
+                   pluck=_PLUCK, key=None if needs else ("dump addresses", fam, link))
 
 
 # attribute types as plain ints for the view (a cffi lib attribute costs a lookup each time)

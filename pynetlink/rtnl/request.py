@@ -32,7 +32,9 @@ from .validate import LinkRef
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Generic, Iterable, Mapping, Protocol, Sequence, TypeVar, cast
+    from typing import Any, Callable, Generic, Hashable, Iterable, Mapping, Protocol, Sequence, TypeVar, cast
+
+    from ..codec.program import Compiled
 else:
     from .._lighttyping import Any, Callable, Generic, Protocol, TypeVar, cast
 
@@ -67,15 +69,17 @@ class Request(Generic[V]):
     """
 
     __slots__ = ("operation", "target", "build", "needs", "creates", "parse", "dump", "_undo", "hints",
-                 "then", "members", "pluck")
+                 "then", "members", "pluck", "key")
 
     def __init__(self, operation: str, target: str, build: Callable[[Resolve], list[Msg]],
                  needs: tuple[str, ...] = (), creates: tuple[str, ...] = (), parse: Parse | None = None,
                  dump: bool = False, undo: "Request | Callable[[], Request] | None" = None,
                  hints: "Mapping[int, str] | Callable[[], Mapping[int, str]] | None" = None,
                  then: Callable[[Resolve], list[Msg]] | None = None,
-                 members: "Members | None" = None, pluck: Pluck | None = None) -> None:
+                 members: "Members | None" = None, pluck: Pluck | None = None,
+                 key: "Hashable | None" = None) -> None:
         self.members = members
+        self.key = key                   # a dump whose one message is made of these alone (see _dump_one)
         self.pluck = pluck               # a dump's views' columns: decoded without a row table
         self.hints = hints               # errno -> what it means for this request (in the error)
         self.then = then
@@ -533,6 +537,9 @@ def _dump_one(sock: NetlinkSocket, r: Request[V]) -> V | None:
     """``run`` of one dump needing no link name (every view dump): its one message sent
     as ``_run_phase`` sends it, its reply parsed as ``_collect`` parses it, without the
     batch's bookkeeping (phases, outcomes); another shape goes through ``run``."""
+    if r.key is not None:           # built and encoded once per socket (NetlinkSocket.dump_prepared)
+        return _dumped(sock.dump_prepared(r.key, lambda: _only_item(r), (r.operation, r.target + _where(sock)),
+                                          r.pluck), r)
     msgs = r.build(_no_name)
     try:
         if len(msgs) != 1:
@@ -546,10 +553,24 @@ def _dump_one(sock: NetlinkSocket, r: Request[V]) -> V | None:
         for m in msgs:
             if m.fds:
                 m.close_fds()
+    return _dumped(reply, r)
+
+
+def _dumped(reply: Reply, r: Request[V]) -> V | None:
+    """The value of dump ``r`` from its Reply (as ``_collect`` makes it)."""
     res = reply.results[0]
     if not res.done:
         return None
     if res.error is not None:
         raise _clean(res.error, r.hints)
     return r.parse(reply.rows, res.messages) if r.parse is not None else None
+
+
+def _only_item(r: Request[Any]) -> tuple[Compiled, Sequence[Any]]:
+    """The (program, values) of the one message of a keyed dump (it needs no link name and
+    holds no file descriptor)."""
+    msgs = r.build(_no_name)
+    if len(msgs) != 1 or msgs[0].fds:
+        raise InvalidArgument(f"{r.operation}: a keyed request must build one message without descriptors")
+    return msgs[0].item()
 

@@ -524,7 +524,8 @@ def dump(*, table: Table | None = "main", family: object = None) -> Request[list
         views = make_views(RouteView, rows, msgs, columns.dump_table(rows, _PLUCK, 2))
         return views if tid is None else [r for r in views if r.table == tid]
 
-    return Request("dump routes", str(table or "all"), build, parse=parse, dump=True, pluck=_PLUCK)
+    return Request("dump routes", str(table or "all"), build, parse=parse, dump=True, pluck=_PLUCK,
+                   key=("dump routes", fam, tid))
 
 
 class NexthopView:

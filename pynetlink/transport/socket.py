@@ -15,10 +15,10 @@ from .._record import field, record as dataclass  # the light @dataclass (start-
 
 from .. import _native
 from .._native import Transfer, lib
-from ..codec.program import Compiled, Encoded, encode
+from ..codec.program import Compiled, Encoded, Prepared, encode
 from ..codec.rows import Pluck, Rows, decode
 from ..codec.schema import Family
-from ..errors import NetlinkError
+from ..errors import DumpInterrupted, NetlinkError
 from . import validate
 from .netns import NetNS, run_in
 from . import faults
@@ -26,10 +26,10 @@ from .lifecycle import Closing
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Optional, Sequence, TypeVar, Union
+    from typing import Any, Callable, Hashable, Optional, Sequence, TypeVar, Union
     T = TypeVar("T")
     # what NetlinkSocket.exchange calls: (fd, batch, seq_first, timeout_ms, namespace check)
-    Exchange = Callable[[int, bytearray, int, int, Optional[tuple[str, int, int]]], Optional[T]]
+    Exchange = Callable[[int, bytearray, int, int, Optional[tuple[bytes, int, int]]], Optional[T]]
 else:
     from .._lighttyping import Callable, Sequence, Union
 
@@ -38,6 +38,7 @@ SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
 Label = tuple[str, str]
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
+PREPARED_MAX = 32       # requests a socket keeps encoded (``NetlinkSocket.prepared``)
 _NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
 _ST_DONE = int(lib.PNL_ST_DONE)
 
@@ -173,7 +174,9 @@ class NetlinkSocket(Closing):
             sock = run_in(netns.path if netns else None, lambda: open_raw(protocol, rcvbuf, sndbuf))
         self._sock = sock
         self._named = _identity(netns.path) if netns is not None and netns.name else None
+        self._named_path = os.fsencode(netns.path) if self._named is not None and netns is not None else b""
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        self._prepared: dict[Hashable, Prepared] = {}
         try:                              # the receive area, reused by every transfer
             self._area = _SPARE_AREAS.pop()
         except IndexError:
@@ -207,6 +210,32 @@ class NetlinkSocket(Closing):
             enc = self.encode(items)
             data = self._transfer(enc, atomic, chunk)
         return self.interpret(enc, data, labels, pluck)
+
+    def dump_prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]",
+                      label: Label, pluck: Pluck | None = None, retries: int = DUMP_RETRIES) -> Reply:
+        """``flow.dump`` of the one request ``key`` names, built and encoded once for this
+        socket (``make()`` gives its program and values the first time; at most
+        ``PREPARED_MAX`` kept): later dumps encode it again in place under their sequence
+        number (``codec.program.Prepared``) and take no flow. Its Reply is made under the
+        lock (the status table is the next dump's)."""
+        p = self._prepared.get(key)
+        if p is None:
+            prog, values = make()
+            p = Prepared(prog, values)
+            if len(self._prepared) >= PREPARED_MAX:
+                self._prepared.clear()
+            self._prepared[key] = p
+        for _ in range(retries + 1):
+            with self._lock:
+                self._usable(label)
+                seq = self._seq
+                self._seq = (seq + 1) & 0x7FFFFFFF or 1
+                enc = p.at(seq)
+                reply = self.interpret(enc, self._transfer(enc, False, 64), label, pluck)
+            reply.check()
+            if not reply.results[0].dump_intr:
+                return reply
+        raise DumpInterrupted(label[0], retries + 1, reply)
 
     def encode(self, items: Sequence[tuple[Compiled, Sequence[Any]]]) -> Encoded:
         """Encode a batch under the next sequence numbers (the caller serialises the socket)."""
@@ -258,7 +287,8 @@ class NetlinkSocket(Closing):
         if self._sock.fileno() < 0:
             raise NetlinkError.from_errno(errno.EBADF, *_label(labels, 0),
                                           "the socket (Handle) is closed")
-        if self._named is not None and self.netns is not None and _identity(self.netns.path) != self._named:
+        named = self._named
+        if named is not None and self.netns is not None and not self._same_namespace(named):
             raise self._gone(labels)
 
     def _gone(self, labels: Labels) -> NetlinkError:
@@ -276,6 +306,11 @@ class NetlinkSocket(Closing):
         except OSError:
             self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+
+    def _same_namespace(self, named: tuple[int, int]) -> bool:
+        """Whether the named namespace's file is still the one this socket was opened in
+        (``_identity`` in one C call: no stat result object on every transfer)."""
+        return _native.same_file(self._named_path, named[0], named[1])
 
     def _transfer(self, enc: Encoded, atomic: bool, chunk: int) -> bytes:
         if atomic and enc.length + 4096 > self._sndbuf // 2:
@@ -306,7 +341,7 @@ class NetlinkSocket(Closing):
                 self._room(size)
             try:                            # (the namespace checked by send: a stat, not os.stat's record)
                 out = send(fd, batch, seq, -int(-self.timeout * 1000 // 1),
-                           None if named is None or self.netns is None else (self.netns.path, *named))
+                           None if named is None else (self._named_path, *named))
             except OSError as exc:
                 raise self._transfer_error(exc.errno or errno.EIO) from None
             if out is None:

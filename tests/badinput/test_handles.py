@@ -38,6 +38,8 @@ def test_handle_of_a_deleted_namespace_refuses(make_netns: Any) -> None:
     try:
         with pytest.raises(NetlinkError, match="deleted .or replaced."):
             h.links.dump()
+        with pytest.raises(NetlinkError, match="deleted .or replaced."):
+            h.routes.dump(table=None)          # (a dump encoded once per socket: checked alike)
         with Handle(again) as fresh:
             assert [link.name for link in fresh.links.dump()] == ["lo"]
     finally:

@@ -1,0 +1,123 @@
+"""Dumps encoded once per socket (``NetlinkSocket.dump_prepared``, ``codec.program.Prepared``): the
+bytes equal a fresh encode under each sequence number; every dump reads the kernel's state of
+the moment; one entry per request shape, bounded; threads sharing a Handle each get their own
+dump's views. Against the kernel, in the test's own namespace."""
+from __future__ import annotations
+
+import errno
+import socket
+import threading
+from typing import Any
+
+import pytest
+
+from pynetlink import Handle, NetlinkError
+from pynetlink.codec.program import Prepared, encode
+from pynetlink.rtnl import addresses, request, routes
+from pynetlink.rtnl.request import _only_item
+from pynetlink.transport.socket import PREPARED_MAX
+
+pytestmark = pytest.mark.root
+
+ROUTE = ("family", "dst", "table", "protocol", "scope", "type", "via", "dev")
+
+
+def _fields(views: list[Any], names: tuple[str, ...] = ROUTE) -> list[tuple[Any, ...]]:
+    return sorted(tuple(getattr(v, n) for n in names) for v in views)
+
+
+@pytest.mark.parametrize("make", [lambda: routes.dump(table=None, family="ipv4"),
+                                  lambda: routes.dump(table=100, family="ipv6"),
+                                  lambda: addresses.dump(family="ipv4"), lambda: addresses.dump(link=3)])
+def test_prepared_bytes_equal_a_fresh_encode(make: Any) -> None:
+    prog, values = _only_item(make())
+    p = Prepared(prog, values)
+    for seq in (1, 77, 0x7FFFFFFF, 0xFFFFFFFF, 5):
+        enc = p.at(seq)
+        fresh = encode([(prog, values)], seq)
+        assert enc.tobytes() == fresh.tobytes() and enc.seq_first == fresh.seq_first == seq
+        assert (enc.n, enc.length) == (1, fresh.length)
+        assert int(enc.status[0].flags) == int(fresh.status[0].flags)
+
+
+def test_a_keyed_dump_only_of_a_name_free_request() -> None:
+    assert routes.dump().key == ("dump routes", 0, 254)
+    assert addresses.dump(link="eth0").key is None          # needs a name: through run
+    assert addresses.dump(link=2, family=4).key == ("dump addresses", socket.AF_INET, 2)
+
+
+@pytest.mark.kernel("veth")
+def test_each_prepared_dump_reads_the_kernel_now(wired: Handle) -> None:
+    sock = wired._sock
+    before = _fields(wired.routes.dump(table=None, family="ipv4"))
+    seq = sock._seq
+    wired.routes.add("203.0.113.0/24", via="198.51.100.2")
+    assert sock._seq == seq + 1                             # (the add: one request)
+    after = wired.routes.dump(table=None, family="ipv4")
+    assert sock._seq == seq + 2                             # the dump again: one sequence number
+    assert "203.0.113.0/24" in [r.dst for r in after] and len(after) == len(before) + 1
+    assert _fields(after) == _fields(request.run(sock, [routes.dump(table=None, family="ipv4")])[0].result())
+    six = wired.routes.dump(table=None, family="ipv6")
+    assert six and {r.family for r in six} == {6}
+    main = wired.routes.dump(family="ipv4")
+    assert main and {r.table for r in main} == {254}
+    assert set(sock._prepared) == {("dump routes", socket.AF_INET, None), ("dump routes", socket.AF_INET6, None),
+                                   ("dump routes", socket.AF_INET, 254)}
+    wired.routes.delete("203.0.113.0/24")
+    assert _fields(wired.routes.dump(table=None, family="ipv4")) == before
+
+
+@pytest.mark.kernel("veth")
+def test_prepared_dumps_are_per_socket_and_bounded(wired: Handle, netns: Any) -> None:
+    tables = range(1, PREPARED_MAX + 9)
+    with wired.batch() as b:
+        for t in tables:
+            b.routes.add(f"203.0.113.{t}/32", via="198.51.100.2", table=t)
+    for t in tables:
+        got = [r.dst for r in wired.routes.dump(table=t, family="ipv4")]
+        assert got == [f"203.0.113.{t}/32"]
+        assert 1 <= len(wired._sock._prepared) <= PREPARED_MAX
+    with Handle(netns) as other:
+        assert other._sock._prepared == {}
+        assert [r.dst for r in other.routes.dump(table=7, family="ipv4")] == ["203.0.113.7/32"]
+        assert other._sock._prepared[("dump routes", socket.AF_INET, 7)] is not \
+            wired._sock._prepared.get(("dump routes", socket.AF_INET, 7))
+
+
+@pytest.mark.kernel("veth")
+def test_threads_sharing_a_handle_get_their_own_dumps(wired: Handle) -> None:
+    want_routes = _fields(wired.routes.dump(table=None, family="ipv4"))
+    want_addrs = sorted(a.address for a in wired.addresses.dump(family="ipv4"))
+    bad: list[str] = []
+
+    def work(k: int) -> None:
+        for i in range(30):
+            if (i + k) % 2:
+                got = _fields(wired.routes.dump(table=None, family="ipv4"))
+                if got != want_routes:
+                    bad.append(f"routes {got}")
+            else:
+                got_a = sorted(a.address for a in wired.addresses.dump(family="ipv4"))
+                if got_a != want_addrs:
+                    bad.append(f"addresses {got_a}")
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bad == []
+
+
+@pytest.mark.kernel("veth")
+def test_a_prepared_dump_error_then_the_same_dump_again(wired: Handle) -> None:
+    """The kernel's error (a table that does not exist, strict checking) raised with the
+    operation and namespace; the same prepared request afterwards reads the table once made."""
+    for _ in range(2):
+        with pytest.raises(NetlinkError) as info:
+            wired.routes.dump(table=42, family="ipv4")
+        assert info.value.errno == errno.ENOENT and "dump routes 42" in str(info.value)
+        assert wired.netns is not None and wired.netns.name in str(info.value)
+    wired.routes.add("203.0.113.0/24", via="198.51.100.2", table=42)
+    assert [r.dst for r in wired.routes.dump(table=42, family="ipv4")] == ["203.0.113.0/24"]
+    assert list(wired._sock._prepared) == [("dump routes", socket.AF_INET, 42)]
