@@ -9,6 +9,15 @@ Repetitions alternate implementations (the order rotates each repetition), so sl
 a noisy machine hit all of them alike; we report medians, min-max and the ratio of medians to
 the C floor of the same run. Everything happens in namespaces named pnlb-<pid>-..., created
 per repetition and always deleted (finally, atexit, SIGINT/SIGTERM). See docs/performance.md.
+
+Teardown (W1, NS) is timed after a pause of ``TEARDOWN_PAUSE`` (50 ms, untimed) that follows
+every implementation's run alike. Deleting a namespace is umount2 + unlink for every
+implementation, and each umount2 waits for one expedited RCU grace period
+(``namespace_unlock`` -> ``synchronize_rcu_expedited``), whose length depends on what the
+other CPU is doing: right after a run, the kernel's deferred work of the namespaces just made
+is still running. Without the pause an in-process implementation deleted in that wake, while a
+subprocess (the C floor) started its deletion only after its own fork and exec, a pause of its
+own (benchmarks/nsdel_ab.py with MATRIX=1 measures both orders, with and without a pause).
 """
 from __future__ import annotations
 
@@ -34,6 +43,7 @@ from .common import (PREFIX, Measure, Timer, build_cfloor, cleanup, cleanup_stal
 from .impl.base import (BRIDGE, GATEWAY, ROUTE_GW, ROUTE_TABLE, Case, Ctx, Impl, ctr_ip)
 
 ALL = ("W1", "W1S", "NS", "W2", "W3", "W4", "W5", "NETS", "MEM")
+TEARDOWN_PAUSE = 0.05   # seconds between every run and its timed teardown (module docstring)
 OPT_IN = ("W6",)       # CNI plugin chains and podman (benchmarks/w6.py, ~15 min): --workloads W6
 
 
@@ -179,6 +189,7 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
                         verify(case, ctx, m.extra if isinstance(out, Measure) else out)
                     r["runs"].append(m.as_dict())
                     if case.has_teardown:
+                        time.sleep(TEARDOWN_PAUSE)
                         with Timer() as t:
                             out = impl.teardown(case, ctx)
                         td = out if isinstance(out, Measure) else t.measure

@@ -324,3 +324,16 @@ int pnl_umount2(const char *target, int flags);
  * mounted, unlinked all the same); errs[i]: 0 or -errno (the umount2's, else the unlink's).
  * Returns how many failed, -EINVAL on a malformed list. */
 int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, int32_t *errs);
+/* pnl_netns_make_socket: on the calling thread, the named namespace at path (its mount point
+ * made with O_EXCL; an empty file there not on nsfs is taken over; on nsfs: -EEXIST),
+ * unshare(CLONE_NEWNET), the thread's namespace bind-mounted there, then a bound netlink socket
+ * of protocol inside it (extended acks, capped acks, strict checking where the kernel has them;
+ * SO_RCVBUFFORCE/SO_SNDBUFFORCE, else the plain options). Returns the socket's fd, with
+ * out[0] = its SO_SNDBUF, out[1], out[2] = the mount's st_dev, st_ino; or -errno with out[0] =
+ * the PNL_NS_STEP_* that failed, everything made undone (the mount point unmounted and
+ * removed; the thread stays in the namespace it unshared, if it did). */
+#define PNL_NS_STEP_FILE 1
+#define PNL_NS_STEP_UNSHARE 2
+#define PNL_NS_STEP_MOUNT 3
+#define PNL_NS_STEP_SOCKET 4
+int pnl_netns_make_socket(const char *path, int protocol, int rcvbuf, int sndbuf, uint64_t *out);

@@ -453,6 +453,24 @@ def netns_del_many(paths: "list[str]", flags: int) -> "list[int]":
     return list(errs)[:len(paths)]
 
 
+_NS_STEPS = ("netns", "create", "unshare", "bind mount", "netlink socket")   # by PNL_NS_STEP_*
+
+
+def netns_make_socket(path: str, name: str, protocol: int, rcvbuf: int,
+                      sndbuf: int) -> "tuple[int, int, int, int]":
+    """``pnl_netns_make_socket``: the namespace ``name`` at ``path`` made on this thread, which
+    is left inside it, with a bound netlink socket there: (fd, SO_SNDBUF, st_dev, st_ino of the
+    mount). OSError naming the step that failed (FileExistsError: a namespace is there)."""
+    out = ffi.new("uint64_t[3]")
+    fd = lib.pnl_netns_make_socket(os.fsencode(path), protocol, rcvbuf, sndbuf, out)
+    if fd < 0:
+        if fd == -errno.EEXIST and out[0] == lib.PNL_NS_STEP_FILE:
+            raise FileExistsError(errno.EEXIST, "network namespace exists", name)
+        step = int(out[0])
+        check_rc(fd, _NS_STEPS[step if step < len(_NS_STEPS) else 0], path)
+    return fd, int(out[0]), int(out[1]), int(out[2])
+
+
 def umount2(target: str, flags: int) -> int:
     """umount2(2); the -errno it returned (0 when done)."""
     return int(lib.pnl_umount2(target.encode(), flags))
