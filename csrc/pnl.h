@@ -109,6 +109,16 @@ struct pnl_xfer {
 int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
              struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
 
+/* pnl_xfer_each: one encoded batch spread over k sockets: socket j sends requests first[j] ..
+ * first[j+1] - 1 (first[0] = 0, first[k] = n; each socket's sequence numbers are those of its
+ * requests) and collects their replies, as pnl_xfer, one socket after the other, the replies
+ * kept back to back in x's one area. *at: the socket to go on with (0 at first). Returns 0
+ * when every socket is done, PNL_XF_NEED_SPACE (grow data, call again with the same state), or
+ * the -errno of socket *at (the later ones are not sent). */
+int pnl_xfer_each(const int32_t *fds, const uint32_t *first, uint32_t k, const uint8_t *req,
+                  size_t req_len, uint32_t seq_first, struct pnl_status *st, uint32_t n,
+                  struct pnl_xfer *x, uint32_t *at);
+
 /* the same, one step at a time (an event loop waits in between): pnl_xfer_send sends the next
  * chunk once every request sent so far is complete; the caller receives each datagram (kernel
  * sender, no MSG_TRUNC) at data + data_len and hands it to pnl_xfer_take.  Both return: */

@@ -23,12 +23,12 @@ from .errors import DecodeError
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Callable
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "decodes", "LeanTable", "decode_pluck", "pluck",
            "ip_texts", "col_texts",
            "EncodeResult", "encode", "prefixes", "prefix_range", "port_rows", "status_odd", "Transfer", "RecvArea",
-           "BatchReplies", "setns", "unshare", "mount", "umount2", "netns_del_many"]
+           "BatchReplies", "setns", "unshare", "mount", "umount2", "netns_del_many", "netns_make_socket"]
 
 # the columns pnl_decode_grow fills and the bytes of each entry (u32, or u64: "Q")
 _COLUMNS = (("off", 4), ("len", 4), ("tf", 4), ("end", 4), ("set", 4), ("val", 8), ("slot", 4),
@@ -326,10 +326,28 @@ class Transfer:
         """``pnl_xfer``: send the batch, collect every reply of its sequence range (GIL
         released); the replies kept (data, errors), or OSError with the C errno."""
         x = xfer_state(chunk_msgs, chunk_bytes, oneshot, timeout_ms)
+        return self._drive(x, lambda: lib.pnl_xfer(fd, buf, length, seq_first, status, n, x))
+
+    def run_each(self, fds: "list[int]", first: "list[int]", buf: Any, length: int, seq_first: int,
+                 status: Any, n: int, *, timeout_ms: int) -> bytes:
+        """``pnl_xfer_each``: the batch's requests ``first[j]`` .. ``first[j + 1] - 1`` on
+        socket ``fds[j]``, one socket after the other, every reply kept in this area; OSError
+        with the C errno and ``.socket_index``, the socket it came from (later ones unsent)."""
+        k = len(fds)
+        cfds, cfirst, at = ffi.new("int32_t[]", fds), ffi.new("uint32_t[]", first), ffi.new("uint32_t *")
+        x = xfer_state(0, 0, False, timeout_ms)
+        try:
+            return self._drive(x, lambda: lib.pnl_xfer_each(cfds, cfirst, k, buf, length, seq_first, status, n, x, at))
+        except OSError as exc:
+            exc.socket_index = int(at[0])       # type: ignore[attr-defined]
+            raise
+
+    def _drive(self, x: Any, call: "Callable[[], int]") -> bytes:
+        """Run a transfer call until done, growing the area when it asks (GIL released in C)."""
         x.data, x.data_cap = self.data, self.cap
         try:
             while True:
-                rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
+                rc = call()
                 if rc == lib.PNL_XF_NEED_SPACE:
                     cap = self.cap * 2
                     self.data, self.cap = _area(self.data, cap), cap

@@ -348,6 +348,36 @@ class NetlinkSocket(Closing):
         return f"NetlinkSocket(protocol={self.protocol}, netns={self.netns!r})"
 
 
+def transact_each(socks: "Sequence[NetlinkSocket]", items: Sequence[tuple[Compiled, Sequence[Any]]],
+                  first: "list[int]", labels: Labels = None) -> Reply:
+    """One batch spread over sockets of one family: ``items[first[j]:first[j + 1]]`` go out on
+    ``socks[j]`` (``first[0] == 0``, ``first[-1] == len(items)``), one encode, one C call for
+    all (``pnl_xfer_each``: each socket's requests sent and their replies collected, one
+    socket after the other); one Result per item, in order, as ``transact`` gives. Every
+    socket is checked (open, its namespace still there) before anything is sent; a transfer
+    error (e.g. a timeout) stops at that socket, the later sockets' requests unsent.
+    ``labels``: as transact's, over all items."""
+    held: list[NetlinkSocket] = []
+    try:
+        for s, at in zip(socks, first):
+            s._lock.acquire()
+            held.append(s)
+            s._usable(None if labels is None else _label(labels, at))
+        enc = encode(items, 1)
+        timeout = max(s.timeout for s in socks)
+        try:
+            data = socks[0]._area.run_each([s._sock.fileno() for s in socks], first, enc.buf, enc.length,
+                                           enc.seq_first, enc.status, enc.n,
+                                           timeout_ms=-int(-timeout * 1000 // 1))   # ceil: never 0
+        except OSError as exc:
+            raise socks[getattr(exc, "socket_index", 0)]._transfer_error(exc.errno or errno.EIO) from None
+        faults.point("netlink")
+    finally:
+        for s in held:
+            s._lock.release()
+    return socks[0].interpret(enc, data, labels)
+
+
 def _identity(path: str) -> tuple[int, int] | None:
     """(device, inode) of a namespace file, None when it is gone."""
     try:
