@@ -4,8 +4,9 @@ Per container: a veth whose host end is a port of the bridge and whose peer is `
 inside the container, then inside: ``lo`` and the peer up, the address, the default route
 via the gateway. Everything is checked before anything is sent; the host's veths go out in
 one batch; each container's messages are a template (the first container's, made by the
-usual builders) filled with its address and the peer's ifindex, sent in one transfer on its
-Handle's socket. A failure undoes the whole call: the error raised is the one that failed
+usual builders) filled with its address and the peer's ifindex, sent on its Handle's socket;
+every container's messages are one batch, sent in one C call (``transact_each``: one socket
+after the other; the first refusal is the error raised). A failure undoes the whole call: the error raised is the one that failed
 the call; a rollback step that fails too is added to it as a note ("rollback step failed:
 ..."), never raised instead. Each kernel step, and the rollback, runs with SIGINT and SIGTERM
 held (``transport.signals.deferred``): a Ctrl-C lands between steps and is rolled back.
