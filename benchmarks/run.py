@@ -23,6 +23,7 @@ Even so one grace period's length moves with the other CPU's load (a repetition 
 medians, two ratios robust to it: best against best ("× floor (min)": interference only adds
 time) and the median over repetitions of each one's ratio to the floor's teardown of the same
 repetition ("per rep.": slow drifts of the machine cancel), for every implementation alike.
+The JSON has the same two for every run (``ratio_min``, ``ratio_rep`` next to ``ratio``).
 """
 from __future__ import annotations
 
@@ -193,7 +194,7 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
                         m.extra.update(out)
                     if rep < len(impls):
                         verify(case, ctx, m.extra if isinstance(out, Measure) else out)
-                    r["runs"].append(m.as_dict())
+                    r["runs"].append({**m.as_dict(), "rep": rep})
                     if case.has_teardown:
                         time.sleep(TEARDOWN_PAUSE)
                         with Timer() as t:
@@ -226,6 +227,8 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
     floor = res["impls"].get("C floor", {}).get("runs") or res["impls"].get("nft -f", {}).get("runs")
     floor_name = "C floor" if res["impls"].get("C floor", {}).get("runs") else "nft -f"
     fmed = statistics.median(x["wall"] for x in floor) if floor else None
+    fmin = min(x["wall"] for x in floor) if floor else None
+    frep = {x.get("rep"): x["wall"] for x in floor or ()}
     ftd = res["impls"].get(floor_name, {}).get("teardown") or []
     ftd_med = statistics.median(x["wall"] for x in ftd) if ftd else None
     ftd_min = min((x["wall"] for x in ftd), default=None)
@@ -239,6 +242,10 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
             r["user"] = statistics.median(x["user"] for x in r["runs"])
             r["sys"] = statistics.median(x["sys"] for x in r["runs"])
             r["ratio"] = r["wall"]["median"] / fmed if fmed else None
+            # in the JSON only: best against best, and the median of per-repetition ratios
+            r["ratio_min"] = r["wall"]["min"] / fmin if fmin else None
+            reps_r = [x["wall"] / frep[x.get("rep")] for x in r["runs"] if frep.get(x.get("rep"))]
+            r["ratio_rep"] = statistics.median(reps_r) if reps_r else None
             counts = {x.get("count") for x in r["runs"] if x.get("count") is not None}
             if counts:
                 r["extra"]["count"] = sorted(counts)
