@@ -404,13 +404,12 @@ int pnl_xfer_each(const int32_t *fds, const uint32_t *first, uint32_t k, const u
 {
     if (!fds || !first || !at || first[0] != 0 || first[k] != n || *at > k)
         return -EINVAL;
+    for (uint32_t j = 0; j < k; j++)       /* every boundary checked before anything is sent */
+        if (first[j + 1] < first[j])
+            return -EINVAL;
     for (; *at < k; (*at)++) {
         uint32_t a = first[*at], b = first[*at + 1];
-        int rc;
-
-        if (b < a || b > n)
-            return -EINVAL;
-        rc = pnl_xfer(fds[*at], req, req_len, seq_first + a, st + a, b - a, x);
+        int rc = pnl_xfer(fds[*at], req, req_len, seq_first + a, st + a, b - a, x);
         if (rc != 0)
             return rc;                  /* PNL_XF_NEED_SPACE: the state kept for the next call */
         x->next_req = x->first_open = 0;

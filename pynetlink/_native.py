@@ -334,6 +334,8 @@ class Transfer:
         socket ``fds[j]``, one socket after the other, every reply kept in this area; OSError
         with the C errno and ``.socket_index``, the socket it came from (later ones unsent)."""
         k = len(fds)
+        if not k or len(first) != k + 1:        # pnl_xfer_each reads first[0] .. first[k]
+            raise ValueError(f"run_each: {len(first)} boundaries for {k} sockets")
         cfds, cfirst, at = ffi.new("int32_t[]", fds), ffi.new("uint32_t[]", first), ffi.new("uint32_t *")
         x = xfer_state(0, 0, False, timeout_ms)
         try:

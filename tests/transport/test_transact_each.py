@@ -84,3 +84,12 @@ def test_a_closed_socket_is_refused_before_anything_is_sent(three: Any) -> None:
     assert exc.value.errno == errno.EBADF and exc.value.target == "lo #2"
     assert not any(_lo_up(ns) for ns, _ in three)
     assert all(not s._lock.locked() for s in socks)    # every lock taken was released
+
+
+def test_boundaries_that_do_not_fit_the_sockets_are_refused(three: Any) -> None:
+    socks = [h._sock for _, h in three]
+    for first in ([0, 1, 3], [0, 1, 2, 3, 3], [1, 1, 2, 3], [0, 2, 1, 3], [0, 1, 2, 2]):
+        with pytest.raises((ValueError, NetlinkError, OSError)):
+            transact_each(socks, [_up("lo", 1)] * 3, first)
+    assert not any(_lo_up(ns) for ns, _ in three)
+    assert all(not s._lock.locked() for s in socks)
