@@ -33,6 +33,7 @@ else:
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
 Label = tuple[str, str]
+Made = tuple[socket.socket, int, "tuple[int, int]"]     # made_with_socket: socket, SO_SNDBUF, identity
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
 PREPARED_MAX = 32       # requests a socket keeps encoded (``NetlinkSocket.prepared``)
@@ -153,8 +154,40 @@ def open_raw(protocol: int, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20) -> soc
     return s
 
 
+def made_with_socket(protocol: int, rcvbuf: int = 4 << 20,
+                     sndbuf: int = 1 << 20) -> "Callable[[NetNS], Made]":
+    """For ``NetNS._create_many_by``: each namespace made, and a socket as ``open_raw`` opens
+    it inside, in one C call (``pnl_netns_make_socket``: no Python per system call): per
+    namespace what ``NetlinkSocket._adopt`` takes."""
+    def make(ns: NetNS) -> Made:
+        fd, have, dev, ino = _native.netns_make_socket(ns.path, ns.name or ns.path, protocol, rcvbuf, sndbuf)
+        return socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol, fd), have, (dev, ino)
+    return make
+
+
+def close_made(made: "Made") -> None:
+    made[0].close()
+
+
 class NetlinkSocket(Closing):
     """A netlink socket of one protocol, opened inside a namespace (default: ours)."""
+
+    @classmethod
+    def _adopt(cls, family: Family, netns: NetNS, made: "Made", seq: int, timeout: float) -> "NetlinkSocket":
+        """A NetlinkSocket on a socket ``made_with_socket`` made in ``netns`` (its protocol,
+        send buffer and the namespace's identity read there); ``seq``: its first sequence
+        number, 1 .. 2**30 - 1 (``timeout``: checked by the caller)."""
+        self = cls.__new__(cls)
+        sock, self._sndbuf, named = made
+        self.protocol, self.family, self.netns, self.timeout = sock.proto, family, netns, timeout
+        self._lock = _thread.allocate_lock()
+        self._seq, self._sock = seq, sock
+        self._named = named if netns.name else None
+        try:
+            self._area = _SPARE_AREAS.pop()
+        except IndexError:
+            self._area = Transfer()
+        return self
 
     def __init__(self, protocol: int, family: Family, netns: NetNS | None = None, *,
                  timeout: float = 30.0, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20,
@@ -348,6 +381,36 @@ class NetlinkSocket(Closing):
 
     def __repr__(self) -> str:
         return f"NetlinkSocket(protocol={self.protocol}, netns={self.netns!r})"
+
+
+def transact_each(socks: "Sequence[NetlinkSocket]", items: Sequence[tuple[Compiled, Sequence[Any]]],
+                  first: "list[int]", labels: Labels = None) -> Reply:
+    """One batch spread over sockets of one family: ``items[first[j]:first[j + 1]]`` go out on
+    ``socks[j]`` (``first[0] == 0``, ``first[-1] == len(items)``), one encode, one C call for
+    all (``pnl_xfer_each``: each socket's requests sent and their replies collected, one
+    socket after the other); one Result per item, in order, as ``transact`` gives. Every
+    socket is checked (open, its namespace still there) before anything is sent; a transfer
+    error (e.g. a timeout) stops at that socket, the later sockets' requests unsent.
+    ``labels``: as transact's, over all items."""
+    held: list[NetlinkSocket] = []
+    try:
+        for s, at in zip(socks, first):
+            s._lock.acquire()
+            held.append(s)
+            s._usable(None if labels is None else _label(labels, at))
+        enc = encode(items, 1)
+        timeout = max(s.timeout for s in socks)
+        try:
+            data = socks[0]._area.run_each([s._sock.fileno() for s in socks], first, enc.buf, enc.length,
+                                           enc.seq_first, enc.status, enc.n,
+                                           timeout_ms=-int(-timeout * 1000 // 1))   # ceil: never 0
+        except OSError as exc:
+            raise socks[getattr(exc, "socket_index", 0)]._transfer_error(exc.errno or errno.EIO) from None
+        faults.point("netlink")
+    finally:
+        for s in held:
+            s._lock.release()
+    return socks[0].interpret(enc, data, labels)
 
 
 def _identity(path: str) -> tuple[int, int] | None:
