@@ -182,11 +182,7 @@ class NetlinkSocket(Closing):
         self.protocol, self.family, self.netns, self.timeout = sock.proto, family, netns, timeout
         self._lock = _thread.allocate_lock()
         self._seq, self._sock = seq, sock
-        self._named = named if netns.name else None
-        try:
-            self._area = _SPARE_AREAS.pop()
-        except IndexError:
-            self._area = Transfer()
+        self._own(named if netns.name else None)
         return self
 
     def __init__(self, protocol: int, family: Family, netns: NetNS | None = None, *,
@@ -203,11 +199,16 @@ class NetlinkSocket(Closing):
         if sock is None:
             sock = run_in(netns.path if netns else None, lambda: open_raw(protocol, rcvbuf, sndbuf))
         self._sock = sock
-        self._named = _identity(netns.path) if netns is not None and netns.name else None
-        self._named_path = os.fsencode(netns.path) if self._named is not None and netns is not None else b""
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        self._own(_identity(netns.path) if netns is not None and netns.name else None)
+
+    def _own(self, named: tuple[int, int] | None) -> None:
+        """The state every socket starts with: its named namespace's identity (``named``), its
+        prepared requests and its receive area, reused by every transfer."""
+        self._named = named
+        self._named_path = os.fsencode(self.netns.path) if named is not None and self.netns is not None else b""
         self._prepared: dict[Hashable, Prepared] = {}
-        try:                              # the receive area, reused by every transfer
+        try:
             self._area = _SPARE_AREAS.pop()
         except IndexError:
             self._area = Transfer()
