@@ -1276,6 +1276,46 @@ done:
     return out;
 }
 
+/* -- a large dump's replies received straight into the bytes the dump keeps (no copy) ------ */
+/* rx_bytes(n): a new bytes object of n bytes, not initialised: a receive area that nothing
+ * else sees until rx_shrink cut it to the bytes written into it */
+static PyObject *rx_bytes(PyObject *mod, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "rx_bytes: negative size");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize(NULL, n);
+}
+
+/* rx_shrink(b, n): the rx_bytes object b cut to its first n bytes, in place (its size set, a
+ * NUL after it, as every bytes object has; its block is not reallocated: the pages past n
+ * that the receive never reached were never touched). Only for an object that nobody else
+ * has seen (not hashed, not shared): what rx_bytes made. */
+static PyObject *rx_shrink(PyObject *mod, PyObject *args)
+{
+    PyObject *b;
+    Py_ssize_t n;
+    char *s;
+
+    if (!PyArg_ParseTuple(args, "On:rx_shrink", &b, &n))
+        return NULL;
+    if (!PyBytes_CheckExact(b) || n < 0 || n > PyBytes_Size(b)) {
+        PyErr_SetString(PyExc_ValueError, "rx_shrink: a bytes object and a size within it");
+        return NULL;
+    }
+    s = PyBytes_AsString(b);
+    if (!s)
+        return NULL;
+    s[n] = 0;
+    Py_SET_SIZE((PyVarObject *)b, n);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"data_rows", data_rows, METH_VARARGS,
      "data_rows(msg_rows, msg_tf) -> bytes: the rows of the data messages (type >= 16) of "
@@ -1288,6 +1328,10 @@ static PyMethodDef methods[] = {
      "views(cls, table, msgs) -> list | None: one view per message of the Table (cls: a View "
      "subclass, or a list of one per message), sharing it; None when msgs (a list, or an "
      "array of u32) are not the table's message rows."},
+    {"rx_bytes", rx_bytes, METH_O,
+     "rx_bytes(n) -> bytes: n bytes, not initialised (a receive area; rx_shrink makes it the replies)."},
+    {"rx_shrink", rx_shrink, METH_VARARGS,
+     "rx_shrink(b, n): the rx_bytes object b cut to its first n bytes in place (not shared yet)."},
     {NULL, NULL, 0, NULL},
 };
 

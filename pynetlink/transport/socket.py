@@ -15,6 +15,7 @@ from .._record import field, record as dataclass  # the light @dataclass (start-
 
 from .. import _native
 from .._native import Transfer, lib
+from ..codec.columns import _cview
 from ..codec.program import Compiled, Encoded, encode
 from ..codec.rows import Pluck, Rows, decode
 from ..codec.schema import Family
@@ -37,6 +38,7 @@ Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
 _NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
 _ST_DONE = int(lib.PNL_ST_DONE)
+_RECV_MIN = int(lib.PNL_RECV_MIN)     # room pnl_xfer needs free before each receive
 
 
 @dataclass(init=False)
@@ -202,7 +204,7 @@ class NetlinkSocket(Closing):
         with self._lock:
             self._usable(labels)
             enc = self.encode(items)
-            data = self._transfer(enc, atomic, chunk)
+            data = self._transfer(enc, atomic, chunk, pluck)
         return self.interpret(enc, data, labels, pluck)
 
     def encode(self, items: Sequence[tuple[Compiled, Sequence[Any]]]) -> Encoded:
@@ -261,7 +263,10 @@ class NetlinkSocket(Closing):
                 f"network namespace {self.netns.name} was deleted (or replaced) after this "
                 "socket (Handle) was opened in it")
 
-    def _transfer(self, enc: Encoded, atomic: bool, chunk: int) -> bytes:
+    def _transfer(self, enc: Encoded, atomic: bool, chunk: int, pluck: Pluck | None = None) -> bytes:
+        """The batch's transfer (``Transfer.run``); a dump decoded with ``pluck`` whose last
+        replies were large is received straight into the bytes it keeps (``run_into``, sized
+        from them: no copy)."""
         if atomic and enc.length + 4096 > self._sndbuf // 2:
             want = 2 * enc.length + 65536
             try:
@@ -269,14 +274,25 @@ class NetlinkSocket(Closing):
             except OSError:
                 self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
             self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        area, last = self._area, 0 if pluck is None else pluck.last_size
         try:
-            data = self._area.run(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
-                                  enc.status, enc.n, chunk_msgs=chunk,
-                                  chunk_bytes=max(16384, min(self._sndbuf // 4, 1 << 20)),
-                                  timeout_ms=-int(-self.timeout * 1000 // 1),  # ceil: never 0
-                                  oneshot=atomic)
+            if last > area.base_cap and _cview is not None:
+                data = area.run_into(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
+                                     enc.status, enc.n, chunk_msgs=chunk,
+                                     chunk_bytes=max(16384, min(self._sndbuf // 4, 1 << 20)),
+                                     timeout_ms=-int(-self.timeout * 1000 // 1), oneshot=atomic,
+                                     cap=last + last // 8 + _RECV_MIN, new=_cview.rx_bytes,
+                                     shrink=_cview.rx_shrink)
+            else:
+                data = area.run(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
+                                enc.status, enc.n, chunk_msgs=chunk,
+                                chunk_bytes=max(16384, min(self._sndbuf // 4, 1 << 20)),
+                                timeout_ms=-int(-self.timeout * 1000 // 1),  # ceil: never 0
+                                oneshot=atomic)
         except OSError as exc:
             raise self._transfer_error(exc.errno or errno.EIO) from None
+        if pluck is not None:
+            pluck.last_size = len(data)
         faults.point("netlink")
         return data
 
