@@ -418,7 +418,10 @@ static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at,
 {
     uint32_t n = *count;
 
-    while (len - q >= NLA_HDRLEN) {
+    /* the next offset is not clamped to len inside the loop (q + 4 <= len checks it, and
+     * q <= len + 3 cannot wrap): one operation less between two loads that depend on each
+     * other; clamped once after it, as pnl_next would have */
+    while (q + NLA_HDRLEN <= len) {
         uint16_t l, t;
         memcpy(&l, at + q, 2);
         memcpy(&t, at + q + 2, 2);
@@ -426,10 +429,10 @@ static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at,
         if (l < NLA_HDRLEN || l > len - q || t >= PNL_PLUCK_TYPES || !(plain[t >> 6] >> (t & 63) & 1))
             break;
         n++;
-        q = pnl_next(q, l, len);
+        q += PNL_ALIGN(l);
     }
     *count = n;
-    return q;
+    return q < len ? q : len;
 }
 
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth)
