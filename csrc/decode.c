@@ -933,12 +933,21 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         return rc;
     n_cols = plan.n_cols;
     width = n_cols + 1;
-    /* a large buffer: room for as many messages as it can hold (16 bytes each at least), at
-     * once: grown step by step, the columns would leave each old step's pages in malloc's
-     * heap (a large dump's peak memory); the room never written is never touched, and is
-     * given back below (large columns are mapped: pnl_realloc). Small ones grow as they go. */
+    /* a large buffer: room at once for as many messages as it holds if they are about the
+     * size of its first (a dump's are alike; a quarter more, and never more than it can hold
+     * at 16 bytes each): grown step by step, the columns would leave each old step's pages
+     * in malloc's heap (a large dump's peak memory); room for every possible message (16
+     * bytes each) would be mapped, faulted in and copied out below for every dump. What
+     * does not fit grows as it goes (large columns are mapped: pnl_realloc grows them in
+     * place); the room never written is given back below. Small ones grow as they go. */
     if (len >= LEAN_RESERVE_MIN) {
         uint64_t most = len / NLMSG_HDRLEN + 1;
+        struct nlmsghdr first;
+        if (pnl_nlmsg_ok(buf, 0, len, &first)) {
+            uint64_t like = len / PNL_ALIGN(first.nlmsg_len);
+            if (like + like / 4 + 16 < most)
+                most = like + like / 4 + 16;
+        }
         if (most * width <= 0x7fffffffu) {     /* (past that, grown as it goes) */
             if (most > L->msg_cap && lean_msg_cap(L, most) < 0)
                 return -ENOMEM;

@@ -1,7 +1,6 @@
 """A large dump received straight into the bytes it keeps (``Transfer.run_into``, sized from
 the spec's last replies): the same replies, byte for byte, as through the socket's area and
-a copy; a guess that was too small grows (what was received copied); ``rx_shrink`` cuts
-only a bytes object within its size. Against the kernel: links made in the test's own
+a copy; a guess that was too small grows (what was received copied). Against the kernel: links made in the test's own
 namespace (ip -batch as set-up)."""
 from __future__ import annotations
 
@@ -15,24 +14,6 @@ from pynetlink.codec.columns import _cview
 from pynetlink.rtnl.link import PLUCK
 
 pytestmark = pytest.mark.skipif(_cview is None, reason="a build without the C views")
-
-
-def test_rx_shrink_cuts_in_place_and_refuses_what_is_not_within() -> None:
-    b = _cview.rx_bytes(100)
-    b_id = id(b)
-    assert type(b) is bytes and len(b) == 100
-    from pynetlink._native import ffi
-    p = ffi.from_buffer("uint8_t[]", b)
-    ffi.memmove(p, b"x" * 40, 40)
-    ffi.release(p)
-    _cview.rx_shrink(b, 40)
-    assert id(b) == b_id and b == b"x" * 40 and len(b) == 40 and hash(b) == hash(b"x" * 40)
-    assert b[35:] == b"xxxxx" and b.find(0) == -1
-    for bad in ((b, 41), (b, -1), (bytearray(10), 5), ("text", 1)):
-        with pytest.raises(ValueError, match="rx_shrink"):
-            _cview.rx_shrink(*bad)
-    with pytest.raises(ValueError, match="rx_bytes"):
-        _cview.rx_bytes(-1)
 
 
 def _messages_bytes(rows: Any) -> int:
