@@ -369,12 +369,22 @@ static const uint64_t *plain_leaves(struct pnl_pluck_sink *sk, uint32_t set, con
         int sub = 0;                    /* strings are kept (seen) for a sub-message only */
         for (int64_t t = 0; t <= max; t++)
             sub |= (ents[2 * (size_t)t] & 0xff) == PNL_K_SUB;
-        sk->plain[0] = sk->plain[1] = 0;
+        sk->plain[0] = sk->plain[1] = sk->simple[0] = sk->simple[1] = 0;
         for (uint32_t t = 0; t < PNL_PLUCK_TYPES; t++) {
             uint32_t kind = t <= (uint64_t)max ? ents[2 * (size_t)t] & 0xff : PNL_K_RAW;
-            if ((kind == PNL_K_STR && sub) || (kind >= PNL_K_NEST && kind <= PNL_K_HNEST) || sk->pl->want[t])
+            uint64_t want = sk->pl->want[t];
+            if ((kind == PNL_K_STR && sub) || (kind >= PNL_K_NEST && kind <= PNL_K_HNEST))
                 continue;
-            sk->plain[t >> 6] |= (uint64_t)1 << (t & 63);
+            if (!want) {
+                sk->plain[t >> 6] |= (uint64_t)1 << (t & 63);
+            } else if (!(want & (want - 1))) {     /* one column reads it */
+                uint32_t j = (uint32_t)__builtin_ctzll(want);
+                const struct pnl_pluck_col *c = &sk->pl->cols[j];
+                if (!c->child && (c->op == PNL_P_U || c->op == PNL_P_SPAN || c->op == PNL_P_ROW)) {
+                    sk->simple[t >> 6] |= (uint64_t)1 << (t & 63);
+                    sk->scol[t] = (uint8_t)j;
+                }
+            }
         }
         sk->plain_set = set;
         sk->plain_ok = 1;
@@ -410,12 +420,15 @@ static inline uint32_t row_tf(const struct schema *s, size_t base, int64_t max, 
 }
 
 /* From q, the plain leaves (plain_leaves) of a container's payload at[0, len) checked and
- * counted in *count, as the lean walk would: the offset of the next attribute that is not
- * one (or is malformed: the caller's check finds it), or where fewer bytes than a header
- * are left. */
-static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at, size_t q, size_t len,
-                                                              const uint64_t *plain, uint32_t *count)
+ * counted in *count, as the lean walk would, and its simple leaves read as the walk reads
+ * them (pnl_pluck_sink_wants, then pnl_pluck_sink_row, of a child of the message; the
+ * payload at off in the message): the offset of the next attribute that is neither (or is
+ * malformed: the caller's check finds it), or where fewer bytes than a header are left. */
+static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at, size_t off, size_t q, size_t len,
+                                                              struct pnl_pluck_sink *sk, const uint32_t *ents,
+                                                              int64_t max, uint32_t *count)
 {
+    const uint64_t *plain = sk->plain, *simple = sk->simple;
     uint32_t n = *count;
 
     /* the next offset is not clamped to len inside the loop (q + 4 <= len checks it, and
@@ -426,8 +439,39 @@ static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at,
         memcpy(&l, at + q, 2);
         memcpy(&t, at + q + 2, 2);
         t &= NLA_TYPE_MASK;
-        if (l < NLA_HDRLEN || l > len - q || t >= PNL_PLUCK_TYPES || !(plain[t >> 6] >> (t & 63) & 1))
+        if (l < NLA_HDRLEN || l > len - q || t >= PNL_PLUCK_TYPES)
             break;
+        if (!(plain[t >> 6] >> (t & 63) & 1)) {
+            uint32_t j;
+            if (!(simple[t >> 6] >> (t & 63) & 1))
+                break;
+            j = sk->scol[t];
+            if (sk->o) {
+                sk->nest = 0;                   /* (a child of the message) */
+                if (!(sk->done >> j & 1)) {     /* the first of its type */
+                    const struct pnl_pluck_col *c = &sk->pl->cols[j];
+                    size_t p = off + q + NLA_HDRLEN, m = (size_t)l - NLA_HDRLEN;
+                    uint64_t v;
+                    if (c->op == PNL_P_ROW) {
+                        v = n;
+                    } else if (c->op == PNL_P_U) {
+                        struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
+                        uint32_t tf = 0;
+                        if (t <= max) {         /* (set_entry's kind and flags) */
+                            e.kind = ents[2 * (size_t)t] & 0xff;
+                            e.aflags = (ents[2 * (size_t)t] >> 8) & 0xff;
+                        }
+                        v = leaf_value(at + q + NLA_HDRLEN, m, &e, &tf);
+                        if ((tf >> 16) & PNL_R_BADLEN)
+                            v = PNL_P_NONE;
+                    } else {
+                        v = p > sk->msg_len || m > sk->msg_len - p ? PNL_P_NONE : (uint64_t)p << 32 | m;
+                    }
+                    sk->done |= (uint64_t)1 << j;
+                    sk->o[1 + j] = v;
+                }
+            }
+        }
         n++;
         q += PNL_ALIGN(l);
     }
@@ -462,6 +506,7 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
     struct pnl_pluck_sink *sk = d->sk;
     const int lean = !d->grow && c.cap == 0;
     const uint64_t *plain = lean && sk && parent == 0 && ents ? plain_leaves(sk, set, ents, max) : NULL;
+    const uint64_t *simple = plain ? sk->simple : NULL;
     for (; len - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, len)) {
         struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
         uint32_t type, tf, row;
@@ -474,10 +519,9 @@ bad:
             return -EBADMSG;
         }
         type = a.nla_type & NLA_TYPE_MASK;
-        if (plain && type < PNL_PLUCK_TYPES && (plain[type >> 6] >> (type & 63) & 1)) {
-            /* a plain leaf: counted, and the plain leaves after it, up to another row */
-            count++;
-            q = plain_run(at, pnl_next(q, a.nla_len, len), len, plain, &count);
+        if (plain && type < PNL_PLUCK_TYPES && ((plain[type >> 6] | simple[type >> 6]) >> (type & 63) & 1)) {
+            /* a plain or simple leaf: counted (read), and the ones after it, up to another row */
+            q = plain_run(at, off, q, len, sk, ents, max, &count);
             if (len - q < NLA_HDRLEN)
                 break;
             if (!pnl_nla_ok(at, q, len, &a))
