@@ -275,19 +275,16 @@ class NetlinkSocket(Closing):
                 self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
             self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
         area, last = self._area, 0 if pluck is None else pluck.last_size
+        args = (self._sock.fileno(), enc.buf, enc.length, enc.seq_first, enc.status, enc.n)
+        chunk_bytes = max(16384, min(self._sndbuf // 4, 1 << 20))
+        timeout_ms = -int(-self.timeout * 1000 // 1)      # ceil: never 0
         try:
             if last > area.base_cap and _cview is not None:
-                data = area.run_into(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
-                                     enc.status, enc.n, chunk_msgs=chunk,
-                                     chunk_bytes=max(16384, min(self._sndbuf // 4, 1 << 20)),
-                                     timeout_ms=-int(-self.timeout * 1000 // 1), oneshot=atomic,
-                                     cap=last + last // 8 + _RECV_MIN, new=_cview.rx_bytes,
+                data = area.run_into(*args, chunk_msgs=chunk, chunk_bytes=chunk_bytes, timeout_ms=timeout_ms,
+                                     oneshot=atomic, cap=last + last // 8 + _RECV_MIN, new=_cview.rx_bytes,
                                      shrink=_cview.rx_shrink)
             else:
-                data = area.run(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
-                                enc.status, enc.n, chunk_msgs=chunk,
-                                chunk_bytes=max(16384, min(self._sndbuf // 4, 1 << 20)),
-                                timeout_ms=-int(-self.timeout * 1000 // 1),  # ceil: never 0
+                data = area.run(*args, chunk_msgs=chunk, chunk_bytes=chunk_bytes, timeout_ms=timeout_ms,
                                 oneshot=atomic)
         except OSError as exc:
             raise self._transfer_error(exc.errno or errno.EIO) from None
