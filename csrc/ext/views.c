@@ -685,6 +685,7 @@ static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
     }
     case F_HEX: {
         static const char digits[] = "0123456789abcdef";
+        char small[3 * 32];
         PyObject *s;
         char *out;
         if (v == NONE)
@@ -697,7 +698,8 @@ static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
             PyErr_SetString(PyExc_OverflowError, "hex text too long");
             return NULL;
         }
-        out = PyMem_Malloc(3 * len);
+        /* (a MAC address or other short one: written on the stack, no allocation) */
+        out = len <= sizeof(small) / 3 ? small : PyMem_Malloc(3 * len);
         if (!out)
             return PyErr_NoMemory();
         for (size_t i = 0; i < len; i++) {
@@ -706,7 +708,8 @@ static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
             out[3 * i + 2] = ':';
         }
         s = PyUnicode_DecodeASCII(out, (Py_ssize_t)(3 * len - 1), NULL);
-        PyMem_Free(out);
+        if (out != small)
+            PyMem_Free(out);
         return s;
     }
     }
