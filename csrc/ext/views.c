@@ -866,8 +866,15 @@ static int input_key(const Field *f, const Table *t, const uint64_t *row, struct
         uint32_t w;
         memcpy(&w, p, 4);
         k->bytes[0] = w;
+    } else if (k->n >= 8) {                 /* two fixed copies that overlap (no call to memcpy) */
+        memcpy(k->bytes, p, 8);
+        memcpy((uint8_t *)k->bytes + k->n - 8, p + k->n - 8, 8);
+    } else if (k->n > 4) {
+        memcpy(k->bytes, p, 4);
+        memcpy((uint8_t *)k->bytes + k->n - 4, p + k->n - 4, 4);
     } else {
-        memcpy(k->bytes, p, k->n);
+        for (size_t i = 0; i < k->n; i++)
+            ((uint8_t *)k->bytes)[i] = p[i];
     }
     k->a = k->c = 0;                        /* the bytes, wherever they are */
     return 1;
