@@ -479,6 +479,39 @@ static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at,
     return q < len ? q : len;
 }
 
+/* A top-level nest that no column of the plan reads, of set `child`, whose payload p[0, n)
+ * holds leaves only: its rows counted in *count and its index reserved as the lean walk
+ * would (add_row, then parse_value's parse_attrs at depth + 1 with no room and no column
+ * reading): 1. 0 for anything else (a container or a malformed header inside, too deep, an
+ * index past PNL_INDEX_MAX), nothing done: the walk takes it (and finds what is wrong). */
+static int quiet_nest(struct dec *d, uint32_t child, const uint8_t *p, size_t n, int depth, uint32_t *count)
+{
+    size_t cbase = 0, q = 0;
+    int64_t cmax = set_max(d->s, child, &cbase);
+    uint32_t k = 0;
+    struct nlattr a;
+
+    if (depth + 1 >= PNL_MAX_DEPTH)
+        return 0;
+    for (; n - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, n)) {
+        uint32_t t, kind;
+        if (!pnl_nla_ok(p, q, n, &a))
+            return 0;
+        t = a.nla_type & NLA_TYPE_MASK;
+        kind = cmax >= 0 && t <= (uint64_t)cmax ? d->s->w[cbase + 2 * (size_t)t] & 0xff : PNL_K_RAW;
+        if (kind >= PNL_K_NEST && kind <= PNL_K_HNEST)
+            return 0;
+        k++;
+    }
+    if (cmax >= 0) {
+        if (d->index_len + (uint64_t)cmax + 1 > PNL_INDEX_MAX)
+            return 0;
+        d->index_len += (uint64_t)cmax + 1;
+    }
+    *count += 1 + k;
+    return 1;
+}
+
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth)
 {
     struct nlattr a;
@@ -541,6 +574,13 @@ bad:
                     v = leaf_value(d->buf + p, n, &e, &tf);
                     pnl_pluck_sink_row(sk, parent, type, row, tf, v, p, n);
                 }
+                continue;
+            }
+            if (kind == PNL_K_NEST && plain && type < PNL_PLUCK_TYPES && !sk->pl->want[type] &&
+                quiet_nest(d, ents[2 * (size_t)type + 1] & 0xffff, at + q + NLA_HDRLEN,
+                           a.nla_len - NLA_HDRLEN, depth, &count)) {
+                if (sk->o)
+                    sk->nest = 0;               /* (as pnl_pluck_sink_wants of a child of the message) */
                 continue;
             }
         }
