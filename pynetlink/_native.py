@@ -381,6 +381,36 @@ class Transfer:
             if self.cap > self.base_cap:    # a large dump leaves no large area behind
                 self.data, self.cap = _area(ffi.NULL, self.base_cap), self.base_cap
 
+    def run_into(self, fd: int, buf: Any, length: int, seq_first: int, status: Any, n: int, *,
+                 chunk_msgs: int, chunk_bytes: int, timeout_ms: int, oneshot: bool, cap: int,
+                 new: Callable[[int], bytes], shrink: Callable[[bytes, int], None]) -> bytes:
+        """``run`` receiving straight into the bytes object it returns: ``new(cap)`` (not
+        initialised; a larger one, what was received copied into it, when the replies need
+        more room), cut in place by ``shrink`` to the replies kept. A large dump whose size
+        was guessed right is not copied (the area of this socket is not used)."""
+        x = xfer_state(chunk_msgs, chunk_bytes, oneshot, timeout_ms)
+        out = new(cap)
+        p = ffi.from_buffer("uint8_t[]", out)
+        x.data, x.data_cap = p, cap
+        try:
+            while True:
+                rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
+                if rc != lib.PNL_XF_NEED_SPACE:
+                    break
+                cap *= 2
+                grown = new(cap)
+                q = ffi.from_buffer("uint8_t[]", grown)
+                ffi.memmove(q, p, x.data_len)
+                ffi.release(p)
+                out, p = grown, q
+                x.data, x.data_cap = p, cap
+        finally:
+            ffi.release(p)
+        if rc < 0:
+            raise OSError(-rc, os.strerror(-rc))
+        shrink(out, x.data_len)
+        return out
+
 
 def _area(old: Any, cap: int) -> Any:
     """``pnl_area``: a receive area of ``cap`` bytes (``old``, owned by ``ffi.gc``, resized

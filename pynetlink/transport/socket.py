@@ -15,6 +15,7 @@ from .._record import field, record as dataclass  # the light @dataclass (start-
 
 from .. import _native
 from .._native import Transfer, lib
+from ..codec.columns import _cview
 from ..codec.program import Compiled, Encoded, Prepared, encode
 from ..codec.rows import Pluck, Rows, decode
 from ..codec.schema import Family
@@ -39,6 +40,7 @@ DUMP_RETRIES = 5
 PREPARED_MAX = 32       # requests a socket keeps encoded (``NetlinkSocket.prepared``)
 _NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
 _ST_DONE = int(lib.PNL_ST_DONE)
+_RECV_MIN = int(lib.PNL_RECV_MIN)     # room pnl_xfer needs free before each receive
 
 
 @dataclass(init=False)
@@ -239,7 +241,7 @@ class NetlinkSocket(Closing):
         with self._lock:
             self._usable(labels)
             enc = self.encode(items)
-            data = self._transfer(enc, atomic, chunk)
+            data = self._transfer(enc, atomic, chunk, pluck)
         return self.interpret(enc, data, labels, pluck)
 
     def dump_prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]",
@@ -262,7 +264,7 @@ class NetlinkSocket(Closing):
                 seq = self._seq
                 self._seq = (seq + 1) & 0x7FFFFFFF or 1
                 enc = p.at(seq)
-                reply = self.interpret(enc, self._transfer(enc, False, 64), label, pluck)
+                reply = self.interpret(enc, self._transfer(enc, False, 64, pluck), label, pluck)
             reply.check()
             if not reply.results[0].dump_intr:
                 return reply
@@ -330,7 +332,10 @@ class NetlinkSocket(Closing):
         (``_identity`` in one C call: no stat result object on every transfer)."""
         return _native.same_file(self._named_path, named[0], named[1])
 
-    def _transfer(self, enc: Encoded, atomic: bool, chunk: int) -> bytes:
+    def _transfer(self, enc: Encoded, atomic: bool, chunk: int, pluck: Pluck | None = None) -> bytes:
+        """The batch's transfer (``Transfer.run``); a dump decoded with ``pluck`` whose last
+        replies were large is received straight into the bytes it keeps (``run_into``, sized
+        from them: no copy)."""
         if atomic and enc.length + 4096 > self._sndbuf // 2:
             want = 2 * enc.length + 65536
             try:
@@ -338,14 +343,22 @@ class NetlinkSocket(Closing):
             except OSError:
                 self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
             self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        area, last = self._area, 0 if pluck is None else pluck.last_size
+        args = (self._sock.fileno(), enc.buf, enc.length, enc.seq_first, enc.status, enc.n)
+        chunk_bytes = max(16384, min(self._sndbuf // 4, 1 << 20))
+        timeout_ms = -int(-self.timeout * 1000 // 1)      # ceil: never 0
         try:
-            data = self._area.run(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
-                                  enc.status, enc.n, chunk_msgs=chunk,
-                                  chunk_bytes=max(16384, min(self._sndbuf // 4, 1 << 20)),
-                                  timeout_ms=-int(-self.timeout * 1000 // 1),  # ceil: never 0
-                                  oneshot=atomic)
+            if last > area.base_cap and _cview is not None:
+                data = area.run_into(*args, chunk_msgs=chunk, chunk_bytes=chunk_bytes, timeout_ms=timeout_ms,
+                                     oneshot=atomic, cap=last + last // 8 + _RECV_MIN, new=_cview.rx_bytes,
+                                     shrink=_cview.rx_shrink)
+            else:
+                data = area.run(*args, chunk_msgs=chunk, chunk_bytes=chunk_bytes, timeout_ms=timeout_ms,
+                                oneshot=atomic)
         except OSError as exc:
             raise self._transfer_error(exc.errno or errno.EIO) from None
+        if pluck is not None:
+            pluck.last_size = len(data)
         faults.point("netlink")
         return data
 

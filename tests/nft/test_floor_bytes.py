@@ -41,9 +41,9 @@ def transfers(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     got: list[bytes] = []
     transfer = nlsocket.NetlinkSocket._transfer
 
-    def grab(self: Any, enc: Any, atomic: bool, chunk: int) -> bytes:
+    def grab(self: Any, enc: Any, atomic: bool, chunk: int, *more: Any) -> bytes:
         got.append(enc.tobytes())
-        return transfer(self, enc, atomic, chunk)
+        return transfer(self, enc, atomic, chunk, *more)
     monkeypatch.setattr(nlsocket.NetlinkSocket, "_transfer", grab)
     return got
 
