@@ -3,6 +3,13 @@ namespace, and ``NetNS.delete_many``; 200 namespaces each time, made by ``NetNS.
 (names pnlb-<pid>-..., deleted by each round, and by ``cleanup`` on the way out).
 
     python3 -m benchmarks.nsdel_ab          # REPS=15 for more rounds
+    MATRIX=1 python3 -m benchmarks.nsdel_ab # who makes x who deletes x a pause before deleting
+
+``MATRIX=1``: the namespaces made by the floor (``w1 nsadd``, a process of its own, as in the
+runner) or by ``NetNS.create_many`` (in this process, as in the runner), deleted by the floor
+(``w1 nsdel``) or by ``NetNS.delete_many``, right after they were made (as the runner's
+teardown) or after a pause of ``GAP`` seconds (0.2); every combination in every round, the
+order rotating.
 """
 from __future__ import annotations
 
@@ -11,6 +18,7 @@ import os
 import statistics
 import subprocess
 import time
+from typing import Any
 
 from .common import HERE, PREFIX, build_cfloor, cleanup, netns_alive, wait_netns_settled
 
@@ -52,5 +60,49 @@ def main() -> None:
         print(f"| {way} | {med * 1e3:.2f} ms | {min(xs) * 1e3:.2f}–{max(xs) * 1e3:.2f} ms | {med / floor:.2f}x |")
 
 
+def _make(maker: str, prefix: str, bins: dict[str, Any]) -> list[Any]:
+    from pynetlink import NetNS
+    names = [f"{prefix}{i}" for i in range(N)]
+    if maker == "floor":
+        subprocess.run([str(bins["w1"]), "nsadd", prefix, str(N)], capture_output=True, check=True)
+        return [NetNS.named(n) for n in names]
+    return NetNS.create_many(names)
+
+
+def _delete(deleter: str, prefix: str, spaces: list[Any], bins: dict[str, Any]) -> float:
+    from pynetlink import NetNS
+    if deleter == "floor":
+        out = subprocess.run([str(bins["w1"]), "nsdel", prefix, str(N)], capture_output=True, check=True).stdout
+        return float(json.loads(out)["run"]["wall"])
+    t0 = time.perf_counter()
+    NetNS.delete_many(spaces)
+    return time.perf_counter() - t0
+
+
+def matrix() -> None:
+    bins = build_cfloor(HERE / "build")
+    gap = float(os.environ.get("GAP", "0.2"))
+    combos = [(m, d, g) for m in ("floor", "create_many") for d in ("floor", "delete_many") for g in (0.0, gap)]
+    got: dict[tuple[str, str, float], list[float]] = {c: [] for c in combos}
+    try:
+        for rep in range(int(os.environ.get("REPS", "10"))):
+            k = rep % len(combos)
+            for c in combos[k:] + combos[:k]:
+                maker, deleter, pause = c
+                prefix = f"{PREFIX}m{rep}{combos.index(c)}-"
+                base = netns_alive()
+                spaces = _make(maker, prefix, bins)
+                if pause:
+                    time.sleep(pause)
+                got[c].append(_delete(deleter, prefix, spaces, bins))
+                wait_netns_settled(base)
+    finally:
+        cleanup()
+    print("| made by | deleted by | pause | median | min–max |\n|---|---|---|---|---|")
+    for (maker, deleter, pause), xs in got.items():
+        print(f"| {maker} | {deleter} | {pause:g} s | {statistics.median(xs) * 1e3:.2f} ms | "
+              f"{min(xs) * 1e3:.2f}–{max(xs) * 1e3:.2f} ms |")
+
+
 if __name__ == "__main__":
-    main()
+    matrix() if os.environ.get("MATRIX") else main()

@@ -9,6 +9,21 @@ Repetitions alternate implementations (the order rotates each repetition), so sl
 a noisy machine hit all of them alike; we report medians, min-max and the ratio of medians to
 the C floor of the same run. Everything happens in namespaces named pnlb-<pid>-..., created
 per repetition and always deleted (finally, atexit, SIGINT/SIGTERM). See docs/performance.md.
+
+Teardown (W1, NS) is timed after a pause of ``TEARDOWN_PAUSE`` (50 ms, untimed) that follows
+every implementation's run alike. Deleting a namespace is umount2 + unlink for every
+implementation, and each umount2 waits for one expedited RCU grace period
+(``namespace_unlock`` -> ``synchronize_rcu_expedited``), whose length depends on what the
+other CPU is doing: right after a run, the kernel's deferred work of the namespaces just made
+is still running. Without the pause an in-process implementation deleted in that wake, while a
+subprocess (the C floor) started its deletion only after its own fork and exec, a pause of its
+own (benchmarks/nsdel_ab.py with MATRIX=1 measures both orders, with and without a pause).
+Even so one grace period's length moves with the other CPU's load (a repetition takes 2.7 to
+25 ms for the same 400 system calls), so the teardown table gives, besides the ratio of the
+medians, two ratios robust to it: best against best ("× floor (min)": interference only adds
+time) and the median over repetitions of each one's ratio to the floor's teardown of the same
+repetition ("per rep.": slow drifts of the machine cancel), for every implementation alike.
+The JSON has the same two for every run (``ratio_min``, ``ratio_rep`` next to ``ratio``).
 """
 from __future__ import annotations
 
@@ -34,6 +49,8 @@ from .common import (PREFIX, Measure, Timer, build_cfloor, cleanup, cleanup_stal
 from .impl.base import (BRIDGE, GATEWAY, ROUTE_GW, ROUTE_TABLE, Case, Ctx, Impl, ctr_ip)
 
 ALL = ("W1", "W1S", "NS", "W2", "W3", "W4", "W5", "NETS", "MEM")
+# seconds between every run and its timed teardown (module docstring; PNLB_TEARDOWN_PAUSE to compare)
+TEARDOWN_PAUSE = float(os.environ.get("PNLB_TEARDOWN_PAUSE", "0.05"))
 OPT_IN = ("W6",)       # CNI plugin chains and podman (benchmarks/w6.py, ~15 min): --workloads W6
 
 
@@ -177,13 +194,14 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
                         m.extra.update(out)
                     if rep < len(impls):
                         verify(case, ctx, m.extra if isinstance(out, Measure) else out)
-                    r["runs"].append(m.as_dict())
+                    r["runs"].append({**m.as_dict(), "rep": rep})
                     if case.has_teardown:
+                        time.sleep(TEARDOWN_PAUSE)
                         with Timer() as t:
                             out = impl.teardown(case, ctx)
                         td = out if isinstance(out, Measure) else t.measure
                         settle = wait_links_gone(ctx.host) if case.workload == "W1" else 0.0
-                        r["teardown"].append(td.as_dict())
+                        r["teardown"].append({**td.as_dict(), "rep": rep})
                         r["settled"].append(t.measure.wall + settle)
                     log(f"  {case.key:16} rep {rep} {impl.name:22} {m.wall * 1e3:9.2f} ms")
                 except Exception as exc:  # recorded; the implementation sits out the rest
@@ -209,8 +227,12 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
     floor = res["impls"].get("C floor", {}).get("runs") or res["impls"].get("nft -f", {}).get("runs")
     floor_name = "C floor" if res["impls"].get("C floor", {}).get("runs") else "nft -f"
     fmed = statistics.median(x["wall"] for x in floor) if floor else None
+    fmin = min(x["wall"] for x in floor) if floor else None
+    frep = {x.get("rep"): x["wall"] for x in floor or ()}
     ftd = res["impls"].get(floor_name, {}).get("teardown") or []
     ftd_med = statistics.median(x["wall"] for x in ftd) if ftd else None
+    ftd_min = min((x["wall"] for x in ftd), default=None)
+    ftd_rep = {x["rep"]: x["wall"] for x in ftd}
     fset = res["impls"].get(floor_name, {}).get("settled") or []
     fset_med = statistics.median(fset) if fset else None
     res["floor"] = floor_name if fmed else None
@@ -220,12 +242,21 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
             r["user"] = statistics.median(x["user"] for x in r["runs"])
             r["sys"] = statistics.median(x["sys"] for x in r["runs"])
             r["ratio"] = r["wall"]["median"] / fmed if fmed else None
+            # in the JSON only: best against best, and the median of per-repetition ratios
+            r["ratio_min"] = r["wall"]["min"] / fmin if fmin else None
+            reps_r = [x["wall"] / frep[x.get("rep")] for x in r["runs"] if frep.get(x.get("rep"))]
+            r["ratio_rep"] = statistics.median(reps_r) if reps_r else None
             counts = {x.get("count") for x in r["runs"] if x.get("count") is not None}
             if counts:
                 r["extra"]["count"] = sorted(counts)
         if r["teardown"]:
             r["teardown_wall"] = summarize([x["wall"] for x in r["teardown"]])
             r["teardown_ratio"] = r["teardown_wall"]["median"] / ftd_med if ftd_med else None
+            # robust to the kernel's spread (module docstring): best against best, and each
+            # repetition against the floor's of the same repetition (median of those ratios)
+            r["teardown_min_ratio"] = r["teardown_wall"]["min"] / ftd_min if ftd_min else None
+            pairs = [x["wall"] / ftd_rep[x["rep"]] for x in r["teardown"] if ftd_rep.get(x["rep"])]
+            r["teardown_rep_ratio"] = statistics.median(pairs) if pairs else None
             r["settled_wall"] = summarize(r["settled"])
             r["settled_ratio"] = r["settled_wall"]["median"] / fset_med if fset_med else None
     return res
@@ -279,13 +310,14 @@ def markdown(results: dict[str, Any]) -> str:
             elif r["errors"]:
                 lines.append(f"| {name} | failed: {r['errors'][0][:120]} | | | | |")
         if any(r.get("teardown_wall") for r in c["impls"].values()):
-            lines += ["", "| teardown | calls median | × floor | until the kernel is done | × floor |",
-                      "|---|---|---|---|---|"]
+            lines += ["", "| teardown | calls median | × floor | min | × floor (min) | × floor (per rep.) "
+                      "| until the kernel is done | × floor |", "|---|---|---|---|---|---|---|---|"]
             for name, r in c["impls"].items():
                 if r.get("teardown_wall"):
                     lines.append(f"| {name} | {fmt_t(r['teardown_wall']['median'])} | "
-                                 f"{fmt_r(r['teardown_ratio'])} | {fmt_t(r['settled_wall']['median'])} | "
-                                 f"{fmt_r(r['settled_ratio'])} |")
+                                 f"{fmt_r(r['teardown_ratio'])} | {fmt_t(r['teardown_wall']['min'])} | "
+                                 f"{fmt_r(r.get('teardown_min_ratio'))} | {fmt_r(r.get('teardown_rep_ratio'))} | "
+                                 f"{fmt_t(r['settled_wall']['median'])} | {fmt_r(r['settled_ratio'])} |")
         lines.append("")
     w1 = [c for c in results["cases"] if c["workload"] == "W1"]
     if len(w1) > 1:

@@ -369,12 +369,22 @@ static const uint64_t *plain_leaves(struct pnl_pluck_sink *sk, uint32_t set, con
         int sub = 0;                    /* strings are kept (seen) for a sub-message only */
         for (int64_t t = 0; t <= max; t++)
             sub |= (ents[2 * (size_t)t] & 0xff) == PNL_K_SUB;
-        sk->plain[0] = sk->plain[1] = 0;
+        sk->plain[0] = sk->plain[1] = sk->simple[0] = sk->simple[1] = 0;
         for (uint32_t t = 0; t < PNL_PLUCK_TYPES; t++) {
             uint32_t kind = t <= (uint64_t)max ? ents[2 * (size_t)t] & 0xff : PNL_K_RAW;
-            if ((kind == PNL_K_STR && sub) || (kind >= PNL_K_NEST && kind <= PNL_K_HNEST) || sk->pl->want[t])
+            uint64_t want = sk->pl->want[t];
+            if ((kind == PNL_K_STR && sub) || (kind >= PNL_K_NEST && kind <= PNL_K_HNEST))
                 continue;
-            sk->plain[t >> 6] |= (uint64_t)1 << (t & 63);
+            if (!want) {
+                sk->plain[t >> 6] |= (uint64_t)1 << (t & 63);
+            } else if (!(want & (want - 1))) {     /* one column reads it */
+                uint32_t j = (uint32_t)__builtin_ctzll(want);
+                const struct pnl_pluck_col *c = &sk->pl->cols[j];
+                if (!c->child && (c->op == PNL_P_U || c->op == PNL_P_SPAN || c->op == PNL_P_ROW)) {
+                    sk->simple[t >> 6] |= (uint64_t)1 << (t & 63);
+                    sk->scol[t] = (uint8_t)j;
+                }
+            }
         }
         sk->plain_set = set;
         sk->plain_ok = 1;
@@ -410,26 +420,96 @@ static inline uint32_t row_tf(const struct schema *s, size_t base, int64_t max, 
 }
 
 /* From q, the plain leaves (plain_leaves) of a container's payload at[0, len) checked and
- * counted in *count, as the lean walk would: the offset of the next attribute that is not
- * one (or is malformed: the caller's check finds it), or where fewer bytes than a header
- * are left. */
-static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at, size_t q, size_t len,
-                                                              const uint64_t *plain, uint32_t *count)
+ * counted in *count, as the lean walk would, and its simple leaves read as the walk reads
+ * them (pnl_pluck_sink_wants, then pnl_pluck_sink_row, of a child of the message; the
+ * payload at off in the message): the offset of the next attribute that is neither (or is
+ * malformed: the caller's check finds it), or where fewer bytes than a header are left. */
+static inline __attribute__((always_inline)) size_t plain_run(const uint8_t *at, size_t off, size_t q, size_t len,
+                                                              struct pnl_pluck_sink *sk, const uint32_t *ents,
+                                                              int64_t max, uint32_t *count)
 {
+    const uint64_t *plain = sk->plain, *simple = sk->simple;
     uint32_t n = *count;
 
-    while (len - q >= NLA_HDRLEN) {
+    /* the next offset is not clamped to len inside the loop (q + 4 <= len checks it, and
+     * q <= len + 3 cannot wrap): one operation less between two loads that depend on each
+     * other; clamped once after it, as pnl_next would have */
+    while (q + NLA_HDRLEN <= len) {
         uint16_t l, t;
         memcpy(&l, at + q, 2);
         memcpy(&t, at + q + 2, 2);
         t &= NLA_TYPE_MASK;
-        if (l < NLA_HDRLEN || l > len - q || t >= PNL_PLUCK_TYPES || !(plain[t >> 6] >> (t & 63) & 1))
+        if (l < NLA_HDRLEN || l > len - q || t >= PNL_PLUCK_TYPES)
             break;
+        if (!(plain[t >> 6] >> (t & 63) & 1)) {
+            uint32_t j;
+            if (!(simple[t >> 6] >> (t & 63) & 1))
+                break;
+            j = sk->scol[t];
+            if (sk->o) {
+                sk->nest = 0;                   /* (a child of the message) */
+                if (!(sk->done >> j & 1)) {     /* the first of its type */
+                    const struct pnl_pluck_col *c = &sk->pl->cols[j];
+                    size_t p = off + q + NLA_HDRLEN, m = (size_t)l - NLA_HDRLEN;
+                    uint64_t v;
+                    if (c->op == PNL_P_ROW) {
+                        v = n;
+                    } else if (c->op == PNL_P_U) {
+                        struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
+                        uint32_t tf = 0;
+                        if (t <= max) {         /* (set_entry's kind and flags) */
+                            e.kind = ents[2 * (size_t)t] & 0xff;
+                            e.aflags = (ents[2 * (size_t)t] >> 8) & 0xff;
+                        }
+                        v = leaf_value(at + q + NLA_HDRLEN, m, &e, &tf);
+                        if ((tf >> 16) & PNL_R_BADLEN)
+                            v = PNL_P_NONE;
+                    } else {
+                        v = p > sk->msg_len || m > sk->msg_len - p ? PNL_P_NONE : (uint64_t)p << 32 | m;
+                    }
+                    sk->done |= (uint64_t)1 << j;
+                    sk->o[1 + j] = v;
+                }
+            }
+        }
         n++;
-        q = pnl_next(q, l, len);
+        q += PNL_ALIGN(l);
     }
     *count = n;
-    return q;
+    return q < len ? q : len;
+}
+
+/* A top-level nest that no column of the plan reads, of set `child`, whose payload p[0, n)
+ * holds leaves only: its rows counted in *count and its index reserved as the lean walk
+ * would (add_row, then parse_value's parse_attrs at depth + 1 with no room and no column
+ * reading): 1. 0 for anything else (a container or a malformed header inside, too deep, an
+ * index past PNL_INDEX_MAX), nothing done: the walk takes it (and finds what is wrong). */
+static int quiet_nest(struct dec *d, uint32_t child, const uint8_t *p, size_t n, int depth, uint32_t *count)
+{
+    size_t cbase = 0, q = 0;
+    int64_t cmax = set_max(d->s, child, &cbase);
+    uint32_t k = 0;
+    struct nlattr a;
+
+    if (depth + 1 >= PNL_MAX_DEPTH)
+        return 0;
+    for (; n - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, n)) {
+        uint32_t t, kind;
+        if (!pnl_nla_ok(p, q, n, &a))
+            return 0;
+        t = a.nla_type & NLA_TYPE_MASK;
+        kind = cmax >= 0 && t <= (uint64_t)cmax ? d->s->w[cbase + 2 * (size_t)t] & 0xff : PNL_K_RAW;
+        if (kind >= PNL_K_NEST && kind <= PNL_K_HNEST)
+            return 0;
+        k++;
+    }
+    if (cmax >= 0) {
+        if (d->index_len + (uint64_t)cmax + 1 > PNL_INDEX_MAX)
+            return 0;
+        d->index_len += (uint64_t)cmax + 1;
+    }
+    *count += 1 + k;
+    return 1;
 }
 
 static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int32_t parent, int depth)
@@ -459,6 +539,7 @@ static int parse_attrs(struct dec *d, size_t off, size_t len, uint32_t set, int3
     struct pnl_pluck_sink *sk = d->sk;
     const int lean = !d->grow && c.cap == 0;
     const uint64_t *plain = lean && sk && parent == 0 && ents ? plain_leaves(sk, set, ents, max) : NULL;
+    const uint64_t *simple = plain ? sk->simple : NULL;
     for (; len - q >= NLA_HDRLEN; q = pnl_next(q, a.nla_len, len)) {
         struct entry e = { PNL_K_RAW, 0, 0, 0, 0 };
         uint32_t type, tf, row;
@@ -471,10 +552,9 @@ bad:
             return -EBADMSG;
         }
         type = a.nla_type & NLA_TYPE_MASK;
-        if (plain && type < PNL_PLUCK_TYPES && (plain[type >> 6] >> (type & 63) & 1)) {
-            /* a plain leaf: counted, and the plain leaves after it, up to another row */
-            count++;
-            q = plain_run(at, pnl_next(q, a.nla_len, len), len, plain, &count);
+        if (plain && type < PNL_PLUCK_TYPES && ((plain[type >> 6] | simple[type >> 6]) >> (type & 63) & 1)) {
+            /* a plain or simple leaf: counted (read), and the ones after it, up to another row */
+            q = plain_run(at, off, q, len, sk, ents, max, &count);
             if (len - q < NLA_HDRLEN)
                 break;
             if (!pnl_nla_ok(at, q, len, &a))
@@ -494,6 +574,13 @@ bad:
                     v = leaf_value(d->buf + p, n, &e, &tf);
                     pnl_pluck_sink_row(sk, parent, type, row, tf, v, p, n);
                 }
+                continue;
+            }
+            if (kind == PNL_K_NEST && plain && type < PNL_PLUCK_TYPES && !sk->pl->want[type] &&
+                quiet_nest(d, ents[2 * (size_t)type + 1] & 0xffff, at + q + NLA_HDRLEN,
+                           a.nla_len - NLA_HDRLEN, depth, &count)) {
+                if (sk->o)
+                    sk->nest = 0;               /* (as pnl_pluck_sink_wants of a child of the message) */
                 continue;
             }
         }
@@ -960,12 +1047,21 @@ int pnl_decode_pluck(const uint8_t *buf, size_t len, const uint32_t *schema, siz
         else if (plan.cols[k].op == PNL_P_SPAN)
             fix_span |= (uint64_t)1 << k;
     }
-    /* a large buffer: room for as many messages as it can hold (16 bytes each at least), at
-     * once: grown step by step, the columns would leave each old step's pages in malloc's
-     * heap (a large dump's peak memory); the room never written is never touched, and is
-     * given back below (large columns are mapped: pnl_realloc). Small ones grow as they go. */
+    /* a large buffer: room at once for as many messages as it holds if they are about the
+     * size of its first (a dump's are alike; a quarter more, and never more than it can hold
+     * at 16 bytes each): grown step by step, the columns would leave each old step's pages
+     * in malloc's heap (a large dump's peak memory); room for every possible message (16
+     * bytes each) would be mapped, faulted in and copied out below for every dump. What
+     * does not fit grows as it goes (large columns are mapped: pnl_realloc grows them in
+     * place); the room never written is given back below. Small ones grow as they go. */
     if (len >= LEAN_RESERVE_MIN) {
         uint64_t most = len / NLMSG_HDRLEN + 1;
+        struct nlmsghdr first;
+        if (pnl_nlmsg_ok(buf, 0, len, &first)) {
+            uint64_t like = len / PNL_ALIGN(first.nlmsg_len);
+            if (like + like / 4 + 16 < most)
+                most = like + like / 4 + 16;
+        }
         if (most * width <= 0x7fffffffu) {     /* (past that, grown as it goes) */
             if (most > L->msg_cap && lean_msg_cap(L, most) < 0)
                 return -ENOMEM;

@@ -109,6 +109,16 @@ struct pnl_xfer {
 int pnl_xfer(int fd, const uint8_t *req, size_t req_len, uint32_t seq_first,
              struct pnl_status *st, uint32_t n, struct pnl_xfer *x);
 
+/* pnl_xfer_each: one encoded batch spread over k sockets: socket j sends requests first[j] ..
+ * first[j+1] - 1 (first[0] = 0, first[k] = n; each socket's sequence numbers are those of its
+ * requests) and collects their replies, as pnl_xfer, one socket after the other, the replies
+ * kept back to back in x's one area. *at: the socket to go on with (0 at first). Returns 0
+ * when every socket is done, PNL_XF_NEED_SPACE (grow data, call again with the same state), or
+ * the -errno of socket *at (the later ones are not sent). */
+int pnl_xfer_each(const int32_t *fds, const uint32_t *first, uint32_t k, const uint8_t *req,
+                  size_t req_len, uint32_t seq_first, struct pnl_status *st, uint32_t n,
+                  struct pnl_xfer *x, uint32_t *at);
+
 /* the same, one step at a time (an event loop waits in between): pnl_xfer_send sends the next
  * chunk once every request sent so far is complete; the caller receives each datagram (kernel
  * sender, no MSG_TRUNC) at data + data_len and hands it to pnl_xfer_take.  Both return: */
@@ -328,3 +338,16 @@ int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, int
  * when it is another file or no longer exists (ENOENT), else -errno: a socket's check that
  * its named namespace was not deleted or replaced, without os.stat's result object. */
 int pnl_same_file(const char *path, uint64_t dev, uint64_t ino);
+/* pnl_netns_make_socket: on the calling thread, the named namespace at path (its mount point
+ * made with O_EXCL; an empty file there not on nsfs is taken over; on nsfs: -EEXIST),
+ * unshare(CLONE_NEWNET), the thread's namespace bind-mounted there, then a bound netlink socket
+ * of protocol inside it (extended acks, capped acks, strict checking where the kernel has them;
+ * SO_RCVBUFFORCE/SO_SNDBUFFORCE, else the plain options). Returns the socket's fd, with
+ * out[0] = its SO_SNDBUF, out[1], out[2] = the mount's st_dev, st_ino; or -errno with out[0] =
+ * the PNL_NS_STEP_* that failed, everything made undone (the mount point unmounted and
+ * removed; the thread stays in the namespace it unshared, if it did). */
+#define PNL_NS_STEP_FILE 1
+#define PNL_NS_STEP_UNSHARE 2
+#define PNL_NS_STEP_MOUNT 3
+#define PNL_NS_STEP_SOCKET 4
+int pnl_netns_make_socket(const char *path, int protocol, int rcvbuf, int sndbuf, uint64_t *out);

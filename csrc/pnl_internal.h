@@ -69,6 +69,11 @@ struct pnl_pluck_sink {
     uint64_t plain[2];
     uint32_t plain_set;
     int plain_ok;
+    /* and the types below 128 that are simple leaves there: read by one column of the plan
+     * only (column scol[type]), a value, span or row of the leaf itself (no child), not a
+     * string a sub-message may select by: the lean walk reads them without leaving its run */
+    uint64_t simple[2];
+    uint8_t scol[PNL_PLUCK_TYPES];
 };
 /* Start message msg (msg_len bytes, a whole header checked) for sink k with output o:
  * 0 when the plan plucks it (o filled as pnl_pluck_run fills its row), -1 when it does not. */

@@ -398,3 +398,23 @@ int pnl_xfer_recv(int fd, uint8_t *buf, uint32_t cap, uint32_t *pending, uint32_
         x->data_cap = own_cap;
     }
 }
+
+int pnl_xfer_each(const int32_t *fds, const uint32_t *first, uint32_t k, const uint8_t *req,
+                  size_t req_len, uint32_t seq_first, struct pnl_status *st, uint32_t n,
+                  struct pnl_xfer *x, uint32_t *at)
+{
+    if (!fds || !first || !at || first[0] != 0 || first[k] != n || *at > k)
+        return -EINVAL;
+    for (uint32_t j = 0; j < k; j++)       /* every boundary checked before anything is sent */
+        if (first[j + 1] < first[j])
+            return -EINVAL;
+    for (; *at < k; (*at)++) {
+        uint32_t a = first[*at], b = first[*at + 1];
+        int rc = pnl_xfer(fds[*at], req, req_len, seq_first + a, st + a, b - a, x);
+        if (rc != 0)
+            return rc;                  /* PNL_XF_NEED_SPACE: the state kept for the next call */
+        x->next_req = x->first_open = 0;
+        x->n_sendmsg = 0;               /* the next socket's requests are checked afresh */
+    }
+    return 0;
+}

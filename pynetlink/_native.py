@@ -23,12 +23,12 @@ from .errors import DecodeError
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any
+    from typing import Any, Callable
 
 __all__ = ["ffi", "lib", "const", "consts", "check_rc", "RowTable", "decode", "decodes", "LeanTable", "decode_pluck", "pluck",
            "ip_texts", "col_texts",
            "EncodeResult", "encode", "prefixes", "prefix_range", "port_rows", "status_odd", "Transfer", "RecvArea",
-           "BatchReplies", "setns", "unshare", "mount", "umount2", "netns_del_many"]
+           "BatchReplies", "setns", "unshare", "mount", "umount2", "netns_del_many", "netns_make_socket"]
 
 # the columns pnl_decode_grow fills and the bytes of each entry (u32, or u64: "Q")
 _COLUMNS = (("off", 4), ("len", 4), ("tf", 4), ("end", 4), ("set", 4), ("val", 8), ("slot", 4),
@@ -345,10 +345,30 @@ class Transfer:
         """``pnl_xfer``: send the batch, collect every reply of its sequence range (GIL
         released); the replies kept (data, errors), or OSError with the C errno."""
         x = xfer_state(chunk_msgs, chunk_bytes, oneshot, timeout_ms)
+        return self._drive(x, lambda: lib.pnl_xfer(fd, buf, length, seq_first, status, n, x))
+
+    def run_each(self, fds: "list[int]", first: "list[int]", buf: Any, length: int, seq_first: int,
+                 status: Any, n: int, *, timeout_ms: int) -> bytes:
+        """``pnl_xfer_each``: the batch's requests ``first[j]`` .. ``first[j + 1] - 1`` on
+        socket ``fds[j]``, one socket after the other, every reply kept in this area; OSError
+        with the C errno and ``.socket_index``, the socket it came from (later ones unsent)."""
+        k = len(fds)
+        if not k or len(first) != k + 1:        # pnl_xfer_each reads first[0] .. first[k]
+            raise ValueError(f"run_each: {len(first)} boundaries for {k} sockets")
+        cfds, cfirst, at = ffi.new("int32_t[]", fds), ffi.new("uint32_t[]", first), ffi.new("uint32_t *")
+        x = xfer_state(0, 0, False, timeout_ms)
+        try:
+            return self._drive(x, lambda: lib.pnl_xfer_each(cfds, cfirst, k, buf, length, seq_first, status, n, x, at))
+        except OSError as exc:
+            exc.socket_index = int(at[0])       # type: ignore[attr-defined]
+            raise
+
+    def _drive(self, x: Any, call: "Callable[[], int]") -> bytes:
+        """Run a transfer call until done, growing the area when it asks (GIL released in C)."""
         x.data, x.data_cap = self.data, self.cap
         try:
             while True:
-                rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
+                rc = call()
                 if rc == lib.PNL_XF_NEED_SPACE:
                     cap = self.cap * 2
                     self.data, self.cap = _area(self.data, cap), cap
@@ -360,6 +380,36 @@ class Transfer:
         finally:
             if self.cap > self.base_cap:    # a large dump leaves no large area behind
                 self.data, self.cap = _area(ffi.NULL, self.base_cap), self.base_cap
+
+    def run_into(self, fd: int, buf: Any, length: int, seq_first: int, status: Any, n: int, *,
+                 chunk_msgs: int, chunk_bytes: int, timeout_ms: int, oneshot: bool, cap: int,
+                 new: Callable[[int], bytes], shrink: Callable[[bytes, int], None]) -> bytes:
+        """``run`` receiving straight into the bytes object it returns: ``new(cap)`` (not
+        initialised; a larger one, what was received copied into it, when the replies need
+        more room), cut in place by ``shrink`` to the replies kept. A large dump whose size
+        was guessed right is not copied (the area of this socket is not used)."""
+        x = xfer_state(chunk_msgs, chunk_bytes, oneshot, timeout_ms)
+        out = new(cap)
+        p = ffi.from_buffer("uint8_t[]", out)
+        x.data, x.data_cap = p, cap
+        try:
+            while True:
+                rc = lib.pnl_xfer(fd, buf, length, seq_first, status, n, x)
+                if rc != lib.PNL_XF_NEED_SPACE:
+                    break
+                cap *= 2
+                grown = new(cap)
+                q = ffi.from_buffer("uint8_t[]", grown)
+                ffi.memmove(q, p, x.data_len)
+                ffi.release(p)
+                out, p = grown, q
+                x.data, x.data_cap = p, cap
+        finally:
+            ffi.release(p)
+        if rc < 0:
+            raise OSError(-rc, os.strerror(-rc))
+        shrink(out, x.data_len)
+        return out
 
 
 def _area(old: Any, cap: int) -> Any:
@@ -470,6 +520,24 @@ def netns_del_many(paths: "list[str]", flags: int) -> "list[int]":
     if not check_rc(lib.pnl_netns_del_many(blob, len(blob), len(paths), flags, errs), "pnl_netns_del_many"):
         return []
     return list(errs)[:len(paths)]
+
+
+_NS_STEPS = ("netns", "create", "unshare", "bind mount", "netlink socket")   # by PNL_NS_STEP_*
+
+
+def netns_make_socket(path: str, name: str, protocol: int, rcvbuf: int,
+                      sndbuf: int) -> "tuple[int, int, int, int]":
+    """``pnl_netns_make_socket``: the namespace ``name`` at ``path`` made on this thread, which
+    is left inside it, with a bound netlink socket there: (fd, SO_SNDBUF, st_dev, st_ino of the
+    mount). OSError naming the step that failed (FileExistsError: a namespace is there)."""
+    out = ffi.new("uint64_t[3]")
+    fd = lib.pnl_netns_make_socket(os.fsencode(path), protocol, rcvbuf, sndbuf, out)
+    if fd < 0:
+        if fd == -errno.EEXIST and out[0] == lib.PNL_NS_STEP_FILE:
+            raise FileExistsError(errno.EEXIST, "network namespace exists", name)
+        step = int(out[0])
+        check_rc(fd, _NS_STEPS[step if step < len(_NS_STEPS) else 0], path)
+    return fd, int(out[0]), int(out[1]), int(out[2])
 
 
 def umount2(target: str, flags: int) -> int:

@@ -685,6 +685,7 @@ static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
     }
     case F_HEX: {
         static const char digits[] = "0123456789abcdef";
+        char small[3 * 32];
         PyObject *s;
         char *out;
         if (v == NONE)
@@ -697,7 +698,8 @@ static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
             PyErr_SetString(PyExc_OverflowError, "hex text too long");
             return NULL;
         }
-        out = PyMem_Malloc(3 * len);
+        /* (a MAC address or other short one: written on the stack, no allocation) */
+        out = len <= sizeof(small) / 3 ? small : PyMem_Malloc(3 * len);
         if (!out)
             return PyErr_NoMemory();
         for (size_t i = 0; i < len; i++) {
@@ -706,7 +708,8 @@ static PyObject *read_field(const Field *f, const Table *t, const uint64_t *row)
             out[3 * i + 2] = ':';
         }
         s = PyUnicode_DecodeASCII(out, (Py_ssize_t)(3 * len - 1), NULL);
-        PyMem_Free(out);
+        if (out != small)
+            PyMem_Free(out);
         return s;
     }
     }
@@ -868,8 +871,15 @@ static int input_key(const Field *f, const Table *t, const uint64_t *row, struct
         uint32_t w;
         memcpy(&w, p, 4);
         k->bytes[0] = w;
+    } else if (k->n >= 8) {                 /* two fixed copies that overlap (no call to memcpy) */
+        memcpy(k->bytes, p, 8);
+        memcpy((uint8_t *)k->bytes + k->n - 8, p + k->n - 8, 8);
+    } else if (k->n > 4) {
+        memcpy(k->bytes, p, 4);
+        memcpy((uint8_t *)k->bytes + k->n - 4, p + k->n - 4, 4);
     } else {
-        memcpy(k->bytes, p, k->n);
+        for (size_t i = 0; i < k->n; i++)
+            ((uint8_t *)k->bytes)[i] = p[i];
     }
     k->a = k->c = 0;                        /* the bytes, wherever they are */
     return 1;
@@ -1311,6 +1321,46 @@ done:
     return out;
 }
 
+/* -- a large dump's replies received straight into the bytes the dump keeps (no copy) ------ */
+/* rx_bytes(n): a new bytes object of n bytes, not initialised: a receive area that nothing
+ * else sees until rx_shrink cut it to the bytes written into it */
+static PyObject *rx_bytes(PyObject *mod, PyObject *arg)
+{
+    Py_ssize_t n = PyLong_AsSsize_t(arg);
+
+    if (n == -1 && PyErr_Occurred())
+        return NULL;
+    if (n < 0) {
+        PyErr_SetString(PyExc_ValueError, "rx_bytes: negative size");
+        return NULL;
+    }
+    return PyBytes_FromStringAndSize(NULL, n);
+}
+
+/* rx_shrink(b, n): the rx_bytes object b cut to its first n bytes, in place (its size set, a
+ * NUL after it, as every bytes object has; its block is not reallocated: the pages past n
+ * that the receive never reached were never touched). Only for an object that nobody else
+ * has seen (not hashed, not shared): what rx_bytes made. */
+static PyObject *rx_shrink(PyObject *mod, PyObject *args)
+{
+    PyObject *b;
+    Py_ssize_t n;
+    char *s;
+
+    if (!PyArg_ParseTuple(args, "On:rx_shrink", &b, &n))
+        return NULL;
+    if (!PyBytes_CheckExact(b) || n < 0 || n > PyBytes_Size(b)) {
+        PyErr_SetString(PyExc_ValueError, "rx_shrink: a bytes object and a size within it");
+        return NULL;
+    }
+    s = PyBytes_AsString(b);
+    if (!s)
+        return NULL;
+    s[n] = 0;
+    Py_SET_SIZE((PyVarObject *)b, n);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"data_rows", data_rows, METH_VARARGS,
      "data_rows(msg_rows, msg_tf) -> bytes: the rows of the data messages (type >= 16) of "
@@ -1323,6 +1373,10 @@ static PyMethodDef methods[] = {
      "views(cls, table, msgs) -> list | None: one view per message of the Table (cls: a View "
      "subclass, or a list of one per message), sharing it; None when msgs (a list, or an "
      "array of u32) are not the table's message rows."},
+    {"rx_bytes", rx_bytes, METH_O,
+     "rx_bytes(n) -> bytes: n bytes, not initialised (a receive area; rx_shrink makes it the replies)."},
+    {"rx_shrink", rx_shrink, METH_VARARGS,
+     "rx_shrink(b, n): the rx_bytes object b cut to its first n bytes in place (not shared yet)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -4,14 +4,16 @@ Per container: a veth whose host end is a port of the bridge and whose peer is `
 inside the container, then inside: ``lo`` and the peer up, the address, the default route
 via the gateway. Everything is checked before anything is sent; the host's veths go out in
 one batch; each container's messages are a template (the first container's, made by the
-usual builders) filled with its address and the peer's ifindex, sent in one transfer on its
-Handle's socket. A failure undoes the whole call: the error raised is the one that failed
+usual builders) filled with its address and the peer's ifindex, sent on its Handle's socket;
+every container's messages are one batch, sent in one C call (``transact_each``: one socket
+after the other; the first refusal is the error raised). A failure undoes the whole call: the error raised is the one that failed
 the call; a rollback step that fails too is added to it as a note ("rollback step failed:
 ..."), never raised instead. Each kernel step, and the rollback, runs with SIGINT and SIGTERM
 held (``transport.signals.deferred``): a Ctrl-C lands between steps and is rolled back.
 """
 from __future__ import annotations
 
+import bisect
 import errno
 import fcntl
 import os
@@ -27,7 +29,8 @@ from ..rtnl.addresses import Address
 from ..rtnl.request import lookup
 from ..rtnl.routes import Route
 from ..transport import validate as tv
-from ..transport.signals import deferred, pending
+from ..transport.signals import deferred
+from ..transport.socket import transact_each
 from .handle import Handle
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -158,57 +161,49 @@ def _names(names: Sequence[str], n: int) -> tuple[str, ...]:
 
 def _configure(ctrs: list[Handle], addrs: list[tuple[bytes, int]], peer: str, gw: bytes | None,
                lo_upped: list[Handle]) -> None:
-    """Inside each container, one transfer: lo up (when down), the peer up, its address,
-    the default route. Programs come from the first container's messages."""
+    """Inside each container: lo up (when down), the peer up, its address, the default route.
+    Programs come from the first container's messages; every container's messages are one
+    batch, each container's on its own socket, sent in one C call (``transact_each``) with
+    signals held. Nothing is sent unless every container's peer is found."""
     up_lo = _fill(rtlink.set_attrs("lo", up=True))
     up_peer = _fill(rtlink.set_attrs(peer, up=True))
     route = None if gw is None else _fill(rtroute.add(Route("default", via=_text(gw))))
     addr_prog: Compiled | None = None
-    k, n = 0, len(ctrs)
-    while k < n:
-        # each container's transfer with signals held; a signal that arrived during one is
-        # delivered right after it (the block is left and entered again), else the handlers
-        # are swapped once for all containers, not twice per container
-        with deferred():
-            while k < n:
-                addr_prog = _configure_one(ctrs[k], addrs[k], peer, up_lo, up_peer, route, addr_prog, lo_upped)
-                k += 1
-                if pending():
-                    break
-
-
-def _configure_one(h: Handle, addr: tuple[bytes, int], peer: str, up_lo: Any, up_peer: Any, route: Any,
-                   addr_prog: "Compiled | None", lo_upped: list[Handle]) -> "Compiled | None":
-    """One container's transfer (``_configure``); the address program for the next ones."""
-    raw, plen = addr
-    sock = h._sock
-    index = lookup(sock, (peer,)).get(peer)
-    if index is None:
-        raise NetlinkError.from_errno(errno.ENODEV, "attach", f"{peer}{_where(h)}",
-                                      "the veth's peer is not in the container")
-    values = [len(raw) == 4 and 2 or 10, plen, 0, _UNIVERSE, index, raw, raw]
-    if addr_prog is None:
-        addr_prog, built = _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index)
-        if list(built) != values:         # not the shape filled below: built each time
-            addr_prog = None
-            values = list(built)
     items: list[Any] = []
-    if not _is_up(sock.fileno(), "lo"):
-        items.append(up_lo)
-        lo_upped.append(h)
-    items += [up_peer, ((addr_prog, values) if addr_prog is not None else
-                        _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index))]
-    if route is not None:
-        items.append(route)
-    first = 0 if items[0] is up_lo else 1     # the labels of a failed message, made only then
+    first: list[int] = []
+    lo_down: list[Handle] = []
+    for h, (raw, plen) in zip(ctrs, addrs):
+        first.append(len(items))
+        sock = h._sock
+        index = lookup(sock, (peer,)).get(peer)
+        if index is None:
+            raise NetlinkError.from_errno(errno.ENODEV, "attach", f"{peer}{_where(h)}",
+                                          "the veth's peer is not in the container")
+        values = [len(raw) == 4 and 2 or 10, plen, 0, _UNIVERSE, index, raw, raw]
+        if addr_prog is None:
+            addr_prog, built = _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index)
+            if list(built) != values:         # not the shape filled below: built each time
+                addr_prog = None
+                values = list(built)
+        if not _is_up(sock.fileno(), "lo"):
+            items.append(up_lo)
+            lo_down.append(h)
+        items += [up_peer, ((addr_prog, values) if addr_prog is not None else
+                            _fill(rtaddr.add(Address(peer, f"{_text(raw)}/{plen}")), index))]
+        if route is not None:
+            items.append(route)
+    first.append(len(items))
 
-    def label(i: int) -> tuple[str, str]:
-        where = _where(h)
+    def label(i: int) -> tuple[str, str]:       # a failed message's label, made only then
+        k = bisect.bisect_right(first, i) - 1
+        h, (raw, plen), where = ctrs[k], addrs[k], _where(ctrs[k])
+        what = i - first[k] + (h not in lo_down)
         return [("set link", f"lo{where}"), ("set link", f"{peer}{where}"),
-                ("add address", f"{_text(raw)}/{plen} on {peer}{where}"), ("add route", f"default{where}")][first + i]
+                ("add address", f"{_text(raw)}/{plen} on {peer}{where}"), ("add route", f"default{where}")][what]
 
-    sock.transact(items, labels=label).check()
-    return addr_prog
+    with deferred():
+        lo_upped += lo_down
+        transact_each([h._sock for h in ctrs], items, first, labels=label).check()
 
 
 def _where(h: Handle) -> str:

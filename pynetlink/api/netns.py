@@ -3,18 +3,18 @@ their Handles (``NetNS.create_with_handles``)."""
 from __future__ import annotations
 
 import builtins
+import os
 
 from ..transport import validate
 from ..transport.netns import NetNS as _NetNS, remove_created
 from ..transport.signals import deferred
-from ..transport.socket import NetlinkSocket, open_raw
+from ..transport.socket import NetlinkSocket, close_made, made_with_socket
 from ..codec.specs.rtnl import RTNL
 from .handle import NETLINK_ROUTE, Handle
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Self, Sequence
-    from _socket import socket
 
 
 class NetNS(_NetNS):
@@ -37,23 +37,16 @@ class NetNS(_NetNS):
         cannot be made, or the caller is interrupted, the sockets opened are closed, the
         namespaces made are removed, and the error is raised. Close the Handles when done.
         """
-        validate.timeout(timeout)
-        pairs = cls.create_many_with(names, _open_route, _close)
+        timeout = validate.timeout(timeout)
+        pairs = cls._create_many_by(names, made_with_socket(NETLINK_ROUTE), close_made)
         out: builtins.list[tuple[Self, Handle]] = []
+        seqs = os.urandom(4 * len(pairs))       # each socket's first sequence number, as NetlinkSocket's
         try:
-            for ns, sock in pairs:
-                out.append((ns, Handle._over(ns, NetlinkSocket(NETLINK_ROUTE, RTNL, ns, timeout=timeout,
-                                                                sock=sock))))
+            for k, (ns, made) in enumerate(pairs):
+                seq = 1 + int.from_bytes(seqs[4 * k:4 * k + 4], "little") % ((1 << 30) - 1)
+                out.append((ns, Handle._over(ns, NetlinkSocket._adopt(RTNL, ns, made, seq, timeout))))
         except BaseException:
             with deferred():
-                remove_created(pairs, _close)
+                remove_created(pairs, close_made)
             raise
         return out
-
-
-def _open_route(_: _NetNS) -> "socket":
-    return open_raw(NETLINK_ROUTE)
-
-
-def _close(sock: "socket") -> None:
-    sock.close()

@@ -266,9 +266,11 @@ class Pluck:
     attribute's payload as ``offset << 32 | length``), ``("row", attr[, child])`` (its
     row) and ``("type",)`` (the message's nlmsg_type); absent values are ``NONE``.
     ``msg_type`` ``ANY_TYPE`` plucks every message (not NLMSG_DONE / NLMSG_ERROR).
+    ``last_size``: the bytes of the last replies a socket decoded with this spec (what the
+    next dump's receive area is sized from).
     """
 
-    __slots__ = ("msg_type", "width", "words", "cwords")
+    __slots__ = ("msg_type", "width", "words", "cwords", "last_size")
 
     def __init__(self, msg_type: int, hdr_len: int,
                  cols: "tuple[tuple[builtins.str | int, ...], ...]") -> None:
@@ -289,6 +291,7 @@ class Pluck:
         self.width = len(cols) + 1
         self.words = array("I", words)
         self.cwords = ffi.from_buffer("uint32_t[]", self.words)
+        self.last_size = 0
 
 
 _DATA = Pluck(ANY_TYPE, 0, ())        # the rows of a buffer's data messages

@@ -253,6 +253,24 @@ class NetNS:
         caller is interrupted, ``discard`` is called on every result made so far, those
         namespaces are removed again, and the error is raised.
         """
+        def make(ns: Self) -> T:
+            _make_mount_point(ns)
+            try:
+                _native.unshare(CLONE_NEWNET)
+                _check(_native.mount("/proc/thread-self/ns/net", ns.path, MS_BIND), "bind mount", ns.path)
+                return inside(ns)
+            except BaseException:
+                _remove_mount_point(ns.path)
+                raise
+        return cls._create_many_by(names, make, discard)
+
+    @classmethod
+    def _create_many_by(cls, names: Sequence[str], make: Callable[[Self], T],
+                       discard: Callable[[T], None]) -> "builtins.list[tuple[Self, T]]":
+        """``create_many_with`` where ``make(ns)`` makes each namespace itself, on the helper
+        thread, leaving the thread inside it (mount point, unshare, bind mount and what lives
+        inside, e.g. ``socket.made_with_socket``'s one C call): on failure it removes what it
+        made of its namespace and raises; the others are rolled back as in create_many_with."""
         spaces = [cls.named(n) for n in names]
         if len({ns.path for ns in spaces}) != len(spaces):
             raise InvalidArgument("create_many: a name is given twice")
@@ -263,16 +281,7 @@ class NetNS:
             for ns in spaces:
                 if stop.is_set():        # the caller was interrupted: make no more
                     return
-                _make_mount_point(ns)
-                try:
-                    _native.unshare(CLONE_NEWNET)
-                    _check(_native.mount("/proc/thread-self/ns/net", ns.path, MS_BIND),
-                           "bind mount", ns.path)
-                    value = inside(ns)
-                except BaseException:
-                    _remove_mount_point(ns.path)
-                    raise
-                made.append((ns, value))
+                made.append((ns, make(ns)))
                 faults.point("netns create")
 
         stop = Event()                # set when the caller is interrupted

@@ -15,6 +15,7 @@ from .._record import field, record as dataclass  # the light @dataclass (start-
 
 from .. import _native
 from .._native import Transfer, lib
+from ..codec.columns import _cview
 from ..codec.program import Compiled, Encoded, Prepared, encode
 from ..codec.rows import Pluck, Rows, decode
 from ..codec.schema import Family
@@ -36,11 +37,13 @@ else:
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
 Label = tuple[str, str]
+Made = tuple[socket.socket, int, "tuple[int, int]"]     # made_with_socket: socket, SO_SNDBUF, identity
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
 PREPARED_MAX = 32       # requests a socket keeps encoded (``NetlinkSocket.prepared``)
 _NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
 _ST_DONE = int(lib.PNL_ST_DONE)
+_RECV_MIN = int(lib.PNL_RECV_MIN)     # room pnl_xfer needs free before each receive
 
 
 @dataclass(init=False)
@@ -156,8 +159,36 @@ def open_raw(protocol: int, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20) -> soc
     return s
 
 
+def made_with_socket(protocol: int, rcvbuf: int = 4 << 20,
+                     sndbuf: int = 1 << 20) -> "Callable[[NetNS], Made]":
+    """For ``NetNS._create_many_by``: each namespace made, and a socket as ``open_raw`` opens
+    it inside, in one C call (``pnl_netns_make_socket``: no Python per system call): per
+    namespace what ``NetlinkSocket._adopt`` takes."""
+    def make(ns: NetNS) -> Made:
+        fd, have, dev, ino = _native.netns_make_socket(ns.path, ns.name or ns.path, protocol, rcvbuf, sndbuf)
+        return socket.socket(socket.AF_NETLINK, socket.SOCK_RAW | socket.SOCK_CLOEXEC, protocol, fd), have, (dev, ino)
+    return make
+
+
+def close_made(made: "Made") -> None:
+    made[0].close()
+
+
 class NetlinkSocket(Closing):
     """A netlink socket of one protocol, opened inside a namespace (default: ours)."""
+
+    @classmethod
+    def _adopt(cls, family: Family, netns: NetNS, made: "Made", seq: int, timeout: float) -> "NetlinkSocket":
+        """A NetlinkSocket on a socket ``made_with_socket`` made in ``netns`` (its protocol,
+        send buffer and the namespace's identity read there); ``seq``: its first sequence
+        number, 1 .. 2**30 - 1 (``timeout``: checked by the caller)."""
+        self = cls.__new__(cls)
+        sock, self._sndbuf, named = made
+        self.protocol, self.family, self.netns, self.timeout = sock.proto, family, netns, timeout
+        self._lock = _thread.allocate_lock()
+        self._seq, self._sock = seq, sock
+        self._own(named if netns.name else None)
+        return self
 
     def __init__(self, protocol: int, family: Family, netns: NetNS | None = None, *,
                  timeout: float = 30.0, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20,
@@ -173,11 +204,16 @@ class NetlinkSocket(Closing):
         if sock is None:
             sock = run_in(netns.path if netns else None, lambda: open_raw(protocol, rcvbuf, sndbuf))
         self._sock = sock
-        self._named = _identity(netns.path) if netns is not None and netns.name else None
-        self._named_path = os.fsencode(netns.path) if self._named is not None and netns is not None else b""
         self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+        self._own(_identity(netns.path) if netns is not None and netns.name else None)
+
+    def _own(self, named: tuple[int, int] | None) -> None:
+        """The state every socket starts with: its named namespace's identity (``named``), its
+        prepared requests and its receive area, reused by every transfer."""
+        self._named = named
+        self._named_path = os.fsencode(self.netns.path) if named is not None and self.netns is not None else b""
         self._prepared: dict[Hashable, Prepared] = {}
-        try:                              # the receive area, reused by every transfer
+        try:
             self._area = _SPARE_AREAS.pop()
         except IndexError:
             self._area = Transfer()
@@ -208,7 +244,7 @@ class NetlinkSocket(Closing):
         with self._lock:
             self._usable(labels)
             enc = self.encode(items)
-            data = self._transfer(enc, atomic, chunk)
+            data = self._transfer(enc, atomic, chunk, pluck)
         return self.interpret(enc, data, labels, pluck)
 
     def dump_prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]",
@@ -231,7 +267,7 @@ class NetlinkSocket(Closing):
                 seq = self._seq
                 self._seq = (seq + 1) & 0x7FFFFFFF or 1
                 enc = p.at(seq)
-                reply = self.interpret(enc, self._transfer(enc, False, 64), label, pluck)
+                reply = self.interpret(enc, self._transfer(enc, False, 64, pluck), label, pluck)
             reply.check()
             if not reply.results[0].dump_intr:
                 return reply
@@ -312,17 +348,28 @@ class NetlinkSocket(Closing):
         (``_identity`` in one C call: no stat result object on every transfer)."""
         return _native.same_file(self._named_path, named[0], named[1])
 
-    def _transfer(self, enc: Encoded, atomic: bool, chunk: int) -> bytes:
+    def _transfer(self, enc: Encoded, atomic: bool, chunk: int, pluck: Pluck | None = None) -> bytes:
+        """The batch's transfer (``Transfer.run``); a dump decoded with ``pluck`` whose last
+        replies were large is received straight into the bytes it keeps (``run_into``, sized
+        from them: no copy)."""
         if atomic and enc.length + 4096 > self._sndbuf // 2:
             self._room(enc.length)
+        area, last = self._area, 0 if pluck is None else pluck.last_size
+        args = (self._sock.fileno(), enc.buf, enc.length, enc.seq_first, enc.status, enc.n)
+        chunk_bytes = max(16384, min(self._sndbuf // 4, 1 << 20))
+        timeout_ms = -int(-self.timeout * 1000 // 1)      # ceil: never 0
         try:
-            data = self._area.run(self._sock.fileno(), enc.buf, enc.length, enc.seq_first,
-                                  enc.status, enc.n, chunk_msgs=chunk,
-                                  chunk_bytes=max(16384, min(self._sndbuf // 4, 1 << 20)),
-                                  timeout_ms=-int(-self.timeout * 1000 // 1),  # ceil: never 0
-                                  oneshot=atomic)
+            if last > area.base_cap and _cview is not None:
+                data = area.run_into(*args, chunk_msgs=chunk, chunk_bytes=chunk_bytes, timeout_ms=timeout_ms,
+                                     oneshot=atomic, cap=last + last // 8 + _RECV_MIN, new=_cview.rx_bytes,
+                                     shrink=_cview.rx_shrink)
+            else:
+                data = area.run(*args, chunk_msgs=chunk, chunk_bytes=chunk_bytes, timeout_ms=timeout_ms,
+                                oneshot=atomic)
         except OSError as exc:
             raise self._transfer_error(exc.errno or errno.EIO) from None
+        if pluck is not None:
+            pluck.last_size = len(data)
         faults.point("netlink")
         return data
 
@@ -383,6 +430,36 @@ class NetlinkSocket(Closing):
 
     def __repr__(self) -> str:
         return f"NetlinkSocket(protocol={self.protocol}, netns={self.netns!r})"
+
+
+def transact_each(socks: "Sequence[NetlinkSocket]", items: Sequence[tuple[Compiled, Sequence[Any]]],
+                  first: "list[int]", labels: Labels = None) -> Reply:
+    """One batch spread over sockets of one family: ``items[first[j]:first[j + 1]]`` go out on
+    ``socks[j]`` (``first[0] == 0``, ``first[-1] == len(items)``), one encode, one C call for
+    all (``pnl_xfer_each``: each socket's requests sent and their replies collected, one
+    socket after the other); one Result per item, in order, as ``transact`` gives. Every
+    socket is checked (open, its namespace still there) before anything is sent; a transfer
+    error (e.g. a timeout) stops at that socket, the later sockets' requests unsent.
+    ``labels``: as transact's, over all items."""
+    held: list[NetlinkSocket] = []
+    try:
+        for s, at in zip(socks, first):
+            s._lock.acquire()
+            held.append(s)
+            s._usable(None if labels is None else _label(labels, at))
+        enc = encode(items, 1)
+        timeout = max(s.timeout for s in socks)
+        try:
+            data = socks[0]._area.run_each([s._sock.fileno() for s in socks], first, enc.buf, enc.length,
+                                           enc.seq_first, enc.status, enc.n,
+                                           timeout_ms=-int(-timeout * 1000 // 1))   # ceil: never 0
+        except OSError as exc:
+            raise socks[getattr(exc, "socket_index", 0)]._transfer_error(exc.errno or errno.EIO) from None
+        faults.point("netlink")
+    finally:
+        for s in held:
+            s._lock.release()
+    return socks[0].interpret(enc, data, labels)
 
 
 def _identity(path: str) -> tuple[int, int] | None:

@@ -47,6 +47,25 @@ def test_handle_of_a_deleted_namespace_refuses(make_netns: Any) -> None:
         again.delete()
 
 
+def test_handle_made_with_its_namespace_refuses_alike() -> None:
+    """A Handle whose socket was made in C with its namespace (create_with_handles) dumps,
+    and refuses once the name is deleted and taken by another namespace."""
+    (ns, h), = NetNS.create_with_handles([unique_name("hw")])
+    again = None
+    try:
+        assert [r.dst for r in h.routes.dump(table=None)] == []     # (a prepared dump)
+        assert [link.name for link in h.links.dump()] == ["lo"]
+        ns.delete()
+        again = NetNS.create(ns.name)
+        with pytest.raises(NetlinkError, match="deleted .or replaced."):
+            h.routes.dump(table=None)
+        with pytest.raises(NetlinkError, match="deleted .or replaced."):
+            h.links.dump()
+    finally:
+        h.close()
+        (again or ns).delete()
+
+
 def test_nftables_of_a_deleted_namespace_refuses(make_netns: Any) -> None:
     ns = make_netns()
     nft = Nftables(ns)

@@ -42,9 +42,9 @@ def transfers(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
     got: list[bytes] = []
     transfer = nlsocket.NetlinkSocket._transfer
 
-    def grab(self: Any, enc: Any, atomic: bool, chunk: int) -> bytes:
+    def grab(self: Any, enc: Any, atomic: bool, chunk: int, *more: Any) -> bytes:
         got.append(enc.tobytes())
-        return transfer(self, enc, atomic, chunk)
+        return transfer(self, enc, atomic, chunk, *more)
     def grab_batch(self: Any, batch: bytearray, send: Any) -> Any:
         try:
             return exchange(self, batch, send)
