@@ -210,6 +210,7 @@ static ssize_t recv_datagram(int fd, uint8_t *buf, size_t cap, int *kernel, int 
     socklen_t fromlen = sizeof(from);
     ssize_t got;
 
+    *kernel = *trunc = 0;                /* (set on every path: gcc -O3 -Wextra cannot tell) */
     /* recvfrom, not recvmsg: no msghdr or iovec to copy in, per datagram (an ack each) */
     got = nl_recvfrom(fd, buf, cap, MSG_TRUNC | MSG_DONTWAIT, &from, &fromlen);
     if (got < 0)

@@ -4,7 +4,11 @@
  * tuple. Anything not plainly one of those tuples gives None: the caller then takes its
  * per-object way, whose checks and errors (naming the tuple) are the reference. */
 #include "pyext.h"
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <linux/netlink.h>
+#include "../pnl.h"
 
 #define MAX_PORTS (1u << 24)
 
@@ -27,9 +31,7 @@ static long port_of(PyObject *o)
 static int ipv4_of(PyObject *o, uint8_t a[4])
 {
     Py_ssize_t len;
-    const char *s;
-    unsigned v = 0;
-    int part = 0, digits = 0;
+    const char *s, *e;
 
     if (!PyUnicode_CheckExact(o))
         return -1;
@@ -40,29 +42,32 @@ static int ipv4_of(PyObject *o, uint8_t a[4])
     }
     if (len < 7 || len > 15)
         return -1;
-    /* inet_pton's rule: four decimal parts of 0..255, no leading zero, nothing else */
-    for (Py_ssize_t i = 0; i < len; i++) {
-        char c = s[i];
+    e = s + len;
+    /* inet_pton's rule: four decimal parts of 0..255, no leading zero, nothing else (a part
+     * at a time: one to three digits, then a dot) */
+    for (int part = 0; part < 4; part++) {
+        unsigned v, d;
 
-        if (c >= '0' && c <= '9') {
-            if (digits && v == 0)
-                return -1;
-            v = v * 10 + (unsigned)(c - '0');
-            if (v > 255)
-                return -1;
-            digits++;
-        } else if (c == '.' && digits && part < 3) {
-            a[part++] = (uint8_t)v;
-            v = 0;
-            digits = 0;
-        } else {
+        if (s == e || (v = (unsigned)(uint8_t)*s - '0') > 9)
             return -1;
+        s++;
+        if (s < e && (d = (unsigned)(uint8_t)*s - '0') <= 9) {
+            if (v == 0)
+                return -1;                  /* a leading zero */
+            v = v * 10 + d;
+            s++;
+            if (s < e && (d = (unsigned)(uint8_t)*s - '0') <= 9) {
+                v = v * 10 + d;
+                s++;
+                if (v > 255)
+                    return -1;
+            }
         }
+        a[part] = (uint8_t)v;
+        if (part < 3 && (s == e || *s++ != '.'))
+            return -1;
     }
-    if (!digits || part != 3)
-        return -1;
-    a[3] = (uint8_t)v;
-    return 0;
+    return s == e ? 0 : -1;
 }
 
 /* proto number of an exact str "tcp" / "udp", or -1 */
@@ -85,6 +90,8 @@ static int read_all(PyObject *seq, Py_ssize_t n, uint16_t *hp, uint8_t *ap, uint
 {
     int is_list = PyList_CheckExact(seq), rc = 1;
     Py_ssize_t width = -1;
+    PyObject *last_tpo = NULL;
+    long last_p = -1;
     uint8_t (*seen)[8192] = PyMem_Calloc(2, sizeof(*seen));  /* (protocol, host port) seen: 2 x 65536 bits */
 
     if (!seen) {
@@ -102,13 +109,18 @@ static int read_all(PyObject *seq, Py_ssize_t n, uint16_t *hp, uint8_t *ap, uint
 
         if (!t || !PyTuple_CheckExact(t))
             goto out;
-        if (width < 0)
-            width = PyTuple_Size(t);
-        if (PyTuple_Size(t) != width || (width != 3 && width != 4))
+        if (width < 0 && (width = PyTuple_Size(t)) != 3 && width != 4)
+            goto out;
+        if (PyTuple_Size(t) != width)
             goto out;
         h = port_of(PyTuple_GetItem(t, 0));
         tpo = PyTuple_GetItem(t, 2);
-        p = tpo == Py_None ? h : port_of(tpo);
+        if (tpo == Py_None)
+            p = h;
+        else if (tpo == last_tpo)           /* (most give the same target port: one int object) */
+            p = last_p;
+        else
+            p = last_p = port_of(last_tpo = tpo);
         if (h < 0 || p < 0 || ipv4_of(PyTuple_GetItem(t, 1), ap + 4 * k) < 0)
             goto out;
         if (width == 4 && (pr = proto_of(PyTuple_GetItem(t, 3))) < 0)
@@ -173,32 +185,15 @@ done:
     return out;
 }
 
-/* fill(mappings, template, fields, messages): one copy of template per tuple, its fields
- * (3 bytes each: 'p' protocol / 'h' host port / 'a' target / 't' target port, then the u16
- * offset; ports big-endian) set from the tuple; with messages, the rows are netlink messages
- * and all but the last lose NLM_F_ACK. (rows, unique) or None (as columns). */
-static PyObject *fill(PyObject *self, PyObject *args)
+/* fields (3 bytes each: 'p' protocol / 'h' host port / 'a' target / 't' target port, then the
+ * u16 offset) that all fit a template of tlen bytes: 0, or -1 with ValueError set */
+static int check_fields(const char *fields, Py_ssize_t flen, Py_ssize_t tlen, const char *who)
 {
-    PyObject *seq, *out = NULL, *rows = NULL;
-    const char *tmpl, *fields;
-    Py_ssize_t n, tlen, flen, nf;
-    int messages, unique, rc;
-    uint8_t *cols = NULL, *o;
-
-    if (!PyArg_ParseTuple(args, "Oy#y#p:fill", &seq, &tmpl, &tlen, &fields, &flen, &messages))
-        return NULL;
-    nf = flen / 3;
-    if (messages && tlen >= 16) {           /* one message per row: nlmsg_len, padded, is the row */
-        uint32_t mlen;
-        memcpy(&mlen, tmpl, 4);
-        if (((mlen + 3u) & ~3u) != (uint32_t)tlen || mlen < 16)
-            tlen = -1;
+    if (flen % 3) {
+        PyErr_Format(PyExc_ValueError, "%s: fields of 3 bytes", who);
+        return -1;
     }
-    if (tlen <= 0 || tlen > 65536 || flen % 3 || (messages && (tlen < 16 || tlen % 4))) {
-        PyErr_SetString(PyExc_ValueError, "fill: a template of 1..65536 bytes (a message: 16.., 4-aligned), fields of 3 bytes");
-        return NULL;
-    }
-    for (Py_ssize_t i = 0; i < nf; i++) {
+    for (Py_ssize_t i = 0; i < flen / 3; i++) {
         uint16_t at;
         Py_ssize_t size;
 
@@ -210,52 +205,339 @@ static PyObject *fill(PyObject *self, PyObject *args)
         default: size = -1; break;
         }
         if (size < 0 || at + size > tlen) {
-            PyErr_Format(PyExc_ValueError, "fill: field %zd: not one of p h a t within the template", i);
-            return NULL;
+            PyErr_Format(PyExc_ValueError, "%s: field %zd: not one of p h a t within the template", who, i);
+            return -1;
         }
     }
+    return 0;
+}
+
+/* The columns of read_all, in one block of n * 9 bytes (host ports, target ports, targets,
+ * protocols), and *unique: 0, 1 (not plainly publications), -1 with an error set. */
+static int read_columns(PyObject *seq, Py_ssize_t n, uint8_t **cols, int *unique)
+{
+    int rc;
+
+    if (!(*cols = PyMem_Malloc((size_t)n * 9))) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    rc = read_all(seq, n, (uint16_t *)*cols, *cols + 4 * n, (uint16_t *)(*cols + 2 * n), *cols + 8 * n, unique);
+    if (rc) {
+        PyMem_Free(*cols);
+        *cols = NULL;
+    }
+    return rc;
+}
+
+/* Row k of n (columns from read_columns): the template with its fields (checked) set. */
+static void put_row(uint8_t *o, const char *tmpl, Py_ssize_t tlen, const char *fields, Py_ssize_t nf,
+                    const uint8_t *cols, Py_ssize_t n, Py_ssize_t k)
+{
+    uint16_t host, port;
+
+    memcpy(&host, cols + 2 * k, 2);
+    memcpy(&port, cols + 2 * n + 2 * k, 2);
+    memcpy(o, tmpl, (size_t)tlen);
+    for (Py_ssize_t i = 0; i < nf; i++) {
+        uint16_t at;
+        uint8_t *d;
+
+        memcpy(&at, fields + 3 * i + 1, 2);
+        d = o + at;
+        switch (fields[3 * i]) {
+        case 'p': *d = cols[8 * n + k]; break;
+        case 'h': d[0] = (uint8_t)(host >> 8); d[1] = (uint8_t)host; break;
+        case 't': d[0] = (uint8_t)(port >> 8); d[1] = (uint8_t)port; break;
+        default: memcpy(d, cols + 4 * n + 4 * k, 4); break;
+        }
+    }
+}
+
+static void clear_ack(uint8_t *msg)
+{
+    uint16_t flags;
+
+    memcpy(&flags, msg + 6, 2);
+    flags &= (uint16_t)~NLM_F_ACK;
+    memcpy(msg + 6, &flags, 2);
+}
+
+/* fill(mappings, template, fields, messages): one copy of template per tuple, its fields
+ * set from the tuple (ports big-endian); with messages, the rows are netlink messages
+ * and all but the last lose NLM_F_ACK. (rows, unique) or None (as columns). */
+static PyObject *fill(PyObject *self, PyObject *args)
+{
+    PyObject *seq, *out = NULL, *rows = NULL;
+    const char *tmpl, *fields;
+    Py_ssize_t n, tlen, flen;
+    int messages, unique, rc;
+    uint8_t *cols = NULL, *o;
+
+    if (!PyArg_ParseTuple(args, "Oy#y#p:fill", &seq, &tmpl, &tlen, &fields, &flen, &messages))
+        return NULL;
+    if (messages && tlen >= 16) {           /* one message per row: nlmsg_len, padded, is the row */
+        uint32_t mlen;
+        memcpy(&mlen, tmpl, 4);
+        if (((mlen + 3u) & ~3u) != (uint32_t)tlen || mlen < 16)
+            tlen = -1;
+    }
+    if (tlen <= 0 || tlen > 65536 || flen % 3 || (messages && (tlen < 16 || tlen % 4))) {
+        PyErr_SetString(PyExc_ValueError, "fill: a template of 1..65536 bytes (a message: 16.., 4-aligned), fields of 3 bytes");
+        return NULL;
+    }
+    if (check_fields(fields, flen, tlen, "fill") < 0)
+        return NULL;
     if (!(n = count_of(seq)))
         Py_RETURN_NONE;
-    if (n > PY_SSIZE_T_MAX / tlen || !(cols = PyMem_Malloc((size_t)n * 9)))
+    if (n > PY_SSIZE_T_MAX / tlen)
         return PyErr_NoMemory();
-    rc = read_all(seq, n, (uint16_t *)cols, cols + 4 * n, (uint16_t *)(cols + 2 * n), cols + 8 * n, &unique);
-    if (rc) {
-        PyMem_Free(cols);
+    if ((rc = read_columns(seq, n, &cols, &unique)))
         return rc == 1 ? Py_NewRef(Py_None) : NULL;
-    }
     rows = PyBytes_FromStringAndSize(NULL, n * tlen);
     if (!rows || !(o = (uint8_t *)PyBytes_AsString(rows)))
         goto done;
     for (Py_ssize_t k = 0; k < n; k++, o += tlen) {
-        uint16_t host, port;
-
-        memcpy(&host, cols + 2 * k, 2);
-        memcpy(&port, cols + 2 * n + 2 * k, 2);
-        memcpy(o, tmpl, (size_t)tlen);
-        for (Py_ssize_t i = 0; i < nf; i++) {
-            uint16_t at;
-            uint8_t *d;
-
-            memcpy(&at, fields + 3 * i + 1, 2);
-            d = o + at;
-            switch (fields[3 * i]) {
-            case 'p': *d = cols[8 * n + k]; break;
-            case 'h': d[0] = (uint8_t)(host >> 8); d[1] = (uint8_t)host; break;
-            case 't': d[0] = (uint8_t)(port >> 8); d[1] = (uint8_t)port; break;
-            default: memcpy(d, cols + 4 * n + 4 * k, 4); break;
-            }
-        }
-        if (messages && k + 1 < n) {        /* nlmsg_flags: acked only by the last */
-            uint16_t flags;
-            memcpy(&flags, o + 6, 2);
-            flags &= (uint16_t)~NLM_F_ACK;
-            memcpy(o + 6, &flags, 2);
-        }
+        put_row(o, tmpl, tlen, fields, flen / 3, cols, n, k);
+        if (messages && k + 1 < n)          /* nlmsg_flags: acked only by the last */
+            clear_ack(o);
     }
     out = Py_BuildValue("(OO)", rows, unique ? Py_True : Py_False);
 done:
     PyMem_Free(cols);
     Py_XDECREF(rows);
+    return out;
+}
+
+/* messages back to back at 4-byte boundaries filling exactly len bytes (each padded, the
+ * last too): their count, or -1 */
+static Py_ssize_t messages_in(const uint8_t *p, Py_ssize_t len)
+{
+    Py_ssize_t at = 0, count = 0;
+
+    if (len % 4)
+        return -1;
+    while (at < len) {
+        uint32_t mlen;
+
+        if (len - at < NLMSG_HDRLEN)
+            return -1;
+        memcpy(&mlen, p + at, 4);
+        if (mlen < NLMSG_HDRLEN || mlen > (uint32_t)(len - at))
+            return -1;
+        at += (Py_ssize_t)((mlen + 3u) & ~3u);
+        count++;
+    }
+    return count;
+}
+
+/* batch(mappings, head, row, fields, list_head, step, end): one nfnetlink transaction as
+ * bytes (a bytearray): head (messages: BATCH_BEGIN and the fixed members), one element list
+ * message per step tuples (list_head: the message up to its list attribute's header, the
+ * last 4 bytes; each tuple the row with its fields set; NLM_F_ACK on the last list only),
+ * then end (BATCH_END); sequence numbers left to exchange. None as columns; False when a
+ * (protocol, host port) repeats. */
+static PyObject *batch(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *seq, *out = NULL;
+    char *head, *row, *fields, *lhead, *end;
+    Py_ssize_t hlen, tlen, flen, llen, elen, step, n, lists, total;
+    int unique, rc;
+    uint8_t *cols = NULL, *o;
+
+    /* (a fast call, no argument parser: this runs once per DockerNat, cold) */
+    if (nargs != 7 || !PyBytes_CheckExact(args[1]) || !PyBytes_CheckExact(args[2]) ||
+        !PyBytes_CheckExact(args[3]) || !PyBytes_CheckExact(args[4]) || !PyLong_CheckExact(args[5]) ||
+        !PyBytes_CheckExact(args[6])) {
+        PyErr_SetString(PyExc_TypeError, "batch(mappings, head, row, fields, list_head, step, end): "
+                        "bytes and an int step");
+        return NULL;
+    }
+    seq = args[0];
+    if (PyBytes_AsStringAndSize(args[1], &head, &hlen) < 0 || PyBytes_AsStringAndSize(args[2], &row, &tlen) < 0 ||
+        PyBytes_AsStringAndSize(args[3], &fields, &flen) < 0 ||
+        PyBytes_AsStringAndSize(args[4], &lhead, &llen) < 0 || PyBytes_AsStringAndSize(args[6], &end, &elen) < 0)
+        return NULL;
+    if ((step = PyLong_AsSsize_t(args[5])) == -1 && PyErr_Occurred())
+        return NULL;
+    if (messages_in((const uint8_t *)head, hlen) < 1 || messages_in((const uint8_t *)end, elen) != 1 ||
+        llen < NLMSG_HDRLEN + 4 || llen % 4 || llen > 65536 || tlen <= 0 || tlen % 4 || step < 1 ||
+        step > (0xFFFF - 4) / tlen) {
+        PyErr_SetString(PyExc_ValueError, "batch: head and end whole messages, a list head of 20.. "
+                        "bytes (4-aligned), rows of 4-aligned size, step rows within a u16 attribute");
+        return NULL;
+    }
+    if (check_fields(fields, flen, tlen, "batch") < 0)
+        return NULL;
+    if (!(n = count_of(seq)))
+        Py_RETURN_NONE;
+    lists = (n + step - 1) / step;
+    if (n > (PY_SSIZE_T_MAX / 4 - hlen - elen) / (tlen + llen))
+        return PyErr_NoMemory();
+    if ((rc = read_columns(seq, n, &cols, &unique)))
+        return rc == 1 ? Py_NewRef(Py_None) : NULL;
+    if (!unique) {
+        out = Py_NewRef(Py_False);
+        goto done;
+    }
+    total = hlen + lists * llen + n * tlen + elen;        /* (n <= 2^24, each part < 2^16) */
+    out = PyByteArray_FromStringAndSize(NULL, total);
+    if (!out || !(o = (uint8_t *)PyByteArray_AsString(out)))
+        goto done;
+    memcpy(o, head, (size_t)hlen);
+    o += hlen;
+    for (Py_ssize_t k = 0; k < n;) {
+        Py_ssize_t m = n - k < step ? n - k : step;
+        uint32_t mlen = (uint32_t)(llen + m * tlen);
+        uint16_t alen = (uint16_t)(4 + m * tlen);
+
+        memcpy(o, lhead, (size_t)llen);
+        memcpy(o, &mlen, 4);
+        memcpy(o + llen - 4, &alen, 2);
+        if (k + m < n)
+            clear_ack(o);
+        o += llen;
+        for (Py_ssize_t j = 0; j < m; j++, k++, o += tlen)
+            put_row(o, row, tlen, fields, flen / 3, cols, n, k);
+    }
+    memcpy(o, end, (size_t)elen);
+done:
+    PyMem_Free(cols);
+    return out;
+}
+
+/* ns: None, or (path, st_dev, st_ino) of a namespace file: 1 when the path still names that
+ * file (stat), 0 when it does not (gone, or another), -1 with an error set */
+static int same_file(PyObject *ns)
+{
+    PyObject *path = NULL;
+    unsigned long long dev, ino;
+    struct stat sb;
+    int rc;
+
+    if (ns == Py_None)
+        return 1;
+    if (!PyArg_ParseTuple(ns, "O&KK:exchange (ns)", PyUnicode_FSConverter, &path, &dev, &ino))
+        return -1;
+    rc = stat(PyBytes_AsString(path), &sb) == 0 && sb.st_dev == dev && sb.st_ino == ino;
+    Py_DECREF(path);
+    return rc;
+}
+
+/* exchange(fd, batch, seq, timeout_ms, ns): send one nfnetlink transaction (a bytearray of
+ * messages back to back: BATCH_BEGIN, members, BATCH_END) in one sendto, numbered from seq
+ * on (written into it), and collect its replies (pnl_xfer, the GIL released): the last
+ * member must ask the ack, members without NLM_F_ACK are complete once sent (their errors
+ * still counted), an error of BEGIN or END ends the batch. The errnos of the messages
+ * refused, in order (empty: committed); None, nothing sent, when ns (path, st_dev, st_ino)
+ * no longer names the socket's namespace (a named one deleted, or made anew); OSError for
+ * the transfer itself. */
+static PyObject *exchange(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *obj, *ns, *out = NULL;
+    Py_buffer view;
+    int fd, timeout_ms, rc;
+    long v[3];
+    unsigned long first;
+    Py_ssize_t n, at = 0, errors = 0;
+    struct pnl_status *st = NULL;
+    struct pnl_xfer x = { 0 };
+    uint8_t *p;
+
+    if (nargs != 5 || !PyLong_CheckExact(args[0]) || !PyByteArray_CheckExact(args[1]) ||
+        !PyLong_CheckExact(args[2]) || !PyLong_CheckExact(args[3])) {
+        PyErr_SetString(PyExc_TypeError, "exchange(fd, batch, seq, timeout_ms, ns): ints and a bytearray");
+        return NULL;
+    }
+    for (int i = 0; i < 3; i++)
+        if ((v[i] = PyLong_AsLong(args[i ? i + 1 : 0])) == -1 && PyErr_Occurred())
+            return NULL;
+    if (v[0] < 0 || v[0] > INT32_MAX || v[1] < 0 || (unsigned long)v[1] > 0xFFFFFFFFul ||
+        v[2] < INT32_MIN || v[2] > INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "exchange: a file descriptor, a u32 sequence number, an int timeout");
+        return NULL;
+    }
+    fd = (int)v[0];
+    first = (unsigned long)v[1];
+    timeout_ms = (int)v[2];
+    obj = args[1];
+    ns = args[4];
+    if ((rc = same_file(ns)) <= 0)
+        return rc < 0 ? NULL : Py_NewRef(Py_None);
+    if (PyObject_GetBuffer(obj, &view, PyBUF_WRITABLE) < 0)
+        return NULL;
+    p = view.buf;
+    n = messages_in(p, view.len);
+    if (n < 3 || first == 0 || first > 0x7FFFFFFFul || view.len > 0x7FFFFFFF) {
+        PyErr_SetString(PyExc_ValueError, "exchange: a batch of 3.. whole messages, a sequence number of 1..2^31-1");
+        goto done;
+    }
+    if (!(st = PyMem_Calloc((size_t)n, sizeof(*st))) || !(x.data = malloc(PNL_RECV_MIN))) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    x.data_cap = PNL_RECV_MIN;             /* (what pnl_xfer asks free before each receive: grown if errors fill it) */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint32_t mlen, seqno = (uint32_t)first + (uint32_t)i;
+        uint16_t flags;
+
+        memcpy(&mlen, p + at, 4);
+        memcpy(&flags, p + at + 6, 2);
+        memcpy(p + at + 8, &seqno, 4);
+        st[i].req_off = (uint32_t)at;
+        st[i].req_len = mlen;
+        st[i].ext_offs = 0xffffffffu;
+        if (flags & NLM_F_ACK)
+            st[i].flags = PNL_ST_ACKREQ | PNL_ST_EXPECT;
+        else if (i > 0 && i + 1 < n)
+            st[i].flags = PNL_ST_QUIET;     /* (BEGIN and END: an error of theirs ends the batch) */
+        at += (Py_ssize_t)((mlen + 3u) & ~3u);
+    }
+    if (!(st[n - 2].flags & PNL_ST_EXPECT)) {
+        PyErr_SetString(PyExc_ValueError, "exchange: the last member must ask the ack (NLM_F_ACK)");
+        goto done;
+    }
+    x.timeout_ms = timeout_ms;
+    x.flags = PNL_XF_ONESHOT;
+    for (;;) {
+        Py_BEGIN_ALLOW_THREADS
+        rc = pnl_xfer(fd, p, (size_t)view.len, (uint32_t)first, st, (uint32_t)n, &x);
+        Py_END_ALLOW_THREADS
+        if (rc == PNL_XF_NEED_SPACE) {      /* many errors kept: room for more */
+            uint8_t *more = x.data_cap < (1u << 30) ? realloc(x.data, 2 * (size_t)x.data_cap) : NULL;
+            if (!more) {
+                PyErr_NoMemory();
+                goto done;
+            }
+            x.data = more;
+            x.data_cap *= 2;
+            continue;
+        }
+        break;
+    }
+    if (rc < 0) {
+        errno = -rc;
+        PyErr_SetFromErrno(PyExc_OSError);
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < n; i++)
+        errors += (st[i].flags & PNL_ST_ERROR) != 0;
+    if (!(out = PyTuple_New(errors)))
+        goto done;
+    for (Py_ssize_t i = 0, k = 0; i < n; i++) {
+        PyObject *e;
+
+        if (!(st[i].flags & PNL_ST_ERROR))
+            continue;
+        if (!(e = PyLong_FromLong(st[i].error)) || PyTuple_SetItem(out, k++, e) < 0) {
+            Py_CLEAR(out);
+            goto done;
+        }
+    }
+done:
+    free(x.data);
+    PyMem_Free(st);
+    PyBuffer_Release(&view);
     return out;
 }
 
@@ -269,6 +551,17 @@ static PyMethodDef methods[] = {
      "fill(mappings, template, fields, messages) -> (rows, unique) | None: one copy of template "
      "per tuple with its fields (3 bytes each: p/h/a/t and the u16 offset) set from it; with "
      "messages, NLM_F_ACK kept on the last row only. None as columns."},
+    {"batch", (PyCFunction)(void (*)(void))batch, METH_FASTCALL,
+     "batch(mappings, head, row, fields, list_head, step, end) -> bytearray | False | None: one "
+     "nfnetlink transaction: head, one element list message (list_head, then step rows filled "
+     "as fill fills them; NLM_F_ACK on the last list only) per step tuples, end. None as "
+     "columns, False when a (protocol, host port) repeats."},
+    {"exchange", (PyCFunction)(void (*)(void))exchange, METH_FASTCALL,
+     "exchange(fd, batch, seq, timeout_ms, ns) -> tuple[int, ...] | None: the batch (a bytearray) "
+     "numbered from seq, sent in one sendto and its replies collected (pnl_xfer; the last member "
+     "asks the ack): the errnos of the messages refused, in order (empty: committed); None, "
+     "nothing sent, when ns, (path, st_dev, st_ino) or None, no longer names that file. OSError "
+     "for the transfer."},
     {NULL, NULL, 0, NULL},
 };
 

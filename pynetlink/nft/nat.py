@@ -49,6 +49,7 @@ PREROUTING = Chain("PREROUTING", "nat", "prerouting", -100)
 OUTPUT = Chain("OUTPUT", "nat", "output", -100)
 FORWARD = Chain("FORWARD", "filter", "forward", 0)          # made only by ``isolate``
 _ADDR = {4: "ipv4_addr", 6: "ipv6_addr"}
+_VERSIONS = {"ip": (4,), "ip6": (6,), "inet": (4, 6)}     # IP versions of each table family
 _HOST_ADDR = operator.attrgetter("host_addr")
 _PROTO_BYTES = {name: bytes([PROTOCOLS[name], 0, 0, 0]) for name in ("tcp", "udp")}
 T = TypeVar("T")
@@ -136,7 +137,7 @@ class DockerNatBase:
         self.nft = nft
         self.table = validate.name(table, "table name")
         self.family = validate.family(family)
-        self.versions = {"ip": (4,), "ip6": (6,), "inet": (4, 6)}[self.family]
+        self.versions = _VERSIONS[self.family]
         self._ready = False          # structure seen in place (or made) by this instance
         self._exclusive_refused = False     # the exclusive first transaction found the table
 
@@ -535,10 +536,10 @@ class DockerNat(DockerNatBase):
     """Masquerade and port publishing for bridge networks, in a table of our own."""
 
     flow_mode: Literal["sync"] = "sync"
+    nft: Nftables
 
     def __init__(self, nft: Nftables, table: str = "pynetlink", family: str = "ip") -> None:
-        super().__init__(nft, table, family)
-        self.nft: Nftables = nft
+        DockerNatBase.__init__(self, nft, table, family)     # (not super(): the first setup's clock)
 
     def _drive(self, flow: Flow[T]) -> T:
         return self.nft._drive(flow)

@@ -1,8 +1,10 @@
 """DockerNat's first transaction as a prepared one: on a host without its table, ``setup``
 sends the structure (table, maps, chains, map rules), the masquerade rules and the port
-publications in one transaction whose fixed members are encoded once per process (one raw
-item) and whose map elements are filled in C from the caller's tuples (``_ports.fill``: the
-checks, the duplicate check and the rows in one pass); one encode, one send, one ack.
+publications in one transaction whose fixed members are encoded once per process and whose
+map elements are filled in C from the caller's tuples: ``_ports.batch`` (the checks, the
+duplicate check, the element lists and the framing in one pass: the transaction's bytes) and
+``_ports.exchange`` (numbered, sent in one sendto, its one ack and any error collected with
+the codec's transfer, ``pnl_xfer``), two C calls.
 
 The same bytes as ``DockerNatBase._fresh_flow`` (tests/nft/test_floor_bytes.py compares the
 transaction with the C floor's; tests/nft/test_prepared.py with the general path's). Anything
@@ -17,10 +19,10 @@ from __future__ import annotations
 import errno
 import struct
 
-from ..codec.program import Compiled, Raw, encode, quiet
+from ..codec.program import encode, quiet
 from ..errors import InvalidArgument
 from . import messages as msg
-from ._ports import fill
+from ._ports import batch, exchange
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -32,10 +34,11 @@ _FIELD = struct.Struct("=cH")
 
 
 class Prepared:
-    """The fixed members of one DockerNat's first transaction (structure and masquerade rules,
-    encoded once, without acks) and how its map elements are laid out."""
+    """The fixed members of one DockerNat's first transaction (BATCH_BEGIN, structure and
+    masquerade rules: encoded once, without acks; BATCH_END) and how its map elements are
+    laid out (``_ports.batch``'s arguments but the tuples)."""
 
-    __slots__ = ("begin", "end", "head", "programs", "row", "fields", "step", "list_head", "list_prog")
+    __slots__ = ("parts",)
 
     def __init__(self, nat: DockerNat, masquerade: Sequence[tuple[str, str]]) -> None:
         from .nat import POSTROUTING
@@ -44,40 +47,23 @@ class Prepared:
         tx = nat._structure(Transaction(nat.nft), exist_ok=False)
         for r in rules:
             tx.add_rule(nat.table, POSTROUTING.name, r, family=nat.family)
-        enc = encode([(quiet(p), v) for p, v in tx.items], 0)
-        self.head, self.programs = _padded(enc.tobytes()), list(enc.programs)
-        self.begin, self.end = msg.batch_begin(None), msg.batch_end()
-        head, data_head = msg.element_heads(_KEY, _VALUE)
-        at = len(head) + _KEY + len(data_head)
-        self.row = head + bytes(_KEY) + data_head + bytes(_VALUE)
-        self.fields = b"".join(_FIELD.pack(c, o) for c, o in ((b"p", len(head)), (b"h", len(head) + 4),
-                                                                (b"a", at), (b"t", at + 4)))
-        self.step = msg.elements_per_list(head, data_head, _KEY, _VALUE)
+        head = encode([msg.batch_begin(None)] + [(quiet(p), v) for p, v in tx.items], 0).tobytes()
+        end = encode([msg.batch_end()], 0).tobytes()
+        elem_head, data_head = msg.element_heads(_KEY, _VALUE)
+        at = len(elem_head) + _KEY + len(data_head)
+        row = elem_head + bytes(_KEY) + data_head + bytes(_VALUE)
+        fields = b"".join(_FIELD.pack(c, o) for c, o in ((b"p", len(elem_head)), (b"h", len(elem_head) + 4),
+                                                           (b"a", at), (b"t", at + 4)))
+        step = msg.elements_per_list(elem_head, data_head, _KEY, _VALUE)
         # an element list message (acked) up to its list: the message of one element, cut
-        (self.list_prog, values), = msg.element_lists("add", nat.family, nat.table, nat.maps(4)[0].name,
-                                                      [self.row], exist_ok=False)
-        one = encode([(self.list_prog, values)], 0).tobytes()
-        self.list_head = one[:len(one) - len(self.row)]
-        assert one.endswith(self.row) and _HDR.unpack_from(one)[0] == len(one) and \
-            _ATTR.unpack_from(self.list_head, len(self.list_head) - 4)[0] == 4 + len(self.row), \
-            "unexpected element list layout"
-
-    def items(self, rows: bytes, n: int) -> list[tuple[Compiled, Any]]:
-        """The transaction of ``n`` elements packed in ``rows``: its members one raw item,
-        acked by the last element list only."""
-        size, step, head = len(self.row), self.step, self.list_head
-        parts = [self.head]
-        for i in range(0, n, step):
-            blob = rows[i * size:(i + step) * size]
-            h = bytearray(head)
-            _LEN.pack_into(h, 0, len(head) + len(blob))
-            _ATTR_LEN.pack_into(h, len(head) - 4, 4 + len(blob))
-            if i + step < n:                # (all but the last: no ack)
-                h[6] &= ~_ACK & 0xFF
-            parts += (bytes(h), blob)
-        lists = -(-n // step)
-        return [self.begin, (self.list_prog, Raw(b"".join(parts), len(self.programs) + lists,
-                                                 self.programs + [self.list_prog] * lists)), self.end]
+        (list_prog, values), = msg.element_lists("add", nat.family, nat.table, nat.maps(4)[0].name,
+                                                 [row], exist_ok=False)
+        one = encode([(list_prog, values)], 0).tobytes()
+        list_head = one[:len(one) - len(row)]
+        assert one.endswith(row) and _HDR.unpack_from(one)[0] == len(one) and \
+            _ATTR.unpack_from(list_head, len(list_head) - 4)[0] == 4 + len(row) and \
+            len(head) % 4 == 0 and len(end) % 4 == 0, "unexpected element list layout"
+        self.parts = (_padded(head), row, fields, list_head, step, _padded(end))
 
 
 def _padded(data: bytes) -> bytes:
@@ -85,10 +71,7 @@ def _padded(data: bytes) -> bytes:
 
 
 _HDR = struct.Struct("=IHHII")
-_LEN = struct.Struct("=I")
 _ATTR = struct.Struct("=HH")
-_ATTR_LEN = struct.Struct("=H")
-_ACK = 4                            # NLM_F_ACK (the low byte of nlmsg_flags)
 
 
 _PREPARED: dict[tuple[Any, ...], Prepared] = {}
@@ -116,14 +99,14 @@ def setup(nat: DockerNat, masquerade: Any, publish: Any) -> Optional[bool]:
         if len(_PREPARED) >= 64:
             _PREPARED.clear()
         _PREPARED[key] = prep
-    got = fill(publish, prep.row, prep.fields, False)
-    if got is None:
+    data = batch(publish, *prep.parts)
+    if data is None:
         return None
-    if not got[1]:
+    if data is False:
         raise InvalidArgument("publish: the same host port is given twice")
-    reply = nat.nft.sock.transact(prep.items(got[0], len(publish)), atomic=True)
-    if reply.odd:
-        if any((e := reply.results[i].error) is not None and e.errno == errno.EEXIST for i in reply.odd):
+    errors = nat.nft.sock.exchange(data, exchange)
+    if errors:
+        if errno.EEXIST in errors:
             nat._exclusive_refused = True
         return None
     return True

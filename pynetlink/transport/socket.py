@@ -27,7 +27,10 @@ from .lifecycle import Closing
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Hashable, Sequence, Union
+    from typing import Any, Callable, Hashable, Optional, Sequence, TypeVar, Union
+    T = TypeVar("T")
+    # what NetlinkSocket.exchange calls: (fd, batch, seq_first, timeout_ms, namespace check)
+    Exchange = Callable[[int, bytearray, int, int, Optional[tuple[bytes, int, int]]], Optional[T]]
 else:
     from .._lighttyping import Callable, Sequence, Union
 
@@ -322,10 +325,23 @@ class NetlinkSocket(Closing):
                                           "the socket (Handle) is closed")
         named = self._named
         if named is not None and self.netns is not None and not self._same_namespace(named):
-            raise NetlinkError.from_errno(
-                errno.ENOENT, *_label(labels, 0),
-                f"network namespace {self.netns.name} was deleted (or replaced) after this "
-                "socket (Handle) was opened in it")
+            raise self._gone(labels)
+
+    def _gone(self, labels: Labels) -> NetlinkError:
+        name = self.netns.name if self.netns is not None else ""
+        return NetlinkError.from_errno(
+            errno.ENOENT, *_label(labels, 0),
+            f"network namespace {name} was deleted (or replaced) after this socket (Handle) was "
+            "opened in it")
+
+    def _room(self, length: int) -> None:
+        """A send buffer that takes ``length`` bytes in one sendmsg."""
+        want = 2 * length + 65536
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, want)
+        except OSError:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
+        self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
 
     def _same_namespace(self, named: tuple[int, int]) -> bool:
         """Whether the named namespace's file is still the one this socket was opened in
@@ -337,12 +353,7 @@ class NetlinkSocket(Closing):
         replies were large is received straight into the bytes it keeps (``run_into``, sized
         from them: no copy)."""
         if atomic and enc.length + 4096 > self._sndbuf // 2:
-            want = 2 * enc.length + 65536
-            try:
-                self._sock.setsockopt(socket.SOL_SOCKET, SO_SNDBUFFORCE, want)
-            except OSError:
-                self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, want)
-            self._sndbuf = self._sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF)
+            self._room(enc.length)
         area, last = self._area, 0 if pluck is None else pluck.last_size
         args = (self._sock.fileno(), enc.buf, enc.length, enc.seq_first, enc.status, enc.n)
         chunk_bytes = max(16384, min(self._sndbuf // 4, 1 << 20))
@@ -361,6 +372,30 @@ class NetlinkSocket(Closing):
             pluck.last_size = len(data)
         faults.point("netlink")
         return data
+
+    def exchange(self, batch: bytearray, send: Exchange[T]) -> T:
+        """A transaction already encoded (``batch``, one sendmsg), sent and its replies collected
+        by ``send(fd, batch, seq_first, timeout_ms, ns)`` (e.g. ``pynetlink.nft._ports.exchange``:
+        it numbers the messages from seq_first, and returns None, sending nothing, when ``ns``,
+        the (path, st_dev, st_ino) of a named namespace, no longer names it) under the socket's
+        lock: its result. OSError from ``send`` becomes the NetlinkError of a failed transfer."""
+        with self._lock:
+            fd, size, seq, named = self._sock.fileno(), len(batch), self._seq, self._named
+            if fd < 0:
+                self._usable(None)
+            self._seq = (seq + size // 16) & 0x7FFFFFFF or 1        # (at most that many messages)
+            if size + 4096 > self._sndbuf // 2:
+                self._room(size)
+            try:                            # (the namespace checked by send: a stat, not os.stat's record)
+                out = send(fd, batch, seq, -int(-self.timeout * 1000 // 1),
+                           None if named is None else (self._named_path, *named))
+            except OSError as exc:
+                raise self._transfer_error(exc.errno or errno.EIO) from None
+            if out is None:
+                raise self._gone(None)
+        if faults.ACTIVE:
+            faults.point("netlink")
+        return out
 
     def _transfer_error(self, err: int) -> NetlinkError:
         why = {errno.ENOBUFS: "socket receive buffer overflowed, replies were lost",

@@ -37,14 +37,22 @@ def members(batch: bytes) -> list[bytes]:
 
 
 def transfers(monkeypatch: pytest.MonkeyPatch) -> list[bytes]:
-    """Every batch sent from now on, as bytes."""
+    """Every batch sent from now on, as bytes (encoded and sent by the socket, or already
+    encoded and sent through ``NetlinkSocket.exchange``)."""
     got: list[bytes] = []
     transfer = nlsocket.NetlinkSocket._transfer
 
     def grab(self: Any, enc: Any, atomic: bool, chunk: int, *more: Any) -> bytes:
         got.append(enc.tobytes())
         return transfer(self, enc, atomic, chunk, *more)
+    def grab_batch(self: Any, batch: bytearray, send: Any) -> Any:
+        try:
+            return exchange(self, batch, send)
+        finally:
+            got.append(bytes(batch))        # (numbered by send)
     monkeypatch.setattr(nlsocket.NetlinkSocket, "_transfer", grab)
+    exchange = nlsocket.NetlinkSocket.exchange
+    monkeypatch.setattr(nlsocket.NetlinkSocket, "exchange", grab_batch)
     return got
 
 
