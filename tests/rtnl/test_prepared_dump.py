@@ -11,10 +11,12 @@ from typing import Any
 
 import pytest
 
-from pynetlink import Handle, NetlinkError
+from pynetlink import Handle, NetlinkError, _native
 from pynetlink.codec.program import Prepared, encode
+from pynetlink.errors import DumpInterrupted
 from pynetlink.rtnl import addresses, request, routes
 from pynetlink.rtnl.request import _only_item
+from pynetlink.transport import socket as tsocket
 from pynetlink.transport.socket import PREPARED_MAX
 
 pytestmark = pytest.mark.root
@@ -121,3 +123,30 @@ def test_a_prepared_dump_error_then_the_same_dump_again(wired: Handle) -> None:
     wired.routes.add("203.0.113.0/24", via="198.51.100.2", table=42)
     assert [r.dst for r in wired.routes.dump(table=42, family="ipv4")] == ["203.0.113.0/24"]
     assert list(wired._sock._prepared) == [("dump routes", socket.AF_INET, 42)]
+
+
+@pytest.mark.parametrize("interrupted", [1, 5, 6])
+def test_an_interrupted_keyed_dump_is_retried_then_raises(wired: Handle, monkeypatch: pytest.MonkeyPatch,
+                                                          interrupted: int) -> None:
+    """A keyed dump's transfer marked interrupted (NLM_F_DUMP_INTR) is
+    dumped again, the views of the first complete dump; interrupted every
+    time (the retries and the first), DumpInterrupted naming the operation."""
+    sock = wired._sock
+    expect = _fields(wired.routes.dump(table=None, family="ipv4"))
+    real, calls = sock._transfer, []
+
+    def marked(enc: Any, atomic: bool, chunk: int, *more: Any) -> bytes:
+        data = real(enc, atomic, chunk, *more)
+        calls.append(1)
+        if len(calls) <= interrupted:
+            enc.status[0].flags |= _native.lib.PNL_ST_DUMP_INTR
+        return data
+
+    monkeypatch.setattr(sock, "_transfer", marked)
+    if interrupted <= tsocket.DUMP_RETRIES:
+        assert _fields(wired.routes.dump(table=None, family="ipv4")) == expect
+        assert len(calls) == interrupted + 1
+    else:
+        with pytest.raises(DumpInterrupted) as info:
+            wired.routes.dump(table=None, family="ipv4")
+        assert "dump routes" in str(info.value) and len(calls) == tsocket.DUMP_RETRIES + 1
