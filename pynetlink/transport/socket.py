@@ -437,17 +437,24 @@ def transact_each(socks: "Sequence[NetlinkSocket]", items: Sequence[tuple[Compil
     """One batch spread over sockets of one family: ``items[first[j]:first[j + 1]]`` go out on
     ``socks[j]`` (``first[0] == 0``, ``first[-1] == len(items)``), one encode, one C call for
     all (``pnl_xfer_each``: each socket's requests sent and their replies collected, one
-    socket after the other); one Result per item, in order, as ``transact`` gives. Every
-    socket is checked (open, its namespace still there) before anything is sent; a transfer
+    socket after the other); one Result per item, in order, as ``transact`` gives. The
+    sockets are locked in one order, and the batch's sequence numbers follow every socket's
+    own. Every socket is checked (open, its namespace still there) before anything is sent; a transfer
     error (e.g. a timeout) stops at that socket, the later sockets' requests unsent.
     ``labels``: as transact's, over all items."""
     held: list[NetlinkSocket] = []
     try:
-        for s, at in zip(socks, first):
+        for s in sorted(socks, key=id):     # (one order for every caller: no lock-order deadlock)
             s._lock.acquire()
             held.append(s)
+        for s, at in zip(socks, first):
             s._usable(None if labels is None else _label(labels, at))
-        enc = encode(items, 1)
+        # sequence numbers past every socket's own (a late reply to an earlier request of one
+        # of them can never match), and every socket's counter moved past the batch's
+        seq = max(s._seq for s in socks)
+        enc = encode(items, seq)
+        for s in socks:
+            s._seq = (seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
         timeout = max(s.timeout for s in socks)
         try:
             data = socks[0]._area.run_each([s._sock.fileno() for s in socks], first, enc.buf, enc.length,

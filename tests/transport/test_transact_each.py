@@ -93,3 +93,19 @@ def test_boundaries_that_do_not_fit_the_sockets_are_refused(three: Any) -> None:
             transact_each(socks, [_up("lo", 1)] * 3, first)
     assert not any(_lo_up(ns) for ns, _ in three)
     assert all(not s._lock.locked() for s in socks)
+
+
+def test_the_batch_numbers_follow_every_sockets_own_and_move_them_on(three: Any) -> None:
+    """A late reply to a socket's earlier request can never match the batch's: its sequence
+    numbers start past every socket's counter, and every counter moves past them."""
+    socks = [h._sock for _, h in three]
+    socks[1]._seq = 5000                        # (as if it had sent 5,000 requests before)
+    before = max(s._seq for s in socks)
+    reply = transact_each(socks, [_up("lo", 1)] * 3, [0, 1, 2, 3])
+    assert all(r.error is None for r in reply.results)
+    assert [s._seq for s in socks] == [before + 3] * 3
+    assert [_lo_up(ns) for ns, _ in three] == [True] * 3
+    # the sockets in the other order (locked in one order whatever the caller's): the same
+    reply = transact_each(socks[::-1], [_up("lo", 1)] * 3, [0, 1, 2, 3])
+    assert all(r.error is None for r in reply.results)
+    assert [s._seq for s in socks] == [before + 6] * 3
