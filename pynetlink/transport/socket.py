@@ -357,7 +357,7 @@ class NetlinkSocket(Closing):
         area, last = self._area, 0 if pluck is None else pluck.last_size
         args = (self._sock.fileno(), enc.buf, enc.length, enc.seq_first, enc.status, enc.n)
         chunk_bytes = max(16384, min(self._sndbuf // 4, 1 << 20))
-        timeout_ms = -int(-self.timeout * 1000 // 1)      # ceil: never 0
+        timeout_ms = _ms(self.timeout)
         try:
             if last > area.base_cap and _cview is not None:
                 data = area.run_into(*args, chunk_msgs=chunk, chunk_bytes=chunk_bytes, timeout_ms=timeout_ms,
@@ -387,7 +387,7 @@ class NetlinkSocket(Closing):
             if size + 4096 > self._sndbuf // 2:
                 self._room(size)
             try:                            # (the namespace checked by send: a stat, not os.stat's record)
-                out = send(fd, batch, seq, -int(-self.timeout * 1000 // 1),
+                out = send(fd, batch, seq, _ms(self.timeout),
                            None if named is None else (self._named_path, *named))
             except OSError as exc:
                 raise self._transfer_error(exc.errno or errno.EIO) from None
@@ -432,6 +432,12 @@ class NetlinkSocket(Closing):
         return f"NetlinkSocket(protocol={self.protocol}, netns={self.netns!r})"
 
 
+def _ms(seconds: float) -> int:
+    """A timeout in whole milliseconds for the C transfer, rounded up: a short one never becomes 0
+    (which the C transfer takes as its default)."""
+    return -int(-seconds * 1000 // 1)
+
+
 def transact_each(socks: "Sequence[NetlinkSocket]", items: Sequence[tuple[Compiled, Sequence[Any]]],
                   first: "list[int]", labels: Labels = None) -> Reply:
     """One batch spread over sockets of one family: ``items[first[j]:first[j + 1]]`` go out on
@@ -455,11 +461,11 @@ def transact_each(socks: "Sequence[NetlinkSocket]", items: Sequence[tuple[Compil
         enc = encode(items, seq)
         for s in socks:
             s._seq = (seq + max(enc.n, 1)) & 0x7FFFFFFF or 1
-        timeout = max(s.timeout for s in socks)
+        timeout = max(s.timeout for s in socks)     # (the C call has one deadline for all)
         try:
             data = socks[0]._area.run_each([s._sock.fileno() for s in socks], first, enc.buf, enc.length,
                                            enc.seq_first, enc.status, enc.n,
-                                           timeout_ms=-int(-timeout * 1000 // 1))   # ceil: never 0
+                                           timeout_ms=_ms(timeout))
         except OSError as exc:
             raise socks[getattr(exc, "socket_index", 0)]._transfer_error(exc.errno or errno.EIO) from None
         faults.point("netlink")
