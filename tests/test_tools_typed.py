@@ -14,3 +14,9 @@ def test_vmtier_is_strict_clean() -> None:
                           "tools/vmtier"], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
     assert "Success: no issues found" in res.stdout
+
+
+def test_perf_doc_is_strict_clean() -> None:
+    res = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--no-incremental", "--cache-dir=/dev/null",
+                          "tools/perf-doc"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
