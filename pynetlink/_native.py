@@ -510,9 +510,10 @@ def mount(source: str, target: str, flags: int) -> int:
     return int(lib.pnl_mount(source.encode(), target.encode(), b"none", flags, ffi.NULL))
 
 
-# pnl_netns_del_many's helpers: umount2 + unlink take ~10 us with the other CPUs idle; one
-# of 30 us or more (4 in a row) means busy CPUs make every grace period long, and 8 waiters
-# share them (200 namespaces on 2 busy CPUs: ~12 ms one after the other, ~5 ms on 8 threads).
+# pnl_netns_del_many's helpers: umount2 + unlink take ~10 us with the other CPUs idle; 30 us
+# or more, 12 in a row (the first few after a pause are slow anyway), means busy CPUs make
+# every grace period long, and 8 waiters share them (200 namespaces on 2 busy CPUs: ~12 ms
+# one after the other, ~5 ms on 8 threads).
 NETNS_DEL_THREADS = 8
 NETNS_DEL_SLOW_NS = 30_000
 
