@@ -1,8 +1,10 @@
 """NS deletion in one process, alternating: the C floor (``w1 nsdel``), ``NetNS.delete()`` per
-namespace, and ``NetNS.delete_many``; 200 namespaces each time, made by ``NetNS.create_many``
+namespace, ``NetNS.delete_many``, and its C call on one thread only (``threads=1``: no helper
+threads however slow the umounts); 200 namespaces each time, made by ``NetNS.create_many``
 (names pnlb-<pid>-..., deleted by each round, and by ``cleanup`` on the way out).
 
     python3 -m benchmarks.nsdel_ab          # REPS=15 for more rounds
+    BUSY=1 python3 -m benchmarks.nsdel_ab   # with a busy loop (nice 19) running meanwhile
     MATRIX=1 python3 -m benchmarks.nsdel_ab # who makes x who deletes x a pause before deleting
 
 ``MATRIX=1``: the namespaces made by the floor (``w1 nsadd``, a process of its own, as in the
@@ -23,13 +25,15 @@ from typing import Any
 from .common import HERE, PREFIX, build_cfloor, cleanup, netns_alive, wait_netns_settled
 
 N = 200
-WAYS = ("C floor", "delete() each", "delete_many")
+MNT_DETACH, UMOUNT_NOFOLLOW = 2, 8
+WAYS = ("C floor", "delete() each", "delete_many", "one thread")
 
 
 def main() -> None:
-    from pynetlink import NetNS
+    from pynetlink import NetNS, _native
     bins = build_cfloor(HERE / "build")
     got: dict[str, list[float]] = {w: [] for w in WAYS}
+    busy = _busy() if os.environ.get("BUSY") else None
     try:
         for rep in range(int(os.environ.get("REPS", "12"))):
             k = rep % len(WAYS)
@@ -46,18 +50,30 @@ def main() -> None:
                     t0 = time.perf_counter()
                     if way == "delete_many":
                         NetNS.delete_many(spaces)
+                    elif way == "one thread":
+                        _native.netns_del_many([ns.path for ns in spaces], MNT_DETACH | UMOUNT_NOFOLLOW, threads=1)
                     else:
                         for ns in spaces:
                             ns.delete()
                     got[way].append(time.perf_counter() - t0)
                 wait_netns_settled(base)
     finally:
+        if busy is not None:
+            busy.kill()
+            busy.wait()
         cleanup()
     floor = statistics.median(got["C floor"])
     print("| implementation | median | min–max | × floor |\n|---|---|---|---|")
     for way, xs in got.items():
         med = statistics.median(xs)
         print(f"| {way} | {med * 1e3:.2f} ms | {min(xs) * 1e3:.2f}–{max(xs) * 1e3:.2f} ms | {med / floor:.2f}x |")
+
+
+def _busy() -> "subprocess.Popen[bytes]":
+    """A busy loop on another CPU at the lowest priority: every umount2's grace period then
+    waits for it (the slow case delete_many's helper threads are for)."""
+    import sys
+    return subprocess.Popen([sys.executable, "-c", "import os\nos.nice(19)\nwhile True: pass"])
 
 
 def _make(maker: str, prefix: str, bins: dict[str, Any]) -> list[Any]:

@@ -3,13 +3,18 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/netlink.h>
 #include "pnl.h"
@@ -46,32 +51,110 @@ int pnl_same_file(const char *path, uint64_t dev, uint64_t ino)
     return (uint64_t)st.st_dev == dev && (uint64_t)st.st_ino == ino;
 }
 
-int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, int32_t *errs)
+/* One namespace file: umount2 (EINVAL: a file, not mounted, unlinked all the same), unlink;
+ * 0 or -errno. */
+static int32_t netns_del_one(const char *path, int flags)
 {
+    if (umount2(path, flags) < 0 && errno != EINVAL)
+        return -errno;
+    return unlink(path) < 0 ? -errno : 0;
+}
+
+struct del_job {
+    const char **path;
+    int32_t *errs;
+    uint32_t n;
+    int flags;
+    _Atomic size_t next;        /* the next path to take, shared by every thread */
+};
+
+static void del_rest(struct del_job *job)
+{
+    for (size_t i; (i = atomic_fetch_add(&job->next, 1)) < job->n;)
+        job->errs[i] = netns_del_one(job->path[i], job->flags);
+}
+
+static void *del_worker(void *arg)
+{
+    del_rest(arg);
+    return NULL;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The first paths one after the other, each timed; once PNL_NETNS_DEL_WINDOW in a row each took
+ * slow_ns or more (each umount2 waits for an expedited RCU grace period, outside the mount
+ * lock; a long one means busy CPUs, and grace periods asked for at once are shared), up to
+ * threads - 1 helper threads (signals blocked, small stacks) take the rest with this one,
+ * path by path; a helper that cannot be started is not needed. */
+static void del_all(struct del_job *job, uint32_t threads, uint32_t slow_ns)
+{
+    pthread_t tid[PNL_NETNS_DEL_THREADS_MAX];
+    uint32_t started = 0, run = 0;
+    pthread_attr_t attr;
+    sigset_t all, old;
+
+    while (run < PNL_NETNS_DEL_WINDOW || threads < 2) {
+        size_t i = atomic_fetch_add(&job->next, 1);
+        uint64_t t0;
+
+        if (i >= job->n)
+            return;
+        t0 = now_ns();
+        job->errs[i] = netns_del_one(job->path[i], job->flags);
+        run = now_ns() - t0 >= slow_ns ? run + 1 : 0;
+    }
+    if (threads > PNL_NETNS_DEL_THREADS_MAX)
+        threads = PNL_NETNS_DEL_THREADS_MAX;
+    if (pthread_attr_init(&attr) == 0) {
+        (void)pthread_attr_setstacksize(&attr, 256 * 1024);   /* two system calls deep */
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        while (started + 1 < threads && atomic_load(&job->next) + 1 < job->n
+               && pthread_create(&tid[started], &attr, del_worker, job) == 0)
+            started++;
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        pthread_attr_destroy(&attr);
+    }
+    del_rest(job);
+    while (started)
+        pthread_join(tid[--started], NULL);
+}
+
+int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, uint32_t threads,
+                       uint32_t slow_ns, int32_t *errs)
+{
+    struct del_job job = { .errs = errs, .n = n, .flags = flags };
     size_t at = 0;
     int failed = 0;
 
     if (!paths || (n && !errs))
         return -EINVAL;
+    if (!n)
+        return 0;
+    job.path = malloc(n * sizeof(*job.path));
+    if (!job.path)
+        return -ENOMEM;
     for (uint32_t i = 0; i < n; i++) {         /* every path NUL-terminated inside len */
         const char *end = at < len ? memchr(paths + at, 0, len - at) : NULL;
-        if (!end)
+        if (!end) {
+            free(job.path);
             return -EINVAL;
+        }
+        job.path[i] = paths + at;
         at = (size_t)(end - paths) + 1;
     }
-    at = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        const char *path = paths + at;
-        int err = 0;
-
-        at += strlen(path) + 1;
-        if (umount2(path, flags) < 0 && errno != EINVAL)   /* EINVAL: a file, not mounted */
-            err = errno;
-        else if (unlink(path) < 0)
-            err = errno;
-        errs[i] = err ? -err : 0;
-        failed += err != 0;
-    }
+    atomic_init(&job.next, 0);
+    del_all(&job, threads, slow_ns);
+    free(job.path);
+    for (uint32_t i = 0; i < n; i++)
+        failed += errs[i] != 0;
     return failed;
 }
 

@@ -332,8 +332,15 @@ int pnl_umount2(const char *target, int flags);
 /* pnl_netns_del_many: n namespace files (paths: n NUL-terminated strings within len bytes)
  * unmounted with flags, then unlinked, as pnl_umount2 + unlink each (EINVAL from umount2: not
  * mounted, unlinked all the same); errs[i]: 0 or -errno (the umount2's, else the unlink's).
- * Returns how many failed, -EINVAL on a malformed list. */
-int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, int32_t *errs);
+ * Every path is tried. One after the other, each timed; once PNL_NETNS_DEL_WINDOW in a row
+ * took slow_ns or more each, up to threads - 1 helper threads (at most
+ * PNL_NETNS_DEL_THREADS_MAX - 1, started and joined inside the call) share the rest: each
+ * umount2 waits for an RCU grace period, and those asked for at once are shared (threads <= 1:
+ * never). Returns how many failed, -EINVAL on a malformed list, -ENOMEM. */
+#define PNL_NETNS_DEL_THREADS_MAX 16
+#define PNL_NETNS_DEL_WINDOW 12
+int pnl_netns_del_many(const char *paths, size_t len, uint32_t n, int flags, uint32_t threads,
+                       uint32_t slow_ns, int32_t *errs);
 /* pnl_same_file: 1 when path (NUL-terminated) is the file (dev, ino) as stat(2) sees it, 0
  * when it is another file or no longer exists (ENOENT), else -errno: a socket's check that
  * its named namespace was not deleted or replaced, without os.stat's result object. */

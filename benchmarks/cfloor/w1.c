@@ -10,6 +10,12 @@
  *
  * Containers go in chunks of CHUNK: namespaces (one socket each), the chunk's veth creates on
  * the host socket (pipelined), then every container's four requests sent before any ack is read.
+ *
+ * Experiment (not W1 as the runner defines it): with W1_QUEUES set in the environment, every
+ * veth is created with IFLA_NUM_TX_QUEUES and IFLA_NUM_RX_QUEUES of 1 on both ends. The kernel
+ * then skips veth_init_queues' netif_set_real_num_tx_queues(dev, 1) for each end, and with it
+ * two synchronize_net() per veth (expedited RCU grace periods, under RTNL). Same real queue
+ * counts (1); only the maximum differs (ethtool -L can no longer raise them).
  */
 #include "nl.h"
 
@@ -48,6 +54,7 @@ static uint32_t ctr_addr(int i)
 static int attach(const char *host, const char *prefix, int n)
 {
 	int hfd = nl_open_in(host), errors = 0, br;
+	const int queues = getenv("W1_QUEUES") != NULL;   /* experiment: one tx/rx queue each end */
 	int self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	int *cfd = calloc(CHUNK, sizeof(int)), *nsfd = calloc(CHUNK, sizeof(int));
 	uint32_t gw = htonl((172u << 24) | (17u << 16) | 1u);
@@ -95,11 +102,19 @@ static int attach(const char *host, const char *prefix, int n)
 				      NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, &up, sizeof(up));
 			attr_str(h, IFLA_IFNAME, ifname);
 			attr_u32(h, IFLA_MASTER, (uint32_t)br);
+			if (queues) {
+				attr_u32(h, IFLA_NUM_TX_QUEUES, 1);
+				attr_u32(h, IFLA_NUM_RX_QUEUES, 1);
+			}
 			li = nest_start(h, IFLA_LINKINFO);
 			attr_str(h, IFLA_INFO_KIND, "veth");
 			data = nest_start(h, IFLA_INFO_DATA);
 			peer = attr_put(h, VETH_INFO_PEER, &pifi, sizeof(pifi));
 			attr_str(h, IFLA_IFNAME, "eth0");
+			if (queues) {
+				attr_u32(h, IFLA_NUM_TX_QUEUES, 1);
+				attr_u32(h, IFLA_NUM_RX_QUEUES, 1);
+			}
 			attr_u32(h, IFLA_NET_NS_FD, fd);
 			nest_end(h, peer);
 			nest_end(h, data);

@@ -310,7 +310,10 @@ class NetNS:
         """``delete`` each named namespace, in one C call (umount + unlink each, the floor's
         two system calls, with no Python per namespace). All are checked first (nothing is
         deleted if one is not a named namespace); then every one that can be is deleted, and
-        FileNotFoundError names those that did not exist (another error: the first one)."""
+        FileNotFoundError names those that did not exist (another error: the first one).
+        Each umount waits for an RCU grace period: when they turn slow (busy CPUs), the C call
+        shares the rest among up to 8 threads of its own, joined before it returns, so that
+        their waits overlap (``_native.netns_del_many``)."""
         spaces = list(spaces)
         names = [ns.name if isinstance(ns, NetNS) else None for ns in spaces]
         paths = [ns.path for ns in spaces] if None not in names else []

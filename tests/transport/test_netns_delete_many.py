@@ -71,8 +71,8 @@ def test_the_c_call_checks_its_list(tmp_path: Any) -> None:
 
     from pynetlink._native import ffi, lib, netns_del_many
     errs = ffi.new("int32_t[]", 2)
-    assert lib.pnl_netns_del_many(b"abc", 3, 1, 0, errs) == -errno.EINVAL       # no NUL inside len
-    assert lib.pnl_netns_del_many(b"a\0", 2, 2, 0, errs) == -errno.EINVAL       # one path, not two
+    assert lib.pnl_netns_del_many(b"abc", 3, 1, 0, 1, 0, errs) == -errno.EINVAL       # no NUL inside len
+    assert lib.pnl_netns_del_many(b"a\0", 2, 2, 0, 1, 0, errs) == -errno.EINVAL       # one path, not two
     plain = tmp_path / "plain"
     plain.write_text("")
     assert netns_del_many([str(tmp_path / "none"), str(plain)], 2 | 8) == [-errno.ENOENT, 0]
