@@ -1,7 +1,7 @@
 """Dumps encoded once per socket (``NetlinkSocket.dump_prepared``, ``codec.program.Prepared``): the
 bytes equal a fresh encode under each sequence number; every dump reads the kernel's state of
-the moment; one entry per request shape, bounded; threads sharing a Handle each get their own
-dump's views. Against the kernel, in the test's own namespace."""
+the moment; one entry per request shape, bounded; a closed socket's taken by the next ones;
+threads sharing a Handle each get their own dump's views. Against the kernel, in the test's own namespace."""
 from __future__ import annotations
 
 import errno
@@ -84,6 +84,30 @@ def test_prepared_dumps_are_per_socket_and_bounded(wired: Handle, netns: Any) ->
         assert [r.dst for r in other.routes.dump(table=7, family="ipv4")] == ["203.0.113.7/32"]
         assert other._sock._prepared[("dump routes", socket.AF_INET, 7)] is not \
             wired._sock._prepared.get(("dump routes", socket.AF_INET, 7))
+
+
+@pytest.mark.kernel("veth")
+def test_a_closed_sockets_prepared_dumps_go_to_the_next_socket(wired: Handle, netns: Any) -> None:
+    """A socket closed hands its prepared requests over (one socket at a time each): a Handle
+    opened per dump encodes the request once, and reads the kernel of the moment."""
+    key = ("dump routes", socket.AF_INET, None)
+    tsocket._SPARE_PREPARED.clear()
+    with Handle(netns) as first:
+        want = _fields(first.routes.dump(table=None, family="ipv4"))
+        p = first._sock._prepared[key]
+    assert tsocket._SPARE_PREPARED[(first._sock.protocol, key)] == [p]
+    with Handle(netns) as second, Handle(netns) as third:
+        assert _fields(second.routes.dump(table=None, family="ipv4")) == want
+        assert second._sock._prepared[key] is p and not tsocket._SPARE_PREPARED[(second._sock.protocol, key)]
+        wired.routes.add("203.0.113.0/24", via="198.51.100.2")
+        got = _fields(third.routes.dump(table=None, family="ipv4"))
+        assert third._sock._prepared[key] is not p and len(got) == len(want) + 1
+    assert len(tsocket._SPARE_PREPARED[(second._sock.protocol, key)]) == 2
+    for _ in range(tsocket.SPARE_PER_KEY + 2):
+        with Handle(netns) as h:
+            h.routes.dump(table=None, family="ipv4")
+    assert len(tsocket._SPARE_PREPARED[(second._sock.protocol, key)]) <= tsocket.SPARE_PER_KEY
+    wired.routes.delete("203.0.113.0/24")
 
 
 @pytest.mark.kernel("veth")
