@@ -897,6 +897,48 @@ static int same_key(const struct last *x, const struct last *k)
            && x->bytes[1] == k->bytes[1];
 }
 
+/* -- the texts of IPv4 addresses and route destinations, kept across dumps ------------------ */
+/* A dump made again (the same routes, polled) makes the same texts: views() keeps the last
+ * TEXT_CACHE of them with their input (the 4 address bytes, and for a destination its prefix
+ * length), in the slot of the field and the view's index in its dump (so a dump reads them
+ * in order, as it made them: a line of memory holds four), the new one replacing the old
+ * where the input differs. What a slot holds is what read_field makes of that input (an
+ * immutable str): a view gets the same value either way. Only views() reads and writes it
+ * (the GIL held, no Python code run meanwhile). */
+#define TEXT_CACHE 4096
+static struct {
+    uint64_t key;                           /* 0: empty */
+    PyObject *s;
+} texts[TEXT_CACHE];
+
+/* the key of field f's text in row (an IPv4 address or destination whose bytes lie in the
+ * buffer), or 0: not kept */
+static uint64_t text_key(const Field *f, const Table *t, const uint64_t *row, size_t b, size_t *slot)
+{
+    uint64_t v = row[f->col], w = 0, key;
+    const uint8_t *p;
+    size_t len;
+    uint32_t a;
+
+    if (f->op == F_DST) {
+        w = header_byte(row[f->col2], f->byte);
+        if (w == NONE || w > 0xff)
+            return 0;
+    } else if (f->op == F_IP) {
+        if (v == NONE && f->col2 >= 0)
+            v = row[f->col2];
+    } else {
+        return 0;
+    }
+    if (v == NONE || !span_ok(t, v, &p, &len) || len != 4)
+        return 0;
+    memcpy(&a, p, 4);
+    a = ntohl(a);
+    key = (f->op == F_DST ? 3ULL : 1ULL) << 40 | w << 32 | a;
+    *slot = (b + (((uintptr_t)f >> 4) * 0x9e5)) & (TEXT_CACHE - 1);      /* (a field's own run of slots) */
+    return key;
+}
+
 /* -- views() --------------------------------------------------------------------------------- */
 /* The class a chooser (views()' ``(col, dict)``) gives the row: the dict's value for the
  * text of span column col (up to its first NUL, UTF-8 with malformed bytes replaced; "" when
@@ -1068,6 +1110,8 @@ make:
                 const Field *f = e->fields[k];
                 struct last key;
                 int keyed;
+                uint64_t tkey = 0;
+                size_t tslot = 0;
                 if (spec[k].plain) {            /* its input: the column values (input_key's) */
                     key.a = row[spec[k].col];
                     key.c = spec[k].col2 >= 0 ? row[spec[k].col2] : 0;
@@ -1084,8 +1128,21 @@ make:
                         vals[k] = new_ref(last[k].x);
                         continue;
                     }
+                    if ((tkey = text_key(f, t, row, (size_t)b, &tslot))) {
+                        if (texts[tslot].key == tkey) {
+                            vals[k] = new_ref(texts[tslot].s);
+                            goto read;
+                        }
+                    }
                 }
                 vals[k] = read_field(f, t, row);
+                if (tkey && vals[k] && vals[k] != FALLBACK && PyUnicode_CheckExact(vals[k])) {
+                    PyObject *old = texts[tslot].s;
+                    texts[tslot].s = new_ref(vals[k]);
+                    texts[tslot].key = tkey;
+                    Py_XDECREF(old);        /* (a str: frees nothing that runs code) */
+                }
+read:
                 if (vals[k] == FALLBACK)
                     break;
                 if (!vals[k]) {
