@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pynetlink import Handle, NetlinkError, _native
+from pynetlink.errors import InvalidArgument
 from pynetlink.codec.program import Prepared, encode
 from pynetlink.errors import DumpInterrupted
 from pynetlink.rtnl import addresses, request, routes
@@ -40,6 +41,21 @@ def test_prepared_bytes_equal_a_fresh_encode(make: Any) -> None:
         assert enc.tobytes() == fresh.tobytes() and enc.seq_first == fresh.seq_first == seq
         assert (enc.n, enc.length) == (1, fresh.length)
         assert int(enc.status[0].flags) == int(fresh.status[0].flags)
+
+
+def test_a_dump_request_is_made_once_per_argument_values() -> None:
+    """``request.memo``: the same Request for the same values (of the same types); values
+    refused are refused every time, unhashable ones made each time."""
+    assert routes.dump(table=None, family="ipv4") is routes.dump(table=None, family="ipv4")
+    assert routes.dump(table=None, family=4) is not routes.dump(table=None, family="ipv4")
+    assert addresses.dump(link=2, family=4) is addresses.dump(link=2, family=4)
+    assert routes.dump(table=7).key == ("dump routes", 0, 7)
+    for bad in (True, 7.0):
+        with pytest.raises(InvalidArgument):
+            routes.dump(table=bad)                # (not the Request of table=1 or 7)
+    assert addresses.dump(family=4.0) is not addresses.dump(family=4)   # (equal, of another type)
+    with pytest.raises(InvalidArgument):
+        routes.dump(table=[7])                    # unhashable: made (and refused) each time
 
 
 def test_a_keyed_dump_only_of_a_name_free_request() -> None:
