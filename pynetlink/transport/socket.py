@@ -230,8 +230,9 @@ class NetlinkSocket(Closing):
     def close(self) -> None:
         """Close the socket (waits for a transfer running on another thread); idempotent."""
         with self._lock:
-            if self._sock.fileno() >= 0 and len(_SPARE_AREAS) < 64:
-                _SPARE_AREAS.append(self._area)   # (no transfer runs: they hold the lock)
+            if self._sock.fileno() >= 0:
+                if len(_SPARE_AREAS) < 64:
+                    _SPARE_AREAS.append(self._area)   # (no transfer runs: they hold the lock)
                 self._spare_prepared()
             self._sock.close()
 
