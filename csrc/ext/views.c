@@ -823,8 +823,8 @@ static void eager_dealloc(PyObject *self)
     struct eager *e = eager_of(tp);
 
     view_clear(self);
-    for (int i = 0; e && i < e->k; i++)
-        Py_CLEAR(EAGER_SLOT(self, i));
+    for (int i = 0; e && i < e->k; i++)     /* (no one sees the view now: nothing to clear) */
+        Py_XDECREF(EAGER_SLOT(self, i));
     PyObject_Free(self);
     Py_DECREF(tp);
 }
@@ -1049,7 +1049,9 @@ make:
     struct eager *e = NULL;
     struct last last[EAGER_MAX_FIELDS];
     struct { Py_ssize_t col, col2; int plain; } spec[EAGER_MAX_FIELDS];
-    int eager_ok = 0, untrack = 1;
+    Py_ssize_t pcols[2 * EAGER_MAX_FIELDS];  /* the columns the plain fields read */
+    const uint64_t *prev = NULL;            /* the row of the last view made whole */
+    int eager_ok = 0, untrack = 1, n_pcols = 0;
     memset(last, 0, sizeof(last));
     for (Py_ssize_t b = 0; b < n; b++) {
         /* (the list read again for every view: an allocation may run a finalizer) */
@@ -1079,6 +1081,8 @@ make:
             last_tp = tp;
             e = eager_of(tp);
             forget(last);
+            prev = NULL;
+            n_pcols = 0;
             /* the class's fields read from this table, once: a field without a Python reader
              * or outside the table makes every view of the class a lazy one */
             eager_ok = e != NULL;
@@ -1091,6 +1095,13 @@ make:
                 spec[k].col = f->col;
                 spec[k].col2 = f->col2;
                 spec[k].plain = f->op != F_DST && f->op != F_HEX && f->op != F_IP && f->op != F_STR;
+                for (int j = 0; spec[k].plain && j < 2; j++) {
+                    Py_ssize_t c = j ? f->col2 : f->col, i = 0;
+                    while (c >= 0 && i < n_pcols && pcols[i] != c)
+                        i++;
+                    if (c >= 0 && i == n_pcols)
+                        pcols[n_pcols++] = c;
+                }
             }
             untrack = (PyType_GetFlags(eager_ok ? tp : e ? e->lazy : tp) & Py_TPFLAGS_HAVE_GC) != 0;
         }
@@ -1099,7 +1110,11 @@ make:
              * local array, then copied, compiled to a rep movs per view: ~13 ns each); not
              * initialised (no type reference) until every field was read */
             PyObject **vals;
-            int k = 0;
+            int k = 0, same = prev != NULL;
+            /* the plain fields' columns as the last view's: their values are last[]'s (each
+             * was read from that row, or found equal to it) */
+            for (int i = 0; same && i < n_pcols; i++)
+                same = row[pcols[i]] == prev[pcols[i]];
             v = (View *)PyObject_Malloc(sizeof(View) + (size_t)e->k * sizeof(PyObject *));
             if (!v) {
                 PyErr_NoMemory();
@@ -1112,6 +1127,10 @@ make:
                 int keyed;
                 uint64_t tkey = 0;
                 size_t tslot = 0;
+                if (spec[k].plain && same && last[k].x) {
+                    vals[k] = new_ref(last[k].x);
+                    continue;
+                }
                 if (spec[k].plain) {            /* its input: the column values (input_key's) */
                     key.a = row[spec[k].col];
                     key.c = spec[k].col2 >= 0 ? row[spec[k].col2] : 0;
@@ -1159,8 +1178,10 @@ read:
             }
             if (k == e->k) {
                 PyObject_Init((PyObject *)v, tp);          /* (a reference to the heap type) */
+                prev = row;
                 goto fill;
             }
+            prev = NULL;
             while (k--)
                 Py_DECREF(vals[k]);
             PyObject_Free(v);

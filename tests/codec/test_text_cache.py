@@ -1,7 +1,8 @@
 """The texts a dump's eager views keep across dumps (csrc/ext/views.c ``texts``: IPv4 addresses
 and route destinations, by field and index in the dump): a view reads what a view made alone
 reads, whatever the dumps before it held at the same places (other addresses, prefix lengths,
-IPv6 or malformed lengths, absent attributes), and a dump made again gets the same objects.
+IPv6 or malformed lengths, absent attributes; the other fields alike from row to row, or
+not), and a dump made again gets the same objects.
 Random route and address dumps against the Python readers. Runs under ASan too."""
 from __future__ import annotations
 
@@ -45,9 +46,12 @@ def _msg(kind: int, header: bytes, attrs: bytes, seq: int) -> bytes:
 def route_dump(draw: Any) -> bytes:
     out = b""
     for i in range(draw(st.integers(1, 40))):
-        header = struct.pack("=BBBBBBBBI", 2, draw(plen), 0, 0, 254, 3, 0, 1, 0)
-        attrs = (_attr(1, draw(addr)) + _attr(5, draw(addr)) + _attr(4, struct.pack("=I", 2))
-                 + _attr(15, struct.pack("=I", 254)))
+        same = st.booleans()                # (rows alike, or not, in the plain fields' columns)
+        header = struct.pack("=BBBBBBBBI", 2, draw(plen), 0, 0, 254, 3 if draw(same) else 4,
+                             0 if draw(same) else 253, 1, 0)
+        attrs = (_attr(1, draw(addr)) + _attr(5, draw(addr))
+                 + _attr(4, struct.pack("=I", 2 if draw(same) else 3))
+                 + (_attr(15, struct.pack("=I", 254 if draw(same) else 100)) if draw(same) else b""))
         out += _msg(24, header, attrs, i)
     return out
 
