@@ -823,8 +823,8 @@ static void eager_dealloc(PyObject *self)
     struct eager *e = eager_of(tp);
 
     view_clear(self);
-    for (int i = 0; e && i < e->k; i++)
-        Py_CLEAR(EAGER_SLOT(self, i));
+    for (int i = 0; e && i < e->k; i++)     /* (no one sees the view now: nothing to clear) */
+        Py_XDECREF(EAGER_SLOT(self, i));
     PyObject_Free(self);
     Py_DECREF(tp);
 }
@@ -895,6 +895,48 @@ static int same_key(const struct last *x, const struct last *k)
 {
     return x->x && x->a == k->a && x->c == k->c && x->n == k->n && x->bytes[0] == k->bytes[0]
            && x->bytes[1] == k->bytes[1];
+}
+
+/* -- the texts of IPv4 addresses and route destinations, kept across dumps ------------------ */
+/* A dump made again (the same routes, polled) makes the same texts: views() keeps the last
+ * TEXT_CACHE of them with their input (the 4 address bytes, and for a destination its prefix
+ * length), in the slot of the field and the view's index in its dump (so a dump reads them
+ * in order, as it made them: a line of memory holds four), the new one replacing the old
+ * where the input differs. What a slot holds is what read_field makes of that input (an
+ * immutable str): a view gets the same value either way. Only views() reads and writes it
+ * (the GIL held, no Python code run meanwhile). */
+#define TEXT_CACHE 4096
+static struct {
+    uint64_t key;                           /* 0: empty */
+    PyObject *s;
+} texts[TEXT_CACHE];
+
+/* the key of field f's text in row (an IPv4 address or destination whose bytes lie in the
+ * buffer), or 0: not kept */
+static uint64_t text_key(const Field *f, const Table *t, const uint64_t *row, size_t b, size_t *slot)
+{
+    uint64_t v = row[f->col], w = 0, key;
+    const uint8_t *p;
+    size_t len;
+    uint32_t a;
+
+    if (f->op == F_DST) {
+        w = header_byte(row[f->col2], f->byte);
+        if (w == NONE || w > 0xff)
+            return 0;
+    } else if (f->op == F_IP) {
+        if (v == NONE && f->col2 >= 0)
+            v = row[f->col2];
+    } else {
+        return 0;
+    }
+    if (v == NONE || !span_ok(t, v, &p, &len) || len != 4)
+        return 0;
+    memcpy(&a, p, 4);
+    a = ntohl(a);
+    key = (f->op == F_DST ? 3ULL : 1ULL) << 40 | w << 32 | a;
+    *slot = (b + (((uintptr_t)f >> 4) * 0x9e5)) & (TEXT_CACHE - 1);      /* (a field's own run of slots) */
+    return key;
 }
 
 /* -- views() --------------------------------------------------------------------------------- */
@@ -1007,7 +1049,9 @@ make:
     struct eager *e = NULL;
     struct last last[EAGER_MAX_FIELDS];
     struct { Py_ssize_t col, col2; int plain; } spec[EAGER_MAX_FIELDS];
-    int eager_ok = 0, untrack = 1;
+    Py_ssize_t pcols[2 * EAGER_MAX_FIELDS];  /* the columns the plain fields read */
+    const uint64_t *prev = NULL;            /* the row of the last view made whole */
+    int eager_ok = 0, untrack = 1, n_pcols = 0;
     memset(last, 0, sizeof(last));
     for (Py_ssize_t b = 0; b < n; b++) {
         /* (the list read again for every view: an allocation may run a finalizer) */
@@ -1037,6 +1081,8 @@ make:
             last_tp = tp;
             e = eager_of(tp);
             forget(last);
+            prev = NULL;
+            n_pcols = 0;
             /* the class's fields read from this table, once: a field without a Python reader
              * or outside the table makes every view of the class a lazy one */
             eager_ok = e != NULL;
@@ -1049,6 +1095,13 @@ make:
                 spec[k].col = f->col;
                 spec[k].col2 = f->col2;
                 spec[k].plain = f->op != F_DST && f->op != F_HEX && f->op != F_IP && f->op != F_STR;
+                for (int j = 0; spec[k].plain && j < 2; j++) {
+                    Py_ssize_t c = j ? f->col2 : f->col, i = 0;
+                    while (c >= 0 && i < n_pcols && pcols[i] != c)
+                        i++;
+                    if (c >= 0 && i == n_pcols)
+                        pcols[n_pcols++] = c;
+                }
             }
             untrack = (PyType_GetFlags(eager_ok ? tp : e ? e->lazy : tp) & Py_TPFLAGS_HAVE_GC) != 0;
         }
@@ -1057,7 +1110,11 @@ make:
              * local array, then copied, compiled to a rep movs per view: ~13 ns each); not
              * initialised (no type reference) until every field was read */
             PyObject **vals;
-            int k = 0;
+            int k = 0, same = prev != NULL;
+            /* the plain fields' columns as the last view's: their values are last[]'s (each
+             * was read from that row, or found equal to it) */
+            for (int i = 0; same && i < n_pcols; i++)
+                same = row[pcols[i]] == prev[pcols[i]];
             v = (View *)PyObject_Malloc(sizeof(View) + (size_t)e->k * sizeof(PyObject *));
             if (!v) {
                 PyErr_NoMemory();
@@ -1068,6 +1125,12 @@ make:
                 const Field *f = e->fields[k];
                 struct last key;
                 int keyed;
+                uint64_t tkey = 0;
+                size_t tslot = 0;
+                if (spec[k].plain && same && last[k].x) {
+                    vals[k] = new_ref(last[k].x);
+                    continue;
+                }
                 if (spec[k].plain) {            /* its input: the column values (input_key's) */
                     key.a = row[spec[k].col];
                     key.c = spec[k].col2 >= 0 ? row[spec[k].col2] : 0;
@@ -1084,8 +1147,21 @@ make:
                         vals[k] = new_ref(last[k].x);
                         continue;
                     }
+                    if ((tkey = text_key(f, t, row, (size_t)b, &tslot))) {
+                        if (texts[tslot].key == tkey) {
+                            vals[k] = new_ref(texts[tslot].s);
+                            goto read;
+                        }
+                    }
                 }
                 vals[k] = read_field(f, t, row);
+                if (tkey && vals[k] && vals[k] != FALLBACK && PyUnicode_CheckExact(vals[k])) {
+                    PyObject *old = texts[tslot].s;
+                    texts[tslot].s = new_ref(vals[k]);
+                    texts[tslot].key = tkey;
+                    Py_XDECREF(old);        /* (a str: frees nothing that runs code) */
+                }
+read:
                 if (vals[k] == FALLBACK)
                     break;
                 if (!vals[k]) {
@@ -1102,8 +1178,10 @@ make:
             }
             if (k == e->k) {
                 PyObject_Init((PyObject *)v, tp);          /* (a reference to the heap type) */
+                prev = row;
                 goto fill;
             }
+            prev = NULL;
             while (k--)
                 Py_DECREF(vals[k]);
             PyObject_Free(v);

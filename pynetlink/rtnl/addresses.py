@@ -13,14 +13,14 @@ from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .view import InetView, c_fields, make_views
 from .message import Msg, Shapes
-from .request import Request, Resolve
+from .request import Request, Resolve, memo
 from .validate import LinkRef
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     import ipaddress
     from dataclasses import KW_ONLY
-    from typing import Any, ClassVar
+    from typing import Any, ClassVar, Hashable
 
 SCOPES = {"global": lib.RT_SCOPE_UNIVERSE, "universe": lib.RT_SCOPE_UNIVERSE,
           "site": lib.RT_SCOPE_SITE, "link": lib.RT_SCOPE_LINK, "host": lib.RT_SCOPE_HOST,
@@ -198,6 +198,13 @@ def delete(a: Address) -> Request[None]:
 
 def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[AddressView]]:
     """Addresses, optionally of one link and one family (filtered by the kernel)."""
+    return memo(_DUMPS, _dump, link, family)
+
+
+_DUMPS: "dict[Hashable, Request[list[AddressView]]]" = {}
+
+
+def _dump(link: LinkRef | None, family: object) -> Request[list[AddressView]]:
     fam = v.family(family)
     if link is not None:
         link = v.link_ref(link, "link")

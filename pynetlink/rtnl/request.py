@@ -526,6 +526,25 @@ def run_one(sock: NetlinkSocket, request: Request[V]) -> V:
     return _run_plain(sock, r)
 
 
+MEMO_MAX = 64                      # requests a ``memo`` cache keeps
+
+
+def memo(cache: "dict[Hashable, Request[V]]", make: "Callable[..., Request[V]]", *args: Any) -> "Request[V]":
+    """``make(*args)``, kept in ``cache`` by the arguments' values and types (at most
+    ``MEMO_MAX``): a dump asked again and again is one Request (it holds no state of a run;
+    its arguments were checked when it was made). Unhashable arguments: made each time."""
+    key = (args, tuple(map(type, args)))
+    try:
+        r = cache.get(key)
+    except TypeError:
+        return make(*args)
+    if r is None:
+        r = make(*args)
+        if len(cache) < MEMO_MAX:
+            cache[key] = r
+    return r
+
+
 def _no_name(ref: LinkRef) -> int:
     """A dump's ``resolve``: it needs no link name (as ``run`` with nothing looked up)."""
     if isinstance(ref, int):

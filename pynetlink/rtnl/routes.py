@@ -17,14 +17,14 @@ from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
 from .view import InetView, c_fields, make_views
 from .message import Msg, Shapes
-from .request import Members, Request, Resolve
+from .request import Members, Request, Resolve, memo
 from .validate import LinkRef
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     import ipaddress
     from dataclasses import KW_ONLY
-    from typing import Any, ClassVar, Mapping, Sequence, Union
+    from typing import Any, ClassVar, Hashable, Mapping, Sequence, Union
     from .metrics import Metrics
 else:
     from .._lighttyping import Union
@@ -510,6 +510,13 @@ def get(dst: str, *, src: str | None = None, dev: LinkRef | None = None,
 
 def dump(*, table: Table | None = "main", family: object = None) -> Request[list[RouteView]]:
     """Routes of one table (default main; ``table=None`` for all), optionally one family."""
+    return memo(_DUMPS, _dump, table, family)
+
+
+_DUMPS: "dict[Hashable, Request[list[RouteView]]]" = {}
+
+
+def _dump(table: Table | None, family: object) -> Request[list[RouteView]]:
     fam = v.family(family)
     tid = table_id(table) if table is not None else None
 

@@ -134,6 +134,11 @@ def _label(labels: Labels, i: int) -> Label:
 # container: no 256 KiB allocation and no fresh pages for each); a transfer leaves its
 # area at its usual size, and a closed socket never transfers (``_usable``)
 _SPARE_AREAS: list[Transfer] = []
+# prepared requests of closed sockets, by (protocol, key): a socket that misses one in its own
+# takes it from here (a Handle opened per dump, as the benchmarks do, encodes it once, not
+# once per socket); at most SPARE_PER_KEY of a key, SPARE_KEYS keys
+_SPARE_PREPARED: dict[tuple[int, Hashable], list[Prepared]] = {}
+SPARE_PER_KEY, SPARE_KEYS = 4, 64
 
 
 def open_raw(protocol: int, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20) -> socket.socket:
@@ -225,9 +230,24 @@ class NetlinkSocket(Closing):
     def close(self) -> None:
         """Close the socket (waits for a transfer running on another thread); idempotent."""
         with self._lock:
-            if self._sock.fileno() >= 0 and len(_SPARE_AREAS) < 64:
-                _SPARE_AREAS.append(self._area)   # (no transfer runs: they hold the lock)
+            if self._sock.fileno() >= 0:
+                if len(_SPARE_AREAS) < 64:
+                    _SPARE_AREAS.append(self._area)   # (no transfer runs: they hold the lock)
+                self._spare_prepared()
             self._sock.close()
+
+    def _spare_prepared(self) -> None:
+        """Hand this closing socket's prepared requests to the next sockets (the caller holds
+        the lock: no dump uses them)."""
+        for key, p in self._prepared.items():
+            spare = _SPARE_PREPARED.get((self.protocol, key))
+            if spare is None:
+                if len(_SPARE_PREPARED) >= SPARE_KEYS:
+                    continue
+                spare = _SPARE_PREPARED.setdefault((self.protocol, key), [])
+            if len(spare) < SPARE_PER_KEY:
+                spare.append(p)
+        self._prepared = {}
 
     @property
     def closed(self) -> bool:
@@ -251,13 +271,16 @@ class NetlinkSocket(Closing):
                       label: Label, pluck: Pluck | None = None, retries: int = DUMP_RETRIES) -> Reply:
         """``flow.dump`` of the one request ``key`` names, built and encoded once for this
         socket (``make()`` gives its program and values the first time; at most
-        ``PREPARED_MAX`` kept): later dumps encode it again in place under their sequence
-        number (``codec.program.Prepared``) and take no flow. Its Reply is made under the
-        lock (the status table is the next dump's)."""
+        ``PREPARED_MAX`` kept; or the one a closed socket left): later dumps encode it again
+        in place under their sequence number (``codec.program.Prepared``) and take no flow.
+        Its Reply is made under the lock (the status table is the next dump's)."""
         p = self._prepared.get(key)
         if p is None:
-            prog, values = make()
-            p = Prepared(prog, values)
+            try:                                # (pop: one thread gets each)
+                p = _SPARE_PREPARED[(self.protocol, key)].pop()
+            except (KeyError, IndexError):
+                prog, values = make()
+                p = Prepared(prog, values)
             if len(self._prepared) >= PREPARED_MAX:
                 self._prepared.clear()
             self._prepared[key] = p

@@ -1,7 +1,7 @@
 """Dumps encoded once per socket (``NetlinkSocket.dump_prepared``, ``codec.program.Prepared``): the
 bytes equal a fresh encode under each sequence number; every dump reads the kernel's state of
-the moment; one entry per request shape, bounded; threads sharing a Handle each get their own
-dump's views. Against the kernel, in the test's own namespace."""
+the moment; one entry per request shape, bounded; a closed socket's taken by the next ones;
+threads sharing a Handle each get their own dump's views. Against the kernel, in the test's own namespace."""
 from __future__ import annotations
 
 import errno
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from pynetlink import Handle, NetlinkError, _native
+from pynetlink.errors import InvalidArgument
 from pynetlink.codec.program import Prepared, encode
 from pynetlink.errors import DumpInterrupted
 from pynetlink.rtnl import addresses, request, routes
@@ -40,6 +41,21 @@ def test_prepared_bytes_equal_a_fresh_encode(make: Any) -> None:
         assert enc.tobytes() == fresh.tobytes() and enc.seq_first == fresh.seq_first == seq
         assert (enc.n, enc.length) == (1, fresh.length)
         assert int(enc.status[0].flags) == int(fresh.status[0].flags)
+
+
+def test_a_dump_request_is_made_once_per_argument_values() -> None:
+    """``request.memo``: the same Request for the same values (of the same types); values
+    refused are refused every time, unhashable ones made each time."""
+    assert routes.dump(table=None, family="ipv4") is routes.dump(table=None, family="ipv4")
+    assert routes.dump(table=None, family=4) is not routes.dump(table=None, family="ipv4")
+    assert addresses.dump(link=2, family=4) is addresses.dump(link=2, family=4)
+    assert routes.dump(table=7).key == ("dump routes", 0, 7)
+    for bad in (True, 7.0):
+        with pytest.raises(InvalidArgument):
+            routes.dump(table=bad)                # (not the Request of table=1 or 7)
+    assert addresses.dump(family=4.0) is not addresses.dump(family=4)   # (equal, of another type)
+    with pytest.raises(InvalidArgument):
+        routes.dump(table=[7])                    # unhashable: made (and refused) each time
 
 
 def test_a_keyed_dump_only_of_a_name_free_request() -> None:
@@ -84,6 +100,30 @@ def test_prepared_dumps_are_per_socket_and_bounded(wired: Handle, netns: Any) ->
         assert [r.dst for r in other.routes.dump(table=7, family="ipv4")] == ["203.0.113.7/32"]
         assert other._sock._prepared[("dump routes", socket.AF_INET, 7)] is not \
             wired._sock._prepared.get(("dump routes", socket.AF_INET, 7))
+
+
+@pytest.mark.kernel("veth")
+def test_a_closed_sockets_prepared_dumps_go_to_the_next_socket(wired: Handle, netns: Any) -> None:
+    """A socket closed hands its prepared requests over (one socket at a time each): a Handle
+    opened per dump encodes the request once, and reads the kernel of the moment."""
+    key = ("dump routes", socket.AF_INET, None)
+    tsocket._SPARE_PREPARED.clear()
+    with Handle(netns) as first:
+        want = _fields(first.routes.dump(table=None, family="ipv4"))
+        p = first._sock._prepared[key]
+    assert tsocket._SPARE_PREPARED[(first._sock.protocol, key)] == [p]
+    with Handle(netns) as second, Handle(netns) as third:
+        assert _fields(second.routes.dump(table=None, family="ipv4")) == want
+        assert second._sock._prepared[key] is p and not tsocket._SPARE_PREPARED[(second._sock.protocol, key)]
+        wired.routes.add("203.0.113.0/24", via="198.51.100.2")
+        got = _fields(third.routes.dump(table=None, family="ipv4"))
+        assert third._sock._prepared[key] is not p and len(got) == len(want) + 1
+    assert len(tsocket._SPARE_PREPARED[(second._sock.protocol, key)]) == 2
+    for _ in range(tsocket.SPARE_PER_KEY + 2):
+        with Handle(netns) as h:
+            h.routes.dump(table=None, family="ipv4")
+    assert len(tsocket._SPARE_PREPARED[(second._sock.protocol, key)]) <= tsocket.SPARE_PER_KEY
+    wired.routes.delete("203.0.113.0/24")
 
 
 @pytest.mark.kernel("veth")
