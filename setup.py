@@ -20,8 +20,8 @@ cview = Extension("pynetlink.codec._cview", ["csrc/ext/views.c"], py_limited_api
                   extra_link_args=engine.extra_link_args)
 
 # port publications read from the caller's tuples in C (pynetlink.nft._ports, csrc/ext/nftports.c),
-# and DockerNat's prepared transaction sent with the codec's transfer (csrc/xfer.c)
-ports = Extension("pynetlink.nft._ports", ["csrc/ext/nftports.c", "csrc/xfer.c"], py_limited_api=True,
+# and DockerNat's prepared transaction sent with the codec's transfer (csrc/xfer.c; csrc/netns.c: the namespace check)
+ports = Extension("pynetlink.nft._ports", ["csrc/ext/nftports.c", "csrc/xfer.c", "csrc/netns.c"], py_limited_api=True,
                   define_macros=engine.define_macros, extra_compile_args=engine.extra_compile_args,
                   extra_link_args=engine.extra_link_args)
 

@@ -6,7 +6,6 @@
 #include "pyext.h"
 #include <errno.h>
 #include <stdlib.h>
-#include <sys/stat.h>
 #include <linux/netlink.h>
 #include "../pnl.h"
 
@@ -407,20 +406,25 @@ done:
 }
 
 /* ns: None, or (path, st_dev, st_ino) of a namespace file: 1 when the path still names that
- * file (stat), 0 when it does not (gone, or another), -1 with an error set */
+ * file (pnl_same_file's stat), 0 when it does not (gone, or another), -1 with an error set
+ * (OSError when the stat fails otherwise) */
 static int same_file(PyObject *ns)
 {
     PyObject *path = NULL;
     unsigned long long dev, ino;
-    struct stat sb;
     int rc;
 
     if (ns == Py_None)
         return 1;
     if (!PyArg_ParseTuple(ns, "O&KK:exchange (ns)", PyUnicode_FSConverter, &path, &dev, &ino))
         return -1;
-    rc = stat(PyBytes_AsString(path), &sb) == 0 && sb.st_dev == dev && sb.st_ino == ino;
+    rc = pnl_same_file(PyBytes_AsString(path), dev, ino);     /* (csrc/netns.c) */
     Py_DECREF(path);
+    if (rc < 0) {
+        errno = -rc;
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
     return rc;
 }
 

@@ -209,3 +209,12 @@ def test_the_reference_by_hand() -> None:
     assert isinstance(got, bytes) and HDR.unpack_from(got, 20)[0] == len(lh) + 8 and \
         HDR.unpack_from(got, 20)[2] & ACK and got[20 + len(lh):20 + len(lh) + 8] == b"\0\1\0\0\0\3\0\0"
     assert bytes(batch([(1, "1.2.3.4", 2), (3, "5.6.7.8", 4)], head, bytes(4), b"h\0\0", lh, 8, end) or b"") == got
+
+
+def test_exchange_checks_the_namespace_file_before_anything() -> None:
+    """The namespace check (csrc/netns.c's pnl_same_file): a file gone sends nothing (None), a
+    stat that fails otherwise is an OSError with its errno; neither reads the batch or uses the fd."""
+    assert exchange(0, bytearray(), 1, 1000, ("/nonexistent-pnl-ns-file", 1, 1)) is None
+    with pytest.raises(OSError) as got:
+        exchange(0, bytearray(), 1, 1000, ("/dev/null/not-a-dir", 1, 1))
+    assert got.value.errno == errno.ENOTDIR
