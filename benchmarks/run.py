@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import gc
 import json
 import os
 import platform
@@ -182,10 +183,11 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
                 ctx = Ctx(host=shared or "", ctr_prefix=f"{PREFIX}{tag}-c", tmp=Path(tempfile.mkdtemp(dir=tmp)),
                           bins=bins)
                 try:
+                    gc.collect()            # (before the set-up, not at the clock: common.GC_AT_CLOCK)
                     if shared is None:
                         ctx.host = run_setup(case, tag)
                     impl.setup(case, ctx)
-                    with Timer() as t:
+                    with Timer(collect=False) as t:
                         out = impl.run(case, ctx)
                     m = out if isinstance(out, Measure) else t.measure
                     if isinstance(out, Measure):
@@ -196,8 +198,9 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
                         verify(case, ctx, m.extra if isinstance(out, Measure) else out)
                     r["runs"].append({**m.as_dict(), "rep": rep})
                     if case.has_teardown:
+                        gc.collect()
                         time.sleep(TEARDOWN_PAUSE)
-                        with Timer() as t:
+                        with Timer(collect=False) as t:
                             out = impl.teardown(case, ctx)
                         td = out if isinstance(out, Measure) else t.measure
                         settle = wait_links_gone(ctx.host) if case.workload == "W1" else 0.0
@@ -297,7 +300,8 @@ def markdown(results: dict[str, Any]) -> str:
              f"kernel {results['machine']['kernel']}, reps {results['reps']})", "",
              "Median wall time, min–max, ratio of medians to the C floor of the same run "
              "(to `nft -f` when the C floor was not run), median user and system CPU. "
-             "W4: one rule per port; W4-map: DockerNat's ruleset (a map of N elements).", ""]
+             "W4: one rule per port; W4-map: DockerNat's ruleset (a map of N elements). "
+             f"Garbage collected {results.get('gc', 'at the clock')} of every measurement.", ""]
     for c in results["cases"]:
         lines += [f"## {c['case']}", "",
                   "| implementation | median | min–max | × floor | user | sys |",
@@ -366,7 +370,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--curve", action="store_true",
                     help=f"W1 at N={','.join(map(str, curve.SIZES))} (C floor, pynetlink) and the "
                     "cost-per-container curve as a PNG (needs matplotlib: the bench extra)")
+    ap.add_argument("--gc-at-clock", action="store_true",
+                    help="collect garbage right before each clock starts, as the runs before "
+                    "2026-12-08 did (default: before each untimed set-up)")
     args = ap.parse_args(argv)
+    common.GC_AT_CLOCK = args.gc_at_clock
     if os.geteuid() != 0:
         print("the runner needs root (it creates network namespaces); W3 alone: "
               "python3 -m pytest benchmarks/ --benchmark-only", file=sys.stderr)
@@ -399,6 +407,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"), "reps": reps, "quick": args.quick,
+        "gc": "at the clock" if args.gc_at_clock else "before the set-up",
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                     "python": platform.python_version(), "ip": sh(["ip", "-V"]).stdout.decode().strip()},
         "cases": []}
