@@ -14,13 +14,13 @@ from .kinds import view_class, view_of
 from .link import PLUCK, T_KIND, TEXTS, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
 from .message import Filled, Msg
 from .view import EAGER_MAX, compact, eager
-from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup
+from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup, memo
 from .validate import LinkRef, NetnsRef
 from .._record import fields as record_fields
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Sequence
+    from typing import Any, Hashable, Sequence
 
     from ..codec.program import Compiled
 
@@ -371,6 +371,15 @@ def get(link: LinkRef) -> Request[LinkView]:
 
 def dump(*, kind: str | None = None, master: LinkRef | None = None) -> Request[list[LinkView]]:
     """All links, optionally only one kind or the ports of one master (filtered by the kernel)."""
+    return memo(_DUMPS, _dump, kind, master)
+
+
+_DUMPS: "dict[Hashable, Request[list[LinkView]]]" = {}
+
+
+def _dump(kind: str | None, master: LinkRef | None) -> Request[list[LinkView]]:
+    """``dump``'s Request (kept by ``memo``; without a master's name to look up, keyed: built
+    and encoded once per socket, as address and route dumps)."""
     if master is not None:
         master = v.link_ref(master, "master")
     if kind is not None and (not isinstance(kind, str) or not kind.isidentifier()):
@@ -390,4 +399,5 @@ def dump(*, kind: str | None = None, master: LinkRef | None = None) -> Request[l
         return views_of(rows, msgs)
 
     needs = (master,) if isinstance(master, str) else ()
-    return Request("dump links", kind or "", build, needs=needs, parse=parse, dump=True, pluck=PLUCK)
+    return Request("dump links", kind or "", build, needs=needs, parse=parse, dump=True, pluck=PLUCK,
+                   key=None if needs else ("dump links", kind, master))

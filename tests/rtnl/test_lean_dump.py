@@ -4,6 +4,7 @@ table; a field outside the plucked columns decodes the table on first use. Again
 kernel: routes made in the test's own namespace (ip -batch as set-up), IPv4 only."""
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import pytest
@@ -28,9 +29,7 @@ def test_lean_route_dump_equals_full(wired: Handle, netns: Any) -> None:
                    check=True, capture_output=True)
 
     lean = h.routes.dump(table=None, family="ipv4")
-    full_req = routes.dump(table=None, family="ipv4")
-    full_req.pluck = None                       # the same request, decoded into the full table
-    full = run_one(h._sock, full_req)
+    full = run_one(h._sock, _unplucked(routes.dump(table=None, family="ipv4")))
 
     assert _table_absent(lean[0]._rows) and not isinstance(full[0]._rows, LeanRows)
     assert len(lean) == len(full) >= 202
@@ -44,6 +43,14 @@ def test_lean_route_dump_equals_full(wired: Handle, netns: Any) -> None:
     multi = [v for v in lean if v.dst == "172.16.0.0/16"]
     assert len(multi) == 1 and [n.via for n in multi[0].nexthops] == ["198.51.100.2", "198.51.100.3"]
     assert {v.table for v in lean if v.dst.startswith("203.0.113.")} == {100, 101}
+
+
+def _unplucked(req: Any) -> Any:
+    """The same request decoded into the full table: a copy without its pluck spec (dump
+    requests are shared, kept by ``request.memo``)."""
+    req = copy.copy(req)
+    req.pluck = None
+    return req
 
 
 def _table_absent(rows: LeanRows) -> bool:
@@ -66,8 +73,7 @@ def test_lean_link_and_address_dumps_equal_full(h: Handle, netns: Any) -> None:
              lambda v: (v.index, v.flags, v.name, v.mtu, v.master, v.operstate, v.mac, v.kind)),
             (h.addresses.dump(family="ipv4"), addresses.dump(family="ipv4"),
              lambda v: (v.family, v.prefixlen, v.scope, v.link, v.address, v.label))):
-        req.pluck = None                            # the same request, decoded into the full table
-        full = run_one(h._sock, req)
+        full = run_one(h._sock, _unplucked(req))
         assert _table_absent(lean[0]._rows) and not isinstance(full[0]._rows, LeanRows)
         assert [read(v) for v in lean] == [read(v) for v in full]
         assert _table_absent(lean[0]._rows)         # the main fields read no row
