@@ -1,16 +1,18 @@
-"""W2 addresses / routes before/after, side by side: the C floor and two pynetlink trees,
-alternating round by round, cold as the runner measures them.
+"""W2 addresses / routes (/ links) before/after, side by side: the C floor and two pynetlink
+trees, alternating round by round, cold as the runner measures them.
 
-    python3 -m benchmarks.dump_ab --tree before=/work/base --tree after=. [--rounds 60]
+    python3 -m benchmarks.dump_ab --tree before=/work/base --tree after=. [--rounds 60] [--cases links]
 
-One namespace with 1,000 IPv4 addresses and one with 1,000 routes (as the runner's W2 set-up;
-names ``pnlb-<pid>-...``, deleted on the way out). Each tree runs in a process of its own (its
+One namespace with 1,000 IPv4 addresses and one with 1,000 routes, and with ``--cases`` naming
+``links`` one with 1,000 veth pairs (as the runner's W2 set-up; names ``pnlb-<pid>-...``,
+deleted on the way out). Each tree runs in a process of its own (its
 ``.venv/bin/python``, the tree first on ``sys.path``), kept for every round and driven through
-a pipe; per round and case each tree opens a ``Handle`` in the namespace, collects garbage,
-(the runner's modules imported), then times the dump and the
+a pipe; per round and case each tree collects garbage (the runner's modules imported), opens
+a ``Handle`` in the namespace, then times the dump and the
 runner's reads (``benchmarks.impl.pynetlink_api``), as the runner
 does; the C floor (``w2``) times itself. The order of the three rotates every round.
-Prints the median, min–max and the ratio of medians to the floor's.
+Prints the median, min–max, the ratio of medians to the floor's and the median of the
+per-round ratios to the floor of the same round (slow drifts of a shared machine cancel).
 """
 from __future__ import annotations
 
@@ -32,14 +34,16 @@ sys.path.insert(0, sys.argv[1])
 import pynetlink
 assert pynetlink.__file__.startswith(sys.argv[1]), pynetlink.__file__
 from pynetlink import Handle
-from benchmarks.impl.pynetlink_api import read_addrs, read_routes
+from benchmarks.impl.pynetlink_api import read_addrs, read_links, read_routes
 import benchmarks.run                  # (the runner's modules: what its gc.collect() walks)
 for line in sys.stdin:
     case, ns = line.split()
+    gc.collect()                       # (before the untimed set-up, as the runner since b1bf7bb)
     h = Handle(ns)
-    gc.collect()
     t0 = time.perf_counter()
-    if case == "addrs":
+    if case == "links":
+        n = read_links(h.links.dump())
+    elif case == "addrs":
         n = read_addrs(h.addresses.dump(family="ipv4"))
     else:
         n = read_routes(h.routes.dump(table=None, family="ipv4"))
@@ -49,13 +53,20 @@ for line in sys.stdin:
 """
 
 
-def setup() -> dict[str, str]:
-    spaces = {"addrs": ns_add(f"{PREFIX}ab-addrs"), "routes": ns_add(f"{PREFIX}ab-routes")}
-    ip_batch(spaces["addrs"], ["link add va type veth peer name vb"] +
-             [f"addr add {ctr_ip(i)}/16 dev va" for i in range(N)])
-    ip_batch(spaces["routes"], ["link add va type veth peer name vb", "link set va up", "link set vb up",
-                                "addr add 198.51.100.1/24 dev va"] +
-             [f"route add {ctr_ip(i)}/32 via {ROUTE_GW}" for i in range(N)])
+SETUP = {
+    "addrs": lambda: ["link add va type veth peer name vb"] + [f"addr add {ctr_ip(i)}/16 dev va" for i in range(N)],
+    "routes": lambda: ["link add va type veth peer name vb", "link set va up", "link set vb up",
+                       "addr add 198.51.100.1/24 dev va"] +
+                      [f"route add {ctr_ip(i)}/32 via {ROUTE_GW}" for i in range(N)],
+    "links": lambda: [f"link add x{i} type veth peer name y{i}" for i in range(N)],
+}
+
+
+def setup(cases: list[str]) -> dict[str, str]:
+    spaces = {}
+    for case in cases:
+        spaces[case] = ns_add(f"{PREFIX}ab-{case}")
+        ip_batch(spaces[case], SETUP[case]())
     return spaces
 
 
@@ -63,13 +74,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tree", action="append", required=True, help="name=path of a pynetlink checkout")
     ap.add_argument("--rounds", type=int, default=60)
+    ap.add_argument("--cases", default="addrs,routes", help="of links, addrs, routes (comma-separated)")
     args = ap.parse_args()
+    cases = args.cases.split(",")
     trees = dict(t.split("=", 1) for t in args.tree)
     bins = build_cfloor(HERE / "build")
     kids: dict[str, Any] = {}
-    got: dict[str, dict[str, list[float]]] = {c: {w: [] for w in ["C floor", *trees]} for c in ("addrs", "routes")}
+    got: dict[str, dict[str, list[float]]] = {c: {w: [] for w in ["C floor", *trees]} for c in cases}
     try:
-        spaces = setup()
+        spaces = setup(cases)
         for name, path in trees.items():
             root = str(Path(path).resolve())
             kids[name] = subprocess.Popen([f"{root}/.venv/bin/python", "-c", _CHILD, root], cwd=root,
@@ -95,13 +108,15 @@ def main() -> None:
             kid.stdin.close()
             kid.wait()
         cleanup()
-    print("| case | implementation | median | min–max | × floor |\n|---|---|---|---|---|")
+    print("| case | implementation | median | min–max | × floor | per round |\n|---|---|---|---|---|---|")
     for case, per in got.items():
-        floor = statistics.median(per["C floor"])
+        floors = per["C floor"]
+        floor = statistics.median(floors)
         for way, xs in per.items():
             med = statistics.median(xs)
+            paired = statistics.median(x / f for x, f in zip(xs, floors))
             print(f"| W2-{case} | {way} | {med * 1e3:.3f} ms | {min(xs) * 1e3:.3f}–{max(xs) * 1e3:.3f} ms "
-                  f"| {med / floor:.2f}x |")
+                  f"| {med / floor:.2f}x | {paired:.2f}x |")
 
 
 if __name__ == "__main__":
