@@ -557,8 +557,9 @@ def _dump_one(sock: NetlinkSocket, r: Request[V]) -> V | None:
     as ``_run_phase`` sends it, its reply parsed as ``_collect`` parses it, without the
     batch's bookkeeping (phases, outcomes); another shape goes through ``run``."""
     if r.key is not None:           # built and encoded once per socket (NetlinkSocket.dump_prepared)
-        return _dumped(sock.dump_prepared(r.key, lambda: _only_item(r), (r.operation, r.target + _where(sock)),
-                                          r.pluck), r)
+        got = sock.dump_prepared(r.key, lambda: _only_item(r), (r.operation, r.target + _where(sock)),
+                                 r.pluck, parse=r.parse or _no_value)
+        return _dumped(got, r) if isinstance(got, Reply) else got      # (a Reply: not answered plainly)
     msgs = r.build(_no_name)
     try:
         if len(msgs) != 1:
@@ -573,6 +574,11 @@ def _dump_one(sock: NetlinkSocket, r: Request[V]) -> V | None:
             if m.fds:
                 m.close_fds()
     return _dumped(reply, r)
+
+
+def _no_value(rows: Rows, msgs: list[int]) -> None:
+    """The value of a dump without ``parse``."""
+    return None
 
 
 def _dumped(reply: Reply, r: Request[V]) -> V | None:

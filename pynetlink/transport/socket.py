@@ -27,12 +27,12 @@ from .lifecycle import Closing
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
-    from typing import Any, Callable, Hashable, Optional, Sequence, TypeVar, Union
+    from typing import Any, Callable, Hashable, Optional, Sequence, TypeVar, Union, overload
     T = TypeVar("T")
     # what NetlinkSocket.exchange calls: (fd, batch, seq_first, timeout_ms, namespace check)
     Exchange = Callable[[int, bytearray, int, int, Optional[tuple[bytes, int, int]]], Optional[T]]
 else:
-    from .._lighttyping import Callable, Sequence, Union
+    from .._lighttyping import Callable, Sequence, Union, overload
 
 SOL_NETLINK = 270
 SO_RCVBUFFORCE, SO_SNDBUFFORCE = 33, 32
@@ -267,13 +267,24 @@ class NetlinkSocket(Closing):
             data = self._transfer(enc, atomic, chunk, pluck)
         return self.interpret(enc, data, labels, pluck)
 
+    @overload
     def dump_prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]",
-                      label: Label, pluck: Pluck | None = None, retries: int = DUMP_RETRIES) -> Reply:
+                      label: Label, pluck: Pluck | None = None, retries: int = DUMP_RETRIES) -> Reply: ...
+    @overload
+    def dump_prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]",
+                      label: Label, pluck: Pluck | None = None, retries: int = DUMP_RETRIES, *,
+                      parse: "Callable[[Rows, list[int]], T]") -> "Reply | T": ...
+
+    def dump_prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]",
+                      label: Label, pluck: Pluck | None = None, retries: int = DUMP_RETRIES, *,
+                      parse: "Callable[[Rows, list[int]], Any] | None" = None) -> Any:
         """``flow.dump`` of the one request ``key`` names, built and encoded once for this
         socket (``make()`` gives its program and values the first time; at most
         ``PREPARED_MAX`` kept; or the one a closed socket left): later dumps encode it again
         in place under their sequence number (``codec.program.Prepared``) and take no flow.
-        Its Reply is made under the lock (the status table is the next dump's)."""
+        Its Reply is made under the lock (the status table is the next dump's). With
+        ``parse``: when the kernel answered plainly (done, no error, not interrupted),
+        ``parse(rows, data messages)`` instead, no Reply or Result made; else the Reply."""
         p = self._prepared.get(key)
         if p is None:
             try:                                # (pop: one thread gets each)
@@ -290,7 +301,13 @@ class NetlinkSocket(Closing):
                 seq = self._seq
                 self._seq = (seq + 1) & 0x7FFFFFFF or 1
                 enc = p.at(seq)
-                reply = self.interpret(enc, self._transfer(enc, False, 64, pluck), label, pluck)
+                data = self._transfer(enc, False, 64, pluck)
+                if parse is not None and not _native.status_odd(enc.status, 1, _ST_DONE):
+                    rows: Rows | None = decode(data, self.family, pluck)   # (as interpret, for one request)
+                else:
+                    rows, reply = None, self.interpret(enc, data, label, pluck)
+            if rows is not None and parse is not None:
+                return parse(rows, rows.data_messages())
             reply.check()
             if not reply.results[0].dump_intr:
                 return reply

@@ -190,3 +190,29 @@ def test_an_interrupted_keyed_dump_is_retried_then_raises(wired: Handle, monkeyp
         with pytest.raises(DumpInterrupted) as info:
             wired.routes.dump(table=None, family="ipv4")
         assert "dump routes" in str(info.value) and len(calls) == tsocket.DUMP_RETRIES + 1
+
+
+@pytest.mark.kernel("veth")
+def test_a_plainly_answered_keyed_dump_makes_no_reply(wired: Handle, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A keyed dump the kernel answered plainly is parsed straight from its rows (no Reply,
+    no Result: ``dump_prepared(parse=...)``), the same views as through the Reply; an error
+    still goes through the Reply (and is raised as before)."""
+    sock = wired._sock
+    expect = _fields(wired.routes.dump(table=None, family="ipv4"))
+    addrs = _fields(wired.addresses.dump(family="ipv4"), ("family", "address", "prefixlen", "link"))
+    real, made = sock.interpret, []
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        made.append(1)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(sock, "interpret", counted)
+    assert _fields(wired.routes.dump(table=None, family="ipv4")) == expect
+    assert _fields(wired.addresses.dump(family="ipv4"), ("family", "address", "prefixlen", "link")) == addrs
+    assert made == []
+    with pytest.raises(NetlinkError) as info:
+        wired.routes.dump(table=42, family="ipv4")
+    assert info.value.errno == errno.ENOENT and made == [1]
+    reply = sock.dump_prepared(("dump routes", socket.AF_INET, None), lambda: _only_item(routes.dump(table=None, family="ipv4")),
+                               ("dump routes", "all"), routes.dump(table=None, family="ipv4").pluck)
+    assert isinstance(reply, tsocket.Reply) and made == [1, 1]    # (no parse: the Reply)
