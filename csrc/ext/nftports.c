@@ -262,18 +262,20 @@ static void clear_ack(uint8_t *msg)
     memcpy(msg + 6, &flags, 2);
 }
 
-/* fill(mappings, template, fields, messages): one copy of template per tuple, its fields
- * set from the tuple (ports big-endian); with messages, the rows are netlink messages
- * and all but the last lose NLM_F_ACK. (rows, unique) or None (as columns). */
+/* fill(mappings, template, fields, messages[, head, tail]): one copy of template per tuple, its
+ * fields set from the tuple (ports big-endian); with messages, the rows are netlink messages
+ * and all but the last lose NLM_F_ACK. (rows, unique) or None (as columns). With head and
+ * tail (bytes), rows is a bytearray: head, the rows, tail (a whole transaction written once). */
 static PyObject *fill(PyObject *self, PyObject *args)
 {
     PyObject *seq, *out = NULL, *rows = NULL;
-    const char *tmpl, *fields;
-    Py_ssize_t n, tlen, flen;
+    const char *tmpl, *fields, *head = NULL, *tail = NULL;
+    Py_ssize_t n, tlen, flen, hlen = 0, elen = 0;
     int messages, unique, rc;
     uint8_t *cols = NULL, *o;
 
-    if (!PyArg_ParseTuple(args, "Oy#y#p:fill", &seq, &tmpl, &tlen, &fields, &flen, &messages))
+    if (!PyArg_ParseTuple(args, "Oy#y#p|y#y#:fill", &seq, &tmpl, &tlen, &fields, &flen, &messages, &head, &hlen,
+                          &tail, &elen))
         return NULL;
     if (messages && tlen >= 16) {           /* one message per row: nlmsg_len, padded, is the row */
         uint32_t mlen;
@@ -285,17 +287,30 @@ static PyObject *fill(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "fill: a template of 1..65536 bytes (a message: 16.., 4-aligned), fields of 3 bytes");
         return NULL;
     }
+    if ((head == NULL) != (tail == NULL) || hlen > (1 << 24) || elen > (1 << 24)) {
+        PyErr_SetString(PyExc_ValueError, "fill: head and tail together, each up to 16 MiB");
+        return NULL;
+    }
     if (check_fields(fields, flen, tlen, "fill") < 0)
         return NULL;
     if (!(n = count_of(seq)))
         Py_RETURN_NONE;
-    if (n > PY_SSIZE_T_MAX / tlen)
+    if (n > (PY_SSIZE_T_MAX - hlen - elen) / tlen)
         return PyErr_NoMemory();
     if ((rc = read_columns(seq, n, &cols, &unique)))
         return rc == 1 ? Py_NewRef(Py_None) : NULL;
-    rows = PyBytes_FromStringAndSize(NULL, n * tlen);
-    if (!rows || !(o = (uint8_t *)PyBytes_AsString(rows)))
-        goto done;
+    if (head) {
+        rows = PyByteArray_FromStringAndSize(NULL, hlen + n * tlen + elen);
+        if (!rows || !(o = (uint8_t *)PyByteArray_AsString(rows)))
+            goto done;
+        memcpy(o, head, (size_t)hlen);
+        memcpy(o + hlen + n * tlen, tail, (size_t)elen);
+        o += hlen;
+    } else {
+        rows = PyBytes_FromStringAndSize(NULL, n * tlen);
+        if (!rows || !(o = (uint8_t *)PyBytes_AsString(rows)))
+            goto done;
+    }
     for (Py_ssize_t k = 0; k < n; k++, o += tlen) {
         put_row(o, tmpl, tlen, fields, flen / 3, cols, n, k);
         if (messages && k + 1 < n)          /* nlmsg_flags: acked only by the last */

@@ -87,7 +87,7 @@ class Raw:
 
     __slots__ = ("data", "count", "programs")
 
-    def __init__(self, data: builtins.bytes, count: builtins.int,
+    def __init__(self, data: "builtins.bytes | memoryview", count: builtins.int,
                  programs: "Sequence[Compiled] | None" = None) -> None:
         self.data, self.count, self.programs = data, count, programs
 
@@ -407,7 +407,7 @@ def encode(items: Iterable[tuple[Compiled, "Sequence[Any] | Many | Packed | Raw"
         if not isinstance(one, (Many, Packed, Raw)):
             return _encoded(prog.entry(one), seq_first, prog.max_size, prog.n_logged, [prog])
     programs: list[Compiled] = []
-    parts: list[bytes] = []
+    parts: "list[bytes | memoryview]" = []
     size = 0
     n_log = 0
     i, n_items = 0, len(seq)

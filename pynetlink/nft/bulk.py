@@ -188,15 +188,23 @@ def _value_bytes(c: str, v: Any) -> bytes:
     return _socket.inet_aton(v) if c == "a" else int(v).to_bytes(2, "big")
 
 
-def dnat_items(family: str, table: str, chain: str, mappings: Sequence[Any]) -> Optional[list[Item]]:
+def dnat_items(family: str, table: str, chain: str, mappings: Sequence[Any],
+               frame: Optional[tuple[bytes, bytes]] = None) -> Optional[tuple[list[Item], Optional[bytearray]]]:
     """The NEWRULE messages of ``mappings`` as DNAT rules, made in C from the tuples (one copy
     of the template each, its values set; NLM_F_ACK on the last only: a transaction's ack),
-    as one raw item; None when one is not a plain IPv4 publication (``columns``)."""
+    as one raw item; None when one is not a plain IPv4 publication (``columns``). With
+    ``frame`` (head, tail: whole messages), also the transaction head + rules + tail as one
+    bytearray, the rules written once (the raw item's bytes are a view of it); else None."""
     prog, template, fields = _template(family, table, chain)
-    got = _fill(mappings, template, fields, True)
-    if got is None:
+    if frame is None:
+        got = _fill(mappings, template, fields, True)
+        return None if got is None else ([(prog, Raw(got[0], len(mappings)))], None)  # type: ignore[list-item]
+    framed = _fill(mappings, template, fields, True, *frame)
+    if framed is None:
         return None
-    return [(prog, Raw(got[0], len(mappings)))]  # type: ignore[list-item]
+    whole = framed[0]
+    data = memoryview(whole)[len(frame[0]):len(whole) - len(frame[1])]
+    return [(prog, Raw(data, len(mappings)))], whole  # type: ignore[list-item]
 
 
 __all__ = ["Ports", "columns", "publications", "dnat_rule", "dnat_items"]

@@ -12,7 +12,7 @@ import errno
 from .._record import record, replace
 
 from .._native import lib
-from ..codec.program import Many, Raw, quiet
+from ..codec.program import Many, Packed, Raw, encode, quiet
 from ..codec.rows import Rows, reading
 from ..codec.specs.nft import (CHAIN, DATA, GEN, HOOK, NETLINK_NETFILTER, NFT, RULE, SET, SETELEM, SETELEM_LIST,
                                TABLE, VERDICT, msg_type)
@@ -36,7 +36,40 @@ else:
     from .._lighttyping import Callable, TypeVar, Union
 
 RETRIES = 5
+FRAME_MAX = 64          # items before bulk rules that add_dnat_rules still writes into the whole transaction
 T = TypeVar("T")
+_END: list[bytes] = []
+
+
+def _batch_end() -> bytes:
+    """BATCH_END as bytes (made once)."""
+    if not _END:
+        _END.append(encode([msg.batch_end()], 0).tobytes())
+    return _END[0]
+
+
+_HEADS: dict[tuple[Any, ...], tuple[list[Any], bytes]] = {}
+
+
+def _head(items: Sequence[msg.Item]) -> bytes:
+    """BATCH_BEGIN and ``items`` without acks as bytes (padded to 4; sequence numbers 0),
+    kept for items of the same programs and values (at most 64 kept: a process sets up
+    the same table again and again, e.g. one per restart of a service)."""
+    try:        # (a program by identity, checked below; its values by equality: they make the bytes)
+        key: Optional[tuple[Any, ...]] = tuple((id(p), v.record if isinstance(v, Packed) else tuple(v))
+                                               for p, v in items)
+        got = _HEADS.get(key)  # type: ignore[arg-type]
+    except TypeError:           # (values that do not hash: not kept)
+        key, got = None, None
+    if got is not None and len(got[0]) == len(items) and all(a is p for a, (p, _) in zip(got[0], items)):
+        return got[1]
+    head = encode([msg.batch_begin(None), *[(quiet(p), v) for p, v in items]], 0).tobytes()
+    head += bytes(-len(head) % 4)
+    if key is not None:
+        if len(_HEADS) >= 64:
+            _HEADS.clear()
+        _HEADS[key] = ([p for p, _ in items], head)
+    return head
 
 
 def _handle(value: object) -> int:
@@ -95,6 +128,10 @@ class Transaction:
         self.genid = genid
         self.items: list[msg.Item] = []
         self.labels: list[LazyLabel] = []
+        # the whole transaction as one bytearray, when add_dnat_rules could write it so (a
+        # blocking Nftables, no generation pinned), and how many items it holds: sent as it
+        # is by commit while no item was added since (``_send_whole``)
+        self._whole: Optional[tuple[bytearray, int]] = None
 
     def _push(self, item: msg.Item, operation: str, target: str) -> "Transaction":
         self.items.append(item)
@@ -171,8 +208,9 @@ class Transaction:
         if isinstance(publish, (str, bytes)) or not hasattr(publish, "__len__"):
             raise InvalidArgument(f"add_dnat_rules: expected a list of (host_port, to, to_port) tuples, "
                                   f"not {publish!r}")
-        items = bulk.dnat_items(family, table, chain, publish) if family != "ip6" else None
-        if items is None:                       # one by one: IPv6, Publish objects, or a bad tuple
+        frame = self._frame() if family != "ip6" else None
+        got = bulk.dnat_items(family, table, chain, publish, frame) if family != "ip6" else None
+        if got is None:                         # one by one: IPv6, Publish objects, or a bad tuple
             rules = [bulk.dnat_rule(p) for p in bulk.publications(publish, "add_dnat_rules")]
             for r in rules:
                 self.add_rule(table, chain, r, family=family)
@@ -181,9 +219,21 @@ class Transaction:
         def label(k: int) -> tuple[str, str]:
             rule = bulk.dnat_rule(bulk.publications([publish[k]], "add_dnat_rules")[0])
             return ("add rule", f"{table}/{chain} '{rule}'")
+        items, whole = got
         self.items += items
         self.labels.append(Each(label))
+        self._whole = None if whole is None else (whole, len(self.items))
         return self
+
+    def _frame(self) -> Optional[tuple[bytes, bytes]]:
+        """BATCH_BEGIN and the items so far (without acks), and BATCH_END: what goes around
+        bulk rules added now to make the whole transaction (None on an asyncio Nftables, with
+        a generation pinned, or after other bulk items or many items: those go the general way,
+        and a transaction made of many bulk calls is not framed again at each)."""
+        if self.genid is not None or not isinstance(self.nft, Nftables) or len(self.items) > FRAME_MAX or \
+                any(isinstance(v, (Raw, Many)) for _, v in self.items):
+            return None
+        return _head(self.items), _batch_end()
 
     # -- sets and maps ----------------------------------------------------------------------------
     def add_set(self, table: str, s: NamedSet, *, family: str = "ip", exist_ok: bool = True,
@@ -299,6 +349,7 @@ class Transaction:
 
     def flow(self) -> Flow[None]:
         """The commit as a flow (transport.flow)."""
+        self._whole = None
         if not self.items:
             return
         yield from self.nft._commit_flow(self.items, self.labels, self.genid)
@@ -308,7 +359,24 @@ class Transaction:
         """Send everything as one transaction; raise the first member's error if the kernel refused.
 
         On an asyncio Nftables (pynetlink.aio) it returns an awaitable."""
+        if self._whole is not None and self._send_whole():
+            return None
         return self.nft._drive(self.flow())
+
+    def _send_whole(self) -> bool:
+        """The transaction add_dnat_rules wrote whole, sent as it is (``_ports.exchange``: one
+        sendto, its one ack): True once committed. False when items were added since, or the
+        kernel refused it (nothing changed: all or nothing): the general path then sends it
+        again and raises the member's error with its label."""
+        whole, count = self._whole or (None, 0)
+        self._whole = None
+        if whole is None or count != len(self.items) or not isinstance(self.nft, Nftables):
+            return False
+        from ._ports import exchange           # (loaded already: add_dnat_rules used it)
+        if self.nft.sock.exchange(whole, exchange):
+            return False
+        self.items, self.labels = [], []
+        return True
 
     def __enter__(self) -> "Transaction":
         return self

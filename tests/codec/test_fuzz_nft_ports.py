@@ -153,3 +153,32 @@ def test_fill_of_a_message_template_keeps_the_ack_on_the_last() -> None:
     assert unique and [rows[6] & 4, rows[26] & 4] == [0, 4] and rows[16:18] == b"\0\1" and rows[36:38] == b"\0\3"
     with pytest.raises(ValueError):
         fill([(1, "1.2.3.4", 2)], msg[:-4] + bytes(8), b"", True)       # nlmsg_len is not the row
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.lists(_tuple, max_size=6), _scalar), st.binary(min_size=0, max_size=40),
+       st.lists(st.tuples(st.sampled_from("phatx"), st.integers(0, 70)), max_size=5), st.booleans(),
+       st.binary(max_size=24), st.binary(max_size=24))
+def test_fuzzed_fill_with_head_and_tail_writes_them_around_the_rows(
+        mappings: Any, template: bytes, fields: list[tuple[str, int]], messages: bool, head: bytes,
+        tail: bytes) -> None:
+    """With head and tail: a bytearray of head, the rows ``fill`` makes alone, tail (or what
+    fill alone answers: None, ValueError)."""
+    packed = b"".join(c.encode() + struct.pack("=H", at) for c, at in fields)
+    try:
+        alone = fill(mappings, template, packed, messages)
+    except ValueError:
+        with pytest.raises(ValueError):
+            fill(mappings, template, packed, messages, head, tail)
+        return
+    got = fill(mappings, template, packed, messages, head, tail)
+    if alone is None:
+        assert got is None
+        return
+    assert got is not None and type(got[0]) is bytearray
+    assert got == (bytearray(head + alone[0] + tail), alone[1])
+
+
+def test_fill_takes_head_and_tail_together() -> None:
+    with pytest.raises((ValueError, TypeError)):
+        fill([(1, "1.2.3.4", 2)], b"abcd", b"", False, b"head")       # type: ignore[call-overload]

@@ -95,8 +95,10 @@ def test_copied_dnat_rules_equal_the_bytes_nft_sends() -> None:
     theirs = bytes.fromhex(vec["normalized_hex"])[rule["offset"]:rule["offset"] + rule["len"]]
     mine = (8080, "172.17.0.2", 80)
     maps = [(9000, "10.9.9.9", 9001), mine, (9002, "10.9.9.8", 9003), mine, (9004, "10.9.9.7", 9005)]
-    items = dnat_items("ip", "nat", "PREROUTING", maps)
-    assert items is not None and len(items) == 1
+    got = dnat_items("ip", "nat", "PREROUTING", maps)
+    assert got is not None and got[1] is None
+    items = got[0]
+    assert len(items) == 1
     raw: Any = items[0][1]
     assert type(raw) is Raw and raw.count == 5
     enc = encode(items, 1)

@@ -226,3 +226,42 @@ def test_publications_from_a_generator(netns: NetNS) -> None:
     with Nftables(netns) as nft:
         assert DockerNat(nft, table="pnl").setup(publish=(p for p in ports(5))) is True  # type: ignore[arg-type]
         assert len(nft_map(netns, "published_v4")["elem"]) == 5
+
+
+def _members(whole: bytes) -> list[bytes]:
+    """The messages of a transaction's bytes, BATCH_BEGIN and END left out, sequence numbers zeroed."""
+    out, at = [], 0
+    while at < len(whole):
+        length = int.from_bytes(whole[at:at + 4], "little")
+        out.append(whole[at:at + 8] + bytes(4) + whole[at + 12:at + length])
+        at += (length + 3) & ~3
+    return out[1:-1]
+
+
+def test_bulk_rules_go_whole_and_a_refusal_goes_the_general_way(netns: NetNS) -> None:
+    """``add_dnat_rules`` writes the whole transaction once (its items before, the rules,
+    BATCH_END): commit sends those bytes, the general path's messages; a refused one is sent
+    again the general way, whose error names the rule; items added after, a pinned generation
+    or earlier bulk items: the general way from the start."""
+    with Nftables(netns) as nft:
+        tx = nft.transaction().add_table(nat_table()).add_dnat_rules("t", "pre", ports())
+        assert tx._whole is not None and tx._whole[1] == len(tx.items)
+        assert _members(bytes(tx._whole[0])) == [m[:8] + bytes(4) + m[12:] for m in encoded(nft, tx)]
+        tx.commit()
+        assert tx._whole is None and not tx.items
+        assert nft.table("t") == nat_table(by_objects(ports()))
+        before = nft_cmd(netns, "-j", "list", "ruleset")
+        tx = nft.transaction().add_dnat_rules("t", "missing", ports(2))
+        assert tx._whole is not None
+        with pytest.raises(FileNotFoundError) as info:
+            tx.commit()
+        assert str(info.value).startswith("add rule t/missing 'tcp dport 8000 dnat to 172.17.0.2:80'")
+        assert nft_cmd(netns, "-j", "list", "ruleset") == before
+        tx = nft.transaction().add_dnat_rules("t", "pre", ports(2)).add_dnat_rules("t", "pre", ports(3)[2:])
+        assert tx._whole is None                    # (an earlier bulk item: not framed again)
+        tx = nft.transaction(genid=nft.generation()).add_dnat_rules("t", "pre", ports(2))
+        assert tx._whole is None
+        tx = nft.transaction().add_dnat_rules("t", "pre", [(9000, "172.17.0.9", 90)]).delete_table("t")
+        assert tx._whole is not None and tx._whole[1] != len(tx.items)
+        tx.commit()                                 # the items added after went too
+        assert ("ip", "t") not in nft.ruleset()
