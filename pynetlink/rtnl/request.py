@@ -530,9 +530,10 @@ MEMO_MAX = 64                      # requests a ``memo`` cache keeps
 
 
 def memo(cache: "dict[Hashable, Request[V]]", make: "Callable[..., Request[V]]", *args: Any) -> "Request[V]":
-    """``make(*args)``, kept in ``cache`` by the arguments' values and types (at most
-    ``MEMO_MAX``): a dump asked again and again is one Request (it holds no state of a run;
-    its arguments were checked when it was made). Unhashable arguments: made each time."""
+    """``make(*args)``, kept in ``cache`` by the arguments' values and types (the last
+    ``MEMO_MAX`` made: a new one takes the oldest's place): a dump asked again and again is
+    one Request (it holds no state of a run; its arguments were checked when it was made).
+    Unhashable arguments: made each time."""
     key = (args, tuple(map(type, args)))
     try:
         r = cache.get(key)
@@ -540,8 +541,12 @@ def memo(cache: "dict[Hashable, Request[V]]", make: "Callable[..., Request[V]]",
         return make(*args)
     if r is None:
         r = make(*args)
-        if len(cache) < MEMO_MAX:
-            cache[key] = r
+        if len(cache) >= MEMO_MAX:
+            try:                        # (the oldest; another thread may have taken it)
+                del cache[next(iter(cache))]
+            except (KeyError, StopIteration, RuntimeError):
+                pass
+        cache[key] = r
     return r
 
 

@@ -58,6 +58,17 @@ def test_a_dump_request_is_made_once_per_argument_values() -> None:
         routes.dump(table=[7])                    # unhashable: made (and refused) each time
 
 
+def test_a_full_memo_keeps_the_latest_requests() -> None:
+    """Past MEMO_MAX requests, a new one takes the oldest's place (a long-running program's
+    later dumps are kept too, whatever it dumped before)."""
+    from pynetlink.rtnl.request import MEMO_MAX
+    for link in range(1000, 1000 + 2 * MEMO_MAX):
+        addresses.dump(link=link, family=4)
+    assert addresses.dump(link=5000, family=4) is addresses.dump(link=5000, family=4)
+    assert addresses.dump(link=1000 + 2 * MEMO_MAX - 1, family=4) is addresses.dump(link=1000 + 2 * MEMO_MAX - 1,
+                                                                                      family=4)
+
+
 def test_a_keyed_dump_only_of_a_name_free_request() -> None:
     assert routes.dump().key == ("dump routes", 0, 254)
     assert addresses.dump(link="eth0").key is None          # needs a name: through run
