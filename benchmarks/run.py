@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from . import common, curve, scale, w3, w6
+from .workers import Workers
 from .common import (PREFIX, Measure, Timer, build_cfloor, cleanup, cleanup_stale, count_links,
                      ip_batch, netns_alive, ns_add, ns_del, sh, wait_links_gone, wait_netns_settled)
 from .impl.base import (BRIDGE, GATEWAY, ROUTE_GW, ROUTE_TABLE, Case, Ctx, Impl, ctr_ip)
@@ -163,8 +164,45 @@ def summarize(values: list[float]) -> dict[str, float]:
 
 
 # -- the main loop ------------------------------------------------------------------------------
+def measure_one(impl: Impl, case: Case, ctx: Ctx, rep: int, check: bool) -> dict[str, Any]:
+    """One measurement of ``impl`` (in its worker, or in the runner with ``--one-process``):
+    garbage collected, the untimed set-up, the timed run (checked when ``check``), then the
+    timed teardown where the workload has one; ``impl.close`` always."""
+    try:
+        gc.collect()            # (before the set-up, not at the clock: common.GC_AT_CLOCK)
+        impl.setup(case, ctx)
+        with Timer(collect=False) as t:
+            out = impl.run(case, ctx)
+        m = out if isinstance(out, Measure) else t.measure
+        if isinstance(out, Measure):
+            m.extra["outer_wall"] = t.measure.wall
+        elif isinstance(out, dict):
+            m.extra.update(out)
+        if check:
+            verify(case, ctx, m.extra if isinstance(out, Measure) else out)
+        got: dict[str, Any] = {"run": {**m.as_dict(), "rep": rep}}
+        if case.has_teardown:
+            gc.collect()
+            time.sleep(TEARDOWN_PAUSE)
+            with Timer(collect=False) as t:
+                out = impl.teardown(case, ctx)
+            td = out if isinstance(out, Measure) else t.measure
+            settle = wait_links_gone(ctx.host) if case.workload == "W1" else 0.0
+            got["teardown"] = {**td.as_dict(), "rep": rep}
+            got["settled"] = t.measure.wall + settle
+        return got
+    finally:
+        try:
+            impl.close(ctx)
+        except Exception:
+            pass
+
+
 def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path], tmp: Path,
-                 log: Any) -> dict[str, Any]:
+                 log: Any, workers: Workers | None = None, index: dict[int, int] | None = None
+                 ) -> dict[str, Any]:
+    """Every repetition of ``case`` for ``impls``, alternated; each measurement in the
+    implementation's worker (``index``: its number there) or, without ``workers``, here."""
     res: dict[str, Any] = {"case": case.key, "workload": case.workload, "n": case.n, "impls": {}}
     for impl in impls:
         res["impls"][impl.name] = {"runs": [], "teardown": [], "settled": [], "errors": [],
@@ -183,30 +221,17 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
                 ctx = Ctx(host=shared or "", ctr_prefix=f"{PREFIX}{tag}-c", tmp=Path(tempfile.mkdtemp(dir=tmp)),
                           bins=bins)
                 try:
-                    gc.collect()            # (before the set-up, not at the clock: common.GC_AT_CLOCK)
                     if shared is None:
                         ctx.host = run_setup(case, tag)
-                    impl.setup(case, ctx)
-                    with Timer(collect=False) as t:
-                        out = impl.run(case, ctx)
-                    m = out if isinstance(out, Measure) else t.measure
-                    if isinstance(out, Measure):
-                        m.extra["outer_wall"] = t.measure.wall
-                    elif isinstance(out, dict):
-                        m.extra.update(out)
-                    if rep < len(impls):
-                        verify(case, ctx, m.extra if isinstance(out, Measure) else out)
-                    r["runs"].append({**m.as_dict(), "rep": rep})
-                    if case.has_teardown:
-                        gc.collect()
-                        time.sleep(TEARDOWN_PAUSE)
-                        with Timer(collect=False) as t:
-                            out = impl.teardown(case, ctx)
-                        td = out if isinstance(out, Measure) else t.measure
-                        settle = wait_links_gone(ctx.host) if case.workload == "W1" else 0.0
-                        r["teardown"].append({**td.as_dict(), "rep": rep})
-                        r["settled"].append(t.measure.wall + settle)
-                    log(f"  {case.key:16} rep {rep} {impl.name:22} {m.wall * 1e3:9.2f} ms")
+                    got = (workers.call((index or {})[id(impl)], case, ctx, rep, rep < len(impls))
+                           if workers else measure_one(impl, case, ctx, rep, rep < len(impls)))
+                    if "error" in got:
+                        raise RuntimeError(got["error"])
+                    r["runs"].append(got["run"])
+                    if "teardown" in got:
+                        r["teardown"].append(got["teardown"])
+                        r["settled"].append(got["settled"])
+                    log(f"  {case.key:16} rep {rep} {impl.name:22} {got['run']['wall'] * 1e3:9.2f} ms")
                 except Exception as exc:  # recorded; the implementation sits out the rest
                     failed.add(impl.name)
                     r["errors"].append(f"{type(exc).__name__}: {exc}")
@@ -214,10 +239,6 @@ def measure_case(case: Case, impls: list[Impl], reps: int, bins: dict[str, Path]
                     if os.environ.get("PNLB_DEBUG"):
                         traceback.print_exc()
                 finally:
-                    try:
-                        impl.close(ctx)
-                    except Exception:
-                        pass
                     for name in common.ns_list(ctx.ctr_prefix):
                         ns_del(name)
                     if shared is None and ctx.host:
@@ -301,7 +322,8 @@ def markdown(results: dict[str, Any]) -> str:
              "Median wall time, min–max, ratio of medians to the C floor of the same run "
              "(to `nft -f` when the C floor was not run), median user and system CPU. "
              "W4: one rule per port; W4-map: DockerNat's ruleset (a map of N elements). "
-             f"Garbage collected {results.get('gc', 'at the clock')} of every measurement.", ""]
+             f"Garbage collected {results.get('gc', 'at the clock')} of every measurement. "
+             f"Implementations measured in {results.get('isolation', 'one process')}.", ""]
     for c in results["cases"]:
         lines += [f"## {c['case']}", "",
                   "| implementation | median | min–max | × floor | user | sys |",
@@ -373,6 +395,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--gc-at-clock", action="store_true",
                     help="collect garbage right before each clock starts, as the runs before "
                     "2026-12-08 did (default: before each untimed set-up)")
+    ap.add_argument("--one-process", action="store_true",
+                    help="measure every implementation in the runner's own process, as the runs "
+                    "before 2026-12-08 did (default: a worker process per implementation)")
     args = ap.parse_args(argv)
     common.GC_AT_CLOCK = args.gc_at_clock
     if os.geteuid() != 0:
@@ -408,6 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, Any] = {
         "when": time.strftime("%Y-%m-%d %H:%M:%S"), "reps": reps, "quick": args.quick,
         "gc": "at the clock" if args.gc_at_clock else "before the set-up",
+        "isolation": "one process" if args.one_process else "a process per implementation",
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                     "python": platform.python_version(), "ip": sh(["ip", "-V"]).stdout.decode().strip()},
         "cases": []}
@@ -416,6 +442,7 @@ def main(argv: list[str] | None = None) -> int:
         results["machine"]["pyroute2"] = pyroute2.__version__
     except Exception:
         pass
+    workers: Workers | None = None
     try:
         bins = build_cfloor(common.HERE / "build")
         impls = [i for i in implementations() if not only or i.name in only]
@@ -424,6 +451,9 @@ def main(argv: list[str] | None = None) -> int:
             if why:
                 log(f"skipping {i.name}: {why}")
         impls = [i for i in impls if i.available() is None]
+        index = {id(i): k for k, i in enumerate(impls)}
+        if not args.one_process:
+            workers = Workers(lambda k, *a: measure_one(impls[k], *a))
         todo = cases([w for w in workloads if w not in ("W3", "NETS", "MEM")], args.quick)
         if args.curve:
             todo += [c for c in curve.cases() if c[0].key not in {x.key for x, _ in todo}]
@@ -435,7 +465,7 @@ def main(argv: list[str] | None = None) -> int:
             # dumps and namespace deletion are short (the floor's deletion of 200 namespaces:
             # 2.2-8 ms, its own spread wider than the differences): three times the repetitions
             r = reps * 3 if case.workload.startswith("W2-") or case.workload == "NS" else reps
-            results["cases"].append(measure_case(case, these, r, bins, tmp, log))
+            results["cases"].append(measure_case(case, these, r, bins, tmp, log, workers, index))
         if "W3" in workloads:
             log("W3: codec only")
             results["w3"] = run_w3(bins, tmp, log, budget=0.3 if args.quick else 1.0)
@@ -454,6 +484,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if os.getpid() != main_pid:
             os._exit(1)
+        if workers:
+            workers.close()
         removed = cleanup()
         shutil.rmtree(tmp, ignore_errors=True)
         if removed:
