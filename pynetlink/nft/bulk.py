@@ -97,6 +97,30 @@ def _list_layout() -> list[Any]:
     return _LIST_LAYOUT
 
 
+def plain(mappings: Sequence[Any]) -> Sequence[Any]:
+    """``mappings`` (an iterable read once) with each plain ``Publish`` (IPv4, no host
+    address) as the tuple of its checked values, so that the column forms take them too;
+    as listed when one is neither such a ``Publish`` nor a tuple (the per-object way then
+    takes them all)."""
+    from .nat import Publish
+    if type(mappings) not in (list, tuple):
+        if isinstance(mappings, (str, bytes)) or not hasattr(mappings, "__iter__"):
+            return mappings                 # (the per-object way says what is wrong)
+        mappings = list(mappings)           # a generator: read once
+    if not any(type(m) is Publish for m in mappings):
+        return mappings
+    out: list[Any] = []
+    for m in mappings:
+        if type(m) is Publish:
+            if m.host_addr is not None or m.version != 4:
+                return mappings
+            m = (m.host_port, m.to, m.to_port, m.proto)
+        elif type(m) is not tuple:
+            return mappings
+        out.append(m)
+    return out
+
+
 def columns(mappings: Sequence[Any]) -> Optional[Ports]:
     """``mappings`` as ``Ports`` when every one is a plain ``(host_port, to, to_port[, proto])``
     tuple with an IPv4 ``to`` in its usual spelling (``to_port`` None: the host port); None

@@ -30,7 +30,7 @@ from ..errors import ExistsError, InvalidArgument
 from ..transport import NetNS
 from ..transport.flow import Flow, operation
 from . import prepared, validate
-from .bulk import Ports, columns, publications
+from .bulk import Ports, columns, plain, publications
 from .match import PROTOCOLS, Fib, Ip, Ip6, Meta, Th, port_field
 from .rule import Chain, Rule, Table
 from .ruleset import Each, GenerationChanged, Nftables, NftablesBase, Transaction, RETRIES, members
@@ -420,7 +420,7 @@ class DockerNatBase:
         """The publications checked: as columns when they are plain IPv4 tuples (no object
         each), else as ``Publish`` objects."""
         if 4 in self.versions:
-            ports = columns(mappings)
+            ports = columns(plain(mappings))
             if ports is not None:
                 if not ports.unique():
                     raise InvalidArgument("publish: the same host port is given twice")
@@ -548,10 +548,11 @@ class DockerNat(DockerNatBase):
               publish: Sequence[Union[Publish, tuple[int, str, int]]] = (), *, local: bool = True) -> bool:
         """``masquerade`` each ``(subnet, bridge)`` and ``publish`` the ports, in one
         transaction; returns whether anything changed (``DockerNatBase._setup_flow``). The
-        first call of an instance with plain IPv4 tuples sends a prepared transaction
+        first call of an instance with plain IPv4 publications (tuples, or ``Publish`` objects
+        without a host address) sends a prepared transaction
         (``nft.prepared``: the fixed members encoded once, the elements filled in C)."""
         if local and not self._ready and not self._exclusive_refused and publish:
-            if prepared.setup(self, masquerade, publish):
+            if prepared.setup(self, masquerade, plain(publish)):
                 self._ready = True
                 return True
         return self._drive(self._setup_flow(masquerade, publish, local=local))

@@ -208,9 +208,10 @@ class Transaction:
         if isinstance(publish, (str, bytes)) or not hasattr(publish, "__len__"):
             raise InvalidArgument(f"add_dnat_rules: expected a list of (host_port, to, to_port) tuples, "
                                   f"not {publish!r}")
+        publish = bulk.plain(publish)
         frame = self._frame() if family != "ip6" else None
         got = bulk.dnat_items(family, table, chain, publish, frame) if family != "ip6" else None
-        if got is None:                         # one by one: IPv6, Publish objects, or a bad tuple
+        if got is None:                         # one by one: IPv6, a host address, or a bad tuple
             rules = [bulk.dnat_rule(p) for p in bulk.publications(publish, "add_dnat_rules")]
             for r in rules:
                 self.add_rule(table, chain, r, family=family)

@@ -18,16 +18,22 @@ pytestmark = [pytest.mark.root, pytest.mark.kernel("nft_nat"),
 
 
 def count_transfers(nft: Nftables, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """One entry (its message count) per transfer on the Nftables' socket."""
+    """One entry per transfer on the Nftables' socket: its message count (a transaction
+    encoded whole, sent by ``exchange``: -1)."""
     calls: list[int] = []
     sock = nft.sock
-    orig = NetlinkSocket.transact
+    orig, orig_exchange = NetlinkSocket.transact, NetlinkSocket.exchange
 
     def counted(items: Any, **kw: Any) -> Any:
         calls.append(len(items))
         return orig(sock, items, **kw)
 
+    def counted_exchange(batch: bytearray, send: Any) -> Any:
+        calls.append(-1)
+        return orig_exchange(sock, batch, send)
+
     monkeypatch.setattr(sock, "transact", counted)
+    monkeypatch.setattr(sock, "exchange", counted_exchange)
     return calls
 
 
