@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from pynetlink.codec.program import encode, quiet
+from pynetlink.codec.program import Many, Raw, encode, quiet
 from pynetlink.errors import ExistsError, InvalidArgument
 from pynetlink.nft import Chain, Dnat, DockerNat, Ip, Masquerade, Meta, Nftables, Publish, Rule, Table, Tcp, Udp
 from pynetlink.nft.ruleset import members
@@ -70,8 +70,20 @@ def test_dnat_rules_equal_the_rule_objects(netns: NetNS, pubs: list[Any]) -> Non
         assert nft.table("t") == nat_table(by_objects(pubs))     # read back as the objects
 
 
+def test_plain_publish_objects_take_the_bulk_form(netns: NetNS) -> None:
+    """Publish objects without a host address: the bulk form's bytes, as their tuples."""
+    with Nftables(netns) as nft:
+        objs = [Publish(*p) for p in MIXED]
+        got = nft.transaction().add_table(nat_table()).add_dnat_rules("t", "pre", objs)
+        assert any(isinstance(v, (Raw, Many)) for _, v in got.items)         # filled in C
+        want = nft.transaction().add_table(nat_table(by_objects(MIXED)))
+        assert encoded(nft, got) == encoded(nft, want)
+        got.commit()
+        assert nft.table("t") == nat_table(by_objects(MIXED))
+
+
 def test_dnat_rules_of_other_forms_go_one_by_one(netns: NetNS) -> None:
-    """Publish objects, a host address, IPv6 in an ip6 table: the per-object way, same rules."""
+    """A host address, IPv6 in an ip6 table: the per-object way, same rules."""
     with Nftables(netns) as nft:
         pubs = [Publish(8080, "172.17.0.2", 80), (8081, "172.17.0.3", 81, "tcp", "198.51.100.1")]
         nft.apply(Table("t", "ip", [Chain("pre", "nat", "prerouting", -100)]))
