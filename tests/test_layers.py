@@ -40,6 +40,10 @@ ALLOWED["_record"] = ALLOWED["_lighttyping"] = set()
 ORDER[:0] = ["_importing"]
 ALLOWED = {k: a | {"_importing"} for k, a in ALLOWED.items()}
 ALLOWED["_importing"] = set()
+# pynetlink._bounded (the bounded dict of the process-wide caches): below every layer too
+ORDER[:0] = ["_bounded"]
+ALLOWED = {k: a | {"_bounded"} for k, a in ALLOWED.items()}
+ALLOWED["_bounded"] = {"_lighttyping"}
 
 
 def layer_of(path: Path) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import struct
+from .._bounded import Bounded
 from .._record import record
 
 from .. import _native
@@ -96,7 +97,7 @@ _ROWS_HEAD = struct.Struct("=II")
 _PATCH = struct.Struct("=HH")
 _TOKEN_SIZES = {c: struct.calcsize("=" + c) for c in "BbHhIiQq?"}
 _Layout = tuple[list[tuple[builtins.int, builtins.int]], list["str | None"]]
-_OFFSETS: dict[builtins.int, tuple[Compiled, _Layout]] = {}   # by id (a Compiled hashes all its fields)
+_OFFSETS: Bounded[builtins.int, tuple[Compiled, _Layout]] = Bounded(4096)   # by id (a Compiled hashes all its fields)
 
 
 def value_offsets(prog: Compiled) -> list[tuple[builtins.int, builtins.int]]:
@@ -133,8 +134,7 @@ def _layout(prog: Compiled) -> _Layout:
                 out.append((off, _TOKEN_SIZES[code]))
                 codes.append(code)
                 off += _TOKEN_SIZES[code]
-    if len(_OFFSETS) < 4096:
-        _OFFSETS[id(prog)] = (prog, (out, codes))
+    _OFFSETS.put(id(prog), (prog, (out, codes)))
     return out, codes
 
 
@@ -163,20 +163,18 @@ def _merged(prog: Compiled, values: list[Sequence[Any]]) -> Many | None:
     return Many(values[0], slots, rows, n)
 
 
-_ROW_STRUCTS: dict[str, struct.Struct] = {}
+_ROW_STRUCTS: Bounded[str, struct.Struct] = Bounded(1024)
 
 
 def _rows_struct(fmt: str) -> struct.Struct:
     got = _ROW_STRUCTS.get(fmt)
     if got is None:
-        got = struct.Struct(fmt)
-        if len(_ROW_STRUCTS) < 1024:
-            _ROW_STRUCTS[fmt] = got
+        got = _ROW_STRUCTS.put(fmt, struct.Struct(fmt))
     return got
 
 
-_HEADS: dict[tuple[builtins.int, builtins.int, tuple[builtins.int, ...]],
-             tuple[Compiled, Any, builtins.bytes, builtins.bytes, builtins.int]] = {}
+_HEADS: Bounded[tuple[builtins.int, builtins.int, tuple[builtins.int, ...]],
+               tuple[Compiled, Any, builtins.bytes, builtins.bytes, builtins.int]] = Bounded(1024)
 
 
 def _rows_entry(prog: Compiled, many: Many) -> builtins.bytes:
@@ -186,8 +184,8 @@ def _rows_entry(prog: Compiled, many: Many) -> builtins.bytes:
     got = _HEADS.get((id(prog), id(many.base), many.slots))
     if got is None or got[0] is not prog or got[1] is not many.base:
         got = (prog, many.base, *_rows_parts(prog, many))
-        if type(many.base) is tuple and len(_HEADS) < 1024:
-            _HEADS[(id(prog), id(many.base), many.slots)] = got
+        if type(many.base) is tuple:
+            _HEADS.put((id(prog), id(many.base), many.slots), got)
     _, _, head, patches, stride = got
     if many.count < 0 or len(many.rows) != stride * many.count:
         raise InvalidArgument(f"{prog.name}: {len(many.rows)} bytes of rows for {many.count} messages "
@@ -211,7 +209,7 @@ def _rows_parts(prog: Compiled, many: Many) -> tuple[builtins.bytes, builtins.by
             sum(size for _, size in patches))
 
 
-_QUIET: dict[builtins.int, tuple[Compiled, Compiled]] = {}    # by id (a Compiled hashes all its fields)
+_QUIET: Bounded[builtins.int, tuple[Compiled, Compiled]] = Bounded(4096)    # by id (a Compiled hashes all its fields)
 
 
 def quiet(prog: Compiled) -> Compiled:
@@ -225,8 +223,7 @@ def quiet(prog: Compiled) -> Compiled:
     head = _OP.pack(kind, mflags | lib.PNL_MF_QUIET, msg_type, off, flags & ~lib.NLM_F_ACK)
     got = Compiled(prog.prefix[:_ENTRY_HEAD.size] + head + prog.prefix[_ENTRY_HEAD.size + _OP.size:],
                    prog.record, prog.fields, prog.var_slots, prog.max_size, prog.n_logged, prog.name)
-    if len(_QUIET) < 4096:
-        _QUIET[id(prog)] = (prog, got)
+    _QUIET.put(id(prog), (prog, got))
     return got
 
 
@@ -464,7 +461,8 @@ class Prepared:
     call rewriting the message and its status entry), without packing it again: a request
     sent again and again, as a dump. The ``Encoded`` it returns is the same object each
     time: its owner serialises ``at``, the transfer and the reading of the status table
-    (``NetlinkSocket.dump_prepared`` holds its lock over all three)."""
+    (``NetlinkSocket.dump_prepared`` borrows it from the store all sockets share, one dump at
+    a time, and holds its socket's lock over all three)."""
 
     __slots__ = ("items", "_job", "_cjob", "_enc", "_res", "_out", "_cap", "_log_cap")
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
+from .._bounded import Bounded
 from ..api.handle import Handle
 from ..nft import DockerNat, Nftables
 from ..nft.masqsets import MasqueradeSets
@@ -122,7 +123,7 @@ class Ctx:
         self._nat.close()
 
 
-_PARSED: dict[str, tuple[dict[str, Any], NetworkConfig]] = {}     # name -> (a copy of its raw config, parsed)
+_PARSED: Bounded[str, tuple[dict[str, Any], NetworkConfig]] = Bounded(1024)     # name -> (a copy of its raw config, parsed)
 
 
 def parsed(raw: dict[str, Any]) -> NetworkConfig:
@@ -133,8 +134,8 @@ def parsed(raw: dict[str, Any]) -> NetworkConfig:
     if hit is not None and hit[0] == raw:
         return hit[1]
     cfg = NetworkConfig.from_dict(raw)
-    if isinstance(name, str) and (name in _PARSED or len(_PARSED) < 1024):
-        _PARSED[name] = (json.loads(json.dumps(raw)), cfg)     # a copy: raw may change later
+    if isinstance(name, str):
+        _PARSED.put(name, (json.loads(json.dumps(raw)), cfg))     # a copy: raw may change later
     return cfg
 
 

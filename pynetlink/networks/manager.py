@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence, Union
 
+from .._bounded import Bounded
 from ..api import Handle
 from ..transport import NetNS
 from . import attach, host, names, overlay, ports, probe
@@ -75,7 +76,7 @@ class Networks:
         self.dropped: builtins.list[Network] = []    # stale records this instance dropped
         self._hosted: tuple[int, builtins.list[int] | None, Handle] | None = None
         self._nat = Nat()               # the host's nftables socket and what it saw (as _hosted)
-        self._ipams: dict[tuple[str, tuple[Pool, ...], str], IPAM] = {}    # see _ipam
+        self._ipams: Bounded[tuple[str, tuple[Pool, ...], str], IPAM] = Bounded(1024)    # see _ipam
         weakref.finalize(self, self._nat.close)
 
     def _handle(self) -> Handle:
@@ -160,10 +161,7 @@ class Networks:
         key = (cfg.name, cfg.pools, str(rec.get("ipam_dir") or self.ipam_dir))
         got = self._ipams.get(key)          # (an IPAM keeps no state between calls)
         if got is None:
-            got = IPAM(cfg.name, cfg.pools, key[2])
-            if len(self._ipams) >= 1024:
-                self._ipams.clear()
-            self._ipams[key] = got
+            got = self._ipams.put(key, IPAM(cfg.name, cfg.pools, key[2]))
         return got
 
     # -- create / remove ---------------------------------------------------------------------

@@ -19,6 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from .._bounded import Bounded
 from ..transport import NetNS
 from . import index, journal
 from .errors import NotFound
@@ -91,7 +92,7 @@ class Store:
         self._replaced: tuple[bytes | None, bytes] = (None, b"")     # (stamp before, its own) then
         self._touched: dict[str, tuple[Key | None, Key | None]] = {}   # names written in the hold
         self._undone = -1               # the last hold in which a write was undone (restore, delete)
-        self._path_cache: dict[str, tuple[Path, Path]] = {}
+        self._path_cache: Bounded[str, tuple[Path, Path]] = Bounded(4096)
 
     @contextlib.contextmanager
     def locked(self) -> Iterator[None]:
@@ -210,9 +211,7 @@ class Store:
         """``NAME.json`` and ``NAME.eps``, joined once per name (a change asks ~10 times)."""
         got = self._path_cache.get(name)
         if got is None:
-            got = (self.net_dir / f"{name}.json", self.net_dir / f"{name}.eps")
-            if len(self._path_cache) < 4096:
-                self._path_cache[name] = got
+            got = self._path_cache.put(name, (self.net_dir / f"{name}.json", self.net_dir / f"{name}.eps"))
         return got
 
     def names(self) -> list[str]:

@@ -14,6 +14,7 @@ import _socket
 import struct
 from array import array
 
+from .._bounded import Bounded
 from .._native import port_rows
 from ..codec.program import Compiled, Raw, encode
 from ..errors import InvalidArgument
@@ -171,7 +172,7 @@ def dnat_rule(p: Publish) -> Rule:
 # two rules differing in every column (protocol, host port, target, target port), each value's
 # bytes distinct from anything else in the message (found there by search)
 _SAMPLES = ((17, 0xA1B2, "193.194.195.196", 0xD1D2), (6, 0xE2E3, "241.242.243.244", 0x9394))
-_TEMPLATES: dict[tuple[str, str, str], tuple[Compiled, bytes, bytes]] = {}
+_TEMPLATES: Bounded[tuple[str, str, str], tuple[Compiled, bytes, bytes]] = Bounded(256)
 
 
 def _template(family: str, table: str, chain: str) -> tuple[Compiled, bytes, bytes]:
@@ -198,10 +199,7 @@ def _template(family: str, table: str, chain: str) -> tuple[Compiled, bytes, byt
     assert len(one) == len(two) and len(differ) == 1 and (one[differ[0]], two[differ[0]]) == (17, 6), \
         "unexpected DNAT rule layout"
     got = (made[0][0], one + bytes(-len(one) % 4), fields + b"p" + _OFFSET.pack(differ[0]))
-    if len(_TEMPLATES) >= 256:
-        _TEMPLATES.clear()
-    _TEMPLATES[(family, table, chain)] = got
-    return got
+    return _TEMPLATES.put((family, table, chain), got)
 
 
 _OFFSET = struct.Struct("=H")

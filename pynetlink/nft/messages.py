@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 
+from .._bounded import Bounded
 from .._native import lib
 from ..codec.message import Msg
 from ..codec.program import Compiled, Program, packed
@@ -21,8 +22,7 @@ from .validate import FAMILIES
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:      # rule (match, stmt) is loaded by whoever builds a Chain or Rule
-    from typing import Any, Callable, Sequence, TypeVar
-    V = TypeVar("V")
+    from typing import Any, Callable, Sequence
     from .rule import Chain, Rule
 else:
     from .._lighttyping import Any, Sequence
@@ -52,20 +52,12 @@ def _memo(key: tuple[Any, ...], make: Callable[[], Item]) -> Item:
     if got is None:
         prog, values = make()
         made: tuple[Compiled, Any] = (prog, packed(prog, values))
-        return _keep(_MADE, key, made)          # (returned as made: another thread may clear)
+        return _MADE.put(key, made)
     return got
 
 
-_MADE: dict[tuple[Any, ...], tuple[Compiled, Any]] = {}     # (values: a Packed)
-
-
-def _keep(cache: dict[tuple[Any, ...], V], key: tuple[Any, ...], value: V) -> V:
-    """``cache[key] = value``, the cache emptied first when it holds 1,024 entries (bounded:
-    many tables, chains and rules come and go); returns ``value``."""
-    if len(cache) >= 1024:
-        cache.clear()
-    cache[key] = value
-    return value
+KEPT = 1024                     # entries each cache below keeps (many tables, chains and rules come and go)
+_MADE: Bounded[tuple[Any, ...], tuple[Compiled, Any]] = Bounded(KEPT)     # (values: a Packed)
 
 
 # -- batch framing ------------------------------------------------------------------------------
@@ -148,7 +140,7 @@ def add_rule(family: str, table: str, chain: str, rule: Rule, *, ack: bool = Tru
         if got is not None and got[0] is rule:
             return got[1]
         item = _add_rule(family, table, chain, rule, ack, echo, append, position)
-        _keep(_BY_RULE, mine, (rule, (item[0], packed(*item))))
+        _BY_RULE.put(mine, (rule, (item[0], packed(*item))))
         return item
     return _add_rule(family, table, chain, rule, ack, echo, append, position)
 
@@ -173,15 +165,15 @@ def _add_rule(family: str, table: str, chain: str, rule: Rule, ack: bool, echo: 
     m.nest(lib.NFTA_RULE_EXPRESSIONS, "expressions", nested=True)
     prog, values = m.splice("expressions", _emit_exprs, ids, exprs).end().item()
     if position is None and not userdata:
-        _keep(_RULES, key, (prog, values[:len(values) - len(exprs)]))
+        _RULES.put(key, (prog, values[:len(values) - len(exprs)]))
     return prog, values
 
 
 # (family, table, chain, ack, echo, append, shape ids) -> (program, values before the expressions)
-_RULES: dict[tuple[Any, ...], tuple[Compiled, list[Any]]] = {}
+_RULES: Bounded[tuple[Any, ...], tuple[Compiled, list[Any]]] = Bounded(KEPT)
 # (id of a Rule with a comment, family, table, chain, ack, echo, append, position) -> (the Rule,
 # its item, values packed)
-_BY_RULE: dict[tuple[Any, ...], tuple[Rule, tuple[Compiled, Any]]] = {}
+_BY_RULE: Bounded[tuple[Any, ...], tuple[Rule, tuple[Compiled, Any]]] = Bounded(KEPT)
 
 
 def _rule_del(family: str, table: str, chain: str | None, handle: int | None, ack: bool) -> Msg:
@@ -398,13 +390,13 @@ def element_lists(verb: str, family: str, table: str, set_name: str, blobs: Sequ
         if got is None:
             m = _elems_msg(verb, family, table, set_name, ack, not exist_ok)
             prog, values = m.var(lib.NFTA_SET_ELEM_LIST_ELEMENTS | _NESTED, "elements", blob, bound).item()
-            got = _keep(_LISTS, key, (prog, list(values[:-1])))
+            got = _LISTS.put(key, (prog, list(values[:-1])))
         out.append((got[0], [*got[1], blob]))
     return out
 
 
 # (verb, family, table, set, ack, exist_ok, bound) -> (program, values before the element list)
-_LISTS: dict[tuple[Any, ...], tuple[Compiled, list[Any]]] = {}
+_LISTS: Bounded[tuple[Any, ...], tuple[Compiled, list[Any]]] = Bounded(KEPT)
 
 
 def elements_per_list(head: bytes, data_head: bytes, ksize: int, dsize: int) -> int:

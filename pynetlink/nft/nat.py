@@ -23,6 +23,7 @@ from __future__ import annotations
 import errno
 import ipaddress
 import operator
+from .._bounded import Bounded
 from .._record import record
 
 from ..codec.program import Raw, encode, quiet
@@ -315,9 +316,7 @@ class DockerNatBase:
         rule = Rule([field == str(net), Meta.oifname != validate.ifname(bridge)], [Masquerade()],
                     comment=f"pynetlink masquerade {net} !{bridge}")
         if type(subnet) is str and type(bridge) is str:
-            if len(_MASQ_RULES) >= 1024:
-                _MASQ_RULES.clear()
-            _MASQ_RULES[key] = rule
+            _MASQ_RULES.put(key, rule)
         return rule
 
     def _masquerade_flow(self, subnet: str, bridge: str) -> Flow[bool]:
@@ -560,7 +559,7 @@ class DockerNat(DockerNatBase):
 
 _MAPS = {v: DockerNatBase._make_maps(v) for v in (4, 6)}
 _STRUCTURE: dict[tuple[str, ...], tuple[tuple[Compiled, Raw], Each]] = {}
-_MASQ_RULES: dict[tuple[str, str], Rule] = {}
+_MASQ_RULES: Bounded[tuple[str, str], Rule] = Bounded(1024)
 
 
 def _listed(table: Table, name: str) -> Optional[NamedSet]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import errno
 import struct
 
+from .._bounded import Bounded
 from ..codec.program import encode, quiet
 from ..errors import InvalidArgument
 from . import messages as msg
@@ -74,7 +75,7 @@ _HDR = struct.Struct("=IHHII")
 _ATTR = struct.Struct("=HH")
 
 
-_PREPARED: dict[tuple[Any, ...], Prepared] = {}
+_PREPARED: Bounded[tuple[Any, ...], Prepared] = Bounded(64)
 
 
 def setup(nat: DockerNat, masquerade: Any, publish: Any) -> Optional[bool]:
@@ -96,9 +97,7 @@ def setup(nat: DockerNat, masquerade: Any, publish: Any) -> Optional[bool]:
             prep = Prepared(nat, masquerade)
         except InvalidArgument:         # (the general path says what is wrong)
             return None
-        if len(_PREPARED) >= 64:
-            _PREPARED.clear()
-        _PREPARED[key] = prep
+        _PREPARED.put(key, prep)
     data = batch(publish, *prep.parts)
     if data is None:
         return None

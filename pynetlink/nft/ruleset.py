@@ -9,6 +9,7 @@ commit fail with ``GenerationChanged`` instead of acting on stale handles.
 from __future__ import annotations
 
 import errno
+from .._bounded import Bounded
 from .._record import record, replace
 
 from .._native import lib
@@ -48,7 +49,7 @@ def _batch_end() -> bytes:
     return _END[0]
 
 
-_HEADS: dict[tuple[Any, ...], tuple[list[Any], bytes]] = {}
+_HEADS: Bounded[tuple[Any, ...], tuple[list[Any], bytes]] = Bounded(64)
 
 
 def _head(items: Sequence[msg.Item]) -> bytes:
@@ -66,9 +67,7 @@ def _head(items: Sequence[msg.Item]) -> bytes:
     head = encode([msg.batch_begin(None), *[(quiet(p), v) for p, v in items]], 0).tobytes()
     head += bytes(-len(head) % 4)
     if key is not None:
-        if len(_HEADS) >= 64:
-            _HEADS.clear()
-        _HEADS[key] = ([p for p, _ in items], head)
+        _HEADS.put(key, ([p for p, _ in items], head))
     return head
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import _socket as socket  # the C module: socket.py (and its enums) is ~2 ms of each CNI plugin start
 
+from .._bounded import Bounded
 from .._native import lib
 from ..errors import InvalidArgument
 from ..transport import validate as transport_validate
@@ -41,7 +42,7 @@ def family(value: str) -> TableFamily:
     return value  # type: ignore[return-value]
 
 
-_NAMES_OK: set[str] = set()          # names already checked (a transaction repeats a few names)
+_NAMES_OK: Bounded[str, None] = Bounded(4096)          # names already checked (a transaction repeats a few names)
 
 
 def name(value: str, what: str = "name") -> str:
@@ -51,8 +52,8 @@ def name(value: str, what: str = "name") -> str:
     if not isinstance(value, str) or not _valid_name(value):
         raise InvalidArgument(f"invalid {what} {value!r}: use 1-255 letters, digits, '_', '.', '-', '/', "
                               "starting with a letter or '_'")
-    if value.__class__ is str and len(_NAMES_OK) < 4096:
-        _NAMES_OK.add(value)
+    if value.__class__ is str:
+        _NAMES_OK.put(value, None)
     return value
 
 
@@ -69,7 +70,7 @@ def ifname(value: str) -> str:
     return value
 
 
-_NETWORKS: dict[str, "Network"] = {}   # text -> parsed (immutable): a ruleset repeats its subnets
+_NETWORKS: "Bounded[str, Network]" = Bounded(1024)   # text -> parsed (immutable): a ruleset repeats its subnets
 
 
 def network(value: object) -> Network:
@@ -87,9 +88,7 @@ def network(value: object) -> Network:
     if net.prefixlen == 0:
         raise InvalidArgument(f"prefix {value!r} matches every address: leave the match out instead")
     if text is not None:
-        if len(_NETWORKS) >= 1024:
-            _NETWORKS.clear()
-        _NETWORKS[text] = net
+        _NETWORKS.put(text, net)
     return net
 
 

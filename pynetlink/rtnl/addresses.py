@@ -6,6 +6,7 @@ import struct
 
 from .._record import record
 
+from .._bounded import Bounded
 from .._native import lib
 from ..codec import columns
 from ..codec.rows import NONE, Pluck, Rows
@@ -13,7 +14,7 @@ from ..errors import DecodeError, InvalidArgument
 from . import validate as v
 from .view import InetView, c_fields, make_views
 from .message import Msg, Shapes
-from .request import Request, Resolve, memo
+from .request import MEMO_MAX, Request, Resolve, memo
 from .validate import LinkRef
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -201,7 +202,7 @@ def dump(*, link: LinkRef | None = None, family: object = None) -> Request[list[
     return memo(_DUMPS, _dump, link, family)
 
 
-_DUMPS: "dict[Hashable, Request[list[AddressView]]]" = {}
+_DUMPS: "Bounded[Hashable, Request[list[AddressView]]]" = Bounded(MEMO_MAX)
 
 
 def _dump(link: LinkRef | None, family: object) -> Request[list[AddressView]]:

@@ -39,7 +39,7 @@ _LINKINFO, _INFO_DATA, _INFO_KIND = int(lib.IFLA_LINKINFO), int(lib.IFLA_INFO_DA
 _IFNAME, _OPERSTATE, _MTU = int(lib.IFLA_IFNAME), int(lib.IFLA_OPERSTATE), int(lib.IFLA_MTU)
 _ADDRESS, _MASTER, _IFF_UP = int(lib.IFLA_ADDRESS), int(lib.IFLA_MASTER), int(lib.IFF_UP)
 _LINK = int(lib.IFLA_LINK)
-_FLAG_SETS: dict[int, frozenset[str]] = {}
+_FLAG_SETS: dict[int, frozenset[str]] = {}   # (a plain dict, not a Bounded: LinkView.flags reads it in C)
 # the columns a dump plucks for its views (offsets into _IFI): _c[1 ...]
 PLUCK = Pluck(int(lib.RTM_NEWLINK), _IFI.size, (
     ("hdrs", 4, 4), ("hdr", 8, 4), ("u", _MTU), ("u", _MASTER),             # 1 index, 2 flags, 3 mtu, 4 master

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import errno
 
+from .._bounded import Bounded
 from .._native import lib
 from ..codec.columns import _cview, dump_table, text
 from ..codec.rows import Rows
@@ -14,7 +15,7 @@ from .kinds import view_class, view_of
 from .link import PLUCK, T_KIND, TEXTS, BridgePort, Link, LinkView, check_common, put_common, put_info, put_netns, put_port
 from .message import Filled, Msg
 from .view import EAGER_MAX, compact, eager
-from .request import RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup, memo
+from .request import MEMO_MAX, RTEXT_FILTER_SKIP_STATS, Request, Resolve, getlink_msg, lookup, memo
 from .validate import LinkRef, NetnsRef
 from .._record import fields as record_fields
 
@@ -374,12 +375,12 @@ def dump(*, kind: str | None = None, master: LinkRef | None = None) -> Request[l
     return memo(_DUMPS, _dump, kind, master)
 
 
-_DUMPS: "dict[Hashable, Request[list[LinkView]]]" = {}
+_DUMPS: "Bounded[Hashable, Request[list[LinkView]]]" = Bounded(MEMO_MAX)
 
 
 def _dump(kind: str | None, master: LinkRef | None) -> Request[list[LinkView]]:
     """``dump``'s Request (kept by ``memo``; without a master's name to look up, keyed: built
-    and encoded once per socket, as address and route dumps)."""
+    and encoded once for every socket, as address and route dumps)."""
     if master is not None:
         master = v.link_ref(master, "master")
     if kind is not None and (not isinstance(kind, str) or not kind.isidentifier()):

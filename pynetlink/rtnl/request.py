@@ -34,6 +34,7 @@ TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
     from typing import Any, Callable, Generic, Hashable, Iterable, Mapping, Protocol, Sequence, TypeVar, cast
 
+    from .._bounded import Bounded
     from ..codec.program import Compiled
 else:
     from .._lighttyping import Any, Callable, Generic, Protocol, TypeVar, cast
@@ -529,25 +530,17 @@ def run_one(sock: NetlinkSocket, request: Request[V]) -> V:
 MEMO_MAX = 64                      # requests a ``memo`` cache keeps
 
 
-def memo(cache: "dict[Hashable, Request[V]]", make: "Callable[..., Request[V]]", *args: Any) -> "Request[V]":
-    """``make(*args)``, kept in ``cache`` by the arguments' values and types (the last
-    ``MEMO_MAX`` made: a new one takes the oldest's place): a dump asked again and again is
-    one Request (it holds no state of a run; its arguments were checked when it was made).
-    Unhashable arguments: made each time."""
+def memo(cache: "Bounded[Hashable, Request[V]]", make: "Callable[..., Request[V]]", *args: Any) -> "Request[V]":
+    """``make(*args)``, kept in ``cache`` by the arguments' values and types (a
+    ``Bounded(MEMO_MAX)``: a new one takes the oldest's place when full): a dump asked again
+    and again is one Request (it holds no state of a run; its arguments were checked when it
+    was made). Unhashable arguments: made each time."""
     key = (args, tuple(map(type, args)))
     try:
         r = cache.get(key)
     except TypeError:
         return make(*args)
-    if r is None:
-        r = make(*args)
-        if len(cache) >= MEMO_MAX:
-            try:                        # (the oldest; another thread may have taken it)
-                del cache[next(iter(cache))]
-            except (KeyError, StopIteration, RuntimeError):
-                pass
-        cache[key] = r
-    return r
+    return cache.put(key, make(*args)) if r is None else r
 
 
 def _no_name(ref: LinkRef) -> int:
@@ -561,7 +554,7 @@ def _dump_one(sock: NetlinkSocket, r: Request[V]) -> V | None:
     """``run`` of one dump needing no link name (every view dump): its one message sent
     as ``_run_phase`` sends it, its reply parsed as ``_collect`` parses it, without the
     batch's bookkeeping (phases, outcomes); another shape goes through ``run``."""
-    if r.key is not None:           # built and encoded once per socket (NetlinkSocket.dump_prepared)
+    if r.key is not None:           # built and encoded once for every socket (NetlinkSocket.dump_prepared)
         got = sock.dump_prepared(r.key, lambda: _only_item(r), (r.operation, r.target + _where(sock)),
                                  r.pluck, parse=r.parse or _no_value)
         return _dumped(got, r) if isinstance(got, Reply) else got      # (a Reply: not answered plainly)

@@ -6,6 +6,7 @@ import struct
 
 from .._record import record
 
+from .._bounded import Bounded
 from .. import _native
 from .._native import lib
 from ..codec import columns
@@ -17,7 +18,7 @@ from . import validate as v
 from .addresses import SCOPE_NAMES, SCOPES
 from .view import InetView, c_fields, make_views
 from .message import Msg, Shapes
-from .request import Members, Request, Resolve, memo
+from .request import MEMO_MAX, Members, Request, Resolve, memo
 from .validate import LinkRef
 
 TYPE_CHECKING = False       # typing is not imported at run time
@@ -389,8 +390,8 @@ def add_many(dsts: Sequence[str], options: Mapping[str, Any], *, how: str = "add
 
 
 _PLAIN = (str, int, bool, type(None))
-_TEMPLATES: dict[tuple[Any, ...], Route] = {}   # add_many/add_range templates by options (bounded)
-_BULK: dict[tuple[int, str], tuple[Route, Any, tuple[Any, ...], tuple[int, ...]]] = {}   # by id(template)
+_TEMPLATES: Bounded[tuple[Any, ...], Route] = Bounded(256)   # add_many/add_range templates by options (bounded)
+_BULK: Bounded[tuple[int, str], tuple[Route, Any, tuple[Any, ...], tuple[int, ...]]] = Bounded(256)   # by id(template)
 
 
 def _template(dst: str, options: Mapping[str, Any], size: int | None = None) -> Route:
@@ -418,8 +419,8 @@ def _template(dst: str, options: Mapping[str, Any], size: int | None = None) -> 
         route = Route(dst, **options)
     except TypeError as exc:
         raise InvalidArgument(f"route options: {exc}") from None
-    if key is not None and len(_TEMPLATES) < 256:
-        _TEMPLATES[key] = route
+    if key is not None:
+        _TEMPLATES.put(key, route)
     return route
 
 
@@ -434,8 +435,8 @@ def _bulk_shape(template: Route, op: str, flags: int, resolve: Resolve) -> tuple
     prog, values = _msg(template, op, lib.RTM_NEWROUTE, flags, resolve).item()
     base = tuple(values)
     slots = (1,) if pk.dst is None else (1, base.index(pk.dst))   # RTA_DST precedes source and gateway
-    if not pk.needs and len(_BULK) < 256:
-        _BULK[(id(template), op)] = (template, prog, base, slots)
+    if not pk.needs:
+        _BULK.put((id(template), op), (template, prog, base, slots))
     return prog, base, slots
 
 
@@ -513,7 +514,7 @@ def dump(*, table: Table | None = "main", family: object = None) -> Request[list
     return memo(_DUMPS, _dump, table, family)
 
 
-_DUMPS: "dict[Hashable, Request[list[RouteView]]]" = {}
+_DUMPS: "Bounded[Hashable, Request[list[RouteView]]]" = Bounded(MEMO_MAX)
 
 
 def _dump(table: Table | None, family: object) -> Request[list[RouteView]]:

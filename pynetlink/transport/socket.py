@@ -14,6 +14,7 @@ import _thread   # not threading: it imports functools and collections (~2 ms of
 from .._record import field, record as dataclass  # the light @dataclass (start-up of CNI plugins)
 
 from .. import _native
+from .._bounded import Bounded
 from .._native import Transfer, lib
 from ..codec.columns import _cview
 from ..codec.program import Compiled, Encoded, Prepared, encode
@@ -40,7 +41,7 @@ Label = tuple[str, str]
 Made = tuple[socket.socket, int, "tuple[int, int]"]     # made_with_socket: socket, SO_SNDBUF, identity
 Labels = Union[Label, Sequence[Label], Callable[[int], Label], None]
 DUMP_RETRIES = 5
-PREPARED_MAX = 32       # requests a socket keeps encoded (``NetlinkSocket.prepared``)
+PREPARED_MAX = 64       # requests kept encoded for every socket (``NetlinkSocket.dump_prepared``)
 _NLMSG_ERROR, _NLMSG_DONE = int(lib.NLMSG_ERROR), int(lib.NLMSG_DONE)
 _ST_DONE = int(lib.PNL_ST_DONE)
 _RECV_MIN = int(lib.PNL_RECV_MIN)     # room pnl_xfer needs free before each receive
@@ -134,11 +135,11 @@ def _label(labels: Labels, i: int) -> Label:
 # container: no 256 KiB allocation and no fresh pages for each); a transfer leaves its
 # area at its usual size, and a closed socket never transfers (``_usable``)
 _SPARE_AREAS: list[Transfer] = []
-# prepared requests of closed sockets, by (protocol, key): a socket that misses one in its own
-# takes it from here (a Handle opened per dump, as the benchmarks do, encodes it once, not
-# once per socket); at most SPARE_PER_KEY of a key, SPARE_KEYS keys
-_SPARE_PREPARED: dict[tuple[int, Hashable], list[Prepared]] = {}
-SPARE_PER_KEY, SPARE_KEYS = 4, 64
+# the requests dumps send again and again, encoded once for every socket, by (protocol, key):
+# a socket borrows one for a dump (``pop``: one socket at a time each, as a Prepared's buffers
+# and status table are rewritten by each ``at`` and read by the transfer after it) and puts
+# it back; two sockets dumping the same request at once each have one, the last put stays
+_PREPARED: "Bounded[tuple[int, Hashable], Prepared]" = Bounded(PREPARED_MAX)
 
 
 def open_raw(protocol: int, rcvbuf: int = 4 << 20, sndbuf: int = 1 << 20) -> socket.socket:
@@ -213,11 +214,10 @@ class NetlinkSocket(Closing):
         self._own(_identity(netns.path) if netns is not None and netns.name else None)
 
     def _own(self, named: tuple[int, int] | None) -> None:
-        """The state every socket starts with: its named namespace's identity (``named``), its
-        prepared requests and its receive area, reused by every transfer."""
+        """The state every socket starts with: its named namespace's identity (``named``) and
+        its receive area, reused by every transfer."""
         self._named = named
         self._named_path = os.fsencode(self.netns.path) if named is not None and self.netns is not None else b""
-        self._prepared: dict[Hashable, Prepared] = {}
         try:
             self._area = _SPARE_AREAS.pop()
         except IndexError:
@@ -233,21 +233,7 @@ class NetlinkSocket(Closing):
             if self._sock.fileno() >= 0:
                 if len(_SPARE_AREAS) < 64:
                     _SPARE_AREAS.append(self._area)   # (no transfer runs: they hold the lock)
-                self._spare_prepared()
             self._sock.close()
-
-    def _spare_prepared(self) -> None:
-        """Hand this closing socket's prepared requests to the next sockets (the caller holds
-        the lock: no dump uses them)."""
-        for key, p in self._prepared.items():
-            spare = _SPARE_PREPARED.get((self.protocol, key))
-            if spare is None:
-                if len(_SPARE_PREPARED) >= SPARE_KEYS:
-                    continue
-                spare = _SPARE_PREPARED.setdefault((self.protocol, key), [])
-            if len(spare) < SPARE_PER_KEY:
-                spare.append(p)
-        self._prepared = {}
 
     @property
     def closed(self) -> bool:
@@ -278,40 +264,43 @@ class NetlinkSocket(Closing):
     def dump_prepared(self, key: "Hashable", make: "Callable[[], tuple[Compiled, Sequence[Any]]]",
                       label: Label, pluck: Pluck | None = None, retries: int = DUMP_RETRIES, *,
                       parse: "Callable[[Rows, list[int]], Any] | None" = None) -> Any:
-        """``flow.dump`` of the one request ``key`` names, built and encoded once for this
-        socket (``make()`` gives its program and values the first time; at most
-        ``PREPARED_MAX`` kept; or the one a closed socket left): later dumps encode it again
-        in place under their sequence number (``codec.program.Prepared``) and take no flow.
-        Its Reply is made under the lock (the status table is the next dump's). With
-        ``parse``: when the kernel answered plainly (done, no error, not interrupted),
+        """``flow.dump`` of the one request ``key`` names, built and encoded once for every
+        socket of this protocol (``make()`` gives its program and values the first time; at
+        most ``PREPARED_MAX`` kept, in ``_PREPARED``): later dumps borrow it and encode it
+        again in place under their sequence number (``codec.program.Prepared``), taking no
+        flow. Its Reply is made before it is put back (its status table, and the Reply's
+        ``encoded``, are the next dump's).
+        With ``parse``: when the kernel answered plainly (done, no error, not interrupted),
         ``parse(rows, data messages)`` instead, no Reply or Result made; else the Reply."""
-        p = self._prepared.get(key)
+        pk = (self.protocol, key)
+        p = _PREPARED.pop(pk, None)             # (borrowed: no other dump rewrites it meanwhile)
         if p is None:
-            try:                                # (pop: one thread gets each)
-                p = _SPARE_PREPARED[(self.protocol, key)].pop()
-            except (KeyError, IndexError):
-                prog, values = make()
-                p = Prepared(prog, values)
-            if len(self._prepared) >= PREPARED_MAX:
-                self._prepared.clear()
-            self._prepared[key] = p
-        for _ in range(retries + 1):
-            with self._lock:
-                self._usable(label)
-                seq = self._seq
-                self._seq = (seq + 1) & 0x7FFFFFFF or 1
-                enc = p.at(seq)
-                data = self._transfer(enc, False, 64, pluck)
-                if parse is not None and not _native.status_odd(enc.status, 1, _ST_DONE):
-                    rows: Rows | None = decode(data, self.family, pluck)   # (as interpret, for one request)
-                else:
-                    rows, reply = None, self.interpret(enc, data, label, pluck)
-            if rows is not None and parse is not None:
-                return parse(rows, rows.data_messages())
-            reply.check()
-            if not reply.results[0].dump_intr:
-                return reply
-        raise DumpInterrupted(label[0], retries + 1, reply)
+            prog, values = make()
+            p = Prepared(prog, values)
+        try:
+            for _ in range(retries + 1):
+                with self._lock:
+                    self._usable(label)
+                    seq = self._seq
+                    self._seq = (seq + 1) & 0x7FFFFFFF or 1
+                    enc = p.at(seq)
+                    data = self._transfer(enc, False, 64, pluck)
+                    if parse is not None and not _native.status_odd(enc.status, 1, _ST_DONE):
+                        rows: Rows | None = decode(data, self.family, pluck)   # (as interpret, for one request)
+                    else:
+                        rows, reply = None, self.interpret(enc, data, label, pluck)
+                if rows is not None:
+                    break
+                reply.check()
+                if not reply.results[0].dump_intr:
+                    break
+            else:
+                raise DumpInterrupted(label[0], retries + 1, reply)
+        finally:
+            _PREPARED.put(pk, p)                # (back before the views are made)
+        if rows is not None and parse is not None:
+            return parse(rows, rows.data_messages())
+        return reply
 
     def encode(self, items: Sequence[tuple[Compiled, Sequence[Any]]]) -> Encoded:
         """Encode a batch under the next sequence numbers (the caller serialises the socket)."""

@@ -10,6 +10,7 @@ import errno
 import fcntl
 import os
 
+from .._bounded import Bounded
 from ..errors import InvalidArgument
 
 IFNAMSIZ = 16
@@ -33,15 +34,14 @@ def ifname(value: object, field: str = "name") -> str:
             return value
         if (0 < len(value) < IFNAMSIZ and value.isascii() and value.isprintable() and " " not in value
                 and "/" not in value and ":" not in value and value != "." and value != ".."):
-            if len(_VALID) < _VALID_MAX:
-                _VALID.add(value)
+            _VALID.put(value, None)
             return value
     return ifname_checked(value, field)
 
 
-# names found valid (only exact str instances are looked up); bounded, never emptied by others
-_VALID: set[str] = set()
+# names found valid (only exact str instances are looked up)
 _VALID_MAX = 4096
+_VALID: Bounded[str, None] = Bounded(_VALID_MAX)
 
 
 def ifname_checked(value: object, field: str = "name") -> str:

@@ -1,7 +1,8 @@
-"""Dumps encoded once per socket (``NetlinkSocket.dump_prepared``, ``codec.program.Prepared``): the
-bytes equal a fresh encode under each sequence number; every dump reads the kernel's state of
-the moment; one entry per request shape, bounded; a closed socket's taken by the next ones;
-threads sharing a Handle each get their own dump's views. Against the kernel, in the test's own namespace."""
+"""Dumps encoded once for every socket (``NetlinkSocket.dump_prepared``, ``codec.program.Prepared``,
+kept in ``transport.socket._PREPARED``): the bytes equal a fresh encode under each sequence number;
+every dump reads the kernel's state of the moment; one entry per request shape, bounded, shared by
+the sockets (also the next ones, once a socket is closed), each dump borrowing its own; threads
+sharing a Handle each get their own dump's views. Against the kernel, in the test's own namespace."""
 from __future__ import annotations
 
 import errno
@@ -90,67 +91,100 @@ def test_each_prepared_dump_reads_the_kernel_now(wired: Handle) -> None:
     assert six and {r.family for r in six} == {6}
     main = wired.routes.dump(family="ipv4")
     assert main and {r.table for r in main} == {254}
-    assert set(sock._prepared) == {("dump routes", socket.AF_INET, None), ("dump routes", socket.AF_INET6, None),
-                                   ("dump routes", socket.AF_INET, 254)}
+    assert {(sock.protocol, k) for k in (("dump routes", socket.AF_INET, None), ("dump routes", socket.AF_INET6, None),
+                                         ("dump routes", socket.AF_INET, 254))} <= set(tsocket._PREPARED)
     wired.routes.delete("203.0.113.0/24")
     assert _fields(wired.routes.dump(table=None, family="ipv4")) == before
 
 
 @pytest.mark.kernel("veth")
-def test_prepared_dumps_are_per_socket_and_bounded(wired: Handle, netns: Any) -> None:
+def test_prepared_dumps_are_shared_by_the_sockets_and_bounded(wired: Handle, netns: Any) -> None:
+    """One prepared request per shape for every socket, the latest ``PREPARED_MAX`` kept (the
+    shape dumped longest ago goes first); another socket's dump takes the same one."""
     tables = range(1, PREPARED_MAX + 9)
     with wired.batch() as b:
         for t in tables:
             b.routes.add(f"203.0.113.{t}/32", via="198.51.100.2", table=t)
+    proto = wired._sock.protocol
     for t in tables:
         got = [r.dst for r in wired.routes.dump(table=t, family="ipv4")]
         assert got == [f"203.0.113.{t}/32"]
-        assert 1 <= len(wired._sock._prepared) <= PREPARED_MAX
+        assert (proto, ("dump routes", socket.AF_INET, t)) in tsocket._PREPARED
+        assert len(tsocket._PREPARED) <= PREPARED_MAX
+    assert (proto, ("dump routes", socket.AF_INET, 1)) not in tsocket._PREPARED      # (the oldest: gone)
+    last = (proto, ("dump routes", socket.AF_INET, tables[-1]))
+    p = tsocket._PREPARED[last]
     with Handle(netns) as other:
-        assert other._sock._prepared == {}
-        assert [r.dst for r in other.routes.dump(table=7, family="ipv4")] == ["203.0.113.7/32"]
-        assert other._sock._prepared[("dump routes", socket.AF_INET, 7)] is not \
-            wired._sock._prepared.get(("dump routes", socket.AF_INET, 7))
+        assert [r.dst for r in other.routes.dump(table=tables[-1], family="ipv4")] == [f"203.0.113.{tables[-1]}/32"]
+        assert tsocket._PREPARED[last] is p
+        assert [r.dst for r in other.routes.dump(table=1, family="ipv4")] == ["203.0.113.1/32"]   # (made again)
 
 
 @pytest.mark.kernel("veth")
-def test_a_closed_sockets_prepared_dumps_go_to_the_next_socket(wired: Handle, netns: Any) -> None:
-    """A socket closed hands its prepared requests over (one socket at a time each): a Handle
-    opened per dump encodes the request once, and reads the kernel of the moment."""
+def test_a_handle_opened_per_dump_encodes_the_request_once(wired: Handle, netns: Any) -> None:
+    """A socket closed leaves the prepared request to the next ones (a Handle opened per dump,
+    as the benchmark runner does, encodes it once), and each reads the kernel of the moment."""
     key = ("dump routes", socket.AF_INET, None)
-    tsocket._SPARE_PREPARED.clear()
     with Handle(netns) as first:
         want = _fields(first.routes.dump(table=None, family="ipv4"))
-        p = first._sock._prepared[key]
-    assert tsocket._SPARE_PREPARED[(first._sock.protocol, key)] == [p]
-    with Handle(netns) as second, Handle(netns) as third:
+        p = tsocket._PREPARED[(first._sock.protocol, key)]
+    with Handle(netns) as second:
         assert _fields(second.routes.dump(table=None, family="ipv4")) == want
-        assert second._sock._prepared[key] is p and not tsocket._SPARE_PREPARED[(second._sock.protocol, key)]
-        wired.routes.add("203.0.113.0/24", via="198.51.100.2")
+    wired.routes.add("203.0.113.0/24", via="198.51.100.2")
+    with Handle(netns) as third:
         got = _fields(third.routes.dump(table=None, family="ipv4"))
-        assert third._sock._prepared[key] is not p and len(got) == len(want) + 1
-    assert len(tsocket._SPARE_PREPARED[(second._sock.protocol, key)]) == 2
-    for _ in range(tsocket.SPARE_PER_KEY + 2):
-        with Handle(netns) as h:
-            h.routes.dump(table=None, family="ipv4")
-    assert len(tsocket._SPARE_PREPARED[(second._sock.protocol, key)]) <= tsocket.SPARE_PER_KEY
+        assert len(got) == len(want) + 1
+    assert tsocket._PREPARED[(third._sock.protocol, key)] is p
     wired.routes.delete("203.0.113.0/24")
 
 
 @pytest.mark.kernel("veth")
-def test_threads_sharing_a_handle_get_their_own_dumps(wired: Handle) -> None:
+def test_a_prepared_request_in_use_is_not_another_dumps(wired: Handle, netns: Any,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """While one socket's dump has the prepared request (between encoding it and reading its
+    status table), another socket's dump of the same request makes its own: both get their
+    own views, and one of the two is kept afterwards."""
+    key = (wired._sock.protocol, ("dump routes", socket.AF_INET, None))
+    want = _fields(wired.routes.dump(table=None, family="ipv4"))
+    p = tsocket._PREPARED[key]
+    with Handle(netns) as other:
+        real, inner, seen = wired._sock._transfer, [], []
+
+        def nested(enc: Any, *more: Any) -> bytes:
+            seen.append(key in tsocket._PREPARED)                 # (borrowed: not there)
+            inner.append(_fields(other.routes.dump(table=None, family="ipv4")))
+            return real(enc, *more)
+
+        monkeypatch.setattr(wired._sock, "_transfer", nested)
+        assert _fields(wired.routes.dump(table=None, family="ipv4")) == want
+    assert seen == [False] and inner == [want]
+    assert tsocket._PREPARED[key] is p                             # (the outer dump's, put back last)
+
+
+@pytest.mark.kernel("veth")
+@pytest.mark.parametrize("own", [False, True], ids=["one handle", "a handle each"])
+def test_threads_get_their_own_dumps(wired: Handle, netns: Any, own: bool) -> None:
+    """Threads dumping the same requests at once, on one Handle or on a Handle each (each
+    dump borrowing a prepared request of the store they share): every dump's own views."""
     want_routes = _fields(wired.routes.dump(table=None, family="ipv4"))
     want_addrs = sorted(a.address for a in wired.addresses.dump(family="ipv4"))
     bad: list[str] = []
 
     def work(k: int) -> None:
+        if own:
+            with Handle(netns) as h:
+                dumps(k, h)
+        else:
+            dumps(k, wired)
+
+    def dumps(k: int, h: Handle) -> None:
         for i in range(30):
             if (i + k) % 2:
-                got = _fields(wired.routes.dump(table=None, family="ipv4"))
+                got = _fields(h.routes.dump(table=None, family="ipv4"))
                 if got != want_routes:
                     bad.append(f"routes {got}")
             else:
-                got_a = sorted(a.address for a in wired.addresses.dump(family="ipv4"))
+                got_a = sorted(a.address for a in h.addresses.dump(family="ipv4"))
                 if got_a != want_addrs:
                     bad.append(f"addresses {got_a}")
 
@@ -166,14 +200,16 @@ def test_threads_sharing_a_handle_get_their_own_dumps(wired: Handle) -> None:
 def test_a_prepared_dump_error_then_the_same_dump_again(wired: Handle) -> None:
     """The kernel's error (a table that does not exist, strict checking) raised with the
     operation and namespace; the same prepared request afterwards reads the table once made."""
+    kept = []
     for _ in range(2):
         with pytest.raises(NetlinkError) as info:
             wired.routes.dump(table=42, family="ipv4")
         assert info.value.errno == errno.ENOENT and "dump routes 42" in str(info.value)
         assert wired.netns is not None and wired.netns.name in str(info.value)
+        kept.append(tsocket._PREPARED[(wired._sock.protocol, ("dump routes", socket.AF_INET, 42))])
     wired.routes.add("203.0.113.0/24", via="198.51.100.2", table=42)
     assert [r.dst for r in wired.routes.dump(table=42, family="ipv4")] == ["203.0.113.0/24"]
-    assert list(wired._sock._prepared) == [("dump routes", socket.AF_INET, 42)]
+    assert tsocket._PREPARED[(wired._sock.protocol, ("dump routes", socket.AF_INET, 42))] is kept[0] is kept[1]
 
 
 @pytest.mark.parametrize("interrupted", [1, 5, 6])
