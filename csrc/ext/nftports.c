@@ -291,6 +291,41 @@ struct layout {
     int messages;
 };
 
+/* fill's arguments but the tuples into l (a fast call, no argument parser: add_dnat_rules and
+ * DockerNat's first setup make one each): 0, or -1 with TypeError set */
+static int fill_args(PyObject *const *args, Py_ssize_t nargs, struct layout *l)
+{
+    const char **at[] = { NULL, &l->tmpl, &l->fields, NULL, &l->head, &l->tail, &l->lhead };
+    Py_ssize_t *len[] = { NULL, &l->tlen, &l->flen, NULL, &l->hlen, &l->elen, &l->llen };
+
+    if (nargs != 4 && nargs != 6 && nargs != 8)
+        goto bad;
+    for (Py_ssize_t i = 1; i < nargs && i < 7; i++) {
+        char *p;
+
+        if (i == 3)
+            continue;
+        if (!PyBytes_CheckExact(args[i]) || PyBytes_AsStringAndSize(args[i], &p, len[i]) < 0)
+            goto bad;
+        *at[i] = p;
+    }
+    if ((l->messages = PyObject_IsTrue(args[3])) < 0)
+        return -1;
+    if (nargs == 8) {
+        if (!PyLong_CheckExact(args[7]))
+            goto bad;
+        if ((l->step = PyLong_AsSsize_t(args[7])) == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            l->step = 0;                            /* (out of range: fill_check says so) */
+        }
+    }
+    return 0;
+bad:
+    PyErr_SetString(PyExc_TypeError, "fill(mappings, template, fields, messages[, head, tail[, list_head, step]]): "
+                    "bytes, and an int step");
+    return -1;
+}
+
 /* 0, or -1 with ValueError set: see fill */
 static int fill_check(const struct layout *l)
 {
@@ -303,11 +338,11 @@ static int fill_check(const struct layout *l)
         PyErr_SetString(PyExc_ValueError, "fill: a template of 1..65536 bytes (a message: 16.., 4-aligned)");
         return -1;
     }
-    if ((l->head == NULL) != (l->tail == NULL) || l->hlen > (1 << 24) || l->elen > (1 << 24) ||
+    if (l->hlen > (1 << 24) || l->elen > (1 << 24) ||
         (l->messages && (messages_in((const uint8_t *)l->head, l->hlen) < 0 ||
                          messages_in((const uint8_t *)l->tail, l->elen) < 0))) {
-        PyErr_SetString(PyExc_ValueError, "fill: head and tail together, each up to 16 MiB (with messages: "
-                        "whole messages)");
+        PyErr_SetString(PyExc_ValueError, "fill: head and tail of up to 16 MiB each (with messages: whole "
+                        "messages)");
         return -1;
     }
     if (l->lhead && (l->llen < NLMSG_HDRLEN + 4 || l->llen % 4 || l->llen > 65536 || l->tlen % 4 || l->step < 1 ||
@@ -354,7 +389,7 @@ static void fill_rows(uint8_t *o, const struct layout *l, const uint8_t *cols, P
  * last message only, and head and tail must be whole messages. (rows, unique) or None (as
  * columns); with head and tail, rows is a bytearray: head, the rows, tail (a whole transaction
  * written once). */
-static PyObject *fill(PyObject *self, PyObject *args)
+static PyObject *fill(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     PyObject *seq, *out = NULL, *rows = NULL;
     struct layout l = { 0 };
@@ -362,11 +397,9 @@ static PyObject *fill(PyObject *self, PyObject *args)
     int unique, rc;
     uint8_t *cols = NULL, *o;
 
-    if (!PyArg_ParseTuple(args, "Oy#y#p|y#y#y#n:fill", &seq, &l.tmpl, &l.tlen, &l.fields, &l.flen, &l.messages,
-                          &l.head, &l.hlen, &l.tail, &l.elen, &l.lhead, &l.llen, &l.step))
+    if (fill_args(args, nargs, &l) < 0 || fill_check(&l) < 0)
         return NULL;
-    if (fill_check(&l) < 0)
-        return NULL;
+    seq = args[0];
     if (!(n = count_of(seq)))
         Py_RETURN_NONE;
     if (n > (PY_SSIZE_T_MAX - l.hlen - l.elen) / (l.tlen + l.llen))
@@ -388,7 +421,7 @@ static PyObject *fill(PyObject *self, PyObject *args)
             goto done;
     }
     fill_rows(o, &l, cols, n);
-    out = Py_BuildValue("(OO)", rows, unique ? Py_True : Py_False);
+    out = PyTuple_Pack(2, rows, unique ? Py_True : Py_False);
 done:
     PyMem_Free(cols);
     Py_XDECREF(rows);
@@ -541,7 +574,7 @@ static PyMethodDef methods[] = {
      "(host_port, to, to_port[, proto]) as columns (host and target ports native u16, "
      "targets 4 bytes each, protocol numbers), and whether no (protocol, host port) repeats; "
      "None when one is not plainly such a tuple (IPv4 target in its usual spelling)."},
-    {"fill", fill, METH_VARARGS,
+    {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL,
      "fill(mappings, template, fields, messages[, head, tail[, list_head, step]]) -> (rows, unique) "
      "| None: one copy of template per tuple with its fields (3 bytes each: p/h/a/t and the u16 "
      "offset) set from it; with list_head, step rows a message after a copy of it (its lengths "

@@ -108,12 +108,12 @@ def test_a_repeated_port_and_odd_tuples() -> None:
     assert fill([(1, "1.2.3.4", 2, "tcp"), (1, "1.2.3.5", 3, "udp")], *parts)[1] is True  # type: ignore[index]
     for bad in ([], None, [(1, "1.2.3.04", 2)], [(1, "1.2.3.4", 0)]):
         assert fill(bad, *parts) is None, bad
-    with pytest.raises(ValueError):             # a list head without its step
-        fill([(1, "1.2.3.4", 2)], *parts[:-1])  # type: ignore[call-overload]
-    with pytest.raises(TypeError):
-        fill([(1, "1.2.3.4", 2)], bytearray(8), *parts[1:])  # type: ignore[call-overload]
-    with pytest.raises(TypeError):
-        fill([(1, "1.2.3.4", 2)], *parts[:-1], 1.0)  # type: ignore[call-overload]
+    for args in (parts[:-1], (bytearray(8), *parts[1:]), (*parts[:-1], 1.0), (*parts[:-1], True),
+                 (*parts[:-2], None, 8), (*parts, 1)):
+        with pytest.raises(TypeError):          # a list head without its step, not bytes, a step not an int
+            fill([(1, "1.2.3.4", 2)], *args)    # type: ignore[call-overload]
+    with pytest.raises(ValueError):             # a step past any size
+        fill([(1, "1.2.3.4", 2)], *parts[:-1], 1 << 70)
 
 
 def test_lists_with_messages_take_whole_messages_around_them() -> None:
