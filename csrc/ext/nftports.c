@@ -186,10 +186,10 @@ done:
 
 /* fields (3 bytes each: 'p' protocol / 'h' host port / 'a' target / 't' target port, then the
  * u16 offset) that all fit a template of tlen bytes: 0, or -1 with ValueError set */
-static int check_fields(const char *fields, Py_ssize_t flen, Py_ssize_t tlen, const char *who)
+static int check_fields(const char *fields, Py_ssize_t flen, Py_ssize_t tlen)
 {
     if (flen % 3) {
-        PyErr_Format(PyExc_ValueError, "%s: fields of 3 bytes", who);
+        PyErr_SetString(PyExc_ValueError, "fill: fields of 3 bytes");
         return -1;
     }
     for (Py_ssize_t i = 0; i < flen / 3; i++) {
@@ -204,7 +204,7 @@ static int check_fields(const char *fields, Py_ssize_t flen, Py_ssize_t tlen, co
         default: size = -1; break;
         }
         if (size < 0 || at + size > tlen) {
-            PyErr_Format(PyExc_ValueError, "%s: field %zd: not one of p h a t within the template", who, i);
+            PyErr_Format(PyExc_ValueError, "fill: field %zd: not one of p h a t within the template", i);
             return -1;
         }
     }
@@ -262,67 +262,6 @@ static void clear_ack(uint8_t *msg)
     memcpy(msg + 6, &flags, 2);
 }
 
-/* fill(mappings, template, fields, messages[, head, tail]): one copy of template per tuple, its
- * fields set from the tuple (ports big-endian); with messages, the rows are netlink messages
- * and all but the last lose NLM_F_ACK. (rows, unique) or None (as columns). With head and
- * tail (bytes), rows is a bytearray: head, the rows, tail (a whole transaction written once). */
-static PyObject *fill(PyObject *self, PyObject *args)
-{
-    PyObject *seq, *out = NULL, *rows = NULL;
-    const char *tmpl, *fields, *head = NULL, *tail = NULL;
-    Py_ssize_t n, tlen, flen, hlen = 0, elen = 0;
-    int messages, unique, rc;
-    uint8_t *cols = NULL, *o;
-
-    if (!PyArg_ParseTuple(args, "Oy#y#p|y#y#:fill", &seq, &tmpl, &tlen, &fields, &flen, &messages, &head, &hlen,
-                          &tail, &elen))
-        return NULL;
-    if (messages && tlen >= 16) {           /* one message per row: nlmsg_len, padded, is the row */
-        uint32_t mlen;
-        memcpy(&mlen, tmpl, 4);
-        if (((mlen + 3u) & ~3u) != (uint32_t)tlen || mlen < 16)
-            tlen = -1;
-    }
-    if (tlen <= 0 || tlen > 65536 || flen % 3 || (messages && (tlen < 16 || tlen % 4))) {
-        PyErr_SetString(PyExc_ValueError, "fill: a template of 1..65536 bytes (a message: 16.., 4-aligned), fields of 3 bytes");
-        return NULL;
-    }
-    if ((head == NULL) != (tail == NULL) || hlen > (1 << 24) || elen > (1 << 24)) {
-        PyErr_SetString(PyExc_ValueError, "fill: head and tail together, each up to 16 MiB");
-        return NULL;
-    }
-    if (check_fields(fields, flen, tlen, "fill") < 0)
-        return NULL;
-    if (!(n = count_of(seq)))
-        Py_RETURN_NONE;
-    if (n > (PY_SSIZE_T_MAX - hlen - elen) / tlen)
-        return PyErr_NoMemory();
-    if ((rc = read_columns(seq, n, &cols, &unique)))
-        return rc == 1 ? Py_NewRef(Py_None) : NULL;
-    if (head) {
-        rows = PyByteArray_FromStringAndSize(NULL, hlen + n * tlen + elen);
-        if (!rows || !(o = (uint8_t *)PyByteArray_AsString(rows)))
-            goto done;
-        memcpy(o, head, (size_t)hlen);
-        memcpy(o + hlen + n * tlen, tail, (size_t)elen);
-        o += hlen;
-    } else {
-        rows = PyBytes_FromStringAndSize(NULL, n * tlen);
-        if (!rows || !(o = (uint8_t *)PyBytes_AsString(rows)))
-            goto done;
-    }
-    for (Py_ssize_t k = 0; k < n; k++, o += tlen) {
-        put_row(o, tmpl, tlen, fields, flen / 3, cols, n, k);
-        if (messages && k + 1 < n)          /* nlmsg_flags: acked only by the last */
-            clear_ack(o);
-    }
-    out = Py_BuildValue("(OO)", rows, unique ? Py_True : Py_False);
-done:
-    PyMem_Free(cols);
-    Py_XDECREF(rows);
-    return out;
-}
-
 /* messages back to back at 4-byte boundaries filling exactly len bytes (each padded, the
  * last too): their count, or -1 */
 static Py_ssize_t messages_in(const uint8_t *p, Py_ssize_t len)
@@ -345,78 +284,147 @@ static Py_ssize_t messages_in(const uint8_t *p, Py_ssize_t len)
     return count;
 }
 
-/* batch(mappings, head, row, fields, list_head, step, end): one nfnetlink transaction as
- * bytes (a bytearray): head (messages: BATCH_BEGIN and the fixed members), one element list
- * message per step tuples (list_head: the message up to its list attribute's header, the
- * last 4 bytes; each tuple the row with its fields set; NLM_F_ACK on the last list only),
- * then end (BATCH_END); sequence numbers left to exchange. None as columns; False when a
- * (protocol, host port) repeats. */
-static PyObject *batch(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+/* fill's parts but the tuples, checked (fill_check) */
+struct layout {
+    const char *tmpl, *fields, *head, *tail, *lhead;
+    Py_ssize_t tlen, flen, hlen, elen, llen, step;
+    int messages;
+};
+
+/* fill's arguments but the tuples into l (a fast call, no argument parser: add_dnat_rules and
+ * DockerNat's first setup make one each): 0, or -1 with TypeError set */
+static int fill_args(PyObject *const *args, Py_ssize_t nargs, struct layout *l)
 {
-    PyObject *seq, *out = NULL;
-    char *head, *row, *fields, *lhead, *end;
-    Py_ssize_t hlen, tlen, flen, llen, elen, step, n, lists, total;
+    const char **at[] = { NULL, &l->tmpl, &l->fields, NULL, &l->head, &l->tail, &l->lhead };
+    Py_ssize_t *len[] = { NULL, &l->tlen, &l->flen, NULL, &l->hlen, &l->elen, &l->llen };
+
+    if (nargs != 4 && nargs != 6 && nargs != 8)
+        goto bad;
+    for (Py_ssize_t i = 1; i < nargs && i < 7; i++) {
+        char *p;
+
+        if (i == 3)
+            continue;
+        if (!PyBytes_CheckExact(args[i]) || PyBytes_AsStringAndSize(args[i], &p, len[i]) < 0)
+            goto bad;
+        *at[i] = p;
+    }
+    if ((l->messages = PyObject_IsTrue(args[3])) < 0)
+        return -1;
+    if (nargs == 8) {
+        if (!PyLong_CheckExact(args[7]))
+            goto bad;
+        if ((l->step = PyLong_AsSsize_t(args[7])) == -1 && PyErr_Occurred()) {
+            PyErr_Clear();
+            l->step = 0;                            /* (out of range: fill_check says so) */
+        }
+    }
+    return 0;
+bad:
+    PyErr_SetString(PyExc_TypeError, "fill(mappings, template, fields, messages[, head, tail[, list_head, step]]): "
+                    "bytes, and an int step");
+    return -1;
+}
+
+/* 0, or -1 with ValueError set: see fill */
+static int fill_check(const struct layout *l)
+{
+    int each = l->messages && !l->lhead;            /* each row one message: nlmsg_len, padded, the row */
+    uint32_t mlen = 0;
+
+    if (each && l->tlen >= 16)
+        memcpy(&mlen, l->tmpl, 4);
+    if (l->tlen <= 0 || l->tlen > 65536 || (each && (mlen < 16 || ((mlen + 3u) & ~3u) != (uint32_t)l->tlen))) {
+        PyErr_SetString(PyExc_ValueError, "fill: a template of 1..65536 bytes (a message: 16.., 4-aligned)");
+        return -1;
+    }
+    if (l->hlen > (1 << 24) || l->elen > (1 << 24) ||
+        (l->messages && (messages_in((const uint8_t *)l->head, l->hlen) < 0 ||
+                         messages_in((const uint8_t *)l->tail, l->elen) < 0))) {
+        PyErr_SetString(PyExc_ValueError, "fill: head and tail of up to 16 MiB each (with messages: whole "
+                        "messages)");
+        return -1;
+    }
+    if (l->lhead && (l->llen < NLMSG_HDRLEN + 4 || l->llen % 4 || l->llen > 65536 || l->tlen % 4 || l->step < 1 ||
+                     l->step > (0xFFFF - 4) / l->tlen)) {
+        PyErr_SetString(PyExc_ValueError, "fill: a list head of 20..65536 bytes (4-aligned), rows of 4-aligned "
+                        "size, step rows within a u16 attribute");
+        return -1;
+    }
+    return check_fields(l->fields, l->flen, l->tlen);
+}
+
+/* The n rows of the columns into o, laid out by l (checked): without a list head one row a
+ * message, with one step rows a message after a copy of it (its nlmsg_len and last attribute's
+ * length set); with messages, NLM_F_ACK cleared on all messages but the last. */
+static void fill_rows(uint8_t *o, const struct layout *l, const uint8_t *cols, Py_ssize_t n)
+{
+    Py_ssize_t step = l->lhead ? l->step : 1, nf = l->flen / 3;
+
+    for (Py_ssize_t k = 0; k < n;) {
+        Py_ssize_t m = n - k < step ? n - k : step;
+        uint8_t *msg = o;
+
+        if (l->lhead) {
+            uint32_t mlen = (uint32_t)(l->llen + m * l->tlen);
+            uint16_t alen = (uint16_t)(4 + m * l->tlen);
+
+            memcpy(o, l->lhead, (size_t)l->llen);
+            memcpy(o, &mlen, 4);
+            memcpy(o + l->llen - 4, &alen, 2);
+            o += l->llen;
+        }
+        for (Py_ssize_t j = 0; j < m; j++, k++, o += l->tlen)
+            put_row(o, l->tmpl, l->tlen, l->fields, nf, cols, n, k);
+        if (l->messages && k < n)           /* nlmsg_flags: acked only by the last */
+            clear_ack(msg);
+    }
+}
+
+/* fill(mappings, template, fields, messages[, head, tail[, list_head, step]]): one copy of
+ * template per tuple, its fields set from the tuple (ports big-endian). Without list_head each
+ * row is a message when messages is true (the template one message); with list_head (a
+ * message up to its list attribute's header, the last 4 bytes), each step rows follow a copy
+ * of it, their lengths set (an nfnetlink element list). With messages, NLM_F_ACK kept on the
+ * last message only, and head and tail must be whole messages. (rows, unique) or None (as
+ * columns); with head and tail, rows is a bytearray: head, the rows, tail (a whole transaction
+ * written once). */
+static PyObject *fill(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *seq, *out = NULL, *rows = NULL;
+    struct layout l = { 0 };
+    Py_ssize_t n, size;
     int unique, rc;
     uint8_t *cols = NULL, *o;
 
-    /* (a fast call, no argument parser: this runs once per DockerNat, cold) */
-    if (nargs != 7 || !PyBytes_CheckExact(args[1]) || !PyBytes_CheckExact(args[2]) ||
-        !PyBytes_CheckExact(args[3]) || !PyBytes_CheckExact(args[4]) || !PyLong_CheckExact(args[5]) ||
-        !PyBytes_CheckExact(args[6])) {
-        PyErr_SetString(PyExc_TypeError, "batch(mappings, head, row, fields, list_head, step, end): "
-                        "bytes and an int step");
+    if (fill_args(args, nargs, &l) < 0 || fill_check(&l) < 0)
         return NULL;
-    }
     seq = args[0];
-    if (PyBytes_AsStringAndSize(args[1], &head, &hlen) < 0 || PyBytes_AsStringAndSize(args[2], &row, &tlen) < 0 ||
-        PyBytes_AsStringAndSize(args[3], &fields, &flen) < 0 ||
-        PyBytes_AsStringAndSize(args[4], &lhead, &llen) < 0 || PyBytes_AsStringAndSize(args[6], &end, &elen) < 0)
-        return NULL;
-    if ((step = PyLong_AsSsize_t(args[5])) == -1 && PyErr_Occurred())
-        return NULL;
-    if (messages_in((const uint8_t *)head, hlen) < 1 || messages_in((const uint8_t *)end, elen) != 1 ||
-        llen < NLMSG_HDRLEN + 4 || llen % 4 || llen > 65536 || tlen <= 0 || tlen % 4 || step < 1 ||
-        step > (0xFFFF - 4) / tlen) {
-        PyErr_SetString(PyExc_ValueError, "batch: head and end whole messages, a list head of 20.. "
-                        "bytes (4-aligned), rows of 4-aligned size, step rows within a u16 attribute");
-        return NULL;
-    }
-    if (check_fields(fields, flen, tlen, "batch") < 0)
-        return NULL;
     if (!(n = count_of(seq)))
         Py_RETURN_NONE;
-    lists = (n + step - 1) / step;
-    if (n > (PY_SSIZE_T_MAX / 4 - hlen - elen) / (tlen + llen))
+    if (n > (PY_SSIZE_T_MAX - l.hlen - l.elen) / (l.tlen + l.llen))
         return PyErr_NoMemory();
     if ((rc = read_columns(seq, n, &cols, &unique)))
         return rc == 1 ? Py_NewRef(Py_None) : NULL;
-    if (!unique) {
-        out = Py_NewRef(Py_False);
-        goto done;
+    /* (n <= 2^24; each list head is followed by a row at least) */
+    size = n * l.tlen + (l.lhead ? (n + l.step - 1) / l.step * l.llen : 0);
+    if (l.head) {
+        rows = PyByteArray_FromStringAndSize(NULL, l.hlen + size + l.elen);
+        if (!rows || !(o = (uint8_t *)PyByteArray_AsString(rows)))
+            goto done;
+        memcpy(o, l.head, (size_t)l.hlen);
+        memcpy(o + l.hlen + size, l.tail, (size_t)l.elen);
+        o += l.hlen;
+    } else {
+        rows = PyBytes_FromStringAndSize(NULL, size);
+        if (!rows || !(o = (uint8_t *)PyBytes_AsString(rows)))
+            goto done;
     }
-    total = hlen + lists * llen + n * tlen + elen;        /* (n <= 2^24, each part < 2^16) */
-    out = PyByteArray_FromStringAndSize(NULL, total);
-    if (!out || !(o = (uint8_t *)PyByteArray_AsString(out)))
-        goto done;
-    memcpy(o, head, (size_t)hlen);
-    o += hlen;
-    for (Py_ssize_t k = 0; k < n;) {
-        Py_ssize_t m = n - k < step ? n - k : step;
-        uint32_t mlen = (uint32_t)(llen + m * tlen);
-        uint16_t alen = (uint16_t)(4 + m * tlen);
-
-        memcpy(o, lhead, (size_t)llen);
-        memcpy(o, &mlen, 4);
-        memcpy(o + llen - 4, &alen, 2);
-        if (k + m < n)
-            clear_ack(o);
-        o += llen;
-        for (Py_ssize_t j = 0; j < m; j++, k++, o += tlen)
-            put_row(o, row, tlen, fields, flen / 3, cols, n, k);
-    }
-    memcpy(o, end, (size_t)elen);
+    fill_rows(o, &l, cols, n);
+    out = PyTuple_Pack(2, rows, unique ? Py_True : Py_False);
 done:
     PyMem_Free(cols);
+    Py_XDECREF(rows);
     return out;
 }
 
@@ -566,15 +574,12 @@ static PyMethodDef methods[] = {
      "(host_port, to, to_port[, proto]) as columns (host and target ports native u16, "
      "targets 4 bytes each, protocol numbers), and whether no (protocol, host port) repeats; "
      "None when one is not plainly such a tuple (IPv4 target in its usual spelling)."},
-    {"fill", fill, METH_VARARGS,
-     "fill(mappings, template, fields, messages) -> (rows, unique) | None: one copy of template "
-     "per tuple with its fields (3 bytes each: p/h/a/t and the u16 offset) set from it; with "
-     "messages, NLM_F_ACK kept on the last row only. None as columns."},
-    {"batch", (PyCFunction)(void (*)(void))batch, METH_FASTCALL,
-     "batch(mappings, head, row, fields, list_head, step, end) -> bytearray | False | None: one "
-     "nfnetlink transaction: head, one element list message (list_head, then step rows filled "
-     "as fill fills them; NLM_F_ACK on the last list only) per step tuples, end. None as "
-     "columns, False when a (protocol, host port) repeats."},
+    {"fill", (PyCFunction)(void (*)(void))fill, METH_FASTCALL,
+     "fill(mappings, template, fields, messages[, head, tail[, list_head, step]]) -> (rows, unique) "
+     "| None: one copy of template per tuple with its fields (3 bytes each: p/h/a/t and the u16 "
+     "offset) set from it; with list_head, step rows a message after a copy of it (its lengths "
+     "set); with messages, NLM_F_ACK kept on the last message only (head and tail whole "
+     "messages). With head and tail, rows is a bytearray: head, the rows, tail. None as columns."},
     {"exchange", (PyCFunction)(void (*)(void))exchange, METH_FASTCALL,
      "exchange(fd, batch, seq, timeout_ms, ns) -> tuple[int, ...] | None: the batch (a bytearray) "
      "numbered from seq, sent in one sendto and its replies collected (pnl_xfer; the last member "

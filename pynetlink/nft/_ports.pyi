@@ -1,4 +1,4 @@
-from typing import Any, Literal, Optional, Union, overload
+from typing import Any, Optional, Union, overload
 
 def columns(mappings: Any, /) -> Optional[tuple[bytes, bytes, bytes, bytes, bool]]: ...
 @overload
@@ -6,7 +6,8 @@ def fill(mappings: Any, template: bytes, fields: bytes, messages: bool, /) -> Op
 @overload
 def fill(mappings: Any, template: bytes, fields: bytes, messages: bool, head: bytes, tail: bytes, /
          ) -> Optional[tuple[bytearray, bool]]: ...
-def batch(mappings: Any, head: bytes, row: bytes, fields: bytes, list_head: bytes, step: int, end: bytes,
-          /) -> Union[bytearray, Literal[False], None]: ...
+@overload
+def fill(mappings: Any, template: bytes, fields: bytes, messages: bool, head: bytes, tail: bytes,
+         list_head: bytes, step: int, /) -> Optional[tuple[bytearray, bool]]: ...
 def exchange(fd: int, batch: bytearray, seq: int, timeout_ms: int,
              ns: Optional[tuple[Union[str, bytes], int, int]], /) -> Optional[tuple[int, ...]]: ...

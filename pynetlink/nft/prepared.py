@@ -1,8 +1,9 @@
 """DockerNat's first transaction as a prepared one: on a host without its table, ``setup``
 sends the structure (table, maps, chains, map rules), the masquerade rules and the port
 publications in one transaction whose fixed members are encoded once per process and whose
-map elements are filled in C from the caller's tuples: ``_ports.batch`` (the checks, the
-duplicate check, the element lists and the framing in one pass: the transaction's bytes) and
+map elements are filled in C from the caller's tuples: ``_ports.fill`` (the checks, the
+duplicate check, the element lists and the framing in one pass: the transaction's bytes, as
+add_dnat_rules writes its rules) and
 ``_ports.exchange`` (numbered, sent in one sendto, its one ack and any error collected with
 the codec's transfer, ``pnl_xfer``), two C calls.
 
@@ -23,7 +24,7 @@ from .._bounded import Bounded
 from ..codec.program import encode, quiet
 from ..errors import InvalidArgument
 from . import messages as msg
-from ._ports import batch, exchange
+from ._ports import exchange, fill
 
 TYPE_CHECKING = False       # typing is not imported at run time
 if TYPE_CHECKING:
@@ -37,7 +38,8 @@ _FIELD = struct.Struct("=cH")
 class Prepared:
     """The fixed members of one DockerNat's first transaction (BATCH_BEGIN, structure and
     masquerade rules: encoded once, without acks; BATCH_END) and how its map elements are
-    laid out (``_ports.batch``'s arguments but the tuples)."""
+    laid out (``_ports.fill``'s arguments but the tuples: element rows, acks on the last
+    list, framed by the fixed members)."""
 
     __slots__ = ("parts",)
 
@@ -64,7 +66,7 @@ class Prepared:
         assert one.endswith(row) and _HDR.unpack_from(one)[0] == len(one) and \
             _ATTR.unpack_from(list_head, len(list_head) - 4)[0] == 4 + len(row) and \
             len(head) % 4 == 0 and len(end) % 4 == 0, "unexpected element list layout"
-        self.parts = (_padded(head), row, fields, list_head, step, _padded(end))
+        self.parts = (row, fields, True, _padded(head), _padded(end), list_head, step)
 
 
 def _padded(data: bytes) -> bytes:
@@ -98,10 +100,11 @@ def setup(nat: DockerNat, masquerade: Any, publish: Any) -> Optional[bool]:
         except InvalidArgument:         # (the general path says what is wrong)
             return None
         _PREPARED.put(key, prep)
-    data = batch(publish, *prep.parts)
-    if data is None:
+    got = fill(publish, *prep.parts)
+    if got is None:
         return None
-    if data is False:
+    data, unique = got
+    if not unique:
         raise InvalidArgument("publish: the same host port is given twice")
     errors = nat.nft.sock.exchange(data, exchange)
     if errors:

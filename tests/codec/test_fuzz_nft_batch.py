@@ -1,12 +1,12 @@
-"""pynetlink.nft._ports.batch and .exchange (csrc/ext/nftports.c): DockerNat's prepared
-transaction built and sent in C.
+"""pynetlink.nft._ports.fill with element lists, and .exchange (csrc/ext/nftports.c): DockerNat's
+prepared transaction built and sent in C.
 
-``batch`` is fuzzed against the Python it replaced (``Prepared.items`` of the nft6 pass: the
-head, one element list message per ``step`` rows with its lengths set and NLM_F_ACK on the
-last only, the end): the same bytes for any parts it takes, ValueError for parts it does not,
-never a crash. ``exchange`` checks its batch before anything is sent (ValueError), and sends
-nothing when the namespace check fails; its reply handling is pnl_xfer's
-(tests/codec/_xfer_harness.py), its kernel side tests/nft/test_prepared.py."""
+``fill`` with a list head is fuzzed against the Python it replaced (``Prepared.items`` of the
+nft6 pass: the head, one element list message per ``step`` rows with its lengths set and
+NLM_F_ACK on the last only, the end): the same bytes for any parts it takes, ValueError for
+parts it does not, never a crash. ``exchange`` checks its batch before anything is sent
+(ValueError), and sends nothing when the namespace check fails; its reply handling is
+pnl_xfer's (tests/codec/_xfer_harness.py), its kernel side tests/nft/test_prepared.py."""
 from __future__ import annotations
 
 import errno
@@ -14,30 +14,27 @@ import os
 import socket
 import struct
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, Optional
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pynetlink.nft._ports import batch, exchange
+from pynetlink.nft._ports import exchange, fill
 
 from ._strategies import examples
-from .test_fuzz_nft_ports import _SIZES, _tuple, fill_reference
+from .test_fuzz_nft_ports import HDR, _SIZES, _message, _messages, _tuple, fill_reference, message, whole_messages
 
-HDR = struct.Struct("=IHHII")
 ACK = 4
 
 
-def batch_reference(mappings: Any, head: bytes, row: bytes, fields: list[tuple[str, int]], list_head: bytes,
-                    step: int, end: bytes) -> Union[bytes, bool, None]:
-    """``batch`` written plainly (the rows as ``fill`` makes them)."""
+def lists_reference(mappings: Any, row: bytes, fields: list[tuple[str, int]], messages: bool, head: bytes,
+                    end: bytes, list_head: bytes, step: int) -> Optional[tuple[bytes, bool]]:
+    """``fill`` with a list head written plainly (the rows as ``fill`` makes them alone)."""
     got = fill_reference(mappings, row, fields, False)
     if got is None:
         return None
     rows, unique = got
-    if not unique:
-        return False
     n, size = len(rows) // len(row), len(row)
     out = bytearray(head)
     for i in range(0, n, step):
@@ -45,20 +42,12 @@ def batch_reference(mappings: Any, head: bytes, row: bytes, fields: list[tuple[s
         h = bytearray(list_head)
         struct.pack_into("=I", h, 0, len(h) + len(blob))
         struct.pack_into("=H", h, len(h) - 4, 4 + len(blob))
-        if i + step < n:
+        if messages and i + step < n:
             h[6] &= ~ACK & 0xFF
         out += h + blob
-    return bytes(out + end)
+    return bytes(out + end), unique
 
 
-def message(kind: int, flags: int, body: bytes, seq: int = 0) -> bytes:
-    data = HDR.pack(HDR.size + len(body), kind, flags, seq, 0) + body
-    return data + bytes(-len(data) % 4)
-
-
-_body = st.binary(max_size=24)
-_message = st.builds(message, st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), _body)
-_messages = st.lists(_message, min_size=1, max_size=4).map(b"".join)
 _fields = st.lists(st.tuples(st.sampled_from("phat"), st.integers(0, 30)), max_size=5)
 
 
@@ -66,38 +55,31 @@ def packed(fields: list[tuple[str, int]]) -> bytes:
     return b"".join(c.encode() + struct.pack("=H", at) for c, at in fields)
 
 
-def whole_messages(data: bytes) -> int:
-    """How many messages fill ``data`` exactly (4-aligned), -1 if they do not."""
-    at = count = 0
-    if len(data) % 4:
-        return -1
-    while at < len(data):
-        if len(data) - at < HDR.size:
-            return -1
-        length = HDR.unpack_from(data, at)[0]
-        if length < HDR.size or length > len(data) - at:
-            return -1
-        at += (length + 3) & ~3
-        count += 1
-    return count
+def lists(mappings: Any, row: bytes, fields: list[tuple[str, int]], messages: bool, head: bytes, end: bytes,
+          list_head: bytes, step: int) -> Optional[tuple[bytes, bool]]:
+    """``fill``'s answer with its rows as bytes (a bytearray checked)."""
+    got = fill(mappings, row, packed(fields), messages, head, end, list_head, step)
+    if got is None:
+        return None
+    assert type(got[0]) is bytearray
+    return bytes(got[0]), got[1]
 
 
 @settings(max_examples=examples(500), deadline=None)
 @given(st.lists(_tuple, max_size=9), st.one_of(_messages, st.binary(max_size=40)),
        st.binary(min_size=1, max_size=36), _fields, st.binary(min_size=16, max_size=40),
-       st.integers(-1, 5), st.one_of(_message, st.binary(max_size=24)))
-def test_fuzzed_batch_is_the_reference(mappings: Any, head: bytes, row: bytes, fields: list[tuple[str, int]],
-                                       list_head: bytes, step: int, end: bytes) -> None:
-    ok = (whole_messages(head) >= 1 and whole_messages(end) == 1 and len(list_head) >= 20 and len(list_head) % 4 == 0
-          and len(row) % 4 == 0 and 1 <= step <= (0xFFFF - 4) // len(row)
-          and all(at + _SIZES[c] <= len(row) for c, at in fields))
+       st.integers(-1, 5), st.one_of(_message, st.binary(max_size=24)), st.booleans())
+def test_fuzzed_lists_are_the_reference(mappings: Any, head: bytes, row: bytes, fields: list[tuple[str, int]],
+                                        list_head: bytes, step: int, end: bytes, messages: bool) -> None:
+    ok = (len(list_head) >= 20 and len(list_head) % 4 == 0 and len(row) % 4 == 0
+          and 1 <= step <= (0xFFFF - 4) // len(row) and all(at + _SIZES[c] <= len(row) for c, at in fields)
+          and (not messages or (whole_messages(head) >= 0 and whole_messages(end) >= 0)))
     if not ok:
         with pytest.raises(ValueError):
-            batch(mappings, head, row, packed(fields), list_head, step, end)
+            fill(mappings, row, packed(fields), messages, head, end, list_head, step)
         return
-    got = batch(mappings, head, row, packed(fields), list_head, step, end)
-    want = batch_reference(mappings, head, row, fields, list_head, step, end)
-    assert (bytes(got) if isinstance(got, bytearray) else got) == want
+    assert lists(mappings, row, fields, messages, head, end, list_head, step) == \
+        lists_reference(mappings, row, fields, messages, head, end, list_head, step)
 
 
 @settings(max_examples=examples(100), deadline=None)
@@ -112,24 +94,40 @@ def test_many_tuples_in_lists_of_step(mappings: list[tuple[Any, ...]], step: int
     list_head = message(0xa0c, 1 | ACK, bytes(12))[:16] + bytes(4) + struct.pack("=HH", 4, 0x8003)
     row, fields = bytes(36), [("p", 16), ("h", 20), ("a", 28), ("t", 32)]
     step = min(step, (0xFFFF - 4) // len(row))
-    got = batch(mappings, head, row, packed(fields), list_head, step, end)
-    assert isinstance(got, bytearray)
-    assert bytes(got) == batch_reference(mappings, head, row, fields, list_head, step, end)
-    assert whole_messages(bytes(got)) == 2 + -(-len(mappings) // step)
+    got = lists(mappings, row, fields, True, head, end, list_head, step)
+    assert got is not None and got[1] is True
+    assert got == lists_reference(mappings, row, fields, True, head, end, list_head, step)
+    assert whole_messages(got[0]) == 2 + -(-len(mappings) // step)
 
 
 def test_a_repeated_port_and_odd_tuples() -> None:
     head, end = message(0x10, 1, bytes(4)), message(0x11, 1, bytes(4))
-    parts = (head, bytes(8), b"h\x00\x00", message(1, ACK, bytes(4)), 8, end)
-    assert batch([(1, "1.2.3.4", 2), (1, "1.2.3.5", 3)], *parts) is False
-    assert batch([(1, "1.2.3.4", 2), (1, "1.2.3.5", 3, "udp")], *parts) is None    # (widths differ)
-    assert batch([(1, "1.2.3.4", 2, "tcp"), (1, "1.2.3.5", 3, "udp")], *parts) is not None
+    parts = (bytes(8), b"h\x00\x00", True, head, end, message(1, ACK, bytes(4)), 8)
+    assert fill([(1, "1.2.3.4", 2), (1, "1.2.3.5", 3)], *parts)[1] is False      # type: ignore[index]
+    assert fill([(1, "1.2.3.4", 2), (1, "1.2.3.5", 3, "udp")], *parts) is None    # (widths differ)
+    assert fill([(1, "1.2.3.4", 2, "tcp"), (1, "1.2.3.5", 3, "udp")], *parts)[1] is True  # type: ignore[index]
     for bad in ([], None, [(1, "1.2.3.04", 2)], [(1, "1.2.3.4", 0)]):
-        assert batch(bad, *parts) is None, bad
-    with pytest.raises(TypeError):
-        batch([(1, "1.2.3.4", 2)], *parts[:-1])  # type: ignore[call-arg]
-    with pytest.raises(TypeError):
-        batch([(1, "1.2.3.4", 2)], head, bytearray(8), b"", parts[3], 8, end)  # type: ignore[arg-type]
+        assert fill(bad, *parts) is None, bad
+    for args in (parts[:-1], (bytearray(8), *parts[1:]), (*parts[:-1], 1.0), (*parts[:-1], True),
+                 (*parts[:-2], None, 8), (*parts, 1)):
+        with pytest.raises(TypeError):          # a list head without its step, not bytes, a step not an int
+            fill([(1, "1.2.3.4", 2)], *args)    # type: ignore[call-overload]
+    with pytest.raises(ValueError):             # a step past any size
+        fill([(1, "1.2.3.4", 2)], *parts[:-1], 1 << 70)
+
+
+def test_lists_with_messages_take_whole_messages_around_them() -> None:
+    """With messages, head and end must be whole messages (without, any bytes), and the list
+    head holds a message header and its list attribute's (20 bytes, 4-aligned)."""
+    head, end, lh = message(0x10, 1, bytes(4)), message(0x11, 1, bytes(4)), message(1, ACK, bytes(4))
+    one = [(1, "1.2.3.4", 2)]
+    for h, e, list_head in ((head[:-4], end, lh), (head, end + b"x", lh), (head, end, lh[:16]),
+                            (head, end, lh + b"xy")):
+        with pytest.raises(ValueError):
+            fill(one, bytes(8), b"h\x00\x00", True, h, e, list_head, 8)
+    got = fill(one, bytes(8), b"h\x00\x00", False, b"ab", b"c", lh, 8)
+    assert got is not None and got[0] == b"ab" + struct.pack("=I", 28) + lh[4:-4] + b"\x0c\x00" + lh[-2:] + \
+        b"\0\1" + bytes(6) + b"c"
 
 
 def transaction(members: int = 2, ack_last: bool = True) -> bytearray:
@@ -205,10 +203,11 @@ def test_the_reference_by_hand() -> None:
     """(the reference itself, checked by hand: one list of two rows, acked)"""
     head, end = message(0x10, 1, bytes(4)), message(0x11, 1, bytes(4))
     lh = message(0xa0c, ACK, bytes(4))[:16] + bytes(4) + struct.pack("=HH", 4, 3)
-    got = batch_reference([(1, "1.2.3.4", 2), (3, "5.6.7.8", 4)], head, bytes(4), [("h", 0)], lh, 8, end)
-    assert isinstance(got, bytes) and HDR.unpack_from(got, 20)[0] == len(lh) + 8 and \
-        HDR.unpack_from(got, 20)[2] & ACK and got[20 + len(lh):20 + len(lh) + 8] == b"\0\1\0\0\0\3\0\0"
-    assert bytes(batch([(1, "1.2.3.4", 2), (3, "5.6.7.8", 4)], head, bytes(4), b"h\0\0", lh, 8, end) or b"") == got
+    mappings = [(1, "1.2.3.4", 2), (3, "5.6.7.8", 4)]
+    got = lists_reference(mappings, bytes(4), [("h", 0)], True, head, end, lh, 8)
+    assert got is not None and HDR.unpack_from(got[0], 20)[0] == len(lh) + 8 and \
+        HDR.unpack_from(got[0], 20)[2] & ACK and got[0][20 + len(lh):20 + len(lh) + 8] == b"\0\1\0\0\0\3\0\0"
+    assert lists(mappings, bytes(4), [("h", 0)], True, head, end, lh, 8) == got
 
 
 def test_exchange_checks_the_namespace_file_before_anything() -> None:

@@ -155,19 +155,52 @@ def test_fill_of_a_message_template_keeps_the_ack_on_the_last() -> None:
         fill([(1, "1.2.3.4", 2)], msg[:-4] + bytes(8), b"", True)       # nlmsg_len is not the row
 
 
+HDR = struct.Struct("=IHHII")
+
+
+def message(kind: int, flags: int, body: bytes, seq: int = 0) -> bytes:
+    data = HDR.pack(HDR.size + len(body), kind, flags, seq, 0) + body
+    return data + bytes(-len(data) % 4)
+
+
+def whole_messages(data: bytes) -> int:
+    """How many messages fill ``data`` exactly (4-aligned), -1 if they do not."""
+    at = count = 0
+    if len(data) % 4:
+        return -1
+    while at < len(data):
+        if len(data) - at < HDR.size:
+            return -1
+        length = HDR.unpack_from(data, at)[0]
+        if length < HDR.size or length > len(data) - at:
+            return -1
+        at += (length + 3) & ~3
+        count += 1
+    return count
+
+
+_message = st.builds(message, st.integers(0, 0xFFFF), st.integers(0, 0xFFFF), st.binary(max_size=24))
+_messages = st.lists(_message, max_size=4).map(b"".join)
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.one_of(st.lists(_tuple, max_size=6), _scalar), st.binary(min_size=0, max_size=40),
        st.lists(st.tuples(st.sampled_from("phatx"), st.integers(0, 70)), max_size=5), st.booleans(),
-       st.binary(max_size=24), st.binary(max_size=24))
+       st.one_of(_messages, st.binary(max_size=24)), st.one_of(_messages, st.binary(max_size=24)))
 def test_fuzzed_fill_with_head_and_tail_writes_them_around_the_rows(
         mappings: Any, template: bytes, fields: list[tuple[str, int]], messages: bool, head: bytes,
         tail: bytes) -> None:
     """With head and tail: a bytearray of head, the rows ``fill`` makes alone, tail (or what
-    fill alone answers: None, ValueError)."""
+    fill alone answers: None, ValueError); with messages, head and tail must be whole messages
+    (ValueError if not)."""
     packed = b"".join(c.encode() + struct.pack("=H", at) for c, at in fields)
     try:
         alone = fill(mappings, template, packed, messages)
     except ValueError:
+        with pytest.raises(ValueError):
+            fill(mappings, template, packed, messages, head, tail)
+        return
+    if messages and (whole_messages(head) < 0 or whole_messages(tail) < 0):
         with pytest.raises(ValueError):
             fill(mappings, template, packed, messages, head, tail)
         return

@@ -13,7 +13,7 @@ import pytest
 
 from pynetlink.errors import NetlinkError
 from pynetlink.nft import DockerNat, Nftables
-from pynetlink.nft._ports import batch, exchange
+from pynetlink.nft._ports import exchange, fill
 from pynetlink.nft.prepared import Prepared
 from pynetlink.transport import NetNS
 
@@ -22,9 +22,9 @@ from .test_prepared import MASQ, PUBS, ruleset
 
 
 def transaction(nft: Nftables, n: int) -> bytearray:
-    data = batch(PUBS[:n], *Prepared(DockerNat(nft), MASQ).parts)
-    assert isinstance(data, bytearray)
-    return data
+    got = fill(PUBS[:n], *Prepared(DockerNat(nft), MASQ).parts)
+    assert got is not None and got[1] is True
+    return got[0]
 
 
 def test_a_refused_transaction_reports_its_members_and_changes_nothing(netns: NetNS) -> None:
