@@ -100,16 +100,17 @@ def _list_layout() -> list[Any]:
 
 def plain(mappings: Sequence[Any]) -> Sequence[Any]:
     """``mappings`` (an iterable read once) with each plain ``Publish`` (IPv4, no host
-    address) as the tuple of its checked values, so that the column forms take them too;
-    as listed when one is neither such a ``Publish`` nor a tuple (the per-object way then
-    takes them all)."""
-    from .nat import Publish
+    address) as the tuple of its checked values, so that the column forms take them too.
+    As given when the first is a tuple (the column forms read those themselves; one that is
+    not a tuple sends the whole list the per-object way), or when one is neither such a
+    ``Publish`` nor a tuple."""
     if type(mappings) not in (list, tuple):
         if isinstance(mappings, (str, bytes)) or not hasattr(mappings, "__iter__"):
             return mappings                 # (the per-object way says what is wrong)
         mappings = list(mappings)           # a generator: read once
-    if not any(type(m) is Publish for m in mappings):
+    if not mappings or type(mappings[0]) is tuple:
         return mappings
+    from .nat import Publish
     out: list[Any] = []
     for m in mappings:
         if type(m) is Publish:
