@@ -23,7 +23,7 @@ from pynetlink_cli import interrupted
 
 from .output import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, Progress, _log_to_stderr
 from .inspect import _cmd_addr_show, _cmd_link_show, _cmd_nat_show, _cmd_netns, _cmd_route_show
-from .parser import build_parser
+from .parser import build_parser, command_of
 from .routing import _cmd_nexthop_show, _cmd_rule_show
 
 __all__ = ["Progress", "build_parser", "main"]
@@ -61,8 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(command_of(args_list) or "")      # (no command: every one a stub)
+    args = parser.parse_args(args_list)
     _defaults(args)
     _log_to_stderr()
     try:

@@ -49,7 +49,48 @@ def _leaf(sub: Any, name: str, func: Callable[[argparse.Namespace], int], help: 
     return p
 
 
-def build_parser() -> argparse.ArgumentParser:
+class _Sink:
+    """What the parser of a command not being run is built into: every call is taken and
+    nothing made (its stub in the list of commands has its name and help only)."""
+
+    def __getattr__(self, name: str) -> Callable[..., "_Sink"]:
+        return lambda *a, **kw: self
+
+
+class _Only:
+    """The top-level subparsers, building in full only the command ``only`` names (a stub,
+    name and help, for every other one: ``--help`` lists them all)."""
+
+    def __init__(self, sub: Any, only: str) -> None:
+        self.sub, self.only = sub, only
+
+    def add_parser(self, name: str, **kw: Any) -> Any:
+        if name == self.only:
+            return self.sub.add_parser(name, **kw)
+        self.sub.add_parser(name, help=kw.get("help"), add_help=False)
+        return _Sink()
+
+
+_VALUED = frozenset({"-n", "--netns", "--state-dir", "--ipam-dir"})    # the top level's options with a value
+
+
+def command_of(argv: "list[str]") -> "str | None":
+    """The command ``argv`` runs (its first word after the top level's options), if any."""
+    it = iter(argv)
+    for arg in it:
+        if arg in _VALUED:
+            next(it, None)
+        elif arg == "--":
+            return next(it, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def build_parser(only: "str | None" = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only``, that command's in full and the others' stubs (what
+    one run needs: a start-up of the command line builds ~5 parsers, not ~70; ``""``: stubs
+    only, for ``--help`` and errors)."""
     parser = argparse.ArgumentParser(
         prog="pynetlink", description="Linux netlink without iproute2: container networks, "
         "links, addresses, routes, namespaces, NAT.",
@@ -62,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="where network records live (default /run/pynetlink, per host namespace)")
     parser.add_argument("--ipam-dir", default=None,
                         help="where address allocations live (default: the state dir)")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub: Any = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    if only is not None:
+        sub = _Only(sub, only)
 
     p = sub.add_parser("completion", help="print a shell completion script (eval \"$(pynetlink "
                        "completion bash)\")", description="print a shell completion script")
