@@ -51,3 +51,21 @@ def test_one_command_in_full_the_others_listed() -> None:
 ])
 def test_a_command_parses_as_with_the_whole_parser(argv: list[str]) -> None:
     assert vars(build_parser(command_of(argv)).parse_args(argv)) == vars(build_parser().parse_args(argv))
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["link", "--help"], ["netns", "ls"]])
+def test_the_command_line_loads_neither_typing_nor_logging(argv: list[str]) -> None:
+    """Start-up (issue 14): the command line imports what the command needs; logging only
+    for the commands that use pynetlink.networks (its one logger)."""
+    import subprocess
+    import sys
+    code = ("import sys, contextlib, io\n"
+            "from pynetlink.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            "    try:\n"
+            f"        main({argv!r})\n"
+            "    except SystemExit:\n"
+            "        pass\n"
+            "print(sorted(m for m in ('typing', 'logging') if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -16,15 +16,18 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Sequence
 
 from ..errors import BatchError, InvalidArgument
 from pynetlink_cli import interrupted
 
-from .output import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, Progress, _log_to_stderr
+from .output import EXIT_FAILED, EXIT_PIPE, EXIT_USAGE, Progress
 from .inspect import _cmd_addr_show, _cmd_link_show, _cmd_nat_show, _cmd_netns, _cmd_route_show
 from .parser import build_parser, command_of
 from .routing import _cmd_nexthop_show, _cmd_rule_show
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Sequence
 
 __all__ = ["Progress", "build_parser", "main"]
 
@@ -65,7 +68,6 @@ def _run(argv: Sequence[str] | None) -> int:
     parser = build_parser(command_of(args_list) or "")      # (no command: every one a stub)
     args = parser.parse_args(args_list)
     _defaults(args)
-    _log_to_stderr()
     try:
         return int(args.func(args))
     except BrokenPipeError:

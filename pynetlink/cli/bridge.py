@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
 
 from ..errors import InvalidArgument
 from .inspect import _handle
 from .output import EXIT_OK, _json, _table
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 def _vids(text: str) -> tuple[int, int | None]:

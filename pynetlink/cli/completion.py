@@ -11,7 +11,10 @@ Namespace names (``-n``, ``netns del``, containers of ``network connect``) are c
 from __future__ import annotations
 
 import argparse
-from typing import Iterator
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Iterator
 
 # positional arguments (by dest) and options whose values are completed from the system
 _NETNS = "$(command ls /run/netns 2>/dev/null)"

@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from ..errors import InvalidArgument
-from .output import EXIT_OK, _json, _table
+from .output import EXIT_OK, _json, _log_to_stderr, _table
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any
 
 
 # -- link, addr, route ---------------------------------------------------------------------------
@@ -114,6 +117,7 @@ def _cmd_netns(args: argparse.Namespace) -> int:
         NetNS.create(args.name)
     elif args.action == "del":
         from ..networks import forget_namespace
+        _log_to_stderr()
         NetNS.named(args.name).delete()
         # its networks died with it: their records go (each one logged), addresses are released
         forget_namespace(args.name, state_dir=args.state_dir, ipam_dir=args.ipam_dir)

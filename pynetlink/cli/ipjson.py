@@ -6,13 +6,16 @@ docs/cli.md. Names of numbers come from the kernel headers through the codec.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
 
 from .._native import consts, lib
 from ..rtnl.addresses import AddressView
 from ..rtnl.link import LinkView
 from ..rtnl.metrics import metrics_json
 from ..rtnl.routes import RouteView
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Iterable
 
 FOREVER = 0xFFFFFFFF                       # INFINITY_LIFE_TIME: ip prints it as a number
 # ip's order of link flags (print_link_flags); RUNNING is never printed (LOWER_UP is)

@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any, Callable
 
 from ..errors import InvalidArgument
 from .output import EXIT_OK
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 KINDS = ("bridge", "veth", "dummy", "vlan", "macvlan", "macvtap", "ipvlan", "ipvtap", "vxlan")
 ON_OFF = ("on", "off")

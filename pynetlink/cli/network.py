@@ -4,9 +4,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from typing import Any, Callable
 
-from .output import EXIT_FAILED, EXIT_OK, Progress, _json, _table
+from .output import EXIT_FAILED, EXIT_OK, Progress, _json, _log_to_stderr, _table
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 # -- check, demo ---------------------------------------------------------------------------------
@@ -35,6 +38,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     from ..networks.demo import run_demo
+    _log_to_stderr()
     say: Callable[[str], None] = (lambda s: None) if args.json else print
     if not args.json:
         print(f"pynetlink demo: scenario S1 (docker0 bridge, {args.containers} containers, "
@@ -54,6 +58,7 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 # -- network -------------------------------------------------------------------------------------
 def _networks(args: argparse.Namespace) -> Any:
     from ..networks import Networks
+    _log_to_stderr()
     return Networks(args.netns, state_dir=args.state_dir, ipam_dir=args.ipam_dir)
 
 
@@ -97,6 +102,7 @@ def _cmd_net_inspect(args: argparse.Namespace) -> int:
 
 def _cmd_net_connect(args: argparse.Namespace) -> int:
     from ..networks import Attach, OptionError
+    _log_to_stderr()
     if len(args.containers) > 1 and (args.ip or args.ifname):
         raise OptionError("--ip", "--ip and --ifname apply to one container; connect them one by one")
     bw = {k: getattr(args, k) for k in ("ingress_rate", "ingress_burst", "egress_rate", "egress_burst")

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
-from typing import Any, Sequence
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Sequence
 
 
 
@@ -42,14 +44,18 @@ class Progress:
         self.stream.flush()
 
 
-class _Stderr(logging.Handler):
-    """The library's warnings (e.g. stale network records dropped) as ``pynetlink: ...``."""
-
-    def emit(self, record: logging.LogRecord) -> None:
-        print(f"pynetlink: {record.getMessage()}", file=sys.stderr)
-
-
 def _log_to_stderr() -> None:
+    """The library's warnings (e.g. stale network records dropped) as ``pynetlink: ...`` on
+    stderr. Called by the commands that use ``pynetlink.networks`` (the library's one
+    logger), not at start-up: ``logging`` costs a command line that does not log ~5 ms."""
+    import logging
     logger = logging.getLogger("pynetlink")
-    if not any(isinstance(h, _Stderr) for h in logger.handlers):
-        logger.addHandler(_Stderr(logging.WARNING))
+    if any(getattr(h, "pynetlink_cli", False) for h in logger.handlers):
+        return
+
+    class Stderr(logging.Handler):
+        pynetlink_cli = True
+
+        def emit(self, record: logging.LogRecord) -> None:
+            print(f"pynetlink: {record.getMessage()}", file=sys.stderr)
+    logger.addHandler(Stderr(logging.WARNING))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
 
 from .._version import __version__
 from .completion import _cmd_completion
@@ -20,6 +19,10 @@ from .network import (
 from .inspect import (
     _cmd_addr_change, _cmd_addr_show, _cmd_link_del, _cmd_link_show,
     _cmd_nat_change, _cmd_nat_show, _cmd_netns, _cmd_route_change, _cmd_route_show)
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 def seconds(text: str) -> float:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
 
 from ..errors import InvalidArgument
 from .inspect import _handle, _names
 from .output import EXIT_OK, _json, _table
 
-Leaf = Callable[..., argparse.ArgumentParser]
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable
+    Leaf = Callable[..., argparse.ArgumentParser]
 _INT_METRICS = ("mtu", "advmss", "window", "rtt", "rttvar", "initcwnd", "initrwnd", "hoplimit",
                 "ssthresh", "cwnd", "reordering", "rto_min")
 

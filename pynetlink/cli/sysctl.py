@@ -2,10 +2,13 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
 
 from .inspect import _handle
 from .output import EXIT_OK, _json
+
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable
 
 
 def _cmd_sysctl(args: argparse.Namespace) -> int:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any, Callable
 
 from .inspect import _handle
 from .output import EXIT_OK, _json, _table
 
-Leaf = Callable[..., argparse.ArgumentParser]
+TYPE_CHECKING = False       # typing is not imported at run time (start-up)
+if TYPE_CHECKING:
+    from typing import Any, Callable
+    Leaf = Callable[..., argparse.ArgumentParser]
 
 
 def _cmd_bandwidth(args: argparse.Namespace) -> int:
