@@ -19,6 +19,11 @@ from pynetlink.cli.parser import build_parser, command_of
     (["--help"], None),
     ([], None),
     (["-n"], None),
+    (["--net", "ns1", "link", "ls"], "link"),                # abbreviated, as argparse takes it
+    (["--state", "/tmp/x", "addr"], "addr"),
+    (["-jn", "ns1", "route"], "route"),                     # a cluster ending in -n
+    (["-njs", "link"], "link"),                             # -n with its value attached
+    (["-j", "-V"], None),
 ])
 def test_command_of(argv: list[str], command: str | None) -> None:
     assert command_of(argv) == command
@@ -46,7 +51,8 @@ def test_one_command_in_full_the_others_listed() -> None:
 
 
 @pytest.mark.parametrize("argv", [
-    ["link", "ls", "-s"], ["-n", "x", "route", "add", "default", "--via", "198.51.100.1"],
+    ["link", "ls", "-s"], ["--net", "x", "link", "ls"], ["-jn", "x", "addr", "show"],
+    ["-n", "x", "route", "add", "default", "--via", "198.51.100.1"],
     ["network", "create", "--subnet", "172.18.0.0/16", "net1"], ["nat", "publish", "8080:80", "172.17.0.2"],
 ])
 def test_a_command_parses_as_with_the_whole_parser(argv: list[str]) -> None:

@@ -74,19 +74,28 @@ class _Only:
         return _Sink()
 
 
-_VALUED = frozenset({"-n", "--netns", "--state-dir", "--ipam-dir"})    # the top level's options with a value
+_LONG_VALUED = ("--netns", "--state-dir", "--ipam-dir")   # the top level's options with a value
+
+
+def _takes_next(arg: str) -> bool:
+    """Whether top-level option ``arg`` takes the next word as its value: ``-n``, a cluster
+    ending in it (``-jn``), or a long one, abbreviated or not (``--net``), without ``=``."""
+    if arg.startswith("--"):
+        return "=" not in arg and len(arg) > 2 and any(o.startswith(arg) for o in _LONG_VALUED)
+    return arg.startswith("-") and "n" in arg and arg.index("n") == len(arg) - 1
 
 
 def command_of(argv: "list[str]") -> "str | None":
-    """The command ``argv`` runs (its first word after the top level's options), if any."""
+    """The command ``argv`` runs (its first word after the top level's options, as argparse
+    reads them), if any."""
     it = iter(argv)
     for arg in it:
-        if arg in _VALUED:
-            next(it, None)
-        elif arg == "--":
+        if arg == "--":
             return next(it, None)
-        elif not arg.startswith("-"):
+        if not arg.startswith("-") or arg == "-":
             return arg
+        if _takes_next(arg):
+            next(it, None)
     return None
 
 
