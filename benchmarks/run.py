@@ -44,7 +44,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import common, curve, scale, w3, w6
+from . import common, curve, mountns, scale, w3, w6
 from .workers import Workers
 from .common import (PREFIX, Measure, Timer, build_cfloor, cleanup, cleanup_stale, count_links,
                      ip_batch, netns_alive, ns_add, ns_del, sh, wait_links_gone, wait_netns_settled)
@@ -323,7 +323,8 @@ def markdown(results: dict[str, Any]) -> str:
              "(to `nft -f` when the C floor was not run), median user and system CPU. "
              "W4: one rule per port; W4-map: DockerNat's ruleset (a map of N elements). "
              f"Garbage collected {results.get('gc', 'at the clock')} of every measurement. "
-             f"Implementations measured in {results.get('isolation', 'one process')}.", ""]
+             f"Implementations measured in {results.get('isolation', 'one process')}. "
+             f"/run/netns on {results.get('netns_dir', 'the machine file system')}.", ""]
     for c in results["cases"]:
         lines += [f"## {c['case']}", "",
                   "| implementation | median | min–max | × floor | user | sys |",
@@ -398,6 +399,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--one-process", action="store_true",
                     help="measure every implementation in the runner's own process, as the runs "
                     "before 2026-12-08 did (default: a worker process per implementation)")
+    ap.add_argument("--netns-tmpfs", action="store_true",
+                    help="measure W1/W1S/NS/W2/W4/W5 (and --curve) with /run/netns on a tmpfs of the "
+                    "runner's own, in a private mount namespace (benchmarks/mountns.py); W3, NETS, MEM "
+                    "and W6 run in the machine's mount namespace as always")
     args = ap.parse_args(argv)
     common.GC_AT_CLOCK = args.gc_at_clock
     if os.geteuid() != 0:
@@ -434,6 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         "when": time.strftime("%Y-%m-%d %H:%M:%S"), "reps": reps, "quick": args.quick,
         "gc": "at the clock" if args.gc_at_clock else "before the set-up",
         "isolation": "one process" if args.one_process else "a process per implementation",
+        "netns_dir": mountns.netns_dir_fs(),
         "machine": {"cpus": os.cpu_count(), "kernel": platform.release(),
                     "python": platform.python_version(), "ip": sh(["ip", "-V"]).stdout.decode().strip()},
         "cases": []}
@@ -457,15 +463,29 @@ def main(argv: list[str] | None = None) -> int:
         todo = cases([w for w in workloads if w not in ("W3", "NETS", "MEM")], args.quick)
         if args.curve:
             todo += [c for c in curve.cases() if c[0].key not in {x.key for x, _ in todo}]
-        for case, allowed in todo:
-            these = [i for i in impls if i.supports(case) and (allowed is None or i.name in allowed)]
-            if not these:
-                continue
-            log(f"{case.key}: {', '.join(i.name for i in these)}")
-            # dumps and namespace deletion are short (the floor's deletion of 200 namespaces:
-            # 2.2-8 ms, its own spread wider than the differences): three times the repetitions
-            r = reps * 3 if case.workload.startswith("W2-") or case.workload == "NS" else reps
-            results["cases"].append(measure_case(case, these, r, bins, tmp, log, workers, index))
+        # before any worker is forked or subprocess started: they all inherit it
+        private = mountns.enter() if args.netns_tmpfs and todo else None
+        if private:
+            results["netns_dir"] = f"{mountns.netns_dir_fs()} (a private mount namespace)"
+            log(f"/run/netns: {results['netns_dir']}")
+        try:
+            for case, allowed in todo:
+                these = [i for i in impls if i.supports(case) and (allowed is None or i.name in allowed)]
+                if not these:
+                    continue
+                log(f"{case.key}: {', '.join(i.name for i in these)}")
+                # dumps and namespace deletion are short (the floor's deletion of 200 namespaces:
+                # 2.2-8 ms, its own spread wider than the differences): three times the repetitions
+                r = reps * 3 if case.workload.startswith("W2-") or case.workload == "NS" else reps
+                results["cases"].append(measure_case(case, these, r, bins, tmp, log, workers, index))
+        finally:
+            if private and os.getpid() == main_pid:
+                # the workers live in the private namespace; its namespaces are deleted there
+                if workers:
+                    workers.close()
+                    workers = None
+                cleanup()
+                private.leave()
         if "W3" in workloads:
             log("W3: codec only")
             results["w3"] = run_w3(bins, tmp, log, budget=0.3 if args.quick else 1.0)
