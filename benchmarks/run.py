@@ -399,10 +399,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--one-process", action="store_true",
                     help="measure every implementation in the runner's own process, as the runs "
                     "before 2026-12-08 did (default: a worker process per implementation)")
-    ap.add_argument("--netns-tmpfs", action="store_true",
-                    help="measure W1/W1S/NS/W2/W4/W5 (and --curve) with /run/netns on a tmpfs of the "
-                    "runner's own, in a private mount namespace (benchmarks/mountns.py); W3, NETS, MEM "
-                    "and W6 run in the machine's mount namespace as always")
+    ap.add_argument("--netns-tmpfs", action="store_true", default=True,
+                    help="(the default) measure W1/W1S/NS/W2/W4/W5 (and --curve) with /run/netns on a "
+                    "tmpfs of the runner's own, in a private mount namespace (benchmarks/mountns.py); "
+                    "W3, NETS, MEM and W6 run in the machine's mount namespace as always")
+    ap.add_argument("--machine-netns-dir", dest="netns_tmpfs", action="store_false",
+                    help="measure with the machine's /run/netns, as the runs before 2026-12-08 did")
     args = ap.parse_args(argv)
     common.GC_AT_CLOCK = args.gc_at_clock
     if os.geteuid() != 0:
