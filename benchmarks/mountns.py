@@ -1,4 +1,4 @@
-"""/run/netns on a tmpfs of the runner's own (the runner's default; ``--machine-netns-dir`` not), in a private mount namespace.
+"""/run/netns on a tmpfs of the runner's own (the runner's default since 2026-12-08), in a private mount namespace.
 
 On a host whose /run is not a tmpfs (this VM: the root ext4, without a journal) every new
 namespace file pays for the inodes freed there in the last seconds (ext4's
