@@ -206,6 +206,7 @@ def test_ipv6_published_port(chain: Chain, container: Callable[[], str]) -> None
     assert len(res["ips"]) == 2 and len(chain.published()) == 2           # one element per family
     srv = traffic.Server(name_of(a), "tcp", 80, "::")
     try:
+        traffic.wait_dad(name_of(a))
         assert traffic.talk(outside, "tcp", "fd00:ff::1", 8080) == "pong:ping"
         assert srv.result()[0] == "fd00:ff::2"
     finally:

@@ -79,6 +79,23 @@ class Server:
             self.proc.communicate()
 
 
+def wait_dad(ns: str, timeout: float = 10.0) -> None:
+    """Until no IPv6 address in ``ns`` is tentative (duplicate address detection, a second
+    or more after an address is added; longer on a loaded machine): a tentative address
+    neither sends nor receives."""
+    import json
+    import time
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run(["ip", "-n", ns, "-j", "-6", "addr", "show"], capture_output=True, text=True,
+                             check=True).stdout
+        if not any(a.get("tentative") and not a.get("dadfailed")
+                   for x in json.loads(out or "[]") for a in x.get("addr_info", [])):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{ns}: IPv6 addresses still tentative after {timeout} s")
+
+
 def talk(ns: str, proto: str, addr: str, port: int) -> str:
     """Send 'ping' from ``ns``; the reply (``pong:ping``)."""
     return run(ns, sys.executable, "-I", "-c", CLIENT, proto, addr, str(port)).stdout.strip()

@@ -60,11 +60,11 @@ def _record(ns: Any) -> list[bytes]:
         sub.close()
 
 
-def _until_quiet(sub: Subscriber) -> list[bytes]:
-    """The buffers received until a second passes without one (IPv6 notifications come from
-    a kernel work queue, after ``ip`` returned)."""
+def _until_quiet(sub: Subscriber, quiet: float = 2.0) -> list[bytes]:
+    """The buffers received until ``quiet`` seconds pass without one (IPv6 notifications come
+    from a kernel work queue, after ``ip`` returned: on a loaded machine, a second later)."""
     chunks: list[bytes] = []
-    while select.select([sub], [], [], 1.0)[0]:
+    while select.select([sub], [], [], quiet)[0]:
         data, overflow = sub.receive()
         assert not overflow
         if data:
