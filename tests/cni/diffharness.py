@@ -80,7 +80,7 @@ def raw_state(ns: NetNS, with_nft: bool = False) -> Raw:
     return Raw(ip_j(ns, "link", "show"), ip_j(ns, "addr", "show"), routes, nft_j(ns) if with_nft else [])
 
 
-def settled(ns: NetNS, with_nft: bool = False, timeout: float = 10.0) -> Raw:
+def settled(ns: NetNS, with_nft: bool = False, timeout: float = 3.0) -> Raw:
     """``raw_state`` once the kernel has stopped changing it on its own (carrier, IPv6
     link-local addresses and their routes appear asynchronously after a link goes up)."""
     deadline = time.monotonic() + timeout
@@ -95,15 +95,11 @@ def settled(ns: NetNS, with_nft: bool = False, timeout: float = 10.0) -> Raw:
 
 
 def _up_done(r: Raw) -> bool:
-    """Every link set up has its carrier and its IPv6 link-local address, and no address is
-    still tentative (linkwatch, addrconf and duplicate address detection do that a second or
-    more after the link went up, longer on a loaded machine)."""
+    """Every link set up has its carrier and its IPv6 link-local address (linkwatch and
+    addrconf do that up to a second after the link went up)."""
     ll = {x["ifname"] for x in r.addrs for a in x.get("addr_info", []) if a["local"].startswith("fe80:")}
-    up = {x["ifname"] for x in r.links if "UP" in x["flags"] and "LOWER_UP" in x["flags"]}
-    tentative = any(a.get("tentative") and not a.get("dadfailed")        # (DAD runs on links with carrier)
-                    for x in r.addrs if x["ifname"] in up for a in x.get("addr_info", []))
-    return not tentative and all("LOWER_UP" in x["flags"] and x["ifname"] in ll
-                                 for x in r.links if "UP" in x["flags"] and "LOOPBACK" not in x["flags"])
+    return all("LOWER_UP" in x["flags"] and x["ifname"] in ll
+               for x in r.links if "UP" in x["flags"] and "LOOPBACK" not in x["flags"])
 
 
 def _stable(r: Raw) -> str:
